@@ -1,0 +1,27 @@
+//! Typed errors of the core runtime.
+
+use crate::grid::GeometryMismatch;
+
+/// What can go wrong inside the core runtime. Every variant reads as a sentence that a
+/// user can act on; the CLI adds the file names.
+#[derive(Debug, thiserror::Error, Clone, PartialEq)]
+pub enum CoreError {
+    /// Image and mask do not share one voxel grid.
+    #[error("image and mask geometry differ: {0}")]
+    Geometry(#[from] GeometryMismatch),
+    /// The region of interest has no voxels (after label selection or re-segmentation).
+    #[error("the region of interest is empty{0}")]
+    EmptyRoi(String),
+    /// The requested label does not occur in the mask.
+    #[error("label {label} does not occur in the mask (labels present: {present})")]
+    LabelAbsent { label: i64, present: String },
+    /// A voxel inside the ROI is NaN or infinite.
+    #[error("{count} voxel(s) inside the ROI are NaN or infinite (first at index [{x}, {y}, {z}])")]
+    NonFinite { count: usize, x: usize, y: usize, z: usize },
+    /// A setting is out of its domain (negative bin width, zero bins…).
+    #[error("invalid setting `{name}`: {reason}")]
+    InvalidSetting { name: &'static str, reason: String },
+    /// A requested allocation exceeds the memory budget.
+    #[error("{what} needs {needed_mib} MiB, more than the memory budget of {budget_mib} MiB")]
+    MemoryBudget { what: String, needed_mib: u64, budget_mib: u64 },
+}

@@ -1,0 +1,1 @@
+//! Iteration helpers: neighbour offsets, slices, connected components, distance maps.

@@ -1,0 +1,9 @@
+//! The IBSI image-processing chain (IBSI 1, chapter 2), one function per step.
+//!
+//! Order as in IBSI fig. 2.1: interpolation (image and mask) → intensity rounding →
+//! re-segmentation (range, then outliers) → discretisation. Each step reads and returns
+//! plain [`crate::Volume`]s / [`crate::roi::Roi`]s, so callers can stop at any step.
+
+pub mod discretise;
+pub mod resample;
+pub mod resegment;

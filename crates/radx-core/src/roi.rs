@@ -1,0 +1,138 @@
+//! From an image and a label map to a cropped region of interest.
+
+use ndarray::Array3;
+
+use crate::error::CoreError;
+use crate::volume::{BoundingBox, Volume};
+
+/// A region of interest cropped to its bounding box (plus margin), ready for processing.
+///
+/// The IBSI keeps two masks: the *morphological* mask (shape features, GLDZM distances)
+/// and the *intensity* mask (everything else), which re-segmentation may shrink.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Roi {
+    /// Image intensities inside the crop box.
+    pub image: Volume<f64>,
+    /// Morphological mask, same grid as `image`.
+    pub morphological: Array3<bool>,
+    /// Intensity mask, same grid as `image`; a subset of `morphological`.
+    pub intensity: Array3<bool>,
+}
+
+impl Roi {
+    /// Number of voxels in the intensity mask.
+    pub fn intensity_count(&self) -> usize {
+        self.intensity.iter().filter(|&&m| m).count()
+    }
+
+    /// Intensities of the intensity-mask voxels, in x-fastest order (deterministic).
+    pub fn intensities(&self) -> Vec<f64> {
+        self.image.data.t().iter().zip(self.intensity.t().iter()).filter(|(_, m)| **m).map(|(v, _)| *v).collect()
+    }
+}
+
+/// Binary mask of the voxels whose label equals `label`.
+///
+/// Float label maps are accepted: a voxel matches when its value rounds to `label`
+/// and is within 1e-3 of it (masks saved as float 0/1). A label that is absent is an
+/// error listing the labels that are present.
+pub fn select_label(labels: &Volume<f64>, label: i64) -> Result<Volume<bool>, CoreError> {
+    let target = label as f64;
+    let mask = labels.map(|&v| (v - target).abs() < 1e-3);
+    if !mask.data.iter().any(|&m| m) {
+        return Err(CoreError::LabelAbsent { label, present: present_labels(labels) });
+    }
+    Ok(mask)
+}
+
+/// Distinct non-zero labels in a label map, comma-separated (at most 20 listed).
+pub fn present_labels(labels: &Volume<f64>) -> String {
+    let mut seen: Vec<i64> = Vec::new();
+    for &v in labels.data.iter() {
+        if v != 0.0 && v.is_finite() {
+            let l = v.round() as i64;
+            if !seen.contains(&l) {
+                seen.push(l);
+                if seen.len() > 20 {
+                    break;
+                }
+            }
+        }
+    }
+    seen.sort_unstable();
+    if seen.is_empty() { "none".to_string() } else { seen.iter().map(|l| l.to_string()).collect::<Vec<_>>().join(", ") }
+}
+
+/// Check geometry, crop image and mask to the mask's bounding box grown by `margin`
+/// voxels, and refuse NaN/infinite intensities inside the ROI.
+///
+/// `tolerance` is the geometry tolerance in mm (see [`crate::Grid::check_matches`]).
+pub fn crop_to_roi(
+    image: &Volume<f64>,
+    mask: &Volume<bool>,
+    margin: [usize; 3],
+    tolerance: f64,
+) -> Result<Roi, CoreError> {
+    image.grid.check_matches(&mask.grid, tolerance)?;
+    let bbox = BoundingBox::of_mask(&mask.data).ok_or_else(|| CoreError::EmptyRoi(String::new()))?;
+    let bbox = bbox.grown(margin, image.grid.dims);
+    let image = image.crop(&bbox);
+    let morphological = mask.crop(&bbox).data;
+    let mut bad = 0usize;
+    let mut first = None;
+    for (((x, y, z), &v), &inside) in image.data.indexed_iter().zip(morphological.iter()) {
+        if inside && !v.is_finite() {
+            bad += 1;
+            first.get_or_insert([x + bbox.min[0], y + bbox.min[1], z + bbox.min[2]]);
+        }
+    }
+    if let Some([x, y, z]) = first {
+        return Err(CoreError::NonFinite { count: bad, x, y, z });
+    }
+    let intensity = morphological.clone();
+    Ok(Roi { image, morphological, intensity })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::grid::Grid;
+
+    fn labels() -> Volume<f64> {
+        let grid = Grid::new([4, 3, 2], [1.0; 3]);
+        let mut v = vec![0.0; 24];
+        v[5] = 1.0;
+        v[6] = 2.0;
+        v[17] = 1.0;
+        Volume::from_x_fastest(grid, v)
+    }
+
+    #[test]
+    fn label_selection_and_absent_label() {
+        let m = select_label(&labels(), 1).unwrap();
+        assert_eq!(m.data.iter().filter(|&&b| b).count(), 2);
+        let err = select_label(&labels(), 7).unwrap_err();
+        assert_eq!(err.to_string(), "label 7 does not occur in the mask (labels present: 1, 2)");
+    }
+
+    #[test]
+    fn crop_refuses_nan_inside_roi_but_not_outside() {
+        let l = labels();
+        let mask = select_label(&l, 1).unwrap();
+        let mut img = l.map(|_| 1.0);
+        img.data[[0, 0, 0]] = f64::NAN; // outside the ROI: fine
+        let roi = crop_to_roi(&img, &mask, [0; 3], 1e-6).unwrap();
+        assert_eq!(roi.intensity_count(), 2);
+        img.data[[1, 1, 0]] = f64::NAN; // index 5 = (1,1,0): inside
+        let err = crop_to_roi(&img, &mask, [0; 3], 1e-6).unwrap_err();
+        assert!(matches!(err, CoreError::NonFinite { count: 1, x: 1, y: 1, z: 0 }), "{err}");
+    }
+
+    #[test]
+    fn empty_mask_is_an_error() {
+        let grid = Grid::new([2, 2, 2], [1.0; 3]);
+        let img = Volume::filled(grid, 0.0);
+        let mask = Volume::filled(grid, false);
+        assert!(matches!(crop_to_roi(&img, &mask, [0; 3], 1e-6), Err(CoreError::EmptyRoi(_))));
+    }
+}

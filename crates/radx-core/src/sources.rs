@@ -1,0 +1,2 @@
+//! Non-texture sources: ROI intensity vector, intensity histogram, intensity-volume
+//! histogram and local intensity peaks.
