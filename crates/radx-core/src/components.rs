@@ -1,0 +1,1 @@
+//! Connected components and distance maps (GLSZM/GLDZM).

@@ -1,0 +1,1 @@
+//! Local and global intensity peaks (IBSI 3.2).
