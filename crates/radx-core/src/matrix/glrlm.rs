@@ -73,37 +73,29 @@ fn count_runs(
     let [nx, ny, _] = dims;
     let strides = strides_x_fastest(dims);
     let step: isize = (0..3).map(|axis| direction[axis] as isize * strides[axis] as isize).sum();
-    let lower = [0, 0, slices.start];
-    let upper = [nx, ny, slices.end];
+    // Steps along the direction that stay inside the slab, backwards and forwards, per axis;
+    // combined from the outer loops inwards so the inner loop does two `min`s.
+    let room = |position: usize, lower: usize, upper: usize, component: i32| match component {
+        1 => (position - lower, upper - 1 - position),
+        -1 => (upper - 1 - position, position - lower),
+        _ => (usize::MAX, usize::MAX),
+    };
     for z in slices.clone() {
+        let (behind_z, ahead_z) = room(z, slices.start, slices.end, direction[2]);
         for y in 0..ny {
+            let (behind_y, ahead_y) = room(y, 0, ny, direction[1]);
+            let (behind_yz, ahead_yz) = (behind_y.min(behind_z), ahead_y.min(ahead_z));
             let row = y * strides[1] + z * strides[2];
-            for x in 0..nx {
-                let index = row + x;
-                let level = levels[index];
+            for (x, &level) in levels[row..row + nx].iter().enumerate() {
                 if level == 0 {
                     continue;
                 }
-                let position = [x, y, z];
-                // How many steps along the direction stay inside the slab, backwards and forwards.
-                let mut behind = usize::MAX;
-                let mut ahead = usize::MAX;
-                for axis in 0..3 {
-                    match direction[axis] {
-                        1 => {
-                            behind = behind.min(position[axis] - lower[axis]);
-                            ahead = ahead.min(upper[axis] - 1 - position[axis]);
-                        }
-                        -1 => {
-                            behind = behind.min(upper[axis] - 1 - position[axis]);
-                            ahead = ahead.min(position[axis] - lower[axis]);
-                        }
-                        _ => {}
-                    }
-                }
-                if behind > 0 && levels[(index as isize - step) as usize] == level {
+                let index = row + x;
+                let (behind_x, ahead_x) = room(x, 0, nx, direction[0]);
+                if behind_x.min(behind_yz) > 0 && levels[(index as isize - step) as usize] == level {
                     continue; // not the start of its run
                 }
+                let ahead = ahead_x.min(ahead_yz);
                 let mut length = 1;
                 let mut next = index as isize;
                 while length <= ahead {
