@@ -12,10 +12,10 @@ use crate::matrix::DiscretisedRoi;
 pub fn histogram(levels: &DiscretisedRoi) -> Vec<f64> {
     let mut counts = vec![0.0; levels.ng];
     for &level in levels.levels.iter() {
-        if level > 0 {
-            if let Some(count) = counts.get_mut(level as usize - 1) {
-                *count += 1.0;
-            }
+        if level > 0
+            && let Some(count) = counts.get_mut(level as usize - 1)
+        {
+            *count += 1.0;
         }
     }
     counts
