@@ -1,1 +1,199 @@
-//! TODO
+//! Intensity discretisation (IBSI 1, section 2.7, 4R0B) into the grey levels that the
+//! intensity histogram and every texture matrix read.
+//!
+//! Both methods give levels `1..=N_g` inside the intensity mask and 0 outside, in a
+//! [`DiscretisedRoi`]. The grey levels themselves are the values the intensity-histogram
+//! features use (IBSI 3.4: `X_d`), so no level → value table is needed.
+//!
+//! - *Fixed bin number* (K15C): `X_d = ⌊N_g (X − X_min)/(X_max − X_min)⌋ + 1`, and `N_g`
+//!   where `X = X_max`, with `X_min`/`X_max` the extremes of the intensity-mask voxels
+//!   (not the re-segmentation range, IBSI table "discretisation", note 2). A constant ROI
+//!   gets level 1 everywhere; `N_g` stays the requested bin count.
+//! - *Fixed bin size* (Q3RU): `X_d = ⌊(X − X_min)/w_b⌋ + 1` with `X_min` the lower bound
+//!   of the re-segmentation range when one is set (IBSI note 3), else the ROI minimum.
+//!   `N_g` is the highest level present in the ROI: the manual defines the maximum
+//!   discretised intensity as `max(X_d)` and states `F_ih.max = N_g` "by definition"
+//!   (3NCY), so an upper re-segmentation bound above the ROI's maximum adds no empty
+//!   levels at the top. Empty levels between present ones are kept.
+
+use ndarray::{Array3, ShapeBuilder, Zip};
+
+use crate::error::CoreError;
+use crate::matrix::DiscretisedRoi;
+use crate::roi::Roi;
+
+/// Highest grey level a [`DiscretisedRoi`] can hold.
+pub const MAX_LEVELS: usize = u16::MAX as usize;
+
+/// Fixed bin number discretisation (IBSI K15C) into `bins` grey levels.
+///
+/// # Errors
+/// [`CoreError::InvalidSetting`] for `bins == 0` or `bins > 65535`;
+/// [`CoreError::EmptyRoi`] when the intensity mask has no voxel.
+pub fn discretise_fixed_bin_number(roi: &Roi, bins: usize) -> Result<DiscretisedRoi, CoreError> {
+    if bins == 0 || bins > MAX_LEVELS {
+        return Err(CoreError::InvalidSetting {
+            name: "bin number",
+            reason: format!("fixed bin number discretisation needs 1 to {MAX_LEVELS} bins, got {bins}"),
+        });
+    }
+    let (min, max) = intensity_range(roi)?;
+    let bins_f = bins as f64;
+    let range = max - min;
+    let levels = levels_from(roi, |x| {
+        if range <= 0.0 {
+            // Constant ROI: the formula is 0/0; every voxel goes to the first bin.
+            1
+        } else if x >= max {
+            // X = X_max: the top bin (K15C, second case).
+            bins as u16
+        } else {
+            let level = (bins_f * (x - min) / range).floor() + 1.0;
+            // Rounding can push an X just below X_max to N_g + 1; clamp into 1..=N_g.
+            level.clamp(1.0, bins_f) as u16
+        }
+    });
+    Ok(DiscretisedRoi { levels, ng: bins, morphological: roi.morphological.clone(), spacing: roi.image.grid.spacing })
+}
+
+/// Fixed bin size discretisation (IBSI Q3RU) with bin width `width`, bins starting at
+/// `lower_bound` (the re-segmentation minimum, or the ROI minimum without a range).
+///
+/// # Errors
+/// [`CoreError::InvalidSetting`] when `width ≤ 0`, a setting is not finite, the ROI holds
+/// an intensity below `lower_bound` (it would get a level < 1), or more than 65535 levels
+/// result; [`CoreError::EmptyRoi`] when the intensity mask has no voxel.
+pub fn discretise_fixed_bin_size(roi: &Roi, width: f64, lower_bound: f64) -> Result<DiscretisedRoi, CoreError> {
+    if !(width.is_finite() && width > 0.0) {
+        return Err(CoreError::InvalidSetting {
+            name: "bin width",
+            reason: format!("fixed bin size discretisation needs a positive bin width, got {width}"),
+        });
+    }
+    if !lower_bound.is_finite() {
+        return Err(CoreError::InvalidSetting {
+            name: "bin lower bound",
+            reason: format!("the lowest bin must start at a finite intensity, got {lower_bound}"),
+        });
+    }
+    let (min, max) = intensity_range(roi)?;
+    if min < lower_bound {
+        return Err(CoreError::InvalidSetting {
+            name: "bin lower bound",
+            reason: format!(
+                "the ROI holds intensity {min} below the first bin's start {lower_bound}; use the \
+                 re-segmentation minimum after range re-segmentation, or the ROI minimum"
+            ),
+        });
+    }
+    let top = ((max - lower_bound) / width).floor() + 1.0;
+    if top > MAX_LEVELS as f64 {
+        return Err(CoreError::InvalidSetting {
+            name: "bin width",
+            reason: format!(
+                "bin width {width} splits [{lower_bound}, {max}] into {top} levels, more than {MAX_LEVELS}"
+            ),
+        });
+    }
+    let levels = levels_from(roi, |x| ((x - lower_bound) / width).floor() as u16 + 1);
+    let ng = levels.iter().copied().max().unwrap_or(1) as usize;
+    Ok(DiscretisedRoi { levels, ng, morphological: roi.morphological.clone(), spacing: roi.image.grid.spacing })
+}
+
+/// Minimum and maximum intensity inside the intensity mask.
+fn intensity_range(roi: &Roi) -> Result<(f64, f64), CoreError> {
+    let mut min = f64::INFINITY;
+    let mut max = f64::NEG_INFINITY;
+    let mut any = false;
+    Zip::from(&roi.image.data).and(&roi.intensity).for_each(|&value, &inside| {
+        if inside {
+            any = true;
+            min = min.min(value);
+            max = max.max(value);
+        }
+    });
+    if any {
+        Ok((min, max))
+    } else {
+        Err(CoreError::EmptyRoi(" (no voxel is left in the intensity mask to discretise)".to_string()))
+    }
+}
+
+/// Level of each intensity-mask voxel by `level_of`, 0 outside; x-fastest (Fortran) layout.
+fn levels_from(roi: &Roi, level_of: impl Fn(f64) -> u16) -> Array3<u16> {
+    let mut levels = Array3::<u16>::zeros(roi.image.data.dim().f());
+    Zip::from(&mut levels).and(&roi.image.data).and(&roi.intensity).for_each(|level, &value, &inside| {
+        if inside {
+            *level = level_of(value);
+        }
+    });
+    levels
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::grid::Grid;
+    use crate::volume::Volume;
+
+    fn roi(values: &[f64], inside: &[bool]) -> Roi {
+        let grid = Grid::new([values.len(), 1, 1], [2.0; 3]);
+        let image = Volume::from_x_fastest(grid, values.to_vec());
+        let mask = Volume::from_x_fastest(grid, inside.to_vec()).data;
+        Roi { image, morphological: mask.clone(), intensity: mask }
+    }
+
+    fn levels(d: &DiscretisedRoi) -> Vec<u16> {
+        d.levels.t().iter().copied().collect()
+    }
+
+    #[test]
+    fn fixed_bin_number_hand_worked() {
+        // X_min = 0, X_max = 10, N_g = 4: bin width 2.5. 0 → ⌊0⌋+1 = 1, 2.5 → ⌊1⌋+1 = 2,
+        // 4.9 → ⌊1.96⌋+1 = 2, 7.5 → 4, 10 = X_max → 4; the voxel outside the mask → 0.
+        let r = roi(&[0.0, 2.5, 4.9, 7.5, 10.0, 99.0], &[true, true, true, true, true, false]);
+        let d = discretise_fixed_bin_number(&r, 4).unwrap();
+        assert_eq!(levels(&d), vec![1, 2, 2, 4, 4, 0]);
+        assert_eq!(d.ng, 4);
+        assert_eq!(d.spacing, [2.0; 3]);
+    }
+
+    #[test]
+    fn fixed_bin_number_digital_phantom_levels_unchanged() {
+        // The IBSI notes that FBN with 6 bins leaves the phantom's levels {1, 3, 4, 6} as
+        // they are: 6·(x − 1)/5: 1 → 1, 3 → ⌊2.4⌋+1 = 3, 4 → ⌊3.6⌋+1 = 4, 6 → 6.
+        let r = roi(&[1.0, 3.0, 4.0, 6.0], &[true; 4]);
+        assert_eq!(levels(&discretise_fixed_bin_number(&r, 6).unwrap()), vec![1, 3, 4, 6]);
+    }
+
+    #[test]
+    fn fixed_bin_number_constant_roi_is_level_one() {
+        let r = roi(&[5.0, 5.0, 5.0], &[true; 3]);
+        let d = discretise_fixed_bin_number(&r, 32).unwrap();
+        assert_eq!(levels(&d), vec![1, 1, 1]);
+        assert_eq!(d.ng, 32);
+    }
+
+    #[test]
+    fn fixed_bin_size_hand_worked() {
+        // Config A style: lower bound −500, w = 25. −500 → 1, −476 → ⌊0.96⌋+1 = 1,
+        // −475 → 2, 377 → ⌊35.08⌋+1 = 36 = N_g (the top level present).
+        let r = roi(&[-500.0, -476.0, -475.0, 377.0], &[true; 4]);
+        let d = discretise_fixed_bin_size(&r, 25.0, -500.0).unwrap();
+        assert_eq!(levels(&d), vec![1, 1, 2, 36]);
+        assert_eq!(d.ng, 36);
+    }
+
+    #[test]
+    fn errors_for_bad_settings_and_empty_roi() {
+        let r = roi(&[1.0, 2.0], &[true, true]);
+        assert!(matches!(discretise_fixed_bin_number(&r, 0), Err(CoreError::InvalidSetting { .. })));
+        assert!(matches!(discretise_fixed_bin_size(&r, 0.0, 0.0), Err(CoreError::InvalidSetting { .. })));
+        assert!(matches!(discretise_fixed_bin_size(&r, -1.0, 0.0), Err(CoreError::InvalidSetting { .. })));
+        assert!(matches!(discretise_fixed_bin_size(&r, 1.0, 1.5), Err(CoreError::InvalidSetting { .. })));
+        assert!(matches!(discretise_fixed_bin_size(&r, 1e-9, 0.0), Err(CoreError::InvalidSetting { .. })));
+        let empty = roi(&[1.0, 2.0], &[false, false]);
+        assert!(matches!(discretise_fixed_bin_number(&empty, 8), Err(CoreError::EmptyRoi(_))));
+        assert!(matches!(discretise_fixed_bin_size(&empty, 1.0, 0.0), Err(CoreError::EmptyRoi(_))));
+    }
+}

@@ -1,0 +1,131 @@
+//! Property tests of the IBSI processing steps: discretisation ranges, resampling
+//! identities and thread-count independence.
+
+use ndarray::Array3;
+use proptest::prelude::*;
+use radx_core::processing::discretise::{discretise_fixed_bin_number, discretise_fixed_bin_size};
+use radx_core::processing::resample::{Interpolator, aligned_grid, resample_image, resample_mask};
+use radx_core::roi::Roi;
+use radx_core::{Grid, Volume};
+
+const INTERPOLATORS: [Interpolator; 3] = [Interpolator::Nearest, Interpolator::Linear, Interpolator::CubicSpline];
+
+/// A small random volume: dims 1..6 per axis, intensities in [−1000, 1000] and a mask.
+fn volume_and_mask() -> impl Strategy<Value = (Volume<f64>, Array3<bool>)> {
+    (1usize..6, 1usize..6, 1usize..5).prop_flat_map(|(nx, ny, nz)| {
+        let n = nx * ny * nz;
+        (
+            prop::collection::vec(-1000.0f64..1000.0, n),
+            prop::collection::vec(any::<bool>(), n),
+            (0.5f64..3.0, 0.5f64..3.0, 0.5f64..4.0),
+        )
+            .prop_map(move |(values, inside, (sx, sy, sz))| {
+                let grid = Grid::new([nx, ny, nz], [sx, sy, sz]);
+                let mask = Volume::from_x_fastest(grid, inside).data;
+                (Volume::from_x_fastest(grid, values), mask)
+            })
+    })
+}
+
+fn roi_of(image: Volume<f64>, mask: Array3<bool>) -> Roi {
+    Roi { image, morphological: mask.clone(), intensity: mask }
+}
+
+fn assert_levels_in_range(roi: &Roi, levels: &Array3<u16>, ng: usize) -> Result<(), TestCaseError> {
+    for (&level, &inside) in levels.iter().zip(roi.intensity.iter()) {
+        if inside {
+            prop_assert!(level >= 1 && level as usize <= ng, "level {level} outside 1..={ng}");
+        } else {
+            prop_assert_eq!(level, 0);
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    #[test]
+    fn fixed_bin_number_levels_lie_in_range((image, mask) in volume_and_mask(), bins in 1usize..300) {
+        let roi = roi_of(image, mask);
+        match discretise_fixed_bin_number(&roi, bins) {
+            Ok(d) => {
+                prop_assert_eq!(d.ng, bins);
+                assert_levels_in_range(&roi, &d.levels, d.ng)?;
+            }
+            Err(_) => prop_assert_eq!(roi.intensity_count(), 0),
+        }
+    }
+
+    #[test]
+    fn fixed_bin_size_levels_lie_in_range((image, mask) in volume_and_mask(), width in 0.5f64..200.0) {
+        let roi = roi_of(image, mask);
+        let lower = roi.intensities().into_iter().reduce(f64::min);
+        match lower {
+            Some(lower) => {
+                let d = discretise_fixed_bin_size(&roi, width, lower).expect("valid settings");
+                assert_levels_in_range(&roi, &d.levels, d.ng)?;
+                // N_g is the top level present.
+                prop_assert_eq!(d.levels.iter().copied().max().map(usize::from), Some(d.ng));
+            }
+            None => prop_assert!(discretise_fixed_bin_size(&roi, width, 0.0).is_err()),
+        }
+    }
+
+    #[test]
+    fn fixed_bin_number_of_a_constant_roi_is_one((image, mask) in volume_and_mask(), value in -50.0f64..50.0,
+                                                 bins in 1usize..64) {
+        let roi = roi_of(image.map(|_| value), mask);
+        if let Ok(d) = discretise_fixed_bin_number(&roi, bins) {
+            for (&level, &inside) in d.levels.iter().zip(roi.intensity.iter()) {
+                prop_assert_eq!(level, u16::from(inside));
+            }
+        }
+    }
+
+    #[test]
+    fn resampling_onto_the_same_grid_is_the_identity((image, mask) in volume_and_mask()) {
+        for interp in INTERPOLATORS {
+            let out = resample_image(&image, &image.grid, interp).expect("resample");
+            for (a, b) in out.data.iter().zip(image.data.iter()) {
+                // The spline passes through its knots up to rounding of the prefilter.
+                prop_assert!((a - b).abs() <= 1e-9 * (1.0 + b.abs()), "{interp:?}: {a} vs {b}");
+            }
+            let m = Volume { grid: image.grid, data: mask.clone() };
+            if interp != Interpolator::CubicSpline {
+                prop_assert_eq!(&resample_mask(&m, &image.grid, interp, 0.5).expect("mask").data, &mask);
+            }
+        }
+    }
+
+    #[test]
+    fn resampling_is_independent_of_the_thread_count((image, _mask) in volume_and_mask(),
+                                                    spacing in (0.4f64..3.0, 0.4f64..3.0, 0.4f64..3.0)) {
+        let target = aligned_grid(&image.grid, [spacing.0, spacing.1, spacing.2], false).expect("grid");
+        for interp in INTERPOLATORS {
+            let run = |threads: usize| {
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .build()
+                    .expect("thread pool")
+                    .install(|| resample_image(&image, &target, interp).expect("resample"))
+            };
+            let one = run(1);
+            let two = run(2);
+            prop_assert!(one.data.iter().zip(two.data.iter()).all(|(a, b)| a.to_bits() == b.to_bits()));
+        }
+    }
+
+    #[test]
+    fn interpolated_values_stay_within_the_data_range((image, _mask) in volume_and_mask(),
+                                                     spacing in (0.4f64..3.0, 0.4f64..3.0, 0.4f64..3.0)) {
+        // Nearest and linear are convex combinations of the data (edge-extended).
+        let target = aligned_grid(&image.grid, [spacing.0, spacing.1, spacing.2], false).expect("grid");
+        let min = image.data.iter().copied().fold(f64::INFINITY, f64::min);
+        let max = image.data.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        for interp in [Interpolator::Nearest, Interpolator::Linear] {
+            let out = resample_image(&image, &target, interp).expect("resample");
+            prop_assert!(out.data.iter().all(|&v| v >= min - 1e-9 && v <= max + 1e-9));
+        }
+    }
+}
