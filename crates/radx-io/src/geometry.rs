@@ -53,8 +53,8 @@ pub(crate) fn grid_from_affine(dims: [usize; 3], affine: &Affine) -> Result<Grid
 pub(crate) fn affine_from_grid(grid: &Grid) -> Affine {
     let mut a = [[0.0; 4]; 3];
     for (r, row) in a.iter_mut().enumerate() {
-        for c in 0..3 {
-            row[c] = grid.direction[r][c] * grid.spacing[c];
+        for (c, v) in row.iter_mut().take(3).enumerate() {
+            *v = grid.direction[r][c] * grid.spacing[c];
         }
         row[3] = grid.origin[r];
     }

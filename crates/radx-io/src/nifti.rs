@@ -87,9 +87,16 @@ fn stream_error(path: &Path, gzip: bool, what: &'static str, expected: u64, got:
     }
 }
 
-/// Read `buf.len()` bytes of `what`, reporting a short stream as truncation.
-fn read_exact_or(path: &Path, src: &mut Source, buf: &mut [u8], what: &'static str) -> Result<(), IoError> {
-    let mut filled = 0;
+/// Fill `buf[start..]` (the bytes before `start` are already read) with the `what`,
+/// reporting a short stream as truncation of the whole `buf`.
+fn read_exact_or(
+    path: &Path,
+    src: &mut Source,
+    buf: &mut [u8],
+    start: usize,
+    what: &'static str,
+) -> Result<(), IoError> {
+    let mut filled = start;
     while filled < buf.len() {
         match src.reader.read(&mut buf[filled..]) {
             Ok(0) => {
@@ -111,14 +118,14 @@ fn read_exact_or(path: &Path, src: &mut Source, buf: &mut [u8], what: &'static s
 /// Read and validate the header; leaves `src` just after the fixed-size header.
 fn read_layout(path: &Path, src: &mut Source) -> Result<Layout, IoError> {
     let mut head = [0u8; NIFTI2_HEADER];
-    read_exact_or(path, src, &mut head[..4], "header")?;
+    read_exact_or(path, src, &mut head[..4], 0, "header")?;
     let size_le = i32::from_le_bytes([head[0], head[1], head[2], head[3]]);
     let size_be = i32::from_be_bytes([head[0], head[1], head[2], head[3]]);
     let meta = if size_le == NIFTI1_HEADER as i32 || size_be == NIFTI1_HEADER as i32 {
-        read_exact_or(path, src, &mut head[4..NIFTI1_HEADER], "header")?;
+        read_exact_or(path, src, &mut head[..NIFTI1_HEADER], 4, "header")?;
         parse_nifti1(path, &head[..NIFTI1_HEADER])?
     } else if size_le == NIFTI2_HEADER as i32 || size_be == NIFTI2_HEADER as i32 {
-        read_exact_or(path, src, &mut head[4..], "header")?;
+        read_exact_or(path, src, &mut head, 4, "header")?;
         let order = if size_le == NIFTI2_HEADER as i32 { ByteOrder::Little } else { ByteOrder::Big };
         parse_nifti2(path, &head, order)?
     } else {
@@ -386,9 +393,7 @@ pub(crate) fn read_volume(path: &Path, opts: &ReadOptions) -> Result<Volume<f64>
         ReadFailure::Io { got, error } => stream_error(path, src.gzip, "voxel data", data_bytes, got, error),
     })?;
     if src.gzip {
-        // Read to the end so the gzip trailer (CRC-32 and length) is verified too.
-        io::copy(&mut src.reader, &mut io::sink())
-            .map_err(|e| stream_error(path, true, "gzip trailer", data_bytes, data_bytes, e))?;
+        voxel::finish_gzip(path, &mut src.reader)?;
     }
     if let Some((slope, inter)) = lay.info.scale {
         for v in &mut values {

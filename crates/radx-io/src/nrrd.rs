@@ -257,12 +257,13 @@ fn parse_header(path: &Path, fields: &Fields) -> Result<Header, IoError> {
             return Err(corrupt(format!("`spacings` lists {} values but `dimension` is {dimension}", spacings.len())));
         }
         let mut spatial_seen = 0;
-        for axis in 0..dimension {
-            let spatial = kinds.as_ref().is_none_or(|k| {
-                k.get(axis).is_none_or(|k| matches!(k.as_str(), "domain" | "space" | "time" | "???" | "none"))
-            });
+        for (axis, &spacing) in spacings.iter().enumerate() {
+            // Unknown kinds (`???`, `none`) count as spatial; `time`, `list`, `vector`… do not.
+            let spatial = kinds
+                .as_ref()
+                .is_none_or(|k| k.get(axis).is_none_or(|k| matches!(k.as_str(), "domain" | "space" | "???" | "none")));
             if spatial && spatial_seen < 3 {
-                let s = if spacings[axis].is_finite() && spacings[axis] != 0.0 { spacings[axis].abs() } else { 1.0 };
+                let s = if spacing.is_finite() && spacing != 0.0 { spacing.abs() } else { 1.0 };
                 let mut step = [0.0; 3];
                 step[spatial_seen] = s;
                 steps.push(Some(step));
@@ -438,8 +439,7 @@ pub(crate) fn read_volume(path: &Path, opts: &ReadOptions) -> Result<Volume<f64>
                 });
             }
             let values = read_all(&mut gz, &h, truncated, stream_err)?;
-            // Read to the end so the gzip trailer (CRC-32, length) is verified.
-            io::copy(&mut gz, &mut io::sink()).map_err(|e| stream_err(data_bytes, e))?;
+            voxel::finish_gzip(dpath, &mut gz)?;
             values
         }
     };

@@ -184,6 +184,19 @@ fn decode_chunk(raw: &[u8], kind: VoxelType, order: ByteOrder, out: &mut Vec<f64
     }
 }
 
+/// Read a gzip stream to its end so its trailer (CRC-32 and length) is verified: a file cut
+/// inside the trailer, or with a wrong checksum, must not pass as complete.
+pub(crate) fn finish_gzip<R: Read>(path: &std::path::Path, reader: &mut R) -> Result<(), crate::IoError> {
+    io::copy(reader, &mut io::sink()).map(|_| ()).map_err(|e| {
+        let reason = if e.kind() == io::ErrorKind::UnexpectedEof {
+            "the gzip stream ends inside its trailer (CRC-32, length): the file is truncated".to_string()
+        } else {
+            format!("the gzip trailer check failed: {e}")
+        };
+        crate::IoError::Corrupt { path: path.to_path_buf(), reason }
+    })
+}
+
 /// A value that does not fit the on-disk type (see [`write_voxels`]).
 #[derive(Debug)]
 pub(crate) enum WriteFailure {
