@@ -100,6 +100,10 @@ fn read_fields(path: &Path, reader: &mut impl BufRead) -> Result<Fields, IoError
             (Some(f), _) => {
                 pairs.push((text[..f].trim().to_ascii_lowercase(), text[f + 2..].trim().to_string()));
             }
+            // `field:` with nothing after it: an empty value.
+            (None, None) if text.ends_with(':') => {
+                pairs.push((text[..text.len() - 1].trim().to_ascii_lowercase(), String::new()));
+            }
             _ => return Err(corrupt(format!("header line `{text}` is neither `field: value` nor `key:=value`"))),
         }
     }
