@@ -658,9 +658,9 @@ fn nibabel_big_endian_qform_fixture() {
         [-0.24758626757875193, -1.0520676134166018, -0.24460848218054132],
         [0.19651558992073367, 0.04065271095391223, -2.4379258194788576],
     ];
-    for r in 0..3 {
-        let want = [lps[r][0] / 0.9, lps[r][1] / 1.1, lps[r][2] / 2.5];
-        assert_close3(g.direction[r], want, 1e-6, "direction row");
+    for (row, lps_row) in g.direction.iter().zip(&lps) {
+        let want = [lps_row[0] / 0.9, lps_row[1] / 1.1, lps_row[2] / 2.5];
+        assert_close3(*row, want, 1e-6, "direction row");
     }
     // (7·i − 50)·0.5 + 10: nibabel get_fdata gives [0,0,0] = −15, [1,2,0] = 9.5, [2,3,1] = 65.5, sum 606.
     assert_eq!(v.data[[0, 0, 0]], -15.0);
