@@ -1,1 +1,130 @@
-//! placeholder
+//! radx-io: medical image files in, radx-core [`Volume`]s out.
+//!
+//! Reads NIfTI-1 and NIfTI-2 (`.nii`, `.nii.gz`) and NRRD (`.nrrd`, `.nhdr` + detached data,
+//! raw or gzip encoding) scalar images into `Volume<f64>` on a [`Grid`] in **LPS** world
+//! coordinates (the ITK / SimpleITK / PyRadiomics convention), and writes NIfTI-1 and NRRD
+//! files for tests and data generators. This is the entry of the IBSI image-processing
+//! chain (reference manual, chapter 2 "Image processing"): an image is a 3D stack of 2D
+//! slices along z on a regular grid, and the interpolation grid (§ "Interpolation grid",
+//! UMPJ) needs the voxel spacing, origin and orientation exactly as the file states them.
+//!
+//! Every failure is an [`IoError`] naming the file; no input can make a reader panic or
+//! allocate more than [`ReadOptions::max_bytes`] for voxel data: sizes are checked
+//! against the budget (and, for uncompressed files, against the file length) before any
+//! voxel buffer exists.
+//!
+//! Label maps are read with [`read_volume`] too (radx keeps labels as `f64`, exactly).
+
+mod atomic;
+mod error;
+mod geometry;
+mod nifti;
+mod nrrd;
+mod voxel;
+
+use std::path::Path;
+use std::sync::OnceLock;
+
+pub use error::IoError;
+pub use radx_core::{Grid, Volume};
+pub use voxel::{NiftiType, VoxelType};
+
+/// Limits applied while reading.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReadOptions {
+    /// Largest decoded volume accepted, in bytes (8 bytes per voxel). Files claiming more are
+    /// refused with [`IoError::TooLarge`] before any voxel buffer is allocated.
+    pub max_bytes: u64,
+}
+
+impl Default for ReadOptions {
+    /// Half the machine's physical memory (from `/proc/meminfo`), or 8 GiB when unknown.
+    fn default() -> Self {
+        static BUDGET: OnceLock<u64> = OnceLock::new();
+        ReadOptions { max_bytes: *BUDGET.get_or_init(|| physical_memory().map_or(8 << 30, |m| m / 2)) }
+    }
+}
+
+/// `MemTotal` from `/proc/meminfo`, in bytes.
+fn physical_memory() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = text.lines().find(|l| l.starts_with("MemTotal:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    kib.checked_mul(1024)
+}
+
+/// What a file's header says, without its voxels.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImageInfo {
+    /// "NIfTI-1", "NIfTI-2" or "NRRD".
+    pub format: &'static str,
+    /// Voxel grid in LPS world coordinates.
+    pub grid: Grid,
+    /// On-disk voxel type: "uint8", "int16", "float32"… (see [`VoxelType::name`]).
+    pub datatype: String,
+    /// One letter per index axis naming the world direction it increases towards
+    /// (`L`/`R`, `P`/`A`, `S`/`I`): "LPS" for an identity direction, "RAS" for a RAS+ NIfTI.
+    pub orientation: String,
+    /// NIfTI intensity scaling `(slope, intercept)` applied on read (`value·slope + intercept`);
+    /// `None` when absent, disabled (slope 0) or the identity.
+    pub scale: Option<(f64, f64)>,
+}
+
+/// The file formats radx reads, told apart by file name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Nifti,
+    Nrrd,
+}
+
+/// True when `path`'s file name ends with `suffix` (ASCII case-insensitive).
+pub(crate) fn has_suffix(path: &Path, suffix: &str) -> bool {
+    path.file_name().map(|n| n.to_string_lossy().to_ascii_lowercase()).is_some_and(|n| n.ends_with(suffix))
+}
+
+fn format_of(path: &Path) -> Result<Format, IoError> {
+    if has_suffix(path, ".nii") || has_suffix(path, ".nii.gz") {
+        Ok(Format::Nifti)
+    } else if has_suffix(path, ".nrrd") || has_suffix(path, ".nhdr") {
+        Ok(Format::Nrrd)
+    } else {
+        Err(IoError::UnknownFormat { path: path.to_path_buf() })
+    }
+}
+
+/// Read a scalar 3D (or 2D, as one slice) image with the default memory budget.
+/// The format follows the name: `.nii`, `.nii.gz`, `.nrrd`, `.nhdr`.
+pub fn read_volume(path: &Path) -> Result<Volume<f64>, IoError> {
+    read_volume_with(path, &ReadOptions::default())
+}
+
+/// Read a scalar 3D (or 2D) image under explicit [`ReadOptions`].
+pub fn read_volume_with(path: &Path, opts: &ReadOptions) -> Result<Volume<f64>, IoError> {
+    match format_of(path)? {
+        Format::Nifti => nifti::read_volume(path, opts),
+        Format::Nrrd => nrrd::read_volume(path, opts),
+    }
+}
+
+/// Read only the header: grid, voxel type, orientation and scaling (no voxel data is decoded).
+pub fn read_info(path: &Path) -> Result<ImageInfo, IoError> {
+    match format_of(path)? {
+        Format::Nifti => nifti::read_info(path),
+        Format::Nrrd => nrrd::read_info(path),
+    }
+}
+
+/// Write a little-endian NIfTI-1 file (`.nii`, or gzip-compressed when the name ends in
+/// `.nii.gz`) with sform and (for orthonormal directions) qform set, atomically.
+/// Integer types store values rounded to the nearest integer; values outside the type's
+/// range, NaN and infinities are refused with [`IoError::ValueOutOfRange`]. Geometry is
+/// stored in single precision, as NIfTI-1 requires.
+pub fn write_nifti(path: &Path, volume: &Volume<f64>, datatype: NiftiType) -> Result<(), IoError> {
+    nifti::write(path, volume, datatype)
+}
+
+/// Write an NRRD file (`.nrrd`, attached header, gzip encoding, LPS space), atomically.
+/// Value conversion as for [`write_nifti`]; geometry is written with full `f64` precision.
+pub fn write_nrrd(path: &Path, volume: &Volume<f64>, datatype: VoxelType) -> Result<(), IoError> {
+    nrrd::write(path, volume, datatype)
+}

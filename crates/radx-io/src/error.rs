@@ -1,0 +1,142 @@
+//! Typed errors of the image readers and writers.
+//!
+//! Every variant carries the path of the file it is about, and its message reads as
+//! "`<file>`: what is wrong", so a batch log line is actionable on its own.
+
+use std::path::PathBuf;
+
+/// What can go wrong while reading or writing an image file.
+#[derive(Debug, thiserror::Error)]
+pub enum IoError {
+    /// The file does not exist.
+    #[error("{}: file not found", path.display())]
+    NotFound {
+        /// The file asked for.
+        path: PathBuf,
+    },
+    /// The operating system refused or failed a read (permissions, I/O error, bad gzip stream…).
+    #[error("{}: cannot read: {source}", path.display())]
+    Unreadable {
+        /// The file being read.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// The file (or its decompressed stream) ends before the data its header announces.
+    #[error("{}: truncated {what}: expected {expected} bytes, got {got}", path.display())]
+    Truncated {
+        /// The file being read.
+        path: PathBuf,
+        /// Which part was cut short ("header", "voxel data"…).
+        what: &'static str,
+        /// Bytes the header announces.
+        expected: u64,
+        /// Bytes actually present.
+        got: u64,
+    },
+    /// The header is malformed or self-contradictory.
+    #[error("{}: invalid or corrupt file: {reason}", path.display())]
+    Corrupt {
+        /// The file being read.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The voxel type is valid in the format but not a real scalar radx can read (complex, RGB…).
+    #[error(
+        "{}: unsupported voxel data type {datatype} (radx reads u8, i8, u16, i16, u32, i32, u64, i64, f32, f64)",
+        path.display()
+    )]
+    UnsupportedDatatype {
+        /// The file being read.
+        path: PathBuf,
+        /// The type's name as the file states it.
+        datatype: String,
+    },
+    /// An NRRD encoding or layout this reader does not implement.
+    #[error("{}: unsupported NRRD {what}", path.display())]
+    Unsupported {
+        /// The file being read.
+        path: PathBuf,
+        /// What is not supported, e.g. "encoding `bzip2` (supported: raw, gzip)".
+        what: String,
+    },
+    /// The image is not a 3D (or 2D) scalar volume.
+    #[error("{}: not a 3D image: dimensions {dims:?} (a 4th axis must have size 1)", path.display())]
+    NotThreeD {
+        /// The file being read.
+        path: PathBuf,
+        /// Every dimension the header states.
+        dims: Vec<u64>,
+    },
+    /// Reading the image would exceed the memory budget of [`crate::ReadOptions`].
+    #[error(
+        "{}: the image needs {} MiB ({needed} bytes), more than the memory budget of {} MiB",
+        path.display(), needed / (1 << 20), budget / (1 << 20)
+    )]
+    TooLarge {
+        /// The file being read.
+        path: PathBuf,
+        /// Bytes the decoded volume would take.
+        needed: u64,
+        /// The budget in bytes.
+        budget: u64,
+    },
+    /// The file name does not end in a known image extension.
+    #[error("{}: unknown image format (expected .nii, .nii.gz, .nrrd or .nhdr)", path.display())]
+    UnknownFormat {
+        /// The file asked for.
+        path: PathBuf,
+    },
+    /// Writing the output failed.
+    #[error("{}: cannot write: {source}", path.display())]
+    Write {
+        /// The file being written.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// A voxel value does not fit the requested on-disk type.
+    #[error("{}: voxel value {value} cannot be stored as {datatype}", path.display())]
+    ValueOutOfRange {
+        /// The file being written.
+        path: PathBuf,
+        /// The offending value.
+        value: f64,
+        /// The on-disk type requested.
+        datatype: &'static str,
+    },
+}
+
+impl IoError {
+    /// The file this error is about.
+    pub fn path(&self) -> &std::path::Path {
+        match self {
+            IoError::NotFound { path }
+            | IoError::Unreadable { path, .. }
+            | IoError::Truncated { path, .. }
+            | IoError::Corrupt { path, .. }
+            | IoError::UnsupportedDatatype { path, .. }
+            | IoError::Unsupported { path, .. }
+            | IoError::NotThreeD { path, .. }
+            | IoError::TooLarge { path, .. }
+            | IoError::UnknownFormat { path }
+            | IoError::Write { path, .. }
+            | IoError::ValueOutOfRange { path, .. } => path,
+        }
+    }
+
+    /// Map an error from opening or reading `path`: a missing file becomes [`IoError::NotFound`].
+    pub(crate) fn from_read(path: &std::path::Path, source: std::io::Error) -> IoError {
+        if source.kind() == std::io::ErrorKind::NotFound {
+            IoError::NotFound { path: path.to_path_buf() }
+        } else {
+            IoError::Unreadable { path: path.to_path_buf(), source }
+        }
+    }
+
+    /// A [`IoError::Corrupt`] for `path`.
+    pub(crate) fn corrupt(path: &std::path::Path, reason: impl Into<String>) -> IoError {
+        IoError::Corrupt { path: path.to_path_buf(), reason: reason.into() }
+    }
+}
