@@ -19,16 +19,14 @@ use radx_core::matrix::{DiscretisedRoi, Ngtdm, TextureMatrix};
 fn roi_strategy() -> impl Strategy<Value = DiscretisedRoi> {
     (1usize..=8, 1usize..=8, 1usize..=6, 1usize..=5).prop_flat_map(|(nx, ny, nz, ng)| {
         let n = nx * ny * nz;
-        (
-            proptest::collection::vec(0..=ng as u16, n),
-            proptest::collection::vec(prop::bool::weighted(0.3), n),
-        )
-            .prop_map(move |(levels, extra)| {
+        (proptest::collection::vec(0..=ng as u16, n), proptest::collection::vec(prop::bool::weighted(0.3), n)).prop_map(
+            move |(levels, extra)| {
                 let levels = Array3::from_shape_vec((nx, ny, nz).f(), levels).unwrap();
                 let extra = Array3::from_shape_vec((nx, ny, nz).f(), extra).unwrap();
                 let morphological = ndarray::Zip::from(&levels).and(&extra).map_collect(|&l, &e| l > 0 || e);
                 DiscretisedRoi { levels, ng, morphological, spacing: [1.0, 1.0, 1.0] }
-            })
+            },
+        )
     })
 }
 
