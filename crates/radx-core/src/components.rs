@@ -117,7 +117,9 @@ pub(crate) fn x_fastest<'a, T: Clone>(a: ArrayView3<'a, T>) -> Cow<'a, [T]> {
 #[derive(Debug, Default)]
 pub(crate) struct ZoneScanner {
     visited: Vec<bool>,
-    queue: Vec<usize>,
+    /// Voxel coordinates `[x, y, z]` of the current zone, in visiting order. Keeping the
+    /// coordinates avoids three integer divisions per voxel to recover them from an index.
+    queue: Vec<[u32; 3]>,
 }
 
 impl ZoneScanner {
@@ -142,15 +144,15 @@ impl ZoneScanner {
             }
             self.visited[start] = true;
             self.queue.clear();
-            self.queue.push(start);
+            self.queue.push([(start % nx) as u32, ((start / nx) % ny) as u32, (start / plane) as u32]);
             let mut min_distance = u32::MAX;
             let mut head = 0;
-            while let Some(&index) = self.queue.get(head) {
+            while let Some(&[x, y, z]) = self.queue.get(head) {
                 head += 1;
+                let (x, y, z) = (x as usize, y as usize, z as usize);
                 if let Some(d) = distances {
-                    min_distance = min_distance.min(d[index]);
+                    min_distance = min_distance.min(d[x + nx * y + plane * z]);
                 }
-                let (x, y, z) = (index % nx, (index / nx) % ny, index / plane);
                 // The 3×3×3 block clipped to the array; the centre is already visited.
                 for nz_ in z.saturating_sub(1)..=(z + 1).min(nz - 1) {
                     for ny_ in y.saturating_sub(1)..=(y + 1).min(ny - 1) {
@@ -159,7 +161,7 @@ impl ZoneScanner {
                             let neighbour = row + nx_;
                             if levels[neighbour] == level && !self.visited[neighbour] {
                                 self.visited[neighbour] = true;
-                                self.queue.push(neighbour);
+                                self.queue.push([nx_ as u32, ny_ as u32, nz_ as u32]);
                             }
                         }
                     }

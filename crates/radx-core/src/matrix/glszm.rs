@@ -102,20 +102,26 @@ impl ZoneTally {
     /// The dense matrix: rows are grey levels `1..=ng`, columns the column values that
     /// occur, increasing.
     fn into_matrix(self, ng: usize) -> TextureMatrix {
-        let mut col_values: Vec<u64> = self.entries.iter().map(|&(column, _)| column).collect();
-        col_values.sort_unstable();
-        col_values.dedup();
-        let mut counts = Array2::<f64>::zeros((ng, col_values.len()));
-        for (column, level) in self.entries {
-            if let Ok(j) = col_values.binary_search(&column) {
-                counts[[usize::from(level) - 1, j]] += 1.0;
+        // Zone sizes and distances never exceed the voxel count, so a dense lookup table
+        // from column value to column index is no larger than the slice and avoids
+        // sorting one entry per zone.
+        let largest = self.entries.iter().map(|&(column, _)| column as usize).max().unwrap_or(0);
+        let mut column_index = vec![u32::MAX; largest + 1];
+        for &(column, _) in &self.entries {
+            column_index[column as usize] = 0;
+        }
+        let mut col_values = Vec::new();
+        for (value, index) in column_index.iter_mut().enumerate() {
+            if *index == 0 {
+                *index = col_values.len() as u32;
+                col_values.push(value as f64);
             }
         }
-        TextureMatrix {
-            counts,
-            col_values: col_values.into_iter().map(|v| v as f64).collect(),
-            n_voxels: self.n_voxels as f64,
+        let mut counts = Array2::<f64>::zeros((ng, col_values.len()));
+        for (column, level) in self.entries {
+            counts[[usize::from(level) - 1, column_index[column as usize] as usize]] += 1.0;
         }
+        TextureMatrix { counts, col_values, n_voxels: self.n_voxels as f64 }
     }
 }
 
