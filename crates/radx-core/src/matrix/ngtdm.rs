@@ -9,7 +9,7 @@
 //! Floating-point sums run in a fixed order (voxels x-fastest within a slice, slices in
 //! z order), so results are bit-identical for any number of threads.
 //!
-//! This module also defines [`Neighbourhood`], the Chebyshev box shared with the NGLDM.
+//! This module also defines `Neighbourhood`, the Chebyshev box shared with the NGLDM.
 
 use rayon::prelude::*;
 
