@@ -1,1 +1,158 @@
-//! TODO
+//! Neighbouring grey level dependence matrix, NGLDM (IBSI 1, section 3.11, `REK0`).
+//!
+//! For every intensity-mask voxel of grey level `i`, the dependence `k` is the number of
+//! voxels within Chebyshev distance δ (in the slice for 2D, in the volume for 3D) that lie
+//! in the ROI and whose grey level differs from `i` by at most the coarseness α, **plus
+//! one for the centre voxel** (so `k >= 1`). Element `(i, k)` counts such voxels. Every
+//! ROI voxel is a centre, so `n_voxels` = `N_s` = the number of ROI voxels (summed on
+//! merging). Only the dependence values that occur become columns.
+
+use ndarray::Array2;
+use rayon::prelude::*;
+
+use super::glszm::{flat_levels, zone_family_connectivity};
+use super::ngtdm::Neighbourhood;
+use super::{Aggregation, DiscretisedRoi, TextureMatrix};
+use crate::components::Connectivity;
+use crate::error::CoreError;
+
+/// NGLDM parameters (IBSI 1, section 3.11).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct NgldmSettings {
+    /// Coarseness α: neighbours with `|level − centre| <= alpha` are dependent. IBSI default 0.
+    pub alpha: u16,
+    /// Chebyshev neighbourhood distance δ (>= 1). IBSI default 1.
+    pub distance: usize,
+}
+
+impl Default for NgldmSettings {
+    fn default() -> Self {
+        NgldmSettings { alpha: 0, distance: 1 }
+    }
+}
+
+/// The NGLDM of `roi`: one matrix per slice with ROI voxels for [`Aggregation::Avg2d`],
+/// their sum for [`Aggregation::Merged2_5d`], one 3D matrix for [`Aggregation::Merged3d`].
+/// An ROI without voxels gives an empty list.
+///
+/// # Errors
+/// [`CoreError::InvalidSetting`] for any other aggregation, a distance of 0, or a grey
+/// level in the ROI above `roi.ng`.
+pub fn ngldm(
+    roi: &DiscretisedRoi,
+    settings: NgldmSettings,
+    aggregation: Aggregation,
+) -> Result<Vec<TextureMatrix>, CoreError> {
+    let connectivity = zone_family_connectivity("NGLDM", aggregation)?;
+    if settings.distance == 0 {
+        return Err(CoreError::InvalidSetting {
+            name: "distance",
+            reason: "the NGLDM neighbourhood distance must be at least 1".to_string(),
+        });
+    }
+    let flat = flat_levels(roi)?;
+    if flat.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ng = roi.ng;
+    let [nx, ny, nz] = flat.dims;
+    let planes: Vec<DependenceCounts> = match connectivity {
+        Connectivity::InPlane => {
+            let plane_dims = [nx, ny, 1];
+            let hood = Neighbourhood::chebyshev(settings.distance, plane_dims, Connectivity::InPlane);
+            flat.levels
+                .par_chunks(flat.plane_len())
+                .map(|levels| dependence_plane(levels, plane_dims, 0, &hood, settings.alpha, ng))
+                .collect()
+        }
+        Connectivity::Volumetric => {
+            let hood = Neighbourhood::chebyshev(settings.distance, flat.dims, Connectivity::Volumetric);
+            // Integer counts: reducing in any order is exact, and it keeps one table per
+            // thread instead of one per plane alive.
+            (0..nz)
+                .into_par_iter()
+                .map(|z| dependence_plane(&flat.levels, flat.dims, z, &hood, settings.alpha, ng))
+                .reduce_with(|mut total, part| {
+                    total.add(&part);
+                    total
+                })
+                .into_iter()
+                .collect()
+        }
+    };
+    let non_empty = planes.into_iter().filter(|p| p.n_voxels > 0);
+    Ok(match aggregation {
+        Aggregation::Avg2d => non_empty.map(|p| p.into_matrix(ng)).collect(),
+        _ => {
+            let mut merged: Option<DependenceCounts> = None;
+            for part in non_empty {
+                match merged.as_mut() {
+                    None => merged = Some(part),
+                    Some(total) => total.add(&part),
+                }
+            }
+            merged.into_iter().map(|m| m.into_matrix(ng)).collect()
+        }
+    })
+}
+
+/// Dense dependence counts: row `level - 1`, column `k - 1` for `k` in `1..=width`.
+#[derive(Debug)]
+struct DependenceCounts {
+    counts: Vec<u64>,
+    width: usize,
+    n_voxels: u64,
+}
+
+impl DependenceCounts {
+    fn add(&mut self, other: &DependenceCounts) {
+        self.counts.iter_mut().zip(&other.counts).for_each(|(t, o)| *t += o);
+        self.n_voxels += other.n_voxels;
+    }
+
+    /// Drops the dependence values that never occur.
+    fn into_matrix(self, ng: usize) -> TextureMatrix {
+        let used: Vec<usize> =
+            (0..self.width).filter(|&k| (0..ng).any(|row| self.counts[row * self.width + k] > 0)).collect();
+        let counts = Array2::from_shape_fn((ng, used.len()), |(row, j)| self.counts[row * self.width + used[j]] as f64);
+        TextureMatrix {
+            counts,
+            col_values: used.iter().map(|&k| (k + 1) as f64).collect(),
+            n_voxels: self.n_voxels as f64,
+        }
+    }
+}
+
+/// Dependence counts of the centre voxels in plane `z` of an x-fastest block.
+fn dependence_plane(
+    levels: &[u16],
+    dims: [usize; 3],
+    z: usize,
+    hood: &Neighbourhood,
+    alpha: u16,
+    ng: usize,
+) -> DependenceCounts {
+    let [nx, ny, _] = dims;
+    // k ranges over 1 (the centre alone) ..= every neighbour position + 1.
+    let width = hood.len() + 1;
+    let mut counts = vec![0u64; ng * width];
+    let mut n_voxels = 0;
+    for y in 0..ny {
+        for x in 0..nx {
+            let level = levels[x + nx * (y + ny * z)];
+            if level == 0 {
+                continue;
+            }
+            let mut dependent = 0usize;
+            hood.for_each_in_roi(levels, dims, [x, y, z], |neighbour| {
+                if neighbour.abs_diff(level) <= alpha {
+                    dependent += 1;
+                }
+            });
+            // Column k - 1 with k = dependent + 1 (the centre counts itself).
+            counts[(usize::from(level) - 1) * width + dependent] += 1;
+            n_voxels += 1;
+        }
+    }
+    DependenceCounts { counts, width, n_voxels }
+}
