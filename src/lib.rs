@@ -1,5 +1,42 @@
-//! radx: IBSI-exact radiomics. This facade re-exports the workspace crates; the `radx`
-//! binary (src/main.rs) is the command-line front end.
+//! radx: IBSI-exact radiomics. This facade wires the workspace crates into the
+//! extraction pipeline (settings → processing → sources → features) that the `radx`
+//! binary (src/main.rs) drives.
 
 pub use radx_core as core;
 pub use radx_io as io;
+
+pub mod pipeline;
+pub mod reference;
+pub mod settings;
+
+pub use settings::Settings;
+
+/// Anything a radx command can fail with; every message names the file involved.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Reading an image or mask failed.
+    #[error(transparent)]
+    Io(#[from] radx_io::IoError),
+    /// A settings file is unusable.
+    #[error(transparent)]
+    Settings(#[from] settings::SettingsError),
+    /// Processing the case failed (geometry, empty ROI, NaN voxels…).
+    #[error("{context}: {source}")]
+    Core {
+        /// What was being processed (usually the image and mask files).
+        context: String,
+        /// The cause.
+        source: radx_core::CoreError,
+    },
+    /// The command line asks for something impossible.
+    #[error("{0}")]
+    Usage(String),
+    /// Writing an output failed.
+    #[error("{path}: cannot write output: {source}")]
+    Write {
+        /// File.
+        path: String,
+        /// Cause.
+        source: std::io::Error,
+    },
+}

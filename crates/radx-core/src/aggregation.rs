@@ -9,16 +9,22 @@ use std::str::FromStr;
 pub enum Aggregation {
     /// `2d_avg` (IBSI `BTW3`; for zone/neighbourhood families `8QNN`): one matrix per slice
     /// (and per in-plane direction), features averaged.
+    #[serde(rename = "2d_avg")]
     Avg2d,
     /// `2d_smrg` (`SUJT`): per slice, the 4 directional matrices merged; features averaged over slices.
+    #[serde(rename = "2d_smrg")]
     SliceMerged2d,
     /// `2_5d_dmrg` (`JJUI`): per direction, matrices merged over slices; features averaged over directions.
+    #[serde(rename = "2_5d_dmrg")]
     DirectionMerged2_5d,
     /// `2_5d_mrg` (`ZW7Z`; for zone/neighbourhood families `62GR`): every 2D matrix merged into one.
+    #[serde(rename = "2_5d_mrg")]
     Merged2_5d,
     /// `3d_avg` (`ITBB`): one matrix per 3D direction (13), features averaged.
+    #[serde(rename = "3d_avg")]
     Avg3d,
     /// `3d_mrg` (`IAZD`; for zone/neighbourhood families `KOBO`): one volumetric matrix.
+    #[serde(rename = "3d_mrg")]
     Merged3d,
 }
 

@@ -63,6 +63,25 @@ impl GlcmSettings {
 /// If `settings.distance` is 0 (check with [`GlcmSettings::validate`]) or a grey level in
 /// `roi.levels` exceeds `roi.ng` (a broken [`DiscretisedRoi`], not user input).
 pub fn glcm(roi: &DiscretisedRoi, settings: &GlcmSettings, aggregation: Aggregation) -> Vec<TextureMatrix> {
+    glcm_selected(roi, settings, Selection::Aggregated(aggregation))
+}
+
+/// The GLCM of one direction, over one slice (`Some(z)`, 0-based) or the whole volume
+/// (`None`; an in-plane direction then sums the slices, as 2.5D does). `None` when the
+/// matrix is empty. For teaching and debugging (`radx matrix --slice --direction`).
+///
+/// # Panics
+/// As [`glcm`].
+pub fn glcm_single(
+    roi: &DiscretisedRoi,
+    settings: &GlcmSettings,
+    slice: Option<usize>,
+    direction: [i32; 3],
+) -> Option<TextureMatrix> {
+    glcm_selected(roi, settings, Selection::Single(slice, direction)).pop()
+}
+
+fn glcm_selected(roi: &DiscretisedRoi, settings: &GlcmSettings, selection: Selection) -> Vec<TextureMatrix> {
     if let Err(error) = settings.validate() {
         panic!("{error}");
     }
@@ -105,7 +124,30 @@ pub fn glcm(roi: &DiscretisedRoi, settings: &GlcmSettings, aggregation: Aggregat
             n_voxels: counts.n_voxels as f64,
         }
     };
-    aggregate_directional(dims, aggregation, unit, finish)
+    selection.build(dims, unit, finish)
+}
+
+/// Which directional matrices a builder returns: an aggregation's list, or a single one.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Selection {
+    Aggregated(Aggregation),
+    Single(Option<usize>, [i32; 3]),
+}
+
+impl Selection {
+    pub(crate) fn build<U, F>(self, dims: [usize; 3], unit: U, finish: F) -> Vec<TextureMatrix>
+    where
+        U: Fn(Option<usize>, [i32; 3]) -> Counts + Sync,
+        F: Fn(&Counts) -> TextureMatrix,
+    {
+        match self {
+            Selection::Aggregated(aggregation) => aggregate_directional(dims, aggregation, unit, finish),
+            Selection::Single(slice, direction) => {
+                let counts = unit(slice.filter(|&z| z < dims[2]), direction);
+                if counts.is_empty() { Vec::new() } else { vec![finish(&counts)] }
+            }
+        }
+    }
 }
 
 /// Integer counts of one directional matrix (row-major, family-specific width) and the
@@ -117,7 +159,7 @@ pub(crate) struct Counts {
 }
 
 impl Counts {
-    fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.cells.iter().all(|&c| c == 0)
     }
 

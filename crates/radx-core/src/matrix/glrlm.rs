@@ -11,7 +11,7 @@
 
 use ndarray::Array2;
 
-use super::glcm::{Counts, aggregate_directional, checked_levels, dims_of, roi_voxels_per_slice};
+use super::glcm::{Counts, Selection, checked_levels, dims_of, roi_voxels_per_slice};
 use super::{Aggregation, DiscretisedRoi, TextureMatrix};
 use crate::iter::strides_x_fastest;
 
@@ -28,6 +28,19 @@ use crate::iter::strides_x_fastest;
 /// # Panics
 /// If a grey level in `roi.levels` exceeds `roi.ng` (a broken [`DiscretisedRoi`], not user input).
 pub fn glrlm(roi: &DiscretisedRoi, aggregation: Aggregation) -> Vec<TextureMatrix> {
+    glrlm_selected(roi, Selection::Aggregated(aggregation))
+}
+
+/// The GLRLM of one direction over one slice (`Some(z)`, 0-based) or the whole volume;
+/// `None` when empty. See [`super::glcm::glcm_single`].
+///
+/// # Panics
+/// As [`glrlm`].
+pub fn glrlm_single(roi: &DiscretisedRoi, slice: Option<usize>, direction: [i32; 3]) -> Option<TextureMatrix> {
+    glrlm_selected(roi, Selection::Single(slice, direction)).pop()
+}
+
+fn glrlm_selected(roi: &DiscretisedRoi, selection: Selection) -> Vec<TextureMatrix> {
     let levels = checked_levels(roi);
     let dims = dims_of(roi);
     let ng = roi.ng;
@@ -55,7 +68,7 @@ pub fn glrlm(roi: &DiscretisedRoi, aggregation: Aggregation) -> Vec<TextureMatri
             n_voxels: counts.n_voxels as f64,
         }
     };
-    aggregate_directional(dims, aggregation, unit, finish)
+    selection.build(dims, unit, finish)
 }
 
 /// Adds the runs along `direction` inside slices `slices` (a run never crosses the slab's

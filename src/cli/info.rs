@@ -1,0 +1,37 @@
+//! `radx info IMAGE`.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use radx::Error;
+
+pub fn run(path: &Path) -> Result<ExitCode, Error> {
+    let info = radx_io::read_info(path)?;
+    let volume = radx_io::read_volume(path)?;
+    let (mut lo, mut hi, mut nonfinite) = (f64::INFINITY, f64::NEG_INFINITY, 0usize);
+    for &v in volume.data.iter() {
+        if v.is_finite() {
+            lo = lo.min(v);
+            hi = hi.max(v);
+        } else {
+            nonfinite += 1;
+        }
+    }
+    let g = info.grid;
+    println!("file:        {}", path.display());
+    println!("format:      {}", info.format);
+    println!("dimensions:  {} x {} x {}", g.dims[0], g.dims[1], g.dims[2]);
+    println!("spacing:     {} x {} x {} mm", g.spacing[0], g.spacing[1], g.spacing[2]);
+    println!("origin:      ({}, {}, {}) mm (LPS)", g.origin[0], g.origin[1], g.origin[2]);
+    println!("direction:   {:?}", g.direction.map(|row| row.map(|v| v + 0.0)));
+    println!("orientation: {}", info.orientation);
+    println!("datatype:    {}", info.datatype);
+    if let Some((slope, inter)) = info.scale {
+        println!("scaling:     value = {slope} * stored + {inter}");
+    }
+    println!("intensity:   {lo} .. {hi}");
+    if nonfinite > 0 {
+        println!("non-finite:  {nonfinite} voxel(s) are NaN or infinite");
+    }
+    Ok(ExitCode::SUCCESS)
+}
