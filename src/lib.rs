@@ -3,3 +3,5 @@
 
 pub use radx_core as core;
 pub use radx_io as io;
+
+pub mod plugins;
