@@ -617,7 +617,7 @@ macro_rules! __radx_cstr {
 /// source builders are `fn(&Input, params_json: &str) -> Result<Matrix, E>`. Panics are
 /// caught and reported as that call's error. Use it once per `cdylib`.
 ///
-/// ```ignore
+/// ```
 /// use radx_plugin::{Input, export_plugin};
 ///
 /// fn voxel_count(input: &Input) -> Result<f64, String> {
