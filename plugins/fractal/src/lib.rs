@@ -173,4 +173,35 @@ mod tests {
         assert_eq!(box_counting_dimension(&[1u8], [1, 1, 1]), Err(FractalError::TooSmall { dims: [1, 1, 1] }));
         assert!(matches!(box_counting_dimension(&[1u8; 3], [2, 2, 1]), Err(FractalError::LengthMismatch { .. })));
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(128))]
+
+        /// Box counts never grow with the box size, never exceed the number of boxes that
+        /// fit, and N(1) is the voxel count; the slope of a non-empty mask lies in [0, 3].
+        #[test]
+        fn box_counts_are_monotone_and_bounded(
+            dims in proptest::array::uniform3(1usize..9),
+            seed in proptest::collection::vec(proptest::bool::weighted(0.4), 512),
+        ) {
+            let n: usize = dims.iter().product();
+            let mut mask: Vec<u8> = seed[..n].iter().map(|&b| u8::from(b)).collect();
+            mask[0] = 1;
+            match box_counts(&mask, dims) {
+                Ok(counts) => {
+                    proptest::prop_assert_eq!(counts[0], (1, mask.iter().filter(|&&b| b != 0).count()));
+                    for w in counts.windows(2) {
+                        proptest::prop_assert!(w[1].1 <= w[0].1);
+                    }
+                    for &(s, count) in &counts {
+                        let fit: usize = dims.iter().map(|d| d.div_ceil(s)).product();
+                        proptest::prop_assert!(count >= 1 && count <= fit);
+                    }
+                    let d = box_counting_dimension(&mask, dims).unwrap();
+                    proptest::prop_assert!((-1e-12..=3.0 + 1e-12).contains(&d), "{}", d);
+                }
+                Err(e) => proptest::prop_assert!(dims.iter().all(|&d| d < 2), "{}", e),
+            }
+        }
+    }
 }

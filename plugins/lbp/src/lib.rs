@@ -187,4 +187,30 @@ mod tests {
     fn size_mismatch_is_an_error() {
         assert!(lbp_histogram(&[1.0; 3], &[1; 4], [2, 2, 1], false).is_err());
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(128))]
+
+        /// Every mask voxel gets exactly one code, and the rotation-invariant histogram is
+        /// the full one summed by number of set bits.
+        #[test]
+        fn histograms_count_every_voxel_once(
+            dims in proptest::array::uniform3(1usize..6),
+            values in proptest::collection::vec(0u8..4, 125),
+            inside in proptest::collection::vec(proptest::bool::weighted(0.7), 125),
+        ) {
+            let n: usize = dims.iter().product();
+            let image: Vec<f64> = values[..n].iter().map(|&v| f64::from(v)).collect();
+            let mask: Vec<u8> = inside[..n].iter().map(|&b| u8::from(b)).collect();
+            let full = lbp_histogram(&image, &mask, dims, false).unwrap();
+            let ri = lbp_histogram(&image, &mask, dims, true).unwrap();
+            let count = mask.iter().filter(|&&b| b != 0).count() as f64;
+            proptest::prop_assert_eq!(full.iter().sum::<f64>(), count);
+            let mut by_bits = vec![0.0; BITS + 1];
+            for (code, &c) in full.iter().enumerate() {
+                by_bits[code.count_ones() as usize] += c;
+            }
+            proptest::prop_assert_eq!(ri, by_bits);
+        }
+    }
 }
