@@ -6,6 +6,7 @@ pub use radx_core as core;
 pub use radx_io as io;
 
 pub mod pipeline;
+pub mod plugins;
 pub mod reference;
 pub mod settings;
 
@@ -40,3 +41,4 @@ pub enum Error {
         source: std::io::Error,
     },
 }
+

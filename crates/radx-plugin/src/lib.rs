@@ -1,0 +1,731 @@
+//! radx-plugin: the stable C ABI between radx and site plugins, and a safe way to export it.
+//!
+//! A plugin is a shared library (`cdylib`) exporting ONE symbol, [`RADX_ENTRY_SYMBOL`]
+//! (`radx_plugin_entry`), a function returning a pointer to a static [`RadxPluginDesc`]:
+//! the plugin's name and version, its features (name, tag, description, compute
+//! function) and optionally new *sources* (matrices the plugin builds, that `.radx`
+//! feature files can use by name like a built-in source such as `cm`).
+//!
+//! The ABI follows the Polars expression-plugin model (thin, versioned FFI boundary):
+//! - **Versioned.** [`RadxPluginDesc::abi_version`] is the descriptor's first field in
+//!   every ABI version, so a host reads it before trusting anything else and refuses a
+//!   plugin built against another [`RADX_PLUGIN_ABI`].
+//! - **Host-owned, borrowed, read-only views.** The host passes [`RadxInput`]: the cropped
+//!   image, both masks, the ROI intensity vector, the discretised grey levels and any
+//!   matrices, all valid only for the duration of the call. Volumes are x-fastest
+//!   (`index = x + nx·(y + ny·z)`, the radx axis convention and the NIfTI file order);
+//!   matrices are row-major (last index fastest).
+//! - **Nothing freed by the other side.** A source's matrix is allocated by the plugin
+//!   and released by the plugin's own [`RadxMatrixOut::release`] callback after the host
+//!   copied it.
+//! - **Errors are values.** Every call returns [`RADX_OK`] or [`RADX_ERROR`]; on error the
+//!   host reads a message from [`RadxPluginDesc::last_error`] (thread-local in the plugin)
+//!   on the same thread, right away.
+//!
+//! Rust plugin authors use [`export_plugin!`] and the safe views [`Input`], [`Mask`],
+//! [`Levels`], [`MatrixRef`] and [`Matrix`]: no `unsafe` on their side, and every
+//! boundary is wrapped in `catch_unwind` so a panic becomes an error for that feature.
+//! C authors include `include/radx_plugin.h`, which mirrors these types exactly (a test
+//! compiles it and checks every size and offset).
+//!
+//! The features themselves are site-defined; IBSI-style permanent tags (IBSI 1, ch. 3)
+//! are encouraged when a feature is an IBSI one, otherwise a site tag such as `RADX-FD01`.
+
+use std::cell::RefCell;
+use std::ffi::{CString, c_char, c_void};
+use std::fmt::Display;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+/// The ABI version this crate describes. Bump it on ANY change to a `#[repr(C)]` type or
+/// to a calling convention; the host refuses plugins whose descriptor carries another one.
+pub const RADX_PLUGIN_ABI: u32 = 1;
+
+/// The one symbol a plugin exports: `const RadxPluginDesc *radx_plugin_entry(void)`.
+pub const RADX_ENTRY_SYMBOL: &str = "radx_plugin_entry";
+
+/// Return value of a successful compute/build call.
+pub const RADX_OK: i32 = 0;
+
+/// Return value of a failed compute/build call; the message is behind `last_error`.
+pub const RADX_ERROR: i32 = 1;
+
+/// Largest number of axes a matrix crossing the boundary may have.
+pub const RADX_MAX_MATRIX_DIMS: usize = 4;
+
+/// The cropped image: `dims[0]·dims[1]·dims[2]` intensities, x-fastest.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct RadxImageView {
+    /// First intensity; x-fastest order.
+    pub data: *const f64,
+    /// Number of voxels along x, y, z.
+    pub dims: [usize; 3],
+    /// Voxel size in mm along x, y, z.
+    pub spacing: [f64; 3],
+}
+
+/// A mask on the image grid: one byte per voxel, 0 (outside) or 1 (inside), x-fastest.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct RadxMaskView {
+    /// First voxel; x-fastest order.
+    pub data: *const u8,
+    /// Number of voxels along x, y, z (equal to the image's).
+    pub dims: [usize; 3],
+}
+
+/// Discretised grey levels on the image grid: `1..=ng` inside the intensity mask, 0
+/// outside, x-fastest. `data` is null and `ng` 0 when no discretisation was configured.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct RadxLevelsView {
+    /// First voxel; x-fastest order; may be null.
+    pub data: *const u16,
+    /// Number of voxels along x, y, z (equal to the image's).
+    pub dims: [usize; 3],
+    /// Number of grey levels Ng (levels absent from the ROI still count, IBSI 2.7).
+    pub ng: usize,
+}
+
+/// A vector of `len` doubles.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct RadxValuesView {
+    /// First value; may be null when `len` is 0.
+    pub data: *const f64,
+    /// Number of values.
+    pub len: usize,
+}
+
+/// A dense matrix of doubles with `ndim` axes, row-major (last index fastest).
+///
+/// `axis_values[a]` (may be null) holds `shape[a]` values naming the positions along axis
+/// `a`, e.g. grey levels `1..=ng` or run lengths; null means positions `1..=shape[a]`.
+/// Entries of `shape`/`axis_values` beyond `ndim` are 0 / null.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct RadxMatrixView {
+    /// First entry; row-major; may be null when the matrix is empty.
+    pub data: *const f64,
+    /// Number of axes, `1..=RADX_MAX_MATRIX_DIMS`.
+    pub ndim: usize,
+    /// Length of each axis.
+    pub shape: [usize; RADX_MAX_MATRIX_DIMS],
+    /// Value of each position along each axis, or null.
+    pub axis_values: [*const f64; RADX_MAX_MATRIX_DIMS],
+}
+
+/// Everything a plugin may see of one region of interest; borrowed for one call.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct RadxInput {
+    /// The image cropped to the ROI bounding box.
+    pub image: RadxImageView,
+    /// The morphological mask (shape features are computed on it, IBSI 2.6).
+    pub morphological_mask: RadxMaskView,
+    /// The intensity mask (after re-segmentation), a subset of the morphological one.
+    pub intensity_mask: RadxMaskView,
+    /// Intensities of the intensity-mask voxels, x-fastest order.
+    pub intensities: RadxValuesView,
+    /// Discretised grey levels (optional, see [`RadxLevelsView`]).
+    pub levels: RadxLevelsView,
+    /// The matrices of the source the feature declared (see [`RadxFeatureDesc::source`]),
+    /// one per slice/direction or one merged, as the host's aggregation produced them.
+    pub matrices: *const RadxMatrixView,
+    /// Number of entries behind `matrices`.
+    pub n_matrices: usize,
+}
+
+/// A matrix built by a plugin source, owned by the plugin until `release` is called.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct RadxMatrixOut {
+    /// The matrix; valid until `release`.
+    pub matrix: RadxMatrixView,
+    /// The plugin's private handle on the allocation.
+    pub owner: *mut c_void,
+    /// Frees the allocation; the host calls it exactly once after copying the matrix.
+    pub release: Option<RadxReleaseFn>,
+}
+
+/// Computes one feature: writes the value to `*out` and returns [`RADX_OK`], or returns
+/// [`RADX_ERROR`] with a message behind `last_error`.
+pub type RadxComputeFn = unsafe extern "C" fn(input: *const RadxInput, out: *mut f64) -> i32;
+
+/// Builds one source matrix into `*out` (plugin-owned). `params` is a NUL-terminated JSON
+/// object (`{}` when the feature file gave none).
+pub type RadxBuildFn =
+    unsafe extern "C" fn(input: *const RadxInput, params: *const c_char, out: *mut RadxMatrixOut) -> i32;
+
+/// Releases what a [`RadxBuildFn`] allocated.
+pub type RadxReleaseFn = unsafe extern "C" fn(matrix: *mut RadxMatrixOut);
+
+/// The message of the last failed call on this thread (NUL-terminated, owned by the
+/// plugin, valid until the next call on the same thread), or null.
+pub type RadxLastErrorFn = unsafe extern "C" fn() -> *const c_char;
+
+/// The exported entry point's type.
+pub type RadxEntryFn = unsafe extern "C" fn() -> *const RadxPluginDesc;
+
+/// One feature a plugin offers. All strings are static, NUL-terminated UTF-8.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct RadxFeatureDesc {
+    /// Feature name, unique within the plugin, e.g. `fractal_dimension`.
+    pub name: *const c_char,
+    /// IBSI permanent tag when it is an IBSI feature, else a site tag, e.g. `RADX-FD01`.
+    pub tag: *const c_char,
+    /// One-line description.
+    pub description: *const c_char,
+    /// Name of the source whose matrices the host passes in [`RadxInput::matrices`], or
+    /// null when the feature reads only the ROI.
+    pub source: *const c_char,
+    /// The computation.
+    pub compute: Option<RadxComputeFn>,
+}
+
+/// One new source (a matrix family) a plugin offers to feature files.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct RadxSourceDesc {
+    /// Source name, used in feature files as `over NAME(...)`.
+    pub name: *const c_char,
+    /// One-line description, including the meaning of the matrix axes.
+    pub description: *const c_char,
+    /// The builder.
+    pub build: Option<RadxBuildFn>,
+}
+
+/// What `radx_plugin_entry` returns: a static description of the plugin.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct RadxPluginDesc {
+    /// The ABI the plugin was built against; the first field in every ABI version.
+    pub abi_version: u32,
+    /// Plugin name, unique among loaded plugins.
+    pub name: *const c_char,
+    /// Plugin version (free text, semver recommended).
+    pub version: *const c_char,
+    /// The features, `n_features` of them.
+    pub features: *const RadxFeatureDesc,
+    /// Number of features.
+    pub n_features: usize,
+    /// The sources, `n_sources` of them (may be null when 0).
+    pub sources: *const RadxSourceDesc,
+    /// Number of sources.
+    pub n_sources: usize,
+    /// Reads the message of the last failed call on the calling thread.
+    pub last_error: Option<RadxLastErrorFn>,
+}
+
+// SAFETY: descriptors are immutable static data (strings and function pointers) that
+// neither side ever writes through; sharing them between threads is sound.
+unsafe impl Sync for RadxPluginDesc {}
+// SAFETY: as above.
+unsafe impl Sync for RadxFeatureDesc {}
+// SAFETY: as above.
+unsafe impl Sync for RadxSourceDesc {}
+// SAFETY: as above; the host keeps descriptors in `Send` handles.
+unsafe impl Send for RadxPluginDesc {}
+// SAFETY: as above.
+unsafe impl Send for RadxFeatureDesc {}
+// SAFETY: as above.
+unsafe impl Send for RadxSourceDesc {}
+
+/// A slice from a (pointer, length) pair that may be null when empty.
+///
+/// # Safety
+/// When `ptr` is non-null it must point to `len` initialised values living for `'a`.
+unsafe fn slice_or_empty<'a, T>(ptr: *const T, len: usize) -> &'a [T] {
+    if ptr.is_null() || len == 0 {
+        &[]
+    } else {
+        // SAFETY: guaranteed by the caller.
+        unsafe { std::slice::from_raw_parts(ptr, len) }
+    }
+}
+
+/// Linear index of voxel `[x, y, z]` in an x-fastest volume of `dims`.
+#[inline]
+pub fn voxel_index(dims: [usize; 3], x: usize, y: usize, z: usize) -> usize {
+    x + dims[0] * (y + dims[1] * z)
+}
+
+/// A mask seen from the plugin: one byte per voxel, x-fastest.
+#[derive(Debug, Clone, Copy)]
+pub struct Mask<'a> {
+    /// The voxels, 0 outside and non-zero inside.
+    pub data: &'a [u8],
+    /// Number of voxels along x, y, z.
+    pub dims: [usize; 3],
+}
+
+impl Mask<'_> {
+    /// Whether voxel `[x, y, z]` is inside; false outside the volume.
+    #[inline]
+    pub fn get(&self, x: usize, y: usize, z: usize) -> bool {
+        if x >= self.dims[0] || y >= self.dims[1] || z >= self.dims[2] {
+            return false;
+        }
+        self.data.get(voxel_index(self.dims, x, y, z)).is_some_and(|&b| b != 0)
+    }
+
+    /// Number of voxels inside.
+    pub fn count(&self) -> usize {
+        self.data.iter().filter(|&&b| b != 0).count()
+    }
+}
+
+/// Discretised grey levels seen from the plugin.
+#[derive(Debug, Clone, Copy)]
+pub struct Levels<'a> {
+    /// Level per voxel, `1..=ng` inside the intensity mask, 0 outside, x-fastest.
+    pub data: &'a [u16],
+    /// Number of voxels along x, y, z.
+    pub dims: [usize; 3],
+    /// Number of grey levels Ng.
+    pub ng: usize,
+}
+
+/// A host matrix seen from the plugin (row-major).
+#[derive(Debug, Clone, Copy)]
+pub struct MatrixRef<'a> {
+    /// The entries, row-major.
+    pub data: &'a [f64],
+    /// Length of each axis.
+    pub shape: &'a [usize],
+    axis_values: [&'a [f64]; RADX_MAX_MATRIX_DIMS],
+}
+
+impl<'a> MatrixRef<'a> {
+    /// Values naming the positions along `axis`, or `None` when the host gave none
+    /// (positions are then `1..=shape[axis]`).
+    pub fn axis_values(&self, axis: usize) -> Option<&'a [f64]> {
+        self.axis_values.get(axis).copied().filter(|v| !v.is_empty())
+    }
+}
+
+/// The safe view of a [`RadxInput`] a Rust plugin's functions receive.
+#[derive(Debug, Clone, Copy)]
+pub struct Input<'a> {
+    raw: &'a RadxInput,
+}
+
+impl<'a> Input<'a> {
+    /// Wrap a raw input.
+    ///
+    /// # Safety
+    /// Every pointer in `raw` must be null or valid for the lengths its dims/len/shape
+    /// fields state, for `'a` (the host guarantees this for the duration of a call).
+    pub unsafe fn from_raw(raw: &'a RadxInput) -> Self {
+        Input { raw }
+    }
+
+    /// Number of voxels along x, y, z of the cropped image.
+    pub fn dims(&self) -> [usize; 3] {
+        self.raw.image.dims
+    }
+
+    /// Voxel size in mm along x, y, z.
+    pub fn spacing(&self) -> [f64; 3] {
+        self.raw.image.spacing
+    }
+
+    /// Number of voxels of the cropped image.
+    pub fn voxel_count(&self) -> usize {
+        self.dims().iter().product()
+    }
+
+    /// The cropped image, x-fastest (see [`voxel_index`]).
+    pub fn image(&self) -> &'a [f64] {
+        // SAFETY: the host guarantees `dims` voxels behind a non-null pointer (from_raw).
+        unsafe { slice_or_empty(self.raw.image.data, self.voxel_count()) }
+    }
+
+    fn mask(&self, view: &RadxMaskView) -> Mask<'a> {
+        let len = view.dims.iter().product();
+        // SAFETY: as for `image`.
+        Mask { data: unsafe { slice_or_empty(view.data, len) }, dims: view.dims }
+    }
+
+    /// The morphological mask.
+    pub fn morphological_mask(&self) -> Mask<'a> {
+        self.mask(&self.raw.morphological_mask)
+    }
+
+    /// The intensity mask.
+    pub fn intensity_mask(&self) -> Mask<'a> {
+        self.mask(&self.raw.intensity_mask)
+    }
+
+    /// Intensities of the intensity-mask voxels.
+    pub fn intensities(&self) -> &'a [f64] {
+        // SAFETY: as for `image`.
+        unsafe { slice_or_empty(self.raw.intensities.data, self.raw.intensities.len) }
+    }
+
+    /// Discretised grey levels, or `None` when the host configured no discretisation.
+    pub fn levels(&self) -> Option<Levels<'a>> {
+        let v = &self.raw.levels;
+        if v.data.is_null() {
+            return None;
+        }
+        let len = v.dims.iter().product();
+        // SAFETY: as for `image`.
+        Some(Levels { data: unsafe { slice_or_empty(v.data, len) }, dims: v.dims, ng: v.ng })
+    }
+
+    /// Number of matrices passed for the feature's source.
+    pub fn matrix_count(&self) -> usize {
+        if self.raw.matrices.is_null() { 0 } else { self.raw.n_matrices }
+    }
+
+    /// Matrix `i` of the feature's source, if there is one.
+    pub fn matrix(&self, i: usize) -> Option<MatrixRef<'a>> {
+        if i >= self.matrix_count() {
+            return None;
+        }
+        // SAFETY: `i < n_matrices` and the pointer is non-null (checked above).
+        let view: &'a RadxMatrixView = unsafe { &*self.raw.matrices.add(i) };
+        let ndim = view.ndim.min(RADX_MAX_MATRIX_DIMS);
+        let shape = &view.shape[..ndim];
+        let len = shape.iter().product();
+        let mut axis_values: [&'a [f64]; RADX_MAX_MATRIX_DIMS] = [&[]; RADX_MAX_MATRIX_DIMS];
+        for (a, values) in axis_values.iter_mut().enumerate().take(ndim) {
+            // SAFETY: the host gives `shape[a]` values or null.
+            *values = unsafe { slice_or_empty(view.axis_values[a], shape[a]) };
+        }
+        // SAFETY: the host gives `product(shape)` entries or null.
+        Some(MatrixRef { data: unsafe { slice_or_empty(view.data, len) }, shape, axis_values })
+    }
+
+    /// All matrices of the feature's source.
+    pub fn matrices(&self) -> impl Iterator<Item = MatrixRef<'a>> + '_ {
+        (0..self.matrix_count()).filter_map(|i| self.matrix(i))
+    }
+}
+
+/// A dense matrix a Rust plugin's source builds (row-major), with optional axis values.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Matrix {
+    shape: Vec<usize>,
+    data: Vec<f64>,
+    axis_values: Vec<Vec<f64>>,
+}
+
+impl Matrix {
+    /// A matrix of `shape` from row-major `data`; 1 to [`RADX_MAX_MATRIX_DIMS`] axes.
+    pub fn new(shape: Vec<usize>, data: Vec<f64>) -> Result<Self, String> {
+        if shape.is_empty() || shape.len() > RADX_MAX_MATRIX_DIMS {
+            return Err(format!("a matrix needs 1 to {RADX_MAX_MATRIX_DIMS} axes, got {}", shape.len()));
+        }
+        let expected: usize = shape.iter().product();
+        if expected != data.len() {
+            return Err(format!("matrix of shape {shape:?} needs {expected} entries, got {}", data.len()));
+        }
+        let axis_values = vec![Vec::new(); shape.len()];
+        Ok(Matrix { shape, data, axis_values })
+    }
+
+    /// Name the positions along `axis` (e.g. grey levels, codes).
+    pub fn with_axis_values(mut self, axis: usize, values: Vec<f64>) -> Result<Self, String> {
+        let Some(&len) = self.shape.get(axis) else {
+            return Err(format!("axis {axis} does not exist in a matrix of shape {:?}", self.shape));
+        };
+        if values.len() != len {
+            return Err(format!("axis {axis} has {len} positions but {} axis values were given", values.len()));
+        }
+        self.axis_values[axis] = values;
+        Ok(self)
+    }
+
+    /// Length of each axis.
+    pub fn shape(&self) -> &[usize] {
+        &self.shape
+    }
+
+    /// Entries, row-major.
+    pub fn data(&self) -> &[f64] {
+        &self.data
+    }
+
+    /// Values along `axis`, if set.
+    pub fn axis_values(&self, axis: usize) -> Option<&[f64]> {
+        self.axis_values.get(axis).map(Vec::as_slice).filter(|v| !v.is_empty())
+    }
+}
+
+/// Glue the [`export_plugin!`] expansion calls; not part of the stable API.
+#[doc(hidden)]
+pub mod __private {
+    use super::*;
+
+    thread_local! {
+        static LAST_ERROR: RefCell<CString> = RefCell::new(CString::default());
+    }
+
+    /// Remember `message` as this thread's last error.
+    pub fn set_last_error(message: &str) {
+        // An interior NUL would truncate the C string; show it instead of losing the tail.
+        let c = CString::new(message.replace('\0', "\\0")).unwrap_or_default();
+        LAST_ERROR.with(|e| *e.borrow_mut() = c);
+    }
+
+    /// The plugin's `last_error` callback.
+    pub unsafe extern "C" fn last_error() -> *const c_char {
+        // The CString lives in the thread-local until the next failure on this thread,
+        // which is exactly the validity the ABI promises.
+        LAST_ERROR.with(|e| e.borrow().as_ptr())
+    }
+
+    fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+        if let Some(s) = payload.downcast_ref::<&str>() {
+            format!("the plugin panicked: {s}")
+        } else if let Some(s) = payload.downcast_ref::<String>() {
+            format!("the plugin panicked: {s}")
+        } else {
+            "the plugin panicked".to_string()
+        }
+    }
+
+    /// Run a feature function behind the C boundary: null checks, catch_unwind, errors.
+    ///
+    /// # Safety
+    /// `input` must be null or a valid [`RadxInput`] (see [`Input::from_raw`]); `out` must
+    /// be null or valid for a write.
+    pub unsafe fn run_feature<F, E>(input: *const RadxInput, out: *mut f64, compute: F) -> i32
+    where
+        F: Fn(&Input<'_>) -> Result<f64, E>,
+        E: Display,
+    {
+        if input.is_null() || out.is_null() {
+            set_last_error("radx passed a null input or output pointer");
+            return RADX_ERROR;
+        }
+        // SAFETY: non-null and valid per the caller's contract.
+        let input = unsafe { Input::from_raw(&*input) };
+        match catch_unwind(AssertUnwindSafe(|| compute(&input))) {
+            Ok(Ok(value)) => {
+                // SAFETY: non-null and valid per the caller's contract.
+                unsafe { out.write(value) };
+                RADX_OK
+            }
+            Ok(Err(e)) => {
+                set_last_error(&e.to_string());
+                RADX_ERROR
+            }
+            Err(payload) => {
+                set_last_error(&panic_message(payload.as_ref()));
+                RADX_ERROR
+            }
+        }
+    }
+
+    /// Run a source builder behind the C boundary; the matrix is boxed and handed out
+    /// with [`release_matrix`] as its release callback.
+    ///
+    /// # Safety
+    /// As [`run_feature`]; `params` must be null or NUL-terminated.
+    pub unsafe fn run_build<F, E>(
+        input: *const RadxInput,
+        params: *const c_char,
+        out: *mut RadxMatrixOut,
+        build: F,
+    ) -> i32
+    where
+        F: Fn(&Input<'_>, &str) -> Result<Matrix, E>,
+        E: Display,
+    {
+        if input.is_null() || out.is_null() {
+            set_last_error("radx passed a null input or output pointer");
+            return RADX_ERROR;
+        }
+        let params = if params.is_null() {
+            "{}"
+        } else {
+            // SAFETY: NUL-terminated per the caller's contract.
+            match unsafe { std::ffi::CStr::from_ptr(params) }.to_str() {
+                Ok(p) => p,
+                Err(_) => {
+                    set_last_error("source parameters are not valid UTF-8");
+                    return RADX_ERROR;
+                }
+            }
+        };
+        // SAFETY: non-null and valid per the caller's contract.
+        let input = unsafe { Input::from_raw(&*input) };
+        let matrix = match catch_unwind(AssertUnwindSafe(|| build(&input, params))) {
+            Ok(Ok(m)) => Box::new(m),
+            Ok(Err(e)) => {
+                set_last_error(&e.to_string());
+                return RADX_ERROR;
+            }
+            Err(payload) => {
+                set_last_error(&panic_message(payload.as_ref()));
+                return RADX_ERROR;
+            }
+        };
+        let mut view = RadxMatrixView {
+            data: matrix.data.as_ptr(),
+            ndim: matrix.shape.len(),
+            shape: [0; RADX_MAX_MATRIX_DIMS],
+            axis_values: [std::ptr::null(); RADX_MAX_MATRIX_DIMS],
+        };
+        for (a, &len) in matrix.shape.iter().enumerate() {
+            view.shape[a] = len;
+            if !matrix.axis_values[a].is_empty() {
+                view.axis_values[a] = matrix.axis_values[a].as_ptr();
+            }
+        }
+        let owner = Box::into_raw(matrix).cast::<c_void>();
+        // SAFETY: non-null and valid per the caller's contract.
+        unsafe { out.write(RadxMatrixOut { matrix: view, owner, release: Some(release_matrix) }) };
+        RADX_OK
+    }
+
+    /// Frees a matrix handed out by [`run_build`].
+    ///
+    /// # Safety
+    /// `out` must be null or a [`RadxMatrixOut`] filled by [`run_build`] and not yet released.
+    pub unsafe extern "C" fn release_matrix(out: *mut RadxMatrixOut) {
+        // SAFETY: per the contract, `owner` came from Box::into_raw in run_build.
+        unsafe {
+            if let Some(out) = out.as_mut()
+                && !out.owner.is_null()
+            {
+                drop(Box::from_raw(out.owner.cast::<Matrix>()));
+                out.owner = std::ptr::null_mut();
+                out.matrix.data = std::ptr::null();
+                out.matrix.axis_values = [std::ptr::null(); RADX_MAX_MATRIX_DIMS];
+            }
+        }
+    }
+}
+
+/// Turn a string literal into a static NUL-terminated C string pointer.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __radx_cstr {
+    ($s:literal) => {
+        concat!($s, "\0").as_ptr().cast::<::std::ffi::c_char>()
+    };
+}
+
+/// Export a plugin: generates the static descriptor and the `radx_plugin_entry` symbol.
+///
+/// Feature functions are ordinary Rust: `fn(&Input) -> Result<f64, E>` with `E: Display`;
+/// source builders are `fn(&Input, params_json: &str) -> Result<Matrix, E>`. Panics are
+/// caught and reported as that call's error. Use it once per `cdylib`.
+///
+/// ```
+/// use radx_plugin::{Input, export_plugin};
+///
+/// fn voxel_count(input: &Input) -> Result<f64, String> {
+///     Ok(input.morphological_mask().count() as f64)
+/// }
+///
+/// export_plugin! {
+///     name: "counting",
+///     version: "0.1.0",
+///     features: [
+///         { name: "voxel_count", tag: "SITE-0001", description: "Voxels in the ROI", compute: voxel_count },
+///     ],
+///     sources: [],
+/// }
+/// ```
+/// A feature may add `source: "name",` before `compute:` to receive that source's matrices.
+#[macro_export]
+macro_rules! export_plugin {
+    (
+        name: $name:literal,
+        version: $version:literal,
+        features: [ $( {
+            name: $fname:literal,
+            tag: $ftag:literal,
+            description: $fdesc:literal,
+            $( source: $fsource:literal, )?
+            compute: $fcompute:path $(,)?
+        } ),* $(,)? ],
+        sources: [ $( {
+            name: $sname:literal,
+            description: $sdesc:literal,
+            build: $sbuild:path $(,)?
+        } ),* $(,)? ] $(,)?
+    ) => {
+        const _: () = {
+            static RADX_FEATURES: &[$crate::RadxFeatureDesc] = &[ $( {
+                unsafe extern "C" fn compute(input: *const $crate::RadxInput, out: *mut f64) -> i32 {
+                    // SAFETY: radx calls with a valid input and output (the ABI contract).
+                    unsafe { $crate::__private::run_feature(input, out, $fcompute) }
+                }
+                $crate::RadxFeatureDesc {
+                    name: $crate::__radx_cstr!($fname),
+                    tag: $crate::__radx_cstr!($ftag),
+                    description: $crate::__radx_cstr!($fdesc),
+                    source: $crate::export_plugin!(@source $( $fsource )?),
+                    compute: Some(compute),
+                }
+            } ),* ];
+            static RADX_SOURCES: &[$crate::RadxSourceDesc] = &[ $( {
+                unsafe extern "C" fn build(
+                    input: *const $crate::RadxInput,
+                    params: *const ::std::ffi::c_char,
+                    out: *mut $crate::RadxMatrixOut,
+                ) -> i32 {
+                    // SAFETY: radx calls with a valid input, parameters and output (the ABI contract).
+                    unsafe { $crate::__private::run_build(input, params, out, $sbuild) }
+                }
+                $crate::RadxSourceDesc {
+                    name: $crate::__radx_cstr!($sname),
+                    description: $crate::__radx_cstr!($sdesc),
+                    build: Some(build),
+                }
+            } ),* ];
+            static RADX_DESCRIPTOR: $crate::RadxPluginDesc = $crate::RadxPluginDesc {
+                abi_version: $crate::RADX_PLUGIN_ABI,
+                name: $crate::__radx_cstr!($name),
+                version: $crate::__radx_cstr!($version),
+                features: RADX_FEATURES.as_ptr(),
+                n_features: RADX_FEATURES.len(),
+                sources: RADX_SOURCES.as_ptr(),
+                n_sources: RADX_SOURCES.len(),
+                last_error: Some($crate::__private::last_error),
+            };
+            /// The plugin's entry point (see `radx_plugin::RADX_ENTRY_SYMBOL`).
+            #[unsafe(no_mangle)]
+            pub extern "C" fn radx_plugin_entry() -> *const $crate::RadxPluginDesc {
+                &RADX_DESCRIPTOR
+            }
+        };
+    };
+    (@source $s:literal) => { $crate::__radx_cstr!($s) };
+    (@source) => { ::std::ptr::null() };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matrix_checks_shape_and_axis_values() {
+        assert!(Matrix::new(vec![2, 3], vec![0.0; 6]).is_ok());
+        assert!(Matrix::new(vec![2, 3], vec![0.0; 5]).unwrap_err().contains("needs 6 entries"));
+        assert!(Matrix::new(vec![], vec![]).is_err());
+        assert!(Matrix::new(vec![1; 5], vec![0.0]).is_err());
+        let m = Matrix::new(vec![2, 3], vec![0.0; 6]).unwrap();
+        assert!(m.clone().with_axis_values(1, vec![1.0, 2.0]).is_err());
+        assert!(m.clone().with_axis_values(2, vec![]).is_err());
+        let m = m.with_axis_values(1, vec![1.0, 2.0, 4.0]).unwrap();
+        assert_eq!(m.axis_values(1), Some(&[1.0, 2.0, 4.0][..]));
+        assert_eq!(m.axis_values(0), None);
+    }
+
+    #[test]
+    fn voxel_index_is_x_fastest() {
+        // dims (3, 2, 2): [1,0,0] -> 1, [0,1,0] -> 3, [0,0,1] -> 6 (3·2).
+        assert_eq!(voxel_index([3, 2, 2], 1, 0, 0), 1);
+        assert_eq!(voxel_index([3, 2, 2], 0, 1, 0), 3);
+        assert_eq!(voxel_index([3, 2, 2], 0, 0, 1), 6);
+        assert_eq!(voxel_index([3, 2, 2], 2, 1, 1), 11);
+    }
+}

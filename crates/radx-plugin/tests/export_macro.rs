@@ -1,0 +1,176 @@
+//! The export macro, exercised in-process: the descriptor it generates, errors and panics
+//! turned into RADX_ERROR + last_error, and source matrices released by the plugin.
+
+use std::ffi::{CStr, c_char};
+
+use radx_plugin::{
+    Input, Matrix, RADX_ERROR, RADX_OK, RADX_PLUGIN_ABI, RadxImageView, RadxInput, RadxLevelsView, RadxMaskView,
+    RadxMatrixOut, RadxMatrixView, RadxPluginDesc, RadxValuesView, export_plugin,
+};
+
+fn count_inside(input: &Input) -> Result<f64, String> {
+    Ok(input.morphological_mask().count() as f64)
+}
+
+fn refuses(_: &Input) -> Result<f64, String> {
+    Err("no value for this ROI".to_string())
+}
+
+fn panics(_: &Input) -> Result<f64, String> {
+    panic!("boom at voxel 3")
+}
+
+fn first_matrix_sum(input: &Input) -> Result<f64, String> {
+    let m = input.matrix(0).ok_or("no matrix")?;
+    Ok(m.data.iter().sum())
+}
+
+fn histogram(input: &Input, params: &str) -> Result<Matrix, String> {
+    if params != "{}" {
+        return Err(format!("unexpected parameters {params}"));
+    }
+    let mut counts = vec![0.0; 2];
+    for &b in input.morphological_mask().data {
+        counts[usize::from(b != 0)] += 1.0;
+    }
+    Matrix::new(vec![2], counts)?.with_axis_values(0, vec![0.0, 1.0])
+}
+
+export_plugin! {
+    name: "in-process",
+    version: "1.2.3",
+    features: [
+        { name: "count", tag: "TEST-0001", description: "Voxels inside", compute: count_inside },
+        { name: "refuses", tag: "TEST-0002", description: "Always an error", compute: refuses },
+        { name: "panics", tag: "TEST-0003", description: "Always panics", compute: panics },
+        { name: "matrix_sum", tag: "TEST-0004", description: "Sum of matrix 0", source: "hist", compute: first_matrix_sum },
+    ],
+    sources: [
+        { name: "hist", description: "Voxels outside/inside", build: histogram },
+    ],
+}
+
+fn descriptor() -> &'static RadxPluginDesc {
+    // SAFETY: the macro above defines this symbol in the test binary and returns a static.
+    unsafe extern "C" {
+        fn radx_plugin_entry() -> *const RadxPluginDesc;
+    }
+    unsafe { &*radx_plugin_entry() }
+}
+
+fn text(p: *const c_char) -> &'static str {
+    assert!(!p.is_null());
+    // SAFETY: descriptor strings are static and NUL-terminated.
+    unsafe { CStr::from_ptr(p) }.to_str().unwrap()
+}
+
+/// A 2×2×1 ROI with 3 voxels inside the mask.
+struct Fixture {
+    image: Vec<f64>,
+    mask: Vec<u8>,
+    matrix: Vec<f64>,
+}
+
+impl Fixture {
+    fn new() -> Self {
+        Fixture { image: vec![1.0, 2.0, 3.0, 4.0], mask: vec![1, 1, 0, 1], matrix: vec![1.5, 2.5, 3.0] }
+    }
+
+    fn raw(&self, matrix: &RadxMatrixView) -> RadxInput {
+        let dims = [2, 2, 1];
+        RadxInput {
+            image: RadxImageView { data: self.image.as_ptr(), dims, spacing: [1.0; 3] },
+            morphological_mask: RadxMaskView { data: self.mask.as_ptr(), dims },
+            intensity_mask: RadxMaskView { data: self.mask.as_ptr(), dims },
+            intensities: RadxValuesView { data: std::ptr::null(), len: 0 },
+            levels: RadxLevelsView { data: std::ptr::null(), dims, ng: 0 },
+            matrices: matrix,
+            n_matrices: 1,
+        }
+    }
+
+    fn matrix(&self) -> RadxMatrixView {
+        RadxMatrixView { data: self.matrix.as_ptr(), ndim: 1, shape: [3, 0, 0, 0], axis_values: [std::ptr::null(); 4] }
+    }
+}
+
+fn call(index: usize, input: &RadxInput) -> Result<f64, String> {
+    let d = descriptor();
+    // SAFETY: index < n_features (asserted by callers), descriptor arrays are static.
+    let f = unsafe { &*d.features.add(index) };
+    let mut out = f64::NAN;
+    let status = unsafe { (f.compute.unwrap())(input, &mut out) };
+    if status == RADX_OK {
+        Ok(out)
+    } else {
+        assert_eq!(status, RADX_ERROR);
+        Err(text(unsafe { (d.last_error.unwrap())() }).to_string())
+    }
+}
+
+#[test]
+fn descriptor_lists_everything() {
+    let d = descriptor();
+    assert_eq!(d.abi_version, RADX_PLUGIN_ABI);
+    assert_eq!(text(d.name), "in-process");
+    assert_eq!(text(d.version), "1.2.3");
+    assert_eq!(d.n_features, 4);
+    assert_eq!(d.n_sources, 1);
+    let f3 = unsafe { &*d.features.add(3) };
+    assert_eq!((text(f3.name), text(f3.tag), text(f3.source)), ("matrix_sum", "TEST-0004", "hist"));
+    assert!(unsafe { &*d.features }.source.is_null());
+    let s = unsafe { &*d.sources };
+    assert_eq!(text(s.name), "hist");
+}
+
+#[test]
+fn values_errors_and_panics_cross_the_boundary() {
+    let fx = Fixture::new();
+    let m = fx.matrix();
+    let input = fx.raw(&m);
+    assert_eq!(call(0, &input), Ok(3.0));
+    assert_eq!(call(1, &input), Err("no value for this ROI".to_string()));
+    let err = call(2, &input).unwrap_err();
+    assert!(err.contains("panicked") && err.contains("boom at voxel 3"), "{err}");
+    // After a panic the plugin still works.
+    assert_eq!(call(0, &input), Ok(3.0));
+    // 1.5 + 2.5 + 3.0
+    assert_eq!(call(3, &input), Ok(7.0));
+}
+
+#[test]
+fn null_pointers_are_an_error_not_a_crash() {
+    let d = descriptor();
+    let f = unsafe { &*d.features };
+    let mut out = 0.0;
+    assert_eq!(unsafe { (f.compute.unwrap())(std::ptr::null(), &mut out) }, RADX_ERROR);
+    assert!(text(unsafe { (d.last_error.unwrap())() }).contains("null"));
+}
+
+#[test]
+fn source_matrix_is_built_by_the_plugin_and_released_by_it() {
+    let fx = Fixture::new();
+    let m = fx.matrix();
+    let input = fx.raw(&m);
+    let d = descriptor();
+    let s = unsafe { &*d.sources };
+    let mut out = std::mem::MaybeUninit::<RadxMatrixOut>::uninit();
+    let status = unsafe { (s.build.unwrap())(&input, c"{}".as_ptr(), out.as_mut_ptr()) };
+    assert_eq!(status, RADX_OK);
+    let mut out = unsafe { out.assume_init() };
+    assert_eq!(out.matrix.ndim, 1);
+    assert_eq!(out.matrix.shape, [2, 0, 0, 0]);
+    // Mask 1,1,0,1: one voxel outside, three inside.
+    let data = unsafe { std::slice::from_raw_parts(out.matrix.data, 2) };
+    assert_eq!(data, &[1.0, 3.0]);
+    let axis = unsafe { std::slice::from_raw_parts(out.matrix.axis_values[0], 2) };
+    assert_eq!(axis, &[0.0, 1.0]);
+    assert!(out.matrix.axis_values[1].is_null());
+    unsafe { (out.release.unwrap())(&mut out) };
+    assert!(out.owner.is_null());
+
+    let mut out = std::mem::MaybeUninit::<RadxMatrixOut>::uninit();
+    let status = unsafe { (s.build.unwrap())(&input, c"{\"x\":1}".as_ptr(), out.as_mut_ptr()) };
+    assert_eq!(status, RADX_ERROR);
+    assert!(text(unsafe { (d.last_error.unwrap())() }).contains("unexpected parameters"));
+}

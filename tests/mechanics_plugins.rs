@@ -1,0 +1,284 @@
+//! Plugin mechanics end to end: the example plugins are built as real shared libraries
+//! (Rust ones with cargo into a private target dir, the C one with the system `cc`),
+//! loaded by path, and called on small volumes whose values are worked out by hand.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+use ndarray::{Array3, ShapeBuilder};
+use radx::core::roi::Roi;
+use radx::core::{Grid, Volume};
+use radx::plugins::{DenseMatrix, HOST_ABI, PluginError, PluginInput, PluginRegistry, load_plugin};
+
+/// Workspace root (the root package's manifest dir).
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A scratch directory for this test binary.
+fn scratch(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("mechanics_plugins").join(name);
+    std::fs::create_dir_all(&dir).expect("create scratch dir");
+    dir
+}
+
+/// The shared-library file name of a library called `stem` on this platform.
+fn dylib_name(stem: &str) -> String {
+    format!("{}{stem}{}", std::env::consts::DLL_PREFIX, std::env::consts::DLL_SUFFIX)
+}
+
+/// Build the Rust example/fixture plugins once per test run and return their directory.
+///
+/// A private target dir keeps the nested cargo from waiting on the lock of the cargo
+/// that runs these tests; the plugins only depend on radx-plugin (and serde_json), so
+/// the build is small.
+fn rust_plugins() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let target = Path::new(env!("CARGO_TARGET_TMPDIR")).join("plugin-target");
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
+        let status = Command::new(cargo)
+            .current_dir(root())
+            .args(["build", "--quiet"])
+            .args(["-p", "radx-plugin-fractal", "-p", "radx-plugin-lbp"])
+            .args(["-p", "radx-plugin-abi-mismatch", "-p", "radx-plugin-panicky"])
+            .arg("--target-dir")
+            .arg(&target)
+            .status()
+            .expect("run cargo build for the example plugins");
+        assert!(status.success(), "building the example plugins failed");
+        target.join("debug")
+    })
+}
+
+fn rust_plugin(crate_stem: &str) -> PathBuf {
+    rust_plugins().join(dylib_name(crate_stem))
+}
+
+/// Compile a C file into a shared library with the system compiler.
+fn compile_c(source: &Path, name: &str) -> PathBuf {
+    let out = scratch("c").join(dylib_name(name));
+    let output = Command::new("cc")
+        .args(["-std=c11", "-Wall", "-Wextra", "-Werror", "-shared", "-fPIC", "-I"])
+        .arg(root().join("crates/radx-plugin/include"))
+        .arg(source)
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .expect("the system C compiler `cc` runs");
+    assert!(output.status.success(), "cc failed:\n{}", String::from_utf8_lossy(&output.stderr));
+    out
+}
+
+fn c_example() -> &'static Path {
+    static PATH: OnceLock<PathBuf> = OnceLock::new();
+    PATH.get_or_init(|| compile_c(&root().join("plugins/c-example/example.c"), "radx_c_example"))
+}
+
+/// A cropped ROI: `inside` decides the mask, `value` the intensities.
+fn roi(
+    dims: [usize; 3],
+    spacing: [f64; 3],
+    inside: impl Fn(usize, usize, usize) -> bool,
+    value: impl Fn(usize, usize, usize) -> f64,
+) -> Roi {
+    let shape = (dims[0], dims[1], dims[2]).f();
+    let image =
+        Volume { grid: Grid::new(dims, spacing), data: Array3::from_shape_fn(shape, |(x, y, z)| value(x, y, z)) };
+    let mask = Array3::from_shape_fn(shape, |(x, y, z)| inside(x, y, z));
+    Roi { image, morphological: mask.clone(), intensity: mask }
+}
+
+#[test]
+fn fractal_plugin_loads_and_matches_hand_values() {
+    let plugin = load_plugin(&rust_plugin("radx_plugin_fractal")).unwrap();
+    assert_eq!((plugin.name.as_str(), plugin.version.as_str(), plugin.abi), ("fractal", "0.1.0", HOST_ABI));
+    assert!(plugin.sources.is_empty());
+    let [feature] = plugin.features.as_slice() else { panic!("one feature expected") };
+    assert_eq!((feature.name.as_str(), feature.tag.as_str()), ("fractal_dimension", "RADX-FD01"));
+    assert_eq!(feature.qualified_name(), "fractal.fractal_dimension");
+
+    // Full 8³ cube: N(s) = (8/s)³ for s = 1, 2, 4, 8 → slope exactly 3.
+    let cube = roi([8, 8, 8], [1.0; 3], |_, _, _| true, |_, _, _| 1.0);
+    let values = cube.intensities();
+    let d = feature.compute(&PluginInput::from_roi(&cube, &values)).unwrap();
+    assert!((d - 3.0).abs() < 1e-12, "cube: {d}");
+
+    // One plane (z = 3) of an 8³ box: N(s) = (8/s)² → 2.
+    let plane = roi([8, 8, 8], [1.0; 3], |_, _, z| z == 3, |_, _, _| 1.0);
+    let values = plane.intensities();
+    let d = feature.compute(&PluginInput::from_roi(&plane, &values)).unwrap();
+    assert!((d - 2.0).abs() < 1e-12, "plane: {d}");
+
+    // A line along y, 8 voxels: 8, 4, 2, 1 → 1.
+    let line = roi([1, 8, 1], [1.0; 3], |_, _, _| true, |_, _, _| 1.0);
+    let values = line.intensities();
+    let d = feature.compute(&PluginInput::from_roi(&line, &values)).unwrap();
+    assert!((d - 1.0).abs() < 1e-12, "line: {d}");
+
+    // The plugin's error (empty mask) comes back as this feature's message.
+    let empty = roi([4, 4, 4], [1.0; 3], |_, _, _| false, |_, _, _| 1.0);
+    let err = feature.compute(&PluginInput::from_roi(&empty, &[])).unwrap_err();
+    assert!(err.contains("mask is empty"), "{err}");
+}
+
+#[test]
+fn c_order_arrays_are_laid_out_x_fastest_for_the_plugin() {
+    // LBP codes depend on direction, so they show whether the plugin sees x as x.
+    // Image I = x on a 2×2×1 box, all inside (bits: 0 +x, 1 −x, 2 +y, 3 −y):
+    //   (0,0): +x 1 ≥ 0, +y 0 ≥ 0 → 1 + 4 = 5     (1,0): −x 0 < 1, +y 1 ≥ 1 → 4
+    //   (0,1): +x, −y → 1 + 8 = 9                  (1,1): −y 1 ≥ 1 → 8
+    // Read with x and y swapped it would be codes 6, 2, 10, 8 (or others) instead.
+    let plugin = load_plugin(&rust_plugin("radx_plugin_lbp")).unwrap();
+    let source = &plugin.sources[0];
+    let fortran = roi([2, 2, 1], [1.0; 3], |_, _, _| true, |x, _, _| x as f64);
+    let mut c_order = fortran.clone();
+    c_order.image.data = Array3::from_shape_fn((2, 2, 1), |(x, _, _)| x as f64);
+    c_order.morphological = Array3::from_elem((2, 2, 1), true);
+    c_order.intensity = c_order.morphological.clone();
+    assert!(c_order.image.data.is_standard_layout() && !fortran.image.data.is_standard_layout());
+    for r in [&fortran, &c_order] {
+        let m = source.build(&PluginInput::from_roi(r, &[]), "{}").unwrap();
+        let codes: Vec<usize> = (0..64).filter(|&c| m.data()[c] != 0.0).collect();
+        assert_eq!(codes, [4, 5, 8, 9]);
+        assert_eq!(m.data().iter().sum::<f64>(), 4.0);
+    }
+}
+
+#[test]
+fn lbp_source_builds_hand_checked_histograms() {
+    let plugin = load_plugin(&rust_plugin("radx_plugin_lbp")).unwrap();
+    let source = plugin.sources.iter().find(|s| s.name == "lbp").expect("lbp source");
+    // Intensities 1, 2, 3 along x: codes 1 (2 ≥ 1 at +x), 1 (3 ≥ 2 at +x), 0.
+    let line = roi([3, 1, 1], [1.0; 3], |_, _, _| true, |x, _, _| x as f64 + 1.0);
+    let values = line.intensities();
+    let input = PluginInput::from_roi(&line, &values);
+    let m = source.build(&input, "{}").unwrap();
+    assert_eq!(m.shape(), &[64]);
+    assert_eq!(&m.data()[..3], &[1.0, 2.0, 0.0]);
+    assert_eq!(m.data().iter().sum::<f64>(), 3.0);
+    assert_eq!(m.axis_values(0).map(|v| v[63]), Some(63.0));
+
+    let ri = source.build(&input, r#"{"rotation_invariant": true}"#).unwrap();
+    assert_eq!(ri.data(), &[1.0, 2.0, 0.0, 0.0, 0.0, 0.0, 0.0]);
+
+    let err = source.build(&input, r#"{"radius": 2}"#).unwrap_err();
+    assert!(err.contains("no parameter `radius`"), "{err}");
+
+    // The plugin's own feature over its source: entropy of (1/3, 2/3) = log2 3 − 2/3.
+    let feature = &plugin.features[0];
+    assert_eq!(feature.source.as_deref(), Some("lbp"));
+    let matrices = [m];
+    let h = feature.compute(&input.with_matrices(&matrices)).unwrap();
+    assert!((h - (3f64.log2() - 2.0 / 3.0)).abs() < 1e-12, "{h}");
+    // Without matrices the feature reports why.
+    assert!(feature.compute(&input).unwrap_err().contains("no non-empty lbp histogram"));
+    // Host matrices of any shape reach the plugin intact: a 1×3 histogram (1, 1, 2).
+    let host = [DenseMatrix::new(vec![1, 3], vec![1.0, 1.0, 2.0]).unwrap()];
+    let h = feature.compute(&input.with_matrices(&host)).unwrap();
+    assert!((h - 1.5).abs() < 1e-12, "(1/4,1/4,1/2) has entropy 1.5 bits, got {h}");
+}
+
+#[test]
+fn c_plugin_value_and_error_return() {
+    let plugin = load_plugin(c_example()).unwrap();
+    assert_eq!((plugin.name.as_str(), plugin.version.as_str()), ("c-example", "0.1.0"));
+    let volume = plugin.features.iter().find(|f| f.name == "roi_volume_mm3").unwrap();
+    let fails = plugin.features.iter().find(|f| f.name == "always_fails").unwrap();
+    assert_eq!(volume.tag, "YEKZ");
+    // A 1×5×1 column, all inside: 5 voxels of 2 × 1 × 0.5 = 1 mm³ each → 5 mm³.
+    let column = roi([1, 5, 1], [2.0, 1.0, 0.5], |_, _, _| true, |_, _, _| 0.0);
+    let input = PluginInput::from_roi(&column, &[]);
+    assert_eq!(volume.compute(&input), Ok(5.0));
+    let err = fails.compute(&input).unwrap_err();
+    assert!(err.contains("not defined for any ROI"), "{err}");
+    // The failure leaves the plugin usable.
+    assert_eq!(volume.compute(&input), Ok(5.0));
+}
+
+#[test]
+fn rust_panics_are_caught_per_feature() {
+    let plugin = load_plugin(&rust_plugin("radx_plugin_panicky")).unwrap();
+    let by_name = |n: &str| plugin.features.iter().find(|f| f.name == n).unwrap();
+    let cube = roi([2, 2, 2], [1.0; 3], |x, _, _| x == 0, |_, _, _| 1.0);
+    let input = PluginInput::from_roi(&cube, &[]);
+    let err = by_name("explicit_panic").compute(&input).unwrap_err();
+    assert!(err.contains("panicked") && err.contains("deliberate panic"), "{err}");
+    let err = by_name("out_of_bounds").compute(&input).unwrap_err();
+    assert!(err.contains("panicked") && err.contains("index out of bounds"), "{err}");
+    // x == 0 of a 2³ box: 4 voxels; still computed after two panics.
+    assert_eq!(by_name("voxel_count").compute(&input), Ok(4.0));
+}
+
+#[test]
+fn foreign_abi_is_refused_with_a_clear_message() {
+    let path = rust_plugin("radx_plugin_abi_mismatch");
+    let err = load_plugin(&path).unwrap_err();
+    assert!(
+        matches!(err, PluginError::AbiMismatch { plugin_abi, host_abi, .. } if plugin_abi == HOST_ABI + 1 && host_abi == HOST_ABI),
+        "{err:?}"
+    );
+    let message = err.to_string();
+    assert!(message.contains(&dylib_name("radx_plugin_abi_mismatch")), "{message}");
+    assert!(message.contains(&format!("ABI {}", HOST_ABI + 1)), "{message}");
+    assert!(message.contains(&format!("ABI {HOST_ABI}")), "{message}");
+}
+
+#[test]
+fn not_found_not_a_library_and_missing_entry() {
+    let dir = scratch("bad-files");
+    let err = load_plugin(&dir.join("nothing-here.so")).unwrap_err();
+    assert!(matches!(err, PluginError::NotFound { .. }) && err.to_string().contains("nothing-here.so"), "{err}");
+
+    let text = dir.join("libnot_a_library.so");
+    std::fs::write(&text, "this is a text file\n").unwrap();
+    let err = load_plugin(&text).unwrap_err();
+    assert!(matches!(err, PluginError::NotALibrary { .. }), "{err:?}");
+    assert!(err.to_string().contains("libnot_a_library.so"), "{err}");
+
+    let source = dir.join("no_entry.c");
+    std::fs::write(&source, "int radx_something_else(void) { return 1; }\n").unwrap();
+    let lib = compile_c(&source, "no_entry");
+    let err = load_plugin(&lib).unwrap_err();
+    assert!(matches!(err, PluginError::MissingEntry { .. }), "{err:?}");
+    let message = err.to_string();
+    assert!(message.contains(&dylib_name("no_entry")) && message.contains("radx_plugin_entry"), "{message}");
+}
+
+#[test]
+fn duplicate_plugin_names_are_refused() {
+    let original = rust_plugin("radx_plugin_fractal");
+    // A copy under another file name is a different library with the same plugin name.
+    let copy = scratch("duplicates").join(dylib_name("fractal_copy"));
+    std::fs::copy(&original, &copy).unwrap();
+    let mut registry = PluginRegistry::new();
+    registry.load(&original).unwrap();
+    let err = registry.load(&copy).unwrap_err();
+    assert!(matches!(&err, PluginError::DuplicatePlugin { name, .. } if name == "fractal"), "{err:?}");
+    let message = err.to_string();
+    assert!(message.contains("fractal_copy") && message.contains("radx_plugin_fractal"), "{message}");
+    assert_eq!(registry.plugins().len(), 1);
+}
+
+#[test]
+fn plugin_directories_load_every_library_and_report_the_bad_ones() {
+    let dir = scratch("plugin-dir");
+    for stem in ["radx_plugin_fractal", "radx_plugin_lbp"] {
+        std::fs::copy(rust_plugin(stem), dir.join(dylib_name(stem))).unwrap();
+    }
+    std::fs::copy(c_example(), dir.join(dylib_name("radx_c_example"))).unwrap();
+    std::fs::write(dir.join(dylib_name("broken")), "not a library").unwrap();
+    std::fs::write(dir.join("README.txt"), "ignored: not a library extension").unwrap();
+
+    let mut registry = PluginRegistry::new();
+    let errors = registry.load_dirs(&[dir.clone(), dir.join("does-not-exist")]);
+    let mut names: Vec<&str> = registry.plugins().iter().map(|p| p.name.as_str()).collect();
+    names.sort_unstable();
+    assert_eq!(names, ["c-example", "fractal", "lbp"]);
+    assert_eq!(errors.len(), 2, "{errors:?}");
+    assert!(errors.iter().any(|e| matches!(e, PluginError::NotALibrary { .. })));
+    assert!(errors.iter().any(|e| matches!(e, PluginError::Directory { .. })));
+    assert_eq!(registry.source("lbp").map(|s| s.plugin.as_str()), Some("lbp"));
+    assert_eq!(registry.features().count(), 4);
+}
