@@ -380,8 +380,16 @@ impl<'a> Checker<'a> {
             return Ok(AxisKey::Range(lo_n, hi_n));
         }
         let mut uses = Vec::new();
+        let mut unknown = Vec::new();
         for e in scope_exprs {
-            self.collect_uses(e, &b.name.name, &mut uses)?;
+            self.collect_uses(e, &b.name.name, &mut uses, &mut unknown)?;
+        }
+        if uses.is_empty()
+            && let Some(id) = unknown.first()
+        {
+            // `pz[i]` with `pz` undefined: report the name, not the range.
+            let id = id.clone();
+            return self.unknown_name(&id).map(|_| AxisKey::Source(0));
         }
         let Some(&(first_axis, _)) = uses.first() else {
             let d = Diagnostic::new(
@@ -429,7 +437,13 @@ impl<'a> Checker<'a> {
     }
 
     /// Finds where `name` indexes an array inside `e` (honouring shadowing), with the axis.
-    fn collect_uses(&mut self, e: &Expr, name: &str, out: &mut Vec<(AxisKey, Span)>) -> Lowered<()> {
+    fn collect_uses(
+        &mut self,
+        e: &Expr,
+        name: &str,
+        out: &mut Vec<(AxisKey, Span)>,
+        unknown: &mut Vec<Ident>,
+    ) -> Lowered<()> {
         match &e.kind {
             ExprKind::Number(_) | ExprKind::Bool(_) | ExprKind::Name(_) => {}
             ExprKind::Index { array, indices } => {
@@ -439,39 +453,41 @@ impl<'a> Checker<'a> {
                     }
                     if let Some(axis) = self.array_axis(array, pos) {
                         out.push((axis, ix.span));
+                    } else if !self.is_known(&array.name) {
+                        unknown.push(array.clone());
                     }
                 }
             }
             ExprKind::Call { args, .. } => {
                 for a in args {
-                    self.collect_uses(a, name, out)?;
+                    self.collect_uses(a, name, out, unknown)?;
                 }
             }
-            ExprKind::Unary(_, a) => self.collect_uses(a, name, out)?,
+            ExprKind::Unary(_, a) => self.collect_uses(a, name, out, unknown)?,
             ExprKind::Binary(_, a, b) => {
-                self.collect_uses(a, name, out)?;
-                self.collect_uses(b, name, out)?;
+                self.collect_uses(a, name, out, unknown)?;
+                self.collect_uses(b, name, out, unknown)?;
             }
             ExprKind::If { cond, then, otherwise } => {
-                self.collect_uses(cond, name, out)?;
-                self.collect_uses(then, name, out)?;
-                self.collect_uses(otherwise, name, out)?;
+                self.collect_uses(cond, name, out, unknown)?;
+                self.collect_uses(then, name, out, unknown)?;
+                self.collect_uses(otherwise, name, out, unknown)?;
             }
             ExprKind::Reduce { binders, filter, body, .. } => {
                 for b in binders {
                     if let Some((lo, hi)) = &b.range {
-                        self.collect_uses(lo, name, out)?;
-                        self.collect_uses(hi, name, out)?;
+                        self.collect_uses(lo, name, out, unknown)?;
+                        self.collect_uses(hi, name, out, unknown)?;
                     }
                 }
                 if binders.iter().any(|b| b.name.name == name) {
                     return Ok(()); // shadowed inside
                 }
                 if let Some(f) = filter {
-                    self.collect_uses(f, name, out)?;
+                    self.collect_uses(f, name, out, unknown)?;
                 }
                 if let Some(b) = body {
-                    self.collect_uses(b, name, out)?;
+                    self.collect_uses(b, name, out, unknown)?;
                 }
             }
         }
@@ -494,6 +510,13 @@ impl<'a> Checker<'a> {
             return Some(self.ir.vars[var as usize].axis);
         }
         None
+    }
+
+    fn is_known(&self, name: &str) -> bool {
+        self.scope.iter().any(|(n, _)| n == name)
+            || self.defs.contains_key(name)
+            || self.schema.arrays.iter().any(|a| a.name == name)
+            || self.schema.scalars.iter().any(|a| a.name == name)
     }
 
     fn resolve_def_quiet(&mut self, name: &'a str, span: Span) -> Lowered<Value> {

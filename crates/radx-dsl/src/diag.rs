@@ -136,7 +136,10 @@ impl fmt::Display for Diagnostics {
             writeln!(f, "error: {}", d.kind)?;
             writeln!(f, "  --> {}:{}:{}", self.file_name, line, col)?;
             let line_text = self.text.lines().nth(line - 1).unwrap_or("");
-            let shown: String = line_text.chars().take(MAX_SHOWN_LINE).collect();
+            // On very long lines show a window that contains the caret.
+            let skip = (col - 1).saturating_sub(MAX_SHOWN_LINE / 2);
+            let shown: String = line_text.chars().skip(skip).take(MAX_SHOWN_LINE).collect();
+            let col = col - skip;
             let gutter = line.to_string().len();
             writeln!(f, "{:gutter$} |", "")?;
             writeln!(f, "{line} | {}", shown.trim_end())?;
@@ -158,20 +161,30 @@ impl fmt::Display for Diagnostics {
     }
 }
 
-/// Edit distance for "did you mean" hints.
-pub fn levenshtein(a: &str, b: &str) -> usize {
+/// Edit distance for "did you mean" hints (optimal string alignment: insertions,
+/// deletions, substitutions and adjacent transpositions each cost 1).
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(row[j + 1] + 1);
-            prev = cur;
+    let w = b.len() + 1;
+    let mut d = vec![0usize; (a.len() + 1) * w];
+    for i in 0..=a.len() {
+        d[i * w] = i;
+    }
+    for (j, cell) in d.iter_mut().enumerate().take(w) {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut v = (d[(i - 1) * w + j] + 1).min(d[i * w + j - 1] + 1).min(d[(i - 1) * w + j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                v = v.min(d[(i - 2) * w + j - 2] + 1);
+            }
+            d[i * w + j] = v;
         }
     }
-    row[b.len()]
+    d[a.len() * w + b.len()]
 }
 
 /// The closest candidate within a small edit distance, if any.
@@ -179,7 +192,7 @@ pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str
     let limit = (name.chars().count() / 3).max(1);
     candidates
         .into_iter()
-        .map(|c| (levenshtein(name, c), c))
+        .map(|c| (edit_distance(name, c), c))
         .filter(|(d, _)| *d <= limit)
         .min_by_key(|(d, c)| (*d, c.to_string()))
         .map(|(_, c)| format!("did you mean `{c}`?"))

@@ -72,6 +72,15 @@ fn rule_name(rule: &Rule) -> String {
         Rule::binder_first | Rule::binder_more => "an index variable",
         Rule::range => "a range `lo..hi`",
         Rule::boolean => "`true` or `false`",
+        Rule::assign => "`=`",
+        Rule::lparen => "`(`",
+        Rule::rparen => "`)`",
+        Rule::lbracket => "`[`",
+        Rule::rbracket => "`]`",
+        Rule::lbrace => "`{`",
+        Rule::rbrace => "`}`",
+        Rule::comma => "`,`",
+        Rule::dots => "`..`",
         other => return format!("{other:?}"),
     }
     .to_string()
@@ -256,7 +265,7 @@ fn build_family(pair: Pair<'_, Rule>, errors: &mut Vec<Diagnostic>) -> Family {
             Rule::source_args => {
                 for a in p.into_inner() {
                     let aspan = span_of(&a);
-                    let mut it = a.into_inner();
+                    let mut it = a.into_inner().filter(|p| p.as_rule() != Rule::assign);
                     let (Some(n), Some(v)) = (it.next(), it.next()) else { continue };
                     let value = match v.as_rule() {
                         Rule::boolean => Literal::Bool(v.as_str() == "true"),
@@ -336,7 +345,7 @@ fn build_binder(pair: Pair<'_, Rule>, errors: &mut Vec<Diagnostic>) -> Binder {
         match p.as_rule() {
             Rule::ident => name = ident(p),
             Rule::range => {
-                let mut it = p.into_inner();
+                let mut it = p.into_inner().filter(|q| q.as_rule() == Rule::expr);
                 if let (Some(lo), Some(hi)) = (it.next(), it.next()) {
                     range = Some((Box::new(build_expr(lo, errors)), Box::new(build_expr(hi, errors))));
                 }
@@ -388,7 +397,7 @@ fn build_primary(pair: Pair<'_, Rule>, errors: &mut Vec<Diagnostic>) -> Expr {
         Rule::boolean => ExprKind::Bool(pair.as_str() == "true"),
         Rule::ident => ExprKind::Name(ident(pair)),
         Rule::paren => {
-            let inner = pair.into_inner().next().expect("paren holds an expr");
+            let inner = pair.into_inner().find(|p| p.as_rule() == Rule::expr).expect("paren holds an expr");
             let mut e = build_expr(inner, errors);
             e.span = span;
             return e;
@@ -404,14 +413,17 @@ fn build_primary(pair: Pair<'_, Rule>, errors: &mut Vec<Diagnostic>) -> Expr {
             }
         }
         Rule::indexed => {
-            let mut it = pair.into_inner();
+            let mut it = pair.into_inner().filter(|p| p.as_rule() == Rule::ident);
             let array = ident(it.next().expect("indexed starts with a name"));
             ExprKind::Index { array, indices: it.map(ident).collect() }
         }
         Rule::call => {
             let mut it = pair.into_inner();
             let func = ident(it.next().expect("call starts with a name"));
-            ExprKind::Call { func, args: it.map(|p| build_expr(p, errors)).collect() }
+            ExprKind::Call {
+                func,
+                args: it.filter(|p| p.as_rule() == Rule::expr).map(|p| build_expr(p, errors)).collect(),
+            }
         }
         Rule::reduction => {
             let mut op = ReduceOp::Sum;
@@ -428,7 +440,7 @@ fn build_primary(pair: Pair<'_, Rule>, errors: &mut Vec<Diagnostic>) -> Expr {
                         }
                     }
                     Rule::body => {
-                        if let Some(e) = p.into_inner().next() {
+                        if let Some(e) = p.into_inner().find(|q| q.as_rule() == Rule::expr) {
                             body = Some(Box::new(build_expr(e, errors)));
                         }
                     }
