@@ -372,7 +372,7 @@ impl fmt::Display for Expr {
 
 fn write_doc(f: &mut fmt::Formatter<'_>, doc: &Option<String>, indent: &str) -> fmt::Result {
     if let Some(d) = doc {
-        for line in d.lines() {
+        for line in d.split('\n') {
             writeln!(f, "{indent}##{line}")?;
         }
     }

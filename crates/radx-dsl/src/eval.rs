@@ -138,6 +138,41 @@ impl CompiledFamily {
         self.stages.iter().map(|s| s.passes.len()).sum()
     }
 
+    /// A human-readable summary of the plan: per stage, each pass's loop variables and
+    /// what it computes (used by `radx features explain` and by tests of the lowering).
+    pub fn explain(&self) -> String {
+        let ir = &self.checked.ir;
+        let var_name = |v: VarId| {
+            let info = &ir.vars[v as usize];
+            let axis = match info.axis {
+                AxisKey::Source(a) => self.checked.schema.axes[a as usize].name.clone(),
+                AxisKey::Range(..) => "range".to_string(),
+            };
+            format!("{axis}#{}", info.slot)
+        };
+        let mut out = String::new();
+        for (k, stage) in self.stages.iter().enumerate() {
+            out.push_str(&format!(
+                "stage {k}: {} scalar nodes, {} builtins\n",
+                stage.scalar_nodes.len(),
+                stage.builtins.len()
+            ));
+            for pass in &stage.passes {
+                let loops: Vec<String> = pass.loops.iter().map(|v| var_name(*v)).collect();
+                let count = |f: &dyn Fn(&Target) -> bool| pass.accs.iter().filter(|(a, ..)| f(&a.target)).count();
+                out.push_str(&format!(
+                    "  pass over [{}]: {} row ops, {} scalar, {} vector, {} scatter\n",
+                    loops.join(", "),
+                    pass.rows.len(),
+                    count(&|t| matches!(t, Target::Scalar(_))),
+                    count(&|t| matches!(t, Target::VecAt { .. })),
+                    count(&|t| matches!(t, Target::VecScatter { .. })),
+                ));
+            }
+        }
+        out
+    }
+
     /// Plans a checked family.
     pub fn plan(checked: CheckedFamily, registry: &Registry) -> Self {
         Planner::new(checked, registry).run()
