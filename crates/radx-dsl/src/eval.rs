@@ -1,0 +1,1382 @@
+//! The compiled evaluator. A family's [`Ir`] is planned once into *stages*; each stage
+//! evaluates the scalar nodes that became computable, calls builtins, then runs *passes*:
+//! one loop nest per distinct set of index variables, computing every reduction and vector
+//! over that set together (all GLCM features that sum over `(i, j)` share one sweep).
+//!
+//! Inside a pass, nodes that do not depend on the innermost variable are evaluated once per
+//! outer iteration (loop-invariant hoisting); the rest are evaluated a whole row at a time
+//! into reusable buffers (a vectorised interpreter: the dispatch cost is paid per row, the
+//! per-entry work is a tight loop with no allocation). A vector `let` whose filter pins its
+//! index (`let pxy[k in 2..2*Ng] = sum(i, j where i + j == k, p[i,j])`) is lowered to a
+//! single scatter pass over `(i, j)` instead of one pass per `k`. Transcendental operations
+//! used only under a filter are evaluated only where the filter holds.
+//!
+//! Arithmetic follows IEEE 754 and never errors: `x/0` is ±inf (NaN for `0/0`), `log(0)` is
+//! -inf, `sqrt(-1)` is NaN. Empty reductions: `sum` 0, `count` 0, `prod` 1, and `mean`,
+//! `max`, `min`, `argmax`, `argmin` NaN. `max`/`min` ignore NaN entries.
+//! Evaluation is deterministic: the order of every floating-point operation is fixed by the plan.
+
+use crate::ast::ReduceOp;
+use crate::check::{CheckedFamily, FeatureInfo};
+use crate::ir::*;
+use crate::registry::{BuiltinImpl, Registry, SourceSchema};
+use crate::source::{BuiltinValue, Builtins, EvalError, FeatureValue, SourceData};
+
+/// Where an accumulator writes.
+#[derive(Debug, Clone)]
+enum Target {
+    Scalar(u32),
+    /// `vec[position of var]`.
+    VecAt {
+        vec: u32,
+        var: VarId,
+    },
+    /// `vec[value of index - lo]` (the scatter lowering).
+    VecScatter {
+        vec: u32,
+        index: NodeId,
+        lo: NodeId,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum AccOp {
+    Reduce(ReduceOp),
+    /// Element-wise definition of a vector `let` (each slot written once).
+    Assign,
+}
+
+#[derive(Debug, Clone)]
+struct Acc {
+    op: AccOp,
+    filter: Option<NodeId>,
+    body: NodeId,
+    /// For argmax/argmin: the variable whose value is returned.
+    arg_var: Option<VarId>,
+    target: Target,
+}
+
+/// An operand of a row operation: a row buffer or a scalar broadcast.
+#[derive(Debug, Clone, Copy)]
+enum Opd {
+    Row(u32),
+    Scalar(NodeId),
+}
+
+#[derive(Debug, Clone)]
+enum RowInstr {
+    Index { dst: u32, var: VarId },
+    Array { dst: u32, array: u32, vars: Vec<VarId> },
+    VecRead { dst: u32, vec: u32 },
+    Un { dst: u32, op: Un, a: u32, guard: Option<u32> },
+    Bin { dst: u32, op: Bin, a: Opd, b: Opd, guard: Option<u32> },
+    Select { dst: u32, c: Opd, a: Opd, b: Opd },
+}
+
+#[derive(Debug, Clone)]
+struct Pass {
+    loops: Vec<VarId>,
+    /// Scalar nodes evaluated at loop depth `d` (for every `d` but the innermost).
+    per_depth: Vec<Vec<NodeId>>,
+    rows: Vec<RowInstr>,
+    /// Row slot of each node evaluated per row (`u32::MAX` if none).
+    n_slots: usize,
+    accs: Vec<(Acc, Opd, Option<Opd>, Option<Opd>)>, // acc, body, filter, scatter index
+}
+
+#[derive(Debug, Clone, Default)]
+struct Stage {
+    scalar_nodes: Vec<NodeId>,
+    builtins: Vec<u32>,
+    passes: Vec<Pass>,
+}
+
+/// A family compiled to an evaluation plan.
+#[derive(Debug, Clone)]
+pub struct CompiledFamily {
+    pub(crate) checked: CheckedFamily,
+    builtin_impls: Vec<(u32, BuiltinImpl)>,
+    stages: Vec<Stage>,
+    /// For each node: the row slot it occupies in the pass that evaluates it per row.
+    row_slot: Vec<u32>,
+}
+
+fn u(op: ReduceOp) -> AccOp {
+    AccOp::Reduce(op)
+}
+
+impl CompiledFamily {
+    /// Family name.
+    pub fn name(&self) -> &str {
+        &self.checked.name
+    }
+    /// Doc comment of the family.
+    pub fn doc(&self) -> Option<&str> {
+        self.checked.doc.as_deref()
+    }
+    /// The schema of the source it is evaluated over.
+    pub fn source(&self) -> &SourceSchema {
+        &self.checked.schema
+    }
+    /// Source parameters, defaults filled in.
+    pub fn params(&self) -> &[(String, crate::registry::ParamValue)] {
+        &self.checked.params
+    }
+    /// Features in file order (name, tag, doc, definition text).
+    pub fn features(&self) -> impl Iterator<Item = &FeatureInfo> {
+        self.checked.features.iter().map(|(f, _)| f)
+    }
+    /// The checked IR (for tools and the reference interpreter).
+    pub fn ir(&self) -> &Ir {
+        &self.checked.ir
+    }
+    pub(crate) fn feature_nodes(&self) -> impl Iterator<Item = (&FeatureInfo, NodeId)> {
+        self.checked.features.iter().map(|(f, n)| (f, *n))
+    }
+    /// Number of loop nests run per evaluation (for tests of fusion).
+    pub fn pass_count(&self) -> usize {
+        self.stages.iter().map(|s| s.passes.len()).sum()
+    }
+
+    /// A human-readable summary of the plan: per stage, each pass's loop variables and
+    /// what it computes (used by `radx features explain` and by tests of the lowering).
+    pub fn explain(&self) -> String {
+        let ir = &self.checked.ir;
+        let var_name = |v: VarId| {
+            let info = &ir.vars[v as usize];
+            let axis = match info.axis {
+                AxisKey::Source(a) => self.checked.schema.axes[a as usize].name.clone(),
+                AxisKey::Range(..) => "range".to_string(),
+            };
+            format!("{axis}#{}", info.slot)
+        };
+        let mut out = String::new();
+        for (k, stage) in self.stages.iter().enumerate() {
+            out.push_str(&format!(
+                "stage {k}: {} scalar nodes, {} builtins\n",
+                stage.scalar_nodes.len(),
+                stage.builtins.len()
+            ));
+            for pass in &stage.passes {
+                let loops: Vec<String> = pass.loops.iter().map(|v| var_name(*v)).collect();
+                let count = |f: &dyn Fn(&Target) -> bool| pass.accs.iter().filter(|(a, ..)| f(&a.target)).count();
+                out.push_str(&format!(
+                    "  pass over [{}]: {} row ops, {} scalar, {} vector, {} scatter\n",
+                    loops.join(", "),
+                    pass.rows.len(),
+                    count(&|t| matches!(t, Target::Scalar(_))),
+                    count(&|t| matches!(t, Target::VecAt { .. })),
+                    count(&|t| matches!(t, Target::VecScatter { .. })),
+                ));
+            }
+        }
+        out
+    }
+
+    /// Plans a checked family.
+    pub fn plan(checked: CheckedFamily, registry: &Registry) -> Self {
+        Planner::new(checked, registry).run()
+    }
+
+    /// Evaluates every feature of the family on one source instance.
+    pub fn evaluate(&self, data: &SourceData, builtins: &dyn Builtins) -> Result<Vec<FeatureValue>, EvalError> {
+        let ir = &self.checked.ir;
+        let bound = Bound::new(&self.checked.schema, data, ir)?;
+        let mut st = State {
+            scal: vec![0.0; ir.nodes.len()],
+            scalars: vec![f64::NAN; ir.scalars.len()],
+            vecs: vec![Vec::new(); ir.vecs.len()],
+            axis_vals: vec![Vec::new(); ir.vars.len()],
+            pos: vec![0; ir.vars.len()],
+            rows: Vec::new(),
+            row_len: 0,
+        };
+        for stage in &self.stages {
+            for &n in &stage.scalar_nodes {
+                st.scal[n as usize] = st.scalar_node(ir, &bound, n);
+            }
+            for &s in &stage.builtins {
+                let imp = self.builtin_impls.iter().find(|(id, _)| *id == s).map_or(BuiltinImpl::Host, |(_, i)| *i);
+                st.scalars[s as usize] = call_builtin(ir, &bound, &st, s, imp, builtins)?;
+            }
+            for pass in &stage.passes {
+                st.run_pass(ir, &bound, pass, &self.row_slot);
+            }
+        }
+        Ok(self
+            .checked
+            .features
+            .iter()
+            .map(|(f, n)| FeatureValue { name: f.name.clone(), tag: f.tag.clone(), value: st.scal[*n as usize] })
+            .collect())
+    }
+}
+
+/// Source data bound to the schema's numbering.
+pub(crate) struct Bound<'d> {
+    pub axis_values: Vec<&'d [f64]>,
+    pub arrays: Vec<(&'d [f64], Vec<usize>)>, // data, strides
+    pub scalars: Vec<f64>,
+}
+
+impl<'d> Bound<'d> {
+    pub fn new(schema: &SourceSchema, data: &'d SourceData, ir: &Ir) -> Result<Self, EvalError> {
+        // Only what the family uses must be present.
+        let mut used_arrays = vec![false; schema.arrays.len()];
+        let mut used_scalars = vec![false; schema.scalars.len()];
+        let mut used_axes = vec![false; schema.axes.len()];
+        for n in &ir.nodes {
+            match n {
+                Node::Array { array, .. } => used_arrays[*array as usize] = true,
+                Node::SrcScalar(s) => used_scalars[*s as usize] = true,
+                _ => {}
+            }
+        }
+        for s in &ir.scalars {
+            if let ScalarDef::Builtin { args, builtin } = s {
+                for a in args {
+                    if let BuiltinArg::SourceArray(k) = a {
+                        used_arrays[*k as usize] = true;
+                    }
+                }
+                if builtin == "glcm_mcc"
+                    && let Some(k) = schema.arrays.iter().position(|a| a.name == "p")
+                {
+                    used_arrays[k] = true;
+                }
+            }
+        }
+        for v in &ir.vars {
+            if let AxisKey::Source(a) = v.axis {
+                used_axes[a as usize] = true;
+            }
+        }
+        for (k, a) in schema.arrays.iter().enumerate() {
+            if used_arrays[k] {
+                for &ax in &a.axes {
+                    used_axes[ax] = true;
+                }
+            }
+        }
+        let mut axis_values = Vec::new();
+        for (k, a) in schema.axes.iter().enumerate() {
+            match data.axis(&a.name) {
+                Some(v) => axis_values.push(v),
+                None if !used_axes[k] => axis_values.push(&[][..]),
+                None => return Err(EvalError::MissingAxis { name: a.name.clone() }),
+            }
+        }
+        let mut arrays = Vec::new();
+        for (k, a) in schema.arrays.iter().enumerate() {
+            let expected: Vec<usize> = a.axes.iter().map(|&ax| axis_values[ax].len()).collect();
+            match data.array(&a.name) {
+                Some((shape, values)) => {
+                    let n: usize = expected.iter().product();
+                    if shape != expected.as_slice() || values.len() != n {
+                        if used_arrays[k] {
+                            return Err(EvalError::Shape { name: a.name.clone(), expected, found: shape.to_vec() });
+                        }
+                        arrays.push((&[][..], vec![0; a.axes.len()]));
+                        continue;
+                    }
+                    let mut strides = vec![1; expected.len()];
+                    for d in (0..expected.len().saturating_sub(1)).rev() {
+                        strides[d] = strides[d + 1] * expected[d + 1];
+                    }
+                    arrays.push((values, strides));
+                }
+                None if !used_arrays[k] => arrays.push((&[][..], vec![0; a.axes.len()])),
+                None => return Err(EvalError::MissingArray { name: a.name.clone() }),
+            }
+        }
+        let mut scalars = Vec::new();
+        for (k, s) in schema.scalars.iter().enumerate() {
+            match data.scalar(&s.name) {
+                Some(v) => scalars.push(v),
+                None if !used_scalars[k] => scalars.push(f64::NAN),
+                None => return Err(EvalError::MissingScalar { name: s.name.clone() }),
+            }
+        }
+        Ok(Bound { axis_values, arrays, scalars })
+    }
+}
+
+/// Length and values of a variable's axis once its range bounds are known.
+pub(crate) fn axis_values_of(ir: &Ir, bound: &Bound<'_>, var: VarId, scal: &dyn Fn(NodeId) -> f64) -> Vec<f64> {
+    match ir.vars[var as usize].axis {
+        AxisKey::Source(a) => bound.axis_values[a as usize].to_vec(),
+        AxisKey::Range(lo, hi) => {
+            let (lo, hi) = (scal(lo), scal(hi));
+            if !(lo.is_finite() && hi.is_finite()) || hi < lo {
+                return Vec::new();
+            }
+            // Ranges are integer steps from `lo`; cap the length so garbage cannot exhaust memory.
+            let n = ((hi - lo).floor() as usize + 1).min(1 << 24);
+            (0..n).map(|t| lo + t as f64).collect()
+        }
+    }
+}
+
+/// Runs a builtin (shared by the planner's evaluator and the reference interpreter).
+pub(crate) fn run_builtin(
+    ir: &Ir,
+    bound: &Bound<'_>,
+    s: u32,
+    imp: BuiltinImpl,
+    scalar: &dyn Fn(NodeId) -> f64,
+    vector: &dyn Fn(u32) -> Vec<f64>,
+    mcc_array: Option<u32>,
+    builtins: &dyn Builtins,
+) -> Result<f64, EvalError> {
+    let ScalarDef::Builtin { builtin, args } = &ir.scalars[s as usize] else { return Ok(f64::NAN) };
+    let owned: Vec<Result<f64, Vec<f64>>> = args
+        .iter()
+        .map(|a| match a {
+            BuiltinArg::Scalar(n) => Ok(scalar(*n)),
+            BuiltinArg::SourceArray(k) => Err(bound.arrays[*k as usize].0.to_vec()),
+            BuiltinArg::Vector(v) => Err(vector(*v)),
+        })
+        .collect();
+    let values: Vec<BuiltinValue<'_>> = owned
+        .iter()
+        .map(|a| match a {
+            Ok(x) => BuiltinValue::Scalar(*x),
+            Err(v) => BuiltinValue::Array(v),
+        })
+        .collect();
+    Ok(match imp {
+        BuiltinImpl::Percentile => match (values.first(), values.get(1)) {
+            (Some(BuiltinValue::Array(a)), Some(BuiltinValue::Scalar(q))) => crate::linalg::percentile(a, *q),
+            _ => f64::NAN,
+        },
+        BuiltinImpl::Median => match values.first() {
+            Some(BuiltinValue::Array(a)) => crate::linalg::percentile(a, 50.0),
+            _ => f64::NAN,
+        },
+        BuiltinImpl::GlcmMcc => match mcc_array {
+            Some(k) => {
+                let data = bound.arrays[k as usize].0;
+                let n = (data.len() as f64).sqrt().round() as usize;
+                crate::linalg::glcm_mcc(data, n)
+            }
+            None => f64::NAN,
+        },
+        BuiltinImpl::Host => {
+            builtins.call(builtin, &values).map_err(|message| EvalError::Builtin { name: builtin.clone(), message })?
+        }
+    })
+}
+
+fn call_builtin(
+    ir: &Ir,
+    bound: &Bound<'_>,
+    st: &State,
+    s: u32,
+    imp: BuiltinImpl,
+    builtins: &dyn Builtins,
+) -> Result<f64, EvalError> {
+    let mcc = find_p(ir, bound);
+    run_builtin(ir, bound, s, imp, &|n| st.scal[n as usize], &|v| st.vecs[v as usize].clone(), mcc, builtins)
+}
+
+/// The `p` array for `glcm_mcc`: the only rank-2 array of a `cm`-like source.
+pub(crate) fn find_p(_ir: &Ir, bound: &Bound<'_>) -> Option<u32> {
+    bound.arrays.iter().position(|(_, strides)| strides.len() == 2).map(|k| k as u32)
+}
+
+struct State {
+    /// Value of every scalar node (and of per-iteration nodes during a pass).
+    scal: Vec<f64>,
+    scalars: Vec<f64>,
+    vecs: Vec<Vec<f64>>,
+    axis_vals: Vec<Vec<f64>>,
+    pos: Vec<usize>,
+    /// Row buffers: `n_slots × row_len`.
+    rows: Vec<f64>,
+    row_len: usize,
+}
+
+impl State {
+    /// Value of a node from scalars and the current loop positions.
+    fn scalar_node(&self, ir: &Ir, bound: &Bound<'_>, n: NodeId) -> f64 {
+        let s = |m: NodeId| self.scal[m as usize];
+        match &ir.nodes[n as usize] {
+            Node::Const(b) => f64::from_bits(*b),
+            Node::SrcScalar(k) => bound.scalars[*k as usize],
+            Node::Index(v) => self.axis_vals[*v as usize].get(self.pos[*v as usize]).copied().unwrap_or(f64::NAN),
+            Node::Array { array, vars } => {
+                let (data, strides) = &bound.arrays[*array as usize];
+                let off: usize = vars.iter().zip(strides).map(|(v, st)| self.pos[*v as usize] * st).sum();
+                data[off]
+            }
+            Node::VecRead { vec, at } => self.vecs[*vec as usize][self.pos[*at as usize]],
+            Node::ScalarRef(k) => self.scalars[*k as usize],
+            Node::Unary(op, a) => op.apply(s(*a)),
+            Node::Binary(op, a, b) => op.apply(s(*a), s(*b)),
+            Node::Select(c, a, b) => {
+                if s(*c) != 0.0 {
+                    s(*a)
+                } else {
+                    s(*b)
+                }
+            }
+        }
+    }
+
+    fn run_pass(&mut self, ir: &Ir, bound: &Bound<'_>, pass: &Pass, row_slot: &[u32]) {
+        // Axis values of the loop variables (ranges are known by now).
+        for &v in &pass.loops {
+            if self.axis_vals[v as usize].is_empty() {
+                let vals = axis_values_of(ir, bound, v, &|n| self.scal[n as usize]);
+                self.axis_vals[v as usize] = vals;
+            }
+        }
+        let lens: Vec<usize> = pass.loops.iter().map(|v| self.axis_vals[*v as usize].len()).collect();
+        // Initialise targets.
+        for (acc, ..) in &pass.accs {
+            let init = match acc.op {
+                AccOp::Reduce(ReduceOp::Prod) => 1.0,
+                AccOp::Reduce(ReduceOp::Max | ReduceOp::ArgMax) => f64::NEG_INFINITY,
+                AccOp::Reduce(ReduceOp::Min | ReduceOp::ArgMin) => f64::INFINITY,
+                AccOp::Assign => f64::NAN,
+                _ => 0.0,
+            };
+            match acc.target {
+                Target::Scalar(s) => self.scalars[s as usize] = init,
+                Target::VecAt { vec, var } => {
+                    let n = self.var_len(ir, bound, var);
+                    self.vecs[vec as usize] = vec![init; n];
+                }
+                Target::VecScatter { vec, .. } => {
+                    let var = ir.vec_var(vec);
+                    let n = self.var_len(ir, bound, var);
+                    self.vecs[vec as usize] = vec![init; n];
+                }
+            }
+        }
+        // Auxiliary per-slot state: counts (mean, empty → NaN) and arg values.
+        let mut aux: Vec<(Vec<f64>, Vec<f64>)> = pass
+            .accs
+            .iter()
+            .map(|(acc, ..)| {
+                let n = match acc.target {
+                    Target::Scalar(_) => 1,
+                    Target::VecAt { vec, .. } | Target::VecScatter { vec, .. } => self.vecs[vec as usize].len(),
+                };
+                (vec![0.0; n], vec![f64::NAN; n])
+            })
+            .collect();
+        let inner_len = *lens.last().unwrap_or(&0);
+        self.row_len = inner_len;
+        self.rows.clear();
+        self.rows.resize(pass.n_slots * inner_len, 0.0);
+        if lens.contains(&0) {
+            self.finish(pass, &mut aux);
+            return;
+        }
+        let depth = pass.loops.len();
+        // Odometer over the outer loops; the innermost loop is processed a row at a time.
+        let mut idx = vec![0usize; depth];
+        let mut d = 0;
+        loop {
+            // Entering depth `d` with idx[d] set: evaluate the nodes hoisted to this depth.
+            if d + 1 < depth {
+                self.pos[pass.loops[d] as usize] = idx[d];
+                for &n in &pass.per_depth[d] {
+                    self.scal[n as usize] = self.scalar_node(ir, bound, n);
+                }
+                d += 1;
+                idx[d] = 0;
+                continue;
+            }
+            self.run_row(ir, bound, pass, row_slot, inner_len, &mut aux);
+            // Advance the odometer.
+            loop {
+                if d == 0 {
+                    self.finish(pass, &mut aux);
+                    return;
+                }
+                d -= 1;
+                idx[d] += 1;
+                if idx[d] < lens[d] {
+                    break;
+                }
+            }
+        }
+    }
+
+    fn var_len(&mut self, ir: &Ir, bound: &Bound<'_>, var: VarId) -> usize {
+        if self.axis_vals[var as usize].is_empty() {
+            let vals = axis_values_of(ir, bound, var, &|n| self.scal[n as usize]);
+            self.axis_vals[var as usize] = vals;
+        }
+        self.axis_vals[var as usize].len()
+    }
+
+    fn run_row(
+        &mut self,
+        _ir: &Ir,
+        bound: &Bound<'_>,
+        pass: &Pass,
+        _row_slot: &[u32],
+        n: usize,
+        aux: &mut [(Vec<f64>, Vec<f64>)],
+    ) {
+        let inner = *pass.loops.last().expect("passes have loops");
+        let rl = self.row_len;
+        // Operands always live in lower slots than their result (slots follow node ids), so
+        // splitting the arena at the destination gives disjoint read and write views.
+        for ins in &pass.rows {
+            let dst = match ins {
+                RowInstr::Index { dst, .. }
+                | RowInstr::Array { dst, .. }
+                | RowInstr::VecRead { dst, .. }
+                | RowInstr::Un { dst, .. }
+                | RowInstr::Bin { dst, .. }
+                | RowInstr::Select { dst, .. } => *dst as usize,
+            };
+            let (lo, hi) = self.rows.split_at_mut(dst * rl);
+            let out = &mut hi[..n];
+            let scal = &self.scal;
+            let view = |o: Opd| -> RowView<'_> {
+                match o {
+                    Opd::Row(s) => RowView::R(&lo[s as usize * rl..s as usize * rl + n]),
+                    Opd::Scalar(m) => RowView::S(scal[m as usize]),
+                }
+            };
+            match ins {
+                RowInstr::Index { var, .. } => out.copy_from_slice(&self.axis_vals[*var as usize][..n]),
+                RowInstr::Array { array, vars, .. } => {
+                    let (data, strides) = &bound.arrays[*array as usize];
+                    let mut base = 0;
+                    let mut step = 0;
+                    for (v, st) in vars.iter().zip(strides) {
+                        if *v == inner {
+                            step += st;
+                        } else {
+                            base += self.pos[*v as usize] * st;
+                        }
+                    }
+                    if step == 1 {
+                        out.copy_from_slice(&data[base..base + n]);
+                    } else {
+                        for (t, o) in out.iter_mut().enumerate() {
+                            *o = data[base + t * step];
+                        }
+                    }
+                }
+                RowInstr::VecRead { vec, .. } => out.copy_from_slice(&self.vecs[*vec as usize][..n]),
+                RowInstr::Un { op, a, guard, .. } => {
+                    let src = &lo[*a as usize * rl..*a as usize * rl + n];
+                    let mask = guard.map(|g| &lo[g as usize * rl..g as usize * rl + n]);
+                    un_row(*op, src, out, mask);
+                }
+                RowInstr::Bin { op, a, b, guard, .. } => {
+                    let mask = guard.map(|g| &lo[g as usize * rl..g as usize * rl + n]);
+                    bin_row(*op, view(*a), view(*b), out, mask);
+                }
+                RowInstr::Select { c, a, b, .. } => {
+                    let (c, a, b) = (view(*c), view(*a), view(*b));
+                    let at = |r: &RowView<'_>, t: usize| match r {
+                        RowView::R(x) => x[t],
+                        RowView::S(s) => *s,
+                    };
+                    for (t, o) in out.iter_mut().enumerate() {
+                        *o = if at(&c, t) != 0.0 { at(&a, t) } else { at(&b, t) };
+                    }
+                }
+            }
+        }
+        // Accumulate.
+        for (k, (acc, body, filter, index)) in pass.accs.iter().enumerate() {
+            self.accumulate(k, acc, *body, *filter, *index, n, inner, aux);
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn accumulate(
+        &mut self,
+        k: usize,
+        acc: &Acc,
+        body: Opd,
+        filter: Option<Opd>,
+        index: Option<Opd>,
+        n: usize,
+        inner: VarId,
+        aux: &mut [(Vec<f64>, Vec<f64>)],
+    ) {
+        let rl = self.row_len;
+        let rows = &self.rows;
+        let row = |o: Opd| -> Result<&[f64], f64> {
+            match o {
+                Opd::Row(s) => Ok(&rows[s as usize * rl..s as usize * rl + n]),
+                Opd::Scalar(m) => Err(self.scal[m as usize]),
+            }
+        };
+        let b = row(body);
+        let f = filter.map(row);
+        // Fast path: scalar sum / count over the row with four partial sums.
+        if let (Target::Scalar(s), AccOp::Reduce(op @ (ReduceOp::Sum | ReduceOp::Count | ReduceOp::Mean))) =
+            (&acc.target, acc.op)
+            && let Ok(b) = b
+        {
+            let (sum, cnt) = match f {
+                None => (sum4(b), n as f64),
+                Some(Ok(m)) => masked_sum4(b, m),
+                Some(Err(c)) => {
+                    if c != 0.0 {
+                        (sum4(b), n as f64)
+                    } else {
+                        (0.0, 0.0)
+                    }
+                }
+            };
+            match op {
+                ReduceOp::Count => self.scalars[*s as usize] += cnt,
+                _ => {
+                    self.scalars[*s as usize] += sum;
+                    aux[k].0[0] += cnt;
+                }
+            }
+            return;
+        }
+        // General path, element by element.
+        let arg_vals = acc.arg_var.map(|v| (v, &self.axis_vals[v as usize]));
+        let idx_row = index.map(row);
+        let lo = match acc.target {
+            Target::VecScatter { lo, .. } => self.scal[lo as usize],
+            _ => 0.0,
+        };
+        let (out, fixed_slot): (&mut Vec<f64>, Option<usize>) = match acc.target {
+            Target::Scalar(s) => (&mut self.scalars, Some(s as usize)),
+            Target::VecAt { vec, var } => {
+                let fixed = if var == inner { None } else { Some(self.pos[var as usize]) };
+                (&mut self.vecs[vec as usize], fixed)
+            }
+            Target::VecScatter { vec, .. } => (&mut self.vecs[vec as usize], None),
+        };
+        let aux_slot_base = match acc.target {
+            Target::Scalar(_) => Some(0usize),
+            _ => None,
+        };
+        let len = out.len();
+        for t in 0..n {
+            if let Some(f) = &f {
+                let keep = match f {
+                    Ok(m) => m[t] != 0.0,
+                    Err(c) => *c != 0.0,
+                };
+                if !keep {
+                    continue;
+                }
+            }
+            let slot = match (&acc.target, fixed_slot) {
+                (_, Some(s)) => s,
+                (Target::VecScatter { .. }, _) => {
+                    let x = match &idx_row {
+                        Some(Ok(r)) => r[t],
+                        Some(Err(c)) => *c,
+                        None => continue,
+                    } - lo;
+                    if !(x >= 0.0 && x < len as f64 && x == x.floor()) {
+                        continue;
+                    }
+                    x as usize
+                }
+                _ => t,
+            };
+            let aux_slot = aux_slot_base.unwrap_or(slot);
+            let v = match &b {
+                Ok(r) => r[t],
+                Err(c) => *c,
+            };
+            let o = &mut out[slot];
+            match acc.op {
+                AccOp::Assign => *o = v,
+                AccOp::Reduce(ReduceOp::Sum) => *o += v,
+                AccOp::Reduce(ReduceOp::Mean) => {
+                    *o += v;
+                    aux[k].0[aux_slot] += 1.0;
+                }
+                AccOp::Reduce(ReduceOp::Count) => *o += 1.0,
+                AccOp::Reduce(ReduceOp::Prod) => *o *= v,
+                AccOp::Reduce(ReduceOp::Max) => {
+                    aux[k].0[aux_slot] += 1.0;
+                    if v > *o {
+                        *o = v;
+                    }
+                }
+                AccOp::Reduce(ReduceOp::Min) => {
+                    aux[k].0[aux_slot] += 1.0;
+                    if v < *o {
+                        *o = v;
+                    }
+                }
+                AccOp::Reduce(ReduceOp::ArgMax) | AccOp::Reduce(ReduceOp::ArgMin) => {
+                    aux[k].0[aux_slot] += 1.0;
+                    let better = if acc.op == u(ReduceOp::ArgMax) { v > *o } else { v < *o };
+                    if better {
+                        *o = v;
+                        if let Some((var, vals)) = arg_vals {
+                            let p = if var == inner { t } else { self.pos[var as usize] };
+                            aux[k].1[aux_slot] = vals[p];
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Final fix-ups: mean = sum / count; empty max/min/arg → NaN; argmax returns the argument.
+    fn finish(&mut self, pass: &Pass, aux: &mut [(Vec<f64>, Vec<f64>)]) {
+        for (k, (acc, ..)) in pass.accs.iter().enumerate() {
+            let AccOp::Reduce(op) = acc.op else { continue };
+            if matches!(op, ReduceOp::Sum | ReduceOp::Count | ReduceOp::Prod) {
+                continue;
+            }
+            let out: &mut [f64] = match acc.target {
+                Target::Scalar(s) => std::slice::from_mut(&mut self.scalars[s as usize]),
+                Target::VecAt { vec, .. } | Target::VecScatter { vec, .. } => &mut self.vecs[vec as usize],
+            };
+            for (slot, o) in out.iter_mut().enumerate() {
+                let count = aux[k].0[slot];
+                *o = match op {
+                    ReduceOp::Mean => *o / count,
+                    _ if count == 0.0 => f64::NAN,
+                    ReduceOp::ArgMax | ReduceOp::ArgMin => aux[k].1[slot],
+                    _ => *o,
+                };
+            }
+        }
+    }
+}
+
+enum RowView<'a> {
+    R(&'a [f64]),
+    S(f64),
+}
+
+fn un_row(op: Un, src: &[f64], out: &mut [f64], mask: Option<&[f64]>) {
+    match mask {
+        Some(m) => {
+            for ((o, &x), &k) in out.iter_mut().zip(src).zip(m) {
+                *o = if k != 0.0 { op.apply(x) } else { 0.0 };
+            }
+        }
+        None => {
+            macro_rules! each {
+                ($f:expr) => {
+                    for (o, &x) in out.iter_mut().zip(src) {
+                        *o = $f(x);
+                    }
+                };
+            }
+            match op {
+                Un::Neg => each!(|x: f64| -x),
+                Un::Abs => each!(|x: f64| x.abs()),
+                _ => each!(|x| op.apply(x)),
+            }
+        }
+    }
+}
+
+fn bin_row(op: Bin, a: RowView<'_>, b: RowView<'_>, out: &mut [f64], mask: Option<&[f64]>) {
+    if let Some(m) = mask {
+        for t in 0..out.len() {
+            let x = match &a {
+                RowView::R(r) => r[t],
+                RowView::S(s) => *s,
+            };
+            let y = match &b {
+                RowView::R(r) => r[t],
+                RowView::S(s) => *s,
+            };
+            out[t] = if m[t] != 0.0 { op.apply(x, y) } else { 0.0 };
+        }
+        return;
+    }
+    // One tight loop per (operator, operand shape) so the compiler can vectorise.
+    macro_rules! lanes {
+        ($f:expr) => {
+            match (&a, &b) {
+                (RowView::R(x), RowView::R(y)) => {
+                    for ((o, &p), &q) in out.iter_mut().zip(x.iter()).zip(y.iter()) {
+                        *o = $f(p, q);
+                    }
+                }
+                (RowView::R(x), RowView::S(q)) => {
+                    let q = *q;
+                    for (o, &p) in out.iter_mut().zip(x.iter()) {
+                        *o = $f(p, q);
+                    }
+                }
+                (RowView::S(p), RowView::R(y)) => {
+                    let p = *p;
+                    for (o, &q) in out.iter_mut().zip(y.iter()) {
+                        *o = $f(p, q);
+                    }
+                }
+                (RowView::S(p), RowView::S(q)) => {
+                    let v = $f(*p, *q);
+                    out.fill(v);
+                }
+            }
+        };
+    }
+    match op {
+        Bin::Add => lanes!(|p: f64, q: f64| p + q),
+        Bin::Sub => lanes!(|p: f64, q: f64| p - q),
+        Bin::Mul => lanes!(|p: f64, q: f64| p * q),
+        Bin::Div => lanes!(|p: f64, q: f64| p / q),
+        _ => lanes!(|p: f64, q: f64| op.apply(p, q)),
+    }
+}
+
+/// Sum with four interleaved partial sums (breaks the add latency chain).
+#[inline]
+fn sum4(b: &[f64]) -> f64 {
+    let mut s = [0.0f64; 4];
+    let chunks = b.chunks_exact(4);
+    let rest = chunks.remainder();
+    for c in chunks {
+        s[0] += c[0];
+        s[1] += c[1];
+        s[2] += c[2];
+        s[3] += c[3];
+    }
+    let mut tail = 0.0;
+    for &x in rest {
+        tail += x;
+    }
+    (s[0] + s[1]) + (s[2] + s[3]) + tail
+}
+
+#[inline]
+fn masked_sum4(b: &[f64], m: &[f64]) -> (f64, f64) {
+    let mut s = [0.0f64; 4];
+    let mut c = [0.0f64; 4];
+    let n4 = b.len() / 4 * 4;
+    for t in (0..n4).step_by(4) {
+        for l in 0..4 {
+            let keep = m[t + l] != 0.0;
+            s[l] += if keep { b[t + l] } else { 0.0 };
+            c[l] += if keep { 1.0 } else { 0.0 };
+        }
+    }
+    let (mut ts, mut tc) = (0.0, 0.0);
+    for t in n4..b.len() {
+        if m[t] != 0.0 {
+            ts += b[t];
+            tc += 1.0;
+        }
+    }
+    ((s[0] + s[1]) + (s[2] + s[3]) + ts, (c[0] + c[1]) + (c[2] + c[3]) + tc)
+}
+
+// ---------------------------------------------------------------------------------------
+// Planning
+
+struct Planner<'r> {
+    checked: CheckedFamily,
+    registry: &'r Registry,
+    /// Stage from which a node's value is available.
+    node_ready: Vec<Option<usize>>,
+    scalar_stage: Vec<Option<usize>>,
+    vec_stage: Vec<Option<usize>>,
+}
+
+impl<'r> Planner<'r> {
+    fn new(checked: CheckedFamily, registry: &'r Registry) -> Self {
+        let n = checked.ir.nodes.len();
+        let s = checked.ir.scalars.len();
+        let v = checked.ir.vecs.len();
+        Planner { checked, registry, node_ready: vec![None; n], scalar_stage: vec![None; s], vec_stage: vec![None; v] }
+    }
+
+    fn var_ready(&mut self, v: VarId) -> usize {
+        match self.checked.ir.vars[v as usize].axis {
+            AxisKey::Source(_) => 0,
+            AxisKey::Range(lo, hi) => self.ready(lo).max(self.ready(hi)),
+        }
+    }
+
+    /// Stage from which node `n` can be computed (recursively planning what it needs).
+    fn ready(&mut self, n: NodeId) -> usize {
+        if let Some(r) = self.node_ready[n as usize] {
+            return r;
+        }
+        let node = self.checked.ir.nodes[n as usize].clone();
+        let r = match node {
+            Node::Const(_) | Node::SrcScalar(_) => 0,
+            Node::Index(v) => self.var_ready(v),
+            Node::Array { vars, .. } => vars.iter().map(|v| self.var_ready(*v)).max().unwrap_or(0),
+            Node::VecRead { vec, at } => (self.vec_stage(vec) + 1).max(self.var_ready(at)),
+            Node::ScalarRef(s) => self.scalar_stage(s) + 1,
+            Node::Unary(_, a) => self.ready(a),
+            Node::Binary(_, a, b) => self.ready(a).max(self.ready(b)),
+            Node::Select(c, a, b) => self.ready(c).max(self.ready(a)).max(self.ready(b)),
+        };
+        self.node_ready[n as usize] = Some(r);
+        r
+    }
+
+    fn reduction_ready(&mut self, r: u32) -> usize {
+        let red = self.checked.ir.reductions[r as usize].clone();
+        let mut s = self.ready(red.body);
+        if let Some(f) = red.filter {
+            s = s.max(self.ready(f));
+        }
+        for b in &red.binders {
+            s = s.max(self.var_ready(*b));
+        }
+        s
+    }
+
+    fn scalar_stage(&mut self, s: u32) -> usize {
+        if let Some(st) = self.scalar_stage[s as usize] {
+            return st;
+        }
+        let st = match self.checked.ir.scalars[s as usize].clone() {
+            ScalarDef::Reduce(r) => self.reduction_ready(r),
+            ScalarDef::Builtin { args, .. } => args
+                .iter()
+                .map(|a| match a {
+                    BuiltinArg::Scalar(n) => self.ready(*n),
+                    BuiltinArg::SourceArray(_) => 0,
+                    BuiltinArg::Vector(v) => self.vec_stage(*v) + 1,
+                })
+                .max()
+                .unwrap_or(0),
+        };
+        self.scalar_stage[s as usize] = Some(st);
+        st
+    }
+
+    fn vec_stage(&mut self, v: u32) -> usize {
+        if let Some(st) = self.vec_stage[v as usize] {
+            return st;
+        }
+        let st = match self.checked.ir.vecs[v as usize].clone() {
+            VecDef::Reduce { red, var } => self.reduction_ready(red).max(self.var_ready(var)),
+            VecDef::Map { var, body } => self.ready(body).max(self.var_ready(var)),
+        };
+        self.vec_stage[v as usize] = Some(st);
+        st
+    }
+
+    /// Splits `a && b && …` into its conjuncts.
+    fn conjuncts(&self, n: NodeId, out: &mut Vec<NodeId>) {
+        match self.checked.ir.nodes[n as usize] {
+            Node::Binary(Bin::And, a, b) => {
+                self.conjuncts(a, out);
+                self.conjuncts(b, out);
+            }
+            _ => out.push(n),
+        }
+    }
+
+    /// An accumulator (and its loop set) for a vector reduction, using the scatter
+    /// lowering when the filter pins the vector's index to a function of the binders.
+    fn vec_reduce_acc(&mut self, vec: u32, red: u32, var: VarId) -> (Vec<VarId>, Acc) {
+        let r = self.checked.ir.reductions[red as usize].clone();
+        let arg_var = if matches!(r.op, ReduceOp::ArgMax | ReduceOp::ArgMin) { Some(r.binders[0]) } else { None };
+        let plain = |binders: &[VarId]| {
+            let mut loops = vec![var];
+            loops.extend_from_slice(binders);
+            (loops, Acc { op: u(r.op), filter: r.filter, body: r.body, arg_var, target: Target::VecAt { vec, var } })
+        };
+        let ir = &self.checked.ir;
+        let Some(filter) = r.filter else { return plain(&r.binders) };
+        if ir.free[r.body as usize] & bit(var) != 0 {
+            return plain(&r.binders);
+        }
+        let mut parts = Vec::new();
+        self.conjuncts(filter, &mut parts);
+        let ir = &self.checked.ir;
+        let index_node = ir.nodes.iter().position(|n| *n == Node::Index(var)).map(|p| p as NodeId);
+        let Some(index_node) = index_node else { return plain(&r.binders) };
+        let mut pinned = None;
+        for (k, &c) in parts.iter().enumerate() {
+            if let Node::Binary(Bin::Eq, a, b) = ir.nodes[c as usize] {
+                let other = if a == index_node {
+                    b
+                } else if b == index_node {
+                    a
+                } else {
+                    continue;
+                };
+                if ir.free[other as usize] & bit(var) == 0 {
+                    pinned = Some((k, other));
+                    break;
+                }
+            }
+        }
+        let Some((k, index)) = pinned else { return plain(&r.binders) };
+        let rest: Vec<NodeId> = parts.iter().enumerate().filter(|(j, _)| *j != k).map(|(_, c)| *c).collect();
+        if rest.iter().any(|c| ir.free[*c as usize] & bit(var) != 0) {
+            return plain(&r.binders);
+        }
+        let residual = rest.into_iter().reduce(|a, b| self.checked.ir.intern(Node::Binary(Bin::And, a, b)));
+        let lo = match self.checked.ir.vars[var as usize].axis {
+            AxisKey::Range(lo, _) => lo,
+            // Source axes are scattered by value too, with `lo` the first axis value; only
+            // unit-step axes starting at a constant qualify, so fall back to the plain loop.
+            AxisKey::Source(_) => return plain(&r.binders),
+        };
+        (
+            r.binders.clone(),
+            Acc { op: u(r.op), filter: residual, body: r.body, arg_var, target: Target::VecScatter { vec, index, lo } },
+        )
+    }
+
+    fn run(mut self) -> CompiledFamily {
+        // 1. Stages of everything reachable from the features.
+        let feature_nodes: Vec<NodeId> = self.checked.features.iter().map(|(_, n)| *n).collect();
+        for &n in &feature_nodes {
+            self.ready(n);
+        }
+        // 2. Collect work per stage. Reachability: walk from features through items.
+        let mut reach_nodes = vec![false; self.checked.ir.nodes.len()];
+        let mut reach_scalars = vec![false; self.checked.ir.scalars.len()];
+        let mut reach_vecs = vec![false; self.checked.ir.vecs.len()];
+        let mut stack: Vec<NodeId> = feature_nodes.clone();
+        let mut pending_vecs: Vec<u32> = Vec::new();
+        loop {
+            let ir = &self.checked.ir;
+            let mut vars = Vec::new();
+            if let Some(v) = pending_vecs.pop() {
+                if !reach_vecs[v as usize] {
+                    reach_vecs[v as usize] = true;
+                    match &ir.vecs[v as usize] {
+                        VecDef::Reduce { red, var } => {
+                            let r = &ir.reductions[*red as usize];
+                            stack.push(r.body);
+                            stack.extend(r.filter);
+                            vars.extend(&r.binders);
+                            vars.push(*var);
+                        }
+                        VecDef::Map { var, body } => {
+                            stack.push(*body);
+                            vars.push(*var);
+                        }
+                    }
+                }
+            } else if let Some(n) = stack.pop() {
+                if reach_nodes[n as usize] {
+                    continue;
+                }
+                reach_nodes[n as usize] = true;
+                match &ir.nodes[n as usize] {
+                    Node::Const(_) | Node::SrcScalar(_) => {}
+                    Node::Index(v) => vars.push(*v),
+                    Node::Array { vars: vs, .. } => vars.extend(vs),
+                    Node::VecRead { vec, at } => {
+                        vars.push(*at);
+                        pending_vecs.push(*vec);
+                    }
+                    Node::ScalarRef(s) => {
+                        if !reach_scalars[*s as usize] {
+                            reach_scalars[*s as usize] = true;
+                            match &ir.scalars[*s as usize] {
+                                ScalarDef::Reduce(red) => {
+                                    let r = &ir.reductions[*red as usize];
+                                    stack.push(r.body);
+                                    stack.extend(r.filter);
+                                    vars.extend(&r.binders);
+                                }
+                                ScalarDef::Builtin { args, .. } => {
+                                    for a in args {
+                                        match a {
+                                            BuiltinArg::Scalar(m) => stack.push(*m),
+                                            BuiltinArg::Vector(v) => pending_vecs.push(*v),
+                                            BuiltinArg::SourceArray(_) => {}
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    Node::Unary(_, a) => stack.push(*a),
+                    Node::Binary(_, a, b) => stack.extend([*a, *b]),
+                    Node::Select(c, a, b) => stack.extend([*c, *a, *b]),
+                }
+            } else {
+                break;
+            }
+            for v in vars {
+                if let AxisKey::Range(lo, hi) = ir.vars[v as usize].axis {
+                    stack.extend([lo, hi]);
+                }
+            }
+        }
+        // Stages of all reachable nodes/items.
+        for n in 0..reach_nodes.len() {
+            if reach_nodes[n] {
+                self.ready(n as NodeId);
+            }
+        }
+        let mut n_stages = 1;
+        for n in 0..reach_nodes.len() {
+            if reach_nodes[n] {
+                n_stages = n_stages.max(self.ready(n as NodeId) + 1);
+            }
+        }
+        for v in 0..reach_vecs.len() {
+            if reach_vecs[v] {
+                n_stages = n_stages.max(self.vec_stage(v as u32) + 2);
+            }
+        }
+        for s in 0..reach_scalars.len() {
+            if reach_scalars[s] {
+                n_stages = n_stages.max(self.scalar_stage(s as u32) + 2);
+            }
+        }
+        let mut stages = vec![Stage::default(); n_stages];
+        let mut builtin_impls = Vec::new();
+        // Items per stage, grouped by loop set.
+        let mut items: Vec<Vec<(Vec<VarId>, Acc)>> = vec![Vec::new(); n_stages];
+        for s in 0..reach_scalars.len() {
+            if !reach_scalars[s] {
+                continue;
+            }
+            let st = self.scalar_stage(s as u32);
+            match self.checked.ir.scalars[s].clone() {
+                ScalarDef::Reduce(red) => {
+                    let r = self.checked.ir.reductions[red as usize].clone();
+                    let arg_var =
+                        if matches!(r.op, ReduceOp::ArgMax | ReduceOp::ArgMin) { Some(r.binders[0]) } else { None };
+                    items[st].push((
+                        r.binders.clone(),
+                        Acc { op: u(r.op), filter: r.filter, body: r.body, arg_var, target: Target::Scalar(s as u32) },
+                    ));
+                }
+                ScalarDef::Builtin { builtin, .. } => {
+                    stages[st].builtins.push(s as u32);
+                    let imp = self.registry.builtin(&builtin).map_or(BuiltinImpl::Host, |b| b.implementation);
+                    builtin_impls.push((s as u32, imp));
+                }
+            }
+        }
+        for v in 0..reach_vecs.len() {
+            if !reach_vecs[v] {
+                continue;
+            }
+            let st = self.vec_stage(v as u32);
+            match self.checked.ir.vecs[v].clone() {
+                VecDef::Reduce { red, var } => {
+                    let item = self.vec_reduce_acc(v as u32, red, var);
+                    // Residual filters are new nodes; they are ready when their parts are.
+                    items[st].push(item);
+                }
+                VecDef::Map { var, body } => items[st].push((
+                    vec![var],
+                    Acc {
+                        op: AccOp::Assign,
+                        filter: None,
+                        body,
+                        arg_var: None,
+                        target: Target::VecAt { vec: v as u32, var },
+                    },
+                )),
+            }
+        }
+        // Scalar nodes per stage (id order is topological).
+        self.node_ready.resize(self.checked.ir.nodes.len(), None);
+        reach_nodes.resize(self.checked.ir.nodes.len(), false);
+        for n in 0..self.checked.ir.nodes.len() {
+            if reach_nodes[n] && self.checked.ir.free[n] == 0 {
+                let r = self.ready(n as NodeId);
+                stages[r].scalar_nodes.push(n as NodeId);
+            }
+        }
+        // Passes.
+        let mut row_slot = vec![u32::MAX; self.checked.ir.nodes.len()];
+        for (st, stage_items) in items.into_iter().enumerate() {
+            let mut groups: Vec<(u64, Vec<VarId>, Vec<Acc>)> = Vec::new();
+            for (loops, acc) in stage_items {
+                let mask = loops.iter().fold(0u64, |m, v| m | bit(*v));
+                match groups.iter_mut().find(|(m, _, _)| *m == mask) {
+                    Some(g) => g.2.push(acc),
+                    None => groups.push((mask, loops, vec![acc])),
+                }
+            }
+            for (_, mut loops, accs) in groups {
+                loops.sort_by_key(|v| (self.checked.ir.vars[*v as usize].slot, *v));
+                loops.dedup();
+                let pass = self.build_pass(loops, accs, &mut row_slot, &mut stages, st);
+                stages[st].passes.push(pass);
+            }
+        }
+        CompiledFamily { checked: self.checked, builtin_impls, stages, row_slot }
+    }
+
+    fn build_pass(
+        &mut self,
+        loops: Vec<VarId>,
+        accs: Vec<Acc>,
+        row_slot: &mut Vec<u32>,
+        stages: &mut [Stage],
+        stage: usize,
+    ) -> Pass {
+        let ir = &self.checked.ir;
+        let inner = loops.len() - 1;
+        // Nodes this pass needs, in id (topological) order.
+        let mut needed = vec![false; ir.nodes.len()];
+        let mut stack: Vec<NodeId> = Vec::new();
+        for a in &accs {
+            stack.push(a.body);
+            stack.extend(a.filter);
+            if let Target::VecScatter { index, .. } = a.target {
+                stack.push(index);
+            }
+        }
+        let mut scalars_needed = Vec::new();
+        while let Some(n) = stack.pop() {
+            if needed[n as usize] {
+                continue;
+            }
+            needed[n as usize] = true;
+            if ir.free[n as usize] == 0 {
+                scalars_needed.push(n);
+                continue;
+            }
+            match &ir.nodes[n as usize] {
+                Node::Unary(_, a) => stack.push(*a),
+                Node::Binary(_, a, b) => stack.extend([*a, *b]),
+                Node::Select(c, a, b) => stack.extend([*c, *a, *b]),
+                _ => {}
+            }
+        }
+        // Scalar operands created by planning (residual filters) or not yet scheduled.
+        for n in scalars_needed {
+            if !stages.iter().any(|s| s.scalar_nodes.contains(&n)) {
+                let r = self.ready(n).min(stage);
+                let list = &mut stages[r].scalar_nodes;
+                let pos = list.partition_point(|&m| m < n);
+                list.insert(pos, n);
+            }
+        }
+        let ir = &self.checked.ir;
+        let depth_of = |n: NodeId| -> Option<usize> {
+            let m = ir.free[n as usize];
+            if m == 0 {
+                return None;
+            }
+            loops.iter().rposition(|v| m & bit(*v) != 0)
+        };
+        // Guards: an expensive row node used only under one filter is evaluated only where it holds.
+        let mut guard: Vec<Option<Option<NodeId>>> = vec![None; ir.nodes.len()]; // None = unseen
+        let note = |g: &mut Vec<Option<Option<NodeId>>>, n: NodeId, f: Option<NodeId>| {
+            let e = &mut g[n as usize];
+            *e = match *e {
+                None => Some(f),
+                Some(prev) if prev == f => Some(prev),
+                Some(_) => Some(None),
+            };
+        };
+        for a in &accs {
+            note(&mut guard, a.body, a.filter);
+            if let Some(f) = a.filter {
+                note(&mut guard, f, None);
+            }
+            if let Target::VecScatter { index, .. } = a.target {
+                note(&mut guard, index, None);
+            }
+        }
+        for n in (0..ir.nodes.len()).rev() {
+            if !needed[n] || ir.free[n] == 0 {
+                continue;
+            }
+            let g = guard[n].unwrap_or(None);
+            match &ir.nodes[n] {
+                Node::Unary(_, a) => note(&mut guard, *a, g),
+                Node::Binary(_, a, b) => {
+                    note(&mut guard, *a, g);
+                    note(&mut guard, *b, g);
+                }
+                Node::Select(c, a, b) => {
+                    note(&mut guard, *c, None);
+                    note(&mut guard, *a, None);
+                    note(&mut guard, *b, None);
+                }
+                _ => {}
+            }
+        }
+        let mut per_depth = vec![Vec::new(); inner];
+        let mut rows = Vec::new();
+        let mut n_slots = 0u32;
+        let opd = |n: NodeId, row_slot: &[u32]| -> Opd {
+            if ir.free[n as usize] != 0 && row_slot[n as usize] != u32::MAX && depth_of(n) == Some(inner) {
+                Opd::Row(row_slot[n as usize])
+            } else {
+                Opd::Scalar(n)
+            }
+        };
+        for n in 0..ir.nodes.len() {
+            if !needed[n] || ir.free[n] == 0 {
+                continue;
+            }
+            let Some(d) = depth_of(n as NodeId) else { continue };
+            if d < inner {
+                per_depth[d].push(n as NodeId);
+                continue;
+            }
+            let dst = n_slots;
+            n_slots += 1;
+            let g = guard[n].unwrap_or(None);
+            let instr = match &ir.nodes[n] {
+                Node::Index(v) => RowInstr::Index { dst, var: *v },
+                Node::Array { array, vars } => RowInstr::Array { dst, array: *array, vars: vars.clone() },
+                Node::VecRead { vec, .. } => RowInstr::VecRead { dst, vec: *vec },
+                Node::Unary(op, a) => {
+                    let guard = if op.is_expensive() {
+                        g.and_then(|f| row_guard(f, n, row_slot, &depth_of, inner))
+                    } else {
+                        None
+                    };
+                    RowInstr::Un { dst, op: *op, a: row_slot[*a as usize], guard }
+                }
+                Node::Binary(op, a, b) => {
+                    let expensive = matches!(op, Bin::Pow);
+                    let guard =
+                        if expensive { g.and_then(|f| row_guard(f, n, row_slot, &depth_of, inner)) } else { None };
+                    RowInstr::Bin { dst, op: *op, a: opd(*a, row_slot), b: opd(*b, row_slot), guard }
+                }
+                Node::Select(c, a, b) => {
+                    RowInstr::Select { dst, c: opd(*c, row_slot), a: opd(*a, row_slot), b: opd(*b, row_slot) }
+                }
+                _ => continue,
+            };
+            row_slot[n] = dst;
+            rows.push(instr);
+        }
+        let accs = accs
+            .into_iter()
+            .map(|a| {
+                let body = opd(a.body, row_slot);
+                let filter = a.filter.map(|f| opd(f, row_slot));
+                let index = match a.target {
+                    Target::VecScatter { index, .. } => Some(opd(index, row_slot)),
+                    _ => None,
+                };
+                (a, body, filter, index)
+            })
+            .collect();
+        Pass { loops, per_depth, rows, n_slots: n_slots as usize, accs }
+    }
+}
+
+/// The row slot of filter `f` if it is already computed (in this pass, before node `n`).
+fn row_guard(
+    f: NodeId,
+    n: usize,
+    row_slot: &[u32],
+    depth_of: &dyn Fn(NodeId) -> Option<usize>,
+    inner: usize,
+) -> Option<u32> {
+    if (f as usize) < n && depth_of(f) == Some(inner) && row_slot[f as usize] != u32::MAX {
+        Some(row_slot[f as usize])
+    } else {
+        None
+    }
+}

@@ -1,0 +1,109 @@
+//! # radx-dsl — the radx feature language
+//!
+//! Radiomics features as text: a `.radx` file declares `family` blocks over a *source* (a
+//! texture matrix, ROI intensities, a histogram, …), with `let` bindings and `feature`
+//! definitions carrying their IBSI permanent tags (IBSI reference manual, chapter 3).
+//!
+//! ```text
+//! family glcm over cm(distance = 1, symmetric = true) {
+//!   let px[i] = sum(j, p[i,j])
+//!   let mu    = sum(i, i * px[i])
+//!   ## Probability of the most common grey level co-occurrence.
+//!   feature joint_maximum  "GYBY" = max(i, j, p[i,j])
+//!   feature joint_variance "UR99" = sum(i, j, (i - mu)^2 * p[i,j])
+//! }
+//! ```
+//!
+//! Pipeline: [`parser`] (pest grammar `grammar/radx.pest`) → [`ast`] with spans →
+//! [`check`] (names, arity, index variables, cycles; [`diag`] renders rustc-like reports) →
+//! [`ir`] (hash-consed DAG, canonical index variables) → [`eval`] (a staged plan of fused
+//! loop nests, evaluated a row at a time). [`interp`] is the slow reference interpreter.
+//!
+//! Semantics in brief: every value is an `f64`; comparisons and `&&`/`||` give 1 or 0;
+//! index variables take their axis's *values* (grey levels, run lengths, …); arithmetic is
+//! IEEE 754 (division by zero gives ±inf or NaN, never an error); empty `sum` is 0, empty
+//! `mean`/`max`/`min`/`argmax` is NaN.
+
+pub mod ast;
+pub mod check;
+pub mod diag;
+pub mod eval;
+pub mod interp;
+pub mod ir;
+pub mod linalg;
+pub mod parser;
+pub mod registry;
+pub mod source;
+
+pub use check::FeatureInfo;
+pub use diag::{Diagnostic, Diagnostics, ErrorKind};
+pub use eval::CompiledFamily;
+pub use registry::{ArgKind, BuiltinImpl, BuiltinSpec, ParamKind, ParamSpec, ParamValue, Registry, SourceSchema};
+pub use source::{BuiltinValue, Builtins, EvalError, FeatureValue, NoBuiltins, SourceData};
+
+/// A compiled `.radx` file.
+#[derive(Debug, Clone)]
+pub struct CompiledFile {
+    pub file_name: String,
+    families: Vec<CompiledFamily>,
+}
+
+impl CompiledFile {
+    pub fn families(&self) -> &[CompiledFamily] {
+        &self.families
+    }
+    pub fn family(&self, name: &str) -> Option<&CompiledFamily> {
+        self.families.iter().find(|f| f.name() == name)
+    }
+}
+
+/// Stack for parsing and checking: the pre-scan bounds recursion depth, and this bounds
+/// what that depth can cost, independently of the caller's thread.
+const COMPILER_STACK: usize = 64 * 1024 * 1024;
+
+/// Parses, checks and plans a file. `file_name` is only used in diagnostics.
+pub fn compile(file_name: &str, text: &str, registry: &Registry) -> Result<CompiledFile, Diagnostics> {
+    let run = || compile_here(file_name, text, registry);
+    let spawned = std::thread::scope(|s| {
+        std::thread::Builder::new().stack_size(COMPILER_STACK).spawn_scoped(s, run).map(|h| h.join())
+    });
+    match spawned {
+        Ok(Ok(result)) => result,
+        // Could not spawn (or the compiler panicked): compile on this thread instead.
+        Ok(Err(panic)) => std::panic::resume_unwind(panic),
+        Err(_) => compile_here(file_name, text, registry),
+    }
+}
+
+fn compile_here(file_name: &str, text: &str, registry: &Registry) -> Result<CompiledFile, Diagnostics> {
+    let ast = parser::parse(text).map_err(|items| Diagnostics::new(file_name, text, items))?;
+    let mut errors = Vec::new();
+    let mut checked = Vec::new();
+    let mut seen: Vec<(&str, ast::Span)> = Vec::new();
+    for fam in &ast.families {
+        if let Some((_, prev)) = seen.iter().find(|(n, _)| *n == fam.name.name) {
+            let line = text[..prev.start].matches('\n').count() + 1;
+            errors.push(
+                Diagnostic::new(
+                    ErrorKind::DuplicateFamily { name: fam.name.name.clone() },
+                    fam.name.span,
+                    "defined again",
+                )
+                .with_help(format!("the first `{}` is on line {line}", fam.name.name)),
+            );
+            continue;
+        }
+        seen.push((&fam.name.name, fam.name.span));
+        if let Some(c) = check::check_family(fam, text, registry, &mut errors) {
+            checked.push(c);
+        }
+    }
+    // Drop the AST on this (big-stack) thread: its destructor recurses as deep as it nests.
+    drop(ast);
+    if !errors.is_empty() {
+        errors.sort_by_key(|d| d.span.start);
+        return Err(Diagnostics::new(file_name, text, errors));
+    }
+    let families = checked.into_iter().map(|c| CompiledFamily::plan(c, registry)).collect();
+    Ok(CompiledFile { file_name: file_name.to_string(), families })
+}
