@@ -20,10 +20,10 @@
 //! triangulation that never draws a diagonal between two vertices on the same cube face (such a
 //! diagonal would lie in the face and be shared with the neighbouring cube). For planar loops
 //! every triangulation has the same area; for the non-planar pentagons and hexagons the
-//! largest-area one is the one classic marching-cubes tables use (it keeps the surface bulging
-//! away from the ROI corners, and it is symmetric under swapping ROI and background). It
-//! reproduces the IBSI digital phantom's consensus mesh exactly: volume 556.33 mm³ and area
-//! 388.07 mm² (references 556 ± 4 and 388 ± 3), whereas the smallest-area choice gives 549.3 mm³.
+//! largest-area one keeps the surface bulging away from the ROI corners and is symmetric under
+//! swapping ROI and background (area ignores orientation). On the IBSI digital phantom it gives
+//! volume 556.33 mm³ and area 388.07 mm² (references 556 ± 4 and 388 ± 3), whereas the
+//! smallest-area choice gives 549.3 mm³.
 
 use std::sync::OnceLock;
 
