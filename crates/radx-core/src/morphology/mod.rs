@@ -27,6 +27,7 @@ pub mod pca;
 
 
 
+pub use autocorrelation::{AutocorrelationMethod, SpatialAutocorrelation, spatial_autocorrelation};
 pub use hull::{ConvexHull, max_diameter};
 pub use mesh::{Mesh, surface_mesh};
 pub use pca::pca_eigenvalues;
