@@ -21,13 +21,13 @@
 //! volumes; label maps are `Volume<f64>` so float masks read losslessly.
 
 pub mod aggregation;
+pub mod components;
 pub mod error;
 pub mod grid;
 pub mod iter;
-pub mod components;
+pub mod local_intensity;
 pub mod matrix;
 pub mod morphology;
-pub mod local_intensity;
 pub mod processing;
 pub mod roi;
 pub mod sources;

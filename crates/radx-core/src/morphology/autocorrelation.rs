@@ -174,7 +174,9 @@ fn pair_sums_fft(positions: &[[usize; 3]], centred: &[f64], dims: [usize; 3], sp
                 if dx == 0 && dy == 0 && dz == 0 {
                     continue;
                 }
-                let d2 = (dx as f64 * spacing[0]).powi(2) + (dy as f64 * spacing[1]).powi(2) + (dz as f64 * spacing[2]).powi(2);
+                let d2 = (dx as f64 * spacing[0]).powi(2)
+                    + (dy as f64 * spacing[1]).powi(2)
+                    + (dz as f64 * spacing[2]).powi(2);
                 let wrap = |d: i64, a: usize| d.rem_euclid(len[a] as i64) as usize;
                 kernel[at([wrap(dx, 0), wrap(dy, 1), wrap(dz, 2)])] = Complex::new(1.0 / d2.sqrt(), 0.0);
             }
@@ -206,7 +208,7 @@ fn fft_len(n: usize) -> usize {
     loop {
         let mut r = m;
         for f in [2, 3, 5] {
-            while r % f == 0 {
+            while r.is_multiple_of(f) {
                 r /= f;
             }
         }

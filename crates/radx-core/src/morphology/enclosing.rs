@@ -257,7 +257,11 @@ pub const MVEE_TOLERANCE: f64 = 1e-3;
 pub fn minimum_volume_enclosing_ellipsoid(points: &[[f64; 3]], tolerance: f64) -> Result<Ellipsoid, MorphologyError> {
     let n = points.len();
     if n < 4 {
-        return Err(MorphologyError::TooFewVoxels { what: "the minimum-volume enclosing ellipsoid", needed: 4, found: n });
+        return Err(MorphologyError::TooFewVoxels {
+            what: "the minimum-volume enclosing ellipsoid",
+            needed: 4,
+            found: n,
+        });
     }
     // Centre the points first: the lifted 4×4 moment matrix is then well conditioned.
     let mean = [0, 1, 2].map(|a| points.iter().map(|p| p[a]).sum::<f64>() / n as f64);
@@ -380,6 +384,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::needless_range_loop)] // matrix indices read clearest
     fn mvee_of_box_corners() {
         // The MVEE of a box's 8 corners is the ellipsoid through them with semi-axes √3 times the
         // half-edges (by symmetry it is axis-aligned; u = 1/8 each, S = diag(h²), semi = √(3h²)).

@@ -23,9 +23,12 @@
 //! largest-area one keeps the surface bulging away from the ROI corners and is symmetric under
 //! swapping ROI and background (area ignores orientation). On the IBSI digital phantom it gives
 //! volume 556.33 mm³ and area 388.07 mm² (references 556 ± 4 and 388 ± 3), whereas the
-//! smallest-area choice gives 549.3 mm³.
+//! smallest-area choice gives 549.3 mm³. Ties in area are broken by the larger enclosed volume.
+//! The ranking uses the cube's true size in mm (one table per spacing, cached), so whatever
+//! candidate wins a remaining tie has the same area and volume: mesh volume and area are
+//! invariant under flips and axis permutations of the ROI (with the spacing permuted alike).
 
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex};
 
 use ndarray::Array3;
 
@@ -83,10 +86,7 @@ impl Mesh {
     /// Exact coordinates let the convex hull use exact orientation tests.
     pub fn half_index_vertices(&self) -> Vec<[i64; 3]> {
         let s = self.spacing;
-        self.vertices
-            .iter()
-            .map(|v| [0, 1, 2].map(|a| (2.0 * v[a] / s[a]).round() as i64))
-            .collect()
+        self.vertices.iter().map(|v| [0, 1, 2].map(|a| (2.0 * v[a] / s[a]).round() as i64)).collect()
     }
 }
 
@@ -116,7 +116,7 @@ pub fn surface_mesh(mask: &Array3<bool>, spacing: [f64; 3]) -> Mesh {
     let Some(bbox) = BoundingBox::of_mask(mask) else {
         return Mesh { vertices: Vec::new(), triangles: Vec::new(), spacing };
     };
-    let table = case_table();
+    let table = case_table(spacing);
     // Cube (x, y, z) has corners at voxels (x + dx, y + dy, z + dz), dx, dy, dz ∈ {0, 1};
     // cubes start one voxel before the box so the padding ring is meshed.
     let lo = bbox.min.map(|m| m as i64 - 1);
@@ -181,24 +181,11 @@ pub fn surface_mesh(mask: &Array3<bool>, spacing: [f64; 3]) -> Mesh {
 }
 
 /// Corner `c` of a cube sits at offset `(c & 1, c >> 1 & 1, c >> 2 & 1)`.
-const CORNERS: [[i64; 3]; 8] =
-    [[0, 0, 0], [1, 0, 0], [0, 1, 0], [1, 1, 0], [0, 0, 1], [1, 0, 1], [0, 1, 1], [1, 1, 1]];
+const CORNERS: [[i64; 3]; 8] = [[0, 0, 0], [1, 0, 0], [0, 1, 0], [1, 1, 0], [0, 0, 1], [1, 0, 1], [0, 1, 1], [1, 1, 1]];
 
 /// The 12 cube edges as (lower corner, axis); the upper corner is `lower | 1 << axis`.
-const EDGES: [(usize, usize); 12] = [
-    (0, 0),
-    (2, 0),
-    (4, 0),
-    (6, 0),
-    (0, 1),
-    (1, 1),
-    (4, 1),
-    (5, 1),
-    (0, 2),
-    (1, 2),
-    (2, 2),
-    (3, 2),
-];
+const EDGES: [(usize, usize); 12] =
+    [(0, 0), (2, 0), (4, 0), (6, 0), (0, 1), (1, 1), (4, 1), (5, 1), (0, 2), (1, 2), (2, 2), (3, 2)];
 
 fn edge_between(a: usize, b: usize) -> usize {
     let (lo, hi) = if a < b { (a, b) } else { (b, a) };
@@ -213,8 +200,8 @@ fn faces() -> [[usize; 4]; 6] {
         let (u, v) = ((axis + 1) % 3, (axis + 2) % 3);
         for side in 0..2 {
             // (u, v) in the cyclic order (0,0), (1,0), (1,1), (0,1) turns about +axis.
-            let mut ring = [(0, 0), (1, 0), (1, 1), (0, 1)]
-                .map(|(du, dv): (usize, usize)| (side << axis) | (du << u) | (dv << v));
+            let mut ring =
+                [(0, 0), (1, 0), (1, 1), (0, 1)].map(|(du, dv): (usize, usize)| (side << axis) | (du << u) | (dv << v));
             if side == 0 {
                 ring.reverse();
             }
@@ -224,10 +211,24 @@ fn faces() -> [[usize; 4]; 6] {
     out
 }
 
-/// For each of the 256 corner configurations: triangles as triples of cube-edge ids.
-fn case_table() -> &'static [Vec<[u8; 3]>; 256] {
-    static TABLE: OnceLock<[Vec<[u8; 3]>; 256]> = OnceLock::new();
-    TABLE.get_or_init(|| std::array::from_fn(build_case))
+/// Triangles (triples of cube-edge ids) for each of the 256 corner configurations.
+type CaseTable = [Vec<[u8; 3]>; 256];
+
+/// The case table for `spacing`, built on first use and cached (a handful of spacings occur in
+/// one process). Loop triangulations are ranked in mm, so the choice follows the true geometry.
+fn case_table(spacing: [f64; 3]) -> Arc<CaseTable> {
+    static CACHE: Mutex<Vec<([u64; 3], Arc<CaseTable>)>> = Mutex::new(Vec::new());
+    let key = spacing.map(f64::to_bits);
+    let mut cache = CACHE.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some((_, table)) = cache.iter().find(|(k, _)| *k == key) {
+        return Arc::clone(table);
+    }
+    let table: Arc<CaseTable> = Arc::new(std::array::from_fn(|case| build_case(case, spacing)));
+    if cache.len() >= 64 {
+        cache.remove(0);
+    }
+    cache.push((key, Arc::clone(&table)));
+    table
 }
 
 /// Bit mask of the faces each edge lies on.
@@ -241,7 +242,7 @@ fn edge_face_masks() -> [u8; 12] {
     masks
 }
 
-fn build_case(case: usize) -> Vec<[u8; 3]> {
+fn build_case(case: usize, spacing: [f64; 3]) -> Vec<[u8; 3]> {
     let inside = |c: usize| case >> c & 1 == 1;
     // succ[e] = the edge where the contour leaves the face on which it enters through e.
     let mut succ = [usize::MAX; 12];
@@ -280,38 +281,53 @@ fn build_case(case: usize) -> Vec<[u8; 3]> {
             ring.push(e as u8);
             e = succ[e];
         }
-        let mut best: Option<(f64, Vec<[u8; 3]>)> = None;
-        triangulations(&ring, &masks, &mut Vec::new(), &mut best);
-        if let Some((_, tris)) = best {
+        let mut best: Option<(f64, f64, Vec<[u8; 3]>)> = None;
+        triangulations(&ring, &masks, spacing, &mut Vec::new(), &mut best);
+        if let Some((_, _, tris)) = best {
             triangles.extend(tris);
         }
     }
     triangles
 }
 
-/// Position of the midpoint of cube edge `e` in a unit cube.
-fn edge_midpoint(e: u8) -> [f64; 3] {
+/// Position (mm) of the midpoint of cube edge `e` in a cube of the given spacing.
+fn edge_midpoint(e: u8, spacing: [f64; 3]) -> [f64; 3] {
     let (corner, axis) = EDGES[e as usize];
     let mut p = CORNERS[corner].map(|c| c as f64);
     p[axis] += 0.5;
-    p
+    [p[0] * spacing[0], p[1] * spacing[1], p[2] * spacing[2]]
 }
 
 /// Enumerate every ear-clipping triangulation of `ring` whose diagonals never join two
-/// vertices on a common cube face, keeping the one of largest area (first found on ties).
-fn triangulations(ring: &[u8], masks: &[u8; 12], acc: &mut Vec<[u8; 3]>, best: &mut Option<(f64, Vec<[u8; 3]>)>) {
+/// vertices on a common cube face, keeping the one of largest area, then largest volume.
+fn triangulations(
+    ring: &[u8],
+    masks: &[u8; 12],
+    spacing: [f64; 3],
+    acc: &mut Vec<[u8; 3]>,
+    best: &mut Option<(f64, f64, Vec<[u8; 3]>)>,
+) {
     let n = ring.len();
     if n == 3 {
         acc.push([ring[0], ring[1], ring[2]]);
-        let area: f64 = acc
-            .iter()
-            .map(|t| {
-                let [a, b, c] = t.map(edge_midpoint);
-                norm(cross(sub(b, a), sub(c, a)))
-            })
-            .sum();
-        if best.as_ref().is_none_or(|(b, _)| area > *b + 1e-12) {
-            *best = Some((area, acc.clone()));
+        // Rank by area, then by enclosed volume (signed volume of the triangulated loop; the
+        // difference between two triangulations of one loop does not depend on the origin).
+        // Both are invariant under the cube's rotations and reflections, so symmetric cases get
+        // symmetric triangulations, which keeps volume and area invariant under flips.
+        let (mut area, mut volume) = (0.0, 0.0);
+        for t in acc.iter() {
+            let [a, b, c] = t.map(|e| edge_midpoint(e, spacing));
+            area += norm(cross(sub(b, a), sub(c, a)));
+            volume += dot(a, cross(b, c));
+        }
+        let better = match best {
+            None => true,
+            Some((best_area, best_volume, _)) => {
+                area > *best_area + 1e-9 || (area > *best_area - 1e-9 && volume > *best_volume + 1e-9)
+            }
+        };
+        if better {
+            *best = Some((area, volume, acc.clone()));
         }
         acc.pop();
         return;
@@ -324,7 +340,7 @@ fn triangulations(ring: &[u8], masks: &[u8; 12], acc: &mut Vec<[u8; 3]>, best: &
         }
         acc.push([prev, ring[i], next]);
         let rest: Vec<u8> = ring.iter().enumerate().filter(|&(j, _)| j != i).map(|(_, &e)| e).collect();
-        triangulations(&rest, masks, acc, best);
+        triangulations(&rest, masks, spacing, acc, best);
         acc.pop();
     }
 }
@@ -338,7 +354,7 @@ mod tests {
     fn every_case_triangulates_and_closes() {
         // Every crossed cube edge appears in the case's triangles.
         for case in 1..255usize {
-            let tris = &case_table()[case];
+            let tris = &case_table([1.0, 2.0, 3.0])[case];
             for (e, &(corner, axis)) in EDGES.iter().enumerate() {
                 let crossed = (case >> corner & 1) != (case >> (corner | 1 << axis) & 1);
                 let used = tris.iter().any(|t| t.contains(&(e as u8)));

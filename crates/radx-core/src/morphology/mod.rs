@@ -25,8 +25,6 @@ pub mod hull;
 pub mod mesh;
 pub mod pca;
 
-
-
 pub use autocorrelation::{AutocorrelationMethod, SpatialAutocorrelation, spatial_autocorrelation};
 pub use hull::{ConvexHull, max_diameter};
 pub use mesh::{Mesh, surface_mesh};
@@ -79,7 +77,11 @@ pub enum MorphologyError {
 
 /// Check that a spacing is usable (finite, strictly positive).
 pub(crate) fn check_spacing(spacing: [f64; 3]) -> Result<(), MorphologyError> {
-    if spacing.iter().all(|s| s.is_finite() && *s > 0.0) { Ok(()) } else { Err(MorphologyError::InvalidSpacing(spacing)) }
+    if spacing.iter().all(|s| s.is_finite() && *s > 0.0) {
+        Ok(())
+    } else {
+        Err(MorphologyError::InvalidSpacing(spacing))
+    }
 }
 
 /// Shape of a 3D array as `[x, y, z]`.
@@ -94,6 +96,7 @@ pub(crate) fn dims3<T>(a: &ndarray::Array3<T>) -> [usize; 3] {
 /// eigenvector of `values[i]`. Jacobi is slower than the closed-form trigonometric solution
 /// but stays accurate for repeated and tiny eigenvalues, which voxel ROIs (boxes, spheres)
 /// produce all the time.
+#[allow(clippy::needless_range_loop)] // matrix indices read clearest
 pub(crate) fn symmetric_eigen3(m: [[f64; 3]; 3]) -> ([f64; 3], [[f64; 3]; 3]) {
     let mut a = m;
     let mut v = [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]];

@@ -22,6 +22,7 @@ pub fn pca_eigenvalues(mask: &Array3<bool>, spacing: [f64; 3]) -> [f64; 3] {
 
 /// Eigenvalues (descending) and matching unit eigenvectors (in mm space) of the voxel-centre
 /// sample covariance; `None` for an empty mask.
+#[allow(clippy::needless_range_loop)] // matrix indices read clearest
 pub fn pca(mask: &Array3<bool>, spacing: [f64; 3]) -> Option<([f64; 3], [[f64; 3]; 3])> {
     // Two passes (mean, then centred moments) avoid the cancellation of Σx² − n·μ².
     let mut n = 0usize;
