@@ -1,0 +1,380 @@
+//! Marching-cubes surface mesh of the morphological mask (IBSI 3.1, "Mesh-based
+//! representation"), with the mesh volume [RNU0] and surface area [C0JK].
+//!
+//! The mask is treated as a 0/1 field padded by one background voxel on every side and cut
+//! at iso-level 0.5, so every mesh vertex sits at the midpoint of a grid edge joining an ROI
+//! voxel centre to a background voxel centre. Vertices shared by neighbouring cubes are
+//! stored once.
+//!
+//! # How the case table is built (and why the mesh is always closed)
+//! Instead of a hand-typed 256-entry table, the table is derived at first use from one rule
+//! per cube *face*: on each face the iso-contour joins the crossed face edges, and on an
+//! ambiguous face (two ROI corners on a diagonal, the other two background) the contour cuts
+//! off the two ROI corners, i.e. diagonal-only neighbours are *not* joined through that face.
+//! (For a binary field the asymptotic decider of Lewiner et al. ties exactly on such faces, so a
+//! convention is needed; this one treats the ROI as face-connected.) Both cubes sharing a
+//! face see the same four corner values and apply the same rule, so their contour segments on
+//! that face coincide: every mesh edge lying on a cube face is used by exactly two triangles,
+//! with opposite directions. Inside a cube the segments chain into closed loops (directed so
+//! that normals point out of the ROI); each loop is triangulated with the largest-area
+//! triangulation that never draws a diagonal between two vertices on the same cube face (such a
+//! diagonal would lie in the face and be shared with the neighbouring cube). For planar loops
+//! every triangulation has the same area; for the non-planar pentagons and hexagons the
+//! largest-area one keeps the surface bulging away from the ROI corners and is symmetric under
+//! swapping ROI and background (area ignores orientation). On the IBSI digital phantom it gives
+//! volume 556.33 mm³ and area 388.07 mm² (references 556 ± 4 and 388 ± 3), whereas the
+//! smallest-area choice gives 549.3 mm³. Ties in area are broken by the larger enclosed volume.
+//! The ranking uses the cube's true size in mm (one table per spacing, cached), so whatever
+//! candidate wins a remaining tie has the same area and volume: mesh volume and area are
+//! invariant under flips and axis permutations of the ROI (with the spacing permuted alike).
+
+use std::sync::{Arc, Mutex};
+
+use ndarray::Array3;
+
+use crate::volume::BoundingBox;
+
+/// A closed, consistently oriented triangle mesh in millimetres.
+///
+/// Triangles are counter-clockwise seen from outside the ROI (normals by the right-hand rule
+/// point outwards), every edge is shared by exactly two triangles, and vertex `v` has
+/// coordinates `half_index(v) / 2 · spacing` where `half_index` is an integer triple, i.e.
+/// vertices lie on the half-voxel lattice of the mask (index 0 is the first voxel of the mask
+/// array, so the padding makes coordinates as low as −0.5 voxel).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Mesh {
+    /// Vertex positions in mm, `(i·sx, j·sy, k·sz)` with half-integer or integer indices.
+    pub vertices: Vec<[f64; 3]>,
+    /// Triangles as indices into `vertices`, oriented outwards.
+    pub triangles: Vec<[u32; 3]>,
+    /// The voxel spacing (mm) the mesh was built with.
+    pub spacing: [f64; 3],
+}
+
+impl Mesh {
+    /// Mesh volume (IBSI 3.1.1, [RNU0]): `|Σ a·(b×c)| / 6` over the faces, the signed
+    /// tetrahedra spanned by each face and the origin.
+    ///
+    /// The vertices are first shifted by the first vertex, which leaves the sum unchanged on a
+    /// closed mesh but keeps the terms small (less cancellation far from the origin).
+    pub fn volume(&self) -> f64 {
+        let Some(&o) = self.vertices.first() else { return 0.0 };
+        let rel = |v: [f64; 3]| [v[0] - o[0], v[1] - o[1], v[2] - o[2]];
+        let six_v: f64 = self
+            .triangles
+            .iter()
+            .map(|t| {
+                let [a, b, c] = t.map(|i| rel(self.vertices[i as usize]));
+                dot(a, cross(b, c))
+            })
+            .sum();
+        (six_v / 6.0).abs()
+    }
+
+    /// Mesh surface area (IBSI 3.1.3, [C0JK]): `Σ |ab × ac| / 2` over the faces.
+    pub fn area(&self) -> f64 {
+        self.triangles
+            .iter()
+            .map(|t| {
+                let [a, b, c] = t.map(|i| self.vertices[i as usize]);
+                0.5 * norm(cross(sub(b, a), sub(c, a)))
+            })
+            .sum()
+    }
+
+    /// Vertex positions on the doubled index lattice: `round(2·v / spacing)`, exact integers.
+    /// Exact coordinates let the convex hull use exact orientation tests.
+    pub fn half_index_vertices(&self) -> Vec<[i64; 3]> {
+        let s = self.spacing;
+        self.vertices.iter().map(|v| [0, 1, 2].map(|a| (2.0 * v[a] / s[a]).round() as i64)).collect()
+    }
+}
+
+pub(crate) fn sub(a: [f64; 3], b: [f64; 3]) -> [f64; 3] {
+    [a[0] - b[0], a[1] - b[1], a[2] - b[2]]
+}
+
+pub(crate) fn cross(a: [f64; 3], b: [f64; 3]) -> [f64; 3] {
+    [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]]
+}
+
+pub(crate) fn dot(a: [f64; 3], b: [f64; 3]) -> f64 {
+    a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
+}
+
+pub(crate) fn norm(a: [f64; 3]) -> f64 {
+    dot(a, a).sqrt()
+}
+
+/// Marching-cubes surface mesh of `mask` (IBSI 3.1 mesh-based representation): the mask is
+/// padded by one background voxel, cut at iso-level 0.5 with vertices at edge midpoints,
+/// coordinates `index × spacing` in mm. An empty mask gives an empty mesh.
+///
+/// Only the cubes around the mask's bounding box are visited, so an uncropped mask costs a
+/// bounding-box scan plus work proportional to the box.
+pub fn surface_mesh(mask: &Array3<bool>, spacing: [f64; 3]) -> Mesh {
+    let Some(bbox) = BoundingBox::of_mask(mask) else {
+        return Mesh { vertices: Vec::new(), triangles: Vec::new(), spacing };
+    };
+    let table = case_table(spacing);
+    // Cube (x, y, z) has corners at voxels (x + dx, y + dy, z + dz), dx, dy, dz ∈ {0, 1};
+    // cubes start one voxel before the box so the padding ring is meshed.
+    let lo = bbox.min.map(|m| m as i64 - 1);
+    let hi = bbox.max.map(|m| m as i64);
+    // Keys identify grid edges globally: (corner voxel shifted by the padding) × 3 + axis.
+    let key_dims = [hi[0] - lo[0] + 2, hi[1] - lo[1] + 2];
+    let inside = |x: i64, y: i64, z: i64| -> bool {
+        if x < 0 || y < 0 || z < 0 {
+            return false;
+        }
+        mask.get((x as usize, y as usize, z as usize)).copied().unwrap_or(false)
+    };
+    let mut corner_keys: Vec<u64> = Vec::new();
+    for z in lo[2]..=hi[2] {
+        for y in lo[1]..=hi[1] {
+            for x in lo[0]..=hi[0] {
+                let mut case = 0usize;
+                for (c, off) in CORNERS.iter().enumerate() {
+                    if inside(x + off[0], y + off[1], z + off[2]) {
+                        case |= 1 << c;
+                    }
+                }
+                let tris = &table[case];
+                if tris.is_empty() {
+                    continue;
+                }
+                for tri in tris {
+                    for &e in tri {
+                        let (corner, axis) = EDGES[e as usize];
+                        let off = CORNERS[corner];
+                        let p = [x + off[0] - lo[0], y + off[1] - lo[1], z + off[2] - lo[2]];
+                        let lin = (p[2] * key_dims[1] + p[1]) * key_dims[0] + p[0];
+                        corner_keys.push(lin as u64 * 3 + axis as u64);
+                    }
+                }
+            }
+        }
+    }
+    let mut unique = corner_keys.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    let vertices = unique
+        .iter()
+        .map(|&k| {
+            let axis = (k % 3) as usize;
+            let lin = (k / 3) as i64;
+            let p = [lin % key_dims[0], (lin / key_dims[0]) % key_dims[1], lin / (key_dims[0] * key_dims[1])];
+            let mut v = [0.0; 3];
+            for a in 0..3 {
+                let half = if a == axis { 0.5 } else { 0.0 };
+                v[a] = ((p[a] + lo[a]) as f64 + half) * spacing[a];
+            }
+            v
+        })
+        .collect();
+    let triangles = corner_keys
+        .chunks_exact(3)
+        // Every key is in `unique` by construction, so the search always succeeds.
+        .map(|t| [t[0], t[1], t[2]].map(|k| unique.binary_search(&k).unwrap_or(0) as u32))
+        .collect();
+    Mesh { vertices, triangles, spacing }
+}
+
+/// Corner `c` of a cube sits at offset `(c & 1, c >> 1 & 1, c >> 2 & 1)`.
+const CORNERS: [[i64; 3]; 8] = [[0, 0, 0], [1, 0, 0], [0, 1, 0], [1, 1, 0], [0, 0, 1], [1, 0, 1], [0, 1, 1], [1, 1, 1]];
+
+/// The 12 cube edges as (lower corner, axis); the upper corner is `lower | 1 << axis`.
+const EDGES: [(usize, usize); 12] =
+    [(0, 0), (2, 0), (4, 0), (6, 0), (0, 1), (1, 1), (4, 1), (5, 1), (0, 2), (1, 2), (2, 2), (3, 2)];
+
+fn edge_between(a: usize, b: usize) -> usize {
+    let (lo, hi) = if a < b { (a, b) } else { (b, a) };
+    let axis = (hi ^ lo).trailing_zeros() as usize;
+    EDGES.iter().position(|&(c, ax)| c == lo && ax == axis).unwrap_or(usize::MAX)
+}
+
+/// The six cube faces, corners listed counter-clockwise seen from outside the cube.
+fn faces() -> [[usize; 4]; 6] {
+    let mut out = [[0; 4]; 6];
+    for axis in 0..3 {
+        let (u, v) = ((axis + 1) % 3, (axis + 2) % 3);
+        for side in 0..2 {
+            // (u, v) in the cyclic order (0,0), (1,0), (1,1), (0,1) turns about +axis.
+            let mut ring =
+                [(0, 0), (1, 0), (1, 1), (0, 1)].map(|(du, dv): (usize, usize)| (side << axis) | (du << u) | (dv << v));
+            if side == 0 {
+                ring.reverse();
+            }
+            out[axis * 2 + side] = ring;
+        }
+    }
+    out
+}
+
+/// Triangles (triples of cube-edge ids) for each of the 256 corner configurations.
+type CaseTable = [Vec<[u8; 3]>; 256];
+
+/// The case table for `spacing`, built on first use and cached (a handful of spacings occur in
+/// one process). Loop triangulations are ranked in mm, so the choice follows the true geometry.
+fn case_table(spacing: [f64; 3]) -> Arc<CaseTable> {
+    static CACHE: Mutex<Vec<([u64; 3], Arc<CaseTable>)>> = Mutex::new(Vec::new());
+    let key = spacing.map(f64::to_bits);
+    let mut cache = CACHE.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some((_, table)) = cache.iter().find(|(k, _)| *k == key) {
+        return Arc::clone(table);
+    }
+    let table: Arc<CaseTable> = Arc::new(std::array::from_fn(|case| build_case(case, spacing)));
+    if cache.len() >= 64 {
+        cache.remove(0);
+    }
+    cache.push((key, Arc::clone(&table)));
+    table
+}
+
+/// Bit mask of the faces each edge lies on.
+fn edge_face_masks() -> [u8; 12] {
+    let mut masks = [0u8; 12];
+    for (f, ring) in faces().iter().enumerate() {
+        for i in 0..4 {
+            masks[edge_between(ring[i], ring[(i + 1) % 4])] |= 1 << f;
+        }
+    }
+    masks
+}
+
+fn build_case(case: usize, spacing: [f64; 3]) -> Vec<[u8; 3]> {
+    let inside = |c: usize| case >> c & 1 == 1;
+    // succ[e] = the edge where the contour leaves the face on which it enters through e.
+    let mut succ = [usize::MAX; 12];
+    for ring in faces() {
+        let edge = |i: usize| edge_between(ring[i % 4], ring[(i + 1) % 4]);
+        let ins: Vec<bool> = ring.iter().map(|&c| inside(c)).collect();
+        let n_inside = ins.iter().filter(|&&b| b).count();
+        let ambiguous = n_inside == 2 && ins[0] == ins[2];
+        if ambiguous {
+            // Cut off each ROI corner i: enter through edge i−1, leave through edge i.
+            for i in 0..4 {
+                if ins[i] {
+                    succ[edge(i + 3)] = edge(i);
+                }
+            }
+        } else if n_inside == 1 || n_inside == 2 || n_inside == 3 {
+            // One entry edge (background → ROI walking counter-clockwise) and one exit edge.
+            let entry = (0..4).find(|&i| !ins[i] && ins[(i + 1) % 4]);
+            let exit = (0..4).find(|&i| ins[i] && !ins[(i + 1) % 4]);
+            if let (Some(en), Some(ex)) = (entry, exit) {
+                succ[edge(en)] = edge(ex);
+            }
+        }
+    }
+    let masks = edge_face_masks();
+    let mut visited = [false; 12];
+    let mut triangles = Vec::new();
+    for start in 0..12 {
+        if succ[start] == usize::MAX || visited[start] {
+            continue;
+        }
+        let mut ring = Vec::new();
+        let mut e = start;
+        while !visited[e] {
+            visited[e] = true;
+            ring.push(e as u8);
+            e = succ[e];
+        }
+        let mut best: Option<(f64, f64, Vec<[u8; 3]>)> = None;
+        triangulations(&ring, &masks, spacing, &mut Vec::new(), &mut best);
+        if let Some((_, _, tris)) = best {
+            triangles.extend(tris);
+        }
+    }
+    triangles
+}
+
+/// Position (mm) of the midpoint of cube edge `e` in a cube of the given spacing.
+fn edge_midpoint(e: u8, spacing: [f64; 3]) -> [f64; 3] {
+    let (corner, axis) = EDGES[e as usize];
+    let mut p = CORNERS[corner].map(|c| c as f64);
+    p[axis] += 0.5;
+    [p[0] * spacing[0], p[1] * spacing[1], p[2] * spacing[2]]
+}
+
+/// Enumerate every ear-clipping triangulation of `ring` whose diagonals never join two
+/// vertices on a common cube face, keeping the one of largest area, then largest volume.
+fn triangulations(
+    ring: &[u8],
+    masks: &[u8; 12],
+    spacing: [f64; 3],
+    acc: &mut Vec<[u8; 3]>,
+    best: &mut Option<(f64, f64, Vec<[u8; 3]>)>,
+) {
+    let n = ring.len();
+    if n == 3 {
+        acc.push([ring[0], ring[1], ring[2]]);
+        // Rank by area, then by enclosed volume (signed volume of the triangulated loop; the
+        // difference between two triangulations of one loop does not depend on the origin).
+        // Both are invariant under the cube's rotations and reflections, so symmetric cases get
+        // symmetric triangulations, which keeps volume and area invariant under flips.
+        let (mut area, mut volume) = (0.0, 0.0);
+        for t in acc.iter() {
+            let [a, b, c] = t.map(|e| edge_midpoint(e, spacing));
+            area += norm(cross(sub(b, a), sub(c, a)));
+            volume += dot(a, cross(b, c));
+        }
+        let better = match best {
+            None => true,
+            Some((best_area, best_volume, _)) => {
+                area > *best_area + 1e-9 || (area > *best_area - 1e-9 && volume > *best_volume + 1e-9)
+            }
+        };
+        if better {
+            *best = Some((area, volume, acc.clone()));
+        }
+        acc.pop();
+        return;
+    }
+    for i in 0..n {
+        let prev = ring[(i + n - 1) % n];
+        let next = ring[(i + 1) % n];
+        if masks[prev as usize] & masks[next as usize] != 0 {
+            continue;
+        }
+        acc.push([prev, ring[i], next]);
+        let rest: Vec<u8> = ring.iter().enumerate().filter(|&(j, _)| j != i).map(|(_, &e)| e).collect();
+        triangulations(&rest, masks, spacing, acc, best);
+        acc.pop();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::ShapeBuilder;
+
+    #[test]
+    fn every_case_triangulates_and_closes() {
+        // Every crossed cube edge appears in the case's triangles.
+        for case in 1..255usize {
+            let tris = &case_table([1.0, 2.0, 3.0])[case];
+            for (e, &(corner, axis)) in EDGES.iter().enumerate() {
+                let crossed = (case >> corner & 1) != (case >> (corner | 1 << axis) & 1);
+                let used = tris.iter().any(|t| t.contains(&(e as u8)));
+                assert_eq!(crossed, used, "case {case} edge {e}");
+            }
+        }
+    }
+
+    #[test]
+    fn single_voxel_is_an_octahedron() {
+        // One voxel: 6 vertices at ±0.5 along each axis, 8 faces; volume of the octahedron
+        // with half-diagonals 0.5·s: (4/3)·(0.5·sx)(0.5·sy)(0.5·sz) = sx·sy·sz / 6.
+        let mut m = Array3::from_elem((1, 1, 1).f(), false);
+        m[[0, 0, 0]] = true;
+        let mesh = surface_mesh(&m, [1.0, 2.0, 3.0]);
+        assert_eq!(mesh.vertices.len(), 6);
+        assert_eq!(mesh.triangles.len(), 8);
+        assert!((mesh.volume() - 6.0 / 6.0).abs() < 1e-12);
+        // Each face: triangle with vertices (0.5,0,0), (0,1,0), (0,0,1.5): area = |ab×ac|/2.
+        let face = 0.5 * norm(cross([-0.5, 1.0, 0.0], [-0.5, 0.0, 1.5]));
+        assert!((mesh.area() - 8.0 * face).abs() < 1e-12);
+    }
+}

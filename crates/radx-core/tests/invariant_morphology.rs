@@ -1,0 +1,156 @@
+//! Property tests of the ROI geometry (IBSI 3.1) and intensity peaks (IBSI 3.2) on random
+//! small masks: closed meshes, a hand-derived box volume, symmetry invariance, the FFT pair sums
+//! against the O(N²) definition, hull/diameter consistency.
+
+use std::collections::HashMap;
+
+use ndarray::{Array3, ShapeBuilder};
+use proptest::prelude::*;
+use radx_core::grid::Grid;
+use radx_core::local_intensity::{global_intensity_peak, local_intensity_peak};
+use radx_core::morphology::autocorrelation::spatial_autocorrelation_with;
+use radx_core::morphology::{AutocorrelationMethod, ConvexHull, surface_mesh};
+use radx_core::volume::Volume;
+
+/// A random non-empty mask up to 5×5×4 with random spacing.
+fn mask_strategy() -> impl Strategy<Value = (Array3<bool>, [f64; 3])> {
+    let spacing = prop::sample::select(vec![0.7, 1.0, 2.0, 3.0]);
+    (1usize..=5, 1usize..=5, 1usize..=4, [spacing.clone(), spacing.clone(), spacing]).prop_flat_map(
+        |(nx, ny, nz, spacing)| {
+            (prop::collection::vec(any::<bool>(), nx * ny * nz), 0..nx * ny * nz).prop_map(move |(bits, seed)| {
+                let mut m = Array3::from_shape_vec((nx, ny, nz).f(), bits).expect("sized");
+                let (x, y, z) = (seed % nx, (seed / nx) % ny, seed / (nx * ny));
+                m[[x, y, z]] = true;
+                (m, spacing)
+            })
+        },
+    )
+}
+
+fn close(a: f64, b: f64, rel: f64) -> bool {
+    (a - b).abs() <= rel * a.abs().max(b.abs()).max(1.0)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+    /// Every directed edge is used once and its reverse once: the mesh is closed, 2-manifold
+    /// along edges and consistently oriented; volume is positive.
+    #[test]
+    fn mesh_is_closed_and_oriented((mask, spacing) in mask_strategy()) {
+        let mesh = surface_mesh(&mask, spacing);
+        let mut directed: HashMap<(u32, u32), u32> = HashMap::new();
+        for t in &mesh.triangles {
+            prop_assert!(t[0] != t[1] && t[1] != t[2] && t[0] != t[2]);
+            for k in 0..3 {
+                *directed.entry((t[k], t[(k + 1) % 3])).or_default() += 1;
+            }
+        }
+        for (&(a, b), &count) in &directed {
+            prop_assert_eq!(count, 1, "edge {}->{} used {} times", a, b, count);
+            prop_assert_eq!(directed.get(&(b, a)).copied(), Some(1), "edge {}->{} has no twin", a, b);
+        }
+        // Every stored vertex is used; V − E + F is even (= 2·Σ(1 − genus) over components).
+        let edges = directed.len() / 2;
+        let chi = mesh.vertices.len() as i64 - edges as i64 + mesh.triangles.len() as i64;
+        prop_assert_eq!(chi.rem_euclid(2), 0);
+        let n = mask.iter().filter(|&&m| m).count() as f64;
+        let voxel = spacing[0] * spacing[1] * spacing[2];
+        // Each voxel keeps at least its own octahedron (1/6) and the mesh never exceeds the voxels.
+        prop_assert!(mesh.volume() > 0.0 && mesh.volume() <= n * voxel + 1e-9);
+    }
+
+    /// Box of k×l×m voxels. With voxel centres at integers, the mesh is the box
+    /// [−½, k−½]×[−½, l−½]×[−½, m−½] cut along each of its 12 edges by a plane like x + y = −½
+    /// (a right triangle with legs ½, area 1/8, over the edge's length − 1 voxels between the
+    /// corner cubes) and at each of the 8 corners by x + y + z = −½, which removes the corner
+    /// cube [−½, 0]³ (1/8) except the simplex u + v + w ≥ 1 of legs ½ (1/48): 5/48 per corner.
+    /// V = klm − (4(k−1) + 4(l−1) + 4(m−1))/8 − 8·5/48 = klm − (k+l+m−3)/2 − 5/6, in voxel units.
+    #[test]
+    fn box_volume_matches_the_chamfer_formula(k in 1usize..6, l in 1usize..6, m in 1usize..5, sx in 0.5f64..3.0) {
+        let mask = Array3::from_elem((k, l, m).f(), true);
+        let spacing = [sx, 1.0, 2.0];
+        let (kf, lf, mf) = (k as f64, l as f64, m as f64);
+        let expected = (kf * lf * mf - (kf + lf + mf - 3.0) / 2.0 - 5.0 / 6.0) * sx * 2.0;
+        prop_assert!(close(surface_mesh(&mask, spacing).volume(), expected, 1e-12));
+    }
+
+    /// Flips and axis permutations (with the spacing permuted alike) are rigid motions of the
+    /// ROI: volume, area and diameter do not change.
+    #[test]
+    fn geometry_is_invariant_under_flips_and_rotations((mask, spacing) in mask_strategy(), axis in 0usize..3) {
+        let mesh = surface_mesh(&mask, spacing);
+        let (v, a, d) = (mesh.volume(), mesh.area(), ConvexHull::of_mesh(&mesh).max_diameter());
+        let mut flipped = mask.clone();
+        flipped.invert_axis(ndarray::Axis(axis));
+        let fm = surface_mesh(&flipped.as_standard_layout().to_owned(), spacing);
+        prop_assert!(close(fm.volume(), v, 1e-12) && close(fm.area(), a, 1e-12));
+        prop_assert!(close(ConvexHull::of_mesh(&fm).max_diameter(), d, 1e-12));
+        // Cyclic axis permutation (x, y, z) → (y, z, x), spacing permuted alike.
+        let perm = mask.view().permuted_axes([1, 2, 0]).to_owned();
+        let rm = surface_mesh(&perm, [spacing[1], spacing[2], spacing[0]]);
+        prop_assert!(close(rm.volume(), v, 1e-12) && close(rm.area(), a, 1e-12));
+        prop_assert!(close(ConvexHull::of_mesh(&rm).max_diameter(), d, 1e-12));
+    }
+
+    /// The hull contains every mesh vertex, encloses at least the mesh volume, and its diameter
+    /// equals the brute-force maximum over all mesh vertex pairs.
+    #[test]
+    fn hull_and_diameter_are_consistent((mask, spacing) in mask_strategy()) {
+        let mesh = surface_mesh(&mask, spacing);
+        let hull = ConvexHull::of_mesh(&mesh);
+        prop_assert!(hull.volume() >= mesh.volume() * (1.0 - 1e-12));
+        for t in &hull.triangles {
+            let [a, b, c] = t.map(|i| hull.vertices[i as usize]);
+            let n = cross(sub(b, a), sub(c, a));
+            for &p in &mesh.vertices {
+                prop_assert!(dot(n, sub(p, a)) <= 1e-9 * (1.0 + dot(n, n).sqrt()));
+            }
+        }
+        let mut brute = 0.0f64;
+        for (i, &p) in mesh.vertices.iter().enumerate() {
+            for &q in &mesh.vertices[i + 1..] {
+                brute = brute.max(dot(sub(p, q), sub(p, q)).sqrt());
+            }
+        }
+        prop_assert!(close(hull.max_diameter(), brute, 1e-12));
+    }
+
+    /// The FFT pair sums equal the O(N²) definition; the local peak never exceeds the global one.
+    #[test]
+    fn fft_autocorrelation_equals_direct((mask, spacing) in mask_strategy(), seed in any::<u64>()) {
+        let (nx, ny, nz) = mask.dim();
+        // Deterministic pseudo-random intensities (xorshift), integer-valued like CT.
+        let mut state = seed | 1;
+        let values: Vec<f64> = (0..nx * ny * nz).map(|_| {
+            state ^= state << 13; state ^= state >> 7; state ^= state << 17;
+            (state % 200) as f64 - 100.0
+        }).collect();
+        let image = Volume::from_x_fastest(Grid::new([nx, ny, nz], spacing), values);
+        let direct = spatial_autocorrelation_with(&image, &mask, AutocorrelationMethod::Direct);
+        let fft = spatial_autocorrelation_with(&image, &mask, AutocorrelationMethod::Fft);
+        match (direct, fft) {
+            (Ok(d), Ok(f)) => {
+                prop_assert!(close(d.morans_i, f.morans_i, 1e-9), "I {} vs {}", d.morans_i, f.morans_i);
+                prop_assert!(close(d.gearys_c, f.gearys_c, 1e-9), "C {} vs {}", d.gearys_c, f.gearys_c);
+            }
+            (Err(a), Err(b)) => prop_assert_eq!(a, b),
+            (d, f) => prop_assert!(false, "methods disagree: {:?} vs {:?}", d, f),
+        }
+        let local = local_intensity_peak(&image, &mask).expect("non-empty");
+        let global = global_intensity_peak(&image, &mask).expect("non-empty");
+        prop_assert!(local <= global);
+    }
+}
+
+fn sub(a: [f64; 3], b: [f64; 3]) -> [f64; 3] {
+    [a[0] - b[0], a[1] - b[1], a[2] - b[2]]
+}
+
+fn cross(a: [f64; 3], b: [f64; 3]) -> [f64; 3] {
+    [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]]
+}
+
+fn dot(a: [f64; 3], b: [f64; 3]) -> f64 {
+    a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
+}
