@@ -1,5 +1,5 @@
 //! Spatial autocorrelation of the intensities in the ROI intensity mask (IBSI 3.1,
-//! "Moran's I index" [N365] and "Geary's C measure" [NPT7]).
+//! "Moran's I index" (`N365`) and "Geary's C measure" `NPT7`).
 //!
 //! Both indices sum over *all* ordered pairs of distinct intensity-mask voxels, weighted by
 //! the inverse Euclidean distance between voxel centres in mm (no subsampling; this exact
@@ -32,7 +32,7 @@ use rustfft::{FftPlanner, num_complex::Complex};
 use super::{MorphologyError, check_spacing, dims3};
 use crate::volume::{BoundingBox, Volume};
 
-/// Moran's I [N365] and Geary's C [NPT7] of one ROI.
+/// Moran's I (`N365`) and Geary's C (`NPT7`) of one ROI.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SpatialAutocorrelation {
     /// Moran's I index: +1 strong positive, 0 none, −1 strong negative autocorrelation.
