@@ -1,5 +1,5 @@
-//! Local intensity features (IBSI 3.2): local intensity peak [VJGA] and global intensity
-//! peak [0F91].
+//! Local intensity features (IBSI 3.2): local intensity peak (`VJGA`) and global intensity
+//! peak (`0F91`).
 //!
 //! A peak is the mean intensity of all image voxels whose centres lie within
 //! `r = (3 / 4π)^{1/3} cm ≈ 6.2035 mm` (a sphere of 1 cm³, in world coordinates) of a centre
@@ -42,7 +42,7 @@ pub fn required_margin(spacing: [f64; 3]) -> [usize; 3] {
     spacing.map(|s| if s.is_finite() && s > 0.0 { (r / s).floor() as usize } else { 0 })
 }
 
-/// Local intensity peak (IBSI 3.2 [VJGA]): mean intensity in the 1 cm³ sphere centred on the
+/// Local intensity peak (IBSI 3.2 `VJGA`): mean intensity in the 1 cm³ sphere centred on the
 /// ROI voxel of maximum intensity (the highest such mean when the maximum occurs several times).
 pub fn local_intensity_peak(image: &Volume<f64>, intensity_mask: &Array3<bool>) -> Result<f64, MorphologyError> {
     let sphere = SphereMeans::new(image, intensity_mask)?;
@@ -58,7 +58,7 @@ pub fn local_intensity_peak(image: &Volume<f64>, intensity_mask: &Array3<bool>) 
         .fold(f64::NEG_INFINITY, f64::max))
 }
 
-/// Global intensity peak (IBSI 3.2 [0F91]): the highest 1 cm³-sphere mean intensity over all
+/// Global intensity peak (IBSI 3.2 `0F91`): the highest 1 cm³-sphere mean intensity over all
 /// voxels of the intensity mask.
 pub fn global_intensity_peak(image: &Volume<f64>, intensity_mask: &Array3<bool>) -> Result<f64, MorphologyError> {
     let sphere = SphereMeans::new(image, intensity_mask)?;

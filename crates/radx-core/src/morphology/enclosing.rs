@@ -1,6 +1,6 @@
 //! Enclosing boxes and ellipsoids of the ROI (IBSI 3.1): axis-aligned bounding box
-//! [PBX1, R59B], oriented minimum bounding box [ZH1A, IQYR], approximate enclosing ellipsoid
-//! [6BDE, RDD2] and minimum-volume enclosing ellipsoid [SWZ1, BRI8].
+//! (`PBX1`, `R59B`), oriented minimum bounding box (`ZH1A`, `IQYR`), approximate enclosing ellipsoid
+//! (`6BDE`, `RDD2`) and minimum-volume enclosing ellipsoid (`SWZ1`, `BRI8`).
 //!
 //! The OMBB and MVEE densities have no IBSI reference value ("should not be used"); they are
 //! provided for completeness with the methods documented on each function.
@@ -31,8 +31,8 @@ impl OrientedBox {
     }
 }
 
-/// Axis-aligned bounding box of the mesh vertices (IBSI 3.1 "Volume density (AABB)" [PBX1],
-/// "Area density (AABB)" [R59B]). The hull's vertices give the same box. An empty mesh gives
+/// Axis-aligned bounding box of the mesh vertices (IBSI 3.1 "Volume density (AABB)" (`PBX1`),
+/// "Area density (AABB)" `R59B`). The hull's vertices give the same box. An empty mesh gives
 /// zero lengths.
 pub fn axis_aligned_bounding_box(mesh: &Mesh) -> OrientedBox {
     let mut lo = [f64::INFINITY; 3];
@@ -47,7 +47,7 @@ pub fn axis_aligned_bounding_box(mesh: &Mesh) -> OrientedBox {
     OrientedBox { axes: [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]], lengths }
 }
 
-/// Oriented minimum bounding box of the hull (IBSI 3.1 [ZH1A, IQYR]; no reference value).
+/// Oriented minimum bounding box of the hull (IBSI 3.1 (`ZH1A`, `IQYR`); no reference value).
 ///
 /// Method (an approximation from above, as the IBSI allows): every distinct hull face normal
 /// and the three coordinate axes are tried as one box axis; for each, the hull is projected on
@@ -189,7 +189,7 @@ impl Ellipsoid {
 }
 
 /// Semi-axes `2·√λ` of the approximate enclosing ellipsoid (IBSI 3.1 "Volume density (AEE)"
-/// [6BDE], "Area density (AEE)" [RDD2]) from the PCA eigenvalues (see
+/// (`6BDE`), "Area density (AEE)" `RDD2`) from the PCA eigenvalues (see
 /// [`super::pca::pca_eigenvalues`]), in the eigenvalues' order.
 pub fn approximate_enclosing_ellipsoid_semi_axes(pca_eigenvalues: [f64; 3]) -> [f64; 3] {
     pca_eigenvalues.map(|l| 2.0 * l.max(0.0).sqrt())
@@ -201,7 +201,7 @@ pub fn ellipsoid_volume(semi_axes: [f64; 3]) -> f64 {
 }
 
 /// Ellipsoid "surface area" by the IBSI's series exactly as printed (3.1, "Area density
-/// (AEE)" [RDD2], also used for the MVEE [BRI8]):
+/// (AEE)" (`RDD2`), also used for the MVEE `BRI8`):
 /// `A = 4π·a·b·Σ_{ν=0}^{20} (αβ)^ν / (1 − 4ν²) · P_ν((α² + β²) / (2αβ))`, with
 /// `α = √(1 − b²/a²)`, `β = √(1 − c²/a²)` for semi-axes `a ≥ b ≥ c` (sorted here) and `P_ν` the
 /// Legendre polynomials; the series is stopped after ν = 20 as the IBSI specifies.
@@ -243,7 +243,7 @@ pub fn ibsi_ellipsoid_surface_area(semi_axes: [f64; 3]) -> f64 {
 /// Default stopping tolerance of Khachiyan's algorithm, the IBSI's τ = 0.001.
 pub const MVEE_TOLERANCE: f64 = 1e-3;
 
-/// Minimum-volume enclosing ellipsoid of `points` (IBSI 3.1 [SWZ1, BRI8]; no reference value)
+/// Minimum-volume enclosing ellipsoid of `points` (IBSI 3.1 (`SWZ1`, `BRI8`); no reference value)
 /// by Khachiyan's barycentric coordinate ascent, as the IBSI suggests. Pass the convex hull's
 /// vertices (same ellipsoid as all mesh vertices, far fewer points).
 ///

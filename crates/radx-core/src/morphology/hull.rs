@@ -1,5 +1,5 @@
-//! Exact convex hull of the mesh vertices (IBSI 3.1, "Maximum 3D diameter" [L0JK],
-//! "Volume density (convex hull)" [R3ER], "Area density (convex hull)" [7T7F]).
+//! Exact convex hull of the mesh vertices (IBSI 3.1, "Maximum 3D diameter" (`L0JK`),
+//! "Volume density (convex hull)" (`R3ER`), "Area density (convex hull)" `7T7F`).
 //!
 //! Marching-cubes vertices lie on the half-voxel lattice, so their doubled index coordinates
 //! are integers. The hull is computed on those integers with exact (`i128`) orientation
@@ -36,7 +36,7 @@ pub struct ConvexHull {
     pub dimension: Option<u8>,
 }
 
-/// Maximum 3D diameter (IBSI 3.1 [L0JK]) of a mesh: the largest distance between two mesh
+/// Maximum 3D diameter (IBSI 3.1 `L0JK`) of a mesh: the largest distance between two mesh
 /// vertices, found among the convex hull's corners.
 pub fn max_diameter(mesh: &Mesh) -> f64 {
     ConvexHull::of_mesh(mesh).max_diameter()

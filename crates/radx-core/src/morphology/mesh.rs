@@ -1,5 +1,5 @@
 //! Marching-cubes surface mesh of the morphological mask (IBSI 3.1, "Mesh-based
-//! representation"), with the mesh volume [RNU0] and surface area [C0JK].
+//! representation"), with the mesh volume (`RNU0`) and surface area (`C0JK`).
 //!
 //! The mask is treated as a 0/1 field padded by one background voxel on every side and cut
 //! at iso-level 0.5, so every mesh vertex sits at the midpoint of a grid edge joining an ROI
@@ -52,7 +52,7 @@ pub struct Mesh {
 }
 
 impl Mesh {
-    /// Mesh volume (IBSI 3.1.1, [RNU0]): `|Σ a·(b×c)| / 6` over the faces, the signed
+    /// Mesh volume (IBSI 3.1.1, `RNU0`): `|Σ a·(b×c)| / 6` over the faces, the signed
     /// tetrahedra spanned by each face and the origin.
     ///
     /// The vertices are first shifted by the first vertex, which leaves the sum unchanged on a
@@ -71,7 +71,7 @@ impl Mesh {
         (six_v / 6.0).abs()
     }
 
-    /// Mesh surface area (IBSI 3.1.3, [C0JK]): `Σ |ab × ac| / 2` over the faces.
+    /// Mesh surface area (IBSI 3.1.3, `C0JK`): `Σ |ab × ac| / 2` over the faces.
     pub fn area(&self) -> f64 {
         self.triangles
             .iter()

@@ -9,15 +9,15 @@
 //!
 //! The pieces, each citing the IBSI feature (section 3.1 "Morphological features"; tags in
 //! brackets are the IBSI permanent identifiers):
-//! - [`mesh`]: marching-cubes surface mesh, mesh volume [RNU0] and surface area [C0JK];
-//! - [`hull`]: exact convex hull of the mesh vertices, maximum 3D diameter [L0JK] and the
-//!   hull volume/area behind the convex-hull volume and area densities [R3ER, 7T7F];
+//! - [`mesh`]: marching-cubes surface mesh, mesh volume (`RNU0`) and surface area (`C0JK`);
+//! - [`hull`]: exact convex hull of the mesh vertices, maximum 3D diameter (`L0JK`) and the
+//!   hull volume/area behind the convex-hull volume and area densities (`R3ER`, `7T7F`);
 //! - [`pca`]: eigenvalues of the voxel-centre covariance behind the axis lengths,
-//!   elongation and flatness [TDIC, P9VJ, 7J51, Q3CK, N17B];
-//! - [`enclosing`]: axis-aligned bounding box [PBX1, R59B], oriented minimum bounding box
-//!   [ZH1A, IQYR], approximate enclosing ellipsoid [6BDE, RDD2] and minimum-volume enclosing
-//!   ellipsoid [SWZ1, BRI8];
-//! - [`autocorrelation`]: Moran's I [N365] and Geary's C [NPT7].
+//!   elongation and flatness (`TDIC`, `P9VJ`, `7J51`, `Q3CK`, `N17B`);
+//! - [`enclosing`]: axis-aligned bounding box (`PBX1`, `R59B`), oriented minimum bounding box
+//!   (`ZH1A`, `IQYR`), approximate enclosing ellipsoid (`6BDE`, `RDD2`) and minimum-volume enclosing
+//!   ellipsoid (`SWZ1`, `BRI8`);
+//! - [`autocorrelation`]: Moran's I (`N365`) and Geary's C (`NPT7`).
 
 pub mod autocorrelation;
 pub mod enclosing;

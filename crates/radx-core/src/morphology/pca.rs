@@ -1,6 +1,6 @@
 //! Principal component analysis of the ROI voxel-centre point set (IBSI 3.1, "Major axis
-//! length" [TDIC] and the features built on it: minor [P9VJ] and least [7J51] axis length,
-//! elongation [Q3CK], flatness [N17B], approximate enclosing ellipsoid [6BDE, RDD2]).
+//! length" (`TDIC`) and the features built on it: minor (`P9VJ`) and least (`7J51`) axis length,
+//! elongation (`Q3CK`), flatness (`N17B`), approximate enclosing ellipsoid `6BDE`, `RDD2`).
 //!
 //! The covariance is the *sample* covariance (divide by N − 1) of the voxel-centre positions
 //! in mm: on the IBSI digital phantom it gives axis lengths 11.40 / 9.31 / 8.54, matching the
