@@ -5,6 +5,11 @@
 pub use radx_core as core;
 pub use radx_io as io;
 
+pub mod extract;
+pub mod host;
+pub mod ibsi;
+pub mod library;
+pub mod output;
 pub mod pipeline;
 pub mod plugins;
 pub mod reference;
@@ -32,6 +37,12 @@ pub enum Error {
     /// The command line asks for something impossible.
     #[error("{0}")]
     Usage(String),
+    /// A feature file does not compile or cannot be read.
+    #[error(transparent)]
+    Library(#[from] library::LibraryError),
+    /// A plugin could not be loaded.
+    #[error(transparent)]
+    Plugin(#[from] plugins::PluginError),
     /// Writing an output failed.
     #[error("{path}: cannot write output: {source}")]
     Write {
@@ -41,4 +52,3 @@ pub enum Error {
         source: std::io::Error,
     },
 }
-

@@ -11,7 +11,13 @@ fn main() -> ExitCode {
     match cli::run(args) {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("error: {err}");
+            // Feature-file diagnostics arrive already rendered with their own `error:` heading.
+            let text = err.to_string();
+            if text.starts_with("error") {
+                eprintln!("{text}")
+            } else {
+                eprintln!("error: {text}")
+            }
             ExitCode::from(2)
         }
     }

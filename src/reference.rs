@@ -21,6 +21,11 @@ pub struct ReferenceRow {
     pub feature: String,
     /// IBSI permanent feature tag (four characters).
     pub ibsi_feature_id: String,
+    /// IBSI instance id of a parametrised feature (empty for most).
+    #[serde(default)]
+    pub ibsi_instance_id: String,
+    /// The IBSI compliance key, e.g. `ivh_v10`.
+    pub feature_key: String,
     /// IBSI aggregation id (`DHQ4`, `BTW3`, … `KOBO`).
     pub aggregation_id: String,
     /// Reference value (absent where the IBSI has none).
@@ -119,6 +124,8 @@ mod tests {
             family: "intensity_statistics".into(),
             feature: "Mean".into(),
             ibsi_feature_id: "Q4LE".into(),
+            ibsi_instance_id: String::new(),
+            feature_key: "stat_mean".into(),
             aggregation_id: "DHQ4".into(),
             value: Some(2.15),
             tolerance: Some(0.0),

@@ -7,6 +7,9 @@ use clap::{Parser, Subcommand};
 
 use radx::Error;
 
+mod extract;
+mod features;
+mod ibsi;
 mod info;
 mod matrix;
 
@@ -27,6 +30,109 @@ enum Command {
     },
     /// Print a texture matrix as a sparse table (non-zero entries only).
     Matrix(MatrixArgs),
+    /// Extract features of one case as a long table: family,feature,tag,aggregation,value.
+    Extract {
+        /// Image file.
+        #[arg(long)]
+        image: PathBuf,
+        /// Mask (label map) file.
+        #[arg(long)]
+        mask: PathBuf,
+        /// ROI label (overrides the settings; default 1).
+        #[arg(long)]
+        label: Option<i64>,
+        /// Settings file (TOML or YAML).
+        #[arg(long)]
+        settings: Option<PathBuf>,
+        /// Extra feature file or folder of .radx files (repeatable); a family defined again replaces the built-in one.
+        #[arg(long = "features")]
+        features: Vec<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "csv")]
+        format: ExtractFormat,
+        /// Output file (written atomically); standard output when absent.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+    /// List or show the features radx knows.
+    Features {
+        #[command(subcommand)]
+        action: FeaturesAction,
+    },
+    /// Parse and check feature files; exit non-zero with diagnostics on error.
+    Check {
+        /// .radx files or folders.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Run the IBSI phantoms and compare every feature with the IBSI reference values.
+    Ibsi {
+        /// Which phantom.
+        #[arg(long, value_enum, default_value = "digital")]
+        phantom: Phantom,
+        /// CT-phantom configurations, comma-separated.
+        #[arg(long, default_value = "A,B,C,D,E")]
+        config: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "table")]
+        format: IbsiFormat,
+        /// Folder with the CT phantom's image.nii.gz and mask.nii.gz (default:
+        /// $RADX_CT_PHANTOM, else tests/data/ibsi/ct_phantom).
+        #[arg(long)]
+        ct_phantom: Option<PathBuf>,
+    },
+}
+
+/// `radx features` subcommands.
+#[derive(Debug, Subcommand)]
+enum FeaturesAction {
+    /// Every feature: family, name, tag, source file.
+    List {
+        /// Extra feature files or folders.
+        #[arg(long = "features")]
+        features: Vec<PathBuf>,
+    },
+    /// A feature's definition and description, by name, `family.name` or tag.
+    Show {
+        /// Feature name, `family.name` or IBSI tag.
+        name: String,
+        /// Extra feature files or folders.
+        #[arg(long = "features")]
+        features: Vec<PathBuf>,
+    },
+}
+
+/// Output formats of `radx extract`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExtractFormat {
+    /// Comma-separated values.
+    Csv,
+    /// JSON array.
+    Json,
+}
+
+/// IBSI phantoms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Phantom {
+    /// The 5×4×4 digital phantom (embedded).
+    Digital,
+    /// The CT phantom, configurations A–E.
+    Ct,
+    /// Both.
+    All,
+}
+
+/// Output formats of `radx ibsi`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum IbsiFormat {
+    /// Aligned columns and a summary.
+    Table,
+    /// Comma-separated values.
+    Csv,
+    /// JSON array.
+    Json,
+    /// Markdown tables (summary, then values) for a paper's supplement.
+    Markdown,
 }
 
 /// Arguments of `radx matrix`.
@@ -92,5 +198,18 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
     match cli.command {
         Command::Info { image } => info::run(&image),
         Command::Matrix(args) => matrix::run(&args),
+        Command::Extract { image, mask, label, settings, features, format, output } => {
+            let format = match format {
+                ExtractFormat::Csv => radx::output::RowFormat::Csv,
+                ExtractFormat::Json => radx::output::RowFormat::Json,
+            };
+            extract::run(&image, &mask, label, settings.as_ref(), &features, format, output.as_ref())
+        }
+        Command::Features { action: FeaturesAction::List { features } } => features::list(&features),
+        Command::Features { action: FeaturesAction::Show { name, features } } => features::show(&name, &features),
+        Command::Check { files } => features::check(&files),
+        Command::Ibsi { phantom, config, format, ct_phantom } => {
+            ibsi::run(phantom, &config, format, ct_phantom.as_ref())
+        }
     }
 }

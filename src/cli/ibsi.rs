@@ -1,0 +1,129 @@
+//! `radx ibsi`: the IBSI compliance report.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use radx::Error;
+use radx::ibsi::{ComplianceRow, default_ct_dir, run_ct, run_digital};
+use radx::output::format_value;
+
+use super::{IbsiFormat, Phantom};
+
+pub fn run(phantom: Phantom, configs: &str, format: IbsiFormat, ct_dir: Option<&PathBuf>) -> Result<ExitCode, Error> {
+    let mut rows = Vec::new();
+    if matches!(phantom, Phantom::Digital | Phantom::All) {
+        rows.extend(run_digital()?);
+    }
+    if matches!(phantom, Phantom::Ct | Phantom::All) {
+        let dir = ct_dir.cloned().unwrap_or_else(default_ct_dir);
+        for config in configs.split(',').map(str::trim).filter(|c| !c.is_empty()) {
+            rows.extend(run_ct(config, &dir)?);
+        }
+    }
+    print!("{}", render(&rows, format));
+    let failed = rows.iter().filter(|r| r.pass == Some(false)).count();
+    eprintln!("{}", summary_line(&rows));
+    Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+fn opt(v: Option<f64>) -> String {
+    v.map(format_value).unwrap_or_default()
+}
+
+fn pass_text(p: Option<bool>) -> &'static str {
+    match p {
+        Some(true) => "pass",
+        Some(false) => "FAIL",
+        None => "-",
+    }
+}
+
+fn summary_line(rows: &[ComplianceRow]) -> String {
+    let with_ref = rows.iter().filter(|r| r.pass.is_some()).count();
+    let passed = rows.iter().filter(|r| r.pass == Some(true)).count();
+    format!("IBSI compliance: {passed} of {with_ref} reference values reproduced ({} rows)", rows.len())
+}
+
+/// Per (data, config, family): passed / with reference / total.
+fn summary(rows: &[ComplianceRow]) -> BTreeMap<(String, String, String), (usize, usize, usize)> {
+    let mut m: BTreeMap<(String, String, String), (usize, usize, usize)> = BTreeMap::new();
+    for r in rows {
+        let e = m.entry((r.data.clone(), r.config.clone(), r.family.clone())).or_default();
+        e.0 += usize::from(r.pass == Some(true));
+        e.1 += usize::from(r.pass.is_some());
+        e.2 += 1;
+    }
+    m
+}
+
+const HEADER: [&str; 10] =
+    ["data", "config", "family", "feature", "tag", "aggregation", "value", "reference", "tolerance", "pass"];
+
+fn cells(r: &ComplianceRow) -> [String; 10] {
+    [
+        r.data.clone(),
+        r.config.clone(),
+        r.family.clone(),
+        r.feature.clone(),
+        r.tag.clone(),
+        r.aggregation.clone(),
+        format_value(r.value),
+        opt(r.reference),
+        opt(r.tolerance),
+        pass_text(r.pass).to_string(),
+    ]
+}
+
+fn render(rows: &[ComplianceRow], format: IbsiFormat) -> String {
+    let mut out = String::new();
+    match format {
+        IbsiFormat::Csv => {
+            out.push_str(&HEADER.join(","));
+            out.push('\n');
+            for r in rows {
+                out.push_str(&cells(r).join(","));
+                out.push('\n');
+            }
+        }
+        IbsiFormat::Json => {
+            out = serde_json::to_string_pretty(rows).unwrap_or_default();
+            out.push('\n');
+        }
+        IbsiFormat::Table | IbsiFormat::Markdown => {
+            let md = format == IbsiFormat::Markdown;
+            let all: Vec<[String; 10]> = rows.iter().map(cells).collect();
+            let mut widths = HEADER.map(str::len);
+            for c in &all {
+                for (w, v) in widths.iter_mut().zip(c) {
+                    *w = (*w).max(v.chars().count());
+                }
+            }
+            let line = |c: &[String]| {
+                let joined: Vec<String> = c.iter().zip(widths).map(|(v, w)| format!("{v:<w$}")).collect();
+                if md { format!("| {} |\n", joined.join(" | ")) } else { format!("{}\n", joined.join("  ")) }
+            };
+            if md {
+                out.push_str("## Summary\n\n| data | config | family | passed | with reference | total |\n|---|---|---|---|---|---|\n");
+                for ((d, c, f), (p, w, t)) in summary(rows) {
+                    out.push_str(&format!("| {d} | {c} | {f} | {p} | {w} | {t} |\n"));
+                }
+                out.push_str("\n## Values\n\n");
+            }
+            out.push_str(&line(&HEADER.map(String::from)));
+            if md {
+                out.push_str(&format!("|{}|\n", widths.map(|w| "-".repeat(w + 2)).join("|")));
+            }
+            for c in &all {
+                out.push_str(&line(c));
+            }
+            if !md {
+                out.push_str("\nsummary (passed / with reference / total):\n");
+                for ((d, c, f), (p, w, t)) in summary(rows) {
+                    out.push_str(&format!("  {d:<16} {c:<8} {f:<28} {p:>4} / {w:>4} / {t:>4}\n"));
+                }
+            }
+        }
+    }
+    out
+}

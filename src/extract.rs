@@ -1,0 +1,267 @@
+//! Feature extraction: build each family's source data from a processed case (texture
+//! matrices per aggregation, intensity vectors, histograms), evaluate the compiled
+//! families on it, and average over the matrices of an aggregation (IBSI 3.6.2 ff.).
+
+use std::collections::HashMap;
+
+use radx_core::Aggregation;
+use radx_core::matrix::glcm::{GlcmSettings, glcm};
+use radx_core::matrix::ngldm::{NgldmSettings, ngldm};
+use radx_core::matrix::{Ngtdm, TextureMatrix, gldzm::gldzm, glrlm::glrlm, glszm::glszm, ngtdm::ngtdm};
+use radx_core::sources::{histogram, roi_levels};
+use radx_dsl::{ParamValue, SourceData};
+
+use crate::host::CaseHost;
+use crate::library::LibraryFamily;
+use crate::pipeline::ProcessedCase;
+use crate::settings::Settings;
+
+/// One feature value in long format.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct FeatureRow {
+    /// Family name (`glcm`, `morphology`, …).
+    pub family: String,
+    /// Feature name.
+    pub feature: String,
+    /// IBSI permanent tag (or a site tag).
+    pub tag: String,
+    /// Aggregation name, `-` for families computed once over the ROI.
+    pub aggregation: String,
+    /// The value; NaN when undefined (see `note`).
+    pub value: f64,
+    /// Why the value is NaN, when it is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// Which aggregations a texture source is computed for.
+fn aggregations_for(source: &str, settings: &Settings) -> Vec<Aggregation> {
+    let wanted = &settings.texture.aggregations;
+    match source {
+        "cm" | "rlm" => wanted.clone(),
+        _ => Aggregation::ZONE.into_iter().filter(|a| wanted.contains(a)).collect(),
+    }
+}
+
+fn param_int(params: &[(String, ParamValue)], name: &str) -> Option<i64> {
+    params.iter().find(|(n, _)| n == name).and_then(|(_, v)| match v {
+        ParamValue::Int(i) => Some(*i),
+        ParamValue::Float(f) => Some(*f as i64),
+        _ => None,
+    })
+}
+
+fn param_bool(params: &[(String, ParamValue)], name: &str) -> Option<bool> {
+    params.iter().find(|(n, _)| n == name).and_then(|(_, v)| match v {
+        ParamValue::Bool(b) => Some(*b),
+        _ => None,
+    })
+}
+
+fn levels_axis(ng: usize) -> Vec<f64> {
+    (1..=ng).map(|g| g as f64).collect()
+}
+
+/// Source data of a GLCM (`cm`): probabilities p_ij.
+fn cm_data(m: &TextureMatrix) -> SourceData {
+    let ng = m.counts.nrows();
+    SourceData::glcm_from_counts(ng, &m.counts.iter().copied().collect::<Vec<_>>())
+}
+
+/// Source data of a GLRLM / GLSZM / GLDZM / NGLDM: raw counts and N_v, N_s.
+fn counts_data(m: &TextureMatrix, array: &str, second_axis: &str) -> SourceData {
+    let ng = m.counts.nrows();
+    let data: Vec<f64> = m.counts.iter().copied().collect();
+    let ns = data.iter().sum();
+    SourceData::new()
+        .with_axis("level", levels_axis(ng))
+        .with_axis(second_axis, m.col_values.clone())
+        .with_array(array, vec![ng, m.col_values.len()], data)
+        .with_scalar("Ng", ng as f64)
+        .with_scalar("Nv", m.n_voxels)
+        .with_scalar("Ns", ns)
+}
+
+fn ngt_data(m: &Ngtdm) -> SourceData {
+    let ng = m.n.len();
+    let nvc = m.n_voxels;
+    let p: Vec<f64> = m.n.iter().map(|n| n / nvc).collect();
+    let ngp = p.iter().filter(|&&v| v > 0.0).count() as f64;
+    SourceData::new()
+        .with_axis("level", levels_axis(ng))
+        .with_array("n", vec![ng], m.n.clone())
+        .with_array("s", vec![ng], m.s.clone())
+        .with_array("p", vec![ng], p)
+        .with_scalar("Ng", ng as f64)
+        .with_scalar("Nvc", nvc)
+        .with_scalar("Ngp", ngp)
+}
+
+/// The source data one family is evaluated on, per aggregation (`None` = no aggregation).
+type Instances = Vec<(Option<Aggregation>, Result<Vec<SourceData>, String>)>;
+
+/// Builds (and caches) source data for a case.
+struct SourceBuilder<'a> {
+    case: &'a ProcessedCase,
+    settings: &'a Settings,
+    cache: HashMap<String, std::sync::Arc<Instances>>,
+}
+
+impl<'a> SourceBuilder<'a> {
+    fn instances(&mut self, family: &LibraryFamily) -> std::sync::Arc<Instances> {
+        let source = family.family.source().name.clone();
+        let params = family.family.params().to_vec();
+        let key = format!("{source}{params:?}");
+        if let Some(hit) = self.cache.get(&key) {
+            return hit.clone();
+        }
+        let built = std::sync::Arc::new(self.build(&source, &params));
+        self.cache.insert(key, built.clone());
+        built
+    }
+
+    fn build(&self, source: &str, params: &[(String, ParamValue)]) -> Instances {
+        let levels = &self.case.levels;
+        let per_aggregation = |f: &dyn Fn(Aggregation) -> Result<Vec<SourceData>, String>| -> Instances {
+            aggregations_for(source, self.settings).into_iter().map(|a| (Some(a), f(a))).collect()
+        };
+        match source {
+            "cm" => {
+                let settings = GlcmSettings {
+                    distance: param_int(params, "distance").unwrap_or(1).max(0) as usize,
+                    symmetric: param_bool(params, "symmetric").unwrap_or(true),
+                };
+                if let Err(e) = settings.validate() {
+                    return vec![(None, Err(e.to_string()))];
+                }
+                per_aggregation(&|a| Ok(glcm(levels, &settings, a).iter().map(cm_data).collect()))
+            }
+            "rlm" => per_aggregation(&|a| Ok(glrlm(levels, a).iter().map(|m| counts_data(m, "r", "run")).collect())),
+            "szm" => per_aggregation(&|a| {
+                glszm(levels, a)
+                    .map(|ms| ms.iter().map(|m| counts_data(m, "s", "size")).collect())
+                    .map_err(|e| e.to_string())
+            }),
+            "dzm" => per_aggregation(&|a| {
+                gldzm(levels, a)
+                    .map(|ms| ms.iter().map(|m| counts_data(m, "d", "distance")).collect())
+                    .map_err(|e| e.to_string())
+            }),
+            "ngl" => {
+                let alpha = params.iter().find(|(n, _)| n == "alpha").map(|(_, v)| match v {
+                    ParamValue::Float(f) => *f,
+                    ParamValue::Int(i) => *i as f64,
+                    _ => 0.0,
+                });
+                let settings = NgldmSettings {
+                    alpha: alpha.unwrap_or(0.0).max(0.0) as u16,
+                    distance: param_int(params, "distance").unwrap_or(1).max(0) as usize,
+                };
+                per_aggregation(&|a| {
+                    ngldm(levels, settings, a)
+                        .map(|ms| ms.iter().map(|m| counts_data(m, "s", "dependence")).collect())
+                        .map_err(|e| e.to_string())
+                })
+            }
+            "ngt" => {
+                if param_int(params, "distance").unwrap_or(1) != 1 {
+                    return vec![(None, Err("the NGTDM supports distance 1 only".into()))];
+                }
+                per_aggregation(&|a| {
+                    ngtdm(levels, a).map(|ms| ms.iter().map(ngt_data).collect()).map_err(|e| e.to_string())
+                })
+            }
+            "roi" => {
+                let x = self.case.roi.intensities();
+                let n = x.len();
+                let data = SourceData::new()
+                    .with_axis("voxel", (1..=n).map(|v| v as f64).collect())
+                    .with_array("x", vec![n], x)
+                    .with_scalar("N", n as f64);
+                vec![(None, Ok(vec![data]))]
+            }
+            "ih" => {
+                let x = roi_levels(levels);
+                let h = histogram(levels);
+                let (n, ng) = (x.len(), h.len());
+                let data = SourceData::new()
+                    .with_axis("voxel", (1..=n).map(|v| v as f64).collect())
+                    .with_axis("level", levels_axis(ng))
+                    .with_array("x", vec![n], x)
+                    .with_array("h", vec![ng], h)
+                    .with_scalar("N", n as f64)
+                    .with_scalar("Ng", ng as f64);
+                vec![(None, Ok(vec![data]))]
+            }
+            // Builtin-only sources: the host computes everything.
+            _ => vec![(None, Ok(vec![SourceData::new()]))],
+        }
+    }
+}
+
+/// Evaluate every family of `library` on a processed case. Families and features keep
+/// the library's order; a failing family yields NaN rows with the reason.
+pub fn extract(case: &ProcessedCase, settings: &Settings, library: &[LibraryFamily]) -> Vec<FeatureRow> {
+    let host = CaseHost::new(case, settings);
+    let mut builder = SourceBuilder { case, settings, cache: HashMap::new() };
+    let mut rows = Vec::new();
+    for family in library {
+        let instances = builder.instances(family);
+        let features: Vec<_> =
+            family.family.features().map(|f| (f.name.clone(), f.tag.clone(), f.text.clone())).collect();
+        for (aggregation, data) in instances.iter() {
+            let aggregation_name = aggregation.map(|a| a.name().to_string()).unwrap_or_else(|| "-".into());
+            let mut push = |values: Vec<f64>, note: Option<String>| {
+                for ((name, tag, text), value) in features.iter().zip(values) {
+                    let note = if value.is_nan() {
+                        note.clone()
+                            .or_else(|| host.failure_for(text))
+                            .or_else(|| Some("undefined for this ROI (e.g. a division by zero)".into()))
+                    } else {
+                        None
+                    };
+                    rows.push(FeatureRow {
+                        family: family.family.name().to_string(),
+                        feature: name.clone(),
+                        tag: tag.clone(),
+                        aggregation: aggregation_name.clone(),
+                        value,
+                        note,
+                    });
+                }
+            };
+            let data = match data {
+                Ok(d) if !d.is_empty() => d,
+                Ok(_) => {
+                    push(vec![f64::NAN; features.len()], Some("no matrix: nothing to count in this ROI".into()));
+                    continue;
+                }
+                Err(e) => {
+                    push(vec![f64::NAN; features.len()], Some(e.clone()));
+                    continue;
+                }
+            };
+            // Average each feature over the matrices of the aggregation (IBSI).
+            let mut sums = vec![0.0; features.len()];
+            let mut failure = None;
+            for d in data {
+                match family.family.evaluate(d, &host) {
+                    Ok(values) => {
+                        for (s, v) in sums.iter_mut().zip(&values) {
+                            *s += v.value;
+                        }
+                    }
+                    Err(e) => {
+                        failure = Some(e.to_string());
+                        break;
+                    }
+                }
+            }
+            match failure {
+                Some(e) => push(vec![f64::NAN; features.len()], Some(e)),
+                None => push(sums.iter().map(|s| s / data.len() as f64).collect(), None),
+            }
+        }
+    }
+    rows
+}
