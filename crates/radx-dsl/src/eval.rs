@@ -318,6 +318,7 @@ pub(crate) fn axis_values_of(ir: &Ir, bound: &Bound<'_>, var: VarId, scal: &dyn 
 }
 
 /// Runs a builtin (shared by the planner's evaluator and the reference interpreter).
+#[allow(clippy::too_many_arguments)] // one call site each in the evaluator and interpreter
 pub(crate) fn run_builtin(
     ir: &Ir,
     bound: &Bound<'_>,
@@ -638,6 +639,77 @@ impl State {
                     aux[k].0[0] += cnt;
                 }
             }
+            return;
+        }
+        // Fast paths for sums into vectors (marginals, scatter) and for scalar max/min.
+        if let (AccOp::Reduce(ReduceOp::Sum), Ok(b)) = (acc.op, b) {
+            let mask = match f {
+                None => None,
+                Some(Ok(m)) => Some(m),
+                Some(Err(c)) if c != 0.0 => None,
+                Some(Err(_)) => return,
+            };
+            match acc.target {
+                Target::VecAt { vec, var } if var != inner => {
+                    let slot = self.pos[var as usize];
+                    let s = match mask {
+                        None => sum4(b),
+                        Some(m) => masked_sum4(b, m).0,
+                    };
+                    self.vecs[vec as usize][slot] += s;
+                    return;
+                }
+                Target::VecAt { vec, .. } => {
+                    let out = &mut self.vecs[vec as usize][..n];
+                    match mask {
+                        None => out.iter_mut().zip(b).for_each(|(o, &v)| *o += v),
+                        Some(m) => out.iter_mut().zip(b).zip(m).for_each(|((o, &v), &k)| {
+                            if k != 0.0 {
+                                *o += v
+                            }
+                        }),
+                    }
+                    return;
+                }
+                Target::VecScatter { vec, lo, .. } => {
+                    let lo = self.scal[lo as usize];
+                    let out = &mut self.vecs[vec as usize];
+                    let len = out.len() as f64;
+                    let idx: &[f64] = match index.map(&row) {
+                        Some(Ok(r)) => r,
+                        _ => &[],
+                    };
+                    if idx.len() == n {
+                        for t in 0..n {
+                            let x = idx[t] - lo;
+                            if mask.is_none_or(|m| m[t] != 0.0) && x >= 0.0 && x < len && x == x.floor() {
+                                out[x as usize] += b[t];
+                            }
+                        }
+                        return;
+                    }
+                }
+                Target::Scalar(_) => {}
+            }
+        }
+        if let (AccOp::Reduce(op @ (ReduceOp::Max | ReduceOp::Min)), Ok(b), None, Target::Scalar(s)) =
+            (acc.op, b, &f, &acc.target)
+        {
+            let o = &mut self.scalars[*s as usize];
+            if op == ReduceOp::Max {
+                for &v in b {
+                    if v > *o {
+                        *o = v;
+                    }
+                }
+            } else {
+                for &v in b {
+                    if v < *o {
+                        *o = v;
+                    }
+                }
+            }
+            aux[k].0[0] += n as f64;
             return;
         }
         // General path, element by element.
@@ -1029,6 +1101,93 @@ impl<'r> Planner<'r> {
         )
     }
 
+    /// Re-creates node `n` with index variables renamed (`map[v]`), memoised.
+    fn rename(
+        &mut self,
+        n: NodeId,
+        map: &[(VarId, VarId)],
+        memo: &mut std::collections::HashMap<NodeId, NodeId>,
+    ) -> NodeId {
+        if self.checked.ir.free[n as usize] == 0 {
+            return n;
+        }
+        if let Some(&m) = memo.get(&n) {
+            return m;
+        }
+        let r = |v: VarId| map.iter().find(|(a, _)| *a == v).map_or(v, |(_, b)| *b);
+        let node = match self.checked.ir.nodes[n as usize].clone() {
+            Node::Index(v) => Node::Index(r(v)),
+            Node::Array { array, vars } => Node::Array { array, vars: vars.into_iter().map(r).collect() },
+            Node::VecRead { vec, at } => Node::VecRead { vec, at: r(at) },
+            Node::Unary(op, a) => Node::Unary(op, self.rename(a, map, memo)),
+            Node::Binary(op, a, b) => {
+                let a = self.rename(a, map, memo);
+                Node::Binary(op, a, self.rename(b, map, memo))
+            }
+            Node::Select(c, a, b) => {
+                let c = self.rename(c, map, memo);
+                let a = self.rename(a, map, memo);
+                Node::Select(c, a, self.rename(b, map, memo))
+            }
+            other => other,
+        };
+        let m = self.checked.ir.intern(node);
+        memo.insert(n, m);
+        m
+    }
+
+    /// Number of array reads under `n` whose indices are not in loop order (strided rows).
+    fn transposed_reads(&self, n: NodeId, seen: &mut Vec<bool>) -> usize {
+        if seen[n as usize] || self.checked.ir.free[n as usize] == 0 {
+            return 0;
+        }
+        seen[n as usize] = true;
+        let ir = &self.checked.ir;
+        match &ir.nodes[n as usize] {
+            Node::Array { vars, .. } => {
+                let key = |v: &VarId| (ir.vars[*v as usize].slot, *v);
+                usize::from(vars.windows(2).any(|w| key(&w[0]) > key(&w[1])))
+            }
+            Node::Unary(_, a) => self.transposed_reads(*a, seen),
+            Node::Binary(_, a, b) => self.transposed_reads(*a, seen) + self.transposed_reads(*b, seen),
+            Node::Select(c, a, b) => {
+                self.transposed_reads(*c, seen) + self.transposed_reads(*a, seen) + self.transposed_reads(*b, seen)
+            }
+            _ => 0,
+        }
+    }
+
+    /// For a vector reduction whose index shares an axis with one of its binders, swapping
+    /// the two names changes nothing semantically but may turn strided reads (`p[i,j]`
+    /// with `j` the vector index) into contiguous ones that other features already load.
+    fn orient(&mut self, loops: Vec<VarId>, acc: Acc) -> (Vec<VarId>, Acc) {
+        let Target::VecAt { vec, var } = acc.target else { return (loops, acc) };
+        if acc.arg_var.is_some() {
+            return (loops, acc);
+        }
+        let axis = self.checked.ir.vars[var as usize].axis;
+        let Some(&other) = loops.iter().find(|&&b| b != var && self.checked.ir.vars[b as usize].axis == axis) else {
+            return (loops, acc);
+        };
+        let count = |p: &Self, a: &Acc| {
+            let mut seen = vec![false; p.checked.ir.nodes.len()];
+            p.transposed_reads(a.body, &mut seen) + a.filter.map_or(0, |f| p.transposed_reads(f, &mut seen))
+        };
+        let before = count(self, &acc);
+        if before == 0 {
+            return (loops, acc);
+        }
+        let map = [(var, other), (other, var)];
+        let mut memo = std::collections::HashMap::new();
+        let body = self.rename(acc.body, &map, &mut memo);
+        let filter = acc.filter.map(|f| self.rename(f, &map, &mut memo));
+        let swapped = Acc { body, filter, target: Target::VecAt { vec, var: other }, ..acc.clone() };
+        self.node_ready.resize(self.checked.ir.nodes.len(), None);
+        if count(self, &swapped) < before { (loops, swapped) } else { (loops, acc) }
+    }
+
+    // The reachability flags are parallel to the IR tables; indexing by id is the clear form.
+    #[allow(clippy::needless_range_loop)]
     fn run(mut self) -> CompiledFamily {
         // 1. Stages of everything reachable from the features.
         let feature_nodes: Vec<NodeId> = self.checked.features.iter().map(|(_, n)| *n).collect();
@@ -1164,7 +1323,8 @@ impl<'r> Planner<'r> {
             let st = self.vec_stage(v as u32);
             match self.checked.ir.vecs[v].clone() {
                 VecDef::Reduce { red, var } => {
-                    let item = self.vec_reduce_acc(v as u32, red, var);
+                    let (loops, acc) = self.vec_reduce_acc(v as u32, red, var);
+                    let item = self.orient(loops, acc);
                     // Residual filters are new nodes; they are ready when their parts are.
                     items[st].push(item);
                 }
@@ -1214,7 +1374,7 @@ impl<'r> Planner<'r> {
         &mut self,
         loops: Vec<VarId>,
         accs: Vec<Acc>,
-        row_slot: &mut Vec<u32>,
+        row_slot: &mut [u32],
         stages: &mut [Stage],
         stage: usize,
     ) -> Pass {

@@ -235,18 +235,18 @@ impl Ir {
                     return self.constant(op.apply(x, y));
                 }
                 match (op, ca, cb) {
-                    (Bin::Add, Some(z), _) if z == 0.0 => return b,
-                    (Bin::Add | Bin::Sub, _, Some(z)) if z == 0.0 => return a,
-                    (Bin::Mul, Some(o), _) if o == 1.0 => return b,
-                    (Bin::Mul | Bin::Div, _, Some(o)) if o == 1.0 => return a,
-                    (Bin::Pow, _, Some(e)) if e == 1.0 => return a,
+                    (Bin::Add, Some(0.0), _) => return b,
+                    (Bin::Add | Bin::Sub, _, Some(0.0)) => return a,
+                    (Bin::Mul, Some(1.0), _) => return b,
+                    (Bin::Mul | Bin::Div, _, Some(1.0)) => return a,
+                    (Bin::Pow, _, Some(1.0)) => return a,
                     // Small integer powers become products: exact enough and far cheaper than powf.
-                    (Bin::Pow, _, Some(e)) if e == 2.0 => return self.intern(Node::Binary(Bin::Mul, a, a)),
-                    (Bin::Pow, _, Some(e)) if e == 3.0 => {
+                    (Bin::Pow, _, Some(2.0)) => return self.intern(Node::Binary(Bin::Mul, a, a)),
+                    (Bin::Pow, _, Some(3.0)) => {
                         let sq = self.intern(Node::Binary(Bin::Mul, a, a));
                         return self.intern(Node::Binary(Bin::Mul, sq, a));
                     }
-                    (Bin::Pow, _, Some(e)) if e == 4.0 => {
+                    (Bin::Pow, _, Some(4.0)) => {
                         let sq = self.intern(Node::Binary(Bin::Mul, a, a));
                         return self.intern(Node::Binary(Bin::Mul, sq, sq));
                     }

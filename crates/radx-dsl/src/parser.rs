@@ -87,6 +87,7 @@ fn rule_name(rule: &Rule) -> String {
 }
 
 /// Linear pre-scan for the structural limits described in the module doc.
+#[allow(clippy::result_large_err)] // cold path, once per file
 fn prescan(text: &str) -> Result<(), Diagnostic> {
     if text.len() > MAX_FILE_BYTES {
         return Err(Diagnostic::new(

@@ -204,6 +204,7 @@ fn pair_expr(depth: u32) -> BoxedStrategy<String> {
         Just("j".to_string()),
         Just("px[i]".to_string()),
         Just("px[j]".to_string()),
+        Just("py[i]".to_string()),
         (0u32..5).prop_map(|v| v.to_string()),
         Just("mu".to_string()),
     ];
@@ -240,7 +241,7 @@ fn diff_expr(depth: u32) -> BoxedStrategy<String> {
 
 fn family_text(features: &[String]) -> String {
     let mut t = String::from(
-        "family r over cm {\n  let px[i] = sum(j, p[i,j])\n  let mu = sum(i, i * px[i])\n  \
+        "family r over cm {\n  let px[i] = sum(j, p[i,j])\n  let py[j] = sum(i, p[i,j] * i)\n  let mu = sum(i, i * px[i])\n  \
          let h = max(i, j where p[i,j] > 0.3, p[i,j] * i)\n  \
          let pd[k in 0..Ng - 1] = sum(i, j where abs(i - j) == k, p[i,j])\n  \
          let ps2[k in 0..Ng - 1] = sum(i, j where abs(i - j) == k && p[i,j] > 0.2, i * p[i,j])\n",
