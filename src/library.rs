@@ -16,6 +16,7 @@ pub const STANDARD: &[(&str, &str)] = &[
     ("features/intensity_histogram.radx", include_str!("../features/intensity_histogram.radx")),
     ("features/intensity_volume_histogram.radx", include_str!("../features/intensity_volume_histogram.radx")),
     ("features/glcm.radx", include_str!("../features/glcm.radx")),
+    ("features/glrlm.radx", include_str!("../features/glrlm.radx")),
 ];
 
 /// A feature file that could not be used.

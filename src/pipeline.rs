@@ -62,7 +62,10 @@ pub fn process(image: &Volume<f64>, labels: &Volume<f64>, settings: &Settings) -
         interpolated_grid = full;
         // Resample only the part of the aligned grid that covers the (unmargined) ROI box;
         // the crop margin gives the kernels the same neighbours as the whole image.
-        let roi_box = BoundingBox::of_mask(&roi.morphological).ok_or_else(|| CoreError::EmptyRoi(String::new()))?;
+        // Keep the local-intensity margin around the ROI in the resampled image too.
+        let roi_box = BoundingBox::of_mask(&roi.morphological)
+            .ok_or_else(|| CoreError::EmptyRoi(String::new()))?
+            .grown(crop_margin(roi.image.grid.spacing, false), roi.image.grid.dims);
         let roi_region = resample::sub_grid(&roi.image.grid, &roi_box);
         let bbox = resample::covering_box(&full, &roi_region)
             .ok_or_else(|| CoreError::EmptyRoi(" after interpolation".into()))?;
@@ -73,7 +76,7 @@ pub fn process(image: &Volume<f64>, labels: &Volume<f64>, settings: &Settings) -
         if r.round_intensities {
             resample::round_intensities(&mut img);
         }
-        roi = roi::crop_to_roi(&img, &m, [0; 3], settings.geometry_tolerance)
+        roi = roi::crop_to_roi(&img, &m, crop_margin(target.spacing, false), settings.geometry_tolerance)
             .map_err(|_| CoreError::EmptyRoi(" after interpolation".into()))?;
     }
     let interpolated_count = roi.morphological.iter().filter(|&&m| m).count();
