@@ -41,4 +41,3 @@ pub enum Error {
         source: std::io::Error,
     },
 }
-
