@@ -41,3 +41,4 @@ pub enum Error {
         source: std::io::Error,
     },
 }
+
