@@ -17,6 +17,10 @@ pub const STANDARD: &[(&str, &str)] = &[
     ("features/intensity_volume_histogram.radx", include_str!("../features/intensity_volume_histogram.radx")),
     ("features/glcm.radx", include_str!("../features/glcm.radx")),
     ("features/glrlm.radx", include_str!("../features/glrlm.radx")),
+    ("features/glszm.radx", include_str!("../features/glszm.radx")),
+    ("features/gldzm.radx", include_str!("../features/gldzm.radx")),
+    ("features/ngtdm.radx", include_str!("../features/ngtdm.radx")),
+    ("features/ngldm.radx", include_str!("../features/ngldm.radx")),
 ];
 
 /// A feature file that could not be used.
