@@ -265,3 +265,47 @@ pub fn extract(case: &ProcessedCase, settings: &Settings, library: &[LibraryFami
     }
     rows
 }
+
+/// Everything needed to extract features from many cases with one configuration:
+/// validated settings and the compiled feature library. Cheap to share across threads.
+#[derive(Debug, Clone)]
+pub struct Extractor {
+    /// The settings every case is processed with.
+    pub settings: Settings,
+    /// The compiled families, in output order.
+    pub library: Vec<LibraryFamily>,
+}
+
+impl Extractor {
+    /// Settings plus the standard library and the extra feature files or folders.
+    pub fn new(settings: Settings, feature_paths: &[std::path::PathBuf]) -> Result<Self, crate::Error> {
+        let mut library = crate::library::Library::standard();
+        for path in feature_paths {
+            library.add_path(path)?;
+        }
+        let library = library.compile(&crate::library::registry(&settings))?;
+        Ok(Extractor { settings, library })
+    }
+
+    /// Process one (image, mask) pair with the settings' label.
+    pub fn process(&self, image: &std::path::Path, mask: &std::path::Path) -> Result<ProcessedCase, crate::Error> {
+        crate::pipeline::process_files(image, mask, &self.settings)
+    }
+
+    /// The feature rows of a processed case.
+    pub fn features(&self, case: &ProcessedCase) -> Vec<FeatureRow> {
+        extract(case, &self.settings, &self.library)
+    }
+
+    /// Read, process and extract one case.
+    pub fn run(&self, image: &std::path::Path, mask: &std::path::Path) -> Result<Vec<FeatureRow>, crate::Error> {
+        Ok(self.features(&self.process(image, mask)?))
+    }
+
+    /// The same extractor for another ROI label.
+    pub fn with_label(&self, label: i64) -> Extractor {
+        let mut e = self.clone();
+        e.settings.label = label;
+        e
+    }
+}

@@ -5,9 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::Error;
-use crate::extract::{FeatureRow, extract};
-use crate::library::{Library, registry};
-use crate::pipeline::process_files;
+use crate::extract::{Extractor, FeatureRow};
 use crate::reference::{CT_PHANTOM_CSV, DIGITAL_PHANTOM_CSV, ReferenceRow, parse_table};
 use crate::settings::Settings;
 
@@ -121,9 +119,7 @@ pub fn join(data: &str, config: &str, rows: &[FeatureRow], references: &[Referen
 }
 
 fn run_case(image: &Path, mask: &Path, settings: &Settings) -> Result<Vec<FeatureRow>, Error> {
-    let case = process_files(image, mask, settings)?;
-    let library = Library::standard().compile(&registry(settings))?;
-    Ok(extract(&case, settings, &library))
+    Extractor::new(settings.clone(), &[])?.run(image, mask)
 }
 
 /// Run the digital phantom with its IBSI settings and join with the reference table.

@@ -9,7 +9,7 @@ use radx::library::{Library, registry};
 use super::extract::load;
 
 pub fn list(features: &[PathBuf]) -> Result<ExitCode, Error> {
-    let (_, library) = load(None, features)?;
+    let library = load(None, features)?.library;
     println!("{:<28} {:<42} {:<10} source", "family", "feature", "tag");
     for f in &library {
         for feature in f.family.features() {
@@ -20,7 +20,7 @@ pub fn list(features: &[PathBuf]) -> Result<ExitCode, Error> {
 }
 
 pub fn show(name: &str, features: &[PathBuf]) -> Result<ExitCode, Error> {
-    let (_, library) = load(None, features)?;
+    let library = load(None, features)?.library;
     let mut found = false;
     for f in &library {
         for feature in f.family.features() {

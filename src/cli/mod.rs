@@ -203,7 +203,15 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
                 ExtractFormat::Csv => radx::output::RowFormat::Csv,
                 ExtractFormat::Json => radx::output::RowFormat::Json,
             };
-            extract::run(&image, &mask, label, settings.as_ref(), &features, format, output.as_ref())
+            extract::run(extract::ExtractArgs {
+                image: &image,
+                mask: &mask,
+                label,
+                settings: settings.as_ref(),
+                features: &features,
+                format,
+                output: output.as_ref(),
+            })
         }
         Command::Features { action: FeaturesAction::List { features } } => features::list(&features),
         Command::Features { action: FeaturesAction::Show { name, features } } => features::show(&name, &features),

@@ -1,0 +1,142 @@
+//! Mechanics: `radx extract` end to end — formats, output files, user feature files.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use radx::core::{Grid, Volume};
+use radx::io::{NiftiType, write_nifti};
+
+fn radx(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_radx")).args(args).output().expect("radx runs")
+}
+
+fn write(dir: &Path, name: &str, dims: [usize; 3], values: Vec<f64>) -> String {
+    let path = dir.join(name);
+    write_nifti(&path, &Volume::from_x_fastest(Grid::new(dims, [1.0; 3]), values), NiftiType::F32).unwrap();
+    path.to_string_lossy().into_owned()
+}
+
+fn data(rel: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(rel).to_string_lossy().into_owned()
+}
+
+/// A feature file written by a user, not part of radx, runs without rebuilding.
+///
+/// Image: one row of three voxels with intensities 1, 2, 2, all in the ROI; fixed bin
+/// size 1 from 1 keeps them as grey levels 1, 2, 2 (N_g = 2). Only direction (1,0,0) has
+/// pairs: (1,2) and (2,2); symmetric counts n12 = n21 = 1, n22 = 2 of 4, so
+/// p = [[0, 1/4], [1/4, 1/2]], p_x = (1/4, 3/4), μx = μy = 1/4 + 3/2 = 7/4.
+/// Cluster tendency = Σ (i + j − 7/2)² p_ij = (1/4)(1/4) + (1/4)(1/4) + (1/4)(1/2) = 1/4,
+/// so its square is 1/16 for every aggregation (each has the one non-empty matrix).
+#[test]
+fn user_feature_file_runs_and_matches_a_hand_computed_value() {
+    let dir = tempfile::tempdir().unwrap();
+    let image = write(dir.path(), "row.nii.gz", [3, 1, 1], vec![1.0, 2.0, 2.0]);
+    let mask = write(dir.path(), "mask.nii.gz", [3, 1, 1], vec![1.0; 3]);
+    let settings = dir.path().join("settings.toml");
+    std::fs::write(
+        &settings,
+        "[discretisation.texture]\nmethod = \"fixed_bin_size\"\nwidth = 1.0\nlower_bound = 1.0\n",
+    )
+    .unwrap();
+    let features = dir.path().join("my.radx");
+    std::fs::write(
+        &features,
+        r#"
+## My own GLCM features.
+family my_glcm over cm {
+  let px[i] = sum(j, p[i,j])
+  let mu = sum(i, i * px[i])
+  ## Square of the IBSI cluster tendency.
+  feature cluster_tendency_squared "MY01" = sum(i, j, (i + j - 2 * mu)^2 * p[i,j])^2
+}
+"#,
+    )
+    .unwrap();
+    let out = radx(&[
+        "extract",
+        "--image",
+        &image,
+        "--mask",
+        &mask,
+        "--settings",
+        &settings.to_string_lossy(),
+        "--features",
+        &features.to_string_lossy(),
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let mine: Vec<&str> = stdout.lines().filter(|l| l.starts_with("my_glcm,")).collect();
+    assert_eq!(mine.len(), 6, "one row per aggregation:\n{stdout}");
+    for line in mine {
+        let value: f64 = line.rsplit(',').next().unwrap().parse().unwrap();
+        assert!((value - 1.0 / 16.0).abs() < 1e-12, "{line}");
+        assert!(line.contains(",cluster_tendency_squared,MY01,"), "{line}");
+    }
+}
+
+#[test]
+fn extract_writes_csv_and_json_files_atomically() {
+    let dir = tempfile::tempdir().unwrap();
+    let (image, mask, settings) = (
+        data("ibsi/digital_phantom/image.nii.gz"),
+        data("ibsi/digital_phantom/mask.nii.gz"),
+        data("ibsi/digital_phantom.toml"),
+    );
+    let csv: PathBuf = dir.path().join("out.csv");
+    let json: PathBuf = dir.path().join("out.json");
+    for (path, format) in [(&csv, "csv"), (&json, "json")] {
+        let out = radx(&[
+            "extract",
+            "--image",
+            &image,
+            "--mask",
+            &mask,
+            "--settings",
+            &settings,
+            "--format",
+            format,
+            "-o",
+            &path.to_string_lossy(),
+        ]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let text = std::fs::read_to_string(&csv).unwrap();
+    assert!(text.starts_with("family,feature,tag,aggregation,value\n"));
+    // The IBSI mean intensity of the digital phantom is 2.15 (3 significant digits).
+    let mean: f64 = text.lines().find(|l| l.contains(",Q4LE,")).unwrap().rsplit(',').next().unwrap().parse().unwrap();
+    assert!((mean - 2.15).abs() <= 0.005, "{mean}");
+    let rows: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(rows.as_array().unwrap().len(), text.lines().count() - 1);
+    // Only the two outputs are in the folder: no temporary file left behind.
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
+}
+
+#[test]
+fn check_reports_diagnostics_with_file_line_and_caret() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.radx");
+    std::fs::write(&bad, "family f over cm {\n  feature a \"T001\" = sum(i, j, q[i,j])\n}\n").unwrap();
+    let out = radx(&["check", &bad.to_string_lossy()]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("bad.radx:2:"), "{stderr}");
+    assert!(stderr.contains('^'), "{stderr}");
+    assert!(stderr.contains('q'), "{stderr}");
+    let ok = radx(&["check", &data("../../features")]);
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+}
+
+#[test]
+fn features_list_and_show() {
+    let out = radx(&["features", "list"]);
+    assert!(out.status.success());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.lines().any(|l| l.contains("glcm") && l.contains("joint_maximum") && l.contains("GYBY")));
+    let show = radx(&["features", "show", "GYBY"]);
+    let text = String::from_utf8_lossy(&show.stdout);
+    assert!(text.contains("glcm.joint_maximum [GYBY]"), "{text}");
+    assert!(text.contains("max(i, j, p[i,j])"), "{text}");
+    let missing = radx(&["features", "show", "no_such_feature"]);
+    assert_eq!(missing.status.code(), Some(2));
+}
