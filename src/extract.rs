@@ -302,6 +302,32 @@ impl Extractor {
         Ok(self.features(&self.process(image, mask)?))
     }
 
+    /// Like [`Extractor::run`], followed by the IBSI processing diagnostics as rows of
+    /// family `diagnostics` (feature = IBSI compliance key, tag and aggregation `-`).
+    pub fn run_with_diagnostics(
+        &self,
+        image: &std::path::Path,
+        mask: &std::path::Path,
+    ) -> Result<Vec<FeatureRow>, crate::Error> {
+        let img = radx_io::read_volume(image)?;
+        let labels = radx_io::read_volume(mask)?;
+        let context = || format!("{} with mask {}", image.display(), mask.display());
+        let core = |source| crate::Error::Core { context: context(), source };
+        let case = crate::pipeline::process(&img, &labels, &self.settings).map_err(core)?;
+        let mut rows = self.features(&case);
+        for d in crate::diagnostics::diagnostics(&img, &labels, &self.settings, &case).map_err(core)? {
+            rows.push(FeatureRow {
+                family: "diagnostics".into(),
+                feature: d.key,
+                tag: "-".into(),
+                aggregation: "-".into(),
+                value: d.value,
+                note: None,
+            });
+        }
+        Ok(rows)
+    }
+
     /// The same extractor for another ROI label.
     pub fn with_label(&self, label: i64) -> Extractor {
         let mut e = self.clone();

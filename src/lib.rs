@@ -5,6 +5,7 @@
 pub use radx_core as core;
 pub use radx_io as io;
 
+pub mod diagnostics;
 pub mod extract;
 pub mod host;
 pub mod ibsi;

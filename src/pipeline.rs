@@ -99,7 +99,7 @@ pub fn process(image: &Volume<f64>, labels: &Volume<f64>, settings: &Settings) -
     Ok(ProcessedCase { roi, levels, bin_lower_bound, interpolated_grid, interpolated_count })
 }
 
-fn kernel(i: Interpolator) -> resample::Interpolator {
+pub(crate) fn kernel(i: Interpolator) -> resample::Interpolator {
     match i {
         Interpolator::Nearest => resample::Interpolator::Nearest,
         Interpolator::Linear => resample::Interpolator::Linear,

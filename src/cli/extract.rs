@@ -25,6 +25,7 @@ pub struct ExtractArgs<'a> {
     pub features: &'a [PathBuf],
     pub format: RowFormat,
     pub output: Option<&'a PathBuf>,
+    pub diagnostics: bool,
 }
 
 pub fn run(args: ExtractArgs<'_>) -> Result<ExitCode, Error> {
@@ -32,7 +33,11 @@ pub fn run(args: ExtractArgs<'_>) -> Result<ExitCode, Error> {
     if let Some(label) = args.label {
         extractor = extractor.with_label(label);
     }
-    let rows = extractor.run(args.image, args.mask)?;
+    let rows = if args.diagnostics {
+        extractor.run_with_diagnostics(args.image, args.mask)?
+    } else {
+        extractor.run(args.image, args.mask)?
+    };
     let text = render_rows(&rows, args.format);
     match args.output {
         Some(path) => write_atomic(path, text.as_bytes())?,

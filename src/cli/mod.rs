@@ -53,6 +53,9 @@ enum Command {
         /// Output file (written atomically); standard output when absent.
         #[arg(long, short)]
         output: Option<PathBuf>,
+        /// Add the IBSI processing diagnostics (dimensions, voxel counts, intensities after each step).
+        #[arg(long)]
+        diagnostics: bool,
     },
     /// List or show the features radx knows.
     Features {
@@ -198,7 +201,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
     match cli.command {
         Command::Info { image } => info::run(&image),
         Command::Matrix(args) => matrix::run(&args),
-        Command::Extract { image, mask, label, settings, features, format, output } => {
+        Command::Extract { image, mask, label, settings, features, format, output, diagnostics } => {
             let format = match format {
                 ExtractFormat::Csv => radx::output::RowFormat::Csv,
                 ExtractFormat::Json => radx::output::RowFormat::Json,
@@ -211,6 +214,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
                 features: &features,
                 format,
                 output: output.as_ref(),
+                diagnostics,
             })
         }
         Command::Features { action: FeaturesAction::List { features } } => features::list(&features),
