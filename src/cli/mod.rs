@@ -12,6 +12,7 @@ mod features;
 mod ibsi;
 mod info;
 mod matrix;
+mod plugins;
 
 /// radx — IBSI-exact radiomics: image + mask → features.
 #[derive(Debug, Parser)]
@@ -47,6 +48,9 @@ enum Command {
         /// Extra feature file or folder of .radx files (repeatable); a family defined again replaces the built-in one.
         #[arg(long = "features")]
         features: Vec<PathBuf>,
+        /// Plugin library to load (repeatable), in addition to those in $RADX_PLUGIN_PATH.
+        #[arg(long = "plugin")]
+        plugins: Vec<PathBuf>,
         /// Output format.
         #[arg(long, value_enum, default_value = "csv")]
         format: ExtractFormat,
@@ -58,6 +62,11 @@ enum Command {
     Features {
         #[command(subcommand)]
         action: FeaturesAction,
+    },
+    /// List loaded plugins (from --plugin and $RADX_PLUGIN_PATH) with their features and sources.
+    Plugins {
+        #[command(subcommand)]
+        action: PluginsAction,
     },
     /// Parse and check feature files; exit non-zero with diagnostics on error.
     Check {
@@ -91,6 +100,9 @@ enum FeaturesAction {
         /// Extra feature files or folders.
         #[arg(long = "features")]
         features: Vec<PathBuf>,
+        /// Plugin library to load (repeatable), in addition to those in $RADX_PLUGIN_PATH.
+        #[arg(long = "plugin")]
+        plugins: Vec<PathBuf>,
     },
     /// A feature's definition and description, by name, `family.name` or tag.
     Show {
@@ -99,6 +111,20 @@ enum FeaturesAction {
         /// Extra feature files or folders.
         #[arg(long = "features")]
         features: Vec<PathBuf>,
+        /// Plugin library to load (repeatable), in addition to those in $RADX_PLUGIN_PATH.
+        #[arg(long = "plugin")]
+        plugins: Vec<PathBuf>,
+    },
+}
+
+/// `radx plugins` subcommands.
+#[derive(Debug, Subcommand)]
+enum PluginsAction {
+    /// Every loaded plugin: name, version, ABI, file, features and sources.
+    List {
+        /// Plugin library to load (repeatable), in addition to those in $RADX_PLUGIN_PATH.
+        #[arg(long = "plugin")]
+        plugins: Vec<PathBuf>,
     },
 }
 
@@ -198,7 +224,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
     match cli.command {
         Command::Info { image } => info::run(&image),
         Command::Matrix(args) => matrix::run(&args),
-        Command::Extract { image, mask, label, settings, features, format, output } => {
+        Command::Extract { image, mask, label, settings, features, plugins, format, output } => {
             let format = match format {
                 ExtractFormat::Csv => radx::output::RowFormat::Csv,
                 ExtractFormat::Json => radx::output::RowFormat::Json,
@@ -209,12 +235,16 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
                 label,
                 settings: settings.as_ref(),
                 features: &features,
+                plugins: &plugins,
                 format,
                 output: output.as_ref(),
             })
         }
-        Command::Features { action: FeaturesAction::List { features } } => features::list(&features),
-        Command::Features { action: FeaturesAction::Show { name, features } } => features::show(&name, &features),
+        Command::Features { action: FeaturesAction::List { features, plugins } } => features::list(&features, &plugins),
+        Command::Features { action: FeaturesAction::Show { name, features, plugins } } => {
+            features::show(&name, &features, &plugins)
+        }
+        Command::Plugins { action: PluginsAction::List { plugins } } => plugins::list(&plugins),
         Command::Check { files } => features::check(&files),
         Command::Ibsi { phantom, config, format, ct_phantom } => {
             ibsi::run(phantom, &config, format, ct_phantom.as_ref())
