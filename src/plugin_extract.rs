@@ -140,7 +140,8 @@ impl CroppedCase {
         let image = roi.image.crop(&bbox);
         let intensity = crop_mask(&roi.intensity);
         // x-fastest order, as `Roi::intensities` lists them.
-        let intensities = image.data.t().iter().zip(intensity.t().iter()).filter(|(_, m)| **m).map(|(v, _)| *v).collect();
+        let intensities =
+            image.data.t().iter().zip(intensity.t().iter()).filter(|(_, m)| **m).map(|(v, _)| *v).collect();
         let levels = Volume { grid, data: case.levels.levels.clone() }.crop(&bbox).data;
         Ok(CroppedCase {
             morphological: crop_mask(&roi.morphological),
@@ -250,7 +251,10 @@ impl<'a> PluginCase<'a> {
             None => Vec::new(),
             Some(name) => {
                 let source = self.plugins.source(name).ok_or_else(|| {
-                    format!("feature {} declares source `{name}`, which no loaded plugin provides", feature.qualified_name())
+                    format!(
+                        "feature {} declares source `{name}`, which no loaded plugin provides",
+                        feature.qualified_name()
+                    )
                 })?;
                 vec![self.matrix(source, &params_to_json(&source.params))?]
             }

@@ -7,13 +7,8 @@ use radx::extract::Extractor;
 use radx::output::{RowFormat, render_rows, write_atomic};
 use radx::{Error, Settings};
 
-/// Settings file (or defaults) + `--features` paths → an extractor (shared with `features`);
-/// plugins come from `RADX_PLUGIN_PATH` only.
-pub fn load(settings: Option<&PathBuf>, features: &[PathBuf]) -> Result<Extractor, Error> {
-    load_with_plugins(settings, features, &[])
-}
-
-/// [`load`] plus the `--plugin` libraries (each must load) and those of `RADX_PLUGIN_PATH`.
+/// Settings file (or defaults) + `--features` paths + `--plugin` libraries (each must load)
+/// and those of `RADX_PLUGIN_PATH` → an extractor (shared with `features`).
 pub fn load_with_plugins(
     settings: Option<&PathBuf>,
     features: &[PathBuf],
