@@ -37,8 +37,13 @@ const AXIS_LENGTHS: [&str; 4] = ["Na", "Nb", "Nc", "Nd"];
 /// The feature-language schema of a plugin source (see the module docs).
 pub fn source_schema(source: &PluginSource) -> SourceSchema {
     let doc = format!("{} (plugin {})", source.description, source.plugin);
-    let mut schema = SourceSchema::new(&source.name, &doc);
-    for (name, default) in &source.params {
+    schema_for(&source.name, &doc, source.ndim, &source.params)
+}
+
+/// The schema of a plugin source called `name` with `ndim` axes and these parameters.
+fn schema_for(name: &str, doc: &str, ndim: usize, params: &[(String, ParamValue)]) -> SourceSchema {
+    let mut schema = SourceSchema::new(name, doc);
+    for (name, default) in params {
         let kind = match default {
             ParamValue::Int(_) => ParamKind::Int,
             ParamValue::Float(_) => ParamKind::Float,
@@ -47,7 +52,7 @@ pub fn source_schema(source: &PluginSource) -> SourceSchema {
         };
         schema = schema.param(name, kind, default.clone(), "passed to the plugin's builder");
     }
-    let axes = &PLUGIN_AXES[..source.ndim.min(PLUGIN_AXES.len())];
+    let axes = &PLUGIN_AXES[..ndim.min(PLUGIN_AXES.len())];
     for (i, axis) in axes.iter().enumerate() {
         schema = schema.axis(axis, &format!("matrix axis {i}; values are the plugin's axis values, or 0..n-1"));
     }
@@ -261,5 +266,76 @@ impl<'a> PluginCase<'a> {
         };
         let cropped = self.cropped().as_ref().map_err(Clone::clone)?;
         feature.compute(&cropped.input(&matrices))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use radx_dsl::NoBuiltins;
+
+    fn demo_registry() -> Registry {
+        let params = [("scale".to_string(), ParamValue::Float(1.0)), ("flip".to_string(), ParamValue::Bool(false))];
+        let mut registry = Registry::empty();
+        registry.register_source(schema_for("demo", "a 2-axis test source", 2, &params));
+        registry
+    }
+
+    #[test]
+    fn source_data_follows_the_plugin_source_convention() {
+        // 2×3 matrix [[1, 0, 2], [3, 0, 2]], axis b named 10, 20, 40; axis a unnamed → 0, 1.
+        let m = DenseMatrix::new(vec![2, 3], vec![1.0, 0.0, 2.0, 3.0, 0.0, 2.0])
+            .unwrap()
+            .with_axis_values(1, vec![10.0, 20.0, 40.0])
+            .unwrap();
+        let d = source_data(&m);
+        assert_eq!(d.axis("a"), Some(&[0.0, 1.0][..]));
+        assert_eq!(d.axis("b"), Some(&[10.0, 20.0, 40.0][..]));
+        assert_eq!(d.array("m"), Some((&[2, 3][..], &[1.0, 0.0, 2.0, 3.0, 0.0, 2.0][..])));
+        // N = 8: p = m / 8.
+        assert_eq!(d.array("p").map(|(_, p)| p.to_vec()), Some(vec![0.125, 0.0, 0.25, 0.375, 0.0, 0.25]));
+        assert_eq!(
+            (d.scalar("N"), d.scalar("Na"), d.scalar("Nb"), d.scalar("Nc")),
+            (Some(8.0), Some(2.0), Some(3.0), None)
+        );
+    }
+
+    #[test]
+    fn feature_files_compile_and_evaluate_over_a_plugin_schema() {
+        let text = r#"
+family demo_features over demo(scale = 2.5) {
+  feature mean_b "T1" = sum(i, j, j * p[i,j])
+  feature shape "T2" = N * Na / Nb
+}
+"#;
+        let file = radx_dsl::compile("demo.radx", text, &demo_registry()).unwrap();
+        let family = &file.families()[0];
+        assert_eq!(
+            family.params(),
+            &[("scale".to_string(), ParamValue::Float(2.5)), ("flip".to_string(), ParamValue::Bool(false))]
+        );
+        let m = DenseMatrix::new(vec![2, 3], vec![1.0, 0.0, 2.0, 3.0, 0.0, 2.0])
+            .unwrap()
+            .with_axis_values(1, vec![10.0, 20.0, 40.0])
+            .unwrap();
+        let values = family.evaluate(&source_data(&m), &NoBuiltins).unwrap();
+        // Σ j·p = 10·(1+3)/8 + 20·0 + 40·(2+2)/8 = 5 + 20 = 25; N·Na/Nb = 8·2/3.
+        assert!((values[0].value - 25.0).abs() < 1e-12, "{}", values[0].value);
+        assert!((values[1].value - 16.0 / 3.0).abs() < 1e-12, "{}", values[1].value);
+        assert_eq!(params_to_json(family.params()), r#"{"flip":false,"scale":2.5}"#);
+    }
+
+    #[test]
+    fn unknown_parameters_and_axes_beyond_ndim_are_compile_errors() {
+        let registry = demo_registry();
+        let err = radx_dsl::compile("x.radx", "family f over demo(radius = 1) { feature v \"T\" = N }", &registry)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("radius") && err.contains("scale"), "{err}");
+        // A 2-axis source has no third index.
+        let three = "family f over demo { feature v \"T\" = sum(i, j, k, p[i,j,k]) }";
+        assert!(radx_dsl::compile("x.radx", three, &registry).is_err());
+        let wrong_kind = "family f over demo(flip = 1) { feature v \"T\" = N }";
+        assert!(radx_dsl::compile("x.radx", wrong_kind, &registry).is_err());
     }
 }

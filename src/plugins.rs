@@ -703,6 +703,29 @@ mod tests {
     use radx_core::Grid;
 
     #[test]
+    fn parameter_defaults_give_names_and_kinds() {
+        let params = parse_param_defaults(r#"{"flag": true, "n": 2, "x": 0.5, "y": 1.0, "s": "a"}"#).unwrap();
+        // serde_json objects are sorted by key.
+        assert_eq!(
+            params,
+            vec![
+                ("flag".to_string(), ParamValue::Bool(true)),
+                ("n".to_string(), ParamValue::Int(2)),
+                ("s".to_string(), ParamValue::Str("a".into())),
+                ("x".to_string(), ParamValue::Float(0.5)),
+                ("y".to_string(), ParamValue::Float(1.0)),
+            ]
+        );
+        assert_eq!(parse_param_defaults("{}"), Ok(vec![]));
+        assert!(parse_param_defaults("[1]").unwrap_err().contains("not a JSON object"));
+        assert!(parse_param_defaults("{").unwrap_err().contains("not JSON"));
+        assert!(parse_param_defaults(r#"{"a": [1]}"#).unwrap_err().contains("flag, number or string"));
+        assert!(parse_param_defaults(r#"{"a-b": 1}"#).unwrap_err().contains("not a parameter name"));
+        // Back to JSON as the builder receives it; a real stays a real.
+        assert_eq!(params_to_json(&params), r#"{"flag":true,"n":2,"s":"a","x":0.5,"y":1.0}"#);
+    }
+
+    #[test]
     fn plugin_path_lists_split_on_colons() {
         assert_eq!(plugin_dirs("/a:/b/c::"), vec![PathBuf::from("/a"), PathBuf::from("/b/c")]);
         assert!(plugin_dirs("").is_empty());
