@@ -357,7 +357,8 @@ fn lbp_feature_file_over_the_plugin_source_matches_hand_values() {
     plugins.load(&rust_plugin("radx_plugin_lbp")).unwrap();
     let lbp_radx = root().join("plugins/lbp/lbp.radx");
     let extractor =
-        radx::extract::Extractor::new_with_plugins(radx::Settings::default(), &[lbp_radx.clone()], plugins).unwrap();
+        radx::extract::Extractor::new_with_plugins(radx::Settings::default(), std::slice::from_ref(&lbp_radx), plugins)
+            .unwrap();
 
     let grid = Grid::new([2, 2, 1], [1.0; 3]);
     let image = Volume::from_x_fastest(grid, vec![1.0, 2.0, 3.0, 4.0]);
