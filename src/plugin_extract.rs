@@ -282,6 +282,13 @@ mod tests {
     }
 
     #[test]
+    fn extractors_with_plugins_can_be_shared_across_threads() {
+        // Batch mode extracts cases in parallel from one Extractor.
+        fn shareable<T: Send + Sync>() {}
+        shareable::<crate::extract::Extractor>();
+    }
+
+    #[test]
     fn source_data_follows_the_plugin_source_convention() {
         // 2×3 matrix [[1, 0, 2], [3, 0, 2]], axis b named 10, 20, 40; axis a unnamed → 0, 1.
         let m = DenseMatrix::new(vec![2, 3], vec![1.0, 0.0, 2.0, 3.0, 0.0, 2.0])

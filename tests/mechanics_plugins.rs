@@ -500,3 +500,17 @@ fn cli_plugin_path_warns_about_a_broken_library_and_uses_the_good_one() {
     let row = csv_row(&csv, "fractal", "fractal_dimension").expect("fractal row from RADX_PLUGIN_PATH");
     assert!((row[4].parse::<f64>().unwrap() - 3.0).abs() < 1e-12);
 }
+
+#[test]
+fn cli_check_knows_plugin_sources_only_when_the_plugin_is_loaded() {
+    let lbp_radx = root().join("plugins/lbp/lbp.radx");
+    let file = lbp_radx.to_str().unwrap();
+    let out = radx_cli(&["check", file], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("unknown source `lbp`"), "{}", text(&out.stderr));
+    let lbp = rust_plugin("radx_plugin_lbp");
+    let out = radx_cli(&["check", file, "--plugin", lbp.to_str().unwrap()], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    // lbp.radx: two families, 4 + 3 features.
+    assert_eq!(text(&out.stdout).trim(), "ok: 2 families, 7 feature(s)");
+}

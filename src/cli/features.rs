@@ -63,12 +63,14 @@ pub fn show(name: &str, features: &[PathBuf], plugins: &[PathBuf]) -> Result<Exi
     }
 }
 
-pub fn check(files: &[PathBuf]) -> Result<ExitCode, Error> {
+pub fn check(files: &[PathBuf], plugins: &[PathBuf]) -> Result<ExitCode, Error> {
     let mut library = Library::default();
     for f in files {
         library.add_path(f)?;
     }
-    let compiled = library.compile(&registry(&radx::Settings::default()))?;
+    let mut registry = registry(&radx::Settings::default());
+    radx::plugin_extract::register_sources(&mut registry, &super::plugins::load_registry(plugins)?)?;
+    let compiled = library.compile(&registry)?;
     let n: usize = compiled.iter().map(|f| f.family.features().count()).sum();
     println!("ok: {} famil{}, {n} feature(s)", compiled.len(), if compiled.len() == 1 { "y" } else { "ies" });
     Ok(ExitCode::SUCCESS)

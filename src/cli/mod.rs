@@ -73,6 +73,9 @@ enum Command {
         /// .radx files or folders.
         #[arg(required = true)]
         files: Vec<PathBuf>,
+        /// Plugin library whose sources the files may use (repeatable), in addition to $RADX_PLUGIN_PATH.
+        #[arg(long = "plugin")]
+        plugins: Vec<PathBuf>,
     },
     /// Run the IBSI phantoms and compare every feature with the IBSI reference values.
     Ibsi {
@@ -245,7 +248,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
             features::show(&name, &features, &plugins)
         }
         Command::Plugins { action: PluginsAction::List { plugins } } => plugins::list(&plugins),
-        Command::Check { files } => features::check(&files),
+        Command::Check { files, plugins } => features::check(&files, &plugins),
         Command::Ibsi { phantom, config, format, ct_phantom } => {
             ibsi::run(phantom, &config, format, ct_phantom.as_ref())
         }
