@@ -14,6 +14,8 @@ use radx_dsl::{ParamValue, SourceData};
 use crate::host::CaseHost;
 use crate::library::LibraryFamily;
 use crate::pipeline::ProcessedCase;
+use crate::plugin_extract::PluginCase;
+use crate::plugins::PluginRegistry;
 use crate::settings::Settings;
 
 /// One feature value in long format.
@@ -98,13 +100,14 @@ fn ngt_data(m: &Ngtdm) -> SourceData {
 }
 
 /// The source data one family is evaluated on, per aggregation (`None` = no aggregation).
-type Instances = Vec<(Option<Aggregation>, Result<Vec<SourceData>, String>)>;
+pub(crate) type Instances = Vec<(Option<Aggregation>, Result<Vec<SourceData>, String>)>;
 
 /// Builds (and caches) source data for a case.
 struct SourceBuilder<'a> {
     case: &'a ProcessedCase,
     settings: &'a Settings,
     cache: HashMap<String, std::sync::Arc<Instances>>,
+    plugins: PluginCase<'a>,
 }
 
 impl<'a> SourceBuilder<'a> {
@@ -121,6 +124,9 @@ impl<'a> SourceBuilder<'a> {
     }
 
     fn build(&self, source: &str, params: &[(String, ParamValue)]) -> Instances {
+        if self.plugins.provides(source) {
+            return self.plugins.instances(source, params);
+        }
         let levels = &self.case.levels;
         let per_aggregation = |f: &dyn Fn(Aggregation) -> Result<Vec<SourceData>, String>| -> Instances {
             aggregations_for(source, self.settings).into_iter().map(|a| (Some(a), f(a))).collect()
@@ -202,8 +208,20 @@ impl<'a> SourceBuilder<'a> {
 /// Evaluate every family of `library` on a processed case. Families and features keep
 /// the library's order; a failing family yields NaN rows with the reason.
 pub fn extract(case: &ProcessedCase, settings: &Settings, library: &[LibraryFamily]) -> Vec<FeatureRow> {
+    extract_with_plugins(case, settings, library, &PluginRegistry::new())
+}
+
+/// [`extract`] with plugins: families over plugin sources get the plugins' matrices, and
+/// every plugin feature adds a row after the library's (family = plugin name, aggregation
+/// `-`; NaN with the plugin's message when it fails).
+pub fn extract_with_plugins(
+    case: &ProcessedCase,
+    settings: &Settings,
+    library: &[LibraryFamily],
+    plugins: &PluginRegistry,
+) -> Vec<FeatureRow> {
     let host = CaseHost::new(case, settings);
-    let mut builder = SourceBuilder { case, settings, cache: HashMap::new() };
+    let mut builder = SourceBuilder { case, settings, cache: HashMap::new(), plugins: PluginCase::new(plugins, case) };
     let mut rows = Vec::new();
     for family in library {
         let instances = builder.instances(family);
@@ -263,6 +281,7 @@ pub fn extract(case: &ProcessedCase, settings: &Settings, library: &[LibraryFami
             }
         }
     }
+    rows.extend(builder.plugins.feature_rows());
     rows
 }
 
@@ -274,17 +293,33 @@ pub struct Extractor {
     pub settings: Settings,
     /// The compiled families, in output order.
     pub library: Vec<LibraryFamily>,
+    /// Loaded plugins: their sources feed `library`, their features add rows.
+    pub plugins: PluginRegistry,
 }
 
 impl Extractor {
     /// Settings plus the standard library and the extra feature files or folders.
     pub fn new(settings: Settings, feature_paths: &[std::path::PathBuf]) -> Result<Self, crate::Error> {
+        Self::new_with_plugins(settings, feature_paths, PluginRegistry::new())
+    }
+
+    /// [`Extractor::new`] with plugins: their sources are registered before the feature
+    /// files are compiled (so files may use them), and a plugin name that clashes with a
+    /// built-in source or a library feature is an error here, not at extraction.
+    pub fn new_with_plugins(
+        settings: Settings,
+        feature_paths: &[std::path::PathBuf],
+        plugins: PluginRegistry,
+    ) -> Result<Self, crate::Error> {
         let mut library = crate::library::Library::standard();
         for path in feature_paths {
             library.add_path(path)?;
         }
-        let library = library.compile(&crate::library::registry(&settings))?;
-        Ok(Extractor { settings, library })
+        let mut registry = crate::library::registry(&settings);
+        crate::plugin_extract::register_sources(&mut registry, &plugins)?;
+        let library = library.compile(&registry)?;
+        crate::plugin_extract::check_feature_clashes(&library, &plugins)?;
+        Ok(Extractor { settings, library, plugins })
     }
 
     /// Process one (image, mask) pair with the settings' label.
@@ -294,7 +329,7 @@ impl Extractor {
 
     /// The feature rows of a processed case.
     pub fn features(&self, case: &ProcessedCase) -> Vec<FeatureRow> {
-        extract(case, &self.settings, &self.library)
+        extract_with_plugins(case, &self.settings, &self.library, &self.plugins)
     }
 
     /// Read, process and extract one case.

@@ -12,6 +12,7 @@ pub mod ibsi;
 pub mod library;
 pub mod output;
 pub mod pipeline;
+pub mod plugin_extract;
 pub mod plugins;
 pub mod reference;
 pub mod settings;

@@ -26,6 +26,7 @@ use ndarray::Array3;
 use radx_core::Volume;
 use radx_core::matrix::{DiscretisedRoi, TextureMatrix};
 use radx_core::roi::Roi;
+use radx_dsl::ParamValue;
 use radx_plugin::{
     RADX_ENTRY_SYMBOL, RADX_MAX_MATRIX_DIMS, RADX_OK, RADX_PLUGIN_ABI, RadxBuildFn, RadxComputeFn, RadxEntryFn,
     RadxImageView, RadxInput, RadxLastErrorFn, RadxLevelsView, RadxMaskView, RadxMatrixOut, RadxMatrixView,
@@ -73,6 +74,9 @@ pub enum PluginError {
     /// A source name is already provided by another plugin.
     #[error("plugin {}: source `{name}` is already provided by plugin `{other}`", path.display())]
     DuplicateSource { path: PathBuf, name: String, other: String },
+    /// A plugin feature or source clashes with a built-in or feature-file name.
+    #[error("plugin {}: {message}", path.display())]
+    Clash { path: PathBuf, message: String },
     /// A plugin directory could not be read.
     #[error("plugin directory {}: {source}", dir.display())]
     Directory { dir: PathBuf, source: std::io::Error },
@@ -121,6 +125,11 @@ pub struct PluginSource {
     pub name: String,
     /// One-line description.
     pub description: String,
+    /// Number of axes of every matrix it builds (1 to 4).
+    pub ndim: usize,
+    /// Its parameters with their defaults, sorted by name; the
+    /// kind of each is the kind of its default.
+    pub params: Vec<(String, ParamValue)>,
     build: RadxBuildFn,
     last_error: Option<RadxLastErrorFn>,
 }
@@ -498,12 +507,85 @@ fn read_descriptor(d: &'static RadxPluginDesc, path: PathBuf) -> Result<LoadedPl
         let sname = unsafe { descriptor_text(s.name, &format!("source #{i}'s name"), &path) }?;
         let description = unsafe { descriptor_text(s.description, &format!("source #{i}'s description"), &path) }?;
         let build = s.build.ok_or_else(|| malformed(format!("source `{sname}` has no build function")))?;
+        if s.ndim == 0 || s.ndim > RADX_MAX_MATRIX_DIMS {
+            return Err(malformed(format!(
+                "source `{sname}` declares {} axes (1 to {RADX_MAX_MATRIX_DIMS} allowed)",
+                s.ndim
+            )));
+        }
+        let params = if s.params.is_null() {
+            Vec::new()
+        } else {
+            let text = unsafe { descriptor_text(s.params, &format!("source `{sname}`'s parameters"), &path) }?;
+            parse_param_defaults(&text)
+                .map_err(|reason| malformed(format!("source `{sname}`'s parameters {text}: {reason}")))?
+        };
         if sources.iter().any(|t: &PluginSource| t.name == sname) {
             return Err(PluginError::DuplicateName { path, kind: "source", name: sname });
         }
-        sources.push(PluginSource { plugin: name.clone(), name: sname, description, build, last_error: d.last_error });
+        sources.push(PluginSource {
+            plugin: name.clone(),
+            name: sname,
+            description,
+            ndim: s.ndim,
+            params,
+            build,
+            last_error: d.last_error,
+        });
     }
     Ok(LoadedPlugin { name, version, path, abi: d.abi_version, features, sources })
+}
+
+/// A source's parameter declaration, a JSON object of defaults, as (name, default) pairs
+/// sorted by name. A default's JSON type gives the parameter's kind: `true`/`false`
+/// a flag, an integer literal an integer, any other number a real, a string a string.
+pub fn parse_param_defaults(json: &str) -> Result<Vec<(String, ParamValue)>, String> {
+    let value: serde_json::Value = serde_json::from_str(json).map_err(|e| format!("not JSON ({e})"))?;
+    let serde_json::Value::Object(object) = value else {
+        return Err("not a JSON object".into());
+    };
+    let mut params = Vec::with_capacity(object.len());
+    for (name, default) in object {
+        let value = match &default {
+            serde_json::Value::Bool(b) => ParamValue::Bool(*b),
+            serde_json::Value::Number(n) => match n.as_i64() {
+                Some(i) => ParamValue::Int(i),
+                None => ParamValue::Float(n.as_f64().ok_or_else(|| format!("`{name}`: {n} is not a number"))?),
+            },
+            serde_json::Value::String(s) => ParamValue::Str(s.clone()),
+            other => return Err(format!("`{name}`: a default must be a flag, number or string, not {other}")),
+        };
+        if !is_identifier(&name) {
+            return Err(format!("`{name}` is not a parameter name feature files can write (letters, digits, _)"));
+        }
+        params.push((name, value));
+    }
+    Ok(params)
+}
+
+/// Whether `name` can be written as a name in a feature file.
+fn is_identifier(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// The JSON object of source parameters a builder receives.
+pub fn params_to_json(params: &[(String, ParamValue)]) -> String {
+    let object: serde_json::Map<String, serde_json::Value> = params
+        .iter()
+        .map(|(name, value)| {
+            let v = match value {
+                ParamValue::Int(i) => serde_json::Value::from(*i),
+                // A non-finite real has no JSON form; null lets the plugin say so.
+                ParamValue::Float(f) => serde_json::Number::from_f64(*f).map_or(serde_json::Value::Null, Into::into),
+                ParamValue::Bool(b) => serde_json::Value::Bool(*b),
+                ParamValue::Str(s) => serde_json::Value::String(s.clone()),
+            };
+            (name.clone(), v)
+        })
+        .collect();
+    serde_json::Value::Object(object).to_string()
 }
 
 /// Whether `path` looks like a plugin library by its extension.
@@ -619,6 +701,29 @@ mod tests {
     use super::*;
     use ndarray::{Array2, ShapeBuilder};
     use radx_core::Grid;
+
+    #[test]
+    fn parameter_defaults_give_names_and_kinds() {
+        let params = parse_param_defaults(r#"{"flag": true, "n": 2, "x": 0.5, "y": 1.0, "s": "a"}"#).unwrap();
+        // serde_json objects are sorted by key.
+        assert_eq!(
+            params,
+            vec![
+                ("flag".to_string(), ParamValue::Bool(true)),
+                ("n".to_string(), ParamValue::Int(2)),
+                ("s".to_string(), ParamValue::Str("a".into())),
+                ("x".to_string(), ParamValue::Float(0.5)),
+                ("y".to_string(), ParamValue::Float(1.0)),
+            ]
+        );
+        assert_eq!(parse_param_defaults("{}"), Ok(vec![]));
+        assert!(parse_param_defaults("[1]").unwrap_err().contains("not a JSON object"));
+        assert!(parse_param_defaults("{").unwrap_err().contains("not JSON"));
+        assert!(parse_param_defaults(r#"{"a": [1]}"#).unwrap_err().contains("flag, number or string"));
+        assert!(parse_param_defaults(r#"{"a-b": 1}"#).unwrap_err().contains("not a parameter name"));
+        // Back to JSON as the builder receives it; a real stays a real.
+        assert_eq!(params_to_json(&params), r#"{"flag":true,"n":2,"s":"a","x":0.5,"y":1.0}"#);
+    }
 
     #[test]
     fn plugin_path_lists_split_on_colons() {

@@ -282,3 +282,235 @@ fn plugin_directories_load_every_library_and_report_the_bad_ones() {
     assert_eq!(registry.source("lbp").map(|s| s.plugin.as_str()), Some("lbp"));
     assert_eq!(registry.features().count(), 4);
 }
+
+// ---------------------------------------------------------------------------------------
+// Plugins wired into extraction and the CLI.
+// ---------------------------------------------------------------------------------------
+
+/// Run the `radx` binary with `RADX_PLUGIN_PATH` unset unless `plugin_path` is given.
+fn radx_cli(args: &[&str], plugin_path: Option<&Path>) -> std::process::Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_radx"));
+    command.args(args).env("RUST_BACKTRACE", "0");
+    match plugin_path {
+        Some(dir) => command.env(radx::plugins::PLUGIN_PATH_VAR, dir),
+        None => command.env_remove(radx::plugins::PLUGIN_PATH_VAR),
+    };
+    command.output().expect("radx runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// An 8×8×8 image (intensity x + y + z, so discretisation has a range) and a mask that
+/// covers all of it, as NIfTI files in `dir`.
+fn full_cube_files(dir: &Path) -> (String, String) {
+    use radx::io::{NiftiType, write_nifti};
+    let grid = Grid::new([8, 8, 8], [1.0; 3]);
+    let image = Volume { grid, data: Array3::from_shape_fn((8, 8, 8).f(), |(x, y, z)| (x + y + z) as f64) };
+    let mask = Volume::filled(grid, 1.0);
+    let (image_path, mask_path) = (dir.join("cube.nii.gz"), dir.join("cube_mask.nii.gz"));
+    write_nifti(&image_path, &image, NiftiType::F32).unwrap();
+    write_nifti(&mask_path, &mask, NiftiType::U8).unwrap();
+    (image_path.to_string_lossy().into_owned(), mask_path.to_string_lossy().into_owned())
+}
+
+/// The CSV row `family,feature,…` of an extract output, split into fields.
+fn csv_row<'a>(csv: &'a str, family: &str, feature: &str) -> Option<Vec<&'a str>> {
+    csv.lines().map(|l| l.split(',').collect::<Vec<_>>()).find(|f| f.len() == 5 && f[0] == family && f[1] == feature)
+}
+
+#[test]
+fn cli_extract_with_a_plugin_adds_its_feature_row() {
+    let dir = scratch("cli-fractal");
+    let (image, mask) = full_cube_files(&dir);
+    let fractal = rust_plugin("radx_plugin_fractal");
+    let out = radx_cli(&["extract", "--image", &image, "--mask", &mask, "--plugin", fractal.to_str().unwrap()], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let csv = text(&out.stdout);
+    // Full 8³ cube: N(s) = (8/s)³ for s = 1, 2, 4, 8, so ln N = 3·ln(1/s) + 3·ln 8: slope 3.
+    let row = csv_row(&csv, "fractal", "fractal_dimension").expect("fractal row");
+    assert_eq!(row[2..4], ["RADX-FD01", "-"]);
+    let d: f64 = row[4].parse().unwrap();
+    assert!((d - 3.0).abs() < 1e-12, "{d}");
+    // The built-in library is still there, before the plugin rows.
+    let first_plugin_line = csv.lines().position(|l| l.starts_with("fractal,")).unwrap();
+    assert!(csv.lines().take(first_plugin_line).any(|l| l.starts_with("glcm,joint_maximum,GYBY,")));
+}
+
+/// The lbp.radx families over the lbp plugin's source on a hand-worked 2×2×1 square.
+///
+/// Intensity I = 1 + x + 2y, all four voxels inside. Bits: 0 +x, 1 −x, 2 +y, 3 −y (a bit
+/// is set when that neighbour is inside and at least as bright):
+///   (0,0) I=1: +x (2 ≥ 1), +y (3 ≥ 1)            → code 1 + 4 = 5, 2 bits
+///   (1,0) I=2: −x (1 < 2) no, +y (4 ≥ 2)          → code 4, 1 bit
+///   (0,1) I=3: +x (4 ≥ 3), −y (1 < 3) no          → code 1, 1 bit
+///   (1,1) I=4: −x (3 < 4), −y (2 < 4) no          → code 0, 0 bits
+/// Rotation invariant (by bits): p = (1/4, 1/2, 1/4, 0, 0, 0, 0):
+///   entropy = 2·(1/4)·2 + (1/2)·1 = 1.5; uniformity = 1/16 + 1/4 + 1/16 = 3/8;
+///   flat share p[6] = 0; mean bits = 0/4 + 1/2 + 2/4 = 1.
+/// Codes 5, 4, 1, 0 once each: entropy 2, max share 1/4, 4 distinct codes; the plugin's
+/// own `lbp_entropy` (default parameters: codes) is also 2.
+#[test]
+fn lbp_feature_file_over_the_plugin_source_matches_hand_values() {
+    let mut plugins = PluginRegistry::new();
+    plugins.load(&rust_plugin("radx_plugin_lbp")).unwrap();
+    let lbp_radx = root().join("plugins/lbp/lbp.radx");
+    let extractor =
+        radx::extract::Extractor::new_with_plugins(radx::Settings::default(), std::slice::from_ref(&lbp_radx), plugins)
+            .unwrap();
+
+    let grid = Grid::new([2, 2, 1], [1.0; 3]);
+    let image = Volume::from_x_fastest(grid, vec![1.0, 2.0, 3.0, 4.0]);
+    let labels = Volume::filled(grid, 1.0);
+    let case = radx::pipeline::process(&image, &labels, &extractor.settings).unwrap();
+    let rows = extractor.features(&case);
+    let value = |family: &str, feature: &str| {
+        let row = rows.iter().find(|r| r.family == family && r.feature == feature).expect(feature);
+        assert_eq!(row.aggregation, "-");
+        row.value
+    };
+    let expected = [
+        ("lbp", "lbp_ri_entropy", 1.5),
+        ("lbp", "lbp_ri_uniformity", 3.0 / 8.0),
+        ("lbp", "lbp_ri_flat_share", 0.0),
+        ("lbp", "lbp_ri_mean_bits", 1.0),
+        ("lbp_codes", "lbp_code_entropy", 2.0),
+        ("lbp_codes", "lbp_code_max_share", 0.25),
+        ("lbp_codes", "lbp_code_count", 4.0),
+        ("lbp", "lbp_entropy", 2.0),
+    ];
+    for (family, feature, want) in expected {
+        let got = value(family, feature);
+        assert!((got - want).abs() < 1e-12, "{family}.{feature}: {got}, expected {want}");
+    }
+
+    // Without the plugin the file does not compile: the source is unknown.
+    let err = radx::extract::Extractor::new(radx::Settings::default(), &[lbp_radx]).unwrap_err();
+    assert!(err.to_string().contains("lbp"), "{err}");
+}
+
+#[test]
+fn plugin_feature_named_like_a_feature_file_feature_is_refused_at_load() {
+    let dir = scratch("clash");
+    let file = dir.join("clash.radx");
+    std::fs::write(&file, "family fractal over roi {\n  feature fractal_dimension \"MY01\" = N\n}\n").unwrap();
+    let mut plugins = PluginRegistry::new();
+    plugins.load(&rust_plugin("radx_plugin_fractal")).unwrap();
+    let err = radx::extract::Extractor::new_with_plugins(radx::Settings::default(), &[file], plugins).unwrap_err();
+    let message = err.to_string();
+    assert!(message.contains("fractal.fractal_dimension") && message.contains("clash.radx"), "{message}");
+}
+
+#[test]
+fn cli_plugins_list_shows_plugins_features_and_sources() {
+    let lbp = rust_plugin("radx_plugin_lbp");
+    let fractal = rust_plugin("radx_plugin_fractal");
+    let out =
+        radx_cli(&["plugins", "list", "--plugin", lbp.to_str().unwrap(), "--plugin", fractal.to_str().unwrap()], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let listing = text(&out.stdout);
+    let lines: Vec<&str> = listing.lines().collect();
+    let canonical = |p: &Path| std::fs::canonicalize(p).unwrap().display().to_string();
+    assert_eq!(lines[0], format!("lbp 0.1.0  (ABI {HOST_ABI})  {}", canonical(&lbp)));
+    assert!(lines[1].starts_with("  feature lbp_entropy") && lines[1].contains("RADX-LBP1"), "{listing}");
+    assert!(lines[1].contains("Entropy (bits)") && lines[1].ends_with("(over lbp)"), "{listing}");
+    assert!(lines[2].starts_with("  source  lbp"), "{listing}");
+    assert!(lines[2].contains("1 axis; rotation_invariant = false; 3D 6-neighbour"), "{listing}");
+    assert_eq!(lines[3], format!("fractal 0.1.0  (ABI {HOST_ABI})  {}", canonical(&fractal)));
+    assert!(lines[4].contains("fractal_dimension") && lines[4].contains("RADX-FD01"), "{listing}");
+    assert_eq!(lines.len(), 5, "{listing}");
+
+    // `features list` shows plugin features with their origin.
+    let out = radx_cli(&["features", "list", "--plugin", fractal.to_str().unwrap()], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let list = text(&out.stdout);
+    let line = list.lines().find(|l| l.starts_with("fractal ")).expect("fractal in features list");
+    assert!(line.contains("RADX-FD01") && line.ends_with(&format!("plugin fractal ({})", canonical(&fractal))));
+
+    let out = radx_cli(&["plugins", "list"], None);
+    assert!(out.status.success() && text(&out.stdout).starts_with("no plugins loaded"));
+}
+
+#[test]
+fn cli_panicking_plugin_features_are_nan_and_the_rest_is_intact() {
+    let dir = scratch("cli-panicky");
+    let (image, mask) = full_cube_files(&dir);
+    let panicky = rust_plugin("radx_plugin_panicky");
+    let json = |plugin: Option<&Path>| {
+        let mut args = vec!["extract", "--image", &image, "--mask", &mask, "--format", "json"];
+        if let Some(p) = plugin {
+            args.extend(["--plugin", p.to_str().unwrap()]);
+        }
+        let out = radx_cli(&args, None);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        serde_json::from_slice::<Vec<serde_json::Value>>(&out.stdout).unwrap()
+    };
+    let plain = json(None);
+    let with_plugin = json(Some(&panicky));
+    // Every built-in row is unchanged; the plugin adds its three rows after them.
+    assert_eq!(with_plugin[..plain.len()], plain[..]);
+    let added = &with_plugin[plain.len()..];
+    assert_eq!(added.len(), 3);
+    let row = |name: &str| added.iter().find(|r| r["feature"] == name).unwrap();
+    for name in ["explicit_panic", "out_of_bounds"] {
+        let r = row(name);
+        assert_eq!(
+            (&r["family"], &r["aggregation"], &r["value"]),
+            (&"panicky".into(), &"-".into(), &serde_json::Value::Null)
+        );
+        let note = r["note"].as_str().unwrap();
+        assert!(note.contains("the plugin panicked"), "{note}");
+    }
+    assert!(row("explicit_panic")["note"].as_str().unwrap().contains("deliberate panic"));
+    // 8³ voxels inside.
+    assert_eq!(row("voxel_count")["value"], 512.0);
+}
+
+#[test]
+fn cli_explicit_plugin_with_a_foreign_abi_is_fatal() {
+    let dir = scratch("cli-abi");
+    let (image, mask) = full_cube_files(&dir);
+    let bad = rust_plugin("radx_plugin_abi_mismatch");
+    let out = radx_cli(&["extract", "--image", &image, "--mask", &mask, "--plugin", bad.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains(&format!("ABI {}", HOST_ABI + 1)) && stderr.contains(&format!("ABI {HOST_ABI}")),
+        "{stderr}"
+    );
+    assert!(stderr.contains(&dylib_name("radx_plugin_abi_mismatch")), "{stderr}");
+}
+
+#[test]
+fn cli_plugin_path_warns_about_a_broken_library_and_uses_the_good_one() {
+    let dir = scratch("cli-env");
+    let plugins = dir.join("plugins");
+    std::fs::create_dir_all(&plugins).unwrap();
+    std::fs::copy(rust_plugin("radx_plugin_fractal"), plugins.join(dylib_name("radx_plugin_fractal"))).unwrap();
+    let broken = plugins.join(dylib_name("broken"));
+    std::fs::write(&broken, "not a shared library").unwrap();
+    let (image, mask) = full_cube_files(&dir);
+    let out = radx_cli(&["extract", "--image", &image, "--mask", &mask], Some(&plugins));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("warning") && stderr.contains(&dylib_name("broken")), "{stderr}");
+    let csv = text(&out.stdout);
+    let row = csv_row(&csv, "fractal", "fractal_dimension").expect("fractal row from RADX_PLUGIN_PATH");
+    assert!((row[4].parse::<f64>().unwrap() - 3.0).abs() < 1e-12);
+}
+
+#[test]
+fn cli_check_knows_plugin_sources_only_when_the_plugin_is_loaded() {
+    let lbp_radx = root().join("plugins/lbp/lbp.radx");
+    let file = lbp_radx.to_str().unwrap();
+    let out = radx_cli(&["check", file], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("unknown source `lbp`"), "{}", text(&out.stderr));
+    let lbp = rust_plugin("radx_plugin_lbp");
+    let out = radx_cli(&["check", file, "--plugin", lbp.to_str().unwrap()], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    // lbp.radx: two families, 4 + 3 features.
+    assert_eq!(text(&out.stdout).trim(), "ok: 2 families, 7 feature(s)");
+}

@@ -7,13 +7,19 @@ use radx::extract::Extractor;
 use radx::output::{RowFormat, render_rows, write_atomic};
 use radx::{Error, Settings};
 
-/// Settings file (or defaults) + `--features` paths → an extractor (shared with `features`).
-pub fn load(settings: Option<&PathBuf>, features: &[PathBuf]) -> Result<Extractor, Error> {
+/// Settings file (or defaults) + `--features` paths + `--plugin` libraries (each must load)
+/// and those of `RADX_PLUGIN_PATH` → an extractor (shared with `features`).
+pub fn load_with_plugins(
+    settings: Option<&PathBuf>,
+    features: &[PathBuf],
+    plugins: &[PathBuf],
+) -> Result<Extractor, Error> {
     let settings = match settings {
         Some(path) => Settings::from_file(path)?,
         None => Settings::default(),
     };
-    Extractor::new(settings, features)
+    let plugins = super::plugins::load_registry(plugins)?;
+    Extractor::new_with_plugins(settings, features, plugins)
 }
 
 /// What `radx extract` was asked to do.
@@ -23,13 +29,14 @@ pub struct ExtractArgs<'a> {
     pub label: Option<i64>,
     pub settings: Option<&'a PathBuf>,
     pub features: &'a [PathBuf],
+    pub plugins: &'a [PathBuf],
     pub format: RowFormat,
     pub output: Option<&'a PathBuf>,
     pub diagnostics: bool,
 }
 
 pub fn run(args: ExtractArgs<'_>) -> Result<ExitCode, Error> {
-    let mut extractor = load(args.settings, args.features)?;
+    let mut extractor = load_with_plugins(args.settings, args.features, args.plugins)?;
     if let Some(label) = args.label {
         extractor = extractor.with_label(label);
     }

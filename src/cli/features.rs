@@ -6,23 +6,30 @@ use std::process::ExitCode;
 use radx::Error;
 use radx::library::{Library, registry};
 
-use super::extract::load;
+use super::extract::load_with_plugins;
 
-pub fn list(features: &[PathBuf]) -> Result<ExitCode, Error> {
-    let library = load(None, features)?.library;
+pub fn list(features: &[PathBuf], plugins: &[PathBuf]) -> Result<ExitCode, Error> {
+    let extractor = load_with_plugins(None, features, plugins)?;
     println!("{:<28} {:<42} {:<10} source", "family", "feature", "tag");
-    for f in &library {
+    for f in &extractor.library {
         for feature in f.family.features() {
             println!("{:<28} {:<42} {:<10} {}", f.family.name(), feature.name, feature.tag, f.origin);
+        }
+    }
+    for plugin in extractor.plugins.plugins() {
+        let origin = radx::plugin_extract::origin(&plugin.name, &plugin.path);
+        for feature in &plugin.features {
+            println!("{:<28} {:<42} {:<10} {origin}", plugin.name, feature.name, feature.tag);
         }
     }
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn show(name: &str, features: &[PathBuf]) -> Result<ExitCode, Error> {
-    let library = load(None, features)?.library;
+pub fn show(name: &str, features: &[PathBuf], plugins: &[PathBuf]) -> Result<ExitCode, Error> {
+    let extractor = load_with_plugins(None, features, plugins)?;
+    let library = &extractor.library;
     let mut found = false;
-    for f in &library {
+    for f in library {
         for feature in f.family.features() {
             let qualified = format!("{}.{}", f.family.name(), feature.name);
             if feature.name == name || feature.tag.eq_ignore_ascii_case(name) || qualified == name {
@@ -36,6 +43,19 @@ pub fn show(name: &str, features: &[PathBuf]) -> Result<ExitCode, Error> {
             }
         }
     }
+    for plugin in extractor.plugins.plugins() {
+        for feature in &plugin.features {
+            let qualified = feature.qualified_name();
+            if feature.name == name || feature.tag.eq_ignore_ascii_case(name) || qualified == name {
+                found = true;
+                let origin = radx::plugin_extract::origin(&plugin.name, &plugin.path);
+                let over = feature.source.as_deref().map(|s| format!(" over {s}")).unwrap_or_default();
+                println!("{qualified} [{}]  ({origin}{over})", feature.tag);
+                println!("  {}", feature.description);
+                println!();
+            }
+        }
+    }
     if found {
         Ok(ExitCode::SUCCESS)
     } else {
@@ -43,12 +63,14 @@ pub fn show(name: &str, features: &[PathBuf]) -> Result<ExitCode, Error> {
     }
 }
 
-pub fn check(files: &[PathBuf]) -> Result<ExitCode, Error> {
+pub fn check(files: &[PathBuf], plugins: &[PathBuf]) -> Result<ExitCode, Error> {
     let mut library = Library::default();
     for f in files {
         library.add_path(f)?;
     }
-    let compiled = library.compile(&registry(&radx::Settings::default()))?;
+    let mut registry = registry(&radx::Settings::default());
+    radx::plugin_extract::register_sources(&mut registry, &super::plugins::load_registry(plugins)?)?;
+    let compiled = library.compile(&registry)?;
     let n: usize = compiled.iter().map(|f| f.family.features().count()).sum();
     println!("ok: {} famil{}, {n} feature(s)", compiled.len(), if compiled.len() == 1 { "y" } else { "ies" });
     Ok(ExitCode::SUCCESS)

@@ -12,6 +12,7 @@ mod features;
 mod ibsi;
 mod info;
 mod matrix;
+mod plugins;
 
 /// radx — IBSI-exact radiomics: image + mask → features.
 #[derive(Debug, Parser)]
@@ -47,6 +48,9 @@ enum Command {
         /// Extra feature file or folder of .radx files (repeatable); a family defined again replaces the built-in one.
         #[arg(long = "features")]
         features: Vec<PathBuf>,
+        /// Plugin library to load (repeatable), in addition to those in $RADX_PLUGIN_PATH.
+        #[arg(long = "plugin")]
+        plugins: Vec<PathBuf>,
         /// Output format.
         #[arg(long, value_enum, default_value = "csv")]
         format: ExtractFormat,
@@ -62,11 +66,19 @@ enum Command {
         #[command(subcommand)]
         action: FeaturesAction,
     },
+    /// List loaded plugins (from --plugin and $RADX_PLUGIN_PATH) with their features and sources.
+    Plugins {
+        #[command(subcommand)]
+        action: PluginsAction,
+    },
     /// Parse and check feature files; exit non-zero with diagnostics on error.
     Check {
         /// .radx files or folders.
         #[arg(required = true)]
         files: Vec<PathBuf>,
+        /// Plugin library whose sources the files may use (repeatable), in addition to $RADX_PLUGIN_PATH.
+        #[arg(long = "plugin")]
+        plugins: Vec<PathBuf>,
     },
     /// Run the IBSI phantoms and compare every feature with the IBSI reference values.
     Ibsi {
@@ -94,6 +106,9 @@ enum FeaturesAction {
         /// Extra feature files or folders.
         #[arg(long = "features")]
         features: Vec<PathBuf>,
+        /// Plugin library to load (repeatable), in addition to those in $RADX_PLUGIN_PATH.
+        #[arg(long = "plugin")]
+        plugins: Vec<PathBuf>,
     },
     /// A feature's definition and description, by name, `family.name` or tag.
     Show {
@@ -102,6 +117,20 @@ enum FeaturesAction {
         /// Extra feature files or folders.
         #[arg(long = "features")]
         features: Vec<PathBuf>,
+        /// Plugin library to load (repeatable), in addition to those in $RADX_PLUGIN_PATH.
+        #[arg(long = "plugin")]
+        plugins: Vec<PathBuf>,
+    },
+}
+
+/// `radx plugins` subcommands.
+#[derive(Debug, Subcommand)]
+enum PluginsAction {
+    /// Every loaded plugin: name, version, ABI, file, features and sources.
+    List {
+        /// Plugin library to load (repeatable), in addition to those in $RADX_PLUGIN_PATH.
+        #[arg(long = "plugin")]
+        plugins: Vec<PathBuf>,
     },
 }
 
@@ -201,7 +230,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
     match cli.command {
         Command::Info { image } => info::run(&image),
         Command::Matrix(args) => matrix::run(&args),
-        Command::Extract { image, mask, label, settings, features, format, output, diagnostics } => {
+        Command::Extract { image, mask, label, settings, features, plugins, format, output, diagnostics } => {
             let format = match format {
                 ExtractFormat::Csv => radx::output::RowFormat::Csv,
                 ExtractFormat::Json => radx::output::RowFormat::Json,
@@ -212,14 +241,18 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
                 label,
                 settings: settings.as_ref(),
                 features: &features,
+                plugins: &plugins,
                 format,
                 output: output.as_ref(),
                 diagnostics,
             })
         }
-        Command::Features { action: FeaturesAction::List { features } } => features::list(&features),
-        Command::Features { action: FeaturesAction::Show { name, features } } => features::show(&name, &features),
-        Command::Check { files } => features::check(&files),
+        Command::Features { action: FeaturesAction::List { features, plugins } } => features::list(&features, &plugins),
+        Command::Features { action: FeaturesAction::Show { name, features, plugins } } => {
+            features::show(&name, &features, &plugins)
+        }
+        Command::Plugins { action: PluginsAction::List { plugins } } => plugins::list(&plugins),
+        Command::Check { files, plugins } => features::check(&files, &plugins),
         Command::Ibsi { phantom, config, format, ct_phantom } => {
             ibsi::run(phantom, &config, format, ct_phantom.as_ref())
         }

@@ -66,7 +66,7 @@ typedef struct RadxValuesView {
 } RadxValuesView;
 
 /* A dense row-major matrix; axis_values[a] holds shape[a] values or is NULL
- * (positions 1..shape[a]). Entries beyond ndim are 0 / NULL. */
+ * (positions 0..shape[a]-1). Entries beyond ndim are 0 / NULL. */
 typedef struct RadxMatrixView {
     const double *data;
     size_t ndim;
@@ -109,6 +109,10 @@ typedef struct RadxFeatureDesc {
 typedef struct RadxSourceDesc {
     const char *name;        /* used in feature files as `over NAME(...)` */
     const char *description; /* one line, including the meaning of the axes */
+    size_t ndim;             /* axes of every matrix build() returns, 1..RADX_MAX_MATRIX_DIMS */
+    const char *params;      /* JSON object of parameters and defaults, e.g.
+                              * "{\"rotation_invariant\": false}"; NULL or "{}" for none.
+                              * JSON type = kind: true/false, 1 (integer), 0.5 (real), "s". */
     RadxBuildFn build;
 } RadxSourceDesc;
 

@@ -100,7 +100,8 @@ pub struct RadxValuesView {
 /// A dense matrix of doubles with `ndim` axes, row-major (last index fastest).
 ///
 /// `axis_values[a]` (may be null) holds `shape[a]` values naming the positions along axis
-/// `a`, e.g. grey levels `1..=ng` or run lengths; null means positions `1..=shape[a]`.
+/// `a`, e.g. grey levels `1..=ng` or run lengths; null means positions `0..shape[a]`
+/// (0-based, as codes and bin numbers usually are).
 /// Entries of `shape`/`axis_values` beyond `ndim` are 0 / null.
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
@@ -185,6 +186,10 @@ pub struct RadxFeatureDesc {
 }
 
 /// One new source (a matrix family) a plugin offers to feature files.
+///
+/// The host turns `ndim` and `params` into the source's schema for the feature language,
+/// so that `.radx` files over it are checked when they are compiled, before any image is
+/// read (see `docs/plugins.md`, "Sources in feature files").
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct RadxSourceDesc {
@@ -192,6 +197,13 @@ pub struct RadxSourceDesc {
     pub name: *const c_char,
     /// One-line description, including the meaning of the matrix axes.
     pub description: *const c_char,
+    /// Number of axes of every matrix the builder returns, `1..=RADX_MAX_MATRIX_DIMS`.
+    pub ndim: usize,
+    /// The parameters the builder accepts, with their defaults, as a NUL-terminated JSON
+    /// object, e.g. `{"rotation_invariant": false}`; null or `{}` for none. A value's JSON
+    /// type is the parameter's kind: `true`/`false` a flag, an integer (`1`) an integer,
+    /// a number with a fraction or exponent (`0.5`, `1.0`) a real, a string a string.
+    pub params: *const c_char,
     /// The builder.
     pub build: Option<RadxBuildFn>,
 }
@@ -299,7 +311,7 @@ pub struct MatrixRef<'a> {
 
 impl<'a> MatrixRef<'a> {
     /// Values naming the positions along `axis`, or `None` when the host gave none
-    /// (positions are then `1..=shape[axis]`).
+    /// (positions are then `0..shape[axis]`).
     pub fn axis_values(&self, axis: usize) -> Option<&'a [f64]> {
         self.axis_values.get(axis).copied().filter(|v| !v.is_empty())
     }
@@ -634,6 +646,9 @@ macro_rules! __radx_cstr {
 /// }
 /// ```
 /// A feature may add `source: "name",` before `compute:` to receive that source's matrices.
+/// A source states the number of axes of its matrices (`axes: 1` to `4`) and, when it
+/// takes parameters, their defaults as a JSON object (`params: r#"{"radius": 1}"#,`,
+/// before `build:`); feature files can then write `over name(radius = 2)`.
 #[macro_export]
 macro_rules! export_plugin {
     (
@@ -649,6 +664,8 @@ macro_rules! export_plugin {
         sources: [ $( {
             name: $sname:literal,
             description: $sdesc:literal,
+            axes: $saxes:literal,
+            $( params: $sparams:literal, )?
             build: $sbuild:path $(,)?
         } ),* $(,)? ] $(,)?
     ) => {
@@ -678,6 +695,8 @@ macro_rules! export_plugin {
                 $crate::RadxSourceDesc {
                     name: $crate::__radx_cstr!($sname),
                     description: $crate::__radx_cstr!($sdesc),
+                    ndim: $saxes,
+                    params: $crate::export_plugin!(@params $( $sparams )?),
                     build: Some(build),
                 }
             } ),* ];
@@ -700,6 +719,8 @@ macro_rules! export_plugin {
     };
     (@source $s:literal) => { $crate::__radx_cstr!($s) };
     (@source) => { ::std::ptr::null() };
+    (@params $p:literal) => { $crate::__radx_cstr!($p) };
+    (@params) => { $crate::__radx_cstr!("{}") };
 }
 
 #[cfg(test)]

@@ -46,7 +46,14 @@ export_plugin! {
         { name: "matrix_sum", tag: "TEST-0004", description: "Sum of matrix 0", source: "hist", compute: first_matrix_sum },
     ],
     sources: [
-        { name: "hist", description: "Voxels outside/inside", build: histogram },
+        { name: "hist", description: "Voxels outside/inside", axes: 1, build: histogram },
+        {
+            name: "hist_with_params",
+            description: "The same histogram, declaring parameters",
+            axes: 1,
+            params: r#"{"power": 2, "scale": 0.5}"#,
+            build: histogram,
+        },
     ],
 }
 
@@ -115,12 +122,16 @@ fn descriptor_lists_everything() {
     assert_eq!(text(d.name), "in-process");
     assert_eq!(text(d.version), "1.2.3");
     assert_eq!(d.n_features, 4);
-    assert_eq!(d.n_sources, 1);
+    assert_eq!(d.n_sources, 2);
     let f3 = unsafe { &*d.features.add(3) };
     assert_eq!((text(f3.name), text(f3.tag), text(f3.source)), ("matrix_sum", "TEST-0004", "hist"));
     assert!(unsafe { &*d.features }.source.is_null());
     let s = unsafe { &*d.sources };
     assert_eq!(text(s.name), "hist");
+    // Without `params:` the macro declares an empty parameter object.
+    assert_eq!((s.ndim, text(s.params)), (1, "{}"));
+    let s = unsafe { &*d.sources.add(1) };
+    assert_eq!((text(s.name), s.ndim, text(s.params)), ("hist_with_params", 1, r#"{"power": 2, "scale": 0.5}"#));
 }
 
 #[test]

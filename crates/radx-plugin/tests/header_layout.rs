@@ -53,7 +53,7 @@ fn c_assertions() -> String {
     );
     layout_asserts!(&mut c, RadxMatrixOut { matrix, owner, release });
     layout_asserts!(&mut c, RadxFeatureDesc { name, tag, description, source, compute });
-    layout_asserts!(&mut c, RadxSourceDesc { name, description, build });
+    layout_asserts!(&mut c, RadxSourceDesc { name, description, ndim, params, build });
     layout_asserts!(
         &mut c,
         RadxPluginDesc { abi_version, name, version, features, n_features, sources, n_sources, last_error }

@@ -123,6 +123,8 @@ export_plugin! {
         {
             name: "lbp",
             description: "3D 6-neighbour local binary pattern histogram: counts by code 0..63 (or set-bit count 0..6 with rotation_invariant = true)",
+            axes: 1,
+            params: r#"{"rotation_invariant": false}"#,
             build: build_lbp,
         },
     ],
