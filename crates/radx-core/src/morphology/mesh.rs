@@ -16,17 +16,36 @@
 //! face see the same four corner values and apply the same rule, so their contour segments on
 //! that face coincide: every mesh edge lying on a cube face is used by exactly two triangles,
 //! with opposite directions. Inside a cube the segments chain into closed loops (directed so
-//! that normals point out of the ROI); each loop is triangulated with the largest-area
-//! triangulation that never draws a diagonal between two vertices on the same cube face (such a
-//! diagonal would lie in the face and be shared with the neighbouring cube). For planar loops
-//! every triangulation has the same area; for the non-planar pentagons and hexagons the
-//! largest-area one keeps the surface bulging away from the ROI corners and is symmetric under
-//! swapping ROI and background (area ignores orientation). On the IBSI digital phantom it gives
-//! volume 556.33 mm³ and area 388.07 mm² (references 556 ± 4 and 388 ± 3), whereas the
-//! smallest-area choice gives 549.3 mm³. Ties in area are broken by the larger enclosed volume.
-//! The ranking uses the cube's true size in mm (one table per spacing, cached), so whatever
-//! candidate wins a remaining tie has the same area and volume: mesh volume and area are
-//! invariant under flips and axis permutations of the ROI (with the spacing permuted alike).
+//! that normals point out of the ROI); each loop is triangulated without ever drawing a diagonal
+//! between two vertices on the same cube face (such a diagonal would lie in the face and be
+//! shared with the neighbouring cube).
+//!
+//! # Which triangulation of a loop (and why it is ranked in voxel units)
+//! For planar loops every triangulation has the same area; the non-planar pentagons and
+//! hexagons need a choice. Candidates are ranked lexicographically by
+//! 1. area in *voxel units* (largest first), then enclosed volume in voxel units (largest first):
+//!    this alone fixes the triangulation of almost every loop, independently of the spacing,
+//!    as a hand-typed case table does;
+//! 2. area, then volume, in mm (largest first): only to break the remaining ties between
+//!    triangulations that are mirror images of each other in voxel units.
+//!
+//! For every case without an ambiguous face this reproduces, cube by cube, the mesh area of
+//! scikit-image's `measure.marching_cubes` (Lorensen and Lewiner tables), which most IBSI teams
+//! used, at isotropic and anisotropic spacings (checked during development at 1×1×1,
+//! 0.977×0.977×3, 1×2×3 and 2×2×3 mm). Ranking by the area in mm instead, as an earlier
+//! version did, picks other, larger pentagon and hexagon triangulations on anisotropic voxels
+//! (see the `three_corner_pentagon_…` test): the same mesh on isotropic grids, but on the CT
+//! phantom's 0.977×0.977×3 mm voxels (configuration A) it made
+//! the area 35979 mm² instead of 35702 mm² (reference 35700 ± 300) and failed compactness,
+//! sphericity, asphericity and the AABB area density. With this rule: digital phantom
+//! 556.33 mm³ / 388.07 mm² (references 556 ± 4, 388 ± 3); CT configuration A 358415 mm³ /
+//! 35702 mm² (scikit-image Lewiner 358418 / 35706, Lorensen 358408 / 35702; the small rest
+//! comes from cubes with ambiguous faces, which those tables resolve their own way).
+//!
+//! Every criterion is invariant under the cube's rotations and reflections (with the spacing
+//! permuted alike), so symmetric cases get symmetric triangulations and the mesh volume and area
+//! are invariant under flips and axis permutations of the ROI. The table is built once per
+//! spacing and cached.
 
 use std::sync::{Arc, Mutex};
 
@@ -215,7 +234,8 @@ fn faces() -> [[usize; 4]; 6] {
 type CaseTable = [Vec<[u8; 3]>; 256];
 
 /// The case table for `spacing`, built on first use and cached (a handful of spacings occur in
-/// one process). Loop triangulations are ranked in mm, so the choice follows the true geometry.
+/// one process). The spacing only breaks ties between loop triangulations that are equally good
+/// in voxel units (see the module docs).
 fn case_table(spacing: [f64; 3]) -> Arc<CaseTable> {
     static CACHE: Mutex<Vec<([u64; 3], Arc<CaseTable>)>> = Mutex::new(Vec::new());
     let key = spacing.map(f64::to_bits);
@@ -281,53 +301,74 @@ fn build_case(case: usize, spacing: [f64; 3]) -> Vec<[u8; 3]> {
             ring.push(e as u8);
             e = succ[e];
         }
-        let mut best: Option<(f64, f64, Vec<[u8; 3]>)> = None;
+        let mut best: Option<([f64; 4], Vec<[u8; 3]>)> = None;
         triangulations(&ring, &masks, spacing, &mut Vec::new(), &mut best);
-        if let Some((_, _, tris)) = best {
+        if let Some((_, tris)) = best {
             triangles.extend(tris);
         }
     }
     triangles
 }
 
-/// Position (mm) of the midpoint of cube edge `e` in a cube of the given spacing.
-fn edge_midpoint(e: u8, spacing: [f64; 3]) -> [f64; 3] {
+/// Position of the midpoint of cube edge `e` in a unit cube (voxel units).
+fn edge_midpoint(e: u8) -> [f64; 3] {
     let (corner, axis) = EDGES[e as usize];
     let mut p = CORNERS[corner].map(|c| c as f64);
     p[axis] += 0.5;
-    [p[0] * spacing[0], p[1] * spacing[1], p[2] * spacing[2]]
+    p
+}
+
+/// How a candidate triangulation of one loop ranks (larger is better), compared
+/// lexicographically: area and enclosed volume in voxel units, then area and volume in mm.
+///
+/// The volume is the signed volume of the cone from the cube corner 0 over the triangles; the
+/// difference between two triangulations of one loop (the volume between them) does not depend
+/// on that apex. Areas are doubled; a common factor does not change the ranking.
+fn rank(triangles: &[[u8; 3]], spacing: [f64; 3]) -> [f64; 4] {
+    let (mut area, mut volume, mut area_mm, mut volume_mm) = (0.0, 0.0, 0.0, 0.0);
+    let mm = |p: [f64; 3]| [p[0] * spacing[0], p[1] * spacing[1], p[2] * spacing[2]];
+    for t in triangles {
+        let [a, b, c] = t.map(edge_midpoint);
+        area += norm(cross(sub(b, a), sub(c, a)));
+        volume += dot(a, cross(b, c));
+        let [a, b, c] = [a, b, c].map(mm);
+        area_mm += norm(cross(sub(b, a), sub(c, a)));
+        volume_mm += dot(a, cross(b, c));
+    }
+    [area, volume, area_mm, volume_mm]
 }
 
 /// Enumerate every ear-clipping triangulation of `ring` whose diagonals never join two
-/// vertices on a common cube face, keeping the one of largest area, then largest volume.
+/// vertices on a common cube face, keeping the best by [`rank`].
 fn triangulations(
     ring: &[u8],
     masks: &[u8; 12],
     spacing: [f64; 3],
     acc: &mut Vec<[u8; 3]>,
-    best: &mut Option<(f64, f64, Vec<[u8; 3]>)>,
+    best: &mut Option<([f64; 4], Vec<[u8; 3]>)>,
 ) {
     let n = ring.len();
     if n == 3 {
         acc.push([ring[0], ring[1], ring[2]]);
-        // Rank by area, then by enclosed volume (signed volume of the triangulated loop; the
-        // difference between two triangulations of one loop does not depend on the origin).
-        // Both are invariant under the cube's rotations and reflections, so symmetric cases get
-        // symmetric triangulations, which keeps volume and area invariant under flips.
-        let (mut area, mut volume) = (0.0, 0.0);
-        for t in acc.iter() {
-            let [a, b, c] = t.map(|e| edge_midpoint(e, spacing));
-            area += norm(cross(sub(b, a), sub(c, a)));
-            volume += dot(a, cross(b, c));
-        }
+        let score = rank(acc, spacing);
         let better = match best {
             None => true,
-            Some((best_area, best_volume, _)) => {
-                area > *best_area + 1e-9 || (area > *best_area - 1e-9 && volume > *best_volume + 1e-9)
+            Some((best_score, _)) => {
+                let mut verdict = false;
+                for (s, b) in score.iter().zip(best_score.iter()) {
+                    if *s > b + 1e-9 {
+                        verdict = true;
+                        break;
+                    }
+                    if *s < b - 1e-9 {
+                        break;
+                    }
+                }
+                verdict
             }
         };
         if better {
-            *best = Some((area, volume, acc.clone()));
+            *best = Some((score, acc.clone()));
         }
         acc.pop();
         return;
@@ -376,5 +417,56 @@ mod tests {
         // Each face: triangle with vertices (0.5,0,0), (0,1,0), (0,0,1.5): area = |ab×ac|/2.
         let face = 0.5 * norm(cross([-0.5, 1.0, 0.0], [-0.5, 0.0, 1.5]));
         assert!((mesh.area() - 8.0 * face).abs() < 1e-12);
+    }
+
+    /// Area (mm) of the triangles of `case` in a cube of the given spacing.
+    fn case_area(case: usize, spacing: [f64; 3]) -> f64 {
+        let mm = |p: [f64; 3]| [p[0] * spacing[0], p[1] * spacing[1], p[2] * spacing[2]];
+        case_table(spacing)[case]
+            .iter()
+            .map(|t| {
+                let [a, b, c] = t.map(|e| mm(edge_midpoint(e)));
+                0.5 * norm(cross(sub(b, a), sub(c, a)))
+            })
+            .sum()
+    }
+
+    #[test]
+    fn three_corner_pentagon_is_ranked_in_voxel_units() {
+        // Case 7: ROI corners (0,0,0), (1,0,0), (0,1,0). The loop is the pentagon through the
+        // edge midpoints P8 = (0,0,½), P9 = (1,0,½), P5 = (1,½,0), P1 = (½,1,0), P10 = (0,1,½)
+        // (voxel units). In voxel units the fans from P9 and from P10 (mirror images) have the
+        // largest area: for P9, ½ (the triangle P9 P10 P8 in z = ½) + √3/8 (P9 P5 P1, cross
+        // product (¼,¼,¼)) + √3/4 (P9 P1 P10, cross product (½,½,½)) = ½ + 3√3/8 ≈ 1.1495,
+        // against ≈ 1.1291 for the fans from P5 or P1 and ≈ 1.1217 from P8. At spacing 1×1×3
+        // the fan from P9 is, with P9 = (1,0,1.5),
+        // P5 = (1,0.5,0), P1 = (0.5,1,0), P10 = (0,1,1.5), P8 = (0,0,1.5):
+        //   (P9,P10,P8): right triangle in z = 1.5 with legs 1, 1 → ½;
+        //   (P9,P5,P1): (0,½,−3/2)×(−½,1,−3/2) = (¾,¾,¼), |·| = √19/4 → √19/8;
+        //   (P9,P1,P10): (−½,1,−3/2)×(−1,1,0) = (3/2,3/2,½), |·| = √19/2 → √19/4;
+        // total ½ + 3√19/8 ≈ 2.1346. (The fan from P5, the largest in mm, has ≈ 2.2368.)
+        let want = 0.5 + 3.0 * 19f64.sqrt() / 8.0;
+        assert!((case_area(7, [1.0, 1.0, 3.0]) - want).abs() < 1e-12, "{}", case_area(7, [1.0, 1.0, 3.0]));
+    }
+
+    #[test]
+    fn voxel_unit_area_of_every_case_ignores_the_spacing() {
+        // The spacing only breaks ties, so in voxel units every case keeps the area it has in
+        // the isotropic table.
+        for spacing in [[0.977, 0.977, 3.0], [1.0, 2.0, 3.0], [3.0, 0.5, 0.5]] {
+            let table = case_table(spacing);
+            for case in 0..256 {
+                let vox = |tris: &[[u8; 3]]| -> f64 {
+                    tris.iter()
+                        .map(|t| {
+                            let [a, b, c] = t.map(edge_midpoint);
+                            norm(cross(sub(b, a), sub(c, a)))
+                        })
+                        .sum()
+                };
+                let iso = vox(&case_table([1.0; 3])[case]);
+                assert!((vox(&table[case]) - iso).abs() < 1e-9, "case {case} at {spacing:?}");
+            }
+        }
     }
 }
