@@ -193,8 +193,11 @@ impl<'a> SourceBuilder<'a> {
                     .with_scalar("Ng", ng as f64);
                 vec![(None, Ok(vec![data]))]
             }
-            // Builtin-only sources: the host computes everything.
-            _ => vec![(None, Ok(vec![SourceData::new()]))],
+            // PyRadiomics sources; builtin-only sources (the host computes everything).
+            other => match crate::pyradiomics::build_source(other, self.case, self.settings) {
+                Some(data) => vec![(None, data)],
+                None => vec![(None, Ok(vec![SourceData::new()]))],
+            },
         }
     }
 }
@@ -279,7 +282,7 @@ pub struct Extractor {
 impl Extractor {
     /// Settings plus the standard library and the extra feature files or folders.
     pub fn new(settings: Settings, feature_paths: &[std::path::PathBuf]) -> Result<Self, crate::Error> {
-        let mut library = crate::library::Library::standard();
+        let mut library = crate::library::Library::for_settings(&settings);
         for path in feature_paths {
             library.add_path(path)?;
         }
@@ -294,7 +297,7 @@ impl Extractor {
 
     /// The feature rows of a processed case.
     pub fn features(&self, case: &ProcessedCase) -> Vec<FeatureRow> {
-        extract(case, &self.settings, &self.library)
+        crate::pyradiomics::select_rows(extract(case, &self.settings, &self.library), &self.settings)
     }
 
     /// Read, process and extract one case.

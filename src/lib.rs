@@ -12,6 +12,7 @@ pub mod library;
 pub mod output;
 pub mod pipeline;
 pub mod plugins;
+pub mod pyradiomics;
 pub mod reference;
 pub mod settings;
 

@@ -53,6 +53,8 @@ enum Command {
         /// Output file (written atomically); standard output when absent.
         #[arg(long, short)]
         output: Option<PathBuf>,
+        #[command(flatten)]
+        compat: extract::CompatArgs,
     },
     /// List or show the features radx knows.
     Features {
@@ -198,7 +200,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
     match cli.command {
         Command::Info { image } => info::run(&image),
         Command::Matrix(args) => matrix::run(&args),
-        Command::Extract { image, mask, label, settings, features, format, output } => {
+        Command::Extract { image, mask, label, settings, features, format, output, compat } => {
             let format = match format {
                 ExtractFormat::Csv => radx::output::RowFormat::Csv,
                 ExtractFormat::Json => radx::output::RowFormat::Json,
@@ -211,6 +213,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
                 features: &features,
                 format,
                 output: output.as_ref(),
+                compat,
             })
         }
         Command::Features { action: FeaturesAction::List { features } } => features::list(&features),
