@@ -696,3 +696,128 @@ pub fn rename_rows(rows: &mut [FeatureRow]) -> Result<(), String> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> ParamsFile {
+        parse_params(text).unwrap()
+    }
+
+    #[test]
+    fn schema_is_detected_by_its_top_level_keys() {
+        assert!(is_params_schema("setting:\n  binWidth: 10\n"));
+        assert!(is_params_schema("imageType:\n  Original: {}\n"));
+        assert!(is_params_schema("featureClass:\n  glcm:\n"));
+        assert!(!is_params_schema("label: 2\ntexture: {glcm_distance: 1}\n"));
+    }
+
+    #[test]
+    fn every_supported_key_maps_onto_radx_settings() {
+        let p = parse(
+            "setting:
+  binWidth: 10
+  label: 3
+  interpolator: sitkLinear
+  resampledPixelSpacing: [1, 2, 3]
+  padDistance: 5
+  normalize: true
+  normalizeScale: 100
+  removeOutliers: 3
+  resegmentRange: [-100, 200]
+  resegmentMode: relative
+  resegmentShape: true
+  force2D: true
+  force2Ddimension: 0
+  distances: [2]
+  symmetricalGLCM: false
+  weightingNorm: manhattan
+  gldm_a: 1
+  voxelArrayShift: 1000
+  minimumROIDimensions: 2
+  minimumROISize: 50
+featureClass:
+  glcm: [Contrast, Idmn]
+  firstorder:
+imageType:
+  Original: {}
+",
+        );
+        assert!(p.unsupported.is_empty(), "{:?}", p.unsupported);
+        let s = &p.settings;
+        assert_eq!(s.discretisation.texture, Binning::PyradiomicsBinWidth { width: 10.0 });
+        assert_eq!(s.label, 3);
+        let r = s.resample.as_ref().unwrap();
+        assert_eq!(r.spacing, [1.0, 2.0, 3.0]);
+        assert_eq!(r.image_interpolator, Interpolator::Linear);
+        assert_eq!(s.normalise, Some(Normalise { scale: 100.0, remove_outliers: Some(3.0) }));
+        assert_eq!(s.resegment.range, Some([-100.0, 200.0]));
+        assert_eq!(s.resegment.mode, ResegmentMode::Relative);
+        assert!(s.resegment.shape);
+        assert_eq!((s.texture.glcm_distance, s.texture.ngldm_distance), (2, 2));
+        assert!(!s.texture.glcm_symmetric);
+        assert_eq!(s.texture.ngldm_alpha, 1);
+        let o = s.pyradiomics.as_ref().unwrap();
+        assert!(o.force_2d);
+        assert_eq!(o.weighting_norm, Some(WeightingNorm::Manhattan));
+        assert_eq!(o.voxel_array_shift, 1000.0);
+        assert_eq!(o.minimum_roi_dimensions, 2);
+        assert_eq!(o.minimum_roi_size, Some(50));
+        let classes = o.feature_classes.as_ref().unwrap();
+        assert_eq!(classes["glcm"], vec!["Contrast".to_string(), "Idmn".to_string()]);
+        assert!(classes["firstorder"].is_empty());
+        assert!(!classes.contains_key("glrlm"));
+        assert!(s.validate().is_ok());
+    }
+
+    #[test]
+    fn bin_count_single_bound_range_sigma_mode_and_defaults() {
+        let p = parse("setting:\n  binCount: 64\n  resegmentRange: [0]\n  resegmentMode: sigma\n");
+        let s = &p.settings;
+        assert_eq!(s.discretisation.texture, Binning::PyradiomicsBinCount { bins: 64 });
+        assert_eq!(s.resegment.range, Some([0.0, f64::INFINITY]));
+        assert_eq!(s.resegment.mode, ResegmentMode::Sigma);
+        // PyRadiomics defaults: bin width 25, no shift, 3D, no weighting, 26-neighbourhoods.
+        let d = parse("imageType:\n  Original: {}\n").settings;
+        assert_eq!(d.discretisation.texture, Binning::PyradiomicsBinWidth { width: 25.0 });
+        assert_eq!(d.pyradiomics, Some(PyradiomicsOptions::default()));
+        assert!(d.resample.is_none() && d.normalise.is_none() && d.resegment.range.is_none());
+    }
+
+    #[test]
+    fn unsupported_keys_are_reported_by_name() {
+        let p = parse(
+            "setting:\n  binWidth: 25\n  correctMask: true\n  geometryTolerance: 0.1\n  distances: [1, 2]\n\
+             imageType:\n  Original: {}\n  LoG: {sigma: [1.0]}\nfeatureClass:\n  gldzm:\nvoxelSetting:\n  kernelRadius: 2\n",
+        );
+        let all = p.unsupported.join("\n");
+        for name in ["correctMask", "geometryTolerance", "distances", "LoG", "gldzm", "voxelSetting"] {
+            assert!(all.contains(name), "`{name}` not reported in:\n{all}");
+        }
+        assert!(parse_params("setting:\n  binWidth: wide\n").unwrap_err().contains("binWidth"));
+    }
+
+    #[test]
+    fn weighting_norms_follow_pyradiomics() {
+        // Offset (1, 1, 0) on spacing (2, 3, 5): |a·s| = (2, 3, 0).
+        let (o, s) = ([1, 1, 0], [2.0, 3.0, 5.0]);
+        assert_eq!(WeightingNorm::Infinity.weight(o, s), (-9.0f64).exp()); // max 3, squared
+        assert_eq!(WeightingNorm::Euclidean.weight(o, s), (-13.0f64).exp()); // 4 + 9
+        assert_eq!(WeightingNorm::Manhattan.weight(o, s), (-25.0f64).exp()); // (2 + 3)²
+        assert_eq!(WeightingNorm::NoWeighting.weight(o, s), 1.0);
+    }
+
+    #[test]
+    fn sigma_and_relative_bounds_are_read_on_the_roi() {
+        use radx_core::Grid;
+        // Intensities 1, 2, 3, 6: mean 3, population σ = √((4 + 1 + 0 + 9)/4) = √3.5.
+        let grid = Grid::new([4, 1, 1], [1.0; 3]);
+        let image = Volume::from_x_fastest(grid, vec![1.0, 2.0, 3.0, 6.0]);
+        let mask = Volume::from_x_fastest(grid, vec![true; 4]).data;
+        let roi = Roi { image, morphological: mask.clone(), intensity: mask };
+        let [lo, hi] = resegment_bounds(&roi, [-1.0, 2.0], ResegmentMode::Sigma);
+        assert!((lo - (3.0 - 3.5f64.sqrt())).abs() < 1e-12 && (hi - (3.0 + 2.0 * 3.5f64.sqrt())).abs() < 1e-12);
+        assert_eq!(resegment_bounds(&roi, [0.5, f64::INFINITY], ResegmentMode::Relative), [3.0, f64::INFINITY]);
+    }
+}
