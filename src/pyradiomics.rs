@@ -367,6 +367,7 @@ pub fn parse_params(text: &str) -> Result<ParamsFile, String> {
 /// The PyRadiomics library, embedded: (file name, text).
 pub const LIBRARY: &[(&str, &str)] = &[
     ("features/pyradiomics/firstorder.radx", include_str!("../features/pyradiomics/firstorder.radx")),
+    ("features/pyradiomics/shape.radx", include_str!("../features/pyradiomics/shape.radx")),
     ("features/pyradiomics/glcm.radx", include_str!("../features/pyradiomics/glcm.radx")),
     ("features/pyradiomics/glrlm.radx", include_str!("../features/pyradiomics/glrlm.radx")),
     ("features/pyradiomics/glszm.radx", include_str!("../features/pyradiomics/glszm.radx")),
@@ -375,7 +376,7 @@ pub const LIBRARY: &[(&str, &str)] = &[
 ];
 
 /// PyRadiomics feature classes radx's library has.
-pub const CLASSES: &[&str] = &["firstorder", "glcm", "glrlm", "glszm", "gldm", "ngtdm"];
+pub const CLASSES: &[&str] = &["firstorder", "shape", "glcm", "glrlm", "glszm", "gldm", "ngtdm"];
 
 /// Declare the `pyr_*` sources.
 pub fn register_sources(r: &mut Registry) {
@@ -422,7 +423,44 @@ pub fn register_sources(r: &mut Registry) {
         .scalar("shift", "voxelArrayShift")
         .scalar("voxel_volume", "volume of one voxel (mm³)"),
     );
+    r.register_source(
+        SourceSchema::new(
+            "pyr_shape",
+            "PyRadiomics shape: mesh, voxel and PCA quantities of the ROI (builtins as scalars)",
+        )
+        .scalar("Np", "number of ROI voxels")
+        .scalar("voxel_volume", "volume of one voxel (mm³)")
+        .scalar("mesh_volume", "volume of radx's marching-cubes mesh (mm³)")
+        .scalar("mesh_area", "area of radx's marching-cubes mesh (mm²)")
+        .scalar("lambda_major", "largest eigenvalue of the population covariance of the voxel centres (mm²)")
+        .scalar("lambda_minor", "second eigenvalue")
+        .scalar("lambda_least", "smallest eigenvalue")
+        .scalar("max_3d", "largest distance between mesh vertices (mm)")
+        .scalar("max_2d_slice", "largest distance between mesh vertices of one axial plane (constant z)")
+        .scalar("max_2d_column", "largest distance between mesh vertices of one coronal plane (constant y)")
+        .scalar("max_2d_row", "largest distance between mesh vertices of one sagittal plane (constant x)"),
+    );
     register_builtins(r);
+}
+
+/// Largest distance between two mesh vertices that share the doubled-index coordinate
+/// `axis` (PyRadiomics' 2D diameters).
+fn max_plane_diameter(mesh: &radx_core::morphology::Mesh, axis: usize) -> f64 {
+    let keys = mesh.half_index_vertices();
+    let mut planes: BTreeMap<i64, Vec<[f64; 3]>> = BTreeMap::new();
+    for (key, v) in keys.iter().zip(&mesh.vertices) {
+        planes.entry(key[axis]).or_default().push(*v);
+    }
+    let mut best = 0.0f64;
+    for points in planes.values() {
+        for (k, a) in points.iter().enumerate() {
+            for b in &points[k + 1..] {
+                let d2: f64 = (0..3).map(|c| (a[c] - b[c]).powi(2)).sum();
+                best = best.max(d2);
+            }
+        }
+    }
+    best.sqrt()
 }
 
 /// Declare the builtins of the `pyr_*` sources.
@@ -571,6 +609,28 @@ pub fn build_source(
                     .with_scalar("N", n as f64)
                     .with_scalar("shift", options.voxel_array_shift)
                     .with_scalar("voxel_volume", spacing.iter().product()),
+            ])
+        }
+        "pyr_shape" => {
+            let mask = &case.roi.morphological;
+            let spacing = case.roi.image.grid.spacing;
+            let n = mask.iter().filter(|&&m| m).count() as f64;
+            let mesh = radx_core::morphology::surface_mesh(mask, spacing);
+            // radx's PCA divides by N − 1; PyRadiomics' by N.
+            let lambda = radx_core::morphology::pca_eigenvalues(mask, spacing).map(|l| l * (n - 1.0) / n);
+            Ok(vec![
+                SourceData::new()
+                    .with_scalar("Np", n)
+                    .with_scalar("voxel_volume", spacing.iter().product())
+                    .with_scalar("mesh_volume", mesh.volume())
+                    .with_scalar("mesh_area", mesh.area())
+                    .with_scalar("lambda_major", lambda[0])
+                    .with_scalar("lambda_minor", lambda[1])
+                    .with_scalar("lambda_least", lambda[2])
+                    .with_scalar("max_3d", radx_core::morphology::ConvexHull::of_mesh(&mesh).max_diameter())
+                    .with_scalar("max_2d_slice", max_plane_diameter(&mesh, 2))
+                    .with_scalar("max_2d_column", max_plane_diameter(&mesh, 1))
+                    .with_scalar("max_2d_row", max_plane_diameter(&mesh, 0)),
             ])
         }
         _ => return None,

@@ -15,11 +15,20 @@ use radx::extract::Extractor;
 const RELATIVE: f64 = 1e-6;
 const ABSOLUTE: f64 = 1e-9;
 
-/// (column pattern, feature class, reason): `*` matches any column, `*_x` any column ending
-/// in `_x`.
+/// (column pattern, feature pattern, reason). Features are named without `original_`
+/// (`shape_MeshVolume`); `*` matches anything, `*_x` what ends in `_x`, `x_*` what starts
+/// with `x_`.
 const KNOWN_GAPS: &[(&str, &str, &str)] = &[
-    ("*", "shape", "PyRadiomics' shape class (its cshape.c marching cubes and diameters) is not in radx's library yet"),
-    ("*", "shape2D", "PyRadiomics' shape2D class is not in radx's library yet"),
+    (
+        "*",
+        "shape_MeshVolume",
+        "PyRadiomics' cshape.c marching cubes triangulates some cube configurations differently from \
+         radx's mesh: 0.3–0.6 % on these cases",
+    ),
+    ("*", "shape_SurfaceArea", "mesh triangulation (as MeshVolume): 0.8–2.1 %"),
+    ("*", "shape_SurfaceVolumeRatio", "mesh triangulation (as MeshVolume): 1.4–2.4 %"),
+    ("*", "shape_Sphericity", "mesh triangulation (as MeshVolume): 1.2–2.2 %"),
+    ("*", "shape2D_*", "PyRadiomics' shape2D class is not in radx's library yet"),
     (
         "*_resampling",
         "*",
@@ -33,11 +42,15 @@ fn root() -> PathBuf {
 }
 
 fn matches(pattern: &str, value: &str) -> bool {
-    pattern == "*" || pattern == value || pattern.strip_prefix('*').is_some_and(|suffix| value.ends_with(suffix))
+    pattern == "*"
+        || pattern == value
+        || pattern.strip_prefix('*').is_some_and(|suffix| value.ends_with(suffix))
+        || pattern.strip_suffix('*').is_some_and(|prefix| value.starts_with(prefix))
 }
 
-fn gap(column: &str, class: &str) -> Option<&'static str> {
-    KNOWN_GAPS.iter().find(|(c, k, _)| matches(c, column) && matches(k, class)).map(|(_, _, reason)| *reason)
+fn gap(column: &str, feature: &str) -> Option<&'static str> {
+    let feature = feature.strip_prefix("original_").unwrap_or(feature);
+    KNOWN_GAPS.iter().find(|(c, f, _)| matches(c, column) && matches(f, feature)).map(|(_, _, reason)| *reason)
 }
 
 /// column → feature name → PyRadiomics value, over every baseline file.
@@ -66,10 +79,6 @@ fn baselines() -> BTreeMap<String, BTreeMap<String, f64>> {
     out
 }
 
-fn class_of(name: &str) -> &str {
-    name.split('_').nth(1).unwrap_or("")
-}
-
 #[test]
 fn pyradiomics_baselines_are_reproduced() {
     let mut compared = 0;
@@ -79,7 +88,7 @@ fn pyradiomics_baselines_are_reproduced() {
         let case = column.split('_').next().expect("case name");
         let wanted: Vec<(&String, &f64)> = expected
             .iter()
-            .filter(|(name, _)| match gap(&column, class_of(name)) {
+            .filter(|(name, _)| match gap(&column, name) {
                 Some(reason) => {
                     *skipped.entry((column.clone(), reason)).or_default() += 1;
                     false
@@ -120,6 +129,7 @@ fn pyradiomics_baselines_are_reproduced() {
         println!("known gap: {column}: {count} values skipped — {reason}");
     }
     assert!(failures.is_empty(), "{} of {compared} values differ:\n{}", failures.len(), failures.join("\n"));
-    // brain2 and breast1: 93 + 75 × 3 + 40 + 93 × 2 per case, outside the gaps.
-    assert_eq!(compared, 2 * (93 + 75 * 3 + 40 + 93 * 2), "the set of compared values changed");
+    // Per case outside the gaps: plain 93 + 10 shape, _2d/_FBN/_flatRegion 75 each,
+    // _combined 40, _normalization and _resegmentation 93 each.
+    assert_eq!(compared, 2 * (103 + 75 * 3 + 40 + 93 * 2), "the set of compared values changed");
 }
