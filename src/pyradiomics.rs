@@ -129,7 +129,7 @@ pub fn normalise_image(image: &Volume<f64>, n: &Normalise) -> Result<Volume<f64>
     let mean = image.data.iter().sum::<f64>() / count;
     let variance = image.data.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (count - 1.0);
     let sigma = variance.sqrt();
-    if !(sigma > 0.0) {
+    if sigma.is_nan() || sigma <= 0.0 {
         return Err(CoreError::InvalidSetting {
             name: "normalise",
             reason: "the image is constant: it cannot be normalised (σ = 0)".into(),
