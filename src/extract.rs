@@ -199,8 +199,11 @@ impl<'a> SourceBuilder<'a> {
                     .with_scalar("Ng", ng as f64);
                 vec![(None, Ok(vec![data]))]
             }
-            // Builtin-only sources: the host computes everything.
-            _ => vec![(None, Ok(vec![SourceData::new()]))],
+            // PyRadiomics sources; builtin-only sources (the host computes everything).
+            other => match crate::pyradiomics::build_source(other, self.case, self.settings) {
+                Some(data) => vec![(None, data)],
+                None => vec![(None, Ok(vec![SourceData::new()]))],
+            },
         }
     }
 }
@@ -311,7 +314,7 @@ impl Extractor {
         feature_paths: &[std::path::PathBuf],
         plugins: PluginRegistry,
     ) -> Result<Self, crate::Error> {
-        let mut library = crate::library::Library::standard();
+        let mut library = crate::library::Library::for_settings(&settings);
         for path in feature_paths {
             library.add_path(path)?;
         }
@@ -329,7 +332,10 @@ impl Extractor {
 
     /// The feature rows of a processed case.
     pub fn features(&self, case: &ProcessedCase) -> Vec<FeatureRow> {
-        extract_with_plugins(case, &self.settings, &self.library, &self.plugins)
+        crate::pyradiomics::select_rows(
+            extract_with_plugins(case, &self.settings, &self.library, &self.plugins),
+            &self.settings,
+        )
     }
 
     /// Read, process and extract one case.

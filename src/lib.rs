@@ -14,6 +14,7 @@ pub mod output;
 pub mod pipeline;
 pub mod plugin_extract;
 pub mod plugins;
+pub mod pyradiomics;
 pub mod reference;
 pub mod settings;
 

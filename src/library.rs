@@ -61,6 +61,16 @@ impl Library {
         Library { files: STANDARD.iter().map(|(n, t)| (n.to_string(), t.to_string())).collect() }
     }
 
+    /// The embedded PyRadiomics library (`features/pyradiomics/*.radx`).
+    pub fn pyradiomics() -> Self {
+        Library { files: crate::pyradiomics::LIBRARY.iter().map(|(n, t)| (n.to_string(), t.to_string())).collect() }
+    }
+
+    /// The library the settings call for: PyRadiomics' when [`Settings::pyradiomics`] is set.
+    pub fn for_settings(settings: &Settings) -> Self {
+        if settings.pyradiomics.is_some() { Library::pyradiomics() } else { Library::standard() }
+    }
+
     /// Add a `.radx` file, or every `.radx` file of a folder (sorted by name).
     pub fn add_path(&mut self, path: &Path) -> Result<(), LibraryError> {
         let read_err = |source| LibraryError::Read { path: path.display().to_string(), source };
@@ -105,6 +115,7 @@ impl Library {
 /// parameters: a family header that names a parameter overrides the settings.
 pub fn registry(settings: &Settings) -> Registry {
     let mut registry = Registry::standard();
+    crate::pyradiomics::register_sources(&mut registry);
     let t = &settings.texture;
     let defaults: [(&str, &str, ParamValue); 4] = [
         ("cm", "distance", ParamValue::Int(t.glcm_distance as i64)),

@@ -53,6 +53,14 @@ pub fn process_files(image: &Path, mask: &Path, settings: &Settings) -> Result<P
 pub fn process(image: &Volume<f64>, labels: &Volume<f64>, settings: &Settings) -> Result<ProcessedCase, CoreError> {
     image.grid.check_matches(&labels.grid, settings.geometry_tolerance)?;
     let mask = roi::select_label(labels, settings.label)?;
+    let normalised;
+    let image = match &settings.normalise {
+        Some(n) => {
+            normalised = crate::pyradiomics::normalise_image(image, n)?;
+            &normalised
+        }
+        None => image,
+    };
     let margin = crop_margin(image.grid.spacing, settings.resample.is_some());
     let mut roi = roi::crop_to_roi(image, &mask, margin, settings.geometry_tolerance)?;
 
@@ -81,8 +89,18 @@ pub fn process(image: &Volume<f64>, labels: &Volume<f64>, settings: &Settings) -
     }
     let interpolated_count = roi.morphological.iter().filter(|&&m| m).count();
 
-    let range = settings.resegment.range.map(|[lo, hi]| (lo.is_finite().then_some(lo), hi.is_finite().then_some(hi)));
+    let range = settings
+        .resegment
+        .range
+        .map(|bounds| crate::pyradiomics::resegment_bounds(&roi, bounds, settings.resegment.mode))
+        .map(|[lo, hi]| (lo.is_finite().then_some(lo), hi.is_finite().then_some(hi)));
     resegment::resegment(&mut roi, range, settings.resegment.outlier_sigma)?;
+    if settings.resegment.shape {
+        roi.morphological.clone_from(&roi.intensity);
+    }
+    if let Some(p) = &settings.pyradiomics {
+        p.check_roi_size(&roi)?;
+    }
     if roi.intensity_count() == 0 {
         return Err(CoreError::EmptyRoi(" after re-segmentation".into()));
     }
@@ -95,6 +113,8 @@ pub fn process(image: &Volume<f64>, labels: &Volume<f64>, settings: &Settings) -
                 .unwrap_or_else(|| roi.intensities().into_iter().fold(f64::INFINITY, f64::min));
             (discretise::discretise_fixed_bin_size(&roi, *width, lb)?, Some(lb))
         }
+        Binning::PyradiomicsBinWidth { width } => (discretise::discretise_pyradiomics_bin_width(&roi, *width)?, None),
+        Binning::PyradiomicsBinCount { bins } => (discretise::discretise_pyradiomics_bin_count(&roi, *bins)?, None),
     };
     Ok(ProcessedCase { roi, levels, bin_lower_bound, interpolated_grid, interpolated_count })
 }

@@ -27,6 +27,14 @@ pub struct Settings {
     pub discretisation: Discretisation,
     /// Texture-matrix parameters and aggregation methods.
     pub texture: Texture,
+    /// Whole-image z-score normalisation before anything else (PyRadiomics `normalize`);
+    /// absent = none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub normalise: Option<Normalise>,
+    /// PyRadiomics compatibility: present when the PyRadiomics feature library and its
+    /// processing rules are used (a PyRadiomics parameter file, or `--library pyradiomics`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pyradiomics: Option<crate::pyradiomics::PyradiomicsOptions>,
 }
 
 impl Default for Settings {
@@ -38,6 +46,8 @@ impl Default for Settings {
             resegment: Resegment::default(),
             discretisation: Discretisation::default(),
             texture: Texture::default(),
+            normalise: None,
+            pyradiomics: None,
         }
     }
 }
@@ -93,6 +103,43 @@ pub struct Resegment {
     pub range: Option<[f64; 2]>,
     /// Remove voxels outside mean ± n·σ (IBSI uses 3).
     pub outlier_sigma: Option<f64>,
+    /// How `range` is read (PyRadiomics `resegmentMode`): absolute intensities (default),
+    /// fractions of the ROI maximum, or multiples of σ around the ROI mean.
+    pub mode: ResegmentMode,
+    /// Re-segment the morphological mask too (PyRadiomics `resegmentShape`); by default
+    /// only the intensity mask shrinks.
+    pub shape: bool,
+}
+
+/// How a re-segmentation range is interpreted (PyRadiomics `resegmentMode`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResegmentMode {
+    /// The bounds are intensities.
+    #[default]
+    Absolute,
+    /// The bounds are fractions of the ROI's maximum intensity.
+    Relative,
+    /// The bounds are multiples of the ROI's (population) σ added to its mean.
+    Sigma,
+}
+
+/// PyRadiomics' image normalisation (`imageoperations.normalizeImage`, SimpleITK
+/// `Normalize`): x ← (x − μ)/σ over the whole image, σ the sample standard deviation;
+/// optionally clipped to ±`remove_outliers`; then multiplied by `scale`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Normalise {
+    /// Factor applied after normalisation (`normalizeScale`).
+    #[serde(default = "one")]
+    pub scale: f64,
+    /// Clip normalised values to ±this many σ (`removeOutliers`).
+    #[serde(default)]
+    pub remove_outliers: Option<f64>,
+}
+
+fn one() -> f64 {
+    1.0
 }
 
 /// Discretisation settings.
@@ -128,6 +175,18 @@ pub enum Binning {
         /// Lower bound X_min; absent = re-segmentation minimum or ROI minimum.
         #[serde(default)]
         lower_bound: Option<f64>,
+    },
+    /// PyRadiomics `binWidth`: edges at multiples of `width` from ⌊min/width⌋·width
+    /// (level = ⌊x/w⌋ − ⌊min/w⌋ + 1), N_g = highest level present.
+    PyradiomicsBinWidth {
+        /// Bin width.
+        width: f64,
+    },
+    /// PyRadiomics `binCount`: `numpy.histogram` edges over the ROI range, N_g = highest
+    /// level present.
+    PyradiomicsBinCount {
+        /// Number of bins.
+        bins: usize,
     },
 }
 
@@ -263,7 +322,10 @@ impl Settings {
             Binning::FixedBinNumber { bins: 0 } => {
                 return Err(("discretisation.texture.bins", "must be at least 1".into()));
             }
-            Binning::FixedBinSize { width, .. } if !positive(*width) => {
+            Binning::PyradiomicsBinCount { bins: 0 } => {
+                return Err(("discretisation.texture.bins", "must be at least 1".into()));
+            }
+            Binning::FixedBinSize { width, .. } | Binning::PyradiomicsBinWidth { width } if !positive(*width) => {
                 return Err(("discretisation.texture.width", format!("must be > 0, got {width}")));
             }
             _ => {}
@@ -276,6 +338,16 @@ impl Settings {
                 return Err(("discretisation.ivh.width", format!("must be > 0, got {width}")));
             }
             _ => {}
+        }
+        if let Some(n) = &self.normalise {
+            if !positive(n.scale) {
+                return Err(("normalise.scale", format!("must be > 0, got {}", n.scale)));
+            }
+            if let Some(o) = n.remove_outliers
+                && !positive(o)
+            {
+                return Err(("normalise.remove_outliers", format!("must be > 0, got {o}")));
+            }
         }
         if self.texture.glcm_distance == 0 {
             return Err(("texture.glcm_distance", "must be at least 1".into()));

@@ -22,6 +22,59 @@ pub fn load_with_plugins(
     Extractor::new_with_plugins(settings, features, plugins)
 }
 
+/// Feature library.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LibraryChoice {
+    /// The IBSI library (default for radx settings files).
+    Ibsi,
+    /// The PyRadiomics library (default for PyRadiomics parameter files).
+    Pyradiomics,
+}
+
+/// Output naming.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Names {
+    /// radx's / the IBSI's feature names.
+    Radx,
+    /// PyRadiomics' `original_<class>_<Feature>` names (PyRadiomics library only).
+    Pyradiomics,
+}
+
+/// PyRadiomics-compatibility options of `radx extract`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct CompatArgs {
+    /// Feature library; default: PyRadiomics' for a PyRadiomics parameter file, else the IBSI's.
+    #[arg(long, value_enum)]
+    library: Option<LibraryChoice>,
+    /// Output feature names.
+    #[arg(long, value_enum, default_value = "radx")]
+    names: Names,
+    /// Refuse (instead of warning about) PyRadiomics settings radx does not support.
+    #[arg(long)]
+    strict: bool,
+}
+
+/// Settings (either schema) and library choice → an extractor.
+fn load_compat(
+    settings: Option<&PathBuf>,
+    features: &[PathBuf],
+    plugins: &[PathBuf],
+    compat: &CompatArgs,
+) -> Result<Extractor, Error> {
+    let mut settings = match settings {
+        Some(path) => radx::pyradiomics::load_settings(path, compat.strict)?,
+        None => Settings::default(),
+    };
+    match compat.library {
+        Some(LibraryChoice::Pyradiomics) if settings.pyradiomics.is_none() => {
+            settings.pyradiomics = Some(Default::default());
+        }
+        Some(LibraryChoice::Ibsi) => settings.pyradiomics = None,
+        _ => {}
+    }
+    Extractor::new_with_plugins(settings, features, super::plugins::load_registry(plugins)?)
+}
+
 /// What `radx extract` was asked to do.
 pub struct ExtractArgs<'a> {
     pub image: &'a PathBuf,
@@ -33,18 +86,22 @@ pub struct ExtractArgs<'a> {
     pub format: RowFormat,
     pub output: Option<&'a PathBuf>,
     pub diagnostics: bool,
+    pub compat: CompatArgs,
 }
 
 pub fn run(args: ExtractArgs<'_>) -> Result<ExitCode, Error> {
-    let mut extractor = load_with_plugins(args.settings, args.features, args.plugins)?;
+    let mut extractor = load_compat(args.settings, args.features, args.plugins, &args.compat)?;
     if let Some(label) = args.label {
         extractor = extractor.with_label(label);
     }
-    let rows = if args.diagnostics {
+    let mut rows = if args.diagnostics {
         extractor.run_with_diagnostics(args.image, args.mask)?
     } else {
         extractor.run(args.image, args.mask)?
     };
+    if args.compat.names == Names::Pyradiomics {
+        radx::pyradiomics::rename_rows(&mut rows).map_err(Error::Usage)?;
+    }
     let text = render_rows(&rows, args.format);
     match args.output {
         Some(path) => write_atomic(path, text.as_bytes())?,

@@ -60,6 +60,8 @@ enum Command {
         /// Add the IBSI processing diagnostics (dimensions, voxel counts, intensities after each step).
         #[arg(long)]
         diagnostics: bool,
+        #[command(flatten)]
+        compat: extract::CompatArgs,
     },
     /// List or show the features radx knows.
     Features {
@@ -230,7 +232,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
     match cli.command {
         Command::Info { image } => info::run(&image),
         Command::Matrix(args) => matrix::run(&args),
-        Command::Extract { image, mask, label, settings, features, plugins, format, output, diagnostics } => {
+        Command::Extract { image, mask, label, settings, features, plugins, format, output, diagnostics, compat } => {
             let format = match format {
                 ExtractFormat::Csv => radx::output::RowFormat::Csv,
                 ExtractFormat::Json => radx::output::RowFormat::Json,
@@ -245,6 +247,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
                 format,
                 output: output.as_ref(),
                 diagnostics,
+                compat,
             })
         }
         Command::Features { action: FeaturesAction::List { features, plugins } } => features::list(&features, &plugins),

@@ -100,6 +100,75 @@ pub fn discretise_fixed_bin_size(roi: &Roi, width: f64, lower_bound: f64) -> Res
     Ok(DiscretisedRoi { levels, ng, morphological: roi.morphological.clone(), spacing: roi.image.grid.spacing })
 }
 
+/// PyRadiomics' fixed bin width (`imageoperations.getBinEdges` with `binWidth`), which
+/// departs from the IBSI's Q3RU: the bin edges are the multiples of `width` from
+/// `lowBound = min − (min mod width)` (the largest multiple of `width` ≤ the ROI minimum,
+/// Python's floored modulo) up to `max + 2·width`, and a voxel's level is the number of
+/// edges ≤ its intensity (`numpy.digitize`), i.e. `⌊x/w⌋ − ⌊min/w⌋ + 1`. A flat ROI whose
+/// minimum is a multiple of `width` gets the single bin `[min − ½, min + ½)`. N_g is the
+/// highest level present (PyRadiomics' `Ng`).
+///
+/// # Errors
+/// As [`discretise_fixed_bin_size`].
+pub fn discretise_pyradiomics_bin_width(roi: &Roi, width: f64) -> Result<DiscretisedRoi, CoreError> {
+    if !(width.is_finite() && width > 0.0) {
+        return Err(CoreError::InvalidSetting {
+            name: "bin width",
+            reason: format!("PyRadiomics bin width discretisation needs a positive bin width, got {width}"),
+        });
+    }
+    let (min, max) = intensity_range(roi)?;
+    let low = min - min.rem_euclid(width);
+    let high = max + 2.0 * width;
+    // numpy.arange(low, high, width): ceil((high - low) / width) edges at low + k·width.
+    let count = ((high - low) / width).ceil();
+    if count > MAX_LEVELS as f64 {
+        return Err(CoreError::InvalidSetting {
+            name: "bin width",
+            reason: format!("bin width {width} splits [{min}, {max}] into more than {MAX_LEVELS} levels"),
+        });
+    }
+    let mut edges: Vec<f64> = (0..count as usize).map(|k| low + k as f64 * width).collect();
+    if edges.len() == 1 {
+        edges = vec![edges[0] - 0.5, edges[0] + 0.5];
+    }
+    Ok(digitize(roi, &edges))
+}
+
+/// PyRadiomics' fixed bin count (`binCount`): the edges of `numpy.histogram(x, bins)`
+/// (`bins + 1` equally spaced edges from the ROI minimum to its maximum, computed as
+/// `numpy.linspace` does; min ± ½ for a flat ROI) with the last edge raised by 1 so the
+/// maximum falls in the top bin, then `numpy.digitize`. N_g is the highest level present.
+///
+/// # Errors
+/// As [`discretise_fixed_bin_number`].
+pub fn discretise_pyradiomics_bin_count(roi: &Roi, bins: usize) -> Result<DiscretisedRoi, CoreError> {
+    if bins == 0 || bins > MAX_LEVELS - 1 {
+        return Err(CoreError::InvalidSetting {
+            name: "bin count",
+            reason: format!("PyRadiomics bin count discretisation needs 1 to {} bins, got {bins}", MAX_LEVELS - 1),
+        });
+    }
+    let (mut first, mut last) = intensity_range(roi)?;
+    if first == last {
+        first -= 0.5;
+        last += 0.5;
+    }
+    // numpy.linspace(first, last, bins + 1): k·step + first, the last edge set to `last`.
+    let step = (last - first) / bins as f64;
+    let mut edges: Vec<f64> = (0..=bins).map(|k| k as f64 * step + first).collect();
+    edges[bins] = last + 1.0;
+    Ok(digitize(roi, &edges))
+}
+
+/// `numpy.digitize(x, edges)` (right-open bins) on the intensity mask: the number of edges
+/// ≤ x; N_g = the highest level present.
+fn digitize(roi: &Roi, edges: &[f64]) -> DiscretisedRoi {
+    let levels = levels_from(roi, |x| edges.partition_point(|&e| e <= x) as u16);
+    let ng = levels.iter().copied().max().unwrap_or(1).max(1) as usize;
+    DiscretisedRoi { levels, ng, morphological: roi.morphological.clone(), spacing: roi.image.grid.spacing }
+}
+
 /// Minimum and maximum intensity inside the intensity mask.
 fn intensity_range(roi: &Roi) -> Result<(f64, f64), CoreError> {
     let mut min = f64::INFINITY;
@@ -195,5 +264,30 @@ mod tests {
         let empty = roi(&[1.0, 2.0], &[false, false]);
         assert!(matches!(discretise_fixed_bin_number(&empty, 8), Err(CoreError::EmptyRoi(_))));
         assert!(matches!(discretise_fixed_bin_size(&empty, 1.0, 0.0), Err(CoreError::EmptyRoi(_))));
+    }
+
+    #[test]
+    fn pyradiomics_bin_width_starts_at_a_multiple_below_the_minimum() {
+        // w = 25, min = 37: lowBound = 37 − (37 mod 25) = 25, edges 25, 50, 75, 100, …
+        // 37 → 1 (25 ≤ 37 < 50), 50 → 2, 99 → 3, 100 → 4. IBSI Q3RU from 37 would give
+        // 1, 1, 3, 3 instead. Negative: min = −30: lowBound = −30 − (−30 mod 25 = 20) = −50;
+        // −30 → 1, −25 → 2, 0 → 3.
+        let d = discretise_pyradiomics_bin_width(&roi(&[37.0, 50.0, 99.0, 100.0], &[true; 4]), 25.0).unwrap();
+        assert_eq!(levels(&d), vec![1, 2, 3, 4]);
+        assert_eq!(d.ng, 4);
+        let d = discretise_pyradiomics_bin_width(&roi(&[-30.0, -25.0, 0.0], &[true; 3]), 25.0).unwrap();
+        assert_eq!(levels(&d), vec![1, 2, 3]);
+    }
+
+    #[test]
+    fn pyradiomics_bin_count_follows_numpy_histogram_edges() {
+        // 4 bins over [0, 8]: edges 0, 2, 4, 6, 8 (+1 → 9). 0 → 1, 2 → 2, 7.9 → 4, 8 → 4.
+        let d = discretise_pyradiomics_bin_count(&roi(&[0.0, 2.0, 7.9, 8.0], &[true; 4]), 4).unwrap();
+        assert_eq!(levels(&d), vec![1, 2, 4, 4]);
+        assert_eq!(d.ng, 4);
+        // Flat ROI: edges 4.5, 4.83, 5.17, 6.5 (min ± ½); 5 lies in the middle bin → level 2 = N_g.
+        let d = discretise_pyradiomics_bin_count(&roi(&[5.0, 5.0], &[true; 2]), 3).unwrap();
+        assert_eq!(levels(&d), vec![2, 2]);
+        assert_eq!(d.ng, 2);
     }
 }

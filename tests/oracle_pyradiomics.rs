@@ -1,0 +1,135 @@
+//! Oracle: PyRadiomics' own reference outputs (tests/data/pyradiomics/baseline/*.csv) for
+//! brain2 and breast1, reproduced by radx's PyRadiomics library from parameter files
+//! transcribed from each column's `diagnostics_Configuration_Settings` row
+//! (tests/data/pyradiomics/params/<column>.yaml).
+//!
+//! Every value must agree within 1e-6 relative (1e-9 absolute near zero). What radx does
+//! not reproduce yet is listed in [`KNOWN_GAPS`] with the reason and printed; those
+//! features are skipped, never compared with a looser tolerance.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use radx::extract::Extractor;
+
+const RELATIVE: f64 = 1e-6;
+const ABSOLUTE: f64 = 1e-9;
+
+/// (column pattern, feature pattern, reason). Features are named without `original_`
+/// (`shape_MeshVolume`); `*` matches anything, `*_x` what ends in `_x`, `x_*` what starts
+/// with `x_`.
+const KNOWN_GAPS: &[(&str, &str, &str)] = &[
+    (
+        "*",
+        "shape_MeshVolume",
+        "PyRadiomics' cshape.c marching cubes triangulates some cube configurations differently from \
+         radx's mesh: 0.3–0.6 % on these cases",
+    ),
+    ("*", "shape_SurfaceArea", "mesh triangulation (as MeshVolume): 0.8–2.1 %"),
+    ("*", "shape_SurfaceVolumeRatio", "mesh triangulation (as MeshVolume): 1.4–2.4 %"),
+    ("*", "shape_Sphericity", "mesh triangulation (as MeshVolume): 1.2–2.2 %"),
+    ("*", "shape2D_*", "PyRadiomics' shape2D class is not in radx's library yet"),
+    (
+        "*_resampling",
+        "*",
+        "resampledPixelSpacing: PyRadiomics resamples with SimpleITK's B-spline onto a grid aligned to the \
+         mask's bounding box (padDistance); radx's IBSI grid alignment differs, up to 100 % on zone features",
+    ),
+];
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/pyradiomics")
+}
+
+fn matches(pattern: &str, value: &str) -> bool {
+    pattern == "*"
+        || pattern == value
+        || pattern.strip_prefix('*').is_some_and(|suffix| value.ends_with(suffix))
+        || pattern.strip_suffix('*').is_some_and(|prefix| value.starts_with(prefix))
+}
+
+fn gap(column: &str, feature: &str) -> Option<&'static str> {
+    let feature = feature.strip_prefix("original_").unwrap_or(feature);
+    KNOWN_GAPS.iter().find(|(c, f, _)| matches(c, column) && matches(f, feature)).map(|(_, _, reason)| *reason)
+}
+
+/// column → feature name → PyRadiomics value, over every baseline file.
+fn baselines() -> BTreeMap<String, BTreeMap<String, f64>> {
+    let mut out: BTreeMap<String, BTreeMap<String, f64>> = BTreeMap::new();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(root().join("baseline"))
+        .expect("baseline folder")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    files.sort();
+    for file in files {
+        let mut reader = csv::Reader::from_path(&file).expect("baseline csv");
+        let header: Vec<String> = reader.headers().expect("header").iter().map(str::to_string).collect();
+        for record in reader.records() {
+            let record = record.expect("row");
+            let name = &record[0];
+            if name.starts_with("diagnostics_") {
+                continue;
+            }
+            for (column, value) in header.iter().zip(record.iter()).skip(1) {
+                let value: f64 = value.parse().unwrap_or_else(|_| panic!("{name} of {column}: {value}"));
+                out.entry(column.clone()).or_default().insert(name.to_string(), value);
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn pyradiomics_baselines_are_reproduced() {
+    let mut compared = 0;
+    let mut skipped: BTreeMap<(String, &str), usize> = BTreeMap::new();
+    let mut failures = Vec::new();
+    for (column, expected) in baselines() {
+        let case = column.split('_').next().expect("case name");
+        let wanted: Vec<(&String, &f64)> = expected
+            .iter()
+            .filter(|(name, _)| match gap(&column, name) {
+                Some(reason) => {
+                    *skipped.entry((column.clone(), reason)).or_default() += 1;
+                    false
+                }
+                None => true,
+            })
+            .collect();
+        if wanted.is_empty() {
+            continue;
+        }
+        let params = root().join("params").join(format!("{column}.yaml"));
+        let settings = radx::pyradiomics::load_settings(&params, false).expect("parameter file");
+        let extractor = Extractor::new(settings, &[]).expect("library compiles");
+        let data = root().join("data");
+        let mut rows = extractor
+            .run(&data.join(format!("{case}_image.nrrd")), &data.join(format!("{case}_label.nrrd")))
+            .unwrap_or_else(|e| panic!("{column}: {e}"));
+        radx::pyradiomics::rename_rows(&mut rows).expect("PyRadiomics names");
+        let got: BTreeMap<&str, f64> = rows.iter().map(|r| (r.feature.as_str(), r.value)).collect();
+        for (name, &want) in wanted {
+            compared += 1;
+            match got.get(name.as_str()) {
+                None => failures.push(format!("{column}: {name} missing from radx's output")),
+                Some(&value) => {
+                    let diff = (value - want).abs();
+                    if !(diff <= RELATIVE * want.abs() || diff <= ABSOLUTE) {
+                        failures.push(format!(
+                            "{column}: {name} = {value} but PyRadiomics gives {want} (relative {:.2e})",
+                            diff / want.abs()
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    println!("compared {compared} PyRadiomics values within {RELATIVE:e} relative / {ABSOLUTE:e} absolute");
+    for ((column, reason), count) in &skipped {
+        println!("known gap: {column}: {count} values skipped — {reason}");
+    }
+    assert!(failures.is_empty(), "{} of {compared} values differ:\n{}", failures.len(), failures.join("\n"));
+    // Per case outside the gaps: plain 93 + 10 shape, _2d/_FBN/_flatRegion 75 each,
+    // _combined 40, _normalization and _resegmentation 93 each.
+    assert_eq!(compared, 2 * (103 + 75 * 3 + 40 + 93 * 2), "the set of compared values changed");
+}
