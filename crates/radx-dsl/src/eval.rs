@@ -623,7 +623,8 @@ impl State {
         {
             let (sum, cnt) = match f {
                 None => (sum4(b), n as f64),
-                Some(Ok(m)) => masked_sum4(b, m),
+                Some(Ok(m)) if op == ReduceOp::Sum => (masked_sum4(b, m), 0.0),
+                Some(Ok(m)) => (masked_sum4(b, m), mask_count(m)),
                 Some(Err(c)) => {
                     if c != 0.0 {
                         (sum4(b), n as f64)
@@ -654,7 +655,7 @@ impl State {
                     let slot = self.pos[var as usize];
                     let s = match mask {
                         None => sum4(b),
-                        Some(m) => masked_sum4(b, m).0,
+                        Some(m) => masked_sum4(b, m),
                     };
                     self.vecs[vec as usize][slot] += s;
                     return;
@@ -682,7 +683,8 @@ impl State {
                     if idx.len() == n {
                         for t in 0..n {
                             let x = idx[t] - lo;
-                            if mask.is_none_or(|m| m[t] != 0.0) && x >= 0.0 && x < len && x == x.floor() {
+                            // In range, `x as usize` is exact truncation: equal back iff `x` is integral.
+                            if mask.is_none_or(|m| m[t] != 0.0) && x >= 0.0 && x < len && (x as usize) as f64 == x {
                                 out[x as usize] += b[t];
                             }
                         }
@@ -829,26 +831,35 @@ enum RowView<'a> {
 }
 
 fn un_row(op: Un, src: &[f64], out: &mut [f64], mask: Option<&[f64]>) {
-    match mask {
-        Some(m) => {
-            for ((o, &x), &k) in out.iter_mut().zip(src).zip(m) {
-                *o = if k != 0.0 { op.apply(x) } else { 0.0 };
-            }
-        }
-        None => {
-            macro_rules! each {
-                ($f:expr) => {
+    // One loop per operator (the dispatch is per row, not per entry); under a mask the
+    // operation is skipped, not just discarded, where the mask is zero.
+    macro_rules! each {
+        ($f:expr) => {
+            match mask {
+                Some(m) => {
+                    for ((o, &x), &k) in out.iter_mut().zip(src).zip(m) {
+                        *o = if k != 0.0 { $f(x) } else { 0.0 };
+                    }
+                }
+                None => {
                     for (o, &x) in out.iter_mut().zip(src) {
                         *o = $f(x);
                     }
-                };
+                }
             }
-            match op {
-                Un::Neg => each!(|x: f64| -x),
-                Un::Abs => each!(|x: f64| x.abs()),
-                _ => each!(|x| op.apply(x)),
-            }
-        }
+        };
+    }
+    match op {
+        Un::Neg => each!(|x: f64| -x),
+        Un::Not => each!(|x: f64| f64::from(u8::from(x == 0.0))),
+        Un::Abs => each!(|x: f64| x.abs()),
+        Un::Sqrt => each!(|x: f64| x.sqrt()),
+        Un::Exp => each!(|x: f64| x.exp()),
+        Un::Log => each!(|x: f64| x.ln()),
+        Un::Log2 => each!(|x: f64| x.log2()),
+        Un::Log10 => each!(|x: f64| x.log10()),
+        Un::Floor => each!(|x: f64| x.floor()),
+        Un::Ceil => each!(|x: f64| x.ceil()),
     }
 }
 
@@ -895,12 +906,24 @@ fn bin_row(op: Bin, a: RowView<'_>, b: RowView<'_>, out: &mut [f64], mask: Optio
             }
         };
     }
+    // Comparisons give 1.0 / 0.0 (as `Bin::apply`), written so each loop stays branch-free.
+    let t = |c: bool| f64::from(u8::from(c));
     match op {
         Bin::Add => lanes!(|p: f64, q: f64| p + q),
         Bin::Sub => lanes!(|p: f64, q: f64| p - q),
         Bin::Mul => lanes!(|p: f64, q: f64| p * q),
         Bin::Div => lanes!(|p: f64, q: f64| p / q),
-        _ => lanes!(|p: f64, q: f64| op.apply(p, q)),
+        Bin::Eq => lanes!(|p: f64, q: f64| t(p == q)),
+        Bin::Ne => lanes!(|p: f64, q: f64| t(p != q)),
+        Bin::Lt => lanes!(|p: f64, q: f64| t(p < q)),
+        Bin::Le => lanes!(|p: f64, q: f64| t(p <= q)),
+        Bin::Gt => lanes!(|p: f64, q: f64| t(p > q)),
+        Bin::Ge => lanes!(|p: f64, q: f64| t(p >= q)),
+        Bin::And => lanes!(|p: f64, q: f64| t(p != 0.0 && q != 0.0)),
+        Bin::Or => lanes!(|p: f64, q: f64| t(p != 0.0 || q != 0.0)),
+        Bin::Min => lanes!(|p: f64, q: f64| p.min(q)),
+        Bin::Max => lanes!(|p: f64, q: f64| p.max(q)),
+        Bin::Pow => lanes!(|p: f64, q: f64| p.powf(q)),
     }
 }
 
@@ -923,26 +946,36 @@ fn sum4(b: &[f64]) -> f64 {
     (s[0] + s[1]) + (s[2] + s[3]) + tail
 }
 
+/// `b` where `keep`, else +0.0, without a branch: masks are data-dependent (`p > 0` on a
+/// matrix with scattered zeros), so a branch here mispredicts often. Bit-masking also drops
+/// NaN/inf entries that the filter excludes, exactly as skipping them would.
+#[inline(always)]
+fn keep_or_zero(x: f64, keep: bool) -> f64 {
+    f64::from_bits(x.to_bits() & 0u64.wrapping_sub(u64::from(keep)))
+}
+
+/// Sum of `b` where `m` is non-zero, with four partial sums in the order of [`sum4`].
 #[inline]
-fn masked_sum4(b: &[f64], m: &[f64]) -> (f64, f64) {
+fn masked_sum4(b: &[f64], m: &[f64]) -> f64 {
     let mut s = [0.0f64; 4];
-    let mut c = [0.0f64; 4];
-    let n4 = b.len() / 4 * 4;
-    for t in (0..n4).step_by(4) {
+    let n = b.len().min(m.len());
+    let n4 = n / 4 * 4;
+    for (cb, cm) in b[..n4].chunks_exact(4).zip(m[..n4].chunks_exact(4)) {
         for l in 0..4 {
-            let keep = m[t + l] != 0.0;
-            s[l] += if keep { b[t + l] } else { 0.0 };
-            c[l] += if keep { 1.0 } else { 0.0 };
+            s[l] += keep_or_zero(cb[l], cm[l] != 0.0);
         }
     }
-    let (mut ts, mut tc) = (0.0, 0.0);
-    for t in n4..b.len() {
-        if m[t] != 0.0 {
-            ts += b[t];
-            tc += 1.0;
-        }
+    let mut tail = 0.0;
+    for t in n4..n {
+        tail += keep_or_zero(b[t], m[t] != 0.0);
     }
-    ((s[0] + s[1]) + (s[2] + s[3]) + ts, (c[0] + c[1]) + (c[2] + c[3]) + tc)
+    (s[0] + s[1]) + (s[2] + s[3]) + tail
+}
+
+/// Number of non-zero mask entries.
+#[inline]
+fn mask_count(m: &[f64]) -> f64 {
+    m.iter().map(|&k| f64::from(u8::from(k != 0.0))).sum()
 }
 
 // ---------------------------------------------------------------------------------------
