@@ -1069,6 +1069,129 @@ impl<'r> Planner<'r> {
         st
     }
 
+    /// The scalar and vector items that the nodes under `roots` read (directly, not through
+    /// other items), including those in the bounds of range variables.
+    fn item_deps(&self, roots: &[NodeId], vars: &[VarId]) -> (Vec<u32>, Vec<u32>) {
+        let ir = &self.checked.ir;
+        let (mut scalars, mut vecs) = (Vec::new(), Vec::new());
+        let mut seen = std::collections::HashSet::new();
+        let mut stack: Vec<NodeId> = roots.to_vec();
+        let range_bounds = |v: VarId, stack: &mut Vec<NodeId>| {
+            if let AxisKey::Range(lo, hi) = ir.vars[v as usize].axis {
+                stack.extend([lo, hi]);
+            }
+        };
+        for &v in vars {
+            range_bounds(v, &mut stack);
+        }
+        while let Some(n) = stack.pop() {
+            if !seen.insert(n) {
+                continue;
+            }
+            match &ir.nodes[n as usize] {
+                Node::Const(_) | Node::SrcScalar(_) => {}
+                Node::Index(v) => range_bounds(*v, &mut stack),
+                Node::Array { vars, .. } => vars.iter().for_each(|v| range_bounds(*v, &mut stack)),
+                Node::VecRead { vec, at } => {
+                    vecs.push(*vec);
+                    range_bounds(*at, &mut stack);
+                }
+                Node::ScalarRef(k) => scalars.push(*k),
+                Node::Unary(_, a) => stack.push(*a),
+                Node::Binary(_, a, b) => stack.extend([*a, *b]),
+                Node::Select(c, a, b) => stack.extend([*c, *a, *b]),
+            }
+        }
+        (scalars, vecs)
+    }
+
+    /// Assigns every scalar and vector item its stage by list scheduling. Plain
+    /// as-soon-as-possible staging would give the GLCM three `(i, j)` sweeps: features that
+    /// need `mux` (itself a cheap sum over a marginal) would run one stage after the other
+    /// second-pass features. Instead cheap items (builtins and loops over at most one
+    /// variable) run as soon as they are ready, and multi-variable loops wait until nothing
+    /// cheap is ready, so that every such loop ready by then shares one sweep.
+    fn schedule_items(&mut self) {
+        let ir = &self.checked.ir;
+        // (is_scalar, id, weight = number of loop variables, scalar deps, vector deps)
+        let mut items: Vec<(bool, u32, usize, Vec<u32>, Vec<u32>)> = Vec::new();
+        for (k, def) in ir.scalars.iter().enumerate() {
+            let (weight, roots, vars): (usize, Vec<NodeId>, Vec<VarId>) = match def {
+                ScalarDef::Reduce(r) => {
+                    let r = &ir.reductions[*r as usize];
+                    (r.binders.len(), std::iter::once(r.body).chain(r.filter).collect(), r.binders.clone())
+                }
+                ScalarDef::Builtin { args, .. } => {
+                    let roots = args.iter().filter_map(|a| if let BuiltinArg::Scalar(n) = a { Some(*n) } else { None });
+                    (0, roots.collect(), Vec::new())
+                }
+            };
+            let (mut ds, mut dv) = self.item_deps(&roots, &vars);
+            if let ScalarDef::Builtin { args, .. } = def {
+                dv.extend(args.iter().filter_map(|a| if let BuiltinArg::Vector(v) = a { Some(*v) } else { None }));
+            }
+            ds.sort_unstable();
+            ds.dedup();
+            items.push((true, k as u32, weight, ds, dv));
+        }
+        for (k, def) in ir.vecs.iter().enumerate() {
+            let (weight, roots, vars): (usize, Vec<NodeId>, Vec<VarId>) = match def {
+                VecDef::Reduce { red, var } => {
+                    let r = &ir.reductions[*red as usize];
+                    let mut vars = r.binders.clone();
+                    vars.push(*var);
+                    (vars.len(), std::iter::once(r.body).chain(r.filter).collect(), vars)
+                }
+                VecDef::Map { var, body } => (1, vec![*body], vec![*var]),
+            };
+            let (ds, dv) = self.item_deps(&roots, &vars);
+            items.push((false, k as u32, weight, ds, dv));
+        }
+        let mut scalar_stage: Vec<Option<usize>> = vec![None; ir.scalars.len()];
+        let mut vec_stage: Vec<Option<usize>> = vec![None; ir.vecs.len()];
+        let mut remaining: Vec<usize> = (0..items.len()).collect();
+        let mut stage = 0;
+        while !remaining.is_empty() {
+            // Ready at `stage`: every item read was computed in an earlier stage.
+            let done_before = |d: Option<usize>| d.is_some_and(|s| s < stage);
+            let ready: Vec<usize> = remaining
+                .iter()
+                .copied()
+                .filter(|&i| {
+                    let (_, _, _, ds, dv) = &items[i];
+                    ds.iter().all(|&d| done_before(scalar_stage[d as usize]))
+                        && dv.iter().all(|&d| done_before(vec_stage[d as usize]))
+                })
+                .collect();
+            if ready.is_empty() {
+                // Only possible with a dependency cycle, which the checker rejects; fall back
+                // to as-soon-as-possible staging for whatever is left.
+                break;
+            }
+            let cheap_ready = ready.iter().any(|&i| items[i].2 <= 1);
+            for &i in &ready {
+                if cheap_ready && items[i].2 > 1 {
+                    continue;
+                }
+                let (is_scalar, id, ..) = items[i];
+                if is_scalar {
+                    scalar_stage[id as usize] = Some(stage);
+                } else {
+                    vec_stage[id as usize] = Some(stage);
+                }
+            }
+            remaining.retain(|&i| {
+                let (is_scalar, id, ..) = items[i];
+                if is_scalar { scalar_stage[id as usize].is_none() } else { vec_stage[id as usize].is_none() }
+            });
+            stage += 1;
+        }
+        if remaining.is_empty() {
+            self.scalar_stage = scalar_stage;
+            self.vec_stage = vec_stage;
+        }
+    }
+
     /// Splits `a && b && …` into its conjuncts.
     fn conjuncts(&self, n: NodeId, out: &mut Vec<NodeId>) {
         match self.checked.ir.nodes[n as usize] {
@@ -1222,6 +1345,8 @@ impl<'r> Planner<'r> {
     // The reachability flags are parallel to the IR tables; indexing by id is the clear form.
     #[allow(clippy::needless_range_loop)]
     fn run(mut self) -> CompiledFamily {
+        // 0. Stages of the materialised items (fixes when each reduction's loop runs).
+        self.schedule_items();
         // 1. Stages of everything reachable from the features.
         let feature_nodes: Vec<NodeId> = self.checked.features.iter().map(|(_, n)| *n).collect();
         for &n in &feature_nodes {
