@@ -73,6 +73,18 @@ enum RowInstr {
     Select { dst: u32, c: Opd, a: Opd, b: Opd },
 }
 
+/// An accumulator as a pass runs it: where its body, filter and scatter index live.
+#[derive(Debug, Clone)]
+struct PassAcc {
+    acc: Acc,
+    body: Opd,
+    /// When set, the body is `body * factor`, multiplied as it is summed: the product of a
+    /// `sum(i, j, x * p[i,j])` is then never stored to a row and read back.
+    factor: Option<Opd>,
+    filter: Option<Opd>,
+    index: Option<Opd>,
+}
+
 #[derive(Debug, Clone)]
 struct Pass {
     loops: Vec<VarId>,
@@ -81,7 +93,7 @@ struct Pass {
     rows: Vec<RowInstr>,
     /// Row slot of each node evaluated per row (`u32::MAX` if none).
     n_slots: usize,
-    accs: Vec<(Acc, Opd, Option<Opd>, Option<Opd>)>, // acc, body, filter, scatter index
+    accs: Vec<PassAcc>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -159,7 +171,7 @@ impl CompiledFamily {
             ));
             for pass in &stage.passes {
                 let loops: Vec<String> = pass.loops.iter().map(|v| var_name(*v)).collect();
-                let count = |f: &dyn Fn(&Target) -> bool| pass.accs.iter().filter(|(a, ..)| f(&a.target)).count();
+                let count = |f: &dyn Fn(&Target) -> bool| pass.accs.iter().filter(|a| f(&a.acc.target)).count();
                 out.push_str(&format!(
                     "  pass over [{}]: {} row ops, {} scalar, {} vector, {} scatter\n",
                     loops.join(", "),
@@ -434,7 +446,7 @@ impl State {
         }
         let lens: Vec<usize> = pass.loops.iter().map(|v| self.axis_vals[*v as usize].len()).collect();
         // Initialise targets.
-        for (acc, ..) in &pass.accs {
+        for PassAcc { acc, .. } in &pass.accs {
             let init = match acc.op {
                 AccOp::Reduce(ReduceOp::Prod) => 1.0,
                 AccOp::Reduce(ReduceOp::Max | ReduceOp::ArgMax) => f64::NEG_INFINITY,
@@ -459,7 +471,7 @@ impl State {
         let mut aux: Vec<(Vec<f64>, Vec<f64>)> = pass
             .accs
             .iter()
-            .map(|(acc, ..)| {
+            .map(|PassAcc { acc, .. }| {
                 let n = match acc.target {
                     Target::Scalar(_) => 1,
                     Target::VecAt { vec, .. } | Target::VecScatter { vec, .. } => self.vecs[vec as usize].len(),
@@ -589,9 +601,45 @@ impl State {
             }
         }
         // Accumulate.
-        for (k, (acc, body, filter, index)) in pass.accs.iter().enumerate() {
-            self.accumulate(k, acc, *body, *filter, *index, n, inner, aux);
+        for (k, pa) in pass.accs.iter().enumerate() {
+            if let Some(factor) = pa.factor {
+                self.accumulate_product(&pa.acc, pa.body, factor, pa.filter, n);
+                continue;
+            }
+            self.accumulate(k, &pa.acc, pa.body, pa.filter, pa.index, n, inner, aux);
         }
+    }
+
+    /// `sum(x * y)` into a scalar, the product formed in registers (see [`PassAcc::factor`]).
+    fn accumulate_product(&mut self, acc: &Acc, x: Opd, y: Opd, filter: Option<Opd>, n: usize) {
+        let Target::Scalar(s) = acc.target else { return };
+        let rl = self.row_len;
+        let rows = &self.rows;
+        let view = |o: Opd| -> RowView<'_> {
+            match o {
+                Opd::Row(r) => RowView::R(&rows[r as usize * rl..r as usize * rl + n]),
+                Opd::Scalar(m) => RowView::S(self.scal[m as usize]),
+            }
+        };
+        let mask = match filter.map(view) {
+            None => None,
+            Some(RowView::R(m)) => Some(m),
+            Some(RowView::S(c)) if c != 0.0 => None,
+            Some(RowView::S(_)) => return,
+        };
+        let sum = match (view(x), view(y)) {
+            (RowView::R(a), RowView::R(b)) => dot4(a, b, mask),
+            // IEEE multiplication commutes exactly, so the operand order does not matter.
+            (RowView::R(a), RowView::S(c)) | (RowView::S(c), RowView::R(a)) => scaled_sum4(a, c, mask),
+            (RowView::S(a), RowView::S(b)) => {
+                let row = vec![a * b; n];
+                match mask {
+                    None => sum4(&row),
+                    Some(m) => masked_sum4(&row, m),
+                }
+            }
+        };
+        self.scalars[s as usize] += sum;
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -675,7 +723,7 @@ impl State {
                 Target::VecScatter { vec, lo, .. } => {
                     let lo = self.scal[lo as usize];
                     let out = &mut self.vecs[vec as usize];
-                    let len = out.len() as f64;
+                    let len = out.len() as u64;
                     let idx: &[f64] = match index.map(&row) {
                         Some(Ok(r)) => r,
                         _ => &[],
@@ -683,9 +731,12 @@ impl State {
                     if idx.len() == n {
                         for t in 0..n {
                             let x = idx[t] - lo;
-                            // In range, `x as usize` is exact truncation: equal back iff `x` is integral.
-                            if mask.is_none_or(|m| m[t] != 0.0) && x >= 0.0 && x < len && (x as usize) as f64 == x {
-                                out[x as usize] += b[t];
+                            // `x as i64` is one truncating instruction (`as usize` is several on x86-64);
+                            // it converts back to `x` exactly iff `x` is an integer (NaN gives 0 ≠ NaN),
+                            // and negative slots wrap to huge `u64`s, so one comparison checks the range.
+                            let slot = x as i64;
+                            if slot as f64 == x && (slot as u64) < len && mask.is_none_or(|m| m[t] != 0.0) {
+                                out[slot as usize] += b[t];
                             }
                         }
                         return;
@@ -803,7 +854,7 @@ impl State {
 
     /// Final fix-ups: mean = sum / count; empty max/min/arg → NaN; argmax returns the argument.
     fn finish(&mut self, pass: &Pass, aux: &mut [(Vec<f64>, Vec<f64>)]) {
-        for (k, (acc, ..)) in pass.accs.iter().enumerate() {
+        for (k, PassAcc { acc, .. }) in pass.accs.iter().enumerate() {
             let AccOp::Reduce(op) = acc.op else { continue };
             if matches!(op, ReduceOp::Sum | ReduceOp::Count | ReduceOp::Prod) {
                 continue;
@@ -968,6 +1019,73 @@ fn masked_sum4(b: &[f64], m: &[f64]) -> f64 {
     let mut tail = 0.0;
     for t in n4..n {
         tail += keep_or_zero(b[t], m[t] != 0.0);
+    }
+    (s[0] + s[1]) + (s[2] + s[3]) + tail
+}
+
+/// `sum(a[t] * b[t])` (where `m[t] != 0`), in the lane order of [`sum4`]: bit-identical to
+/// storing the products and summing them with [`sum4`] / [`masked_sum4`].
+#[inline]
+fn dot4(a: &[f64], b: &[f64], m: Option<&[f64]>) -> f64 {
+    let n = a.len().min(b.len());
+    let n4 = n / 4 * 4;
+    let mut s = [0.0f64; 4];
+    let mut tail = 0.0;
+    match m {
+        None => {
+            for (ca, cb) in a[..n4].chunks_exact(4).zip(b[..n4].chunks_exact(4)) {
+                for l in 0..4 {
+                    s[l] += ca[l] * cb[l];
+                }
+            }
+            for t in n4..n {
+                tail += a[t] * b[t];
+            }
+        }
+        Some(m) => {
+            let m = &m[..n];
+            for ((ca, cb), cm) in a[..n4].chunks_exact(4).zip(b[..n4].chunks_exact(4)).zip(m.chunks_exact(4)) {
+                for l in 0..4 {
+                    s[l] += keep_or_zero(ca[l] * cb[l], cm[l] != 0.0);
+                }
+            }
+            for t in n4..n {
+                tail += keep_or_zero(a[t] * b[t], m[t] != 0.0);
+            }
+        }
+    }
+    (s[0] + s[1]) + (s[2] + s[3]) + tail
+}
+
+/// `sum(a[t] * c)` (where `m[t] != 0`), in the lane order of [`sum4`].
+#[inline]
+fn scaled_sum4(a: &[f64], c: f64, m: Option<&[f64]>) -> f64 {
+    let n = a.len();
+    let n4 = n / 4 * 4;
+    let mut s = [0.0f64; 4];
+    let mut tail = 0.0;
+    match m {
+        None => {
+            for ca in a[..n4].chunks_exact(4) {
+                for l in 0..4 {
+                    s[l] += ca[l] * c;
+                }
+            }
+            for &x in &a[n4..] {
+                tail += x * c;
+            }
+        }
+        Some(m) => {
+            let m = &m[..n];
+            for (ca, cm) in a[..n4].chunks_exact(4).zip(m.chunks_exact(4)) {
+                for l in 0..4 {
+                    s[l] += keep_or_zero(ca[l] * c, cm[l] != 0.0);
+                }
+            }
+            for t in n4..n {
+                tail += keep_or_zero(a[t] * c, m[t] != 0.0);
+            }
+        }
     }
     (s[0] + s[1]) + (s[2] + s[3]) + tail
 }
@@ -1620,6 +1738,44 @@ impl<'r> Planner<'r> {
                 _ => {}
             }
         }
+        // Scalar sums whose body is a product used nowhere else in the pass are fused: the
+        // accumulator multiplies as it sums, and the product row is never materialised.
+        let mut uses = vec![0u32; ir.nodes.len()];
+        for n in 0..ir.nodes.len() {
+            if !needed[n] || ir.free[n] == 0 {
+                continue;
+            }
+            match &ir.nodes[n] {
+                Node::Unary(_, a) => uses[*a as usize] += 1,
+                Node::Binary(_, a, b) => {
+                    uses[*a as usize] += 1;
+                    uses[*b as usize] += 1;
+                }
+                Node::Select(c, a, b) => [*c, *a, *b].iter().for_each(|m| uses[*m as usize] += 1),
+                _ => {}
+            }
+        }
+        for a in &accs {
+            uses[a.body as usize] += 1;
+            if let Some(f) = a.filter {
+                uses[f as usize] += 1;
+            }
+            if let Target::VecScatter { index, .. } = a.target {
+                uses[index as usize] += 1;
+            }
+        }
+        let fused: Vec<Option<(NodeId, NodeId)>> = accs
+            .iter()
+            .map(|a| match (&a.target, a.op, &ir.nodes[a.body as usize]) {
+                (Target::Scalar(_), AccOp::Reduce(ReduceOp::Sum), Node::Binary(Bin::Mul, x, y))
+                    if uses[a.body as usize] == 1 && depth_of(a.body) == Some(inner) =>
+                {
+                    Some((*x, *y))
+                }
+                _ => None,
+            })
+            .collect();
+        let is_fused = |n: usize| accs.iter().zip(&fused).any(|(a, f)| f.is_some() && a.body as usize == n);
         let mut per_depth = vec![Vec::new(); inner];
         let mut rows = Vec::new();
         let mut n_slots = 0u32;
@@ -1637,6 +1793,9 @@ impl<'r> Planner<'r> {
             let Some(d) = depth_of(n as NodeId) else { continue };
             if d < inner {
                 per_depth[d].push(n as NodeId);
+                continue;
+            }
+            if is_fused(n) {
                 continue;
             }
             let dst = n_slots;
@@ -1670,14 +1829,18 @@ impl<'r> Planner<'r> {
         }
         let accs = accs
             .into_iter()
-            .map(|a| {
-                let body = opd(a.body, row_slot);
+            .zip(fused)
+            .map(|(a, fused)| {
+                let (body, factor) = match fused {
+                    Some((x, y)) => (opd(x, row_slot), Some(opd(y, row_slot))),
+                    None => (opd(a.body, row_slot), None),
+                };
                 let filter = a.filter.map(|f| opd(f, row_slot));
                 let index = match a.target {
                     Target::VecScatter { index, .. } => Some(opd(index, row_slot)),
                     _ => None,
                 };
-                (a, body, filter, index)
+                PassAcc { acc: a, body, factor, filter, index }
             })
             .collect();
         Pass { loops, per_depth, rows, n_slots: n_slots as usize, accs }
