@@ -202,6 +202,7 @@ impl CompiledFamily {
             pos: vec![0; ir.vars.len()],
             rows: Vec::new(),
             row_len: 0,
+            sorted: SortedCache::default(),
         };
         for stage in &self.stages {
             for &n in &stage.scalar_nodes {
@@ -209,7 +210,7 @@ impl CompiledFamily {
             }
             for &s in &stage.builtins {
                 let imp = self.builtin_impls.iter().find(|(id, _)| *id == s).map_or(BuiltinImpl::Host, |(_, i)| *i);
-                st.scalars[s as usize] = call_builtin(ir, &bound, &st, s, imp, builtins)?;
+                st.scalars[s as usize] = call_builtin(ir, &bound, &mut st, s, imp, builtins)?;
             }
             for pass in &stage.passes {
                 st.run_pass(ir, &bound, pass, &self.row_slot);
@@ -329,7 +330,30 @@ pub(crate) fn axis_values_of(ir: &Ir, bound: &Bound<'_>, var: VarId, scal: &dyn 
     }
 }
 
+/// Sorted copies (NaN removed) of the arrays that percentile builtins read, kept for one
+/// evaluation: the intensity families take four percentiles and a median of the same array
+/// of up to hundreds of thousands of values, which is then sorted once instead of five times.
+#[derive(Debug, Default)]
+pub(crate) struct SortedCache {
+    entries: Vec<(BuiltinArg, Vec<f64>)>,
+}
+
+impl SortedCache {
+    fn sorted(&mut self, key: &BuiltinArg, values: impl FnOnce() -> Vec<f64>) -> &[f64] {
+        let k = match self.entries.iter().position(|(a, _)| a == key) {
+            Some(k) => k,
+            None => {
+                self.entries.push((key.clone(), crate::linalg::sorted_without_nan(&values())));
+                self.entries.len() - 1
+            }
+        };
+        &self.entries[k].1
+    }
+}
+
 /// Runs a builtin (shared by the planner's evaluator and the reference interpreter).
+/// `sorted` caches sorted arrays across the builtin calls of one evaluation: source arrays
+/// and vector `let`s do not change once computed.
 #[allow(clippy::too_many_arguments)] // one call site each in the evaluator and interpreter
 pub(crate) fn run_builtin(
     ir: &Ir,
@@ -340,8 +364,22 @@ pub(crate) fn run_builtin(
     vector: &dyn Fn(u32) -> Vec<f64>,
     mcc_array: Option<u32>,
     builtins: &dyn Builtins,
+    sorted: &mut SortedCache,
 ) -> Result<f64, EvalError> {
     let ScalarDef::Builtin { builtin, args } = &ir.scalars[s as usize] else { return Ok(f64::NAN) };
+    if let BuiltinImpl::Percentile | BuiltinImpl::Median = imp {
+        let q = match (imp, args.get(1)) {
+            (BuiltinImpl::Median, _) => 50.0,
+            (_, Some(BuiltinArg::Scalar(n))) => scalar(*n),
+            _ => return Ok(f64::NAN),
+        };
+        let values = match args.first() {
+            Some(key @ BuiltinArg::SourceArray(k)) => sorted.sorted(key, || bound.arrays[*k as usize].0.to_vec()),
+            Some(key @ BuiltinArg::Vector(v)) => sorted.sorted(key, || vector(*v)),
+            _ => return Ok(f64::NAN),
+        };
+        return Ok(crate::linalg::percentile_of_sorted(values, q));
+    }
     let owned: Vec<Result<f64, Vec<f64>>> = args
         .iter()
         .map(|a| match a {
@@ -358,14 +396,7 @@ pub(crate) fn run_builtin(
         })
         .collect();
     Ok(match imp {
-        BuiltinImpl::Percentile => match (values.first(), values.get(1)) {
-            (Some(BuiltinValue::Array(a)), Some(BuiltinValue::Scalar(q))) => crate::linalg::percentile(a, *q),
-            _ => f64::NAN,
-        },
-        BuiltinImpl::Median => match values.first() {
-            Some(BuiltinValue::Array(a)) => crate::linalg::percentile(a, 50.0),
-            _ => f64::NAN,
-        },
+        BuiltinImpl::Percentile | BuiltinImpl::Median => f64::NAN, // handled above
         BuiltinImpl::GlcmMcc => match mcc_array {
             Some(k) => {
                 let data = bound.arrays[k as usize].0;
@@ -383,13 +414,14 @@ pub(crate) fn run_builtin(
 fn call_builtin(
     ir: &Ir,
     bound: &Bound<'_>,
-    st: &State,
+    st: &mut State,
     s: u32,
     imp: BuiltinImpl,
     builtins: &dyn Builtins,
 ) -> Result<f64, EvalError> {
     let mcc = find_p(ir, bound);
-    run_builtin(ir, bound, s, imp, &|n| st.scal[n as usize], &|v| st.vecs[v as usize].clone(), mcc, builtins)
+    let (scal, vecs) = (&st.scal, &st.vecs);
+    run_builtin(ir, bound, s, imp, &|n| scal[n as usize], &|v| vecs[v as usize].clone(), mcc, builtins, &mut st.sorted)
 }
 
 /// The `p` array for `glcm_mcc`: the only rank-2 array of a `cm`-like source.
@@ -407,6 +439,7 @@ struct State {
     /// Row buffers: `n_slots × row_len`.
     rows: Vec<f64>,
     row_len: usize,
+    sorted: SortedCache,
 }
 
 impl State {
