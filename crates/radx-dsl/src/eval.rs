@@ -1132,6 +1132,17 @@ fn mask_count(m: &[f64]) -> f64 {
 // ---------------------------------------------------------------------------------------
 // Planning
 
+/// A materialised item as the list scheduler sees it.
+struct SchedItem {
+    /// A scalar (`Ir::scalars`) or a vector (`Ir::vecs`) item, and its id there.
+    is_scalar: bool,
+    id: u32,
+    /// Number of loop variables: items with more than one wait so that they fuse.
+    weight: usize,
+    scalar_deps: Vec<u32>,
+    vec_deps: Vec<u32>,
+}
+
 struct Planner<'r> {
     checked: CheckedFamily,
     registry: &'r Registry,
@@ -1264,8 +1275,7 @@ impl<'r> Planner<'r> {
     /// cheap is ready, so that every such loop ready by then shares one sweep.
     fn schedule_items(&mut self) {
         let ir = &self.checked.ir;
-        // (is_scalar, id, weight = number of loop variables, scalar deps, vector deps)
-        let mut items: Vec<(bool, u32, usize, Vec<u32>, Vec<u32>)> = Vec::new();
+        let mut items: Vec<SchedItem> = Vec::new();
         for (k, def) in ir.scalars.iter().enumerate() {
             let (weight, roots, vars): (usize, Vec<NodeId>, Vec<VarId>) = match def {
                 ScalarDef::Reduce(r) => {
@@ -1283,7 +1293,7 @@ impl<'r> Planner<'r> {
             }
             ds.sort_unstable();
             ds.dedup();
-            items.push((true, k as u32, weight, ds, dv));
+            items.push(SchedItem { is_scalar: true, id: k as u32, weight, scalar_deps: ds, vec_deps: dv });
         }
         for (k, def) in ir.vecs.iter().enumerate() {
             let (weight, roots, vars): (usize, Vec<NodeId>, Vec<VarId>) = match def {
@@ -1296,7 +1306,7 @@ impl<'r> Planner<'r> {
                 VecDef::Map { var, body } => (1, vec![*body], vec![*var]),
             };
             let (ds, dv) = self.item_deps(&roots, &vars);
-            items.push((false, k as u32, weight, ds, dv));
+            items.push(SchedItem { is_scalar: false, id: k as u32, weight, scalar_deps: ds, vec_deps: dv });
         }
         let mut scalar_stage: Vec<Option<usize>> = vec![None; ir.scalars.len()];
         let mut vec_stage: Vec<Option<usize>> = vec![None; ir.vecs.len()];
@@ -1309,9 +1319,8 @@ impl<'r> Planner<'r> {
                 .iter()
                 .copied()
                 .filter(|&i| {
-                    let (_, _, _, ds, dv) = &items[i];
-                    ds.iter().all(|&d| done_before(scalar_stage[d as usize]))
-                        && dv.iter().all(|&d| done_before(vec_stage[d as usize]))
+                    items[i].scalar_deps.iter().all(|&d| done_before(scalar_stage[d as usize]))
+                        && items[i].vec_deps.iter().all(|&d| done_before(vec_stage[d as usize]))
                 })
                 .collect();
             if ready.is_empty() {
@@ -1319,12 +1328,12 @@ impl<'r> Planner<'r> {
                 // to as-soon-as-possible staging for whatever is left.
                 break;
             }
-            let cheap_ready = ready.iter().any(|&i| items[i].2 <= 1);
+            let cheap_ready = ready.iter().any(|&i| items[i].weight <= 1);
             for &i in &ready {
-                if cheap_ready && items[i].2 > 1 {
+                if cheap_ready && items[i].weight > 1 {
                     continue;
                 }
-                let (is_scalar, id, ..) = items[i];
+                let SchedItem { is_scalar, id, .. } = items[i];
                 if is_scalar {
                     scalar_stage[id as usize] = Some(stage);
                 } else {
@@ -1332,7 +1341,7 @@ impl<'r> Planner<'r> {
                 }
             }
             remaining.retain(|&i| {
-                let (is_scalar, id, ..) = items[i];
+                let SchedItem { is_scalar, id, .. } = items[i];
                 if is_scalar { scalar_stage[id as usize].is_none() } else { vec_stage[id as usize].is_none() }
             });
             stage += 1;
@@ -1774,11 +1783,11 @@ impl<'r> Planner<'r> {
         // Scalar sums whose body is a product used nowhere else in the pass are fused: the
         // accumulator multiplies as it sums, and the product row is never materialised.
         let mut uses = vec![0u32; ir.nodes.len()];
-        for n in 0..ir.nodes.len() {
+        for (n, node) in ir.nodes.iter().enumerate() {
             if !needed[n] || ir.free[n] == 0 {
                 continue;
             }
-            match &ir.nodes[n] {
+            match node {
                 Node::Unary(_, a) => uses[*a as usize] += 1,
                 Node::Binary(_, a, b) => {
                     uses[*a as usize] += 1;
@@ -1892,5 +1901,56 @@ fn row_guard(
         Some(row_slot[f as usize])
     } else {
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Entries including the awkward ones a filter must drop: zeros, NaN, ±inf.
+    fn entry() -> impl Strategy<Value = f64> {
+        prop_oneof![Just(0.0), Just(f64::NAN), Just(f64::INFINITY), Just(f64::NEG_INFINITY), -1e3f64..1e3]
+    }
+
+    fn rows() -> impl Strategy<Value = (Vec<f64>, Vec<f64>, Vec<f64>)> {
+        (0usize..23).prop_flat_map(|n| {
+            let mask = prop::collection::vec(prop_oneof![Just(0.0), Just(1.0), Just(-0.5)], n);
+            (prop::collection::vec(entry(), n), prop::collection::vec(entry(), n), mask)
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(128))]
+
+        /// The fused accumulators must equal storing the products and summing them, bit for bit
+        /// (the compiled plan is deterministic and the fusion must not change any result).
+        #[test]
+        fn fused_products_equal_materialised_products((a, b, m) in rows(), c in entry()) {
+            let prod: Vec<f64> = a.iter().zip(&b).map(|(x, y)| x * y).collect();
+            let scaled: Vec<f64> = a.iter().map(|x| x * c).collect();
+            let same = |x: f64, y: f64| x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan());
+            prop_assert!(same(dot4(&a, &b, None), sum4(&prod)));
+            prop_assert!(same(dot4(&a, &b, Some(&m)), masked_sum4(&prod, &m)));
+            prop_assert!(same(scaled_sum4(&a, c, None), sum4(&scaled)));
+            prop_assert!(same(scaled_sum4(&a, c, Some(&m)), masked_sum4(&scaled, &m)));
+        }
+
+        /// A masked sum equals the plain sum of the kept entries (so excluded NaN/inf vanish).
+        #[test]
+        fn masked_sum_is_the_sum_of_kept_entries((a, _b, m) in rows()) {
+            let kept: Vec<f64> = a.iter().zip(&m).map(|(&x, &k)| if k != 0.0 { x } else { 0.0 }).collect();
+            let (got, want) = (masked_sum4(&a, &m), sum4(&kept));
+            prop_assert!(got.to_bits() == want.to_bits() || (got.is_nan() && want.is_nan()));
+            prop_assert_eq!(mask_count(&m), m.iter().filter(|&&k| k != 0.0).count() as f64);
+        }
+    }
+
+    #[test]
+    fn keep_or_zero_drops_nan_and_keeps_signed_values() {
+        assert_eq!(keep_or_zero(f64::NAN, false).to_bits(), 0.0f64.to_bits());
+        assert_eq!(keep_or_zero(-2.5, true), -2.5);
+        assert!(keep_or_zero(f64::NAN, true).is_nan());
     }
 }
