@@ -505,6 +505,11 @@ impl State {
             .accs
             .iter()
             .map(|PassAcc { acc, .. }| {
+                // Only mean, max, min and the arg reductions read it (sum, count, prod and
+                // assign do not): those get empty vectors, which do not allocate.
+                if matches!(acc.op, AccOp::Assign | AccOp::Reduce(ReduceOp::Sum | ReduceOp::Count | ReduceOp::Prod)) {
+                    return (Vec::new(), Vec::new());
+                }
                 let n = match acc.target {
                     Target::Scalar(_) => 1,
                     Target::VecAt { vec, .. } | Target::VecScatter { vec, .. } => self.vecs[vec as usize].len(),
@@ -716,10 +721,11 @@ impl State {
             };
             match op {
                 ReduceOp::Count => self.scalars[*s as usize] += cnt,
-                _ => {
+                ReduceOp::Mean => {
                     self.scalars[*s as usize] += sum;
                     aux[k].0[0] += cnt;
                 }
+                _ => self.scalars[*s as usize] += sum,
             }
             return;
         }
