@@ -73,6 +73,18 @@ enum RowInstr {
     Select { dst: u32, c: Opd, a: Opd, b: Opd },
 }
 
+/// An accumulator as a pass runs it: where its body, filter and scatter index live.
+#[derive(Debug, Clone)]
+struct PassAcc {
+    acc: Acc,
+    body: Opd,
+    /// When set, the body is `body * factor`, multiplied as it is summed: the product of a
+    /// `sum(i, j, x * p[i,j])` is then never stored to a row and read back.
+    factor: Option<Opd>,
+    filter: Option<Opd>,
+    index: Option<Opd>,
+}
+
 #[derive(Debug, Clone)]
 struct Pass {
     loops: Vec<VarId>,
@@ -81,7 +93,7 @@ struct Pass {
     rows: Vec<RowInstr>,
     /// Row slot of each node evaluated per row (`u32::MAX` if none).
     n_slots: usize,
-    accs: Vec<(Acc, Opd, Option<Opd>, Option<Opd>)>, // acc, body, filter, scatter index
+    accs: Vec<PassAcc>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -159,7 +171,7 @@ impl CompiledFamily {
             ));
             for pass in &stage.passes {
                 let loops: Vec<String> = pass.loops.iter().map(|v| var_name(*v)).collect();
-                let count = |f: &dyn Fn(&Target) -> bool| pass.accs.iter().filter(|(a, ..)| f(&a.target)).count();
+                let count = |f: &dyn Fn(&Target) -> bool| pass.accs.iter().filter(|a| f(&a.acc.target)).count();
                 out.push_str(&format!(
                     "  pass over [{}]: {} row ops, {} scalar, {} vector, {} scatter\n",
                     loops.join(", "),
@@ -190,6 +202,7 @@ impl CompiledFamily {
             pos: vec![0; ir.vars.len()],
             rows: Vec::new(),
             row_len: 0,
+            sorted: SortedCache::default(),
         };
         for stage in &self.stages {
             for &n in &stage.scalar_nodes {
@@ -197,7 +210,7 @@ impl CompiledFamily {
             }
             for &s in &stage.builtins {
                 let imp = self.builtin_impls.iter().find(|(id, _)| *id == s).map_or(BuiltinImpl::Host, |(_, i)| *i);
-                st.scalars[s as usize] = call_builtin(ir, &bound, &st, s, imp, builtins)?;
+                st.scalars[s as usize] = call_builtin(ir, &bound, &mut st, s, imp, builtins)?;
             }
             for pass in &stage.passes {
                 st.run_pass(ir, &bound, pass, &self.row_slot);
@@ -317,7 +330,30 @@ pub(crate) fn axis_values_of(ir: &Ir, bound: &Bound<'_>, var: VarId, scal: &dyn 
     }
 }
 
+/// Sorted copies (NaN removed) of the arrays that percentile builtins read, kept for one
+/// evaluation: the intensity families take four percentiles and a median of the same array
+/// of up to hundreds of thousands of values, which is then sorted once instead of five times.
+#[derive(Debug, Default)]
+pub(crate) struct SortedCache {
+    entries: Vec<(BuiltinArg, Vec<f64>)>,
+}
+
+impl SortedCache {
+    fn sorted(&mut self, key: &BuiltinArg, values: impl FnOnce() -> Vec<f64>) -> &[f64] {
+        let k = match self.entries.iter().position(|(a, _)| a == key) {
+            Some(k) => k,
+            None => {
+                self.entries.push((key.clone(), crate::linalg::sorted_without_nan(&values())));
+                self.entries.len() - 1
+            }
+        };
+        &self.entries[k].1
+    }
+}
+
 /// Runs a builtin (shared by the planner's evaluator and the reference interpreter).
+/// `sorted` caches sorted arrays across the builtin calls of one evaluation: source arrays
+/// and vector `let`s do not change once computed.
 #[allow(clippy::too_many_arguments)] // one call site each in the evaluator and interpreter
 pub(crate) fn run_builtin(
     ir: &Ir,
@@ -328,8 +364,22 @@ pub(crate) fn run_builtin(
     vector: &dyn Fn(u32) -> Vec<f64>,
     mcc_array: Option<u32>,
     builtins: &dyn Builtins,
+    sorted: &mut SortedCache,
 ) -> Result<f64, EvalError> {
     let ScalarDef::Builtin { builtin, args } = &ir.scalars[s as usize] else { return Ok(f64::NAN) };
+    if let BuiltinImpl::Percentile | BuiltinImpl::Median = imp {
+        let q = match (imp, args.get(1)) {
+            (BuiltinImpl::Median, _) => 50.0,
+            (_, Some(BuiltinArg::Scalar(n))) => scalar(*n),
+            _ => return Ok(f64::NAN),
+        };
+        let values = match args.first() {
+            Some(key @ BuiltinArg::SourceArray(k)) => sorted.sorted(key, || bound.arrays[*k as usize].0.to_vec()),
+            Some(key @ BuiltinArg::Vector(v)) => sorted.sorted(key, || vector(*v)),
+            _ => return Ok(f64::NAN),
+        };
+        return Ok(crate::linalg::percentile_of_sorted(values, q));
+    }
     let owned: Vec<Result<f64, Vec<f64>>> = args
         .iter()
         .map(|a| match a {
@@ -346,14 +396,7 @@ pub(crate) fn run_builtin(
         })
         .collect();
     Ok(match imp {
-        BuiltinImpl::Percentile => match (values.first(), values.get(1)) {
-            (Some(BuiltinValue::Array(a)), Some(BuiltinValue::Scalar(q))) => crate::linalg::percentile(a, *q),
-            _ => f64::NAN,
-        },
-        BuiltinImpl::Median => match values.first() {
-            Some(BuiltinValue::Array(a)) => crate::linalg::percentile(a, 50.0),
-            _ => f64::NAN,
-        },
+        BuiltinImpl::Percentile | BuiltinImpl::Median => f64::NAN, // handled above
         BuiltinImpl::GlcmMcc => match mcc_array {
             Some(k) => {
                 let data = bound.arrays[k as usize].0;
@@ -371,13 +414,14 @@ pub(crate) fn run_builtin(
 fn call_builtin(
     ir: &Ir,
     bound: &Bound<'_>,
-    st: &State,
+    st: &mut State,
     s: u32,
     imp: BuiltinImpl,
     builtins: &dyn Builtins,
 ) -> Result<f64, EvalError> {
     let mcc = find_p(ir, bound);
-    run_builtin(ir, bound, s, imp, &|n| st.scal[n as usize], &|v| st.vecs[v as usize].clone(), mcc, builtins)
+    let (scal, vecs) = (&st.scal, &st.vecs);
+    run_builtin(ir, bound, s, imp, &|n| scal[n as usize], &|v| vecs[v as usize].clone(), mcc, builtins, &mut st.sorted)
 }
 
 /// The `p` array for `glcm_mcc`: the only rank-2 array of a `cm`-like source.
@@ -395,6 +439,7 @@ struct State {
     /// Row buffers: `n_slots × row_len`.
     rows: Vec<f64>,
     row_len: usize,
+    sorted: SortedCache,
 }
 
 impl State {
@@ -434,7 +479,7 @@ impl State {
         }
         let lens: Vec<usize> = pass.loops.iter().map(|v| self.axis_vals[*v as usize].len()).collect();
         // Initialise targets.
-        for (acc, ..) in &pass.accs {
+        for PassAcc { acc, .. } in &pass.accs {
             let init = match acc.op {
                 AccOp::Reduce(ReduceOp::Prod) => 1.0,
                 AccOp::Reduce(ReduceOp::Max | ReduceOp::ArgMax) => f64::NEG_INFINITY,
@@ -459,7 +504,12 @@ impl State {
         let mut aux: Vec<(Vec<f64>, Vec<f64>)> = pass
             .accs
             .iter()
-            .map(|(acc, ..)| {
+            .map(|PassAcc { acc, .. }| {
+                // Only mean, max, min and the arg reductions read it (sum, count, prod and
+                // assign do not): those get empty vectors, which do not allocate.
+                if matches!(acc.op, AccOp::Assign | AccOp::Reduce(ReduceOp::Sum | ReduceOp::Count | ReduceOp::Prod)) {
+                    return (Vec::new(), Vec::new());
+                }
                 let n = match acc.target {
                     Target::Scalar(_) => 1,
                     Target::VecAt { vec, .. } | Target::VecScatter { vec, .. } => self.vecs[vec as usize].len(),
@@ -589,9 +639,45 @@ impl State {
             }
         }
         // Accumulate.
-        for (k, (acc, body, filter, index)) in pass.accs.iter().enumerate() {
-            self.accumulate(k, acc, *body, *filter, *index, n, inner, aux);
+        for (k, pa) in pass.accs.iter().enumerate() {
+            if let Some(factor) = pa.factor {
+                self.accumulate_product(&pa.acc, pa.body, factor, pa.filter, n);
+                continue;
+            }
+            self.accumulate(k, &pa.acc, pa.body, pa.filter, pa.index, n, inner, aux);
         }
+    }
+
+    /// `sum(x * y)` into a scalar, the product formed in registers (see [`PassAcc::factor`]).
+    fn accumulate_product(&mut self, acc: &Acc, x: Opd, y: Opd, filter: Option<Opd>, n: usize) {
+        let Target::Scalar(s) = acc.target else { return };
+        let rl = self.row_len;
+        let rows = &self.rows;
+        let view = |o: Opd| -> RowView<'_> {
+            match o {
+                Opd::Row(r) => RowView::R(&rows[r as usize * rl..r as usize * rl + n]),
+                Opd::Scalar(m) => RowView::S(self.scal[m as usize]),
+            }
+        };
+        let mask = match filter.map(view) {
+            None => None,
+            Some(RowView::R(m)) => Some(m),
+            Some(RowView::S(c)) if c != 0.0 => None,
+            Some(RowView::S(_)) => return,
+        };
+        let sum = match (view(x), view(y)) {
+            (RowView::R(a), RowView::R(b)) => dot4(a, b, mask),
+            // IEEE multiplication commutes exactly, so the operand order does not matter.
+            (RowView::R(a), RowView::S(c)) | (RowView::S(c), RowView::R(a)) => scaled_sum4(a, c, mask),
+            (RowView::S(a), RowView::S(b)) => {
+                let row = vec![a * b; n];
+                match mask {
+                    None => sum4(&row),
+                    Some(m) => masked_sum4(&row, m),
+                }
+            }
+        };
+        self.scalars[s as usize] += sum;
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -623,7 +709,8 @@ impl State {
         {
             let (sum, cnt) = match f {
                 None => (sum4(b), n as f64),
-                Some(Ok(m)) => masked_sum4(b, m),
+                Some(Ok(m)) if op == ReduceOp::Sum => (masked_sum4(b, m), 0.0),
+                Some(Ok(m)) => (masked_sum4(b, m), mask_count(m)),
                 Some(Err(c)) => {
                     if c != 0.0 {
                         (sum4(b), n as f64)
@@ -634,10 +721,11 @@ impl State {
             };
             match op {
                 ReduceOp::Count => self.scalars[*s as usize] += cnt,
-                _ => {
+                ReduceOp::Mean => {
                     self.scalars[*s as usize] += sum;
                     aux[k].0[0] += cnt;
                 }
+                _ => self.scalars[*s as usize] += sum,
             }
             return;
         }
@@ -654,7 +742,7 @@ impl State {
                     let slot = self.pos[var as usize];
                     let s = match mask {
                         None => sum4(b),
-                        Some(m) => masked_sum4(b, m).0,
+                        Some(m) => masked_sum4(b, m),
                     };
                     self.vecs[vec as usize][slot] += s;
                     return;
@@ -674,7 +762,7 @@ impl State {
                 Target::VecScatter { vec, lo, .. } => {
                     let lo = self.scal[lo as usize];
                     let out = &mut self.vecs[vec as usize];
-                    let len = out.len() as f64;
+                    let len = out.len() as u64;
                     let idx: &[f64] = match index.map(&row) {
                         Some(Ok(r)) => r,
                         _ => &[],
@@ -682,8 +770,12 @@ impl State {
                     if idx.len() == n {
                         for t in 0..n {
                             let x = idx[t] - lo;
-                            if mask.is_none_or(|m| m[t] != 0.0) && x >= 0.0 && x < len && x == x.floor() {
-                                out[x as usize] += b[t];
+                            // `x as i64` is one truncating instruction (`as usize` is several on x86-64);
+                            // it converts back to `x` exactly iff `x` is an integer (NaN gives 0 ≠ NaN),
+                            // and negative slots wrap to huge `u64`s, so one comparison checks the range.
+                            let slot = x as i64;
+                            if slot as f64 == x && (slot as u64) < len && mask.is_none_or(|m| m[t] != 0.0) {
+                                out[slot as usize] += b[t];
                             }
                         }
                         return;
@@ -801,7 +893,7 @@ impl State {
 
     /// Final fix-ups: mean = sum / count; empty max/min/arg → NaN; argmax returns the argument.
     fn finish(&mut self, pass: &Pass, aux: &mut [(Vec<f64>, Vec<f64>)]) {
-        for (k, (acc, ..)) in pass.accs.iter().enumerate() {
+        for (k, PassAcc { acc, .. }) in pass.accs.iter().enumerate() {
             let AccOp::Reduce(op) = acc.op else { continue };
             if matches!(op, ReduceOp::Sum | ReduceOp::Count | ReduceOp::Prod) {
                 continue;
@@ -829,26 +921,35 @@ enum RowView<'a> {
 }
 
 fn un_row(op: Un, src: &[f64], out: &mut [f64], mask: Option<&[f64]>) {
-    match mask {
-        Some(m) => {
-            for ((o, &x), &k) in out.iter_mut().zip(src).zip(m) {
-                *o = if k != 0.0 { op.apply(x) } else { 0.0 };
-            }
-        }
-        None => {
-            macro_rules! each {
-                ($f:expr) => {
+    // One loop per operator (the dispatch is per row, not per entry); under a mask the
+    // operation is skipped, not just discarded, where the mask is zero.
+    macro_rules! each {
+        ($f:expr) => {
+            match mask {
+                Some(m) => {
+                    for ((o, &x), &k) in out.iter_mut().zip(src).zip(m) {
+                        *o = if k != 0.0 { $f(x) } else { 0.0 };
+                    }
+                }
+                None => {
                     for (o, &x) in out.iter_mut().zip(src) {
                         *o = $f(x);
                     }
-                };
+                }
             }
-            match op {
-                Un::Neg => each!(|x: f64| -x),
-                Un::Abs => each!(|x: f64| x.abs()),
-                _ => each!(|x| op.apply(x)),
-            }
-        }
+        };
+    }
+    match op {
+        Un::Neg => each!(|x: f64| -x),
+        Un::Not => each!(|x: f64| f64::from(u8::from(x == 0.0))),
+        Un::Abs => each!(|x: f64| x.abs()),
+        Un::Sqrt => each!(|x: f64| x.sqrt()),
+        Un::Exp => each!(|x: f64| x.exp()),
+        Un::Log => each!(|x: f64| x.ln()),
+        Un::Log2 => each!(|x: f64| x.log2()),
+        Un::Log10 => each!(|x: f64| x.log10()),
+        Un::Floor => each!(|x: f64| x.floor()),
+        Un::Ceil => each!(|x: f64| x.ceil()),
     }
 }
 
@@ -895,12 +996,24 @@ fn bin_row(op: Bin, a: RowView<'_>, b: RowView<'_>, out: &mut [f64], mask: Optio
             }
         };
     }
+    // Comparisons give 1.0 / 0.0 (as `Bin::apply`), written so each loop stays branch-free.
+    let t = |c: bool| f64::from(u8::from(c));
     match op {
         Bin::Add => lanes!(|p: f64, q: f64| p + q),
         Bin::Sub => lanes!(|p: f64, q: f64| p - q),
         Bin::Mul => lanes!(|p: f64, q: f64| p * q),
         Bin::Div => lanes!(|p: f64, q: f64| p / q),
-        _ => lanes!(|p: f64, q: f64| op.apply(p, q)),
+        Bin::Eq => lanes!(|p: f64, q: f64| t(p == q)),
+        Bin::Ne => lanes!(|p: f64, q: f64| t(p != q)),
+        Bin::Lt => lanes!(|p: f64, q: f64| t(p < q)),
+        Bin::Le => lanes!(|p: f64, q: f64| t(p <= q)),
+        Bin::Gt => lanes!(|p: f64, q: f64| t(p > q)),
+        Bin::Ge => lanes!(|p: f64, q: f64| t(p >= q)),
+        Bin::And => lanes!(|p: f64, q: f64| t(p != 0.0 && q != 0.0)),
+        Bin::Or => lanes!(|p: f64, q: f64| t(p != 0.0 || q != 0.0)),
+        Bin::Min => lanes!(|p: f64, q: f64| p.min(q)),
+        Bin::Max => lanes!(|p: f64, q: f64| p.max(q)),
+        Bin::Pow => lanes!(|p: f64, q: f64| p.powf(q)),
     }
 }
 
@@ -923,30 +1036,118 @@ fn sum4(b: &[f64]) -> f64 {
     (s[0] + s[1]) + (s[2] + s[3]) + tail
 }
 
+/// `b` where `keep`, else +0.0, without a branch: masks are data-dependent (`p > 0` on a
+/// matrix with scattered zeros), so a branch here mispredicts often. Bit-masking also drops
+/// NaN/inf entries that the filter excludes, exactly as skipping them would.
+#[inline(always)]
+fn keep_or_zero(x: f64, keep: bool) -> f64 {
+    f64::from_bits(x.to_bits() & 0u64.wrapping_sub(u64::from(keep)))
+}
+
+/// Sum of `b` where `m` is non-zero, with four partial sums in the order of [`sum4`].
 #[inline]
-fn masked_sum4(b: &[f64], m: &[f64]) -> (f64, f64) {
+fn masked_sum4(b: &[f64], m: &[f64]) -> f64 {
     let mut s = [0.0f64; 4];
-    let mut c = [0.0f64; 4];
-    let n4 = b.len() / 4 * 4;
-    for t in (0..n4).step_by(4) {
+    let n = b.len().min(m.len());
+    let n4 = n / 4 * 4;
+    for (cb, cm) in b[..n4].chunks_exact(4).zip(m[..n4].chunks_exact(4)) {
         for l in 0..4 {
-            let keep = m[t + l] != 0.0;
-            s[l] += if keep { b[t + l] } else { 0.0 };
-            c[l] += if keep { 1.0 } else { 0.0 };
+            s[l] += keep_or_zero(cb[l], cm[l] != 0.0);
         }
     }
-    let (mut ts, mut tc) = (0.0, 0.0);
-    for t in n4..b.len() {
-        if m[t] != 0.0 {
-            ts += b[t];
-            tc += 1.0;
+    let mut tail = 0.0;
+    for t in n4..n {
+        tail += keep_or_zero(b[t], m[t] != 0.0);
+    }
+    (s[0] + s[1]) + (s[2] + s[3]) + tail
+}
+
+/// `sum(a[t] * b[t])` (where `m[t] != 0`), in the lane order of [`sum4`]: bit-identical to
+/// storing the products and summing them with [`sum4`] / [`masked_sum4`].
+#[inline]
+fn dot4(a: &[f64], b: &[f64], m: Option<&[f64]>) -> f64 {
+    let n = a.len().min(b.len());
+    let n4 = n / 4 * 4;
+    let mut s = [0.0f64; 4];
+    let mut tail = 0.0;
+    match m {
+        None => {
+            for (ca, cb) in a[..n4].chunks_exact(4).zip(b[..n4].chunks_exact(4)) {
+                for l in 0..4 {
+                    s[l] += ca[l] * cb[l];
+                }
+            }
+            for t in n4..n {
+                tail += a[t] * b[t];
+            }
+        }
+        Some(m) => {
+            let m = &m[..n];
+            for ((ca, cb), cm) in a[..n4].chunks_exact(4).zip(b[..n4].chunks_exact(4)).zip(m.chunks_exact(4)) {
+                for l in 0..4 {
+                    s[l] += keep_or_zero(ca[l] * cb[l], cm[l] != 0.0);
+                }
+            }
+            for t in n4..n {
+                tail += keep_or_zero(a[t] * b[t], m[t] != 0.0);
+            }
         }
     }
-    ((s[0] + s[1]) + (s[2] + s[3]) + ts, (c[0] + c[1]) + (c[2] + c[3]) + tc)
+    (s[0] + s[1]) + (s[2] + s[3]) + tail
+}
+
+/// `sum(a[t] * c)` (where `m[t] != 0`), in the lane order of [`sum4`].
+#[inline]
+fn scaled_sum4(a: &[f64], c: f64, m: Option<&[f64]>) -> f64 {
+    let n = a.len();
+    let n4 = n / 4 * 4;
+    let mut s = [0.0f64; 4];
+    let mut tail = 0.0;
+    match m {
+        None => {
+            for ca in a[..n4].chunks_exact(4) {
+                for l in 0..4 {
+                    s[l] += ca[l] * c;
+                }
+            }
+            for &x in &a[n4..] {
+                tail += x * c;
+            }
+        }
+        Some(m) => {
+            let m = &m[..n];
+            for (ca, cm) in a[..n4].chunks_exact(4).zip(m.chunks_exact(4)) {
+                for l in 0..4 {
+                    s[l] += keep_or_zero(ca[l] * c, cm[l] != 0.0);
+                }
+            }
+            for t in n4..n {
+                tail += keep_or_zero(a[t] * c, m[t] != 0.0);
+            }
+        }
+    }
+    (s[0] + s[1]) + (s[2] + s[3]) + tail
+}
+
+/// Number of non-zero mask entries.
+#[inline]
+fn mask_count(m: &[f64]) -> f64 {
+    m.iter().map(|&k| f64::from(u8::from(k != 0.0))).sum()
 }
 
 // ---------------------------------------------------------------------------------------
 // Planning
+
+/// A materialised item as the list scheduler sees it.
+struct SchedItem {
+    /// A scalar (`Ir::scalars`) or a vector (`Ir::vecs`) item, and its id there.
+    is_scalar: bool,
+    id: u32,
+    /// Number of loop variables: items with more than one wait so that they fuse.
+    weight: usize,
+    scalar_deps: Vec<u32>,
+    vec_deps: Vec<u32>,
+}
 
 struct Planner<'r> {
     checked: CheckedFamily,
@@ -1034,6 +1235,127 @@ impl<'r> Planner<'r> {
         };
         self.vec_stage[v as usize] = Some(st);
         st
+    }
+
+    /// The scalar and vector items that the nodes under `roots` read (directly, not through
+    /// other items), including those in the bounds of range variables.
+    fn item_deps(&self, roots: &[NodeId], vars: &[VarId]) -> (Vec<u32>, Vec<u32>) {
+        let ir = &self.checked.ir;
+        let (mut scalars, mut vecs) = (Vec::new(), Vec::new());
+        let mut seen = std::collections::HashSet::new();
+        let mut stack: Vec<NodeId> = roots.to_vec();
+        let range_bounds = |v: VarId, stack: &mut Vec<NodeId>| {
+            if let AxisKey::Range(lo, hi) = ir.vars[v as usize].axis {
+                stack.extend([lo, hi]);
+            }
+        };
+        for &v in vars {
+            range_bounds(v, &mut stack);
+        }
+        while let Some(n) = stack.pop() {
+            if !seen.insert(n) {
+                continue;
+            }
+            match &ir.nodes[n as usize] {
+                Node::Const(_) | Node::SrcScalar(_) => {}
+                Node::Index(v) => range_bounds(*v, &mut stack),
+                Node::Array { vars, .. } => vars.iter().for_each(|v| range_bounds(*v, &mut stack)),
+                Node::VecRead { vec, at } => {
+                    vecs.push(*vec);
+                    range_bounds(*at, &mut stack);
+                }
+                Node::ScalarRef(k) => scalars.push(*k),
+                Node::Unary(_, a) => stack.push(*a),
+                Node::Binary(_, a, b) => stack.extend([*a, *b]),
+                Node::Select(c, a, b) => stack.extend([*c, *a, *b]),
+            }
+        }
+        (scalars, vecs)
+    }
+
+    /// Assigns every scalar and vector item its stage by list scheduling. Plain
+    /// as-soon-as-possible staging would give the GLCM three `(i, j)` sweeps: features that
+    /// need `mux` (itself a cheap sum over a marginal) would run one stage after the other
+    /// second-pass features. Instead cheap items (builtins and loops over at most one
+    /// variable) run as soon as they are ready, and multi-variable loops wait until nothing
+    /// cheap is ready, so that every such loop ready by then shares one sweep.
+    fn schedule_items(&mut self) {
+        let ir = &self.checked.ir;
+        let mut items: Vec<SchedItem> = Vec::new();
+        for (k, def) in ir.scalars.iter().enumerate() {
+            let (weight, roots, vars): (usize, Vec<NodeId>, Vec<VarId>) = match def {
+                ScalarDef::Reduce(r) => {
+                    let r = &ir.reductions[*r as usize];
+                    (r.binders.len(), std::iter::once(r.body).chain(r.filter).collect(), r.binders.clone())
+                }
+                ScalarDef::Builtin { args, .. } => {
+                    let roots = args.iter().filter_map(|a| if let BuiltinArg::Scalar(n) = a { Some(*n) } else { None });
+                    (0, roots.collect(), Vec::new())
+                }
+            };
+            let (mut ds, mut dv) = self.item_deps(&roots, &vars);
+            if let ScalarDef::Builtin { args, .. } = def {
+                dv.extend(args.iter().filter_map(|a| if let BuiltinArg::Vector(v) = a { Some(*v) } else { None }));
+            }
+            ds.sort_unstable();
+            ds.dedup();
+            items.push(SchedItem { is_scalar: true, id: k as u32, weight, scalar_deps: ds, vec_deps: dv });
+        }
+        for (k, def) in ir.vecs.iter().enumerate() {
+            let (weight, roots, vars): (usize, Vec<NodeId>, Vec<VarId>) = match def {
+                VecDef::Reduce { red, var } => {
+                    let r = &ir.reductions[*red as usize];
+                    let mut vars = r.binders.clone();
+                    vars.push(*var);
+                    (vars.len(), std::iter::once(r.body).chain(r.filter).collect(), vars)
+                }
+                VecDef::Map { var, body } => (1, vec![*body], vec![*var]),
+            };
+            let (ds, dv) = self.item_deps(&roots, &vars);
+            items.push(SchedItem { is_scalar: false, id: k as u32, weight, scalar_deps: ds, vec_deps: dv });
+        }
+        let mut scalar_stage: Vec<Option<usize>> = vec![None; ir.scalars.len()];
+        let mut vec_stage: Vec<Option<usize>> = vec![None; ir.vecs.len()];
+        let mut remaining: Vec<usize> = (0..items.len()).collect();
+        let mut stage = 0;
+        while !remaining.is_empty() {
+            // Ready at `stage`: every item read was computed in an earlier stage.
+            let done_before = |d: Option<usize>| d.is_some_and(|s| s < stage);
+            let ready: Vec<usize> = remaining
+                .iter()
+                .copied()
+                .filter(|&i| {
+                    items[i].scalar_deps.iter().all(|&d| done_before(scalar_stage[d as usize]))
+                        && items[i].vec_deps.iter().all(|&d| done_before(vec_stage[d as usize]))
+                })
+                .collect();
+            if ready.is_empty() {
+                // Only possible with a dependency cycle, which the checker rejects; fall back
+                // to as-soon-as-possible staging for whatever is left.
+                break;
+            }
+            let cheap_ready = ready.iter().any(|&i| items[i].weight <= 1);
+            for &i in &ready {
+                if cheap_ready && items[i].weight > 1 {
+                    continue;
+                }
+                let SchedItem { is_scalar, id, .. } = items[i];
+                if is_scalar {
+                    scalar_stage[id as usize] = Some(stage);
+                } else {
+                    vec_stage[id as usize] = Some(stage);
+                }
+            }
+            remaining.retain(|&i| {
+                let SchedItem { is_scalar, id, .. } = items[i];
+                if is_scalar { scalar_stage[id as usize].is_none() } else { vec_stage[id as usize].is_none() }
+            });
+            stage += 1;
+        }
+        if remaining.is_empty() {
+            self.scalar_stage = scalar_stage;
+            self.vec_stage = vec_stage;
+        }
     }
 
     /// Splits `a && b && …` into its conjuncts.
@@ -1189,6 +1511,8 @@ impl<'r> Planner<'r> {
     // The reachability flags are parallel to the IR tables; indexing by id is the clear form.
     #[allow(clippy::needless_range_loop)]
     fn run(mut self) -> CompiledFamily {
+        // 0. Stages of the materialised items (fixes when each reduction's loop runs).
+        self.schedule_items();
         // 1. Stages of everything reachable from the features.
         let feature_nodes: Vec<NodeId> = self.checked.features.iter().map(|(_, n)| *n).collect();
         for &n in &feature_nodes {
@@ -1462,6 +1786,44 @@ impl<'r> Planner<'r> {
                 _ => {}
             }
         }
+        // Scalar sums whose body is a product used nowhere else in the pass are fused: the
+        // accumulator multiplies as it sums, and the product row is never materialised.
+        let mut uses = vec![0u32; ir.nodes.len()];
+        for (n, node) in ir.nodes.iter().enumerate() {
+            if !needed[n] || ir.free[n] == 0 {
+                continue;
+            }
+            match node {
+                Node::Unary(_, a) => uses[*a as usize] += 1,
+                Node::Binary(_, a, b) => {
+                    uses[*a as usize] += 1;
+                    uses[*b as usize] += 1;
+                }
+                Node::Select(c, a, b) => [*c, *a, *b].iter().for_each(|m| uses[*m as usize] += 1),
+                _ => {}
+            }
+        }
+        for a in &accs {
+            uses[a.body as usize] += 1;
+            if let Some(f) = a.filter {
+                uses[f as usize] += 1;
+            }
+            if let Target::VecScatter { index, .. } = a.target {
+                uses[index as usize] += 1;
+            }
+        }
+        let fused: Vec<Option<(NodeId, NodeId)>> = accs
+            .iter()
+            .map(|a| match (&a.target, a.op, &ir.nodes[a.body as usize]) {
+                (Target::Scalar(_), AccOp::Reduce(ReduceOp::Sum), Node::Binary(Bin::Mul, x, y))
+                    if uses[a.body as usize] == 1 && depth_of(a.body) == Some(inner) =>
+                {
+                    Some((*x, *y))
+                }
+                _ => None,
+            })
+            .collect();
+        let is_fused = |n: usize| accs.iter().zip(&fused).any(|(a, f)| f.is_some() && a.body as usize == n);
         let mut per_depth = vec![Vec::new(); inner];
         let mut rows = Vec::new();
         let mut n_slots = 0u32;
@@ -1479,6 +1841,9 @@ impl<'r> Planner<'r> {
             let Some(d) = depth_of(n as NodeId) else { continue };
             if d < inner {
                 per_depth[d].push(n as NodeId);
+                continue;
+            }
+            if is_fused(n) {
                 continue;
             }
             let dst = n_slots;
@@ -1512,14 +1877,18 @@ impl<'r> Planner<'r> {
         }
         let accs = accs
             .into_iter()
-            .map(|a| {
-                let body = opd(a.body, row_slot);
+            .zip(fused)
+            .map(|(a, fused)| {
+                let (body, factor) = match fused {
+                    Some((x, y)) => (opd(x, row_slot), Some(opd(y, row_slot))),
+                    None => (opd(a.body, row_slot), None),
+                };
                 let filter = a.filter.map(|f| opd(f, row_slot));
                 let index = match a.target {
                     Target::VecScatter { index, .. } => Some(opd(index, row_slot)),
                     _ => None,
                 };
-                (a, body, filter, index)
+                PassAcc { acc: a, body, factor, filter, index }
             })
             .collect();
         Pass { loops, per_depth, rows, n_slots: n_slots as usize, accs }
@@ -1538,5 +1907,56 @@ fn row_guard(
         Some(row_slot[f as usize])
     } else {
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Entries including the awkward ones a filter must drop: zeros, NaN, ±inf.
+    fn entry() -> impl Strategy<Value = f64> {
+        prop_oneof![Just(0.0), Just(f64::NAN), Just(f64::INFINITY), Just(f64::NEG_INFINITY), -1e3f64..1e3]
+    }
+
+    fn rows() -> impl Strategy<Value = (Vec<f64>, Vec<f64>, Vec<f64>)> {
+        (0usize..23).prop_flat_map(|n| {
+            let mask = prop::collection::vec(prop_oneof![Just(0.0), Just(1.0), Just(-0.5)], n);
+            (prop::collection::vec(entry(), n), prop::collection::vec(entry(), n), mask)
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(128))]
+
+        /// The fused accumulators must equal storing the products and summing them, bit for bit
+        /// (the compiled plan is deterministic and the fusion must not change any result).
+        #[test]
+        fn fused_products_equal_materialised_products((a, b, m) in rows(), c in entry()) {
+            let prod: Vec<f64> = a.iter().zip(&b).map(|(x, y)| x * y).collect();
+            let scaled: Vec<f64> = a.iter().map(|x| x * c).collect();
+            let same = |x: f64, y: f64| x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan());
+            prop_assert!(same(dot4(&a, &b, None), sum4(&prod)));
+            prop_assert!(same(dot4(&a, &b, Some(&m)), masked_sum4(&prod, &m)));
+            prop_assert!(same(scaled_sum4(&a, c, None), sum4(&scaled)));
+            prop_assert!(same(scaled_sum4(&a, c, Some(&m)), masked_sum4(&scaled, &m)));
+        }
+
+        /// A masked sum equals the plain sum of the kept entries (so excluded NaN/inf vanish).
+        #[test]
+        fn masked_sum_is_the_sum_of_kept_entries((a, _b, m) in rows()) {
+            let kept: Vec<f64> = a.iter().zip(&m).map(|(&x, &k)| if k != 0.0 { x } else { 0.0 }).collect();
+            let (got, want) = (masked_sum4(&a, &m), sum4(&kept));
+            prop_assert!(got.to_bits() == want.to_bits() || (got.is_nan() && want.is_nan()));
+            prop_assert_eq!(mask_count(&m), m.iter().filter(|&&k| k != 0.0).count() as f64);
+        }
+    }
+
+    #[test]
+    fn keep_or_zero_drops_nan_and_keeps_signed_values() {
+        assert_eq!(keep_or_zero(f64::NAN, false).to_bits(), 0.0f64.to_bits());
+        assert_eq!(keep_or_zero(-2.5, true), -2.5);
+        assert!(keep_or_zero(f64::NAN, true).is_nan());
     }
 }

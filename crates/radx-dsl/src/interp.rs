@@ -150,6 +150,8 @@ impl Interp<'_> {
                     &|v| vectors.get(&v).cloned().unwrap_or_default(),
                     mcc,
                     self.builtins,
+                    // The reference interpreter sorts afresh on every call.
+                    &mut crate::eval::SortedCache::default(),
                 ) {
                     Ok(v) => v,
                     Err(e) => {

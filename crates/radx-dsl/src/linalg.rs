@@ -9,11 +9,22 @@ pub fn percentile(values: &[f64], q: f64) -> f64 {
     if !(0.0..=100.0).contains(&q) {
         return f64::NAN;
     }
+    percentile_of_sorted(&sorted_without_nan(values), q)
+}
+
+/// The non-NaN entries of `values` in increasing order: what [`percentile_of_sorted`] takes,
+/// so that several percentiles of one array sort it once.
+pub fn sorted_without_nan(values: &[f64]) -> Vec<f64> {
     let mut v: Vec<f64> = values.iter().copied().filter(|x| !x.is_nan()).collect();
-    if v.is_empty() {
+    v.sort_unstable_by(f64::total_cmp);
+    v
+}
+
+/// [`percentile`] of values already passed through [`sorted_without_nan`].
+pub fn percentile_of_sorted(v: &[f64], q: f64) -> f64 {
+    if !(0.0..=100.0).contains(&q) || v.is_empty() {
         return f64::NAN;
     }
-    v.sort_by(f64::total_cmp);
     let h = (v.len() - 1) as f64 * q / 100.0;
     let lo = h.floor() as usize;
     let hi = (lo + 1).min(v.len() - 1);
