@@ -5,6 +5,7 @@
 pub use radx_core as core;
 pub use radx_io as io;
 
+pub mod batch;
 pub mod extract;
 pub mod host;
 pub mod ibsi;
@@ -12,8 +13,10 @@ pub mod library;
 pub mod output;
 pub mod pipeline;
 pub mod plugins;
+pub mod progress;
 pub mod reference;
 pub mod settings;
+pub mod table;
 
 pub use settings::Settings;
 
@@ -43,6 +46,9 @@ pub enum Error {
     /// A plugin could not be loaded.
     #[error(transparent)]
     Plugin(#[from] plugins::PluginError),
+    /// A batch or merge could not run or write its table.
+    #[error(transparent)]
+    Batch(#[from] batch::BatchError),
     /// Writing an output failed.
     #[error("{path}: cannot write output: {source}")]
     Write {

@@ -7,11 +7,13 @@ use clap::{Parser, Subcommand};
 
 use radx::Error;
 
+mod batch;
 mod extract;
 mod features;
 mod ibsi;
 mod info;
 mod matrix;
+mod merge;
 
 /// radx — IBSI-exact radiomics: image + mask → features.
 #[derive(Debug, Parser)]
@@ -54,6 +56,10 @@ enum Command {
         #[arg(long, short)]
         output: Option<PathBuf>,
     },
+    /// Extract a cohort: a case list (id,image,mask[,label]) in parallel, one wide table out.
+    Batch(batch::BatchArgs),
+    /// Join wide tables (e.g. `radx batch --shard` outputs) into one.
+    Merge(merge::MergeArgs),
     /// List or show the features radx knows.
     Features {
         #[command(subcommand)]
@@ -213,6 +219,8 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
                 output: output.as_ref(),
             })
         }
+        Command::Batch(args) => batch::run(&args),
+        Command::Merge(args) => merge::run(&args),
         Command::Features { action: FeaturesAction::List { features } } => features::list(&features),
         Command::Features { action: FeaturesAction::Show { name, features } } => features::show(&name, &features),
         Command::Check { files } => features::check(&files),
