@@ -415,3 +415,23 @@ proptest! {
         }
     }
 }
+
+/// Throughput fixture, run by hand: writes 100 cases of 64×64×32 voxels with an
+/// ellipsoid ROI of about 5 000 voxels (radii 12, 12, 8.3 voxels: 4/3·π·12·12·8.3 ≈ 5 007)
+/// and their case list into `$RADX_BENCH_DIR` (see the README's cohort section).
+#[test]
+#[ignore = "writes a 100-case benchmark cohort; run with RADX_BENCH_DIR=... --ignored"]
+fn write_throughput_cohort() {
+    let Some(dir) = std::env::var_os("RADX_BENCH_DIR").map(PathBuf::from) else {
+        panic!("set RADX_BENCH_DIR to the folder to fill");
+    };
+    std::fs::create_dir_all(&dir).unwrap();
+    let lines: Vec<String> = (0..100)
+        .map(|i| {
+            let id = format!("bench{i:03}");
+            write_case(&dir, &id, 1000 + i as u64, [64, 64, 32], &[(1.0, [31.5, 31.5, 15.5], [12.0, 12.0, 8.3])]);
+            format!("{id},{id}_image.nii.gz,{id}_mask.nii.gz,")
+        })
+        .collect();
+    write_list(&dir, "cases.csv", &lines);
+}
