@@ -38,6 +38,9 @@ pub enum BatchError {
         /// Cause.
         source: std::io::Error,
     },
+    /// The output's folder does not exist.
+    #[error("{0}: the output folder does not exist")]
+    OutputFolder(PathBuf),
     /// The thread pool could not be started.
     #[error("cannot start {jobs} worker threads: {message}")]
     Pool {
@@ -176,6 +179,8 @@ pub struct BatchSummary {
     pub ok_rows: usize,
     /// Rows with status error.
     pub error_rows: usize,
+    /// The failed rows: (id, label, reason), in table order.
+    pub failures: Vec<(String, Option<i64>, String)>,
 }
 
 /// The checkpoint journal beside `output`: `OUT.partial.jsonl`.
@@ -294,6 +299,11 @@ pub fn run_batch(extractor: &Extractor, cases: &[Case], options: &BatchOptions) 
         Some(shard) => &cases[shard.range(cases.len())],
         None => cases,
     };
+    if let Some(dir) = options.output.parent().filter(|d| !d.as_os_str().is_empty())
+        && !dir.is_dir()
+    {
+        return Err(BatchError::OutputFolder(dir.to_path_buf()));
+    }
     let mut previous = if options.resume { previous_rows(options)? } else { HashMap::new() };
     // A case is done when a previous run left rows for it and all of them are ok.
     let done = |id: &str, previous: &HashMap<String, Vec<Row>>| {
@@ -360,8 +370,14 @@ pub fn run_batch(extractor: &Extractor, cases: &[Case], options: &BatchOptions) 
     crate::table::write_table(&options.output, &table, options.format)?;
     // OUT now holds every finished row: the checkpoint has served its purpose.
     let _ = std::fs::remove_file(&journal_file);
-    let error_rows = table.rows.iter().filter(|r| r.status == Status::Error).count();
-    Ok(BatchSummary { cases: cases.len(), reused, ok_rows: table.rows.len() - error_rows, error_rows })
+    let failures: Vec<(String, Option<i64>, String)> = table
+        .rows
+        .iter()
+        .filter(|r| r.status == Status::Error)
+        .map(|r| (r.id.clone(), r.label, r.error.clone()))
+        .collect();
+    let error_rows = failures.len();
+    Ok(BatchSummary { cases: cases.len(), reused, ok_rows: table.rows.len() - error_rows, error_rows, failures })
 }
 
 /// How `radx merge` resolves rows.

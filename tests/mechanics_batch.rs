@@ -117,6 +117,7 @@ fn batch_reports_broken_cases_and_matches_single_case_extract() {
     let out1 = dir.path().join("out1.csv");
     let stderr = ok(&radx(&["batch", &s(&list), "--jobs", "1", "-o", &s(&out1)]));
     assert!(stderr.contains("3 failed"), "{stderr}");
+    assert!(stderr.contains("failed: missing label 1: ") && stderr.contains("failed: empty label 1: "), "{stderr}");
     let table = read(&out1);
     let ids: Vec<&str> = table.rows.iter().map(|r| r.id.as_str()).collect();
     let expected_ids: Vec<String> = lines.iter().map(|l| l.split(',').next().unwrap().to_string()).collect();
@@ -340,6 +341,9 @@ fn case_list_errors_name_the_line() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("must name the columns id, image and mask"));
     let out = radx(&["batch", &s(&list), "--shard", "3/2", "-o", &s(&dir.path().join("o.csv"))]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("expected K/N"));
+    std::fs::write(&list, "id,image,mask\na,x.nii,y.nii\n").unwrap();
+    let out = radx(&["batch", &s(&list), "-o", &s(&dir.path().join("no/such/o.csv"))]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("the output folder does not exist"));
 }
 
 proptest! {

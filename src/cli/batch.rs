@@ -81,6 +81,14 @@ pub fn run(args: &BatchArgs) -> Result<ExitCode, Error> {
         summary.error_rows,
         args.output.display()
     );
+    const LISTED: usize = 20;
+    for (id, label, error) in summary.failures.iter().take(LISTED) {
+        let label = label.map(|l| format!(" label {l}")).unwrap_or_default();
+        eprintln!("  failed: {id}{label}: {error}");
+    }
+    if summary.failures.len() > LISTED {
+        eprintln!("  … and {} more (status column of the table)", summary.failures.len() - LISTED);
+    }
     // Failed cases are rows of the table (status `error`), not a failure of the batch.
     Ok(ExitCode::SUCCESS)
 }
