@@ -298,6 +298,8 @@ pub struct Extractor {
     pub library: Vec<LibraryFamily>,
     /// Loaded plugins: their sources feed `library`, their features add rows.
     pub plugins: PluginRegistry,
+    /// Name rows of the PyRadiomics library `original_<class>_<Feature>`.
+    pub pyradiomics_names: bool,
 }
 
 impl Extractor {
@@ -322,7 +324,7 @@ impl Extractor {
         crate::plugin_extract::register_sources(&mut registry, &plugins)?;
         let library = library.compile(&registry)?;
         crate::plugin_extract::check_feature_clashes(&library, &plugins)?;
-        Ok(Extractor { settings, library, plugins })
+        Ok(Extractor { settings, library, plugins, pyradiomics_names: false })
     }
 
     /// Process one (image, mask) pair with the settings' label.
@@ -332,10 +334,14 @@ impl Extractor {
 
     /// The feature rows of a processed case.
     pub fn features(&self, case: &ProcessedCase) -> Vec<FeatureRow> {
-        crate::pyradiomics::select_rows(
+        let mut rows = crate::pyradiomics::select_rows(
             extract_with_plugins(case, &self.settings, &self.library, &self.plugins),
             &self.settings,
-        )
+        );
+        if self.pyradiomics_names {
+            crate::pyradiomics::rename_rows(&mut rows);
+        }
+        rows
     }
 
     /// Read, process and extract one case.
@@ -367,6 +373,18 @@ impl Extractor {
             });
         }
         Ok(rows)
+    }
+
+    /// Write PyRadiomics' `original_<class>_<Feature>` names (PyRadiomics library only).
+    pub fn with_pyradiomics_names(mut self) -> Result<Self, crate::Error> {
+        if self.settings.pyradiomics.is_none() {
+            return Err(crate::Error::Usage(
+                "--names pyradiomics needs the PyRadiomics library (a PyRadiomics parameter file or --library pyradiomics)"
+                    .into(),
+            ));
+        }
+        self.pyradiomics_names = true;
+        Ok(self)
     }
 
     /// The same extractor for another ROI label.

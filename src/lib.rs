@@ -5,6 +5,7 @@
 pub use radx_core as core;
 pub use radx_io as io;
 
+pub mod batch;
 pub mod diagnostics;
 pub mod extract;
 pub mod host;
@@ -14,9 +15,11 @@ pub mod output;
 pub mod pipeline;
 pub mod plugin_extract;
 pub mod plugins;
+pub mod progress;
 pub mod pyradiomics;
 pub mod reference;
 pub mod settings;
+pub mod table;
 
 pub use settings::Settings;
 
@@ -46,6 +49,9 @@ pub enum Error {
     /// A plugin could not be loaded.
     #[error(transparent)]
     Plugin(#[from] plugins::PluginError),
+    /// A batch or merge could not run or write its table.
+    #[error(transparent)]
+    Batch(#[from] batch::BatchError),
     /// Writing an output failed.
     #[error("{path}: cannot write output: {source}")]
     Write {

@@ -743,18 +743,12 @@ pub fn load_settings(path: &std::path::Path, strict: bool) -> Result<Settings, c
 ///
 /// # Errors
 /// A message when a row does not come from the PyRadiomics library.
-pub fn rename_rows(rows: &mut [FeatureRow]) -> Result<(), String> {
-    for row in rows.iter_mut() {
-        if !CLASSES.contains(&row.family.as_str()) {
-            return Err(format!(
-                "--names pyradiomics: family `{}` is not a PyRadiomics class (use --library pyradiomics)",
-                row.family
-            ));
-        }
+pub fn rename_rows(rows: &mut [FeatureRow]) {
+    // Rows of other families (user feature files, plugins) keep their names.
+    for row in rows.iter_mut().filter(|r| CLASSES.contains(&r.family.as_str())) {
         row.feature = output_name(row);
         row.aggregation = "-".into();
     }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -55,7 +55,7 @@ pub struct CompatArgs {
 }
 
 /// Settings (either schema) and library choice → an extractor.
-fn load_compat(
+pub(super) fn load_compat(
     settings: Option<&PathBuf>,
     features: &[PathBuf],
     plugins: &[PathBuf],
@@ -72,7 +72,11 @@ fn load_compat(
         Some(LibraryChoice::Ibsi) => settings.pyradiomics = None,
         _ => {}
     }
-    Extractor::new_with_plugins(settings, features, super::plugins::load_registry(plugins)?)
+    let extractor = Extractor::new_with_plugins(settings, features, super::plugins::load_registry(plugins)?)?;
+    match compat.names {
+        Names::Pyradiomics => extractor.with_pyradiomics_names(),
+        Names::Radx => Ok(extractor),
+    }
 }
 
 /// What `radx extract` was asked to do.
@@ -94,14 +98,11 @@ pub fn run(args: ExtractArgs<'_>) -> Result<ExitCode, Error> {
     if let Some(label) = args.label {
         extractor = extractor.with_label(label);
     }
-    let mut rows = if args.diagnostics {
+    let rows = if args.diagnostics {
         extractor.run_with_diagnostics(args.image, args.mask)?
     } else {
         extractor.run(args.image, args.mask)?
     };
-    if args.compat.names == Names::Pyradiomics {
-        radx::pyradiomics::rename_rows(&mut rows).map_err(Error::Usage)?;
-    }
     let text = render_rows(&rows, args.format);
     match args.output {
         Some(path) => write_atomic(path, text.as_bytes())?,

@@ -7,11 +7,13 @@ use clap::{Parser, Subcommand};
 
 use radx::Error;
 
+mod batch;
 mod extract;
 mod features;
 mod ibsi;
 mod info;
 mod matrix;
+mod merge;
 mod plugins;
 
 /// radx — IBSI-exact radiomics: image + mask → features.
@@ -63,6 +65,10 @@ enum Command {
         #[command(flatten)]
         compat: extract::CompatArgs,
     },
+    /// Extract a cohort: a case list (id,image,mask[,label]) in parallel, one wide table out.
+    Batch(batch::BatchArgs),
+    /// Join wide tables (e.g. `radx batch --shard` outputs) into one.
+    Merge(merge::MergeArgs),
     /// List or show the features radx knows.
     Features {
         #[command(subcommand)]
@@ -256,6 +262,8 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         }
         Command::Plugins { action: PluginsAction::List { plugins } } => plugins::list(&plugins),
         Command::Check { files, plugins } => features::check(&files, &plugins),
+        Command::Batch(args) => batch::run(&args),
+        Command::Merge(args) => merge::run(&args),
         Command::Ibsi { phantom, config, format, ct_phantom } => {
             ibsi::run(phantom, &config, format, ct_phantom.as_ref())
         }

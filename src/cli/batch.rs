@@ -1,0 +1,92 @@
+//! `radx batch`: a case list in, one wide table out (see `radx::batch`).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use radx::Error;
+use radx::batch::{BatchOptions, LabelChoice, Shard, read_cases, run_batch};
+use radx::table::TableFormat;
+
+/// Arguments of `radx batch`.
+#[derive(Debug, clap::Args)]
+pub struct BatchArgs {
+    /// Case list: CSV with columns id,image,mask and optionally label (paths relative to its folder).
+    cases: PathBuf,
+    /// Settings file (TOML or YAML).
+    #[arg(long)]
+    settings: Option<PathBuf>,
+    /// Extra feature file or folder of .radx files (repeatable).
+    #[arg(long = "features")]
+    features: Vec<PathBuf>,
+    /// Plugin library (.so/.dylib/.dll) whose features are added (repeatable).
+    #[arg(long = "plugin")]
+    plugins: Vec<PathBuf>,
+    /// Worker threads (default: RAYON_NUM_THREADS, else every core).
+    #[arg(long, short)]
+    jobs: Option<usize>,
+    /// Output table (.csv, .jsonl or .parquet), written atomically.
+    #[arg(long, short)]
+    output: PathBuf,
+    /// Output format (default: from the output's extension).
+    #[arg(long, value_enum)]
+    format: Option<TableFormat>,
+    /// Keep the ok rows of OUT and of its journal OUT.partial.jsonl; run only the other cases.
+    #[arg(long)]
+    resume: bool,
+    /// Process only the K-th of N contiguous slices of the case list, e.g. 3/10.
+    #[arg(long)]
+    shard: Option<String>,
+    /// ROI label (default: the settings' label, 1); a case's label column overrides it.
+    #[arg(long, conflicts_with = "all_labels")]
+    label: Option<i64>,
+    /// One row per non-zero label present in each mask.
+    #[arg(long)]
+    all_labels: bool,
+    /// No progress output.
+    #[arg(long, short)]
+    quiet: bool,
+    #[command(flatten)]
+    compat: super::extract::CompatArgs,
+}
+
+pub fn run(args: &BatchArgs) -> Result<ExitCode, Error> {
+    if args.jobs == Some(0) {
+        return Err(Error::Usage("--jobs must be at least 1".into()));
+    }
+    let format = TableFormat::resolve(args.format, &args.output).map_err(radx::batch::BatchError::from)?;
+    let shard = args.shard.as_deref().map(str::parse::<Shard>).transpose()?;
+    let extractor = super::extract::load_compat(args.settings.as_ref(), &args.features, &args.plugins, &args.compat)?;
+    let cases = read_cases(&args.cases)?;
+    let options = BatchOptions {
+        output: args.output.clone(),
+        format,
+        jobs: args.jobs,
+        resume: args.resume,
+        shard,
+        labels: if args.all_labels { LabelChoice::All } else { LabelChoice::One(args.label) },
+        progress: !args.quiet,
+    };
+    let summary = run_batch(&extractor, &cases, &options)?;
+    let reused = if summary.reused > 0 {
+        format!(" ({} cases kept from the previous run)", summary.reused)
+    } else {
+        String::new()
+    };
+    eprintln!(
+        "radx batch: {} cases, {} rows ok, {} failed{reused} -> {}",
+        summary.cases,
+        summary.ok_rows,
+        summary.error_rows,
+        args.output.display()
+    );
+    const LISTED: usize = 20;
+    for (id, label, error) in summary.failures.iter().take(LISTED) {
+        let label = label.map(|l| format!(" label {l}")).unwrap_or_default();
+        eprintln!("  failed: {id}{label}: {error}");
+    }
+    if summary.failures.len() > LISTED {
+        eprintln!("  … and {} more (status column of the table)", summary.failures.len() - LISTED);
+    }
+    // Failed cases are rows of the table (status `error`), not a failure of the batch.
+    Ok(ExitCode::SUCCESS)
+}
