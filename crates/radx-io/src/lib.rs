@@ -106,6 +106,17 @@ pub fn read_volume_with(path: &Path, opts: &ReadOptions) -> Result<Volume<f64>, 
     }
 }
 
+/// Read an image file that is already in memory (a network upload, a fuzzer's input…).
+/// `name_hint` stands for its path: the format follows its suffix as in [`read_volume`]
+/// (`.nii`, `.nii.gz`, `.nrrd`), and errors name it. A detached NRRD header (`.nhdr`, or a
+/// `data file` field) is refused: there is no folder to find the data file in.
+pub fn read_volume_bytes(name_hint: &Path, bytes: &[u8], opts: &ReadOptions) -> Result<Volume<f64>, IoError> {
+    match format_of(name_hint)? {
+        Format::Nifti => nifti::read_volume_bytes(name_hint, bytes, opts),
+        Format::Nrrd => nrrd::read_volume_bytes(name_hint, bytes, opts),
+    }
+}
+
 /// Read only the header: grid, voxel type, orientation and scaling (no voxel data is decoded).
 pub fn read_info(path: &Path) -> Result<ImageInfo, IoError> {
     match format_of(path)? {
