@@ -9,6 +9,7 @@ pub mod extract;
 pub mod host;
 pub mod ibsi;
 pub mod library;
+pub mod limits;
 pub mod output;
 pub mod pipeline;
 pub mod plugins;

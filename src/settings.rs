@@ -27,6 +27,12 @@ pub struct Settings {
     pub discretisation: Discretisation,
     /// Texture-matrix parameters and aggregation methods.
     pub texture: Texture,
+    /// Drop NaN and infinite voxels from the ROI (both masks) instead of refusing the case.
+    pub exclude_nonfinite: bool,
+    /// Memory budget in bytes for reading images, interpolation and texture matrices
+    /// (`--max-memory`; default half the physical memory). A run-time limit, not a file setting.
+    #[serde(skip)]
+    pub max_memory: u64,
 }
 
 impl Default for Settings {
@@ -38,6 +44,8 @@ impl Default for Settings {
             resegment: Resegment::default(),
             discretisation: Discretisation::default(),
             texture: Texture::default(),
+            exclude_nonfinite: false,
+            max_memory: radx_io::ReadOptions::default().max_bytes,
         }
     }
 }

@@ -25,12 +25,20 @@ pub struct ExtractArgs<'a> {
     pub features: &'a [PathBuf],
     pub format: RowFormat,
     pub output: Option<&'a PathBuf>,
+    /// `--exclude-nonfinite` (also settable in the file as `exclude_nonfinite = true`).
+    pub exclude_nonfinite: bool,
+    /// `--max-memory` in bytes.
+    pub max_memory: Option<u64>,
 }
 
 pub fn run(args: ExtractArgs<'_>) -> Result<ExitCode, Error> {
     let mut extractor = load(args.settings, args.features)?;
     if let Some(label) = args.label {
         extractor = extractor.with_label(label);
+    }
+    extractor.settings.exclude_nonfinite |= args.exclude_nonfinite;
+    if let Some(bytes) = args.max_memory {
+        extractor.settings.max_memory = bytes;
     }
     let rows = extractor.run(args.image, args.mask)?;
     let text = render_rows(&rows, args.format);

@@ -5,9 +5,13 @@ use std::process::ExitCode;
 
 use radx::Error;
 
-pub fn run(path: &Path) -> Result<ExitCode, Error> {
+pub fn run(path: &Path, max_memory: Option<u64>) -> Result<ExitCode, Error> {
     let info = radx_io::read_info(path)?;
-    let volume = radx_io::read_volume(path)?;
+    let mut opts = radx_io::ReadOptions::default();
+    if let Some(bytes) = max_memory {
+        opts.max_bytes = bytes;
+    }
+    let volume = radx_io::read_volume_with(path, &opts)?;
     let (mut lo, mut hi, mut nonfinite) = (f64::INFINITY, f64::NEG_INFINITY, 0usize);
     for &v in volume.data.iter() {
         if v.is_finite() {

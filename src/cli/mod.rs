@@ -27,6 +27,9 @@ enum Command {
     Info {
         /// Image file (.nii, .nii.gz, .nrrd, .nhdr).
         image: PathBuf,
+        /// Memory budget for the image, e.g. `2G` or `512M` (default: half the physical memory).
+        #[arg(long, value_parser = radx::limits::parse_size)]
+        max_memory: Option<u64>,
     },
     /// Print a texture matrix as a sparse table (non-zero entries only).
     Matrix(MatrixArgs),
@@ -53,6 +56,13 @@ enum Command {
         /// Output file (written atomically); standard output when absent.
         #[arg(long, short)]
         output: Option<PathBuf>,
+        /// Drop NaN and infinite voxels from the ROI instead of refusing the case.
+        #[arg(long)]
+        exclude_nonfinite: bool,
+        /// Memory budget, e.g. `2G` or `512M` (default: half the physical memory); a case that
+        /// would need more is refused with a message naming what does not fit.
+        #[arg(long, value_parser = radx::limits::parse_size)]
+        max_memory: Option<u64>,
     },
     /// List or show the features radx knows.
     Features {
@@ -165,6 +175,9 @@ pub struct MatrixArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "table")]
     format: TableFormat,
+    /// Memory budget, e.g. `2G` or `512M` (default: half the physical memory).
+    #[arg(long, value_parser = radx::limits::parse_size)]
+    max_memory: Option<u64>,
 }
 
 /// Texture-matrix families.
@@ -196,9 +209,9 @@ pub enum TableFormat {
 /// Run one parsed command line; `Ok` carries the process exit code.
 pub fn run(cli: Cli) -> Result<ExitCode, Error> {
     match cli.command {
-        Command::Info { image } => info::run(&image),
+        Command::Info { image, max_memory } => info::run(&image, max_memory),
         Command::Matrix(args) => matrix::run(&args),
-        Command::Extract { image, mask, label, settings, features, format, output } => {
+        Command::Extract { image, mask, label, settings, features, format, output, exclude_nonfinite, max_memory } => {
             let format = match format {
                 ExtractFormat::Csv => radx::output::RowFormat::Csv,
                 ExtractFormat::Json => radx::output::RowFormat::Json,
@@ -211,6 +224,8 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
                 features: &features,
                 format,
                 output: output.as_ref(),
+                exclude_nonfinite,
+                max_memory,
             })
         }
         Command::Features { action: FeaturesAction::List { features } } => features::list(&features),

@@ -53,7 +53,7 @@ fn nifti1_header(dims: [i16; 3]) -> Vec<u8> {
     let mut h = vec![0u8; 352];
     h[0..4].copy_from_slice(&348i32.to_le_bytes());
     for (i, d) in [3, dims[0], dims[1], dims[2], 1, 1, 1, 1].iter().enumerate() {
-        h[40 + 2 * i..42 + 2 * i].copy_from_slice(&(*d as i16).to_le_bytes());
+        h[40 + 2 * i..42 + 2 * i].copy_from_slice(&d.to_le_bytes());
     }
     h[70..72].copy_from_slice(&2i16.to_le_bytes()); // uint8
     for i in 0..4 {
