@@ -44,7 +44,7 @@ pub fn run(args: ExtractArgs<'_>) -> Result<ExitCode, Error> {
     let text = render_rows(&rows, args.format);
     match args.output {
         Some(path) => write_atomic(path, text.as_bytes())?,
-        None => print!("{text}"),
+        None => radx::output::write_stdout(&text)?,
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -10,33 +10,37 @@ use super::extract::load;
 
 pub fn list(features: &[PathBuf]) -> Result<ExitCode, Error> {
     let library = load(None, features)?.library;
-    println!("{:<28} {:<42} {:<10} source", "family", "feature", "tag");
+    let mut out = String::new();
+    outln!(out, "{:<28} {:<42} {:<10} source", "family", "feature", "tag");
     for f in &library {
         for feature in f.family.features() {
-            println!("{:<28} {:<42} {:<10} {}", f.family.name(), feature.name, feature.tag, f.origin);
+            outln!(out, "{:<28} {:<42} {:<10} {}", f.family.name(), feature.name, feature.tag, f.origin);
         }
     }
+    radx::output::write_stdout(&out)?;
     Ok(ExitCode::SUCCESS)
 }
 
 pub fn show(name: &str, features: &[PathBuf]) -> Result<ExitCode, Error> {
     let library = load(None, features)?.library;
+    let mut out = String::new();
     let mut found = false;
     for f in &library {
         for feature in f.family.features() {
             let qualified = format!("{}.{}", f.family.name(), feature.name);
             if feature.name == name || feature.tag.eq_ignore_ascii_case(name) || qualified == name {
                 found = true;
-                println!("{qualified} [{}]  ({} over {})", feature.tag, f.origin, f.family.source().name);
+                outln!(out, "{qualified} [{}]  ({} over {})", feature.tag, f.origin, f.family.source().name);
                 if let Some(doc) = &feature.doc {
-                    println!("  {doc}");
+                    outln!(out, "  {doc}");
                 }
-                println!("  {}", feature.text.trim());
-                println!();
+                outln!(out, "  {}", feature.text.trim());
+                outln!(out);
             }
         }
     }
     if found {
+        radx::output::write_stdout(&out)?;
         Ok(ExitCode::SUCCESS)
     } else {
         Err(Error::Usage(format!("no feature named or tagged `{name}` (see `radx features list`)")))
@@ -50,6 +54,7 @@ pub fn check(files: &[PathBuf]) -> Result<ExitCode, Error> {
     }
     let compiled = library.compile(&registry(&radx::Settings::default()))?;
     let n: usize = compiled.iter().map(|f| f.family.features().count()).sum();
-    println!("ok: {} famil{}, {n} feature(s)", compiled.len(), if compiled.len() == 1 { "y" } else { "ies" });
+    let families = if compiled.len() == 1 { "y" } else { "ies" };
+    radx::output::write_stdout(&format!("ok: {} famil{families}, {n} feature(s)\n", compiled.len()))?;
     Ok(ExitCode::SUCCESS)
 }

@@ -57,7 +57,7 @@ pub fn run(args: &MatrixArgs) -> Result<ExitCode, Error> {
         return Err(usage("zone and neighbourhood families use 2d_avg, 2_5d_mrg or 3d_mrg"));
     }
     let matrices = collect(&case, &settings, args, slice, direction).map_err(core)?;
-    print!("{}", render(&matrices, args.family, args.format));
+    radx::output::write_stdout(&render(&matrices, args.family, args.format))?;
     Ok(ExitCode::SUCCESS)
 }
 

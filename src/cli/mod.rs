@@ -7,6 +7,18 @@ use clap::{Parser, Subcommand};
 
 use radx::Error;
 
+/// Append one formatted line to a `String`; commands collect their standard output this
+/// way and write it with `radx::output::write_stdout` (no `println!`: it panics on a closed pipe).
+macro_rules! outln {
+    ($out:expr) => {
+        $out.push('\n')
+    };
+    ($out:expr, $($arg:tt)*) => {{
+        $out.push_str(&format!($($arg)*));
+        $out.push('\n');
+    }};
+}
+
 mod extract;
 mod features;
 mod ibsi;
