@@ -55,7 +55,9 @@ pub fn process_files(image: &Path, mask: &Path, settings: &Settings) -> Result<P
 /// or the wrong voxels.
 fn check_label_map(labels: &Volume<f64>) -> Result<(), CoreError> {
     for ((x, y, z), &value) in labels.data.indexed_iter() {
-        if !((value - value.round()).abs() < 1e-3) {
+        // NaN fails the comparison too.
+        let whole = (value - value.round()).abs() < 1e-3;
+        if !whole {
             return Err(CoreError::NotLabelMap { value, x, y, z });
         }
     }

@@ -17,10 +17,6 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-fn data(rel: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(rel).to_string_lossy().into_owned()
-}
-
 /// A float32 NIfTI of `dims` voxels at 1 mm, values listed x-fastest.
 fn nii(dir: &Path, name: &str, dims: [usize; 3], values: Vec<f64>) -> String {
     nii_typed(dir, name, Grid::new(dims, [1.0; 3]), values, NiftiType::F32)
