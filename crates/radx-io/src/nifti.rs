@@ -69,7 +69,7 @@ struct Source<'a> {
 }
 
 fn open(path: &Path) -> Result<Source<'static>, IoError> {
-    let file = File::open(path).map_err(|e| IoError::from_read(path, e))?;
+    let file = crate::open_regular(path)?;
     let file_len = file.metadata().map_err(|e| IoError::from_read(path, e))?.len();
     let gzip = crate::has_suffix(path, ".gz");
     let buffered = BufReader::with_capacity(1 << 16, file);

@@ -356,7 +356,7 @@ fn parse_header(path: &Path, fields: &Fields) -> Result<Header, IoError> {
 }
 
 fn open_header(path: &Path) -> Result<(Header, BufReader<File>), IoError> {
-    let file = File::open(path).map_err(|e| IoError::from_read(path, e))?;
+    let file = crate::open_regular(path)?;
     let mut reader = BufReader::with_capacity(1 << 16, file);
     let header = header_from(path, &mut reader)?;
     Ok((header, reader))
@@ -421,7 +421,7 @@ fn read_data(
     let (data_path, mut reader, mut pos, file_len): (PathBuf, Box<dyn DataStream + '_>, u64, u64) = match &h.data_file {
         None => (path.to_path_buf(), attached, h.header_len, attached_len),
         Some(p) => {
-            let f = File::open(p).map_err(|e| IoError::from_read(p, e))?;
+            let f = crate::open_regular(p)?;
             let len = f.metadata().map_err(|e| IoError::from_read(p, e))?.len();
             (p.clone(), Box::new(BufReader::with_capacity(1 << 16, f)), 0, len)
         }

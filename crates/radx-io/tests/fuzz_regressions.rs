@@ -81,3 +81,36 @@ fn tiny_gzip_claiming_gigabytes_is_refused_without_allocating() {
     let err = read_volume_bytes(Path::new("claim.nrrd"), &nrrd, &budget).unwrap_err();
     assert!(matches!(err, IoError::Corrupt { ref reason, .. } if reason.contains("gzip")), "{err}");
 }
+
+/// A FIFO would block `open` until a writer appears, `/dev/zero` never ends, and a
+/// directory is no image: all refused at once as unreadable, naming the path.
+#[test]
+fn pipes_devices_and_directories_are_refused_without_blocking() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("fifo.nii");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status().is_ok_and(|s| s.success());
+    let zero = dir.path().join("zero.nii");
+    std::os::unix::fs::symlink("/dev/zero", &zero).unwrap();
+    let mut paths = vec![dir.path().join("folder.nii.gz"), zero];
+    std::fs::create_dir(&paths[0]).unwrap();
+    if made {
+        paths.push(fifo);
+    }
+    for path in &paths {
+        let err = read_volume(path).unwrap_err();
+        assert!(matches!(err, IoError::Unreadable { .. }), "{err}");
+        assert!(err.to_string().contains(&*path.to_string_lossy()), "{err}");
+    }
+    // A detached NRRD header whose data file is a device.
+    let header = dir.path().join("dev.nhdr");
+    std::fs::write(
+        &header,
+        "NRRD0004\ntype: uchar\ndimension: 3\nsizes: 2 2 2\nencoding: raw\ndata file: /dev/zero\n\n",
+    )
+    .unwrap();
+    let err = read_volume(&header).unwrap_err();
+    assert!(matches!(err, IoError::Unreadable { .. }), "{err}");
+    assert!(err.to_string().contains("/dev/zero"), "{err}");
+    let folder_err = read_volume(&paths[0]).unwrap_err();
+    assert!(matches!(folder_err, IoError::Unreadable { .. }) && folder_err.to_string().contains("directory"));
+}
