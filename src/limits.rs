@@ -52,6 +52,31 @@ pub fn check(what: impl FnOnce() -> String, needed: u64, budget: u64) -> Result<
     Ok(())
 }
 
+/// Before the target grid is even computed: the part of the interpolation grid `full`
+/// covering `region` holds about Π (extent / new spacing) voxels. Computed in floating point,
+/// so a spacing of 1e-300 mm is refused here instead of overflowing index arithmetic.
+pub fn check_resampling_extent(region: &Grid, full: &Grid, settings: &Settings) -> Result<(), CoreError> {
+    let voxels: f64 =
+        (0..3).map(|a| region.dims[a] as f64 * region.spacing[a] / full.spacing[a] + 1.0).product::<f64>();
+    let needed = voxels * 17.0;
+    if needed < settings.max_memory as f64 {
+        return Ok(());
+    }
+    let dims = (0..3).map(|a| format!("{:.3e}", region.dims[a] as f64 * region.spacing[a] / full.spacing[a] + 1.0));
+    let dims: Vec<String> = dims.collect();
+    check(
+        || {
+            format!(
+                "interpolation to `resample.spacing` {:?} mm (about {} voxels around the ROI)",
+                full.spacing,
+                dims.join(" × ")
+            )
+        },
+        if needed >= u64::MAX as f64 { u64::MAX } else { needed as u64 },
+        settings.max_memory,
+    )
+}
+
 /// Interpolating the ROI onto `target` holds the resampled image (f64), the mask
 /// interpolated as f64 and thresholded to bool, and the source values as f64.
 pub fn check_resampling(target: &Grid, settings: &Settings) -> Result<(), CoreError> {

@@ -108,6 +108,7 @@ pub fn process(image: &Volume<f64>, labels: &Volume<f64>, settings: &Settings) -
             .ok_or_else(|| CoreError::EmptyRoi(String::new()))?
             .grown(crop_margin(roi.image.grid.spacing, false), roi.image.grid.dims);
         let roi_region = resample::sub_grid(&roi.image.grid, &roi_box);
+        crate::limits::check_resampling_extent(&roi_region, &full, settings)?;
         let bbox = resample::covering_box(&full, &roi_region)
             .ok_or_else(|| CoreError::EmptyRoi(" after interpolation".into()))?;
         let target = resample::sub_grid(&full, &bbox);

@@ -284,6 +284,9 @@ fn resampling_to_an_absurd_grid_is_refused() {
     let settings = file(dir.path(), "fine.toml", b"[resample]\nspacing = [0.001, 0.001, 0.001]\n");
     // 4 mm at 0.001 mm: at least 4000³ = 6.4·10¹⁰ voxels.
     refused(&extract(&image, &mask, &["--settings", &settings]), &["resample.spacing", "memory budget"]);
+    // 1e-300 mm used to overflow the voxel count (a panic in a debug build).
+    let settings = file(dir.path(), "tiny.toml", b"[resample]\nspacing = [1e-300, 1.0, 5e-324]\n");
+    refused(&extract(&image, &mask, &["--settings", &settings]), &["resample.spacing", "memory budget"]);
 }
 
 // ---------------------------------------------------------------- voxel values and masks

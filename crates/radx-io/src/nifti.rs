@@ -10,7 +10,6 @@
 //! (quaternion, `pixdim`, `qfac`) if `qform_code > 0`, else `diag(pixdim)` (method 1).
 //! All three are RAS+; radx converts them to LPS by negating the first two rows.
 
-use std::fs::File;
 use std::io::{self, BufReader, Read, Write};
 use std::path::Path;
 
