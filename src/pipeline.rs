@@ -34,7 +34,9 @@ fn crop_margin(spacing: [f64; 3], resampling: bool) -> [usize; 3] {
     // The cubic-spline prefilter is an IIR filter whose influence decays as 0.268^n:
     // 12 voxels bring it below 1e-6 of an intensity step.
     let extra = if resampling { resample::SPLINE_PAD + 2 } else { 1 };
-    spacing.map(|s| (6.2035 / s).ceil() as usize + extra)
+    // Capped: a header's absurd spacing (1e-40 mm) must not overflow; the box is clamped
+    // to the image anyway.
+    spacing.map(|s| (6.2035 / s).ceil().min(1e6) as usize + extra)
 }
 
 fn core_err(image: &Path, mask: &Path) -> impl Fn(CoreError) -> Error {

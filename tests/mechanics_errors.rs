@@ -289,6 +289,22 @@ fn resampling_to_an_absurd_grid_is_refused() {
     refused(&extract(&image, &mask, &["--settings", &settings]), &["resample.spacing", "memory budget"]);
 }
 
+/// Voxel sizes at the ends of what a header can state (1e-40 mm used to overflow the crop
+/// margin, a panic): the case runs; undefined values are NaN with a note.
+#[test]
+fn absurd_voxel_spacing_in_a_header_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, spacing) in [("tiny", 1e-40), ("huge", 1e38)] {
+        let grid = Grid::new([3, 3, 3], [spacing; 3]);
+        let image =
+            nii_typed(dir.path(), &format!("{name}.nii"), grid, (0..27).map(f64::from).collect(), NiftiType::F32);
+        let mask = nii_typed(dir.path(), &format!("{name}_mask.nii"), grid, vec![1.0; 27], NiftiType::U8);
+        let out = rows(&extract(&image, &mask, JSON));
+        assert_eq!(value(&out, "Q4LE"), Some(13.0), "{name}");
+        nan_rows_have_notes(&out);
+    }
+}
+
 // ---------------------------------------------------------------- voxel values and masks
 
 #[test]
