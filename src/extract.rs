@@ -238,6 +238,9 @@ pub fn extract_with_plugins(
                         note.clone()
                             .or_else(|| host.failure_for(text))
                             .or_else(|| Some("undefined for this ROI (e.g. a division by zero)".into()))
+                    } else if value.is_infinite() {
+                        // JSON has no infinity (it is written as null): say why.
+                        Some("infinite for this ROI (a division by zero)".into())
                     } else {
                         None
                     };
@@ -327,9 +330,15 @@ impl Extractor {
         Ok(Extractor { settings, library, plugins, pyradiomics_names: false })
     }
 
-    /// Process one (image, mask) pair with the settings' label.
+    /// Process one (image, mask) pair with the settings' label; refuse it when the
+    /// library's texture matrices would not fit the memory budget.
     pub fn process(&self, image: &std::path::Path, mask: &std::path::Path) -> Result<ProcessedCase, crate::Error> {
-        crate::pipeline::process_files(image, mask, &self.settings)
+        let case = crate::pipeline::process_files(image, mask, &self.settings)?;
+        let mut sources = self.library.iter().map(|f| f.family.source().name.as_str());
+        crate::limits::check_texture(&case.levels, &self.settings, &mut sources).map_err(|source| {
+            crate::Error::Core { context: format!("{} with mask {}", image.display(), mask.display()), source }
+        })?;
+        Ok(case)
     }
 
     /// The feature rows of a processed case.

@@ -11,6 +11,7 @@ pub mod extract;
 pub mod host;
 pub mod ibsi;
 pub mod library;
+pub mod limits;
 pub mod output;
 pub mod pipeline;
 pub mod plugin_extract;

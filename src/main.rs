@@ -1,5 +1,6 @@
 //! The `radx` command-line front end. Each subcommand lives in `src/cli/`.
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -13,11 +14,9 @@ fn main() -> ExitCode {
         Err(err) => {
             // Feature-file diagnostics arrive already rendered with their own `error:` heading.
             let text = err.to_string();
-            if text.starts_with("error") {
-                eprintln!("{text}")
-            } else {
-                eprintln!("error: {text}")
-            }
+            let prefix = if text.starts_with("error") { "" } else { "error: " };
+            // Not eprintln!: it panics when standard error is a closed pipe.
+            let _ = writeln!(std::io::stderr(), "{prefix}{text}");
             ExitCode::from(2)
         }
     }

@@ -54,6 +54,19 @@ pub fn format_value(v: f64) -> String {
     if v.is_nan() { "NaN".to_string() } else { format!("{v}") }
 }
 
+/// Write `text` to standard output in one go. A reader that went away (`radx … | head`)
+/// ends the output quietly instead of panicking as `print!` would; other failures (a full
+/// disk behind a redirection) are errors.
+pub fn write_stdout(text: &str) -> Result<(), Error> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(Error::Write { path: "<standard output>".into(), source: e })
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Write `text` to `path` atomically: a temporary file in the same folder, synced, then
 /// renamed over the destination, so a failed or killed run leaves the old file intact.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {

@@ -34,7 +34,9 @@ fn crop_margin(spacing: [f64; 3], resampling: bool) -> [usize; 3] {
     // The cubic-spline prefilter is an IIR filter whose influence decays as 0.268^n:
     // 12 voxels bring it below 1e-6 of an intensity step.
     let extra = if resampling { resample::SPLINE_PAD + 2 } else { 1 };
-    spacing.map(|s| (6.2035 / s).ceil() as usize + extra)
+    // Capped: a header's absurd spacing (1e-40 mm) must not overflow; the box is clamped
+    // to the image anyway.
+    spacing.map(|s| (6.2035 / s).ceil().min(1e6) as usize + extra)
 }
 
 fn core_err(image: &Path, mask: &Path) -> impl Fn(CoreError) -> Error {
@@ -42,17 +44,58 @@ fn core_err(image: &Path, mask: &Path) -> impl Fn(CoreError) -> Error {
     move |source| Error::Core { context: context.clone(), source }
 }
 
-/// Read image and mask and run the processing chain.
+/// Read image and mask (within `settings.max_memory` together) and run the processing chain.
 pub fn process_files(image: &Path, mask: &Path, settings: &Settings) -> Result<ProcessedCase, Error> {
-    let img = radx_io::read_volume(image)?;
-    let labels = radx_io::read_volume(mask)?;
+    let img = radx_io::read_volume_with(image, &radx_io::ReadOptions { max_bytes: settings.max_memory })?;
+    let left = settings.max_memory.saturating_sub((img.data.len() as u64).saturating_mul(8));
+    let labels = radx_io::read_volume_with(mask, &radx_io::ReadOptions { max_bytes: left })?;
     process(&img, &labels, settings).map_err(core_err(image, mask))
+}
+
+/// A label map holds whole numbers (within the 1e-3 that `select_label` allows for float
+/// masks): a fractional value means a probability map, which would silently select nothing
+/// or the wrong voxels.
+fn check_label_map(labels: &Volume<f64>) -> Result<(), CoreError> {
+    for ((x, y, z), &value) in labels.data.indexed_iter() {
+        // NaN fails the comparison too.
+        let whole = (value - value.round()).abs() < 1e-3;
+        if !whole {
+            return Err(CoreError::NotLabelMap { value, x, y, z });
+        }
+    }
+    Ok(())
+}
+
+/// Name the settings key behind a discretisation error of the core.
+fn name_binning_key(e: CoreError) -> CoreError {
+    match e {
+        CoreError::InvalidSetting { name: "bin width", reason } => {
+            CoreError::InvalidSetting { name: "discretisation.texture.width", reason }
+        }
+        CoreError::InvalidSetting { name: "bin lower bound", reason } => {
+            CoreError::InvalidSetting { name: "discretisation.texture.lower_bound", reason }
+        }
+        other => other,
+    }
+}
+
+/// With `exclude_nonfinite`, take NaN and infinite voxels out of `mask` (IBSI 2.5 treats
+/// re-segmentation the same way: voxels without a usable intensity leave the ROI).
+fn drop_nonfinite(image: &Volume<f64>, mask: &mut Volume<bool>, settings: &Settings) {
+    if settings.exclude_nonfinite {
+        mask.data.zip_mut_with(&image.data, |m, v| *m &= v.is_finite());
+    }
 }
 
 /// Run the processing chain on volumes already in memory.
 pub fn process(image: &Volume<f64>, labels: &Volume<f64>, settings: &Settings) -> Result<ProcessedCase, CoreError> {
     image.grid.check_matches(&labels.grid, settings.geometry_tolerance)?;
-    let mask = roi::select_label(labels, settings.label)?;
+    check_label_map(labels)?;
+    let mut mask = roi::select_label(labels, settings.label)?;
+    drop_nonfinite(image, &mut mask, settings);
+    if settings.exclude_nonfinite && !mask.data.iter().any(|&m| m) {
+        return Err(CoreError::EmptyRoi(" after excluding NaN and infinite voxels".into()));
+    }
     let normalised;
     let image = match &settings.normalise {
         Some(n) => {
@@ -75,12 +118,16 @@ pub fn process(image: &Volume<f64>, labels: &Volume<f64>, settings: &Settings) -
             .ok_or_else(|| CoreError::EmptyRoi(String::new()))?
             .grown(crop_margin(roi.image.grid.spacing, false), roi.image.grid.dims);
         let roi_region = resample::sub_grid(&roi.image.grid, &roi_box);
+        crate::limits::check_resampling_extent(&roi_region, &full, settings)?;
         let bbox = resample::covering_box(&full, &roi_region)
             .ok_or_else(|| CoreError::EmptyRoi(" after interpolation".into()))?;
         let target = resample::sub_grid(&full, &bbox);
+        crate::limits::check_resampling(&target, settings)?;
         let mut img = resample::resample_image(&roi.image, &target, kernel(r.image_interpolator))?;
         let cropped_mask = Volume { grid: roi.image.grid, data: roi.morphological.clone() };
-        let m = resample::resample_mask(&cropped_mask, &target, kernel(r.mask_interpolator), r.mask_threshold)?;
+        let mut m = resample::resample_mask(&cropped_mask, &target, kernel(r.mask_interpolator), r.mask_threshold)?;
+        // Interpolation spreads a NaN to its neighbours: drop those too.
+        drop_nonfinite(&img, &mut m, settings);
         if r.round_intensities {
             resample::round_intensities(&mut img);
         }
@@ -111,7 +158,7 @@ pub fn process(image: &Volume<f64>, labels: &Volume<f64>, settings: &Settings) -
             let lb = lower_bound
                 .or(settings.resegment.range.map(|r| r[0]).filter(|v| v.is_finite()))
                 .unwrap_or_else(|| roi.intensities().into_iter().fold(f64::INFINITY, f64::min));
-            (discretise::discretise_fixed_bin_size(&roi, *width, lb)?, Some(lb))
+            (discretise::discretise_fixed_bin_size(&roi, *width, lb).map_err(name_binning_key)?, Some(lb))
         }
         Binning::PyradiomicsBinWidth { width } => (discretise::discretise_pyradiomics_bin_width(&roi, *width)?, None),
         Binning::PyradiomicsBinCount { bins } => (discretise::discretise_pyradiomics_bin_count(&roi, *bins)?, None),

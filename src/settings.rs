@@ -35,6 +35,12 @@ pub struct Settings {
     /// processing rules are used (a PyRadiomics parameter file, or `--library pyradiomics`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pyradiomics: Option<crate::pyradiomics::PyradiomicsOptions>,
+    /// Drop NaN and infinite voxels from the ROI (both masks) instead of refusing the case.
+    pub exclude_nonfinite: bool,
+    /// Memory budget in bytes for reading images, interpolation and texture matrices
+    /// (`--max-memory`; default half the physical memory). A run-time limit, not a file setting.
+    #[serde(skip)]
+    pub max_memory: u64,
 }
 
 impl Default for Settings {
@@ -48,6 +54,8 @@ impl Default for Settings {
             texture: Texture::default(),
             normalise: None,
             pyradiomics: None,
+            exclude_nonfinite: false,
+            max_memory: radx_io::ReadOptions::default().max_bytes,
         }
     }
 }
@@ -421,5 +429,41 @@ texture: {aggregations: [3d_avg, 3d_mrg]}
         assert_eq!(bad("[resample]\nspacing = [2.0, 0.0, 2.0]\n"), "resample.spacing");
         assert_eq!(bad("[resegment]\nrange = [400.0, -1000.0]\n"), "resegment.range");
         assert!(Settings::default().validate().is_ok());
+    }
+}
+
+#[cfg(test)]
+mod hostile_text {
+    use super::*;
+
+    /// Deeply nested flow collections and arrays must be parse errors, not a stack overflow.
+    #[test]
+    fn deep_nesting_is_an_error() {
+        for depth in [1_000, 100_000] {
+            let yaml = format!("label: {}1{}", "[".repeat(depth), "]".repeat(depth));
+            assert!(Settings::from_yaml_str(&yaml).is_err());
+            let yaml = format!("label: {}", "{a: ".repeat(depth));
+            assert!(Settings::from_yaml_str(&yaml).is_err());
+            let toml = format!("label = {}1{}", "[".repeat(depth), "]".repeat(depth));
+            assert!(Settings::from_toml_str(&toml).is_err());
+            let toml = format!("label = {}", "{a = ".repeat(depth));
+            assert!(Settings::from_toml_str(&toml).is_err());
+        }
+    }
+
+    /// YAML aliases that expand exponentially ("billion laughs") end quickly, in an error.
+    #[test]
+    fn alias_bombs_end_quickly() {
+        let mut yaml = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..12 {
+            let p = i - 1;
+            yaml.push_str(&format!(
+                "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
+            ));
+        }
+        yaml.push_str("texture: {aggregations: *a11}\n");
+        let start = std::time::Instant::now();
+        assert!(Settings::from_yaml_str(&yaml).is_err());
+        assert!(start.elapsed() < std::time::Duration::from_secs(5), "{:?}", start.elapsed());
     }
 }

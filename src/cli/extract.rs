@@ -91,12 +91,20 @@ pub struct ExtractArgs<'a> {
     pub output: Option<&'a PathBuf>,
     pub diagnostics: bool,
     pub compat: CompatArgs,
+    /// `--exclude-nonfinite` (also settable in the file as `exclude_nonfinite = true`).
+    pub exclude_nonfinite: bool,
+    /// `--max-memory` in bytes.
+    pub max_memory: Option<u64>,
 }
 
 pub fn run(args: ExtractArgs<'_>) -> Result<ExitCode, Error> {
     let mut extractor = load_compat(args.settings, args.features, args.plugins, &args.compat)?;
     if let Some(label) = args.label {
         extractor = extractor.with_label(label);
+    }
+    extractor.settings.exclude_nonfinite |= args.exclude_nonfinite;
+    if let Some(bytes) = args.max_memory {
+        extractor.settings.max_memory = bytes;
     }
     let rows = if args.diagnostics {
         extractor.run_with_diagnostics(args.image, args.mask)?
@@ -106,7 +114,7 @@ pub fn run(args: ExtractArgs<'_>) -> Result<ExitCode, Error> {
     let text = render_rows(&rows, args.format);
     match args.output {
         Some(path) => write_atomic(path, text.as_bytes())?,
-        None => print!("{text}"),
+        None => radx::output::write_stdout(&text)?,
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -10,36 +10,39 @@ use super::extract::load_with_plugins;
 
 pub fn list(features: &[PathBuf], plugins: &[PathBuf]) -> Result<ExitCode, Error> {
     let extractor = load_with_plugins(None, features, plugins)?;
-    println!("{:<28} {:<42} {:<10} source", "family", "feature", "tag");
+    let mut out = String::new();
+    outln!(out, "{:<28} {:<42} {:<10} source", "family", "feature", "tag");
     for f in &extractor.library {
         for feature in f.family.features() {
-            println!("{:<28} {:<42} {:<10} {}", f.family.name(), feature.name, feature.tag, f.origin);
+            outln!(out, "{:<28} {:<42} {:<10} {}", f.family.name(), feature.name, feature.tag, f.origin);
         }
     }
     for plugin in extractor.plugins.plugins() {
         let origin = radx::plugin_extract::origin(&plugin.name, &plugin.path);
         for feature in &plugin.features {
-            println!("{:<28} {:<42} {:<10} {origin}", plugin.name, feature.name, feature.tag);
+            outln!(out, "{:<28} {:<42} {:<10} {origin}", plugin.name, feature.name, feature.tag);
         }
     }
+    radx::output::write_stdout(&out)?;
     Ok(ExitCode::SUCCESS)
 }
 
 pub fn show(name: &str, features: &[PathBuf], plugins: &[PathBuf]) -> Result<ExitCode, Error> {
     let extractor = load_with_plugins(None, features, plugins)?;
     let library = &extractor.library;
+    let mut out = String::new();
     let mut found = false;
     for f in library {
         for feature in f.family.features() {
             let qualified = format!("{}.{}", f.family.name(), feature.name);
             if feature.name == name || feature.tag.eq_ignore_ascii_case(name) || qualified == name {
                 found = true;
-                println!("{qualified} [{}]  ({} over {})", feature.tag, f.origin, f.family.source().name);
+                outln!(out, "{qualified} [{}]  ({} over {})", feature.tag, f.origin, f.family.source().name);
                 if let Some(doc) = &feature.doc {
-                    println!("  {doc}");
+                    outln!(out, "  {doc}");
                 }
-                println!("  {}", feature.text.trim());
-                println!();
+                outln!(out, "  {}", feature.text.trim());
+                outln!(out);
             }
         }
     }
@@ -50,13 +53,14 @@ pub fn show(name: &str, features: &[PathBuf], plugins: &[PathBuf]) -> Result<Exi
                 found = true;
                 let origin = radx::plugin_extract::origin(&plugin.name, &plugin.path);
                 let over = feature.source.as_deref().map(|s| format!(" over {s}")).unwrap_or_default();
-                println!("{qualified} [{}]  ({origin}{over})", feature.tag);
-                println!("  {}", feature.description);
-                println!();
+                outln!(out, "{qualified} [{}]  ({origin}{over})", feature.tag);
+                outln!(out, "  {}", feature.description);
+                outln!(out);
             }
         }
     }
     if found {
+        radx::output::write_stdout(&out)?;
         Ok(ExitCode::SUCCESS)
     } else {
         Err(Error::Usage(format!("no feature named or tagged `{name}` (see `radx features list`)")))
@@ -72,6 +76,8 @@ pub fn check(files: &[PathBuf], plugins: &[PathBuf]) -> Result<ExitCode, Error> 
     radx::plugin_extract::register_sources(&mut registry, &super::plugins::load_registry(plugins)?)?;
     let compiled = library.compile(&registry)?;
     let n: usize = compiled.iter().map(|f| f.family.features().count()).sum();
-    println!("ok: {} famil{}, {n} feature(s)", compiled.len(), if compiled.len() == 1 { "y" } else { "ies" });
+    let mut out = String::new();
+    outln!(out, "ok: {} famil{}, {n} feature(s)", compiled.len(), if compiled.len() == 1 { "y" } else { "ies" });
+    radx::output::write_stdout(&out)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -21,7 +21,7 @@ pub fn run(phantom: Phantom, configs: &str, format: IbsiFormat, ct_dir: Option<&
             rows.extend(run_ct(config, &dir)?);
         }
     }
-    print!("{}", render(&rows, format));
+    radx::output::write_stdout(&render(&rows, format))?;
     let failed = rows.iter().filter(|r| r.pass == Some(false)).count();
     eprintln!("{}", summary_line(&rows));
     Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })

@@ -27,8 +27,22 @@ pub fn run(args: &MatrixArgs) -> Result<ExitCode, Error> {
     if let Some(label) = args.label {
         settings.label = label;
     }
+    if let Some(bytes) = args.max_memory {
+        settings.max_memory = bytes;
+    }
+    // Only the asked aggregation's matrices are built.
+    settings.texture.aggregations = vec![args.aggregation];
     let case = pipeline::process_files(&args.image, &args.mask, &settings)?;
     let core = |source| Error::Core { context: describe(&args.image, &args.mask), source };
+    let source = match args.family {
+        MatrixFamily::Glcm => "cm",
+        MatrixFamily::Glrlm => "rlm",
+        MatrixFamily::Glszm => "szm",
+        MatrixFamily::Gldzm => "dzm",
+        MatrixFamily::Ngtdm => "ngt",
+        MatrixFamily::Ngldm => "ngl",
+    };
+    radx::limits::check_texture(&case.levels, &settings, &mut std::iter::once(source)).map_err(core)?;
     let slice = match args.slice {
         Some(0) => return Err(usage("--slice counts from 1")),
         Some(k) => Some(k - 1),
@@ -43,7 +57,7 @@ pub fn run(args: &MatrixArgs) -> Result<ExitCode, Error> {
         return Err(usage("zone and neighbourhood families use 2d_avg, 2_5d_mrg or 3d_mrg"));
     }
     let matrices = collect(&case, &settings, args, slice, direction).map_err(core)?;
-    print!("{}", render(&matrices, args.family, args.format));
+    radx::output::write_stdout(&render(&matrices, args.family, args.format))?;
     Ok(ExitCode::SUCCESS)
 }
 

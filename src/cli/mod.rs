@@ -8,6 +8,18 @@ use clap::{Parser, Subcommand};
 use radx::Error;
 
 mod batch;
+/// Append one formatted line to a `String`; commands collect their standard output this
+/// way and write it with `radx::output::write_stdout` (no `println!`: it panics on a closed pipe).
+macro_rules! outln {
+    ($out:expr) => {
+        $out.push('\n')
+    };
+    ($out:expr, $($arg:tt)*) => {{
+        $out.push_str(&format!($($arg)*));
+        $out.push('\n');
+    }};
+}
+
 mod extract;
 mod features;
 mod ibsi;
@@ -30,6 +42,9 @@ enum Command {
     Info {
         /// Image file (.nii, .nii.gz, .nrrd, .nhdr).
         image: PathBuf,
+        /// Memory budget for the image, e.g. `2G` or `512M` (default: half the physical memory).
+        #[arg(long, value_parser = radx::limits::parse_size)]
+        max_memory: Option<u64>,
     },
     /// Print a texture matrix as a sparse table (non-zero entries only).
     Matrix(MatrixArgs),
@@ -64,6 +79,13 @@ enum Command {
         diagnostics: bool,
         #[command(flatten)]
         compat: extract::CompatArgs,
+        /// Drop NaN and infinite voxels from the ROI instead of refusing the case.
+        #[arg(long)]
+        exclude_nonfinite: bool,
+        /// Memory budget, e.g. `2G` or `512M` (default: half the physical memory); a case that
+        /// would need more is refused with a message naming what does not fit.
+        #[arg(long, value_parser = radx::limits::parse_size)]
+        max_memory: Option<u64>,
     },
     /// Extract a cohort: a case list (id,image,mask[,label]) in parallel, one wide table out.
     Batch(batch::BatchArgs),
@@ -205,6 +227,9 @@ pub struct MatrixArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "table")]
     format: TableFormat,
+    /// Memory budget, e.g. `2G` or `512M` (default: half the physical memory).
+    #[arg(long, value_parser = radx::limits::parse_size)]
+    max_memory: Option<u64>,
 }
 
 /// Texture-matrix families.
@@ -236,9 +261,22 @@ pub enum TableFormat {
 /// Run one parsed command line; `Ok` carries the process exit code.
 pub fn run(cli: Cli) -> Result<ExitCode, Error> {
     match cli.command {
-        Command::Info { image } => info::run(&image),
+        Command::Info { image, max_memory } => info::run(&image, max_memory),
         Command::Matrix(args) => matrix::run(&args),
-        Command::Extract { image, mask, label, settings, features, plugins, format, output, diagnostics, compat } => {
+        Command::Extract {
+            image,
+            mask,
+            label,
+            settings,
+            features,
+            plugins,
+            format,
+            output,
+            diagnostics,
+            compat,
+            exclude_nonfinite,
+            max_memory,
+        } => {
             let format = match format {
                 ExtractFormat::Csv => radx::output::RowFormat::Csv,
                 ExtractFormat::Json => radx::output::RowFormat::Json,
@@ -254,6 +292,8 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
                 output: output.as_ref(),
                 diagnostics,
                 compat,
+                exclude_nonfinite,
+                max_memory,
             })
         }
         Command::Features { action: FeaturesAction::List { features, plugins } } => features::list(&features, &plugins),

@@ -60,20 +60,21 @@ fn show_param(name: &str, value: &ParamValue) -> String {
 /// `radx plugins list`: every loaded plugin with its features and sources.
 pub fn list(explicit: &[PathBuf]) -> Result<ExitCode, Error> {
     let registry = load_registry(explicit)?;
+    let mut out = String::new();
     if registry.plugins().is_empty() {
-        println!("no plugins loaded (give --plugin PATH, or list plugin directories in {PLUGIN_PATH_VAR})");
-        return Ok(ExitCode::SUCCESS);
+        outln!(out, "no plugins loaded (give --plugin PATH, or list plugin directories in {PLUGIN_PATH_VAR})");
     }
     for plugin in registry.plugins() {
-        println!("{} {}  (ABI {})  {}", plugin.name, plugin.version, plugin.abi, plugin.path.display());
+        outln!(out, "{} {}  (ABI {})  {}", plugin.name, plugin.version, plugin.abi, plugin.path.display());
         for f in &plugin.features {
             let over = f.source.as_deref().map(|s| format!(" (over {s})")).unwrap_or_default();
-            println!("  feature {:<24} {:<12} {}{over}", f.name, f.tag, f.description);
+            outln!(out, "  feature {:<24} {:<12} {}{over}", f.name, f.tag, f.description);
         }
         for s in &plugin.sources {
             let params: Vec<String> = s.params.iter().map(|(n, v)| show_param(n, v)).collect();
             let params = if params.is_empty() { "no parameters".to_string() } else { params.join(", ") };
-            println!(
+            outln!(
+                out,
                 "  source  {:<24} {} ax{}; {params}; {}",
                 s.name,
                 s.ndim,
@@ -82,5 +83,6 @@ pub fn list(explicit: &[PathBuf]) -> Result<ExitCode, Error> {
             );
         }
     }
+    radx::output::write_stdout(&out)?;
     Ok(ExitCode::SUCCESS)
 }

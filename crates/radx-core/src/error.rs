@@ -21,6 +21,12 @@ pub enum CoreError {
     /// A setting is out of its domain (negative bin width, zero bins…).
     #[error("invalid setting `{name}`: {reason}")]
     InvalidSetting { name: &'static str, reason: String },
+    /// The mask holds a value that is not a whole number (a probability map, NaN…).
+    #[error(
+        "the mask is not a label map: voxel [{x}, {y}, {z}] holds {value} (labels are whole numbers; \
+         threshold a probability mask first)"
+    )]
+    NotLabelMap { value: f64, x: usize, y: usize, z: usize },
     /// A requested allocation exceeds the memory budget.
     #[error("{what} needs {needed_mib} MiB, more than the memory budget of {budget_mib} MiB")]
     MemoryBudget { what: String, needed_mib: u64, budget_mib: u64 },

@@ -28,9 +28,10 @@ impl Grid {
         Grid { dims, spacing, origin: [0.0; 3], direction: IDENTITY }
     }
 
-    /// Total number of voxels.
+    /// Total number of voxels (saturating: an absurd grid, e.g. from interpolation to a
+    /// tiny spacing, reports `usize::MAX` instead of overflowing, and is then refused).
     pub fn len(&self) -> usize {
-        self.dims[0] * self.dims[1] * self.dims[2]
+        self.dims[0].saturating_mul(self.dims[1]).saturating_mul(self.dims[2])
     }
 
     /// True when the grid holds no voxel.

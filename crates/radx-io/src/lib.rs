@@ -82,6 +82,21 @@ pub(crate) fn has_suffix(path: &Path, suffix: &str) -> bool {
     path.file_name().map(|n| n.to_string_lossy().to_ascii_lowercase()).is_some_and(|n| n.ends_with(suffix))
 }
 
+/// Open `path` for reading if it is a regular file. A directory, FIFO or device is refused
+/// before opening: opening a FIFO blocks until a writer appears, and a device such as
+/// `/dev/zero` is an endless stream.
+pub(crate) fn open_regular(path: &Path) -> Result<std::fs::File, IoError> {
+    let meta = std::fs::metadata(path).map_err(|e| IoError::from_read(path, e))?;
+    if !meta.is_file() {
+        let kind = if meta.is_dir() { "a directory" } else { "not a regular file (a pipe or device)" };
+        return Err(IoError::Unreadable {
+            path: path.to_path_buf(),
+            source: std::io::Error::other(format!("{kind}, not an image file")),
+        });
+    }
+    std::fs::File::open(path).map_err(|e| IoError::from_read(path, e))
+}
+
 fn format_of(path: &Path) -> Result<Format, IoError> {
     if has_suffix(path, ".nii") || has_suffix(path, ".nii.gz") {
         Ok(Format::Nifti)
@@ -103,6 +118,17 @@ pub fn read_volume_with(path: &Path, opts: &ReadOptions) -> Result<Volume<f64>, 
     match format_of(path)? {
         Format::Nifti => nifti::read_volume(path, opts),
         Format::Nrrd => nrrd::read_volume(path, opts),
+    }
+}
+
+/// Read an image file that is already in memory (a network upload, a fuzzer's input…).
+/// `name_hint` stands for its path: the format follows its suffix as in [`read_volume`]
+/// (`.nii`, `.nii.gz`, `.nrrd`), and errors name it. A detached NRRD header (`.nhdr`, or a
+/// `data file` field) is refused: there is no folder to find the data file in.
+pub fn read_volume_bytes(name_hint: &Path, bytes: &[u8], opts: &ReadOptions) -> Result<Volume<f64>, IoError> {
+    match format_of(name_hint)? {
+        Format::Nifti => nifti::read_volume_bytes(name_hint, bytes, opts),
+        Format::Nrrd => nrrd::read_volume_bytes(name_hint, bytes, opts),
     }
 }
 

@@ -10,7 +10,6 @@
 //! (quaternion, `pixdim`, `qfac`) if `qform_code > 0`, else `diag(pixdim)` (method 1).
 //! All three are RAS+; radx converts them to LPS by negating the first two rows.
 
-use std::fs::File;
 use std::io::{self, BufReader, Read, Write};
 use std::path::Path;
 
@@ -61,19 +60,27 @@ struct Layout {
 }
 
 /// An open NIfTI stream (decompressed when the name ends in `.gz`).
-struct Source {
-    reader: Box<dyn Read>,
+struct Source<'a> {
+    reader: Box<dyn Read + 'a>,
     gzip: bool,
+    /// Length of the file (compressed, for gzip).
     file_len: u64,
 }
 
-fn open(path: &Path) -> Result<Source, IoError> {
-    let file = File::open(path).map_err(|e| IoError::from_read(path, e))?;
+fn open(path: &Path) -> Result<Source<'static>, IoError> {
+    let file = crate::open_regular(path)?;
     let file_len = file.metadata().map_err(|e| IoError::from_read(path, e))?.len();
     let gzip = crate::has_suffix(path, ".gz");
     let buffered = BufReader::with_capacity(1 << 16, file);
     let reader: Box<dyn Read> = if gzip { Box::new(MultiGzDecoder::new(buffered)) } else { Box::new(buffered) };
     Ok(Source { reader, gzip, file_len })
+}
+
+/// A NIfTI file already in memory; `name` (only used for messages and to tell `.gz`) stands for its path.
+fn open_bytes<'a>(name: &Path, bytes: &'a [u8]) -> Source<'a> {
+    let gzip = crate::has_suffix(name, ".gz");
+    let reader: Box<dyn Read + 'a> = if gzip { Box::new(MultiGzDecoder::new(bytes)) } else { Box::new(bytes) };
+    Source { reader, gzip, file_len: bytes.len() as u64 }
 }
 
 /// Map an I/O error met while reading `what` after `got` of `expected` bytes.
@@ -356,7 +363,15 @@ pub(crate) fn read_info(path: &Path) -> Result<ImageInfo, IoError> {
 
 /// Header and voxels (scaled by `scl_slope`/`scl_inter`).
 pub(crate) fn read_volume(path: &Path, opts: &ReadOptions) -> Result<Volume<f64>, IoError> {
-    let mut src = open(path)?;
+    read_from(path, open(path)?, opts)
+}
+
+/// [`read_volume`] of a file already in memory, named `name` in messages.
+pub(crate) fn read_volume_bytes(name: &Path, bytes: &[u8], opts: &ReadOptions) -> Result<Volume<f64>, IoError> {
+    read_from(name, open_bytes(name, bytes), opts)
+}
+
+fn read_from(path: &Path, mut src: Source<'_>, opts: &ReadOptions) -> Result<Volume<f64>, IoError> {
     let lay = read_layout(path, &mut src)?;
     let needed = (lay.count as u64).saturating_mul(8);
     if needed > opts.max_bytes {
@@ -373,7 +388,17 @@ pub(crate) fn read_volume(path: &Path, opts: &ReadOptions) -> Result<Volume<f64>
                 got: present,
             });
         }
+    } else if data_bytes.saturating_add(lay.vox_offset) > voxel::gzip_decoded_bound(src.file_len) {
+        // No gzip stream this short can hold the data its header claims: refuse without decoding.
+        return Err(IoError::corrupt(
+            path,
+            format!(
+                "the header claims {data_bytes} bytes of voxel data, more than a {}-byte gzip file can hold",
+                src.file_len
+            ),
+        ));
     }
+    let reserve = if src.gzip { voxel::gzip_reserve(lay.count, lay.kind, src.file_len) } else { lay.count };
     // Skip the extensions between the fixed header and the voxels.
     let gap = lay.vox_offset - lay.header_len;
     let skipped = io::copy(&mut (&mut src.reader).take(gap), &mut io::sink())
@@ -386,12 +411,13 @@ pub(crate) fn read_volume(path: &Path, opts: &ReadOptions) -> Result<Volume<f64>
             got: skipped,
         });
     }
-    let mut values = voxel::read_voxels(&mut src.reader, lay.kind, lay.order, lay.count).map_err(|f| match f {
-        ReadFailure::Short { got } => {
-            IoError::Truncated { path: path.to_path_buf(), what: "voxel data", expected: data_bytes, got }
-        }
-        ReadFailure::Io { got, error } => stream_error(path, src.gzip, "voxel data", data_bytes, got, error),
-    })?;
+    let mut values =
+        voxel::read_voxels(&mut src.reader, lay.kind, lay.order, lay.count, reserve).map_err(|f| match f {
+            ReadFailure::Short { got } => {
+                IoError::Truncated { path: path.to_path_buf(), what: "voxel data", expected: data_bytes, got }
+            }
+            ReadFailure::Io { got, error } => stream_error(path, src.gzip, "voxel data", data_bytes, got, error),
+        })?;
     if src.gzip {
         voxel::finish_gzip(path, &mut src.reader)?;
     }

@@ -356,14 +356,20 @@ fn parse_header(path: &Path, fields: &Fields) -> Result<Header, IoError> {
 }
 
 fn open_header(path: &Path) -> Result<(Header, BufReader<File>), IoError> {
-    let file = File::open(path).map_err(|e| IoError::from_read(path, e))?;
+    let file = crate::open_regular(path)?;
     let mut reader = BufReader::with_capacity(1 << 16, file);
-    let fields = read_fields(path, &mut reader)?;
+    let header = header_from(path, &mut reader)?;
+    Ok((header, reader))
+}
+
+/// Parse and validate the header at the start of `reader`, leaving `reader` just after it.
+fn header_from(path: &Path, reader: &mut impl BufRead) -> Result<Header, IoError> {
+    let fields = read_fields(path, reader)?;
     let header = parse_header(path, &fields)?;
     if header.data_file.is_none() && has_nhdr_suffix(path) {
         return Err(IoError::corrupt(path, "a detached header (.nhdr) needs a `data file` field"));
     }
-    Ok((header, reader))
+    Ok(header)
 }
 
 fn has_nhdr_suffix(path: &Path) -> bool {
@@ -374,22 +380,53 @@ pub(crate) fn read_info(path: &Path) -> Result<ImageInfo, IoError> {
     Ok(open_header(path)?.0.info)
 }
 
+/// Something the voxel data can be read from: a file or an in-memory image.
+trait DataStream: BufRead + Seek {}
+impl<T: BufRead + Seek> DataStream for T {}
+
 pub(crate) fn read_volume(path: &Path, opts: &ReadOptions) -> Result<Volume<f64>, IoError> {
     let (h, attached) = open_header(path)?;
+    let attached_len = attached.get_ref().metadata().map_err(|e| IoError::from_read(path, e))?.len();
+    read_data(path, h, Box::new(attached), attached_len, opts)
+}
+
+/// [`read_volume`] of an attached-header NRRD already in memory, named `name` in messages.
+/// A detached data file is refused: bytes have no folder to find it in.
+pub(crate) fn read_volume_bytes(name: &Path, bytes: &[u8], opts: &ReadOptions) -> Result<Volume<f64>, IoError> {
+    let mut reader = io::Cursor::new(bytes);
+    let h = header_from(name, &mut reader)?;
+    if let Some(file) = &h.data_file {
+        return Err(IoError::Unsupported {
+            path: name.to_path_buf(),
+            what: format!("detached `data file: {}` when reading from memory", file.display()),
+        });
+    }
+    read_data(name, h, Box::new(reader), bytes.len() as u64, opts)
+}
+
+/// Read the voxels `h` describes: from `attached` (positioned just after the header, of
+/// total length `attached_len`) or from the header's detached data file.
+fn read_data(
+    path: &Path,
+    h: Header,
+    attached: Box<dyn DataStream + '_>,
+    attached_len: u64,
+    opts: &ReadOptions,
+) -> Result<Volume<f64>, IoError> {
     let needed = (h.count as u64).saturating_mul(8);
     if needed > opts.max_bytes {
         return Err(IoError::TooLarge { path: path.to_path_buf(), needed, budget: opts.max_bytes });
     }
     // The data stream: the rest of this file, or the detached data file from its start.
-    let (data_path, mut reader, mut pos): (PathBuf, BufReader<File>, u64) = match &h.data_file {
-        None => (path.to_path_buf(), attached, h.header_len),
+    let (data_path, mut reader, mut pos, file_len): (PathBuf, Box<dyn DataStream + '_>, u64, u64) = match &h.data_file {
+        None => (path.to_path_buf(), attached, h.header_len, attached_len),
         Some(p) => {
-            let f = File::open(p).map_err(|e| IoError::from_read(p, e))?;
-            (p.clone(), BufReader::with_capacity(1 << 16, f), 0)
+            let f = crate::open_regular(p)?;
+            let len = f.metadata().map_err(|e| IoError::from_read(p, e))?.len();
+            (p.clone(), Box::new(BufReader::with_capacity(1 << 16, f)), 0, len)
         }
     };
     let dpath = data_path.as_path();
-    let file_len = reader.get_ref().metadata().map_err(|e| IoError::from_read(dpath, e))?.len();
     let mut line = Vec::new();
     for _ in 0..h.line_skip {
         line.clear();
@@ -416,23 +453,34 @@ pub(crate) fn read_volume(path: &Path, opts: &ReadOptions) -> Result<Volume<f64>
         Encoding::Raw => {
             let start = if h.byte_skip == -1 {
                 // The data are the last bytes of the file.
-                if file_len < pos + data_bytes {
+                if file_len < pos.saturating_add(data_bytes) {
                     return Err(truncated(file_len.saturating_sub(pos)));
                 }
                 file_len - data_bytes
             } else {
-                pos + h.byte_skip as u64
+                pos.saturating_add(h.byte_skip as u64)
             };
             let present = file_len.saturating_sub(start);
             if present < data_bytes {
                 return Err(truncated(present));
             }
             reader.seek(SeekFrom::Start(start)).map_err(|e| IoError::from_read(dpath, e))?;
-            read_all(&mut reader, &h, truncated, stream_err)?
+            read_all(&mut reader, &h, h.count, truncated, stream_err)?
         }
         Encoding::Gzip => {
-            let mut gz = MultiGzDecoder::new(reader);
+            let compressed = file_len.saturating_sub(pos);
             let skip = h.byte_skip as u64;
+            if data_bytes.saturating_add(skip) > voxel::gzip_decoded_bound(compressed) {
+                // No gzip stream this short can hold the data the header claims: refuse without decoding.
+                return Err(IoError::corrupt(
+                    dpath,
+                    format!(
+                        "the header claims {data_bytes} bytes of voxel data, more than {compressed} bytes of \
+                         gzip data can hold"
+                    ),
+                ));
+            }
+            let mut gz = MultiGzDecoder::new(reader);
             let skipped = io::copy(&mut (&mut gz).take(skip), &mut io::sink()).map_err(|e| stream_err(0, e))?;
             if skipped < skip {
                 return Err(IoError::Truncated {
@@ -442,7 +490,8 @@ pub(crate) fn read_volume(path: &Path, opts: &ReadOptions) -> Result<Volume<f64>
                     got: skipped,
                 });
             }
-            let values = read_all(&mut gz, &h, truncated, stream_err)?;
+            let reserve = voxel::gzip_reserve(h.count, h.kind, compressed);
+            let values = read_all(&mut gz, &h, reserve, truncated, stream_err)?;
             voxel::finish_gzip(dpath, &mut gz)?;
             values
         }
@@ -454,10 +503,11 @@ pub(crate) fn read_volume(path: &Path, opts: &ReadOptions) -> Result<Volume<f64>
 fn read_all<R: Read>(
     reader: &mut R,
     h: &Header,
+    reserve: usize,
     truncated: impl Fn(u64) -> IoError,
     stream_err: impl Fn(u64, io::Error) -> IoError,
 ) -> Result<Vec<f64>, IoError> {
-    voxel::read_voxels(reader, h.kind, h.order, h.count).map_err(|f| match f {
+    voxel::read_voxels(reader, h.kind, h.order, h.count, reserve).map_err(|f| match f {
         ReadFailure::Short { got } => truncated(got),
         ReadFailure::Io { got, error } => stream_err(got, error),
     })

@@ -113,15 +113,19 @@ pub(crate) enum ReadFailure {
 const CHUNK_BYTES: usize = 1 << 16;
 
 /// Read exactly `count` voxels of `kind` from `reader` and return them as `f64`, x-fastest.
-/// The caller has already checked `count` against the memory budget.
+/// The caller has already checked `count` against the memory budget. `reserve` is how many
+/// voxels to allocate up front: `count` when the stream is known to hold them (a raw file
+/// of the right length), less for a compressed stream, whose header may claim far more than
+/// it holds (the vector then grows only as data actually arrives).
 pub(crate) fn read_voxels<R: Read>(
     reader: &mut R,
     kind: VoxelType,
     order: ByteOrder,
     count: usize,
+    reserve: usize,
 ) -> Result<Vec<f64>, ReadFailure> {
     let total_bytes = count as u64 * kind.size() as u64;
-    let mut out = Vec::with_capacity(count);
+    let mut out = Vec::with_capacity(count.min(reserve));
     let mut buf = vec![0u8; CHUNK_BYTES];
     let mut done: u64 = 0;
     while done < total_bytes {
@@ -182,6 +186,19 @@ fn decode_chunk(raw: &[u8], kind: VoxelType, order: ByteOrder, out: &mut Vec<f64
         VoxelType::F32 => decode!(f32, 4),
         VoxelType::F64 => decode!(f64, 8),
     }
+}
+
+/// Deflate cannot compress better than 1032:1 (a 258-byte match per 2 bits), so a gzip
+/// stream of `compressed` bytes decodes to at most this many bytes (with slack for headers).
+pub(crate) fn gzip_decoded_bound(compressed: u64) -> u64 {
+    compressed.saturating_mul(1032).saturating_add(1 << 16)
+}
+
+/// Voxels worth reserving up front for `count` voxels of `kind` from a gzip stream of
+/// `compressed` bytes: never more than the stream can possibly hold.
+pub(crate) fn gzip_reserve(count: usize, kind: VoxelType, compressed: u64) -> usize {
+    let most = gzip_decoded_bound(compressed) / kind.size() as u64;
+    count.min(usize::try_from(most).unwrap_or(usize::MAX))
 }
 
 /// Read a gzip stream to its end so its trailer (CRC-32 and length) is verified: a file cut
@@ -253,20 +270,23 @@ mod tests {
     fn decodes_both_byte_orders() {
         // 0x0102 = 258 read little-endian from [02 01], big-endian from [01 02].
         let mut le: &[u8] = &[0x02, 0x01, 0xff, 0xff];
-        assert_eq!(read_voxels(&mut le, VoxelType::I16, ByteOrder::Little, 2).unwrap(), vec![258.0, -1.0]);
+        assert_eq!(read_voxels(&mut le, VoxelType::I16, ByteOrder::Little, 2, usize::MAX).unwrap(), vec![258.0, -1.0]);
         let mut be: &[u8] = &[0x01, 0x02, 0xff, 0xfe];
-        assert_eq!(read_voxels(&mut be, VoxelType::U16, ByteOrder::Big, 2).unwrap(), vec![258.0, 65534.0]);
+        assert_eq!(read_voxels(&mut be, VoxelType::U16, ByteOrder::Big, 2, usize::MAX).unwrap(), vec![258.0, 65534.0]);
         // 1.5f32 = 0x3FC00000.
         let mut f: &[u8] = &[0x3f, 0xc0, 0x00, 0x00];
-        assert_eq!(read_voxels(&mut f, VoxelType::F32, ByteOrder::Big, 1).unwrap(), vec![1.5]);
+        assert_eq!(read_voxels(&mut f, VoxelType::F32, ByteOrder::Big, 1, usize::MAX).unwrap(), vec![1.5]);
         let mut i8s: &[u8] = &[0x80, 0x7f];
-        assert_eq!(read_voxels(&mut i8s, VoxelType::I8, ByteOrder::Little, 2).unwrap(), vec![-128.0, 127.0]);
+        assert_eq!(
+            read_voxels(&mut i8s, VoxelType::I8, ByteOrder::Little, 2, usize::MAX).unwrap(),
+            vec![-128.0, 127.0]
+        );
     }
 
     #[test]
     fn short_stream_reports_bytes_present() {
         let mut r: &[u8] = &[0u8; 7];
-        match read_voxels(&mut r, VoxelType::I32, ByteOrder::Little, 2) {
+        match read_voxels(&mut r, VoxelType::I32, ByteOrder::Little, 2, usize::MAX) {
             Err(ReadFailure::Short { got }) => assert_eq!(got, 7),
             other => panic!("expected a short read, got {other:?}"),
         }
@@ -277,7 +297,7 @@ mod tests {
         // More than one chunk of data, cut inside the second chunk.
         let data = vec![0u8; CHUNK_BYTES + 10];
         let mut r: &[u8] = &data;
-        match read_voxels(&mut r, VoxelType::U8, ByteOrder::Little, CHUNK_BYTES + 20) {
+        match read_voxels(&mut r, VoxelType::U8, ByteOrder::Little, CHUNK_BYTES + 20, usize::MAX) {
             Err(ReadFailure::Short { got }) => assert_eq!(got, (CHUNK_BYTES + 10) as u64),
             other => panic!("expected a short read, got {other:?}"),
         }
