@@ -616,14 +616,17 @@ pub fn build_source(
             let spacing = case.roi.image.grid.spacing;
             let n = mask.iter().filter(|&&m| m).count() as f64;
             let mesh = radx_core::morphology::surface_mesh(mask, spacing);
+            // Volume and area as PyRadiomics sums them (its own case table); the diameters
+            // come from the mesh vertices, which both meshes share.
+            let (mesh_volume, mesh_area) = radx_core::morphology::mesh::pyradiomics_volume_area(mask, spacing);
             // radx's PCA divides by N − 1; PyRadiomics' by N.
             let lambda = radx_core::morphology::pca_eigenvalues(mask, spacing).map(|l| l * (n - 1.0) / n);
             Ok(vec![
                 SourceData::new()
                     .with_scalar("Np", n)
                     .with_scalar("voxel_volume", spacing.iter().product())
-                    .with_scalar("mesh_volume", mesh.volume())
-                    .with_scalar("mesh_area", mesh.area())
+                    .with_scalar("mesh_volume", mesh_volume)
+                    .with_scalar("mesh_area", mesh_area)
                     .with_scalar("lambda_major", lambda[0])
                     .with_scalar("lambda_minor", lambda[1])
                     .with_scalar("lambda_least", lambda[2])
