@@ -368,6 +368,7 @@ pub fn parse_params(text: &str) -> Result<ParamsFile, String> {
 pub const LIBRARY: &[(&str, &str)] = &[
     ("features/pyradiomics/firstorder.radx", include_str!("../features/pyradiomics/firstorder.radx")),
     ("features/pyradiomics/shape.radx", include_str!("../features/pyradiomics/shape.radx")),
+    ("features/pyradiomics/shape2D.radx", include_str!("../features/pyradiomics/shape2D.radx")),
     ("features/pyradiomics/glcm.radx", include_str!("../features/pyradiomics/glcm.radx")),
     ("features/pyradiomics/glrlm.radx", include_str!("../features/pyradiomics/glrlm.radx")),
     ("features/pyradiomics/glszm.radx", include_str!("../features/pyradiomics/glszm.radx")),
@@ -376,7 +377,7 @@ pub const LIBRARY: &[(&str, &str)] = &[
 ];
 
 /// PyRadiomics feature classes radx's library has.
-pub const CLASSES: &[&str] = &["firstorder", "shape", "glcm", "glrlm", "glszm", "gldm", "ngtdm"];
+pub const CLASSES: &[&str] = &["firstorder", "shape", "shape2D", "glcm", "glrlm", "glszm", "gldm", "ngtdm"];
 
 /// Declare the `pyr_*` sources.
 pub fn register_sources(r: &mut Registry) {
@@ -440,7 +441,56 @@ pub fn register_sources(r: &mut Registry) {
         .scalar("max_2d_column", "largest distance between mesh vertices of one coronal plane (constant y)")
         .scalar("max_2d_row", "largest distance between mesh vertices of one sagittal plane (constant x)"),
     );
+    r.register_source(
+        SourceSchema::new(
+            "pyr_shape2D",
+            "PyRadiomics shape2D: marching-squares contour and PCA of a ROI in one slice (force2D)",
+        )
+        .scalar("Np", "number of ROI pixels")
+        .scalar("pixel_area", "area of one pixel (mm²)")
+        .scalar("mesh_surface", "area enclosed by the marching-squares contour (mm²)")
+        .scalar("perimeter", "length of the marching-squares contour (mm)")
+        .scalar("max_diameter", "largest distance between contour vertices (mm)")
+        .scalar("lambda_major", "larger eigenvalue of the population covariance of the pixel centres (mm²)")
+        .scalar("lambda_minor", "smaller eigenvalue"),
+    );
     register_builtins(r);
+}
+
+/// `pyr_shape2D` data: PyRadiomics' 2D shape of a ROI lying in one slice of constant z.
+fn shape_2d_source(case: &ProcessedCase) -> Result<Vec<SourceData>, String> {
+    let mask = &case.roi.morphological;
+    let [sx, sy, _] = case.roi.image.grid.spacing;
+    let bbox = radx_core::BoundingBox::of_mask(mask).ok_or("the ROI is empty")?;
+    let slices = bbox.dims()[2];
+    if slices != 1 {
+        return Err(format!(
+            "PyRadiomics' shape2D needs a ROI in one slice of constant z (force2D), but this ROI spans {slices} slices"
+        ));
+    }
+    let slice = mask.index_axis(ndarray::Axis(2), bbox.min[2]).to_owned();
+    let contour = radx_core::morphology::contour::pyradiomics_contour_2d(&slice, [sx, sy]).ok_or("the ROI is empty")?;
+    // Population covariance of the pixel centres (PyRadiomics divides by N), then the
+    // eigenvalues of the symmetric 2×2 matrix in closed form.
+    let points: Vec<[f64; 2]> =
+        slice.indexed_iter().filter(|(_, m)| **m).map(|((x, y), _)| [x as f64 * sx, y as f64 * sy]).collect();
+    let n = points.len() as f64;
+    let mean = [0, 1].map(|k| points.iter().map(|p| p[k]).sum::<f64>() / n);
+    let cov = |i: usize, j: usize| points.iter().map(|p| (p[i] - mean[i]) * (p[j] - mean[j])).sum::<f64>() / n;
+    let (cxx, cxy, cyy) = (cov(0, 0), cov(0, 1), cov(1, 1));
+    let half_trace = (cxx + cyy) / 2.0;
+    let spread = (((cxx - cyy) / 2.0).powi(2) + cxy * cxy).sqrt();
+    Ok(vec![
+        SourceData::new()
+            .with_scalar("Np", n)
+            .with_scalar("pixel_area", sx * sy)
+            .with_scalar("mesh_surface", contour.area)
+            .with_scalar("perimeter", contour.perimeter)
+            .with_scalar("max_diameter", contour.max_diameter)
+            .with_scalar("lambda_major", half_trace + spread)
+            // Rounding can make a zero eigenvalue slightly negative (PyRadiomics sets those to 0).
+            .with_scalar("lambda_minor", (half_trace - spread).max(0.0)),
+    ])
 }
 
 /// Largest distance between two mesh vertices that share the doubled-index coordinate
@@ -636,6 +686,7 @@ pub fn build_source(
                     .with_scalar("max_2d_row", max_plane_diameter(&mesh, 0)),
             ])
         }
+        "pyr_shape2D" => shape_2d_source(case),
         _ => return None,
     };
     Some(result)
@@ -700,9 +751,13 @@ pub fn output_name(row: &FeatureRow) -> String {
 }
 
 /// Keep the rows of the classes and features a parameter file's `featureClass` selects.
+///
+/// Without `featureClass` every class is kept, except `shape2D` without `force2D`:
+/// PyRadiomics computes 2D shape only on a 2D or force2D extraction.
 pub fn select_rows(rows: Vec<FeatureRow>, settings: &Settings) -> Vec<FeatureRow> {
     let Some(classes) = settings.pyradiomics.as_ref().and_then(|p| p.feature_classes.as_ref()) else {
-        return rows;
+        let force_2d = settings.pyradiomics.as_ref().is_some_and(|p| p.force_2d);
+        return rows.into_iter().filter(|r| force_2d || r.family != "shape2D").collect();
     };
     rows.into_iter()
         .filter(|r| classes.get(&r.family).is_some_and(|features| features.is_empty() || features.contains(&r.tag)))
