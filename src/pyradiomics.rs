@@ -48,6 +48,9 @@ pub struct PyradiomicsOptions {
     /// Feature classes to compute, each with its features (empty = all) (`featureClass`);
     /// absent = every class.
     pub feature_classes: Option<BTreeMap<String, Vec<String>>>,
+    /// Voxels of the new grid added around the ROI's bounding box when resampling
+    /// (`padDistance`).
+    pub pad_distance: f64,
 }
 
 impl Default for PyradiomicsOptions {
@@ -59,6 +62,7 @@ impl Default for PyradiomicsOptions {
             minimum_roi_dimensions: 1,
             minimum_roi_size: None,
             feature_classes: None,
+            pad_distance: 5.0,
         }
     }
 }
@@ -144,6 +148,68 @@ pub fn normalise_image(image: &Volume<f64>, n: &Normalise) -> Result<Volume<f64>
     }))
 }
 
+/// The grid PyRadiomics resamples onto (`imageoperations.resampleImage`): spacing
+/// `spacing` (a 0 keeps the original spacing), aligned to the *ROI's bounding box*, not to
+/// the image: in new-grid units the box runs from `⌊(min − ½)·r − pad⌋` to
+/// `⌈(max + ½)·r + pad⌉` (r = old / new spacing, `pad` = `padDistance` voxels), clipped to
+/// `[0, ⌈n·r⌉ − 1]`; new voxel `i` sits at the original continuous index
+/// `½(new − old)/old + (lower + i)/r`, i.e. the new grid's corner coincides with the image's.
+///
+/// # Errors
+/// [`CoreError::EmptyRoi`] when `mask` selects nothing; [`CoreError::InvalidSetting`] for a
+/// negative or non-finite spacing.
+pub fn resampling_grid(
+    image: &radx_core::Grid,
+    mask: &Volume<bool>,
+    spacing: [f64; 3],
+    pad_distance: f64,
+) -> Result<radx_core::Grid, CoreError> {
+    if spacing.iter().any(|s| !(s.is_finite() && *s >= 0.0)) {
+        return Err(CoreError::InvalidSetting {
+            name: "resampledPixelSpacing",
+            reason: format!("every spacing must be a finite number ≥ 0 (0 keeps the original), got {spacing:?}"),
+        });
+    }
+    let bbox = radx_core::BoundingBox::of_mask(&mask.data).ok_or_else(|| CoreError::EmptyRoi(String::new()))?;
+    let old = image.spacing;
+    let new: [f64; 3] = std::array::from_fn(|k| if spacing[k] == 0.0 { old[k] } else { spacing[k] });
+    let mut dims = [0usize; 3];
+    let mut origin_index = [0.0; 3];
+    for k in 0..3 {
+        let ratio = old[k] / new[k];
+        let max_upper = (image.dims[k] as f64 * ratio).ceil() - 1.0;
+        let lower = ((bbox.min[k] as f64 - 0.5) * ratio - pad_distance).floor().max(0.0);
+        let upper = ((bbox.max[k] as f64 + 0.5) * ratio + pad_distance).ceil().min(max_upper);
+        dims[k] = (upper - lower + 1.0).max(1.0) as usize;
+        origin_index[k] = 0.5 * (new[k] - old[k]) / old[k] + lower / ratio;
+    }
+    Ok(radx_core::Grid { dims, spacing: new, origin: image.index_to_world(origin_index), direction: image.direction })
+}
+
+/// PyRadiomics' resampling: the image with the settings' interpolator (SimpleITK's
+/// `sitkBSpline` is, like radx's `cubic_spline`, a prefiltered cubic B-spline) and the mask
+/// by nearest neighbour, onto [`resampling_grid`]. SimpleITK writes the image in its own
+/// pixel type: when every input intensity is an integer (an integer image type), the
+/// resampled intensities are cast to integers the way ITK does (truncated toward zero).
+///
+/// # Errors
+/// As [`resampling_grid`] and `resample::resample_image`.
+pub fn resample(
+    image: &Volume<f64>,
+    mask: &Volume<bool>,
+    r: &Resample,
+    pad_distance: f64,
+) -> Result<(Volume<f64>, Volume<bool>), CoreError> {
+    use radx_core::processing::resample;
+    let target = resampling_grid(&image.grid, mask, r.spacing, pad_distance)?;
+    let mut resampled = resample::resample_image(image, &target, crate::pipeline::kernel(r.image_interpolator))?;
+    if image.data.iter().all(|v| v.fract() == 0.0) {
+        resampled.data.mapv_inplace(f64::trunc);
+    }
+    let resampled_mask = resample::resample_mask(mask, &target, resample::Interpolator::Nearest, 0.5)?;
+    Ok((resampled, resampled_mask))
+}
+
 /// The absolute re-segmentation bounds of `bounds` read in `mode` on the ROI's current
 /// intensity mask (PyRadiomics `resegmentMask`).
 pub fn resegment_bounds(roi: &Roi, bounds: [f64; 2], mode: ResegmentMode) -> [f64; 2] {
@@ -188,7 +254,7 @@ pub fn is_params_schema(text: &str) -> bool {
 
 /// Keys of `setting:` that have no effect on values computed on the original image and
 /// are accepted silently: radx crops with its own margin and reports no diagnostics.
-const NO_EFFECT_KEYS: &[&str] = &["additionalInfo", "preCrop", "padDistance", "enableCExtensions"];
+const NO_EFFECT_KEYS: &[&str] = &["additionalInfo", "preCrop", "enableCExtensions"];
 
 /// Map a PyRadiomics parameter file onto radx settings.
 ///
@@ -334,6 +400,7 @@ pub fn parse_params(text: &str) -> Result<ParamsFile, String> {
             "voxelArrayShift" => options.voxel_array_shift = num(key, value)?,
             "minimumROIDimensions" => options.minimum_roi_dimensions = num(key, value)? as usize,
             "minimumROISize" => options.minimum_roi_size = Some(num(key, value)? as usize),
+            "padDistance" => options.pad_distance = num(key, value)?.max(0.0),
             k if NO_EFFECT_KEYS.contains(&k) => {}
             other => unsupported.push(format!("setting `{other}` is not supported")),
         }
@@ -876,6 +943,7 @@ imageType:
         assert_eq!(o.voxel_array_shift, 1000.0);
         assert_eq!(o.minimum_roi_dimensions, 2);
         assert_eq!(o.minimum_roi_size, Some(50));
+        assert_eq!(o.pad_distance, 5.0);
         let classes = o.feature_classes.as_ref().unwrap();
         assert_eq!(classes["glcm"], vec!["Contrast".to_string(), "Idmn".to_string()]);
         assert!(classes["firstorder"].is_empty());
@@ -908,6 +976,26 @@ imageType:
             assert!(all.contains(name), "`{name}` not reported in:\n{all}");
         }
         assert!(parse_params("setting:\n  binWidth: wide\n").unwrap_err().contains("binWidth"));
+    }
+
+    #[test]
+    fn resampling_grid_is_aligned_to_the_roi_box() {
+        use radx_core::Grid;
+        // Image 10×10×5 voxels of 1×1×2 mm at origin (10, 20, 30); ROI = voxel (8, 4, 2);
+        // new spacing (2, 2, 0 = keep 2), padDistance 1. Ratios r = old/new = (½, ½, 1).
+        // x: lower ⌊(8 − ½)·½ − 1⌋ = 2, upper ⌈(8 + ½)·½ + 1⌉ = 6 clipped to ⌈10·½⌉ − 1 = 4:
+        //    3 voxels; first centre at old index ½(2 − 1)/1 + 2/½ = 4.5 → 14.5 mm.
+        // y: lower ⌊3.5·½ − 1⌋ = 0, upper ⌈4.5·½ + 1⌉ = 4: 5 voxels from index 0.5 → 20.5 mm.
+        // z: lower ⌊1.5 − 1⌋ = 0, upper ⌈2.5 + 1⌉ = 4 (= ⌈5⌉ − 1): 5 voxels from index 0 → 30 mm.
+        let mut image = Grid::new([10, 10, 5], [1.0, 1.0, 2.0]);
+        image.origin = [10.0, 20.0, 30.0];
+        let mut mask = Volume::from_x_fastest(image, vec![false; 500]);
+        mask.data[[8, 4, 2]] = true;
+        let grid = resampling_grid(&image, &mask, [2.0, 2.0, 0.0], 1.0).unwrap();
+        assert_eq!(grid.dims, [3, 5, 5]);
+        assert_eq!(grid.spacing, [2.0, 2.0, 2.0]);
+        assert_eq!(grid.origin, [14.5, 20.5, 30.0]);
+        assert!(resampling_grid(&image, &mask, [-1.0, 2.0, 2.0], 1.0).is_err());
     }
 
     #[test]
