@@ -108,7 +108,13 @@ pub fn process(image: &Volume<f64>, labels: &Volume<f64>, settings: &Settings) -
     let mut roi = roi::crop_to_roi(image, &mask, margin, settings.geometry_tolerance)?;
 
     let mut interpolated_grid = image.grid;
-    if let Some(r) = &settings.resample {
+    if let (Some(r), Some(p)) = (&settings.resample, &settings.pyradiomics) {
+        // PyRadiomics aligns the new grid to the ROI's bounding box, not the image.
+        let (img, m) = crate::pyradiomics::resample(image, &mask, r, p.pad_distance)?;
+        interpolated_grid = img.grid;
+        roi = roi::crop_to_roi(&img, &m, crop_margin(img.grid.spacing, false), settings.geometry_tolerance)
+            .map_err(|_| CoreError::EmptyRoi(" after interpolation".into()))?;
+    } else if let Some(r) = &settings.resample {
         let full = resample::aligned_grid(&image.grid, r.spacing, r.in_plane_only)?;
         interpolated_grid = full;
         // Resample only the part of the aligned grid that covers the (unmargined) ROI box;

@@ -48,6 +48,9 @@ pub struct PyradiomicsOptions {
     /// Feature classes to compute, each with its features (empty = all) (`featureClass`);
     /// absent = every class.
     pub feature_classes: Option<BTreeMap<String, Vec<String>>>,
+    /// Voxels of the new grid added around the ROI's bounding box when resampling
+    /// (`padDistance`).
+    pub pad_distance: f64,
 }
 
 impl Default for PyradiomicsOptions {
@@ -59,6 +62,7 @@ impl Default for PyradiomicsOptions {
             minimum_roi_dimensions: 1,
             minimum_roi_size: None,
             feature_classes: None,
+            pad_distance: 5.0,
         }
     }
 }
@@ -144,6 +148,68 @@ pub fn normalise_image(image: &Volume<f64>, n: &Normalise) -> Result<Volume<f64>
     }))
 }
 
+/// The grid PyRadiomics resamples onto (`imageoperations.resampleImage`): spacing
+/// `spacing` (a 0 keeps the original spacing), aligned to the *ROI's bounding box*, not to
+/// the image: in new-grid units the box runs from `⌊(min − ½)·r − pad⌋` to
+/// `⌈(max + ½)·r + pad⌉` (r = old / new spacing, `pad` = `padDistance` voxels), clipped to
+/// `[0, ⌈n·r⌉ − 1]`; new voxel `i` sits at the original continuous index
+/// `½(new − old)/old + (lower + i)/r`, i.e. the new grid's corner coincides with the image's.
+///
+/// # Errors
+/// [`CoreError::EmptyRoi`] when `mask` selects nothing; [`CoreError::InvalidSetting`] for a
+/// negative or non-finite spacing.
+pub fn resampling_grid(
+    image: &radx_core::Grid,
+    mask: &Volume<bool>,
+    spacing: [f64; 3],
+    pad_distance: f64,
+) -> Result<radx_core::Grid, CoreError> {
+    if spacing.iter().any(|s| !(s.is_finite() && *s >= 0.0)) {
+        return Err(CoreError::InvalidSetting {
+            name: "resampledPixelSpacing",
+            reason: format!("every spacing must be a finite number ≥ 0 (0 keeps the original), got {spacing:?}"),
+        });
+    }
+    let bbox = radx_core::BoundingBox::of_mask(&mask.data).ok_or_else(|| CoreError::EmptyRoi(String::new()))?;
+    let old = image.spacing;
+    let new: [f64; 3] = std::array::from_fn(|k| if spacing[k] == 0.0 { old[k] } else { spacing[k] });
+    let mut dims = [0usize; 3];
+    let mut origin_index = [0.0; 3];
+    for k in 0..3 {
+        let ratio = old[k] / new[k];
+        let max_upper = (image.dims[k] as f64 * ratio).ceil() - 1.0;
+        let lower = ((bbox.min[k] as f64 - 0.5) * ratio - pad_distance).floor().max(0.0);
+        let upper = ((bbox.max[k] as f64 + 0.5) * ratio + pad_distance).ceil().min(max_upper);
+        dims[k] = (upper - lower + 1.0).max(1.0) as usize;
+        origin_index[k] = 0.5 * (new[k] - old[k]) / old[k] + lower / ratio;
+    }
+    Ok(radx_core::Grid { dims, spacing: new, origin: image.index_to_world(origin_index), direction: image.direction })
+}
+
+/// PyRadiomics' resampling: the image with the settings' interpolator (SimpleITK's
+/// `sitkBSpline` is, like radx's `cubic_spline`, a prefiltered cubic B-spline) and the mask
+/// by nearest neighbour, onto [`resampling_grid`]. SimpleITK writes the image in its own
+/// pixel type: when every input intensity is an integer (an integer image type), the
+/// resampled intensities are cast to integers the way ITK does (truncated toward zero).
+///
+/// # Errors
+/// As [`resampling_grid`] and `resample::resample_image`.
+pub fn resample(
+    image: &Volume<f64>,
+    mask: &Volume<bool>,
+    r: &Resample,
+    pad_distance: f64,
+) -> Result<(Volume<f64>, Volume<bool>), CoreError> {
+    use radx_core::processing::resample;
+    let target = resampling_grid(&image.grid, mask, r.spacing, pad_distance)?;
+    let mut resampled = resample::resample_image(image, &target, crate::pipeline::kernel(r.image_interpolator))?;
+    if image.data.iter().all(|v| v.fract() == 0.0) {
+        resampled.data.mapv_inplace(f64::trunc);
+    }
+    let resampled_mask = resample::resample_mask(mask, &target, resample::Interpolator::Nearest, 0.5)?;
+    Ok((resampled, resampled_mask))
+}
+
 /// The absolute re-segmentation bounds of `bounds` read in `mode` on the ROI's current
 /// intensity mask (PyRadiomics `resegmentMask`).
 pub fn resegment_bounds(roi: &Roi, bounds: [f64; 2], mode: ResegmentMode) -> [f64; 2] {
@@ -188,7 +254,7 @@ pub fn is_params_schema(text: &str) -> bool {
 
 /// Keys of `setting:` that have no effect on values computed on the original image and
 /// are accepted silently: radx crops with its own margin and reports no diagnostics.
-const NO_EFFECT_KEYS: &[&str] = &["additionalInfo", "preCrop", "padDistance", "enableCExtensions"];
+const NO_EFFECT_KEYS: &[&str] = &["additionalInfo", "preCrop", "enableCExtensions"];
 
 /// Map a PyRadiomics parameter file onto radx settings.
 ///
@@ -334,6 +400,7 @@ pub fn parse_params(text: &str) -> Result<ParamsFile, String> {
             "voxelArrayShift" => options.voxel_array_shift = num(key, value)?,
             "minimumROIDimensions" => options.minimum_roi_dimensions = num(key, value)? as usize,
             "minimumROISize" => options.minimum_roi_size = Some(num(key, value)? as usize),
+            "padDistance" => options.pad_distance = num(key, value)?.max(0.0),
             k if NO_EFFECT_KEYS.contains(&k) => {}
             other => unsupported.push(format!("setting `{other}` is not supported")),
         }
@@ -368,6 +435,7 @@ pub fn parse_params(text: &str) -> Result<ParamsFile, String> {
 pub const LIBRARY: &[(&str, &str)] = &[
     ("features/pyradiomics/firstorder.radx", include_str!("../features/pyradiomics/firstorder.radx")),
     ("features/pyradiomics/shape.radx", include_str!("../features/pyradiomics/shape.radx")),
+    ("features/pyradiomics/shape2D.radx", include_str!("../features/pyradiomics/shape2D.radx")),
     ("features/pyradiomics/glcm.radx", include_str!("../features/pyradiomics/glcm.radx")),
     ("features/pyradiomics/glrlm.radx", include_str!("../features/pyradiomics/glrlm.radx")),
     ("features/pyradiomics/glszm.radx", include_str!("../features/pyradiomics/glszm.radx")),
@@ -376,7 +444,7 @@ pub const LIBRARY: &[(&str, &str)] = &[
 ];
 
 /// PyRadiomics feature classes radx's library has.
-pub const CLASSES: &[&str] = &["firstorder", "shape", "glcm", "glrlm", "glszm", "gldm", "ngtdm"];
+pub const CLASSES: &[&str] = &["firstorder", "shape", "shape2D", "glcm", "glrlm", "glszm", "gldm", "ngtdm"];
 
 /// Declare the `pyr_*` sources.
 pub fn register_sources(r: &mut Registry) {
@@ -430,8 +498,8 @@ pub fn register_sources(r: &mut Registry) {
         )
         .scalar("Np", "number of ROI voxels")
         .scalar("voxel_volume", "volume of one voxel (mm³)")
-        .scalar("mesh_volume", "volume of radx's marching-cubes mesh (mm³)")
-        .scalar("mesh_area", "area of radx's marching-cubes mesh (mm²)")
+        .scalar("mesh_volume", "marching-cubes volume as PyRadiomics sums it cube by cube (mm³)")
+        .scalar("mesh_area", "marching-cubes area as PyRadiomics sums it cube by cube (mm²)")
         .scalar("lambda_major", "largest eigenvalue of the population covariance of the voxel centres (mm²)")
         .scalar("lambda_minor", "second eigenvalue")
         .scalar("lambda_least", "smallest eigenvalue")
@@ -440,7 +508,56 @@ pub fn register_sources(r: &mut Registry) {
         .scalar("max_2d_column", "largest distance between mesh vertices of one coronal plane (constant y)")
         .scalar("max_2d_row", "largest distance between mesh vertices of one sagittal plane (constant x)"),
     );
+    r.register_source(
+        SourceSchema::new(
+            "pyr_shape2D",
+            "PyRadiomics shape2D: marching-squares contour and PCA of a ROI in one slice (force2D)",
+        )
+        .scalar("Np", "number of ROI pixels")
+        .scalar("pixel_area", "area of one pixel (mm²)")
+        .scalar("mesh_surface", "area enclosed by the marching-squares contour (mm²)")
+        .scalar("perimeter", "length of the marching-squares contour (mm)")
+        .scalar("max_diameter", "largest distance between contour vertices (mm)")
+        .scalar("lambda_major", "larger eigenvalue of the population covariance of the pixel centres (mm²)")
+        .scalar("lambda_minor", "smaller eigenvalue"),
+    );
     register_builtins(r);
+}
+
+/// `pyr_shape2D` data: PyRadiomics' 2D shape of a ROI lying in one slice of constant z.
+fn shape_2d_source(case: &ProcessedCase) -> Result<Vec<SourceData>, String> {
+    let mask = &case.roi.morphological;
+    let [sx, sy, _] = case.roi.image.grid.spacing;
+    let bbox = radx_core::BoundingBox::of_mask(mask).ok_or("the ROI is empty")?;
+    let slices = bbox.dims()[2];
+    if slices != 1 {
+        return Err(format!(
+            "PyRadiomics' shape2D needs a ROI in one slice of constant z (force2D), but this ROI spans {slices} slices"
+        ));
+    }
+    let slice = mask.index_axis(ndarray::Axis(2), bbox.min[2]).to_owned();
+    let contour = radx_core::morphology::contour::pyradiomics_contour_2d(&slice, [sx, sy]).ok_or("the ROI is empty")?;
+    // Population covariance of the pixel centres (PyRadiomics divides by N), then the
+    // eigenvalues of the symmetric 2×2 matrix in closed form.
+    let points: Vec<[f64; 2]> =
+        slice.indexed_iter().filter(|(_, m)| **m).map(|((x, y), _)| [x as f64 * sx, y as f64 * sy]).collect();
+    let n = points.len() as f64;
+    let mean = [0, 1].map(|k| points.iter().map(|p| p[k]).sum::<f64>() / n);
+    let cov = |i: usize, j: usize| points.iter().map(|p| (p[i] - mean[i]) * (p[j] - mean[j])).sum::<f64>() / n;
+    let (cxx, cxy, cyy) = (cov(0, 0), cov(0, 1), cov(1, 1));
+    let half_trace = (cxx + cyy) / 2.0;
+    let spread = (((cxx - cyy) / 2.0).powi(2) + cxy * cxy).sqrt();
+    Ok(vec![
+        SourceData::new()
+            .with_scalar("Np", n)
+            .with_scalar("pixel_area", sx * sy)
+            .with_scalar("mesh_surface", contour.area)
+            .with_scalar("perimeter", contour.perimeter)
+            .with_scalar("max_diameter", contour.max_diameter)
+            .with_scalar("lambda_major", half_trace + spread)
+            // Rounding can make a zero eigenvalue slightly negative (PyRadiomics sets those to 0).
+            .with_scalar("lambda_minor", (half_trace - spread).max(0.0)),
+    ])
 }
 
 /// Largest distance between two mesh vertices that share the doubled-index coordinate
@@ -616,14 +733,17 @@ pub fn build_source(
             let spacing = case.roi.image.grid.spacing;
             let n = mask.iter().filter(|&&m| m).count() as f64;
             let mesh = radx_core::morphology::surface_mesh(mask, spacing);
+            // Volume and area as PyRadiomics sums them (its own case table); the diameters
+            // come from the mesh vertices, which both meshes share.
+            let (mesh_volume, mesh_area) = radx_core::morphology::mesh::pyradiomics_volume_area(mask, spacing);
             // radx's PCA divides by N − 1; PyRadiomics' by N.
             let lambda = radx_core::morphology::pca_eigenvalues(mask, spacing).map(|l| l * (n - 1.0) / n);
             Ok(vec![
                 SourceData::new()
                     .with_scalar("Np", n)
                     .with_scalar("voxel_volume", spacing.iter().product())
-                    .with_scalar("mesh_volume", mesh.volume())
-                    .with_scalar("mesh_area", mesh.area())
+                    .with_scalar("mesh_volume", mesh_volume)
+                    .with_scalar("mesh_area", mesh_area)
                     .with_scalar("lambda_major", lambda[0])
                     .with_scalar("lambda_minor", lambda[1])
                     .with_scalar("lambda_least", lambda[2])
@@ -633,6 +753,7 @@ pub fn build_source(
                     .with_scalar("max_2d_row", max_plane_diameter(&mesh, 0)),
             ])
         }
+        "pyr_shape2D" => shape_2d_source(case),
         _ => return None,
     };
     Some(result)
@@ -697,9 +818,13 @@ pub fn output_name(row: &FeatureRow) -> String {
 }
 
 /// Keep the rows of the classes and features a parameter file's `featureClass` selects.
+///
+/// Without `featureClass` every class is kept, except `shape2D` without `force2D`:
+/// PyRadiomics computes 2D shape only on a 2D or force2D extraction.
 pub fn select_rows(rows: Vec<FeatureRow>, settings: &Settings) -> Vec<FeatureRow> {
     let Some(classes) = settings.pyradiomics.as_ref().and_then(|p| p.feature_classes.as_ref()) else {
-        return rows;
+        let force_2d = settings.pyradiomics.as_ref().is_some_and(|p| p.force_2d);
+        return rows.into_iter().filter(|r| force_2d || r.family != "shape2D").collect();
     };
     rows.into_iter()
         .filter(|r| classes.get(&r.family).is_some_and(|features| features.is_empty() || features.contains(&r.tag)))
@@ -818,6 +943,7 @@ imageType:
         assert_eq!(o.voxel_array_shift, 1000.0);
         assert_eq!(o.minimum_roi_dimensions, 2);
         assert_eq!(o.minimum_roi_size, Some(50));
+        assert_eq!(o.pad_distance, 5.0);
         let classes = o.feature_classes.as_ref().unwrap();
         assert_eq!(classes["glcm"], vec!["Contrast".to_string(), "Idmn".to_string()]);
         assert!(classes["firstorder"].is_empty());
@@ -850,6 +976,26 @@ imageType:
             assert!(all.contains(name), "`{name}` not reported in:\n{all}");
         }
         assert!(parse_params("setting:\n  binWidth: wide\n").unwrap_err().contains("binWidth"));
+    }
+
+    #[test]
+    fn resampling_grid_is_aligned_to_the_roi_box() {
+        use radx_core::Grid;
+        // Image 10×10×5 voxels of 1×1×2 mm at origin (10, 20, 30); ROI = voxel (8, 4, 2);
+        // new spacing (2, 2, 0 = keep 2), padDistance 1. Ratios r = old/new = (½, ½, 1).
+        // x: lower ⌊(8 − ½)·½ − 1⌋ = 2, upper ⌈(8 + ½)·½ + 1⌉ = 6 clipped to ⌈10·½⌉ − 1 = 4:
+        //    3 voxels; first centre at old index ½(2 − 1)/1 + 2/½ = 4.5 → 14.5 mm.
+        // y: lower ⌊3.5·½ − 1⌋ = 0, upper ⌈4.5·½ + 1⌉ = 4: 5 voxels from index 0.5 → 20.5 mm.
+        // z: lower ⌊1.5 − 1⌋ = 0, upper ⌈2.5 + 1⌉ = 4 (= ⌈5⌉ − 1): 5 voxels from index 0 → 30 mm.
+        let mut image = Grid::new([10, 10, 5], [1.0, 1.0, 2.0]);
+        image.origin = [10.0, 20.0, 30.0];
+        let mut mask = Volume::from_x_fastest(image, vec![false; 500]);
+        mask.data[[8, 4, 2]] = true;
+        let grid = resampling_grid(&image, &mask, [2.0, 2.0, 0.0], 1.0).unwrap();
+        assert_eq!(grid.dims, [3, 5, 5]);
+        assert_eq!(grid.spacing, [2.0, 2.0, 2.0]);
+        assert_eq!(grid.origin, [14.5, 20.5, 30.0]);
+        assert!(resampling_grid(&image, &mask, [-1.0, 2.0, 2.0], 1.0).is_err());
     }
 
     #[test]

@@ -18,24 +18,7 @@ const ABSOLUTE: f64 = 1e-9;
 /// (column pattern, feature pattern, reason). Features are named without `original_`
 /// (`shape_MeshVolume`); `*` matches anything, `*_x` what ends in `_x`, `x_*` what starts
 /// with `x_`.
-const KNOWN_GAPS: &[(&str, &str, &str)] = &[
-    (
-        "*",
-        "shape_MeshVolume",
-        "PyRadiomics' cshape.c marching cubes triangulates some cube configurations differently from \
-         radx's mesh: 0.3–0.6 % on these cases",
-    ),
-    ("*", "shape_SurfaceArea", "mesh triangulation (as MeshVolume): 0.8–2.1 %"),
-    ("*", "shape_SurfaceVolumeRatio", "mesh triangulation (as MeshVolume): 1.4–2.4 %"),
-    ("*", "shape_Sphericity", "mesh triangulation (as MeshVolume): 1.2–2.2 %"),
-    ("*", "shape2D_*", "PyRadiomics' shape2D class is not in radx's library yet"),
-    (
-        "*_resampling",
-        "*",
-        "resampledPixelSpacing: PyRadiomics resamples with SimpleITK's B-spline onto a grid aligned to the \
-         mask's bounding box (padDistance); radx's IBSI grid alignment differs, up to 100 % on zone features",
-    ),
-];
+const KNOWN_GAPS: &[(&str, &str, &str)] = &[];
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/pyradiomics")
@@ -51,6 +34,46 @@ fn matches(pattern: &str, value: &str) -> bool {
 fn gap(column: &str, feature: &str) -> Option<&'static str> {
     let feature = feature.strip_prefix("original_").unwrap_or(feature);
     KNOWN_GAPS.iter().find(|(c, f, _)| matches(c, column) && matches(f, feature)).map(|(_, _, reason)| *reason)
+}
+
+/// column → diagnostics row name → text, over every baseline file.
+fn diagnostics() -> BTreeMap<String, BTreeMap<String, String>> {
+    let mut out: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+    for entry in std::fs::read_dir(root().join("baseline")).expect("baseline folder") {
+        let mut reader = csv::Reader::from_path(entry.expect("entry").path()).expect("baseline csv");
+        let header: Vec<String> = reader.headers().expect("header").iter().map(str::to_string).collect();
+        for record in reader.records() {
+            let record = record.expect("row");
+            if record[0].starts_with("diagnostics_") {
+                for (column, value) in header.iter().zip(record.iter()).skip(1) {
+                    out.entry(column.clone()).or_default().insert(record[0].to_string(), value.to_string());
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The `_shape2D` columns were computed on a one-slice label: the case's label restricted to
+/// the slice of the column's `diagnostics_Mask-corrected_BoundingBox` (x, y, z, size x, y, z),
+/// which must hold `diagnostics_Mask-corrected_VoxelNum` voxels.
+fn one_slice_label(case: &str, diagnostics: &BTreeMap<String, String>) -> radx_core::Volume<f64> {
+    let mut labels = radx_io::read_volume(&root().join("data").join(format!("{case}_label.nrrd"))).expect("label");
+    let bbox: Vec<usize> = diagnostics["diagnostics_Mask-corrected_BoundingBox"]
+        .trim_matches(|c| c == '(' || c == ')')
+        .split(',')
+        .map(|v| v.trim().parse().expect("bounding box"))
+        .collect();
+    assert_eq!(bbox[5], 1, "a 2D label covers one slice");
+    for ((_, _, z), v) in labels.data.indexed_iter_mut() {
+        if z != bbox[2] {
+            *v = 0.0;
+        }
+    }
+    let count = labels.data.iter().filter(|&&v| v == 1.0).count();
+    let want: usize = diagnostics["diagnostics_Mask-corrected_VoxelNum"].parse().expect("voxel count");
+    assert_eq!(count, want, "{case}: voxels of label 1 in slice {}", bbox[2]);
+    labels
 }
 
 /// column → feature name → PyRadiomics value, over every baseline file.
@@ -84,6 +107,7 @@ fn pyradiomics_baselines_are_reproduced() {
     let mut compared = 0;
     let mut skipped: BTreeMap<(String, &str), usize> = BTreeMap::new();
     let mut failures = Vec::new();
+    let diagnostics = diagnostics();
     for (column, expected) in baselines() {
         let case = column.split('_').next().expect("case name");
         let wanted: Vec<(&String, &f64)> = expected
@@ -103,9 +127,17 @@ fn pyradiomics_baselines_are_reproduced() {
         let settings = radx::pyradiomics::load_settings(&params, false).expect("parameter file");
         let extractor = Extractor::new(settings, &[]).expect("library compiles");
         let data = root().join("data");
-        let mut rows = extractor
-            .run(&data.join(format!("{case}_image.nrrd")), &data.join(format!("{case}_label.nrrd")))
-            .unwrap_or_else(|e| panic!("{column}: {e}"));
+        let mut rows = if column.ends_with("_shape2D") {
+            let image = radx_io::read_volume(&data.join(format!("{case}_image.nrrd"))).expect("image");
+            let labels = one_slice_label(case, &diagnostics[&column]);
+            let processed = radx::pipeline::process(&image, &labels, &extractor.settings)
+                .unwrap_or_else(|e| panic!("{column}: {e}"));
+            extractor.features(&processed)
+        } else {
+            extractor
+                .run(&data.join(format!("{case}_image.nrrd")), &data.join(format!("{case}_label.nrrd")))
+                .unwrap_or_else(|e| panic!("{column}: {e}"))
+        };
         radx::pyradiomics::rename_rows(&mut rows);
         let got: BTreeMap<&str, f64> = rows.iter().map(|r| (r.feature.as_str(), r.value)).collect();
         for (name, &want) in wanted {
@@ -129,7 +161,8 @@ fn pyradiomics_baselines_are_reproduced() {
         println!("known gap: {column}: {count} values skipped — {reason}");
     }
     assert!(failures.is_empty(), "{} of {compared} values differ:\n{}", failures.len(), failures.join("\n"));
-    // Per case outside the gaps: plain 93 + 10 shape, _2d/_FBN/_flatRegion 75 each,
-    // _combined 40, _normalization and _resegmentation 93 each.
-    assert_eq!(compared, 2 * (103 + 75 * 3 + 40 + 93 * 2), "the set of compared values changed");
+    // Per case outside the gaps: plain 93 + 14 shape, _2d/_FBN/_flatRegion 75 each,
+    // _combined 40, _normalization and _resegmentation 93 each, _shape2D 9,
+    // _resampling 107 (93 + 14 shape).
+    assert_eq!(compared, 2 * (107 + 75 * 3 + 40 + 93 * 2 + 9 + 107), "the set of compared values changed");
 }

@@ -199,6 +199,92 @@ pub fn surface_mesh(mask: &Array3<bool>, spacing: [f64; 3]) -> Mesh {
     Mesh { vertices, triangles, spacing }
 }
 
+/// PyRadiomics-compatible mesh volume and surface area (mm³, mm²) of `mask`, as
+/// PyRadiomics' shape class measures them (its `cshape.c`); not an IBSI measure.
+///
+/// PyRadiomics marches cubes over the mask cropped to its bounding box and padded by one
+/// background voxel, with vertices at edge midpoints like [`surface_mesh`], but it does not
+/// build a mesh: it sums the triangles' areas and signed tetrahedron volumes cube by cube.
+/// Its case table covers only the configurations without the cube corner at offset
+/// (x, y, z) = (0, 1, 1); a configuration with that corner in the ROI is looked up by its
+/// complement, with the sign of the volume flipped. So on an ambiguous face (two ROI corners
+/// on a diagonal) the ROI corners are cut off, as in the IBSI mesh, when that corner is
+/// background, but joined when it is in the ROI. Neighbouring cubes can then disagree on a
+/// shared face and the surface has small gaps, which is why the result differs from the
+/// closed IBSI mesh by a few tenths of a percent. Loops are triangulated as in the IBSI
+/// table (largest area in voxel units) except where several largest-area triangulations
+/// enclose different volumes (the non-planar hexagon of four ROI corners in a chain): there
+/// PyRadiomics' table takes the median volume, where the IBSI table takes the largest (on
+/// PyRadiomics' resampled baselines at 2 mm isotropic this is 1/12 voxel per such cube).
+/// Because the surface may be open, the
+/// volume depends on the origin of the coordinates: like PyRadiomics, coordinates start at
+/// the padding voxel before the bounding box.
+pub fn pyradiomics_volume_area(mask: &Array3<bool>, spacing: [f64; 3]) -> (f64, f64) {
+    let Some(bbox) = BoundingBox::of_mask(mask) else { return (0.0, 0.0) };
+    let table = pyradiomics_case_table(spacing);
+    let lo = bbox.min.map(|m| m as i64 - 1);
+    let hi = bbox.max.map(|m| m as i64);
+    let inside = |x: i64, y: i64, z: i64| -> bool {
+        if x < 0 || y < 0 || z < 0 {
+            return false;
+        }
+        mask.get((x as usize, y as usize, z as usize)).copied().unwrap_or(false)
+    };
+    let (mut six_volume, mut double_area) = (0.0, 0.0);
+    for z in lo[2]..=hi[2] {
+        for y in lo[1]..=hi[1] {
+            for x in lo[0]..=hi[0] {
+                let mut case = 0usize;
+                for (c, off) in CORNERS.iter().enumerate() {
+                    if inside(x + off[0], y + off[1], z + off[2]) {
+                        case |= 1 << c;
+                    }
+                }
+                // Cube position relative to the padding voxel before the box, in voxels.
+                let base = [x - lo[0], y - lo[1], z - lo[2]].map(|v| v as f64);
+                for tri in &table[case] {
+                    let [a, b, c] = tri.map(|e| {
+                        let m = edge_midpoint(e);
+                        [0, 1, 2].map(|k| (base[k] + m[k]) * spacing[k])
+                    });
+                    six_volume += dot(a, cross(b, c));
+                    double_area += norm(cross(sub(b, a), sub(c, a)));
+                }
+            }
+        }
+    }
+    ((six_volume / 6.0).abs(), double_area / 2.0)
+}
+
+/// The cube corner whose membership decides, in PyRadiomics' table, whether a configuration
+/// is looked up directly or by its complement: offset (x, y, z) = (0, 1, 1).
+const PYRADIOMICS_FLIP_CORNER: usize = 6;
+
+/// PyRadiomics' case table (see [`pyradiomics_volume_area`]): configurations without the
+/// flip corner are triangulated directly (loops as in the IBSI table, median-volume choice
+/// among equal-area triangulations); the others as their complement with every triangle
+/// reversed, so normals still point out of the ROI.
+fn pyradiomics_case_table(spacing: [f64; 3]) -> Arc<CaseTable> {
+    static CACHE: Mutex<Vec<([u64; 3], Arc<CaseTable>)>> = Mutex::new(Vec::new());
+    let key = spacing.map(f64::to_bits);
+    let mut cache = CACHE.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some((_, table)) = cache.iter().find(|(k, _)| *k == key) {
+        return Arc::clone(table);
+    }
+    let table: Arc<CaseTable> = Arc::new(std::array::from_fn(|case| {
+        if case >> PYRADIOMICS_FLIP_CORNER & 1 == 1 {
+            build_case(case ^ 0xff, spacing, VolumeChoice::Median).iter().map(|&[a, b, c]| [a, c, b]).collect()
+        } else {
+            build_case(case, spacing, VolumeChoice::Median)
+        }
+    }));
+    if cache.len() >= 64 {
+        cache.remove(0);
+    }
+    cache.push((key, Arc::clone(&table)));
+    table
+}
+
 /// Corner `c` of a cube sits at offset `(c & 1, c >> 1 & 1, c >> 2 & 1)`.
 const CORNERS: [[i64; 3]; 8] = [[0, 0, 0], [1, 0, 0], [0, 1, 0], [1, 1, 0], [0, 0, 1], [1, 0, 1], [0, 1, 1], [1, 1, 1]];
 
@@ -243,7 +329,7 @@ fn case_table(spacing: [f64; 3]) -> Arc<CaseTable> {
     if let Some((_, table)) = cache.iter().find(|(k, _)| *k == key) {
         return Arc::clone(table);
     }
-    let table: Arc<CaseTable> = Arc::new(std::array::from_fn(|case| build_case(case, spacing)));
+    let table: Arc<CaseTable> = Arc::new(std::array::from_fn(|case| build_case(case, spacing, VolumeChoice::Largest)));
     if cache.len() >= 64 {
         cache.remove(0);
     }
@@ -262,7 +348,7 @@ fn edge_face_masks() -> [u8; 12] {
     masks
 }
 
-fn build_case(case: usize, spacing: [f64; 3]) -> Vec<[u8; 3]> {
+fn build_case(case: usize, spacing: [f64; 3], choice: VolumeChoice) -> Vec<[u8; 3]> {
     let inside = |c: usize| case >> c & 1 == 1;
     // succ[e] = the edge where the contour leaves the face on which it enters through e.
     let mut succ = [usize::MAX; 12];
@@ -301,13 +387,86 @@ fn build_case(case: usize, spacing: [f64; 3]) -> Vec<[u8; 3]> {
             ring.push(e as u8);
             e = succ[e];
         }
-        let mut best: Option<([f64; 4], Vec<[u8; 3]>)> = None;
-        triangulations(&ring, &masks, spacing, &mut Vec::new(), &mut best);
-        if let Some((_, tris)) = best {
-            triangles.extend(tris);
+        match choice {
+            VolumeChoice::Largest => {
+                let mut best: Option<([f64; 4], Vec<[u8; 3]>)> = None;
+                triangulations(&ring, &masks, spacing, &mut Vec::new(), &mut best);
+                if let Some((_, tris)) = best {
+                    triangles.extend(tris);
+                }
+            }
+            VolumeChoice::Median => triangles.extend(median_volume_triangulation(&ring, &masks, spacing)),
         }
     }
     triangles
+}
+
+/// Which of the largest-area triangulations of a loop (in voxel units) a table takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum VolumeChoice {
+    /// The one enclosing the largest volume (the IBSI table, see the module docs).
+    Largest,
+    /// The one whose enclosed volume is the median of the candidates' distinct volumes
+    /// (PyRadiomics' table; see [`pyradiomics_volume_area`]).
+    Median,
+}
+
+/// Every ear-clipping triangulation of `ring` whose diagonals never join two vertices on a
+/// common cube face, with its [`rank`], in enumeration order.
+fn all_triangulations(
+    ring: &[u8],
+    masks: &[u8; 12],
+    spacing: [f64; 3],
+    acc: &mut Vec<[u8; 3]>,
+    out: &mut Vec<([f64; 4], Vec<[u8; 3]>)>,
+) {
+    let n = ring.len();
+    if n == 3 {
+        acc.push([ring[0], ring[1], ring[2]]);
+        out.push((rank(acc, spacing), acc.clone()));
+        acc.pop();
+        return;
+    }
+    for i in 0..n {
+        let prev = ring[(i + n - 1) % n];
+        let next = ring[(i + 1) % n];
+        if masks[prev as usize] & masks[next as usize] != 0 {
+            continue;
+        }
+        acc.push([prev, ring[i], next]);
+        let rest: Vec<u8> = ring.iter().enumerate().filter(|&(j, _)| j != i).map(|(_, &e)| e).collect();
+        all_triangulations(&rest, masks, spacing, acc, out);
+        acc.pop();
+    }
+}
+
+/// Among the triangulations of `ring` with the largest area in voxel units, those whose
+/// volume in voxel units is the median of their distinct volumes (the upper one of an even
+/// count); of these the first with the largest area, then volume, in mm.
+fn median_volume_triangulation(ring: &[u8], masks: &[u8; 12], spacing: [f64; 3]) -> Vec<[u8; 3]> {
+    const EPS: f64 = 1e-9;
+    let mut candidates = Vec::new();
+    all_triangulations(ring, masks, spacing, &mut Vec::new(), &mut candidates);
+    let largest_area = candidates.iter().map(|(r, _)| r[0]).fold(f64::NEG_INFINITY, f64::max);
+    candidates.retain(|(r, _)| r[0] > largest_area - EPS);
+    let mut volumes: Vec<f64> = candidates.iter().map(|(r, _)| r[1]).collect();
+    volumes.sort_by(f64::total_cmp);
+    volumes.dedup_by(|a, b| (*a - *b).abs() < EPS);
+    let Some(&median) = volumes.get(volumes.len() / 2) else { return Vec::new() };
+    let mut best: Option<&([f64; 4], Vec<[u8; 3]>)> = None;
+    for candidate in candidates.iter().filter(|(r, _)| (r[1] - median).abs() < EPS) {
+        let better = match best {
+            None => true,
+            Some((b, _)) => {
+                let (r, _) = candidate;
+                r[2] > b[2] + EPS || (r[2] > b[2] - EPS && r[3] > b[3] + EPS)
+            }
+        };
+        if better {
+            best = Some(candidate);
+        }
+    }
+    best.map(|(_, tris)| tris.clone()).unwrap_or_default()
 }
 
 /// Position of the midpoint of cube edge `e` in a unit cube (voxel units).
@@ -417,6 +576,76 @@ mod tests {
         // Each face: triangle with vertices (0.5,0,0), (0,1,0), (0,0,1.5): area = |ab×ac|/2.
         let face = 0.5 * norm(cross([-0.5, 1.0, 0.0], [-0.5, 0.0, 1.5]));
         assert!((mesh.area() - 8.0 * face).abs() < 1e-12);
+    }
+
+    #[test]
+    fn pyradiomics_single_voxel_is_the_octahedron() {
+        // Same octahedron as above: volume sx·sy·sz / 6 = 1, area 8 faces of |(-½,1,0)×(-½,0,3/2)|/2.
+        let mut m = Array3::from_elem((3, 3, 3).f(), false);
+        m[[1, 1, 1]] = true;
+        let (volume, area) = pyradiomics_volume_area(&m, [1.0, 2.0, 3.0]);
+        let face = 0.5 * norm(cross([-0.5, 1.0, 0.0], [-0.5, 0.0, 1.5]));
+        assert!((volume - 1.0).abs() < 1e-12, "{volume}");
+        assert!((area - 8.0 * face).abs() < 1e-12, "{area}");
+    }
+
+    #[test]
+    fn pyradiomics_measure_equals_the_ibsi_mesh_without_ambiguous_faces() {
+        // A solid 3×4×2 box has no ambiguous face, so both tables give the same closed surface:
+        // volume = box (3·4·2 voxels) minus the cut edges and corners, the same for both.
+        let mut m = Array3::from_elem((5, 6, 4).f(), false);
+        for x in 1..4 {
+            for y in 1..5 {
+                for z in 1..3 {
+                    m[[x, y, z]] = true;
+                }
+            }
+        }
+        let spacing = [0.7, 1.3, 2.9];
+        let mesh = surface_mesh(&m, spacing);
+        let (volume, area) = pyradiomics_volume_area(&m, spacing);
+        assert!((volume - mesh.volume()).abs() < 1e-9 * volume, "{volume} vs {}", mesh.volume());
+        assert!((area - mesh.area()).abs() < 1e-9 * area, "{area} vs {}", mesh.area());
+    }
+
+    #[test]
+    fn pyradiomics_joins_diagonal_voxels_when_the_flip_corner_is_set() {
+        // Voxels (0,0,0) and (0,1,1) are diagonal neighbours on a face x = const. In the cube
+        // starting at (0,0,0) they are corners 0 and 6 (the flip corner), so PyRadiomics joins
+        // them by a tunnel (a larger area than the two cut-off corners of the IBSI mesh, which
+        // keeps them apart); for the mirror pair (0,1,0), (0,0,1) no cube has the flip
+        // corner set on that face and both measures agree.
+        let spacing = [1.0, 1.0, 1.0];
+        let pair = |a: [usize; 3], b: [usize; 3]| {
+            let mut m = Array3::from_elem((2, 2, 2).f(), false);
+            m[a] = true;
+            m[b] = true;
+            m
+        };
+        let joined = pair([0, 0, 0], [0, 1, 1]);
+        let (_, area) = pyradiomics_volume_area(&joined, spacing);
+        assert!(area > surface_mesh(&joined, spacing).area() + 1e-6);
+        let apart = pair([0, 1, 0], [0, 0, 1]);
+        let (volume, area) = pyradiomics_volume_area(&apart, spacing);
+        let mesh = surface_mesh(&apart, spacing);
+        assert!((volume - mesh.volume()).abs() < 1e-12 && (area - mesh.area()).abs() < 1e-12);
+    }
+
+    #[test]
+    fn pyradiomics_chair_hexagon_takes_a_middle_volume() {
+        // Case 163: ROI corners (0,0,0), (1,0,0), (1,0,1), (1,1,1), a chain whose loop is the
+        // skew ("chair") hexagon through P2 = (½,0,1), P3 = (½,1,1), P11 = (1,1,½),
+        // P5 = (1,½,0), P4 = (0,½,0), P8 = (0,0,½), all √½ from the cube centre. Several
+        // triangulations share the largest area; the IBSI table keeps the largest volume, so
+        // PyRadiomics' (middle) choice has the same area and a smaller volume.
+        let measure = |tris: &[[u8; 3]]| {
+            let r = rank(tris, [1.0; 3]);
+            (r[0], r[1])
+        };
+        let (ibsi_area, ibsi_volume) = measure(&case_table([1.0; 3])[163]);
+        let (pyr_area, pyr_volume) = measure(&pyradiomics_case_table([1.0; 3])[163]);
+        assert!((ibsi_area - pyr_area).abs() < 1e-12);
+        assert!(pyr_volume < ibsi_volume - 1e-6, "{pyr_volume} vs {ibsi_volume}");
     }
 
     /// Area (mm) of the triangles of `case` in a cube of the given spacing.

@@ -17,9 +17,11 @@
 //! - [`enclosing`]: axis-aligned bounding box (`PBX1`, `R59B`), oriented minimum bounding box
 //!   (`ZH1A`, `IQYR`), approximate enclosing ellipsoid (`6BDE`, `RDD2`) and minimum-volume enclosing
 //!   ellipsoid (`SWZ1`, `BRI8`);
-//! - [`autocorrelation`]: Moran's I (`N365`) and Geary's C (`NPT7`).
+//! - [`autocorrelation`]: Moran's I (`N365`) and Geary's C (`NPT7`);
+//! - [`contour`]: PyRadiomics' 2D (one-slice) marching-squares contour measures (not IBSI).
 
 pub mod autocorrelation;
+pub mod contour;
 pub mod enclosing;
 pub mod hull;
 pub mod mesh;
