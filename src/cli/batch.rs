@@ -12,15 +12,8 @@ use radx::table::TableFormat;
 pub struct BatchArgs {
     /// Case list: CSV with columns id,image,mask and optionally label (paths relative to its folder).
     cases: PathBuf,
-    /// Settings file (TOML or YAML).
-    #[arg(long)]
-    settings: Option<PathBuf>,
-    /// Extra feature file or folder of .radx files (repeatable).
-    #[arg(long = "features")]
-    features: Vec<PathBuf>,
-    /// Plugin library (.so/.dylib/.dll) whose features are added (repeatable).
-    #[arg(long = "plugin")]
-    plugins: Vec<PathBuf>,
+    #[command(flatten)]
+    extractor: super::extract::ExtractorArgs,
     /// Worker threads (default: RAYON_NUM_THREADS, else every core).
     #[arg(long, short)]
     jobs: Option<usize>,
@@ -45,8 +38,6 @@ pub struct BatchArgs {
     /// No progress output.
     #[arg(long, short)]
     quiet: bool,
-    #[command(flatten)]
-    compat: super::extract::CompatArgs,
 }
 
 pub fn run(args: &BatchArgs) -> Result<ExitCode, Error> {
@@ -55,7 +46,7 @@ pub fn run(args: &BatchArgs) -> Result<ExitCode, Error> {
     }
     let format = TableFormat::resolve(args.format, &args.output).map_err(radx::batch::BatchError::from)?;
     let shard = args.shard.as_deref().map(str::parse::<Shard>).transpose()?;
-    let extractor = super::extract::load_compat(args.settings.as_ref(), &args.features, &args.plugins, &args.compat)?;
+    let extractor = args.extractor.build()?;
     let cases = read_cases(&args.cases)?;
     let options = BatchOptions {
         output: args.output.clone(),

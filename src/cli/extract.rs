@@ -54,65 +54,106 @@ pub struct CompatArgs {
     strict: bool,
 }
 
-/// Settings (either schema) and library choice → an extractor.
-pub(super) fn load_compat(
-    settings: Option<&PathBuf>,
-    features: &[PathBuf],
-    plugins: &[PathBuf],
-    compat: &CompatArgs,
-) -> Result<Extractor, Error> {
-    let mut settings = match settings {
-        Some(path) => radx::pyradiomics::load_settings(path, compat.strict)?,
-        None => Settings::default(),
-    };
-    match compat.library {
-        Some(LibraryChoice::Pyradiomics) if settings.pyradiomics.is_none() => {
-            settings.pyradiomics = Some(Default::default());
+/// What to compute and how: shared by `radx extract` and `radx batch`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ExtractorArgs {
+    /// Settings file: radx's TOML/YAML schema, or a PyRadiomics parameter file (YAML).
+    #[arg(long)]
+    settings: Option<PathBuf>,
+    /// Extra feature file or folder of .radx files (repeatable); a family defined again replaces the built-in one.
+    #[arg(long = "features")]
+    features: Vec<PathBuf>,
+    /// Plugin library to load (repeatable), in addition to those in $RADX_PLUGIN_PATH.
+    #[arg(long = "plugin")]
+    plugins: Vec<PathBuf>,
+    /// Drop NaN and infinite voxels from the ROI instead of refusing the case.
+    #[arg(long)]
+    exclude_nonfinite: bool,
+    /// Memory budget, e.g. `2G` or `512M` (default: half the physical memory); a case that
+    /// would need more is refused with a message naming what does not fit.
+    #[arg(long, value_parser = radx::limits::parse_size)]
+    max_memory: Option<u64>,
+    #[command(flatten)]
+    compat: CompatArgs,
+}
+
+impl ExtractorArgs {
+    /// Settings (either schema), library choice, feature files and plugins → an extractor.
+    pub fn build(&self) -> Result<Extractor, Error> {
+        let mut settings = match &self.settings {
+            Some(path) => radx::pyradiomics::load_settings(path, self.compat.strict)?,
+            None => Settings::default(),
+        };
+        match self.compat.library {
+            Some(LibraryChoice::Pyradiomics) if settings.pyradiomics.is_none() => {
+                settings.pyradiomics = Some(Default::default());
+            }
+            Some(LibraryChoice::Ibsi) => settings.pyradiomics = None,
+            _ => {}
         }
-        Some(LibraryChoice::Ibsi) => settings.pyradiomics = None,
-        _ => {}
-    }
-    let extractor = Extractor::new_with_plugins(settings, features, super::plugins::load_registry(plugins)?)?;
-    match compat.names {
-        Names::Pyradiomics => extractor.with_pyradiomics_names(),
-        Names::Radx => Ok(extractor),
+        settings.exclude_nonfinite |= self.exclude_nonfinite;
+        if let Some(bytes) = self.max_memory {
+            settings.max_memory = bytes;
+        }
+        let plugins = super::plugins::load_registry(&self.plugins)?;
+        let extractor = Extractor::new_with_plugins(settings, &self.features, plugins)?;
+        match self.compat.names {
+            Names::Pyradiomics => extractor.with_pyradiomics_names(),
+            Names::Radx => Ok(extractor),
+        }
     }
 }
 
-/// What `radx extract` was asked to do.
-pub struct ExtractArgs<'a> {
-    pub image: &'a PathBuf,
-    pub mask: &'a PathBuf,
-    pub label: Option<i64>,
-    pub settings: Option<&'a PathBuf>,
-    pub features: &'a [PathBuf],
-    pub plugins: &'a [PathBuf],
-    pub format: RowFormat,
-    pub output: Option<&'a PathBuf>,
-    pub diagnostics: bool,
-    pub compat: CompatArgs,
-    /// `--exclude-nonfinite` (also settable in the file as `exclude_nonfinite = true`).
-    pub exclude_nonfinite: bool,
-    /// `--max-memory` in bytes.
-    pub max_memory: Option<u64>,
+/// Arguments of `radx extract`.
+#[derive(Debug, clap::Args)]
+pub struct ExtractArgs {
+    /// Image file.
+    #[arg(long)]
+    image: PathBuf,
+    /// Mask (label map) file.
+    #[arg(long)]
+    mask: PathBuf,
+    /// ROI label (overrides the settings; default 1).
+    #[arg(long)]
+    label: Option<i64>,
+    #[command(flatten)]
+    extractor: ExtractorArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "csv")]
+    format: ExtractFormat,
+    /// Output file (written atomically); standard output when absent.
+    #[arg(long, short)]
+    output: Option<PathBuf>,
+    /// Add the IBSI processing diagnostics (dimensions, voxel counts, intensities after each step).
+    #[arg(long)]
+    diagnostics: bool,
 }
 
-pub fn run(args: ExtractArgs<'_>) -> Result<ExitCode, Error> {
-    let mut extractor = load_compat(args.settings, args.features, args.plugins, &args.compat)?;
+/// Output formats of `radx extract`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExtractFormat {
+    /// Comma-separated values.
+    Csv,
+    /// JSON array.
+    Json,
+}
+
+pub fn run(args: &ExtractArgs) -> Result<ExitCode, Error> {
+    let mut extractor = args.extractor.build()?;
     if let Some(label) = args.label {
         extractor = extractor.with_label(label);
     }
-    extractor.settings.exclude_nonfinite |= args.exclude_nonfinite;
-    if let Some(bytes) = args.max_memory {
-        extractor.settings.max_memory = bytes;
-    }
     let rows = if args.diagnostics {
-        extractor.run_with_diagnostics(args.image, args.mask)?
+        extractor.run_with_diagnostics(&args.image, &args.mask)?
     } else {
-        extractor.run(args.image, args.mask)?
+        extractor.run(&args.image, &args.mask)?
     };
-    let text = render_rows(&rows, args.format);
-    match args.output {
+    let format = match args.format {
+        ExtractFormat::Csv => RowFormat::Csv,
+        ExtractFormat::Json => RowFormat::Json,
+    };
+    let text = render_rows(&rows, format);
+    match &args.output {
         Some(path) => write_atomic(path, text.as_bytes())?,
         None => radx::output::write_stdout(&text)?,
     }

@@ -49,44 +49,7 @@ enum Command {
     /// Print a texture matrix as a sparse table (non-zero entries only).
     Matrix(MatrixArgs),
     /// Extract features of one case as a long table: family,feature,tag,aggregation,value.
-    Extract {
-        /// Image file.
-        #[arg(long)]
-        image: PathBuf,
-        /// Mask (label map) file.
-        #[arg(long)]
-        mask: PathBuf,
-        /// ROI label (overrides the settings; default 1).
-        #[arg(long)]
-        label: Option<i64>,
-        /// Settings file (TOML or YAML).
-        #[arg(long)]
-        settings: Option<PathBuf>,
-        /// Extra feature file or folder of .radx files (repeatable); a family defined again replaces the built-in one.
-        #[arg(long = "features")]
-        features: Vec<PathBuf>,
-        /// Plugin library to load (repeatable), in addition to those in $RADX_PLUGIN_PATH.
-        #[arg(long = "plugin")]
-        plugins: Vec<PathBuf>,
-        /// Output format.
-        #[arg(long, value_enum, default_value = "csv")]
-        format: ExtractFormat,
-        /// Output file (written atomically); standard output when absent.
-        #[arg(long, short)]
-        output: Option<PathBuf>,
-        /// Add the IBSI processing diagnostics (dimensions, voxel counts, intensities after each step).
-        #[arg(long)]
-        diagnostics: bool,
-        #[command(flatten)]
-        compat: extract::CompatArgs,
-        /// Drop NaN and infinite voxels from the ROI instead of refusing the case.
-        #[arg(long)]
-        exclude_nonfinite: bool,
-        /// Memory budget, e.g. `2G` or `512M` (default: half the physical memory); a case that
-        /// would need more is refused with a message naming what does not fit.
-        #[arg(long, value_parser = radx::limits::parse_size)]
-        max_memory: Option<u64>,
-    },
+    Extract(extract::ExtractArgs),
     /// Extract a cohort: a case list (id,image,mask[,label]) in parallel, one wide table out.
     Batch(batch::BatchArgs),
     /// Join wide tables (e.g. `radx batch --shard` outputs) into one.
@@ -162,15 +125,6 @@ enum PluginsAction {
         #[arg(long = "plugin")]
         plugins: Vec<PathBuf>,
     },
-}
-
-/// Output formats of `radx extract`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum ExtractFormat {
-    /// Comma-separated values.
-    Csv,
-    /// JSON array.
-    Json,
 }
 
 /// IBSI phantoms.
@@ -263,39 +217,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
     match cli.command {
         Command::Info { image, max_memory } => info::run(&image, max_memory),
         Command::Matrix(args) => matrix::run(&args),
-        Command::Extract {
-            image,
-            mask,
-            label,
-            settings,
-            features,
-            plugins,
-            format,
-            output,
-            diagnostics,
-            compat,
-            exclude_nonfinite,
-            max_memory,
-        } => {
-            let format = match format {
-                ExtractFormat::Csv => radx::output::RowFormat::Csv,
-                ExtractFormat::Json => radx::output::RowFormat::Json,
-            };
-            extract::run(extract::ExtractArgs {
-                image: &image,
-                mask: &mask,
-                label,
-                settings: settings.as_ref(),
-                features: &features,
-                plugins: &plugins,
-                format,
-                output: output.as_ref(),
-                diagnostics,
-                compat,
-                exclude_nonfinite,
-                max_memory,
-            })
-        }
+        Command::Extract(args) => extract::run(&args),
         Command::Features { action: FeaturesAction::List { features, plugins } } => features::list(&features, &plugins),
         Command::Features { action: FeaturesAction::Show { name, features, plugins } } => {
             features::show(&name, &features, &plugins)
