@@ -21,7 +21,8 @@ use radx_core::{Grid, Volume};
 
 use crate::error::IoError;
 use crate::geometry::{self, Affine};
-use crate::voxel::{self, ByteOrder, ReadFailure, VoxelType, WriteFailure};
+use crate::region::VoxelStream;
+use crate::voxel::{self, ByteOrder, VoxelType, WriteFailure};
 use crate::{ImageInfo, ReadOptions};
 
 /// NIfTI-1 header size and the first voxel byte of a `.nii` file (header + 4-byte extension flag).
@@ -62,7 +63,7 @@ struct Layout {
 
 /// An open NIfTI stream (decompressed when the name ends in `.gz`).
 struct Source {
-    reader: Box<dyn Read>,
+    reader: Box<dyn Read + Send>,
     gzip: bool,
     file_len: u64,
 }
@@ -72,7 +73,7 @@ fn open(path: &Path) -> Result<Source, IoError> {
     let file_len = file.metadata().map_err(|e| IoError::from_read(path, e))?.len();
     let gzip = crate::has_suffix(path, ".gz");
     let buffered = BufReader::with_capacity(1 << 16, file);
-    let reader: Box<dyn Read> = if gzip { Box::new(MultiGzDecoder::new(buffered)) } else { Box::new(buffered) };
+    let reader: Box<dyn Read + Send> = if gzip { Box::new(MultiGzDecoder::new(buffered)) } else { Box::new(buffered) };
     Ok(Source { reader, gzip, file_len })
 }
 
@@ -356,9 +357,21 @@ pub(crate) fn read_info(path: &Path) -> Result<ImageInfo, IoError> {
 
 /// Header and voxels (scaled by `scl_slope`/`scl_inter`).
 pub(crate) fn read_volume(path: &Path, opts: &ReadOptions) -> Result<Volume<f64>, IoError> {
+    let stream = open_voxels(path, opts, |count, _| count.saturating_mul(8))?;
+    let grid = stream.info.grid;
+    Ok(Volume::from_x_fastest(grid, stream.read_all()?))
+}
+
+/// Read and validate the header, check the memory budget (`needed(voxel count, bytes per
+/// voxel)` bytes must fit `opts.max_bytes`), and return the stream positioned at the first voxel.
+pub(crate) fn open_voxels(
+    path: &Path,
+    opts: &ReadOptions,
+    needed: impl Fn(u64, u64) -> u64,
+) -> Result<VoxelStream, IoError> {
     let mut src = open(path)?;
     let lay = read_layout(path, &mut src)?;
-    let needed = (lay.count as u64).saturating_mul(8);
+    let needed = needed(lay.count as u64, lay.kind.size() as u64);
     if needed > opts.max_bytes {
         return Err(IoError::TooLarge { path: path.to_path_buf(), needed, budget: opts.max_bytes });
     }
@@ -386,21 +399,16 @@ pub(crate) fn read_volume(path: &Path, opts: &ReadOptions) -> Result<Volume<f64>
             got: skipped,
         });
     }
-    let mut values = voxel::read_voxels(&mut src.reader, lay.kind, lay.order, lay.count).map_err(|f| match f {
-        ReadFailure::Short { got } => {
-            IoError::Truncated { path: path.to_path_buf(), what: "voxel data", expected: data_bytes, got }
-        }
-        ReadFailure::Io { got, error } => stream_error(path, src.gzip, "voxel data", data_bytes, got, error),
-    })?;
-    if src.gzip {
-        voxel::finish_gzip(path, &mut src.reader)?;
-    }
-    if let Some((slope, inter)) = lay.info.scale {
-        for v in &mut values {
-            *v = *v * slope + inter;
-        }
-    }
-    Ok(Volume::from_x_fastest(lay.info.grid, values))
+    Ok(VoxelStream {
+        info: lay.info,
+        kind: lay.kind,
+        order: lay.order,
+        count: lay.count,
+        reader: src.reader,
+        gzip: src.gzip,
+        data_path: path.to_path_buf(),
+        gzip_context: "while reading the voxel data",
+    })
 }
 
 /// NIfTI datatype code and bits per voxel of a voxel type.

@@ -23,7 +23,8 @@ use radx_core::Volume;
 
 use crate::error::IoError;
 use crate::geometry::{self, Affine};
-use crate::voxel::{self, ByteOrder, ReadFailure, VoxelType, WriteFailure};
+use crate::region::VoxelStream;
+use crate::voxel::{self, ByteOrder, VoxelType, WriteFailure};
 use crate::{ImageInfo, ReadOptions};
 
 /// A header longer than this is not an image header (guards against reading a big binary file as text).
@@ -375,8 +376,23 @@ pub(crate) fn read_info(path: &Path) -> Result<ImageInfo, IoError> {
 }
 
 pub(crate) fn read_volume(path: &Path, opts: &ReadOptions) -> Result<Volume<f64>, IoError> {
+    let stream = open_voxels(path, opts, |count, _| count.saturating_mul(8))?;
+    let grid = stream.info.grid;
+    let mut values = stream.read_all()?;
+    values.shrink_to_fit();
+    Ok(Volume::from_x_fastest(grid, values))
+}
+
+/// Read and validate the header, check the memory budget (`needed(voxel count, bytes per
+/// voxel)` bytes must fit `opts.max_bytes`), open the data (attached or detached, raw or
+/// gzip) and return the stream positioned at the first voxel.
+pub(crate) fn open_voxels(
+    path: &Path,
+    opts: &ReadOptions,
+    needed: impl Fn(u64, u64) -> u64,
+) -> Result<VoxelStream, IoError> {
     let (h, attached) = open_header(path)?;
-    let needed = (h.count as u64).saturating_mul(8);
+    let needed = needed(h.count as u64, h.kind.size() as u64);
     if needed > opts.max_bytes {
         return Err(IoError::TooLarge { path: path.to_path_buf(), needed, budget: opts.max_bytes });
     }
@@ -405,14 +421,8 @@ pub(crate) fn read_volume(path: &Path, opts: &ReadOptions) -> Result<Volume<f64>
     let data_bytes = (h.count as u64).saturating_mul(h.kind.size() as u64);
     let truncated =
         |got: u64| IoError::Truncated { path: dpath.to_path_buf(), what: "voxel data", expected: data_bytes, got };
-    let stream_err = |got: u64, e: io::Error| match e.kind() {
-        io::ErrorKind::UnexpectedEof => truncated(got),
-        io::ErrorKind::InvalidData | io::ErrorKind::InvalidInput if h.encoding == Encoding::Gzip => {
-            IoError::corrupt(dpath, format!("bad gzip stream in the voxel data: {e}"))
-        }
-        _ => IoError::Unreadable { path: dpath.to_path_buf(), source: e },
-    };
-    let mut values = match h.encoding {
+    let gzip = h.encoding == Encoding::Gzip;
+    let reader: Box<dyn Read + Send> = match h.encoding {
         Encoding::Raw => {
             let start = if h.byte_skip == -1 {
                 // The data are the last bytes of the file.
@@ -428,12 +438,18 @@ pub(crate) fn read_volume(path: &Path, opts: &ReadOptions) -> Result<Volume<f64>
                 return Err(truncated(present));
             }
             reader.seek(SeekFrom::Start(start)).map_err(|e| IoError::from_read(dpath, e))?;
-            read_all(&mut reader, &h, truncated, stream_err)?
+            Box::new(reader)
         }
         Encoding::Gzip => {
             let mut gz = MultiGzDecoder::new(reader);
             let skip = h.byte_skip as u64;
-            let skipped = io::copy(&mut (&mut gz).take(skip), &mut io::sink()).map_err(|e| stream_err(0, e))?;
+            let skipped = io::copy(&mut (&mut gz).take(skip), &mut io::sink()).map_err(|e| match e.kind() {
+                io::ErrorKind::UnexpectedEof => truncated(0),
+                io::ErrorKind::InvalidData | io::ErrorKind::InvalidInput => {
+                    IoError::corrupt(dpath, format!("bad gzip stream in the voxel data: {e}"))
+                }
+                _ => IoError::Unreadable { path: dpath.to_path_buf(), source: e },
+            })?;
             if skipped < skip {
                 return Err(IoError::Truncated {
                     path: dpath.to_path_buf(),
@@ -442,24 +458,18 @@ pub(crate) fn read_volume(path: &Path, opts: &ReadOptions) -> Result<Volume<f64>
                     got: skipped,
                 });
             }
-            let values = read_all(&mut gz, &h, truncated, stream_err)?;
-            voxel::finish_gzip(dpath, &mut gz)?;
-            values
+            Box::new(gz)
         }
     };
-    values.shrink_to_fit();
-    Ok(Volume::from_x_fastest(h.info.grid, values))
-}
-
-fn read_all<R: Read>(
-    reader: &mut R,
-    h: &Header,
-    truncated: impl Fn(u64) -> IoError,
-    stream_err: impl Fn(u64, io::Error) -> IoError,
-) -> Result<Vec<f64>, IoError> {
-    voxel::read_voxels(reader, h.kind, h.order, h.count).map_err(|f| match f {
-        ReadFailure::Short { got } => truncated(got),
-        ReadFailure::Io { got, error } => stream_err(got, error),
+    Ok(VoxelStream {
+        info: h.info,
+        kind: h.kind,
+        order: h.order,
+        count: h.count,
+        reader,
+        gzip,
+        data_path,
+        gzip_context: "in the voxel data",
     })
 }
 
