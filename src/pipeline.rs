@@ -43,10 +43,53 @@ fn core_err(image: &Path, mask: &Path) -> impl Fn(CoreError) -> Error {
 }
 
 /// Read image and mask and run the processing chain.
+///
+/// Only the ROI's box (plus the crop margin) of the image is kept: the mask is read first
+/// as a compact boolean mask, and the image, inflated concurrently on a second thread,
+/// keeps the slices' rows inside the box (see [`radx_io::read_region_when_known`]). The
+/// result is identical to [`process`] on the whole volumes.
 pub fn process_files(image: &Path, mask: &Path, settings: &Settings) -> Result<ProcessedCase, Error> {
-    let img = radx_io::read_volume(image)?;
-    let labels = radx_io::read_volume(mask)?;
-    process(&img, &labels, settings).map_err(core_err(image, mask))
+    let (image_grid, roi) = read_roi(image, mask, settings)?;
+    process_roi(roi, image_grid, settings).map_err(core_err(image, mask))
+}
+
+/// The cropped ROI of an (image, mask) pair and the image's whole grid, reading only the
+/// voxels the chain needs.
+fn read_roi(image: &Path, mask: &Path, settings: &Settings) -> Result<(radx_core::Grid, Roi), Error> {
+    let core = core_err(image, mask);
+    let opts = radx_io::ReadOptions::default();
+    let image_grid = radx_io::read_info(image)?.grid;
+    let mask_grid = radx_io::read_info(mask)?.grid;
+    image_grid.check_matches(&mask_grid, settings.geometry_tolerance).map_err(|e| core(e.into()))?;
+    let margin = crop_margin(image_grid.spacing, settings.resample.is_some());
+    let (sender, receiver) = std::sync::mpsc::channel();
+    let (region, labels) = std::thread::scope(|scope| {
+        let reader = scope.spawn(move || radx_io::read_region_when_known(image, receiver, &opts));
+        let labels = radx_io::read_label_mask(mask, settings.label, &opts);
+        if let Ok(radx_io::LabelMask { bbox: Some(b), .. }) = &labels {
+            // The receiver only goes away when the image reader failed; its error is reported below.
+            let _ = sender.send(b.grown(margin, image_grid.dims));
+        }
+        drop(sender);
+        (reader.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), labels)
+    });
+    let (labels, region) = match (labels, region) {
+        (_, Err(e)) => return Err(e.into()),
+        (Err(e), _) => return Err(e.into()),
+        (Ok(l), Ok(Some((_, region)))) => (l, region),
+        (Ok(_), Ok(None)) => {
+            // The label is absent: read the whole label map once, to list the labels present.
+            let all = radx_io::read_volume(mask)?;
+            return Err(core(CoreError::LabelAbsent { label: settings.label, present: roi::present_labels(&all) }));
+        }
+    };
+    let bbox = labels.bbox.ok_or_else(|| core(CoreError::EmptyRoi(String::new())))?.grown(margin, image_grid.dims);
+    let cropped_mask = labels.mask.crop(&bbox);
+    drop(labels);
+    // Cropping again with the same margin keeps the whole region (the box is already the
+    // ROI's box plus margin) and applies crop_to_roi's checks (non-finite intensities).
+    let roi = roi::crop_to_roi(&region, &cropped_mask, margin, settings.geometry_tolerance).map_err(core)?;
+    Ok((image_grid, roi))
 }
 
 /// Run the processing chain on volumes already in memory.
@@ -54,11 +97,16 @@ pub fn process(image: &Volume<f64>, labels: &Volume<f64>, settings: &Settings) -
     image.grid.check_matches(&labels.grid, settings.geometry_tolerance)?;
     let mask = roi::select_label(labels, settings.label)?;
     let margin = crop_margin(image.grid.spacing, settings.resample.is_some());
-    let mut roi = roi::crop_to_roi(image, &mask, margin, settings.geometry_tolerance)?;
+    let roi = roi::crop_to_roi(image, &mask, margin, settings.geometry_tolerance)?;
+    process_roi(roi, image.grid, settings)
+}
 
-    let mut interpolated_grid = image.grid;
+/// The chain after cropping: interpolation, re-segmentation, discretisation.
+/// `image_grid` is the whole image's grid (the interpolation grid is aligned to it).
+fn process_roi(mut roi: Roi, image_grid: radx_core::Grid, settings: &Settings) -> Result<ProcessedCase, CoreError> {
+    let mut interpolated_grid = image_grid;
     if let Some(r) = &settings.resample {
-        let full = resample::aligned_grid(&image.grid, r.spacing, r.in_plane_only)?;
+        let full = resample::aligned_grid(&image_grid, r.spacing, r.in_plane_only)?;
         interpolated_grid = full;
         // Resample only the part of the aligned grid that covers the (unmargined) ROI box;
         // the crop margin gives the kernels the same neighbours as the whole image.
