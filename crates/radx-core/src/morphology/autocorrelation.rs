@@ -18,6 +18,8 @@
 //!   `W = Σ S_a`, `M = Σ y_a T_a` and `G = 2 Σ y_a² S_a − 2M`. Both correlations come from one
 //!   complex FFT of `m + i·y` (K is real and even), zero-padded to at least `2n − 1` per axis so
 //!   nothing wraps around. Cost O(L log L) for L padded voxels; round-off ~1e-13 relative.
+//!   Memory: the complex signal plus the kernel's spectrum, which is real (K is real and
+//!   even), about 24 bytes per padded voxel.
 //!
 //! [`AutocorrelationMethod::Auto`] takes the direct sum while `N²/2 ≤ L·log₂L` (L = padded
 //! voxels) and the FFT beyond. The two costs per unit were measured about equal with
@@ -185,11 +187,15 @@ fn pair_sums_fft(positions: &[[usize; 3]], centred: &[f64], dims: [usize; 3], sp
         }
     }
     let mut planner = FftPlanner::<f64>::new();
-    fft3(&mut signal, len, &mut planner, false);
+    // K is real and even, so its spectrum is real (and even): keep only the real parts,
+    // which halves what stays allocated while the signal is transformed.
     fft3(&mut kernel, len, &mut planner, false);
-    // K is even, so correlation equals convolution: multiply spectra.
-    signal.par_iter_mut().zip(kernel.par_iter()).for_each(|(s, k)| *s *= k);
+    let kernel_spectrum: Vec<f64> = kernel.iter().map(|k| k.re).collect();
     drop(kernel);
+    fft3(&mut signal, len, &mut planner, false);
+    // K is even, so correlation equals convolution: multiply spectra.
+    signal.par_iter_mut().zip(kernel_spectrum.par_iter()).for_each(|(s, k)| *s *= k);
+    drop(kernel_spectrum);
     fft3(&mut signal, len, &mut planner, true);
     let scale = 1.0 / total as f64;
     let mut sums = PairSums::default();
@@ -221,31 +227,62 @@ fn fft_len(n: usize) -> usize {
     }
 }
 
-/// In-place 3D FFT (unnormalised) of an x-fastest array of dimensions `len`: transform the
-/// contiguous rows, then rotate the axes (x, y, z) → (y, z, x); three rounds bring the array
-/// back to its layout with every axis transformed.
-fn fft3(data: &mut Vec<Complex<f64>>, len: [usize; 3], planner: &mut FftPlanner<f64>, inverse: bool) {
-    let mut dims = len;
-    let mut rotated = vec![Complex::new(0.0, 0.0); data.len()];
-    for _ in 0..3 {
-        let fft = if inverse { planner.plan_fft_inverse(dims[0]) } else { planner.plan_fft_forward(dims[0]) };
-        let rows_per_task = (4096 / dims[0]).max(1);
-        data.par_chunks_mut(dims[0] * rows_per_task).for_each(|rows| {
-            let mut scratch = vec![Complex::new(0.0, 0.0); fft.get_inplace_scratch_len()];
-            fft.process_with_scratch(rows, &mut scratch);
-        });
-        // rotated[y + ny·(z + nz·x)] = data[x + nx·(y + ny·z)]
-        let [nx, ny, nz] = dims;
-        let src = &*data;
-        rotated.par_chunks_mut(ny * nz).enumerate().for_each(|(x, slab)| {
-            for z in 0..nz {
-                for y in 0..ny {
-                    slab[y + ny * z] = src[x + nx * (y + ny * z)];
-                }
+/// In-place 3D FFT (unnormalised) of an x-fastest array of dimensions `len`, one axis at a
+/// time. x-rows are contiguous and transformed where they are; y- and z-lines are gathered
+/// into small contiguous buffers (one xy-plane, or one xz-slab), transformed and scattered
+/// back, so no second array of the whole size is needed. Every line is transformed by the
+/// same plan whatever the thread count, so the result does not depend on it.
+fn fft3(data: &mut [Complex<f64>], len: [usize; 3], planner: &mut FftPlanner<f64>, inverse: bool) {
+    let [nx, ny, nz] = len;
+    let plan = |planner: &mut FftPlanner<f64>, n: usize| {
+        if inverse { planner.plan_fft_inverse(n) } else { planner.plan_fft_forward(n) }
+    };
+    let zero = Complex::new(0.0, 0.0);
+    // x: contiguous rows, many per task.
+    let fft = plan(planner, nx);
+    let rows_per_task = (4096 / nx).max(1);
+    data.par_chunks_mut(nx * rows_per_task).for_each(|rows| {
+        let mut scratch = vec![zero; fft.get_inplace_scratch_len()];
+        fft.process_with_scratch(rows, &mut scratch);
+    });
+    // y: per xy-plane (contiguous), transpose into y-fastest lines and back.
+    let fft = plan(planner, ny);
+    data.par_chunks_mut(nx * ny).for_each(|plane| {
+        let mut lines = vec![zero; nx * ny];
+        let mut scratch = vec![zero; fft.get_inplace_scratch_len()];
+        for y in 0..ny {
+            for x in 0..nx {
+                lines[y + ny * x] = plane[x + nx * y];
             }
+        }
+        fft.process_with_scratch(&mut lines, &mut scratch);
+        for y in 0..ny {
+            for x in 0..nx {
+                plane[x + nx * y] = lines[y + ny * x];
+            }
+        }
+    });
+    // z: per y, gather the xz-slab into z-fastest lines (serial copies), transform in parallel.
+    let fft = plan(planner, nz);
+    let mut lines = vec![zero; nx * nz];
+    let lines_per_task = (4096 / nz).max(1);
+    for y in 0..ny {
+        for z in 0..nz {
+            let row = &data[nx * (y + ny * z)..nx * (y + ny * z) + nx];
+            for (x, v) in row.iter().enumerate() {
+                lines[z + nz * x] = *v;
+            }
+        }
+        lines.par_chunks_mut(nz * lines_per_task).for_each(|block| {
+            let mut scratch = vec![zero; fft.get_inplace_scratch_len()];
+            fft.process_with_scratch(block, &mut scratch);
         });
-        std::mem::swap(data, &mut rotated);
-        dims = [ny, nz, nx];
+        for z in 0..nz {
+            let row = &mut data[nx * (y + ny * z)..nx * (y + ny * z) + nx];
+            for (x, v) in row.iter_mut().enumerate() {
+                *v = lines[z + nz * x];
+            }
+        }
     }
 }
 
