@@ -165,10 +165,6 @@ fn pair_sums_fft(positions: &[[usize; 3]], centred: &[f64], dims: [usize; 3], sp
     let len = dims.map(|b| fft_len(2 * b - 1));
     let total = len[0] * len[1] * len[2];
     let at = |p: [usize; 3]| p[0] + len[0] * (p[1] + len[1] * p[2]);
-    let mut signal = vec![Complex::new(0.0, 0.0); total];
-    for (p, &y) in positions.iter().zip(centred) {
-        signal[at(*p)] = Complex::new(1.0, y);
-    }
     // Kernel 1/‖d‖ at every offset |d_a| < b_a, stored at d mod L (circular layout).
     let mut kernel = vec![Complex::new(0.0, 0.0); total];
     let offsets = |a: usize| (-(dims[a] as i64 - 1))..=(dims[a] as i64 - 1);
@@ -188,10 +184,14 @@ fn pair_sums_fft(positions: &[[usize; 3]], centred: &[f64], dims: [usize; 3], sp
     }
     let mut planner = FftPlanner::<f64>::new();
     // K is real and even, so its spectrum is real (and even): keep only the real parts,
-    // which halves what stays allocated while the signal is transformed.
+    // and reuse the kernel's buffer for the signal (peak: one complex + one real array).
     fft3(&mut kernel, len, &mut planner, false);
     let kernel_spectrum: Vec<f64> = kernel.iter().map(|k| k.re).collect();
-    drop(kernel);
+    let mut signal = kernel;
+    signal.fill(Complex::new(0.0, 0.0));
+    for (p, &y) in positions.iter().zip(centred) {
+        signal[at(*p)] = Complex::new(1.0, y);
+    }
     fft3(&mut signal, len, &mut planner, false);
     // K is even, so correlation equals convolution: multiply spectra.
     signal.par_iter_mut().zip(kernel_spectrum.par_iter()).for_each(|(s, k)| *s *= k);
