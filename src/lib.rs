@@ -15,6 +15,7 @@ pub mod pipeline;
 pub mod plugins;
 pub mod reference;
 pub mod settings;
+pub mod synthetic;
 
 pub use settings::Settings;
 
