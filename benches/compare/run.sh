@@ -20,10 +20,16 @@ if [ ! -x "$VENV/bin/python" ]; then
   "$VENV/bin/pip" install -q "numpy<2" "SimpleITK>=2.2,<2.5" pykwalify six PyWavelets
   "$VENV/bin/pip" install -q --no-build-isolation "pyradiomics==3.0.1" \
     || "$VENV/bin/pip" install -q --no-build-isolation "pyradiomics==3.1.0"
-  "$VENV/bin/pip" install -q nyxus || echo "nyxus did not install: skipped"
+fi
+# Nyxus needs numpy >= 2 (through pandas 3), PyRadiomics 3.0.1 numpy < 2: separate venvs.
+NYX_VENV=$WORK/venv-nyxus
+if [ ! -x "$NYX_VENV/bin/python" ]; then
+  python3 -m venv "$NYX_VENV"
+  "$NYX_VENV/bin/pip" install -q nyxus || echo "nyxus did not install: skipped"
 fi
 PY=$VENV/bin/python
-HAVE_NYXUS=$($PY -c 'import nyxus' 2>/dev/null && echo 1 || echo 0)
+NYX_PY=$NYX_VENV/bin/python
+HAVE_NYXUS=$($NYX_PY -c 'import nyxus' 2>/dev/null && echo 1 || echo 0)
 
 (cd "$ROOT" && cargo build --release --bin radx --example synthetic_case)
 RADX=$ROOT/target/release/radx
@@ -73,7 +79,7 @@ for c in "${CASES[@]}"; do
   read -r pw pm <<< "$(time_of "$PY" "$HERE/pyradiomics_case.py" "$d/image.nii.gz" "$d/mask.nii.gz" "$WORK/params.yaml" "$d/pyradiomics.csv")"
   nw=-
   if [ "$HAVE_NYXUS" = 1 ]; then
-    read -r nw _ <<< "$(time_of "$PY" "$HERE/nyxus_case.py" "$d/image.nii.gz" "$d/mask.nii.gz" || echo "- -")"
+    read -r nw _ <<< "$(time_of "$NYX_PY" "$HERE/nyxus_case.py" "$d/image.nii.gz" "$d/mask.nii.gz" || echo "- -")"
   fi
   printf '%-7s %12s %12s %12s %12s %8.1fx %8.2fx %s\n' "$1" "$rw" "$rm" "$pw" "$pm" \
     "$(echo "$pw / $rw" | bc -l)" "$(echo "$rm / $pm" | bc -l)" "$nw"
