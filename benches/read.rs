@@ -28,9 +28,8 @@ fn reading(c: &mut Criterion) {
     group.throughput(Throughput::Bytes((dims.iter().product::<usize>() * 2) as u64));
     group.bench_function("nifti_gz_whole_f64", |b| b.iter(|| black_box(read_volume(&nifti).expect("read"))));
     group.bench_function("nrrd_gz_whole_f64", |b| b.iter(|| black_box(read_volume(&nrrd).expect("read"))));
-    group.bench_function("nifti_gz_roi_box", |b| {
-        b.iter(|| black_box(read_region(&nifti, &bbox, &opts).expect("read")))
-    });
+    group
+        .bench_function("nifti_gz_roi_box", |b| b.iter(|| black_box(read_region(&nifti, &bbox, &opts).expect("read"))));
     group.throughput(Throughput::Bytes(dims.iter().product::<usize>() as u64));
     group.bench_function("nifti_gz_label_mask_u8", |b| {
         b.iter(|| black_box(read_label_mask(&mask, 1, &opts).expect("read")))

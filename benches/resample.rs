@@ -15,7 +15,8 @@ fn resampling(c: &mut Criterion) {
     let mut group = c.benchmark_group("resample_512x512x60_to_2mm");
     group.sample_size(10);
     for (name, kernel) in [("trilinear", Interpolator::Linear), ("cubic_spline", Interpolator::CubicSpline)] {
-        group.bench_function(name, |b| b.iter(|| black_box(resample_image(&image, &target, kernel).expect("resample"))));
+        group
+            .bench_function(name, |b| b.iter(|| black_box(resample_image(&image, &target, kernel).expect("resample"))));
     }
     group.finish();
 }
