@@ -15,12 +15,13 @@ with open(sys.argv[2]) as f:
 S, A, M = "-", "3d_avg", "3d_mrg"
 # (PyRadiomics name, radx key, note on why they may differ)
 PAIRS = [
-    ("original_shape_MeshVolume", ("morphology", "volume", S), ""),
+    ("original_shape_MeshVolume", ("morphology", "volume", S), "mesh: radx triangulates the IBSI marching-cubes surface, PyRadiomics its own marching-cubes variant"),
     ("original_shape_VoxelVolume", ("morphology", "approximate_volume", S), ""),
-    ("original_shape_SurfaceArea", ("morphology", "surface_area", S), ""),
-    ("original_shape_Sphericity", ("morphology", "sphericity", S), ""),
+    ("original_shape_SurfaceArea", ("morphology", "surface_area", S), "mesh: radx triangulates the IBSI marching-cubes surface, PyRadiomics its own marching-cubes variant"),
+    ("original_shape_Sphericity", ("morphology", "sphericity", S), "from mesh volume and area (see above)"),
     ("original_shape_Maximum3DDiameter", ("morphology", "maximum_3d_diameter", S), ""),
-    ("original_shape_MajorAxisLength", ("morphology", "major_axis_length", S), ""),
+    ("original_shape_MajorAxisLength", ("morphology", "major_axis_length", S),
+     "PyRadiomics computes the PCA of voxel positions in single precision"),
     ("original_shape_Elongation", ("morphology", "elongation", S), ""),
     ("original_shape_Flatness", ("morphology", "flatness", S), ""),
     ("original_firstorder_Mean", ("intensity_statistics", "mean_intensity", S), ""),
