@@ -159,3 +159,21 @@ proptest! {
         prop_assert_eq!(m.mask, select_label(&labels, 3).unwrap());
     }
 }
+
+/// `fractional` names the first non-whole voxel in (x, y, z) index order, as a check of
+/// the whole volume's `indexed_iter` would; whole-numbered label maps have none.
+#[test]
+fn label_mask_reports_the_first_fractional_value() {
+    let dir = tempfile::tempdir().unwrap();
+    for path in files(dir.path()) {
+        assert_eq!(read_label_mask(&path, 423, &Default::default()).unwrap().fractional, None);
+    }
+    let mut v = indexed_volume();
+    v.data[[5, 0, 0]] = 0.5; // first in x-fastest (file) order
+    v.data[[2, 4, 5]] = f64::NAN; // first in (x, y, z) order
+    v.data[[2, 4, 3]] = 7.25;
+    let path = dir.path().join("soft.nii.gz");
+    radx_io::write_nifti(&path, &v, VoxelType::F32).unwrap();
+    let found = read_label_mask(&path, 423, &Default::default()).unwrap().fractional;
+    assert_eq!(found, Some((7.25, [2, 4, 3])));
+}
