@@ -3,6 +3,9 @@
 //! families on it, and average over the matrices of an aggregation (IBSI 3.6.2 ff.).
 
 use std::collections::HashMap;
+use std::sync::Arc;
+
+use rayon::prelude::*;
 
 use radx_core::Aggregation;
 use radx_core::matrix::glcm::{GlcmSettings, glcm};
@@ -102,34 +105,46 @@ fn ngt_data(m: &Ngtdm) -> SourceData {
 /// The source data one family is evaluated on, per aggregation (`None` = no aggregation).
 pub(crate) type Instances = Vec<(Option<Aggregation>, Result<Vec<SourceData>, String>)>;
 
-/// Builds (and caches) source data for a case.
+/// Builds source data for a case.
 struct SourceBuilder<'a> {
     case: &'a ProcessedCase,
     settings: &'a Settings,
-    cache: HashMap<String, std::sync::Arc<Instances>>,
-    plugins: PluginCase<'a>,
+}
+
+/// The cache key of a family's source: its name and parameters.
+fn source_key(family: &LibraryFamily) -> String {
+    format!("{}{:?}", family.family.source().name, family.family.params())
 }
 
 impl<'a> SourceBuilder<'a> {
-    fn instances(&mut self, family: &LibraryFamily) -> std::sync::Arc<Instances> {
-        let source = family.family.source().name.clone();
-        let params = family.family.params().to_vec();
-        let key = format!("{source}{params:?}");
-        if let Some(hit) = self.cache.get(&key) {
-            return hit.clone();
+    /// Every distinct built-in source the library uses, built concurrently (each source's
+    /// aggregations too), keyed by [`source_key`]. Builders are deterministic, so the
+    /// result does not depend on the thread count. Sources for which `skip` holds (those a
+    /// plugin provides) are left out.
+    fn build_all(&self, library: &[LibraryFamily], skip: impl Fn(&str) -> bool) -> HashMap<String, Arc<Instances>> {
+        let mut distinct: Vec<(String, &LibraryFamily)> = Vec::new();
+        for family in library {
+            if skip(&family.family.source().name) {
+                continue;
+            }
+            let key = source_key(family);
+            if !distinct.iter().any(|(k, _)| *k == key) {
+                distinct.push((key, family));
+            }
         }
-        let built = std::sync::Arc::new(self.build(&source, &params));
-        self.cache.insert(key, built.clone());
-        built
+        distinct
+            .into_par_iter()
+            .map(|(key, family)| {
+                let built = self.build(&family.family.source().name, family.family.params());
+                (key, Arc::new(built))
+            })
+            .collect()
     }
 
     fn build(&self, source: &str, params: &[(String, ParamValue)]) -> Instances {
-        if self.plugins.provides(source) {
-            return self.plugins.instances(source, params);
-        }
         let levels = &self.case.levels;
-        let per_aggregation = |f: &dyn Fn(Aggregation) -> Result<Vec<SourceData>, String>| -> Instances {
-            aggregations_for(source, self.settings).into_iter().map(|a| (Some(a), f(a))).collect()
+        let per_aggregation = |f: &(dyn Fn(Aggregation) -> Result<Vec<SourceData>, String> + Sync)| -> Instances {
+            aggregations_for(source, self.settings).into_par_iter().map(|a| (Some(a), f(a))).collect()
         };
         match source {
             "cm" => {
@@ -210,6 +225,11 @@ impl<'a> SourceBuilder<'a> {
 
 /// Evaluate every family of `library` on a processed case. Families and features keep
 /// the library's order; a failing family yields NaN rows with the reason.
+///
+/// Texture matrices (per source and aggregation) and the costly morphology (mesh, hull,
+/// spatial autocorrelation, intensity peaks) are computed concurrently first; the
+/// families are then evaluated in library order on those results, so the output is the
+/// same for any number of threads.
 pub fn extract(case: &ProcessedCase, settings: &Settings, library: &[LibraryFamily]) -> Vec<FeatureRow> {
     extract_with_plugins(case, settings, library, &PluginRegistry::new())
 }
@@ -224,10 +244,27 @@ pub fn extract_with_plugins(
     plugins: &PluginRegistry,
 ) -> Vec<FeatureRow> {
     let host = CaseHost::new(case, settings);
-    let mut builder = SourceBuilder { case, settings, cache: HashMap::new(), plugins: PluginCase::new(plugins, case) };
+    // Plugin sources (a plugin's source shadows a built-in one of the same name) are built
+    // on this thread, in library order: `PluginCase` caches with cells, not locks.
+    let plugin_case = PluginCase::new(plugins, case);
+    let mut plugin_sources: HashMap<String, Arc<Instances>> = HashMap::new();
+    for family in library {
+        let source = &family.family.source().name;
+        if plugin_case.provides(source) {
+            plugin_sources
+                .entry(source_key(family))
+                .or_insert_with(|| Arc::new(plugin_case.instances(source, family.family.params())));
+        }
+    }
+    let builder = SourceBuilder { case, settings };
+    let (mut sources, ()) = rayon::join(
+        || builder.build_all(library, |source| plugins.source(source).is_some()),
+        || host.prefetch(library.iter().flat_map(|f| f.family.features().map(|feature| feature.text.as_str()))),
+    );
+    sources.extend(plugin_sources);
     let mut rows = Vec::new();
     for family in library {
-        let instances = builder.instances(family);
+        let Some(instances) = sources.get(&source_key(family)) else { continue };
         let features: Vec<_> =
             family.family.features().map(|f| (f.name.clone(), f.tag.clone(), f.text.clone())).collect();
         for (aggregation, data) in instances.iter() {
@@ -287,7 +324,7 @@ pub fn extract_with_plugins(
             }
         }
     }
-    rows.extend(builder.plugins.feature_rows());
+    rows.extend(plugin_case.feature_rows());
     rows
 }
 

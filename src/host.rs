@@ -28,6 +28,10 @@ pub struct CaseHost<'a> {
     autocorrelation: OnceLock<Result<SpatialAutocorrelation, String>>,
     ivh: OnceLock<Result<IntensityVolumeHistogram, String>>,
     intensities: OnceLock<Vec<f64>>,
+    ombb: OnceLock<Option<(f64, f64)>>,
+    mvee: OnceLock<Result<(f64, f64), String>>,
+    local_peak: OnceLock<Result<f64, String>>,
+    global_peak: OnceLock<Result<f64, String>>,
     failures: Mutex<Vec<(String, String)>>,
 }
 
@@ -43,6 +47,10 @@ impl<'a> CaseHost<'a> {
             autocorrelation: OnceLock::new(),
             ivh: OnceLock::new(),
             intensities: OnceLock::new(),
+            ombb: OnceLock::new(),
+            mvee: OnceLock::new(),
+            local_peak: OnceLock::new(),
+            global_peak: OnceLock::new(),
             failures: Mutex::new(Vec::new()),
         }
     }
@@ -65,6 +73,87 @@ impl<'a> CaseHost<'a> {
 
     fn intensities(&self) -> &[f64] {
         self.intensities.get_or_init(|| self.case.roi.intensities())
+    }
+
+    /// (volume, area) of the oriented minimum bounding box; `None` for a flat ROI.
+    fn ombb(&self) -> Option<(f64, f64)> {
+        *self.ombb.get_or_init(|| oriented_minimum_bounding_box(self.hull()).map(|b| (b.volume(), b.area())))
+    }
+
+    /// (volume, area) of the minimum-volume enclosing ellipsoid.
+    fn mvee(&self) -> Result<(f64, f64), String> {
+        self.mvee
+            .get_or_init(|| {
+                minimum_volume_enclosing_ellipsoid(&self.hull().vertices, MVEE_TOLERANCE)
+                    .map(|e| (e.volume(), e.area()))
+                    .map_err(|e| e.to_string())
+            })
+            .clone()
+    }
+
+    fn local_peak(&self) -> Result<f64, String> {
+        let roi = &self.case.roi;
+        self.local_peak
+            .get_or_init(|| local_intensity_peak(&roi.image, &roi.intensity).map_err(|e| e.to_string()))
+            .clone()
+    }
+
+    fn global_peak(&self) -> Result<f64, String> {
+        let roi = &self.case.roi;
+        self.global_peak
+            .get_or_init(|| global_intensity_peak(&roi.image, &roi.intensity).map_err(|e| e.to_string()))
+            .clone()
+    }
+
+    /// Compute, concurrently, the costly geometry that the feature definitions `texts` call
+    /// (mesh → hull → bounding box / ellipsoid, spatial autocorrelation, intensity peaks,
+    /// PCA), so that evaluating the families afterwards only reads cached values. Each value
+    /// is computed by a deterministic function, so the results do not depend on threads.
+    pub fn prefetch<'t>(&self, texts: impl Iterator<Item = &'t str>) {
+        let texts: Vec<&str> = texts.collect();
+        let calls = |names: &[&str]| names.iter().any(|n| texts.iter().any(|t| t.contains(&format!("{n}("))));
+        let hull_users = ["convex_hull_volume", "convex_hull_area", "max_diameter", "ombb_volume", "ombb_area"];
+        rayon::scope(|s| {
+            if calls(&["mesh_volume", "mesh_area", "aabb_volume", "aabb_area", "integrated_intensity"])
+                || calls(&hull_users)
+                || calls(&["mvee_volume", "mvee_area"])
+            {
+                s.spawn(|s2| {
+                    self.mesh();
+                    if calls(&hull_users) || calls(&["mvee_volume", "mvee_area"]) {
+                        self.hull();
+                        if calls(&["ombb_volume", "ombb_area"]) {
+                            s2.spawn(|_| {
+                                self.ombb();
+                            });
+                        }
+                        if calls(&["mvee_volume", "mvee_area"]) {
+                            let _ = self.mvee();
+                        }
+                    }
+                });
+            }
+            if calls(&["morans_i", "gearys_c"]) {
+                s.spawn(|_| {
+                    let _ = self.autocorrelation();
+                });
+            }
+            if calls(&["local_peak"]) {
+                s.spawn(|_| {
+                    let _ = self.local_peak();
+                });
+            }
+            if calls(&["global_peak"]) {
+                s.spawn(|_| {
+                    let _ = self.global_peak();
+                });
+            }
+            if calls(&["pca_eigenvalue", "aee_volume", "aee_area"]) {
+                s.spawn(|_| {
+                    self.pca();
+                });
+            }
+        });
     }
 
     fn morphological_count(&self) -> f64 {
@@ -138,11 +227,13 @@ impl CaseHost<'_> {
     /// Why builtins that a feature's definition calls failed (`None` if none did).
     pub fn failure_for(&self, definition: &str) -> Option<String> {
         let failures = self.failures.lock().ok()?;
-        let hits: Vec<String> = failures
+        let mut hits: Vec<String> = failures
             .iter()
             .filter(|(name, _)| definition.contains(&format!("{name}(")))
             .map(|(name, message)| format!("{name}: {message}"))
             .collect();
+        // Sorted, so the note does not depend on which family met a failure first.
+        hits.sort();
         (!hits.is_empty()).then(|| hits.join("; "))
     }
 
@@ -159,16 +250,16 @@ impl CaseHost<'_> {
             "aabb_volume" => axis_aligned_bounding_box(self.mesh()).volume(),
             "aabb_area" => axis_aligned_bounding_box(self.mesh()).area(),
             "ombb_volume" | "ombb_area" => {
-                let b = oriented_minimum_bounding_box(self.hull())
+                let (volume, area) = self
+                    .ombb()
                     .ok_or_else(|| "the ROI spans no volume, so it has no oriented bounding box".to_string())?;
-                if name == "ombb_volume" { b.volume() } else { b.area() }
+                if name == "ombb_volume" { volume } else { area }
             }
             "aee_volume" => ellipsoid_volume(approximate_enclosing_ellipsoid_semi_axes(self.pca())),
             "aee_area" => ibsi_ellipsoid_surface_area(approximate_enclosing_ellipsoid_semi_axes(self.pca())),
             "mvee_volume" | "mvee_area" => {
-                let e = minimum_volume_enclosing_ellipsoid(&self.hull().vertices, MVEE_TOLERANCE)
-                    .map_err(|e| e.to_string())?;
-                if name == "mvee_volume" { e.volume() } else { e.area() }
+                let (volume, area) = self.mvee()?;
+                if name == "mvee_volume" { volume } else { area }
             }
             "pca_eigenvalue" => {
                 let k = scalar(args, 0)?;
@@ -184,8 +275,8 @@ impl CaseHost<'_> {
                 let x = self.intensities();
                 self.mesh().volume() * x.iter().sum::<f64>() / x.len() as f64
             }
-            "local_peak" => local_intensity_peak(&roi.image, &roi.intensity).map_err(|e| e.to_string())?,
-            "global_peak" => global_intensity_peak(&roi.image, &roi.intensity).map_err(|e| e.to_string())?,
+            "local_peak" => self.local_peak()?,
+            "global_peak" => self.global_peak()?,
             "ivh_v" => self.ivh()?.volume_at_intensity_fraction(scalar(args, 0)?),
             "ivh_i" => self.ivh()?.intensity_at_volume_fraction(scalar(args, 0)?),
             "ivh_auc" => self.ivh()?.area_under_curve(),

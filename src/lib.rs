@@ -20,6 +20,7 @@ pub mod progress;
 pub mod pyradiomics;
 pub mod reference;
 pub mod settings;
+pub mod synthetic;
 pub mod table;
 
 pub use settings::Settings;

@@ -45,11 +45,107 @@ fn core_err(image: &Path, mask: &Path) -> impl Fn(CoreError) -> Error {
 }
 
 /// Read image and mask (within `settings.max_memory` together) and run the processing chain.
+///
+/// Only the ROI's box (plus the crop margin) of the image is kept: the mask is read first
+/// as a compact boolean mask, and the image, inflated concurrently on a second thread,
+/// keeps the slices' rows inside the box (see [`radx_io::read_region_when_known`]). The
+/// result is identical to [`process`] on the whole volumes. PyRadiomics normalisation
+/// needs statistics of the whole image, so with `settings.normalise` both volumes are read
+/// whole and handed to [`process`].
+///
+/// The memory budget is charged as [`process`] needs it (image and label map as whole
+/// `f64` volumes), so a case is accepted or refused the same way on either path; the
+/// readers get that budget too.
 pub fn process_files(image: &Path, mask: &Path, settings: &Settings) -> Result<ProcessedCase, Error> {
-    let img = radx_io::read_volume_with(image, &radx_io::ReadOptions { max_bytes: settings.max_memory })?;
-    let left = settings.max_memory.saturating_sub((img.data.len() as u64).saturating_mul(8));
-    let labels = radx_io::read_volume_with(mask, &radx_io::ReadOptions { max_bytes: left })?;
-    process(&img, &labels, settings).map_err(core_err(image, mask))
+    // Whole-image normalisation and PyRadiomics' ROI-aligned resampling need the whole image.
+    if settings.normalise.is_some() || (settings.resample.is_some() && settings.pyradiomics.is_some()) {
+        let img = radx_io::read_volume_with(image, &radx_io::ReadOptions { max_bytes: settings.max_memory })?;
+        let left = settings.max_memory.saturating_sub((img.data.len() as u64).saturating_mul(8));
+        let labels = radx_io::read_volume_with(mask, &radx_io::ReadOptions { max_bytes: left })?;
+        return process(&img, &labels, settings).map_err(core_err(image, mask));
+    }
+    let (image_grid, roi) = read_roi(image, mask, settings)?;
+    process_roi(roi, image_grid, settings, true).map_err(core_err(image, mask))
+}
+
+/// Bytes of a grid's voxels as `f64`.
+fn f64_bytes(grid: &radx_core::Grid) -> u64 {
+    grid.dims.iter().fold(8u64, |n, &d| n.saturating_mul(d as u64))
+}
+
+/// The cropped ROI of an (image, mask) pair and the image's whole grid, reading only the
+/// voxels the chain needs. Applies what [`process`] does before cropping: the label-map
+/// check and, with `exclude_nonfinite`, dropping NaN and infinite voxels from the ROI.
+fn read_roi(image: &Path, mask: &Path, settings: &Settings) -> Result<(radx_core::Grid, Roi), Error> {
+    let core = core_err(image, mask);
+    let image_grid = radx_io::read_info(image)?.grid;
+    let image_bytes = f64_bytes(&image_grid);
+    if image_bytes > settings.max_memory {
+        return Err(radx_io::IoError::TooLarge {
+            path: image.to_path_buf(),
+            needed: image_bytes,
+            budget: settings.max_memory,
+        }
+        .into());
+    }
+    let image_opts = radx_io::ReadOptions { max_bytes: settings.max_memory };
+    let mask_grid = radx_io::read_info(mask)?.grid;
+    let left = settings.max_memory.saturating_sub(image_bytes);
+    let mask_bytes = f64_bytes(&mask_grid);
+    if mask_bytes > left {
+        return Err(radx_io::IoError::TooLarge { path: mask.to_path_buf(), needed: mask_bytes, budget: left }.into());
+    }
+    let mask_opts = radx_io::ReadOptions { max_bytes: left };
+    image_grid.check_matches(&mask_grid, settings.geometry_tolerance).map_err(|e| core(e.into()))?;
+    let margin = crop_margin(image_grid.spacing, settings.resample.is_some());
+    let (sender, receiver) = std::sync::mpsc::channel();
+    let (region, labels) = std::thread::scope(|scope| {
+        let reader = scope.spawn(|| radx_io::read_region_when_known(image, receiver, &image_opts));
+        let labels = radx_io::read_label_mask(mask, settings.label, &mask_opts);
+        if let Ok(radx_io::LabelMask { bbox: Some(b), fractional: None, .. }) = &labels {
+            // The receiver only goes away when the image reader failed; its error is reported below.
+            let _ = sender.send(b.grown(margin, image_grid.dims));
+        }
+        drop(sender);
+        (reader.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), labels)
+    });
+    let (labels, region) = match (labels, region) {
+        (_, Err(e)) | (Err(e), _) => return Err(e.into()),
+        (Ok(l), Ok(region)) => {
+            if let Some((value, [x, y, z])) = l.fractional {
+                return Err(core(CoreError::NotLabelMap { value, x, y, z }));
+            }
+            match region {
+                Some((_, region)) => (l, region),
+                None => {
+                    // The label is absent: read the whole label map once, to list the labels present.
+                    let all = radx_io::read_volume_with(mask, &mask_opts)?;
+                    let present = roi::present_labels(&all);
+                    return Err(core(CoreError::LabelAbsent { label: settings.label, present }));
+                }
+            }
+        }
+    };
+    let bbox = labels.bbox.ok_or_else(|| core(CoreError::EmptyRoi(String::new())))?.grown(margin, image_grid.dims);
+    let mut cropped_mask = labels.mask.crop(&bbox);
+    drop(labels);
+    // Outside the box the mask is empty: dropping non-finite voxels there changes nothing.
+    drop_nonfinite(&region, &mut cropped_mask, settings);
+    if settings.exclude_nonfinite && !cropped_mask.data.iter().any(|&m| m) {
+        return Err(core(CoreError::EmptyRoi(" after excluding NaN and infinite voxels".into())));
+    }
+    // Cropping again with the same margin keeps the ROI's box plus margin (a sub-box of the
+    // region) and applies crop_to_roi's checks (non-finite intensities, reported at whole-image
+    // indices as `process` reports them).
+    let roi = roi::crop_to_roi(&region, &cropped_mask, margin, settings.geometry_tolerance)
+        .map_err(|e| match e {
+            CoreError::NonFinite { count, x, y, z } => {
+                CoreError::NonFinite { count, x: x + bbox.min[0], y: y + bbox.min[1], z: z + bbox.min[2] }
+            }
+            other => other,
+        })
+        .map_err(core)?;
+    Ok((image_grid, roi))
 }
 
 /// A label map holds whole numbers (within the 1e-3 that `select_label` allows for float
@@ -104,18 +200,30 @@ pub fn process(image: &Volume<f64>, labels: &Volume<f64>, settings: &Settings) -
         }
         None => image,
     };
-    let margin = crop_margin(image.grid.spacing, settings.resample.is_some());
-    let mut roi = roi::crop_to_roi(image, &mask, margin, settings.geometry_tolerance)?;
-
-    let mut interpolated_grid = image.grid;
     if let (Some(r), Some(p)) = (&settings.resample, &settings.pyradiomics) {
         // PyRadiomics aligns the new grid to the ROI's bounding box, not the image.
         let (img, m) = crate::pyradiomics::resample(image, &mask, r, p.pad_distance)?;
-        interpolated_grid = img.grid;
-        roi = roi::crop_to_roi(&img, &m, crop_margin(img.grid.spacing, false), settings.geometry_tolerance)
+        let roi = roi::crop_to_roi(&img, &m, crop_margin(img.grid.spacing, false), settings.geometry_tolerance)
             .map_err(|_| CoreError::EmptyRoi(" after interpolation".into()))?;
-    } else if let Some(r) = &settings.resample {
-        let full = resample::aligned_grid(&image.grid, r.spacing, r.in_plane_only)?;
+        return process_roi(roi, img.grid, settings, false);
+    }
+    let margin = crop_margin(image.grid.spacing, settings.resample.is_some());
+    let roi = roi::crop_to_roi(image, &mask, margin, settings.geometry_tolerance)?;
+    process_roi(roi, image.grid, settings, true)
+}
+
+/// The chain after cropping: interpolation, re-segmentation, discretisation.
+/// `image_grid` is the whole image's grid (the interpolation grid is aligned to it).
+/// `interpolate` is false when the ROI was already interpolated (PyRadiomics' grid).
+fn process_roi(
+    mut roi: Roi,
+    image_grid: radx_core::Grid,
+    settings: &Settings,
+    interpolate: bool,
+) -> Result<ProcessedCase, CoreError> {
+    let mut interpolated_grid = image_grid;
+    if let Some(r) = settings.resample.as_ref().filter(|_| interpolate) {
+        let full = resample::aligned_grid(&image_grid, r.spacing, r.in_plane_only)?;
         interpolated_grid = full;
         // Resample only the part of the aligned grid that covers the (unmargined) ROI box;
         // the crop margin gives the kernels the same neighbours as the whole image.

@@ -88,6 +88,21 @@ pub enum IoError {
         /// The file asked for.
         path: PathBuf,
     },
+    /// A region asked of [`crate::read_region`] does not lie inside the image.
+    #[error(
+        "{}: the region {min:?}..={max:?} (voxel indices) is not inside the image of size {dims:?}",
+        path.display()
+    )]
+    RegionOutside {
+        /// The file being read.
+        path: PathBuf,
+        /// First voxel of the region.
+        min: [usize; 3],
+        /// Last voxel of the region (inclusive).
+        max: [usize; 3],
+        /// The image's size.
+        dims: [usize; 3],
+    },
     /// Writing the output failed.
     #[error("{}: cannot write: {source}", path.display())]
     Write {
@@ -121,6 +136,7 @@ impl IoError {
             | IoError::NotThreeD { path, .. }
             | IoError::TooLarge { path, .. }
             | IoError::UnknownFormat { path }
+            | IoError::RegionOutside { path, .. }
             | IoError::Write { path, .. }
             | IoError::ValueOutOfRange { path, .. } => path,
         }

@@ -13,13 +13,16 @@
 //! against the budget (and, for uncompressed files, against the file length) before any
 //! voxel buffer exists.
 //!
-//! Label maps are read with [`read_volume`] too (radx keeps labels as `f64`, exactly).
+//! Label maps are read with [`read_volume`] too (radx keeps labels as `f64`, exactly), or as
+//! one label's compact boolean mask with [`read_label_mask`]; [`read_region`] decodes only a
+//! box of an image (the ROI and its margin), which is what the extraction pipeline reads.
 
 mod atomic;
 mod error;
 mod geometry;
 mod nifti;
 mod nrrd;
+mod region;
 mod voxel;
 
 use std::path::Path;
@@ -27,6 +30,7 @@ use std::sync::OnceLock;
 
 pub use error::IoError;
 pub use radx_core::{Grid, Volume};
+pub use region::{LabelMask, read_label_mask, read_region, read_region_when_known};
 pub use voxel::{NiftiType, VoxelType};
 
 /// Limits applied while reading.
@@ -72,7 +76,7 @@ pub struct ImageInfo {
 
 /// The file formats radx reads, told apart by file name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Format {
+pub(crate) enum Format {
     Nifti,
     Nrrd,
 }
@@ -97,7 +101,7 @@ pub(crate) fn open_regular(path: &Path) -> Result<std::fs::File, IoError> {
     std::fs::File::open(path).map_err(|e| IoError::from_read(path, e))
 }
 
-fn format_of(path: &Path) -> Result<Format, IoError> {
+pub(crate) fn format_of(path: &Path) -> Result<Format, IoError> {
     if has_suffix(path, ".nii") || has_suffix(path, ".nii.gz") {
         Ok(Format::Nifti)
     } else if has_suffix(path, ".nrrd") || has_suffix(path, ".nhdr") {

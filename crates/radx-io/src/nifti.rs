@@ -20,7 +20,8 @@ use radx_core::{Grid, Volume};
 
 use crate::error::IoError;
 use crate::geometry::{self, Affine};
-use crate::voxel::{self, ByteOrder, ReadFailure, VoxelType, WriteFailure};
+use crate::region::VoxelStream;
+use crate::voxel::{self, ByteOrder, VoxelType, WriteFailure};
 use crate::{ImageInfo, ReadOptions};
 
 /// NIfTI-1 header size and the first voxel byte of a `.nii` file (header + 4-byte extension flag).
@@ -61,7 +62,7 @@ struct Layout {
 
 /// An open NIfTI stream (decompressed when the name ends in `.gz`).
 struct Source<'a> {
-    reader: Box<dyn Read + 'a>,
+    reader: Box<dyn Read + Send + 'a>,
     gzip: bool,
     /// Length of the file (compressed, for gzip).
     file_len: u64,
@@ -72,14 +73,14 @@ fn open(path: &Path) -> Result<Source<'static>, IoError> {
     let file_len = file.metadata().map_err(|e| IoError::from_read(path, e))?.len();
     let gzip = crate::has_suffix(path, ".gz");
     let buffered = BufReader::with_capacity(1 << 16, file);
-    let reader: Box<dyn Read> = if gzip { Box::new(MultiGzDecoder::new(buffered)) } else { Box::new(buffered) };
+    let reader: Box<dyn Read + Send> = if gzip { Box::new(MultiGzDecoder::new(buffered)) } else { Box::new(buffered) };
     Ok(Source { reader, gzip, file_len })
 }
 
 /// A NIfTI file already in memory; `name` (only used for messages and to tell `.gz`) stands for its path.
 fn open_bytes<'a>(name: &Path, bytes: &'a [u8]) -> Source<'a> {
     let gzip = crate::has_suffix(name, ".gz");
-    let reader: Box<dyn Read + 'a> = if gzip { Box::new(MultiGzDecoder::new(bytes)) } else { Box::new(bytes) };
+    let reader: Box<dyn Read + Send + 'a> = if gzip { Box::new(MultiGzDecoder::new(bytes)) } else { Box::new(bytes) };
     Source { reader, gzip, file_len: bytes.len() as u64 }
 }
 
@@ -363,17 +364,37 @@ pub(crate) fn read_info(path: &Path) -> Result<ImageInfo, IoError> {
 
 /// Header and voxels (scaled by `scl_slope`/`scl_inter`).
 pub(crate) fn read_volume(path: &Path, opts: &ReadOptions) -> Result<Volume<f64>, IoError> {
-    read_from(path, open(path)?, opts)
+    let stream = open_voxels(path, opts, |count, _| count.saturating_mul(8))?;
+    let grid = stream.info.grid;
+    Ok(Volume::from_x_fastest(grid, stream.read_all()?))
 }
 
 /// [`read_volume`] of a file already in memory, named `name` in messages.
 pub(crate) fn read_volume_bytes(name: &Path, bytes: &[u8], opts: &ReadOptions) -> Result<Volume<f64>, IoError> {
-    read_from(name, open_bytes(name, bytes), opts)
+    let stream = stream_from(name, open_bytes(name, bytes), opts, |count, _| count.saturating_mul(8))?;
+    let grid = stream.info.grid;
+    Ok(Volume::from_x_fastest(grid, stream.read_all()?))
 }
 
-fn read_from(path: &Path, mut src: Source<'_>, opts: &ReadOptions) -> Result<Volume<f64>, IoError> {
+/// Read and validate the header, check the memory budget (`needed(voxel count, bytes per
+/// voxel)` bytes must fit `opts.max_bytes`), and return the stream positioned at the first voxel.
+pub(crate) fn open_voxels(
+    path: &Path,
+    opts: &ReadOptions,
+    needed: impl Fn(u64, u64) -> u64,
+) -> Result<VoxelStream<'static>, IoError> {
+    stream_from(path, open(path)?, opts, needed)
+}
+
+/// [`open_voxels`] on an open source (a file or bytes in memory).
+fn stream_from<'a>(
+    path: &Path,
+    mut src: Source<'a>,
+    opts: &ReadOptions,
+    needed: impl Fn(u64, u64) -> u64,
+) -> Result<VoxelStream<'a>, IoError> {
     let lay = read_layout(path, &mut src)?;
-    let needed = (lay.count as u64).saturating_mul(8);
+    let needed = needed(lay.count as u64, lay.kind.size() as u64);
     if needed > opts.max_bytes {
         return Err(IoError::TooLarge { path: path.to_path_buf(), needed, budget: opts.max_bytes });
     }
@@ -411,22 +432,17 @@ fn read_from(path: &Path, mut src: Source<'_>, opts: &ReadOptions) -> Result<Vol
             got: skipped,
         });
     }
-    let mut values =
-        voxel::read_voxels(&mut src.reader, lay.kind, lay.order, lay.count, reserve).map_err(|f| match f {
-            ReadFailure::Short { got } => {
-                IoError::Truncated { path: path.to_path_buf(), what: "voxel data", expected: data_bytes, got }
-            }
-            ReadFailure::Io { got, error } => stream_error(path, src.gzip, "voxel data", data_bytes, got, error),
-        })?;
-    if src.gzip {
-        voxel::finish_gzip(path, &mut src.reader)?;
-    }
-    if let Some((slope, inter)) = lay.info.scale {
-        for v in &mut values {
-            *v = *v * slope + inter;
-        }
-    }
-    Ok(Volume::from_x_fastest(lay.info.grid, values))
+    Ok(VoxelStream {
+        info: lay.info,
+        kind: lay.kind,
+        order: lay.order,
+        count: lay.count,
+        reader: src.reader,
+        gzip: src.gzip,
+        data_path: path.to_path_buf(),
+        gzip_context: "while reading the voxel data",
+        reserve,
+    })
 }
 
 /// NIfTI datatype code and bits per voxel of a voxel type.

@@ -23,7 +23,8 @@ use radx_core::Volume;
 
 use crate::error::IoError;
 use crate::geometry::{self, Affine};
-use crate::voxel::{self, ByteOrder, ReadFailure, VoxelType, WriteFailure};
+use crate::region::VoxelStream;
+use crate::voxel::{self, ByteOrder, VoxelType, WriteFailure};
 use crate::{ImageInfo, ReadOptions};
 
 /// A header longer than this is not an image header (guards against reading a big binary file as text).
@@ -381,13 +382,20 @@ pub(crate) fn read_info(path: &Path) -> Result<ImageInfo, IoError> {
 }
 
 /// Something the voxel data can be read from: a file or an in-memory image.
-trait DataStream: BufRead + Seek {}
-impl<T: BufRead + Seek> DataStream for T {}
+trait DataStream: BufRead + Seek + Send {}
+impl<T: BufRead + Seek + Send> DataStream for T {}
 
 pub(crate) fn read_volume(path: &Path, opts: &ReadOptions) -> Result<Volume<f64>, IoError> {
-    let (h, attached) = open_header(path)?;
-    let attached_len = attached.get_ref().metadata().map_err(|e| IoError::from_read(path, e))?.len();
-    read_data(path, h, Box::new(attached), attached_len, opts)
+    let stream = open_voxels(path, opts, |count, _| count.saturating_mul(8))?;
+    whole_volume(stream)
+}
+
+/// Every voxel of `stream` as a volume on the file's grid.
+fn whole_volume(stream: VoxelStream<'_>) -> Result<Volume<f64>, IoError> {
+    let grid = stream.info.grid;
+    let mut values = stream.read_all()?;
+    values.shrink_to_fit();
+    Ok(Volume::from_x_fastest(grid, values))
 }
 
 /// [`read_volume`] of an attached-header NRRD already in memory, named `name` in messages.
@@ -401,24 +409,39 @@ pub(crate) fn read_volume_bytes(name: &Path, bytes: &[u8], opts: &ReadOptions) -
             what: format!("detached `data file: {}` when reading from memory", file.display()),
         });
     }
-    read_data(name, h, Box::new(reader), bytes.len() as u64, opts)
+    let stream = open_data(name, h, Box::new(reader), bytes.len() as u64, opts, |count, _| count.saturating_mul(8))?;
+    whole_volume(stream)
 }
 
-/// Read the voxels `h` describes: from `attached` (positioned just after the header, of
-/// total length `attached_len`) or from the header's detached data file.
-fn read_data(
+/// Read and validate the header, check the memory budget (`needed(voxel count, bytes per
+/// voxel)` bytes must fit `opts.max_bytes`), open the data (attached or detached, raw or
+/// gzip) and return the stream positioned at the first voxel.
+pub(crate) fn open_voxels(
+    path: &Path,
+    opts: &ReadOptions,
+    needed: impl Fn(u64, u64) -> u64,
+) -> Result<VoxelStream<'static>, IoError> {
+    let (h, attached) = open_header(path)?;
+    let attached_len = attached.get_ref().metadata().map_err(|e| IoError::from_read(path, e))?.len();
+    open_data(path, h, Box::new(attached), attached_len, opts, needed)
+}
+
+/// Open the voxels `h` describes: in `attached` (positioned just after the header, of
+/// total length `attached_len`) or in the header's detached data file.
+fn open_data<'a>(
     path: &Path,
     h: Header,
-    attached: Box<dyn DataStream + '_>,
+    attached: Box<dyn DataStream + 'a>,
     attached_len: u64,
     opts: &ReadOptions,
-) -> Result<Volume<f64>, IoError> {
-    let needed = (h.count as u64).saturating_mul(8);
+    needed: impl Fn(u64, u64) -> u64,
+) -> Result<VoxelStream<'a>, IoError> {
+    let needed = needed(h.count as u64, h.kind.size() as u64);
     if needed > opts.max_bytes {
         return Err(IoError::TooLarge { path: path.to_path_buf(), needed, budget: opts.max_bytes });
     }
     // The data stream: the rest of this file, or the detached data file from its start.
-    let (data_path, mut reader, mut pos, file_len): (PathBuf, Box<dyn DataStream + '_>, u64, u64) = match &h.data_file {
+    let (data_path, mut reader, mut pos, file_len): (PathBuf, Box<dyn DataStream + 'a>, u64, u64) = match &h.data_file {
         None => (path.to_path_buf(), attached, h.header_len, attached_len),
         Some(p) => {
             let f = crate::open_regular(p)?;
@@ -442,14 +465,8 @@ fn read_data(
     let data_bytes = (h.count as u64).saturating_mul(h.kind.size() as u64);
     let truncated =
         |got: u64| IoError::Truncated { path: dpath.to_path_buf(), what: "voxel data", expected: data_bytes, got };
-    let stream_err = |got: u64, e: io::Error| match e.kind() {
-        io::ErrorKind::UnexpectedEof => truncated(got),
-        io::ErrorKind::InvalidData | io::ErrorKind::InvalidInput if h.encoding == Encoding::Gzip => {
-            IoError::corrupt(dpath, format!("bad gzip stream in the voxel data: {e}"))
-        }
-        _ => IoError::Unreadable { path: dpath.to_path_buf(), source: e },
-    };
-    let mut values = match h.encoding {
+    let gzip = h.encoding == Encoding::Gzip;
+    let (reader, reserve): (Box<dyn Read + Send + 'a>, usize) = match h.encoding {
         Encoding::Raw => {
             let start = if h.byte_skip == -1 {
                 // The data are the last bytes of the file.
@@ -465,7 +482,7 @@ fn read_data(
                 return Err(truncated(present));
             }
             reader.seek(SeekFrom::Start(start)).map_err(|e| IoError::from_read(dpath, e))?;
-            read_all(&mut reader, &h, h.count, truncated, stream_err)?
+            (Box::new(reader), h.count)
         }
         Encoding::Gzip => {
             let compressed = file_len.saturating_sub(pos);
@@ -481,7 +498,13 @@ fn read_data(
                 ));
             }
             let mut gz = MultiGzDecoder::new(reader);
-            let skipped = io::copy(&mut (&mut gz).take(skip), &mut io::sink()).map_err(|e| stream_err(0, e))?;
+            let skipped = io::copy(&mut (&mut gz).take(skip), &mut io::sink()).map_err(|e| match e.kind() {
+                io::ErrorKind::UnexpectedEof => truncated(0),
+                io::ErrorKind::InvalidData | io::ErrorKind::InvalidInput => {
+                    IoError::corrupt(dpath, format!("bad gzip stream in the voxel data: {e}"))
+                }
+                _ => IoError::Unreadable { path: dpath.to_path_buf(), source: e },
+            })?;
             if skipped < skip {
                 return Err(IoError::Truncated {
                     path: dpath.to_path_buf(),
@@ -491,25 +514,19 @@ fn read_data(
                 });
             }
             let reserve = voxel::gzip_reserve(h.count, h.kind, compressed);
-            let values = read_all(&mut gz, &h, reserve, truncated, stream_err)?;
-            voxel::finish_gzip(dpath, &mut gz)?;
-            values
+            (Box::new(gz), reserve)
         }
     };
-    values.shrink_to_fit();
-    Ok(Volume::from_x_fastest(h.info.grid, values))
-}
-
-fn read_all<R: Read>(
-    reader: &mut R,
-    h: &Header,
-    reserve: usize,
-    truncated: impl Fn(u64) -> IoError,
-    stream_err: impl Fn(u64, io::Error) -> IoError,
-) -> Result<Vec<f64>, IoError> {
-    voxel::read_voxels(reader, h.kind, h.order, h.count, reserve).map_err(|f| match f {
-        ReadFailure::Short { got } => truncated(got),
-        ReadFailure::Io { got, error } => stream_err(got, error),
+    Ok(VoxelStream {
+        info: h.info,
+        kind: h.kind,
+        order: h.order,
+        count: h.count,
+        reader,
+        gzip,
+        data_path,
+        gzip_context: "in the voxel data",
+        reserve,
     })
 }
 

@@ -141,7 +141,7 @@ pub(crate) fn read_voxels<R: Read>(
 }
 
 /// Read until `buf` is full or the stream ends; returns the bytes read.
-fn fill<R: Read>(reader: &mut R, buf: &mut [u8]) -> io::Result<usize> {
+pub(crate) fn fill<R: Read>(reader: &mut R, buf: &mut [u8]) -> io::Result<usize> {
     let mut filled = 0;
     while filled < buf.len() {
         match reader.read(&mut buf[filled..]) {
@@ -162,7 +162,7 @@ fn bytes<const N: usize>(chunk: &[u8]) -> [u8; N] {
 }
 
 /// Decode whole voxels from `raw` (its length is a multiple of the voxel size) onto `out`.
-fn decode_chunk(raw: &[u8], kind: VoxelType, order: ByteOrder, out: &mut Vec<f64>) {
+pub(crate) fn decode_chunk(raw: &[u8], kind: VoxelType, order: ByteOrder, out: &mut Vec<f64>) {
     // One loop per (type, order) so the hot loop holds no branch.
     macro_rules! decode {
         ($t:ty, $n:literal) => {

@@ -114,3 +114,67 @@ fn pipes_devices_and_directories_are_refused_without_blocking() {
     let folder_err = read_volume(&paths[0]).unwrap_err();
     assert!(matches!(folder_err, IoError::Unreadable { .. }) && folder_err.to_string().contains("directory"));
 }
+
+/// The streaming readers (ROI box, label mask, box sent later) open files the same way:
+/// pipes, devices, directories and a detached data file that is a device are refused.
+#[test]
+fn streaming_readers_refuse_pipes_devices_and_directories() {
+    use radx_core::BoundingBox;
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("fifo.nii");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status().is_ok_and(|s| s.success());
+    let zero = dir.path().join("zero.nii");
+    std::os::unix::fs::symlink("/dev/zero", &zero).unwrap();
+    let header = dir.path().join("dev.nhdr");
+    std::fs::write(
+        &header,
+        "NRRD0004\ntype: uchar\ndimension: 3\nsizes: 2 2 2\nencoding: raw\ndata file: /dev/zero\n\n",
+    )
+    .unwrap();
+    let mut paths = vec![dir.path().join("folder.nii.gz"), zero, header];
+    std::fs::create_dir(&paths[0]).unwrap();
+    if made {
+        paths.push(fifo);
+    }
+    let opts = ReadOptions::default();
+    let one = BoundingBox { min: [0, 0, 0], max: [0, 0, 0] };
+    for path in &paths {
+        let (_, rx) = std::sync::mpsc::channel();
+        for err in [
+            radx_io::read_region(path, &one, &opts).unwrap_err(),
+            radx_io::read_label_mask(path, 1, &opts).unwrap_err(),
+            radx_io::read_region_when_known(path, rx, &opts).unwrap_err(),
+        ] {
+            assert!(matches!(err, IoError::Unreadable { .. }), "{}: {err}", path.display());
+        }
+    }
+}
+
+/// The gzip claim bound holds for the streaming readers too: refused before decoding.
+#[test]
+fn streaming_readers_refuse_tiny_gzip_claiming_gigabytes() {
+    use radx_core::BoundingBox;
+    let dir = tempfile::tempdir().unwrap();
+    let nii = dir.path().join("claim.nii.gz");
+    std::fs::write(&nii, gzip(&nifti1_header([2048, 2048, 64]))).unwrap();
+    let nrrd = dir.path().join("claim.nrrd");
+    std::fs::write(
+        &nrrd,
+        [b"NRRD0004\ntype: uchar\ndimension: 3\nsizes: 2048 2048 64\nencoding: gzip\n\n".as_slice(), &gzip(&[0u8; 16])]
+            .concat(),
+    )
+    .unwrap();
+    let budget = ReadOptions { max_bytes: 16 << 30 };
+    let one = BoundingBox { min: [0, 0, 0], max: [0, 0, 0] };
+    for path in [&nii, &nrrd] {
+        let (_, rx) = std::sync::mpsc::channel();
+        for err in [
+            radx_io::read_region(path, &one, &budget).unwrap_err(),
+            radx_io::read_label_mask(path, 1, &budget).unwrap_err(),
+            radx_io::read_region_when_known(path, rx, &budget).unwrap_err(),
+            radx_io::read_volume_with(path, &budget).unwrap_err(),
+        ] {
+            assert!(matches!(err, IoError::Corrupt { ref reason, .. } if reason.contains("gzip")), "{err}");
+        }
+    }
+}

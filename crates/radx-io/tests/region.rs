@@ -1,0 +1,179 @@
+//! Region and label-mask readers: they must give exactly what reading the whole file and
+//! cropping (or selecting the label) gives, for every format and any box, and report bad
+//! boxes and damaged files as typed errors.
+
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+
+use proptest::prelude::*;
+use radx_core::roi::select_label;
+use radx_core::{BoundingBox, Grid, Volume};
+use radx_io::{IoError, VoxelType, read_label_mask, read_region, read_region_when_known, read_volume};
+
+/// A 7×5×6 image whose voxel value encodes its index (x + 10y + 100z), on an oblique grid.
+fn indexed_volume() -> Volume<f64> {
+    let mut grid = Grid::new([7, 5, 6], [0.7, 0.9, 2.5]);
+    grid.origin = [-12.0, 30.5, 4.0];
+    let (c, s) = (0.8f64, 0.6f64);
+    grid.direction = [[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]];
+    let values = (0..6).flat_map(|z| (0..5).flat_map(move |y| (0..7).map(move |x| (x + 10 * y + 100 * z) as f64)));
+    Volume::from_x_fastest(grid, values.collect())
+}
+
+/// The same image written in every container the readers handle.
+fn files(dir: &Path) -> Vec<PathBuf> {
+    let v = indexed_volume();
+    let paths = ["a.nii", "a.nii.gz", "a.nrrd"].map(|n| dir.join(n));
+    radx_io::write_nifti(&paths[0], &v, VoxelType::I16).unwrap();
+    radx_io::write_nifti(&paths[1], &v, VoxelType::F32).unwrap();
+    radx_io::write_nrrd(&paths[2], &v, VoxelType::U16).unwrap();
+    paths.to_vec()
+}
+
+fn check_region(path: &Path, bbox: BoundingBox) {
+    let whole = read_volume(path).unwrap();
+    let (grid, got) = read_region(path, &bbox, &Default::default()).unwrap();
+    assert_eq!(grid, whole.grid);
+    assert_eq!(got, whole.crop(&bbox), "{} box {bbox:?}", path.display());
+}
+
+#[test]
+fn region_equals_crop_of_whole_volume() {
+    let dir = tempfile::tempdir().unwrap();
+    let boxes = [
+        BoundingBox { min: [0, 0, 0], max: [6, 4, 5] }, // everything: the gzip trailer is checked
+        BoundingBox { min: [3, 2, 4], max: [3, 2, 4] }, // one voxel
+        BoundingBox { min: [1, 0, 0], max: [5, 3, 0] }, // first slice only
+        BoundingBox { min: [0, 1, 5], max: [6, 4, 5] }, // last slice only
+    ];
+    for path in files(dir.path()) {
+        for b in boxes {
+            check_region(&path, b);
+        }
+        // Voxel (3, 2, 4) holds 3 + 20 + 400 (written as is by every type used).
+        let (_, one) = read_region(&path, &boxes[1], &Default::default()).unwrap();
+        assert_eq!(one.data[[0, 0, 0]], 423.0);
+    }
+}
+
+#[test]
+fn box_sent_later_or_never() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = &files(dir.path())[1];
+    let bbox = BoundingBox { min: [2, 1, 2], max: [5, 3, 4] };
+    let want = read_volume(path).unwrap().crop(&bbox);
+    // Sent before reading starts, or after the reader has already passed the box.
+    let (tx, rx) = mpsc::channel();
+    tx.send(bbox).unwrap();
+    assert_eq!(read_region_when_known(path, rx, &Default::default()).unwrap().unwrap().1, want);
+    let (tx, rx) = mpsc::channel();
+    let got = std::thread::scope(|s| {
+        let reader = s.spawn(move || read_region_when_known(path, rx, &Default::default()));
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        tx.send(bbox).unwrap();
+        reader.join().unwrap()
+    });
+    assert_eq!(got.unwrap().unwrap().1, want);
+    // The mask reader failed: the sender is dropped and the image reader gives up quietly.
+    let (tx, rx) = mpsc::channel::<BoundingBox>();
+    drop(tx);
+    assert!(read_region_when_known(path, rx, &Default::default()).unwrap().is_none());
+}
+
+#[test]
+fn box_outside_the_image_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = &files(dir.path())[0];
+    let err = read_region(path, &BoundingBox { min: [0, 0, 0], max: [7, 4, 5] }, &Default::default()).unwrap_err();
+    assert!(matches!(err, IoError::RegionOutside { dims: [7, 5, 6], .. }), "{err}");
+    assert!(err.to_string().contains("not inside the image of size [7, 5, 6]"), "{err}");
+}
+
+#[test]
+fn truncation_inside_the_box_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = &files(dir.path())[0]; // .nii, int16: 352-byte header + 7·5·6·2 bytes
+    let raw = std::fs::read(path).unwrap();
+    std::fs::write(path, &raw[..raw.len() - 100]).unwrap();
+    let err = read_region(path, &BoundingBox { min: [0, 0, 5], max: [6, 4, 5] }, &Default::default()).unwrap_err();
+    assert!(matches!(err, IoError::Truncated { .. }), "{err}");
+}
+
+#[test]
+fn label_mask_matches_label_selection() {
+    let dir = tempfile::tempdir().unwrap();
+    let grid = Grid::new([6, 4, 5], [1.0, 1.0, 2.0]);
+    // Label 2 at (1,2,1), (4,1,3), (2,3,3); label 1 elsewhere on a few voxels.
+    let mut labels = Volume::filled(grid, 0.0);
+    for (x, y, z) in [(1, 2, 1), (4, 1, 3), (2, 3, 3)] {
+        labels.data[[x, y, z]] = 2.0;
+    }
+    labels.data[[0, 0, 0]] = 1.0;
+    labels.data[[5, 3, 4]] = 1.0;
+    for name in ["m.nii.gz", "m.nrrd"] {
+        let path = dir.path().join(name);
+        if name.ends_with(".nrrd") {
+            radx_io::write_nrrd(&path, &labels, VoxelType::U8).unwrap();
+        } else {
+            radx_io::write_nifti(&path, &labels, VoxelType::U8).unwrap();
+        }
+        let m = read_label_mask(&path, 2, &Default::default()).unwrap();
+        assert_eq!(m.mask, select_label(&read_volume(&path).unwrap(), 2).unwrap());
+        // Hand-worked box of the three label-2 voxels.
+        assert_eq!(m.bbox, Some(BoundingBox { min: [1, 1, 1], max: [4, 3, 3] }));
+        let absent = read_label_mask(&path, 7, &Default::default()).unwrap();
+        assert_eq!(absent.bbox, None);
+        assert!(!absent.mask.data.iter().any(|&b| b));
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Any box inside the image reads as the crop of the whole image.
+    #[test]
+    fn any_box_reads_as_the_crop(a in (0usize..7, 0usize..5, 0usize..6), b in (0usize..7, 0usize..5, 0usize..6)) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.nii.gz");
+        radx_io::write_nifti(&path, &indexed_volume(), VoxelType::I16).unwrap();
+        let bbox = BoundingBox {
+            min: [a.0.min(b.0), a.1.min(b.1), a.2.min(b.2)],
+            max: [a.0.max(b.0), a.1.max(b.1), a.2.max(b.2)],
+        };
+        let (_, got) = read_region(&path, &bbox, &Default::default()).unwrap();
+        prop_assert_eq!(got, read_volume(&path).unwrap().crop(&bbox));
+    }
+
+    /// The mask reader's box is the box of the selected label.
+    #[test]
+    fn label_box_is_the_mask_box(points in proptest::collection::vec((0usize..6, 0usize..4, 0usize..5), 1..6)) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.nii.gz");
+        let mut labels = Volume::filled(Grid::new([6, 4, 5], [1.0; 3]), 0.0);
+        for &(x, y, z) in &points {
+            labels.data[[x, y, z]] = 3.0;
+        }
+        radx_io::write_nifti(&path, &labels, VoxelType::I16).unwrap();
+        let m = read_label_mask(&path, 3, &Default::default()).unwrap();
+        prop_assert_eq!(m.bbox, BoundingBox::of_mask(&m.mask.data));
+        prop_assert_eq!(m.mask, select_label(&labels, 3).unwrap());
+    }
+}
+
+/// `fractional` names the first non-whole voxel in (x, y, z) index order, as a check of
+/// the whole volume's `indexed_iter` would; whole-numbered label maps have none.
+#[test]
+fn label_mask_reports_the_first_fractional_value() {
+    let dir = tempfile::tempdir().unwrap();
+    for path in files(dir.path()) {
+        assert_eq!(read_label_mask(&path, 423, &Default::default()).unwrap().fractional, None);
+    }
+    let mut v = indexed_volume();
+    v.data[[5, 0, 0]] = 0.5; // first in x-fastest (file) order
+    v.data[[2, 4, 5]] = f64::NAN; // first in (x, y, z) order
+    v.data[[2, 4, 3]] = 7.25;
+    let path = dir.path().join("soft.nii.gz");
+    radx_io::write_nifti(&path, &v, VoxelType::F32).unwrap();
+    let found = read_label_mask(&path, 423, &Default::default()).unwrap().fractional;
+    assert_eq!(found, Some((7.25, [2, 4, 3])));
+}

@@ -1,0 +1,136 @@
+//! `pipeline::process_files` reads only the ROI's box of the image (and the mask as a
+//! compact boolean mask); it must give exactly what `pipeline::process` gives on the whole
+//! volumes, including the reliability checks (label maps, NaN voxels, `exclude_nonfinite`),
+//! PyRadiomics normalisation (whole-image statistics) and the memory budget.
+
+use std::path::{Path, PathBuf};
+
+use radx::Settings;
+use radx::pipeline::{process, process_files};
+use radx::settings::Normalise;
+use radx_core::{Grid, Volume};
+use radx_io::VoxelType;
+
+const DIMS: [usize; 3] = [20, 16, 12];
+
+/// An image with an off-centre ROI (label 2), far enough from the edges that the cropped
+/// box (ROI + margin) does not start at the origin, and a second label (1) elsewhere.
+fn case() -> (Volume<f64>, Volume<f64>) {
+    let mut grid = Grid::new(DIMS, [2.0, 2.0, 4.0]);
+    grid.origin = [-3.0, 7.5, 11.0];
+    let [nx, ny, nz] = DIMS;
+    let mut image = Vec::new();
+    let mut labels = Vec::new();
+    for z in 0..nz {
+        for y in 0..ny {
+            for x in 0..nx {
+                image.push(((x * 7 + y * 13 + z * 29) % 41) as f64 * 3.5 - 20.0);
+                let roi = (10..14).contains(&x) && (8..12).contains(&y) && (6..9).contains(&z);
+                labels.push(if roi {
+                    2.0
+                } else if x < 2 && y < 2 {
+                    1.0
+                } else {
+                    0.0
+                });
+            }
+        }
+    }
+    (Volume::from_x_fastest(grid, image), Volume::from_x_fastest(grid, labels))
+}
+
+fn write(dir: &Path, name: &str, volume: &Volume<f64>) -> PathBuf {
+    let path = dir.join(name);
+    radx_io::write_nifti(&path, volume, VoxelType::F32).unwrap();
+    path
+}
+
+/// Both paths on the same files: equal results, or errors with the same message.
+fn same(image: &Path, mask: &Path, settings: &Settings) -> Result<(), String> {
+    let img = radx_io::read_volume(image).unwrap();
+    let labels = radx_io::read_volume(mask).unwrap();
+    let whole = process(&img, &labels, settings);
+    let streamed = process_files(image, mask, settings);
+    match (whole, streamed) {
+        (Ok(a), Ok(b)) => {
+            let bits = |v: &Volume<f64>| (v.grid, v.data.iter().map(|x| x.to_bits()).collect::<Vec<_>>());
+            assert_eq!(bits(&a.roi.image), bits(&b.roi.image));
+            assert_eq!(a.roi.morphological, b.roi.morphological);
+            assert_eq!(a.roi.intensity, b.roi.intensity);
+            assert_eq!(a.levels, b.levels);
+            assert_eq!(a.bin_lower_bound.map(f64::to_bits), b.bin_lower_bound.map(f64::to_bits));
+            assert_eq!(a.interpolated_grid, b.interpolated_grid);
+            assert_eq!(a.interpolated_count, b.interpolated_count);
+            Ok(())
+        }
+        (Err(a), Err(radx::Error::Core { source: b, .. })) => {
+            assert_eq!(a.to_string(), b.to_string());
+            Err(a.to_string())
+        }
+        (a, b) => panic!("process gave {a:?}, process_files gave {b:?}"),
+    }
+}
+
+fn settings() -> Settings {
+    Settings { label: 2, ..Settings::default() }
+}
+
+#[test]
+fn streamed_reading_matches_whole_volumes() {
+    let dir = tempfile::tempdir().unwrap();
+    let (image, labels) = case();
+    let (img, mask) = (write(dir.path(), "image.nii.gz", &image), write(dir.path(), "mask.nii.gz", &labels));
+    same(&img, &mask, &settings()).unwrap();
+    // PyRadiomics normalisation uses the whole image's mean and σ, not the ROI box's.
+    let normalise = Settings { normalise: Some(Normalise { scale: 100.0, remove_outliers: Some(2.0) }), ..settings() };
+    same(&img, &mask, &normalise).unwrap();
+    let absent = Settings { label: 5, ..settings() };
+    let message = same(&img, &mask, &absent).unwrap_err();
+    assert!(message.contains("1, 2"), "{message}");
+}
+
+#[test]
+fn nonfinite_voxels_and_fractional_labels_as_process() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut image, mut labels) = case();
+    // NaN inside the ROI (reported at whole-image indices) and outside it.
+    image.data[[11, 9, 7]] = f64::NAN;
+    image.data[[0, 9, 0]] = f64::INFINITY;
+    let img = write(dir.path(), "nan.nii.gz", &image);
+    let mask = write(dir.path(), "mask.nii.gz", &labels);
+    let message = same(&img, &mask, &settings()).unwrap_err();
+    assert!(message.contains("[11, 9, 7]"), "{message}");
+    same(&img, &mask, &Settings { exclude_nonfinite: true, ..settings() }).unwrap();
+    // Every ROI voxel NaN: empty once excluded.
+    let mut all_nan = image.clone();
+    for (v, &l) in all_nan.data.iter_mut().zip(labels.data.iter()) {
+        if l == 2.0 {
+            *v = f64::NAN;
+        }
+    }
+    let all_nan = write(dir.path(), "all_nan.nii.gz", &all_nan);
+    let message = same(&all_nan, &mask, &Settings { exclude_nonfinite: true, ..settings() }).unwrap_err();
+    assert!(message.contains("NaN"), "{message}");
+    // A probability map: the first fractional voxel in (x, y, z) order is named.
+    labels.data[[19, 0, 11]] = 0.5;
+    labels.data[[3, 15, 1]] = 0.25;
+    let soft = write(dir.path(), "soft.nii.gz", &labels);
+    let message = same(&write(dir.path(), "image.nii.gz", &case().0), &soft, &settings()).unwrap_err();
+    assert!(message.contains("0.25"), "{message}");
+}
+
+#[test]
+fn memory_budget_is_charged_as_process_needs_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (image, labels) = case();
+    let (img, mask) = (write(dir.path(), "image.nii.gz", &image), write(dir.path(), "mask.nii.gz", &labels));
+    let voxels = (DIMS[0] * DIMS[1] * DIMS[2]) as u64;
+    let refused = |max_memory: u64| match process_files(&img, &mask, &Settings { max_memory, ..settings() }) {
+        Err(radx::Error::Io(radx_io::IoError::TooLarge { path, .. })) => Some(path),
+        Err(e) => panic!("{e}"),
+        Ok(_) => None,
+    };
+    assert_eq!(refused(voxels * 8 - 1), Some(img.clone()));
+    assert_eq!(refused(voxels * 16 - 1), Some(mask.clone()));
+    assert_eq!(refused(voxels * 16), None);
+}
