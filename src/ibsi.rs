@@ -48,6 +48,19 @@ pub struct ComplianceRow {
     pub pass: Option<bool>,
 }
 
+/// One line per row that misses its reference value: what, radx's value, the reference.
+pub fn failures(rows: &[ComplianceRow]) -> Vec<String> {
+    rows.iter()
+        .filter(|r| r.pass == Some(false))
+        .map(|r| {
+            format!(
+                "{} {} {} [{}] {}: radx {} vs reference {:?} ± {:?}",
+                r.data, r.config, r.feature, r.tag, r.aggregation, r.value, r.reference, r.tolerance
+            )
+        })
+        .collect()
+}
+
 /// The tag radx uses for a reference row: the instance id of parametrised features (IVH
 /// V10, I90, …), else the feature id. The digital-phantom table lacks instance ids, so
 /// they come from the CT table by feature key.

@@ -4,20 +4,8 @@
 
 use std::path::Path;
 
-use radx::ibsi::{ComplianceRow, run_ct, run_digital};
+use radx::ibsi::{ComplianceRow, failures, run_ct, run_digital};
 use radx::output::format_value;
-
-fn failures(rows: &[ComplianceRow]) -> Vec<String> {
-    rows.iter()
-        .filter(|r| r.pass == Some(false))
-        .map(|r| {
-            format!(
-                "{} {} {} [{}] {}: radx {} vs reference {:?} ± {:?}",
-                r.data, r.config, r.feature, r.tag, r.aggregation, r.value, r.reference, r.tolerance
-            )
-        })
-        .collect()
-}
 
 /// All five CT-phantom configurations, and the registry of every comparison.
 #[test]

@@ -2,19 +2,7 @@
 //! through the user-facing path — settings files, the embedded feature library, and the
 //! `radx ibsi` runner. The digital phantom.
 
-use radx::ibsi::{ComplianceRow, run_digital};
-
-fn failures(rows: &[ComplianceRow]) -> Vec<String> {
-    rows.iter()
-        .filter(|r| r.pass == Some(false))
-        .map(|r| {
-            format!(
-                "{} {} {} [{}] {}: radx {} vs reference {:?} ± {:?}",
-                r.data, r.config, r.feature, r.tag, r.aggregation, r.value, r.reference, r.tolerance
-            )
-        })
-        .collect()
-}
+use radx::ibsi::{failures, run_digital};
 
 #[test]
 fn digital_phantom_reproduces_all_482_reference_values() {

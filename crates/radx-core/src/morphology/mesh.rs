@@ -388,13 +388,7 @@ fn build_case(case: usize, spacing: [f64; 3], choice: VolumeChoice) -> Vec<[u8; 
             e = succ[e];
         }
         match choice {
-            VolumeChoice::Largest => {
-                let mut best: Option<([f64; 4], Vec<[u8; 3]>)> = None;
-                triangulations(&ring, &masks, spacing, &mut Vec::new(), &mut best);
-                if let Some((_, tris)) = best {
-                    triangles.extend(tris);
-                }
-            }
+            VolumeChoice::Largest => triangles.extend(largest_triangulation(&ring, &masks, spacing)),
             VolumeChoice::Median => triangles.extend(median_volume_triangulation(&ring, &masks, spacing)),
         }
     }
@@ -497,52 +491,30 @@ fn rank(triangles: &[[u8; 3]], spacing: [f64; 3]) -> [f64; 4] {
     [area, volume, area_mm, volume_mm]
 }
 
-/// Enumerate every ear-clipping triangulation of `ring` whose diagonals never join two
-/// vertices on a common cube face, keeping the best by [`rank`].
-fn triangulations(
-    ring: &[u8],
-    masks: &[u8; 12],
-    spacing: [f64; 3],
-    acc: &mut Vec<[u8; 3]>,
-    best: &mut Option<([f64; 4], Vec<[u8; 3]>)>,
-) {
-    let n = ring.len();
-    if n == 3 {
-        acc.push([ring[0], ring[1], ring[2]]);
-        let score = rank(acc, spacing);
-        let better = match best {
-            None => true,
-            Some((best_score, _)) => {
-                let mut verdict = false;
-                for (s, b) in score.iter().zip(best_score.iter()) {
-                    if *s > b + 1e-9 {
-                        verdict = true;
-                        break;
-                    }
-                    if *s < b - 1e-9 {
-                        break;
-                    }
-                }
-                verdict
+/// The triangulation of `ring` that ranks best by [`rank`] (lexicographically, with a 1e-9
+/// tolerance; the first in enumeration order on a tie).
+fn largest_triangulation(ring: &[u8], masks: &[u8; 12], spacing: [f64; 3]) -> Vec<[u8; 3]> {
+    const EPS: f64 = 1e-9;
+    let mut candidates = Vec::new();
+    all_triangulations(ring, masks, spacing, &mut Vec::new(), &mut candidates);
+    let better = |score: &[f64; 4], best: &[f64; 4]| {
+        for (s, b) in score.iter().zip(best) {
+            if *s > b + EPS {
+                return true;
             }
-        };
-        if better {
-            *best = Some((score, acc.clone()));
+            if *s < b - EPS {
+                return false;
+            }
         }
-        acc.pop();
-        return;
-    }
-    for i in 0..n {
-        let prev = ring[(i + n - 1) % n];
-        let next = ring[(i + 1) % n];
-        if masks[prev as usize] & masks[next as usize] != 0 {
-            continue;
+        false
+    };
+    let mut best: Option<&([f64; 4], Vec<[u8; 3]>)> = None;
+    for candidate in &candidates {
+        if best.is_none_or(|(b, _)| better(&candidate.0, b)) {
+            best = Some(candidate);
         }
-        acc.push([prev, ring[i], next]);
-        let rest: Vec<u8> = ring.iter().enumerate().filter(|&(j, _)| j != i).map(|(_, &e)| e).collect();
-        triangulations(&rest, masks, spacing, acc, best);
-        acc.pop();
     }
+    best.map(|(_, tris)| tris.clone()).unwrap_or_default()
 }
 
 #[cfg(test)]
