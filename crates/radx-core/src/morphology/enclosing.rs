@@ -5,6 +5,8 @@
 //! The OMBB and MVEE densities have no IBSI reference value ("should not be used"); they are
 //! provided for completeness with the methods documented on each function.
 
+use rayon::prelude::*;
+
 use super::hull::ConvexHull;
 use super::mesh::{Mesh, cross, dot, norm};
 use super::{MorphologyError, symmetric_eigen3};
@@ -80,21 +82,26 @@ pub fn oriented_minimum_bounding_box(hull: &ConvexHull) -> Option<OrientedBox> {
     normals.sort_by_key(key);
     normals.dedup_by_key(|n| key(n));
 
-    let mut best: Option<OrientedBox> = None;
-    for n in normals {
+    // Every candidate direction is independent: evaluate them in parallel and keep the first
+    // (lowest index) of least volume, exactly what a serial scan keeps, at any thread count.
+    let candidate = |(k, n): (usize, &[f64; 3])| {
+        let n = *n;
         let (u, v) = perpendicular_basis(n);
         let heights = hull.vertices.iter().map(|p| dot(*p, n));
         let (hmin, hmax) = heights.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), h| (lo.min(h), hi.max(h)));
         let projected: Vec<[f64; 2]> = hull.vertices.iter().map(|p| [dot(*p, u), dot(*p, v)]).collect();
         let polygon = hull_2d(projected);
         let (rect_area, dir, sides) = min_area_rectangle(&polygon);
-        let volume = rect_area * (hmax - hmin);
-        if best.is_none_or(|b| volume < b.volume()) {
-            let e1 = [0, 1, 2].map(|k| dir[0] * u[k] + dir[1] * v[k]);
-            let e2 = cross(n, e1);
-            best = Some(OrientedBox { axes: [e1, e2, n], lengths: [sides[0], sides[1], hmax - hmin] });
-        }
-    }
+        let e1 = [0, 1, 2].map(|c| dir[0] * u[c] + dir[1] * v[c]);
+        let e2 = cross(n, e1);
+        (k, OrientedBox { axes: [e1, e2, n], lengths: [sides[0], sides[1], hmax - hmin] }, rect_area * (hmax - hmin))
+    };
+    let best = normals
+        .par_iter()
+        .enumerate()
+        .map(candidate)
+        .reduce_with(|a, b| if b.2 < a.2 || (b.2 == a.2 && b.0 < a.0) { b } else { a });
+    let best = best.map(|(_, b, _)| b);
     best
 }
 
