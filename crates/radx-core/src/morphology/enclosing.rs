@@ -101,8 +101,7 @@ pub fn oriented_minimum_bounding_box(hull: &ConvexHull) -> Option<OrientedBox> {
         .enumerate()
         .map(candidate)
         .reduce_with(|a, b| if b.2 < a.2 || (b.2 == a.2 && b.0 < a.0) { b } else { a });
-    let best = best.map(|(_, b, _)| b);
-    best
+    best.map(|(_, b, _)| b)
 }
 
 /// Two unit vectors completing `n` (unit) to a right-handed orthonormal basis.
