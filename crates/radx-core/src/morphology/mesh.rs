@@ -142,38 +142,18 @@ pub fn surface_mesh(mask: &Array3<bool>, spacing: [f64; 3]) -> Mesh {
     let hi = bbox.max.map(|m| m as i64);
     // Keys identify grid edges globally: (corner voxel shifted by the padding) × 3 + axis.
     let key_dims = [hi[0] - lo[0] + 2, hi[1] - lo[1] + 2];
-    let inside = |x: i64, y: i64, z: i64| -> bool {
-        if x < 0 || y < 0 || z < 0 {
-            return false;
-        }
-        mask.get((x as usize, y as usize, z as usize)).copied().unwrap_or(false)
-    };
     let mut corner_keys: Vec<u64> = Vec::new();
-    for z in lo[2]..=hi[2] {
-        for y in lo[1]..=hi[1] {
-            for x in lo[0]..=hi[0] {
-                let mut case = 0usize;
-                for (c, off) in CORNERS.iter().enumerate() {
-                    if inside(x + off[0], y + off[1], z + off[2]) {
-                        case |= 1 << c;
-                    }
-                }
-                let tris = &table[case];
-                if tris.is_empty() {
-                    continue;
-                }
-                for tri in tris {
-                    for &e in tri {
-                        let (corner, axis) = EDGES[e as usize];
-                        let off = CORNERS[corner];
-                        let p = [x + off[0] - lo[0], y + off[1] - lo[1], z + off[2] - lo[2]];
-                        let lin = (p[2] * key_dims[1] + p[1]) * key_dims[0] + p[0];
-                        corner_keys.push(lin as u64 * 3 + axis as u64);
-                    }
-                }
+    for_each_cube(mask, lo, hi, |x, y, z, case| {
+        for tri in &table[case] {
+            for &e in tri {
+                let (corner, axis) = EDGES[e as usize];
+                let off = CORNERS[corner];
+                let p = [x + off[0] - lo[0], y + off[1] - lo[1], z + off[2] - lo[2]];
+                let lin = (p[2] * key_dims[1] + p[1]) * key_dims[0] + p[0];
+                corner_keys.push(lin as u64 * 3 + axis as u64);
             }
         }
-    }
+    });
     let mut unique = corner_keys.clone();
     unique.sort_unstable();
     unique.dedup();
@@ -197,6 +177,32 @@ pub fn surface_mesh(mask: &Array3<bool>, spacing: [f64; 3]) -> Mesh {
         .map(|t| [t[0], t[1], t[2]].map(|k| unique.binary_search(&k).unwrap_or(0) as u32))
         .collect();
     Mesh { vertices, triangles, spacing }
+}
+
+/// Calls `visit(x, y, z, case)` for every marching cube `lo..=hi`: cube (x, y, z) has corners
+/// at voxels (x + dx, y + dy, z + dz), dx, dy, dz ∈ {0, 1}; voxels outside `mask` are
+/// background (the padding ring). `case` has bit `c` set when corner [`CORNERS`]`[c]` is in
+/// the mask.
+fn for_each_cube(mask: &Array3<bool>, lo: [i64; 3], hi: [i64; 3], mut visit: impl FnMut(i64, i64, i64, usize)) {
+    let inside = |x: i64, y: i64, z: i64| -> bool {
+        if x < 0 || y < 0 || z < 0 {
+            return false;
+        }
+        mask.get((x as usize, y as usize, z as usize)).copied().unwrap_or(false)
+    };
+    for z in lo[2]..=hi[2] {
+        for y in lo[1]..=hi[1] {
+            for x in lo[0]..=hi[0] {
+                let mut case = 0usize;
+                for (c, off) in CORNERS.iter().enumerate() {
+                    if inside(x + off[0], y + off[1], z + off[2]) {
+                        case |= 1 << c;
+                    }
+                }
+                visit(x, y, z, case);
+            }
+        }
+    }
 }
 
 /// PyRadiomics-compatible mesh volume and surface area (mm³, mm²) of `mask`, as
@@ -224,35 +230,19 @@ pub fn pyradiomics_volume_area(mask: &Array3<bool>, spacing: [f64; 3]) -> (f64, 
     let table = pyradiomics_case_table(spacing);
     let lo = bbox.min.map(|m| m as i64 - 1);
     let hi = bbox.max.map(|m| m as i64);
-    let inside = |x: i64, y: i64, z: i64| -> bool {
-        if x < 0 || y < 0 || z < 0 {
-            return false;
-        }
-        mask.get((x as usize, y as usize, z as usize)).copied().unwrap_or(false)
-    };
     let (mut six_volume, mut double_area) = (0.0, 0.0);
-    for z in lo[2]..=hi[2] {
-        for y in lo[1]..=hi[1] {
-            for x in lo[0]..=hi[0] {
-                let mut case = 0usize;
-                for (c, off) in CORNERS.iter().enumerate() {
-                    if inside(x + off[0], y + off[1], z + off[2]) {
-                        case |= 1 << c;
-                    }
-                }
-                // Cube position relative to the padding voxel before the box, in voxels.
-                let base = [x - lo[0], y - lo[1], z - lo[2]].map(|v| v as f64);
-                for tri in &table[case] {
-                    let [a, b, c] = tri.map(|e| {
-                        let m = edge_midpoint(e);
-                        [0, 1, 2].map(|k| (base[k] + m[k]) * spacing[k])
-                    });
-                    six_volume += dot(a, cross(b, c));
-                    double_area += norm(cross(sub(b, a), sub(c, a)));
-                }
-            }
+    for_each_cube(mask, lo, hi, |x, y, z, case| {
+        // Cube position relative to the padding voxel before the box, in voxels.
+        let base = [x - lo[0], y - lo[1], z - lo[2]].map(|v| v as f64);
+        for tri in &table[case] {
+            let [a, b, c] = tri.map(|e| {
+                let m = edge_midpoint(e);
+                [0, 1, 2].map(|k| (base[k] + m[k]) * spacing[k])
+            });
+            six_volume += dot(a, cross(b, c));
+            double_area += norm(cross(sub(b, a), sub(c, a)));
         }
-    }
+    });
     ((six_volume / 6.0).abs(), double_area / 2.0)
 }
 
