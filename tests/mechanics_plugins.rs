@@ -45,6 +45,10 @@ fn rust_plugins() -> &'static Path {
             .args(["-p", "radx-plugin-abi-mismatch", "-p", "radx-plugin-panicky"])
             .arg("--target-dir")
             .arg(&target)
+            // Never hand the nested cargo (and the rustc it probes with `rustc -`) an
+            // inherited standard input: when the test process's fd 0 is closed, it can be a
+            // pipe the test harness opened for another child's output.
+            .stdin(std::process::Stdio::null())
             .status()
             .expect("run cargo build for the example plugins");
         assert!(status.success(), "building the example plugins failed");
