@@ -49,6 +49,11 @@ fn rust_plugins() -> &'static Path {
             // inherited standard input: when the test process's fd 0 is closed, it can be a
             // pipe the test harness opened for another child's output.
             .stdin(std::process::Stdio::null())
+            // Nor the outer cargo's jobserver: its file descriptors do not exist (or are other
+            // pipes) in this test process.
+            .env_remove("CARGO_MAKEFLAGS")
+            .env_remove("MAKEFLAGS")
+            .env_remove("MFLAGS")
             .status()
             .expect("run cargo build for the example plugins");
         assert!(status.success(), "building the example plugins failed");
