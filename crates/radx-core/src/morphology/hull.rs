@@ -21,7 +21,7 @@ use std::collections::HashMap;
 
 use rayon::prelude::*;
 
-use super::mesh::{Mesh, cross, dot, norm, sub};
+use super::mesh::{Mesh, dot, sub};
 
 /// A convex hull in mm: outward-oriented triangles over its corner vertices.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -69,13 +69,7 @@ impl ConvexHull {
 
     /// Surface area of the hull (mm²); twice the polygon area for a flat hull (see module docs).
     pub fn area(&self) -> f64 {
-        self.triangles
-            .iter()
-            .map(|t| {
-                let [a, b, c] = t.map(|i| self.vertices[i as usize]);
-                0.5 * norm(cross(sub(b, a), sub(c, a)))
-            })
-            .sum()
+        super::mesh::triangle_area(&self.vertices, &self.triangles)
     }
 
     /// Largest distance between two hull corners (mm): the maximum 3D diameter of the point set.

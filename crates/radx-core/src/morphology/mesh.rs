@@ -92,13 +92,7 @@ impl Mesh {
 
     /// Mesh surface area (IBSI 3.1.3, `C0JK`): `Σ |ab × ac| / 2` over the faces.
     pub fn area(&self) -> f64 {
-        self.triangles
-            .iter()
-            .map(|t| {
-                let [a, b, c] = t.map(|i| self.vertices[i as usize]);
-                0.5 * norm(cross(sub(b, a), sub(c, a)))
-            })
-            .sum()
+        triangle_area(&self.vertices, &self.triangles)
     }
 
     /// Vertex positions on the doubled index lattice: `round(2·v / spacing)`, exact integers.
@@ -123,6 +117,17 @@ pub(crate) fn dot(a: [f64; 3], b: [f64; 3]) -> f64 {
 
 pub(crate) fn norm(a: [f64; 3]) -> f64 {
     dot(a, a).sqrt()
+}
+
+/// Total area `Σ |ab × ac| / 2` of `triangles` over `vertices` (mesh and convex hull).
+pub(crate) fn triangle_area(vertices: &[[f64; 3]], triangles: &[[u32; 3]]) -> f64 {
+    triangles
+        .iter()
+        .map(|t| {
+            let [a, b, c] = t.map(|i| vertices[i as usize]);
+            0.5 * norm(cross(sub(b, a), sub(c, a)))
+        })
+        .sum()
 }
 
 /// Marching-cubes surface mesh of `mask` (IBSI 3.1 mesh-based representation): the mask is
