@@ -47,7 +47,7 @@
 //! are invariant under flips and axis permutations of the ROI. The table is built once per
 //! spacing and cached.
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use ndarray::Array3;
 
@@ -266,13 +266,7 @@ fn pyradiomics_case_table(spacing: [f64; 3]) -> Arc<CaseTable> {
     if let Some((_, table)) = cache.iter().find(|(k, _)| *k == key) {
         return Arc::clone(table);
     }
-    let table: Arc<CaseTable> = Arc::new(std::array::from_fn(|case| {
-        if case >> PYRADIOMICS_FLIP_CORNER & 1 == 1 {
-            build_case(case ^ 0xff, spacing, VolumeChoice::Median).iter().map(|&[a, b, c]| [a, c, b]).collect()
-        } else {
-            build_case(case, spacing, VolumeChoice::Median)
-        }
-    }));
+    let table = Arc::new(CaseTable::new(spacing, VolumeChoice::Median));
     if cache.len() >= 64 {
         cache.remove(0);
     }
@@ -311,8 +305,36 @@ fn faces() -> [[usize; 4]; 6] {
     out
 }
 
-/// Triangles (triples of cube-edge ids) for each of the 256 corner configurations.
-type CaseTable = [Vec<[u8; 3]>; 256];
+/// Triangles (triples of cube-edge ids) for each of the 256 corner configurations, each
+/// built on first use: enumerating a loop's triangulations is costly and a ROI meets only
+/// some of the configurations.
+struct CaseTable {
+    spacing: [f64; 3],
+    /// `Largest` for the IBSI table, `Median` for PyRadiomics'.
+    choice: VolumeChoice,
+    cases: [OnceLock<Vec<[u8; 3]>>; 256],
+}
+
+impl CaseTable {
+    fn new(spacing: [f64; 3], choice: VolumeChoice) -> CaseTable {
+        CaseTable { spacing, choice, cases: std::array::from_fn(|_| OnceLock::new()) }
+    }
+}
+
+impl std::ops::Index<usize> for CaseTable {
+    type Output = Vec<[u8; 3]>;
+
+    fn index(&self, case: usize) -> &Vec<[u8; 3]> {
+        self.cases[case].get_or_init(|| match self.choice {
+            VolumeChoice::Largest => build_case(case, self.spacing, VolumeChoice::Largest),
+            // PyRadiomics' table holds only configurations without the flip corner.
+            VolumeChoice::Median if case >> PYRADIOMICS_FLIP_CORNER & 1 == 1 => {
+                build_case(case ^ 0xff, self.spacing, VolumeChoice::Median).iter().map(|&[a, b, c]| [a, c, b]).collect()
+            }
+            VolumeChoice::Median => build_case(case, self.spacing, VolumeChoice::Median),
+        })
+    }
+}
 
 /// The case table for `spacing`, built on first use and cached (a handful of spacings occur in
 /// one process). The spacing only breaks ties between loop triangulations that are equally good
@@ -324,7 +346,7 @@ fn case_table(spacing: [f64; 3]) -> Arc<CaseTable> {
     if let Some((_, table)) = cache.iter().find(|(k, _)| *k == key) {
         return Arc::clone(table);
     }
-    let table: Arc<CaseTable> = Arc::new(std::array::from_fn(|case| build_case(case, spacing, VolumeChoice::Largest)));
+    let table = Arc::new(CaseTable::new(spacing, VolumeChoice::Largest));
     if cache.len() >= 64 {
         cache.remove(0);
     }
