@@ -20,6 +20,7 @@ use crate::pipeline::ProcessedCase;
 use crate::plugin_extract::PluginCase;
 use crate::plugins::PluginRegistry;
 use crate::settings::Settings;
+use crate::shape::{Shape, ShapeNeeds};
 
 /// One feature value in long format.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -243,7 +244,19 @@ pub fn extract_with_plugins(
     library: &[LibraryFamily],
     plugins: &PluginRegistry,
 ) -> Vec<FeatureRow> {
-    let host = CaseHost::new(case, settings);
+    extract_with_shape(case, settings, library, plugins, None)
+}
+
+/// [`extract_with_plugins`] with the ROI's shape possibly computed already (see
+/// [`crate::pipeline::process_files_with_shape`]); it is used only if it is the case's.
+pub fn extract_with_shape(
+    case: &ProcessedCase,
+    settings: &Settings,
+    library: &[LibraryFamily],
+    plugins: &PluginRegistry,
+    shape: Option<Shape>,
+) -> Vec<FeatureRow> {
+    let host = CaseHost::with_shape(case, settings, shape);
     // Plugin sources (a plugin's source shadows a built-in one of the same name) are built
     // on this thread, in library order: `PluginCase` caches with cells, not locks.
     let plugin_case = PluginCase::new(plugins, case);
@@ -262,66 +275,59 @@ pub fn extract_with_plugins(
         || host.prefetch(library.iter().flat_map(|f| f.family.features().map(|feature| feature.text.as_str()))),
     );
     sources.extend(plugin_sources);
-    let mut rows = Vec::new();
-    for family in library {
-        let Some(instances) = sources.get(&source_key(family)) else { continue };
-        let features: Vec<_> =
-            family.family.features().map(|f| (f.name.clone(), f.tag.clone(), f.text.clone())).collect();
-        for (aggregation, data) in instances.iter() {
-            let aggregation_name = aggregation.map(|a| a.name().to_string()).unwrap_or_else(|| "-".into());
-            let mut push = |values: Vec<f64>, note: Option<String>| {
-                for ((name, tag, text), value) in features.iter().zip(values) {
-                    let note = if value.is_nan() {
-                        note.clone()
-                            .or_else(|| host.failure_for(text))
-                            .or_else(|| Some("undefined for this ROI (e.g. a division by zero)".into()))
-                    } else if value.is_infinite() {
-                        // JSON has no infinity (it is written as null): say why.
-                        Some("infinite for this ROI (a division by zero)".into())
-                    } else {
-                        None
-                    };
-                    rows.push(FeatureRow {
-                        family: family.family.name().to_string(),
-                        feature: name.clone(),
-                        tag: tag.clone(),
-                        aggregation: aggregation_name.clone(),
-                        value,
-                        note,
-                    });
-                }
-            };
+    // Evaluate every (family, aggregation) concurrently; rows are assembled afterwards in
+    // library order, with notes that see every builtin failure, whatever the thread count.
+    let jobs: Vec<(&LibraryFamily, &(Option<Aggregation>, Result<Vec<SourceData>, String>))> = library
+        .iter()
+        .filter_map(|family| sources.get(&source_key(family)).map(|instances| (family, instances)))
+        .flat_map(|(family, instances)| instances.iter().map(move |instance| (family, instance)))
+        .collect();
+    let outcomes: Vec<Result<Vec<f64>, String>> = jobs
+        .par_iter()
+        .map(|(family, (_, data))| {
             let data = match data {
                 Ok(d) if !d.is_empty() => d,
-                Ok(_) => {
-                    push(vec![f64::NAN; features.len()], Some("no matrix: nothing to count in this ROI".into()));
-                    continue;
-                }
-                Err(e) => {
-                    push(vec![f64::NAN; features.len()], Some(e.clone()));
-                    continue;
-                }
+                Ok(_) => return Err("no matrix: nothing to count in this ROI".into()),
+                Err(e) => return Err(e.clone()),
             };
             // Average each feature over the matrices of the aggregation (IBSI).
-            let mut sums = vec![0.0; features.len()];
-            let mut failure = None;
+            let mut sums = vec![0.0; family.family.features().count()];
             for d in data {
-                match family.family.evaluate(d, &host) {
-                    Ok(values) => {
-                        for (s, v) in sums.iter_mut().zip(&values) {
-                            *s += v.value;
-                        }
-                    }
-                    Err(e) => {
-                        failure = Some(e.to_string());
-                        break;
-                    }
+                let values = family.family.evaluate(d, &host).map_err(|e| e.to_string())?;
+                for (s, v) in sums.iter_mut().zip(&values) {
+                    *s += v.value;
                 }
             }
-            match failure {
-                Some(e) => push(vec![f64::NAN; features.len()], Some(e)),
-                None => push(sums.iter().map(|s| s / data.len() as f64).collect(), None),
-            }
+            Ok(sums.iter().map(|s| s / data.len() as f64).collect())
+        })
+        .collect();
+    let mut rows = Vec::new();
+    for ((family, (aggregation, _)), outcome) in jobs.iter().zip(outcomes) {
+        let aggregation_name = aggregation.map(|a| a.name().to_string()).unwrap_or_else(|| "-".into());
+        let features: Vec<_> = family.family.features().collect();
+        let (values, note) = match outcome {
+            Ok(values) => (values, None),
+            Err(e) => (vec![f64::NAN; features.len()], Some(e)),
+        };
+        for (feature, value) in features.iter().zip(values) {
+            let note = if value.is_nan() {
+                note.clone()
+                    .or_else(|| host.failure_for(&feature.text))
+                    .or_else(|| Some("undefined for this ROI (e.g. a division by zero)".into()))
+            } else if value.is_infinite() {
+                // JSON has no infinity (it is written as null): say why.
+                Some("infinite for this ROI (a division by zero)".into())
+            } else {
+                None
+            };
+            rows.push(FeatureRow {
+                family: family.family.name().to_string(),
+                feature: feature.name.clone(),
+                tag: feature.tag.clone(),
+                aggregation: aggregation_name.clone(),
+                value,
+                note,
+            });
         }
     }
     rows.extend(plugin_case.feature_rows());
@@ -370,18 +376,39 @@ impl Extractor {
     /// Process one (image, mask) pair with the settings' label; refuse it when the
     /// library's texture matrices would not fit the memory budget.
     pub fn process(&self, image: &std::path::Path, mask: &std::path::Path) -> Result<ProcessedCase, crate::Error> {
-        let case = crate::pipeline::process_files(image, mask, &self.settings)?;
+        self.process_with_shape(image, mask, ShapeNeeds::default()).map(|(case, _)| case)
+    }
+
+    /// The parts of a ROI's shape the library uses.
+    fn shape_needs(&self) -> ShapeNeeds {
+        let texts: Vec<&str> =
+            self.library.iter().flat_map(|f| f.family.features().map(|feature| feature.text.as_str())).collect();
+        ShapeNeeds::of_texts(&texts)
+    }
+
+    /// [`Extractor::process`], computing the shape `needs` while the image is read.
+    fn process_with_shape(
+        &self,
+        image: &std::path::Path,
+        mask: &std::path::Path,
+        needs: ShapeNeeds,
+    ) -> Result<(ProcessedCase, Option<Shape>), crate::Error> {
+        let (case, shape) = crate::pipeline::process_files_with_shape(image, mask, &self.settings, needs)?;
         let mut sources = self.library.iter().map(|f| f.family.source().name.as_str());
         crate::limits::check_texture(&case.levels, &self.settings, &mut sources).map_err(|source| {
             crate::Error::Core { context: format!("{} with mask {}", image.display(), mask.display()), source }
         })?;
-        Ok(case)
+        Ok((case, shape))
     }
 
     /// The feature rows of a processed case.
     pub fn features(&self, case: &ProcessedCase) -> Vec<FeatureRow> {
+        self.features_with_shape(case, None)
+    }
+
+    fn features_with_shape(&self, case: &ProcessedCase, shape: Option<Shape>) -> Vec<FeatureRow> {
         let mut rows = crate::pyradiomics::select_rows(
-            extract_with_plugins(case, &self.settings, &self.library, &self.plugins),
+            extract_with_shape(case, &self.settings, &self.library, &self.plugins, shape),
             &self.settings,
         );
         if self.pyradiomics_names {
@@ -392,7 +419,8 @@ impl Extractor {
 
     /// Read, process and extract one case.
     pub fn run(&self, image: &std::path::Path, mask: &std::path::Path) -> Result<Vec<FeatureRow>, crate::Error> {
-        Ok(self.features(&self.process(image, mask)?))
+        let (case, shape) = self.process_with_shape(image, mask, self.shape_needs())?;
+        Ok(self.features_with_shape(&case, shape))
     }
 
     /// Like [`Extractor::run`], followed by the IBSI processing diagnostics as rows of

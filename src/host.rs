@@ -4,32 +4,27 @@
 
 use std::sync::{Mutex, OnceLock};
 
+use radx_core::Volume;
 use radx_core::local_intensity::{global_intensity_peak, local_intensity_peak};
 use radx_core::morphology::enclosing::{
-    MVEE_TOLERANCE, approximate_enclosing_ellipsoid_semi_axes, axis_aligned_bounding_box, ellipsoid_volume,
-    ibsi_ellipsoid_surface_area, minimum_volume_enclosing_ellipsoid, oriented_minimum_bounding_box,
+    approximate_enclosing_ellipsoid_semi_axes, axis_aligned_bounding_box, ellipsoid_volume, ibsi_ellipsoid_surface_area,
 };
-use radx_core::morphology::{
-    ConvexHull, Mesh, SpatialAutocorrelation, pca_eigenvalues, spatial_autocorrelation, surface_mesh,
-};
+use radx_core::morphology::{SpatialAutocorrelation, spatial_autocorrelation};
 use radx_core::sources::{IntensityVolumeHistogram, IvhDiscretisation, intensity_volume_histogram};
 use radx_dsl::{BuiltinValue, Builtins};
 
 use crate::pipeline::ProcessedCase;
 use crate::settings::{IvhBinning, Settings};
+use crate::shape::{Shape, ShapeNeeds};
 
 /// Lazily computed geometry and histograms of one processed case.
 pub struct CaseHost<'a> {
     case: &'a ProcessedCase,
     settings: &'a Settings,
-    mesh: OnceLock<Mesh>,
-    hull: OnceLock<ConvexHull>,
-    pca: OnceLock<[f64; 3]>,
+    shape: Shape,
     autocorrelation: OnceLock<Result<SpatialAutocorrelation, String>>,
     ivh: OnceLock<Result<IntensityVolumeHistogram, String>>,
     intensities: OnceLock<Vec<f64>>,
-    ombb: OnceLock<Option<(f64, f64)>>,
-    mvee: OnceLock<Result<(f64, f64), String>>,
     local_peak: OnceLock<Result<f64, String>>,
     global_peak: OnceLock<Result<f64, String>>,
     failures: Mutex<Vec<(String, String)>>,
@@ -38,17 +33,24 @@ pub struct CaseHost<'a> {
 impl<'a> CaseHost<'a> {
     /// A host for `case` processed with `settings`.
     pub fn new(case: &'a ProcessedCase, settings: &'a Settings) -> Self {
+        Self::with_shape(case, settings, None)
+    }
+
+    /// A host for `case` that takes its morphology from `shape` (possibly partly computed
+    /// already) when `shape` is that of the case's morphological mask.
+    pub fn with_shape(case: &'a ProcessedCase, settings: &'a Settings, shape: Option<Shape>) -> Self {
+        let mask = Volume { grid: case.roi.image.grid, data: case.roi.morphological.clone() };
+        let shape = match shape {
+            Some(s) if s.is_of(&mask) => s,
+            _ => Shape::new(mask),
+        };
         CaseHost {
             case,
             settings,
-            mesh: OnceLock::new(),
-            hull: OnceLock::new(),
-            pca: OnceLock::new(),
+            shape,
             autocorrelation: OnceLock::new(),
             ivh: OnceLock::new(),
             intensities: OnceLock::new(),
-            ombb: OnceLock::new(),
-            mvee: OnceLock::new(),
             local_peak: OnceLock::new(),
             global_peak: OnceLock::new(),
             failures: Mutex::new(Vec::new()),
@@ -59,36 +61,8 @@ impl<'a> CaseHost<'a> {
         self.case.roi.image.grid.spacing
     }
 
-    fn mesh(&self) -> &Mesh {
-        self.mesh.get_or_init(|| surface_mesh(&self.case.roi.morphological, self.spacing()))
-    }
-
-    fn hull(&self) -> &ConvexHull {
-        self.hull.get_or_init(|| ConvexHull::of_mesh(self.mesh()))
-    }
-
-    fn pca(&self) -> [f64; 3] {
-        *self.pca.get_or_init(|| pca_eigenvalues(&self.case.roi.morphological, self.spacing()))
-    }
-
     fn intensities(&self) -> &[f64] {
         self.intensities.get_or_init(|| self.case.roi.intensities())
-    }
-
-    /// (volume, area) of the oriented minimum bounding box; `None` for a flat ROI.
-    fn ombb(&self) -> Option<(f64, f64)> {
-        *self.ombb.get_or_init(|| oriented_minimum_bounding_box(self.hull()).map(|b| (b.volume(), b.area())))
-    }
-
-    /// (volume, area) of the minimum-volume enclosing ellipsoid.
-    fn mvee(&self) -> Result<(f64, f64), String> {
-        self.mvee
-            .get_or_init(|| {
-                minimum_volume_enclosing_ellipsoid(&self.hull().vertices, MVEE_TOLERANCE)
-                    .map(|e| (e.volume(), e.area()))
-                    .map_err(|e| e.to_string())
-            })
-            .clone()
     }
 
     fn local_peak(&self) -> Result<f64, String> {
@@ -112,26 +86,10 @@ impl<'a> CaseHost<'a> {
     pub fn prefetch<'t>(&self, texts: impl Iterator<Item = &'t str>) {
         let texts: Vec<&str> = texts.collect();
         let calls = |names: &[&str]| names.iter().any(|n| texts.iter().any(|t| t.contains(&format!("{n}("))));
-        let hull_users = ["convex_hull_volume", "convex_hull_area", "max_diameter", "ombb_volume", "ombb_area"];
+        let shape = ShapeNeeds::of_texts(&texts);
         rayon::scope(|s| {
-            if calls(&["mesh_volume", "mesh_area", "aabb_volume", "aabb_area", "integrated_intensity"])
-                || calls(&hull_users)
-                || calls(&["mvee_volume", "mvee_area"])
-            {
-                s.spawn(|s2| {
-                    self.mesh();
-                    if calls(&hull_users) || calls(&["mvee_volume", "mvee_area"]) {
-                        self.hull();
-                        if calls(&["ombb_volume", "ombb_area"]) {
-                            s2.spawn(|_| {
-                                self.ombb();
-                            });
-                        }
-                        if calls(&["mvee_volume", "mvee_area"]) {
-                            let _ = self.mvee();
-                        }
-                    }
-                });
+            if shape.any() {
+                s.spawn(|_| self.shape.prefetch(shape));
             }
             if calls(&["morans_i", "gearys_c"]) {
                 s.spawn(|_| {
@@ -146,11 +104,6 @@ impl<'a> CaseHost<'a> {
             if calls(&["global_peak"]) {
                 s.spawn(|_| {
                     let _ = self.global_peak();
-                });
-            }
-            if calls(&["pca_eigenvalue", "aee_volume", "aee_area"]) {
-                s.spawn(|_| {
-                    self.pca();
                 });
             }
         });
@@ -240,25 +193,26 @@ impl CaseHost<'_> {
     fn compute(&self, name: &str, args: &[BuiltinValue<'_>]) -> Result<f64, String> {
         let roi = &self.case.roi;
         Ok(match name {
-            "mesh_volume" => self.mesh().volume(),
-            "mesh_area" => self.mesh().area(),
+            "mesh_volume" => self.shape.mesh().volume(),
+            "mesh_area" => self.shape.mesh().area(),
             "voxel_volume" => self.morphological_count() * roi.image.grid.voxel_volume(),
             "n_voxels" => self.morphological_count(),
-            "convex_hull_volume" => self.hull().volume(),
-            "convex_hull_area" => self.hull().area(),
-            "max_diameter" => self.hull().max_diameter(),
-            "aabb_volume" => axis_aligned_bounding_box(self.mesh()).volume(),
-            "aabb_area" => axis_aligned_bounding_box(self.mesh()).area(),
+            "convex_hull_volume" => self.shape.hull().volume(),
+            "convex_hull_area" => self.shape.hull().area(),
+            "max_diameter" => self.shape.hull().max_diameter(),
+            "aabb_volume" => axis_aligned_bounding_box(self.shape.mesh()).volume(),
+            "aabb_area" => axis_aligned_bounding_box(self.shape.mesh()).area(),
             "ombb_volume" | "ombb_area" => {
                 let (volume, area) = self
+                    .shape
                     .ombb()
                     .ok_or_else(|| "the ROI spans no volume, so it has no oriented bounding box".to_string())?;
                 if name == "ombb_volume" { volume } else { area }
             }
-            "aee_volume" => ellipsoid_volume(approximate_enclosing_ellipsoid_semi_axes(self.pca())),
-            "aee_area" => ibsi_ellipsoid_surface_area(approximate_enclosing_ellipsoid_semi_axes(self.pca())),
+            "aee_volume" => ellipsoid_volume(approximate_enclosing_ellipsoid_semi_axes(self.shape.pca())),
+            "aee_area" => ibsi_ellipsoid_surface_area(approximate_enclosing_ellipsoid_semi_axes(self.shape.pca())),
             "mvee_volume" | "mvee_area" => {
-                let (volume, area) = self.mvee()?;
+                let (volume, area) = self.shape.mvee()?;
                 if name == "mvee_volume" { volume } else { area }
             }
             "pca_eigenvalue" => {
@@ -266,14 +220,14 @@ impl CaseHost<'_> {
                 if !(1.0..=3.0).contains(&k) || k.fract() != 0.0 {
                     return Err(format!("pca_eigenvalue takes 1, 2 or 3, got {k}"));
                 }
-                self.pca()[k as usize - 1]
+                self.shape.pca()[k as usize - 1]
             }
             "morans_i" => self.autocorrelation()?.morans_i,
             "gearys_c" => self.autocorrelation()?.gearys_c,
             "com_shift" => self.centre_of_mass_shift(),
             "integrated_intensity" => {
                 let x = self.intensities();
-                self.mesh().volume() * x.iter().sum::<f64>() / x.len() as f64
+                self.shape.mesh().volume() * x.iter().sum::<f64>() / x.len() as f64
             }
             "local_peak" => self.local_peak()?,
             "global_peak" => self.global_peak()?,

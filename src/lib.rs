@@ -20,6 +20,7 @@ pub mod progress;
 pub mod pyradiomics;
 pub mod reference;
 pub mod settings;
+pub mod shape;
 pub mod synthetic;
 pub mod table;
 

@@ -10,6 +10,7 @@ use radx_core::{BoundingBox, CoreError, Volume};
 
 use crate::Error;
 use crate::settings::{Binning, Interpolator, Settings};
+use crate::shape::{Shape, ShapeNeeds};
 
 /// A case after processing: the ROI (image cropped with a margin, both masks) and its
 /// discretised grey levels, plus what the steps reported for `--diagnostics`.
@@ -57,15 +58,39 @@ fn core_err(image: &Path, mask: &Path) -> impl Fn(CoreError) -> Error {
 /// `f64` volumes), so a case is accepted or refused the same way on either path; the
 /// readers get that budget too.
 pub fn process_files(image: &Path, mask: &Path, settings: &Settings) -> Result<ProcessedCase, Error> {
+    process_files_with_shape(image, mask, settings, ShapeNeeds::default()).map(|(case, _)| case)
+}
+
+/// [`process_files`], also computing the parts of the ROI's [`Shape`] in `needs` while the
+/// image is read, when the mask alone determines the shape (no interpolation, no
+/// re-segmentation of the morphological mask). The shape is returned for
+/// [`crate::host::CaseHost::with_shape`], which uses it only if it is the processed case's.
+pub fn process_files_with_shape(
+    image: &Path,
+    mask: &Path,
+    settings: &Settings,
+    needs: ShapeNeeds,
+) -> Result<(ProcessedCase, Option<Shape>), Error> {
     // Whole-image normalisation and PyRadiomics' ROI-aligned resampling need the whole image.
     if settings.normalise.is_some() || (settings.resample.is_some() && settings.pyradiomics.is_some()) {
         let img = radx_io::read_volume_with(image, &radx_io::ReadOptions { max_bytes: settings.max_memory })?;
         let left = settings.max_memory.saturating_sub((img.data.len() as u64).saturating_mul(8));
         let labels = radx_io::read_volume_with(mask, &radx_io::ReadOptions { max_bytes: left })?;
-        return process(&img, &labels, settings).map_err(core_err(image, mask));
+        return Ok((process(&img, &labels, settings).map_err(core_err(image, mask))?, None));
     }
-    let (image_grid, roi) = read_roi(image, mask, settings)?;
-    process_roi(roi, image_grid, settings, true).map_err(core_err(image, mask))
+    let early = needs.any() && settings.resample.is_none() && !settings.resegment.shape;
+    let (image_grid, roi, shape) = read_roi(image, mask, settings, early.then_some(needs))?;
+    Ok((process_roi(roi, image_grid, settings, true).map_err(core_err(image, mask))?, shape))
+}
+
+/// Compute `needs` of `shape` on fewer threads than rayon's pool has (at least one),
+/// leaving a core to the thread that inflates the image.
+fn prefetch_beside_reading(shape: &Shape, needs: ShapeNeeds) {
+    let threads = rayon::current_num_threads().saturating_sub(1).max(1);
+    // Without a pool of its own the shape is simply computed later, with the features.
+    if let Ok(pool) = rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
+        pool.install(|| shape.prefetch(needs));
+    }
 }
 
 /// Bytes of a grid's voxels as `f64`.
@@ -76,7 +101,12 @@ fn f64_bytes(grid: &radx_core::Grid) -> u64 {
 /// The cropped ROI of an (image, mask) pair and the image's whole grid, reading only the
 /// voxels the chain needs. Applies what [`process`] does before cropping: the label-map
 /// check and, with `exclude_nonfinite`, dropping NaN and infinite voxels from the ROI.
-fn read_roi(image: &Path, mask: &Path, settings: &Settings) -> Result<(radx_core::Grid, Roi), Error> {
+fn read_roi(
+    image: &Path,
+    mask: &Path,
+    settings: &Settings,
+    shape_needs: Option<ShapeNeeds>,
+) -> Result<(radx_core::Grid, Roi, Option<Shape>), Error> {
     let core = core_err(image, mask);
     let image_grid = radx_io::read_info(image)?.grid;
     let image_bytes = f64_bytes(&image_grid);
@@ -99,15 +129,25 @@ fn read_roi(image: &Path, mask: &Path, settings: &Settings) -> Result<(radx_core
     image_grid.check_matches(&mask_grid, settings.geometry_tolerance).map_err(|e| core(e.into()))?;
     let margin = crop_margin(image_grid.spacing, settings.resample.is_some());
     let (sender, receiver) = std::sync::mpsc::channel();
-    let (region, labels) = std::thread::scope(|scope| {
+    let (region, labels, shape) = std::thread::scope(|scope| {
         let reader = scope.spawn(|| radx_io::read_region_when_known(image, receiver, &image_opts));
         let labels = radx_io::read_label_mask(mask, settings.label, &mask_opts);
+        let mut shape = None;
         if let Ok(radx_io::LabelMask { bbox: Some(b), fractional: None, .. }) = &labels {
+            let bbox = b.grown(margin, image_grid.dims);
             // The receiver only goes away when the image reader failed; its error is reported below.
-            let _ = sender.send(b.grown(margin, image_grid.dims));
+            let _ = sender.send(bbox);
+            drop(sender);
+            if let (Some(needs), Ok(l)) = (shape_needs, &labels) {
+                // The cropped mask as the ROI will hold it (see the crop below).
+                let s = Shape::new(l.crop(&bbox));
+                prefetch_beside_reading(&s, needs);
+                shape = Some(s);
+            }
+        } else {
+            drop(sender);
         }
-        drop(sender);
-        (reader.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), labels)
+        (reader.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), labels, shape)
     });
     let (labels, region) = match (labels, region) {
         (_, Err(e)) | (Err(e), _) => return Err(e.into()),
@@ -127,7 +167,7 @@ fn read_roi(image: &Path, mask: &Path, settings: &Settings) -> Result<(radx_core
         }
     };
     let bbox = labels.bbox.ok_or_else(|| core(CoreError::EmptyRoi(String::new())))?.grown(margin, image_grid.dims);
-    let mut cropped_mask = labels.mask.crop(&bbox);
+    let mut cropped_mask = labels.crop(&bbox);
     drop(labels);
     // Outside the box the mask is empty: dropping non-finite voxels there changes nothing.
     drop_nonfinite(&region, &mut cropped_mask, settings);
@@ -145,7 +185,7 @@ fn read_roi(image: &Path, mask: &Path, settings: &Settings) -> Result<(radx_core
             other => other,
         })
         .map_err(core)?;
-    Ok((image_grid, roi))
+    Ok((image_grid, roi, shape))
 }
 
 /// A label map holds whole numbers (within the 1e-3 that `select_label` allows for float

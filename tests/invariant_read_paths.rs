@@ -134,3 +134,26 @@ fn memory_budget_is_charged_as_process_needs_it() {
     assert_eq!(refused(voxels * 16 - 1), Some(mask.clone()));
     assert_eq!(refused(voxels * 16), None);
 }
+
+/// `Extractor::run` computes the ROI's shape while the image is read; the features must be
+/// those of processing first and extracting after, bit for bit, also when dropping NaN
+/// voxels changes the mask after the shape was started (the early shape is then not used).
+#[test]
+fn shape_computed_while_reading_gives_the_same_features() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut image, labels) = case();
+    let mask = write(dir.path(), "mask.nii.gz", &labels);
+    let clean = write(dir.path(), "image.nii.gz", &image);
+    image.data[[11, 9, 7]] = f64::NAN;
+    let nan = write(dir.path(), "nan.nii.gz", &image);
+    for (img, settings) in [(&clean, settings()), (&nan, Settings { exclude_nonfinite: true, ..settings() })] {
+        let extractor = radx::extract::Extractor::new(settings, &[]).unwrap();
+        let bits = |rows: Vec<radx::extract::FeatureRow>| {
+            rows.into_iter().map(|r| (r.feature, r.aggregation, r.value.to_bits())).collect::<Vec<_>>()
+        };
+        let early = bits(extractor.run(img, &mask).unwrap());
+        let late = bits(extractor.features(&extractor.process(img, &mask).unwrap()));
+        assert!(early.iter().any(|(f, _, _)| f == "volume"), "no mesh feature");
+        assert_eq!(early, late);
+    }
+}

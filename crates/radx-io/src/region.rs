@@ -117,10 +117,17 @@ fn open_voxels(
 }
 
 /// One label of a label map as a boolean mask, with the box of its voxels.
+///
+/// Only the rows (runs of constant y and z) that hold the label are stored: a ROI fills a
+/// small part of a CT, and a whole-grid mask of a 512×512×200 image would cost 52 MB.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LabelMask {
-    /// `true` where the label map holds the label, on the file's whole grid.
-    pub mask: Volume<bool>,
+    /// The label map's whole grid.
+    pub grid: Grid,
+    /// `(y, z)` of each stored row, in file order.
+    rows: Vec<[usize; 2]>,
+    /// The stored rows' flags, `grid.dims[0]` per row, back to back.
+    flags: Vec<bool>,
     /// The smallest box holding every `true` voxel; `None` when the label does not occur.
     pub bbox: Option<BoundingBox>,
     /// The first voxel, in `(x, y, z)` index order (x slowest, as `ndarray` iterates a
@@ -129,8 +136,43 @@ pub struct LabelMask {
     pub fractional: Option<(f64, [usize; 3])>,
 }
 
+impl LabelMask {
+    /// The mask inside `bbox` (voxel indices of the whole grid), on that box's sub-grid, as
+    /// `self.to_volume().crop(bbox)` would give it.
+    pub fn crop(&self, bbox: &BoundingBox) -> Volume<bool> {
+        let [bx, by, bz] = bbox.dims();
+        let nx = self.grid.dims[0];
+        let mut data = vec![false; bx * by * bz];
+        let inside =
+            |y: usize, z: usize| (bbox.min[1]..=bbox.max[1]).contains(&y) && (bbox.min[2]..=bbox.max[2]).contains(&z);
+        for (r, &[y, z]) in self.rows.iter().enumerate() {
+            if inside(y, z) {
+                let row = &self.flags[r * nx + bbox.min[0]..=r * nx + bbox.max[0]];
+                let at = ((z - bbox.min[2]) * by + (y - bbox.min[1])) * bx;
+                data[at..at + bx].copy_from_slice(row);
+            }
+        }
+        let mut grid = self.grid;
+        grid.dims = [bx, by, bz];
+        grid.origin = self.grid.index_to_world([bbox.min[0] as f64, bbox.min[1] as f64, bbox.min[2] as f64]);
+        Volume::from_x_fastest(grid, data)
+    }
+
+    /// The mask on the whole grid.
+    pub fn to_volume(&self) -> Volume<bool> {
+        let [nx, ny, nz] = self.grid.dims;
+        self.crop(&BoundingBox { min: [0; 3], max: [nx - 1, ny - 1, nz - 1] })
+    }
+}
+
+/// Whether every byte is zero; in blocks, so that the check vectorises.
+fn all_zero(bytes: &[u8]) -> bool {
+    let mut blocks = bytes.chunks_exact(64);
+    blocks.all(|b| b.iter().fold(0u8, |acc, &x| acc | x) == 0) && blocks.remainder().iter().all(|&x| x == 0)
+}
+
 /// Read a label map as the mask of voxels whose (scaled) value is within 1e-3 of `label`
-/// (the rule of `radx_core::roi::select_label`), at one byte per voxel instead of eight.
+/// (the rule of `radx_core::roi::select_label`), keeping only the rows that hold it.
 /// The bounding box and the first fractional value are found while reading; the gzip
 /// trailer is checked.
 pub fn read_label_mask(path: &Path, label: i64, opts: &ReadOptions) -> Result<LabelMask, IoError> {
@@ -138,43 +180,68 @@ pub fn read_label_mask(path: &Path, label: i64, opts: &ReadOptions) -> Result<La
     let grid = stream.info.grid;
     let [nx, ny, nz] = grid.dims;
     let target = label as f64;
+    let selected = |v: f64| (v - target).abs() < 1e-3;
+    // NaN fails the comparison too.
+    let whole = |v: f64| (v - v.round()).abs() < 1e-3;
+    // Most of a label map is background: rows of zero bytes are judged by one value.
+    let zero = stream.info.scale.map_or(0.0, |(slope, inter)| 0.0 * slope + inter);
+    // Unscaled integers are whole numbers: no need to look for fractions.
+    let integral = stream.kind.is_integer() && stream.info.scale.is_none();
+    let row_bytes = nx * stream.kind.size();
     let mut raw = vec![0u8; stream.slice_bytes()];
-    let mut values = Vec::with_capacity(nx * ny);
-    let mut mask = Vec::with_capacity(stream.count.min(stream.reserve));
+    let mut values = Vec::with_capacity(nx);
+    let (mut rows, mut flags) = (Vec::new(), Vec::new());
     let (mut min, mut max) = ([usize::MAX; 3], [0usize; 3]);
     let mut fractional: Option<(f64, [usize; 3])> = None;
+    let mut note_fraction = |v: f64, at: [usize; 3]| {
+        if fractional.is_none_or(|(_, f)| at < f) {
+            fractional = Some((v, at));
+        }
+    };
     for z in 0..nz {
         stream.read_slice(z, &mut raw)?;
-        values.clear();
-        voxel::decode_chunk(&raw, stream.kind, stream.order, &mut values);
-        stream.scale(&mut values);
-        for (i, &v) in values.iter().enumerate() {
-            // NaN fails the comparison too.
-            let whole = (v - v.round()).abs() < 1e-3;
-            if !whole {
-                let at = [i % nx, i / nx, z];
-                if fractional.is_none_or(|(_, f)| at < f) {
-                    fractional = Some((v, at));
+        for (y, row) in raw.chunks_exact(row_bytes).enumerate().take(ny) {
+            let start = flags.len();
+            if all_zero(row) {
+                if !whole(zero) {
+                    note_fraction(zero, [0, y, z]);
                 }
+                if !selected(zero) {
+                    continue;
+                }
+                flags.resize(start + nx, true);
+            } else {
+                values.clear();
+                voxel::decode_chunk(row, stream.kind, stream.order, &mut values);
+                stream.scale(&mut values);
+                if !integral {
+                    for (x, &v) in values.iter().enumerate() {
+                        if !whole(v) {
+                            note_fraction(v, [x, y, z]);
+                            break;
+                        }
+                    }
+                }
+                flags.extend(values.iter().map(|&v| selected(v)));
             }
-        }
-        let start = mask.len();
-        mask.extend(values.iter().map(|&v| (v - target).abs() < 1e-3));
-        for (y, row) in mask[start..].chunks_exact(nx).enumerate() {
-            // Rows are scanned twice only when they hold ROI voxels.
-            if let (Some(first), Some(last)) = (row.iter().position(|&m| m), row.iter().rposition(|&m| m)) {
-                for (a, v) in [(0, first), (1, y), (2, z)] {
-                    min[a] = min[a].min(v);
+            let row = &flags[start..];
+            match (row.iter().position(|&m| m), row.iter().rposition(|&m| m)) {
+                (Some(first), Some(last)) => {
+                    for (a, v) in [(0, first), (1, y), (2, z)] {
+                        min[a] = min[a].min(v);
+                    }
+                    for (a, v) in [(0, last), (1, y), (2, z)] {
+                        max[a] = max[a].max(v);
+                    }
+                    rows.push([y, z]);
                 }
-                for (a, v) in [(0, last), (1, y), (2, z)] {
-                    max[a] = max[a].max(v);
-                }
+                _ => flags.truncate(start),
             }
         }
     }
     stream.finish()?;
     let bbox = (min[0] != usize::MAX).then_some(BoundingBox { min, max });
-    Ok(LabelMask { mask: Volume::from_x_fastest(grid, mask), bbox, fractional })
+    Ok(LabelMask { grid, rows, flags, bbox, fractional })
 }
 
 /// The part of an image inside `bbox` (voxel indices of the file's grid), as

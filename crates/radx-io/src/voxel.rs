@@ -75,6 +75,11 @@ impl VoxelType {
         }
     }
 
+    /// Whether the type stores whole numbers.
+    pub fn is_integer(self) -> bool {
+        !matches!(self, VoxelType::F32 | VoxelType::F64)
+    }
+
     /// The inclusive range of values the type stores exactly enough for writing
     /// (`None` for floating-point types, which take any `f64` after rounding to their precision).
     fn integer_range(self) -> Option<(f64, f64)> {

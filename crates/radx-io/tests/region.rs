@@ -118,12 +118,12 @@ fn label_mask_matches_label_selection() {
             radx_io::write_nifti(&path, &labels, VoxelType::U8).unwrap();
         }
         let m = read_label_mask(&path, 2, &Default::default()).unwrap();
-        assert_eq!(m.mask, select_label(&read_volume(&path).unwrap(), 2).unwrap());
+        assert_eq!(m.to_volume(), select_label(&read_volume(&path).unwrap(), 2).unwrap());
         // Hand-worked box of the three label-2 voxels.
         assert_eq!(m.bbox, Some(BoundingBox { min: [1, 1, 1], max: [4, 3, 3] }));
         let absent = read_label_mask(&path, 7, &Default::default()).unwrap();
         assert_eq!(absent.bbox, None);
-        assert!(!absent.mask.data.iter().any(|&b| b));
+        assert!(!absent.to_volume().data.iter().any(|&b| b));
     }
 }
 
@@ -155,8 +155,12 @@ proptest! {
         }
         radx_io::write_nifti(&path, &labels, VoxelType::I16).unwrap();
         let m = read_label_mask(&path, 3, &Default::default()).unwrap();
-        prop_assert_eq!(m.bbox, BoundingBox::of_mask(&m.mask.data));
-        prop_assert_eq!(m.mask, select_label(&labels, 3).unwrap());
+        let whole = m.to_volume();
+        prop_assert_eq!(m.bbox, BoundingBox::of_mask(&whole.data));
+        prop_assert_eq!(&whole, &select_label(&labels, 3).unwrap());
+        // Any box of the mask reads as the crop of the whole mask.
+        let b = BoundingBox { min: [1, 0, 2], max: [4, 3, 4] };
+        prop_assert_eq!(m.crop(&b), whole.crop(&b));
     }
 }
 
