@@ -18,8 +18,8 @@
 //!   `W = Σ S_a`, `M = Σ y_a T_a` and `G = 2 Σ y_a² S_a − 2M`. Both correlations come from one
 //!   complex FFT of `m + i·y` (K is real and even), zero-padded to at least `2n − 1` per axis so
 //!   nothing wraps around. Cost O(L log L) for L padded voxels; round-off ~1e-13 relative.
-//!   Memory: the complex signal plus the kernel's spectrum, which is real (K is real and
-//!   even), about 24 bytes per padded voxel.
+//!   Memory: the complex signal (16 bytes per padded voxel) plus the kernel's spectrum, which
+//!   is real and even (K is), so one octant of it is kept (1 byte per padded voxel).
 //!
 //! [`AutocorrelationMethod::Auto`] takes the direct sum while `N²/2 ≤ L·log₂L` (L = padded
 //! voxels) and the FFT beyond. The two costs per unit were measured about equal with
@@ -165,44 +165,28 @@ fn pair_sums_fft(positions: &[[usize; 3]], centred: &[f64], dims: [usize; 3], sp
     let len = dims.map(|b| fft_len(2 * b - 1));
     let total = len[0] * len[1] * len[2];
     let at = |p: [usize; 3]| p[0] + len[0] * (p[1] + len[1] * p[2]);
-    // Kernel 1/‖d‖ at every offset |d_a| < b_a, stored at d mod L (circular layout). K is
-    // even in every axis: each value of the octant d ≥ 0 goes to its (up to 8) mirror images.
-    let mut kernel = vec![Complex::new(0.0, 0.0); total];
-    for dz in 0..dims[2] {
-        for dy in 0..dims[1] {
-            for dx in 0..dims[0] {
-                if dx == 0 && dy == 0 && dz == 0 {
-                    continue;
-                }
-                let d2 = (dx as f64 * spacing[0]).powi(2)
-                    + (dy as f64 * spacing[1]).powi(2)
-                    + (dz as f64 * spacing[2]).powi(2);
-                let k = Complex::new(1.0 / d2.sqrt(), 0.0);
-                for z in [dz, (len[2] - dz) % len[2]] {
-                    for y in [dy, (len[1] - dy) % len[1]] {
-                        for x in [dx, (len[0] - dx) % len[0]] {
-                            kernel[at([x, y, z])] = k;
-                        }
-                    }
-                }
-            }
-        }
-    }
     let mut planner = FftPlanner::<f64>::new();
-    // K is real and even, so its spectrum is real (and even): keep only the real parts,
-    // and reuse the kernel's buffer for the signal (peak: one complex + one real array).
-    fft3(&mut kernel, len, len, &mut planner, false);
-    let kernel_spectrum: Vec<f64> = kernel.iter().map(|k| k.re).collect();
-    let mut signal = kernel;
-    signal.fill(Complex::new(0.0, 0.0));
+    let spectrum = kernel_spectrum(dims, spacing, len, &mut planner);
+    let half = len.map(|l| l / 2 + 1);
+    let mut signal = vec![Complex::new(0.0, 0.0); total];
     for (p, &y) in positions.iter().zip(centred) {
         signal[at(*p)] = Complex::new(1.0, y);
     }
     // The signal is zero outside the box, and only the box's outputs are read back.
     fft3(&mut signal, len, dims, &mut planner, false);
-    // K is even, so correlation equals convolution: multiply spectra.
-    signal.par_iter_mut().zip(kernel_spectrum.par_iter()).for_each(|(s, k)| *s *= k);
-    drop(kernel_spectrum);
+    // K is even, so correlation equals convolution: multiply spectra. The kernel's spectrum
+    // is even too: frequency k reads entry min(k, L − k) of the stored octant.
+    let fold = |k: usize, l: usize| k.min(l - k);
+    signal.par_chunks_mut(len[0] * len[1]).enumerate().for_each(|(z, plane)| {
+        let fz = fold(z, len[2]);
+        for (y, row) in plane.chunks_mut(len[0]).enumerate() {
+            let octant_row = (fz * half[1] + fold(y, len[1])) * half[0];
+            for (x, s) in row.iter_mut().enumerate() {
+                *s *= spectrum[octant_row + fold(x, len[0])];
+            }
+        }
+    });
+    drop(spectrum);
     fft3(&mut signal, len, dims, &mut planner, true);
     let scale = 1.0 / total as f64;
     let mut sums = PairSums::default();
@@ -215,6 +199,83 @@ fn pair_sums_fft(positions: &[[usize; 3]], centred: &[f64], dims: [usize; 3], sp
     }
     sums.squared_diff -= 2.0 * sums.cross;
     sums
+}
+
+/// The spectrum of the kernel `K(d) = 1/‖d‖` (`K(0) = 0`, zero unless `|d_a| < dims_a`) on
+/// the circular grid `len`, which is real and even in every axis: only the octant of
+/// frequencies `k_a ≤ len_a / 2` is computed and returned, x-fastest, `len_a / 2 + 1` per axis.
+///
+/// The 3D transform of an even function is three 1D even transforms, one axis at a time; each
+/// line is extended to its full even length, transformed, and its first half kept. That is
+/// about a quarter of a full 3D FFT's work and an eighth of its memory.
+fn kernel_spectrum(dims: [usize; 3], spacing: [f64; 3], len: [usize; 3], planner: &mut FftPlanner<f64>) -> Vec<f64> {
+    let half = len.map(|l| l / 2 + 1);
+    let [hx, hy, hz] = half;
+    let mut octant = vec![0.0; hx * hy * hz];
+    for dz in 0..dims[2] {
+        for dy in 0..dims[1] {
+            for dx in 0..dims[0] {
+                if dx + dy + dz > 0 {
+                    let d2 = (dx as f64 * spacing[0]).powi(2)
+                        + (dy as f64 * spacing[1]).powi(2)
+                        + (dz as f64 * spacing[2]).powi(2);
+                    octant[dx + hx * (dy + hy * dz)] = 1.0 / d2.sqrt();
+                }
+            }
+        }
+    }
+    let plans = len.map(|l| planner.plan_fft_forward(l));
+    // Even transform of one line given by its first half, in place.
+    let even_transform = |axis: usize, values: &mut [f64], line: &mut Vec<Complex<f64>>, scratch: &mut Vec<Complex<f64>>| {
+        let l = len[axis];
+        line.clear();
+        line.extend((0..l).map(|d| Complex::new(values[d.min(l - d)], 0.0)));
+        scratch.resize(plans[axis].get_inplace_scratch_len(), Complex::new(0.0, 0.0));
+        plans[axis].process_with_scratch(line, scratch);
+        for (v, c) in values.iter_mut().zip(line.iter()) {
+            *v = c.re;
+        }
+    };
+    // x and y within each z-plane of the octant (contiguous), planes in parallel.
+    octant.par_chunks_mut(hx * hy).for_each(|plane| {
+        let (mut line, mut scratch, mut values) = (Vec::new(), Vec::new(), vec![0.0; hy]);
+        for row in plane.chunks_mut(hx) {
+            even_transform(0, row, &mut line, &mut scratch);
+        }
+        for x in 0..hx {
+            for (y, v) in values.iter_mut().enumerate() {
+                *v = plane[x + hx * y];
+            }
+            even_transform(1, &mut values, &mut line, &mut scratch);
+            for (y, v) in values.iter().enumerate() {
+                plane[x + hx * y] = *v;
+            }
+        }
+    });
+    // z: per y, the xz-slab's lines, computed in parallel and written back in order.
+    let slabs: Vec<Vec<f64>> = (0..hy)
+        .into_par_iter()
+        .map(|y| {
+            let (mut line, mut scratch, mut values) = (Vec::new(), Vec::new(), vec![0.0; hz]);
+            let mut slab = vec![0.0; hx * hz];
+            for x in 0..hx {
+                for (z, v) in values.iter_mut().enumerate() {
+                    *v = octant[x + hx * (y + hy * z)];
+                }
+                even_transform(2, &mut values, &mut line, &mut scratch);
+                slab[x * hz..(x + 1) * hz].copy_from_slice(&values);
+            }
+            slab
+        })
+        .collect();
+    for (y, slab) in slabs.iter().enumerate() {
+        for x in 0..hx {
+            for z in 0..hz {
+                octant[x + hx * (y + hy * z)] = slab[x * hz + z];
+            }
+        }
+    }
+    octant
 }
 
 /// Smallest length ≥ `n` whose only prime factors are 2, 3 and 5 (fast FFT sizes).
@@ -269,26 +330,28 @@ fn fft3(data: &mut [Complex<f64>], len: [usize; 3], live: [usize; 3], planner: &
             transpose::transpose(&lines, plane, ny, nx);
         });
     };
-    // z: per y, copy the xz-slab's rows out (x-fastest), transpose into z-fastest lines,
-    // transform, and back. Copies are serial, transforms parallel.
+    // z: the rows of every plane grouped by y (disjoint slices, so the xz-slabs can be
+    // worked on in parallel); each slab is copied out, transposed into z-fastest lines,
+    // transformed, and copied back.
     let z_pass = |data: &mut [Complex<f64>]| {
-        let mut slab = vec![zero; nx * nz];
-        let mut lines = vec![zero; nx * nz];
-        let lines_per_task = (4096 / nz).max(1);
-        for y in 0..ny {
-            for z in 0..nz {
-                slab[nx * z..nx * (z + 1)].copy_from_slice(&data[nx * (y + ny * z)..nx * (y + ny * z) + nx]);
-            }
-            transpose::transpose(&slab, &mut lines, nx, nz);
-            lines.par_chunks_mut(nz * lines_per_task).for_each(|block| {
-                let mut scratch = vec![zero; fft_z.get_inplace_scratch_len()];
-                fft_z.process_with_scratch(block, &mut scratch);
-            });
-            transpose::transpose(&lines, &mut slab, nz, nx);
-            for z in 0..nz {
-                data[nx * (y + ny * z)..nx * (y + ny * z) + nx].copy_from_slice(&slab[nx * z..nx * (z + 1)]);
+        let mut rows_by_y: Vec<Vec<&mut [Complex<f64>]>> = (0..ny).map(|_| Vec::with_capacity(nz)).collect();
+        for plane in data.chunks_mut(nx * ny) {
+            for (y, row) in plane.chunks_mut(nx).enumerate() {
+                rows_by_y[y].push(row);
             }
         }
+        let buffers = || (vec![zero; nx * nz], vec![zero; nx * nz], vec![zero; fft_z.get_inplace_scratch_len()]);
+        rows_by_y.into_par_iter().for_each_init(buffers, |(slab, lines, scratch), rows| {
+            for (z, row) in rows.iter().enumerate() {
+                slab[nx * z..nx * (z + 1)].copy_from_slice(row);
+            }
+            transpose::transpose(slab, lines, nx, nz);
+            fft_z.process_with_scratch(lines, scratch);
+            transpose::transpose(lines, slab, nz, nx);
+            for (z, row) in rows.into_iter().enumerate() {
+                row.copy_from_slice(&slab[nx * z..nx * (z + 1)]);
+            }
+        });
     };
     if inverse {
         z_pass(data);
