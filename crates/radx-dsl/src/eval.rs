@@ -767,6 +767,24 @@ impl State {
                         Some(Ok(r)) => r,
                         _ => &[],
                     };
+                    if idx.len() == n && scatter_slots_valid(idx, lo, out.len()) {
+                        // Every slot is an in-range integer: no per-entry checks, and a masked-out
+                        // entry adds +0.0 (a sum slot starts at +0.0 so can never be -0.0, and
+                        // `x + 0.0 == x` otherwise), which equals skipping it.
+                        match mask {
+                            None => {
+                                for (&x, &v) in idx.iter().zip(b) {
+                                    out[scatter_slot(x - lo)] += v;
+                                }
+                            }
+                            Some(m) => {
+                                for ((&x, &v), &k) in idx.iter().zip(b).zip(m) {
+                                    out[scatter_slot(x - lo)] += keep_or_zero(v, k != 0.0);
+                                }
+                            }
+                        }
+                        return;
+                    }
                     if idx.len() == n {
                         for t in 0..n {
                             let x = idx[t] - lo;
@@ -926,9 +944,25 @@ fn un_row(op: Un, src: &[f64], out: &mut [f64], mask: Option<&[f64]>) {
     macro_rules! each {
         ($f:expr) => {
             match mask {
+                // Masks are data-dependent (`p > 0` on a matrix with scattered zeros): a branch
+                // per entry mispredicts often, so the kept positions are first listed without
+                // branches, a chunk at a time, and the operation then runs on those only.
                 Some(m) => {
-                    for ((o, &x), &k) in out.iter_mut().zip(src).zip(m) {
-                        *o = if k != 0.0 { $f(x) } else { 0.0 };
+                    const CHUNK: usize = 128;
+                    let n = out.len().min(src.len()).min(m.len());
+                    out.fill(0.0);
+                    let mut kept = [0u32; CHUNK];
+                    for start in (0..n).step_by(CHUNK) {
+                        let end = (start + CHUNK).min(n);
+                        let mut count = 0;
+                        for (t, &k) in m[start..end].iter().enumerate() {
+                            kept[count] = t as u32;
+                            count += usize::from(k != 0.0);
+                        }
+                        let (o, x) = (&mut out[start..end], &src[start..end]);
+                        for &t in &kept[..count] {
+                            o[t as usize] = $f(x[t as usize]);
+                        }
                     }
                 }
                 None => {
@@ -1127,6 +1161,36 @@ fn scaled_sum4(a: &[f64], c: f64, m: Option<&[f64]>) -> f64 {
         }
     }
     (s[0] + s[1]) + (s[2] + s[3]) + tail
+}
+
+/// 2^52: for `0 <= x < 2^52`, `x + 2^52` rounds to an integer and its bit pattern minus that
+/// of 2^52 is that integer (the float is exactly `2^52 + integer`).
+const TWO_POW_52: f64 = 4_503_599_627_370_496.0;
+
+/// Whether every `x - lo` in `idx` is an integer in `0..len`, checked with float operations
+/// only (no branches, no saturating conversions, so it vectorises) before the check-free
+/// scatter: the GLCM's `|i - j|` and `i + j` rows always pass, and checking a row at once is
+/// far cheaper than converting and checking entry by entry.
+#[inline]
+fn scatter_slots_valid(idx: &[f64], lo: f64, len: usize) -> bool {
+    let len = len as f64;
+    if len > TWO_POW_52 {
+        return false;
+    }
+    let mut ok = true;
+    for &v in idx {
+        let x = v - lo;
+        // In range (NaN fails both comparisons), then integral: `(x + 2^52) - 2^52` is `x`
+        // rounded to an integer for `0 <= x < 2^52`.
+        ok &= (x >= 0.0) & (x < len) & ((x + TWO_POW_52) - TWO_POW_52 == x);
+    }
+    ok
+}
+
+/// The slot of a value `scatter_slots_valid` accepted (see [`TWO_POW_52`]).
+#[inline(always)]
+fn scatter_slot(x: f64) -> usize {
+    ((x + TWO_POW_52).to_bits() - TWO_POW_52.to_bits()) as usize
 }
 
 /// Number of non-zero mask entries.
@@ -1950,6 +2014,59 @@ mod tests {
             let (got, want) = (masked_sum4(&a, &m), sum4(&kept));
             prop_assert!(got.to_bits() == want.to_bits() || (got.is_nan() && want.is_nan()));
             prop_assert_eq!(mask_count(&m), m.iter().filter(|&&k| k != 0.0).count() as f64);
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(128))]
+
+        /// The row-at-once scatter check accepts exactly the rows whose every entry is an
+        /// integer slot in range, and then `scatter_slot` is that integer.
+        #[test]
+        fn scatter_check_accepts_exactly_integer_slots_in_range(
+            idx in prop::collection::vec(prop_oneof![
+                (0i32..40).prop_map(f64::from),
+                Just(f64::NAN), Just(f64::INFINITY), Just(-1.0), Just(2.5), Just(-0.0), Just(1e300),
+            ], 0..20),
+            lo in prop_oneof![Just(0.0), Just(2.0), Just(-3.0)],
+            len in 0usize..45,
+        ) {
+            let entry_ok = |v: f64| {
+                let x = v - lo;
+                x >= 0.0 && x < len as f64 && x.fract() == 0.0
+            };
+            let want = idx.iter().all(|&v| entry_ok(v));
+            prop_assert_eq!(scatter_slots_valid(&idx, lo, len), want);
+            if want {
+                for &v in &idx {
+                    prop_assert_eq!(scatter_slot(v - lo), (v - lo) as usize);
+                }
+            }
+        }
+
+        /// A masked transcendental row is the operation where the mask holds and 0 elsewhere.
+        #[test]
+        fn masked_unary_row_is_the_operation_where_kept((a, _b, m) in rows()) {
+            let mut out = vec![f64::NAN; a.len()];
+            un_row(Un::Log2, &a, &mut out, Some(&m));
+            for t in 0..a.len() {
+                let want = if m[t] != 0.0 { a[t].log2() } else { 0.0 };
+                prop_assert!(out[t].to_bits() == want.to_bits() || (out[t].is_nan() && want.is_nan()));
+            }
+        }
+    }
+
+    /// Rows longer than the compaction chunk (128) keep every position in its place.
+    #[test]
+    fn masked_unary_row_spans_chunks() {
+        let src: Vec<f64> = (0..300).map(|t| t as f64 + 1.0).collect();
+        let mask: Vec<f64> = (0..300).map(|t| f64::from(u8::from(t % 3 != 1))).collect();
+        let mut out = vec![f64::NAN; 300];
+        un_row(Un::Sqrt, &src, &mut out, Some(&mask));
+        for t in 0..300 {
+            // Position t holds sqrt(t + 1) where t mod 3 is 0 or 2, and 0 where it is 1.
+            let want = if t % 3 == 1 { 0.0 } else { (t as f64 + 1.0).sqrt() };
+            assert_eq!(out[t], want, "position {t}");
         }
     }
 
