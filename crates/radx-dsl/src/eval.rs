@@ -2063,10 +2063,10 @@ mod tests {
         let mask: Vec<f64> = (0..300).map(|t| f64::from(u8::from(t % 3 != 1))).collect();
         let mut out = vec![f64::NAN; 300];
         un_row(Un::Sqrt, &src, &mut out, Some(&mask));
-        for t in 0..300 {
+        for (t, &got) in out.iter().enumerate() {
             // Position t holds sqrt(t + 1) where t mod 3 is 0 or 2, and 0 where it is 1.
             let want = if t % 3 == 1 { 0.0 } else { (t as f64 + 1.0).sqrt() };
-            assert_eq!(out[t], want, "position {t}");
+            assert_eq!(got, want, "position {t}");
         }
     }
 
