@@ -111,6 +111,7 @@ pub struct CompiledFamily {
     stages: Vec<Stage>,
     /// For each node: the row slot it occupies in the pass that evaluates it per row.
     row_slot: Vec<u32>,
+    scratch: ScratchPool,
 }
 
 fn u(op: ReduceOp) -> AccOp {
@@ -192,36 +193,84 @@ impl CompiledFamily {
 
     /// Evaluates every feature of the family on one source instance.
     pub fn evaluate(&self, data: &SourceData, builtins: &dyn Builtins) -> Result<Vec<FeatureValue>, EvalError> {
+        let values = self.evaluate_values(data, builtins)?;
+        Ok(self
+            .checked
+            .features
+            .iter()
+            .zip(values)
+            .map(|((f, _), value)| FeatureValue { name: f.name.clone(), tag: f.tag.clone(), value })
+            .collect())
+    }
+
+    /// The values of [`Self::evaluate`] alone, in the order of [`Self::features`]: for hosts
+    /// that evaluate many matrices and take the names once (no per-call name copies).
+    pub fn evaluate_values(&self, data: &SourceData, builtins: &dyn Builtins) -> Result<Vec<f64>, EvalError> {
+        let mut st = self.scratch.take();
+        let result = self.evaluate_with(&mut st, data, builtins);
+        self.scratch.give(st);
+        result
+    }
+
+    fn evaluate_with(&self, st: &mut State, data: &SourceData, builtins: &dyn Builtins) -> Result<Vec<f64>, EvalError> {
         let ir = &self.checked.ir;
         let bound = Bound::new(&self.checked.schema, data, ir)?;
-        let mut st = State {
-            scal: vec![0.0; ir.nodes.len()],
-            scalars: vec![f64::NAN; ir.scalars.len()],
-            vecs: vec![Vec::new(); ir.vecs.len()],
-            axis_vals: vec![Vec::new(); ir.vars.len()],
-            pos: vec![0; ir.vars.len()],
-            rows: Vec::new(),
-            row_len: 0,
-            sorted: SortedCache::default(),
-        };
+        st.reset(ir);
         for stage in &self.stages {
             for &n in &stage.scalar_nodes {
                 st.scal[n as usize] = st.scalar_node(ir, &bound, n);
             }
             for &s in &stage.builtins {
                 let imp = self.builtin_impls.iter().find(|(id, _)| *id == s).map_or(BuiltinImpl::Host, |(_, i)| *i);
-                st.scalars[s as usize] = call_builtin(ir, &bound, &mut st, s, imp, builtins)?;
+                st.scalars[s as usize] = call_builtin(ir, &bound, st, s, imp, builtins)?;
             }
             for pass in &stage.passes {
                 st.run_pass(ir, &bound, pass, &self.row_slot);
             }
         }
-        Ok(self
-            .checked
-            .features
-            .iter()
-            .map(|(f, n)| FeatureValue { name: f.name.clone(), tag: f.tag.clone(), value: st.scal[*n as usize] })
-            .collect())
+        Ok(self.checked.features.iter().map(|(_, n)| st.scal[*n as usize]).collect())
+    }
+}
+
+/// Evaluation buffers kept between evaluations of one family, so that evaluating a small
+/// matrix does not start with dozens of allocations. A pool rather than one slot: hosts
+/// evaluate the same family on several threads at once.
+#[derive(Default)]
+struct ScratchPool(std::sync::Mutex<Vec<State>>);
+
+/// Most states a pool keeps (one per thread that evaluates concurrently, within reason).
+const POOL_STATES: usize = 16;
+/// A state holding more than this many `f64`s (e.g. after a pass over a large ROI) is
+/// dropped rather than kept, so the pool never pins large buffers.
+const POOL_STATE_MAX_F64S: usize = 1 << 17;
+
+impl ScratchPool {
+    fn take(&self) -> State {
+        let pooled = self.0.lock().ok().and_then(|mut v| v.pop());
+        pooled.unwrap_or_default()
+    }
+    fn give(&self, st: State) {
+        if st.retained_f64s() > POOL_STATE_MAX_F64S {
+            return;
+        }
+        if let Ok(mut v) = self.0.lock()
+            && v.len() < POOL_STATES
+        {
+            v.push(st);
+        }
+    }
+}
+
+impl Clone for ScratchPool {
+    /// A clone starts with an empty pool: buffers are a cache, not part of the plan.
+    fn clone(&self) -> Self {
+        ScratchPool::default()
+    }
+}
+
+impl std::fmt::Debug for ScratchPool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ScratchPool")
     }
 }
 
@@ -316,16 +365,30 @@ impl<'d> Bound<'d> {
 
 /// Length and values of a variable's axis once its range bounds are known.
 pub(crate) fn axis_values_of(ir: &Ir, bound: &Bound<'_>, var: VarId, scal: &dyn Fn(NodeId) -> f64) -> Vec<f64> {
+    let mut values = Vec::new();
+    axis_values_into(ir, bound, var, scal, &mut values);
+    values
+}
+
+/// [`axis_values_of`] written into `out` (replacing its contents, reusing its buffer).
+pub(crate) fn axis_values_into(
+    ir: &Ir,
+    bound: &Bound<'_>,
+    var: VarId,
+    scal: &dyn Fn(NodeId) -> f64,
+    out: &mut Vec<f64>,
+) {
+    out.clear();
     match ir.vars[var as usize].axis {
-        AxisKey::Source(a) => bound.axis_values[a as usize].to_vec(),
+        AxisKey::Source(a) => out.extend_from_slice(bound.axis_values[a as usize]),
         AxisKey::Range(lo, hi) => {
             let (lo, hi) = (scal(lo), scal(hi));
             if !(lo.is_finite() && hi.is_finite()) || hi < lo {
-                return Vec::new();
+                return;
             }
             // Ranges are integer steps from `lo`; cap the length so garbage cannot exhaust memory.
             let n = ((hi - lo).floor() as usize + 1).min(1 << 24);
-            (0..n).map(|t| lo + t as f64).collect()
+            out.extend((0..n).map(|t| lo + t as f64));
         }
     }
 }
@@ -429,6 +492,9 @@ pub(crate) fn find_p(_ir: &Ir, bound: &Bound<'_>) -> Option<u32> {
     bound.arrays.iter().position(|(_, strides)| strides.len() == 2).map(|k| k as u32)
 }
 
+/// Everything one evaluation writes. Kept in a [`ScratchPool`] between evaluations and
+/// [reset](State::reset) before each, so its buffers are allocated once, not per matrix.
+#[derive(Default)]
 struct State {
     /// Value of every scalar node (and of per-iteration nodes during a pass).
     scal: Vec<f64>,
@@ -440,9 +506,45 @@ struct State {
     rows: Vec<f64>,
     row_len: usize,
     sorted: SortedCache,
+    /// Per pass: loop lengths, the outer-loop odometer, and each accumulator's auxiliary
+    /// counts and arg values (see `run_pass_body`).
+    lens: Vec<usize>,
+    odometer: Vec<usize>,
+    aux: Vec<(Vec<f64>, Vec<f64>)>,
+    /// Run the portable kernels even where wider ones exist (tests compare the two).
+    portable: bool,
 }
 
 impl State {
+    /// Puts the state where a fresh one would start for a family with this IR.
+    fn reset(&mut self, ir: &Ir) {
+        self.scal.clear();
+        self.scal.resize(ir.nodes.len(), 0.0);
+        self.scalars.clear();
+        self.scalars.resize(ir.scalars.len(), f64::NAN);
+        self.vecs.resize_with(ir.vecs.len(), Vec::new);
+        self.vecs.iter_mut().for_each(Vec::clear);
+        // An empty axis means "not computed yet" (ranges depend on this evaluation's data).
+        self.axis_vals.resize_with(ir.vars.len(), Vec::new);
+        self.axis_vals.iter_mut().for_each(Vec::clear);
+        self.pos.clear();
+        self.pos.resize(ir.vars.len(), 0);
+        self.row_len = 0;
+        self.sorted = SortedCache::default();
+    }
+
+    /// How many `f64`s the buffers hold on to.
+    fn retained_f64s(&self) -> usize {
+        let nested = |v: &Vec<Vec<f64>>| v.iter().map(Vec::capacity).sum::<usize>();
+        let aux: usize = self.aux.iter().map(|(a, b)| a.capacity() + b.capacity()).sum();
+        self.scal.capacity()
+            + self.scalars.capacity()
+            + nested(&self.vecs)
+            + nested(&self.axis_vals)
+            + self.rows.capacity()
+            + aux
+    }
+
     /// Value of a node from scalars and the current loop positions.
     fn scalar_node(&self, ir: &Ir, bound: &Bound<'_>, n: NodeId) -> f64 {
         let s = |m: NodeId| self.scal[m as usize];
@@ -469,15 +571,37 @@ impl State {
         }
     }
 
+    /// Runs one pass, with the row kernels compiled for AVX2 where the CPU has it: the
+    /// portable build targets SSE2, whose two-lane operations halve the throughput of every
+    /// row operation, accumulation and division. Only the instruction set differs: each
+    /// operation and the order of every sum are the same, so results are bit-identical.
     fn run_pass(&mut self, ir: &Ir, bound: &Bound<'_>, pass: &Pass, row_slot: &[u32]) {
+        #[cfg(target_arch = "x86_64")]
+        if !self.portable && std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: `run_pass_avx2` only requires AVX2, which the CPU was just found to support.
+            unsafe { self.run_pass_avx2(ir, bound, pass, row_slot) };
+            return;
+        }
+        self.run_pass_body(ir, bound, pass, row_slot);
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    fn run_pass_avx2(&mut self, ir: &Ir, bound: &Bound<'_>, pass: &Pass, row_slot: &[u32]) {
+        self.run_pass_body(ir, bound, pass, row_slot);
+    }
+
+    /// The pass itself; always inlined (as are the row kernels below it) so that each caller
+    /// above compiles it for its own instruction set.
+    #[inline(always)]
+    fn run_pass_body(&mut self, ir: &Ir, bound: &Bound<'_>, pass: &Pass, row_slot: &[u32]) {
         // Axis values of the loop variables (ranges are known by now).
         for &v in &pass.loops {
-            if self.axis_vals[v as usize].is_empty() {
-                let vals = axis_values_of(ir, bound, v, &|n| self.scal[n as usize]);
-                self.axis_vals[v as usize] = vals;
-            }
+            self.var_len(ir, bound, v);
         }
-        let lens: Vec<usize> = pass.loops.iter().map(|v| self.axis_vals[*v as usize].len()).collect();
+        let mut lens = std::mem::take(&mut self.lens);
+        lens.clear();
+        lens.extend(pass.loops.iter().map(|v| self.axis_vals[*v as usize].len()));
         // Initialise targets.
         for PassAcc { acc, .. } in &pass.accs {
             let init = match acc.op {
@@ -491,43 +615,53 @@ impl State {
                 Target::Scalar(s) => self.scalars[s as usize] = init,
                 Target::VecAt { vec, var } => {
                     let n = self.var_len(ir, bound, var);
-                    self.vecs[vec as usize] = vec![init; n];
+                    let v = &mut self.vecs[vec as usize];
+                    v.clear();
+                    v.resize(n, init);
                 }
                 Target::VecScatter { vec, .. } => {
-                    let var = ir.vec_var(vec);
-                    let n = self.var_len(ir, bound, var);
-                    self.vecs[vec as usize] = vec![init; n];
+                    let n = self.var_len(ir, bound, ir.vec_var(vec));
+                    let v = &mut self.vecs[vec as usize];
+                    v.clear();
+                    v.resize(n, init);
                 }
             }
         }
         // Auxiliary per-slot state: counts (mean, empty → NaN) and arg values.
-        let mut aux: Vec<(Vec<f64>, Vec<f64>)> = pass
-            .accs
-            .iter()
-            .map(|PassAcc { acc, .. }| {
-                // Only mean, max, min and the arg reductions read it (sum, count, prod and
-                // assign do not): those get empty vectors, which do not allocate.
-                if matches!(acc.op, AccOp::Assign | AccOp::Reduce(ReduceOp::Sum | ReduceOp::Count | ReduceOp::Prod)) {
-                    return (Vec::new(), Vec::new());
-                }
-                let n = match acc.target {
+        let mut aux = std::mem::take(&mut self.aux);
+        aux.resize_with(pass.accs.len().max(aux.len()), Default::default);
+        for (PassAcc { acc, .. }, (counts, args)) in pass.accs.iter().zip(aux.iter_mut()) {
+            // Only mean, max, min and the arg reductions read it (sum, count, prod and
+            // assign do not): those get empty vectors.
+            let n = if matches!(acc.op, AccOp::Assign | AccOp::Reduce(ReduceOp::Sum | ReduceOp::Count | ReduceOp::Prod))
+            {
+                0
+            } else {
+                match acc.target {
                     Target::Scalar(_) => 1,
                     Target::VecAt { vec, .. } | Target::VecScatter { vec, .. } => self.vecs[vec as usize].len(),
-                };
-                (vec![0.0; n], vec![f64::NAN; n])
-            })
-            .collect();
+                }
+            };
+            counts.clear();
+            counts.resize(n, 0.0);
+            args.clear();
+            args.resize(n, f64::NAN);
+        }
         let inner_len = *lens.last().unwrap_or(&0);
         self.row_len = inner_len;
         self.rows.clear();
         self.rows.resize(pass.n_slots * inner_len, 0.0);
         if lens.contains(&0) {
             self.finish(pass, &mut aux);
+            self.lens = lens;
+            self.aux = aux;
             return;
         }
         let depth = pass.loops.len();
         // Odometer over the outer loops; the innermost loop is processed a row at a time.
-        let mut idx = vec![0usize; depth];
+        let mut idx = std::mem::take(&mut self.odometer);
+        idx.clear();
+        idx.resize(depth, 0);
         let mut d = 0;
         loop {
             // Entering depth `d` with idx[d] set: evaluate the nodes hoisted to this depth.
@@ -545,6 +679,9 @@ impl State {
             loop {
                 if d == 0 {
                     self.finish(pass, &mut aux);
+                    self.lens = lens;
+                    self.aux = aux;
+                    self.odometer = idx;
                     return;
                 }
                 d -= 1;
@@ -558,12 +695,14 @@ impl State {
 
     fn var_len(&mut self, ir: &Ir, bound: &Bound<'_>, var: VarId) -> usize {
         if self.axis_vals[var as usize].is_empty() {
-            let vals = axis_values_of(ir, bound, var, &|n| self.scal[n as usize]);
+            let mut vals = std::mem::take(&mut self.axis_vals[var as usize]);
+            axis_values_into(ir, bound, var, &|n| self.scal[n as usize], &mut vals);
             self.axis_vals[var as usize] = vals;
         }
         self.axis_vals[var as usize].len()
     }
 
+    #[inline(always)]
     fn run_row(
         &mut self,
         _ir: &Ir,
@@ -649,6 +788,7 @@ impl State {
     }
 
     /// `sum(x * y)` into a scalar, the product formed in registers (see [`PassAcc::factor`]).
+    #[inline(always)]
     fn accumulate_product(&mut self, acc: &Acc, x: Opd, y: Opd, filter: Option<Opd>, n: usize) {
         let Target::Scalar(s) = acc.target else { return };
         let rl = self.row_len;
@@ -681,6 +821,7 @@ impl State {
     }
 
     #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
     fn accumulate(
         &mut self,
         k: usize,
@@ -938,6 +1079,7 @@ enum RowView<'a> {
     S(f64),
 }
 
+#[inline(always)]
 fn un_row(op: Un, src: &[f64], out: &mut [f64], mask: Option<&[f64]>) {
     // One loop per operator (the dispatch is per row, not per entry); under a mask the
     // operation is skipped, not just discarded, where the mask is zero.
@@ -987,6 +1129,7 @@ fn un_row(op: Un, src: &[f64], out: &mut [f64], mask: Option<&[f64]>) {
     }
 }
 
+#[inline(always)]
 fn bin_row(op: Bin, a: RowView<'_>, b: RowView<'_>, out: &mut [f64], mask: Option<&[f64]>) {
     if let Some(m) = mask {
         for t in 0..out.len() {
@@ -1052,7 +1195,7 @@ fn bin_row(op: Bin, a: RowView<'_>, b: RowView<'_>, out: &mut [f64], mask: Optio
 }
 
 /// Sum with four interleaved partial sums (breaks the add latency chain).
-#[inline]
+#[inline(always)]
 fn sum4(b: &[f64]) -> f64 {
     let mut s = [0.0f64; 4];
     let chunks = b.chunks_exact(4);
@@ -1079,7 +1222,7 @@ fn keep_or_zero(x: f64, keep: bool) -> f64 {
 }
 
 /// Sum of `b` where `m` is non-zero, with four partial sums in the order of [`sum4`].
-#[inline]
+#[inline(always)]
 fn masked_sum4(b: &[f64], m: &[f64]) -> f64 {
     let mut s = [0.0f64; 4];
     let n = b.len().min(m.len());
@@ -1098,7 +1241,7 @@ fn masked_sum4(b: &[f64], m: &[f64]) -> f64 {
 
 /// `sum(a[t] * b[t])` (where `m[t] != 0`), in the lane order of [`sum4`]: bit-identical to
 /// storing the products and summing them with [`sum4`] / [`masked_sum4`].
-#[inline]
+#[inline(always)]
 fn dot4(a: &[f64], b: &[f64], m: Option<&[f64]>) -> f64 {
     let n = a.len().min(b.len());
     let n4 = n / 4 * 4;
@@ -1131,7 +1274,7 @@ fn dot4(a: &[f64], b: &[f64], m: Option<&[f64]>) -> f64 {
 }
 
 /// `sum(a[t] * c)` (where `m[t] != 0`), in the lane order of [`sum4`].
-#[inline]
+#[inline(always)]
 fn scaled_sum4(a: &[f64], c: f64, m: Option<&[f64]>) -> f64 {
     let n = a.len();
     let n4 = n / 4 * 4;
@@ -1171,7 +1314,7 @@ const TWO_POW_52: f64 = 4_503_599_627_370_496.0;
 /// only (no branches, no saturating conversions, so it vectorises) before the check-free
 /// scatter: the GLCM's `|i - j|` and `i + j` rows always pass, and checking a row at once is
 /// far cheaper than converting and checking entry by entry.
-#[inline]
+#[inline(always)]
 fn scatter_slots_valid(idx: &[f64], lo: f64, len: usize) -> bool {
     let len = len as f64;
     if len > TWO_POW_52 {
@@ -1194,7 +1337,7 @@ fn scatter_slot(x: f64) -> usize {
 }
 
 /// Number of non-zero mask entries.
-#[inline]
+#[inline(always)]
 fn mask_count(m: &[f64]) -> f64 {
     m.iter().map(|&k| f64::from(u8::from(k != 0.0))).sum()
 }
@@ -1755,7 +1898,7 @@ impl<'r> Planner<'r> {
                 stages[st].passes.push(pass);
             }
         }
-        CompiledFamily { checked: self.checked, builtin_impls, stages, row_slot }
+        CompiledFamily { checked: self.checked, builtin_impls, stages, row_slot, scratch: ScratchPool::default() }
     }
 
     fn build_pass(
@@ -2067,6 +2210,28 @@ mod tests {
             // Position t holds sqrt(t + 1) where t mod 3 is 0 or 2, and 0 where it is 1.
             let want = if t % 3 == 1 { 0.0 } else { (t as f64 + 1.0).sqrt() };
             assert_eq!(got, want, "position {t}");
+        }
+    }
+
+    /// The AVX2 build of the passes must give the portable build's results bit for bit
+    /// (same operations, same summation order; only the vector width differs).
+    #[test]
+    fn wide_kernels_equal_portable_kernels() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../features/glcm.radx");
+        let text = std::fs::read_to_string(path).expect("features/glcm.radx");
+        let file = crate::compile("glcm.radx", &text, &crate::Registry::standard()).expect("compiles");
+        let fam = file.family("glcm").expect("glcm");
+        for ng in [1usize, 3, 17, 64] {
+            // Counts with zeros on a fixed pattern, so the `p > 0` filters matter.
+            let counts: Vec<f64> =
+                (0..ng * ng).map(|k| ((k * 7919) % 13) as f64 * f64::from(u8::from(k % 5 != 2))).collect();
+            let data = SourceData::glcm_from_counts(ng, &counts);
+            let dispatched = fam.evaluate_values(&data, &crate::NoBuiltins).expect("evaluates");
+            let mut st = State { portable: true, ..State::default() };
+            let portable = fam.evaluate_with(&mut st, &data, &crate::NoBuiltins).expect("evaluates");
+            for (d, p) in dispatched.iter().zip(&portable) {
+                assert!(d.to_bits() == p.to_bits() || (d.is_nan() && p.is_nan()), "ng {ng}: {d} vs {p}");
+            }
         }
     }
 
