@@ -91,6 +91,9 @@ struct Pass {
     /// Scalar nodes evaluated at loop depth `d` (for every `d` but the innermost).
     per_depth: Vec<Vec<NodeId>>,
     rows: Vec<RowInstr>,
+    /// Per row instruction: its value depends on the innermost variable alone (`level[j]`,
+    /// `py[j]`, …), so the row is the same for every outer iteration and is computed once.
+    row_invariant: Vec<bool>,
     /// Row slot of each node evaluated per row (`u32::MAX` if none).
     n_slots: usize,
     accs: Vec<PassAcc>,
@@ -109,8 +112,6 @@ pub struct CompiledFamily {
     pub(crate) checked: CheckedFamily,
     builtin_impls: Vec<(u32, BuiltinImpl)>,
     stages: Vec<Stage>,
-    /// For each node: the row slot it occupies in the pass that evaluates it per row.
-    row_slot: Vec<u32>,
     scratch: ScratchPool,
 }
 
@@ -225,7 +226,7 @@ impl CompiledFamily {
                 st.scalars[s as usize] = call_builtin(ir, &bound, st, s, imp, builtins)?;
             }
             for pass in &stage.passes {
-                st.run_pass(ir, &bound, pass, &self.row_slot);
+                st.run_pass(ir, &bound, pass);
             }
         }
         Ok(self.checked.features.iter().map(|(_, n)| st.scal[*n as usize]).collect())
@@ -511,8 +512,22 @@ struct State {
     lens: Vec<usize>,
     odometer: Vec<usize>,
     aux: Vec<(Vec<f64>, Vec<f64>)>,
-    /// Run the portable kernels even where wider ones exist (tests compare the two).
-    portable: bool,
+    /// Which build of the row kernels runs (tests compare them).
+    kernels: Kernels,
+}
+
+/// The builds of the pass kernels (x86-64 only; elsewhere the portable one always runs).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+enum Kernels {
+    /// The widest the CPU supports.
+    #[default]
+    Widest,
+    /// AVX2 where supported (tests).
+    #[cfg_attr(not(test), allow(dead_code))]
+    Avx2,
+    /// The baseline build (tests).
+    #[cfg_attr(not(test), allow(dead_code))]
+    Portable,
 }
 
 impl State {
@@ -571,30 +586,46 @@ impl State {
         }
     }
 
-    /// Runs one pass, with the row kernels compiled for AVX2 where the CPU has it: the
-    /// portable build targets SSE2, whose two-lane operations halve the throughput of every
-    /// row operation, accumulation and division. Only the instruction set differs: each
-    /// operation and the order of every sum are the same, so results are bit-identical.
-    fn run_pass(&mut self, ir: &Ir, bound: &Bound<'_>, pass: &Pass, row_slot: &[u32]) {
+    /// Runs one pass with the row kernels compiled for the widest vector instructions the
+    /// CPU has: the portable build targets SSE2, whose two-lane operations cap the throughput
+    /// of every row operation, accumulation and division. Only the instruction set differs:
+    /// each operation and the order of every sum are the same, so results are bit-identical
+    /// (see the test `wide_kernels_equal_portable_kernels`).
+    fn run_pass(&mut self, ir: &Ir, bound: &Bound<'_>, pass: &Pass) {
         #[cfg(target_arch = "x86_64")]
-        if !self.portable && std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: `run_pass_avx2` only requires AVX2, which the CPU was just found to support.
-            unsafe { self.run_pass_avx2(ir, bound, pass, row_slot) };
-            return;
+        {
+            use std::arch::is_x86_feature_detected as has;
+            let widest = self.kernels == Kernels::Widest;
+            if widest && has!("avx512f") {
+                // SAFETY: `run_pass_avx512` only requires AVX-512F, which the CPU has.
+                unsafe { self.run_pass_avx512(ir, bound, pass) };
+                return;
+            }
+            if (widest || self.kernels == Kernels::Avx2) && has!("avx2") {
+                // SAFETY: `run_pass_avx2` only requires AVX2, which the CPU has.
+                unsafe { self.run_pass_avx2(ir, bound, pass) };
+                return;
+            }
         }
-        self.run_pass_body(ir, bound, pass, row_slot);
+        self.run_pass_body(ir, bound, pass);
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f")]
+    fn run_pass_avx512(&mut self, ir: &Ir, bound: &Bound<'_>, pass: &Pass) {
+        self.run_pass_body(ir, bound, pass);
     }
 
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
-    fn run_pass_avx2(&mut self, ir: &Ir, bound: &Bound<'_>, pass: &Pass, row_slot: &[u32]) {
-        self.run_pass_body(ir, bound, pass, row_slot);
+    fn run_pass_avx2(&mut self, ir: &Ir, bound: &Bound<'_>, pass: &Pass) {
+        self.run_pass_body(ir, bound, pass);
     }
 
     /// The pass itself; always inlined (as are the row kernels below it) so that each caller
     /// above compiles it for its own instruction set.
     #[inline(always)]
-    fn run_pass_body(&mut self, ir: &Ir, bound: &Bound<'_>, pass: &Pass, row_slot: &[u32]) {
+    fn run_pass_body(&mut self, ir: &Ir, bound: &Bound<'_>, pass: &Pass) {
         // Axis values of the loop variables (ranges are known by now).
         for &v in &pass.loops {
             self.var_len(ir, bound, v);
@@ -663,6 +694,7 @@ impl State {
         idx.clear();
         idx.resize(depth, 0);
         let mut d = 0;
+        let mut first_row = true;
         loop {
             // Entering depth `d` with idx[d] set: evaluate the nodes hoisted to this depth.
             if d + 1 < depth {
@@ -674,7 +706,8 @@ impl State {
                 idx[d] = 0;
                 continue;
             }
-            self.run_row(ir, bound, pass, row_slot, inner_len, &mut aux);
+            self.run_row(ir, bound, pass, first_row, inner_len, &mut aux);
+            first_row = false;
             // Advance the odometer.
             loop {
                 if d == 0 {
@@ -708,7 +741,7 @@ impl State {
         _ir: &Ir,
         bound: &Bound<'_>,
         pass: &Pass,
-        _row_slot: &[u32],
+        first_row: bool,
         n: usize,
         aux: &mut [(Vec<f64>, Vec<f64>)],
     ) {
@@ -716,7 +749,12 @@ impl State {
         let rl = self.row_len;
         // Operands always live in lower slots than their result (slots follow node ids), so
         // splitting the arena at the destination gives disjoint read and write views.
-        for ins in &pass.rows {
+        for (ins, &invariant) in pass.rows.iter().zip(&pass.row_invariant) {
+            // Slots are written by their instruction only, so an invariant row still holds
+            // the value computed at the pass's first row.
+            if invariant && !first_row {
+                continue;
+            }
             let dst = match ins {
                 RowInstr::Index { dst, .. }
                 | RowInstr::Array { dst, .. }
@@ -1898,7 +1936,7 @@ impl<'r> Planner<'r> {
                 stages[st].passes.push(pass);
             }
         }
-        CompiledFamily { checked: self.checked, builtin_impls, stages, row_slot, scratch: ScratchPool::default() }
+        CompiledFamily { checked: self.checked, builtin_impls, stages, scratch: ScratchPool::default() }
     }
 
     fn build_pass(
@@ -2033,6 +2071,7 @@ impl<'r> Planner<'r> {
         let is_fused = |n: usize| accs.iter().zip(&fused).any(|(a, f)| f.is_some() && a.body as usize == n);
         let mut per_depth = vec![Vec::new(); inner];
         let mut rows = Vec::new();
+        let mut row_invariant = Vec::new();
         let mut n_slots = 0u32;
         let opd = |n: NodeId, row_slot: &[u32]| -> Opd {
             if ir.free[n as usize] != 0 && row_slot[n as usize] != u32::MAX && depth_of(n) == Some(inner) {
@@ -2081,6 +2120,10 @@ impl<'r> Planner<'r> {
             };
             row_slot[n] = dst;
             rows.push(instr);
+            let guarded =
+                matches!(rows.last(), Some(RowInstr::Un { guard: Some(_), .. } | RowInstr::Bin { guard: Some(_), .. }));
+            // A guarded row leaves zeros where its filter fails, and the filter may vary by row.
+            row_invariant.push(ir.free[n] == bit(loops[inner]) && !guarded);
         }
         let accs = accs
             .into_iter()
@@ -2098,7 +2141,7 @@ impl<'r> Planner<'r> {
                 PassAcc { acc: a, body, factor, filter, index }
             })
             .collect();
-        Pass { loops, per_depth, rows, n_slots: n_slots as usize, accs }
+        Pass { loops, per_depth, rows, row_invariant, n_slots: n_slots as usize, accs }
     }
 }
 
@@ -2226,11 +2269,18 @@ mod tests {
             let counts: Vec<f64> =
                 (0..ng * ng).map(|k| ((k * 7919) % 13) as f64 * f64::from(u8::from(k % 5 != 2))).collect();
             let data = SourceData::glcm_from_counts(ng, &counts);
-            let dispatched = fam.evaluate_values(&data, &crate::NoBuiltins).expect("evaluates");
-            let mut st = State { portable: true, ..State::default() };
-            let portable = fam.evaluate_with(&mut st, &data, &crate::NoBuiltins).expect("evaluates");
-            for (d, p) in dispatched.iter().zip(&portable) {
-                assert!(d.to_bits() == p.to_bits() || (d.is_nan() && p.is_nan()), "ng {ng}: {d} vs {p}");
+            let run = |kernels: Kernels| {
+                let mut st = State { kernels, ..State::default() };
+                fam.evaluate_with(&mut st, &data, &crate::NoBuiltins).expect("evaluates")
+            };
+            let portable = run(Kernels::Portable);
+            for kernels in [Kernels::Widest, Kernels::Avx2] {
+                for (w, p) in run(kernels).iter().zip(&portable) {
+                    assert!(
+                        w.to_bits() == p.to_bits() || (w.is_nan() && p.is_nan()),
+                        "{kernels:?} ng {ng}: {w} vs {p}"
+                    );
+                }
             }
         }
     }

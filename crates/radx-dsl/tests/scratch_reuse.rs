@@ -14,7 +14,7 @@ fn counts(len: usize, seed: u64) -> Vec<f64> {
             state ^= state << 13;
             state ^= state >> 7;
             state ^= state << 17;
-            if state % 4 == 0 { 0.0 } else { (state >> 40) as f64 % 97.0 }
+            if state.is_multiple_of(4) { 0.0 } else { (state >> 40) as f64 % 97.0 }
         })
         .collect()
 }
@@ -93,4 +93,29 @@ fn concurrent_evaluations_agree_with_sequential_ones() {
             });
         }
     });
+}
+
+/// Rows that depend on the inner index alone (`log2(j)`, `py[j]`) are computed once per pass;
+/// under a filter that changes from row to row they must still be right on every row.
+#[test]
+fn inner_index_rows_are_right_on_every_row() {
+    let text = "family r over cm {\n  let py[j] = sum(i, p[i,j])\n  \
+                feature a \"T001\" = sum(i, j where p[i,j] > 0, log2(j) * p[i,j])\n  \
+                feature b \"T002\" = sum(i, j, sqrt(j) * p[i,j] * py[j])\n  \
+                feature c \"T003\" = sum(i, j where p[i,j] > 0, log2(j))\n}\n";
+    let file = compile("rows.radx", text, &Registry::standard()).unwrap_or_else(|d| panic!("{d}"));
+    let fam = &file.families()[0];
+    // 3×3 counts, zeros placed so each row keeps different columns:
+    // row 1: 1 0 2 ; row 2: 0 3 0 ; row 3: 4 0 0  (total 10, so p = count / 10).
+    let data = SourceData::glcm_from_counts(3, &[1.0, 0.0, 2.0, 0.0, 3.0, 0.0, 4.0, 0.0, 0.0]);
+    let v = fam.evaluate_values(&data, &NoBuiltins).expect("evaluates");
+    // a = Σ log2(j) p over kept entries: log2(1)·0.1 + log2(3)·0.2 + log2(2)·0.3 + log2(1)·0.4
+    let a = 3f64.log2() * 0.2 + 0.3;
+    // py = (0.5, 0.3, 0.2); b = Σ_j sqrt(j) py[j]² = 0.25 + sqrt(2)·0.09 + sqrt(3)·0.04
+    let b = 0.25 + 2f64.sqrt() * 0.09 + 3f64.sqrt() * 0.04;
+    // c = Σ log2(j) over kept entries = log2(1) + log2(3) + log2(2) + log2(1)
+    let c = 3f64.log2() + 1.0;
+    for (got, want) in v.iter().zip([a, b, c]) {
+        assert!((got - want).abs() < 1e-12, "got {got}, want {want}");
+    }
 }
