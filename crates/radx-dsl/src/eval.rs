@@ -91,6 +91,9 @@ struct Pass {
     /// Scalar nodes evaluated at loop depth `d` (for every `d` but the innermost).
     per_depth: Vec<Vec<NodeId>>,
     rows: Vec<RowInstr>,
+    /// Per row instruction: its value depends on the innermost variable alone (`level[j]`,
+    /// `py[j]`, …), so the row is the same for every outer iteration and is computed once.
+    row_invariant: Vec<bool>,
     /// Row slot of each node evaluated per row (`u32::MAX` if none).
     n_slots: usize,
     accs: Vec<PassAcc>,
@@ -109,8 +112,7 @@ pub struct CompiledFamily {
     pub(crate) checked: CheckedFamily,
     builtin_impls: Vec<(u32, BuiltinImpl)>,
     stages: Vec<Stage>,
-    /// For each node: the row slot it occupies in the pass that evaluates it per row.
-    row_slot: Vec<u32>,
+    scratch: ScratchPool,
 }
 
 fn u(op: ReduceOp) -> AccOp {
@@ -192,36 +194,84 @@ impl CompiledFamily {
 
     /// Evaluates every feature of the family on one source instance.
     pub fn evaluate(&self, data: &SourceData, builtins: &dyn Builtins) -> Result<Vec<FeatureValue>, EvalError> {
+        let values = self.evaluate_values(data, builtins)?;
+        Ok(self
+            .checked
+            .features
+            .iter()
+            .zip(values)
+            .map(|((f, _), value)| FeatureValue { name: f.name.clone(), tag: f.tag.clone(), value })
+            .collect())
+    }
+
+    /// The values of [`Self::evaluate`] alone, in the order of [`Self::features`]: for hosts
+    /// that evaluate many matrices and take the names once (no per-call name copies).
+    pub fn evaluate_values(&self, data: &SourceData, builtins: &dyn Builtins) -> Result<Vec<f64>, EvalError> {
+        let mut st = self.scratch.take();
+        let result = self.evaluate_with(&mut st, data, builtins);
+        self.scratch.give(st);
+        result
+    }
+
+    fn evaluate_with(&self, st: &mut State, data: &SourceData, builtins: &dyn Builtins) -> Result<Vec<f64>, EvalError> {
         let ir = &self.checked.ir;
         let bound = Bound::new(&self.checked.schema, data, ir)?;
-        let mut st = State {
-            scal: vec![0.0; ir.nodes.len()],
-            scalars: vec![f64::NAN; ir.scalars.len()],
-            vecs: vec![Vec::new(); ir.vecs.len()],
-            axis_vals: vec![Vec::new(); ir.vars.len()],
-            pos: vec![0; ir.vars.len()],
-            rows: Vec::new(),
-            row_len: 0,
-            sorted: SortedCache::default(),
-        };
+        st.reset(ir);
         for stage in &self.stages {
             for &n in &stage.scalar_nodes {
                 st.scal[n as usize] = st.scalar_node(ir, &bound, n);
             }
             for &s in &stage.builtins {
                 let imp = self.builtin_impls.iter().find(|(id, _)| *id == s).map_or(BuiltinImpl::Host, |(_, i)| *i);
-                st.scalars[s as usize] = call_builtin(ir, &bound, &mut st, s, imp, builtins)?;
+                st.scalars[s as usize] = call_builtin(ir, &bound, st, s, imp, builtins)?;
             }
             for pass in &stage.passes {
-                st.run_pass(ir, &bound, pass, &self.row_slot);
+                st.run_pass(ir, &bound, pass);
             }
         }
-        Ok(self
-            .checked
-            .features
-            .iter()
-            .map(|(f, n)| FeatureValue { name: f.name.clone(), tag: f.tag.clone(), value: st.scal[*n as usize] })
-            .collect())
+        Ok(self.checked.features.iter().map(|(_, n)| st.scal[*n as usize]).collect())
+    }
+}
+
+/// Evaluation buffers kept between evaluations of one family, so that evaluating a small
+/// matrix does not start with dozens of allocations. A pool rather than one slot: hosts
+/// evaluate the same family on several threads at once.
+#[derive(Default)]
+struct ScratchPool(std::sync::Mutex<Vec<State>>);
+
+/// Most states a pool keeps (one per thread that evaluates concurrently, within reason).
+const POOL_STATES: usize = 16;
+/// A state holding more than this many `f64`s (e.g. after a pass over a large ROI) is
+/// dropped rather than kept, so the pool never pins large buffers.
+const POOL_STATE_MAX_F64S: usize = 1 << 17;
+
+impl ScratchPool {
+    fn take(&self) -> State {
+        let pooled = self.0.lock().ok().and_then(|mut v| v.pop());
+        pooled.unwrap_or_default()
+    }
+    fn give(&self, st: State) {
+        if st.retained_f64s() > POOL_STATE_MAX_F64S {
+            return;
+        }
+        if let Ok(mut v) = self.0.lock()
+            && v.len() < POOL_STATES
+        {
+            v.push(st);
+        }
+    }
+}
+
+impl Clone for ScratchPool {
+    /// A clone starts with an empty pool: buffers are a cache, not part of the plan.
+    fn clone(&self) -> Self {
+        ScratchPool::default()
+    }
+}
+
+impl std::fmt::Debug for ScratchPool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ScratchPool")
     }
 }
 
@@ -316,16 +366,30 @@ impl<'d> Bound<'d> {
 
 /// Length and values of a variable's axis once its range bounds are known.
 pub(crate) fn axis_values_of(ir: &Ir, bound: &Bound<'_>, var: VarId, scal: &dyn Fn(NodeId) -> f64) -> Vec<f64> {
+    let mut values = Vec::new();
+    axis_values_into(ir, bound, var, scal, &mut values);
+    values
+}
+
+/// [`axis_values_of`] written into `out` (replacing its contents, reusing its buffer).
+pub(crate) fn axis_values_into(
+    ir: &Ir,
+    bound: &Bound<'_>,
+    var: VarId,
+    scal: &dyn Fn(NodeId) -> f64,
+    out: &mut Vec<f64>,
+) {
+    out.clear();
     match ir.vars[var as usize].axis {
-        AxisKey::Source(a) => bound.axis_values[a as usize].to_vec(),
+        AxisKey::Source(a) => out.extend_from_slice(bound.axis_values[a as usize]),
         AxisKey::Range(lo, hi) => {
             let (lo, hi) = (scal(lo), scal(hi));
             if !(lo.is_finite() && hi.is_finite()) || hi < lo {
-                return Vec::new();
+                return;
             }
             // Ranges are integer steps from `lo`; cap the length so garbage cannot exhaust memory.
             let n = ((hi - lo).floor() as usize + 1).min(1 << 24);
-            (0..n).map(|t| lo + t as f64).collect()
+            out.extend((0..n).map(|t| lo + t as f64));
         }
     }
 }
@@ -429,6 +493,9 @@ pub(crate) fn find_p(_ir: &Ir, bound: &Bound<'_>) -> Option<u32> {
     bound.arrays.iter().position(|(_, strides)| strides.len() == 2).map(|k| k as u32)
 }
 
+/// Everything one evaluation writes. Kept in a [`ScratchPool`] between evaluations and
+/// [reset](State::reset) before each, so its buffers are allocated once, not per matrix.
+#[derive(Default)]
 struct State {
     /// Value of every scalar node (and of per-iteration nodes during a pass).
     scal: Vec<f64>,
@@ -440,9 +507,59 @@ struct State {
     rows: Vec<f64>,
     row_len: usize,
     sorted: SortedCache,
+    /// Per pass: loop lengths, the outer-loop odometer, and each accumulator's auxiliary
+    /// counts and arg values (see `run_pass_body`).
+    lens: Vec<usize>,
+    odometer: Vec<usize>,
+    aux: Vec<(Vec<f64>, Vec<f64>)>,
+    /// Which build of the row kernels runs (tests compare them).
+    kernels: Kernels,
+}
+
+/// The builds of the pass kernels (x86-64 only; elsewhere the portable one always runs).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+enum Kernels {
+    /// The widest the CPU supports.
+    #[default]
+    Widest,
+    /// AVX2 where supported (tests).
+    #[cfg_attr(not(test), allow(dead_code))]
+    Avx2,
+    /// The baseline build (tests).
+    #[cfg_attr(not(test), allow(dead_code))]
+    Portable,
 }
 
 impl State {
+    /// Puts the state where a fresh one would start for a family with this IR.
+    fn reset(&mut self, ir: &Ir) {
+        self.scal.clear();
+        self.scal.resize(ir.nodes.len(), 0.0);
+        self.scalars.clear();
+        self.scalars.resize(ir.scalars.len(), f64::NAN);
+        self.vecs.resize_with(ir.vecs.len(), Vec::new);
+        self.vecs.iter_mut().for_each(Vec::clear);
+        // An empty axis means "not computed yet" (ranges depend on this evaluation's data).
+        self.axis_vals.resize_with(ir.vars.len(), Vec::new);
+        self.axis_vals.iter_mut().for_each(Vec::clear);
+        self.pos.clear();
+        self.pos.resize(ir.vars.len(), 0);
+        self.row_len = 0;
+        self.sorted = SortedCache::default();
+    }
+
+    /// How many `f64`s the buffers hold on to.
+    fn retained_f64s(&self) -> usize {
+        let nested = |v: &Vec<Vec<f64>>| v.iter().map(Vec::capacity).sum::<usize>();
+        let aux: usize = self.aux.iter().map(|(a, b)| a.capacity() + b.capacity()).sum();
+        self.scal.capacity()
+            + self.scalars.capacity()
+            + nested(&self.vecs)
+            + nested(&self.axis_vals)
+            + self.rows.capacity()
+            + aux
+    }
+
     /// Value of a node from scalars and the current loop positions.
     fn scalar_node(&self, ir: &Ir, bound: &Bound<'_>, n: NodeId) -> f64 {
         let s = |m: NodeId| self.scal[m as usize];
@@ -469,15 +586,53 @@ impl State {
         }
     }
 
-    fn run_pass(&mut self, ir: &Ir, bound: &Bound<'_>, pass: &Pass, row_slot: &[u32]) {
-        // Axis values of the loop variables (ranges are known by now).
-        for &v in &pass.loops {
-            if self.axis_vals[v as usize].is_empty() {
-                let vals = axis_values_of(ir, bound, v, &|n| self.scal[n as usize]);
-                self.axis_vals[v as usize] = vals;
+    /// Runs one pass with the row kernels compiled for the widest vector instructions the
+    /// CPU has: the portable build targets SSE2, whose two-lane operations cap the throughput
+    /// of every row operation, accumulation and division. Only the instruction set differs:
+    /// each operation and the order of every sum are the same, so results are bit-identical
+    /// (see the test `wide_kernels_equal_portable_kernels`).
+    fn run_pass(&mut self, ir: &Ir, bound: &Bound<'_>, pass: &Pass) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            use std::arch::is_x86_feature_detected as has;
+            let widest = self.kernels == Kernels::Widest;
+            if widest && has!("avx512f") {
+                // SAFETY: `run_pass_avx512` only requires AVX-512F, which the CPU has.
+                unsafe { self.run_pass_avx512(ir, bound, pass) };
+                return;
+            }
+            if (widest || self.kernels == Kernels::Avx2) && has!("avx2") {
+                // SAFETY: `run_pass_avx2` only requires AVX2, which the CPU has.
+                unsafe { self.run_pass_avx2(ir, bound, pass) };
+                return;
             }
         }
-        let lens: Vec<usize> = pass.loops.iter().map(|v| self.axis_vals[*v as usize].len()).collect();
+        self.run_pass_body(ir, bound, pass);
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f")]
+    fn run_pass_avx512(&mut self, ir: &Ir, bound: &Bound<'_>, pass: &Pass) {
+        self.run_pass_body(ir, bound, pass);
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    fn run_pass_avx2(&mut self, ir: &Ir, bound: &Bound<'_>, pass: &Pass) {
+        self.run_pass_body(ir, bound, pass);
+    }
+
+    /// The pass itself; always inlined (as are the row kernels below it) so that each caller
+    /// above compiles it for its own instruction set.
+    #[inline(always)]
+    fn run_pass_body(&mut self, ir: &Ir, bound: &Bound<'_>, pass: &Pass) {
+        // Axis values of the loop variables (ranges are known by now).
+        for &v in &pass.loops {
+            self.var_len(ir, bound, v);
+        }
+        let mut lens = std::mem::take(&mut self.lens);
+        lens.clear();
+        lens.extend(pass.loops.iter().map(|v| self.axis_vals[*v as usize].len()));
         // Initialise targets.
         for PassAcc { acc, .. } in &pass.accs {
             let init = match acc.op {
@@ -491,44 +646,55 @@ impl State {
                 Target::Scalar(s) => self.scalars[s as usize] = init,
                 Target::VecAt { vec, var } => {
                     let n = self.var_len(ir, bound, var);
-                    self.vecs[vec as usize] = vec![init; n];
+                    let v = &mut self.vecs[vec as usize];
+                    v.clear();
+                    v.resize(n, init);
                 }
                 Target::VecScatter { vec, .. } => {
-                    let var = ir.vec_var(vec);
-                    let n = self.var_len(ir, bound, var);
-                    self.vecs[vec as usize] = vec![init; n];
+                    let n = self.var_len(ir, bound, ir.vec_var(vec));
+                    let v = &mut self.vecs[vec as usize];
+                    v.clear();
+                    v.resize(n, init);
                 }
             }
         }
         // Auxiliary per-slot state: counts (mean, empty → NaN) and arg values.
-        let mut aux: Vec<(Vec<f64>, Vec<f64>)> = pass
-            .accs
-            .iter()
-            .map(|PassAcc { acc, .. }| {
-                // Only mean, max, min and the arg reductions read it (sum, count, prod and
-                // assign do not): those get empty vectors, which do not allocate.
-                if matches!(acc.op, AccOp::Assign | AccOp::Reduce(ReduceOp::Sum | ReduceOp::Count | ReduceOp::Prod)) {
-                    return (Vec::new(), Vec::new());
-                }
-                let n = match acc.target {
+        let mut aux = std::mem::take(&mut self.aux);
+        aux.resize_with(pass.accs.len().max(aux.len()), Default::default);
+        for (PassAcc { acc, .. }, (counts, args)) in pass.accs.iter().zip(aux.iter_mut()) {
+            // Only mean, max, min and the arg reductions read it (sum, count, prod and
+            // assign do not): those get empty vectors.
+            let n = if matches!(acc.op, AccOp::Assign | AccOp::Reduce(ReduceOp::Sum | ReduceOp::Count | ReduceOp::Prod))
+            {
+                0
+            } else {
+                match acc.target {
                     Target::Scalar(_) => 1,
                     Target::VecAt { vec, .. } | Target::VecScatter { vec, .. } => self.vecs[vec as usize].len(),
-                };
-                (vec![0.0; n], vec![f64::NAN; n])
-            })
-            .collect();
+                }
+            };
+            counts.clear();
+            counts.resize(n, 0.0);
+            args.clear();
+            args.resize(n, f64::NAN);
+        }
         let inner_len = *lens.last().unwrap_or(&0);
         self.row_len = inner_len;
         self.rows.clear();
         self.rows.resize(pass.n_slots * inner_len, 0.0);
         if lens.contains(&0) {
             self.finish(pass, &mut aux);
+            self.lens = lens;
+            self.aux = aux;
             return;
         }
         let depth = pass.loops.len();
         // Odometer over the outer loops; the innermost loop is processed a row at a time.
-        let mut idx = vec![0usize; depth];
+        let mut idx = std::mem::take(&mut self.odometer);
+        idx.clear();
+        idx.resize(depth, 0);
         let mut d = 0;
+        let mut first_row = true;
         loop {
             // Entering depth `d` with idx[d] set: evaluate the nodes hoisted to this depth.
             if d + 1 < depth {
@@ -540,11 +706,15 @@ impl State {
                 idx[d] = 0;
                 continue;
             }
-            self.run_row(ir, bound, pass, row_slot, inner_len, &mut aux);
+            self.run_row(ir, bound, pass, first_row, inner_len, &mut aux);
+            first_row = false;
             // Advance the odometer.
             loop {
                 if d == 0 {
                     self.finish(pass, &mut aux);
+                    self.lens = lens;
+                    self.aux = aux;
+                    self.odometer = idx;
                     return;
                 }
                 d -= 1;
@@ -558,18 +728,20 @@ impl State {
 
     fn var_len(&mut self, ir: &Ir, bound: &Bound<'_>, var: VarId) -> usize {
         if self.axis_vals[var as usize].is_empty() {
-            let vals = axis_values_of(ir, bound, var, &|n| self.scal[n as usize]);
+            let mut vals = std::mem::take(&mut self.axis_vals[var as usize]);
+            axis_values_into(ir, bound, var, &|n| self.scal[n as usize], &mut vals);
             self.axis_vals[var as usize] = vals;
         }
         self.axis_vals[var as usize].len()
     }
 
+    #[inline(always)]
     fn run_row(
         &mut self,
         _ir: &Ir,
         bound: &Bound<'_>,
         pass: &Pass,
-        _row_slot: &[u32],
+        first_row: bool,
         n: usize,
         aux: &mut [(Vec<f64>, Vec<f64>)],
     ) {
@@ -577,7 +749,12 @@ impl State {
         let rl = self.row_len;
         // Operands always live in lower slots than their result (slots follow node ids), so
         // splitting the arena at the destination gives disjoint read and write views.
-        for ins in &pass.rows {
+        for (ins, &invariant) in pass.rows.iter().zip(&pass.row_invariant) {
+            // Slots are written by their instruction only, so an invariant row still holds
+            // the value computed at the pass's first row.
+            if invariant && !first_row {
+                continue;
+            }
             let dst = match ins {
                 RowInstr::Index { dst, .. }
                 | RowInstr::Array { dst, .. }
@@ -649,6 +826,7 @@ impl State {
     }
 
     /// `sum(x * y)` into a scalar, the product formed in registers (see [`PassAcc::factor`]).
+    #[inline(always)]
     fn accumulate_product(&mut self, acc: &Acc, x: Opd, y: Opd, filter: Option<Opd>, n: usize) {
         let Target::Scalar(s) = acc.target else { return };
         let rl = self.row_len;
@@ -681,6 +859,7 @@ impl State {
     }
 
     #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
     fn accumulate(
         &mut self,
         k: usize,
@@ -767,6 +946,24 @@ impl State {
                         Some(Ok(r)) => r,
                         _ => &[],
                     };
+                    if idx.len() == n && scatter_slots_valid(idx, lo, out.len()) {
+                        // Every slot is an in-range integer: no per-entry checks, and a masked-out
+                        // entry adds +0.0 (a sum slot starts at +0.0 so can never be -0.0, and
+                        // `x + 0.0 == x` otherwise), which equals skipping it.
+                        match mask {
+                            None => {
+                                for (&x, &v) in idx.iter().zip(b) {
+                                    out[scatter_slot(x - lo)] += v;
+                                }
+                            }
+                            Some(m) => {
+                                for ((&x, &v), &k) in idx.iter().zip(b).zip(m) {
+                                    out[scatter_slot(x - lo)] += keep_or_zero(v, k != 0.0);
+                                }
+                            }
+                        }
+                        return;
+                    }
                     if idx.len() == n {
                         for t in 0..n {
                             let x = idx[t] - lo;
@@ -920,15 +1117,32 @@ enum RowView<'a> {
     S(f64),
 }
 
+#[inline(always)]
 fn un_row(op: Un, src: &[f64], out: &mut [f64], mask: Option<&[f64]>) {
     // One loop per operator (the dispatch is per row, not per entry); under a mask the
     // operation is skipped, not just discarded, where the mask is zero.
     macro_rules! each {
         ($f:expr) => {
             match mask {
+                // Masks are data-dependent (`p > 0` on a matrix with scattered zeros): a branch
+                // per entry mispredicts often, so the kept positions are first listed without
+                // branches, a chunk at a time, and the operation then runs on those only.
                 Some(m) => {
-                    for ((o, &x), &k) in out.iter_mut().zip(src).zip(m) {
-                        *o = if k != 0.0 { $f(x) } else { 0.0 };
+                    const CHUNK: usize = 128;
+                    let n = out.len().min(src.len()).min(m.len());
+                    out.fill(0.0);
+                    let mut kept = [0u32; CHUNK];
+                    for start in (0..n).step_by(CHUNK) {
+                        let end = (start + CHUNK).min(n);
+                        let mut count = 0;
+                        for (t, &k) in m[start..end].iter().enumerate() {
+                            kept[count] = t as u32;
+                            count += usize::from(k != 0.0);
+                        }
+                        let (o, x) = (&mut out[start..end], &src[start..end]);
+                        for &t in &kept[..count] {
+                            o[t as usize] = $f(x[t as usize]);
+                        }
                     }
                 }
                 None => {
@@ -953,6 +1167,7 @@ fn un_row(op: Un, src: &[f64], out: &mut [f64], mask: Option<&[f64]>) {
     }
 }
 
+#[inline(always)]
 fn bin_row(op: Bin, a: RowView<'_>, b: RowView<'_>, out: &mut [f64], mask: Option<&[f64]>) {
     if let Some(m) = mask {
         for t in 0..out.len() {
@@ -1018,7 +1233,7 @@ fn bin_row(op: Bin, a: RowView<'_>, b: RowView<'_>, out: &mut [f64], mask: Optio
 }
 
 /// Sum with four interleaved partial sums (breaks the add latency chain).
-#[inline]
+#[inline(always)]
 fn sum4(b: &[f64]) -> f64 {
     let mut s = [0.0f64; 4];
     let chunks = b.chunks_exact(4);
@@ -1045,7 +1260,7 @@ fn keep_or_zero(x: f64, keep: bool) -> f64 {
 }
 
 /// Sum of `b` where `m` is non-zero, with four partial sums in the order of [`sum4`].
-#[inline]
+#[inline(always)]
 fn masked_sum4(b: &[f64], m: &[f64]) -> f64 {
     let mut s = [0.0f64; 4];
     let n = b.len().min(m.len());
@@ -1064,7 +1279,7 @@ fn masked_sum4(b: &[f64], m: &[f64]) -> f64 {
 
 /// `sum(a[t] * b[t])` (where `m[t] != 0`), in the lane order of [`sum4`]: bit-identical to
 /// storing the products and summing them with [`sum4`] / [`masked_sum4`].
-#[inline]
+#[inline(always)]
 fn dot4(a: &[f64], b: &[f64], m: Option<&[f64]>) -> f64 {
     let n = a.len().min(b.len());
     let n4 = n / 4 * 4;
@@ -1097,7 +1312,7 @@ fn dot4(a: &[f64], b: &[f64], m: Option<&[f64]>) -> f64 {
 }
 
 /// `sum(a[t] * c)` (where `m[t] != 0`), in the lane order of [`sum4`].
-#[inline]
+#[inline(always)]
 fn scaled_sum4(a: &[f64], c: f64, m: Option<&[f64]>) -> f64 {
     let n = a.len();
     let n4 = n / 4 * 4;
@@ -1129,8 +1344,38 @@ fn scaled_sum4(a: &[f64], c: f64, m: Option<&[f64]>) -> f64 {
     (s[0] + s[1]) + (s[2] + s[3]) + tail
 }
 
+/// 2^52: for `0 <= x < 2^52`, `x + 2^52` rounds to an integer and its bit pattern minus that
+/// of 2^52 is that integer (the float is exactly `2^52 + integer`).
+const TWO_POW_52: f64 = 4_503_599_627_370_496.0;
+
+/// Whether every `x - lo` in `idx` is an integer in `0..len`, checked with float operations
+/// only (no branches, no saturating conversions, so it vectorises) before the check-free
+/// scatter: the GLCM's `|i - j|` and `i + j` rows always pass, and checking a row at once is
+/// far cheaper than converting and checking entry by entry.
+#[inline(always)]
+fn scatter_slots_valid(idx: &[f64], lo: f64, len: usize) -> bool {
+    let len = len as f64;
+    if len > TWO_POW_52 {
+        return false;
+    }
+    let mut ok = true;
+    for &v in idx {
+        let x = v - lo;
+        // In range (NaN fails both comparisons), then integral: `(x + 2^52) - 2^52` is `x`
+        // rounded to an integer for `0 <= x < 2^52`.
+        ok &= (x >= 0.0) & (x < len) & ((x + TWO_POW_52) - TWO_POW_52 == x);
+    }
+    ok
+}
+
+/// The slot of a value `scatter_slots_valid` accepted (see [`TWO_POW_52`]).
+#[inline(always)]
+fn scatter_slot(x: f64) -> usize {
+    ((x + TWO_POW_52).to_bits() - TWO_POW_52.to_bits()) as usize
+}
+
 /// Number of non-zero mask entries.
-#[inline]
+#[inline(always)]
 fn mask_count(m: &[f64]) -> f64 {
     m.iter().map(|&k| f64::from(u8::from(k != 0.0))).sum()
 }
@@ -1691,7 +1936,7 @@ impl<'r> Planner<'r> {
                 stages[st].passes.push(pass);
             }
         }
-        CompiledFamily { checked: self.checked, builtin_impls, stages, row_slot }
+        CompiledFamily { checked: self.checked, builtin_impls, stages, scratch: ScratchPool::default() }
     }
 
     fn build_pass(
@@ -1826,6 +2071,7 @@ impl<'r> Planner<'r> {
         let is_fused = |n: usize| accs.iter().zip(&fused).any(|(a, f)| f.is_some() && a.body as usize == n);
         let mut per_depth = vec![Vec::new(); inner];
         let mut rows = Vec::new();
+        let mut row_invariant = Vec::new();
         let mut n_slots = 0u32;
         let opd = |n: NodeId, row_slot: &[u32]| -> Opd {
             if ir.free[n as usize] != 0 && row_slot[n as usize] != u32::MAX && depth_of(n) == Some(inner) {
@@ -1874,6 +2120,10 @@ impl<'r> Planner<'r> {
             };
             row_slot[n] = dst;
             rows.push(instr);
+            let guarded =
+                matches!(rows.last(), Some(RowInstr::Un { guard: Some(_), .. } | RowInstr::Bin { guard: Some(_), .. }));
+            // A guarded row leaves zeros where its filter fails, and the filter may vary by row.
+            row_invariant.push(ir.free[n] == bit(loops[inner]) && !guarded);
         }
         let accs = accs
             .into_iter()
@@ -1891,7 +2141,7 @@ impl<'r> Planner<'r> {
                 PassAcc { acc: a, body, factor, filter, index }
             })
             .collect();
-        Pass { loops, per_depth, rows, n_slots: n_slots as usize, accs }
+        Pass { loops, per_depth, rows, row_invariant, n_slots: n_slots as usize, accs }
     }
 }
 
@@ -1950,6 +2200,88 @@ mod tests {
             let (got, want) = (masked_sum4(&a, &m), sum4(&kept));
             prop_assert!(got.to_bits() == want.to_bits() || (got.is_nan() && want.is_nan()));
             prop_assert_eq!(mask_count(&m), m.iter().filter(|&&k| k != 0.0).count() as f64);
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(128))]
+
+        /// The row-at-once scatter check accepts exactly the rows whose every entry is an
+        /// integer slot in range, and then `scatter_slot` is that integer.
+        #[test]
+        fn scatter_check_accepts_exactly_integer_slots_in_range(
+            idx in prop::collection::vec(prop_oneof![
+                (0i32..40).prop_map(f64::from),
+                Just(f64::NAN), Just(f64::INFINITY), Just(-1.0), Just(2.5), Just(-0.0), Just(1e300),
+            ], 0..20),
+            lo in prop_oneof![Just(0.0), Just(2.0), Just(-3.0)],
+            len in 0usize..45,
+        ) {
+            let entry_ok = |v: f64| {
+                let x = v - lo;
+                x >= 0.0 && x < len as f64 && x.fract() == 0.0
+            };
+            let want = idx.iter().all(|&v| entry_ok(v));
+            prop_assert_eq!(scatter_slots_valid(&idx, lo, len), want);
+            if want {
+                for &v in &idx {
+                    prop_assert_eq!(scatter_slot(v - lo), (v - lo) as usize);
+                }
+            }
+        }
+
+        /// A masked transcendental row is the operation where the mask holds and 0 elsewhere.
+        #[test]
+        fn masked_unary_row_is_the_operation_where_kept((a, _b, m) in rows()) {
+            let mut out = vec![f64::NAN; a.len()];
+            un_row(Un::Log2, &a, &mut out, Some(&m));
+            for t in 0..a.len() {
+                let want = if m[t] != 0.0 { a[t].log2() } else { 0.0 };
+                prop_assert!(out[t].to_bits() == want.to_bits() || (out[t].is_nan() && want.is_nan()));
+            }
+        }
+    }
+
+    /// Rows longer than the compaction chunk (128) keep every position in its place.
+    #[test]
+    fn masked_unary_row_spans_chunks() {
+        let src: Vec<f64> = (0..300).map(|t| t as f64 + 1.0).collect();
+        let mask: Vec<f64> = (0..300).map(|t| f64::from(u8::from(t % 3 != 1))).collect();
+        let mut out = vec![f64::NAN; 300];
+        un_row(Un::Sqrt, &src, &mut out, Some(&mask));
+        for (t, &got) in out.iter().enumerate() {
+            // Position t holds sqrt(t + 1) where t mod 3 is 0 or 2, and 0 where it is 1.
+            let want = if t % 3 == 1 { 0.0 } else { (t as f64 + 1.0).sqrt() };
+            assert_eq!(got, want, "position {t}");
+        }
+    }
+
+    /// The AVX2 build of the passes must give the portable build's results bit for bit
+    /// (same operations, same summation order; only the vector width differs).
+    #[test]
+    fn wide_kernels_equal_portable_kernels() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../features/glcm.radx");
+        let text = std::fs::read_to_string(path).expect("features/glcm.radx");
+        let file = crate::compile("glcm.radx", &text, &crate::Registry::standard()).expect("compiles");
+        let fam = file.family("glcm").expect("glcm");
+        for ng in [1usize, 3, 17, 64] {
+            // Counts with zeros on a fixed pattern, so the `p > 0` filters matter.
+            let counts: Vec<f64> =
+                (0..ng * ng).map(|k| ((k * 7919) % 13) as f64 * f64::from(u8::from(k % 5 != 2))).collect();
+            let data = SourceData::glcm_from_counts(ng, &counts);
+            let run = |kernels: Kernels| {
+                let mut st = State { kernels, ..State::default() };
+                fam.evaluate_with(&mut st, &data, &crate::NoBuiltins).expect("evaluates")
+            };
+            let portable = run(Kernels::Portable);
+            for kernels in [Kernels::Widest, Kernels::Avx2] {
+                for (w, p) in run(kernels).iter().zip(&portable) {
+                    assert!(
+                        w.to_bits() == p.to_bits() || (w.is_nan() && p.is_nan()),
+                        "{kernels:?} ng {ng}: {w} vs {p}"
+                    );
+                }
+            }
         }
     }
 
