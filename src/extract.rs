@@ -271,8 +271,15 @@ pub fn extract_with_shape(
     }
     let builder = SourceBuilder { case, settings };
     let (mut sources, ()) = rayon::join(
-        || builder.build_all(library, |source| plugins.source(source).is_some()),
-        || host.prefetch(library.iter().flat_map(|f| f.family.features().map(|feature| feature.text.as_str()))),
+        || {
+            let built = builder.build_all(library, |source| plugins.source(source).is_some());
+            crate::timings::mark("texture matrices built");
+            built
+        },
+        || {
+            host.prefetch(library.iter().flat_map(|f| f.family.features().map(|feature| feature.text.as_str())));
+            crate::timings::mark("morphology and intensity peaks computed");
+        },
     );
     sources.extend(plugin_sources);
     // Evaluate every (family, aggregation) concurrently; rows are assembled afterwards in
@@ -293,14 +300,15 @@ pub fn extract_with_shape(
             // Average each feature over the matrices of the aggregation (IBSI).
             let mut sums = vec![0.0; family.family.features().count()];
             for d in data {
-                let values = family.family.evaluate(d, &host).map_err(|e| e.to_string())?;
+                let values = family.family.evaluate_values(d, &host).map_err(|e| e.to_string())?;
                 for (s, v) in sums.iter_mut().zip(&values) {
-                    *s += v.value;
+                    *s += v;
                 }
             }
             Ok(sums.iter().map(|s| s / data.len() as f64).collect())
         })
         .collect();
+    crate::timings::mark("families evaluated");
     let mut rows = Vec::new();
     for ((family, (aggregation, _)), outcome) in jobs.iter().zip(outcomes) {
         let aggregation_name = aggregation.map(|a| a.name().to_string()).unwrap_or_else(|| "-".into());

@@ -23,6 +23,7 @@ pub mod settings;
 pub mod shape;
 pub mod synthetic;
 pub mod table;
+pub mod timings;
 
 pub use settings::Settings;
 

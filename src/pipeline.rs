@@ -80,7 +80,9 @@ pub fn process_files_with_shape(
     }
     let early = needs.any() && settings.resample.is_none() && !settings.resegment.shape;
     let (image_grid, roi, shape) = read_roi(image, mask, settings, early.then_some(needs))?;
-    Ok((process_roi(roi, image_grid, settings, true).map_err(core_err(image, mask))?, shape))
+    let case = process_roi(roi, image_grid, settings, true).map_err(core_err(image, mask))?;
+    crate::timings::mark("processed (re-segmented, discretised)");
+    Ok((case, shape))
 }
 
 /// Compute `needs` of `shape` on fewer threads than rayon's pool has (at least one),
@@ -132,6 +134,7 @@ fn read_roi(
     let (region, labels, shape) = std::thread::scope(|scope| {
         let reader = scope.spawn(|| radx_io::read_region_when_known(image, receiver, &image_opts));
         let labels = radx_io::read_label_mask(mask, settings.label, &mask_opts);
+        crate::timings::mark("mask read");
         let mut shape = None;
         if let Ok(radx_io::LabelMask { bbox: Some(b), fractional: None, .. }) = &labels {
             let bbox = b.grown(margin, image_grid.dims);
@@ -142,6 +145,7 @@ fn read_roi(
                 // The cropped mask as the ROI will hold it (see the crop below).
                 let s = Shape::new(l.crop(&bbox));
                 prefetch_beside_reading(&s, needs);
+                crate::timings::mark("shape computed (while the image is read)");
                 shape = Some(s);
             }
         } else {
@@ -149,6 +153,7 @@ fn read_roi(
         }
         (reader.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), labels, shape)
     });
+    crate::timings::mark("image region read");
     let (labels, region) = match (labels, region) {
         (_, Err(e)) | (Err(e), _) => return Err(e.into()),
         (Ok(l), Ok(region)) => {

@@ -139,7 +139,9 @@ pub enum ExtractFormat {
 }
 
 pub fn run(args: &ExtractArgs) -> Result<ExitCode, Error> {
+    radx::timings::mark("start");
     let mut extractor = args.extractor.build()?;
+    radx::timings::mark("settings read, library compiled");
     if let Some(label) = args.label {
         extractor = extractor.with_label(label);
     }
@@ -157,5 +159,6 @@ pub fn run(args: &ExtractArgs) -> Result<ExitCode, Error> {
         Some(path) => write_atomic(path, text.as_bytes())?,
         None => radx::output::write_stdout(&text)?,
     }
+    radx::timings::mark("output written");
     Ok(ExitCode::SUCCESS)
 }

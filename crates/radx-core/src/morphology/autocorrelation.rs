@@ -226,16 +226,17 @@ fn kernel_spectrum(dims: [usize; 3], spacing: [f64; 3], len: [usize; 3], planner
     }
     let plans = len.map(|l| planner.plan_fft_forward(l));
     // Even transform of one line given by its first half, in place.
-    let even_transform = |axis: usize, values: &mut [f64], line: &mut Vec<Complex<f64>>, scratch: &mut Vec<Complex<f64>>| {
-        let l = len[axis];
-        line.clear();
-        line.extend((0..l).map(|d| Complex::new(values[d.min(l - d)], 0.0)));
-        scratch.resize(plans[axis].get_inplace_scratch_len(), Complex::new(0.0, 0.0));
-        plans[axis].process_with_scratch(line, scratch);
-        for (v, c) in values.iter_mut().zip(line.iter()) {
-            *v = c.re;
-        }
-    };
+    let even_transform =
+        |axis: usize, values: &mut [f64], line: &mut Vec<Complex<f64>>, scratch: &mut Vec<Complex<f64>>| {
+            let l = len[axis];
+            line.clear();
+            line.extend((0..l).map(|d| Complex::new(values[d.min(l - d)], 0.0)));
+            scratch.resize(plans[axis].get_inplace_scratch_len(), Complex::new(0.0, 0.0));
+            plans[axis].process_with_scratch(line, scratch);
+            for (v, c) in values.iter_mut().zip(line.iter()) {
+                *v = c.re;
+            }
+        };
     // x and y within each z-plane of the octant (contiguous), planes in parallel.
     octant.par_chunks_mut(hx * hy).for_each(|plane| {
         let (mut line, mut scratch, mut values) = (Vec::new(), Vec::new(), vec![0.0; hy]);
