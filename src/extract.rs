@@ -8,9 +8,9 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use radx_core::Aggregation;
-use radx_core::matrix::glcm::{GlcmSettings, glcm};
+use radx_core::matrix::glcm::{GlcmSettings, glcm_aggregations};
 use radx_core::matrix::ngldm::{NgldmSettings, ngldm};
-use radx_core::matrix::{Ngtdm, TextureMatrix, gldzm::gldzm, glrlm::glrlm, glszm::glszm, ngtdm::ngtdm};
+use radx_core::matrix::{Ngtdm, TextureMatrix, gldzm::gldzm, glrlm::glrlm_aggregations, glszm::glszm, ngtdm::ngtdm};
 use radx_core::sources::{histogram, roi_levels};
 use radx_dsl::{ParamValue, SourceData};
 
@@ -156,9 +156,23 @@ impl<'a> SourceBuilder<'a> {
                 if let Err(e) = settings.validate() {
                     return vec![(None, Err(e.to_string()))];
                 }
-                per_aggregation(&|a| Ok(glcm(levels, &settings, a).iter().map(cm_data).collect()))
+                let aggregations = aggregations_for(source, self.settings);
+                let matrices = glcm_aggregations(levels, &settings, &aggregations);
+                aggregations
+                    .into_iter()
+                    .zip(matrices)
+                    .map(|(a, ms)| (Some(a), Ok(ms.iter().map(cm_data).collect())))
+                    .collect()
             }
-            "rlm" => per_aggregation(&|a| Ok(glrlm(levels, a).iter().map(|m| counts_data(m, "r", "run")).collect())),
+            "rlm" => {
+                let aggregations = aggregations_for(source, self.settings);
+                let matrices = glrlm_aggregations(levels, &aggregations);
+                aggregations
+                    .into_iter()
+                    .zip(matrices)
+                    .map(|(a, ms)| (Some(a), Ok(ms.iter().map(|m| counts_data(m, "r", "run")).collect())))
+                    .collect()
+            }
             "szm" => per_aggregation(&|a| {
                 glszm(levels, a)
                     .map(|ms| ms.iter().map(|m| counts_data(m, "s", "size")).collect())

@@ -63,7 +63,20 @@ impl GlcmSettings {
 /// If `settings.distance` is 0 (check with [`GlcmSettings::validate`]) or a grey level in
 /// `roi.levels` exceeds `roi.ng` (a broken [`DiscretisedRoi`], not user input).
 pub fn glcm(roi: &DiscretisedRoi, settings: &GlcmSettings, aggregation: Aggregation) -> Vec<TextureMatrix> {
-    glcm_selected(roi, settings, Selection::Aggregated(aggregation))
+    glcm_aggregations(roi, settings, &[aggregation]).pop().unwrap_or_default()
+}
+
+/// [`glcm`] for each of `aggregations` (in that order), counting the co-occurrences the
+/// aggregations share once (e.g. the 13 directions of `3d_avg` and `3d_mrg`).
+///
+/// # Panics
+/// As [`glcm`].
+pub fn glcm_aggregations(
+    roi: &DiscretisedRoi,
+    settings: &GlcmSettings,
+    aggregations: &[Aggregation],
+) -> Vec<Vec<TextureMatrix>> {
+    glcm_selected(roi, settings, Selection::Aggregated(aggregations))
 }
 
 /// The GLCM of one direction, over one slice (`Some(z)`, 0-based) or the whole volume
@@ -78,10 +91,10 @@ pub fn glcm_single(
     slice: Option<usize>,
     direction: [i32; 3],
 ) -> Option<TextureMatrix> {
-    glcm_selected(roi, settings, Selection::Single(slice, direction)).pop()
+    glcm_selected(roi, settings, Selection::Single(slice, direction)).pop().and_then(|mut m| m.pop())
 }
 
-fn glcm_selected(roi: &DiscretisedRoi, settings: &GlcmSettings, selection: Selection) -> Vec<TextureMatrix> {
+fn glcm_selected(roi: &DiscretisedRoi, settings: &GlcmSettings, selection: Selection) -> Vec<Vec<TextureMatrix>> {
     if let Err(error) = settings.validate() {
         panic!("{error}");
     }
@@ -127,24 +140,25 @@ fn glcm_selected(roi: &DiscretisedRoi, settings: &GlcmSettings, selection: Selec
     selection.build(dims, unit, finish)
 }
 
-/// Which directional matrices a builder returns: an aggregation's list, or a single one.
+/// Which directional matrices a builder returns: each aggregation's list, or (as one list of
+/// at most one) a single matrix.
 #[derive(Debug, Clone, Copy)]
-pub(crate) enum Selection {
-    Aggregated(Aggregation),
+pub(crate) enum Selection<'a> {
+    Aggregated(&'a [Aggregation]),
     Single(Option<usize>, [i32; 3]),
 }
 
-impl Selection {
-    pub(crate) fn build<U, F>(self, dims: [usize; 3], unit: U, finish: F) -> Vec<TextureMatrix>
+impl Selection<'_> {
+    pub(crate) fn build<U, F>(self, dims: [usize; 3], unit: U, finish: F) -> Vec<Vec<TextureMatrix>>
     where
         U: Fn(Option<usize>, [i32; 3]) -> Counts + Sync,
         F: Fn(&Counts) -> TextureMatrix,
     {
         match self {
-            Selection::Aggregated(aggregation) => aggregate_directional(dims, aggregation, unit, finish),
+            Selection::Aggregated(aggregations) => aggregate_directional_many(dims, aggregations, unit, finish),
             Selection::Single(slice, direction) => {
                 let counts = unit(slice.filter(|&z| z < dims[2]), direction);
-                if counts.is_empty() { Vec::new() } else { vec![finish(&counts)] }
+                vec![if counts.is_empty() { Vec::new() } else { vec![finish(&counts)] }]
             }
         }
     }
@@ -184,16 +198,21 @@ impl Counts {
 }
 
 /// Builds the directional matrices of a directional family (GLCM, GLRLM) and aggregates
-/// them. `unit(Some(z), m)` counts slice `z` along in-plane direction `m`; `unit(None, m)`
-/// counts the whole volume along 3D direction `m`. `finish` turns non-empty counts into the
-/// output matrix. Slices run in parallel for the 2D/2.5D methods and directions for the 3D
-/// ones; integer counts make the merged result independent of the scheduling.
-pub(crate) fn aggregate_directional<U, F>(
+/// them, for several aggregations at once. `unit(Some(z), m)` counts slice `z` along in-plane
+/// direction `m`; `unit(None, m)` counts the whole volume along 3D direction `m`. `finish`
+/// turns non-empty counts into the output matrix. Slices run in parallel for the 2D/2.5D
+/// methods and directions for the 3D ones; integer counts make the merged result independent
+/// of the scheduling. The directional counts the aggregations have in common are built
+/// once: the 13 volume directions serve both 3D aggregations, and when `2d_avg` (which
+/// keeps every slice's counts anyway) is wanted, its per-slice counts serve the other 2D and
+/// 2.5D aggregations. Merged counts are integer sums, so each aggregation's matrices equal
+/// those built alone.
+pub(crate) fn aggregate_directional_many<U, F>(
     dims: [usize; 3],
-    aggregation: Aggregation,
+    aggregations: &[Aggregation],
     unit: U,
     finish: F,
-) -> Vec<TextureMatrix>
+) -> Vec<Vec<TextureMatrix>>
 where
     U: Fn(Option<usize>, [i32; 3]) -> Counts + Sync,
     F: Fn(&Counts) -> TextureMatrix,
@@ -206,43 +225,63 @@ where
         }
         total
     };
-    let finished = |all: Vec<Counts>| all.iter().filter(|c| !c.is_empty()).map(&finish).collect();
+    // Per-direction totals over slices, merged in slice order.
+    let by_direction_of = |units: &[[Counts; 4]]| {
+        let mut totals = [(); 4].map(|_| Counts::zero());
+        for unit in units {
+            for (t, u) in totals.iter_mut().zip(unit) {
+                t.merge(u);
+            }
+        }
+        totals.to_vec()
+    };
+    let finished =
+        |all: Vec<Counts>| -> Vec<TextureMatrix> { all.iter().filter(|c| !c.is_empty()).map(&finish).collect() };
     let slices = 0..dims[2];
-    match aggregation {
-        Aggregation::Avg2d => {
-            let units: Vec<[Counts; 4]> = slices.into_par_iter().map(per_slice).collect();
-            finished(units.into_iter().flatten().collect())
-        }
-        Aggregation::SliceMerged2d => finished(slices.into_par_iter().map(|z| merged(&per_slice(z))).collect()),
-        Aggregation::DirectionMerged2_5d | Aggregation::Merged2_5d => {
-            let by_direction = slices
-                .into_par_iter()
-                .map(per_slice)
-                .reduce(
-                    || [(); 4].map(|_| Counts::zero()),
-                    |mut left, right| {
-                        for (l, r) in left.iter_mut().zip(&right) {
-                            l.merge(r);
-                        }
-                        left
-                    },
-                )
-                .to_vec();
-            if aggregation == Aggregation::Merged2_5d {
-                finished(vec![merged(&by_direction)])
-            } else {
-                finished(by_direction)
+    let slice_units: Option<Vec<[Counts; 4]>> =
+        aggregations.contains(&Aggregation::Avg2d).then(|| slices.clone().into_par_iter().map(per_slice).collect());
+    let volume_units: Option<Vec<Counts>> = aggregations
+        .iter()
+        .any(|a| matches!(a, Aggregation::Avg3d | Aggregation::Merged3d))
+        .then(|| DIRECTIONS_3D.par_iter().map(|&d| unit(None, d)).collect());
+    aggregations
+        .iter()
+        .map(|&aggregation| match (aggregation, &slice_units, &volume_units) {
+            (Aggregation::Avg2d, Some(units), _) => finished(units.iter().flatten().cloned().collect()),
+            (Aggregation::SliceMerged2d, Some(units), _) => finished(units.iter().map(|u| merged(u)).collect()),
+            (Aggregation::DirectionMerged2_5d, Some(units), _) => finished(by_direction_of(units)),
+            (Aggregation::Merged2_5d, Some(units), _) => finished(vec![merged(&by_direction_of(units))]),
+            (Aggregation::SliceMerged2d, None, _) => {
+                finished(slices.clone().into_par_iter().map(|z| merged(&per_slice(z))).collect())
             }
-        }
-        Aggregation::Avg3d | Aggregation::Merged3d => {
-            let by_direction: Vec<Counts> = DIRECTIONS_3D.par_iter().map(|&d| unit(None, d)).collect();
-            if aggregation == Aggregation::Merged3d {
-                finished(vec![merged(&by_direction)])
-            } else {
-                finished(by_direction)
+            (Aggregation::DirectionMerged2_5d | Aggregation::Merged2_5d, None, _) => {
+                // Without the per-slice counts at hand, sum directions over slices as they come.
+                let by_direction = slices
+                    .clone()
+                    .into_par_iter()
+                    .map(per_slice)
+                    .reduce(
+                        || [(); 4].map(|_| Counts::zero()),
+                        |mut left, right| {
+                            for (l, r) in left.iter_mut().zip(&right) {
+                                l.merge(r);
+                            }
+                            left
+                        },
+                    )
+                    .to_vec();
+                if aggregation == Aggregation::Merged2_5d {
+                    finished(vec![merged(&by_direction)])
+                } else {
+                    finished(by_direction)
+                }
             }
-        }
-    }
+            (Aggregation::Avg3d, _, Some(units)) => finished(units.clone()),
+            (Aggregation::Merged3d, _, Some(units)) => finished(vec![merged(units)]),
+            // Each unit set above is built whenever an aggregation that reads it is wanted.
+            (Aggregation::Avg2d, None, _) | (Aggregation::Avg3d | Aggregation::Merged3d, _, None) => Vec::new(),
+        })
+        .collect()
 }
 
 /// `roi.levels` x-fastest, after checking every level is at most `roi.ng`.

@@ -28,7 +28,16 @@ use crate::iter::strides_x_fastest;
 /// # Panics
 /// If a grey level in `roi.levels` exceeds `roi.ng` (a broken [`DiscretisedRoi`], not user input).
 pub fn glrlm(roi: &DiscretisedRoi, aggregation: Aggregation) -> Vec<TextureMatrix> {
-    glrlm_selected(roi, Selection::Aggregated(aggregation))
+    glrlm_aggregations(roi, &[aggregation]).pop().unwrap_or_default()
+}
+
+/// [`glrlm`] for each of `aggregations` (in that order), counting the runs the aggregations
+/// share once (see [`super::glcm::glcm_aggregations`]).
+///
+/// # Panics
+/// As [`glrlm`].
+pub fn glrlm_aggregations(roi: &DiscretisedRoi, aggregations: &[Aggregation]) -> Vec<Vec<TextureMatrix>> {
+    glrlm_selected(roi, Selection::Aggregated(aggregations))
 }
 
 /// The GLRLM of one direction over one slice (`Some(z)`, 0-based) or the whole volume;
@@ -37,10 +46,10 @@ pub fn glrlm(roi: &DiscretisedRoi, aggregation: Aggregation) -> Vec<TextureMatri
 /// # Panics
 /// As [`glrlm`].
 pub fn glrlm_single(roi: &DiscretisedRoi, slice: Option<usize>, direction: [i32; 3]) -> Option<TextureMatrix> {
-    glrlm_selected(roi, Selection::Single(slice, direction)).pop()
+    glrlm_selected(roi, Selection::Single(slice, direction)).pop().and_then(|mut m| m.pop())
 }
 
-fn glrlm_selected(roi: &DiscretisedRoi, selection: Selection) -> Vec<TextureMatrix> {
+fn glrlm_selected(roi: &DiscretisedRoi, selection: Selection) -> Vec<Vec<TextureMatrix>> {
     let levels = checked_levels(roi);
     let dims = dims_of(roi);
     let ng = roi.ng;
