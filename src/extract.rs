@@ -10,7 +10,9 @@ use rayon::prelude::*;
 use radx_core::Aggregation;
 use radx_core::matrix::glcm::{GlcmSettings, glcm_aggregations};
 use radx_core::matrix::ngldm::{NgldmSettings, ngldm};
-use radx_core::matrix::{Ngtdm, TextureMatrix, gldzm::gldzm, glrlm::glrlm_aggregations, glszm::glszm, ngtdm::ngtdm};
+use radx_core::matrix::{
+    Ngtdm, TextureMatrix, gldzm::gldzm, glrlm::glrlm_aggregations, glszm::glszm, glszm::glszm_and_gldzm, ngtdm::ngtdm,
+};
 use radx_core::sources::{histogram, roi_levels};
 use radx_dsl::{ParamValue, SourceData};
 
@@ -104,7 +106,10 @@ fn ngt_data(m: &Ngtdm) -> SourceData {
 }
 
 /// The source data one family is evaluated on, per aggregation (`None` = no aggregation).
-pub(crate) type Instances = Vec<(Option<Aggregation>, Result<Vec<SourceData>, String>)>;
+pub(crate) type Instances = Vec<Instance>;
+
+/// One aggregation's matrices of a source (or why there are none).
+pub(crate) type Instance = (Option<Aggregation>, Result<Vec<SourceData>, String>);
 
 /// Builds source data for a case.
 struct SourceBuilder<'a> {
@@ -133,13 +138,45 @@ impl<'a> SourceBuilder<'a> {
                 distinct.push((key, family));
             }
         }
+        // The GLSZM and the GLDZM count the same zones: when both are wanted (without
+        // parameters), one job finds the zones once and builds both.
+        let zone_key = |name: &str| {
+            distinct
+                .iter()
+                .find(|(_, f)| f.family.source().name == name && f.family.params().is_empty())
+                .map(|(k, _)| k.clone())
+        };
+        let zone_pair = zone_key("szm").zip(zone_key("dzm"));
         distinct
             .into_par_iter()
-            .map(|(key, family)| {
-                let built = self.build(&family.family.source().name, family.family.params());
-                (key, Arc::new(built))
+            .flat_map_iter(|(key, family)| match &zone_pair {
+                Some((szm, dzm)) if key == *dzm => Vec::new(),
+                Some((szm, dzm)) if key == *szm => {
+                    let (sizes, distances) = self.build_zones();
+                    vec![(szm.clone(), Arc::new(sizes)), (dzm.clone(), Arc::new(distances))]
+                }
+                _ => vec![(key, Arc::new(self.build(&family.family.source().name, family.family.params())))],
             })
             .collect()
+    }
+
+    /// The GLSZM and GLDZM sources together (see [`SourceBuilder::build_all`]).
+    fn build_zones(&self) -> (Instances, Instances) {
+        let aggregations = aggregations_for("szm", self.settings);
+        match glszm_and_gldzm(&self.case.levels, &aggregations) {
+            Ok((sizes, distances)) => {
+                let instances = |matrices: Vec<Vec<TextureMatrix>>, array: &str, axis: &str| -> Instances {
+                    aggregations
+                        .iter()
+                        .zip(matrices)
+                        .map(|(&a, ms)| (Some(a), Ok(ms.iter().map(|m| counts_data(m, array, axis)).collect())))
+                        .collect()
+                };
+                (instances(sizes, "s", "size"), instances(distances, "d", "distance"))
+            }
+            // Built apart, each family reports its own error (the GLSZM has fewer to meet).
+            Err(_) => (self.build("szm", &[]), self.build("dzm", &[])),
+        }
     }
 
     fn build(&self, source: &str, params: &[(String, ParamValue)]) -> Instances {
@@ -298,7 +335,7 @@ pub fn extract_with_shape(
     sources.extend(plugin_sources);
     // Evaluate every (family, aggregation) concurrently; rows are assembled afterwards in
     // library order, with notes that see every builtin failure, whatever the thread count.
-    let jobs: Vec<(&LibraryFamily, &(Option<Aggregation>, Result<Vec<SourceData>, String>))> = library
+    let jobs: Vec<(&LibraryFamily, &Instance)> = library
         .iter()
         .filter_map(|family| sources.get(&source_key(family)).map(|instances| (family, instances)))
         .flat_map(|(family, instances)| instances.iter().map(move |instance| (family, instance)))

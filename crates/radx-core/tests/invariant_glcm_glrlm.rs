@@ -10,8 +10,8 @@ use ndarray::{Array3, ArrayView3, Axis, ShapeBuilder, s};
 use proptest::prelude::*;
 use radx_core::Aggregation;
 use radx_core::iter::{DIRECTIONS_2D, DIRECTIONS_3D, offsets};
-use radx_core::matrix::glcm::{GlcmSettings, glcm};
-use radx_core::matrix::glrlm::glrlm;
+use radx_core::matrix::glcm::{GlcmSettings, glcm, glcm_aggregations};
+use radx_core::matrix::glrlm::{glrlm, glrlm_aggregations};
 use radx_core::matrix::{DiscretisedRoi, TextureMatrix};
 
 fn roi_of(levels: Array3<u16>, ng: usize) -> DiscretisedRoi {
@@ -253,6 +253,31 @@ proptest! {
             let settings = GlcmSettings::default();
             prop_assert_eq!(one.install(|| glcm(&roi, &settings, aggregation)), two.install(|| glcm(&roi, &settings, aggregation)));
             prop_assert_eq!(one.install(|| glrlm(&roi, aggregation)), two.install(|| glrlm(&roi, aggregation)));
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    /// Building several aggregations at once (sharing their directional counts) gives each
+    /// aggregation's matrices exactly as building it alone, for any subset and order.
+    #[test]
+    fn aggregations_built_together_equal_built_alone(
+        roi in volumes(),
+        picks in proptest::sample::subsequence(Aggregation::ALL.to_vec(), 1..=6),
+        reversed in any::<bool>(),
+    ) {
+        let mut wanted = picks;
+        if reversed {
+            wanted.reverse();
+        }
+        let settings = GlcmSettings { distance: 1, symmetric: true };
+        let together = glcm_aggregations(&roi, &settings, &wanted);
+        let runs = glrlm_aggregations(&roi, &wanted);
+        for (k, &a) in wanted.iter().enumerate() {
+            prop_assert_eq!(&together[k], &glcm(&roi, &settings, a), "GLCM {:?}", a);
+            prop_assert_eq!(&runs[k], &glrlm(&roi, a), "GLRLM {:?}", a);
         }
     }
 }

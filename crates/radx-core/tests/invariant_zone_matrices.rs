@@ -9,7 +9,7 @@ use ndarray::{Array3, ShapeBuilder, s};
 use proptest::prelude::*;
 use radx_core::Aggregation;
 use radx_core::matrix::gldzm::gldzm;
-use radx_core::matrix::glszm::glszm;
+use radx_core::matrix::glszm::{glszm, glszm_and_gldzm};
 use radx_core::matrix::ngldm::{NgldmSettings, ngldm};
 use radx_core::matrix::ngtdm::ngtdm;
 use radx_core::matrix::{DiscretisedRoi, Ngtdm, TextureMatrix};
@@ -291,5 +291,20 @@ fn empty_roi_gives_no_matrices() {
     for aggregation in Aggregation::ZONE {
         let all = all_matrices(&roi, aggregation, NgldmSettings::default());
         assert!(all.glszm.is_empty() && all.gldzm.is_empty() && all.ngtdm.is_empty() && all.ngldm.is_empty());
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    /// The GLSZM and GLDZM built from one zone search equal each family built alone.
+    #[test]
+    fn zone_families_built_together_equal_built_alone(roi in roi_strategy()) {
+        let wanted = Aggregation::ZONE.to_vec();
+        let (sizes, distances) = glszm_and_gldzm(&roi, &wanted).unwrap();
+        for (k, &a) in wanted.iter().enumerate() {
+            prop_assert_eq!(&sizes[k], &glszm(&roi, a).unwrap(), "GLSZM {:?}", a);
+            prop_assert_eq!(&distances[k], &gldzm(&roi, a).unwrap(), "GLDZM {:?}", a);
+        }
     }
 }

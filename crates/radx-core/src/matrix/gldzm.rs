@@ -8,9 +8,9 @@
 //! as edge (see [`crate::components::distance_to_edge`]). Only the distances that occur
 //! become columns. `n_voxels` is the number of intensity-mask voxels (summed on merging).
 
-use super::glszm::{zone_family_connectivity, zone_matrices};
+use super::glszm::{ZoneColumn, zone_matrices};
 use super::{Aggregation, DiscretisedRoi, TextureMatrix};
-use crate::components::{dims_of, distance_map_flat, x_fastest};
+use crate::components::{Connectivity, dims_of, distance_map_flat, x_fastest};
 use crate::error::CoreError;
 
 /// The GLDZM of `roi`: one matrix per slice with ROI voxels for [`Aggregation::Avg2d`],
@@ -23,7 +23,14 @@ use crate::error::CoreError;
 /// intensity-mask voxel lies outside the morphological mask (the IBSI requires the
 /// intensity mask to be a subset of it; such a voxel would have no distance).
 pub fn gldzm(roi: &DiscretisedRoi, aggregation: Aggregation) -> Result<Vec<TextureMatrix>, CoreError> {
-    let connectivity = zone_family_connectivity("GLDZM", aggregation)?;
+    let distances = distance_maps(roi)?;
+    let mut out = zone_matrices(roi, &[aggregation], "GLDZM", Some(&distances), &[ZoneColumn::Distance])?;
+    Ok(out.pop().and_then(|mut by_aggregation| by_aggregation.pop()).unwrap_or_default())
+}
+
+/// After checking the masks, the distance map of `roi`'s morphological mask for a given
+/// connectivity (x-fastest, the shape of the grey levels).
+pub(super) fn distance_maps(roi: &DiscretisedRoi) -> Result<impl Fn(Connectivity) -> Vec<u32> + Sync, CoreError> {
     let level_dims = dims_of(&roi.levels.view());
     let mask_dims = dims_of(&roi.morphological.view());
     if level_dims != mask_dims {
@@ -46,6 +53,5 @@ pub fn gldzm(roi: &DiscretisedRoi, aggregation: Aggregation) -> Result<Vec<Textu
             ),
         });
     }
-    let distances = distance_map_flat(&mask, level_dims, connectivity);
-    zone_matrices(roi, aggregation, "GLDZM", Some(&distances), |zone| u64::from(zone.distance.unwrap_or(0)))
+    Ok(move |connectivity| distance_map_flat(&mask, level_dims, connectivity))
 }

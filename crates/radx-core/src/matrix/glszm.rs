@@ -27,7 +27,8 @@ use crate::error::CoreError;
 /// [`CoreError::InvalidSetting`] for any other aggregation, or when a grey level in the
 /// ROI exceeds `roi.ng`.
 pub fn glszm(roi: &DiscretisedRoi, aggregation: Aggregation) -> Result<Vec<TextureMatrix>, CoreError> {
-    zone_matrices(roi, aggregation, "GLSZM", None, |zone| zone.size as u64)
+    let mut out = zone_matrices(roi, &[aggregation], "GLSZM", None, &[ZoneColumn::Size])?;
+    Ok(out.pop().and_then(|mut by_aggregation| by_aggregation.pop()).unwrap_or_default())
 }
 
 /// How a zone-family `aggregation` builds its matrices: in slices or in the volume.
@@ -85,30 +86,48 @@ pub(super) fn flat_levels(roi: &DiscretisedRoi) -> Result<FlatLevels<'_>, CoreEr
     Ok(FlatLevels { levels, dims })
 }
 
-/// Zones of one slice (or of the volume) reduced to `(column value, grey level)` pairs,
-/// one per zone, plus the number of intensity-mask voxels they cover.
+/// What a zone matrix's columns count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum ZoneColumn {
+    /// Zone size in voxels (GLSZM).
+    Size,
+    /// Distance of the zone to the ROI edge (GLDZM).
+    Distance,
+}
+
+impl ZoneColumn {
+    fn of(self, zone: &Zone) -> u64 {
+        match self {
+            ZoneColumn::Size => zone.size as u64,
+            ZoneColumn::Distance => u64::from(zone.distance.unwrap_or(0)),
+        }
+    }
+}
+
+/// The zones of one slice (or of the volume) and the number of intensity-mask voxels they
+/// cover.
 #[derive(Debug, Default)]
 pub(super) struct ZoneTally {
-    entries: Vec<(u64, u16)>,
+    zones: Vec<Zone>,
     n_voxels: usize,
 }
 
 impl ZoneTally {
-    fn add(&mut self, other: ZoneTally) {
-        self.entries.extend(other.entries);
-        self.n_voxels += other.n_voxels;
-    }
-
-    /// The dense matrix: rows are grey levels `1..=ng`, columns the column values that
-    /// occur, increasing.
-    fn into_matrix(self, ng: usize) -> TextureMatrix {
+    /// The dense matrix of zones (of one or several tallies): rows are grey levels
+    /// `1..=ng`, columns the values of `column` that occur, increasing.
+    fn matrix<'t>(
+        tallies: impl Iterator<Item = &'t ZoneTally> + Clone,
+        ng: usize,
+        column: ZoneColumn,
+    ) -> TextureMatrix {
+        let zones = tallies.clone().flat_map(|t| t.zones.iter());
         // Zone sizes and distances never exceed the voxel count, so a dense lookup table
         // from column value to column index is no larger than the slice and avoids
         // sorting one entry per zone.
-        let largest = self.entries.iter().map(|&(column, _)| column as usize).max().unwrap_or(0);
+        let largest = zones.clone().map(|zone| column.of(zone) as usize).max().unwrap_or(0);
         let mut column_index = vec![u32::MAX; largest + 1];
-        for &(column, _) in &self.entries {
-            column_index[column as usize] = 0;
+        for zone in zones.clone() {
+            column_index[column.of(zone) as usize] = 0;
         }
         let mut col_values = Vec::new();
         for (value, index) in column_index.iter_mut().enumerate() {
@@ -118,76 +137,97 @@ impl ZoneTally {
             }
         }
         let mut counts = Array2::<f64>::zeros((ng, col_values.len()));
-        for (column, level) in self.entries {
-            counts[[usize::from(level) - 1, column_index[column as usize] as usize]] += 1.0;
+        for zone in zones {
+            counts[[usize::from(zone.level) - 1, column_index[column.of(zone) as usize] as usize]] += 1.0;
         }
-        TextureMatrix { counts, col_values, n_voxels: self.n_voxels as f64 }
+        let n_voxels = tallies.map(|t| t.n_voxels).sum::<usize>();
+        TextureMatrix { counts, col_values, n_voxels: n_voxels as f64 }
     }
 }
 
-/// Zones of an x-fastest block of shape `dims`, tallied by `column(zone)`.
-fn tally_zones(
-    scanner: &mut ZoneScanner,
-    levels: &[u16],
-    dims: [usize; 3],
-    distances: Option<&[u32]>,
-    column: fn(&Zone) -> u64,
-) -> ZoneTally {
+/// Zones of an x-fastest block of shape `dims`, with their distances when a map is given.
+fn tally_zones(scanner: &mut ZoneScanner, levels: &[u16], dims: [usize; 3], distances: Option<&[u32]>) -> ZoneTally {
     let mut tally = ZoneTally::default();
     scanner.scan(levels, dims, distances, |zone| {
         tally.n_voxels += zone.size;
-        tally.entries.push((column(&zone), zone.level));
+        tally.zones.push(zone);
     });
     tally
 }
 
-/// The zone matrices (GLSZM, GLDZM) of `roi`: zones found with the connectivity that
-/// `aggregation` implies, each counted in row `level` and column `column(zone)`.
-/// `distances` (x-fastest, the shape of `roi.levels`) feeds [`Zone::distance`].
+/// Zone matrices (GLSZM, GLDZM) of `roi`, `[column][aggregation]`: zones found with the
+/// connectivity each aggregation implies, each counted in row `level` and the column its
+/// [`ZoneColumn`] gives. `distances(connectivity)` (x-fastest, the shape of `roi.levels`)
+/// feeds [`Zone::distance`]. Zones are found once per connectivity, whatever the number of
+/// aggregations and columns.
 pub(super) fn zone_matrices(
     roi: &DiscretisedRoi,
-    aggregation: Aggregation,
+    aggregations: &[Aggregation],
     family: &'static str,
-    distances: Option<&[u32]>,
-    column: fn(&Zone) -> u64,
-) -> Result<Vec<TextureMatrix>, CoreError> {
-    let connectivity = zone_family_connectivity(family, aggregation)?;
+    distances: Option<&(dyn Fn(Connectivity) -> Vec<u32> + Sync)>,
+    columns: &[ZoneColumn],
+) -> Result<Vec<Vec<Vec<TextureMatrix>>>, CoreError> {
+    let connectivities =
+        aggregations.iter().map(|&a| zone_family_connectivity(family, a)).collect::<Result<Vec<_>, _>>()?;
     let flat = flat_levels(roi)?;
     if flat.is_empty() {
-        return Ok(Vec::new());
+        return Ok(columns.iter().map(|_| aggregations.iter().map(|_| Vec::new()).collect()).collect());
     }
-    let slice_tallies = match connectivity {
-        Connectivity::Volumetric => {
-            let tally = tally_zones(&mut ZoneScanner::default(), &flat.levels, flat.dims, distances, column);
-            return Ok(if tally.n_voxels == 0 { Vec::new() } else { vec![tally.into_matrix(roi.ng)] });
-        }
-        Connectivity::InPlane => {
-            let plane = flat.plane_len();
-            let plane_dims = [flat.dims[0], flat.dims[1], 1];
-            // Collecting an indexed parallel iterator keeps slice order, whatever the threads.
-            let tallies: Vec<ZoneTally> = flat
-                .levels
-                .par_chunks(plane)
-                .enumerate()
-                .map_init(ZoneScanner::default, |scanner, (z, levels)| {
-                    let slice_distances = distances.map(|d| &d[z * plane..(z + 1) * plane]);
-                    tally_zones(scanner, levels, plane_dims, slice_distances, column)
-                })
-                .collect();
-            tallies
+    let tallies_for = |connectivity: Connectivity| -> Vec<ZoneTally> {
+        let map = distances.map(|d| d(connectivity));
+        let map = map.as_deref();
+        match connectivity {
+            Connectivity::Volumetric => vec![tally_zones(&mut ZoneScanner::default(), &flat.levels, flat.dims, map)],
+            Connectivity::InPlane => {
+                let plane = flat.plane_len();
+                let plane_dims = [flat.dims[0], flat.dims[1], 1];
+                // Collecting an indexed parallel iterator keeps slice order, whatever the threads.
+                flat.levels
+                    .par_chunks(plane)
+                    .enumerate()
+                    .map_init(ZoneScanner::default, |scanner, (z, levels)| {
+                        let slice_distances = map.map(|d| &d[z * plane..(z + 1) * plane]);
+                        tally_zones(scanner, levels, plane_dims, slice_distances)
+                    })
+                    .collect()
+            }
         }
     };
-    let non_empty = slice_tallies.into_iter().filter(|t| t.n_voxels > 0);
-    Ok(match aggregation {
-        Aggregation::Merged2_5d => {
-            let mut merged = ZoneTally::default();
-            let mut any = false;
-            for tally in non_empty {
-                merged.add(tally);
-                any = true;
+    let in_plane = connectivities.contains(&Connectivity::InPlane).then(|| tallies_for(Connectivity::InPlane));
+    let volume = connectivities.contains(&Connectivity::Volumetric).then(|| tallies_for(Connectivity::Volumetric));
+    let ng = roi.ng;
+    let matrices = |column: ZoneColumn, aggregation: Aggregation| -> Vec<TextureMatrix> {
+        let tallies = match aggregation {
+            Aggregation::Merged3d => volume.as_deref(),
+            _ => in_plane.as_deref(),
+        };
+        let non_empty = tallies.unwrap_or_default().iter().filter(|t| t.n_voxels > 0);
+        match aggregation {
+            Aggregation::Merged2_5d if non_empty.clone().next().is_some() => {
+                vec![ZoneTally::matrix(non_empty, ng, column)]
             }
-            if any { vec![merged.into_matrix(roi.ng)] } else { Vec::new() }
+            Aggregation::Merged2_5d => Vec::new(),
+            _ => non_empty.map(|t| ZoneTally::matrix(std::iter::once(t), ng, column)).collect(),
         }
-        _ => non_empty.map(|t| t.into_matrix(roi.ng)).collect(),
-    })
+    };
+    Ok(columns.iter().map(|&c| aggregations.iter().map(|&a| matrices(c, a)).collect()).collect())
+}
+
+/// The GLSZM and the GLDZM of `roi` for each of `aggregations` (`[aggregation]` each), from
+/// one zone search per connectivity: the two families count the same zones, by size and by
+/// distance to the ROI edge. Equal to [`glszm`] and [`super::gldzm::gldzm`] called apart.
+///
+/// # Errors
+/// As [`super::gldzm::gldzm`].
+#[allow(clippy::type_complexity)]
+pub fn glszm_and_gldzm(
+    roi: &DiscretisedRoi,
+    aggregations: &[Aggregation],
+) -> Result<(Vec<Vec<TextureMatrix>>, Vec<Vec<TextureMatrix>>), CoreError> {
+    let distances = super::gldzm::distance_maps(roi)?;
+    let mut out =
+        zone_matrices(roi, aggregations, "GLDZM", Some(&distances), &[ZoneColumn::Size, ZoneColumn::Distance])?;
+    let gldzm = out.pop().unwrap_or_default();
+    let glszm = out.pop().unwrap_or_default();
+    Ok((glszm, gldzm))
 }
