@@ -452,12 +452,48 @@ impl Extractor {
         mask: &std::path::Path,
         needs: ShapeNeeds,
     ) -> Result<(ProcessedCase, Option<Shape>), crate::Error> {
-        let (case, shape) = crate::pipeline::process_files_with_shape(image, mask, &self.settings, needs)?;
+        let processed = crate::pipeline::process_files_with_shape(image, mask, &self.settings, needs)?;
+        self.check_texture(image, mask, processed)
+    }
+
+    /// Refuse a case whose texture matrices would not fit the memory budget.
+    fn check_texture(
+        &self,
+        image: &std::path::Path,
+        mask: &std::path::Path,
+        (case, shape): (ProcessedCase, Option<Shape>),
+    ) -> Result<(ProcessedCase, Option<Shape>), crate::Error> {
         let mut sources = self.library.iter().map(|f| f.family.source().name.as_str());
         crate::limits::check_texture(&case.levels, &self.settings, &mut sources).map_err(|source| {
             crate::Error::Core { context: format!("{} with mask {}", image.display(), mask.display()), source }
         })?;
         Ok((case, shape))
+    }
+
+    /// Extract one case while the extractor is still to be compiled: `build` (which must
+    /// give an extractor with `settings`, the library of `settings` and `feature_paths`) runs
+    /// on the core that reading the image leaves idle (after the ROI's shape), so for one
+    /// case the compilation costs no time. A failure to compile is reported before any
+    /// failure to read.
+    pub fn run_compiling(
+        build: impl FnOnce() -> Result<Extractor, crate::Error> + Send,
+        settings: &Settings,
+        feature_paths: &[std::path::PathBuf],
+        image: &std::path::Path,
+        mask: &std::path::Path,
+    ) -> Result<Vec<FeatureRow>, crate::Error> {
+        // The shape's needs, from the feature files' text (the same builtin calls that
+        // `shape_needs` finds in the compiled definitions, and perhaps a few in comments).
+        let mut library = crate::library::Library::for_settings(settings);
+        let needs = match feature_paths.iter().try_for_each(|p| library.add_path(p)) {
+            Ok(()) => ShapeNeeds::of_texts(&library.texts()),
+            // Unreadable: `build` reports it.
+            Err(_) => ShapeNeeds::default(),
+        };
+        let (processed, extractor) = crate::pipeline::process_files_beside(image, mask, settings, needs, build);
+        let extractor = extractor?;
+        let (case, shape) = extractor.check_texture(image, mask, processed?)?;
+        Ok(extractor.features_with_shape(&case, shape))
     }
 
     /// The feature rows of a processed case.

@@ -72,6 +72,11 @@ impl Library {
         if settings.pyradiomics.is_some() { Library::pyradiomics() } else { Library::standard() }
     }
 
+    /// The text of every file, in order.
+    pub fn texts(&self) -> Vec<&str> {
+        self.files.iter().map(|(_, text)| text.as_str()).collect()
+    }
+
     /// Add a `.radx` file, or every `.radx` file of a folder (sorted by name).
     pub fn add_path(&mut self, path: &Path) -> Result<(), LibraryError> {
         let read_err = |source| LibraryError::Read { path: path.display().to_string(), source };

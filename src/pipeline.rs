@@ -71,6 +71,42 @@ pub fn process_files_with_shape(
     settings: &Settings,
     needs: ShapeNeeds,
 ) -> Result<(ProcessedCase, Option<Shape>), Error> {
+    process_files_beside(image, mask, settings, needs, || ()).0
+}
+
+/// [`process_files_with_shape`], also running `beside` exactly once: after the shape, on
+/// the core that reading the image leaves idle, when the early shape applies; otherwise
+/// before reading. For one case that hides work such as compiling the feature library.
+pub fn process_files_beside<T: Send>(
+    image: &Path,
+    mask: &Path,
+    settings: &Settings,
+    needs: ShapeNeeds,
+    beside: impl FnOnce() -> T + Send,
+) -> (Result<(ProcessedCase, Option<Shape>), Error>, T) {
+    let mut beside = Some(beside);
+    let mut done = None;
+    let processed = process_files_running(image, mask, settings, needs, &mut beside, &mut done);
+    let done = match (done, beside) {
+        (Some(done), _) => done,
+        (None, Some(beside)) => beside(),
+        (None, None) => unreachable!("`beside` runs when it is taken"),
+    };
+    (processed, done)
+}
+
+fn process_files_running<T: Send>(
+    image: &Path,
+    mask: &Path,
+    settings: &Settings,
+    needs: ShapeNeeds,
+    beside: &mut Option<impl FnOnce() -> T + Send>,
+    done: &mut Option<T>,
+) -> Result<(ProcessedCase, Option<Shape>), Error> {
+    let early = needs.any() && settings.resample.is_none() && !settings.resegment.shape;
+    if !early {
+        *done = beside.take().map(|f| f());
+    }
     // Whole-image normalisation and PyRadiomics' ROI-aligned resampling need the whole image.
     if settings.normalise.is_some() || (settings.resample.is_some() && settings.pyradiomics.is_some()) {
         let img = radx_io::read_volume_with(image, &radx_io::ReadOptions { max_bytes: settings.max_memory })?;
@@ -78,20 +114,24 @@ pub fn process_files_with_shape(
         let labels = radx_io::read_volume_with(mask, &radx_io::ReadOptions { max_bytes: left })?;
         return Ok((process(&img, &labels, settings).map_err(core_err(image, mask))?, None));
     }
-    let early = needs.any() && settings.resample.is_none() && !settings.resegment.shape;
-    let (image_grid, roi, shape) = read_roi(image, mask, settings, early.then_some(needs))?;
+    let (image_grid, roi, shape) = read_roi(image, mask, settings, early.then_some((needs, beside, done)))?;
     let case = process_roi(roi, image_grid, settings, true).map_err(core_err(image, mask))?;
     crate::timings::mark("processed (re-segmented, discretised)");
     Ok((case, shape))
 }
 
-/// Compute `needs` of `shape` on fewer threads than rayon's pool has (at least one),
-/// leaving a core to the thread that inflates the image.
-fn prefetch_beside_reading(shape: &Shape, needs: ShapeNeeds) {
+/// Compute `needs` of `shape`, then `beside`, on fewer threads than rayon's pool has (at
+/// least one), leaving a core to the thread that inflates the image.
+fn prefetch_beside_reading<T: Send>(shape: &Shape, needs: ShapeNeeds, beside: impl FnOnce() -> T + Send) -> T {
     let threads = rayon::current_num_threads().saturating_sub(1).max(1);
-    // Without a pool of its own the shape is simply computed later, with the features.
-    if let Ok(pool) = rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
-        pool.install(|| shape.prefetch(needs));
+    let work = || {
+        shape.prefetch(needs);
+        crate::timings::mark("shape computed (while the image is read)");
+        beside()
+    };
+    match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
+        Ok(pool) => pool.install(work),
+        Err(_) => work(),
     }
 }
 
@@ -103,11 +143,11 @@ fn f64_bytes(grid: &radx_core::Grid) -> u64 {
 /// The cropped ROI of an (image, mask) pair and the image's whole grid, reading only the
 /// voxels the chain needs. Applies what [`process`] does before cropping: the label-map
 /// check and, with `exclude_nonfinite`, dropping NaN and infinite voxels from the ROI.
-fn read_roi(
+fn read_roi<T: Send>(
     image: &Path,
     mask: &Path,
     settings: &Settings,
-    shape_needs: Option<ShapeNeeds>,
+    early: Option<(ShapeNeeds, &mut Option<impl FnOnce() -> T + Send>, &mut Option<T>)>,
 ) -> Result<(radx_core::Grid, Roi, Option<Shape>), Error> {
     let core = core_err(image, mask);
     let image_grid = radx_io::read_info(image)?.grid;
@@ -141,11 +181,10 @@ fn read_roi(
             // The receiver only goes away when the image reader failed; its error is reported below.
             let _ = sender.send(bbox);
             drop(sender);
-            if let (Some(needs), Ok(l)) = (shape_needs, &labels) {
+            if let (Some((needs, beside, done)), Ok(l)) = (early, &labels) {
                 // The cropped mask as the ROI will hold it (see the crop below).
                 let s = Shape::new(l.crop(&bbox));
-                prefetch_beside_reading(&s, needs);
-                crate::timings::mark("shape computed (while the image is read)");
+                *done = beside.take().map(|f| prefetch_beside_reading(&s, needs, f));
                 shape = Some(s);
             }
         } else {

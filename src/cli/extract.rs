@@ -80,6 +80,11 @@ pub struct ExtractorArgs {
 impl ExtractorArgs {
     /// Settings (either schema), library choice, feature files and plugins → an extractor.
     pub fn build(&self) -> Result<Extractor, Error> {
+        self.build_with(self.settings()?)
+    }
+
+    /// The settings: the file's (either schema) with the command line's overrides.
+    pub fn settings(&self) -> Result<Settings, Error> {
         let mut settings = match &self.settings {
             Some(path) => radx::pyradiomics::load_settings(path, self.compat.strict)?,
             None => Settings::default(),
@@ -95,6 +100,12 @@ impl ExtractorArgs {
         if let Some(bytes) = self.max_memory {
             settings.max_memory = bytes;
         }
+        Ok(settings)
+    }
+
+    /// Library choice, feature files and plugins with `settings` (see [`Self::settings`])
+    /// → an extractor.
+    pub fn build_with(&self, settings: Settings) -> Result<Extractor, Error> {
         let plugins = super::plugins::load_registry(&self.plugins)?;
         let extractor = Extractor::new_with_plugins(settings, &self.features, plugins)?;
         match self.compat.names {
@@ -140,15 +151,20 @@ pub enum ExtractFormat {
 
 pub fn run(args: &ExtractArgs) -> Result<ExitCode, Error> {
     radx::timings::mark("start");
-    let mut extractor = args.extractor.build()?;
-    radx::timings::mark("settings read, library compiled");
+    let mut settings = args.extractor.settings()?;
     if let Some(label) = args.label {
-        extractor = extractor.with_label(label);
+        settings.label = label;
     }
     let rows = if args.diagnostics {
-        extractor.run_with_diagnostics(&args.image, &args.mask)?
+        args.extractor.build_with(settings)?.run_with_diagnostics(&args.image, &args.mask)?
     } else {
-        extractor.run(&args.image, &args.mask)?
+        // The library compiles while the image is read.
+        let build = || {
+            let extractor = args.extractor.build_with(settings.clone());
+            radx::timings::mark("library compiled");
+            extractor
+        };
+        Extractor::run_compiling(build, &settings, &args.extractor.features, &args.image, &args.mask)?
     };
     let format = match args.format {
         ExtractFormat::Csv => RowFormat::Csv,
