@@ -110,8 +110,8 @@ struct Scratch {
     projected: Vec<[f64; 2]>,
     /// `projected` in ascending (x, y) order, then deduplicated.
     sorted: Vec<[f64; 2]>,
-    /// Bucket boundaries of the bucket sort in [`sort_points`].
-    bucket_starts: Vec<u32>,
+    /// Bucket boundaries and each point's bucket for the bucket sort in [`sort_points`].
+    buckets: Vec<u32>,
     /// The 2D hull, counter-clockwise.
     ring: Vec<[f64; 2]>,
 }
@@ -123,7 +123,7 @@ fn box_along(hull: &ConvexHull, n: [f64; 3], scratch: &mut Scratch) -> (Oriented
     let (hmin, hmax) = heights.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), h| (lo.min(h), hi.max(h)));
     scratch.projected.clear();
     scratch.projected.extend(hull.vertices.iter().map(|p| [dot(*p, u), dot(*p, v)]));
-    hull_2d(&scratch.projected, &mut scratch.sorted, &mut scratch.bucket_starts, &mut scratch.ring);
+    hull_2d(&scratch.projected, &mut scratch.sorted, &mut scratch.buckets, &mut scratch.ring);
     let (rect_area, dir, sides) = min_area_rectangle(&scratch.ring);
     let e1 = [0, 1, 2].map(|c| dir[0] * u[c] + dir[1] * v[c]);
     let e2 = cross(n, e1);
@@ -139,14 +139,14 @@ fn perpendicular_basis(n: [f64; 3]) -> ([f64; 3], [f64; 3]) {
 }
 
 /// Convex hull of 2D points (Andrew's monotone chain) into `ring`, counter-clockwise, using
-/// `sorted` and `bucket_starts` as scratch.
+/// `sorted` and `buckets` as scratch.
 ///
 /// Floating-point hulls of near-collinear and near-duplicate points (common here: hull vertices
 /// that differ only along the projection axis) depend on the exact sequence of turn tests, so
 /// the points are processed in exactly the order a full `(x, y)` sort gives, with exact
 /// duplicates removed; only the sort itself is faster (see [`sort_points`]).
-fn hull_2d(points: &[[f64; 2]], sorted: &mut Vec<[f64; 2]>, bucket_starts: &mut Vec<u32>, ring: &mut Vec<[f64; 2]>) {
-    sort_points(points, sorted, bucket_starts);
+fn hull_2d(points: &[[f64; 2]], sorted: &mut Vec<[f64; 2]>, buckets: &mut Vec<u32>, ring: &mut Vec<[f64; 2]>) {
+    sort_points(points, sorted, buckets);
     sorted.dedup();
     ring.clear();
     if sorted.len() < 3 {
@@ -154,23 +154,28 @@ fn hull_2d(points: &[[f64; 2]], sorted: &mut Vec<[f64; 2]>, bucket_starts: &mut 
         return;
     }
     let turn = |o: [f64; 2], a: [f64; 2], b: [f64; 2]| (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0]);
-    let add = |ring: &mut Vec<[f64; 2]>, start: usize, p: [f64; 2]| {
-        while ring.len() >= start + 2 && turn(ring[ring.len() - 2], ring[ring.len() - 1], p) <= 0.0 {
-            ring.pop();
-        }
-        ring.push(p);
-    };
-    // Lower chain left to right, then upper chain right to left; each chain's last point is
-    // the next chain's first.
+    // The ring as a stack of `top` points in a buffer that holds both chains (each at most all
+    // points): lower chain left to right, then upper chain right to left, each chain's last
+    // point being the next chain's first.
+    ring.resize(2 * sorted.len(), [0.0; 2]);
+    let mut top = 0;
     for &p in sorted.iter() {
-        add(ring, 0, p);
+        while top >= 2 && turn(ring[top - 2], ring[top - 1], p) <= 0.0 {
+            top -= 1;
+        }
+        ring[top] = p;
+        top += 1;
     }
-    ring.pop();
-    let start = ring.len();
+    top -= 1;
+    let start = top;
     for &p in sorted.iter().rev() {
-        add(ring, start, p);
+        while top >= start + 2 && turn(ring[top - 2], ring[top - 1], p) <= 0.0 {
+            top -= 1;
+        }
+        ring[top] = p;
+        top += 1;
     }
-    ring.pop();
+    ring.truncate(top - 1);
 }
 
 /// `points` into `sorted` in ascending `(x, y)` order by `f64::total_cmp`, the order of a
@@ -181,7 +186,7 @@ fn hull_2d(points: &[[f64; 2]], sorted: &mut Vec<[f64; 2]>, bucket_starts: &mut 
 /// and the buckets, each sorted by the full comparison, concatenate to the sorted sequence.
 /// Points with equal x (including −0 and +0) share a bucket. Non-finite or equal extremes fall
 /// back to the comparison sort.
-fn sort_points(points: &[[f64; 2]], sorted: &mut Vec<[f64; 2]>, bucket_starts: &mut Vec<u32>) {
+fn sort_points(points: &[[f64; 2]], sorted: &mut Vec<[f64; 2]>, scratch: &mut Vec<u32>) {
     let by_x_then_y = |a: &[f64; 2], b: &[f64; 2]| a[0].total_cmp(&b[0]).then(a[1].total_cmp(&b[1]));
     sorted.clear();
     let (lo, hi) = points.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), p| (lo.min(p[0]), hi.max(p[0])));
@@ -194,18 +199,21 @@ fn sort_points(points: &[[f64; 2]], sorted: &mut Vec<[f64; 2]>, bucket_starts: &
     }
     let bucket = |x: f64| (((x - lo) * scale) as usize).min(buckets - 1);
     // Counting sort by bucket: counts, then exclusive prefix sums as write cursors.
-    bucket_starts.clear();
-    bucket_starts.resize(buckets + 1, 0);
-    for p in points {
-        bucket_starts[bucket(p[0]) + 1] += 1;
+    scratch.clear();
+    scratch.resize(2 * buckets + 1, 0);
+    let (bucket_starts, bucket_of) = scratch.split_at_mut(buckets + 1);
+    for (p, of) in points.iter().zip(bucket_of.iter_mut()) {
+        let b = bucket(p[0]);
+        *of = b as u32;
+        bucket_starts[b + 1] += 1;
     }
     for b in 0..buckets {
         bucket_starts[b + 1] += bucket_starts[b];
     }
     sorted.resize(points.len(), [0.0; 2]);
     // bucket_starts[b] is now the start of bucket b; use it as the write cursor.
-    for p in points {
-        let b = bucket(p[0]);
+    for (p, &b) in points.iter().zip(bucket_of.iter()) {
+        let b = b as usize;
         sorted[bucket_starts[b] as usize] = *p;
         bucket_starts[b] += 1;
     }
