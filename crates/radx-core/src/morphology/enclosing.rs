@@ -185,7 +185,8 @@ fn hull_2d(points: &[[f64; 2]], sorted: &mut Vec<[f64; 2]>, buckets: &mut Vec<u3
 /// composition of correctly rounded monotone operations, so `x ≤ x'` implies `b(x) ≤ b(x')`
 /// and the buckets, each sorted by the full comparison, concatenate to the sorted sequence.
 /// Points with equal x (including −0 and +0) share a bucket. Non-finite or equal extremes fall
-/// back to the comparison sort.
+/// back to the comparison sort. (Points equal under `total_cmp` are bitwise equal, so unstable
+/// sorts give the same sequence as a stable one.) `scratch` holds the bucket bounds and ids.
 fn sort_points(points: &[[f64; 2]], sorted: &mut Vec<[f64; 2]>, scratch: &mut Vec<u32>) {
     let by_x_then_y = |a: &[f64; 2], b: &[f64; 2]| a[0].total_cmp(&b[0]).then(a[1].total_cmp(&b[1]));
     sorted.clear();
