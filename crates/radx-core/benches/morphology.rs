@@ -8,6 +8,7 @@ use ndarray::{Array3, ShapeBuilder};
 use radx_core::grid::Grid;
 use radx_core::local_intensity::{global_intensity_peak, required_margin};
 use radx_core::morphology::autocorrelation::spatial_autocorrelation_with;
+use radx_core::morphology::enclosing::oriented_minimum_bounding_box;
 use radx_core::morphology::{AutocorrelationMethod, ConvexHull, surface_mesh};
 use radx_core::volume::Volume;
 
@@ -34,7 +35,36 @@ fn ellipsoid(semi: [f64; 3], margin: [usize; 3]) -> (Volume<f64>, Array3<bool>) 
     (image, mask)
 }
 
+/// Mask of the ellipsoid `radx::synthetic` draws for ~200 000 voxels on its 0.8×0.8×2 mm grid:
+/// semi-axes 1.3r : r : 0.8r with 4/3·π·1.04·r³ = 200 000 · 1.28 mm³, r ≈ 38.9 mm.
+fn synthetic_case_mask() -> (Array3<bool>, [f64; 3]) {
+    let spacing = [0.8, 0.8, 2.0];
+    let r = (200_000.0 * 1.28 / (4.0 / 3.0 * std::f64::consts::PI * 1.3 * 0.8)).cbrt();
+    let semi = [1.3 * r, r, 0.8 * r];
+    let half = [0, 1, 2].map(|a| (semi[a] / spacing[a]).ceil() as usize);
+    let dims = half.map(|h| 2 * h + 3);
+    let centre = half.map(|h| h as f64 + 1.0);
+    let mask = Array3::from_shape_fn((dims[0], dims[1], dims[2]).f(), |(x, y, z)| {
+        let p = [x, y, z];
+        (0..3).map(|a| ((p[a] as f64 - centre[a]) * spacing[a] / semi[a]).powi(2)).sum::<f64>() <= 1.0
+    });
+    (mask, spacing)
+}
+
 fn benches(c: &mut Criterion) {
+    let (ombb_mask, ombb_spacing) = synthetic_case_mask();
+    let ombb_hull = ConvexHull::of_mesh(&surface_mesh(&ombb_mask, ombb_spacing));
+    eprintln!(
+        "OMBB ROI: {} voxels, hull {} vertices, {} triangles",
+        ombb_mask.iter().filter(|&&m| m).count(),
+        ombb_hull.vertices.len(),
+        ombb_hull.triangles.len()
+    );
+    let mut g = c.benchmark_group("ombb_200k");
+    g.sample_size(10);
+    g.bench_function("oriented_minimum_bounding_box", |b| b.iter(|| oriented_minimum_bounding_box(&ombb_hull)));
+    g.finish();
+
     let margin = required_margin(SPACING);
     // 4/3·π·40.5·32.4·36 ≈ 197 900 mm³ → ≈ 203 600 voxels of 0.972 mm³.
     let (image, mask) = ellipsoid([40.5, 32.4, 36.0], margin);
