@@ -138,15 +138,15 @@ impl<'a> SourceBuilder<'a> {
                 distinct.push((key, family));
             }
         }
-        // The GLSZM and the GLDZM count the same zones: when both are wanted (without
-        // parameters), one job finds the zones once and builds both.
-        let zone_key = |name: &str| {
-            distinct
-                .iter()
-                .find(|(_, f)| f.family.source().name == name && f.family.params().is_empty())
-                .map(|(k, _)| k.clone())
+        // The GLSZM and the GLDZM count the same zones: when both are wanted with the same
+        // parameters, one job finds the zones once and builds both.
+        let zone_source = |name: &str| distinct.iter().find(|(_, f)| f.family.source().name == name);
+        let zone_pair = match (zone_source("szm"), zone_source("dzm")) {
+            (Some((szm, s)), Some((dzm, d))) if s.family.params() == d.family.params() => {
+                Some((szm.clone(), dzm.clone()))
+            }
+            _ => None,
         };
-        let zone_pair = zone_key("szm").zip(zone_key("dzm"));
         distinct
             .into_par_iter()
             .flat_map_iter(|(key, family)| match &zone_pair {

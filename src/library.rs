@@ -5,7 +5,6 @@
 use std::path::{Path, PathBuf};
 
 use radx_dsl::{BuiltinImpl, BuiltinSpec, CompiledFamily, ParamValue, Registry};
-use rayon::prelude::*;
 
 use crate::settings::Settings;
 
@@ -105,16 +104,12 @@ impl Library {
 
     /// Compile every file; later definitions of a family name replace earlier ones.
     pub fn compile(&self, registry: &Registry) -> Result<Vec<LibraryFamily>, LibraryError> {
-        // Files compile independently (a few ms each at start-up): concurrently, then merged
-        // in order so that a later file's family replaces an earlier one's.
-        let compiled: Vec<_> = self
-            .files
-            .par_iter()
-            .map(|(name, text)| radx_dsl::compile(name, text, registry).map(|c| (name, c)))
-            .collect();
+        // Merged in order, so that a later file's family replaces an earlier one's.
+        let files: Vec<(&str, &str)> = self.files.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
+        let compiled = radx_dsl::compile_files(&files, registry);
         let mut out: Vec<LibraryFamily> = Vec::new();
-        for result in compiled {
-            let (name, compiled) = result.map_err(|d| LibraryError::Compile(d.to_string()))?;
+        for (result, (name, _)) in compiled.into_iter().zip(&self.files) {
+            let compiled = result.map_err(|d| LibraryError::Compile(d.to_string()))?;
             for family in compiled.families() {
                 out.retain(|f| f.family.name() != family.name());
                 out.push(LibraryFamily { family: family.clone(), origin: name.clone() });

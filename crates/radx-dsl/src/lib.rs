@@ -75,6 +75,20 @@ pub fn compile(file_name: &str, text: &str, registry: &Registry) -> Result<Compi
     }
 }
 
+/// [`compile`] for several `(file name, text)` pairs, in order, on one compiler thread
+/// (starting a thread per file costs more than a small file's compilation).
+pub fn compile_files(files: &[(&str, &str)], registry: &Registry) -> Vec<Result<CompiledFile, Diagnostics>> {
+    let run = || files.iter().map(|(name, text)| compile_here(name, text, registry)).collect::<Vec<_>>();
+    let spawned = std::thread::scope(|s| {
+        std::thread::Builder::new().stack_size(COMPILER_STACK).spawn_scoped(s, run).map(|h| h.join())
+    });
+    match spawned {
+        Ok(Ok(results)) => results,
+        Ok(Err(panic)) => std::panic::resume_unwind(panic),
+        Err(_) => run(),
+    }
+}
+
 fn compile_here(file_name: &str, text: &str, registry: &Registry) -> Result<CompiledFile, Diagnostics> {
     let ast = parser::parse(text).map_err(|items| Diagnostics::new(file_name, text, items))?;
     let mut errors = Vec::new();
