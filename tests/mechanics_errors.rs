@@ -556,6 +556,11 @@ fn bad_feature_files() {
         refused(&radx(&["check", &features]), words);
     }
     refused(&extract(&image, &mask, &["--features", "/no/such/features.radx"]), &["/no/such/features.radx"]);
+    // The library compiles while the case is read; its error comes first when both fail.
+    let syntax = dir.path().join("syntax.radx").display().to_string();
+    refused(&extract("/no/such/image.nii.gz", &mask, &["--features", &syntax]), &["syntax.radx:3"]);
+    let empty = nii(dir.path(), "empty_mask.nii.gz", [4, 4, 4], vec![0.0; 64]);
+    refused(&extract(&image, &empty, &["--features", &syntax]), &["syntax.radx:3"]);
 }
 
 /// Division by zero is evaluated, not refused: IEEE gives ±inf or NaN, and a NaN carries a note.
