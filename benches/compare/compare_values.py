@@ -21,7 +21,7 @@ PAIRS = [
     ("original_shape_Sphericity", ("morphology", "sphericity", S), "from mesh volume and area (see above)"),
     ("original_shape_Maximum3DDiameter", ("morphology", "maximum_3d_diameter", S), ""),
     ("original_shape_MajorAxisLength", ("morphology", "major_axis_length", S),
-     "small difference, cause not investigated"),
+     "covariance over N - 1 voxels (radx) or N (PyRadiomics): a factor sqrt(N / (N - 1))"),
     ("original_shape_Elongation", ("morphology", "elongation", S), ""),
     ("original_shape_Flatness", ("morphology", "flatness", S), ""),
     ("original_firstorder_Mean", ("intensity_statistics", "mean_intensity", S), ""),
