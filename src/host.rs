@@ -85,7 +85,7 @@ impl<'a> CaseHost<'a> {
     /// is computed by a deterministic function, so the results do not depend on threads.
     pub fn prefetch<'t>(&self, texts: impl Iterator<Item = &'t str>) {
         let texts: Vec<&str> = texts.collect();
-        let calls = |names: &[&str]| names.iter().any(|n| texts.iter().any(|t| t.contains(&format!("{n}("))));
+        let calls = |names: &[&str]| crate::shape::calls_any(&texts, names);
         let shape = ShapeNeeds::of_texts(&texts);
         rayon::scope(|s| {
             if shape.any() {

@@ -16,6 +16,11 @@ use radx_core::morphology::enclosing::{
 };
 use radx_core::morphology::{ConvexHull, Mesh, pca_eigenvalues, surface_mesh};
 
+/// Whether any of the feature definitions `texts` calls any of the builtins `names`.
+pub(crate) fn calls_any(texts: &[&str], names: &[&str]) -> bool {
+    names.iter().any(|n| texts.iter().any(|t| t.contains(&format!("{n}("))))
+}
+
 /// Which parts of a [`Shape`] a feature library calls for.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ShapeNeeds {
@@ -29,7 +34,7 @@ pub struct ShapeNeeds {
 impl ShapeNeeds {
     /// The parts that feature definitions `texts` use, judged by the builtins they call.
     pub fn of_texts(texts: &[&str]) -> ShapeNeeds {
-        let calls = |names: &[&str]| names.iter().any(|n| texts.iter().any(|t| t.contains(&format!("{n}("))));
+        let calls = |names: &[&str]| calls_any(texts, names);
         let ombb = calls(&["ombb_volume", "ombb_area"]);
         let mvee = calls(&["mvee_volume", "mvee_area"]);
         let hull = ombb || mvee || calls(&["convex_hull_volume", "convex_hull_area", "max_diameter"]);

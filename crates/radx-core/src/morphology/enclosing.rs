@@ -220,8 +220,8 @@ fn sort_points(points: &[[f64; 2]], sorted: &mut Vec<[f64; 2]>, scratch: &mut Ve
     }
     // After the scatter, bucket_starts[b] is the end of bucket b (= start of b + 1).
     let mut begin = 0;
-    for b in 0..buckets {
-        let end = bucket_starts[b] as usize;
+    for &bucket_end in &bucket_starts[..buckets] {
+        let end = bucket_end as usize;
         let run = &mut sorted[begin..end];
         if run.len() > 16 {
             run.sort_unstable_by(by_x_then_y);
