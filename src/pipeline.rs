@@ -120,16 +120,15 @@ fn process_files_running<T: Send>(
     Ok((case, shape))
 }
 
-/// Compute `needs` of `shape`, then `beside`, on fewer threads than rayon's pool has (at
-/// least one), leaving a core to the thread that inflates the image.
+/// Compute `needs` of `shape`, then `beside`, on one thread, leaving the other cores to the
+/// thread that inflates the image (and, in a batch, to the other cases).
 fn prefetch_beside_reading<T: Send>(shape: &Shape, needs: ShapeNeeds, beside: impl FnOnce() -> T + Send) -> T {
-    let threads = rayon::current_num_threads().saturating_sub(1).max(1);
     let work = || {
         shape.prefetch(needs);
         crate::timings::mark("shape computed (while the image is read)");
         beside()
     };
-    match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
+    match rayon::ThreadPoolBuilder::new().num_threads(1).build() {
         Ok(pool) => pool.install(work),
         Err(_) => work(),
     }
