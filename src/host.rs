@@ -9,7 +9,7 @@ use radx_core::local_intensity::{global_intensity_peak, local_intensity_peak};
 use radx_core::morphology::enclosing::{
     approximate_enclosing_ellipsoid_semi_axes, axis_aligned_bounding_box, ellipsoid_volume, ibsi_ellipsoid_surface_area,
 };
-use radx_core::morphology::{SpatialAutocorrelation, spatial_autocorrelation, spatial_autocorrelation_given};
+use radx_core::morphology::{SpatialAutocorrelation, spatial_autocorrelation};
 use radx_core::sources::{IntensityVolumeHistogram, IvhDiscretisation, intensity_volume_histogram};
 use radx_dsl::{BuiltinValue, Builtins};
 
@@ -86,10 +86,10 @@ impl<'a> CaseHost<'a> {
     pub fn prefetch<'t>(&self, texts: impl Iterator<Item = &'t str>) {
         let texts: Vec<&str> = texts.collect();
         let calls = |names: &[&str]| crate::shape::calls_any(&texts, names);
-        let shape = ShapeNeeds::of_texts(&texts).without_pair_weights();
+        let shape = ShapeNeeds::of_texts(&texts);
         rayon::scope(|s| {
             if shape.any() {
-                s.spawn(move |_| self.shape.prefetch(shape));
+                s.spawn(|_| self.shape.prefetch(shape));
             }
             if calls(&["morans_i", "gearys_c"]) {
                 s.spawn(|_| {
@@ -116,12 +116,7 @@ impl<'a> CaseHost<'a> {
     fn autocorrelation(&self) -> Result<SpatialAutocorrelation, String> {
         self.autocorrelation
             .get_or_init(|| {
-                let (image, mask) = (&self.case.roi.image, &self.case.roi.intensity);
-                match self.shape.computed_pair_weights() {
-                    Some(weights) => spatial_autocorrelation_given(image, mask, weights),
-                    None => spatial_autocorrelation(image, mask),
-                }
-                .map_err(|e| e.to_string())
+                spatial_autocorrelation(&self.case.roi.image, &self.case.roi.intensity).map_err(|e| e.to_string())
             })
             .clone()
     }

@@ -14,9 +14,7 @@ use radx_core::Volume;
 use radx_core::morphology::enclosing::{
     MVEE_TOLERANCE, minimum_volume_enclosing_ellipsoid, oriented_minimum_bounding_box,
 };
-use radx_core::morphology::{
-    AutocorrelationMethod, ConvexHull, MaskWeights, Mesh, mask_weights, pca_eigenvalues, surface_mesh,
-};
+use radx_core::morphology::{ConvexHull, Mesh, pca_eigenvalues, surface_mesh};
 
 /// Whether any of the feature definitions `texts` calls any of the builtins `names`.
 pub(crate) fn calls_any(texts: &[&str], names: &[&str]) -> bool {
@@ -31,8 +29,6 @@ pub struct ShapeNeeds {
     ombb: bool,
     mvee: bool,
     pca: bool,
-    /// The mask-only part of Moran's I and Geary's C ([`MaskWeights`]).
-    pair_weights: bool,
 }
 
 impl ShapeNeeds {
@@ -44,19 +40,12 @@ impl ShapeNeeds {
         let hull = ombb || mvee || calls(&["convex_hull_volume", "convex_hull_area", "max_diameter"]);
         let mesh = hull || calls(&["mesh_volume", "mesh_area", "aabb_volume", "aabb_area", "integrated_intensity"]);
         let pca = calls(&["pca_eigenvalue", "aee_volume", "aee_area"]);
-        let pair_weights = calls(&["morans_i", "gearys_c"]);
-        ShapeNeeds { mesh, hull, ombb, mvee, pca, pair_weights }
+        ShapeNeeds { mesh, hull, ombb, mvee, pca }
     }
 
     /// Whether any part is needed.
     pub fn any(&self) -> bool {
-        self.mesh || self.pca || self.pair_weights
-    }
-
-    /// The same without [`MaskWeights`]: worth computing ahead only while the image is read
-    /// (later, Moran's I computes them itself, on the intensity mask).
-    pub fn without_pair_weights(self) -> ShapeNeeds {
-        ShapeNeeds { pair_weights: false, ..self }
+        self.mesh || self.pca
     }
 }
 
@@ -68,7 +57,6 @@ pub struct Shape {
     pca: OnceLock<[f64; 3]>,
     ombb: OnceLock<Option<(f64, f64)>>,
     mvee: OnceLock<Result<(f64, f64), String>>,
-    pair_weights: OnceLock<Option<MaskWeights>>,
 }
 
 impl Shape {
@@ -81,7 +69,6 @@ impl Shape {
             pca: OnceLock::new(),
             ombb: OnceLock::new(),
             mvee: OnceLock::new(),
-            pair_weights: OnceLock::new(),
         }
     }
 
@@ -121,25 +108,12 @@ impl Shape {
             .clone()
     }
 
-    /// The mask-only part of Moran's I and Geary's C, if it was computed ([`Shape::prefetch`])
-    /// and the FFT pays for this mask.
-    pub fn computed_pair_weights(&self) -> Option<&MaskWeights> {
-        self.pair_weights.get().and_then(Option::as_ref)
-    }
-
     /// Compute the parts in `needs` now, concurrently where they are independent.
     pub fn prefetch(&self, needs: ShapeNeeds) {
         rayon::scope(|s| {
             if needs.pca {
                 s.spawn(|_| {
                     self.pca();
-                });
-            }
-            if needs.pair_weights {
-                s.spawn(|_| {
-                    self.pair_weights.get_or_init(|| {
-                        mask_weights(&self.mask.data, self.mask.grid.spacing, AutocorrelationMethod::Auto)
-                    });
                 });
             }
             if needs.mesh {

@@ -21,11 +21,6 @@
 //!   Memory: the complex signal (16 bytes per padded voxel) plus the kernel's spectrum, which
 //!   is real and even (K is), so one octant of it is kept (1 byte per padded voxel).
 //!
-//! The FFT work splits in two: `S_a` (hence `W` and `Σ y_a² S_a`) depends on the mask alone,
-//! and `M = Σ y_a T_a = (1/L) Σ_k K̂(k) |ŷ(k)|²` (Parseval) needs one forward FFT of `y`.
-//! [`mask_weights`] computes the first part before the intensities are known (radx does it
-//! while the image is being read) and [`spatial_autocorrelation_given`] the rest.
-//!
 //! [`AutocorrelationMethod::Auto`] takes the direct sum while `N²/2 ≤ L·log₂L` (L = padded
 //! voxels) and the FFT beyond. The two costs per unit were measured about equal with
 //! `benches/morphology.rs` (7 403-voxel ellipsoid in a 29×27×23 box: direct 92 ms = 3.4 ns per
@@ -75,34 +70,25 @@ pub fn spatial_autocorrelation_with(
     intensity_mask: &Array3<bool>,
     method: AutocorrelationMethod,
 ) -> Result<SpatialAutocorrelation, MorphologyError> {
-    autocorrelation_of(image, intensity_mask, method, None)
-}
-
-/// [`spatial_autocorrelation`] with the mask's [`MaskWeights`] computed beforehand (e.g.
-/// while the image was being read); they are used when they are those of `intensity_mask`
-/// with the image's spacing, else the pair sums are computed as usual.
-pub fn spatial_autocorrelation_given(
-    image: &Volume<f64>,
-    intensity_mask: &Array3<bool>,
-    weights: &MaskWeights,
-) -> Result<SpatialAutocorrelation, MorphologyError> {
-    autocorrelation_of(image, intensity_mask, AutocorrelationMethod::Auto, Some(weights))
-}
-
-fn autocorrelation_of(
-    image: &Volume<f64>,
-    intensity_mask: &Array3<bool>,
-    method: AutocorrelationMethod,
-    weights: Option<&MaskWeights>,
-) -> Result<SpatialAutocorrelation, MorphologyError> {
     let spacing = image.grid.spacing;
     check_spacing(spacing)?;
     if dims3(&image.data) != dims3(intensity_mask) {
         return Err(MorphologyError::ShapeMismatch { image: dims3(&image.data), mask: dims3(intensity_mask) });
     }
-    let (bbox, positions) = mask_positions(intensity_mask)?;
-    let values: Vec<f64> =
-        positions.iter().map(|p| image.data[[p[0] + bbox.min[0], p[1] + bbox.min[1], p[2] + bbox.min[2]]]).collect();
+    let bbox = BoundingBox::of_mask(intensity_mask).ok_or(MorphologyError::EmptyMask { which: "intensity" })?;
+    // Voxels in x-fastest order (deterministic), positions relative to the box.
+    let mut positions: Vec<[usize; 3]> = Vec::new();
+    let mut values: Vec<f64> = Vec::new();
+    for z in bbox.min[2]..=bbox.max[2] {
+        for y in bbox.min[1]..=bbox.max[1] {
+            for x in bbox.min[0]..=bbox.max[0] {
+                if intensity_mask[[x, y, z]] {
+                    positions.push([x - bbox.min[0], y - bbox.min[1], z - bbox.min[2]]);
+                    values.push(image.data[[x, y, z]]);
+                }
+            }
+        }
+    }
     let n = values.len();
     if n < 2 {
         return Err(MorphologyError::TooFewVoxels { what: "Moran's I / Geary's C", needed: 2, found: n });
@@ -122,139 +108,16 @@ fn autocorrelation_of(
             (n as f64).powi(2) / 2.0 > padded * padded.log2()
         }
     };
-    let sums = match weights.filter(|w| w.is_for(intensity_mask, spacing)) {
-        Some(w) => w.pair_sums(&centred),
-        None if use_fft => pair_sums_fft(&positions, &centred, dims, spacing),
-        None => pair_sums_direct(&positions, &centred, spacing),
+    let sums = if use_fft {
+        pair_sums_fft(&positions, &centred, dims, spacing)
+    } else {
+        pair_sums_direct(&positions, &centred, spacing)
     };
     let nf = n as f64;
     Ok(SpatialAutocorrelation {
         morans_i: nf / sums.weights * sums.cross / sum_sq,
         gearys_c: (nf - 1.0) / (2.0 * sums.weights) * sums.squared_diff / sum_sq,
     })
-}
-
-/// The mask's voxels in x-fastest order (deterministic), relative to its bounding box.
-fn mask_positions(mask: &Array3<bool>) -> Result<(BoundingBox, Vec<[usize; 3]>), MorphologyError> {
-    let bbox = BoundingBox::of_mask(mask).ok_or(MorphologyError::EmptyMask { which: "intensity" })?;
-    let mut positions = Vec::new();
-    for z in bbox.min[2]..=bbox.max[2] {
-        for y in bbox.min[1]..=bbox.max[1] {
-            for x in bbox.min[0]..=bbox.max[0] {
-                if mask[[x, y, z]] {
-                    positions.push([x - bbox.min[0], y - bbox.min[1], z - bbox.min[2]]);
-                }
-            }
-        }
-    }
-    Ok((bbox, positions))
-}
-
-/// The part of the FFT pair sums that depends on the mask alone: `S_a = Σ_{b≠a} w_ab` for
-/// every mask voxel `a` (x-fastest), and the kernel's spectrum, so that with the
-/// intensities only one forward FFT remains: `M = Σ_a y_a (K ⋆ y)(a) = (1/L) Σ_k K̂(k) |ŷ(k)|²`
-/// (Parseval, K real and even), `W = Σ S_a` and `G = 2 Σ y_a² S_a − 2M`. Computed with
-/// [`mask_weights`] when the mask is known before the image (no re-segmentation).
-pub struct MaskWeights {
-    mask: Array3<bool>,
-    spacing: [f64; 3],
-    positions: Vec<[usize; 3]>,
-    len: [usize; 3],
-    box_dims: [usize; 3],
-    /// `S_a` per position.
-    weight_sums: Vec<f64>,
-    /// Octant of the kernel's spectrum (see [`kernel_spectrum`]).
-    spectrum: Vec<f64>,
-}
-
-/// [`MaskWeights`] of `mask` with voxel `spacing`, or `None` when `method` does not take the
-/// FFT (with [`AutocorrelationMethod::Auto`]: when the direct pair sum is cheaper) or the mask
-/// is empty.
-pub fn mask_weights(mask: &Array3<bool>, spacing: [f64; 3], method: AutocorrelationMethod) -> Option<MaskWeights> {
-    check_spacing(spacing).ok()?;
-    let (bbox, positions) = mask_positions(mask).ok()?;
-    let dims = bbox.dims();
-    let len = dims.map(|b| fft_len(2 * b - 1));
-    let padded = (len[0] * len[1] * len[2]) as f64;
-    let n = positions.len() as f64;
-    let fft = match method {
-        AutocorrelationMethod::Direct => false,
-        AutocorrelationMethod::Fft => true,
-        AutocorrelationMethod::Auto => n * n / 2.0 > padded * padded.log2(),
-    };
-    if !fft {
-        return None;
-    }
-    let at = |p: [usize; 3]| p[0] + len[0] * (p[1] + len[1] * p[2]);
-    let mut planner = FftPlanner::<f64>::new();
-    let spectrum = kernel_spectrum(dims, spacing, len, &mut planner);
-    let mut signal = vec![Complex::new(0.0, 0.0); len[0] * len[1] * len[2]];
-    for p in &positions {
-        signal[at(*p)] = Complex::new(1.0, 0.0);
-    }
-    fft3(&mut signal, len, dims, &mut planner, false);
-    multiply_by_spectrum(&mut signal, &spectrum, len);
-    fft3(&mut signal, len, dims, &mut planner, true);
-    let scale = 1.0 / padded;
-    let weight_sums = positions.iter().map(|p| signal[at(*p)].re * scale).collect();
-    Some(MaskWeights { mask: mask.clone(), spacing, positions, len, box_dims: dims, weight_sums, spectrum })
-}
-
-impl MaskWeights {
-    /// Whether these are the weights of `mask` with `spacing`.
-    fn is_for(&self, mask: &Array3<bool>, spacing: [f64; 3]) -> bool {
-        self.spacing == spacing && self.mask == *mask
-    }
-
-    /// `W`, `M` and `G` for the centred intensities `y` of the mask's voxels (x-fastest).
-    fn pair_sums(&self, y: &[f64]) -> PairSums {
-        let len = self.len;
-        let at = |p: [usize; 3]| p[0] + len[0] * (p[1] + len[1] * p[2]);
-        let mut planner = FftPlanner::<f64>::new();
-        let mut signal = vec![Complex::new(0.0, 0.0); len[0] * len[1] * len[2]];
-        for (p, &v) in self.positions.iter().zip(y) {
-            signal[at(*p)] = Complex::new(v, 0.0);
-        }
-        fft3(&mut signal, len, self.box_dims, &mut planner, false);
-        let half = len.map(|l| l / 2 + 1);
-        let fold = |k: usize, l: usize| k.min(l - k);
-        // Σ_k K̂(k) |ŷ(k)|², summed per plane and the planes in order (deterministic).
-        let planes: Vec<f64> = signal
-            .par_chunks(len[0] * len[1])
-            .enumerate()
-            .map(|(z, plane)| {
-                let fz = fold(z, len[2]);
-                let mut sum = 0.0;
-                for (yy, row) in plane.chunks(len[0]).enumerate() {
-                    let octant_row = (fz * half[1] + fold(yy, len[1])) * half[0];
-                    for (x, c) in row.iter().enumerate() {
-                        sum += self.spectrum[octant_row + fold(x, len[0])] * c.norm_sqr();
-                    }
-                }
-                sum
-            })
-            .collect();
-        let cross = planes.iter().sum::<f64>() / (len[0] * len[1] * len[2]) as f64;
-        let weights = self.weight_sums.iter().sum();
-        let squared = self.weight_sums.iter().zip(y).map(|(s, v)| 2.0 * v * v * s).sum::<f64>();
-        PairSums { weights, cross, squared_diff: squared - 2.0 * cross }
-    }
-}
-
-/// Multiply a spectrum by the kernel's (even) spectrum, stored as its octant: frequency `k`
-/// reads entry `min(k, L − k)`. K is even, so this correlates as it convolves.
-fn multiply_by_spectrum(signal: &mut [Complex<f64>], spectrum: &[f64], len: [usize; 3]) {
-    let half = len.map(|l| l / 2 + 1);
-    let fold = |k: usize, l: usize| k.min(l - k);
-    signal.par_chunks_mut(len[0] * len[1]).enumerate().for_each(|(z, plane)| {
-        let fz = fold(z, len[2]);
-        for (y, row) in plane.chunks_mut(len[0]).enumerate() {
-            let octant_row = (fz * half[1] + fold(y, len[1])) * half[0];
-            for (x, s) in row.iter_mut().enumerate() {
-                *s *= spectrum[octant_row + fold(x, len[0])];
-            }
-        }
-    });
 }
 
 /// `W`, `M` and `G` of the module docs.
@@ -304,13 +167,25 @@ fn pair_sums_fft(positions: &[[usize; 3]], centred: &[f64], dims: [usize; 3], sp
     let at = |p: [usize; 3]| p[0] + len[0] * (p[1] + len[1] * p[2]);
     let mut planner = FftPlanner::<f64>::new();
     let spectrum = kernel_spectrum(dims, spacing, len, &mut planner);
+    let half = len.map(|l| l / 2 + 1);
     let mut signal = vec![Complex::new(0.0, 0.0); total];
     for (p, &y) in positions.iter().zip(centred) {
         signal[at(*p)] = Complex::new(1.0, y);
     }
     // The signal is zero outside the box, and only the box's outputs are read back.
     fft3(&mut signal, len, dims, &mut planner, false);
-    multiply_by_spectrum(&mut signal, &spectrum, len);
+    // K is even, so correlation equals convolution: multiply spectra. The kernel's spectrum
+    // is even too: frequency k reads entry min(k, L − k) of the stored octant.
+    let fold = |k: usize, l: usize| k.min(l - k);
+    signal.par_chunks_mut(len[0] * len[1]).enumerate().for_each(|(z, plane)| {
+        let fz = fold(z, len[2]);
+        for (y, row) in plane.chunks_mut(len[0]).enumerate() {
+            let octant_row = (fz * half[1] + fold(y, len[1])) * half[0];
+            for (x, s) in row.iter_mut().enumerate() {
+                *s *= spectrum[octant_row + fold(x, len[0])];
+            }
+        }
+    });
     drop(spectrum);
     fft3(&mut signal, len, dims, &mut planner, true);
     let scale = 1.0 / total as f64;

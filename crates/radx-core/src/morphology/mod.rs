@@ -27,10 +27,7 @@ pub mod hull;
 pub mod mesh;
 pub mod pca;
 
-pub use autocorrelation::{
-    AutocorrelationMethod, MaskWeights, SpatialAutocorrelation, mask_weights, spatial_autocorrelation,
-    spatial_autocorrelation_given,
-};
+pub use autocorrelation::{AutocorrelationMethod, SpatialAutocorrelation, spatial_autocorrelation};
 pub use hull::{ConvexHull, max_diameter};
 pub use mesh::{Mesh, surface_mesh};
 pub use pca::pca_eigenvalues;
