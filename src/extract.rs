@@ -122,6 +122,19 @@ fn source_key(family: &LibraryFamily) -> String {
     format!("{}{:?}", family.family.source().name, family.family.params())
 }
 
+/// Runs and zones are 8-connected in a slice and 26-connected in the volume (IBSI 3.7, 3.8):
+/// the aggregation decides which. The sources' `connectivity` parameter states that and
+/// takes no other value, rather than being silently ignored.
+fn unsupported_connectivity(params: &[(String, ParamValue)]) -> Option<String> {
+    match param_int(params, "connectivity") {
+        None | Some(26) => None,
+        Some(other) => Some(format!(
+            "connectivity = {other} is not supported: runs and zones are 8-connected in 2D and \
+             26-connected in 3D (the aggregation decides), so the parameter takes only 26"
+        )),
+    }
+}
+
 impl<'a> SourceBuilder<'a> {
     /// Every distinct built-in source the library uses, built concurrently (each source's
     /// aggregations too), keyed by [`source_key`]. Builders are deterministic, so the
@@ -142,7 +155,9 @@ impl<'a> SourceBuilder<'a> {
         // parameters, one job finds the zones once and builds both.
         let zone_source = |name: &str| distinct.iter().find(|(_, f)| f.family.source().name == name);
         let zone_pair = match (zone_source("szm"), zone_source("dzm")) {
-            (Some((szm, s)), Some((dzm, d))) if s.family.params() == d.family.params() => {
+            (Some((szm, s)), Some((dzm, d)))
+                if s.family.params() == d.family.params() && unsupported_connectivity(s.family.params()).is_none() =>
+            {
                 Some((szm.clone(), dzm.clone()))
             }
             _ => None,
@@ -181,6 +196,11 @@ impl<'a> SourceBuilder<'a> {
 
     fn build(&self, source: &str, params: &[(String, ParamValue)]) -> Instances {
         let levels = &self.case.levels;
+        if matches!(source, "rlm" | "szm" | "dzm")
+            && let Some(reason) = unsupported_connectivity(params)
+        {
+            return vec![(None, Err(reason))];
+        }
         let per_aggregation = |f: &(dyn Fn(Aggregation) -> Result<Vec<SourceData>, String> + Sync)| -> Instances {
             aggregations_for(source, self.settings).into_par_iter().map(|a| (Some(a), f(a))).collect()
         };

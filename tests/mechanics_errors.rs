@@ -581,6 +581,33 @@ fn division_by_zero_at_evaluation_is_nan_with_a_note() {
     nan_rows_have_notes(&out);
 }
 
+/// Runs and zones are 8-connected in 2D and 26-connected in 3D: another `connectivity` is
+/// refused for those families (NaN with the reason), not silently replaced by 26; the
+/// standard GLSZM and GLDZM beside them are unaffected.
+#[test]
+fn unsupported_connectivity_is_named_not_ignored() {
+    let dir = tempfile::tempdir().unwrap();
+    let (image, mask) = healthy(dir.path());
+    let features = file(
+        dir.path(),
+        "six.radx",
+        b"family six_zones over szm(connectivity = 6) {\n  feature zones \"MY01\" = sum(i, sum(j, s[i, j]))\n}\n\
+          family six_runs over rlm(connectivity = 6) {\n  feature runs \"MY02\" = sum(i, sum(j, r[i, j]))\n}\n",
+    );
+    let out = rows(&extract(&image, &mask, &["--features", &features, "--format", "json"]));
+    for family in ["six_zones", "six_runs"] {
+        let mine: Vec<&Row> = out.iter().filter(|r| r.family == family).collect();
+        assert!(!mine.is_empty(), "no rows for {family}");
+        for r in mine {
+            assert!(r.value.is_none(), "{r:?}");
+            assert!(r.note.as_deref().is_some_and(|n| n.contains("connectivity = 6")), "{r:?}");
+        }
+    }
+    let glszm: Vec<&Row> = out.iter().filter(|r| r.family == "glszm").collect();
+    assert!(glszm.iter().any(|r| r.value.is_some_and(f64::is_finite)), "the standard GLSZM is still computed");
+    nan_rows_have_notes(&out);
+}
+
 // ---------------------------------------------------------------- outputs
 
 /// A failed run leaves no output file behind (and an old one untouched).

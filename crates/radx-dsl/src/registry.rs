@@ -223,7 +223,12 @@ impl Registry {
                 );
             }
             if name == "rlm" || name == "szm" || name == "dzm" {
-                schema = schema.param("connectivity", K::Int, V::Int(26), "voxel connectivity (26 in 3D, 8 in 2D)");
+                schema = schema.param(
+                    "connectivity",
+                    K::Int,
+                    V::Int(26),
+                    "voxel connectivity: 26 in 3D (2D aggregations use 8); no other value is accepted",
+                );
             }
             let second_doc = match second {
                 "run" => "run length; values are the run lengths that occur",
