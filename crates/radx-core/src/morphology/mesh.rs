@@ -260,18 +260,7 @@ const PYRADIOMICS_FLIP_CORNER: usize = 6;
 /// among equal-area triangulations); the others as their complement with every triangle
 /// reversed, so normals still point out of the ROI.
 fn pyradiomics_case_table(spacing: [f64; 3]) -> Arc<CaseTable> {
-    static CACHE: Mutex<Vec<([u64; 3], Arc<CaseTable>)>> = Mutex::new(Vec::new());
-    let key = spacing.map(f64::to_bits);
-    let mut cache = CACHE.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    if let Some((_, table)) = cache.iter().find(|(k, _)| *k == key) {
-        return Arc::clone(table);
-    }
-    let table = Arc::new(CaseTable::new(spacing, VolumeChoice::Median));
-    if cache.len() >= 64 {
-        cache.remove(0);
-    }
-    cache.push((key, Arc::clone(&table)));
-    table
+    cached_case_table(spacing, VolumeChoice::Median)
 }
 
 /// Corner `c` of a cube sits at offset `(c & 1, c >> 1 & 1, c >> 2 & 1)`.
@@ -336,21 +325,25 @@ impl std::ops::Index<usize> for CaseTable {
     }
 }
 
-/// The case table for `spacing`, built on first use and cached (a handful of spacings occur in
-/// one process). The spacing only breaks ties between loop triangulations that are equally good
+/// The IBSI case table for `spacing`, built on first use. The spacing only breaks ties between loop triangulations that are equally good
 /// in voxel units (see the module docs).
 fn case_table(spacing: [f64; 3]) -> Arc<CaseTable> {
-    static CACHE: Mutex<Vec<([u64; 3], Arc<CaseTable>)>> = Mutex::new(Vec::new());
+    cached_case_table(spacing, VolumeChoice::Largest)
+}
+
+/// One cache for both tables, found by choice and spacing (a handful occur in one process).
+fn cached_case_table(spacing: [f64; 3], choice: VolumeChoice) -> Arc<CaseTable> {
+    static CACHE: Mutex<Vec<Arc<CaseTable>>> = Mutex::new(Vec::new());
     let key = spacing.map(f64::to_bits);
     let mut cache = CACHE.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    if let Some((_, table)) = cache.iter().find(|(k, _)| *k == key) {
+    if let Some(table) = cache.iter().find(|t| t.choice == choice && t.spacing.map(f64::to_bits) == key) {
         return Arc::clone(table);
     }
-    let table = Arc::new(CaseTable::new(spacing, VolumeChoice::Largest));
+    let table = Arc::new(CaseTable::new(spacing, choice));
     if cache.len() >= 64 {
         cache.remove(0);
     }
-    cache.push((key, Arc::clone(&table)));
+    cache.push(Arc::clone(&table));
     table
 }
 
