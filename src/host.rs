@@ -9,7 +9,9 @@ use radx_core::local_intensity::{global_intensity_peak, local_intensity_peak};
 use radx_core::morphology::enclosing::{
     approximate_enclosing_ellipsoid_semi_axes, axis_aligned_bounding_box, ellipsoid_volume, ibsi_ellipsoid_surface_area,
 };
-use radx_core::morphology::{SpatialAutocorrelation, spatial_autocorrelation};
+use radx_core::morphology::{
+    AutocorrelationMethod, SpatialAutocorrelation, autocorrelation_weights, spatial_autocorrelation_weighted,
+};
 use radx_core::sources::{IntensityVolumeHistogram, IvhDiscretisation, intensity_volume_histogram};
 use radx_dsl::{BuiltinValue, Builtins};
 
@@ -113,10 +115,21 @@ impl<'a> CaseHost<'a> {
         self.case.roi.morphological.iter().filter(|&&m| m).count() as f64
     }
 
+    /// Moran's I and Geary's C. The mask's half comes from the shape (perhaps computed while
+    /// the image was read) when the intensity mask is the morphological one.
     fn autocorrelation(&self) -> Result<SpatialAutocorrelation, String> {
+        let roi = &self.case.roi;
         self.autocorrelation
             .get_or_init(|| {
-                spatial_autocorrelation(&self.case.roi.image, &self.case.roi.intensity).map_err(|e| e.to_string())
+                let own;
+                let weights = if roi.intensity == roi.morphological {
+                    self.shape.autocorrelation_weights()?
+                } else {
+                    own = autocorrelation_weights(&roi.intensity, self.spacing(), AutocorrelationMethod::Auto)
+                        .map_err(|e| e.to_string())?;
+                    &own
+                };
+                spatial_autocorrelation_weighted(&roi.image, weights).map_err(|e| e.to_string())
             })
             .clone()
     }

@@ -2,6 +2,7 @@
 //! `radx_core::processing`, applied in the IBSI's order (manual fig. 2.1).
 
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use radx_core::matrix::DiscretisedRoi;
 use radx_core::processing::{discretise, resample, resegment};
@@ -121,12 +122,25 @@ fn process_files_running<T: Send>(
 }
 
 /// Compute `needs` of `shape`, then `beside`, on one thread, leaving the other cores to the
-/// thread that inflates the image (and, in a batch, to the other cases).
-fn prefetch_beside_reading<T: Send>(shape: &Shape, needs: ShapeNeeds, beside: impl FnOnce() -> T + Send) -> T {
+/// thread that inflates the image (and, in a batch, to the other cases). Then, if the image
+/// is still being read (`reading` is still set), the mask's half of Moran's I / Geary's C:
+/// it is needed anyway, and the same function computes it later if not now, so the results
+/// do not depend on which happened.
+fn prefetch_beside_reading<T: Send>(
+    shape: &Shape,
+    needs: ShapeNeeds,
+    beside: impl FnOnce() -> T + Send,
+    reading: &AtomicBool,
+) -> T {
     let work = || {
         shape.prefetch(needs);
         crate::timings::mark("shape computed (while the image is read)");
-        beside()
+        let done = beside();
+        if needs.autocorrelation() && reading.load(Ordering::Relaxed) {
+            let _ = shape.autocorrelation_weights();
+            crate::timings::mark("Moran/Geary weights computed (while the image is read)");
+        }
+        done
     };
     match rayon::ThreadPoolBuilder::new().num_threads(1).build() {
         Ok(pool) => pool.install(work),
@@ -170,8 +184,13 @@ fn read_roi<T: Send>(
     image_grid.check_matches(&mask_grid, settings.geometry_tolerance).map_err(|e| core(e.into()))?;
     let margin = crop_margin(image_grid.spacing, settings.resample.is_some());
     let (sender, receiver) = std::sync::mpsc::channel();
+    let reading = AtomicBool::new(true);
     let (region, labels, shape) = std::thread::scope(|scope| {
-        let reader = scope.spawn(|| radx_io::read_region_when_known(image, receiver, &image_opts));
+        let reader = scope.spawn(|| {
+            let region = radx_io::read_region_when_known(image, receiver, &image_opts);
+            reading.store(false, Ordering::Relaxed);
+            region
+        });
         let labels = radx_io::read_label_mask(mask, settings.label, &mask_opts);
         crate::timings::mark("mask read");
         let mut shape = None;
@@ -183,7 +202,7 @@ fn read_roi<T: Send>(
             if let (Some((needs, beside, done)), Ok(l)) = (early, &labels) {
                 // The cropped mask as the ROI will hold it (see the crop below).
                 let s = Shape::new(l.crop(&bbox));
-                *done = beside.take().map(|f| prefetch_beside_reading(&s, needs, f));
+                *done = beside.take().map(|f| prefetch_beside_reading(&s, needs, f, &reading));
                 shape = Some(s);
             }
         } else {

@@ -14,7 +14,10 @@ use radx_core::Volume;
 use radx_core::morphology::enclosing::{
     MVEE_TOLERANCE, minimum_volume_enclosing_ellipsoid, oriented_minimum_bounding_box,
 };
-use radx_core::morphology::{ConvexHull, Mesh, pca_eigenvalues, surface_mesh};
+use radx_core::morphology::{
+    AutocorrelationMethod, AutocorrelationWeights, ConvexHull, Mesh, autocorrelation_weights, pca_eigenvalues,
+    surface_mesh,
+};
 
 /// Whether any of the feature definitions `texts` calls any of the builtins `names`.
 pub(crate) fn calls_any(texts: &[&str], names: &[&str]) -> bool {
@@ -29,6 +32,7 @@ pub struct ShapeNeeds {
     ombb: bool,
     mvee: bool,
     pca: bool,
+    autocorrelation: bool,
 }
 
 impl ShapeNeeds {
@@ -40,12 +44,18 @@ impl ShapeNeeds {
         let hull = ombb || mvee || calls(&["convex_hull_volume", "convex_hull_area", "max_diameter"]);
         let mesh = hull || calls(&["mesh_volume", "mesh_area", "aabb_volume", "aabb_area", "integrated_intensity"]);
         let pca = calls(&["pca_eigenvalue", "aee_volume", "aee_area"]);
-        ShapeNeeds { mesh, hull, ombb, mvee, pca }
+        let autocorrelation = calls(&["morans_i", "gearys_c"]);
+        ShapeNeeds { mesh, hull, ombb, mvee, pca, autocorrelation }
     }
 
     /// Whether any part is needed.
     pub fn any(&self) -> bool {
-        self.mesh || self.pca
+        self.mesh || self.pca || self.autocorrelation
+    }
+
+    /// Whether Moran's I / Geary's C weights are needed.
+    pub fn autocorrelation(&self) -> bool {
+        self.autocorrelation
     }
 }
 
@@ -57,6 +67,7 @@ pub struct Shape {
     pca: OnceLock<[f64; 3]>,
     ombb: OnceLock<Option<(f64, f64)>>,
     mvee: OnceLock<Result<(f64, f64), String>>,
+    autocorrelation: OnceLock<Result<AutocorrelationWeights, String>>,
 }
 
 impl Shape {
@@ -69,6 +80,7 @@ impl Shape {
             pca: OnceLock::new(),
             ombb: OnceLock::new(),
             mvee: OnceLock::new(),
+            autocorrelation: OnceLock::new(),
         }
     }
 
@@ -108,7 +120,20 @@ impl Shape {
             .clone()
     }
 
-    /// Compute the parts in `needs` now, concurrently where they are independent.
+    /// The mask's half of Moran's I and Geary's C, for an intensity mask equal to this
+    /// shape's mask.
+    pub fn autocorrelation_weights(&self) -> Result<&AutocorrelationWeights, String> {
+        self.autocorrelation
+            .get_or_init(|| {
+                autocorrelation_weights(&self.mask.data, self.mask.grid.spacing, AutocorrelationMethod::Auto)
+                    .map_err(|e| e.to_string())
+            })
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+
+    /// Compute the parts in `needs` now (the autocorrelation weights apart: see
+    /// [`Shape::autocorrelation_weights`]), concurrently where they are independent.
     pub fn prefetch(&self, needs: ShapeNeeds) {
         rayon::scope(|s| {
             if needs.pca {

@@ -157,3 +157,37 @@ fn shape_computed_while_reading_gives_the_same_features() {
         assert_eq!(early, late);
     }
 }
+
+/// The mask's half of Moran's I / Geary's C is computed while the image is read when reading
+/// takes longer than the shape, else with the intensities: either way the same bits. Here on
+/// a ROI large enough for the FFT method, with the weights computed ahead on the shape or not.
+#[test]
+fn autocorrelation_weights_computed_ahead_give_the_same_values() {
+    use radx::host::CaseHost;
+    use radx::shape::Shape;
+    use radx_dsl::Builtins;
+    let grid = Grid::new([26, 24, 14], [0.8, 0.8, 2.0]);
+    let (mut image, mut labels) = (Vec::new(), Vec::new());
+    for z in 0..14 {
+        for y in 0..24 {
+            for x in 0..26 {
+                image.push(((x * 37 + y * 11 + z * 53) % 97) as f64 - 30.0);
+                let d = |v: usize, c: f64, r: f64| ((v as f64 - c) / r).powi(2);
+                labels.push(if d(x, 12.5, 10.0) + d(y, 11.5, 9.0) + d(z, 6.5, 5.0) <= 1.0 { 2.0 } else { 0.0 });
+            }
+        }
+    }
+    let case = process(&Volume::from_x_fastest(grid, image), &Volume::from_x_fastest(grid, labels), &settings())
+        .expect("a valid case");
+    assert!(case.roi.intensities().len() > 1000, "the FFT method needs a larger ROI");
+    let mask = Volume { grid: case.roi.image.grid, data: case.roi.morphological.clone() };
+    let ahead = Shape::new(mask);
+    ahead.autocorrelation_weights().expect("weights of a non-empty mask");
+    let settings = settings();
+    let value = |host: &CaseHost, name: &str| host.call(name, &[]).map(f64::to_bits);
+    let with_ahead = CaseHost::with_shape(&case, &settings, Some(ahead));
+    let without = CaseHost::new(&case, &settings);
+    for name in ["morans_i", "gearys_c"] {
+        assert_eq!(value(&with_ahead, name), value(&without, name), "{name}");
+    }
+}

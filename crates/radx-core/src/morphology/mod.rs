@@ -27,7 +27,10 @@ pub mod hull;
 pub mod mesh;
 pub mod pca;
 
-pub use autocorrelation::{AutocorrelationMethod, SpatialAutocorrelation, spatial_autocorrelation};
+pub use autocorrelation::{
+    AutocorrelationMethod, AutocorrelationWeights, SpatialAutocorrelation, autocorrelation_weights,
+    spatial_autocorrelation, spatial_autocorrelation_weighted,
+};
 pub use hull::{ConvexHull, max_diameter};
 pub use mesh::{Mesh, surface_mesh};
 pub use pca::pca_eigenvalues;
