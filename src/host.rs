@@ -5,7 +5,7 @@
 use std::sync::{Mutex, OnceLock};
 
 use radx_core::Volume;
-use radx_core::local_intensity::{global_intensity_peak, local_intensity_peak};
+use radx_core::local_intensity::IntensityPeaks;
 use radx_core::morphology::enclosing::{
     approximate_enclosing_ellipsoid_semi_axes, axis_aligned_bounding_box, ellipsoid_volume, ibsi_ellipsoid_surface_area,
 };
@@ -27,6 +27,7 @@ pub struct CaseHost<'a> {
     autocorrelation: OnceLock<Result<SpatialAutocorrelation, String>>,
     ivh: OnceLock<Result<IntensityVolumeHistogram, String>>,
     intensities: OnceLock<Vec<f64>>,
+    peaks: OnceLock<Result<IntensityPeaks<'a>, String>>,
     local_peak: OnceLock<Result<f64, String>>,
     global_peak: OnceLock<Result<f64, String>>,
     failures: Mutex<Vec<(String, String)>>,
@@ -53,6 +54,7 @@ impl<'a> CaseHost<'a> {
             autocorrelation: OnceLock::new(),
             ivh: OnceLock::new(),
             intensities: OnceLock::new(),
+            peaks: OnceLock::new(),
             local_peak: OnceLock::new(),
             global_peak: OnceLock::new(),
             failures: Mutex::new(Vec::new()),
@@ -67,18 +69,21 @@ impl<'a> CaseHost<'a> {
         self.intensities.get_or_init(|| self.case.roi.intensities())
     }
 
-    fn local_peak(&self) -> Result<f64, String> {
+    /// The sphere sums both intensity peaks are read from.
+    fn peaks(&self) -> Result<&IntensityPeaks<'a>, String> {
         let roi = &self.case.roi;
-        self.local_peak
-            .get_or_init(|| local_intensity_peak(&roi.image, &roi.intensity).map_err(|e| e.to_string()))
-            .clone()
+        self.peaks
+            .get_or_init(|| IntensityPeaks::new(&roi.image, &roi.intensity).map_err(|e| e.to_string()))
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+
+    fn local_peak(&self) -> Result<f64, String> {
+        self.local_peak.get_or_init(|| self.peaks().map(IntensityPeaks::local)).clone()
     }
 
     fn global_peak(&self) -> Result<f64, String> {
-        let roi = &self.case.roi;
-        self.global_peak
-            .get_or_init(|| global_intensity_peak(&roi.image, &roi.intensity).map_err(|e| e.to_string()))
-            .clone()
+        self.global_peak.get_or_init(|| self.peaks().map(IntensityPeaks::global)).clone()
     }
 
     /// Compute, concurrently, the costly geometry that the feature definitions `texts` call

@@ -45,45 +45,75 @@ pub fn required_margin(spacing: [f64; 3]) -> [usize; 3] {
 /// Local intensity peak (IBSI 3.2 `VJGA`): mean intensity in the 1 cm³ sphere centred on the
 /// ROI voxel of maximum intensity (the highest such mean when the maximum occurs several times).
 pub fn local_intensity_peak(image: &Volume<f64>, intensity_mask: &Array3<bool>) -> Result<f64, MorphologyError> {
-    let sphere = SphereMeans::new(image, intensity_mask)?;
-    let max = intensity_mask
-        .indexed_iter()
-        .filter(|&(_, &m)| m)
-        .map(|(p, _)| image.data[p])
-        .fold(f64::NEG_INFINITY, f64::max);
-    Ok(intensity_mask
-        .indexed_iter()
-        .filter(|&(p, &m)| m && image.data[p] == max)
-        .map(|((x, y, z), _)| sphere.mean_at([x, y, z]))
-        .fold(f64::NEG_INFINITY, f64::max))
+    Ok(IntensityPeaks::new(image, intensity_mask)?.local())
 }
 
 /// Global intensity peak (IBSI 3.2 `0F91`): the highest 1 cm³-sphere mean intensity over all
 /// voxels of the intensity mask.
 pub fn global_intensity_peak(image: &Volume<f64>, intensity_mask: &Array3<bool>) -> Result<f64, MorphologyError> {
-    let sphere = SphereMeans::new(image, intensity_mask)?;
-    let (_, _, nz) = intensity_mask.dim();
-    // Maximum is order-independent, so the parallel reduction is deterministic.
-    Ok((0..nz)
-        .into_par_iter()
-        .map(|z| {
-            let plane = intensity_mask.index_axis(ndarray::Axis(2), z);
-            plane
-                .indexed_iter()
-                .filter(|&(_, &m)| m)
-                .map(|((x, y), _)| sphere.mean_at([x, y, z]))
-                .fold(f64::NEG_INFINITY, f64::max)
-        })
-        .reduce(|| f64::NEG_INFINITY, f64::max))
+    Ok(IntensityPeaks::new(image, intensity_mask)?.global())
+}
+
+/// Both peaks of one ROI from one table of sphere sums (see [`local_intensity_peak`] and
+/// [`global_intensity_peak`]).
+pub struct IntensityPeaks<'a> {
+    image: &'a Volume<f64>,
+    mask: &'a Array3<bool>,
+    sphere: SphereMeans,
+}
+
+impl<'a> IntensityPeaks<'a> {
+    /// The peaks of the voxels of `intensity_mask` in `image` (errors: bad spacing, shapes
+    /// that differ, an empty mask).
+    pub fn new(image: &'a Volume<f64>, intensity_mask: &'a Array3<bool>) -> Result<Self, MorphologyError> {
+        Ok(IntensityPeaks { image, mask: intensity_mask, sphere: SphereMeans::new(image, intensity_mask)? })
+    }
+
+    /// The local intensity peak.
+    pub fn local(&self) -> f64 {
+        let (image, mask) = (&self.image.data, self.mask);
+        let max = ndarray::Zip::from(image).and(mask).fold(
+            f64::NEG_INFINITY,
+            |m, &v, &inside| {
+                if inside { m.max(v) } else { m }
+            },
+        );
+        mask.indexed_iter()
+            .filter(|&(p, &m)| m && image[p] == max)
+            .map(|((x, y, z), _)| self.sphere.mean_at([x, y, z]))
+            .fold(f64::NEG_INFINITY, f64::max)
+    }
+
+    /// The global intensity peak.
+    pub fn global(&self) -> f64 {
+        let (_, _, nz) = self.mask.dim();
+        // Maximum is order-independent, so the parallel reduction is deterministic.
+        (0..nz)
+            .into_par_iter()
+            .map(|z| {
+                let plane = self.mask.index_axis(ndarray::Axis(2), z);
+                let mut sums = Vec::new();
+                (0..plane.dim().1)
+                    .map(|y| self.sphere.row_peak(plane.column(y), y, z, &mut sums))
+                    .fold(f64::NEG_INFINITY, f64::max)
+            })
+            .reduce(|| f64::NEG_INFINITY, f64::max)
+    }
 }
 
 /// Sphere means by x-runs over per-row prefix sums.
 struct SphereMeans {
     dims: [usize; 3],
+    /// Voxels the sphere reaches per axis.
+    reach: [usize; 3],
     /// `prefix[(y + ny·z)·(nx+1) + i]` = sum of the row's first `i` intensities.
     prefix: Vec<f64>,
     /// (dy, dz, half-width along x) of each run.
     runs: Vec<(i64, i64, i64)>,
+    /// Per run, the offset of its row in `prefix` from the centre's row, and its half-width.
+    run_offsets: Vec<(isize, usize)>,
+    /// Voxels in the whole sphere.
+    count: i64,
 }
 
 impl SphereMeans {
@@ -99,22 +129,29 @@ impl SphereMeans {
         }
         let r = peak_sphere_radius_mm();
         let r2 = r * r;
-        let reach = required_margin(spacing).map(|m| m as i64);
+        let reach = required_margin(spacing);
+        let [rx, ry, rz] = reach.map(|m| m as i64);
         let inside = |dx: i64, dy: i64, dz: i64| {
             (dx as f64 * spacing[0]).powi(2) + (dy as f64 * spacing[1]).powi(2) + (dz as f64 * spacing[2]).powi(2) <= r2
         };
         let mut runs = Vec::new();
-        for dz in -reach[2]..=reach[2] {
-            for dy in -reach[1]..=reach[1] {
+        for dz in -rz..=rz {
+            for dy in -ry..=ry {
                 if !inside(0, dy, dz) {
                     continue;
                 }
                 // Largest hx with (hx, dy, dz) inside, by the same test as every voxel.
-                let hx = (0..=reach[0]).take_while(|&dx| inside(dx, dy, dz)).last().unwrap_or(0);
+                let hx = (0..=rx).take_while(|&dx| inside(dx, dy, dz)).last().unwrap_or(0);
                 runs.push((dy, dz, hx));
             }
         }
         let [nx, ny, nz] = dims;
+        let stride = (nx + 1) as isize;
+        let run_offsets = runs
+            .iter()
+            .map(|&(dy, dz, hx)| ((dy as isize + ny as isize * dz as isize) * stride, hx as usize))
+            .collect();
+        let count = runs.iter().map(|&(_, _, hx)| 2 * hx + 1).sum();
         let mut prefix = vec![0.0; (nx + 1) * ny * nz];
         for z in 0..nz {
             for y in 0..ny {
@@ -124,7 +161,7 @@ impl SphereMeans {
                 }
             }
         }
-        Ok(SphereMeans { dims, prefix, runs })
+        Ok(SphereMeans { dims, reach, prefix, runs, run_offsets, count })
     }
 
     /// Mean over the image voxels of the sphere centred on voxel `c`.
@@ -145,6 +182,50 @@ impl SphereMeans {
             count += hi - lo + 1;
         }
         sum / count as f64
+    }
+
+    /// The highest sphere mean over the masked voxels of row (y, z), `mask` being the row.
+    ///
+    /// Centres whose sphere lies wholly inside the image take every run whole: their sums
+    /// are accumulated for the row's span at once (a loop the compiler vectorises), run by
+    /// run in the order [`SphereMeans::mean_at`] adds them, so the sums are the same bits.
+    /// The other centres go through `mean_at`.
+    fn row_peak(&self, mask: ndarray::ArrayView1<bool>, y: usize, z: usize, sums: &mut Vec<f64>) -> f64 {
+        let Some(first) = mask.iter().position(|&m| m) else {
+            return f64::NEG_INFINITY;
+        };
+        let last = mask.len() - 1 - mask.iter().rev().position(|&m| m).unwrap_or(0);
+        let [nx, ny, nz] = self.dims;
+        let [rx, ry, rz] = self.reach;
+        let rows_inside = y >= ry && y + ry < ny && z >= rz && z + rz < nz;
+        let (x0, x1) = if rows_inside { (first.max(rx), last.min(nx.saturating_sub(rx + 1))) } else { (1, 0) };
+        let mut peak = f64::NEG_INFINITY;
+        for x in (first..=last).filter(|&x| mask[x] && !(x0..=x1).contains(&x)) {
+            peak = peak.max(self.mean_at([x, y, z]));
+        }
+        if x0 <= x1 {
+            let len = x1 - x0 + 1;
+            sums.clear();
+            sums.resize(len, 0.0);
+            let base = ((y + ny * z) * (nx + 1)) as isize;
+            for &(offset, hx) in &self.run_offsets {
+                let row = (base + offset) as usize;
+                let hi = &self.prefix[row + x0 + hx + 1..][..len];
+                let lo = &self.prefix[row + x0 - hx..][..len];
+                for ((s, h), l) in sums.iter_mut().zip(hi).zip(lo) {
+                    *s += h - l;
+                }
+            }
+            let highest = sums
+                .iter()
+                .zip(mask.slice(ndarray::s![x0..=x1]))
+                .filter(|&(_, &m)| m)
+                .map(|(s, _)| *s)
+                .fold(f64::NEG_INFINITY, f64::max);
+            // Division by the same count keeps the order of the sums.
+            peak = peak.max(highest / self.count as f64);
+        }
+        peak
     }
 }
 

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use ndarray::{Array3, ShapeBuilder};
 use proptest::prelude::*;
 use radx_core::grid::Grid;
-use radx_core::local_intensity::{global_intensity_peak, local_intensity_peak};
+use radx_core::local_intensity::{global_intensity_peak, local_intensity_peak, peak_sphere_radius_mm};
 use radx_core::morphology::autocorrelation::spatial_autocorrelation_with;
 use radx_core::morphology::{AutocorrelationMethod, ConvexHull, surface_mesh};
 use radx_core::volume::Volume;
@@ -31,8 +31,58 @@ fn close(a: f64, b: f64, rel: f64) -> bool {
     (a - b).abs() <= rel * a.abs().max(b.abs()).max(1.0)
 }
 
+/// An image larger than the 1 cm³ sphere with a random mask in a random sub-box, so that
+/// some centres have their whole sphere inside the image and some are cut by its border.
+fn peak_case_strategy() -> impl Strategy<Value = (Array3<bool>, [f64; 3], Vec<f64>)> {
+    let spacing = prop::sample::select(vec![0.8, 1.0, 2.0, 3.0]);
+    (6usize..=18, 6usize..=18, 3usize..=10, [spacing.clone(), spacing.clone(), spacing]).prop_flat_map(
+        |(nx, ny, nz, spacing)| {
+            let n = nx * ny * nz;
+            (prop::collection::vec(0u8..4, n), prop::collection::vec(-100i32..200, n)).prop_map(
+                move |(bits, values)| {
+                    // About a third of the voxels, none within one voxel of the x-border.
+                    let mask = Array3::from_shape_fn((nx, ny, nz).f(), |(x, y, z)| {
+                        x > 0 && x + 1 < nx && bits[x + nx * (y + ny * z)] == 0
+                    });
+                    (mask, spacing, values.into_iter().map(f64::from).collect())
+                },
+            )
+        },
+    )
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+    /// The global peak is the highest mean over every masked voxel of the image voxels within
+    /// the sphere's radius, written out; the local peak is that mean at the brightest voxel.
+    #[test]
+    fn intensity_peaks_equal_the_sphere_means_written_out((mask, spacing, values) in peak_case_strategy()) {
+        let (nx, ny, nz) = mask.dim();
+        let image = Volume::from_x_fastest(Grid::new([nx, ny, nz], spacing), values);
+        let r2 = peak_sphere_radius_mm().powi(2);
+        let mean_at = |c: (usize, usize, usize)| {
+            let (mut sum, mut count) = (0.0, 0.0);
+            for ((x, y, z), &v) in image.data.indexed_iter() {
+                let d = |a: usize, b: usize, s: f64| ((a as f64 - b as f64) * s).powi(2);
+                if d(x, c.0, spacing[0]) + d(y, c.1, spacing[1]) + d(z, c.2, spacing[2]) <= r2 {
+                    sum += v;
+                    count += 1.0;
+                }
+            }
+            sum / count
+        };
+        let centres: Vec<_> = mask.indexed_iter().filter(|&(_, &m)| m).map(|(p, _)| p).collect();
+        prop_assume!(!centres.is_empty());
+        let global = centres.iter().map(|&c| mean_at(c)).fold(f64::NEG_INFINITY, f64::max);
+        let brightest = centres.iter().map(|&c| image.data[c]).fold(f64::NEG_INFINITY, f64::max);
+        let local = centres.iter().filter(|&&c| image.data[c] == brightest).map(|&c| mean_at(c))
+            .fold(f64::NEG_INFINITY, f64::max);
+        let got_global = global_intensity_peak(&image, &mask).expect("non-empty");
+        prop_assert!(close(got_global, global, 1e-12), "global {got_global} vs {global}");
+        let got_local = local_intensity_peak(&image, &mask).expect("non-empty");
+        prop_assert!(close(got_local, local, 1e-12), "local {got_local} vs {local}");
+    }
 
     /// Every directed edge is used once and its reverse once: the mesh is closed, 2-manifold
     /// along edges and consistently oriented; volume is positive.
