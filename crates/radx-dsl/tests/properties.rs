@@ -300,3 +300,81 @@ proptest! {
         }
     }
 }
+
+// ------------------------------------------ 4. long rows (split into blocks by the evaluator)
+
+/// Sources whose innermost axis is longer than the evaluator's row block (2 048): zone
+/// sizes up to 6 000 and up to 7 000 ROI voxels, so rows are split at arbitrary offsets.
+/// (`row` declared before `col` puts the size axis innermost in their fused pass, so `col`
+/// is summed into a vector along the split rows.)
+fn long_sources() -> impl Strategy<Value = (usize, usize, u64)> {
+    (1usize..4, 1usize..6000, any::<u64>())
+}
+
+const LONG_ROW_FEATURES: &str = "
+family z over szm {
+  let row[i] = sum(j, s[i,j] * j)
+  let col[j] = sum(i, s[i,j])
+  let total = sum(i, j, s[i,j])
+  feature a \"T000\" = sum(i, j, s[i,j] * j^2) / total
+  feature b \"T001\" = mean(i, j where s[i,j] > 1, s[i,j] / j)
+  feature c \"T002\" = argmax(j, col[j])
+  feature d \"T003\" = argmin(j, col[j] + j)
+  feature e \"T004\" = max(i, j, s[i,j] * i + j / 7)
+  feature f \"T005\" = sum(i, row[i]^2) / total
+  feature g \"T006\" = sum(j, col[j] * log2(j)) + count(i, j where s[i,j] == 0)
+}
+family v over ih {
+  let cnt[l in 1..Ng] = sum(k where x[k] == l, 1)
+  let mu = mean(k, x[k])
+  feature a \"T100\" = mean(k, (x[k] - mu)^2)
+  feature b \"T101\" = percentile(x, 30) + median(x)
+  feature c \"T102\" = mean(k where x[k] > 2, x[k]^2)
+  feature d \"T103\" = sum(l in 1..Ng, cnt[l] * l) / N + sum(l, h[l] * l)
+  feature e \"T104\" = max(k, x[k] * k) - min(k, x[k] - k)
+  feature f \"T105\" = argmax(k, x[k] + k / 100000)
+}
+";
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    #[test]
+    fn long_rows_evaluate_as_interpreted((ng, m, seed) in long_sources()) {
+        let mut state = seed | 1;
+        let mut next = |modulus: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % modulus) as f64
+        };
+        let registry = Registry::standard();
+        let file = compile("long.radx", LONG_ROW_FEATURES, &registry).map_err(|d| TestCaseError::fail(d.to_string()))?;
+        let zones = SourceData::new()
+            .with_axis("level", (1..=ng).map(|l| l as f64).collect())
+            .with_axis("size", (1..=m).map(|j| j as f64).collect())
+            .with_array("s", vec![ng, m], (0..ng * m).map(|_| next(4)).collect())
+            .with_scalar("Ng", ng as f64)
+            .with_scalar("Nv", 1.0)
+            .with_scalar("Ns", 1.0);
+        let n = m + 1000;
+        let x: Vec<f64> = (0..n).map(|_| 1.0 + next(ng as u64 + 2)).collect();
+        let levels = ng + 2;
+        let histogram = (1..=levels).map(|l| x.iter().filter(|&&v| v == l as f64).count() as f64).collect();
+        let voxels = SourceData::new()
+            .with_axis("voxel", (1..=n).map(|k| k as f64).collect())
+            .with_axis("level", (1..=levels).map(|l| l as f64).collect())
+            .with_array("x", vec![n], x)
+            .with_array("h", vec![levels], histogram)
+            .with_scalar("N", n as f64)
+            .with_scalar("Ng", levels as f64);
+        for (fam, data) in file.families().iter().zip([&zones, &voxels]) {
+            let fast = fam.evaluate(data, &NoBuiltins).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            let slow = interp::interpret(fam, &registry, data, &NoBuiltins)
+                .map_err(|e| TestCaseError::fail(e.to_string()))?;
+            for (f, s) in fast.iter().zip(&slow) {
+                prop_assert!(close(f.value, s.value), "{} (m = {m}): compiled {} vs interpreted {}", f.name, f.value, s.value);
+            }
+        }
+    }
+}
