@@ -7,7 +7,7 @@ use std::sync::{Mutex, OnceLock};
 use radx_core::Volume;
 use radx_core::local_intensity::IntensityPeaks;
 use radx_core::morphology::enclosing::{
-    approximate_enclosing_ellipsoid_semi_axes, axis_aligned_bounding_box, ellipsoid_volume, ibsi_ellipsoid_surface_area,
+    approximate_enclosing_ellipsoid_semi_axes, ellipsoid_volume, ibsi_ellipsoid_surface_area,
 };
 use radx_core::morphology::{
     AutocorrelationMethod, SpatialAutocorrelation, autocorrelation_weights, spatial_autocorrelation_weighted,
@@ -116,10 +116,6 @@ impl<'a> CaseHost<'a> {
         });
     }
 
-    fn morphological_count(&self) -> f64 {
-        self.case.roi.morphological.iter().filter(|&&m| m).count() as f64
-    }
-
     /// Moran's I and Geary's C. The mask's half comes from the shape (perhaps computed while
     /// the image was read) when the intensity mask is the morphological one.
     fn autocorrelation(&self) -> Result<SpatialAutocorrelation, String> {
@@ -165,25 +161,23 @@ impl<'a> CaseHost<'a> {
 
     /// Distance (mm) between the geometric centre of the morphological mask and the
     /// intensity-weighted centre of the intensity mask (IBSI 3.1.11, KLMA).
+    /// Distance between the morphological mask's centre and the intensity mask's centre of
+    /// mass (IBSI 3.1.14).
     fn centre_of_mass_shift(&self) -> f64 {
         let roi = &self.case.roi;
         let s = self.spacing();
-        let (mut geo, mut n) = ([0.0; 3], 0.0);
+        let geo = self.shape.centre();
         let (mut weighted, mut total) = ([0.0; 3], 0.0);
-        for (((x, y, z), &m), (&i, &v)) in
-            roi.morphological.indexed_iter().zip(roi.intensity.iter().zip(roi.image.data.iter()))
-        {
-            let p = [x as f64 * s[0], y as f64 * s[1], z as f64 * s[2]];
-            if m {
-                n += 1.0;
-                (0..3).for_each(|a| geo[a] += p[a]);
-            }
+        // Memory order (x fastest): the same order for any number of threads.
+        ndarray::Zip::indexed(&roi.intensity).and(&roi.image.data).for_each(|(x, y, z), &i, &v| {
             if i {
                 total += v;
-                (0..3).for_each(|a| weighted[a] += v * p[a]);
+                weighted[0] += v * (x as f64 * s[0]);
+                weighted[1] += v * (y as f64 * s[1]);
+                weighted[2] += v * (z as f64 * s[2]);
             }
-        }
-        (0..3).map(|a| (geo[a] / n - weighted[a] / total).powi(2)).sum::<f64>().sqrt()
+        });
+        (0..3).map(|a| (geo[a] - weighted[a] / total).powi(2)).sum::<f64>().sqrt()
     }
 }
 
@@ -211,15 +205,15 @@ impl CaseHost<'_> {
     fn compute(&self, name: &str, args: &[BuiltinValue<'_>]) -> Result<f64, String> {
         let roi = &self.case.roi;
         Ok(match name {
-            "mesh_volume" => self.shape.mesh().volume(),
-            "mesh_area" => self.shape.mesh().area(),
-            "voxel_volume" => self.morphological_count() * roi.image.grid.voxel_volume(),
-            "n_voxels" => self.morphological_count(),
+            "mesh_volume" => self.shape.mesh_measures().0,
+            "mesh_area" => self.shape.mesh_measures().1,
+            "voxel_volume" => self.shape.voxel_count() as f64 * roi.image.grid.voxel_volume(),
+            "n_voxels" => self.shape.voxel_count() as f64,
             "convex_hull_volume" => self.shape.hull().volume(),
             "convex_hull_area" => self.shape.hull().area(),
-            "max_diameter" => self.shape.hull().max_diameter(),
-            "aabb_volume" => axis_aligned_bounding_box(self.shape.mesh()).volume(),
-            "aabb_area" => axis_aligned_bounding_box(self.shape.mesh()).area(),
+            "max_diameter" => self.shape.max_diameter(),
+            "aabb_volume" => self.shape.aabb().0,
+            "aabb_area" => self.shape.aabb().1,
             "ombb_volume" | "ombb_area" => {
                 let (volume, area) = self
                     .shape
@@ -245,7 +239,7 @@ impl CaseHost<'_> {
             "com_shift" => self.centre_of_mass_shift(),
             "integrated_intensity" => {
                 let x = self.intensities();
-                self.shape.mesh().volume() * x.iter().sum::<f64>() / x.len() as f64
+                self.shape.mesh_measures().0 * x.iter().sum::<f64>() / x.len() as f64
             }
             "local_peak" => self.local_peak()?,
             "global_peak" => self.global_peak()?,

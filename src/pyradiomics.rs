@@ -607,6 +607,10 @@ pub fn build_source(
     case: &ProcessedCase,
     settings: &Settings,
 ) -> Option<Result<Vec<SourceData>, String>> {
+    // Every source here is named pyr_…; the others (builtin-only sources) skip the scans below.
+    if !source.starts_with("pyr_") {
+        return None;
+    }
     let options = settings.pyradiomics.clone().unwrap_or_default();
     let roi = &case.levels;
     let present = present_levels(roi);

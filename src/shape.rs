@@ -12,7 +12,7 @@ use std::sync::OnceLock;
 
 use radx_core::Volume;
 use radx_core::morphology::enclosing::{
-    MVEE_TOLERANCE, minimum_volume_enclosing_ellipsoid, oriented_minimum_bounding_box,
+    MVEE_TOLERANCE, axis_aligned_bounding_box, minimum_volume_enclosing_ellipsoid, oriented_minimum_bounding_box,
 };
 use radx_core::morphology::{
     AutocorrelationMethod, AutocorrelationWeights, ConvexHull, Mesh, autocorrelation_weights, pca_eigenvalues,
@@ -33,6 +33,10 @@ pub struct ShapeNeeds {
     mvee: bool,
     pca: bool,
     autocorrelation: bool,
+    aabb: bool,
+    diameter: bool,
+    centre: bool,
+    count: bool,
 }
 
 impl ShapeNeeds {
@@ -45,12 +49,16 @@ impl ShapeNeeds {
         let mesh = hull || calls(&["mesh_volume", "mesh_area", "aabb_volume", "aabb_area", "integrated_intensity"]);
         let pca = calls(&["pca_eigenvalue", "aee_volume", "aee_area"]);
         let autocorrelation = calls(&["morans_i", "gearys_c"]);
-        ShapeNeeds { mesh, hull, ombb, mvee, pca, autocorrelation }
+        let aabb = calls(&["aabb_volume", "aabb_area"]);
+        let diameter = calls(&["max_diameter"]);
+        let centre = calls(&["com_shift"]);
+        let count = calls(&["voxel_volume", "n_voxels"]);
+        ShapeNeeds { mesh, hull, ombb, mvee, pca, autocorrelation, aabb, diameter, centre, count }
     }
 
     /// Whether any part is needed.
     pub fn any(&self) -> bool {
-        self.mesh || self.pca || self.autocorrelation
+        self.mesh || self.pca || self.autocorrelation || self.centre || self.count
     }
 
     /// Whether Moran's I / Geary's C weights are needed.
@@ -68,6 +76,11 @@ pub struct Shape {
     ombb: OnceLock<Option<(f64, f64)>>,
     mvee: OnceLock<Result<(f64, f64), String>>,
     autocorrelation: OnceLock<Result<AutocorrelationWeights, String>>,
+    mesh_measures: OnceLock<(f64, f64)>,
+    aabb: OnceLock<(f64, f64)>,
+    diameter: OnceLock<f64>,
+    centre: OnceLock<[f64; 3]>,
+    count: OnceLock<usize>,
 }
 
 impl Shape {
@@ -81,6 +94,11 @@ impl Shape {
             ombb: OnceLock::new(),
             mvee: OnceLock::new(),
             autocorrelation: OnceLock::new(),
+            mesh_measures: OnceLock::new(),
+            aabb: OnceLock::new(),
+            diameter: OnceLock::new(),
+            centre: OnceLock::new(),
+            count: OnceLock::new(),
         }
     }
 
@@ -92,6 +110,46 @@ impl Shape {
     /// The IBSI surface mesh (3.1).
     pub fn mesh(&self) -> &Mesh {
         self.mesh.get_or_init(|| surface_mesh(&self.mask.data, self.mask.grid.spacing))
+    }
+
+    /// (volume, area) of the mesh.
+    pub fn mesh_measures(&self) -> (f64, f64) {
+        *self.mesh_measures.get_or_init(|| (self.mesh().volume(), self.mesh().area()))
+    }
+
+    /// (volume, area) of the mesh's axis-aligned bounding box.
+    pub fn aabb(&self) -> (f64, f64) {
+        *self.aabb.get_or_init(|| {
+            let b = axis_aligned_bounding_box(self.mesh());
+            (b.volume(), b.area())
+        })
+    }
+
+    /// The largest distance between two mesh vertices.
+    pub fn max_diameter(&self) -> f64 {
+        *self.diameter.get_or_init(|| self.hull().max_diameter())
+    }
+
+    /// The number of voxels in the mask.
+    pub fn voxel_count(&self) -> usize {
+        *self.count.get_or_init(|| ndarray::Zip::from(&self.mask.data).fold(0, |n, &m| n + usize::from(m)))
+    }
+
+    /// The mean position (mm, from the grid's first voxel) of the mask's voxels.
+    pub fn centre(&self) -> [f64; 3] {
+        *self.centre.get_or_init(|| {
+            let s = self.mask.grid.spacing;
+            let mut sum = [0.0; 3];
+            // Memory order (x fastest): the same order for any number of threads.
+            ndarray::Zip::indexed(&self.mask.data).for_each(|(x, y, z), &m| {
+                if m {
+                    sum[0] += x as f64 * s[0];
+                    sum[1] += y as f64 * s[1];
+                    sum[2] += z as f64 * s[2];
+                }
+            });
+            sum.map(|v| v / self.voxel_count() as f64)
+        })
     }
 
     /// The convex hull of the mesh's vertices.
@@ -141,11 +199,24 @@ impl Shape {
                     self.pca();
                 });
             }
+            if needs.centre || needs.count {
+                s.spawn(|_| {
+                    self.centre();
+                });
+            }
             if needs.mesh {
-                self.mesh();
+                self.mesh_measures();
+            }
+            if needs.aabb {
+                self.aabb();
             }
             if needs.hull {
                 self.hull();
+                if needs.diameter {
+                    s.spawn(|_| {
+                        self.max_diameter();
+                    });
+                }
                 if needs.ombb {
                     s.spawn(|_| {
                         self.ombb();

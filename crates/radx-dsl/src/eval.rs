@@ -720,7 +720,7 @@ impl State {
             let mut offset = 0;
             while offset < inner_len {
                 let n = block.min(inner_len - offset);
-                self.run_row(ir, bound, pass, first_row || blocked, offset, n, &mut aux);
+                self.run_row(bound, pass, first_row || blocked, offset, n, &mut aux);
                 offset += n;
             }
             first_row = false;
@@ -754,7 +754,6 @@ impl State {
     #[inline(always)]
     fn run_row(
         &mut self,
-        _ir: &Ir,
         bound: &Bound<'_>,
         pass: &Pass,
         first_row: bool,
