@@ -239,7 +239,7 @@ fn read_roi<T: Send>(
     // Cropping again with the same margin keeps the ROI's box plus margin (a sub-box of the
     // region) and applies crop_to_roi's checks (non-finite intensities, reported at whole-image
     // indices as `process` reports them).
-    let roi = roi::crop_to_roi(&region, &cropped_mask, margin, settings.geometry_tolerance)
+    let roi = roi::into_roi(region, cropped_mask, margin, settings.geometry_tolerance)
         .map_err(|e| match e {
             CoreError::NonFinite { count, x, y, z } => {
                 CoreError::NonFinite { count, x: x + bbox.min[0], y: y + bbox.min[1], z: z + bbox.min[2] }

@@ -1,5 +1,7 @@
 //! From an image and a label map to a cropped region of interest.
 
+use std::borrow::Cow;
+
 use ndarray::Array3;
 
 use crate::error::CoreError;
@@ -73,21 +75,36 @@ pub fn crop_to_roi(
     margin: [usize; 3],
     tolerance: f64,
 ) -> Result<Roi, CoreError> {
+    roi_of(Cow::Borrowed(image), Cow::Borrowed(mask), margin, tolerance)
+}
+
+/// [`crop_to_roi`] that takes the volumes: when the grown box is the whole volume (e.g. an
+/// image region read with that box already), they become the ROI without a copy.
+pub fn into_roi(image: Volume<f64>, mask: Volume<bool>, margin: [usize; 3], tolerance: f64) -> Result<Roi, CoreError> {
+    roi_of(Cow::Owned(image), Cow::Owned(mask), margin, tolerance)
+}
+
+fn roi_of(
+    image: Cow<'_, Volume<f64>>,
+    mask: Cow<'_, Volume<bool>>,
+    margin: [usize; 3],
+    tolerance: f64,
+) -> Result<Roi, CoreError> {
     image.grid.check_matches(&mask.grid, tolerance)?;
     let bbox = BoundingBox::of_mask(&mask.data).ok_or_else(|| CoreError::EmptyRoi(String::new()))?;
     let bbox = bbox.grown(margin, image.grid.dims);
-    let image = image.crop(&bbox);
-    let morphological = mask.crop(&bbox).data;
-    let mut bad = 0usize;
-    let mut first = None;
-    for (((x, y, z), &v), &inside) in image.data.indexed_iter().zip(morphological.iter()) {
-        if inside && !v.is_finite() {
-            bad += 1;
-            first.get_or_insert([x + bbox.min[0], y + bbox.min[1], z + bbox.min[2]]);
-        }
-    }
-    if let Some([x, y, z]) = first {
-        return Err(CoreError::NonFinite { count: bad, x, y, z });
+    let whole = bbox.min == [0; 3] && bbox.dims() == image.grid.dims;
+    let (image, morphological) =
+        if whole { (image.into_owned(), mask.into_owned().data) } else { (image.crop(&bbox), mask.crop(&bbox).data) };
+    // Counted in memory order; the voxel reported is the first in index order (z fastest).
+    let bad = ndarray::Zip::from(&image.data)
+        .and(&morphological)
+        .fold(0usize, |n, &v, &inside| n + usize::from(inside && !v.is_finite()));
+    let first = (bad > 0)
+        .then(|| image.data.indexed_iter().zip(morphological.iter()).find(|((_, v), m)| **m && !v.is_finite()))
+        .flatten();
+    if let Some((((x, y, z), _), _)) = first {
+        return Err(CoreError::NonFinite { count: bad, x: x + bbox.min[0], y: y + bbox.min[1], z: z + bbox.min[2] });
     }
     let intensity = morphological.clone();
     Ok(Roi { image, morphological, intensity })

@@ -69,7 +69,8 @@ impl BoundingBox {
         let mut min = [usize::MAX; 3];
         let mut max = [0usize; 3];
         let mut any = false;
-        for ((x, y, z), &m) in mask.indexed_iter() {
+        // Memory order (the extremes do not depend on the order).
+        ndarray::Zip::indexed(mask).for_each(|(x, y, z), &m| {
             if m {
                 any = true;
                 for (a, v) in [x, y, z].into_iter().enumerate() {
@@ -77,7 +78,7 @@ impl BoundingBox {
                     max[a] = max[a].max(v);
                 }
             }
-        }
+        });
         any.then_some(BoundingBox { min, max })
     }
 

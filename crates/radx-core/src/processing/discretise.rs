@@ -96,7 +96,7 @@ pub fn discretise_fixed_bin_size(roi: &Roi, width: f64, lower_bound: f64) -> Res
         });
     }
     let levels = levels_from(roi, |x| ((x - lower_bound) / width).floor() as u16 + 1);
-    let ng = levels.iter().copied().max().unwrap_or(1) as usize;
+    let ng = highest_level(&levels).unwrap_or(1) as usize;
     Ok(DiscretisedRoi { levels, ng, morphological: roi.morphological.clone(), spacing: roi.image.grid.spacing })
 }
 
@@ -165,7 +165,7 @@ pub fn discretise_pyradiomics_bin_count(roi: &Roi, bins: usize) -> Result<Discre
 /// ≤ x; N_g = the highest level present.
 fn digitize(roi: &Roi, edges: &[f64]) -> DiscretisedRoi {
     let levels = levels_from(roi, |x| edges.partition_point(|&e| e <= x) as u16);
-    let ng = levels.iter().copied().max().unwrap_or(1).max(1) as usize;
+    let ng = highest_level(&levels).unwrap_or(1).max(1) as usize;
     DiscretisedRoi { levels, ng, morphological: roi.morphological.clone(), spacing: roi.image.grid.spacing }
 }
 
@@ -186,6 +186,11 @@ fn intensity_range(roi: &Roi) -> Result<(f64, f64), CoreError> {
     } else {
         Err(CoreError::EmptyRoi(" (no voxel is left in the intensity mask to discretise)".to_string()))
     }
+}
+
+/// The highest level (in memory order: the maximum does not depend on the order).
+fn highest_level(levels: &Array3<u16>) -> Option<u16> {
+    Zip::from(levels).fold(None, |m: Option<u16>, &l| Some(m.map_or(l, |m| m.max(l))))
 }
 
 /// Level of each intensity-mask voxel by `level_of`, 0 outside; x-fastest (Fortran) layout.
