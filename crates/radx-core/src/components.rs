@@ -116,15 +116,19 @@ pub(crate) fn x_fastest<'a, T: Clone>(a: ArrayView3<'a, T>) -> Cow<'a, [T]> {
 /// scanning many slices allocates only when a slice is larger than any before it.
 #[derive(Debug, Default)]
 pub(crate) struct ZoneScanner {
-    visited: Vec<bool>,
-    /// Voxel coordinates `[x, y, z]` of the current zone, in visiting order. Keeping the
-    /// coordinates avoids three integer divisions per voxel to recover them from an index.
-    queue: Vec<[u32; 3]>,
+    /// The levels inside a one-voxel border of zeros (so that no neighbour needs a bounds
+    /// check); a voxel is set to 0 once its zone has claimed it.
+    padded: Vec<u16>,
+    /// Distances in the same padded layout.
+    padded_distances: Vec<u32>,
+    /// Padded indices of the current zone's voxels, in visiting order.
+    queue: Vec<u32>,
 }
 
 impl ZoneScanner {
-    /// Calls `emit` once per 26-connected zone of `levels` (x-fastest, shape `dims`).
-    /// With `dims[2] == 1` this is exactly 8-connectivity in the plane.
+    /// Calls `emit` once per 26-connected zone of `levels` (x-fastest, shape `dims`), in
+    /// the order of each zone's first voxel. With `dims[2] == 1` this is exactly
+    /// 8-connectivity in the plane.
     pub(crate) fn scan(
         &mut self,
         levels: &[u16],
@@ -134,40 +138,59 @@ impl ZoneScanner {
     ) {
         let [nx, ny, nz] = dims;
         debug_assert_eq!(levels.len(), nx * ny * nz);
-        self.visited.clear();
-        self.visited.resize(levels.len(), false);
-        let plane = nx * ny;
-        for start in 0..levels.len() {
-            let level = levels[start];
-            if level == 0 || self.visited[start] {
-                continue;
+        let [px, py, pz] = [nx + 2, ny + 2, nz + 2];
+        let at = |x: usize, y: usize, z: usize| x + px * (y + py * z);
+        self.padded.clear();
+        self.padded.resize(px * py * pz, 0);
+        for (row, out) in levels.chunks(nx.max(1)).zip((0..nz).flat_map(|z| (0..ny).map(move |y| (y, z)))) {
+            let start = at(1, out.0 + 1, out.1 + 1);
+            self.padded[start..start + nx].copy_from_slice(row);
+        }
+        if let Some(d) = distances {
+            self.padded_distances.clear();
+            self.padded_distances.resize(px * py * pz, 0);
+            for (row, (y, z)) in d.chunks(nx.max(1)).zip((0..nz).flat_map(|z| (0..ny).map(move |y| (y, z)))) {
+                let start = at(1, y + 1, z + 1);
+                self.padded_distances[start..start + nx].copy_from_slice(row);
             }
-            self.visited[start] = true;
-            self.queue.clear();
-            self.queue.push([(start % nx) as u32, ((start / nx) % ny) as u32, (start / plane) as u32]);
-            let mut min_distance = u32::MAX;
-            let mut head = 0;
-            while let Some(&[x, y, z]) = self.queue.get(head) {
-                head += 1;
-                let (x, y, z) = (x as usize, y as usize, z as usize);
-                if let Some(d) = distances {
-                    min_distance = min_distance.min(d[x + nx * y + plane * z]);
-                }
-                // The 3×3×3 block clipped to the array; the centre is already visited.
-                for nz_ in z.saturating_sub(1)..=(z + 1).min(nz - 1) {
-                    for ny_ in y.saturating_sub(1)..=(y + 1).min(ny - 1) {
-                        let row = nx * (ny_ + ny * nz_);
-                        for nx_ in x.saturating_sub(1)..=(x + 1).min(nx - 1) {
-                            let neighbour = row + nx_;
-                            if levels[neighbour] == level && !self.visited[neighbour] {
-                                self.visited[neighbour] = true;
-                                self.queue.push([nx_ as u32, ny_ as u32, nz_ as u32]);
+        }
+        // The 26 neighbours as index offsets in the padded array.
+        let offsets: Vec<isize> = (-1isize..=1)
+            .flat_map(|dz| (-1isize..=1).flat_map(move |dy| (-1isize..=1).map(move |dx| (dx, dy, dz))))
+            .filter(|&d| d != (0, 0, 0))
+            .map(|(dx, dy, dz)| dx + px as isize * (dy + py as isize * dz))
+            .collect();
+        for z in 0..nz {
+            for y in 0..ny {
+                for x in 0..nx {
+                    let start = at(x + 1, y + 1, z + 1);
+                    let level = self.padded[start];
+                    if level == 0 {
+                        continue;
+                    }
+                    self.padded[start] = 0;
+                    self.queue.clear();
+                    self.queue.push(start as u32);
+                    let mut min_distance = u32::MAX;
+                    let mut head = 0;
+                    while let Some(&voxel) = self.queue.get(head) {
+                        head += 1;
+                        let voxel = voxel as usize;
+                        if distances.is_some() {
+                            min_distance = min_distance.min(self.padded_distances[voxel]);
+                        }
+                        for &offset in &offsets {
+                            // In range: every voxel here is inside the border of zeros.
+                            let neighbour = voxel.wrapping_add_signed(offset);
+                            if self.padded[neighbour] == level {
+                                self.padded[neighbour] = 0;
+                                self.queue.push(neighbour as u32);
                             }
                         }
                     }
+                    emit(Zone { level, size: self.queue.len(), distance: distances.map(|_| min_distance) });
                 }
             }
-            emit(Zone { level, size: self.queue.len(), distance: distances.map(|_| min_distance) });
         }
     }
 }

@@ -11,13 +11,14 @@ use crate::matrix::DiscretisedRoi;
 /// mask; levels that do not occur keep a 0 (IBSI ZVCW: the histogram spans all N_g bins).
 pub fn histogram(levels: &DiscretisedRoi) -> Vec<f64> {
     let mut counts = vec![0.0; levels.ng];
-    for &level in levels.levels.iter() {
+    // Memory order: whole counts, so the order does not change them.
+    ndarray::Zip::from(&levels.levels).for_each(|&level| {
         if level > 0
             && let Some(count) = counts.get_mut(level as usize - 1)
         {
             *count += 1.0;
         }
-    }
+    });
     counts
 }
 
