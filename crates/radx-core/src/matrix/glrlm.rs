@@ -13,7 +13,6 @@ use ndarray::Array2;
 
 use super::glcm::{Counts, Selection, checked_levels, dims_of, roi_voxels_per_slice};
 use super::{Aggregation, DiscretisedRoi, TextureMatrix};
-use crate::iter::strides_x_fastest;
 
 /// The run length matrices of `roi` for `aggregation`, in the same order as
 /// [`glcm`](super::glcm::glcm): per slice then per [`DIRECTIONS_2D`](crate::iter::DIRECTIONS_2D)
@@ -56,13 +55,14 @@ fn glrlm_selected(roi: &DiscretisedRoi, selection: Selection) -> Vec<Vec<Texture
     let slice_voxels = roi_voxels_per_slice(&levels, dims);
     // No run is longer than the longest array axis.
     let max_length = dims.iter().copied().max().unwrap_or(0);
+    let padded = PaddedLevels::new(&levels, dims);
     let unit = |slice: Option<usize>, direction: [i32; 3]| -> Counts {
         let (slices, n_voxels) = match slice {
             Some(z) => (z..z + 1, slice_voxels[z]),
             None => (0..dims[2], slice_voxels.iter().sum()),
         };
         let mut cells = vec![0u64; ng * max_length];
-        count_runs(&levels, dims, direction, slices, max_length, &mut cells);
+        count_runs(&padded, direction, slices, max_length, &mut cells);
         Counts { cells, n_voxels }
     };
     let finish = |counts: &Counts| -> TextureMatrix {
@@ -80,49 +80,58 @@ fn glrlm_selected(roi: &DiscretisedRoi, selection: Selection) -> Vec<Vec<Texture
     selection.build(dims, unit, finish)
 }
 
+/// The levels inside a one-voxel border of zeros (x-fastest, `dims + 2` per axis): a run
+/// then ends at the array border as at any voxel outside the ROI, with no bounds tests.
+struct PaddedLevels {
+    levels: Vec<u16>,
+    dims: [usize; 3],
+}
+
+impl PaddedLevels {
+    fn new(levels: &[u16], [nx, ny, nz]: [usize; 3]) -> PaddedLevels {
+        let [px, py, pz] = [nx + 2, ny + 2, nz + 2];
+        let mut padded = vec![0; px * py * pz];
+        for (row, (y, z)) in levels.chunks(nx.max(1)).zip((0..nz).flat_map(|z| (0..ny).map(move |y| (y, z)))) {
+            let start = 1 + px * (y + 1 + py * (z + 1));
+            padded[start..start + nx].copy_from_slice(row);
+        }
+        PaddedLevels { levels: padded, dims: [nx, ny, nz] }
+    }
+}
+
 /// Adds the runs along `direction` inside slices `slices` (a run never crosses the slab's
 /// first or last slice) to `cells` (`ng × max_length`, row `g - 1`, column `length - 1`).
 /// Each run is counted once, from the voxel whose predecessor along `direction` is not part
 /// of it.
 fn count_runs(
-    levels: &[u16],
-    dims: [usize; 3],
+    padded: &PaddedLevels,
     direction: [i32; 3],
     slices: std::ops::Range<usize>,
     max_length: usize,
     cells: &mut [u64],
 ) {
-    let [nx, ny, _] = dims;
-    let strides = strides_x_fastest(dims);
-    let step: isize = (0..3).map(|axis| direction[axis] as isize * strides[axis] as isize).sum();
-    // Steps along the direction that stay inside the slab, backwards and forwards, per axis;
-    // combined from the outer loops inwards so the inner loop does two `min`s.
-    let room = |position: usize, lower: usize, upper: usize, component: i32| match component {
-        1 => (position - lower, upper - 1 - position),
-        -1 => (upper - 1 - position, position - lower),
-        _ => (usize::MAX, usize::MAX),
-    };
+    let [nx, ny, _] = padded.dims;
+    let [px, py] = [nx + 2, ny + 2];
+    let levels = &padded.levels;
+    let step = direction[0] as isize + px as isize * (direction[1] as isize + py as isize * direction[2] as isize);
     for z in slices.clone() {
-        let (behind_z, ahead_z) = room(z, slices.start, slices.end, direction[2]);
+        // The border stops runs within a slice; across slices the slab's ends do.
+        let (behind, ahead) = match direction[2] {
+            1 => (z - slices.start, slices.end - 1 - z),
+            -1 => (slices.end - 1 - z, z - slices.start),
+            _ => (usize::MAX, usize::MAX),
+        };
         for y in 0..ny {
-            let (behind_y, ahead_y) = room(y, 0, ny, direction[1]);
-            let (behind_yz, ahead_yz) = (behind_y.min(behind_z), ahead_y.min(ahead_z));
-            let row = y * strides[1] + z * strides[2];
-            for (x, &level) in levels[row..row + nx].iter().enumerate() {
-                if level == 0 {
-                    continue;
+            let row = 1 + px * (y + 1 + py * (z + 1));
+            for (index, &level) in (row..).zip(&levels[row..row + nx]) {
+                if level == 0 || (behind > 0 && levels[index.wrapping_add_signed(-step)] == level) {
+                    continue; // outside the ROI, or not the start of its run
                 }
-                let index = row + x;
-                let (behind_x, ahead_x) = room(x, 0, nx, direction[0]);
-                if behind_x.min(behind_yz) > 0 && levels[(index as isize - step) as usize] == level {
-                    continue; // not the start of its run
-                }
-                let ahead = ahead_x.min(ahead_yz);
                 let mut length = 1;
-                let mut next = index as isize;
+                let mut next = index;
                 while length <= ahead {
-                    next += step;
-                    if levels[next as usize] != level {
+                    next = next.wrapping_add_signed(step);
+                    if levels[next] != level {
                         break;
                     }
                     length += 1;
