@@ -20,6 +20,7 @@
 mod atomic;
 mod error;
 mod geometry;
+mod gzip;
 mod nifti;
 mod nrrd;
 mod region;

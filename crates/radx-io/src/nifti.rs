@@ -14,12 +14,12 @@ use std::io::{self, BufReader, Read, Write};
 use std::path::Path;
 
 use flate2::Compression;
-use flate2::read::MultiGzDecoder;
 use flate2::write::GzEncoder;
 use radx_core::{Grid, Volume};
 
 use crate::error::IoError;
 use crate::geometry::{self, Affine};
+use crate::gzip::{GzipReader, SkipCheck};
 use crate::region::VoxelStream;
 use crate::voxel::{self, ByteOrder, VoxelType, WriteFailure};
 use crate::{ImageInfo, ReadOptions};
@@ -64,6 +64,8 @@ struct Layout {
 struct Source<'a> {
     reader: Box<dyn Read + Send + 'a>,
     gzip: bool,
+    /// Turns off the gzip stream's CRC-32 check (see [`crate::gzip`]).
+    skip_check: Option<SkipCheck>,
     /// Length of the file (compressed, for gzip).
     file_len: u64,
 }
@@ -73,15 +75,25 @@ fn open(path: &Path) -> Result<Source<'static>, IoError> {
     let file_len = file.metadata().map_err(|e| IoError::from_read(path, e))?.len();
     let gzip = crate::has_suffix(path, ".gz");
     let buffered = BufReader::with_capacity(1 << 16, file);
-    let reader: Box<dyn Read + Send> = if gzip { Box::new(MultiGzDecoder::new(buffered)) } else { Box::new(buffered) };
-    Ok(Source { reader, gzip, file_len })
+    let (reader, skip_check): (Box<dyn Read + Send>, _) = if gzip {
+        let (reader, skip) = GzipReader::new(buffered);
+        (Box::new(reader), Some(skip))
+    } else {
+        (Box::new(buffered), None)
+    };
+    Ok(Source { reader, gzip, skip_check, file_len })
 }
 
 /// A NIfTI file already in memory; `name` (only used for messages and to tell `.gz`) stands for its path.
 fn open_bytes<'a>(name: &Path, bytes: &'a [u8]) -> Source<'a> {
     let gzip = crate::has_suffix(name, ".gz");
-    let reader: Box<dyn Read + Send + 'a> = if gzip { Box::new(MultiGzDecoder::new(bytes)) } else { Box::new(bytes) };
-    Source { reader, gzip, file_len: bytes.len() as u64 }
+    let (reader, skip_check): (Box<dyn Read + Send + 'a>, _) = if gzip {
+        let (reader, skip) = GzipReader::new(bytes);
+        (Box::new(reader), Some(skip))
+    } else {
+        (Box::new(bytes), None)
+    };
+    Source { reader, gzip, skip_check, file_len: bytes.len() as u64 }
 }
 
 /// Map an I/O error met while reading `what` after `got` of `expected` bytes.
@@ -439,6 +451,7 @@ fn stream_from<'a>(
         count: lay.count,
         reader: src.reader,
         gzip: src.gzip,
+        skip_check: src.skip_check,
         data_path: path.to_path_buf(),
         gzip_context: "while reading the voxel data",
         reserve,

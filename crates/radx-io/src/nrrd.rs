@@ -17,12 +17,12 @@ use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use flate2::Compression;
-use flate2::read::MultiGzDecoder;
 use flate2::write::GzEncoder;
 use radx_core::Volume;
 
 use crate::error::IoError;
 use crate::geometry::{self, Affine};
+use crate::gzip::GzipReader;
 use crate::region::VoxelStream;
 use crate::voxel::{self, ByteOrder, VoxelType, WriteFailure};
 use crate::{ImageInfo, ReadOptions};
@@ -466,6 +466,7 @@ fn open_data<'a>(
     let truncated =
         |got: u64| IoError::Truncated { path: dpath.to_path_buf(), what: "voxel data", expected: data_bytes, got };
     let gzip = h.encoding == Encoding::Gzip;
+    let mut skip_check = None;
     let (reader, reserve): (Box<dyn Read + Send + 'a>, usize) = match h.encoding {
         Encoding::Raw => {
             let start = if h.byte_skip == -1 {
@@ -497,7 +498,8 @@ fn open_data<'a>(
                     ),
                 ));
             }
-            let mut gz = MultiGzDecoder::new(reader);
+            let (mut gz, switch) = GzipReader::new(reader);
+            skip_check = Some(switch);
             let skipped = io::copy(&mut (&mut gz).take(skip), &mut io::sink()).map_err(|e| match e.kind() {
                 io::ErrorKind::UnexpectedEof => truncated(0),
                 io::ErrorKind::InvalidData | io::ErrorKind::InvalidInput => {
@@ -524,6 +526,7 @@ fn open_data<'a>(
         count: h.count,
         reader,
         gzip,
+        skip_check,
         data_path,
         gzip_context: "in the voxel data",
         reserve,

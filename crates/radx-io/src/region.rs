@@ -21,6 +21,7 @@ use std::sync::mpsc::{Receiver, TryRecvError};
 use radx_core::{BoundingBox, Grid, Volume};
 
 use crate::error::IoError;
+use crate::gzip::SkipCheck;
 use crate::voxel::{self, ByteOrder, ReadFailure, VoxelType};
 use crate::{Format, ImageInfo, ReadOptions};
 
@@ -32,6 +33,8 @@ pub(crate) struct VoxelStream<'a> {
     pub(crate) count: usize,
     pub(crate) reader: Box<dyn Read + Send + 'a>,
     pub(crate) gzip: bool,
+    /// Turns off the gzip CRC-32 of a stream that will not be read to its end.
+    pub(crate) skip_check: Option<SkipCheck>,
     /// The file the voxels come from (the detached data file of an `.nhdr`).
     pub(crate) data_path: PathBuf,
     /// How a bad gzip stream is described, e.g. "while reading the voxel data".
@@ -313,7 +316,10 @@ fn read_slices(mut stream: VoxelStream<'_>, plan: Plan<'_>) -> Result<Option<(Gr
     let grid = stream.info.grid;
     let nz = grid.dims[2];
     let mut crop = match plan {
-        Plan::Known(b) => Some(Crop::new(&stream, b)?),
+        Plan::Known(b) => {
+            skip_check_if_stopping(&stream, &b, 0);
+            Some(Crop::new(&stream, b)?)
+        }
         Plan::Pending(_) => None,
     };
     // Slices read before the box was known, in on-disk form.
@@ -369,10 +375,24 @@ fn read_slices(mut stream: VoxelStream<'_>, plan: Plan<'_>) -> Result<Option<(Gr
 /// Start cropping once the box is known, decoding the slices read so far.
 fn start_crop(stream: &VoxelStream, bbox: BoundingBox, early: &mut Vec<Vec<u8>>) -> Result<Crop, IoError> {
     let mut crop = Crop::new(stream, bbox)?;
+    skip_check_if_stopping(stream, &bbox, early.len());
     for (z, slice) in early.drain(..).enumerate() {
         if crop.wants(z) {
             crop.take(stream, &slice);
         }
     }
     Ok(crop)
+}
+
+/// Reading stops after the box's last slice: if that is before the image's last slice and
+/// the reader, at slice `z`, has not read every slice yet, the gzip trailer is never reached,
+/// so the CRC-32 it holds need not be computed.
+fn skip_check_if_stopping(stream: &VoxelStream, bbox: &BoundingBox, z: usize) {
+    let nz = stream.info.grid.dims[2];
+    if bbox.max[2] + 1 < nz
+        && z < nz
+        && let Some(skip) = &stream.skip_check
+    {
+        skip.skip();
+    }
 }
