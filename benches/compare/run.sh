@@ -72,12 +72,12 @@ time_of() {
     t1=$(date +%s%N)
     walls+=("$(( t1 - t0 ))")
     local m
-    m=$(awk -F': ' '/Maximum resident set size/ { print int($2 / 1024) }' "$WORK/time.txt")
-    [ "$m" -gt "$peak" ] && peak=$m
+    m=$(awk -F': ' '/Maximum resident set size/ { printf "%.1f", $2 / 1024 }' "$WORK/time.txt")
+    peak=$(echo "$m $peak" | awk '{ print ($1 > $2) ? $1 : $2 }')
   done
   local median
   median=$(printf '%s\n' "${walls[@]}" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
-  printf '%.3f %d' "$(echo "$median / 1000000000" | bc -l)" "$peak"
+  printf '%.3f %s' "$(echo "$median / 1000000000" | bc -l)" "$peak"
 }
 
 printf '\n%-7s %12s %12s %12s %12s %12s %9s %9s %s\n' case radx_s radx_MiB radx/raw pyrad_s pyrad_MiB speedup mem_ratio nyxus_s

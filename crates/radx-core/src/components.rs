@@ -119,10 +119,9 @@ pub(crate) struct ZoneScanner {
     /// The levels inside a one-voxel border of zeros (so that no neighbour needs a bounds
     /// check); a voxel is set to 0 once its zone has claimed it.
     padded: Vec<u16>,
-    /// Distances in the same padded layout.
-    padded_distances: Vec<u32>,
-    /// Padded indices of the current zone's voxels, in visiting order.
-    queue: Vec<u32>,
+    /// The current zone's voxels in visiting order, as (padded index, index): a neighbour
+    /// that holds the zone's level is inside the array, so both move by fixed offsets.
+    queue: Vec<(u32, u32)>,
 }
 
 impl ZoneScanner {
@@ -146,19 +145,13 @@ impl ZoneScanner {
             let start = at(1, out.0 + 1, out.1 + 1);
             self.padded[start..start + nx].copy_from_slice(row);
         }
-        if let Some(d) = distances {
-            self.padded_distances.clear();
-            self.padded_distances.resize(px * py * pz, 0);
-            for (row, (y, z)) in d.chunks(nx.max(1)).zip((0..nz).flat_map(|z| (0..ny).map(move |y| (y, z)))) {
-                let start = at(1, y + 1, z + 1);
-                self.padded_distances[start..start + nx].copy_from_slice(row);
-            }
-        }
-        // The 26 neighbours as index offsets in the padded array.
-        let offsets: Vec<isize> = (-1isize..=1)
+        // The 26 neighbours as index offsets in the padded array and in `levels`.
+        let offset =
+            |(dx, dy, dz): (isize, isize, isize), [sx, sy]: [usize; 2]| dx + sx as isize * (dy + sy as isize * dz);
+        let offsets: Vec<(isize, isize)> = (-1isize..=1)
             .flat_map(|dz| (-1isize..=1).flat_map(move |dy| (-1isize..=1).map(move |dx| (dx, dy, dz))))
             .filter(|&d| d != (0, 0, 0))
-            .map(|(dx, dy, dz)| dx + px as isize * (dy + py as isize * dz))
+            .map(|d| (offset(d, [px, py]), offset(d, [nx, ny])))
             .collect();
         for z in 0..nz {
             for y in 0..ny {
@@ -170,21 +163,21 @@ impl ZoneScanner {
                     }
                     self.padded[start] = 0;
                     self.queue.clear();
-                    self.queue.push(start as u32);
+                    self.queue.push((start as u32, (x + nx * (y + ny * z)) as u32));
                     let mut min_distance = u32::MAX;
                     let mut head = 0;
-                    while let Some(&voxel) = self.queue.get(head) {
+                    while let Some(&(voxel, index)) = self.queue.get(head) {
                         head += 1;
-                        let voxel = voxel as usize;
-                        if distances.is_some() {
-                            min_distance = min_distance.min(self.padded_distances[voxel]);
+                        let (voxel, index) = (voxel as usize, index as usize);
+                        if let Some(d) = distances {
+                            min_distance = min_distance.min(d[index]);
                         }
-                        for &offset in &offsets {
+                        for &(padded_offset, offset) in &offsets {
                             // In range: every voxel here is inside the border of zeros.
-                            let neighbour = voxel.wrapping_add_signed(offset);
+                            let neighbour = voxel.wrapping_add_signed(padded_offset);
                             if self.padded[neighbour] == level {
                                 self.padded[neighbour] = 0;
-                                self.queue.push(neighbour as u32);
+                                self.queue.push((neighbour as u32, index.wrapping_add_signed(offset) as u32));
                             }
                         }
                     }
