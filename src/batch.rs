@@ -208,7 +208,7 @@ pub fn labels_in_mask(mask: &Path) -> Result<Vec<i64>, crate::Error> {
 }
 
 /// Rows of one case: one per label. Never fails: errors (and panics) become error rows.
-pub fn run_case(extractor: &Extractor, case: &Case, labels: LabelChoice) -> Vec<Row> {
+pub fn run_case(extractor: &Extractor, case: &Case, labels: LabelChoice, early_shape: bool) -> Vec<Row> {
     let default_label = extractor.settings.label;
     let attempt = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         let labels: Vec<i64> = match (case.label, labels) {
@@ -228,7 +228,16 @@ pub fn run_case(extractor: &Extractor, case: &Case, labels: LabelChoice) -> Vec<
         };
         labels
             .into_iter()
-            .map(|label| match extractor.with_label(label).run(&case.image, &case.mask) {
+            .map(|label| {
+                let extractor = extractor.with_label(label);
+                let outcome = if early_shape {
+                    extractor.run(&case.image, &case.mask)
+                } else {
+                    extractor.run_without_early_shape(&case.image, &case.mask)
+                };
+                (label, outcome)
+            })
+            .map(|(label, outcome)| match outcome {
                 Ok(features) => Row::extracted(&case.id, label, &features),
                 Err(e) => Row::failed(&case.id, Some(label), e.to_string()),
             })
@@ -327,9 +336,14 @@ pub fn run_batch(extractor: &Extractor, cases: &[Case], options: &BatchOptions) 
     let progress = crate::progress::Progress::new(todo.len(), options.progress);
     let work = || -> Vec<Vec<Row>> {
         use rayon::prelude::*;
+        // The early shape uses a core that reading the image leaves idle; when the cases
+        // themselves keep every core busy there is none, and its threads only get in the way
+        // (100 small cases on 2 cores, 2 jobs: 0.77 s with it, 0.68 s without).
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let early_shape = todo.len() < 2 || rayon::current_num_threads() < cores;
         todo.par_iter()
             .map(|case| {
-                let mut rows = run_case(extractor, case, options.labels);
+                let mut rows = run_case(extractor, case, options.labels, early_shape);
                 interner.intern(&mut rows);
                 let line = journal_line(&case.id, &rows);
                 if let Ok(mut file) = journal.lock() {

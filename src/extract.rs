@@ -538,6 +538,18 @@ impl Extractor {
         Ok(self.features_with_shape(&case, shape))
     }
 
+    /// [`Extractor::run`] without computing the shape while the image is read: for cases run
+    /// side by side on every core (a batch), where no core is idle while one case reads.
+    /// Same features.
+    pub fn run_without_early_shape(
+        &self,
+        image: &std::path::Path,
+        mask: &std::path::Path,
+    ) -> Result<Vec<FeatureRow>, crate::Error> {
+        let (case, shape) = self.process_with_shape(image, mask, ShapeNeeds::default())?;
+        Ok(self.features_with_shape(&case, shape))
+    }
+
     /// Like [`Extractor::run`], followed by the IBSI processing diagnostics as rows of
     /// family `diagnostics` (feature = IBSI compliance key, tag and aggregation `-`).
     pub fn run_with_diagnostics(
