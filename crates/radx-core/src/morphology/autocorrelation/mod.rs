@@ -17,7 +17,7 @@
 //!   intensities `y` with the kernel `K(d) = 1/‖d‖` (`K(0) = 0`) over the bounding box — we get
 //!   `W = Σ S_a`, `M = Σ y_a T_a` and `G = 2 Σ y_a² S_a − 2M`. Each correlation is one real
 //!   FFT there and back, zero-padded to at least `2n − 1` per axis so nothing wraps around.
-//!   Cost O(L log L) for L padded voxels; round-off ~1e-13 relative. Memory: about 8 bytes per
+//!   Cost O(L log L) for L padded voxels; round-off ~1e-13 relative. Memory: about 4 bytes per
 //!   padded voxel for the transform in progress, plus the kernel's spectrum, which is real and
 //!   even (K is), so one octant of it is kept (1 byte per padded voxel).
 //!
