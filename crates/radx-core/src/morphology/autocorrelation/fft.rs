@@ -7,10 +7,9 @@
 //! and the y- and z-passes work on that half. The working array holds only the box's
 //! z-planes (the z-pass pads each line with zeros on the way in and keeps the box's part on
 //! the way out), 16 bytes per frequency: about 4 bytes per padded voxel. Lines that are all
-//! zero on the way in, or
-//! whose outputs are never read on the way out, are skipped (with box sides about half the
-//! padded lengths, a good part of the work). Every line is transformed by the same plan
-//! whatever the thread count, so results do not depend on it.
+//! zero on the way in, or whose outputs are never read on the way out, are skipped (with box
+//! sides about half the padded lengths, a good part of the work). Every line is transformed
+//! by the same plan whatever the thread count, so results do not depend on it.
 
 use rayon::prelude::*;
 use realfft::RealFftPlanner;
