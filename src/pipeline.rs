@@ -121,11 +121,12 @@ fn process_files_running<T: Send>(
     Ok((case, shape))
 }
 
-/// Compute `needs` of `shape`, then `beside`, on one thread, leaving the other cores to the
-/// thread that inflates the image (and, in a batch, to the other cases). Then, if the image
-/// is still being read (`reading` is still set), the mask's half of Moran's I / Geary's C:
-/// it is needed anyway, and the same function computes it later if not now, so the results
-/// do not depend on which happened.
+/// Run `beside`, then compute `needs` of `shape` and the mask's half of Moran's I / Geary's
+/// C, on one thread, leaving the other cores to the thread that inflates the image (and, in
+/// a batch, to the other cases). The shape's parts are computed only while the image is
+/// still being read (`reading` is still set): what is left is computed with the features,
+/// on every core, by the same functions, so the results do not depend on which happened.
+/// `beside` comes first: the features need it as soon as the image is read.
 fn prefetch_beside_reading<T: Send>(
     shape: &Shape,
     needs: ShapeNeeds,
@@ -133,12 +134,14 @@ fn prefetch_beside_reading<T: Send>(
     reading: &AtomicBool,
 ) -> T {
     let work = || {
-        shape.prefetch(needs);
-        crate::timings::mark("shape computed (while the image is read)");
         let done = beside();
-        if needs.autocorrelation() && reading.load(Ordering::Relaxed) {
-            let _ = shape.autocorrelation_weights();
-            crate::timings::mark("Moran/Geary weights computed (while the image is read)");
+        let still_reading = || reading.load(Ordering::Relaxed);
+        if shape.prefetch_while(needs, still_reading) {
+            crate::timings::mark("shape computed (while the image is read)");
+            if needs.autocorrelation() && still_reading() {
+                let _ = shape.autocorrelation_weights();
+                crate::timings::mark("Moran/Geary weights computed (while the image is read)");
+            }
         }
         done
     };

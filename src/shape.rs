@@ -190,6 +190,48 @@ impl Shape {
             .map_err(Clone::clone)
     }
 
+    /// Compute the parts in `needs` one after another while `go_on()` holds, checked before
+    /// each part: for a thread that has only until the image is read (what is left is
+    /// computed later by whoever needs it, with the same functions). Returns whether all
+    /// parts were computed.
+    pub fn prefetch_while(&self, needs: ShapeNeeds, go_on: impl Fn() -> bool) -> bool {
+        let steps: [(bool, &dyn Fn()); 8] = [
+            (needs.mesh, &|| {
+                self.mesh_measures();
+            }),
+            (needs.aabb, &|| {
+                self.aabb();
+            }),
+            (needs.centre || needs.count, &|| {
+                self.centre();
+            }),
+            (needs.pca, &|| {
+                self.pca();
+            }),
+            (needs.hull, &|| {
+                self.hull();
+            }),
+            (needs.hull && needs.diameter, &|| {
+                self.max_diameter();
+            }),
+            (needs.hull && needs.mvee, &|| {
+                let _ = self.mvee();
+            }),
+            (needs.hull && needs.ombb, &|| {
+                self.ombb();
+            }),
+        ];
+        for (wanted, step) in steps {
+            if wanted {
+                if !go_on() {
+                    return false;
+                }
+                step();
+            }
+        }
+        true
+    }
+
     /// Compute the parts in `needs` now (the autocorrelation weights apart: see
     /// [`Shape::autocorrelation_weights`]), concurrently where they are independent.
     pub fn prefetch(&self, needs: ShapeNeeds) {
