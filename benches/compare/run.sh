@@ -60,24 +60,28 @@ setting:
   resampledPixelSpacing:
 YAML
 
-# time_of CMD...: "wall_s peak_mib" over RUNS runs (default 3): the median wall time (measured
-# with nanosecond clock reads around the command) and the largest peak RSS (GNU time).
+# time_of CMD...: "wall_s peak_mib" over RUNS runs (default 3): the median wall time of the
+# command run directly, between two reads of bash's clock ($EPOCHREALTIME: no process
+# spawned for the reading, so the interval is the command's own launch, run and exit), and
+# the largest peak RSS over as many more runs under GNU time (whose own fork and exec would
+# add a few milliseconds to a timed run).
 RUNS=${RUNS:-3}
 time_of() {
   local walls=() peak=0
   for _ in $(seq "$RUNS"); do
     local t0 t1
-    t0=$(date +%s%N)
+    t0=$EPOCHREALTIME
+    "$@" > /dev/null 2> "$WORK/run.txt" || { cat "$WORK/run.txt" >&2; return 1; }
+    t1=$EPOCHREALTIME
+    walls+=("$(echo "$t1 - $t0" | bc -l)")
     /usr/bin/time -v "$@" > /dev/null 2> "$WORK/time.txt" || { cat "$WORK/time.txt" >&2; return 1; }
-    t1=$(date +%s%N)
-    walls+=("$(( t1 - t0 ))")
     local m
     m=$(awk -F': ' '/Maximum resident set size/ { printf "%.1f", $2 / 1024 }' "$WORK/time.txt")
     peak=$(echo "$m $peak" | awk '{ print ($1 > $2) ? $1 : $2 }')
   done
   local median
-  median=$(printf '%s\n' "${walls[@]}" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
-  printf '%.3f %s' "$(echo "$median / 1000000000" | bc -l)" "$peak"
+  median=$(printf '%s\n' "${walls[@]}" | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
+  printf '%.3f %s' "$median" "$peak"
 }
 
 printf '\n%-7s %12s %12s %12s %12s %12s %9s %9s %s\n' case radx_s radx_MiB radx/raw pyrad_s pyrad_MiB speedup mem_ratio nyxus_s
