@@ -1,4 +1,4 @@
-//! Text → [`ast::File`]: a guarded pest parse (grammar in `grammar/radx.pest`), then a
+//! Text → [`ast::File`](crate::ast::File): a guarded pest parse (grammar in `grammar/radx.pest`), then a
 //! PrattParser fold of the flat operator sequences into a span-carrying tree.
 //!
 //! Hostile input never overflows the stack or hangs: before pest sees the text, a linear
