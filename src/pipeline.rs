@@ -75,8 +75,8 @@ pub fn process_files_with_shape(
     process_files_beside(image, mask, settings, needs, || ()).0
 }
 
-/// [`process_files_with_shape`], also running `beside` exactly once: after the shape, on
-/// the core that reading the image leaves idle, when the early shape applies; otherwise
+/// [`process_files_with_shape`], also running `beside` exactly once: on the core that
+/// reading the image leaves idle, before the shape, when the early shape applies; otherwise
 /// before reading. For one case that hides work such as compiling the feature library.
 pub fn process_files_beside<T: Send>(
     image: &Path,
