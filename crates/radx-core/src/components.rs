@@ -137,14 +137,9 @@ impl ZoneScanner {
     ) {
         let [nx, ny, nz] = dims;
         debug_assert_eq!(levels.len(), nx * ny * nz);
-        let [px, py, pz] = [nx + 2, ny + 2, nz + 2];
+        let [px, py] = [nx + 2, ny + 2];
         let at = |x: usize, y: usize, z: usize| x + px * (y + py * z);
-        self.padded.clear();
-        self.padded.resize(px * py * pz, 0);
-        for (row, out) in levels.chunks(nx.max(1)).zip((0..nz).flat_map(|z| (0..ny).map(move |y| (y, z)))) {
-            let start = at(1, out.0 + 1, out.1 + 1);
-            self.padded[start..start + nx].copy_from_slice(row);
-        }
+        crate::iter::pad_with_zeros(levels, dims, &mut self.padded);
         // The 26 neighbours as index offsets in the padded array and in `levels`.
         let offset =
             |(dx, dy, dz): (isize, isize, isize), [sx, sy]: [usize; 2]| dx + sx as isize * (dy + sy as isize * dz);

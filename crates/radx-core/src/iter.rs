@@ -49,6 +49,19 @@ pub fn offsets(direction: [i32; 3], distance: usize) -> [isize; 3] {
     direction.map(|component| component as isize * distance)
 }
 
+/// `values` (x-fastest, dimensions `dims`) inside a one-voxel border of zeros, into `out`
+/// (x-fastest, `dims + 2` per axis; its buffer is reused): every neighbour of a voxel then
+/// exists, and a voxel outside the original array reads as 0 (outside the ROI).
+pub fn pad_with_zeros<T: Copy + Default>(values: &[T], [nx, ny, nz]: [usize; 3], out: &mut Vec<T>) {
+    let [px, py, pz] = [nx + 2, ny + 2, nz + 2];
+    out.clear();
+    out.resize(px * py * pz, T::default());
+    for (row, (y, z)) in values.chunks(nx.max(1)).zip((0..nz).flat_map(|z| (0..ny).map(move |y| (y, z)))) {
+        let start = 1 + px * (y + 1 + py * (z + 1));
+        out[start..start + nx].copy_from_slice(row);
+    }
+}
+
 /// Flat-index strides of an x-fastest array with dimensions `dims`: `[1, nx, nx·ny]`.
 pub fn strides_x_fastest(dims: [usize; 3]) -> [usize; 3] {
     [1, dims[0], dims[0] * dims[1]]

@@ -88,14 +88,10 @@ struct PaddedLevels {
 }
 
 impl PaddedLevels {
-    fn new(levels: &[u16], [nx, ny, nz]: [usize; 3]) -> PaddedLevels {
-        let [px, py, pz] = [nx + 2, ny + 2, nz + 2];
-        let mut padded = vec![0; px * py * pz];
-        for (row, (y, z)) in levels.chunks(nx.max(1)).zip((0..nz).flat_map(|z| (0..ny).map(move |y| (y, z)))) {
-            let start = 1 + px * (y + 1 + py * (z + 1));
-            padded[start..start + nx].copy_from_slice(row);
-        }
-        PaddedLevels { levels: padded, dims: [nx, ny, nz] }
+    fn new(levels: &[u16], dims: [usize; 3]) -> PaddedLevels {
+        let mut padded = Vec::new();
+        crate::iter::pad_with_zeros(levels, dims, &mut padded);
+        PaddedLevels { levels: padded, dims }
     }
 }
 
