@@ -171,32 +171,34 @@ fn digitize(roi: &Roi, edges: &[f64]) -> DiscretisedRoi {
 
 /// Minimum and maximum intensity inside the intensity mask.
 fn intensity_range(roi: &Roi) -> Result<(f64, f64), CoreError> {
-    let mut min = f64::INFINITY;
-    let mut max = f64::NEG_INFINITY;
-    let mut any = false;
-    Zip::from(&roi.image.data).and(&roi.intensity).for_each(|&value, &inside| {
-        if inside {
-            any = true;
-            min = min.min(value);
-            max = max.max(value);
-        }
-    });
-    if any {
-        Ok((min, max))
-    } else {
-        Err(CoreError::EmptyRoi(" (no voxel is left in the intensity mask to discretise)".to_string()))
-    }
+    // Ordered by `total_cmp` (−0 below +0), so the reduction's result does not depend on
+    // how the voxels were split between threads.
+    let lower = |a: f64, b: f64| if b.total_cmp(&a).is_lt() { b } else { a };
+    let upper = |a: f64, b: f64| if b.total_cmp(&a).is_gt() { b } else { a };
+    let merge = |a: Option<(f64, f64)>, b: Option<(f64, f64)>| match (a, b) {
+        (Some((lo, hi)), Some((l, h))) => Some((lower(lo, l), upper(hi, h))),
+        (a, b) => a.or(b),
+    };
+    Zip::from(&roi.image.data)
+        .and(&roi.intensity)
+        .par_fold(
+            || None,
+            |range, &value, &inside| if inside { merge(range, Some((value, value))) } else { range },
+            |a, b| merge(a, b),
+        )
+        .ok_or_else(|| CoreError::EmptyRoi(" (no voxel is left in the intensity mask to discretise)".to_string()))
 }
 
-/// The highest level (in memory order: the maximum does not depend on the order).
+/// The highest level of `levels` (0 when every voxel is outside), `None` for no voxel.
 fn highest_level(levels: &Array3<u16>) -> Option<u16> {
-    Zip::from(levels).fold(None, |m: Option<u16>, &l| Some(m.map_or(l, |m| m.max(l))))
+    let max = |a: Option<u16>, b: Option<u16>| a.max(b);
+    Zip::from(levels).par_fold(|| None, |m, &l| max(m, Some(l)), max)
 }
 
 /// Level of each intensity-mask voxel by `level_of`, 0 outside; x-fastest (Fortran) layout.
-fn levels_from(roi: &Roi, level_of: impl Fn(f64) -> u16) -> Array3<u16> {
+fn levels_from(roi: &Roi, level_of: impl Fn(f64) -> u16 + Sync) -> Array3<u16> {
     let mut levels = Array3::<u16>::zeros(roi.image.data.dim().f());
-    Zip::from(&mut levels).and(&roi.image.data).and(&roi.intensity).for_each(|level, &value, &inside| {
+    Zip::from(&mut levels).and(&roi.image.data).and(&roi.intensity).par_for_each(|level, &value, &inside| {
         if inside {
             *level = level_of(value);
         }
