@@ -8,7 +8,9 @@ use ndarray::{Array3, ShapeBuilder};
 use radx_core::grid::Grid;
 use radx_core::local_intensity::{global_intensity_peak, required_margin};
 use radx_core::morphology::autocorrelation::spatial_autocorrelation_with;
-use radx_core::morphology::enclosing::oriented_minimum_bounding_box;
+use radx_core::morphology::enclosing::{
+    MVEE_TOLERANCE, minimum_volume_enclosing_ellipsoid, oriented_minimum_bounding_box,
+};
 use radx_core::morphology::{AutocorrelationMethod, ConvexHull, surface_mesh};
 use radx_core::volume::Volume;
 
@@ -63,6 +65,9 @@ fn benches(c: &mut Criterion) {
     let mut g = c.benchmark_group("ombb_200k");
     g.sample_size(10);
     g.bench_function("oriented_minimum_bounding_box", |b| b.iter(|| oriented_minimum_bounding_box(&ombb_hull)));
+    g.bench_function("minimum_volume_enclosing_ellipsoid", |b| {
+        b.iter(|| minimum_volume_enclosing_ellipsoid(&ombb_hull.vertices, MVEE_TOLERANCE))
+    });
     g.finish();
 
     let margin = required_margin(SPACING);

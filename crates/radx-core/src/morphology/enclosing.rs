@@ -455,42 +455,52 @@ pub fn minimum_volume_enclosing_ellipsoid(points: &[[f64; 3]], tolerance: f64) -
     // Centre the points first: the lifted 4×4 moment matrix is then well conditioned.
     let mean = [0, 1, 2].map(|a| points.iter().map(|p| p[a]).sum::<f64>() / n as f64);
     let q: Vec<[f64; 4]> = points.iter().map(|p| [p[0] - mean[0], p[1] - mean[1], p[2] - mean[2], 1.0]).collect();
-    let mut u = vec![1.0 / n as f64; n];
+    // Each point's ten distinct products q_r·q_c (r ≤ c): the moment matrix X = Σ uᵢqᵢqᵢᵀ is
+    // Σ uᵢPᵢ, and qᵢᵀX⁻¹qᵢ is Pᵢ·a, with a the upper triangle of X⁻¹ (off-diagonals doubled).
+    let products: Vec<[f64; 10]> = q.iter().map(outer_upper).collect();
+    // The weights are u = scale·w: a step scales every weight by (1 − step) and adds to one,
+    // so it changes `scale` and one w instead of all n weights. `squares` is Σ uᵢ².
+    let mut w = vec![1.0 / n as f64; n];
+    let mut scale = 1.0;
+    let mut squares = 1.0 / n as f64;
+    let mut x = [0.0; 10];
+    for p in &products {
+        for (xk, pk) in x.iter_mut().zip(p) {
+            *xk += pk / n as f64;
+        }
+    }
     let dim = 3.0;
     for _ in 0..100_000 {
-        let mut x = [[0.0; 4]; 4];
-        for (qi, &ui) in q.iter().zip(&u) {
-            for r in 0..4 {
-                for c in 0..4 {
-                    x[r][c] += ui * qi[r] * qi[c];
-                }
-            }
-        }
-        let xinv = invert4(x).ok_or(MorphologyError::Degenerate { what: "the minimum-volume enclosing ellipsoid" })?;
-        let (j, mj) = q
+        let xinv = invert4(symmetric4(&x))
+            .ok_or(MorphologyError::Degenerate { what: "the minimum-volume enclosing ellipsoid" })?;
+        let a = upper_triangle_of(&xinv);
+        let (j, mj) = products
             .iter()
-            .map(|qi| {
-                let mut m = 0.0;
-                for r in 0..4 {
-                    for c in 0..4 {
-                        m += qi[r] * xinv[r][c] * qi[c];
-                    }
-                }
-                m
-            })
+            .map(|p| p.iter().zip(&a).map(|(pk, ak)| pk * ak).sum::<f64>())
             .enumerate()
             .fold((0, f64::NEG_INFINITY), |best, (i, m)| if m > best.1 { (i, m) } else { best });
         let step = (mj - dim - 1.0) / ((dim + 1.0) * (mj - 1.0));
-        let mut change = 0.0;
-        for (i, ui) in u.iter_mut().enumerate() {
-            let new = (1.0 - step) * *ui + if i == j { step } else { 0.0 };
-            change += (new - *ui) * (new - *ui);
-            *ui = new;
+        // u ← (1 − step)·u + step·e_j moves u by step·(e_j − u): |Δu|² = step²·(Σu² − 2u_j + 1).
+        let uj = scale * w[j];
+        let change = step * (squares - 2.0 * uj + 1.0).max(0.0).sqrt();
+        let new_uj = (1.0 - step) * uj + step;
+        squares = (1.0 - step) * (1.0 - step) * (squares - uj * uj) + new_uj * new_uj;
+        scale *= 1.0 - step;
+        if scale < 1e-100 {
+            // Fold the scale into the weights before it underflows.
+            w.iter_mut().for_each(|wi| *wi *= scale);
+            scale = 1.0;
         }
-        if change.sqrt() < tolerance {
+        w[j] = new_uj / scale;
+        // The same step on X: X ← (1 − step)·X + step·P_j.
+        for (xk, pk) in x.iter_mut().zip(&products[j]) {
+            *xk = (1.0 - step) * *xk + step * pk;
+        }
+        if change < tolerance {
             break;
         }
     }
+    let u: Vec<f64> = w.iter().map(|wi| scale * wi).collect();
     let c = [0, 1, 2].map(|a| q.iter().zip(&u).map(|(qi, ui)| ui * qi[a]).sum::<f64>());
     let mut s = [[0.0; 3]; 3];
     for (qi, &ui) in q.iter().zip(&u) {
@@ -514,6 +524,50 @@ pub fn minimum_volume_enclosing_ellipsoid(points: &[[f64; 3]], tolerance: f64) -
         semi_axes: sigma.map(|v| (dim * v).sqrt()),
         axes,
     })
+}
+
+/// The upper triangle of `q·qᵀ`, row by row: the ten distinct products `q_r·q_c`, r ≤ c.
+#[allow(clippy::needless_range_loop)] // (r, c) index pairs read clearest
+fn outer_upper(q: &[f64; 4]) -> [f64; 10] {
+    let mut out = [0.0; 10];
+    let mut k = 0;
+    for r in 0..4 {
+        for c in r..4 {
+            out[k] = q[r] * q[c];
+            k += 1;
+        }
+    }
+    out
+}
+
+/// The upper triangle of a symmetric 4×4 matrix, row by row, off-diagonal entries doubled:
+/// `Σ_k P_k·a_k = qᵀMq` for `P = outer_upper(q)`.
+#[allow(clippy::needless_range_loop)] // (r, c) index pairs read clearest
+fn upper_triangle_of(m: &[[f64; 4]; 4]) -> [f64; 10] {
+    let mut out = [0.0; 10];
+    let mut k = 0;
+    for r in 0..4 {
+        for c in r..4 {
+            out[k] = if r == c { m[r][c] } else { m[r][c] + m[c][r] };
+            k += 1;
+        }
+    }
+    out
+}
+
+/// The symmetric 4×4 matrix whose upper triangle, row by row, is `upper`.
+#[allow(clippy::needless_range_loop)] // (r, c) index pairs read clearest
+fn symmetric4(upper: &[f64; 10]) -> [[f64; 4]; 4] {
+    let mut m = [[0.0; 4]; 4];
+    let mut k = 0;
+    for r in 0..4 {
+        for c in r..4 {
+            m[r][c] = upper[k];
+            m[c][r] = upper[k];
+            k += 1;
+        }
+    }
+    m
 }
 
 /// Inverse of a 4×4 matrix by Gauss–Jordan elimination with partial pivoting; `None` when
@@ -817,6 +871,68 @@ mod tests {
         let alpha = 3f64.sqrt() / 2.0;
         let exact = 4.0 * PI * (1.0 + 0.25 * alpha.atanh() / alpha);
         assert!((ibsi_ellipsoid_surface_area([1.0, 2.0, 1.0]) - exact).abs() < 1e-5 * exact);
+    }
+
+    /// Khachiyan's iteration as textbooks write it: the moment matrix summed over every point
+    /// and every weight rescaled at each step. The ellipsoid as `(centre, semi-axes)`.
+    #[allow(clippy::needless_range_loop)] // matrix indices read clearest
+    fn textbook_mvee(points: &[[f64; 3]], tolerance: f64) -> ([f64; 3], [f64; 3]) {
+        let n = points.len();
+        let q: Vec<[f64; 4]> = points.iter().map(|p| [p[0], p[1], p[2], 1.0]).collect();
+        let mut u = vec![1.0 / n as f64; n];
+        for _ in 0..100_000 {
+            let mut x = [[0.0; 4]; 4];
+            for (qi, &ui) in q.iter().zip(&u) {
+                for r in 0..4 {
+                    for c in 0..4 {
+                        x[r][c] += ui * qi[r] * qi[c];
+                    }
+                }
+            }
+            let xinv = invert4(x).unwrap();
+            let m =
+                |qi: &[f64; 4]| (0..4).map(|r| (0..4).map(|c| qi[r] * xinv[r][c] * qi[c]).sum::<f64>()).sum::<f64>();
+            let (j, mj) = q.iter().map(m).enumerate().fold((0, f64::MIN), |b, (i, v)| if v > b.1 { (i, v) } else { b });
+            let step = (mj - 4.0) / (4.0 * (mj - 1.0));
+            let mut change = 0.0;
+            for (i, ui) in u.iter_mut().enumerate() {
+                let new = (1.0 - step) * *ui + if i == j { step } else { 0.0 };
+                change += (new - *ui) * (new - *ui);
+                *ui = new;
+            }
+            if change.sqrt() < tolerance {
+                break;
+            }
+        }
+        let c = [0, 1, 2].map(|a| (0..n).map(|i| u[i] * points[i][a]).sum::<f64>());
+        let mut s = [[0.0; 3]; 3];
+        for r in 0..3 {
+            for k in 0..3 {
+                s[r][k] = (0..n).map(|i| u[i] * points[i][r] * points[i][k]).sum::<f64>() - c[r] * c[k];
+            }
+        }
+        (c, symmetric_eigen3(s).0.map(|v| (3.0 * v).sqrt()))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(32))]
+
+        /// The fast iteration (scaled weights, moment matrix updated by each step) converges
+        /// to the ellipsoid the textbook iteration converges to.
+        #[test]
+        fn mvee_matches_the_textbook_iteration(
+            points in proptest::collection::vec((-20.0f64..20.0, -10.0f64..10.0, -5.0f64..5.0), 5..40),
+            shift in -100.0f64..100.0,
+        ) {
+            let pts: Vec<[f64; 3]> = points.iter().map(|&(x, y, z)| [x + shift, y, z - shift]).collect();
+            let fast = minimum_volume_enclosing_ellipsoid(&pts, 1e-9).unwrap();
+            let (centre, semi) = textbook_mvee(&pts, 1e-9);
+            let size = semi[0];
+            for a in 0..3 {
+                prop_assert!((fast.semi_axes[a] - semi[a]).abs() <= 1e-5 * size, "{:?} vs {:?}", fast.semi_axes, semi);
+                prop_assert!((fast.centre[a] - centre[a]).abs() <= 1e-5 * size, "{:?} vs {:?}", fast.centre, centre);
+            }
+        }
     }
 
     #[test]

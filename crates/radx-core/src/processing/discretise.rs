@@ -184,7 +184,7 @@ fn intensity_range(roi: &Roi) -> Result<(f64, f64), CoreError> {
         .par_fold(
             || None,
             |range, &value, &inside| if inside { merge(range, Some((value, value))) } else { range },
-            |a, b| merge(a, b),
+            merge,
         )
         .ok_or_else(|| CoreError::EmptyRoi(" (no voxel is left in the intensity mask to discretise)".to_string()))
 }
