@@ -2,6 +2,7 @@
 //! matrices per aggregation, intensity vectors, histograms), evaluate the compiled
 //! families on it, and average over the matrices of an aggregation (IBSI 3.6.2 ff.).
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -11,7 +12,8 @@ use radx_core::Aggregation;
 use radx_core::matrix::glcm::{GlcmSettings, glcm_aggregations};
 use radx_core::matrix::ngldm::{NgldmSettings, ngldm};
 use radx_core::matrix::{
-    Ngtdm, TextureMatrix, gldzm::gldzm, glrlm::glrlm_aggregations, glszm::glszm, glszm::glszm_and_gldzm, ngtdm::ngtdm,
+    DiscretisedRoi, Ngtdm, TextureMatrix, gldzm::gldzm, glrlm::glrlm_aggregations, glszm::glszm,
+    glszm::glszm_and_gldzm, ngtdm::ngtdm,
 };
 use radx_core::sources::{histogram, roi_levels};
 use radx_dsl::{ParamValue, SourceData};
@@ -114,6 +116,8 @@ pub(crate) type Instance = (Option<Aggregation>, Result<Vec<SourceData>, String>
 /// Builds source data for a case.
 struct SourceBuilder<'a> {
     case: &'a ProcessedCase,
+    /// The case's levels cut to the ROI's box (see [`DiscretisedRoi::cropped_to_voxels`]).
+    levels: Cow<'a, DiscretisedRoi>,
     settings: &'a Settings,
 }
 
@@ -178,7 +182,7 @@ impl<'a> SourceBuilder<'a> {
     /// The GLSZM and GLDZM sources together (see [`SourceBuilder::build_all`]).
     fn build_zones(&self) -> (Instances, Instances) {
         let aggregations = aggregations_for("szm", self.settings);
-        match glszm_and_gldzm(&self.case.levels, &aggregations) {
+        match glszm_and_gldzm(&self.levels, &aggregations) {
             Ok((sizes, distances)) => {
                 let instances = |matrices: Vec<Vec<TextureMatrix>>, array: &str, axis: &str| -> Instances {
                     aggregations
@@ -195,7 +199,7 @@ impl<'a> SourceBuilder<'a> {
     }
 
     fn build(&self, source: &str, params: &[(String, ParamValue)]) -> Instances {
-        let levels = &self.case.levels;
+        let levels = &*self.levels;
         if matches!(source, "rlm" | "szm" | "dzm")
             && let Some(reason) = unsupported_connectivity(params)
         {
@@ -340,7 +344,7 @@ pub fn extract_with_shape(
                 .or_insert_with(|| Arc::new(plugin_case.instances(source, family.family.params())));
         }
     }
-    let builder = SourceBuilder { case, settings };
+    let builder = SourceBuilder { case, levels: case.levels.cropped_to_voxels(), settings };
     let (mut sources, ()) = rayon::join(
         || {
             let built = builder.build_all(library, |source| plugins.source(source).is_some());

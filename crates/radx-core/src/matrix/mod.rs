@@ -7,7 +7,11 @@
 //! `f64` holding exact integers, so merging by addition is exact and the result is the
 //! same for any thread count.
 
-use ndarray::{Array2, Array3};
+use std::borrow::Cow;
+
+use ndarray::{Array2, Array3, ShapeBuilder, Zip, s};
+
+use crate::volume::BoundingBox;
 
 pub use crate::aggregation::Aggregation;
 
@@ -30,6 +34,31 @@ pub struct DiscretisedRoi {
     pub morphological: Array3<bool>,
     /// Voxel spacing in mm, (x, y, z).
     pub spacing: [f64; 3],
+}
+
+impl DiscretisedRoi {
+    /// The same ROI cut to the box of its voxels (morphological mask and levels). Every
+    /// texture matrix is the same on it: voxels outside both take part in none, and the box's
+    /// faces are ROI edges as the array's are. The builders then scan fewer voxels than the
+    /// box the pipeline keeps for the local-intensity sphere (2–6 times fewer on typical CT).
+    /// Borrowed when the box is already the whole array or there is no voxel.
+    pub fn cropped_to_voxels(&self) -> Cow<'_, DiscretisedRoi> {
+        let inside = Zip::from(&self.morphological).and(&self.levels).map_collect(|&m, &l| m || l > 0);
+        let dims = self.levels.dim();
+        match BoundingBox::of_mask(&inside) {
+            Some(b) if b.dims() != [dims.0, dims.1, dims.2] => {
+                let window = s![b.min[0]..=b.max[0], b.min[1]..=b.max[1], b.min[2]..=b.max[2]];
+                // x-fastest, as the pipeline's arrays.
+                let shape = (b.dims()[0], b.dims()[1], b.dims()[2]).f();
+                let mut levels = Array3::zeros(shape);
+                levels.assign(&self.levels.slice(window));
+                let mut morphological = Array3::from_elem(shape, false);
+                morphological.assign(&self.morphological.slice(window));
+                Cow::Owned(DiscretisedRoi { levels, ng: self.ng, morphological, spacing: self.spacing })
+            }
+            _ => Cow::Borrowed(self),
+        }
+    }
 }
 
 /// A texture matrix with grey level `g` on row `g - 1` (rows span `1..=ng` even where a
