@@ -1,5 +1,5 @@
 //! The 25 IBSI GLCM features: compiled `features/glcm.radx` versus a hand-written Rust
-//! implementation of the same formulas, on 64×64 and 256×256 matrices (≈30% zeros).
+//! implementation of the same formulas, on 16×16 to 256×256 matrices (≈30% zeros).
 //! Run: `cargo bench -p radx-dsl --bench glcm_eval`. The ratio dsl/native is the figure of merit.
 
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -156,7 +156,7 @@ fn bench(c: &mut Criterion) {
     let family = file.family("glcm").expect("glcm family");
     let mut group = c.benchmark_group("glcm_25_features");
     group.measurement_time(Duration::from_secs(4)).sample_size(30).warm_up_time(Duration::from_secs(1));
-    for ng in [64usize, 256] {
+    for ng in [16usize, 32, 64, 256] {
         let data = SourceData::glcm_from_counts(ng, &counts(ng));
         let (_, p) = data.array("p").expect("p");
         let p = p.to_vec();
