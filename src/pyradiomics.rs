@@ -17,6 +17,7 @@ use radx_core::matrix::glcm::{GlcmSettings, glcm_single};
 use radx_core::matrix::glrlm::glrlm_single;
 use radx_core::matrix::ngldm::{NgldmSettings, ngldm};
 use radx_core::matrix::{Aggregation, DiscretisedRoi, TextureMatrix, glszm::glszm, ngtdm::ngtdm};
+use radx_core::morphology::enclosing::max_squared_distance_2d;
 use radx_core::roi::Roi;
 use radx_core::{CoreError, Volume};
 use radx_dsl::{BuiltinImpl, BuiltinSpec, Registry, SourceData, SourceSchema};
@@ -561,23 +562,20 @@ fn shape_2d_source(case: &ProcessedCase) -> Result<Vec<SourceData>, String> {
 }
 
 /// Largest distance between two mesh vertices that share the doubled-index coordinate
-/// `axis` (PyRadiomics' 2D diameters).
+/// `axis` (PyRadiomics' 2D diameters). Within a plane the distance is that of the other two
+/// coordinates, so each plane's farthest pair is found among its 2D hull's vertices.
 fn max_plane_diameter(mesh: &radx_core::morphology::Mesh, axis: usize) -> f64 {
     let keys = mesh.half_index_vertices();
-    let mut planes: BTreeMap<i64, Vec<[f64; 3]>> = BTreeMap::new();
-    for (key, v) in keys.iter().zip(&mesh.vertices) {
-        planes.entry(key[axis]).or_default().push(*v);
+    let [u, v] = match axis {
+        0 => [1, 2],
+        1 => [0, 2],
+        _ => [0, 1],
+    };
+    let mut planes: BTreeMap<i64, Vec<[f64; 2]>> = BTreeMap::new();
+    for (key, p) in keys.iter().zip(&mesh.vertices) {
+        planes.entry(key[axis]).or_default().push([p[u], p[v]]);
     }
-    let mut best = 0.0f64;
-    for points in planes.values() {
-        for (k, a) in points.iter().enumerate() {
-            for b in &points[k + 1..] {
-                let d2: f64 = (0..3).map(|c| (a[c] - b[c]).powi(2)).sum();
-                best = best.max(d2);
-            }
-        }
-    }
-    best.sqrt()
+    planes.values().map(|points| max_squared_distance_2d(points)).fold(0.0f64, f64::max).sqrt()
 }
 
 /// Declare the builtins of the `pyr_*` sources.

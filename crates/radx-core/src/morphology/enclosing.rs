@@ -138,6 +138,21 @@ fn perpendicular_basis(n: [f64; 3]) -> ([f64; 3], [f64; 3]) {
     (u, cross(n, u))
 }
 
+/// The largest squared distance `dx² + dy²` between two of `points` (0 for fewer than two).
+/// Only the convex hull's vertices are compared, pair by pair: the two points farthest apart
+/// are vertices of the hull, and each distance is computed as over all pairs.
+pub fn max_squared_distance_2d(points: &[[f64; 2]]) -> f64 {
+    let (mut sorted, mut buckets, mut ring) = (Vec::new(), Vec::new(), Vec::new());
+    hull_2d(points, &mut sorted, &mut buckets, &mut ring);
+    let mut best = 0.0f64;
+    for (k, a) in ring.iter().enumerate() {
+        for b in &ring[k + 1..] {
+            best = best.max((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2));
+        }
+    }
+    best
+}
+
 /// Convex hull of 2D points (Andrew's monotone chain) into `ring`, counter-clockwise, using
 /// `sorted` and `buckets` as scratch.
 ///
@@ -871,6 +886,32 @@ mod tests {
         let alpha = 3f64.sqrt() / 2.0;
         let exact = 4.0 * PI * (1.0 + 0.25 * alpha.atanh() / alpha);
         assert!((ibsi_ellipsoid_surface_area([1.0, 2.0, 1.0]) - exact).abs() < 1e-5 * exact);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// The hull's vertices hold the farthest pair: the same largest squared distance as
+        /// every pair compared, on lattice points (with their collinear and repeated points)
+        /// as on scattered ones.
+        #[test]
+        fn max_squared_distance_matches_all_pairs(
+            lattice in proptest::collection::vec((0i64..15, 0i64..15), 0..80),
+            scattered in proptest::collection::vec((-50.0f64..50.0, -50.0f64..50.0), 0..40),
+            spacing in (0.3f64..3.0, 0.3f64..3.0),
+        ) {
+            let points: Vec<[f64; 2]> =
+                lattice.iter().map(|&(x, y)| [x as f64 * spacing.0, y as f64 * spacing.1]).collect();
+            for set in [points, scattered.iter().map(|&(x, y)| [x, y]).collect()] {
+                let mut all = 0.0f64;
+                for (k, a) in set.iter().enumerate() {
+                    for b in &set[k + 1..] {
+                        all = all.max((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2));
+                    }
+                }
+                prop_assert_eq!(max_squared_distance_2d(&set).to_bits(), all.to_bits());
+            }
+        }
     }
 
     /// Khachiyan's iteration as textbooks write it: the moment matrix summed over every point
