@@ -291,7 +291,7 @@ impl<'a> SourceBuilder<'a> {
                 vec![(None, Ok(vec![data]))]
             }
             // PyRadiomics sources; builtin-only sources (the host computes everything).
-            other => match crate::pyradiomics::build_source(other, self.case, self.settings) {
+            other => match crate::pyradiomics::build_source(other, self.case, &self.levels, self.settings) {
                 Some(data) => vec![(None, data)],
                 None => vec![(None, Ok(vec![SourceData::new()]))],
             },

@@ -599,10 +599,12 @@ fn axis(values: &[u16]) -> Vec<f64> {
 }
 
 /// Source data of a `pyr_*` source, `None` for another source. `Err` when a matrix cannot
-/// be built.
+/// be built. Texture matrices are built on `levels`: the case's, or the same cut to the
+/// ROI's box ([`DiscretisedRoi::cropped_to_voxels`]).
 pub fn build_source(
     source: &str,
     case: &ProcessedCase,
+    levels: &DiscretisedRoi,
     settings: &Settings,
 ) -> Option<Result<Vec<SourceData>, String>> {
     // Every source here is named pyr_…; the others (builtin-only sources) skip the scans below.
@@ -610,7 +612,7 @@ pub fn build_source(
         return None;
     }
     let options = settings.pyradiomics.clone().unwrap_or_default();
-    let roi = &case.levels;
+    let roi = levels;
     let present = present_levels(roi);
     let zone_aggregation = if options.force_2d { Aggregation::Merged2_5d } else { Aggregation::Merged3d };
     let directions: Vec<[i32; 3]> = if options.force_2d { DIRECTIONS_2D.to_vec() } else { DIRECTIONS_3D.to_vec() };
