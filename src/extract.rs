@@ -118,6 +118,8 @@ struct SourceBuilder<'a> {
     case: &'a ProcessedCase,
     /// The case's levels cut to the ROI's box (see [`DiscretisedRoi::cropped_to_voxels`]).
     levels: Cow<'a, DiscretisedRoi>,
+    /// The case's shape (see [`CaseHost::shape`]).
+    shape: &'a Shape,
     settings: &'a Settings,
 }
 
@@ -291,10 +293,12 @@ impl<'a> SourceBuilder<'a> {
                 vec![(None, Ok(vec![data]))]
             }
             // PyRadiomics sources; builtin-only sources (the host computes everything).
-            other => match crate::pyradiomics::build_source(other, self.case, &self.levels, self.settings) {
-                Some(data) => vec![(None, data)],
-                None => vec![(None, Ok(vec![SourceData::new()]))],
-            },
+            other => {
+                match crate::pyradiomics::build_source(other, self.case, &self.levels, self.shape, self.settings) {
+                    Some(data) => vec![(None, data)],
+                    None => vec![(None, Ok(vec![SourceData::new()]))],
+                }
+            }
         }
     }
 }
@@ -344,7 +348,7 @@ pub fn extract_with_shape(
                 .or_insert_with(|| Arc::new(plugin_case.instances(source, family.family.params())));
         }
     }
-    let builder = SourceBuilder { case, levels: case.levels.cropped_to_voxels(), settings };
+    let builder = SourceBuilder { case, levels: case.levels.cropped_to_voxels(), shape: host.shape(), settings };
     let (mut sources, ()) = rayon::join(
         || {
             let built = builder.build_all(library, |source| plugins.source(source).is_some());

@@ -34,6 +34,11 @@ pub struct CaseHost<'a> {
 }
 
 impl<'a> CaseHost<'a> {
+    /// The shape of the case's morphological mask.
+    pub fn shape(&self) -> &Shape {
+        &self.shape
+    }
+
     /// A host for `case` processed with `settings`.
     pub fn new(case: &'a ProcessedCase, settings: &'a Settings) -> Self {
         Self::with_shape(case, settings, None)

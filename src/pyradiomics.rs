@@ -561,6 +561,35 @@ fn shape_2d_source(case: &ProcessedCase) -> Result<Vec<SourceData>, String> {
     ])
 }
 
+/// `pyr_shape` data of the morphological `mask` from its IBSI surface mesh (the diameters
+/// come from its vertices, which PyRadiomics' mesh shares), the mesh's largest vertex
+/// distance and the voxel centres' covariance eigenvalues (radx's, divided by N − 1).
+pub(crate) fn shape_source(
+    mask: &ndarray::Array3<bool>,
+    spacing: [f64; 3],
+    mesh: &radx_core::morphology::Mesh,
+    max_3d: f64,
+    pca: [f64; 3],
+) -> SourceData {
+    let n = mask.iter().filter(|&&m| m).count() as f64;
+    // Volume and area as PyRadiomics sums them (its own case table).
+    let (mesh_volume, mesh_area) = radx_core::morphology::mesh::pyradiomics_volume_area(mask, spacing);
+    // radx's PCA divides by N − 1; PyRadiomics' by N.
+    let lambda = pca.map(|l| l * (n - 1.0) / n);
+    SourceData::new()
+        .with_scalar("Np", n)
+        .with_scalar("voxel_volume", spacing.iter().product())
+        .with_scalar("mesh_volume", mesh_volume)
+        .with_scalar("mesh_area", mesh_area)
+        .with_scalar("lambda_major", lambda[0])
+        .with_scalar("lambda_minor", lambda[1])
+        .with_scalar("lambda_least", lambda[2])
+        .with_scalar("max_3d", max_3d)
+        .with_scalar("max_2d_slice", max_plane_diameter(mesh, 2))
+        .with_scalar("max_2d_column", max_plane_diameter(mesh, 1))
+        .with_scalar("max_2d_row", max_plane_diameter(mesh, 0))
+}
+
 /// Largest distance between two mesh vertices that share the doubled-index coordinate
 /// `axis` (PyRadiomics' 2D diameters). Within a plane the distance is that of the other two
 /// coordinates, so each plane's farthest pair is found among its 2D hull's vertices.
@@ -600,11 +629,13 @@ fn axis(values: &[u16]) -> Vec<f64> {
 
 /// Source data of a `pyr_*` source, `None` for another source. `Err` when a matrix cannot
 /// be built. Texture matrices are built on `levels`: the case's, or the same cut to the
-/// ROI's box ([`DiscretisedRoi::cropped_to_voxels`]).
+/// ROI's box ([`DiscretisedRoi::cropped_to_voxels`]). `pyr_shape` is taken from `shape` (the
+/// case's) when it was computed while the image was read.
 pub fn build_source(
     source: &str,
     case: &ProcessedCase,
     levels: &DiscretisedRoi,
+    shape: &crate::shape::Shape,
     settings: &Settings,
 ) -> Option<Result<Vec<SourceData>, String>> {
     // Every source here is named pyr_…; the others (builtin-only sources) skip the scans below.
@@ -732,31 +763,16 @@ pub fn build_source(
                     .with_scalar("voxel_volume", spacing.iter().product()),
             ])
         }
-        "pyr_shape" => {
-            let mask = &case.roi.morphological;
-            let spacing = case.roi.image.grid.spacing;
-            let n = mask.iter().filter(|&&m| m).count() as f64;
-            let mesh = radx_core::morphology::surface_mesh(mask, spacing);
-            // Volume and area as PyRadiomics sums them (its own case table); the diameters
-            // come from the mesh vertices, which both meshes share.
-            let (mesh_volume, mesh_area) = radx_core::morphology::mesh::pyradiomics_volume_area(mask, spacing);
-            // radx's PCA divides by N − 1; PyRadiomics' by N.
-            let lambda = radx_core::morphology::pca_eigenvalues(mask, spacing).map(|l| l * (n - 1.0) / n);
-            Ok(vec![
-                SourceData::new()
-                    .with_scalar("Np", n)
-                    .with_scalar("voxel_volume", spacing.iter().product())
-                    .with_scalar("mesh_volume", mesh_volume)
-                    .with_scalar("mesh_area", mesh_area)
-                    .with_scalar("lambda_major", lambda[0])
-                    .with_scalar("lambda_minor", lambda[1])
-                    .with_scalar("lambda_least", lambda[2])
-                    .with_scalar("max_3d", radx_core::morphology::ConvexHull::of_mesh(&mesh).max_diameter())
-                    .with_scalar("max_2d_slice", max_plane_diameter(&mesh, 2))
-                    .with_scalar("max_2d_column", max_plane_diameter(&mesh, 1))
-                    .with_scalar("max_2d_row", max_plane_diameter(&mesh, 0)),
-            ])
-        }
+        "pyr_shape" => Ok(vec![match shape.pyradiomics_if_computed() {
+            Some(data) => data.clone(),
+            None => {
+                let mask = &case.roi.morphological;
+                let spacing = case.roi.image.grid.spacing;
+                let mesh = radx_core::morphology::surface_mesh(mask, spacing);
+                let max_3d = radx_core::morphology::ConvexHull::of_mesh(&mesh).max_diameter();
+                shape_source(mask, spacing, &mesh, max_3d, radx_core::morphology::pca_eigenvalues(mask, spacing))
+            }
+        }]),
         "pyr_shape2D" => shape_2d_source(case),
         _ => return None,
     };

@@ -18,10 +18,21 @@ use radx_core::morphology::{
     AutocorrelationMethod, AutocorrelationWeights, ConvexHull, Mesh, autocorrelation_weights, pca_eigenvalues,
     surface_mesh,
 };
+use radx_dsl::SourceData;
 
 /// Whether any of the feature definitions `texts` calls any of the builtins `names`.
 pub(crate) fn calls_any(texts: &[&str], names: &[&str]) -> bool {
     names.iter().any(|n| texts.iter().any(|t| t.contains(&format!("{n}("))))
+}
+
+/// Whether `text` declares a family `over` the source `name` (and not merely one whose name
+/// starts with it, as `pyr_shape2D` starts with `pyr_shape`).
+fn over_source(text: &str, name: &str) -> bool {
+    text.match_indices(name).any(|(at, _)| {
+        let before = text[..at].trim_end();
+        let after = text[at + name.len()..].chars().next();
+        before.ends_with("over") && !after.is_some_and(|c| c.is_alphanumeric() || c == '_')
+    })
 }
 
 /// Which parts of a [`Shape`] a feature library calls for.
@@ -37,6 +48,8 @@ pub struct ShapeNeeds {
     diameter: bool,
     centre: bool,
     count: bool,
+    /// PyRadiomics' shape source (`pyr_shape`), computed from the parts above.
+    pyradiomics: bool,
 }
 
 impl ShapeNeeds {
@@ -53,12 +66,13 @@ impl ShapeNeeds {
         let diameter = calls(&["max_diameter"]);
         let centre = calls(&["com_shift"]);
         let count = calls(&["voxel_volume", "n_voxels"]);
-        ShapeNeeds { mesh, hull, ombb, mvee, pca, autocorrelation, aabb, diameter, centre, count }
+        let pyradiomics = texts.iter().any(|t| over_source(t, "pyr_shape"));
+        ShapeNeeds { mesh, hull, ombb, mvee, pca, autocorrelation, aabb, diameter, centre, count, pyradiomics }
     }
 
     /// Whether any part is needed.
     pub fn any(&self) -> bool {
-        self.mesh || self.pca || self.autocorrelation || self.centre || self.count
+        self.mesh || self.pca || self.autocorrelation || self.centre || self.count || self.pyradiomics
     }
 
     /// Whether Moran's I / Geary's C weights are needed.
@@ -81,6 +95,7 @@ pub struct Shape {
     diameter: OnceLock<f64>,
     centre: OnceLock<[f64; 3]>,
     count: OnceLock<usize>,
+    pyradiomics: OnceLock<SourceData>,
 }
 
 impl Shape {
@@ -99,6 +114,7 @@ impl Shape {
             diameter: OnceLock::new(),
             centre: OnceLock::new(),
             count: OnceLock::new(),
+            pyradiomics: OnceLock::new(),
         }
     }
 
@@ -190,12 +206,19 @@ impl Shape {
             .map_err(Clone::clone)
     }
 
+    /// PyRadiomics' `pyr_shape` data, if [`Shape::prefetch_while`] computed it. Never computed
+    /// on demand: the extraction builds it without this shape's caches, which the features
+    /// may be filling at the same time on other threads.
+    pub fn pyradiomics_if_computed(&self) -> Option<&SourceData> {
+        self.pyradiomics.get()
+    }
+
     /// Compute the parts in `needs` one after another while `go_on()` holds, checked before
     /// each part: for a thread that has only until the image is read (what is left is
     /// computed later by whoever needs it, with the same functions). Returns whether all
     /// parts were computed.
     pub fn prefetch_while(&self, needs: ShapeNeeds, go_on: impl Fn() -> bool) -> bool {
-        let steps: [(bool, &dyn Fn()); 8] = [
+        let steps: [(bool, &dyn Fn()); 12] = [
             (needs.mesh, &|| {
                 self.mesh_measures();
             }),
@@ -219,6 +242,28 @@ impl Shape {
             }),
             (needs.hull && needs.ombb, &|| {
                 self.ombb();
+            }),
+            // PyRadiomics' shape source: its parts one by one, then the source itself.
+            (needs.pyradiomics, &|| {
+                self.mesh();
+            }),
+            (needs.pyradiomics, &|| {
+                self.pca();
+            }),
+            (needs.pyradiomics, &|| {
+                self.max_diameter();
+            }),
+            (needs.pyradiomics, &|| {
+                self.pyradiomics.get_or_init(|| {
+                    let mask = &self.mask;
+                    crate::pyradiomics::shape_source(
+                        &mask.data,
+                        mask.grid.spacing,
+                        self.mesh(),
+                        self.max_diameter(),
+                        self.pca(),
+                    )
+                });
             }),
         ];
         for (wanted, step) in steps {

@@ -191,3 +191,41 @@ fn autocorrelation_weights_computed_ahead_give_the_same_values() {
         assert_eq!(value(&with_ahead, name), value(&without, name), "{name}");
     }
 }
+
+/// With PyRadiomics settings the `pyr_shape` source is computed while the image is read (on
+/// the shape's caches) or, failing that, during extraction on its own: the same bits both
+/// ways, and the same features from `Extractor::run` as from processing then extracting.
+#[test]
+fn pyradiomics_shape_computed_while_reading_gives_the_same_source() {
+    use radx::shape::{Shape, ShapeNeeds};
+    let pyradiomics = Settings { pyradiomics: Some(Default::default()), ..settings() };
+    let (image, labels) = case();
+    let case = process(&image, &labels, &pyradiomics).expect("a valid case");
+    let mask = Volume { grid: case.roi.image.grid, data: case.roi.morphological.clone() };
+    let needs = ShapeNeeds::of_texts(&["family shape over pyr_shape {"]);
+    assert!(needs.any());
+    assert_eq!(ShapeNeeds::of_texts(&["family shape2D over pyr_shape2D {"]), ShapeNeeds::default());
+    let ahead = Shape::new(mask.clone());
+    assert!(ahead.prefetch_while(needs, || true));
+    let source = |shape: &Shape| {
+        let data = radx::pyradiomics::build_source("pyr_shape", &case, &case.levels, shape, &pyradiomics)
+            .expect("a pyr_ source")
+            .expect("shape data");
+        let names = ["Np", "mesh_volume", "mesh_area", "lambda_major", "lambda_minor", "lambda_least", "max_3d"];
+        let more = ["max_2d_slice", "max_2d_column", "max_2d_row", "voxel_volume"];
+        names.iter().chain(&more).map(|n| data[0].scalar(n).expect(n).to_bits()).collect::<Vec<_>>()
+    };
+    assert!(ahead.pyradiomics_if_computed().is_some());
+    assert_eq!(source(&ahead), source(&Shape::new(mask)));
+
+    let dir = tempfile::tempdir().unwrap();
+    let (img, msk) = (write(dir.path(), "image.nii.gz", &image), write(dir.path(), "mask.nii.gz", &labels));
+    let extractor = radx::extract::Extractor::new(pyradiomics, &[]).unwrap();
+    let bits = |rows: Vec<radx::extract::FeatureRow>| {
+        rows.into_iter().map(|r| (r.feature, r.aggregation, r.value.to_bits())).collect::<Vec<_>>()
+    };
+    let early = bits(extractor.run(&img, &msk).unwrap());
+    let late = bits(extractor.features(&extractor.process(&img, &msk).unwrap()));
+    assert!(early.iter().any(|(f, _, _)| f == "Maximum2DDiameterSlice"), "no PyRadiomics shape feature");
+    assert_eq!(early, late);
+}
