@@ -3,8 +3,11 @@
 # deterministic synthetic CT-like cases (radx::synthetic), with equivalent settings:
 # original image, fixed bin width 25, all feature classes, 3D, no resampling.
 # Not part of CI. Usage: benches/compare/run.sh [WORK_DIR]   (default /tmp/radx-compare)
+# radx runs twice: with its own settings (the IBSI library, given PyRadiomics' bin lower
+# bound) and with PyRadiomics' parameter file itself (PyRadiomics' definitions and names).
 # Prints a table of wall time (median of RUNS=3 runs), peak RSS (/usr/bin/time -v) and
-# radx/peer ratios, then the features both tools define the same way, with their relative
+# radx/peer ratios, then every feature of the second radx run against PyRadiomics, then the
+# features of the first that PyRadiomics defines the same way, with their relative
 # differences.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -84,7 +87,7 @@ time_of() {
   printf '%.3f %s' "$median" "$peak"
 }
 
-printf '\n%-7s %12s %12s %12s %12s %12s %9s %9s %s\n' case radx_s radx_MiB radx/raw pyrad_s pyrad_MiB speedup mem_ratio nyxus_s
+printf '\n%-7s %12s %12s %12s %12s %12s %9s %9s %12s %9s %s\n' case radx_s radx_MiB radx/raw pyrad_s pyrad_MiB speedup mem_ratio radx_pyr_s speedup nyxus_s
 for c in "${CASES[@]}"; do
   set -- $c
   d=$WORK/$1
@@ -94,14 +97,23 @@ for c in "${CASES[@]}"; do
   printf '[discretisation.texture]\nmethod = "fixed_bin_size"\nwidth = 25.0\nlower_bound = %s\n[texture]\naggregations = ["3d_avg", "3d_mrg"]\n' "$lb" > "$d/radx.toml"
   read -r rw rm <<< "$(time_of "$RADX" extract --image "$d/image.nii.gz" --mask "$d/mask.nii.gz" --settings "$d/radx.toml" -o "$d/radx.csv")"
   read -r pw pm <<< "$(time_of "$PY" "$HERE/pyradiomics_case.py" "$d/image.nii.gz" "$d/mask.nii.gz" "$WORK/params.yaml" "$d/pyradiomics.csv")"
+  # radx given PyRadiomics' own parameter file: PyRadiomics' definitions and names.
+  read -r qw _ <<< "$(time_of "$RADX" extract --image "$d/image.nii.gz" --mask "$d/mask.nii.gz" --settings "$WORK/params.yaml" --names pyradiomics -o "$d/radx_pyradiomics.csv")"
   nw=-
   if [ "$HAVE_NYXUS" = 1 ]; then
     read -r nw _ <<< "$(time_of "$NYX_PY" "$HERE/nyxus_case.py" "$d/image.nii.gz" "$d/mask.nii.gz" || echo "- -")"
   fi
   # Peak memory against the raw image's voxel bytes (the issue's 1.5x budget).
   raw=$($PY -c "import SimpleITK as s, sys; i = s.ReadImage(sys.argv[1]); print(i.GetNumberOfPixels() * i.GetSizeOfPixelComponent() / 2**20)" "$d/image.nii.gz")
-  printf '%-7s %12s %12s %11.2fx %12s %12s %8.1fx %8.2fx %s\n' "$1" "$rw" "$rm" "$(echo "$rm / $raw" | bc -l)" "$pw" "$pm" \
-    "$(echo "$pw / $rw" | bc -l)" "$(echo "$rm / $pm" | bc -l)" "$nw"
+  printf '%-7s %12s %12s %11.2fx %12s %12s %8.1fx %8.2fx %12s %8.1fx %s\n' "$1" "$rw" "$rm" "$(echo "$rm / $raw" | bc -l)" "$pw" "$pm" \
+    "$(echo "$pw / $rw" | bc -l)" "$(echo "$rm / $pm" | bc -l)" "$qw" "$(echo "$pw / $qw" | bc -l)" "$nw"
+done
+
+echo
+echo "radx with PyRadiomics' parameter file against PyRadiomics, every feature:"
+for c in "${CASES[@]}"; do
+  set -- $c
+  $PY "$HERE/compare_pyradiomics_mode.py" "$1" "$WORK/$1/radx_pyradiomics.csv" "$WORK/$1/pyradiomics.csv"
 done
 
 echo
