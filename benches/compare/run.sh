@@ -87,7 +87,7 @@ time_of() {
   printf '%.3f %s' "$median" "$peak"
 }
 
-printf '\n%-7s %12s %12s %12s %12s %12s %9s %9s %12s %9s %s\n' case radx_s radx_MiB radx/raw pyrad_s pyrad_MiB speedup mem_ratio radx_pyr_s speedup nyxus_s
+printf '\n%-7s %12s %12s %12s %12s %12s %9s %9s %12s %12s %9s %s\n' case radx_s radx_MiB radx/raw pyrad_s pyrad_MiB speedup mem_ratio radx_pyr_s radx_pyr_MiB speedup nyxus_s
 for c in "${CASES[@]}"; do
   set -- $c
   d=$WORK/$1
@@ -98,15 +98,15 @@ for c in "${CASES[@]}"; do
   read -r rw rm <<< "$(time_of "$RADX" extract --image "$d/image.nii.gz" --mask "$d/mask.nii.gz" --settings "$d/radx.toml" -o "$d/radx.csv")"
   read -r pw pm <<< "$(time_of "$PY" "$HERE/pyradiomics_case.py" "$d/image.nii.gz" "$d/mask.nii.gz" "$WORK/params.yaml" "$d/pyradiomics.csv")"
   # radx given PyRadiomics' own parameter file: PyRadiomics' definitions and names.
-  read -r qw _ <<< "$(time_of "$RADX" extract --image "$d/image.nii.gz" --mask "$d/mask.nii.gz" --settings "$WORK/params.yaml" --names pyradiomics -o "$d/radx_pyradiomics.csv")"
+  read -r qw qm <<< "$(time_of "$RADX" extract --image "$d/image.nii.gz" --mask "$d/mask.nii.gz" --settings "$WORK/params.yaml" --names pyradiomics -o "$d/radx_pyradiomics.csv")"
   nw=-
   if [ "$HAVE_NYXUS" = 1 ]; then
     read -r nw _ <<< "$(time_of "$NYX_PY" "$HERE/nyxus_case.py" "$d/image.nii.gz" "$d/mask.nii.gz" || echo "- -")"
   fi
   # Peak memory against the raw image's voxel bytes (the issue's 1.5x budget).
   raw=$($PY -c "import SimpleITK as s, sys; i = s.ReadImage(sys.argv[1]); print(i.GetNumberOfPixels() * i.GetSizeOfPixelComponent() / 2**20)" "$d/image.nii.gz")
-  printf '%-7s %12s %12s %11.2fx %12s %12s %8.1fx %8.2fx %12s %8.1fx %s\n' "$1" "$rw" "$rm" "$(echo "$rm / $raw" | bc -l)" "$pw" "$pm" \
-    "$(echo "$pw / $rw" | bc -l)" "$(echo "$rm / $pm" | bc -l)" "$qw" "$(echo "$pw / $qw" | bc -l)" "$nw"
+  printf '%-7s %12s %12s %11.2fx %12s %12s %8.1fx %8.2fx %12s %12s %8.1fx %s\n' "$1" "$rw" "$rm" "$(echo "$rm / $raw" | bc -l)" "$pw" "$pm" \
+    "$(echo "$pw / $rw" | bc -l)" "$(echo "$rm / $pm" | bc -l)" "$qw" "$qm" "$(echo "$pw / $qw" | bc -l)" "$nw"
 done
 
 echo
