@@ -61,6 +61,9 @@ struct Acc {
 enum Opd {
     Row(u32),
     Scalar(NodeId),
+    /// Only while a pass runs collapsed (see `run_pass_collapsed`): the `k`-th value hoisted
+    /// to the outer loop, as a row holding each outer iteration's value along its segment.
+    Hoisted(u32),
 }
 
 #[derive(Debug, Clone)]
@@ -248,6 +251,12 @@ const POOL_STATE_MAX_F64S: usize = 1 << 17;
 /// Longest row the evaluator processes at once: a longer innermost loop is split into
 /// blocks of this many indices (a multiple of the 4-wide partial sums).
 const ROW_BLOCK: usize = 2048;
+
+/// A pass over two loops whose inner loop has at most half this many indices runs
+/// collapsed: each row holds several outer iterations, up to this many values, so a row
+/// operation is dispatched once per block instead of once per outer iteration (a 16-level
+/// GLCM: once instead of 16 times).
+const COLLAPSED_ROW: usize = 256;
 
 impl ScratchPool {
     fn take(&self) -> State {
@@ -510,6 +519,8 @@ struct State {
     /// Row buffers: `n_slots × row_len`.
     rows: Vec<f64>,
     row_len: usize,
+    /// In a collapsed pass, the values hoisted to the outer loop as rows (`row_len` each).
+    hoisted: Vec<f64>,
     sorted: SortedCache,
     /// Per pass: loop lengths, the outer-loop odometer, and each accumulator's auxiliary
     /// counts and arg values (see `run_pass_body`).
@@ -518,6 +529,8 @@ struct State {
     aux: Vec<(Vec<f64>, Vec<f64>)>,
     /// Which build of the row kernels runs (tests compare them).
     kernels: Kernels,
+    /// Never run a pass collapsed (tests compare both ways).
+    row_at_a_time: bool,
 }
 
 /// The builds of the pass kernels (x86-64 only; elsewhere the portable one always runs).
@@ -561,6 +574,7 @@ impl State {
             + nested(&self.vecs)
             + nested(&self.axis_vals)
             + self.rows.capacity()
+            + self.hoisted.capacity()
             + aux
     }
 
@@ -683,6 +697,13 @@ impl State {
             args.resize(n, f64::NAN);
         }
         let inner_len = *lens.last().unwrap_or(&0);
+        if !self.row_at_a_time && pass.loops.len() == 2 && !lens.contains(&0) && 2 * inner_len <= COLLAPSED_ROW {
+            self.run_pass_collapsed(ir, bound, pass, lens[0], inner_len, &mut aux);
+            self.finish(pass, &mut aux);
+            self.lens = lens;
+            self.aux = aux;
+            return;
+        }
         // A long innermost loop (a 1-D source over every ROI voxel) is processed in blocks of
         // ROW_BLOCK: the row arena stays a few hundred kB, in cache, instead of one row per
         // slot of the whole length (17 MB for 200 000 voxels, touched afresh each pass).
@@ -762,12 +783,103 @@ impl State {
         aux: &mut [(Vec<f64>, Vec<f64>)],
     ) {
         let inner = *pass.loops.last().expect("passes have loops");
+        self.compute_rows(bound, pass, first_row, offset, n, None);
+        for (k, pa) in pass.accs.iter().enumerate() {
+            if let Some(factor) = pa.factor {
+                self.accumulate_product(&pa.acc, pa.body, factor, pa.filter, 0, n);
+                continue;
+            }
+            self.accumulate(k, &pa.acc, pa.body, pa.filter, pa.index, 0, offset, n, inner, aux);
+        }
+    }
+
+    /// A pass over two loops with a short inner loop, `outer_len × inner_len` iterations,
+    /// run in blocks of outer iterations: each row holds a block, one segment of `inner_len`
+    /// values per outer iteration, and values hoisted to the outer loop become rows of their
+    /// own (`Opd::Hoisted`). Every value and every sum is the same, in the same order, as
+    /// running the pass a row at a time: only the dispatching of row operations is shared.
+    #[inline(always)]
+    fn run_pass_collapsed(
+        &mut self,
+        ir: &Ir,
+        bound: &Bound<'_>,
+        pass: &Pass,
+        outer_len: usize,
+        inner_len: usize,
+        aux: &mut [(Vec<f64>, Vec<f64>)],
+    ) {
+        let (outer, inner) = (pass.loops[0], pass.loops[1]);
+        let hoisted = &pass.per_depth[0];
+        let per_block = (COLLAPSED_ROW / inner_len).min(outer_len);
+        let block = per_block * inner_len;
+        self.row_len = block;
+        self.rows.clear();
+        self.rows.resize(pass.n_slots * block, 0.0);
+        self.hoisted.clear();
+        self.hoisted.resize(hoisted.len() * block, 0.0);
+        let lift = |o: Opd| match o {
+            Opd::Scalar(m) => hoisted.iter().position(|&h| h == m).map_or(o, |e| Opd::Hoisted(e as u32)),
+            other => other,
+        };
+        let accs: Vec<[Option<Opd>; 4]> = pass
+            .accs
+            .iter()
+            .map(|pa| [Some(lift(pa.body)), pa.factor.map(lift), pa.filter.map(lift), pa.index.map(lift)])
+            .collect();
+        let mut first = 0;
+        while first < outer_len {
+            let segments = per_block.min(outer_len - first);
+            for s in 0..segments {
+                self.pos[outer as usize] = first + s;
+                for (e, &m) in hoisted.iter().enumerate() {
+                    let v = self.scalar_node(ir, bound, m);
+                    self.scal[m as usize] = v;
+                    let at = e * block + s * inner_len;
+                    self.hoisted[at..at + inner_len].fill(v);
+                }
+            }
+            self.compute_rows(bound, pass, first == 0, 0, inner_len, Some((first, segments)));
+            for s in 0..segments {
+                self.pos[outer as usize] = first + s;
+                let start = s * inner_len;
+                for (k, (pa, [body, factor, filter, index])) in pass.accs.iter().zip(&accs).enumerate() {
+                    let body = body.expect("every accumulator has a body");
+                    if let Some(factor) = *factor {
+                        self.accumulate_product(&pa.acc, body, factor, *filter, start, inner_len);
+                        continue;
+                    }
+                    self.accumulate(k, &pa.acc, body, *filter, *index, start, 0, inner_len, inner, aux);
+                }
+            }
+            first += segments;
+        }
+    }
+
+    /// The row operations of `pass` over `n` inner indices from `offset`; in a collapsed pass
+    /// (`segments` = (first outer iteration, count)), over that many segments of `n` from
+    /// the inner loop's start, one per outer iteration.
+    #[inline(always)]
+    fn compute_rows(
+        &mut self,
+        bound: &Bound<'_>,
+        pass: &Pass,
+        first_row: bool,
+        offset: usize,
+        n: usize,
+        segments: Option<(usize, usize)>,
+    ) {
+        let inner = *pass.loops.last().expect("passes have loops");
+        let outer = pass.loops.first().copied().filter(|_| segments.is_some());
+        let (first_outer, count) = segments.unwrap_or((0, 1));
+        let len = n * count;
         let rl = self.row_len;
+        let hoisted = if segments.is_some() { &pass.per_depth[0][..] } else { &[] };
         // Operands always live in lower slots than their result (slots follow node ids), so
         // splitting the arena at the destination gives disjoint read and write views.
         for (ins, &invariant) in pass.rows.iter().zip(&pass.row_invariant) {
             // Slots are written by their instruction only, so an invariant row still holds
-            // the value computed at the pass's first row.
+            // the value computed at the pass's first row (in a collapsed pass, the first
+            // block's: the same inner values, segment after segment).
             if invariant && !first_row {
                 continue;
             }
@@ -780,44 +892,61 @@ impl State {
                 | RowInstr::Select { dst, .. } => *dst as usize,
             };
             let (lo, hi) = self.rows.split_at_mut(dst * rl);
-            let out = &mut hi[..n];
+            let out = &mut hi[..len];
             let scal = &self.scal;
+            let lifted = &self.hoisted;
             let view = |o: Opd| -> RowView<'_> {
                 match o {
-                    Opd::Row(s) => RowView::R(&lo[s as usize * rl..s as usize * rl + n]),
-                    Opd::Scalar(m) => RowView::S(scal[m as usize]),
+                    Opd::Row(s) => RowView::R(&lo[s as usize * rl..s as usize * rl + len]),
+                    Opd::Scalar(m) => match hoisted.iter().position(|&h| h == m) {
+                        Some(e) => RowView::R(&lifted[e * rl..e * rl + len]),
+                        None => RowView::S(scal[m as usize]),
+                    },
+                    Opd::Hoisted(e) => RowView::R(&lifted[e as usize * rl..e as usize * rl + len]),
                 }
             };
             match ins {
-                RowInstr::Index { var, .. } => out.copy_from_slice(&self.axis_vals[*var as usize][offset..offset + n]),
+                RowInstr::Index { var, .. } => {
+                    let values = &self.axis_vals[*var as usize][offset..offset + n];
+                    out.chunks_exact_mut(n).for_each(|segment| segment.copy_from_slice(values));
+                }
                 RowInstr::Array { array, vars, .. } => {
                     let (data, strides) = &bound.arrays[*array as usize];
                     let mut base = 0;
                     let mut step = 0;
+                    let mut outer_step = 0;
                     for (v, st) in vars.iter().zip(strides) {
                         if *v == inner {
                             step += st;
+                        } else if Some(*v) == outer {
+                            outer_step += st;
                         } else {
                             base += self.pos[*v as usize] * st;
                         }
                     }
                     base += offset * step;
-                    if step == 1 {
-                        out.copy_from_slice(&data[base..base + n]);
-                    } else {
-                        for (t, o) in out.iter_mut().enumerate() {
-                            *o = data[base + t * step];
+                    for (s, segment) in out.chunks_exact_mut(n).enumerate() {
+                        let base = base + (first_outer + s) * outer_step;
+                        if step == 1 {
+                            segment.copy_from_slice(&data[base..base + n]);
+                        } else {
+                            for (t, o) in segment.iter_mut().enumerate() {
+                                *o = data[base + t * step];
+                            }
                         }
                     }
                 }
-                RowInstr::VecRead { vec, .. } => out.copy_from_slice(&self.vecs[*vec as usize][offset..offset + n]),
+                RowInstr::VecRead { vec, .. } => {
+                    let values = &self.vecs[*vec as usize][offset..offset + n];
+                    out.chunks_exact_mut(n).for_each(|segment| segment.copy_from_slice(values));
+                }
                 RowInstr::Un { op, a, guard, .. } => {
-                    let src = &lo[*a as usize * rl..*a as usize * rl + n];
-                    let mask = guard.map(|g| &lo[g as usize * rl..g as usize * rl + n]);
+                    let src = &lo[*a as usize * rl..*a as usize * rl + len];
+                    let mask = guard.map(|g| &lo[g as usize * rl..g as usize * rl + len]);
                     un_row(*op, src, out, mask);
                 }
                 RowInstr::Bin { op, a, b, guard, .. } => {
-                    let mask = guard.map(|g| &lo[g as usize * rl..g as usize * rl + n]);
+                    let mask = guard.map(|g| &lo[g as usize * rl..g as usize * rl + len]);
                     bin_row(*op, view(*a), view(*b), out, mask);
                 }
                 RowInstr::Select { c, a, b, .. } => {
@@ -832,26 +961,19 @@ impl State {
                 }
             }
         }
-        // Accumulate.
-        for (k, pa) in pass.accs.iter().enumerate() {
-            if let Some(factor) = pa.factor {
-                self.accumulate_product(&pa.acc, pa.body, factor, pa.filter, n);
-                continue;
-            }
-            self.accumulate(k, &pa.acc, pa.body, pa.filter, pa.index, offset, n, inner, aux);
-        }
     }
 
     /// `sum(x * y)` into a scalar, the product formed in registers (see [`PassAcc::factor`]).
     #[inline(always)]
-    fn accumulate_product(&mut self, acc: &Acc, x: Opd, y: Opd, filter: Option<Opd>, n: usize) {
+    fn accumulate_product(&mut self, acc: &Acc, x: Opd, y: Opd, filter: Option<Opd>, start: usize, n: usize) {
         let Target::Scalar(s) = acc.target else { return };
         let rl = self.row_len;
-        let rows = &self.rows;
+        let (rows, hoisted) = (&self.rows, &self.hoisted);
         let view = |o: Opd| -> RowView<'_> {
             match o {
-                Opd::Row(r) => RowView::R(&rows[r as usize * rl..r as usize * rl + n]),
+                Opd::Row(r) => RowView::R(&rows[r as usize * rl + start..r as usize * rl + start + n]),
                 Opd::Scalar(m) => RowView::S(self.scal[m as usize]),
+                Opd::Hoisted(e) => RowView::R(&hoisted[e as usize * rl + start..e as usize * rl + start + n]),
             }
         };
         let mask = match filter.map(view) {
@@ -884,17 +1006,19 @@ impl State {
         body: Opd,
         filter: Option<Opd>,
         index: Option<Opd>,
+        start: usize,
         offset: usize,
         n: usize,
         inner: VarId,
         aux: &mut [(Vec<f64>, Vec<f64>)],
     ) {
         let rl = self.row_len;
-        let rows = &self.rows;
+        let (rows, hoisted) = (&self.rows, &self.hoisted);
         let row = |o: Opd| -> Result<&[f64], f64> {
             match o {
-                Opd::Row(s) => Ok(&rows[s as usize * rl..s as usize * rl + n]),
+                Opd::Row(s) => Ok(&rows[s as usize * rl + start..s as usize * rl + start + n]),
                 Opd::Scalar(m) => Err(self.scal[m as usize]),
+                Opd::Hoisted(e) => Ok(&hoisted[e as usize * rl + start..e as usize * rl + start + n]),
             }
         };
         let b = row(body);
@@ -2299,6 +2423,49 @@ mod tests {
                         "{kernels:?} ng {ng}: {w} vs {p}"
                     );
                 }
+            }
+        }
+    }
+
+    /// Passes over two loops with a short inner loop run collapsed (several outer iterations
+    /// per row): the same bits as a row at a time, for the GLCM (square) and the GLRLM and
+    /// GLSZM (as many columns as run lengths or zone sizes occur), with and without zeros.
+    #[test]
+    fn collapsed_passes_equal_rows_one_at_a_time() {
+        let family = |file: &str, name: &str| {
+            let path = format!("{}/../../features/{file}", env!("CARGO_MANIFEST_DIR"));
+            let text = std::fs::read_to_string(&path).expect("feature file");
+            crate::compile(file, &text, &crate::Registry::standard()).expect("compiles").family(name).unwrap().clone()
+        };
+        let counts = |rows: usize, cols: usize| -> Vec<f64> {
+            (0..rows * cols).map(|k| ((k * 7919) % 13) as f64 * f64::from(u8::from(k % 5 != 2))).collect()
+        };
+        let same = |fam: &CompiledFamily, data: &SourceData, what: &str| {
+            let run = |row_at_a_time: bool| {
+                let mut st = State { row_at_a_time, ..State::default() };
+                fam.evaluate_with(&mut st, data, &crate::NoBuiltins).expect("evaluates")
+            };
+            for (c, r) in run(false).iter().zip(&run(true)) {
+                assert!(c.to_bits() == r.to_bits() || (c.is_nan() && r.is_nan()), "{what}: {c} vs {r}");
+            }
+        };
+        let glcm = family("glcm.radx", "glcm");
+        for ng in [1usize, 3, 17, 64, 129] {
+            same(&glcm, &SourceData::glcm_from_counts(ng, &counts(ng, ng)), &format!("glcm {ng}"));
+        }
+        for (file, name, array, axis) in [("glrlm.radx", "glrlm", "r", "run"), ("glszm.radx", "glszm", "s", "size")] {
+            let fam = family(file, name);
+            for (ng, cols) in [(1usize, 5usize), (6, 1), (7, 40), (40, 7), (3, 300)] {
+                let data = counts(ng, cols);
+                let total: f64 = data.iter().sum();
+                let source = SourceData::new()
+                    .with_axis("level", (1..=ng).map(|l| l as f64).collect())
+                    .with_axis(axis, (1..=cols).map(|c| (2 * c) as f64).collect())
+                    .with_array(array, vec![ng, cols], data)
+                    .with_scalar("Ng", ng as f64)
+                    .with_scalar("Nv", 2.0 * total)
+                    .with_scalar("Ns", total);
+                same(&fam, &source, &format!("{name} {ng}×{cols}"));
             }
         }
     }
