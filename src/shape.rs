@@ -53,7 +53,8 @@ pub struct ShapeNeeds {
 }
 
 impl ShapeNeeds {
-    /// The parts that feature definitions `texts` use, judged by the builtins they call.
+    /// The parts that feature definitions `texts` use, judged by the builtins they call and,
+    /// for PyRadiomics' shape source, by a family over it.
     pub fn of_texts(texts: &[&str]) -> ShapeNeeds {
         let calls = |names: &[&str]| calls_any(texts, names);
         let ombb = calls(&["ombb_volume", "ombb_area"]);
