@@ -61,8 +61,8 @@ struct Acc {
 enum Opd {
     Row(u32),
     Scalar(NodeId),
-    /// Only while a pass runs collapsed (see `run_pass_collapsed`): the `k`-th value hoisted
-    /// to the outer loop, as a row holding each outer iteration's value along its segment.
+    /// In a pass's collapsed plan (see `run_pass_collapsed`): the `k`-th value hoisted to the
+    /// outer loop, as a row holding each outer iteration's value along its segment.
     Hoisted(u32),
 }
 
@@ -100,6 +100,11 @@ struct Pass {
     /// Row slot of each node evaluated per row (`u32::MAX` if none).
     n_slots: usize,
     accs: Vec<PassAcc>,
+    /// For a pass over two loops, `rows` and `accs` as a collapsed run reads them (see
+    /// `run_pass_collapsed`): operands hoisted to the outer loop (`per_depth[0]`) become
+    /// `Opd::Hoisted` rows. Empty for other passes.
+    collapsed_rows: Vec<RowInstr>,
+    collapsed_accs: Vec<PassAcc>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -817,15 +822,6 @@ impl State {
         self.rows.resize(pass.n_slots * block, 0.0);
         self.hoisted.clear();
         self.hoisted.resize(hoisted.len() * block, 0.0);
-        let lift = |o: Opd| match o {
-            Opd::Scalar(m) => hoisted.iter().position(|&h| h == m).map_or(o, |e| Opd::Hoisted(e as u32)),
-            other => other,
-        };
-        let accs: Vec<[Option<Opd>; 4]> = pass
-            .accs
-            .iter()
-            .map(|pa| [Some(lift(pa.body)), pa.factor.map(lift), pa.filter.map(lift), pa.index.map(lift)])
-            .collect();
         let mut first = 0;
         while first < outer_len {
             let segments = per_block.min(outer_len - first);
@@ -842,13 +838,12 @@ impl State {
             for s in 0..segments {
                 self.pos[outer as usize] = first + s;
                 let start = s * inner_len;
-                for (k, (pa, [body, factor, filter, index])) in pass.accs.iter().zip(&accs).enumerate() {
-                    let body = body.expect("every accumulator has a body");
-                    if let Some(factor) = *factor {
-                        self.accumulate_product(&pa.acc, body, factor, *filter, start, inner_len);
+                for (k, pa) in pass.collapsed_accs.iter().enumerate() {
+                    if let Some(factor) = pa.factor {
+                        self.accumulate_product(&pa.acc, pa.body, factor, pa.filter, start, inner_len);
                         continue;
                     }
-                    self.accumulate(k, &pa.acc, body, *filter, *index, start, 0, inner_len, inner, aux);
+                    self.accumulate(k, &pa.acc, pa.body, pa.filter, pa.index, start, 0, inner_len, inner, aux);
                 }
             }
             first += segments;
@@ -873,10 +868,11 @@ impl State {
         let (first_outer, count) = segments.unwrap_or((0, 1));
         let len = n * count;
         let rl = self.row_len;
-        let hoisted = if segments.is_some() { &pass.per_depth[0][..] } else { &[] };
+        // A collapsed run reads the plan whose hoisted operands are rows.
+        let instructions = if segments.is_some() { &pass.collapsed_rows } else { &pass.rows };
         // Operands always live in lower slots than their result (slots follow node ids), so
         // splitting the arena at the destination gives disjoint read and write views.
-        for (ins, &invariant) in pass.rows.iter().zip(&pass.row_invariant) {
+        for (ins, &invariant) in instructions.iter().zip(&pass.row_invariant) {
             // Slots are written by their instruction only, so an invariant row still holds
             // the value computed at the pass's first row (in a collapsed pass, the first
             // block's: the same inner values, segment after segment).
@@ -898,10 +894,7 @@ impl State {
             let view = |o: Opd| -> RowView<'_> {
                 match o {
                     Opd::Row(s) => RowView::R(&lo[s as usize * rl..s as usize * rl + len]),
-                    Opd::Scalar(m) => match hoisted.iter().position(|&h| h == m) {
-                        Some(e) => RowView::R(&lifted[e * rl..e * rl + len]),
-                        None => RowView::S(scal[m as usize]),
-                    },
+                    Opd::Scalar(m) => RowView::S(scal[m as usize]),
                     Opd::Hoisted(e) => RowView::R(&lifted[e as usize * rl..e as usize * rl + len]),
                 }
             };
@@ -2267,7 +2260,7 @@ impl<'r> Planner<'r> {
             // A guarded row leaves zeros where its filter fails, and the filter may vary by row.
             row_invariant.push(ir.free[n] == bit(loops[inner]) && !guarded);
         }
-        let accs = accs
+        let accs: Vec<PassAcc> = accs
             .into_iter()
             .zip(fused)
             .map(|(a, fused)| {
@@ -2283,7 +2276,36 @@ impl<'r> Planner<'r> {
                 PassAcc { acc: a, body, factor, filter, index }
             })
             .collect();
-        Pass { loops, per_depth, rows, row_invariant, n_slots: n_slots as usize, accs }
+        // The collapsed plan: operands hoisted to the outer loop read from their rows.
+        let (collapsed_rows, collapsed_accs) = if loops.len() == 2 {
+            let hoisted = &per_depth[0];
+            let lift = |o: Opd| match o {
+                Opd::Scalar(m) => hoisted.iter().position(|&h| h == m).map_or(o, |e| Opd::Hoisted(e as u32)),
+                other => other,
+            };
+            let rows = rows
+                .iter()
+                .map(|ins| match ins.clone() {
+                    RowInstr::Bin { dst, op, a, b, guard } => RowInstr::Bin { dst, op, a: lift(a), b: lift(b), guard },
+                    RowInstr::Select { dst, c, a, b } => RowInstr::Select { dst, c: lift(c), a: lift(a), b: lift(b) },
+                    other => other,
+                })
+                .collect();
+            let accs = accs
+                .iter()
+                .map(|pa| PassAcc {
+                    acc: pa.acc.clone(),
+                    body: lift(pa.body),
+                    factor: pa.factor.map(lift),
+                    filter: pa.filter.map(lift),
+                    index: pa.index.map(lift),
+                })
+                .collect();
+            (rows, accs)
+        } else {
+            (Vec::new(), Vec::new())
+        };
+        Pass { loops, per_depth, rows, row_invariant, n_slots: n_slots as usize, accs, collapsed_rows, collapsed_accs }
     }
 }
 
