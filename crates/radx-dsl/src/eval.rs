@@ -526,6 +526,8 @@ struct State {
     row_len: usize,
     /// In a collapsed pass, the values hoisted to the outer loop as rows (`row_len` each).
     hoisted: Vec<f64>,
+    /// In a collapsed pass, the accumulators run segment by segment (see `accumulate_block`).
+    by_segment: Vec<usize>,
     sorted: SortedCache,
     /// Per pass: loop lengths, the outer-loop odometer, and each accumulator's auxiliary
     /// counts and arg values (see `run_pass_body`).
@@ -715,8 +717,7 @@ impl State {
         let block = inner_len.min(ROW_BLOCK);
         let blocked = block < inner_len;
         self.row_len = block;
-        self.rows.clear();
-        self.rows.resize(pass.n_slots * block, 0.0);
+        self.size_rows(pass.n_slots * block);
         if lens.contains(&0) {
             self.finish(pass, &mut aux);
             self.lens = lens;
@@ -765,6 +766,19 @@ impl State {
                     break;
                 }
             }
+        }
+    }
+
+    /// Makes the row arena at least `len` long. Its old contents are kept, not cleared: every
+    /// entry a pass reads was written by that pass (masked-out entries of a guarded row are
+    /// never read unmasked, so whatever they hold drops out). Debug builds fill the arena
+    /// with NaN instead, so that any read of an unwritten entry shows in the tests.
+    fn size_rows(&mut self, len: usize) {
+        if cfg!(debug_assertions) {
+            self.rows.clear();
+            self.rows.resize(len, f64::NAN);
+        } else if self.rows.len() < len {
+            self.rows.resize(len, 0.0);
         }
     }
 
@@ -818,8 +832,7 @@ impl State {
         let per_block = (COLLAPSED_ROW / inner_len).min(outer_len);
         let block = per_block * inner_len;
         self.row_len = block;
-        self.rows.clear();
-        self.rows.resize(pass.n_slots * block, 0.0);
+        self.size_rows(pass.n_slots * block);
         self.hoisted.clear();
         self.hoisted.resize(hoisted.len() * block, 0.0);
         let mut first = 0;
@@ -835,10 +848,18 @@ impl State {
                 }
             }
             self.compute_rows(bound, pass, first == 0, 0, inner_len, Some((first, segments)));
+            let mut by_segment = std::mem::take(&mut self.by_segment);
+            by_segment.clear();
+            for (k, pa) in pass.collapsed_accs.iter().enumerate() {
+                if !self.accumulate_block(pa, outer, inner, first, segments, inner_len) {
+                    by_segment.push(k);
+                }
+            }
             for s in 0..segments {
                 self.pos[outer as usize] = first + s;
                 let start = s * inner_len;
-                for (k, pa) in pass.collapsed_accs.iter().enumerate() {
+                for &k in &by_segment {
+                    let pa = &pass.collapsed_accs[k];
                     if let Some(factor) = pa.factor {
                         self.accumulate_product(&pa.acc, pa.body, factor, pa.filter, start, inner_len);
                         continue;
@@ -846,8 +867,137 @@ impl State {
                     self.accumulate(k, &pa.acc, pa.body, pa.filter, pa.index, start, 0, inner_len, inner, aux);
                 }
             }
+            self.by_segment = by_segment;
             first += segments;
         }
+    }
+
+    /// Accumulates a whole block of a collapsed pass (`segments` outer iterations from
+    /// `first`, `n` inner indices each) in one call, for the common sums: into a scalar
+    /// (optionally of a product), into a marginal along either loop, or scattered. Each
+    /// segment is still summed on its own and added in order, so every bit is as when the
+    /// pass runs a row at a time; only the dispatch is shared. Returns false, having done
+    /// nothing, for any other accumulator (run segment by segment).
+    #[inline(always)]
+    fn accumulate_block(
+        &mut self,
+        pa: &PassAcc,
+        outer: VarId,
+        inner: VarId,
+        first: usize,
+        segments: usize,
+        n: usize,
+    ) -> bool {
+        let AccOp::Reduce(op @ (ReduceOp::Sum | ReduceOp::Count)) = pa.acc.op else { return false };
+        let len = segments * n;
+        let rl = self.row_len;
+        let (rows, hoisted, scal) = (&self.rows, &self.hoisted, &self.scal);
+        let view = |o: Opd| -> RowView<'_> {
+            match o {
+                Opd::Row(r) => RowView::R(&rows[r as usize * rl..r as usize * rl + len]),
+                Opd::Scalar(m) => RowView::S(scal[m as usize]),
+                Opd::Hoisted(e) => RowView::R(&hoisted[e as usize * rl..e as usize * rl + len]),
+            }
+        };
+        let mask = match pa.filter.map(view) {
+            None => None,
+            Some(RowView::R(m)) => Some(m),
+            Some(RowView::S(c)) if c != 0.0 => None,
+            // Nothing passes the filter: the sums stay as they are.
+            Some(RowView::S(_)) => return true,
+        };
+        if op == ReduceOp::Count {
+            let Target::Scalar(t) = pa.acc.target else { return false };
+            if pa.factor.is_some() {
+                return false;
+            }
+            let out = &mut self.scalars[t as usize];
+            for s in 0..segments {
+                *out += mask.map(|m| segment_of(m, s, n)).map_or(n as f64, mask_count);
+            }
+            return true;
+        }
+        let body = view(pa.body);
+        if let Some(factor) = pa.factor {
+            let Target::Scalar(t) = pa.acc.target else { return false };
+            let out = &mut self.scalars[t as usize];
+            match (body, view(factor)) {
+                (RowView::R(a), RowView::R(b)) => {
+                    for s in 0..segments {
+                        *out += dot4(segment_of(a, s, n), segment_of(b, s, n), mask.map(|m| segment_of(m, s, n)));
+                    }
+                }
+                // IEEE multiplication commutes exactly, so the operand order does not matter.
+                (RowView::R(a), RowView::S(c)) | (RowView::S(c), RowView::R(a)) => {
+                    for s in 0..segments {
+                        *out += scaled_sum4(segment_of(a, s, n), c, mask.map(|m| segment_of(m, s, n)));
+                    }
+                }
+                (RowView::S(_), RowView::S(_)) => return false,
+            }
+            return true;
+        }
+        let RowView::R(b) = body else { return false };
+        // A function, not a closure: closures are not always inlined into the wide build.
+        #[inline(always)]
+        fn segment_sum(b: &[f64], mask: Option<&[f64]>, s: usize, n: usize) -> f64 {
+            match mask {
+                None => sum4(segment_of(b, s, n)),
+                Some(m) => masked_sum4(segment_of(b, s, n), segment_of(m, s, n)),
+            }
+        }
+        match pa.acc.target {
+            Target::Scalar(t) => {
+                let out = &mut self.scalars[t as usize];
+                for s in 0..segments {
+                    *out += segment_sum(b, mask, s, n);
+                }
+            }
+            Target::VecAt { vec, var } if var == outer => {
+                let out = &mut self.vecs[vec as usize][first..first + segments];
+                for (s, o) in out.iter_mut().enumerate() {
+                    *o += segment_sum(b, mask, s, n);
+                }
+            }
+            Target::VecAt { vec, var } if var == inner => {
+                let out = &mut self.vecs[vec as usize][..n];
+                for s in 0..segments {
+                    let seg = segment_of(b, s, n);
+                    match mask.map(|m| segment_of(m, s, n)) {
+                        None => out.iter_mut().zip(seg).for_each(|(o, &v)| *o += v),
+                        Some(m) => out.iter_mut().zip(seg).zip(m).for_each(|((o, &v), &k)| {
+                            if k != 0.0 {
+                                *o += v
+                            }
+                        }),
+                    }
+                }
+            }
+            Target::VecScatter { vec, lo, .. } => {
+                let Some(RowView::R(idx)) = pa.index.map(view) else { return false };
+                let lo = self.scal[lo as usize];
+                let out = &mut self.vecs[vec as usize];
+                // The block's entries in order, segment after segment: the order in which
+                // segment-by-segment scattering adds them.
+                if !scatter_slots_valid(idx, lo, out.len()) {
+                    return false;
+                }
+                match mask {
+                    None => {
+                        for (&x, &v) in idx.iter().zip(b) {
+                            out[scatter_slot(x - lo)] += v;
+                        }
+                    }
+                    Some(m) => {
+                        for ((&x, &v), &k) in idx.iter().zip(b).zip(m) {
+                            out[scatter_slot(x - lo)] += keep_or_zero(v, k != 0.0);
+                        }
+                    }
+                }
+            }
+            Target::VecAt { .. } => return false,
+        }
+        true
     }
 
     /// The row operations of `pass` over `n` inner indices from `offset`; in a collapsed pass
@@ -1365,6 +1515,12 @@ fn bin_row(op: Bin, a: RowView<'_>, b: RowView<'_>, out: &mut [f64], mask: Optio
         Bin::Max => lanes!(|p: f64, q: f64| p.max(q)),
         Bin::Pow => lanes!(|p: f64, q: f64| p.powf(q)),
     }
+}
+
+/// The `s`-th segment of `n` entries of a collapsed row.
+#[inline(always)]
+fn segment_of(r: &[f64], s: usize, n: usize) -> &[f64] {
+    &r[s * n..(s + 1) * n]
 }
 
 /// Sum with four interleaved partial sums (breaks the add latency chain).
@@ -2472,8 +2628,18 @@ mod tests {
             }
         };
         let glcm = family("glcm.radx", "glcm");
+        // What the GLCM features leave out: counts, a filter that is a constant, a scatter
+        // whose slots fall outside its vector, a mean and a maximum under a filter.
+        let text = "family x over cm {\n  let q[k in 0..Ng / 2] = sum(i, j where i + j == k, p[i,j] * i)\n  \
+                    feature a \"A\" = count(i, j where p[i,j] > 2) + sum(i, j where Ng > 0, p[i,j])\n  \
+                    feature b \"B\" = sum(i, j where Ng > 1000, p[i,j]) + sum(k, q[k] * k)\n  \
+                    feature c \"C\" = mean(i, j where p[i,j] > 1, p[i,j] / i) + max(i, j where j > i, p[i,j] * j)\n}\n";
+        let extra = crate::compile("x.radx", text, &crate::Registry::standard()).expect("compiles");
+        let extra = extra.family("x").unwrap();
         for ng in [1usize, 3, 17, 64, 129] {
-            same(&glcm, &SourceData::glcm_from_counts(ng, &counts(ng, ng)), &format!("glcm {ng}"));
+            let data = SourceData::glcm_from_counts(ng, &counts(ng, ng));
+            same(&glcm, &data, &format!("glcm {ng}"));
+            same(extra, &data, &format!("count, mean, max, out-of-range scatter {ng}"));
         }
         for (file, name, array, axis) in [("glrlm.radx", "glrlm", "r", "run"), ("glszm.radx", "glszm", "s", "size")] {
             let fam = family(file, name);
