@@ -1,0 +1,221 @@
+//! Binding source data to a family's schema, and the builtin calls.
+
+use super::*;
+
+/// Source data bound to the schema's numbering.
+pub(crate) struct Bound<'d> {
+    pub axis_values: Vec<&'d [f64]>,
+    pub arrays: Vec<(&'d [f64], Vec<usize>)>, // data, strides
+    pub scalars: Vec<f64>,
+}
+
+impl<'d> Bound<'d> {
+    pub fn new(schema: &SourceSchema, data: &'d SourceData, ir: &Ir) -> Result<Self, EvalError> {
+        // Only what the family uses must be present.
+        let mut used_arrays = vec![false; schema.arrays.len()];
+        let mut used_scalars = vec![false; schema.scalars.len()];
+        let mut used_axes = vec![false; schema.axes.len()];
+        for n in &ir.nodes {
+            match n {
+                Node::Array { array, .. } => used_arrays[*array as usize] = true,
+                Node::SrcScalar(s) => used_scalars[*s as usize] = true,
+                _ => {}
+            }
+        }
+        for s in &ir.scalars {
+            if let ScalarDef::Builtin { args, builtin } = s {
+                for a in args {
+                    if let BuiltinArg::SourceArray(k) = a {
+                        used_arrays[*k as usize] = true;
+                    }
+                }
+                if builtin == "glcm_mcc"
+                    && let Some(k) = schema.arrays.iter().position(|a| a.name == "p")
+                {
+                    used_arrays[k] = true;
+                }
+            }
+        }
+        for v in &ir.vars {
+            if let AxisKey::Source(a) = v.axis {
+                used_axes[a as usize] = true;
+            }
+        }
+        for (k, a) in schema.arrays.iter().enumerate() {
+            if used_arrays[k] {
+                for &ax in &a.axes {
+                    used_axes[ax] = true;
+                }
+            }
+        }
+        let mut axis_values = Vec::new();
+        for (k, a) in schema.axes.iter().enumerate() {
+            match data.axis(&a.name) {
+                Some(v) => axis_values.push(v),
+                None if !used_axes[k] => axis_values.push(&[][..]),
+                None => return Err(EvalError::MissingAxis { name: a.name.clone() }),
+            }
+        }
+        let mut arrays = Vec::new();
+        for (k, a) in schema.arrays.iter().enumerate() {
+            let expected: Vec<usize> = a.axes.iter().map(|&ax| axis_values[ax].len()).collect();
+            match data.array(&a.name) {
+                Some((shape, values)) => {
+                    let n: usize = expected.iter().product();
+                    if shape != expected.as_slice() || values.len() != n {
+                        if used_arrays[k] {
+                            return Err(EvalError::Shape { name: a.name.clone(), expected, found: shape.to_vec() });
+                        }
+                        arrays.push((&[][..], vec![0; a.axes.len()]));
+                        continue;
+                    }
+                    let mut strides = vec![1; expected.len()];
+                    for d in (0..expected.len().saturating_sub(1)).rev() {
+                        strides[d] = strides[d + 1] * expected[d + 1];
+                    }
+                    arrays.push((values, strides));
+                }
+                None if !used_arrays[k] => arrays.push((&[][..], vec![0; a.axes.len()])),
+                None => return Err(EvalError::MissingArray { name: a.name.clone() }),
+            }
+        }
+        let mut scalars = Vec::new();
+        for (k, s) in schema.scalars.iter().enumerate() {
+            match data.scalar(&s.name) {
+                Some(v) => scalars.push(v),
+                None if !used_scalars[k] => scalars.push(f64::NAN),
+                None => return Err(EvalError::MissingScalar { name: s.name.clone() }),
+            }
+        }
+        Ok(Bound { axis_values, arrays, scalars })
+    }
+}
+
+/// Length and values of a variable's axis once its range bounds are known.
+pub(crate) fn axis_values_of(ir: &Ir, bound: &Bound<'_>, var: VarId, scal: &dyn Fn(NodeId) -> f64) -> Vec<f64> {
+    let mut values = Vec::new();
+    axis_values_into(ir, bound, var, scal, &mut values);
+    values
+}
+
+/// [`axis_values_of`] written into `out` (replacing its contents, reusing its buffer).
+pub(crate) fn axis_values_into(
+    ir: &Ir,
+    bound: &Bound<'_>,
+    var: VarId,
+    scal: &dyn Fn(NodeId) -> f64,
+    out: &mut Vec<f64>,
+) {
+    out.clear();
+    match ir.vars[var as usize].axis {
+        AxisKey::Source(a) => out.extend_from_slice(bound.axis_values[a as usize]),
+        AxisKey::Range(lo, hi) => {
+            let (lo, hi) = (scal(lo), scal(hi));
+            if !(lo.is_finite() && hi.is_finite()) || hi < lo {
+                return;
+            }
+            // Ranges are integer steps from `lo`; cap the length so garbage cannot exhaust memory.
+            let n = ((hi - lo).floor() as usize + 1).min(1 << 24);
+            out.extend((0..n).map(|t| lo + t as f64));
+        }
+    }
+}
+
+/// Sorted copies (NaN removed) of the arrays that percentile builtins read, kept for one
+/// evaluation: the intensity families take four percentiles and a median of the same array
+/// of up to hundreds of thousands of values, which is then sorted once instead of five times.
+#[derive(Debug, Default)]
+pub(crate) struct SortedCache {
+    entries: Vec<(BuiltinArg, Vec<f64>)>,
+}
+
+impl SortedCache {
+    fn sorted(&mut self, key: &BuiltinArg, values: impl FnOnce() -> Vec<f64>) -> &[f64] {
+        let k = match self.entries.iter().position(|(a, _)| a == key) {
+            Some(k) => k,
+            None => {
+                self.entries.push((key.clone(), crate::linalg::sorted_without_nan(&values())));
+                self.entries.len() - 1
+            }
+        };
+        &self.entries[k].1
+    }
+}
+
+/// Runs a builtin (shared by the planner's evaluator and the reference interpreter).
+/// `sorted` caches sorted arrays across the builtin calls of one evaluation: source arrays
+/// and vector `let`s do not change once computed.
+#[allow(clippy::too_many_arguments)] // one call site each in the evaluator and interpreter
+pub(crate) fn run_builtin(
+    ir: &Ir,
+    bound: &Bound<'_>,
+    s: u32,
+    imp: BuiltinImpl,
+    scalar: &dyn Fn(NodeId) -> f64,
+    vector: &dyn Fn(u32) -> Vec<f64>,
+    mcc_array: Option<u32>,
+    builtins: &dyn Builtins,
+    sorted: &mut SortedCache,
+) -> Result<f64, EvalError> {
+    let ScalarDef::Builtin { builtin, args } = &ir.scalars[s as usize] else { return Ok(f64::NAN) };
+    if let BuiltinImpl::Percentile | BuiltinImpl::Median = imp {
+        let q = match (imp, args.get(1)) {
+            (BuiltinImpl::Median, _) => 50.0,
+            (_, Some(BuiltinArg::Scalar(n))) => scalar(*n),
+            _ => return Ok(f64::NAN),
+        };
+        let values = match args.first() {
+            Some(key @ BuiltinArg::SourceArray(k)) => sorted.sorted(key, || bound.arrays[*k as usize].0.to_vec()),
+            Some(key @ BuiltinArg::Vector(v)) => sorted.sorted(key, || vector(*v)),
+            _ => return Ok(f64::NAN),
+        };
+        return Ok(crate::linalg::percentile_of_sorted(values, q));
+    }
+    let owned: Vec<Result<f64, Vec<f64>>> = args
+        .iter()
+        .map(|a| match a {
+            BuiltinArg::Scalar(n) => Ok(scalar(*n)),
+            BuiltinArg::SourceArray(k) => Err(bound.arrays[*k as usize].0.to_vec()),
+            BuiltinArg::Vector(v) => Err(vector(*v)),
+        })
+        .collect();
+    let values: Vec<BuiltinValue<'_>> = owned
+        .iter()
+        .map(|a| match a {
+            Ok(x) => BuiltinValue::Scalar(*x),
+            Err(v) => BuiltinValue::Array(v),
+        })
+        .collect();
+    Ok(match imp {
+        BuiltinImpl::Percentile | BuiltinImpl::Median => f64::NAN, // handled above
+        BuiltinImpl::GlcmMcc => match mcc_array {
+            Some(k) => {
+                let data = bound.arrays[k as usize].0;
+                let n = (data.len() as f64).sqrt().round() as usize;
+                crate::linalg::glcm_mcc(data, n)
+            }
+            None => f64::NAN,
+        },
+        BuiltinImpl::Host => {
+            builtins.call(builtin, &values).map_err(|message| EvalError::Builtin { name: builtin.clone(), message })?
+        }
+    })
+}
+
+pub(super) fn call_builtin(
+    ir: &Ir,
+    bound: &Bound<'_>,
+    st: &mut State,
+    s: u32,
+    imp: BuiltinImpl,
+    builtins: &dyn Builtins,
+) -> Result<f64, EvalError> {
+    let mcc = find_p(ir, bound);
+    let (scal, vecs) = (&st.scal, &st.vecs);
+    run_builtin(ir, bound, s, imp, &|n| scal[n as usize], &|v| vecs[v as usize].clone(), mcc, builtins, &mut st.sorted)
+}
+
+/// The `p` array for `glcm_mcc`: the only rank-2 array of a `cm`-like source.
+pub(crate) fn find_p(_ir: &Ir, bound: &Bound<'_>) -> Option<u32> {
+    bound.arrays.iter().position(|(_, strides)| strides.len() == 2).map(|k| k as u32)
+}

@@ -1,0 +1,350 @@
+//! The compiled evaluator. A family's [`Ir`] is planned once into *stages*; each stage
+//! evaluates the scalar nodes that became computable, calls builtins, then runs *passes*:
+//! one loop nest per distinct set of index variables, computing every reduction and vector
+//! over that set together (all GLCM features that sum over `(i, j)` share one sweep).
+//!
+//! Inside a pass, nodes that do not depend on the innermost variable are evaluated once per
+//! outer iteration (loop-invariant hoisting); the rest are evaluated a whole row at a time
+//! into reusable buffers (a vectorised interpreter: the dispatch cost is paid per row, the
+//! per-entry work is a tight loop with no allocation). A vector `let` whose filter pins its
+//! index (`let pxy[k in 2..2*Ng] = sum(i, j where i + j == k, p[i,j])`) is lowered to a
+//! single scatter pass over `(i, j)` instead of one pass per `k`. Transcendental operations
+//! used only under a filter are evaluated only where the filter holds.
+//!
+//! Arithmetic follows IEEE 754 and never errors: `x/0` is ±inf (NaN for `0/0`), `log(0)` is
+//! -inf, `sqrt(-1)` is NaN. Empty reductions: `sum` 0, `count` 0, `prod` 1, and `mean`,
+//! `max`, `min`, `argmax`, `argmin` NaN. `max`/`min` ignore NaN entries.
+//! Evaluation is deterministic: the order of every floating-point operation is fixed by the plan.
+
+use crate::ast::ReduceOp;
+use crate::check::{CheckedFamily, FeatureInfo};
+use crate::ir::*;
+use crate::registry::{BuiltinImpl, Registry, SourceSchema};
+use crate::source::{BuiltinValue, Builtins, EvalError, FeatureValue, SourceData};
+
+mod accumulate;
+mod bind;
+mod kernels;
+mod pass;
+mod plan;
+#[cfg(test)]
+mod tests;
+
+use bind::axis_values_into;
+use bind::call_builtin;
+pub(crate) use bind::{Bound, SortedCache, axis_values_of, find_p, run_builtin};
+use plan::Planner;
+
+/// Where an accumulator writes.
+#[derive(Debug, Clone)]
+enum Target {
+    Scalar(u32),
+    /// `vec[position of var]`.
+    VecAt {
+        vec: u32,
+        var: VarId,
+    },
+    /// `vec[value of index - lo]` (the scatter lowering).
+    VecScatter {
+        vec: u32,
+        index: NodeId,
+        lo: NodeId,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum AccOp {
+    Reduce(ReduceOp),
+    /// Element-wise definition of a vector `let` (each slot written once).
+    Assign,
+}
+
+#[derive(Debug, Clone)]
+struct Acc {
+    op: AccOp,
+    filter: Option<NodeId>,
+    body: NodeId,
+    /// For argmax/argmin: the variable whose value is returned.
+    arg_var: Option<VarId>,
+    target: Target,
+}
+
+/// An operand of a row operation: a row buffer or a scalar broadcast.
+#[derive(Debug, Clone, Copy)]
+enum Opd {
+    Row(u32),
+    Scalar(NodeId),
+    /// In a pass's collapsed plan (see `run_pass_collapsed`): the `k`-th value hoisted to the
+    /// outer loop, as a row holding each outer iteration's value along its segment.
+    Hoisted(u32),
+}
+
+#[derive(Debug, Clone)]
+enum RowInstr {
+    Index { dst: u32, var: VarId },
+    Array { dst: u32, array: u32, vars: Vec<VarId> },
+    VecRead { dst: u32, vec: u32 },
+    Un { dst: u32, op: Un, a: u32, guard: Option<u32> },
+    Bin { dst: u32, op: Bin, a: Opd, b: Opd, guard: Option<u32> },
+    Select { dst: u32, c: Opd, a: Opd, b: Opd },
+}
+
+/// An accumulator as a pass runs it: where its body, filter and scatter index live.
+#[derive(Debug, Clone)]
+struct PassAcc {
+    acc: Acc,
+    body: Opd,
+    /// When set, the body is `body * factor`, multiplied as it is summed: the product of a
+    /// `sum(i, j, x * p[i,j])` is then never stored to a row and read back.
+    factor: Option<Opd>,
+    filter: Option<Opd>,
+    index: Option<Opd>,
+}
+
+#[derive(Debug, Clone)]
+struct Pass {
+    loops: Vec<VarId>,
+    /// Scalar nodes evaluated at loop depth `d` (for every `d` but the innermost).
+    per_depth: Vec<Vec<NodeId>>,
+    rows: Vec<RowInstr>,
+    /// Per row instruction: its value depends on the innermost variable alone (`level[j]`,
+    /// `py[j]`, …), so the row is the same for every outer iteration and is computed once.
+    row_invariant: Vec<bool>,
+    /// Row slot of each node evaluated per row (`u32::MAX` if none).
+    n_slots: usize,
+    accs: Vec<PassAcc>,
+    /// For a pass over two loops, `rows` and `accs` as a collapsed run reads them (see
+    /// `run_pass_collapsed`): operands hoisted to the outer loop (`per_depth[0]`) become
+    /// `Opd::Hoisted` rows. Empty for other passes.
+    collapsed_rows: Vec<RowInstr>,
+    collapsed_accs: Vec<PassAcc>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Stage {
+    scalar_nodes: Vec<NodeId>,
+    builtins: Vec<u32>,
+    passes: Vec<Pass>,
+}
+
+/// A family compiled to an evaluation plan.
+#[derive(Debug, Clone)]
+pub struct CompiledFamily {
+    pub(crate) checked: CheckedFamily,
+    builtin_impls: Vec<(u32, BuiltinImpl)>,
+    stages: Vec<Stage>,
+    scratch: ScratchPool,
+}
+
+fn u(op: ReduceOp) -> AccOp {
+    AccOp::Reduce(op)
+}
+
+impl CompiledFamily {
+    /// Family name.
+    pub fn name(&self) -> &str {
+        &self.checked.name
+    }
+    /// Doc comment of the family.
+    pub fn doc(&self) -> Option<&str> {
+        self.checked.doc.as_deref()
+    }
+    /// The schema of the source it is evaluated over.
+    pub fn source(&self) -> &SourceSchema {
+        &self.checked.schema
+    }
+    /// Source parameters, defaults filled in.
+    pub fn params(&self) -> &[(String, crate::registry::ParamValue)] {
+        &self.checked.params
+    }
+    /// Features in file order (name, tag, doc, definition text).
+    pub fn features(&self) -> impl Iterator<Item = &FeatureInfo> {
+        self.checked.features.iter().map(|(f, _)| f)
+    }
+    /// The checked IR (for tools and the reference interpreter).
+    pub fn ir(&self) -> &Ir {
+        &self.checked.ir
+    }
+    pub(crate) fn feature_nodes(&self) -> impl Iterator<Item = (&FeatureInfo, NodeId)> {
+        self.checked.features.iter().map(|(f, n)| (f, *n))
+    }
+    /// Number of loop nests run per evaluation (for tests of fusion).
+    pub fn pass_count(&self) -> usize {
+        self.stages.iter().map(|s| s.passes.len()).sum()
+    }
+
+    /// A human-readable summary of the plan: per stage, each pass's loop variables and
+    /// what it computes (used by `radx features explain` and by tests of the lowering).
+    pub fn explain(&self) -> String {
+        let ir = &self.checked.ir;
+        let var_name = |v: VarId| {
+            let info = &ir.vars[v as usize];
+            let axis = match info.axis {
+                AxisKey::Source(a) => self.checked.schema.axes[a as usize].name.clone(),
+                AxisKey::Range(..) => "range".to_string(),
+            };
+            format!("{axis}#{}", info.slot)
+        };
+        let mut out = String::new();
+        for (k, stage) in self.stages.iter().enumerate() {
+            out.push_str(&format!(
+                "stage {k}: {} scalar nodes, {} builtins\n",
+                stage.scalar_nodes.len(),
+                stage.builtins.len()
+            ));
+            for pass in &stage.passes {
+                let loops: Vec<String> = pass.loops.iter().map(|v| var_name(*v)).collect();
+                let count = |f: &dyn Fn(&Target) -> bool| pass.accs.iter().filter(|a| f(&a.acc.target)).count();
+                out.push_str(&format!(
+                    "  pass over [{}]: {} row ops, {} scalar, {} vector, {} scatter\n",
+                    loops.join(", "),
+                    pass.rows.len(),
+                    count(&|t| matches!(t, Target::Scalar(_))),
+                    count(&|t| matches!(t, Target::VecAt { .. })),
+                    count(&|t| matches!(t, Target::VecScatter { .. })),
+                ));
+            }
+        }
+        out
+    }
+
+    /// Plans a checked family.
+    pub fn plan(checked: CheckedFamily, registry: &Registry) -> Self {
+        Planner::new(checked, registry).run()
+    }
+
+    /// Evaluates every feature of the family on one source instance.
+    pub fn evaluate(&self, data: &SourceData, builtins: &dyn Builtins) -> Result<Vec<FeatureValue>, EvalError> {
+        let values = self.evaluate_values(data, builtins)?;
+        Ok(self
+            .checked
+            .features
+            .iter()
+            .zip(values)
+            .map(|((f, _), value)| FeatureValue { name: f.name.clone(), tag: f.tag.clone(), value })
+            .collect())
+    }
+
+    /// The values of [`Self::evaluate`] alone, in the order of [`Self::features`]: for hosts
+    /// that evaluate many matrices and take the names once (no per-call name copies).
+    pub fn evaluate_values(&self, data: &SourceData, builtins: &dyn Builtins) -> Result<Vec<f64>, EvalError> {
+        let mut st = self.scratch.take();
+        let result = self.evaluate_with(&mut st, data, builtins);
+        self.scratch.give(st);
+        result
+    }
+
+    fn evaluate_with(&self, st: &mut State, data: &SourceData, builtins: &dyn Builtins) -> Result<Vec<f64>, EvalError> {
+        let ir = &self.checked.ir;
+        let bound = Bound::new(&self.checked.schema, data, ir)?;
+        st.reset(ir);
+        for stage in &self.stages {
+            for &n in &stage.scalar_nodes {
+                st.scal[n as usize] = st.scalar_node(ir, &bound, n);
+            }
+            for &s in &stage.builtins {
+                let imp = self.builtin_impls.iter().find(|(id, _)| *id == s).map_or(BuiltinImpl::Host, |(_, i)| *i);
+                st.scalars[s as usize] = call_builtin(ir, &bound, st, s, imp, builtins)?;
+            }
+            for pass in &stage.passes {
+                st.run_pass(ir, &bound, pass);
+            }
+        }
+        Ok(self.checked.features.iter().map(|(_, n)| st.scal[*n as usize]).collect())
+    }
+}
+
+/// Evaluation buffers kept between evaluations of one family, so that evaluating a small
+/// matrix does not start with dozens of allocations. A pool rather than one slot: hosts
+/// evaluate the same family on several threads at once.
+#[derive(Default)]
+struct ScratchPool(std::sync::Mutex<Vec<State>>);
+
+/// Most states a pool keeps (one per thread that evaluates concurrently, within reason).
+const POOL_STATES: usize = 16;
+/// A state holding more than this many `f64`s (e.g. after a pass over a large ROI) is
+/// dropped rather than kept, so the pool never pins large buffers.
+const POOL_STATE_MAX_F64S: usize = 1 << 17;
+
+/// Longest row the evaluator processes at once: a longer innermost loop is split into
+/// blocks of this many indices (a multiple of the 4-wide partial sums).
+const ROW_BLOCK: usize = 2048;
+
+/// A pass over two loops whose inner loop has at most half this many indices runs
+/// collapsed: each row holds several outer iterations, up to this many values, so a row
+/// operation is dispatched once per block instead of once per outer iteration (a 16-level
+/// GLCM: once instead of 16 times).
+const COLLAPSED_ROW: usize = 256;
+
+impl ScratchPool {
+    fn take(&self) -> State {
+        let pooled = self.0.lock().ok().and_then(|mut v| v.pop());
+        pooled.unwrap_or_default()
+    }
+    fn give(&self, st: State) {
+        if st.retained_f64s() > POOL_STATE_MAX_F64S {
+            return;
+        }
+        if let Ok(mut v) = self.0.lock()
+            && v.len() < POOL_STATES
+        {
+            v.push(st);
+        }
+    }
+}
+
+impl Clone for ScratchPool {
+    /// A clone starts with an empty pool: buffers are a cache, not part of the plan.
+    fn clone(&self) -> Self {
+        ScratchPool::default()
+    }
+}
+
+impl std::fmt::Debug for ScratchPool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ScratchPool")
+    }
+}
+
+/// Everything one evaluation writes. Kept in a [`ScratchPool`] between evaluations and
+/// [reset](State::reset) before each, so its buffers are allocated once, not per matrix.
+#[derive(Default)]
+struct State {
+    /// Value of every scalar node (and of per-iteration nodes during a pass).
+    scal: Vec<f64>,
+    scalars: Vec<f64>,
+    vecs: Vec<Vec<f64>>,
+    axis_vals: Vec<Vec<f64>>,
+    pos: Vec<usize>,
+    /// Row buffers: `n_slots × row_len`.
+    rows: Vec<f64>,
+    row_len: usize,
+    /// In a collapsed pass, the values hoisted to the outer loop as rows (`row_len` each).
+    hoisted: Vec<f64>,
+    /// In a collapsed pass, the accumulators run segment by segment (see `accumulate_block`).
+    by_segment: Vec<usize>,
+    sorted: SortedCache,
+    /// Per pass: loop lengths, the outer-loop odometer, and each accumulator's auxiliary
+    /// counts and arg values (see `run_pass_body`).
+    lens: Vec<usize>,
+    odometer: Vec<usize>,
+    aux: Vec<(Vec<f64>, Vec<f64>)>,
+    /// Which build of the row kernels runs (tests compare them).
+    kernels: Kernels,
+    /// Never run a pass collapsed (tests compare both ways).
+    row_at_a_time: bool,
+}
+
+/// The builds of the pass kernels (x86-64 only; elsewhere the portable one always runs).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+enum Kernels {
+    /// The widest the CPU supports.
+    #[default]
+    Widest,
+    /// AVX2 where supported (tests).
+    #[cfg_attr(not(test), allow(dead_code))]
+    Avx2,
+    /// The baseline build (tests).
+    #[cfg_attr(not(test), allow(dead_code))]
+    Portable,
+}
