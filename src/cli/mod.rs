@@ -24,6 +24,7 @@ mod extract;
 mod features;
 mod ibsi;
 mod info;
+mod malloc;
 mod matrix;
 mod merge;
 mod plugins;
@@ -217,7 +218,10 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
     match cli.command {
         Command::Info { image, max_memory } => info::run(&image, max_memory),
         Command::Matrix(args) => matrix::run(&args),
-        Command::Extract(args) => extract::run(&args),
+        Command::Extract(args) => {
+            malloc::one_arena();
+            extract::run(&args)
+        }
         Command::Features { action: FeaturesAction::List { features, plugins } } => features::list(&features, &plugins),
         Command::Features { action: FeaturesAction::Show { name, features, plugins } } => {
             features::show(&name, &features, &plugins)
