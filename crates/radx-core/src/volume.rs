@@ -68,18 +68,23 @@ impl BoundingBox {
     pub fn of_mask(mask: &Array3<bool>) -> Option<BoundingBox> {
         let mut min = [usize::MAX; 3];
         let mut max = [0usize; 3];
-        let mut any = false;
-        // Memory order (the extremes do not depend on the order).
-        ndarray::Zip::indexed(mask).for_each(|(x, y, z), &m| {
-            if m {
-                any = true;
-                for (a, v) in [x, y, z].into_iter().enumerate() {
-                    min[a] = min[a].min(v);
-                    max[a] = max[a].max(v);
-                }
+        // Lane by lane along x: only a lane's first and last `true` matter, and finding them
+        // is a scan from each end, not six comparisons per voxel (masks are called for on
+        // every case, several times, over boxes of up to millions of voxels).
+        let (_, ny, nz) = mask.dim();
+        for z in 0..nz {
+            for y in 0..ny {
+                let lane = mask.slice(ndarray::s![.., y, z]);
+                let (first, last) = match lane.as_slice() {
+                    Some(xs) => (xs.iter().position(|&m| m), xs.iter().rposition(|&m| m)),
+                    None => (lane.iter().position(|&m| m), lane.iter().rposition(|&m| m)),
+                };
+                let (Some(first), Some(last)) = (first, last) else { continue };
+                min = [min[0].min(first), min[1].min(y), min[2].min(z)];
+                max = [max[0].max(last), max[1].max(y), max[2].max(z)];
             }
-        });
-        any.then_some(BoundingBox { min, max })
+        }
+        (min[0] != usize::MAX).then_some(BoundingBox { min, max })
     }
 
     /// Grow by `margin` voxels on every side, clamped to `dims`.

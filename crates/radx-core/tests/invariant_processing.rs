@@ -1,7 +1,7 @@
 //! Property tests of the IBSI processing steps: discretisation ranges, resampling
 //! identities and thread-count independence.
 
-use ndarray::Array3;
+use ndarray::{Array3, ShapeBuilder};
 use proptest::prelude::*;
 use radx_core::processing::discretise::{discretise_fixed_bin_number, discretise_fixed_bin_size};
 use radx_core::processing::resample::{Interpolator, aligned_grid, resample_image, resample_mask};
@@ -127,5 +127,42 @@ proptest! {
             let out = resample_image(&image, &target, interp).expect("resample");
             prop_assert!(out.data.iter().all(|&v| v >= min - 1e-9 && v <= max + 1e-9));
         }
+    }
+}
+
+/// The box of every `true` voxel, by definition: the extremes of their indices.
+fn bounding_box_by_voxels(mask: &Array3<bool>) -> Option<radx_core::BoundingBox> {
+    let inside: Vec<[usize; 3]> = mask.indexed_iter().filter(|(_, m)| **m).map(|((x, y, z), _)| [x, y, z]).collect();
+    (!inside.is_empty()).then(|| radx_core::BoundingBox {
+        min: [0, 1, 2].map(|a| inside.iter().map(|p| p[a]).min().unwrap()),
+        max: [0, 1, 2].map(|a| inside.iter().map(|p| p[a]).max().unwrap()),
+    })
+}
+
+proptest! {
+    /// `BoundingBox::of_mask` scans x-lanes from both ends: the same box as the extremes of
+    /// the voxels' indices, in either memory layout, for empty, sparse, half and full masks.
+    #[test]
+    fn bounding_box_is_the_extremes_of_the_voxels(
+        (nx, ny, nz) in (1usize..9, 1usize..7, 1usize..6),
+        density in prop_oneof![Just(0.0), Just(0.05), Just(0.5), Just(1.0)],
+        seed in any::<u64>(),
+        x_fastest in any::<bool>(),
+    ) {
+        let mut state = seed | 1;
+        let mut coin = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % 1000) as f64 / 1000.0 < density
+        };
+        let values: Vec<bool> = (0..nx * ny * nz).map(|_| coin()).collect();
+        let mask = if x_fastest {
+            Array3::from_shape_vec((nx, ny, nz).f(), values).unwrap()
+        } else {
+            Array3::from_shape_vec((nx, ny, nz), values).unwrap()
+        };
+        // Row-major masks have strided x-lanes: the scan's other branch.
+        prop_assert_eq!(radx_core::BoundingBox::of_mask(&mask), bounding_box_by_voxels(&mask));
     }
 }
