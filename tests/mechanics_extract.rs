@@ -140,3 +140,17 @@ fn features_list_and_show() {
     let missing = radx(&["features", "show", "no_such_feature"]);
     assert_eq!(missing.status.code(), Some(2));
 }
+
+#[test]
+fn features_explain_prints_the_evaluation_plan() {
+    // The 25 GLCM features take two sweeps over (i, j): the plan says so.
+    let out = radx(&["features", "explain", "glcm"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("family glcm over cm (features/glcm.radx): 25 features"), "{text}");
+    assert_eq!(text.lines().filter(|l| l.contains("pass over [level#0, level#1]")).count(), 2, "{text}");
+    let missing = radx(&["features", "explain", "no_such_family"]);
+    assert_eq!(missing.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&missing.stderr);
+    assert!(stderr.contains("no feature family named `no_such_family`") && stderr.contains("glcm"), "{stderr}");
+}

@@ -64,6 +64,8 @@ fn every_subcommand_refuses_bad_arguments_and_inputs_without_panicking() {
         vec!["features", "show", "no_such_feature"],
         vec!["features", "list", "--features", "/no/such/file.radx"],
         vec!["features", "list", "--features", &junk_radx],
+        vec!["features", "explain"],
+        vec!["features", "explain", "glcm", "--features", &junk_radx],
         vec!["check"],
         vec!["check", "/no/such/file.radx"],
         vec!["check", &junk_radx],

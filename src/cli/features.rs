@@ -1,4 +1,4 @@
-//! `radx features list|show` and `radx check`.
+//! `radx features list|show|explain` and `radx check`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -65,6 +65,30 @@ pub fn show(name: &str, features: &[PathBuf], plugins: &[PathBuf]) -> Result<Exi
     } else {
         Err(Error::Usage(format!("no feature named or tagged `{name}` (see `radx features list`)")))
     }
+}
+
+pub fn explain(family: &str, features: &[PathBuf], plugins: &[PathBuf]) -> Result<ExitCode, Error> {
+    let extractor = load_with_plugins(None, features, plugins)?;
+    let Some(f) = extractor.library.iter().find(|f| f.family.name() == family) else {
+        let mut names: Vec<&str> = extractor.library.iter().map(|f| f.family.name()).collect();
+        names.dedup();
+        return Err(Error::Usage(format!(
+            "no feature family named `{family}`; the families are: {}",
+            names.join(", ")
+        )));
+    };
+    let mut out = String::new();
+    let n = f.family.features().count();
+    outln!(
+        out,
+        "family {family} over {} ({}): {n} features, {} passes",
+        f.family.source().name,
+        f.origin,
+        f.family.pass_count()
+    );
+    out.push_str(&f.family.explain());
+    radx::output::write_stdout(&out)?;
+    Ok(ExitCode::SUCCESS)
 }
 
 pub fn check(files: &[PathBuf], plugins: &[PathBuf]) -> Result<ExitCode, Error> {

@@ -115,6 +115,17 @@ enum FeaturesAction {
         #[arg(long = "plugin")]
         plugins: Vec<PathBuf>,
     },
+    /// How a family is evaluated: its stages and the sweeps (passes) over its source.
+    Explain {
+        /// Family name, e.g. `glcm`.
+        family: String,
+        /// Extra feature files or folders.
+        #[arg(long = "features")]
+        features: Vec<PathBuf>,
+        /// Plugin library to load (repeatable), in addition to those in $RADX_PLUGIN_PATH.
+        #[arg(long = "plugin")]
+        plugins: Vec<PathBuf>,
+    },
 }
 
 /// `radx plugins` subcommands.
@@ -225,6 +236,9 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Features { action: FeaturesAction::List { features, plugins } } => features::list(&features, &plugins),
         Command::Features { action: FeaturesAction::Show { name, features, plugins } } => {
             features::show(&name, &features, &plugins)
+        }
+        Command::Features { action: FeaturesAction::Explain { family, features, plugins } } => {
+            features::explain(&family, &features, &plugins)
         }
         Command::Plugins { action: PluginsAction::List { plugins } } => plugins::list(&plugins),
         Command::Check { files, plugins } => features::check(&files, &plugins),

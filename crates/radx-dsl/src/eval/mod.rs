@@ -173,8 +173,9 @@ impl CompiledFamily {
         self.stages.iter().map(|s| s.passes.len()).sum()
     }
 
-    /// A human-readable summary of the plan: per stage, each pass's loop variables and
-    /// what it computes (used by `radx features explain` and by tests of the lowering).
+    /// A human-readable summary of the plan: per stage, each pass's loop variables (axis
+    /// name and the variable's slot, `range` for a vector's own index) and what it computes
+    /// (printed by `radx features explain`, and read by tests of the lowering).
     pub fn explain(&self) -> String {
         let ir = &self.checked.ir;
         let var_name = |v: VarId| {
@@ -196,7 +197,7 @@ impl CompiledFamily {
                 let loops: Vec<String> = pass.loops.iter().map(|v| var_name(*v)).collect();
                 let count = |f: &dyn Fn(&Target) -> bool| pass.accs.iter().filter(|a| f(&a.acc.target)).count();
                 out.push_str(&format!(
-                    "  pass over [{}]: {} row ops, {} scalar, {} vector, {} scatter\n",
+                    "  pass over [{}]: {} row operations; accumulates {} scalars, {} vectors, {} scattered vectors\n",
                     loops.join(", "),
                     pass.rows.len(),
                     count(&|t| matches!(t, Target::Scalar(_))),
