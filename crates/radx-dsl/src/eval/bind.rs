@@ -9,9 +9,17 @@ pub(crate) struct Bound<'d> {
     pub scalars: Vec<f64>,
 }
 
-impl<'d> Bound<'d> {
-    pub fn new(schema: &SourceSchema, data: &'d SourceData, ir: &Ir) -> Result<Self, EvalError> {
-        // Only what the family uses must be present.
+/// Which parts of a source a family reads: fixed by its IR, so worked out once when the
+/// family is planned, not at every evaluation.
+#[derive(Debug, Clone)]
+pub(crate) struct SourceUse {
+    arrays: Vec<bool>,
+    scalars: Vec<bool>,
+    axes: Vec<bool>,
+}
+
+impl SourceUse {
+    pub fn of(schema: &SourceSchema, ir: &Ir) -> SourceUse {
         let mut used_arrays = vec![false; schema.arrays.len()];
         let mut used_scalars = vec![false; schema.scalars.len()];
         let mut used_axes = vec![false; schema.axes.len()];
@@ -48,6 +56,18 @@ impl<'d> Bound<'d> {
                 }
             }
         }
+        SourceUse { arrays: used_arrays, scalars: used_scalars, axes: used_axes }
+    }
+}
+
+impl<'d> Bound<'d> {
+    pub fn new(schema: &SourceSchema, data: &'d SourceData, ir: &Ir) -> Result<Self, EvalError> {
+        Bound::with_use(schema, data, &SourceUse::of(schema, ir))
+    }
+
+    /// Only what the family uses (`used`) must be present.
+    pub fn with_use(schema: &SourceSchema, data: &'d SourceData, used: &SourceUse) -> Result<Self, EvalError> {
+        let (used_arrays, used_scalars, used_axes) = (&used.arrays, &used.scalars, &used.axes);
         let mut axis_values = Vec::new();
         for (k, a) in schema.axes.iter().enumerate() {
             match data.axis(&a.name) {
@@ -58,20 +78,21 @@ impl<'d> Bound<'d> {
         }
         let mut arrays = Vec::new();
         for (k, a) in schema.arrays.iter().enumerate() {
-            let expected: Vec<usize> = a.axes.iter().map(|&ax| axis_values[ax].len()).collect();
+            let expected = || a.axes.iter().map(|&ax| axis_values[ax].len());
             match data.array(&a.name) {
                 Some((shape, values)) => {
-                    let n: usize = expected.iter().product();
-                    if shape != expected.as_slice() || values.len() != n {
+                    let n: usize = expected().product();
+                    if !shape.iter().copied().eq(expected()) || values.len() != n {
                         if used_arrays[k] {
+                            let expected = expected().collect();
                             return Err(EvalError::Shape { name: a.name.clone(), expected, found: shape.to_vec() });
                         }
                         arrays.push((&[][..], vec![0; a.axes.len()]));
                         continue;
                     }
-                    let mut strides = vec![1; expected.len()];
-                    for d in (0..expected.len().saturating_sub(1)).rev() {
-                        strides[d] = strides[d + 1] * expected[d + 1];
+                    let mut strides = vec![1; a.axes.len()];
+                    for d in (0..a.axes.len().saturating_sub(1)).rev() {
+                        strides[d] = strides[d + 1] * axis_values[a.axes[d + 1]].len();
                     }
                     arrays.push((values, strides));
                 }

@@ -32,7 +32,7 @@ mod tests;
 
 use bind::axis_values_into;
 use bind::call_builtin;
-pub(crate) use bind::{Bound, SortedCache, axis_values_of, find_p, run_builtin};
+pub(crate) use bind::{Bound, SortedCache, SourceUse, axis_values_of, find_p, run_builtin};
 use plan::Planner;
 
 /// Where an accumulator writes.
@@ -133,6 +133,7 @@ pub struct CompiledFamily {
     pub(crate) checked: CheckedFamily,
     builtin_impls: Vec<(u32, BuiltinImpl)>,
     stages: Vec<Stage>,
+    source_use: SourceUse,
     scratch: ScratchPool,
 }
 
@@ -237,7 +238,7 @@ impl CompiledFamily {
 
     fn evaluate_with(&self, st: &mut State, data: &SourceData, builtins: &dyn Builtins) -> Result<Vec<f64>, EvalError> {
         let ir = &self.checked.ir;
-        let bound = Bound::new(&self.checked.schema, data, ir)?;
+        let bound = Bound::with_use(&self.checked.schema, data, &self.source_use)?;
         st.reset(ir);
         for stage in &self.stages {
             for &n in &stage.scalar_nodes {

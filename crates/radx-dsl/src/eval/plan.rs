@@ -555,7 +555,8 @@ impl<'r> Planner<'r> {
                 stages[st].passes.push(pass);
             }
         }
-        CompiledFamily { checked: self.checked, builtin_impls, stages, scratch: ScratchPool::default() }
+        let source_use = SourceUse::of(&self.checked.schema, &self.checked.ir);
+        CompiledFamily { checked: self.checked, builtin_impls, stages, source_use, scratch: ScratchPool::default() }
     }
 
     fn build_pass(
