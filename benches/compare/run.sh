@@ -84,7 +84,7 @@ time_of() {
   done
   local median
   median=$(printf '%s\n' "${walls[@]}" | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
-  printf '%.3f %s' "$median" "$peak"
+  printf '%.4f %s' "$median" "$peak"
 }
 
 printf '\n%-7s %12s %12s %12s %12s %12s %9s %9s %12s %12s %9s %s\n' case radx_s radx_MiB radx/raw pyrad_s pyrad_MiB speedup mem_ratio radx_pyr_s radx_pyr_MiB speedup nyxus_s
