@@ -145,10 +145,22 @@ fn prefetch_beside_reading<T: Send>(
         }
         done
     };
-    match rayon::ThreadPoolBuilder::new().num_threads(1).build() {
-        Ok(pool) => pool.install(work),
-        Err(_) => work(),
+    on_one_thread(work)
+}
+
+/// Run `work` in a pool of one thread, so that its own parallel iterators keep to one core,
+/// and wait for it. Called from a worker of another pool (a batch's), `install` would not
+/// just wait: the worker would run that pool's other jobs meanwhile, i.e. start other cases
+/// on top of this one's stack, case after case (a 1-job batch of 400 small cases overflowed
+/// its stack, its memory growing all the way). A plain thread in between only waits.
+fn on_one_thread<T: Send>(work: impl FnOnce() -> T + Send) -> T {
+    let Ok(pool) = rayon::ThreadPoolBuilder::new().num_threads(1).build() else { return work() };
+    if rayon::current_thread_index().is_none() {
+        return pool.install(work);
     }
+    std::thread::scope(|scope| {
+        scope.spawn(|| pool.install(work)).join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })
 }
 
 /// Bytes of a grid's voxels as `f64`.
@@ -390,5 +402,34 @@ pub(crate) fn kernel(i: Interpolator) -> resample::Interpolator {
         Interpolator::Nearest => resample::Interpolator::Nearest,
         Interpolator::Linear => resample::Interpolator::Linear,
         Interpolator::CubicSpline => resample::Interpolator::CubicSpline,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// From inside a pool, the work runs while the caller waits, and the caller starts none
+    /// of its own pool's other jobs meanwhile: jobs never nest.
+    #[test]
+    fn one_thread_work_inside_a_pool_does_not_nest_that_pools_jobs() {
+        use rayon::prelude::*;
+        let outer = rayon::ThreadPoolBuilder::new().num_threads(1).build().expect("pool");
+        let (depth, deepest, ran) = (AtomicUsize::new(0), AtomicUsize::new(0), AtomicUsize::new(0));
+        outer.install(|| {
+            (0..16).into_par_iter().for_each(|_| {
+                let d = depth.fetch_add(1, Ordering::SeqCst) + 1;
+                deepest.fetch_max(d, Ordering::SeqCst);
+                let inner = super::on_one_thread(|| {
+                    std::thread::sleep(std::time::Duration::from_millis(1));
+                    (0..100).into_par_iter().map(|k| k as u64).sum::<u64>()
+                });
+                assert_eq!(inner, 4950);
+                ran.fetch_add(1, Ordering::SeqCst);
+                depth.fetch_sub(1, Ordering::SeqCst);
+            })
+        });
+        assert_eq!(ran.load(Ordering::SeqCst), 16);
+        assert_eq!(deepest.load(Ordering::SeqCst), 1, "a job started inside another");
     }
 }
