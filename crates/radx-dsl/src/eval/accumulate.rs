@@ -115,18 +115,7 @@ impl State {
                 if !scatter_slots_valid(idx, lo, out.len()) {
                     return false;
                 }
-                match mask {
-                    None => {
-                        for (&x, &v) in idx.iter().zip(b) {
-                            out[scatter_slot(x - lo)] += v;
-                        }
-                    }
-                    Some(m) => {
-                        for ((&x, &v), &k) in idx.iter().zip(b).zip(m) {
-                            out[scatter_slot(x - lo)] += keep_or_zero(v, k != 0.0);
-                        }
-                    }
-                }
+                scatter_add_checked(out, idx, lo, b, mask);
             }
             Target::VecAt { .. } => return false,
         }
@@ -267,21 +256,7 @@ impl State {
                         _ => &[],
                     };
                     if idx.len() == n && scatter_slots_valid(idx, lo, out.len()) {
-                        // Every slot is an in-range integer: no per-entry checks, and a masked-out
-                        // entry adds +0.0 (a sum slot starts at +0.0 so can never be -0.0, and
-                        // `x + 0.0 == x` otherwise), which equals skipping it.
-                        match mask {
-                            None => {
-                                for (&x, &v) in idx.iter().zip(b) {
-                                    out[scatter_slot(x - lo)] += v;
-                                }
-                            }
-                            Some(m) => {
-                                for ((&x, &v), &k) in idx.iter().zip(b).zip(m) {
-                                    out[scatter_slot(x - lo)] += keep_or_zero(v, k != 0.0);
-                                }
-                            }
-                        }
+                        scatter_add_checked(out, idx, lo, b, mask);
                         return;
                     }
                     if idx.len() == n {

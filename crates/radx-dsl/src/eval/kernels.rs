@@ -265,6 +265,25 @@ pub(super) fn scatter_slots_valid(idx: &[f64], lo: f64, len: usize) -> bool {
     ok
 }
 
+/// `out[idx[t] - lo] += b[t]` (where `mask[t] != 0`), for slots [`scatter_slots_valid`]
+/// accepted: no per-entry checks, and a masked-out entry adds +0.0 (a sum slot starts at
+/// +0.0 so can never be -0.0, and `x + 0.0 == x` otherwise), which equals skipping it.
+#[inline(always)]
+pub(super) fn scatter_add_checked(out: &mut [f64], idx: &[f64], lo: f64, b: &[f64], mask: Option<&[f64]>) {
+    match mask {
+        None => {
+            for (&x, &v) in idx.iter().zip(b) {
+                out[scatter_slot(x - lo)] += v;
+            }
+        }
+        Some(m) => {
+            for ((&x, &v), &k) in idx.iter().zip(b).zip(m) {
+                out[scatter_slot(x - lo)] += keep_or_zero(v, k != 0.0);
+            }
+        }
+    }
+}
+
 /// The slot of a value `scatter_slots_valid` accepted (see [`TWO_POW_52`]).
 #[inline(always)]
 pub(super) fn scatter_slot(x: f64) -> usize {
