@@ -70,8 +70,7 @@ pub fn show(name: &str, features: &[PathBuf], plugins: &[PathBuf]) -> Result<Exi
 pub fn explain(family: &str, features: &[PathBuf], plugins: &[PathBuf]) -> Result<ExitCode, Error> {
     let extractor = load_with_plugins(None, features, plugins)?;
     let Some(f) = extractor.library.iter().find(|f| f.family.name() == family) else {
-        let mut names: Vec<&str> = extractor.library.iter().map(|f| f.family.name()).collect();
-        names.dedup();
+        let names: Vec<&str> = extractor.library.iter().map(|f| f.family.name()).collect();
         return Err(Error::Usage(format!(
             "no feature family named `{family}`; the families are: {}",
             names.join(", ")

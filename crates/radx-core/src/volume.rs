@@ -69,8 +69,8 @@ impl BoundingBox {
         let mut min = [usize::MAX; 3];
         let mut max = [0usize; 3];
         // Lane by lane along x: only a lane's first and last `true` matter, and finding them
-        // is a scan from each end, not six comparisons per voxel (masks are called for on
-        // every case, several times, over boxes of up to millions of voxels).
+        // is a scan from each end, not six comparisons per voxel (this runs several times per
+        // case, over boxes of up to millions of voxels).
         let (_, ny, nz) = mask.dim();
         for z in 0..nz {
             for y in 0..ny {
