@@ -471,9 +471,14 @@ fn cli_panicking_plugin_features_are_nan_and_the_rest_is_intact() {
         let note = r["note"].as_str().unwrap();
         assert!(note.contains("the plugin panicked"), "{note}");
     }
-    assert!(row("explicit_panic")["note"].as_str().unwrap().contains("deliberate panic"));
+    let note = row("explicit_panic")["note"].as_str().unwrap();
+    assert!(note.contains("deliberate panic") && note.contains("plugins/panicky/src/lib.rs:9"), "{note}");
     // 8³ voxels inside.
     assert_eq!(row("voxel_count")["value"], 512.0);
+    // The note says it all: the plugin's panics are not printed as well.
+    let args = ["extract", "--image", &image, "--mask", &mask, "--plugin", panicky.to_str().unwrap()];
+    let out = radx_cli(&args, None);
+    assert!(!text(&out.stderr).contains("panicked"), "{}", text(&out.stderr));
 }
 
 #[test]

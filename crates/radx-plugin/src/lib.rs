@@ -24,14 +24,15 @@
 //!
 //! Rust plugin authors use [`export_plugin!`] and the safe views [`Input`], [`Mask`],
 //! [`Levels`], [`MatrixRef`] and [`Matrix`]: no `unsafe` on their side, and every
-//! boundary is wrapped in `catch_unwind` so a panic becomes an error for that feature.
+//! boundary is wrapped in `catch_unwind` so a panic becomes an error for that feature,
+//! saying where it happened (the panic itself is not printed: radx reports it per case).
 //! C authors include `include/radx_plugin.h`, which mirrors these types exactly (a test
 //! compiles it and checks every size and offset).
 //!
 //! The features themselves are site-defined; IBSI-style permanent tags (IBSI 1, ch. 3)
 //! are encouraged when a feature is an IBSI one, otherwise a site tag such as `RADX-FD01`.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::ffi::{CString, c_char, c_void};
 use std::fmt::Display;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -490,6 +491,42 @@ pub mod __private {
         LAST_ERROR.with(|e| e.borrow().as_ptr())
     }
 
+    thread_local! {
+        /// Set while a feature or source of this plugin runs on this thread.
+        static IN_CALL: Cell<bool> = const { Cell::new(false) };
+        /// Where the last panic of such a call happened (`file:line`).
+        static PANIC_AT: Cell<Option<String>> = const { Cell::new(None) };
+    }
+
+    /// `f`, with a panic caught and turned into an error message that says where it happened.
+    /// The panic is not printed as well: radx reports it for that feature of that case, and
+    /// a cohort of thousands of cases would otherwise print it thousands of times (with
+    /// `RUST_BACKTRACE` set, a symbolised backtrace each time). Panics outside these calls
+    /// still go to the hook that was there before.
+    fn catch_quietly<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+        static HOOK: std::sync::Once = std::sync::Once::new();
+        HOOK.call_once(|| {
+            let previous = std::panic::take_hook();
+            std::panic::set_hook(Box::new(move |info| {
+                if IN_CALL.with(Cell::get) {
+                    PANIC_AT.with(|at| at.set(info.location().map(|l| format!("{}:{}", l.file(), l.line()))));
+                } else {
+                    previous(info);
+                }
+            }));
+        });
+        let was_in_call = IN_CALL.with(|c| c.replace(true));
+        let result = catch_unwind(AssertUnwindSafe(f));
+        IN_CALL.with(|c| c.set(was_in_call));
+        result.map_err(|payload| {
+            let message = panic_message(payload.as_ref());
+            match PANIC_AT.with(Cell::take) {
+                Some(at) => format!("{message} (at {at})"),
+                None => message,
+            }
+        })
+    }
+
     fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
         if let Some(s) = payload.downcast_ref::<&str>() {
             format!("the plugin panicked: {s}")
@@ -516,7 +553,7 @@ pub mod __private {
         }
         // SAFETY: non-null and valid per the caller's contract.
         let input = unsafe { Input::from_raw(&*input) };
-        match catch_unwind(AssertUnwindSafe(|| compute(&input))) {
+        match catch_quietly(|| compute(&input)) {
             Ok(Ok(value)) => {
                 // SAFETY: non-null and valid per the caller's contract.
                 unsafe { out.write(value) };
@@ -526,8 +563,8 @@ pub mod __private {
                 set_last_error(&e.to_string());
                 RADX_ERROR
             }
-            Err(payload) => {
-                set_last_error(&panic_message(payload.as_ref()));
+            Err(message) => {
+                set_last_error(&message);
                 RADX_ERROR
             }
         }
@@ -566,14 +603,14 @@ pub mod __private {
         };
         // SAFETY: non-null and valid per the caller's contract.
         let input = unsafe { Input::from_raw(&*input) };
-        let matrix = match catch_unwind(AssertUnwindSafe(|| build(&input, params))) {
+        let matrix = match catch_quietly(|| build(&input, params)) {
             Ok(Ok(m)) => Box::new(m),
             Ok(Err(e)) => {
                 set_last_error(&e.to_string());
                 return RADX_ERROR;
             }
-            Err(payload) => {
-                set_last_error(&panic_message(payload.as_ref()));
+            Err(message) => {
+                set_last_error(&message);
                 return RADX_ERROR;
             }
         };
