@@ -71,39 +71,23 @@ impl State {
             return true;
         }
         let RowView::R(b) = body else { return false };
-        // A function, not a closure: closures are not always inlined into the wide build.
-        #[inline(always)]
-        fn segment_sum(b: &[f64], mask: Option<&[f64]>, s: usize, n: usize) -> f64 {
-            match mask {
-                None => sum4(segment_of(b, s, n)),
-                Some(m) => masked_sum4(segment_of(b, s, n), segment_of(m, s, n)),
-            }
-        }
         match pa.acc.target {
             Target::Scalar(t) => {
                 let out = &mut self.scalars[t as usize];
                 for s in 0..segments {
-                    *out += segment_sum(b, mask, s, n);
+                    *out += sum4_where(segment_of(b, s, n), mask.map(|m| segment_of(m, s, n)));
                 }
             }
             Target::VecAt { vec, var } if var == outer => {
                 let out = &mut self.vecs[vec as usize][first..first + segments];
                 for (s, o) in out.iter_mut().enumerate() {
-                    *o += segment_sum(b, mask, s, n);
+                    *o += sum4_where(segment_of(b, s, n), mask.map(|m| segment_of(m, s, n)));
                 }
             }
             Target::VecAt { vec, var } if var == inner => {
                 let out = &mut self.vecs[vec as usize][..n];
                 for s in 0..segments {
-                    let seg = segment_of(b, s, n);
-                    match mask.map(|m| segment_of(m, s, n)) {
-                        None => out.iter_mut().zip(seg).for_each(|(o, &v)| *o += v),
-                        Some(m) => out.iter_mut().zip(seg).zip(m).for_each(|((o, &v), &k)| {
-                            if k != 0.0 {
-                                *o += v
-                            }
-                        }),
-                    }
+                    add_where(out, segment_of(b, s, n), mask.map(|m| segment_of(m, s, n)));
                 }
             }
             Target::VecScatter { vec, lo, .. } => {
@@ -153,13 +137,7 @@ impl State {
             (RowView::R(a), RowView::R(b)) => dot4(a, b, mask),
             // IEEE multiplication commutes exactly, so the operand order does not matter.
             (RowView::R(a), RowView::S(c)) | (RowView::S(c), RowView::R(a)) => scaled_sum4(a, c, mask),
-            (RowView::S(a), RowView::S(b)) => {
-                let row = vec![a * b; n];
-                match mask {
-                    None => sum4(&row),
-                    Some(m) => masked_sum4(&row, m),
-                }
-            }
+            (RowView::S(a), RowView::S(b)) => sum4_where(&vec![a * b; n], mask),
         };
         self.scalars[s as usize] += sum;
     }
@@ -228,23 +206,11 @@ impl State {
             match acc.target {
                 Target::VecAt { vec, var } if var != inner => {
                     let slot = self.pos[var as usize];
-                    let s = match mask {
-                        None => sum4(b),
-                        Some(m) => masked_sum4(b, m),
-                    };
-                    self.vecs[vec as usize][slot] += s;
+                    self.vecs[vec as usize][slot] += sum4_where(b, mask);
                     return;
                 }
                 Target::VecAt { vec, .. } => {
-                    let out = &mut self.vecs[vec as usize][offset..offset + n];
-                    match mask {
-                        None => out.iter_mut().zip(b).for_each(|(o, &v)| *o += v),
-                        Some(m) => out.iter_mut().zip(b).zip(m).for_each(|((o, &v), &k)| {
-                            if k != 0.0 {
-                                *o += v
-                            }
-                        }),
-                    }
+                    add_where(&mut self.vecs[vec as usize][offset..offset + n], b, mask);
                     return;
                 }
                 Target::VecScatter { vec, lo, .. } => {

@@ -174,6 +174,28 @@ pub(super) fn masked_sum4(b: &[f64], m: &[f64]) -> f64 {
     (s[0] + s[1]) + (s[2] + s[3]) + tail
 }
 
+/// [`sum4`] of `b`, or [`masked_sum4`] where there is a mask.
+#[inline(always)]
+pub(super) fn sum4_where(b: &[f64], mask: Option<&[f64]>) -> f64 {
+    match mask {
+        None => sum4(b),
+        Some(m) => masked_sum4(b, m),
+    }
+}
+
+/// `out[t] += b[t]` (where `mask[t] != 0`): one element-wise marginal's share of a row.
+#[inline(always)]
+pub(super) fn add_where(out: &mut [f64], b: &[f64], mask: Option<&[f64]>) {
+    match mask {
+        None => out.iter_mut().zip(b).for_each(|(o, &v)| *o += v),
+        Some(m) => out.iter_mut().zip(b).zip(m).for_each(|((o, &v), &k)| {
+            if k != 0.0 {
+                *o += v
+            }
+        }),
+    }
+}
+
 /// `sum(a[t] * b[t])` (where `m[t] != 0`), in the lane order of [`sum4`]: bit-identical to
 /// storing the products and summing them with [`sum4`] / [`masked_sum4`].
 #[inline(always)]
