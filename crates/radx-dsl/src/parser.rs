@@ -50,7 +50,11 @@ fn rule_name(rule: &Rule) -> String {
         Rule::ident => "a name",
         Rule::number | Rule::signed_number => "a number",
         Rule::string => "a quoted string",
-        Rule::expr | Rule::paren | Rule::if_expr | Rule::reduction | Rule::call | Rule::indexed => "an expression",
+        Rule::expr | Rule::paren | Rule::if_expr | Rule::reduction | Rule::named | Rule::kw_if | Rule::reduce_op => {
+            "an expression"
+        }
+        Rule::call => "`(`",
+        Rule::indexed => "`[`",
         Rule::kw_family | Rule::family => "`family`",
         Rule::kw_over => "`over`",
         Rule::kw_let | Rule::let_def => "`let`",
@@ -171,7 +175,8 @@ pub fn parse_expr(text: &str) -> Result<Expr, Vec<Diagnostic>> {
 }
 
 fn syntax_error(e: pest::error::Error<Rule>) -> Diagnostic {
-    let e = e.renamed_rules(rule_name);
+    // Not `renamed_rules`: it formats pest's own list, which names every alternative tried
+    // (thirteen times "an operator"); the list below is deduplicated.
     let (start, end) = match e.location {
         pest::error::InputLocation::Pos(p) => (p, p),
         pest::error::InputLocation::Span((s, t)) => (s, t),
@@ -396,7 +401,6 @@ fn build_primary(pair: Pair<'_, Rule>, errors: &mut Vec<Diagnostic>) -> Expr {
     let kind = match pair.as_rule() {
         Rule::number => ExprKind::Number(number(pair.as_str(), span, errors)),
         Rule::boolean => ExprKind::Bool(pair.as_str() == "true"),
-        Rule::ident => ExprKind::Name(ident(pair)),
         Rule::paren => {
             let inner = pair.into_inner().find(|p| p.as_rule() == Rule::expr).expect("paren holds an expr");
             let mut e = build_expr(inner, errors);
@@ -413,17 +417,23 @@ fn build_primary(pair: Pair<'_, Rule>, errors: &mut Vec<Diagnostic>) -> Expr {
                 _ => ExprKind::Number(0.0),
             }
         }
-        Rule::indexed => {
-            let mut it = pair.into_inner().filter(|p| p.as_rule() == Rule::ident);
-            let array = ident(it.next().expect("indexed starts with a name"));
-            ExprKind::Index { array, indices: it.map(ident).collect() }
-        }
-        Rule::call => {
+        Rule::named => {
             let mut it = pair.into_inner();
-            let func = ident(it.next().expect("call starts with a name"));
-            ExprKind::Call {
-                func,
-                args: it.filter(|p| p.as_rule() == Rule::expr).map(|p| build_expr(p, errors)).collect(),
+            let name = ident(it.next().expect("a named operand starts with its name"));
+            match it.next() {
+                None => ExprKind::Name(name),
+                Some(args) if args.as_rule() == Rule::indexed => ExprKind::Index {
+                    array: name,
+                    indices: args.into_inner().filter(|p| p.as_rule() == Rule::ident).map(ident).collect(),
+                },
+                Some(args) => ExprKind::Call {
+                    func: name,
+                    args: args
+                        .into_inner()
+                        .filter(|p| p.as_rule() == Rule::expr)
+                        .map(|p| build_expr(p, errors))
+                        .collect(),
+                },
             }
         }
         Rule::reduction => {

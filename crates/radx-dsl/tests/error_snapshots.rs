@@ -16,3 +16,25 @@ fn every_error_case_renders_a_diagnostic() {
         insta::assert_snapshot!(err.to_string());
     });
 }
+
+/// A syntax error lists what could come next once each, in a fixed order: the parser tries
+/// thirteen operators where an operand has ended, and they must not become thirteen items.
+#[test]
+fn syntax_errors_list_each_expectation_once() {
+    let registry = Registry::standard();
+    for text in [
+        "family glcm over cm {\n  let x = px py\n}\n",
+        "family glcm over cm {\n  feature f \"XXXX\" = 1 +\n}\n",
+        "family glcm over cm {\n  feature f \"XXXX\" = (1\n}\n",
+    ] {
+        let err = compile("case.radx", text, &registry).expect_err("a syntax error").to_string();
+        let first = err.lines().next().unwrap_or_default();
+        let list = first.split_once("expected ").map(|(_, l)| l).unwrap_or_else(|| panic!("no list in {first:?}"));
+        let items: Vec<&str> = list.split(", ").flat_map(|i| i.split(" or ")).collect();
+        let mut unique = items.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(unique.len(), items.len(), "repeated expectation in {first:?}");
+        assert!(!first.contains("kw_") && !first.contains("_op"), "internal rule name in {first:?}");
+    }
+}
