@@ -533,19 +533,13 @@ fn open_data<'a>(
     })
 }
 
-/// The NRRD type name written for each voxel type (teem's stdint-style aliases).
+/// The NRRD type name written for each voxel type: teem's stdint-style aliases, which are
+/// radx's own names except for the two floating-point types.
 fn type_name(kind: VoxelType) -> &'static str {
     match kind {
-        VoxelType::U8 => "uint8",
-        VoxelType::I8 => "int8",
-        VoxelType::U16 => "uint16",
-        VoxelType::I16 => "int16",
-        VoxelType::U32 => "uint32",
-        VoxelType::I32 => "int32",
-        VoxelType::U64 => "uint64",
-        VoxelType::I64 => "int64",
         VoxelType::F32 => "float",
         VoxelType::F64 => "double",
+        integer => integer.name(),
     }
 }
 
