@@ -81,6 +81,32 @@ fn naive_run_count(roi: &DiscretisedRoi, direction: [i32; 3], slice: Option<usiz
     runs
 }
 
+/// Every run along `direction`, found by walking from each run's first voxel (restricted to
+/// slice `z` when given): `(grey level, length) → count`.
+fn naive_runs(roi: &DiscretisedRoi, direction: [i32; 3], slice: Option<usize>) -> BTreeMap<(usize, u64), f64> {
+    let level_at = |p: [isize; 3]| -> u16 {
+        if p.iter().any(|&c| c < 0) || slice.is_some_and(|k| p[2] != k as isize) {
+            return 0;
+        }
+        roi.levels.get([p[0] as usize, p[1] as usize, p[2] as usize]).copied().unwrap_or(0)
+    };
+    let step = |p: [isize; 3], sign: isize| [0, 1, 2].map(|a| p[a] + sign * direction[a] as isize);
+    let mut runs = BTreeMap::new();
+    for ((x, y, z), &a) in roi.levels.indexed_iter() {
+        let here = [x as isize, y as isize, z as isize];
+        if a == 0 || slice.is_some_and(|k| k != z) || level_at(step(here, -1)) == a {
+            continue;
+        }
+        let (mut length, mut next) = (1u64, step(here, 1));
+        while level_at(next) == a {
+            length += 1;
+            next = step(next, 1);
+        }
+        *runs.entry((a as usize, length)).or_insert(0.0) += 1.0;
+    }
+    runs
+}
+
 fn roi_voxels(roi: &DiscretisedRoi, slice: Option<usize>) -> f64 {
     roi.levels.indexed_iter().filter(|&((_, _, z), &g)| g > 0 && slice.is_none_or(|k| k == z)).count() as f64
 }
@@ -156,6 +182,18 @@ proptest! {
             DIRECTIONS_3D.iter().filter(|&&d| naive_pairs(&roi, d, 1, None).iter().sum::<f64>() > 0.0),
         ) {
             prop_assert_eq!(m.total(), 2.0 * naive_pairs(&roi, *d, 1, None).iter().sum::<f64>());
+        }
+    }
+
+    #[test]
+    fn run_length_matrices_match_runs_walked_one_by_one(roi in volumes()) {
+        for (m, &d) in glrlm(&roi, Aggregation::Avg3d).iter().zip(&DIRECTIONS_3D) {
+            prop_assert_eq!(as_map(std::slice::from_ref(m)).0, naive_runs(&roi, d, None), "direction {:?}", d);
+        }
+        let slices: Vec<usize> = (0..roi.levels.dim().2).filter(|&z| roi_voxels(&roi, Some(z)) > 0.0).collect();
+        for (n, m) in glrlm(&roi, Aggregation::Avg2d).iter().enumerate() {
+            let (z, d) = (slices[n / 4], DIRECTIONS_2D[n % 4]);
+            prop_assert_eq!(as_map(std::slice::from_ref(m)).0, naive_runs(&roi, d, Some(z)), "slice {} direction {:?}", z, d);
         }
     }
 
