@@ -108,15 +108,19 @@ fn glcm_selected(roi: &DiscretisedRoi, settings: &GlcmSettings, selection: Selec
             Some(z) => (z..z + 1, slice_voxels[z]),
             None => (0..dims[2], slice_voxels.iter().sum()),
         };
-        // Level 0 (outside the ROI) gets its own row and column so the inner loop needs no
-        // branch; that row and column are dropped below.
+        // Level 0 (outside the ROI) gets its own column (a neighbour outside), dropped below,
+        // so the inner loop needs no branch on the neighbour's level.
         let stride = ng + 1;
         let mut raw = vec![0u64; stride * stride];
         for row in row_pairs(dims, offset, slices) {
             let here = &levels[row.base..row.base + row.len];
             let there = &levels[row.neighbour..row.neighbour + row.len];
             for (&i, &j) in here.iter().zip(there) {
-                raw[usize::from(i) * stride + usize::from(j)] += 1;
+                // Voxels outside the ROI come in whole stretches (a predictable branch); counted,
+                // they would increment the same (0, 0) cell in a row, each waiting for the last.
+                if i != 0 {
+                    raw[usize::from(i) * stride + usize::from(j)] += 1;
+                }
             }
         }
         let mut cells = vec![0u64; ng * ng];
