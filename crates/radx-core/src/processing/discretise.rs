@@ -169,6 +169,11 @@ fn digitize(roi: &Roi, edges: &[f64]) -> DiscretisedRoi {
     DiscretisedRoi { levels, ng, morphological: roi.morphological.clone(), spacing: roi.image.grid.spacing }
 }
 
+/// Boxes of fewer voxels are discretised on the calling thread: a pass over them takes
+/// less time than waking the pool's other threads (a 60 000-voxel box: ~0.1 against ~0.5 ms
+/// for the three passes below).
+const PARALLEL_MIN_VOXELS: usize = 1 << 18;
+
 /// Minimum and maximum intensity inside the intensity mask.
 fn intensity_range(roi: &Roi) -> Result<(f64, f64), CoreError> {
     // Ordered by `total_cmp` (−0 below +0), so the reduction's result does not depend on
@@ -179,30 +184,41 @@ fn intensity_range(roi: &Roi) -> Result<(f64, f64), CoreError> {
         (Some((lo, hi)), Some((l, h))) => Some((lower(lo, l), upper(hi, h))),
         (a, b) => a.or(b),
     };
-    Zip::from(&roi.image.data)
-        .and(&roi.intensity)
-        .par_fold(
-            || None,
-            |range, &value, &inside| if inside { merge(range, Some((value, value))) } else { range },
-            merge,
-        )
-        .ok_or_else(|| CoreError::EmptyRoi(" (no voxel is left in the intensity mask to discretise)".to_string()))
+    let add = |range, &value: &f64, &inside: &bool| if inside { merge(range, Some((value, value))) } else { range };
+    let voxels = Zip::from(&roi.image.data).and(&roi.intensity);
+    let range = if roi.image.data.len() < PARALLEL_MIN_VOXELS {
+        voxels.fold(None, add)
+    } else {
+        voxels.par_fold(|| None, add, merge)
+    };
+    range.ok_or_else(|| CoreError::EmptyRoi(" (no voxel is left in the intensity mask to discretise)".to_string()))
 }
 
 /// The highest level of `levels` (0 when every voxel is outside), `None` for no voxel.
 fn highest_level(levels: &Array3<u16>) -> Option<u16> {
     let max = |a: Option<u16>, b: Option<u16>| a.max(b);
-    Zip::from(levels).par_fold(|| None, |m, &l| max(m, Some(l)), max)
+    let add = |m, &l: &u16| max(m, Some(l));
+    if levels.len() < PARALLEL_MIN_VOXELS {
+        Zip::from(levels).fold(None, add)
+    } else {
+        Zip::from(levels).par_fold(|| None, add, max)
+    }
 }
 
 /// Level of each intensity-mask voxel by `level_of`, 0 outside; x-fastest (Fortran) layout.
 fn levels_from(roi: &Roi, level_of: impl Fn(f64) -> u16 + Sync) -> Array3<u16> {
     let mut levels = Array3::<u16>::zeros(roi.image.data.dim().f());
-    Zip::from(&mut levels).and(&roi.image.data).and(&roi.intensity).par_for_each(|level, &value, &inside| {
+    let set = |level: &mut u16, &value: &f64, &inside: &bool| {
         if inside {
             *level = level_of(value);
         }
-    });
+    };
+    let voxels = Zip::from(&mut levels).and(&roi.image.data).and(&roi.intensity);
+    if roi.image.data.len() < PARALLEL_MIN_VOXELS {
+        voxels.for_each(set)
+    } else {
+        voxels.par_for_each(set)
+    }
     levels
 }
 
