@@ -10,11 +10,11 @@
 //! Each `pyr_*` source below supplies exactly that, so the feature files only transcribe
 //! PyRadiomics' formulas.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use radx_core::iter::{DIRECTIONS_2D, DIRECTIONS_3D};
-use radx_core::matrix::glcm::{GlcmSettings, glcm_single};
-use radx_core::matrix::glrlm::glrlm_single;
+use radx_core::matrix::glcm::{GlcmSettings, glcm_directions};
+use radx_core::matrix::glrlm::glrlm_directions;
 use radx_core::matrix::ngldm::{NgldmSettings, ngldm};
 use radx_core::matrix::{Aggregation, DiscretisedRoi, TextureMatrix, glszm::glszm, ngtdm::ngtdm};
 use radx_core::morphology::enclosing::max_squared_distance_2d;
@@ -620,7 +620,16 @@ fn register_builtins(r: &mut Registry) {
 
 /// Grey levels present in the intensity mask, ascending.
 fn present_levels(levels: &DiscretisedRoi) -> Vec<u16> {
-    levels.levels.iter().copied().filter(|&l| l > 0).collect::<BTreeSet<_>>().into_iter().collect()
+    // One flag per level (a tree of the levels seen cost ~10 ns per voxel, for each source).
+    let mut seen = vec![false; levels.ng + 1];
+    for &l in &levels.levels {
+        let l = usize::from(l);
+        if l >= seen.len() {
+            seen.resize(l + 1, false);
+        }
+        seen[l] = true;
+    }
+    (1..seen.len()).filter(|&l| seen[l]).map(|l| l as u16).collect()
 }
 
 fn axis(values: &[u16]) -> Vec<f64> {
@@ -656,8 +665,8 @@ pub fn build_source(
             }
             let per_angle: Vec<([i32; 3], Vec<f64>)> = directions
                 .iter()
-                .map(|&d| {
-                    let m = glcm_single(roi, &glcm_settings, None, d);
+                .zip(glcm_directions(roi, &glcm_settings, None, &directions))
+                .map(|(&d, m)| {
                     (d, m.map(|m| square_present(&m, &present)).unwrap_or_else(|| vec![0.0; present.len().pow(2)]))
                 })
                 .collect();
@@ -677,9 +686,10 @@ pub fn build_source(
             let max_run = roi.levels.dim().0.max(roi.levels.dim().1).max(roi.levels.dim().2);
             let per_angle: Vec<([i32; 3], Vec<f64>)> = directions
                 .iter()
-                .map(|&d| {
+                .zip(glrlm_directions(roi, None, &directions))
+                .map(|(&d, m)| {
                     let mut dense = vec![0.0; present.len() * max_run];
-                    if let Some(m) = glrlm_single(roi, None, d) {
+                    if let Some(m) = m {
                         for (g, run, count) in m.nonzero() {
                             if let Some(row) = present.iter().position(|&l| usize::from(l) == g) {
                                 dense[row * max_run + run as usize - 1] += count;
@@ -744,12 +754,13 @@ pub fn build_source(
         }),
         "pyr_firstorder" => {
             let x = case.roi.intensities();
-            let mut h = vec![0.0; present.len()];
-            for &l in roi.levels.iter().filter(|&&l| l > 0) {
-                if let Ok(k) = present.binary_search(&l) {
-                    h[k] += 1.0;
-                }
+            // Voxels per level, then those of the present levels in order (every level of a
+            // voxel is present, by definition).
+            let mut per_level = vec![0u64; usize::from(present.last().copied().unwrap_or(0)) + 1];
+            for &l in &roi.levels {
+                per_level[usize::from(l)] += 1;
             }
+            let h: Vec<f64> = present.iter().map(|&l| per_level[usize::from(l)] as f64).collect();
             let n = x.len();
             let spacing = case.roi.image.grid.spacing;
             Ok(vec![

@@ -10,8 +10,8 @@ use ndarray::{Array3, ArrayView3, Axis, ShapeBuilder, s};
 use proptest::prelude::*;
 use radx_core::Aggregation;
 use radx_core::iter::{DIRECTIONS_2D, DIRECTIONS_3D, offsets};
-use radx_core::matrix::glcm::{GlcmSettings, glcm, glcm_aggregations};
-use radx_core::matrix::glrlm::{glrlm, glrlm_aggregations};
+use radx_core::matrix::glcm::{GlcmSettings, glcm, glcm_aggregations, glcm_directions, glcm_single};
+use radx_core::matrix::glrlm::{glrlm, glrlm_aggregations, glrlm_directions, glrlm_single};
 use radx_core::matrix::{DiscretisedRoi, TextureMatrix};
 
 fn roi_of(levels: Array3<u16>, ng: usize) -> DiscretisedRoi {
@@ -195,6 +195,21 @@ proptest! {
             let (z, d) = (slices[n / 4], DIRECTIONS_2D[n % 4]);
             prop_assert_eq!(as_map(std::slice::from_ref(m)).0, naive_runs(&roi, d, Some(z)), "slice {} direction {:?}", z, d);
         }
+    }
+
+    #[test]
+    fn directions_built_together_equal_built_one_by_one(roi in volumes(), slice in proptest::option::of(0usize..6)) {
+        let settings = GlcmSettings::default();
+        let (directions, slice) = match slice {
+            Some(z) => (&DIRECTIONS_2D[..], Some(z)),
+            None => (&DIRECTIONS_3D[..], None),
+        };
+        let together = glcm_directions(&roi, &settings, slice, directions);
+        let alone: Vec<_> = directions.iter().map(|&d| glcm_single(&roi, &settings, slice, d)).collect();
+        prop_assert_eq!(together, alone);
+        let together = glrlm_directions(&roi, slice, directions);
+        let alone: Vec<_> = directions.iter().map(|&d| glrlm_single(&roi, slice, d)).collect();
+        prop_assert_eq!(together, alone);
     }
 
     #[test]

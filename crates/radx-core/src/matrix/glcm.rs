@@ -94,6 +94,21 @@ pub fn glcm_single(
     glcm_selected(roi, settings, Selection::Single(slice, direction)).pop().and_then(|mut m| m.pop())
 }
 
+/// [`glcm_single`] for each of `directions`, in that order, preparing the levels once and
+/// counting the directions in parallel (PyRadiomics' one matrix per angle).
+///
+/// # Panics
+/// As [`glcm`].
+pub fn glcm_directions(
+    roi: &DiscretisedRoi,
+    settings: &GlcmSettings,
+    slice: Option<usize>,
+    directions: &[[i32; 3]],
+) -> Vec<Option<TextureMatrix>> {
+    let lists = glcm_selected(roi, settings, Selection::Directions(slice, directions));
+    lists.into_iter().map(|mut list| list.pop()).collect()
+}
+
 fn glcm_selected(roi: &DiscretisedRoi, settings: &GlcmSettings, selection: Selection) -> Vec<Vec<TextureMatrix>> {
     if let Err(error) = settings.validate() {
         panic!("{error}");
@@ -150,6 +165,8 @@ fn glcm_selected(roi: &DiscretisedRoi, settings: &GlcmSettings, selection: Selec
 pub(crate) enum Selection<'a> {
     Aggregated(&'a [Aggregation]),
     Single(Option<usize>, [i32; 3]),
+    /// One list per direction (empty when its matrix is), directions counted in parallel.
+    Directions(Option<usize>, &'a [[i32; 3]]),
 }
 
 impl Selection<'_> {
@@ -163,6 +180,11 @@ impl Selection<'_> {
             Selection::Single(slice, direction) => {
                 let counts = unit(slice.filter(|&z| z < dims[2]), direction);
                 vec![if counts.is_empty() { Vec::new() } else { vec![finish(&counts)] }]
+            }
+            Selection::Directions(slice, directions) => {
+                let slice = slice.filter(|&z| z < dims[2]);
+                let counts: Vec<Counts> = directions.par_iter().map(|&d| unit(slice, d)).collect();
+                counts.iter().map(|c| if c.is_empty() { Vec::new() } else { vec![finish(c)] }).collect()
             }
         }
     }

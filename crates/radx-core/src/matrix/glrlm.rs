@@ -48,6 +48,20 @@ pub fn glrlm_single(roi: &DiscretisedRoi, slice: Option<usize>, direction: [i32;
     glrlm_selected(roi, Selection::Single(slice, direction)).pop().and_then(|mut m| m.pop())
 }
 
+/// [`glrlm_single`] for each of `directions`, in that order, preparing the levels once and
+/// counting the directions in parallel (PyRadiomics' one matrix per angle).
+///
+/// # Panics
+/// As [`glrlm`].
+pub fn glrlm_directions(
+    roi: &DiscretisedRoi,
+    slice: Option<usize>,
+    directions: &[[i32; 3]],
+) -> Vec<Option<TextureMatrix>> {
+    let lists = glrlm_selected(roi, Selection::Directions(slice, directions));
+    lists.into_iter().map(|mut list| list.pop()).collect()
+}
+
 fn glrlm_selected(roi: &DiscretisedRoi, selection: Selection) -> Vec<Vec<TextureMatrix>> {
     let levels = checked_levels(roi);
     let dims = dims_of(roi);
