@@ -5,6 +5,8 @@
 //! The OMBB and MVEE densities have no IBSI reference value ("should not be used"); they are
 //! provided for completeness with the methods documented on each function.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use rayon::prelude::*;
 
 use super::hull::ConvexHull;
@@ -64,18 +66,49 @@ pub fn oriented_minimum_bounding_box(hull: &ConvexHull) -> Option<OrientedBox> {
         return None;
     }
     let normals = candidate_axes(hull);
-    // Every candidate direction is independent: evaluate them in parallel and keep the first
-    // (lowest index) of least volume, exactly what a serial scan keeps, at any thread count.
-    // Each worker reuses its buffers across the directions it evaluates.
-    let best = normals
+    // A lower bound per axis first: the box along it of a few extreme vertices (a box holding
+    // every vertex holds those). The axes are then tried from the least bound up, and an axis
+    // whose bound already exceeds the least volume found (by a margin far above rounding) is
+    // skipped: its box cannot be the least. The result is the least-volume box of the lowest
+    // index, exactly as if every axis were tried, at any thread count.
+    let sample = extreme_vertices(&hull.vertices);
+    let bounds: Vec<f64> =
+        normals.par_iter().map_init(Scratch::default, |scratch, n| box_along(&sample, *n, scratch).1).collect();
+    let mut order: Vec<usize> = (0..normals.len()).collect();
+    order.sort_by(|&a, &b| bounds[a].total_cmp(&bounds[b]).then(a.cmp(&b)));
+    // Volumes are non-negative, so their bit patterns order as the numbers do.
+    let least = AtomicU64::new(f64::INFINITY.to_bits());
+    let best = order
         .par_iter()
-        .enumerate()
-        .map_init(Scratch::default, |scratch, (k, n)| {
-            let (boxed, volume) = box_along(hull, *n, scratch);
-            (k, boxed, volume)
+        .map_init(Scratch::default, |scratch, &k| {
+            if bounds[k] > f64::from_bits(least.load(Ordering::Relaxed)) * (1.0 + 1e-6) {
+                return None;
+            }
+            let (boxed, volume) = box_along(&hull.vertices, normals[k], scratch);
+            least.fetch_min(volume.to_bits(), Ordering::Relaxed);
+            Some((k, boxed, volume))
         })
+        .flatten()
         .reduce_with(|a, b| if b.2 < a.2 || (b.2 == a.2 && b.0 < a.0) { b } else { a });
     best.map(|(_, b, _)| b)
+}
+
+/// The vertices farthest along 64 directions spread over the sphere (a golden-angle spiral),
+/// without repeats: a small polytope inside the hull, whose boxes bound the hull's from below.
+fn extreme_vertices(vertices: &[[f64; 3]]) -> Vec<[f64; 3]> {
+    const DIRECTIONS: usize = 64;
+    let golden = std::f64::consts::PI * (3.0 - 5f64.sqrt());
+    let mut chosen: Vec<usize> = (0..DIRECTIONS)
+        .filter_map(|k| {
+            let z = 1.0 - (2 * k + 1) as f64 / DIRECTIONS as f64;
+            let r = (1.0 - z * z).sqrt();
+            let d = [r * (golden * k as f64).cos(), r * (golden * k as f64).sin(), z];
+            (0..vertices.len()).max_by(|&a, &b| dot(vertices[a], d).total_cmp(&dot(vertices[b], d)))
+        })
+        .collect();
+    chosen.sort_unstable();
+    chosen.dedup();
+    chosen.into_iter().map(|i| vertices[i]).collect()
 }
 
 /// The candidate box axes: the three coordinate axes and every distinct hull face normal
@@ -116,13 +149,13 @@ struct Scratch {
     ring: Vec<[f64; 2]>,
 }
 
-/// The least-area box with one axis `n` (unit), and its volume.
-fn box_along(hull: &ConvexHull, n: [f64; 3], scratch: &mut Scratch) -> (OrientedBox, f64) {
+/// The least-area box of `points` with one axis `n` (unit), and its volume.
+fn box_along(points: &[[f64; 3]], n: [f64; 3], scratch: &mut Scratch) -> (OrientedBox, f64) {
     let (u, v) = perpendicular_basis(n);
-    let heights = hull.vertices.iter().map(|p| dot(*p, n));
+    let heights = points.iter().map(|p| dot(*p, n));
     let (hmin, hmax) = heights.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), h| (lo.min(h), hi.max(h)));
     scratch.projected.clear();
-    scratch.projected.extend(hull.vertices.iter().map(|p| [dot(*p, u), dot(*p, v)]));
+    scratch.projected.extend(points.iter().map(|p| [dot(*p, u), dot(*p, v)]));
     hull_2d(&scratch.projected, &mut scratch.sorted, &mut scratch.buckets, &mut scratch.ring);
     let (rect_area, dir, sides) = min_area_rectangle(&scratch.ring);
     let e1 = [0, 1, 2].map(|c| dir[0] * u[c] + dir[1] * v[c]);
