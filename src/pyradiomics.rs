@@ -620,7 +620,8 @@ fn register_builtins(r: &mut Registry) {
 
 /// Grey levels present in the intensity mask, ascending.
 fn present_levels(levels: &DiscretisedRoi) -> Vec<u16> {
-    // One flag per level (a tree of the levels seen cost ~10 ns per voxel, for each source).
+    // One flag per level: a set of the levels seen took a tree insert per ROI voxel, and
+    // every source finds the present levels again (~90 µs each on a 30 000-voxel ROI).
     let mut seen = vec![false; levels.ng + 1];
     for &l in &levels.levels {
         let l = usize::from(l);
