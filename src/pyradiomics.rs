@@ -19,6 +19,7 @@ use radx_core::matrix::ngldm::{NgldmSettings, ngldm};
 use radx_core::matrix::{Aggregation, DiscretisedRoi, TextureMatrix, glszm::glszm, ngtdm::ngtdm};
 use radx_core::morphology::enclosing::max_squared_distance_2d;
 use radx_core::roi::Roi;
+use radx_core::sources::histogram;
 use radx_core::{CoreError, Volume};
 use radx_dsl::{BuiltinImpl, BuiltinSpec, Registry, SourceData, SourceSchema};
 use serde::{Deserialize, Serialize};
@@ -618,19 +619,10 @@ fn register_builtins(r: &mut Registry) {
     });
 }
 
-/// Grey levels present in the intensity mask, ascending.
-fn present_levels(levels: &DiscretisedRoi) -> Vec<u16> {
-    // One flag per level: a set of the levels seen took a tree insert per ROI voxel, and
-    // every source finds the present levels again (~90 µs each on a 30 000-voxel ROI).
-    let mut seen = vec![false; levels.ng + 1];
-    for &l in &levels.levels {
-        let l = usize::from(l);
-        if l >= seen.len() {
-            seen.resize(l + 1, false);
-        }
-        seen[l] = true;
-    }
-    (1..seen.len()).filter(|&l| seen[l]).map(|l| l as u16).collect()
+/// Grey levels present in the intensity mask, ascending, from its histogram (`counts[l - 1]`
+/// voxels of level `l`, [`histogram`]).
+fn present_levels(counts: &[f64]) -> Vec<u16> {
+    (1..=counts.len()).filter(|&l| counts[l - 1] > 0.0).map(|l| l as u16).collect()
 }
 
 fn axis(values: &[u16]) -> Vec<f64> {
@@ -654,7 +646,8 @@ pub fn build_source(
     }
     let options = settings.pyradiomics.clone().unwrap_or_default();
     let roi = levels;
-    let present = present_levels(roi);
+    let level_counts = histogram(roi);
+    let present = present_levels(&level_counts);
     let zone_aggregation = if options.force_2d { Aggregation::Merged2_5d } else { Aggregation::Merged3d };
     let directions: Vec<[i32; 3]> = if options.force_2d { DIRECTIONS_2D.to_vec() } else { DIRECTIONS_3D.to_vec() };
     let result = match source {
@@ -755,13 +748,7 @@ pub fn build_source(
         }),
         "pyr_firstorder" => {
             let x = case.roi.intensities();
-            // Voxels per level, then those of the present levels in order (every level of a
-            // voxel is present, by definition).
-            let mut per_level = vec![0u64; usize::from(present.last().copied().unwrap_or(0)) + 1];
-            for &l in &roi.levels {
-                per_level[usize::from(l)] += 1;
-            }
-            let h: Vec<f64> = present.iter().map(|&l| per_level[usize::from(l)] as f64).collect();
+            let h: Vec<f64> = present.iter().map(|&l| level_counts[usize::from(l) - 1]).collect();
             let n = x.len();
             let spacing = case.roi.image.grid.spacing;
             Ok(vec![

@@ -124,7 +124,8 @@ fn glcm_selected(roi: &DiscretisedRoi, settings: &GlcmSettings, selection: Selec
             None => (0..dims[2], slice_voxels.iter().sum()),
         };
         // Level 0 (outside the ROI) gets its own column (a neighbour outside), dropped below,
-        // so the inner loop needs no branch on the neighbour's level.
+        // so the inner loop needs no branch on the neighbour's level. Row 0 stays unused (the
+        // loop skips outside voxels) but spares the index a subtraction: ~5 % of the loop.
         let stride = ng + 1;
         let mut raw = vec![0u64; stride * stride];
         for row in row_pairs(dims, offset, slices) {

@@ -129,17 +129,17 @@ fn count_runs(
     let [px, py] = [nx + 2, ny + 2];
     let levels = &padded.levels;
     let step = direction[0] as isize + px as isize * (direction[1] as isize + py as isize * direction[2] as isize);
-    // Reverse a direction whose predecessor lies later in memory (no step is 0).
-    let (step, dz) = if step < 0 { (step.unsigned_abs(), -direction[2]) } else { (step.unsigned_abs(), direction[2]) };
+    // Reverse a direction whose predecessor lies later in memory (no step is 0). With each
+    // component -1, 0 or 1, the z component decides the step's sign: a direction that
+    // crosses slices then always goes up in z.
+    let crosses_slices = direction[2] != 0;
+    let step = step.unsigned_abs();
     // Run lengths so far, per padded index; only those of the slab are read.
     let mut length_so_far = vec![0u32; levels.len()];
     for z in slices.clone() {
         // The border stops runs within a slice; across slices the slab's ends do.
-        let (has_predecessor, has_successor) = match dz {
-            1 => (z > slices.start, z + 1 < slices.end),
-            -1 => (z + 1 < slices.end, z > slices.start),
-            _ => (true, true),
-        };
+        let has_predecessor = !crosses_slices || z > slices.start;
+        let has_successor = !crosses_slices || z + 1 < slices.end;
         for y in 0..ny {
             let row = 1 + px * (y + 1 + py * (z + 1));
             for index in row..row + nx {
