@@ -230,7 +230,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Info { image, max_memory } => info::run(&image, max_memory),
         Command::Matrix(args) => matrix::run(&args),
         Command::Extract(args) => {
-            malloc::one_arena();
+            malloc::tune_for_one_case();
             extract::run(&args)
         }
         Command::Features { action: FeaturesAction::List { features, plugins } } => features::list(&features, &plugins),
