@@ -248,7 +248,7 @@ fn read_roi<T: Send>(
     drop(labels);
     // Outside the box the mask is empty: dropping non-finite voxels there changes nothing.
     drop_nonfinite(&region, &mut cropped_mask, settings);
-    if settings.exclude_nonfinite && !cropped_mask.data.iter().any(|&m| m) {
+    if settings.exclude_nonfinite && radx_core::volume::count_true(&cropped_mask.data) == 0 {
         return Err(core(CoreError::EmptyRoi(" after excluding NaN and infinite voxels".into())));
     }
     // Cropping again with the same margin keeps the ROI's box plus margin (a sub-box of the
@@ -306,7 +306,7 @@ pub fn process(image: &Volume<f64>, labels: &Volume<f64>, settings: &Settings) -
     check_label_map(labels)?;
     let mut mask = roi::select_label(labels, settings.label)?;
     drop_nonfinite(image, &mut mask, settings);
-    if settings.exclude_nonfinite && !mask.data.iter().any(|&m| m) {
+    if settings.exclude_nonfinite && radx_core::volume::count_true(&mask.data) == 0 {
         return Err(CoreError::EmptyRoi(" after excluding NaN and infinite voxels".into()));
     }
     let normalised;
@@ -365,7 +365,7 @@ fn process_roi(
         roi = roi::crop_to_roi(&img, &m, crop_margin(target.spacing, false), settings.geometry_tolerance)
             .map_err(|_| CoreError::EmptyRoi(" after interpolation".into()))?;
     }
-    let interpolated_count = roi.morphological.iter().filter(|&&m| m).count();
+    let interpolated_count = radx_core::volume::count_true(&roi.morphological);
 
     let range = settings
         .resegment

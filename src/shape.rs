@@ -121,7 +121,14 @@ impl Shape {
 
     /// Whether this is the shape of `mask` (same grid, same voxels).
     pub fn is_of(&self, mask: &Volume<bool>) -> bool {
-        self.mask.grid == mask.grid && self.mask.data == mask.data
+        // Compared in memory order when both lie alike (as the pipeline's do): ndarray's `==`
+        // compares x-fastest arrays voxel by voxel, a branch each.
+        let (a, b) = (&self.mask.data, &mask.data);
+        let same = match (a.as_slice_memory_order(), b.as_slice_memory_order()) {
+            (Some(x), Some(y)) if a.dim() == b.dim() && a.strides() == b.strides() => x == y,
+            _ => a == b,
+        };
+        self.mask.grid == mask.grid && same
     }
 
     /// The IBSI surface mesh (3.1).

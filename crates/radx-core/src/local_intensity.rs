@@ -124,7 +124,7 @@ impl SphereMeans {
         if dims != crate::morphology::dims3(mask) {
             return Err(MorphologyError::ShapeMismatch { image: dims, mask: crate::morphology::dims3(mask) });
         }
-        if !mask.iter().any(|&m| m) {
+        if crate::volume::count_true(mask) == 0 {
             return Err(MorphologyError::EmptyMask { which: "intensity" });
         }
         let r = peak_sphere_radius_mm();

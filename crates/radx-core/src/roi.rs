@@ -24,7 +24,7 @@ pub struct Roi {
 impl Roi {
     /// Number of voxels in the intensity mask.
     pub fn intensity_count(&self) -> usize {
-        self.intensity.iter().filter(|&&m| m).count()
+        crate::volume::count_true(&self.intensity)
     }
 
     /// Intensities of the intensity-mask voxels, in x-fastest order (deterministic).

@@ -45,6 +45,16 @@ fn assert_levels_in_range(roi: &Roi, levels: &Array3<u16>, ng: usize) -> Result<
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(128))]
 
+    /// Counting in memory order gives the count in index order, for x-fastest masks (the
+    /// pipeline's) and z-fastest ones alike.
+    #[test]
+    fn count_true_counts_every_true_voxel((_, mask) in volume_and_mask()) {
+        let by_index = mask.iter().filter(|&&m| m).count();
+        prop_assert_eq!(radx_core::volume::count_true(&mask), by_index);
+        let z_fastest = Array3::from_shape_fn(mask.dim(), |p| mask[p]);
+        prop_assert_eq!(radx_core::volume::count_true(&z_fastest), by_index);
+    }
+
     #[test]
     fn fixed_bin_number_levels_lie_in_range((image, mask) in volume_and_mask(), bins in 1usize..300) {
         let roi = roi_of(image, mask);
