@@ -101,7 +101,7 @@ pub fn intensity_volume_histogram(
     };
     // Every voxel's discretised value and the evaluated intensities are computed with the
     // same expression of an integer step, so equal steps compare equal exactly.
-    let (mut voxels, values): (Vec<f64>, Vec<f64>) = match discretisation {
+    let (voxels, values): (Vec<f64>, Vec<f64>) = match discretisation {
         IvhDiscretisation::None { min, max } => {
             check_range(min, max)?;
             let steps = check_points((max - min + 1e-9).floor() + 1.0)?;
@@ -137,21 +137,48 @@ pub fn intensity_volume_histogram(
             (intensities.iter().map(|&x| level(x)).collect(), (1..=bins).map(|b| b as f64).collect())
         }
     };
-    voxels.sort_unstable_by(f64::total_cmp);
     let n_voxels = voxels.len() as f64;
-    let mut below = 0usize;
-    let mut volume_fraction = Vec::with_capacity(values.len());
-    for &i in &values {
-        while below < voxels.len() && voxels[below] < i {
-            below += 1;
-        }
-        // (N_v − below)/N_v: the same value as 1 − below/N_v, rounded once.
-        volume_fraction.push((voxels.len() - below) as f64 / n_voxels);
-    }
+    // (N_v − below)/N_v: the same value as 1 − below/N_v, rounded once.
+    let volume_fraction =
+        counts_below(&voxels, &values).into_iter().map(|below| (voxels.len() - below) as f64 / n_voxels).collect();
     let (g_min, g_max) = (values[0], values[values.len() - 1]);
     let intensity_fraction =
         values.iter().map(|&i| if g_max > g_min { (i - g_min) / (g_max - g_min) } else { 0.0 }).collect();
     Ok(IntensityVolumeHistogram { values, volume_fraction, intensity_fraction })
+}
+
+/// For each of the increasing `values`, how many `voxels` lie below it (NaN lies below
+/// none). Without sorting: each voxel's first value above it is guessed from the line
+/// through the first and last values (the values are evenly spaced) and then settled by
+/// comparing with the values themselves, so the counts are exactly those of a sorted
+/// merge; the tally of first values, summed, gives the counts. Sorting 200 000 CT
+/// intensities took twice as long.
+fn counts_below(voxels: &[f64], values: &[f64]) -> Vec<usize> {
+    let m = values.len();
+    let Some(&first) = values.first() else { return Vec::new() };
+    let step = if m > 1 { (values[m - 1] - first) / (m - 1) as f64 } else { 1.0 };
+    // tally[j]: voxels whose first value above is values[j] (m: none is).
+    let mut tally = vec![0usize; m + 1];
+    for &x in voxels {
+        let guess = (x - first) / step;
+        // NaN and negative guesses start at 0; `as` saturates large ones.
+        let mut j = if guess > 0.0 { (guess as usize).min(m) } else { 0 };
+        while j > 0 && x < values[j - 1] {
+            j -= 1;
+        }
+        // Not below values[j] (NaN is below none).
+        while j < m && x.partial_cmp(&values[j]) != Some(std::cmp::Ordering::Less) {
+            j += 1;
+        }
+        tally[j] += 1;
+    }
+    tally[..m]
+        .iter()
+        .scan(0, |below, &t| {
+            *below += t;
+            Some(*below)
+        })
+        .collect()
 }
 
 impl IntensityVolumeHistogram {
@@ -193,6 +220,34 @@ impl IntensityVolumeHistogram {
 mod tests {
     use super::*;
     use ndarray::{Array3, ShapeBuilder};
+
+    mod counts_below {
+        use super::super::counts_below;
+        use proptest::prelude::*;
+
+        proptest! {
+            /// Each count is the number of voxels below that value, counted one by one, on
+            /// evenly spaced values (as the histogram makes them) and on uneven ones (where
+            /// the first guesses are far off).
+            #[test]
+            fn count_the_voxels_below(
+                voxels in prop::collection::vec(
+                    prop_oneof![(-50i32..50).prop_map(f64::from), -60.0f64..60.0, Just(f64::NAN)],
+                    0..200,
+                ),
+                // Whole starts and steps make values equal to voxels: ties must not count.
+                start in prop_oneof![(-60i32..10).prop_map(f64::from), -60.0f64..10.0],
+                gaps in prop::collection::vec(prop_oneof![Just(1.0), Just(0.5), 0.01f64..9.0], 1..40),
+                even in any::<bool>(),
+            ) {
+                let values: Vec<f64> = (0..gaps.len())
+                    .map(|k| if even { start + k as f64 * gaps[0] } else { start + gaps[..k].iter().sum::<f64>() })
+                    .collect();
+                let want: Vec<usize> = values.iter().map(|&v| voxels.iter().filter(|&&x| x < v).count()).collect();
+                prop_assert_eq!(counts_below(&voxels, &values), want);
+            }
+        }
+    }
 
     fn close(a: f64, b: f64) -> bool {
         (a - b).abs() < 1e-12

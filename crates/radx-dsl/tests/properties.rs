@@ -2,7 +2,8 @@
 //! 1. pretty-printing an AST and parsing it back gives the same AST (spans ignored);
 //! 2. the compiled, fused evaluator equals the direct tree-walking interpreter on random
 //!    well-scoped features over random GLCM-shaped matrices;
-//! 3. evaluation is deterministic (bit-identical on repeat).
+//! 3. evaluation is deterministic (bit-identical on repeat);
+//! 4. percentiles' sorted input equals a comparison sort, bit for bit.
 
 use proptest::prelude::*;
 use radx_dsl::ast::{self, BinOp, Binder, Expr, ExprKind, Ident, ReduceOp, SameShape, Span, UnOp};
@@ -376,5 +377,29 @@ proptest! {
                 prop_assert!(close(f.value, s.value), "{} (m = {m}): compiled {} vs interpreted {}", f.name, f.value, s.value);
             }
         }
+    }
+}
+
+// ---------------------------------------------------------------- 4. sorted values
+
+/// An entry of a percentile's input: mostly whole numbers in a small range (CT intensities,
+/// grey levels, which are sorted by counting), sometimes one that sends the sort back to a
+/// comparison sort (a fraction, −0, NaN, an infinity, a whole number too large to count).
+fn percentile_entry() -> impl Strategy<Value = f64> {
+    prop_oneof![
+        8 => (-40i32..40).prop_map(f64::from),
+        1 => prop::sample::select(vec![0.5, -0.0, 0.0, f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 1e300, 9.0e15]),
+    ]
+}
+
+proptest! {
+    /// Percentiles sort their input without NaN: bit for bit as a comparison sort by
+    /// `total_cmp` (which puts −0 below +0), whichever way the values are sorted.
+    #[test]
+    fn sorted_values_match_a_comparison_sort(values in prop::collection::vec(percentile_entry(), 0..300)) {
+        let mut want: Vec<f64> = values.iter().copied().filter(|x| !x.is_nan()).collect();
+        want.sort_unstable_by(f64::total_cmp);
+        let got = radx_dsl::linalg::sorted_without_nan(&values);
+        prop_assert_eq!(got.iter().map(|x| x.to_bits()).collect::<Vec<_>>(), want.iter().map(|x| x.to_bits()).collect::<Vec<_>>());
     }
 }
