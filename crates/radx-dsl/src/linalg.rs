@@ -42,9 +42,10 @@ fn sorted_by_counting(values: &[f64]) -> Option<Vec<f64>> {
     if !whole || values.is_empty() {
         return None;
     }
-    // The counts cost a pass over the span: worth it while the span is near the count.
+    // The counts cost a pass over the span: worth it while the span is near the count, and
+    // kept to 8 MiB (16-bit CT intensities span 65 536).
     let span = (hi - lo) as usize;
-    if span > 2 * values.len() + 1024 {
+    if span > (2 * values.len() + 1024).min(1 << 20) {
         return None;
     }
     let mut counts = vec![0usize; span + 1];
