@@ -20,14 +20,14 @@
 //! Batches keep glibc's defaults: their cases allocate side by side, one arena's lock cost
 //! them 14 % of their throughput with two jobs, and a long batch should give memory back.
 
-/// Tune glibc's allocator for one case (see the module documentation): one arena, unless
-/// the user set the arena count (`GLIBC_TUNABLES=glibc.malloc.arena_max=…` or
-/// `MALLOC_ARENA_MAX`). Call it before any other thread starts.
-pub fn tune_for_one_case() {
+/// Use one malloc arena for the whole process, unless the user set the arena count
+/// (`GLIBC_TUNABLES=glibc.malloc.arena_max=…` or `MALLOC_ARENA_MAX`). Call it before any
+/// other thread starts.
+pub fn one_arena() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
-        let tunables = std::env::var_os("GLIBC_TUNABLES").map(|t| t.to_string_lossy().into_owned()).unwrap_or_default();
-        let user_set = tunables.contains("arena_max") || std::env::var_os("MALLOC_ARENA_MAX").is_some();
+        let user_set = std::env::var_os("MALLOC_ARENA_MAX").is_some()
+            || std::env::var_os("GLIBC_TUNABLES").is_some_and(|t| t.to_string_lossy().contains("arena_max"));
         if !user_set {
             // SAFETY: `mallopt` only sets an allocator parameter, and no other thread exists yet
             // to be allocating while it does. A failure (return value 0) leaves the default.

@@ -230,7 +230,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Info { image, max_memory } => info::run(&image, max_memory),
         Command::Matrix(args) => matrix::run(&args),
         Command::Extract(args) => {
-            malloc::tune_for_one_case();
+            malloc::one_arena();
             extract::run(&args)
         }
         Command::Features { action: FeaturesAction::List { features, plugins } } => features::list(&features, &plugins),

@@ -4,6 +4,8 @@
 //! The ROI intensity vector itself is [`crate::roi::Roi::intensities`]; local intensity
 //! peaks live in [`crate::local_intensity`].
 
+use std::borrow::Cow;
+
 use crate::error::CoreError;
 use crate::matrix::DiscretisedRoi;
 
@@ -101,11 +103,12 @@ pub fn intensity_volume_histogram(
     };
     // Every voxel's discretised value and the evaluated intensities are computed with the
     // same expression of an integer step, so equal steps compare equal exactly.
-    let (voxels, values): (Vec<f64>, Vec<f64>) = match discretisation {
+    // Undiscretised intensities are read in place (nothing sorts them).
+    let (voxels, values): (Cow<'_, [f64]>, Vec<f64>) = match discretisation {
         IvhDiscretisation::None { min, max } => {
             check_range(min, max)?;
             let steps = check_points((max - min + 1e-9).floor() + 1.0)?;
-            (intensities.to_vec(), (0..steps).map(|j| min + j as f64).collect())
+            (Cow::Borrowed(intensities), (0..steps).map(|j| min + j as f64).collect())
         }
         IvhDiscretisation::FixedBinSize { width, min, max } => {
             if !(width.is_finite() && width > 0.0) {
@@ -115,7 +118,7 @@ pub fn intensity_volume_histogram(
             let bins = check_points(((max - min) / width - 1e-9).ceil().max(1.0))?;
             let centre = |bin: f64| min + (bin - 0.5) * width;
             let voxels = intensities.iter().map(|&x| centre(((x - min) / width).floor() + 1.0)).collect();
-            (voxels, (1..=bins).map(|bin| centre(bin as f64)).collect())
+            (Cow::Owned(voxels), (1..=bins).map(|bin| centre(bin as f64)).collect())
         }
         IvhDiscretisation::FixedBinNumber { bins } => {
             if bins == 0 {
@@ -134,7 +137,7 @@ pub fn intensity_volume_histogram(
                     ((bins_f * (x - min) / (max - min)).floor() + 1.0).clamp(1.0, bins_f)
                 }
             };
-            (intensities.iter().map(|&x| level(x)).collect(), (1..=bins).map(|b| b as f64).collect())
+            (Cow::Owned(intensities.iter().map(|&x| level(x)).collect()), (1..=bins).map(|b| b as f64).collect())
         }
     };
     let n_voxels = voxels.len() as f64;
