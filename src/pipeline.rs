@@ -200,30 +200,34 @@ fn read_roi<T: Send>(
     let margin = crop_margin(image_grid.spacing, settings.resample.is_some());
     let (sender, receiver) = std::sync::mpsc::channel();
     let reading = AtomicBool::new(true);
-    let (region, labels, shape) = std::thread::scope(|scope| {
-        let reader = scope.spawn(|| {
-            let region = radx_io::read_region_when_known(image, receiver, &image_opts);
-            reading.store(false, Ordering::Relaxed);
-            region
-        });
-        let labels = radx_io::read_label_mask(mask, settings.label, &mask_opts);
-        crate::timings::mark("mask read");
-        let mut shape = None;
-        if let Ok(radx_io::LabelMask { bbox: Some(b), fractional: None, .. }) = &labels {
-            let bbox = b.grown(margin, image_grid.dims);
-            // The receiver only goes away when the image reader failed; its error is reported below.
-            let _ = sender.send(bbox);
-            drop(sender);
-            if let (Some((needs, beside, done)), Ok(l)) = (early, &labels) {
-                // The cropped mask as the ROI will hold it (see the crop below).
-                let s = Shape::new(l.crop(&bbox));
-                *done = beside.take().map(|f| prefetch_beside_reading(&s, needs, f, &reading));
-                shape = Some(s);
+    // The image, whose inflation is the case's longest serial step, is read on this thread,
+    // which is running already; the mask and the work beside it go to a new thread. The
+    // other way round, the image waited for the new thread to be scheduled: on a 2-core VM,
+    // often a millisecond or more.
+    let (region, (labels, shape)) = std::thread::scope(|scope| {
+        let side = scope.spawn(|| {
+            let labels = radx_io::read_label_mask(mask, settings.label, &mask_opts);
+            crate::timings::mark("mask read");
+            let mut shape = None;
+            if let Ok(radx_io::LabelMask { bbox: Some(b), fractional: None, .. }) = &labels {
+                let bbox = b.grown(margin, image_grid.dims);
+                // The receiver only goes away when the image reader failed; its error is reported below.
+                let _ = sender.send(bbox);
+                drop(sender);
+                if let (Some((needs, beside, done)), Ok(l)) = (early, &labels) {
+                    // The cropped mask as the ROI will hold it (see the crop below).
+                    let s = Shape::new(l.crop(&bbox));
+                    *done = beside.take().map(|f| prefetch_beside_reading(&s, needs, f, &reading));
+                    shape = Some(s);
+                }
+            } else {
+                drop(sender);
             }
-        } else {
-            drop(sender);
-        }
-        (reader.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), labels, shape)
+            (labels, shape)
+        });
+        let region = radx_io::read_region_when_known(image, receiver, &image_opts);
+        reading.store(false, Ordering::Relaxed);
+        (region, side.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
     });
     crate::timings::mark("image region read");
     let (labels, region) = match (labels, region) {
