@@ -112,7 +112,7 @@ impl PyradiomicsOptions {
                 reason: format!("the ROI extends in {dims} dimension(s), fewer than {}", self.minimum_roi_dimensions),
             });
         }
-        let size = roi.morphological.iter().filter(|&&m| m).count();
+        let size = radx_core::volume::count_true(&roi.morphological);
         if let Some(min) = self.minimum_roi_size
             && size < min
         {
@@ -572,7 +572,7 @@ pub(crate) fn shape_source(
     max_3d: f64,
     pca: [f64; 3],
 ) -> SourceData {
-    let n = mask.iter().filter(|&&m| m).count() as f64;
+    let n = radx_core::volume::count_true(mask) as f64;
     // Volume and area as PyRadiomics sums them (its own case table).
     let (mesh_volume, mesh_area) = radx_core::morphology::mesh::pyradiomics_volume_area(mask, spacing);
     // radx's PCA divides by N − 1; PyRadiomics' by N.
