@@ -15,8 +15,10 @@
 //! - [`AutocorrelationMethod::Fft`]: with `S_a = Σ_{b≠a} w_ab = (K ⋆ m)(a)` and
 //!   `T_a = Σ_{b≠a} w_ab y_b = (K ⋆ y)(a)` — correlations of the mask `m` and the masked centred
 //!   intensities `y` with the kernel `K(d) = 1/‖d‖` (`K(0) = 0`) over the bounding box — we get
-//!   `W = Σ S_a`, `M = Σ y_a T_a` and `G = 2 Σ y_a² S_a − 2M`. Each correlation is one real
-//!   FFT there and back, zero-padded to at least `2n − 1` per axis so nothing wraps around.
+//!   `W = Σ S_a`, `M = Σ y_a T_a` and `G = 2 Σ y_a² S_a − 2M`. The correlation for `S_a` is
+//!   one real FFT there and back, zero-padded to at least `2n − 1` per axis so nothing wraps
+//!   around; `M` needs no `T_a`, only the forward FFT of `y`: by Parseval's theorem it is
+//!   `(1/L) Σ_k K̂(k) |Ŷ(k)|²` (K̂, the kernel's spectrum, is real).
 //!   Cost O(L log L) for L padded voxels; round-off ~1e-13 relative. Memory: about 4 bytes per
 //!   padded voxel for the transform in progress, plus the kernel's spectrum, which is real and
 //!   even (K is), so one octant of it is kept (1 byte per padded voxel).
@@ -219,13 +221,12 @@ fn pair_sums_direct(positions: &[[usize; 3]], centred: &[f64], spacing: [f64; 3]
     PairSums { weights: 2.0 * total.weights, cross: 2.0 * total.cross, squared_diff: 2.0 * total.squared_diff }
 }
 
-/// The pair sums from the mask's weights `S_a` and the correlation `T_a` of the centred values.
+/// The pair sums from the mask's weights `S_a` and `M = Σ y_a T_a`, which is a quadratic
+/// form of the centred values: one forward transform gives it (Parseval), no `T_a` needed.
 fn pair_sums_fft(fft: &FftWeights, positions: &[[usize; 3]], centred: &[f64]) -> PairSums {
-    let correlated = fft.kernel.correlate(positions, centred);
-    let mut sums = PairSums::default();
-    for ((&s_a, &t_a), &y) in fft.sums.iter().zip(&correlated).zip(centred) {
+    let mut sums = PairSums { cross: fft.kernel.quadratic_form(positions, centred), ..PairSums::default() };
+    for (&s_a, &y) in fft.sums.iter().zip(centred) {
         sums.weights += s_a;
-        sums.cross += y * t_a;
         sums.squared_diff += 2.0 * y * y * s_a;
     }
     sums.squared_diff -= 2.0 * sums.cross;
