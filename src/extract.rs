@@ -4,7 +4,7 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use rayon::prelude::*;
 
@@ -120,6 +120,8 @@ struct SourceBuilder<'a> {
     levels: Cow<'a, DiscretisedRoi>,
     /// The case's shape (see [`CaseHost::shape`]).
     shape: &'a Shape,
+    /// The ROI's intensities, shared with the host (see [`CaseHost::intensity_cache`]).
+    intensities: &'a OnceLock<Vec<f64>>,
     settings: &'a Settings,
 }
 
@@ -271,7 +273,7 @@ impl<'a> SourceBuilder<'a> {
                 })
             }
             "roi" => {
-                let x = self.case.roi.intensities();
+                let x = self.intensities.get_or_init(|| self.case.roi.intensities()).clone();
                 let n = x.len();
                 let data = SourceData::new()
                     .with_axis("voxel", (1..=n).map(|v| v as f64).collect())
@@ -348,7 +350,13 @@ pub fn extract_with_shape(
                 .or_insert_with(|| Arc::new(plugin_case.instances(source, family.family.params())));
         }
     }
-    let builder = SourceBuilder { case, levels: case.levels.cropped_to_voxels(), shape: host.shape(), settings };
+    let builder = SourceBuilder {
+        case,
+        levels: case.levels.cropped_to_voxels(),
+        shape: host.shape(),
+        intensities: host.intensity_cache(),
+        settings,
+    };
     let (mut sources, ()) = rayon::join(
         || {
             let built = builder.build_all(library, |source| plugins.source(source).is_some());

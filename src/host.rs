@@ -74,6 +74,13 @@ impl<'a> CaseHost<'a> {
         self.intensities.get_or_init(|| self.case.roi.intensities())
     }
 
+    /// The cache of the ROI's intensities, for the `roi` source to fill or read: both it and
+    /// builtins (the IVH, the integrated intensity) need them, and extracting them from the
+    /// box is a pass over every voxel of it.
+    pub(crate) fn intensity_cache(&self) -> &OnceLock<Vec<f64>> {
+        &self.intensities
+    }
+
     /// The sphere sums both intensity peaks are read from.
     fn peaks(&self) -> Result<&IntensityPeaks<'a>, String> {
         let roi = &self.case.roi;
