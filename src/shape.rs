@@ -22,7 +22,8 @@ use radx_dsl::SourceData;
 
 /// Whether any of the feature definitions `texts` calls any of the builtins `names`.
 pub(crate) fn calls_any(texts: &[&str], names: &[&str]) -> bool {
-    names.iter().any(|n| texts.iter().any(|t| t.contains(&format!("{n}("))))
+    // `name(` without formatting it: this runs for every case, over every feature's text.
+    names.iter().any(|n| texts.iter().any(|t| t.match_indices(n).any(|(at, _)| t[at + n.len()..].starts_with('('))))
 }
 
 /// Whether `text` declares a family `over` the source `name` (and not merely one whose name
@@ -322,5 +323,23 @@ impl Shape {
                 }
             }
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::calls_any;
+
+    #[test]
+    fn a_call_is_the_name_then_an_opening_parenthesis() {
+        let texts = ["mesh_volume() / 3", "x + ombb_area_2(y)", "morans_i"];
+        assert!(calls_any(&texts, &["mesh_volume"]));
+        // The name must be followed by `(`: a longer name or a bare mention is no call.
+        assert!(!calls_any(&texts, &["ombb_area"]));
+        assert!(!calls_any(&texts, &["morans_i"]));
+        assert!(calls_any(&texts, &["gearys_c", "ombb_area_2"]));
+        // A name that occurs first without, then with, a parenthesis.
+        assert!(calls_any(&["pca_eigenvalue + pca_eigenvalue(1)"], &["pca_eigenvalue"]));
+        assert!(!calls_any(&[], &["mesh_volume"]));
     }
 }
