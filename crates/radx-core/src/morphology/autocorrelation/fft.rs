@@ -139,7 +139,6 @@ impl KernelCorrelation {
     /// stand for `k_x` and `len[0] − k_x` too (Hermitian symmetry, and K̂ is even), so they
     /// count twice. Partial sums per y are added in y order, whatever the thread count.
     fn z_pass_energy(&self, data: &[Complex<f64>], nx: usize, fft: &Arc<dyn Fft<f64>>) -> f64 {
-        const BLOCK: usize = 8;
         let ([lx, ny, nz], live_z) = (self.len, self.live[2]);
         let hy = ny / 2 + 1;
         let fold = |k: usize, l: usize| k.min(l - k);
@@ -147,18 +146,7 @@ impl KernelCorrelation {
         let per_y: Vec<f64> = (0..ny)
             .into_par_iter()
             .map_init(buffers, |(lines, scratch), y| {
-                for x0 in (0..nx).step_by(BLOCK) {
-                    let x1 = (x0 + BLOCK).min(nx);
-                    for z in 0..live_z {
-                        let row = &data[(z * ny + y) * nx..(z * ny + y + 1) * nx];
-                        for (x, &v) in (x0..x1).zip(&row[x0..x1]) {
-                            lines[x * nz + z] = v;
-                        }
-                    }
-                }
-                for line in lines.chunks_mut(nz) {
-                    line[live_z..].fill(ZERO);
-                }
+                gather_z_lines(|z| &data[(z * ny + y) * nx..(z * ny + y + 1) * nx], [nx, nz, live_z], lines);
                 fft.process_with_scratch(lines, scratch);
                 let fy = fold(y, ny);
                 let mut sum = 0.0;
@@ -183,9 +171,6 @@ impl KernelCorrelation {
     /// zeros to `len[2]`, transformed, multiplied, transformed back, and its first `live[2]`
     /// values per line scattered back.
     fn z_pass_multiplied(&self, data: &mut [Complex<f64>], nx: usize, [fft, ifft]: [&Arc<dyn Fft<f64>>; 2]) {
-        // Columns moved per sweep over the rows: each sweep reads a short piece of every
-        // row and writes as many z-lines, which keeps both sides in cache.
-        const BLOCK: usize = 8;
         let ([_, ny, nz], live_z) = (self.len, self.live[2]);
         let hy = ny / 2 + 1;
         // K is even, so correlation equals convolution: multiply spectra. The kernel's
@@ -201,17 +186,8 @@ impl KernelCorrelation {
         let scratch_len = fft.get_inplace_scratch_len().max(ifft.get_inplace_scratch_len());
         let buffers = || (vec![ZERO; nx * nz], vec![ZERO; scratch_len]);
         rows_by_y.into_par_iter().enumerate().for_each_init(buffers, |(lines, scratch), (y, mut rows)| {
-            for x0 in (0..nx).step_by(BLOCK) {
-                let x1 = (x0 + BLOCK).min(nx);
-                for (z, row) in rows.iter().enumerate() {
-                    for (x, &v) in (x0..x1).zip(&row[x0..x1]) {
-                        lines[x * nz + z] = v;
-                    }
-                }
-            }
-            for line in lines.chunks_mut(nz) {
-                line[live_z..].fill(ZERO);
-            }
+            let slab = &rows;
+            gather_z_lines(|z| &*slab[z], [nx, nz, live_z], lines);
             fft.process_with_scratch(lines, scratch);
             let fy = fold(y, ny);
             for (x, line) in lines.chunks_mut(nz).enumerate() {
@@ -229,6 +205,30 @@ impl KernelCorrelation {
                 }
             }
         });
+    }
+}
+
+/// Columns moved per sweep when an xz-slab is turned into z-lines and back: each sweep reads
+/// a short piece of every row and writes as many lines, which keeps both sides in cache.
+const BLOCK: usize = 8;
+
+/// The xz-slab whose row at `z < live_z` is `row(z)` (`nx` values) as z-fastest `lines` of
+/// `nz` values, zero past `live_z` (the padding that keeps the correlation from wrapping).
+fn gather_z_lines<'r>(
+    row: impl Fn(usize) -> &'r [Complex<f64>],
+    [nx, nz, live_z]: [usize; 3],
+    lines: &mut [Complex<f64>],
+) {
+    for x0 in (0..nx).step_by(BLOCK) {
+        let x1 = (x0 + BLOCK).min(nx);
+        for z in 0..live_z {
+            for (x, &v) in (x0..x1).zip(&row(z)[x0..x1]) {
+                lines[x * nz + z] = v;
+            }
+        }
+    }
+    for line in lines.chunks_mut(nz) {
+        line[live_z..].fill(ZERO);
     }
 }
 
