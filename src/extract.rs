@@ -4,7 +4,7 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use rayon::prelude::*;
 
@@ -114,14 +114,13 @@ pub(crate) type Instances = Vec<Instance>;
 pub(crate) type Instance = (Option<Aggregation>, Result<Vec<SourceData>, String>);
 
 /// Builds source data for a case.
-struct SourceBuilder<'a> {
+struct SourceBuilder<'a, 'h> {
     case: &'a ProcessedCase,
     /// The case's levels cut to the ROI's box (see [`DiscretisedRoi::cropped_to_voxels`]).
     levels: Cow<'a, DiscretisedRoi>,
-    /// The case's shape (see [`CaseHost::shape`]).
-    shape: &'a Shape,
-    /// The ROI's intensities, shared with the host (see [`CaseHost::intensity_cache`]).
-    intensities: &'a OnceLock<Vec<f64>>,
+    /// The case's host: its shape, and its ROI intensities, which the `roi` source and
+    /// builtins (the IVH, the integrated intensity) share.
+    host: &'a CaseHost<'h>,
     settings: &'a Settings,
 }
 
@@ -143,7 +142,7 @@ fn unsupported_connectivity(params: &[(String, ParamValue)]) -> Option<String> {
     }
 }
 
-impl<'a> SourceBuilder<'a> {
+impl SourceBuilder<'_, '_> {
     /// Every distinct built-in source the library uses, built concurrently (each source's
     /// aggregations too), keyed by [`source_key`]. Builders are deterministic, so the
     /// result does not depend on the thread count. Sources for which `skip` holds (those a
@@ -273,7 +272,7 @@ impl<'a> SourceBuilder<'a> {
                 })
             }
             "roi" => {
-                let x = self.intensities.get_or_init(|| self.case.roi.intensities()).clone();
+                let x = self.host.intensities().to_vec();
                 let n = x.len();
                 let data = SourceData::new()
                     .with_axis("voxel", (1..=n).map(|v| v as f64).collect())
@@ -296,7 +295,8 @@ impl<'a> SourceBuilder<'a> {
             }
             // PyRadiomics sources; builtin-only sources (the host computes everything).
             other => {
-                match crate::pyradiomics::build_source(other, self.case, &self.levels, self.shape, self.settings) {
+                match crate::pyradiomics::build_source(other, self.case, &self.levels, self.host.shape(), self.settings)
+                {
                     Some(data) => vec![(None, data)],
                     None => vec![(None, Ok(vec![SourceData::new()]))],
                 }
@@ -350,13 +350,7 @@ pub fn extract_with_shape(
                 .or_insert_with(|| Arc::new(plugin_case.instances(source, family.family.params())));
         }
     }
-    let builder = SourceBuilder {
-        case,
-        levels: case.levels.cropped_to_voxels(),
-        shape: host.shape(),
-        intensities: host.intensity_cache(),
-        settings,
-    };
+    let builder = SourceBuilder { case, levels: case.levels.cropped_to_voxels(), host: &host, settings };
     let (mut sources, ()) = rayon::join(
         || {
             let built = builder.build_all(library, |source| plugins.source(source).is_some());

@@ -70,15 +70,10 @@ impl<'a> CaseHost<'a> {
         self.case.roi.image.grid.spacing
     }
 
-    fn intensities(&self) -> &[f64] {
+    /// The ROI's intensities, extracted once: the `roi` source and builtins (the IVH, the
+    /// integrated intensity) all need them, and extracting them is a pass over the box.
+    pub(crate) fn intensities(&self) -> &[f64] {
         self.intensities.get_or_init(|| self.case.roi.intensities())
-    }
-
-    /// The cache of the ROI's intensities, for the `roi` source to fill or read: both it and
-    /// builtins (the IVH, the integrated intensity) need them, and extracting them from the
-    /// box is a pass over every voxel of it.
-    pub(crate) fn intensity_cache(&self) -> &OnceLock<Vec<f64>> {
-        &self.intensities
     }
 
     /// The sphere sums both intensity peaks are read from.
