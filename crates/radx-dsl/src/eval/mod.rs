@@ -103,6 +103,8 @@ struct PassAcc {
 
 #[derive(Debug, Clone)]
 struct Pass {
+    /// Position among the family's passes (indexes [`State::kept`]).
+    id: usize,
     loops: Vec<VarId>,
     /// Scalar nodes evaluated at loop depth `d` (for every `d` but the innermost).
     per_depth: Vec<Vec<NodeId>>,
@@ -110,6 +112,10 @@ struct Pass {
     /// Per row instruction: its value depends on the innermost variable alone (`level[j]`,
     /// `py[j]`, …), so the row is the same for every outer iteration and is computed once.
     row_invariant: Vec<bool>,
+    /// Per row instruction: its value depends only on the loops' index values, constants and
+    /// the source's scalars (`abs(i - j)`, `1 + (i - j)^2 / Ng^2`), so a pass run in one
+    /// block can keep it from one evaluation to the next (see [`KeptRows`]).
+    row_keepable: Vec<bool>,
     /// Row slot of each node evaluated per row (`u32::MAX` if none).
     n_slots: usize,
     accs: Vec<PassAcc>,
@@ -335,6 +341,23 @@ struct State {
     kernels: Kernels,
     /// Never run a pass collapsed (tests compare both ways).
     row_at_a_time: bool,
+    /// Per pass (by [`Pass::id`]): its row arena as the last evaluation left it.
+    kept: Vec<KeptRows>,
+    /// Never reuse kept rows (tests compare both ways).
+    no_kept_rows: bool,
+}
+
+/// The rows of a pass run collapsed in one block, kept between evaluations: a host
+/// evaluates one family on many matrices with the same grey levels (every direction and
+/// slice of a case), and rows that depend only on the levels (`abs(i - j)`, `i * j`, the
+/// denominators of the inverse differences) are then the same each time. They are reused
+/// only when `key` — the loops' index values and the source's scalars, bit for bit — is
+/// that of the evaluation that computed them, so a reused row holds exactly the value it
+/// would be computed to.
+#[derive(Debug, Default)]
+struct KeptRows {
+    key: Vec<u64>,
+    rows: Vec<f64>,
 }
 
 /// The builds of the pass kernels (x86-64 only; elsewhere the portable one always runs).

@@ -31,6 +31,7 @@ impl State {
             + nested(&self.axis_vals)
             + self.rows.capacity()
             + self.hoisted.capacity()
+            + self.kept.iter().map(|k| k.rows.capacity()).sum::<usize>()
             + aux
     }
 
@@ -251,7 +252,7 @@ impl State {
         aux: &mut [(Vec<f64>, Vec<f64>)],
     ) {
         let inner = *pass.loops.last().expect("passes have loops");
-        self.compute_rows(bound, pass, first_row, offset, n, None);
+        self.compute_rows(bound, pass, first_row, false, offset, n, None);
         for (k, pa) in pass.accs.iter().enumerate() {
             if let Some(factor) = pa.factor {
                 self.accumulate_product(&pa.acc, pa.body, factor, pa.filter, 0, n);
@@ -281,7 +282,11 @@ impl State {
         let per_block = (COLLAPSED_ROW / inner_len).min(outer_len);
         let block = per_block * inner_len;
         self.row_len = block;
-        self.size_rows(pass.n_slots * block);
+        let keep = per_block == outer_len && !self.no_kept_rows && pass.row_keepable.contains(&true);
+        let reuse = keep && self.take_kept_rows(bound, pass, pass.n_slots * block);
+        if !reuse {
+            self.size_rows(pass.n_slots * block);
+        }
         self.hoisted.clear();
         self.hoisted.resize(hoisted.len() * block, 0.0);
         let mut first = 0;
@@ -296,7 +301,7 @@ impl State {
                     self.hoisted[at..at + inner_len].fill(v);
                 }
             }
-            self.compute_rows(bound, pass, first == 0, 0, inner_len, Some((first, segments)));
+            self.compute_rows(bound, pass, first == 0, reuse, 0, inner_len, Some((first, segments)));
             let mut by_segment = std::mem::take(&mut self.by_segment);
             by_segment.clear();
             for (k, pa) in pass.collapsed_accs.iter().enumerate() {
@@ -319,17 +324,44 @@ impl State {
             self.by_segment = by_segment;
             first += segments;
         }
+        if keep {
+            std::mem::swap(&mut self.rows, &mut self.kept[pass.id].rows);
+        }
+    }
+
+    /// Swaps in the row arena `pass` left at its last one-block run, with that run's key
+    /// (`true`) or, if the key differs, made ready to be computed afresh and keyed anew
+    /// (`false`). The caller swaps it back out when the pass is done.
+    fn take_kept_rows(&mut self, bound: &Bound<'_>, pass: &Pass, len: usize) -> bool {
+        if self.kept.len() <= pass.id {
+            self.kept.resize_with(pass.id + 1, KeptRows::default);
+        }
+        let kept = &mut self.kept[pass.id];
+        let axes = pass.loops.iter().map(|v| &self.axis_vals[*v as usize]);
+        let key = axes
+            .flat_map(|values| std::iter::once(values.len() as u64).chain(values.iter().map(|x| x.to_bits())))
+            .chain(bound.scalars.iter().map(|x| x.to_bits()));
+        let same = kept.rows.len() >= len && kept.key.iter().copied().eq(key.clone());
+        if !same {
+            kept.key.clear();
+            kept.key.extend(key);
+        }
+        std::mem::swap(&mut self.rows, &mut kept.rows);
+        same
     }
 
     /// The row operations of `pass` over `n` inner indices from `offset`; in a collapsed pass
     /// (`segments` = (first outer iteration, count)), over that many segments of `n` from
-    /// the inner loop's start, one per outer iteration.
+    /// the inner loop's start, one per outer iteration. With `kept`, the keepable rows
+    /// already hold their values (see [`KeptRows`]) and are skipped.
+    #[allow(clippy::too_many_arguments)]
     #[inline(always)]
     pub(super) fn compute_rows(
         &mut self,
         bound: &Bound<'_>,
         pass: &Pass,
         first_row: bool,
+        kept: bool,
         offset: usize,
         n: usize,
         segments: Option<(usize, usize)>,
@@ -343,11 +375,11 @@ impl State {
         let instructions = if segments.is_some() { &pass.collapsed_rows } else { &pass.rows };
         // Operands always live in lower slots than their result (slots follow node ids), so
         // splitting the arena at the destination gives disjoint read and write views.
-        for (ins, &invariant) in instructions.iter().zip(&pass.row_invariant) {
+        for ((ins, &invariant), &keepable) in instructions.iter().zip(&pass.row_invariant).zip(&pass.row_keepable) {
             // Slots are written by their instruction only, so an invariant row still holds
             // the value computed at the pass's first row (in a collapsed pass, the first
             // block's: the same inner values, segment after segment).
-            if invariant && !first_row {
+            if (invariant && !first_row) || (kept && keepable) {
                 continue;
             }
             let dst = match ins {

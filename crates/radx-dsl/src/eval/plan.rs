@@ -692,6 +692,8 @@ impl<'r> Planner<'r> {
         let mut per_depth = vec![Vec::new(); inner];
         let mut rows = Vec::new();
         let mut row_invariant = Vec::new();
+        let mut row_keepable = Vec::new();
+        let shape_only = shape_only_nodes(ir);
         let mut n_slots = 0u32;
         let opd = |n: NodeId, row_slot: &[u32]| -> Opd {
             if ir.free[n as usize] != 0 && row_slot[n as usize] != u32::MAX && depth_of(n) == Some(inner) {
@@ -744,6 +746,7 @@ impl<'r> Planner<'r> {
                 matches!(rows.last(), Some(RowInstr::Un { guard: Some(_), .. } | RowInstr::Bin { guard: Some(_), .. }));
             // A guarded row leaves zeros where its filter fails, and the filter may vary by row.
             row_invariant.push(ir.free[n] == bit(loops[inner]) && !guarded);
+            row_keepable.push(shape_only[n] && !guarded);
         }
         let accs: Vec<PassAcc> = accs
             .into_iter()
@@ -790,8 +793,40 @@ impl<'r> Planner<'r> {
         } else {
             (Vec::new(), Vec::new())
         };
-        Pass { loops, per_depth, rows, row_invariant, n_slots: n_slots as usize, accs, collapsed_rows, collapsed_accs }
+        let id = stages.iter().map(|s| s.passes.len()).sum();
+        Pass {
+            id,
+            loops,
+            per_depth,
+            rows,
+            row_invariant,
+            row_keepable,
+            n_slots: n_slots as usize,
+            accs,
+            collapsed_rows,
+            collapsed_accs,
+        }
     }
+}
+
+/// Per node: whether its value depends only on index values, constants and the source's
+/// scalars, not on any array, vector or computed scalar (`abs(i - j)`, `(i - j)^2 / Ng^2`,
+/// `i * j`): the same for every matrix with the same grey levels.
+fn shape_only_nodes(ir: &Ir) -> Vec<bool> {
+    let mut shape_only = Vec::with_capacity(ir.nodes.len());
+    for node in &ir.nodes {
+        // Operands have lower ids than the nodes that use them.
+        let of = |m: &NodeId| shape_only[*m as usize];
+        let v = match node {
+            Node::Const(_) | Node::SrcScalar(_) | Node::Index(_) => true,
+            Node::Array { .. } | Node::VecRead { .. } | Node::ScalarRef(_) => false,
+            Node::Unary(_, a) => of(a),
+            Node::Binary(_, a, b) => of(a) && of(b),
+            Node::Select(c, a, b) => of(c) && of(a) && of(b),
+        };
+        shape_only.push(v);
+    }
+    shape_only
 }
 
 /// The row slot of filter `f` if it is already computed (in this pass, before node `n`).

@@ -178,3 +178,48 @@ fn keep_or_zero_drops_nan_and_keeps_signed_values() {
     assert_eq!(keep_or_zero(-2.5, true), -2.5);
     assert!(keep_or_zero(f64::NAN, true).is_nan());
 }
+
+/// Rows kept from one evaluation to the next (see `KeptRows`) are reused only for the same
+/// index values and source scalars: a run of matrices through one state gives, bit for bit,
+/// what a fresh state gives for each, whether the grey levels, the matrix or only the
+/// source's scalars change between them.
+#[test]
+fn kept_rows_equal_fresh_evaluations() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../features/glcm.radx");
+    let text = std::fs::read_to_string(path).expect("features/glcm.radx");
+    let file = crate::compile("glcm.radx", &text, &crate::Registry::standard()).expect("compiles");
+    let fam = file.family("glcm").expect("glcm");
+    let matrix = |ng: usize, seed: usize| {
+        let counts: Vec<f64> =
+            (0..ng * ng).map(|k| (((k + seed) * 7919) % 13) as f64 * f64::from(u8::from(k % 5 != 2))).collect();
+        SourceData::glcm_from_counts(ng, &counts)
+    };
+    // The same levels with another Ng (only the normalised inverse differences read it).
+    let other_ng = |ng: usize| {
+        let counts: Vec<f64> = (0..ng * ng).map(|k| (k % 7) as f64).collect();
+        let total: f64 = counts.iter().sum();
+        SourceData::new()
+            .with_axis("level", (1..=ng).map(|l| l as f64).collect())
+            .with_array("p", vec![ng, ng], counts.iter().map(|c| c / total).collect())
+            .with_scalar("Ng", 2.0 * ng as f64)
+    };
+    // Other levels, as many of them.
+    let shifted = |ng: usize| {
+        let counts: Vec<f64> = (0..ng * ng).map(|k| (k % 7) as f64).collect();
+        let total: f64 = counts.iter().sum();
+        SourceData::new()
+            .with_axis("level", (3..ng + 3).map(|l| l as f64).collect())
+            .with_array("p", vec![ng, ng], counts.iter().map(|c| c / total).collect())
+            .with_scalar("Ng", ng as f64)
+    };
+    let run = [matrix(16, 0), matrix(16, 5), other_ng(16), matrix(16, 5), shifted(16), matrix(16, 1), matrix(9, 0)];
+    let mut st = State::default();
+    for (k, data) in run.iter().chain(&run).enumerate() {
+        let kept = fam.evaluate_with(&mut st, data, &crate::NoBuiltins).expect("evaluates");
+        let fresh = fam.evaluate_with(&mut State::default(), data, &crate::NoBuiltins).expect("evaluates");
+        for ((f, _), (a, b)) in fam.checked.features.iter().zip(kept.iter().zip(&fresh)) {
+            assert!(a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()), "matrix {k}, {}: {a} vs {b}", f.name);
+        }
+    }
+    assert!(st.kept.iter().any(|k| !k.key.is_empty()), "the GLCM's one-block passes keep their rows");
+}
