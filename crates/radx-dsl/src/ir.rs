@@ -57,7 +57,7 @@ impl Un {
             Un::Sqrt => a.sqrt(),
             Un::Exp => a.exp(),
             Un::Log => a.ln(),
-            Un::Log2 => a.log2(),
+            Un::Log2 => crate::log2::log2(a),
             Un::Log10 => a.log10(),
             Un::Floor => a.floor(),
             Un::Ceil => a.ceil(),

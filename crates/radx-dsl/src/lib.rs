@@ -31,6 +31,7 @@ pub mod eval;
 pub mod interp;
 pub mod ir;
 pub mod linalg;
+pub mod log2;
 pub mod parser;
 pub mod registry;
 pub mod source;

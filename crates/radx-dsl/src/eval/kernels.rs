@@ -51,7 +51,20 @@ pub(super) fn un_row(op: Un, src: &[f64], out: &mut [f64], mask: Option<&[f64]>)
         Un::Sqrt => each!(|x: f64| x.sqrt()),
         Un::Exp => each!(|x: f64| x.exp()),
         Un::Log => each!(|x: f64| x.ln()),
-        Un::Log2 => each!(|x: f64| x.log2()),
+        // Branch-free and vectorised (see `crate::log2`): computing it everywhere and keeping
+        // it where the mask holds is cheaper than listing the kept positions first.
+        Un::Log2 => match mask {
+            Some(m) => {
+                for ((o, &x), &k) in out.iter_mut().zip(src).zip(m) {
+                    *o = keep_or_zero(crate::log2::log2(x), k != 0.0);
+                }
+            }
+            None => {
+                for (o, &x) in out.iter_mut().zip(src) {
+                    *o = crate::log2::log2(x);
+                }
+            }
+        },
         Un::Log10 => each!(|x: f64| x.log10()),
         Un::Floor => each!(|x: f64| x.floor()),
         Un::Ceil => each!(|x: f64| x.ceil()),
