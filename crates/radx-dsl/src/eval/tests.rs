@@ -96,14 +96,18 @@ fn masked_unary_row_spans_chunks() {
     }
 }
 
+/// Family `name` of the shipped feature file `file`, compiled.
+fn shipped_family(file: &str, name: &str) -> CompiledFamily {
+    let path = format!("{}/../../features/{file}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).expect("feature file");
+    crate::compile(file, &text, &crate::Registry::standard()).expect("compiles").family(name).expect("family").clone()
+}
+
 /// The AVX2 build of the passes must give the portable build's results bit for bit
 /// (same operations, same summation order; only the vector width differs).
 #[test]
 fn wide_kernels_equal_portable_kernels() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../features/glcm.radx");
-    let text = std::fs::read_to_string(path).expect("features/glcm.radx");
-    let file = crate::compile("glcm.radx", &text, &crate::Registry::standard()).expect("compiles");
-    let fam = file.family("glcm").expect("glcm");
+    let fam = &shipped_family("glcm.radx", "glcm");
     for ng in [1usize, 3, 17, 64] {
         // Counts with zeros on a fixed pattern, so the `p > 0` filters matter.
         let counts: Vec<f64> =
@@ -127,11 +131,6 @@ fn wide_kernels_equal_portable_kernels() {
 /// GLSZM (as many columns as run lengths or zone sizes occur), with and without zeros.
 #[test]
 fn collapsed_passes_equal_rows_one_at_a_time() {
-    let family = |file: &str, name: &str| {
-        let path = format!("{}/../../features/{file}", env!("CARGO_MANIFEST_DIR"));
-        let text = std::fs::read_to_string(&path).expect("feature file");
-        crate::compile(file, &text, &crate::Registry::standard()).expect("compiles").family(name).unwrap().clone()
-    };
     let counts = |rows: usize, cols: usize| -> Vec<f64> {
         (0..rows * cols).map(|k| ((k * 7919) % 13) as f64 * f64::from(u8::from(k % 5 != 2))).collect()
     };
@@ -144,7 +143,7 @@ fn collapsed_passes_equal_rows_one_at_a_time() {
             assert!(c.to_bits() == r.to_bits() || (c.is_nan() && r.is_nan()), "{what}: {c} vs {r}");
         }
     };
-    let glcm = family("glcm.radx", "glcm");
+    let glcm = shipped_family("glcm.radx", "glcm");
     // What the GLCM features leave out: counts, a filter that is a constant, a scatter
     // whose slots fall outside its vector, a mean and a maximum under a filter.
     let text = "family x over cm {\n  let q[k in 0..Ng / 2] = sum(i, j where i + j == k, p[i,j] * i)\n  \
@@ -159,7 +158,7 @@ fn collapsed_passes_equal_rows_one_at_a_time() {
         same(extra, &data, &format!("count, mean, max, out-of-range scatter {ng}"));
     }
     for (file, name, array, axis) in [("glrlm.radx", "glrlm", "r", "run"), ("glszm.radx", "glszm", "s", "size")] {
-        let fam = family(file, name);
+        let fam = shipped_family(file, name);
         for (ng, cols) in [(1usize, 5usize), (6, 1), (7, 40), (40, 7), (3, 300)] {
             let data = counts(ng, cols);
             let total: f64 = data.iter().sum();
@@ -188,10 +187,7 @@ fn keep_or_zero_drops_nan_and_keeps_signed_values() {
 /// source's scalars change between them.
 #[test]
 fn kept_rows_equal_fresh_evaluations() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../features/glcm.radx");
-    let text = std::fs::read_to_string(path).expect("features/glcm.radx");
-    let file = crate::compile("glcm.radx", &text, &crate::Registry::standard()).expect("compiles");
-    let fam = file.family("glcm").expect("glcm");
+    let fam = &shipped_family("glcm.radx", "glcm");
     let matrix = |ng: usize, seed: usize| {
         let counts: Vec<f64> =
             (0..ng * ng).map(|k| (((k + seed) * 7919) % 13) as f64 * f64::from(u8::from(k % 5 != 2))).collect();
