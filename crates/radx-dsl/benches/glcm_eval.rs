@@ -1,6 +1,7 @@
 //! The 25 IBSI GLCM features: compiled `features/glcm.radx` versus a hand-written Rust
 //! implementation of the same formulas, on 16×16 to 256×256 matrices (≈30% zeros).
-//! Run: `cargo bench -p radx-dsl --bench glcm_eval`. The ratio dsl/native is the figure of merit.
+//! Run: `cargo bench -p radx-dsl --bench glcm_eval`. The ratio dsl/native is the figure of merit;
+//! `dsl_levels_change_x2` times two evaluations whose grey levels differ (nothing kept between them).
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use radx_dsl::{NoBuiltins, Registry, SourceData, compile};
@@ -170,6 +171,22 @@ fn bench(c: &mut Criterion) {
         // which a host evaluating many matrices takes once from `features()`).
         group.bench_function(format!("dsl/{ng}"), |b| b.iter(|| family.evaluate_values(black_box(&data), &NoBuiltins)));
         group.bench_function(format!("native/{ng}"), |b| b.iter(|| native_glcm(black_box(&p), ng)));
+        if ng <= 32 {
+            // The evaluator keeps rows that depend only on the grey levels from one matrix to
+            // the next (every direction and slice of a case has the same levels). Here the
+            // levels change at every call, so nothing is reused: two evaluations per iteration.
+            let shifted = SourceData::new()
+                .with_axis("level", (2..=ng + 1).map(|l| l as f64).collect())
+                .with_array("p", vec![ng, ng], p.clone())
+                .with_scalar("Ng", ng as f64);
+            group.bench_function(format!("dsl_levels_change_x2/{ng}"), |b| {
+                b.iter(|| {
+                    family
+                        .evaluate_values(black_box(&data), &NoBuiltins)
+                        .and(family.evaluate_values(black_box(&shifted), &NoBuiltins))
+                })
+            });
+        }
     }
     group.finish();
 }
