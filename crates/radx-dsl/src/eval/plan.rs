@@ -20,6 +20,8 @@ pub(super) struct Planner<'r> {
     node_ready: Vec<Option<usize>>,
     scalar_stage: Vec<Option<usize>>,
     vec_stage: Vec<Option<usize>>,
+    /// Per node: see [`shape_only_nodes`] (worked out once planning has added its nodes).
+    shape_only: Vec<bool>,
 }
 
 impl<'r> Planner<'r> {
@@ -27,7 +29,14 @@ impl<'r> Planner<'r> {
         let n = checked.ir.nodes.len();
         let s = checked.ir.scalars.len();
         let v = checked.ir.vecs.len();
-        Planner { checked, registry, node_ready: vec![None; n], scalar_stage: vec![None; s], vec_stage: vec![None; v] }
+        Planner {
+            checked,
+            registry,
+            node_ready: vec![None; n],
+            scalar_stage: vec![None; s],
+            vec_stage: vec![None; v],
+            shape_only: Vec::new(),
+        }
     }
 
     fn var_ready(&mut self, v: VarId) -> usize {
@@ -538,6 +547,7 @@ impl<'r> Planner<'r> {
             }
         }
         // Passes.
+        self.shape_only = shape_only_nodes(&self.checked.ir);
         let mut row_slot = vec![u32::MAX; self.checked.ir.nodes.len()];
         for (st, stage_items) in items.into_iter().enumerate() {
             let mut groups: Vec<(u64, Vec<VarId>, Vec<Acc>)> = Vec::new();
@@ -693,7 +703,6 @@ impl<'r> Planner<'r> {
         let mut rows = Vec::new();
         let mut row_invariant = Vec::new();
         let mut row_keepable = Vec::new();
-        let shape_only = shape_only_nodes(ir);
         let mut n_slots = 0u32;
         let opd = |n: NodeId, row_slot: &[u32]| -> Opd {
             if ir.free[n as usize] != 0 && row_slot[n as usize] != u32::MAX && depth_of(n) == Some(inner) {
@@ -746,7 +755,7 @@ impl<'r> Planner<'r> {
                 matches!(rows.last(), Some(RowInstr::Un { guard: Some(_), .. } | RowInstr::Bin { guard: Some(_), .. }));
             // A guarded row leaves zeros where its filter fails, and the filter may vary by row.
             row_invariant.push(ir.free[n] == bit(loops[inner]) && !guarded);
-            row_keepable.push(shape_only[n] && !guarded);
+            row_keepable.push(self.shape_only[n] && !guarded);
         }
         let accs: Vec<PassAcc> = accs
             .into_iter()
