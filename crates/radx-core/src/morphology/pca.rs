@@ -24,43 +24,36 @@ pub fn pca_eigenvalues(mask: &Array3<bool>, spacing: [f64; 3]) -> [f64; 3] {
 /// sample covariance; `None` for an empty mask.
 #[allow(clippy::needless_range_loop)] // matrix indices read clearest
 pub fn pca(mask: &Array3<bool>, spacing: [f64; 3]) -> Option<([f64; 3], [[f64; 3]; 3])> {
-    // Two passes (mean, then centred moments) avoid the cancellation of Σx² − n·μ².
-    let mut n = 0usize;
-    let mut sum = [0.0f64; 3];
-    for ((i, j, k), &m) in mask.indexed_iter() {
+    // The index moments Σ1, Σi, Σi·j are integers, summed exactly (in whatever order the
+    // mask's memory runs), and each covariance is (n·Σrs − Σr·Σs) / (n·(n − 1)) with an exact
+    // numerator: no cancellation, and only the last few operations round.
+    let mut n = 0u64;
+    let mut first = [0u64; 3];
+    let mut second = [[0u128; 3]; 3];
+    ndarray::Zip::indexed(mask).for_each(|(i, j, k), &m| {
         if m {
+            let x = [i as u64, j as u64, k as u64];
             n += 1;
-            sum[0] += i as f64;
-            sum[1] += j as f64;
-            sum[2] += k as f64;
+            for r in 0..3 {
+                first[r] += x[r];
+                for s in r..3 {
+                    second[r][s] += u128::from(x[r] * x[s]);
+                }
+            }
         }
-    }
+    });
     if n == 0 {
         return None;
     }
     if n == 1 {
         return Some(([0.0; 3], [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]));
     }
-    let mean = sum.map(|s| s / n as f64);
+    let pairs = n as f64 * (n - 1) as f64;
     let mut c = [[0.0f64; 3]; 3];
-    for ((i, j, k), &m) in mask.indexed_iter() {
-        if m {
-            let d = [
-                (i as f64 - mean[0]) * spacing[0],
-                (j as f64 - mean[1]) * spacing[1],
-                (k as f64 - mean[2]) * spacing[2],
-            ];
-            for r in 0..3 {
-                for s in r..3 {
-                    c[r][s] += d[r] * d[s];
-                }
-            }
-        }
-    }
-    let denom = (n - 1) as f64;
     for r in 0..3 {
         for s in r..3 {
-            c[r][s] /= denom;
+            let numerator = i128::from(n) * second[r][s] as i128 - i128::from(first[r]) * i128::from(first[s]);
+            c[r][s] = numerator as f64 / pairs * spacing[r] * spacing[s];
             c[s][r] = c[r][s];
         }
     }
@@ -72,6 +65,7 @@ pub fn pca(mask: &Array3<bool>, spacing: [f64; 3]) -> Option<([f64; 3], [[f64; 3
 mod tests {
     use super::*;
     use ndarray::ShapeBuilder;
+    use proptest::prelude::*;
 
     #[test]
     fn line_of_voxels_has_one_nonzero_eigenvalue() {
@@ -81,6 +75,43 @@ mod tests {
         m.fill(true);
         let l = pca_eigenvalues(&m, [2.0, 1.0, 1.0]);
         assert!((l[0] - 4.0).abs() < 1e-12 && l[1].abs() < 1e-12 && l[2].abs() < 1e-12, "{l:?}");
+    }
+
+    /// The sample covariance summed voxel by voxel in floating point, two passes (mean, then
+    /// centred products): an independent way to the same eigenvalues.
+    fn two_pass_eigenvalues(mask: &Array3<bool>, spacing: [f64; 3]) -> [f64; 3] {
+        let points: Vec<[f64; 3]> = mask
+            .indexed_iter()
+            .filter(|(_, m)| **m)
+            .map(|((i, j, k), _)| [i as f64 * spacing[0], j as f64 * spacing[1], k as f64 * spacing[2]])
+            .collect();
+        let n = points.len() as f64;
+        let mean: [f64; 3] = std::array::from_fn(|r| points.iter().map(|p| p[r]).sum::<f64>() / n);
+        let c: [[f64; 3]; 3] = std::array::from_fn(|r| {
+            std::array::from_fn(|s| points.iter().map(|p| (p[r] - mean[r]) * (p[s] - mean[s])).sum::<f64>() / (n - 1.0))
+        });
+        symmetric_eigen3(c).0.map(|v| v.max(0.0))
+    }
+
+    proptest! {
+        /// Against the two-pass sum, and the same bits whichever memory order the mask has.
+        #[test]
+        fn exact_moments_match_two_pass_sums_in_either_layout(
+            (dims, bits) in (1usize..9, 1usize..9, 1usize..9)
+                .prop_flat_map(|d| (Just(d), proptest::collection::vec(proptest::bool::weighted(0.4), d.0 * d.1 * d.2))),
+            spacing in proptest::array::uniform3(0.3f64..3.0),
+        ) {
+            let c_order = Array3::from_shape_vec(dims, bits).unwrap();
+            let mut f_order = Array3::from_elem(dims.f(), false);
+            f_order.assign(&c_order);
+            prop_assume!(c_order.iter().filter(|m| **m).count() >= 2);
+            let exact = pca_eigenvalues(&c_order, spacing);
+            prop_assert_eq!(exact.map(f64::to_bits), pca_eigenvalues(&f_order, spacing).map(f64::to_bits));
+            let reference = two_pass_eigenvalues(&c_order, spacing);
+            for (e, r) in exact.iter().zip(&reference) {
+                prop_assert!((e - r).abs() <= 1e-12 * reference[0], "{exact:?} vs {reference:?}");
+            }
+        }
     }
 
     #[test]
