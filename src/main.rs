@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 mod cli;
+mod progress;
 
 fn main() -> ExitCode {
     let args = cli::Cli::parse();

@@ -82,3 +82,34 @@ fn line(done: usize, total: usize, elapsed: Duration) -> String {
     let eta = if rate > 0.0 { format!("{:.0} s", (total - done) as f64 / rate) } else { "?".into() };
     format!("radx batch: {done}/{total} cases ({} %), {rate:.2} cases/s, ETA {eta}", done * 100 / total)
 }
+
+/// The terminal's view of a batch: a [`Progress`] once the batch says how many cases it runs.
+pub struct BatchProgress {
+    enabled: bool,
+    progress: std::sync::OnceLock<Progress>,
+}
+
+impl BatchProgress {
+    /// Progress lines or a bar on standard error, unless `enabled` is false (`-q`).
+    pub fn new(enabled: bool) -> Self {
+        BatchProgress { enabled, progress: std::sync::OnceLock::new() }
+    }
+}
+
+impl radx_cohort::batch::Progress for BatchProgress {
+    fn started(&self, total: usize) {
+        let _ = self.progress.set(Progress::new(total, self.enabled));
+    }
+
+    fn case_done(&self, _id: &str) {
+        if let Some(p) = self.progress.get() {
+            p.case_done();
+        }
+    }
+
+    fn finished(&self) {
+        if let Some(p) = self.progress.get() {
+            p.finish();
+        }
+    }
+}

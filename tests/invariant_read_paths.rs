@@ -5,10 +5,10 @@
 
 use std::path::{Path, PathBuf};
 
-use radx::Settings;
-use radx::pipeline::{process, process_files};
-use radx::settings::Normalise;
 use radx_core::{Grid, Volume};
+use radx_engine::Settings;
+use radx_engine::pipeline::{process, process_files};
+use radx_engine::settings::Normalise;
 use radx_io::VoxelType;
 
 const DIMS: [usize; 3] = [20, 16, 12];
@@ -63,7 +63,7 @@ fn same(image: &Path, mask: &Path, settings: &Settings) -> Result<(), String> {
             assert_eq!(a.interpolated_count, b.interpolated_count);
             Ok(())
         }
-        (Err(a), Err(radx::Error::Core { source: b, .. })) => {
+        (Err(a), Err(radx_engine::Error::Core { source: b, .. })) => {
             assert_eq!(a.to_string(), b.to_string());
             Err(a.to_string())
         }
@@ -126,7 +126,7 @@ fn memory_budget_is_charged_as_process_needs_it() {
     let (img, mask) = (write(dir.path(), "image.nii.gz", &image), write(dir.path(), "mask.nii.gz", &labels));
     let voxels = (DIMS[0] * DIMS[1] * DIMS[2]) as u64;
     let refused = |max_memory: u64| match process_files(&img, &mask, &Settings { max_memory, ..settings() }) {
-        Err(radx::Error::Io(radx_io::IoError::TooLarge { path, .. })) => Some(path),
+        Err(radx_engine::Error::Io(radx_io::IoError::TooLarge { path, .. })) => Some(path),
         Err(e) => panic!("{e}"),
         Ok(_) => None,
     };
@@ -147,8 +147,8 @@ fn shape_computed_while_reading_gives_the_same_features() {
     image.data[[11, 9, 7]] = f64::NAN;
     let nan = write(dir.path(), "nan.nii.gz", &image);
     for (img, settings) in [(&clean, settings()), (&nan, Settings { exclude_nonfinite: true, ..settings() })] {
-        let extractor = radx::extract::Extractor::new(settings, &[]).unwrap();
-        let bits = |rows: Vec<radx::extract::FeatureRow>| {
+        let extractor = radx_engine::extract::Extractor::new(settings, &[]).unwrap();
+        let bits = |rows: Vec<radx_engine::extract::FeatureRow>| {
             rows.into_iter().map(|r| (r.feature, r.aggregation, r.value.to_bits())).collect::<Vec<_>>()
         };
         let early = bits(extractor.run(img, &mask).unwrap());
@@ -163,9 +163,9 @@ fn shape_computed_while_reading_gives_the_same_features() {
 /// a ROI large enough for the FFT method, with the weights computed ahead on the shape or not.
 #[test]
 fn autocorrelation_weights_computed_ahead_give_the_same_values() {
-    use radx::host::CaseHost;
-    use radx::shape::Shape;
     use radx_dsl::Builtins;
+    use radx_engine::host::CaseHost;
+    use radx_engine::shape::Shape;
     let grid = Grid::new([26, 24, 14], [0.8, 0.8, 2.0]);
     let (mut image, mut labels) = (Vec::new(), Vec::new());
     for z in 0..14 {
@@ -197,7 +197,7 @@ fn autocorrelation_weights_computed_ahead_give_the_same_values() {
 /// ways, and the same features from `Extractor::run` as from processing then extracting.
 #[test]
 fn pyradiomics_shape_computed_while_reading_gives_the_same_source() {
-    use radx::shape::{Shape, ShapeNeeds};
+    use radx_engine::shape::{Shape, ShapeNeeds};
     let pyradiomics = Settings { pyradiomics: Some(Default::default()), ..settings() };
     let (image, labels) = case();
     let case = process(&image, &labels, &pyradiomics).expect("a valid case");
@@ -208,9 +208,10 @@ fn pyradiomics_shape_computed_while_reading_gives_the_same_source() {
     let ahead = Shape::new(mask.clone());
     assert!(ahead.prefetch_while(needs, || true));
     let source = |shape: &Shape| {
-        let data = radx::pyradiomics::build_source("pyr_shape", &case, &case.levels, shape, &pyradiomics)
-            .expect("a pyr_ source")
-            .expect("shape data");
+        let data =
+            radx_engine::compat::pyradiomics::build_source("pyr_shape", &case, &case.levels, shape, &pyradiomics)
+                .expect("a pyr_ source")
+                .expect("shape data");
         let names = ["Np", "mesh_volume", "mesh_area", "lambda_major", "lambda_minor", "lambda_least", "max_3d"];
         let more = ["max_2d_slice", "max_2d_column", "max_2d_row", "voxel_volume"];
         names.iter().chain(&more).map(|n| data[0].scalar(n).expect(n).to_bits()).collect::<Vec<_>>()
@@ -220,8 +221,8 @@ fn pyradiomics_shape_computed_while_reading_gives_the_same_source() {
 
     let dir = tempfile::tempdir().unwrap();
     let (img, msk) = (write(dir.path(), "image.nii.gz", &image), write(dir.path(), "mask.nii.gz", &labels));
-    let extractor = radx::extract::Extractor::new(pyradiomics, &[]).unwrap();
-    let bits = |rows: Vec<radx::extract::FeatureRow>| {
+    let extractor = radx_engine::extract::Extractor::new(pyradiomics, &[]).unwrap();
+    let bits = |rows: Vec<radx_engine::extract::FeatureRow>| {
         rows.into_iter().map(|r| (r.feature, r.aggregation, r.value.to_bits())).collect::<Vec<_>>()
     };
     let early = bits(extractor.run(&img, &msk).unwrap());

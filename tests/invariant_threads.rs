@@ -23,7 +23,7 @@ fn extract(dir: &std::path::Path, threads: &str, settings: &std::path::Path) -> 
 fn output_bytes_do_not_depend_on_thread_count() {
     let dir = tempfile::tempdir().unwrap();
     // ~1 500 ROI voxels: above the FFT threshold of Moran's I, several texture sources.
-    radx::synthetic::write_case(dir.path(), [48, 40, 14], 1500.0).unwrap();
+    radx_engine::synthetic::write_case(dir.path(), [48, 40, 14], 1500.0).unwrap();
     let settings = dir.path().join("s.toml");
     std::fs::write(
         &settings,

@@ -7,10 +7,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use proptest::prelude::*;
-use radx::batch::Shard;
-use radx::core::{Grid, Volume};
-use radx::io::{NiftiType, write_nifti};
-use radx::table::{Row, Status, Table, TableFormat, read_table, write_table};
+use radx_cohort::batch::Shard;
+use radx_cohort::table::{Row, Status, Table, TableFormat, read_table, write_table};
+use radx_engine::core::{Grid, Volume};
+use radx_engine::io::{NiftiType, write_nifti};
 
 fn radx(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_radx")).args(args).output().expect("radx runs")

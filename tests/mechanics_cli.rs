@@ -3,8 +3,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use radx::core::{Grid, Volume};
-use radx::io::{NiftiType, write_nifti};
+use radx_engine::core::{Grid, Volume};
+use radx_engine::io::{NiftiType, write_nifti};
 
 fn data(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(rel)

@@ -6,8 +6,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use radx::core::{Grid, Volume};
-use radx::io::{NiftiType, write_nifti, write_nrrd};
+use radx_engine::core::{Grid, Volume};
+use radx_engine::io::{NiftiType, write_nifti, write_nrrd};
 
 fn radx(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_radx")).args(args).output().expect("radx runs")
@@ -142,7 +142,7 @@ fn truncated_and_corrupt_files() {
     write_nrrd(
         &nrrd,
         &Volume::from_x_fastest(Grid::new([4, 4, 4], [1.0; 3]), (0..64).map(f64::from).collect()),
-        radx::io::VoxelType::I16,
+        radx_engine::io::VoxelType::I16,
     )
     .unwrap();
     let full = std::fs::read(&nrrd).unwrap();

@@ -3,8 +3,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use radx::core::{Grid, Volume};
-use radx::io::{NiftiType, write_nifti};
+use radx_engine::core::{Grid, Volume};
+use radx_engine::io::{NiftiType, write_nifti};
 
 fn radx(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_radx")).args(args).output().expect("radx runs")

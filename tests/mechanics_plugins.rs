@@ -7,9 +7,9 @@ use std::process::Command;
 use std::sync::OnceLock;
 
 use ndarray::{Array3, ShapeBuilder};
-use radx::core::roi::Roi;
-use radx::core::{Grid, Volume};
-use radx::plugins::{DenseMatrix, HOST_ABI, PluginError, PluginInput, PluginRegistry, load_plugin};
+use radx_engine::core::roi::Roi;
+use radx_engine::core::{Grid, Volume};
+use radx_engine::plugins::{DenseMatrix, HOST_ABI, PluginError, PluginInput, PluginRegistry, load_plugin};
 
 /// Workspace root (the root package's manifest dir).
 fn root() -> &'static Path {
@@ -301,8 +301,8 @@ fn radx_cli(args: &[&str], plugin_path: Option<&Path>) -> std::process::Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_radx"));
     command.args(args).env("RUST_BACKTRACE", "0");
     match plugin_path {
-        Some(dir) => command.env(radx::plugins::PLUGIN_PATH_VAR, dir),
-        None => command.env_remove(radx::plugins::PLUGIN_PATH_VAR),
+        Some(dir) => command.env(radx_engine::plugins::PLUGIN_PATH_VAR, dir),
+        None => command.env_remove(radx_engine::plugins::PLUGIN_PATH_VAR),
     };
     command.output().expect("radx runs")
 }
@@ -314,7 +314,7 @@ fn text(bytes: &[u8]) -> String {
 /// An 8×8×8 image (intensity x + y + z, so discretisation has a range) and a mask that
 /// covers all of it, as NIfTI files in `dir`.
 fn full_cube_files(dir: &Path) -> (String, String) {
-    use radx::io::{NiftiType, write_nifti};
+    use radx_engine::io::{NiftiType, write_nifti};
     let grid = Grid::new([8, 8, 8], [1.0; 3]);
     let image = Volume { grid, data: Array3::from_shape_fn((8, 8, 8).f(), |(x, y, z)| (x + y + z) as f64) };
     let mask = Volume::filled(grid, 1.0);
@@ -365,14 +365,17 @@ fn lbp_feature_file_over_the_plugin_source_matches_hand_values() {
     let mut plugins = PluginRegistry::new();
     plugins.load(&rust_plugin("radx_plugin_lbp")).unwrap();
     let lbp_radx = root().join("plugins/lbp/lbp.radx");
-    let extractor =
-        radx::extract::Extractor::new_with_plugins(radx::Settings::default(), std::slice::from_ref(&lbp_radx), plugins)
-            .unwrap();
+    let extractor = radx_engine::extract::Extractor::new_with_plugins(
+        radx_engine::Settings::default(),
+        std::slice::from_ref(&lbp_radx),
+        plugins,
+    )
+    .unwrap();
 
     let grid = Grid::new([2, 2, 1], [1.0; 3]);
     let image = Volume::from_x_fastest(grid, vec![1.0, 2.0, 3.0, 4.0]);
     let labels = Volume::filled(grid, 1.0);
-    let case = radx::pipeline::process(&image, &labels, &extractor.settings).unwrap();
+    let case = radx_engine::pipeline::process(&image, &labels, &extractor.settings).unwrap();
     let rows = extractor.features(&case);
     let value = |family: &str, feature: &str| {
         let row = rows.iter().find(|r| r.family == family && r.feature == feature).expect(feature);
@@ -395,7 +398,7 @@ fn lbp_feature_file_over_the_plugin_source_matches_hand_values() {
     }
 
     // Without the plugin the file does not compile: the source is unknown.
-    let err = radx::extract::Extractor::new(radx::Settings::default(), &[lbp_radx]).unwrap_err();
+    let err = radx_engine::extract::Extractor::new(radx_engine::Settings::default(), &[lbp_radx]).unwrap_err();
     assert!(err.to_string().contains("lbp"), "{err}");
 }
 
@@ -406,7 +409,8 @@ fn plugin_feature_named_like_a_feature_file_feature_is_refused_at_load() {
     std::fs::write(&file, "family fractal over roi {\n  feature fractal_dimension \"MY01\" = N\n}\n").unwrap();
     let mut plugins = PluginRegistry::new();
     plugins.load(&rust_plugin("radx_plugin_fractal")).unwrap();
-    let err = radx::extract::Extractor::new_with_plugins(radx::Settings::default(), &[file], plugins).unwrap_err();
+    let err = radx_engine::extract::Extractor::new_with_plugins(radx_engine::Settings::default(), &[file], plugins)
+        .unwrap_err();
     let message = err.to_string();
     assert!(message.contains("fractal.fractal_dimension") && message.contains("clash.radx"), "{message}");
 }

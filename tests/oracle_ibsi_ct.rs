@@ -4,8 +4,8 @@
 
 use std::path::Path;
 
-use radx::ibsi::{ComplianceRow, failures, run_ct, run_digital};
-use radx::output::format_value;
+use radx_cohort::rows::format_value;
+use radx_engine::ibsi::{ComplianceRow, failures, run_ct, run_digital};
 
 /// All five CT-phantom configurations, and the registry of every comparison.
 #[test]

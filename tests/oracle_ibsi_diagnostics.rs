@@ -4,17 +4,17 @@
 
 use std::path::Path;
 
-use radx::Settings;
-use radx::diagnostics::diagnostics;
-use radx::ibsi::CT_SETTINGS;
-use radx::pipeline::process;
-use radx::reference::rounding_half_unit;
+use radx_engine::Settings;
+use radx_engine::diagnostics::diagnostics;
+use radx_engine::ibsi::CT_SETTINGS;
+use radx_engine::ibsi::reference::rounding_half_unit;
+use radx_engine::pipeline::process;
 
 #[test]
 fn ct_phantom_diagnostics_match_the_ibsi_modal_values() {
     let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/ibsi");
-    let image = radx::io::read_volume(&data.join("ct_phantom/image.nii.gz")).unwrap();
-    let labels = radx::io::read_volume(&data.join("ct_phantom/mask.nii.gz")).unwrap();
+    let image = radx_engine::io::read_volume(&data.join("ct_phantom/image.nii.gz")).unwrap();
+    let labels = radx_engine::io::read_volume(&data.join("ct_phantom/mask.nii.gz")).unwrap();
     let table = std::fs::read_to_string(data.join("diagnostics_ct_phantom.csv")).unwrap();
     let mut compared = 0;
     let mut failures = Vec::new();

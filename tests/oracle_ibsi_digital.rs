@@ -2,7 +2,7 @@
 //! through the user-facing path — settings files, the embedded feature library, and the
 //! `radx ibsi` runner. The digital phantom.
 
-use radx::ibsi::{failures, run_digital};
+use radx_engine::ibsi::{failures, run_digital};
 
 #[test]
 fn digital_phantom_reproduces_all_482_reference_values() {

@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use radx::extract::Extractor;
+use radx_engine::extract::Extractor;
 
 const RELATIVE: f64 = 1e-6;
 const ABSOLUTE: f64 = 1e-9;
@@ -124,13 +124,14 @@ fn pyradiomics_baselines_are_reproduced() {
             continue;
         }
         let params = root().join("params").join(format!("{column}.yaml"));
-        let settings = radx::pyradiomics::load_settings(&params, false).expect("parameter file");
+        let settings =
+            radx_engine::compat::pyradiomics::load_settings(&params, false).expect("parameter file").settings;
         let extractor = Extractor::new(settings, &[]).expect("library compiles");
         let data = root().join("data");
         let mut rows = if column.ends_with("_shape2D") {
             let image = radx_io::read_volume(&data.join(format!("{case}_image.nrrd"))).expect("image");
             let labels = one_slice_label(case, &diagnostics[&column]);
-            let processed = radx::pipeline::process(&image, &labels, &extractor.settings)
+            let processed = radx_engine::pipeline::process(&image, &labels, &extractor.settings)
                 .unwrap_or_else(|e| panic!("{column}: {e}"));
             extractor.features(&processed)
         } else {
@@ -138,7 +139,7 @@ fn pyradiomics_baselines_are_reproduced() {
                 .run(&data.join(format!("{case}_image.nrrd")), &data.join(format!("{case}_label.nrrd")))
                 .unwrap_or_else(|e| panic!("{column}: {e}"))
         };
-        radx::pyradiomics::rename_rows(&mut rows);
+        radx_engine::compat::pyradiomics::rename_rows(&mut rows);
         let got: BTreeMap<&str, f64> = rows.iter().map(|r| (r.feature.as_str(), r.value)).collect();
         for (name, &want) in wanted {
             compared += 1;

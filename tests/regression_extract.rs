@@ -4,8 +4,8 @@
 
 use std::path::Path;
 
-use radx::Settings;
-use radx::extract::Extractor;
+use radx_engine::Settings;
+use radx_engine::extract::Extractor;
 
 #[test]
 fn digital_phantom_feature_table() {

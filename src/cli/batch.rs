@@ -1,11 +1,11 @@
-//! `radx batch`: a case list in, one wide table out (see `radx::batch`).
+//! `radx batch`: a case list in, one wide table out (see `radx_engine::batch`).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use radx::Error;
-use radx::batch::{BatchOptions, LabelChoice, Shard, read_cases, run_batch};
-use radx::table::TableFormat;
+use super::Error;
+use radx_cohort::batch::{BatchOptions, LabelChoice, Shard, read_cases, run_batch};
+use radx_cohort::table::TableFormat;
 
 /// Arguments of `radx batch`.
 #[derive(Debug, clap::Args)]
@@ -22,7 +22,7 @@ pub struct BatchArgs {
     output: PathBuf,
     /// Output format (default: from the output's extension).
     #[arg(long, value_enum)]
-    format: Option<TableFormat>,
+    format: Option<super::TableFormatArg>,
     /// Keep the ok rows of OUT and of its journal OUT.partial.jsonl; run only the other cases.
     #[arg(long)]
     resume: bool,
@@ -42,9 +42,10 @@ pub struct BatchArgs {
 
 pub fn run(args: &BatchArgs) -> Result<ExitCode, Error> {
     if args.jobs == Some(0) {
-        return Err(Error::Usage("--jobs must be at least 1".into()));
+        return Err(Error::usage("--jobs must be at least 1"));
     }
-    let format = TableFormat::resolve(args.format, &args.output).map_err(radx::batch::BatchError::from)?;
+    let format = TableFormat::resolve(args.format.map(Into::into), &args.output)
+        .map_err(radx_cohort::batch::BatchError::from)?;
     let shard = args.shard.as_deref().map(str::parse::<Shard>).transpose()?;
     let extractor = args.extractor.build()?;
     let cases = read_cases(&args.cases)?;
@@ -55,9 +56,9 @@ pub fn run(args: &BatchArgs) -> Result<ExitCode, Error> {
         resume: args.resume,
         shard,
         labels: if args.all_labels { LabelChoice::All } else { LabelChoice::One(args.label) },
-        progress: !args.quiet,
     };
-    let summary = run_batch(&extractor, &cases, &options)?;
+    let progress = crate::progress::BatchProgress::new(!args.quiet);
+    let summary = run_batch(&extractor, &cases, &options, &progress)?;
     let reused = if summary.reused > 0 {
         format!(" ({} cases kept from the previous run)", summary.reused)
     } else {

@@ -3,9 +3,11 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use radx::extract::Extractor;
-use radx::output::{RowFormat, render_rows, write_atomic};
-use radx::{Error, Settings};
+use super::Error;
+use super::output::write_atomic;
+use radx_cohort::rows::{RowFormat, render_rows};
+use radx_engine::Settings;
+use radx_engine::extract::Extractor;
 
 /// Settings file (or defaults) + `--features` paths + `--plugin` libraries (each must load)
 /// and those of `RADX_PLUGIN_PATH` → an extractor (shared with `features`).
@@ -19,7 +21,7 @@ pub fn load_with_plugins(
         None => Settings::default(),
     };
     let plugins = super::plugins::load_registry(plugins)?;
-    Extractor::new_with_plugins(settings, features, plugins)
+    Ok(Extractor::new_with_plugins(settings, features, plugins)?)
 }
 
 /// Feature library.
@@ -71,7 +73,7 @@ pub struct ExtractorArgs {
     exclude_nonfinite: bool,
     /// Memory budget, e.g. `2G` or `512M` (default: half the physical memory); a case that
     /// would need more is refused with a message naming what does not fit.
-    #[arg(long, value_parser = radx::limits::parse_size)]
+    #[arg(long, value_parser = radx_engine::limits::parse_size)]
     max_memory: Option<u64>,
     #[command(flatten)]
     compat: CompatArgs,
@@ -80,13 +82,19 @@ pub struct ExtractorArgs {
 impl ExtractorArgs {
     /// Settings (either schema), library choice, feature files and plugins → an extractor.
     pub fn build(&self) -> Result<Extractor, Error> {
-        self.build_with(self.settings()?)
+        Ok(self.build_with(self.settings()?)?)
     }
 
     /// The settings: the file's (either schema) with the command line's overrides.
     pub fn settings(&self) -> Result<Settings, Error> {
         let mut settings = match &self.settings {
-            Some(path) => radx::pyradiomics::load_settings(path, self.compat.strict)?,
+            Some(path) => {
+                let loaded = radx_engine::compat::pyradiomics::load_settings(path, self.compat.strict)?;
+                for warning in &loaded.warnings {
+                    eprintln!("warning: {warning}");
+                }
+                loaded.settings
+            }
             None => Settings::default(),
         };
         match self.compat.library {
@@ -105,7 +113,7 @@ impl ExtractorArgs {
 
     /// Library choice, feature files and plugins with `settings` (see [`Self::settings`])
     /// → an extractor.
-    pub fn build_with(&self, settings: Settings) -> Result<Extractor, Error> {
+    pub fn build_with(&self, settings: Settings) -> Result<Extractor, radx_engine::Error> {
         let plugins = super::plugins::load_registry(&self.plugins)?;
         let extractor = Extractor::new_with_plugins(settings, &self.features, plugins)?;
         match self.compat.names {
@@ -150,7 +158,7 @@ pub enum ExtractFormat {
 }
 
 pub fn run(args: &ExtractArgs) -> Result<ExitCode, Error> {
-    radx::timings::mark("start");
+    radx_engine::timings::mark("start");
     let mut settings = args.extractor.settings()?;
     if let Some(label) = args.label {
         settings.label = label;
@@ -161,7 +169,7 @@ pub fn run(args: &ExtractArgs) -> Result<ExitCode, Error> {
         // The library compiles while the image is read.
         let build = || {
             let extractor = args.extractor.build_with(settings.clone());
-            radx::timings::mark("library compiled");
+            radx_engine::timings::mark("library compiled");
             extractor
         };
         Extractor::run_compiling(build, &settings, &args.extractor.features, &args.image, &args.mask)?
@@ -173,8 +181,8 @@ pub fn run(args: &ExtractArgs) -> Result<ExitCode, Error> {
     let text = render_rows(&rows, format);
     match &args.output {
         Some(path) => write_atomic(path, text.as_bytes())?,
-        None => radx::output::write_stdout(&text)?,
+        None => super::output::write_stdout(&text)?,
     }
-    radx::timings::mark("output written");
+    radx_engine::timings::mark("output written");
     Ok(ExitCode::SUCCESS)
 }

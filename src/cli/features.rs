@@ -3,8 +3,8 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use radx::Error;
-use radx::library::{Library, registry};
+use super::Error;
+use radx_engine::library::{Library, registry};
 
 use super::extract::load_with_plugins;
 
@@ -18,12 +18,12 @@ pub fn list(features: &[PathBuf], plugins: &[PathBuf]) -> Result<ExitCode, Error
         }
     }
     for plugin in extractor.plugins.plugins() {
-        let origin = radx::plugin_extract::origin(&plugin.name, &plugin.path);
+        let origin = radx_engine::sources::plugin::origin(&plugin.name, &plugin.path);
         for feature in &plugin.features {
             outln!(out, "{:<28} {:<42} {:<10} {origin}", plugin.name, feature.name, feature.tag);
         }
     }
-    radx::output::write_stdout(&out)?;
+    super::output::write_stdout(&out)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -51,7 +51,7 @@ pub fn show(name: &str, features: &[PathBuf], plugins: &[PathBuf]) -> Result<Exi
             let qualified = feature.qualified_name();
             if feature.name == name || feature.tag.eq_ignore_ascii_case(name) || qualified == name {
                 found = true;
-                let origin = radx::plugin_extract::origin(&plugin.name, &plugin.path);
+                let origin = radx_engine::sources::plugin::origin(&plugin.name, &plugin.path);
                 let over = feature.source.as_deref().map(|s| format!(" over {s}")).unwrap_or_default();
                 outln!(out, "{qualified} [{}]  ({origin}{over})", feature.tag);
                 outln!(out, "  {}", feature.description);
@@ -60,10 +60,10 @@ pub fn show(name: &str, features: &[PathBuf], plugins: &[PathBuf]) -> Result<Exi
         }
     }
     if found {
-        radx::output::write_stdout(&out)?;
+        super::output::write_stdout(&out)?;
         Ok(ExitCode::SUCCESS)
     } else {
-        Err(Error::Usage(format!("no feature named or tagged `{name}` (see `radx features list`)")))
+        Err(Error::usage(format!("no feature named or tagged `{name}` (see `radx features list`)")))
     }
 }
 
@@ -71,7 +71,7 @@ pub fn explain(family: &str, features: &[PathBuf], plugins: &[PathBuf]) -> Resul
     let extractor = load_with_plugins(None, features, plugins)?;
     let Some(f) = extractor.library.iter().find(|f| f.family.name() == family) else {
         let names: Vec<&str> = extractor.library.iter().map(|f| f.family.name()).collect();
-        return Err(Error::Usage(format!(
+        return Err(Error::usage(format!(
             "no feature family named `{family}`; the families are: {}",
             names.join(", ")
         )));
@@ -86,7 +86,7 @@ pub fn explain(family: &str, features: &[PathBuf], plugins: &[PathBuf]) -> Resul
         f.family.pass_count()
     );
     out.push_str(&f.family.explain());
-    radx::output::write_stdout(&out)?;
+    super::output::write_stdout(&out)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -95,12 +95,12 @@ pub fn check(files: &[PathBuf], plugins: &[PathBuf]) -> Result<ExitCode, Error> 
     for f in files {
         library.add_path(f)?;
     }
-    let mut registry = registry(&radx::Settings::default());
-    radx::plugin_extract::register_sources(&mut registry, &super::plugins::load_registry(plugins)?)?;
+    let mut registry = registry(&radx_engine::Settings::default());
+    radx_engine::sources::plugin::register_sources(&mut registry, &super::plugins::load_registry(plugins)?)?;
     let compiled = library.compile(&registry)?;
     let n: usize = compiled.iter().map(|f| f.family.features().count()).sum();
     let mut out = String::new();
     outln!(out, "ok: {} famil{}, {n} feature(s)", compiled.len(), if compiled.len() == 1 { "y" } else { "ies" });
-    radx::output::write_stdout(&out)?;
+    super::output::write_stdout(&out)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -4,9 +4,9 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use radx::Error;
-use radx::ibsi::{ComplianceRow, default_ct_dir, run_ct, run_digital};
-use radx::output::format_value;
+use super::Error;
+use radx_cohort::rows::format_value;
+use radx_engine::ibsi::{ComplianceRow, default_ct_dir, run_ct, run_digital};
 
 use super::{IbsiFormat, Phantom};
 
@@ -21,7 +21,7 @@ pub fn run(phantom: Phantom, configs: &str, format: IbsiFormat, ct_dir: Option<&
             rows.extend(run_ct(config, &dir)?);
         }
     }
-    radx::output::write_stdout(&render(&rows, format))?;
+    super::output::write_stdout(&render(&rows, format))?;
     let failed = rows.iter().filter(|r| r.pass == Some(false)).count();
     eprintln!("{}", summary_line(&rows));
     Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })

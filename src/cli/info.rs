@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use radx::Error;
+use super::Error;
 
 pub fn run(path: &Path, max_memory: Option<u64>) -> Result<ExitCode, Error> {
     let info = radx_io::read_info(path)?;
@@ -38,6 +38,6 @@ pub fn run(path: &Path, max_memory: Option<u64>) -> Result<ExitCode, Error> {
     if nonfinite > 0 {
         outln!(out, "non-finite:  {nonfinite} voxel(s) are NaN or infinite");
     }
-    radx::output::write_stdout(&out)?;
+    super::output::write_stdout(&out)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -5,10 +5,13 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::process::ExitCode;
 
-use radx::core::iter::{DIRECTIONS_2D, DIRECTIONS_3D};
-use radx::core::matrix::{self, Aggregation, DiscretisedRoi, TextureMatrix, glcm::GlcmSettings, ngldm::NgldmSettings};
-use radx::pipeline::{self, ProcessedCase};
-use radx::{Error, Settings};
+use super::Error;
+use radx_engine::Settings;
+use radx_engine::core::iter::{DIRECTIONS_2D, DIRECTIONS_3D};
+use radx_engine::core::matrix::{
+    self, Aggregation, DiscretisedRoi, TextureMatrix, glcm::GlcmSettings, ngldm::NgldmSettings,
+};
+use radx_engine::pipeline::{self, ProcessedCase};
 
 use super::{MatrixArgs, MatrixFamily, TableFormat};
 
@@ -33,7 +36,7 @@ pub fn run(args: &MatrixArgs) -> Result<ExitCode, Error> {
     // Only the asked aggregation's matrices are built.
     settings.texture.aggregations = vec![args.aggregation];
     let case = pipeline::process_files(&args.image, &args.mask, &settings)?;
-    let core = |source| Error::Core { context: describe(&args.image, &args.mask), source };
+    let core = |source| Error::from(radx_engine::Error::Core { context: describe(&args.image, &args.mask), source });
     let source = match args.family {
         MatrixFamily::Glcm => "cm",
         MatrixFamily::Glrlm => "rlm",
@@ -42,7 +45,7 @@ pub fn run(args: &MatrixArgs) -> Result<ExitCode, Error> {
         MatrixFamily::Ngtdm => "ngt",
         MatrixFamily::Ngldm => "ngl",
     };
-    radx::limits::check_texture(&case.levels, &settings, &mut std::iter::once(source)).map_err(core)?;
+    radx_engine::limits::check_texture(&case.levels, &settings, &mut std::iter::once(source)).map_err(core)?;
     let slice = match args.slice {
         Some(0) => return Err(usage("--slice counts from 1")),
         Some(k) => Some(k - 1),
@@ -57,12 +60,12 @@ pub fn run(args: &MatrixArgs) -> Result<ExitCode, Error> {
         return Err(usage("zone and neighbourhood families use 2d_avg, 2_5d_mrg or 3d_mrg"));
     }
     let matrices = collect(&case, &settings, args, slice, direction).map_err(core)?;
-    radx::output::write_stdout(&render(&matrices, args.family, args.format))?;
+    super::output::write_stdout(&render(&matrices, args.family, args.format))?;
     Ok(ExitCode::SUCCESS)
 }
 
 fn usage(message: &str) -> Error {
-    Error::Usage(message.to_string())
+    Error::usage(message.to_string())
 }
 
 fn describe(image: &Path, mask: &Path) -> String {
@@ -101,7 +104,7 @@ fn collect(
     args: &MatrixArgs,
     slice: Option<usize>,
     direction: Option<[i32; 3]>,
-) -> Result<Vec<Labelled>, radx::core::CoreError> {
+) -> Result<Vec<Labelled>, radx_engine::core::CoreError> {
     let levels = &case.levels;
     let nz = levels.levels.dim().2;
     let glcm_settings =
@@ -114,7 +117,7 @@ fn collect(
     let slices: Vec<usize> = match slice {
         Some(z) if z < nz => vec![z],
         Some(z) => {
-            return Err(radx::core::CoreError::InvalidSetting {
+            return Err(radx_engine::core::CoreError::InvalidSetting {
                 name: "--slice",
                 reason: format!("the processed ROI has {nz} slice(s), slice {} does not exist", z + 1),
             });
@@ -125,24 +128,25 @@ fn collect(
         MatrixFamily::Glcm => matrix::glcm::glcm_single(roi, &glcm_settings, s, d),
         _ => matrix::glrlm::glrlm_single(roi, s, d),
     };
-    let aggregated = |roi: &DiscretisedRoi, a: Aggregation| -> Result<Vec<Vec<Vec<String>>>, radx::core::CoreError> {
-        Ok(match family {
-            MatrixFamily::Glcm => matrix::glcm::glcm(roi, &glcm_settings, a).iter().map(sparse).collect(),
-            MatrixFamily::Glrlm => matrix::glrlm::glrlm(roi, a).iter().map(sparse).collect(),
-            MatrixFamily::Glszm => matrix::glszm::glszm(roi, a)?.iter().map(sparse).collect(),
-            MatrixFamily::Gldzm => matrix::gldzm::gldzm(roi, a)?.iter().map(sparse).collect(),
-            MatrixFamily::Ngldm => matrix::ngldm::ngldm(roi, ngldm_settings, a)?.iter().map(sparse).collect(),
-            MatrixFamily::Ngtdm => matrix::ngtdm::ngtdm(roi, a)?
-                .iter()
-                .map(|m| {
-                    (0..m.n.len())
-                        .filter(|&i| m.n[i] != 0.0)
-                        .map(|i| vec![(i + 1).to_string(), m.n[i].to_string(), m.s[i].to_string()])
-                        .collect()
-                })
-                .collect(),
-        })
-    };
+    let aggregated =
+        |roi: &DiscretisedRoi, a: Aggregation| -> Result<Vec<Vec<Vec<String>>>, radx_engine::core::CoreError> {
+            Ok(match family {
+                MatrixFamily::Glcm => matrix::glcm::glcm(roi, &glcm_settings, a).iter().map(sparse).collect(),
+                MatrixFamily::Glrlm => matrix::glrlm::glrlm(roi, a).iter().map(sparse).collect(),
+                MatrixFamily::Glszm => matrix::glszm::glszm(roi, a)?.iter().map(sparse).collect(),
+                MatrixFamily::Gldzm => matrix::gldzm::gldzm(roi, a)?.iter().map(sparse).collect(),
+                MatrixFamily::Ngldm => matrix::ngldm::ngldm(roi, ngldm_settings, a)?.iter().map(sparse).collect(),
+                MatrixFamily::Ngtdm => matrix::ngtdm::ngtdm(roi, a)?
+                    .iter()
+                    .map(|m| {
+                        (0..m.n.len())
+                            .filter(|&i| m.n[i] != 0.0)
+                            .map(|i| vec![(i + 1).to_string(), m.n[i].to_string(), m.s[i].to_string()])
+                            .collect()
+                    })
+                    .collect(),
+            })
+        };
     let mut out = Vec::new();
     let mut push = |slice, direction, rows| out.push(Labelled { slice, direction, rows });
     let is_directional = matches!(family, MatrixFamily::Glcm | MatrixFamily::Glrlm);

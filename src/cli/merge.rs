@@ -3,9 +3,9 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use radx::Error;
-use radx::batch::{BatchError, merge_tables, read_cases};
-use radx::table::{TableFormat, read_table, write_table};
+use super::Error;
+use radx_cohort::batch::{BatchError, merge_tables, read_cases};
+use radx_cohort::table::{TableFormat, read_table, write_table};
 
 /// Arguments of `radx merge`.
 #[derive(Debug, clap::Args)]
@@ -18,14 +18,14 @@ pub struct MergeArgs {
     output: PathBuf,
     /// Output format (default: from the output's extension).
     #[arg(long, value_enum)]
-    format: Option<TableFormat>,
+    format: Option<super::TableFormatArg>,
     /// Case list whose id order the rows are sorted into (default: order of first appearance).
     #[arg(long)]
     cases: Option<PathBuf>,
 }
 
 pub fn run(args: &MergeArgs) -> Result<ExitCode, Error> {
-    let format = TableFormat::resolve(args.format, &args.output).map_err(BatchError::from)?;
+    let format = TableFormat::resolve(args.format.map(Into::into), &args.output).map_err(BatchError::from)?;
     let order: Option<Vec<String>> = match &args.cases {
         Some(path) => Some(read_cases(path)?.into_iter().map(|c| c.id).collect()),
         None => None,

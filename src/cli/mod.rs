@@ -5,11 +5,13 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use radx::Error;
+pub use error::Error;
 
 mod batch;
+mod error;
+mod output;
 /// Append one formatted line to a `String`; commands collect their standard output this
-/// way and write it with `radx::output::write_stdout` (no `println!`: it panics on a closed pipe).
+/// way and write it with `super::output::write_stdout` (no `println!`: it panics on a closed pipe).
 macro_rules! outln {
     ($out:expr) => {
         $out.push('\n')
@@ -44,7 +46,7 @@ enum Command {
         /// Image file (.nii, .nii.gz, .nrrd, .nhdr).
         image: PathBuf,
         /// Memory budget for the image, e.g. `2G` or `512M` (default: half the physical memory).
-        #[arg(long, value_parser = radx::limits::parse_size)]
+        #[arg(long, value_parser = radx_engine::limits::parse_size)]
         max_memory: Option<u64>,
     },
     /// Print a texture matrix as a sparse table (non-zero entries only).
@@ -183,7 +185,7 @@ pub struct MatrixArgs {
     settings: Option<PathBuf>,
     /// Aggregation: 2d_avg, 2d_smrg, 2_5d_dmrg, 2_5d_mrg, 3d_avg, 3d_mrg.
     #[arg(long, default_value = "3d_mrg")]
-    aggregation: radx::core::Aggregation,
+    aggregation: radx_engine::core::Aggregation,
     /// Only this slice (1-based, in the processed ROI's grid).
     #[arg(long)]
     slice: Option<usize>,
@@ -194,11 +196,32 @@ pub struct MatrixArgs {
     #[arg(long, value_enum, default_value = "table")]
     format: TableFormat,
     /// Memory budget, e.g. `2G` or `512M` (default: half the physical memory).
-    #[arg(long, value_parser = radx::limits::parse_size)]
+    #[arg(long, value_parser = radx_engine::limits::parse_size)]
     max_memory: Option<u64>,
 }
 
 /// Texture-matrix families.
+/// Table file formats (`radx batch`, `radx merge`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TableFormatArg {
+    /// Comma-separated values with a header line.
+    Csv,
+    /// One JSON object per line (`.jsonl`, also `.ndjson`).
+    Jsonl,
+    /// Apache Parquet, one optional DOUBLE column per feature.
+    Parquet,
+}
+
+impl From<TableFormatArg> for radx_cohort::table::TableFormat {
+    fn from(arg: TableFormatArg) -> Self {
+        match arg {
+            TableFormatArg::Csv => Self::Csv,
+            TableFormatArg::Jsonl => Self::Jsonl,
+            TableFormatArg::Parquet => Self::Parquet,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum MatrixFamily {
     /// Grey level co-occurrence matrix.

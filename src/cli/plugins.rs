@@ -2,50 +2,27 @@
 //! `RADX_PLUGIN_PATH` (a broken library there is a warning naming the file), and
 //! `radx plugins list`.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use radx::Error;
-use radx::plugins::{PLUGIN_PATH_VAR, PluginRegistry, plugin_dirs, plugin_files_in};
+use super::Error;
 use radx_dsl::ParamValue;
+use radx_engine::plugins::{PLUGIN_PATH_VAR, PluginError, PluginRegistry, plugin_dirs};
 
 /// Load the explicit `--plugin` files (any failure is an error), then every library in
 /// the `RADX_PLUGIN_PATH` directories (failures are warnings on stderr; a file already
 /// loaded explicitly is skipped).
-pub fn load_registry(explicit: &[PathBuf]) -> Result<PluginRegistry, Error> {
+pub fn load_registry(explicit: &[PathBuf]) -> Result<PluginRegistry, PluginError> {
     let mut registry = PluginRegistry::new();
     for path in explicit {
         registry.load(path)?;
     }
     if let Ok(list) = std::env::var(PLUGIN_PATH_VAR) {
-        load_env_dirs(&mut registry, &plugin_dirs(&list));
-    }
-    Ok(registry)
-}
-
-fn load_env_dirs(registry: &mut PluginRegistry, dirs: &[PathBuf]) {
-    let warn = |e: &dyn std::fmt::Display| eprintln!("warning: {e} (found through {PLUGIN_PATH_VAR}; skipped)");
-    for dir in dirs {
-        let files = match plugin_files_in(dir) {
-            Ok(files) => files,
-            Err(e) => {
-                warn(&e);
-                continue;
-            }
-        };
-        for file in files {
-            if already_loaded(registry, &file) {
-                continue;
-            }
-            if let Err(e) = registry.load(&file) {
-                warn(&e);
-            }
+        for e in registry.load_dirs(&plugin_dirs(&list)) {
+            eprintln!("warning: {e} (found through {PLUGIN_PATH_VAR}; skipped)");
         }
     }
-}
-
-fn already_loaded(registry: &PluginRegistry, file: &Path) -> bool {
-    std::fs::canonicalize(file).is_ok_and(|c| registry.plugins().iter().any(|p| p.path == c))
+    Ok(registry)
 }
 
 fn show_param(name: &str, value: &ParamValue) -> String {
@@ -83,6 +60,6 @@ pub fn list(explicit: &[PathBuf]) -> Result<ExitCode, Error> {
             );
         }
     }
-    radx::output::write_stdout(&out)?;
+    super::output::write_stdout(&out)?;
     Ok(ExitCode::SUCCESS)
 }

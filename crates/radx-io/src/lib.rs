@@ -19,16 +19,21 @@
 
 mod atomic;
 mod error;
+mod format;
 mod geometry;
 mod gzip;
 mod nifti;
 mod nrrd;
 mod region;
+mod stream;
 mod voxel;
 
 use std::path::Path;
 use std::sync::OnceLock;
 
+use format::format_of;
+
+pub use atomic::{AtomicWriteError, write_atomic, write_atomic_with};
 pub use error::IoError;
 pub use radx_core::{Grid, Volume};
 pub use region::{LabelMask, read_label_mask, read_region, read_region_when_known};
@@ -75,13 +80,6 @@ pub struct ImageInfo {
     pub scale: Option<(f64, f64)>,
 }
 
-/// The file formats radx reads, told apart by file name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Format {
-    Nifti,
-    Nrrd,
-}
-
 /// True when `path`'s file name ends with `suffix` (ASCII case-insensitive).
 pub(crate) fn has_suffix(path: &Path, suffix: &str) -> bool {
     path.file_name().map(|n| n.to_string_lossy().to_ascii_lowercase()).is_some_and(|n| n.ends_with(suffix))
@@ -102,16 +100,6 @@ pub(crate) fn open_regular(path: &Path) -> Result<std::fs::File, IoError> {
     std::fs::File::open(path).map_err(|e| IoError::from_read(path, e))
 }
 
-pub(crate) fn format_of(path: &Path) -> Result<Format, IoError> {
-    if has_suffix(path, ".nii") || has_suffix(path, ".nii.gz") {
-        Ok(Format::Nifti)
-    } else if has_suffix(path, ".nrrd") || has_suffix(path, ".nhdr") {
-        Ok(Format::Nrrd)
-    } else {
-        Err(IoError::UnknownFormat { path: path.to_path_buf() })
-    }
-}
-
 /// Read a scalar 3D (or 2D, as one slice) image with the default memory budget.
 /// The format follows the name: `.nii`, `.nii.gz`, `.nrrd`, `.nhdr`.
 pub fn read_volume(path: &Path) -> Result<Volume<f64>, IoError> {
@@ -120,10 +108,7 @@ pub fn read_volume(path: &Path) -> Result<Volume<f64>, IoError> {
 
 /// Read a scalar 3D (or 2D) image under explicit [`ReadOptions`].
 pub fn read_volume_with(path: &Path, opts: &ReadOptions) -> Result<Volume<f64>, IoError> {
-    match format_of(path)? {
-        Format::Nifti => nifti::read_volume(path, opts),
-        Format::Nrrd => nrrd::read_volume(path, opts),
-    }
+    format_of(path)?.read_volume(path, opts)
 }
 
 /// Read an image file that is already in memory (a network upload, a fuzzer's input…).
@@ -131,18 +116,12 @@ pub fn read_volume_with(path: &Path, opts: &ReadOptions) -> Result<Volume<f64>, 
 /// (`.nii`, `.nii.gz`, `.nrrd`), and errors name it. A detached NRRD header (`.nhdr`, or a
 /// `data file` field) is refused: there is no folder to find the data file in.
 pub fn read_volume_bytes(name_hint: &Path, bytes: &[u8], opts: &ReadOptions) -> Result<Volume<f64>, IoError> {
-    match format_of(name_hint)? {
-        Format::Nifti => nifti::read_volume_bytes(name_hint, bytes, opts),
-        Format::Nrrd => nrrd::read_volume_bytes(name_hint, bytes, opts),
-    }
+    format_of(name_hint)?.read_volume_bytes(name_hint, bytes, opts)
 }
 
 /// Read only the header: grid, voxel type, orientation and scaling (no voxel data is decoded).
 pub fn read_info(path: &Path) -> Result<ImageInfo, IoError> {
-    match format_of(path)? {
-        Format::Nifti => nifti::read_info(path),
-        Format::Nrrd => nrrd::read_info(path),
-    }
+    format_of(path)?.read_info(path)
 }
 
 /// Write a little-endian NIfTI-1 file (`.nii`, or gzip-compressed when the name ends in

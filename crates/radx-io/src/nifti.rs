@@ -20,7 +20,7 @@ use radx_core::{Grid, Volume};
 use crate::error::IoError;
 use crate::geometry::{self, Affine};
 use crate::gzip::{GzipReader, SkipCheck};
-use crate::region::VoxelStream;
+use crate::stream::VoxelStream;
 use crate::voxel::{self, ByteOrder, VoxelType, WriteFailure};
 use crate::{ImageInfo, ReadOptions};
 

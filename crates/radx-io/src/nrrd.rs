@@ -23,7 +23,7 @@ use radx_core::Volume;
 use crate::error::IoError;
 use crate::geometry::{self, Affine};
 use crate::gzip::GzipReader;
-use crate::region::VoxelStream;
+use crate::stream::VoxelStream;
 use crate::voxel::{self, ByteOrder, VoxelType, WriteFailure};
 use crate::{ImageInfo, ReadOptions};
 

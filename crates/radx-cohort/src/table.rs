@@ -1,0 +1,660 @@
+//! Wide cohort tables: one row per (case, label), columns `id,label,status,error` then one
+//! column per feature (`family.feature.aggregation`, or `family.feature` for families
+//! computed once over the ROI). Written and read as CSV, JSON lines and Parquet; `radx
+//! batch` writes them, `radx merge` reads and joins them. Writes are atomic (a temporary
+//! file in the destination folder, renamed over the destination when complete).
+//!
+//! The feature values are the IBSI features of chapter 3 of the IBSI reference manual;
+//! this module only moves them between files.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use parquet::basic::{ConvertedType, LogicalType, Repetition, Type as PhysicalType};
+use parquet::data_type::{ByteArray, ByteArrayType, DoubleType, Int64Type};
+use parquet::file::properties::WriterProperties;
+use parquet::file::reader::{FileReader, SerializedFileReader};
+use parquet::file::writer::SerializedFileWriter;
+use parquet::record::Field;
+use parquet::schema::types::Type as SchemaType;
+
+use crate::rows::format_value;
+use radx_engine::extract::FeatureRow;
+
+/// The four columns before the feature columns.
+pub const KEY_COLUMNS: [&str; 4] = ["id", "label", "status", "error"];
+
+/// Rows per Parquet row group: small enough to stream, large enough to compress well.
+const PARQUET_ROW_GROUP: usize = 4096;
+
+/// Reading or writing a table failed; every message names the file.
+#[derive(Debug, thiserror::Error)]
+pub enum TableError {
+    /// The file could not be opened, read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// File.
+        path: PathBuf,
+        /// Cause.
+        source: std::io::Error,
+    },
+    /// The file is not a table radx can read.
+    #[error("{path}: {message}")]
+    Malformed {
+        /// File.
+        path: PathBuf,
+        /// What is wrong, with the line or row where it helps.
+        message: String,
+    },
+    /// The file name does not say which format to use.
+    #[error("{path}: cannot tell the table format from the name; use .csv, .jsonl or .parquet (or --format)")]
+    UnknownFormat {
+        /// File.
+        path: PathBuf,
+    },
+}
+
+fn malformed(path: &Path, message: impl Into<String>) -> TableError {
+    TableError::Malformed { path: path.to_path_buf(), message: message.into() }
+}
+
+/// Table file formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TableFormat {
+    /// Comma-separated values with a header line.
+    Csv,
+    /// One JSON object per line (`.jsonl`, also `.ndjson`).
+    Jsonl,
+    /// Apache Parquet, one optional DOUBLE column per feature.
+    Parquet,
+}
+
+impl TableFormat {
+    /// The format a file name implies (`.csv`, `.jsonl`/`.ndjson`, `.parquet`/`.pq`).
+    pub fn from_path(path: &Path) -> Result<TableFormat, TableError> {
+        let name = path.file_name().map(|n| n.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
+        if name.ends_with(".csv") {
+            Ok(TableFormat::Csv)
+        } else if name.ends_with(".jsonl") || name.ends_with(".ndjson") {
+            Ok(TableFormat::Jsonl)
+        } else if name.ends_with(".parquet") || name.ends_with(".pq") {
+            Ok(TableFormat::Parquet)
+        } else {
+            Err(TableError::UnknownFormat { path: path.to_path_buf() })
+        }
+    }
+
+    /// `explicit` when given, else the format of the file name.
+    pub fn resolve(explicit: Option<TableFormat>, path: &Path) -> Result<TableFormat, TableError> {
+        explicit.map_or_else(|| TableFormat::from_path(path), Ok)
+    }
+}
+
+/// Whether a case (label) was extracted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// Features were computed (individual values may still be NaN when undefined).
+    Ok,
+    /// The case failed; `error` says why and every feature is missing.
+    Error,
+}
+
+impl Status {
+    /// `ok` or `error`, as written in the `status` column.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::Error => "error",
+        }
+    }
+
+    fn parse(text: &str) -> Option<Status> {
+        match text {
+            "ok" => Some(Status::Ok),
+            "error" => Some(Status::Error),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One row of a wide table. Rows of one run share their column list (`columns`), so a
+/// row costs its values only.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    /// Case id from the case list.
+    pub id: String,
+    /// ROI label the row was extracted for; `None` when unknown (e.g. the mask was unreadable).
+    pub label: Option<i64>,
+    /// `ok` or `error`.
+    pub status: Status,
+    /// Why the case failed (empty when ok).
+    pub error: String,
+    /// Names of `values`, in order.
+    pub columns: Arc<[String]>,
+    /// Feature values (NaN when undefined); empty for a failed case.
+    pub values: Vec<f64>,
+}
+
+impl Row {
+    /// A failed case: no values.
+    pub fn failed(id: &str, label: Option<i64>, error: String) -> Row {
+        Row {
+            id: id.to_string(),
+            label,
+            status: Status::Error,
+            error,
+            columns: Arc::from(Vec::new()),
+            values: Vec::new(),
+        }
+    }
+
+    /// An extracted case. Columns are ordered by family, then feature, then aggregation
+    /// (each in the order the library produced them), so one feature's aggregations sit
+    /// side by side.
+    pub fn extracted(id: &str, label: i64, features: &[FeatureRow]) -> Row {
+        let (columns, values) = feature_columns(features);
+        Row { id: id.to_string(), label: Some(label), status: Status::Ok, error: String::new(), columns, values }
+    }
+}
+
+/// Column name of a feature row.
+pub fn column_name(row: &FeatureRow) -> String {
+    if row.aggregation == "-" {
+        format!("{}.{}", row.family, row.feature)
+    } else {
+        format!("{}.{}.{}", row.family, row.feature, row.aggregation)
+    }
+}
+
+/// Long rows → (column names, values), ordered family × feature × aggregation.
+fn feature_columns(features: &[FeatureRow]) -> (Arc<[String]>, Vec<f64>) {
+    fn rank<'a>(seen: &mut HashMap<(&'a str, &'a str), usize>, scope: &'a str, key: &'a str) -> usize {
+        let next = seen.len();
+        *seen.entry((scope, key)).or_insert(next)
+    }
+    let mut ranks = HashMap::new();
+    let mut keyed: Vec<((usize, usize, usize), usize)> = features
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let family = rank(&mut ranks, "", &r.family);
+            let feature = rank(&mut ranks, &r.family, &r.feature);
+            let aggregation = rank(&mut ranks, "\u{0}aggregation", &r.aggregation);
+            ((family, feature, aggregation), i)
+        })
+        .collect();
+    // Stable: a (family, feature, aggregation) seen twice keeps the library's order.
+    keyed.sort_by_key(|&(k, _)| k);
+    let columns: Vec<String> = keyed.iter().map(|&(_, i)| column_name(&features[i])).collect();
+    let values = keyed.iter().map(|&(_, i)| features[i].value).collect();
+    (Arc::from(columns), values)
+}
+
+/// A wide table: the union of its rows' columns, rows in order.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Table {
+    /// Feature columns (after the four key columns), in first-appearance order over the rows.
+    pub columns: Vec<String>,
+    /// Rows in output order.
+    pub rows: Vec<Row>,
+}
+
+impl Table {
+    /// Rows in the given order; the feature columns are their union, each column placed
+    /// where it first appears scanning the rows in order.
+    pub fn new(rows: Vec<Row>) -> Table {
+        let mut columns = Vec::new();
+        let mut known: std::collections::HashSet<&str> = std::collections::HashSet::new();
+        let mut last: Option<&Arc<[String]>> = None;
+        for row in &rows {
+            // Rows of one run share one column list: scan each distinct list once.
+            if last.is_some_and(|l| Arc::ptr_eq(l, &row.columns)) {
+                continue;
+            }
+            last = Some(&row.columns);
+            for c in row.columns.iter() {
+                if !known.contains(c.as_str()) {
+                    known.insert(c.as_str());
+                    columns.push(c.clone());
+                }
+            }
+        }
+        Table { columns, rows }
+    }
+
+    /// Each row's values aligned to `self.columns` (NaN where the row lacks the column).
+    /// `None` for failed rows.
+    fn aligned(&self) -> impl Iterator<Item = (&Row, Option<Vec<f64>>)> {
+        let index: HashMap<&str, usize> = self.columns.iter().enumerate().map(|(i, c)| (c.as_str(), i)).collect();
+        let mut mapping: (Option<Arc<[String]>>, Vec<usize>) = (None, Vec::new());
+        self.rows.iter().map(move |row| {
+            if row.status == Status::Error {
+                return (row, None);
+            }
+            if !mapping.0.as_ref().is_some_and(|c| Arc::ptr_eq(c, &row.columns)) {
+                mapping = (Some(row.columns.clone()), row.columns.iter().map(|c| index[c.as_str()]).collect());
+            }
+            let mut values = vec![f64::NAN; self.columns.len()];
+            for (&at, &v) in mapping.1.iter().zip(&row.values) {
+                values[at] = v;
+            }
+            (row, Some(values))
+        })
+    }
+}
+
+/// Write `table` to `path` atomically in `format`.
+pub fn write_table(path: &Path, table: &Table, format: TableFormat) -> Result<(), TableError> {
+    write_atomic_with(path, |out| match format {
+        TableFormat::Csv => write_csv(out, table),
+        TableFormat::Jsonl => write_jsonl(out, table),
+        TableFormat::Parquet => write_parquet(out, table),
+    })
+}
+
+/// Read a table written by [`write_table`] (or by another tool with the same columns).
+pub fn read_table(path: &Path, format: TableFormat) -> Result<Table, TableError> {
+    let io = |source| TableError::Io { path: path.to_path_buf(), source };
+    let file = std::fs::File::open(path).map_err(io)?;
+    match format {
+        TableFormat::Csv => read_csv(path, file),
+        TableFormat::Jsonl => read_jsonl(path, file),
+        TableFormat::Parquet => read_parquet(path, file),
+    }
+}
+
+/// Write a table through `write` atomically ([`radx_io::write_atomic_with`]): a killed or
+/// failed run leaves the destination as it was.
+fn write_atomic_with(
+    path: &Path,
+    write: impl FnOnce(&mut (dyn Write + Send)) -> Result<(), WriteError>,
+) -> Result<(), TableError> {
+    radx_io::write_atomic_with(path, write).map_err(|e| match e {
+        radx_io::AtomicWriteError::Io(source) | radx_io::AtomicWriteError::Body(WriteError::Io(source)) => {
+            TableError::Io { path: path.to_path_buf(), source }
+        }
+        radx_io::AtomicWriteError::Body(WriteError::Other(message)) => malformed(path, message),
+    })
+}
+
+/// Failures inside a format writer, before the file name is attached.
+enum WriteError {
+    Io(std::io::Error),
+    Other(String),
+}
+
+impl From<std::io::Error> for WriteError {
+    fn from(e: std::io::Error) -> Self {
+        WriteError::Io(e)
+    }
+}
+
+impl From<csv::Error> for WriteError {
+    fn from(e: csv::Error) -> Self {
+        WriteError::Other(e.to_string())
+    }
+}
+
+impl From<parquet::errors::ParquetError> for WriteError {
+    fn from(e: parquet::errors::ParquetError) -> Self {
+        WriteError::Other(format!("Parquet: {e}"))
+    }
+}
+
+// ---------------------------------------------------------------- CSV
+
+fn write_csv(out: &mut (impl Write + ?Sized), table: &Table) -> Result<(), WriteError> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record(KEY_COLUMNS.iter().copied().chain(table.columns.iter().map(String::as_str)))?;
+    let mut record: Vec<String> = Vec::with_capacity(KEY_COLUMNS.len() + table.columns.len());
+    for (row, values) in table.aligned() {
+        record.clear();
+        record.push(row.id.clone());
+        record.push(row.label.map(|l| l.to_string()).unwrap_or_default());
+        record.push(row.status.as_str().to_string());
+        record.push(row.error.clone());
+        match values {
+            // Failed rows leave the feature cells empty; NaN means "undefined for this ROI".
+            None => record.extend(std::iter::repeat_n(String::new(), table.columns.len())),
+            Some(values) => record.extend(values.into_iter().map(format_value)),
+        }
+        w.write_record(&record)?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+fn read_csv(path: &Path, file: std::fs::File) -> Result<Table, TableError> {
+    let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(BufReader::new(file));
+    let headers = reader.headers().map_err(|e| malformed(path, e.to_string()))?.clone();
+    let header: Vec<&str> = headers.iter().collect();
+    if header.len() < KEY_COLUMNS.len() || header[..KEY_COLUMNS.len()] != KEY_COLUMNS {
+        return Err(malformed(path, format!("the header must start with {}", KEY_COLUMNS.join(","))));
+    }
+    let columns: Arc<[String]> = header[KEY_COLUMNS.len()..].iter().map(|s| s.to_string()).collect();
+    let mut rows = Vec::new();
+    for (n, record) in reader.records().enumerate() {
+        let line = n + 2;
+        let record = record.map_err(|e| malformed(path, e.to_string()))?;
+        let (id, label, status, error) = (&record[0], &record[1], &record[2], &record[3]);
+        let key = parse_key(id, label, status, error).map_err(|m| malformed(path, format!("line {line}: {m}")))?;
+        let values = if key.status == Status::Ok {
+            record
+                .iter()
+                .skip(KEY_COLUMNS.len())
+                .zip(columns.iter())
+                .map(|(cell, column)| {
+                    parse_value(cell).ok_or_else(|| format!("line {line}: {column}: not a number: {cell:?}"))
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|m| malformed(path, m))?
+        } else {
+            Vec::new()
+        };
+        rows.push(key.into_row(&columns, values));
+    }
+    Ok(Table { columns: columns.to_vec(), rows })
+}
+
+/// A value cell: empty and `NaN` are NaN, `inf`/`-inf` the infinities.
+fn parse_value(cell: &str) -> Option<f64> {
+    let cell = cell.trim();
+    if cell.is_empty() { Some(f64::NAN) } else { cell.parse().ok() }
+}
+
+/// The four key columns of a row being read.
+struct RowKey {
+    id: String,
+    label: Option<i64>,
+    status: Status,
+    error: String,
+}
+
+impl RowKey {
+    fn into_row(self, columns: &Arc<[String]>, values: Vec<f64>) -> Row {
+        let columns = if self.status == Status::Ok { columns.clone() } else { Arc::from(Vec::new()) };
+        Row { id: self.id, label: self.label, status: self.status, error: self.error, columns, values }
+    }
+}
+
+fn parse_key(id: &str, label: &str, status: &str, error: &str) -> Result<RowKey, String> {
+    if id.is_empty() {
+        return Err("empty id".into());
+    }
+    let label = match label.trim() {
+        "" => None,
+        l => Some(l.parse::<i64>().map_err(|_| format!("label {l:?} is not an integer"))?),
+    };
+    let status = Status::parse(status).ok_or_else(|| format!("status {status:?} is neither ok nor error"))?;
+    Ok(RowKey { id: id.to_string(), label, status, error: error.to_string() })
+}
+
+// ---------------------------------------------------------------- JSON lines
+
+/// A JSON object with its keys in file order (serde_json's own map sorts them).
+#[derive(Debug, Default)]
+pub(crate) struct OrderedObject(pub(crate) Vec<(String, serde_json::Value)>);
+
+impl<'de> serde::Deserialize<'de> for OrderedObject {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = OrderedObject;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<OrderedObject, A::Error> {
+                let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(0));
+                while let Some(entry) = map.next_entry()? {
+                    entries.push(entry);
+                }
+                Ok(OrderedObject(entries))
+            }
+        }
+        deserializer.deserialize_map(Visitor)
+    }
+}
+
+/// A value as JSON: NaN is `null`, the infinities the strings `"inf"` and `"-inf"`.
+fn json_value(v: f64) -> String {
+    if v.is_finite() {
+        // `{v:?}` keeps a `.0` on integral values and round-trips every f64.
+        format!("{v:?}")
+    } else if v.is_nan() {
+        "null".into()
+    } else if v > 0.0 {
+        "\"inf\"".into()
+    } else {
+        "\"-inf\"".into()
+    }
+}
+
+fn json_string(s: &str) -> String {
+    serde_json::Value::String(s.to_string()).to_string()
+}
+
+/// One row as a JSON object on one line (no newline). Failed rows carry the key columns only.
+pub(crate) fn row_json(row: &Row, columns: &[String], values: Option<&[f64]>) -> String {
+    let mut line = String::with_capacity(64 + columns.len() * 32);
+    line.push_str("{\"id\":");
+    line.push_str(&json_string(&row.id));
+    line.push_str(",\"label\":");
+    line.push_str(&row.label.map_or_else(|| "null".to_string(), |l| l.to_string()));
+    line.push_str(",\"status\":");
+    line.push_str(&json_string(row.status.as_str()));
+    line.push_str(",\"error\":");
+    line.push_str(&json_string(&row.error));
+    if let Some(values) = values {
+        for (c, &v) in columns.iter().zip(values) {
+            line.push(',');
+            line.push_str(&json_string(c));
+            line.push(':');
+            line.push_str(&json_value(v));
+        }
+    }
+    line.push('}');
+    line
+}
+
+fn write_jsonl(out: &mut (impl Write + ?Sized), table: &Table) -> Result<(), WriteError> {
+    for (row, values) in table.aligned() {
+        writeln!(out, "{}", row_json(row, &table.columns, values.as_deref()))?;
+    }
+    Ok(())
+}
+
+/// A row from a JSON object written by [`row_json`]; `intern` shares equal column lists.
+pub(crate) fn row_from_json(
+    object: OrderedObject,
+    intern: &mut HashMap<Vec<String>, Arc<[String]>>,
+) -> Result<Row, String> {
+    let mut fields = object.0.into_iter();
+    let mut key_text = |name: &str| -> Result<serde_json::Value, String> {
+        match fields.next() {
+            Some((k, v)) if k == name => Ok(v),
+            _ => Err(format!(
+                "expected \"{name}\" as field {} of the object",
+                1 + KEY_COLUMNS.iter().position(|k| *k == name).unwrap_or(0)
+            )),
+        }
+    };
+    let id = key_text("id")?;
+    let label = key_text("label")?;
+    let status = key_text("status")?;
+    let error = key_text("error")?;
+    let as_str = |v: &serde_json::Value, name: &str| -> Result<String, String> {
+        v.as_str().map(str::to_string).ok_or_else(|| format!("\"{name}\" must be a string"))
+    };
+    let label = match label {
+        serde_json::Value::Null => String::new(),
+        serde_json::Value::Number(n) => n.to_string(),
+        _ => return Err("\"label\" must be an integer or null".into()),
+    };
+    let key = parse_key(&as_str(&id, "id")?, &label, &as_str(&status, "status")?, &as_str(&error, "error")?)?;
+    let mut columns = Vec::new();
+    let mut values = Vec::new();
+    for (name, value) in fields {
+        let v = match &value {
+            serde_json::Value::Null => f64::NAN,
+            serde_json::Value::Number(n) => n.as_f64().unwrap_or(f64::NAN),
+            serde_json::Value::String(s) => s.parse().map_err(|_| format!("{name}: not a number: {s:?}"))?,
+            _ => return Err(format!("{name}: not a number: {value}")),
+        };
+        columns.push(name);
+        values.push(v);
+    }
+    if key.status == Status::Error {
+        return Ok(key.into_row(&Arc::from(Vec::new()), Vec::new()));
+    }
+    let columns = match intern.get(&columns) {
+        Some(shared) => shared.clone(),
+        None => {
+            let shared: Arc<[String]> = Arc::from(columns.clone());
+            intern.insert(columns, shared.clone());
+            shared
+        }
+    };
+    Ok(key.into_row(&columns, values))
+}
+
+fn read_jsonl(path: &Path, file: std::fs::File) -> Result<Table, TableError> {
+    let mut rows = Vec::new();
+    let mut intern = HashMap::new();
+    for (n, line) in BufReader::new(file).lines().enumerate() {
+        let line = line.map_err(|source| TableError::Io { path: path.to_path_buf(), source })?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let object: OrderedObject =
+            serde_json::from_str(&line).map_err(|e| malformed(path, format!("line {}: {e}", n + 1)))?;
+        rows.push(row_from_json(object, &mut intern).map_err(|m| malformed(path, format!("line {}: {m}", n + 1)))?);
+    }
+    Ok(Table::new(rows))
+}
+
+// ---------------------------------------------------------------- Parquet
+
+fn parquet_schema(columns: &[String]) -> Result<SchemaType, WriteError> {
+    let string = |name: &str, repetition| {
+        SchemaType::primitive_type_builder(name, PhysicalType::BYTE_ARRAY)
+            .with_repetition(repetition)
+            .with_logical_type(Some(LogicalType::String))
+            .with_converted_type(ConvertedType::UTF8)
+            .build()
+    };
+    let mut fields = vec![
+        string("id", Repetition::REQUIRED)?,
+        SchemaType::primitive_type_builder("label", PhysicalType::INT64)
+            .with_repetition(Repetition::OPTIONAL)
+            .build()?,
+        string("status", Repetition::REQUIRED)?,
+        string("error", Repetition::REQUIRED)?,
+    ];
+    for c in columns {
+        fields.push(
+            SchemaType::primitive_type_builder(c, PhysicalType::DOUBLE)
+                .with_repetition(Repetition::OPTIONAL)
+                .build()?,
+        );
+    }
+    let fields = fields.into_iter().map(Arc::new).collect();
+    Ok(SchemaType::group_type_builder("radx").with_fields(fields).build()?)
+}
+
+fn write_parquet<W: Write + Send>(out: W, table: &Table) -> Result<(), WriteError> {
+    let schema = Arc::new(parquet_schema(&table.columns)?);
+    let properties = Arc::new(
+        WriterProperties::builder()
+            .set_compression(parquet::basic::Compression::SNAPPY)
+            .set_created_by(format!("radx {}", env!("CARGO_PKG_VERSION")))
+            .build(),
+    );
+    let mut writer = SerializedFileWriter::new(out, schema, properties)?;
+    let aligned: Vec<(&Row, Option<Vec<f64>>)> = table.aligned().collect();
+    for chunk in aligned.chunks(PARQUET_ROW_GROUP) {
+        let mut group = writer.next_row_group()?;
+        let mut column = 0usize;
+        while let Some(mut col) = group.next_column()? {
+            match column {
+                0 | 2 | 3 => {
+                    let text: Vec<ByteArray> = chunk
+                        .iter()
+                        .map(|(r, _)| match column {
+                            0 => ByteArray::from(r.id.as_str()),
+                            2 => ByteArray::from(r.status.as_str()),
+                            _ => ByteArray::from(r.error.as_str()),
+                        })
+                        .collect();
+                    col.typed::<ByteArrayType>().write_batch(&text, None, None)?;
+                }
+                1 => {
+                    let labels: Vec<i64> = chunk.iter().filter_map(|(r, _)| r.label).collect();
+                    let defined: Vec<i16> = chunk.iter().map(|(r, _)| i16::from(r.label.is_some())).collect();
+                    col.typed::<Int64Type>().write_batch(&labels, Some(&defined), None)?;
+                }
+                _ => {
+                    let at = column - KEY_COLUMNS.len();
+                    // Failed rows are null; NaN (undefined feature) is stored as NaN.
+                    let values: Vec<f64> = chunk.iter().filter_map(|(_, v)| v.as_ref().map(|v| v[at])).collect();
+                    let defined: Vec<i16> = chunk.iter().map(|(_, v)| i16::from(v.is_some())).collect();
+                    col.typed::<DoubleType>().write_batch(&values, Some(&defined), None)?;
+                }
+            }
+            col.close()?;
+            column += 1;
+        }
+        group.close()?;
+    }
+    writer.close()?;
+    Ok(())
+}
+
+fn read_parquet(path: &Path, file: std::fs::File) -> Result<Table, TableError> {
+    let err = |e: parquet::errors::ParquetError| malformed(path, format!("Parquet: {e}"));
+    let reader = SerializedFileReader::new(file).map_err(err)?;
+    let schema = reader.metadata().file_metadata().schema_descr();
+    let names: Vec<String> = schema.columns().iter().map(|c| c.name().to_string()).collect();
+    if names.len() < KEY_COLUMNS.len() || names[..KEY_COLUMNS.len()] != KEY_COLUMNS {
+        return Err(malformed(path, format!("the columns must start with {}", KEY_COLUMNS.join(","))));
+    }
+    let columns: Arc<[String]> = Arc::from(names[KEY_COLUMNS.len()..].to_vec());
+    let mut rows = Vec::new();
+    for (n, record) in reader.get_row_iter(None).map_err(err)?.enumerate() {
+        let record = record.map_err(err)?;
+        let fields: Vec<&Field> = record.get_column_iter().map(|(_, f)| f).collect();
+        let text = |f: &Field| match f {
+            Field::Str(s) => s.clone(),
+            _ => String::new(),
+        };
+        let label = match fields[1] {
+            Field::Long(l) => l.to_string(),
+            Field::Int(l) => l.to_string(),
+            _ => String::new(),
+        };
+        let key = parse_key(&text(fields[0]), &label, &text(fields[2]), &text(fields[3]))
+            .map_err(|m| malformed(path, format!("row {}: {m}", n + 1)))?;
+        let values = if key.status == Status::Ok {
+            fields[KEY_COLUMNS.len()..]
+                .iter()
+                .map(|f| match f {
+                    Field::Double(v) => *v,
+                    Field::Float(v) => f64::from(*v),
+                    _ => f64::NAN,
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        rows.push(key.into_row(&columns, values));
+    }
+    Ok(Table { columns: columns.to_vec(), rows })
+}

@@ -1,0 +1,15 @@
+//! radx-core integration tests, in one binary (one link instead of one per file).
+//!
+//! Modules are named by kind of test:
+//! - `oracle_*`: reference values from outside radx (the IBSI manual and its comparison tables);
+//! - `invariant_*`: properties that must hold on any input (mostly proptest).
+
+mod invariant_glcm_glrlm;
+mod invariant_morphology;
+mod invariant_processing;
+mod invariant_zone_matrices;
+mod oracle_glcm_glrlm;
+mod oracle_ibsi_processing;
+mod oracle_mesh_ct;
+mod oracle_morphology;
+mod oracle_zone_matrices;

@@ -1,0 +1,386 @@
+//! The `pyr_*` sources PyRadiomics' feature library is written over, and the library itself.
+
+use radx_core::iter::{DIRECTIONS_2D, DIRECTIONS_3D};
+use radx_core::matrix::glcm::{GlcmSettings, glcm_directions};
+use radx_core::matrix::glrlm::glrlm_directions;
+use radx_core::matrix::ngldm::{NgldmSettings, ngldm};
+use radx_core::matrix::{Aggregation, DiscretisedRoi, TextureMatrix, glszm::glszm, ngtdm::ngtdm};
+use radx_core::sources::histogram;
+use radx_dsl::{BuiltinImpl, BuiltinSpec, Registry, SourceData, SourceSchema};
+
+use super::options::WeightingNorm;
+use super::shape::shape_source;
+use crate::model::ProcessedCase;
+use crate::settings::Settings;
+
+/// The PyRadiomics library, embedded: (file name, text).
+pub const LIBRARY: &[(&str, &str)] = &[
+    (
+        "features/pyradiomics/firstorder.radx",
+        include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../features/pyradiomics/firstorder.radx")),
+    ),
+    (
+        "features/pyradiomics/shape.radx",
+        include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../features/pyradiomics/shape.radx")),
+    ),
+    (
+        "features/pyradiomics/shape2D.radx",
+        include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../features/pyradiomics/shape2D.radx")),
+    ),
+    (
+        "features/pyradiomics/glcm.radx",
+        include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../features/pyradiomics/glcm.radx")),
+    ),
+    (
+        "features/pyradiomics/glrlm.radx",
+        include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../features/pyradiomics/glrlm.radx")),
+    ),
+    (
+        "features/pyradiomics/glszm.radx",
+        include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../features/pyradiomics/glszm.radx")),
+    ),
+    (
+        "features/pyradiomics/gldm.radx",
+        include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../features/pyradiomics/gldm.radx")),
+    ),
+    (
+        "features/pyradiomics/ngtdm.radx",
+        include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../features/pyradiomics/ngtdm.radx")),
+    ),
+];
+
+/// Declare the `pyr_*` sources.
+pub fn register_sources(r: &mut Registry) {
+    let level = "grey level present in the ROI (PyRadiomics deletes absent levels); values are the levels";
+    r.register_source(
+        SourceSchema::new("pyr_glcm", "PyRadiomics GLCM: one normalised matrix per angle (features averaged)")
+            .axis("level", level)
+            .array("p", &["level", "level"], "joint probability p(i,j) of the angle")
+            .scalar("Ng", "highest grey level present (PyRadiomics' N_g)"),
+    );
+    for (name, array, second, what) in [
+        ("pyr_glrlm", "r", "run", "PyRadiomics GLRLM: one matrix per angle (features averaged)"),
+        ("pyr_glszm", "s", "size", "PyRadiomics GLSZM: one matrix over the ROI"),
+        ("pyr_gldm", "d", "dependence", "PyRadiomics GLDM: one matrix over the ROI"),
+    ] {
+        r.register_source(
+            SourceSchema::new(name, what)
+                .axis("level", level)
+                .axis(second, "values of the second index that occur")
+                .array(array, &["level", second], "raw counts P(i,j)")
+                .scalar("Nz", "sum of all counts (N_r runs, N_z zones)")
+                .scalar("Np", "number of voxels the matrix covers (Σ P(i,j)·j for runs)"),
+        );
+    }
+    r.register_source(
+        SourceSchema::new("pyr_ngtdm", "PyRadiomics NGTDM: one matrix over the ROI")
+            .axis("level", level)
+            .array("n", &["level"], "voxels of level i with at least one neighbour")
+            .array("s", &["level"], "Σ |i − mean neighbour level|")
+            .array("p", &["level"], "n_i / Nvp")
+            .scalar("Nvp", "voxels with a valid neighbourhood")
+            .scalar("Ngp", "grey levels present"),
+    );
+    r.register_source(
+        SourceSchema::new(
+            "pyr_firstorder",
+            "PyRadiomics first order: raw ROI intensities and the discretised histogram",
+        )
+        .axis("voxel", "ROI voxel; values 1..N")
+        .axis("level", "discretised grey level present")
+        .array("x", &["voxel"], "intensity of each ROI voxel")
+        .array("h", &["level"], "voxels per discretised level")
+        .scalar("N", "number of ROI voxels")
+        .scalar("shift", "voxelArrayShift")
+        .scalar("voxel_volume", "volume of one voxel (mm³)"),
+    );
+    r.register_source(
+        SourceSchema::new(
+            "pyr_shape",
+            "PyRadiomics shape: mesh, voxel and PCA quantities of the ROI (builtins as scalars)",
+        )
+        .scalar("Np", "number of ROI voxels")
+        .scalar("voxel_volume", "volume of one voxel (mm³)")
+        .scalar("mesh_volume", "marching-cubes volume as PyRadiomics sums it cube by cube (mm³)")
+        .scalar("mesh_area", "marching-cubes area as PyRadiomics sums it cube by cube (mm²)")
+        .scalar("lambda_major", "largest eigenvalue of the population covariance of the voxel centres (mm²)")
+        .scalar("lambda_minor", "second eigenvalue")
+        .scalar("lambda_least", "smallest eigenvalue")
+        .scalar("max_3d", "largest distance between mesh vertices (mm)")
+        .scalar("max_2d_slice", "largest distance between mesh vertices of one axial plane (constant z)")
+        .scalar("max_2d_column", "largest distance between mesh vertices of one coronal plane (constant y)")
+        .scalar("max_2d_row", "largest distance between mesh vertices of one sagittal plane (constant x)"),
+    );
+    r.register_source(
+        SourceSchema::new(
+            "pyr_shape2D",
+            "PyRadiomics shape2D: marching-squares contour and PCA of a ROI in one slice (force2D)",
+        )
+        .scalar("Np", "number of ROI pixels")
+        .scalar("pixel_area", "area of one pixel (mm²)")
+        .scalar("mesh_surface", "area enclosed by the marching-squares contour (mm²)")
+        .scalar("perimeter", "length of the marching-squares contour (mm)")
+        .scalar("max_diameter", "largest distance between contour vertices (mm)")
+        .scalar("lambda_major", "larger eigenvalue of the population covariance of the pixel centres (mm²)")
+        .scalar("lambda_minor", "smaller eigenvalue"),
+    );
+    register_builtins(r);
+}
+
+/// `pyr_shape2D` data: PyRadiomics' 2D shape of a ROI lying in one slice of constant z.
+fn shape_2d_source(case: &ProcessedCase) -> Result<Vec<SourceData>, String> {
+    let mask = &case.roi.morphological;
+    let [sx, sy, _] = case.roi.image.grid.spacing;
+    let bbox = radx_core::BoundingBox::of_mask(mask).ok_or("the ROI is empty")?;
+    let slices = bbox.dims()[2];
+    if slices != 1 {
+        return Err(format!(
+            "PyRadiomics' shape2D needs a ROI in one slice of constant z (force2D), but this ROI spans {slices} slices"
+        ));
+    }
+    let slice = mask.index_axis(ndarray::Axis(2), bbox.min[2]).to_owned();
+    let contour = radx_core::morphology::contour::pyradiomics_contour_2d(&slice, [sx, sy]).ok_or("the ROI is empty")?;
+    // Population covariance of the pixel centres (PyRadiomics divides by N), then the
+    // eigenvalues of the symmetric 2×2 matrix in closed form.
+    let points: Vec<[f64; 2]> =
+        slice.indexed_iter().filter(|(_, m)| **m).map(|((x, y), _)| [x as f64 * sx, y as f64 * sy]).collect();
+    let n = points.len() as f64;
+    let mean = [0, 1].map(|k| points.iter().map(|p| p[k]).sum::<f64>() / n);
+    let cov = |i: usize, j: usize| points.iter().map(|p| (p[i] - mean[i]) * (p[j] - mean[j])).sum::<f64>() / n;
+    let (cxx, cxy, cyy) = (cov(0, 0), cov(0, 1), cov(1, 1));
+    let half_trace = (cxx + cyy) / 2.0;
+    let spread = (((cxx - cyy) / 2.0).powi(2) + cxy * cxy).sqrt();
+    Ok(vec![
+        SourceData::new()
+            .with_scalar("Np", n)
+            .with_scalar("pixel_area", sx * sy)
+            .with_scalar("mesh_surface", contour.area)
+            .with_scalar("perimeter", contour.perimeter)
+            .with_scalar("max_diameter", contour.max_diameter)
+            .with_scalar("lambda_major", half_trace + spread)
+            // Rounding can make a zero eigenvalue slightly negative (PyRadiomics sets those to 0).
+            .with_scalar("lambda_minor", (half_trace - spread).max(0.0)),
+    ])
+}
+
+/// Declare the builtins of the `pyr_*` sources.
+fn register_builtins(r: &mut Registry) {
+    r.register_builtin(BuiltinSpec {
+        name: "mcc".into(),
+        args: Vec::new(),
+        doc: "maximal correlation coefficient of this angle's p: √(second largest eigenvalue of Q)".into(),
+        source: Some("pyr_glcm".into()),
+        implementation: BuiltinImpl::GlcmMcc,
+    });
+}
+
+/// Grey levels present in the intensity mask, ascending, from its histogram (`counts[l - 1]`
+/// voxels of level `l`, [`histogram`]).
+fn present_levels(counts: &[f64]) -> Vec<u16> {
+    (1..=counts.len()).filter(|&l| counts[l - 1] > 0.0).map(|l| l as u16).collect()
+}
+
+fn axis(values: &[u16]) -> Vec<f64> {
+    values.iter().map(|&v| f64::from(v)).collect()
+}
+
+/// Source data of a `pyr_*` source, `None` for another source. `Err` when a matrix cannot
+/// be built. Texture matrices are built on `levels`: the case's, or the same cut to the
+/// ROI's box ([`DiscretisedRoi::cropped_to_voxels`]). `pyr_shape` is taken from `shape` (the
+/// case's) when it was computed while the image was read.
+pub fn build_source(
+    source: &str,
+    case: &ProcessedCase,
+    levels: &DiscretisedRoi,
+    shape: &crate::shape::Shape,
+    settings: &Settings,
+) -> Option<Result<Vec<SourceData>, String>> {
+    // Every source here is named pyr_…; the others (builtin-only sources) skip the scans below.
+    if !source.starts_with("pyr_") {
+        return None;
+    }
+    let options = settings.pyradiomics.clone().unwrap_or_default();
+    let roi = levels;
+    let level_counts = histogram(roi);
+    let present = present_levels(&level_counts);
+    let zone_aggregation = if options.force_2d { Aggregation::Merged2_5d } else { Aggregation::Merged3d };
+    let directions: Vec<[i32; 3]> = if options.force_2d { DIRECTIONS_2D.to_vec() } else { DIRECTIONS_3D.to_vec() };
+    let result = match source {
+        "pyr_glcm" => {
+            let glcm_settings =
+                GlcmSettings { distance: settings.texture.glcm_distance, symmetric: settings.texture.glcm_symmetric };
+            if let Err(e) = glcm_settings.validate() {
+                return Some(Err(e.to_string()));
+            }
+            let per_angle: Vec<([i32; 3], Vec<f64>)> = directions
+                .iter()
+                .zip(glcm_directions(roi, &glcm_settings, None, &directions))
+                .map(|(&d, m)| {
+                    (d, m.map(|m| square_present(&m, &present)).unwrap_or_else(|| vec![0.0; present.len().pow(2)]))
+                })
+                .collect();
+            let matrices = weighted(per_angle, options.weighting_norm, settings.texture.glcm_distance, roi.spacing);
+            Ok(matrices
+                .into_iter()
+                .map(|counts| {
+                    let total: f64 = counts.iter().sum();
+                    SourceData::new()
+                        .with_axis("level", axis(&present))
+                        .with_array("p", vec![present.len(), present.len()], counts.iter().map(|c| c / total).collect())
+                        .with_scalar("Ng", f64::from(present.last().copied().unwrap_or(1)))
+                })
+                .collect())
+        }
+        "pyr_glrlm" => {
+            let max_run = roi.levels.dim().0.max(roi.levels.dim().1).max(roi.levels.dim().2);
+            let per_angle: Vec<([i32; 3], Vec<f64>)> = directions
+                .iter()
+                .zip(glrlm_directions(roi, None, &directions))
+                .map(|(&d, m)| {
+                    let mut dense = vec![0.0; present.len() * max_run];
+                    if let Some(m) = m {
+                        for (g, run, count) in m.nonzero() {
+                            if let Some(row) = present.iter().position(|&l| usize::from(l) == g) {
+                                dense[row * max_run + run as usize - 1] += count;
+                            }
+                        }
+                    }
+                    (d, dense)
+                })
+                .collect();
+            let matrices = weighted(per_angle, options.weighting_norm, 1, roi.spacing);
+            // Keep the run lengths that occur in some angle (PyRadiomics deletes the others).
+            let runs: Vec<usize> = (0..max_run)
+                .filter(|&c| matrices.iter().any(|m| (0..present.len()).any(|r| m[r * max_run + c] > 0.0)))
+                .collect();
+            Ok(matrices
+                .into_iter()
+                .map(|m| {
+                    let data: Vec<f64> = (0..present.len())
+                        .flat_map(|r| runs.iter().map(move |&c| (r, c)))
+                        .map(|(r, c)| m[r * max_run + c])
+                        .collect();
+                    let nr: f64 = data.iter().sum();
+                    let np: f64 = (0..present.len())
+                        .flat_map(|r| runs.iter().map(move |&c| (r, c)))
+                        .map(|(r, c)| m[r * max_run + c] * (c + 1) as f64)
+                        .sum();
+                    SourceData::new()
+                        .with_axis("level", axis(&present))
+                        .with_axis("run", runs.iter().map(|&c| (c + 1) as f64).collect())
+                        .with_array("r", vec![present.len(), runs.len()], data)
+                        .with_scalar("Nz", nr)
+                        .with_scalar("Np", np)
+                })
+                .collect())
+        }
+        "pyr_glszm" => glszm(roi, zone_aggregation)
+            .map_err(|e| e.to_string())
+            .map(|ms| ms.iter().map(|m| zone_data(m, &present, "s", "size")).collect()),
+        "pyr_gldm" => {
+            let ngldm_settings =
+                NgldmSettings { alpha: settings.texture.ngldm_alpha, distance: settings.texture.ngldm_distance };
+            ngldm(roi, ngldm_settings, zone_aggregation)
+                .map_err(|e| e.to_string())
+                .map(|ms| ms.iter().map(|m| zone_data(m, &present, "d", "dependence")).collect())
+        }
+        "pyr_ngtdm" => ngtdm(roi, zone_aggregation).map_err(|e| e.to_string()).map(|ms| {
+            ms.iter()
+                .map(|m| {
+                    let rows: Vec<usize> = (0..m.n.len()).filter(|&r| m.n[r] > 0.0).collect();
+                    let n: Vec<f64> = rows.iter().map(|&r| m.n[r]).collect();
+                    let s: Vec<f64> = rows.iter().map(|&r| m.s[r]).collect();
+                    let p: Vec<f64> = n.iter().map(|v| v / m.n_voxels).collect();
+                    SourceData::new()
+                        .with_axis("level", rows.iter().map(|&r| (r + 1) as f64).collect())
+                        .with_array("n", vec![rows.len()], n)
+                        .with_array("s", vec![rows.len()], s)
+                        .with_array("p", vec![rows.len()], p)
+                        .with_scalar("Nvp", m.n_voxels)
+                        .with_scalar("Ngp", rows.len() as f64)
+                })
+                .collect()
+        }),
+        "pyr_firstorder" => {
+            let x = case.roi.intensities();
+            let h: Vec<f64> = present.iter().map(|&l| level_counts[usize::from(l) - 1]).collect();
+            let n = x.len();
+            let spacing = case.roi.image.grid.spacing;
+            Ok(vec![
+                SourceData::new()
+                    .with_axis("voxel", (1..=n).map(|v| v as f64).collect())
+                    .with_axis("level", axis(&present))
+                    .with_array("x", vec![n], x)
+                    .with_array("h", vec![present.len()], h)
+                    .with_scalar("N", n as f64)
+                    .with_scalar("shift", options.voxel_array_shift)
+                    .with_scalar("voxel_volume", spacing.iter().product()),
+            ])
+        }
+        "pyr_shape" => Ok(vec![match shape.pyradiomics_if_computed() {
+            Some(data) => data.clone(),
+            None => {
+                let mask = &case.roi.morphological;
+                let spacing = case.roi.image.grid.spacing;
+                let mesh = radx_core::morphology::surface_mesh(mask, spacing);
+                let max_3d = radx_core::morphology::ConvexHull::of_mesh(&mesh).max_diameter();
+                shape_source(mask, spacing, &mesh, max_3d, radx_core::morphology::pca_eigenvalues(mask, spacing))
+            }
+        }]),
+        "pyr_shape2D" => shape_2d_source(case),
+        _ => return None,
+    };
+    Some(result)
+}
+
+/// The GLCM rows and columns of the present grey levels, row-major.
+fn square_present(m: &TextureMatrix, present: &[u16]) -> Vec<f64> {
+    let mut out = Vec::with_capacity(present.len().pow(2));
+    for &i in present {
+        for &j in present {
+            out.push(m.counts[[usize::from(i) - 1, usize::from(j) - 1]]);
+        }
+    }
+    out
+}
+
+/// Per-angle matrices, or with a weighting norm their weighted sum; empty angles dropped
+/// (PyRadiomics deletes them).
+fn weighted(
+    per_angle: Vec<([i32; 3], Vec<f64>)>,
+    norm: Option<WeightingNorm>,
+    distance: usize,
+    spacing: [f64; 3],
+) -> Vec<Vec<f64>> {
+    match norm {
+        None => per_angle.into_iter().map(|(_, m)| m).filter(|m| m.iter().any(|&v| v > 0.0)).collect(),
+        Some(norm) => {
+            let len = per_angle.first().map_or(0, |(_, m)| m.len());
+            let mut sum = vec![0.0; len];
+            for (d, m) in &per_angle {
+                let offset = d.map(|c| c * distance as i32);
+                let w = norm.weight(offset, spacing);
+                for (s, v) in sum.iter_mut().zip(m) {
+                    *s += w * v;
+                }
+            }
+            if sum.iter().any(|&v| v > 0.0) { vec![sum] } else { Vec::new() }
+        }
+    }
+}
+
+/// GLSZM / GLDM source data on the present grey levels.
+fn zone_data(m: &TextureMatrix, present: &[u16], array: &str, second: &str) -> SourceData {
+    let cols = m.col_values.len();
+    let data: Vec<f64> = present
+        .iter()
+        .flat_map(|&l| (0..cols).map(move |c| (usize::from(l) - 1, c)))
+        .map(|(r, c)| m.counts[[r, c]])
+        .collect();
+    SourceData::new()
+        .with_axis("level", axis(present))
+        .with_axis(second, m.col_values.clone())
+        .with_array(array, vec![present.len(), cols], data)
+        .with_scalar("Nz", m.counts.sum())
+        .with_scalar("Np", m.n_voxels)
+}

@@ -1,0 +1,61 @@
+//! The radx extraction engine: settings → processing → sources → features, for one case
+//! at a time, from many threads. It never prints and reads no environment variable:
+//! warnings and notes come back as values. See ARCHITECTURE.md at the repository's top.
+#![forbid(unsafe_code)]
+
+pub use radx_core as core;
+pub use radx_io as io;
+pub use radx_plugin_host as plugins;
+
+pub mod compat;
+pub mod diagnostics;
+pub mod extract;
+pub mod host;
+pub mod ibsi;
+pub mod library;
+pub mod limits;
+pub mod model;
+pub mod pipeline;
+pub mod settings;
+pub mod shape;
+pub mod sources;
+pub mod synthetic;
+pub mod timings;
+
+pub use settings::Settings;
+
+/// Anything a radx command can fail with; every message names the file involved.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Reading an image or mask failed.
+    #[error(transparent)]
+    Io(#[from] radx_io::IoError),
+    /// A settings file is unusable.
+    #[error(transparent)]
+    Settings(#[from] settings::SettingsError),
+    /// Processing the case failed (geometry, empty ROI, NaN voxels…).
+    #[error("{context}: {source}")]
+    Core {
+        /// What was being processed (usually the image and mask files).
+        context: String,
+        /// The cause.
+        source: radx_core::CoreError,
+    },
+    /// The command line asks for something impossible.
+    #[error("{0}")]
+    Usage(String),
+    /// A feature file does not compile or cannot be read.
+    #[error(transparent)]
+    Library(#[from] library::LibraryError),
+    /// A plugin could not be loaded.
+    #[error(transparent)]
+    Plugin(#[from] plugins::PluginError),
+    /// Writing an output failed.
+    #[error("{path}: cannot write output: {source}")]
+    Write {
+        /// File.
+        path: String,
+        /// Cause.
+        source: std::io::Error,
+    },
+}

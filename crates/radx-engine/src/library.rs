@@ -1,0 +1,173 @@
+//! Feature libraries: the standard IBSI library embedded in the binary (`features/*.radx`)
+//! plus user files added at run time, compiled against a registry that carries the
+//! settings' texture parameters as source defaults.
+
+use std::path::{Path, PathBuf};
+
+use radx_dsl::{BuiltinImpl, BuiltinSpec, CompiledFamily, ParamValue, Registry};
+
+use crate::settings::Settings;
+
+/// The standard library, embedded: (file name, text).
+pub const STANDARD: &[(&str, &str)] = &[
+    ("features/morphology.radx", include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../features/morphology.radx"))),
+    (
+        "features/local_intensity.radx",
+        include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../features/local_intensity.radx")),
+    ),
+    (
+        "features/intensity_statistics.radx",
+        include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../features/intensity_statistics.radx")),
+    ),
+    (
+        "features/intensity_histogram.radx",
+        include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../features/intensity_histogram.radx")),
+    ),
+    (
+        "features/intensity_volume_histogram.radx",
+        include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../features/intensity_volume_histogram.radx")),
+    ),
+    ("features/glcm.radx", include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../features/glcm.radx"))),
+    ("features/glrlm.radx", include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../features/glrlm.radx"))),
+    ("features/glszm.radx", include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../features/glszm.radx"))),
+    ("features/gldzm.radx", include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../features/gldzm.radx"))),
+    ("features/ngtdm.radx", include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../features/ngtdm.radx"))),
+    ("features/ngldm.radx", include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../features/ngldm.radx"))),
+];
+
+/// A feature file that could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum LibraryError {
+    /// The file or folder could not be read.
+    #[error("{path}: cannot read feature file: {source}")]
+    Read {
+        /// Path.
+        path: String,
+        /// Cause.
+        source: std::io::Error,
+    },
+    /// The file does not compile; the diagnostics name file, line and column.
+    #[error("{0}")]
+    Compile(String),
+}
+
+/// Feature files in the order they were added; a family defined again replaces the
+/// earlier one of the same name.
+#[derive(Debug, Clone, Default)]
+pub struct Library {
+    files: Vec<(String, String)>,
+}
+
+/// A family ready to evaluate, and the file it came from.
+#[derive(Debug, Clone)]
+pub struct LibraryFamily {
+    /// The compiled family.
+    pub family: CompiledFamily,
+    /// File name (for `radx features list`).
+    pub origin: String,
+}
+
+impl Library {
+    /// The embedded IBSI library.
+    pub fn standard() -> Self {
+        Library { files: STANDARD.iter().map(|(n, t)| (n.to_string(), t.to_string())).collect() }
+    }
+
+    /// The embedded PyRadiomics library (`features/pyradiomics/*.radx`).
+    pub fn pyradiomics() -> Self {
+        Library {
+            files: crate::compat::pyradiomics::sources::LIBRARY
+                .iter()
+                .map(|(n, t)| (n.to_string(), t.to_string()))
+                .collect(),
+        }
+    }
+
+    /// The library the settings call for: PyRadiomics' when [`Settings::pyradiomics`] is set.
+    pub fn for_settings(settings: &Settings) -> Self {
+        if settings.pyradiomics.is_some() { Library::pyradiomics() } else { Library::standard() }
+    }
+
+    /// The text of every file, in order.
+    pub fn texts(&self) -> Vec<&str> {
+        self.files.iter().map(|(_, text)| text.as_str()).collect()
+    }
+
+    /// Add a `.radx` file, or every `.radx` file of a folder (sorted by name).
+    pub fn add_path(&mut self, path: &Path) -> Result<(), LibraryError> {
+        let read_err = |source| LibraryError::Read { path: path.display().to_string(), source };
+        let mut paths: Vec<PathBuf> = if path.is_dir() {
+            std::fs::read_dir(path)
+                .map_err(read_err)?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|e| e == "radx"))
+                .collect()
+        } else {
+            vec![path.to_path_buf()]
+        };
+        paths.sort();
+        for p in paths {
+            let text = std::fs::read_to_string(&p)
+                .map_err(|source| LibraryError::Read { path: p.display().to_string(), source })?;
+            self.files.push((p.display().to_string(), text));
+        }
+        Ok(())
+    }
+
+    /// Add text under a file name (tests, plugins).
+    pub fn add_text(&mut self, name: &str, text: &str) {
+        self.files.push((name.to_string(), text.to_string()));
+    }
+
+    /// Compile every file; later definitions of a family name replace earlier ones.
+    pub fn compile(&self, registry: &Registry) -> Result<Vec<LibraryFamily>, LibraryError> {
+        // Merged in order, so that a later file's family replaces an earlier one's.
+        let files: Vec<(&str, &str)> = self.files.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
+        let compiled = radx_dsl::compile_files(&files, registry);
+        let mut out: Vec<LibraryFamily> = Vec::new();
+        for (result, (name, _)) in compiled.into_iter().zip(&self.files) {
+            let compiled = result.map_err(|d| LibraryError::Compile(d.to_string()))?;
+            for family in compiled.families() {
+                out.retain(|f| f.family.name() != family.name());
+                out.push(LibraryFamily { family: family.clone(), origin: name.clone() });
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// The standard registry with the settings' texture parameters as the sources' default
+/// parameters: a family header that names a parameter overrides the settings.
+pub fn registry(settings: &Settings) -> Registry {
+    let mut registry = Registry::standard();
+    crate::compat::pyradiomics::sources::register_sources(&mut registry);
+    let t = &settings.texture;
+    let defaults: [(&str, &str, ParamValue); 4] = [
+        ("cm", "distance", ParamValue::Int(t.glcm_distance as i64)),
+        ("cm", "symmetric", ParamValue::Bool(t.glcm_symmetric)),
+        ("ngl", "distance", ParamValue::Int(t.ngldm_distance as i64)),
+        ("ngl", "alpha", ParamValue::Float(f64::from(t.ngldm_alpha))),
+    ];
+    for (source, param, value) in defaults {
+        if let Some(schema) = registry.source(source) {
+            let mut schema = schema.clone();
+            for p in schema.params.iter_mut().filter(|p| p.name == param) {
+                p.default = value.clone();
+            }
+            registry.register_source(schema);
+        }
+    }
+    for (name, doc) in [
+        ("aee_volume", "volume of the approximate enclosing ellipsoid (semi-axes 2√λ of the PCA)"),
+        ("aee_area", "surface area of the approximate enclosing ellipsoid (IBSI series)"),
+    ] {
+        registry.register_builtin(BuiltinSpec {
+            name: name.into(),
+            args: Vec::new(),
+            doc: doc.into(),
+            source: Some("morph".into()),
+            implementation: BuiltinImpl::Host,
+        });
+    }
+    registry
+}

@@ -1,0 +1,415 @@
+//! From (image, mask, settings) to a processed case: the IBSI processing chain of
+//! `radx_core::processing`, applied in the IBSI's order (manual fig. 2.1).
+
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use radx_core::processing::{discretise, resample, resegment};
+use radx_core::roi::{self, Roi};
+use radx_core::{BoundingBox, CoreError, Volume};
+
+use crate::Error;
+pub use crate::model::ProcessedCase;
+use crate::settings::{Binning, Settings};
+use crate::shape::{Shape, ShapeNeeds};
+
+/// Voxels of margin kept around the ROI when cropping: enough for the local-intensity
+/// sphere (radius 6.2 mm) and for interpolation kernels to see the same neighbours as
+/// on the whole image.
+fn crop_margin(spacing: [f64; 3], resampling: bool) -> [usize; 3] {
+    // The cubic-spline prefilter is an IIR filter whose influence decays as 0.268^n:
+    // 12 voxels bring it below 1e-6 of an intensity step.
+    let extra = if resampling { resample::SPLINE_PAD + 2 } else { 1 };
+    // Capped: a header's absurd spacing (1e-40 mm) must not overflow; the box is clamped
+    // to the image anyway.
+    spacing.map(|s| (6.2035 / s).ceil().min(1e6) as usize + extra)
+}
+
+fn core_err(image: &Path, mask: &Path) -> impl Fn(CoreError) -> Error {
+    let context = format!("{} with mask {}", image.display(), mask.display());
+    move |source| Error::Core { context: context.clone(), source }
+}
+
+/// Read image and mask (within `settings.max_memory` together) and run the processing chain.
+///
+/// Only the ROI's box (plus the crop margin) of the image is kept: the mask is read first
+/// as a compact boolean mask, and the image, inflated concurrently on a second thread,
+/// keeps the slices' rows inside the box (see [`radx_io::read_region_when_known`]). The
+/// result is identical to [`process`] on the whole volumes. PyRadiomics normalisation
+/// needs statistics of the whole image, so with `settings.normalise` both volumes are read
+/// whole and handed to [`process`].
+///
+/// The memory budget is charged as [`process`] needs it (image and label map as whole
+/// `f64` volumes), so a case is accepted or refused the same way on either path; the
+/// readers get that budget too.
+pub fn process_files(image: &Path, mask: &Path, settings: &Settings) -> Result<ProcessedCase, Error> {
+    process_files_with_shape(image, mask, settings, ShapeNeeds::default()).map(|(case, _)| case)
+}
+
+/// [`process_files`], also computing the parts of the ROI's [`Shape`] in `needs` while the
+/// image is read, when the mask alone determines the shape (no interpolation, no
+/// re-segmentation of the morphological mask). The shape is returned for
+/// [`crate::host::CaseHost::with_shape`], which uses it only if it is the processed case's.
+pub fn process_files_with_shape(
+    image: &Path,
+    mask: &Path,
+    settings: &Settings,
+    needs: ShapeNeeds,
+) -> Result<(ProcessedCase, Option<Shape>), Error> {
+    process_files_beside(image, mask, settings, needs, || ()).0
+}
+
+/// [`process_files_with_shape`], also running `beside` exactly once: on the core that
+/// reading the image leaves idle, before the shape, when the early shape applies; otherwise
+/// before reading. For one case that hides work such as compiling the feature library.
+pub fn process_files_beside<T: Send>(
+    image: &Path,
+    mask: &Path,
+    settings: &Settings,
+    needs: ShapeNeeds,
+    beside: impl FnOnce() -> T + Send,
+) -> (Result<(ProcessedCase, Option<Shape>), Error>, T) {
+    let mut beside = Some(beside);
+    let mut done = None;
+    let processed = process_files_running(image, mask, settings, needs, &mut beside, &mut done);
+    let done = match (done, beside) {
+        (Some(done), _) => done,
+        (None, Some(beside)) => beside(),
+        (None, None) => unreachable!("`beside` runs when it is taken"),
+    };
+    (processed, done)
+}
+
+fn process_files_running<T: Send>(
+    image: &Path,
+    mask: &Path,
+    settings: &Settings,
+    needs: ShapeNeeds,
+    beside: &mut Option<impl FnOnce() -> T + Send>,
+    done: &mut Option<T>,
+) -> Result<(ProcessedCase, Option<Shape>), Error> {
+    let early = needs.any() && settings.resample.is_none() && !settings.resegment.shape;
+    if !early {
+        *done = beside.take().map(|f| f());
+    }
+    // Whole-image normalisation and PyRadiomics' ROI-aligned resampling need the whole image.
+    if settings.normalise.is_some() || (settings.resample.is_some() && settings.pyradiomics.is_some()) {
+        let img = radx_io::read_volume_with(image, &radx_io::ReadOptions { max_bytes: settings.max_memory })?;
+        let left = settings.max_memory.saturating_sub((img.data.len() as u64).saturating_mul(8));
+        let labels = radx_io::read_volume_with(mask, &radx_io::ReadOptions { max_bytes: left })?;
+        return Ok((process(&img, &labels, settings).map_err(core_err(image, mask))?, None));
+    }
+    let (image_grid, roi, shape) = read_roi(image, mask, settings, early.then_some((needs, beside, done)))?;
+    let case = process_roi(roi, image_grid, settings, true).map_err(core_err(image, mask))?;
+    crate::timings::mark("processed (re-segmented, discretised)");
+    Ok((case, shape))
+}
+
+/// Run `beside`, then compute `needs` of `shape` and the mask's half of Moran's I / Geary's
+/// C, on one thread, leaving the other cores to the thread that inflates the image (and, in
+/// a batch, to the other cases). The shape's parts are computed only while the image is
+/// still being read (`reading` is still set): what is left is computed with the features,
+/// on every core, by the same functions, so the results do not depend on which happened.
+/// `beside` comes first: the features need it as soon as the image is read.
+fn prefetch_beside_reading<T: Send>(
+    shape: &Shape,
+    needs: ShapeNeeds,
+    beside: impl FnOnce() -> T + Send,
+    reading: &AtomicBool,
+) -> T {
+    let work = || {
+        let done = beside();
+        let still_reading = || reading.load(Ordering::Relaxed);
+        if shape.prefetch_while(needs, still_reading) {
+            crate::timings::mark("shape computed (while the image is read)");
+            if needs.autocorrelation() && still_reading() {
+                let _ = shape.autocorrelation_weights();
+                crate::timings::mark("Moran/Geary weights computed (while the image is read)");
+            }
+        }
+        done
+    };
+    on_one_thread(work)
+}
+
+/// Run `work` in a pool of one thread, so that its own parallel iterators keep to one core,
+/// and wait for it. Called from a worker of another pool (a batch's), `install` would not
+/// just wait: the worker would run that pool's other jobs meanwhile, i.e. start other cases
+/// on top of this one's stack, case after case (a 1-job batch of 400 small cases overflowed
+/// its stack, its memory growing all the way). A plain thread in between only waits.
+fn on_one_thread<T: Send>(work: impl FnOnce() -> T + Send) -> T {
+    let Ok(pool) = rayon::ThreadPoolBuilder::new().num_threads(1).build() else { return work() };
+    if rayon::current_thread_index().is_none() {
+        return pool.install(work);
+    }
+    std::thread::scope(|scope| {
+        scope.spawn(|| pool.install(work)).join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })
+}
+
+/// Bytes of a grid's voxels as `f64`.
+fn f64_bytes(grid: &radx_core::Grid) -> u64 {
+    grid.dims.iter().fold(8u64, |n, &d| n.saturating_mul(d as u64))
+}
+
+/// The cropped ROI of an (image, mask) pair and the image's whole grid, reading only the
+/// voxels the chain needs. Applies what [`process`] does before cropping: the label-map
+/// check and, with `exclude_nonfinite`, dropping NaN and infinite voxels from the ROI.
+fn read_roi<T: Send>(
+    image: &Path,
+    mask: &Path,
+    settings: &Settings,
+    early: Option<(ShapeNeeds, &mut Option<impl FnOnce() -> T + Send>, &mut Option<T>)>,
+) -> Result<(radx_core::Grid, Roi, Option<Shape>), Error> {
+    let core = core_err(image, mask);
+    let image_grid = radx_io::read_info(image)?.grid;
+    let image_bytes = f64_bytes(&image_grid);
+    if image_bytes > settings.max_memory {
+        return Err(radx_io::IoError::TooLarge {
+            path: image.to_path_buf(),
+            needed: image_bytes,
+            budget: settings.max_memory,
+        }
+        .into());
+    }
+    let image_opts = radx_io::ReadOptions { max_bytes: settings.max_memory };
+    let mask_grid = radx_io::read_info(mask)?.grid;
+    let left = settings.max_memory.saturating_sub(image_bytes);
+    let mask_bytes = f64_bytes(&mask_grid);
+    if mask_bytes > left {
+        return Err(radx_io::IoError::TooLarge { path: mask.to_path_buf(), needed: mask_bytes, budget: left }.into());
+    }
+    let mask_opts = radx_io::ReadOptions { max_bytes: left };
+    image_grid.check_matches(&mask_grid, settings.geometry_tolerance).map_err(|e| core(e.into()))?;
+    let margin = crop_margin(image_grid.spacing, settings.resample.is_some());
+    let (sender, receiver) = std::sync::mpsc::channel();
+    let reading = AtomicBool::new(true);
+    // The image, whose inflation is the case's longest serial step, is read on this thread,
+    // which is running already; the mask and the work beside it go to a new thread. The
+    // other way round, the image waited for the new thread to be scheduled: on a 2-core VM,
+    // a median 1.7 ms (up to 3 ms) for a thread started while this one keeps its core busy.
+    let (region, (labels, shape)) = std::thread::scope(|scope| {
+        let side = scope.spawn(|| {
+            let labels = radx_io::read_label_mask(mask, settings.label, &mask_opts);
+            crate::timings::mark("mask read");
+            let mut shape = None;
+            if let Ok(radx_io::LabelMask { bbox: Some(b), fractional: None, .. }) = &labels {
+                let bbox = b.grown(margin, image_grid.dims);
+                // The receiver only goes away when the image reader failed; its error is reported below.
+                let _ = sender.send(bbox);
+                drop(sender);
+                if let (Some((needs, beside, done)), Ok(l)) = (early, &labels) {
+                    // The cropped mask as the ROI will hold it (see the crop below).
+                    let s = Shape::new(l.crop(&bbox));
+                    *done = beside.take().map(|f| prefetch_beside_reading(&s, needs, f, &reading));
+                    shape = Some(s);
+                }
+            } else {
+                drop(sender);
+            }
+            (labels, shape)
+        });
+        let region = radx_io::read_region_when_known(image, receiver, &image_opts);
+        reading.store(false, Ordering::Relaxed);
+        (region, side.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+    });
+    crate::timings::mark("image region read");
+    let (labels, region) = match (labels, region) {
+        (_, Err(e)) | (Err(e), _) => return Err(e.into()),
+        (Ok(l), Ok(region)) => {
+            if let Some((value, [x, y, z])) = l.fractional {
+                return Err(core(CoreError::NotLabelMap { value, x, y, z }));
+            }
+            match region {
+                Some((_, region)) => (l, region),
+                None => {
+                    // The label is absent: read the whole label map once, to list the labels present.
+                    let all = radx_io::read_volume_with(mask, &mask_opts)?;
+                    let present = roi::present_labels(&all);
+                    return Err(core(CoreError::LabelAbsent { label: settings.label, present }));
+                }
+            }
+        }
+    };
+    let bbox = labels.bbox.ok_or_else(|| core(CoreError::EmptyRoi(String::new())))?.grown(margin, image_grid.dims);
+    let mut cropped_mask = labels.crop(&bbox);
+    drop(labels);
+    // Outside the box the mask is empty: dropping non-finite voxels there changes nothing.
+    drop_nonfinite(&region, &mut cropped_mask, settings);
+    if settings.exclude_nonfinite && radx_core::volume::count_true(&cropped_mask.data) == 0 {
+        return Err(core(CoreError::EmptyRoi(" after excluding NaN and infinite voxels".into())));
+    }
+    // Cropping again with the same margin keeps the ROI's box plus margin (a sub-box of the
+    // region) and applies crop_to_roi's checks (non-finite intensities, reported at whole-image
+    // indices as `process` reports them).
+    let roi = roi::into_roi(region, cropped_mask, margin, settings.geometry_tolerance)
+        .map_err(|e| match e {
+            CoreError::NonFinite { count, x, y, z } => {
+                CoreError::NonFinite { count, x: x + bbox.min[0], y: y + bbox.min[1], z: z + bbox.min[2] }
+            }
+            other => other,
+        })
+        .map_err(core)?;
+    Ok((image_grid, roi, shape))
+}
+
+/// A label map holds whole numbers (within the 1e-3 that `select_label` allows for float
+/// masks): a fractional value means a probability map, which would silently select nothing
+/// or the wrong voxels.
+fn check_label_map(labels: &Volume<f64>) -> Result<(), CoreError> {
+    for ((x, y, z), &value) in labels.data.indexed_iter() {
+        // NaN fails the comparison too.
+        let whole = (value - value.round()).abs() < 1e-3;
+        if !whole {
+            return Err(CoreError::NotLabelMap { value, x, y, z });
+        }
+    }
+    Ok(())
+}
+
+/// Name the settings key behind a discretisation error of the core.
+fn name_binning_key(e: CoreError) -> CoreError {
+    match e {
+        CoreError::InvalidSetting { name: "bin width", reason } => {
+            CoreError::InvalidSetting { name: "discretisation.texture.width", reason }
+        }
+        CoreError::InvalidSetting { name: "bin lower bound", reason } => {
+            CoreError::InvalidSetting { name: "discretisation.texture.lower_bound", reason }
+        }
+        other => other,
+    }
+}
+
+/// With `exclude_nonfinite`, take NaN and infinite voxels out of `mask` (IBSI 2.5 treats
+/// re-segmentation the same way: voxels without a usable intensity leave the ROI).
+fn drop_nonfinite(image: &Volume<f64>, mask: &mut Volume<bool>, settings: &Settings) {
+    if settings.exclude_nonfinite {
+        mask.data.zip_mut_with(&image.data, |m, v| *m &= v.is_finite());
+    }
+}
+
+/// Run the processing chain on volumes already in memory.
+pub fn process(image: &Volume<f64>, labels: &Volume<f64>, settings: &Settings) -> Result<ProcessedCase, CoreError> {
+    image.grid.check_matches(&labels.grid, settings.geometry_tolerance)?;
+    check_label_map(labels)?;
+    let mut mask = roi::select_label(labels, settings.label)?;
+    drop_nonfinite(image, &mut mask, settings);
+    if settings.exclude_nonfinite && radx_core::volume::count_true(&mask.data) == 0 {
+        return Err(CoreError::EmptyRoi(" after excluding NaN and infinite voxels".into()));
+    }
+    let normalised;
+    let image = match &settings.normalise {
+        Some(n) => {
+            normalised = crate::compat::pyradiomics::processing::normalise_image(image, n)?;
+            &normalised
+        }
+        None => image,
+    };
+    if let (Some(r), Some(p)) = (&settings.resample, &settings.pyradiomics) {
+        // PyRadiomics aligns the new grid to the ROI's bounding box, not the image.
+        let (img, m) = crate::compat::pyradiomics::processing::resample(image, &mask, r, p.pad_distance)?;
+        let roi = roi::crop_to_roi(&img, &m, crop_margin(img.grid.spacing, false), settings.geometry_tolerance)
+            .map_err(|_| CoreError::EmptyRoi(" after interpolation".into()))?;
+        return process_roi(roi, img.grid, settings, false);
+    }
+    let margin = crop_margin(image.grid.spacing, settings.resample.is_some());
+    let roi = roi::crop_to_roi(image, &mask, margin, settings.geometry_tolerance)?;
+    process_roi(roi, image.grid, settings, true)
+}
+
+/// The chain after cropping: interpolation, re-segmentation, discretisation.
+/// `image_grid` is the whole image's grid (the interpolation grid is aligned to it).
+/// `interpolate` is false when the ROI was already interpolated (PyRadiomics' grid).
+fn process_roi(
+    mut roi: Roi,
+    image_grid: radx_core::Grid,
+    settings: &Settings,
+    interpolate: bool,
+) -> Result<ProcessedCase, CoreError> {
+    let mut interpolated_grid = image_grid;
+    if let Some(r) = settings.resample.as_ref().filter(|_| interpolate) {
+        let full = resample::aligned_grid(&image_grid, r.spacing, r.in_plane_only)?;
+        interpolated_grid = full;
+        // Resample only the part of the aligned grid that covers the (unmargined) ROI box;
+        // the crop margin gives the kernels the same neighbours as the whole image.
+        // Keep the local-intensity margin around the ROI in the resampled image too.
+        let roi_box = BoundingBox::of_mask(&roi.morphological)
+            .ok_or_else(|| CoreError::EmptyRoi(String::new()))?
+            .grown(crop_margin(roi.image.grid.spacing, false), roi.image.grid.dims);
+        let roi_region = resample::sub_grid(&roi.image.grid, &roi_box);
+        crate::limits::check_resampling_extent(&roi_region, &full, settings)?;
+        let bbox = resample::covering_box(&full, &roi_region)
+            .ok_or_else(|| CoreError::EmptyRoi(" after interpolation".into()))?;
+        let target = resample::sub_grid(&full, &bbox);
+        crate::limits::check_resampling(&target, settings)?;
+        let mut img = resample::resample_image(&roi.image, &target, r.image_interpolator.kernel())?;
+        let cropped_mask = Volume { grid: roi.image.grid, data: roi.morphological.clone() };
+        let mut m = resample::resample_mask(&cropped_mask, &target, r.mask_interpolator.kernel(), r.mask_threshold)?;
+        // Interpolation spreads a NaN to its neighbours: drop those too.
+        drop_nonfinite(&img, &mut m, settings);
+        if r.round_intensities {
+            resample::round_intensities(&mut img);
+        }
+        roi = roi::crop_to_roi(&img, &m, crop_margin(target.spacing, false), settings.geometry_tolerance)
+            .map_err(|_| CoreError::EmptyRoi(" after interpolation".into()))?;
+    }
+    let interpolated_count = radx_core::volume::count_true(&roi.morphological);
+
+    let range = settings
+        .resegment
+        .range
+        .map(|bounds| crate::compat::pyradiomics::processing::resegment_bounds(&roi, bounds, settings.resegment.mode))
+        .map(|[lo, hi]| (lo.is_finite().then_some(lo), hi.is_finite().then_some(hi)));
+    resegment::resegment(&mut roi, range, settings.resegment.outlier_sigma)?;
+    if settings.resegment.shape {
+        roi.morphological.clone_from(&roi.intensity);
+    }
+    if let Some(p) = &settings.pyradiomics {
+        p.check_roi_size(&roi)?;
+    }
+    if roi.intensity_count() == 0 {
+        return Err(CoreError::EmptyRoi(" after re-segmentation".into()));
+    }
+
+    let (levels, bin_lower_bound) = match &settings.discretisation.texture {
+        Binning::FixedBinNumber { bins } => (discretise::discretise_fixed_bin_number(&roi, *bins)?, None),
+        Binning::FixedBinSize { width, lower_bound } => {
+            let lb = lower_bound
+                .or(settings.resegment.range.map(|r| r[0]).filter(|v| v.is_finite()))
+                .unwrap_or_else(|| roi.intensities().into_iter().fold(f64::INFINITY, f64::min));
+            (discretise::discretise_fixed_bin_size(&roi, *width, lb).map_err(name_binning_key)?, Some(lb))
+        }
+        Binning::PyradiomicsBinWidth { width } => (discretise::discretise_pyradiomics_bin_width(&roi, *width)?, None),
+        Binning::PyradiomicsBinCount { bins } => (discretise::discretise_pyradiomics_bin_count(&roi, *bins)?, None),
+    };
+    Ok(ProcessedCase { roi, levels, bin_lower_bound, interpolated_grid, interpolated_count })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// From inside a pool, the work runs while the caller waits, and the caller starts none
+    /// of its own pool's other jobs meanwhile: jobs never nest.
+    #[test]
+    fn one_thread_work_inside_a_pool_does_not_nest_that_pools_jobs() {
+        use rayon::prelude::*;
+        let outer = rayon::ThreadPoolBuilder::new().num_threads(1).build().expect("pool");
+        let (depth, deepest, ran) = (AtomicUsize::new(0), AtomicUsize::new(0), AtomicUsize::new(0));
+        outer.install(|| {
+            (0..16).into_par_iter().for_each(|_| {
+                let d = depth.fetch_add(1, Ordering::SeqCst) + 1;
+                deepest.fetch_max(d, Ordering::SeqCst);
+                let inner = super::on_one_thread(|| {
+                    std::thread::sleep(std::time::Duration::from_millis(1));
+                    (0..100).into_par_iter().map(|k| k as u64).sum::<u64>()
+                });
+                assert_eq!(inner, 4950);
+                ran.fetch_add(1, Ordering::SeqCst);
+                depth.fetch_sub(1, Ordering::SeqCst);
+            })
+        });
+        assert_eq!(ran.load(Ordering::SeqCst), 16);
+        assert_eq!(deepest.load(Ordering::SeqCst), 1, "a job started inside another");
+    }
+}

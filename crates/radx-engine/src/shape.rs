@@ -1,0 +1,345 @@
+//! The shape of a ROI's morphological mask (IBSI 3.1): surface mesh, convex hull,
+//! oriented minimum bounding box, minimum-volume enclosing ellipsoid and principal
+//! components, each computed once, on demand.
+//!
+//! A shape depends on the morphological mask alone. Without interpolation that mask is
+//! known as soon as the label map has been read, while the image is still being inflated,
+//! so the pipeline can compute the shape on the core that reading leaves idle
+//! ([`crate::pipeline::process_files_with_shape`]); the feature host then checks that the
+//! processed case's mask is the same before using it.
+
+use std::sync::OnceLock;
+
+use radx_core::Volume;
+use radx_core::morphology::enclosing::{
+    MVEE_TOLERANCE, axis_aligned_bounding_box, minimum_volume_enclosing_ellipsoid, oriented_minimum_bounding_box,
+};
+use radx_core::morphology::{
+    AutocorrelationMethod, AutocorrelationWeights, ConvexHull, Mesh, autocorrelation_weights, pca_eigenvalues,
+    surface_mesh,
+};
+use radx_dsl::SourceData;
+
+/// Whether any of the feature definitions `texts` calls any of the builtins `names`.
+pub(crate) fn calls_any(texts: &[&str], names: &[&str]) -> bool {
+    // `name(` without formatting it: this runs for every case, over every feature's text.
+    names.iter().any(|n| texts.iter().any(|t| t.match_indices(n).any(|(at, _)| t[at + n.len()..].starts_with('('))))
+}
+
+/// Whether `text` declares a family `over` the source `name` (and not merely one whose name
+/// starts with it, as `pyr_shape2D` starts with `pyr_shape`).
+fn over_source(text: &str, name: &str) -> bool {
+    text.match_indices(name).any(|(at, _)| {
+        let before = text[..at].trim_end();
+        let after = text[at + name.len()..].chars().next();
+        before.ends_with("over") && !after.is_some_and(|c| c.is_alphanumeric() || c == '_')
+    })
+}
+
+/// Which parts of a [`Shape`] a feature library calls for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ShapeNeeds {
+    mesh: bool,
+    hull: bool,
+    ombb: bool,
+    mvee: bool,
+    pca: bool,
+    autocorrelation: bool,
+    aabb: bool,
+    diameter: bool,
+    centre: bool,
+    count: bool,
+    /// PyRadiomics' shape source (`pyr_shape`), computed from the parts above.
+    pyradiomics: bool,
+}
+
+impl ShapeNeeds {
+    /// The parts that feature definitions `texts` use, judged by the builtins they call and,
+    /// for PyRadiomics' shape source, by a family over it.
+    pub fn of_texts(texts: &[&str]) -> ShapeNeeds {
+        let calls = |names: &[&str]| calls_any(texts, names);
+        let ombb = calls(&["ombb_volume", "ombb_area"]);
+        let mvee = calls(&["mvee_volume", "mvee_area"]);
+        let hull = ombb || mvee || calls(&["convex_hull_volume", "convex_hull_area", "max_diameter"]);
+        let mesh = hull || calls(&["mesh_volume", "mesh_area", "aabb_volume", "aabb_area", "integrated_intensity"]);
+        let pca = calls(&["pca_eigenvalue", "aee_volume", "aee_area"]);
+        let autocorrelation = calls(&["morans_i", "gearys_c"]);
+        let aabb = calls(&["aabb_volume", "aabb_area"]);
+        let diameter = calls(&["max_diameter"]);
+        let centre = calls(&["com_shift"]);
+        let count = calls(&["voxel_volume", "n_voxels"]);
+        let pyradiomics = texts.iter().any(|t| over_source(t, "pyr_shape"));
+        ShapeNeeds { mesh, hull, ombb, mvee, pca, autocorrelation, aabb, diameter, centre, count, pyradiomics }
+    }
+
+    /// Whether any part is needed.
+    pub fn any(&self) -> bool {
+        self.mesh || self.pca || self.autocorrelation || self.centre || self.count || self.pyradiomics
+    }
+
+    /// Whether Moran's I / Geary's C weights are needed.
+    pub fn autocorrelation(&self) -> bool {
+        self.autocorrelation
+    }
+}
+
+/// Lazily computed geometry of one morphological mask.
+pub struct Shape {
+    mask: Volume<bool>,
+    mesh: OnceLock<Mesh>,
+    hull: OnceLock<ConvexHull>,
+    pca: OnceLock<[f64; 3]>,
+    ombb: OnceLock<Option<(f64, f64)>>,
+    mvee: OnceLock<Result<(f64, f64), String>>,
+    autocorrelation: OnceLock<Result<AutocorrelationWeights, String>>,
+    mesh_measures: OnceLock<(f64, f64)>,
+    aabb: OnceLock<(f64, f64)>,
+    diameter: OnceLock<f64>,
+    centre: OnceLock<[f64; 3]>,
+    count: OnceLock<usize>,
+    pyradiomics: OnceLock<SourceData>,
+}
+
+impl Shape {
+    /// The shape of `mask` (its grid gives the spacing).
+    pub fn new(mask: Volume<bool>) -> Shape {
+        Shape {
+            mask,
+            mesh: OnceLock::new(),
+            hull: OnceLock::new(),
+            pca: OnceLock::new(),
+            ombb: OnceLock::new(),
+            mvee: OnceLock::new(),
+            autocorrelation: OnceLock::new(),
+            mesh_measures: OnceLock::new(),
+            aabb: OnceLock::new(),
+            diameter: OnceLock::new(),
+            centre: OnceLock::new(),
+            count: OnceLock::new(),
+            pyradiomics: OnceLock::new(),
+        }
+    }
+
+    /// Whether this is the shape of `mask` (same grid, same voxels).
+    pub fn is_of(&self, mask: &Volume<bool>) -> bool {
+        // Compared in memory order when both lie alike (as the pipeline's do): ndarray's `==`
+        // compares x-fastest arrays voxel by voxel, a branch each.
+        let (a, b) = (&self.mask.data, &mask.data);
+        let same = match (a.as_slice_memory_order(), b.as_slice_memory_order()) {
+            (Some(x), Some(y)) if a.dim() == b.dim() && a.strides() == b.strides() => x == y,
+            _ => a == b,
+        };
+        self.mask.grid == mask.grid && same
+    }
+
+    /// The IBSI surface mesh (3.1).
+    pub fn mesh(&self) -> &Mesh {
+        self.mesh.get_or_init(|| surface_mesh(&self.mask.data, self.mask.grid.spacing))
+    }
+
+    /// (volume, area) of the mesh.
+    pub fn mesh_measures(&self) -> (f64, f64) {
+        *self.mesh_measures.get_or_init(|| (self.mesh().volume(), self.mesh().area()))
+    }
+
+    /// (volume, area) of the mesh's axis-aligned bounding box.
+    pub fn aabb(&self) -> (f64, f64) {
+        *self.aabb.get_or_init(|| {
+            let b = axis_aligned_bounding_box(self.mesh());
+            (b.volume(), b.area())
+        })
+    }
+
+    /// The largest distance between two mesh vertices.
+    pub fn max_diameter(&self) -> f64 {
+        *self.diameter.get_or_init(|| self.hull().max_diameter())
+    }
+
+    /// The number of voxels in the mask.
+    pub fn voxel_count(&self) -> usize {
+        *self.count.get_or_init(|| ndarray::Zip::from(&self.mask.data).fold(0, |n, &m| n + usize::from(m)))
+    }
+
+    /// The mean position (mm, from the grid's first voxel) of the mask's voxels.
+    pub fn centre(&self) -> [f64; 3] {
+        *self.centre.get_or_init(|| {
+            let s = self.mask.grid.spacing;
+            let mut sum = [0.0; 3];
+            // Memory order (x fastest): the same order for any number of threads.
+            ndarray::Zip::indexed(&self.mask.data).for_each(|(x, y, z), &m| {
+                if m {
+                    sum[0] += x as f64 * s[0];
+                    sum[1] += y as f64 * s[1];
+                    sum[2] += z as f64 * s[2];
+                }
+            });
+            sum.map(|v| v / self.voxel_count() as f64)
+        })
+    }
+
+    /// The convex hull of the mesh's vertices.
+    pub fn hull(&self) -> &ConvexHull {
+        self.hull.get_or_init(|| ConvexHull::of_mesh(self.mesh()))
+    }
+
+    /// Eigenvalues of the voxel centres' covariance, largest first.
+    pub fn pca(&self) -> [f64; 3] {
+        *self.pca.get_or_init(|| pca_eigenvalues(&self.mask.data, self.mask.grid.spacing))
+    }
+
+    /// (volume, area) of the oriented minimum bounding box; `None` for a flat ROI.
+    pub fn ombb(&self) -> Option<(f64, f64)> {
+        *self.ombb.get_or_init(|| oriented_minimum_bounding_box(self.hull()).map(|b| (b.volume(), b.area())))
+    }
+
+    /// (volume, area) of the minimum-volume enclosing ellipsoid.
+    pub fn mvee(&self) -> Result<(f64, f64), String> {
+        self.mvee
+            .get_or_init(|| {
+                minimum_volume_enclosing_ellipsoid(&self.hull().vertices, MVEE_TOLERANCE)
+                    .map(|e| (e.volume(), e.area()))
+                    .map_err(|e| e.to_string())
+            })
+            .clone()
+    }
+
+    /// The mask's half of Moran's I and Geary's C, for an intensity mask equal to this
+    /// shape's mask.
+    pub fn autocorrelation_weights(&self) -> Result<&AutocorrelationWeights, String> {
+        self.autocorrelation
+            .get_or_init(|| {
+                autocorrelation_weights(&self.mask.data, self.mask.grid.spacing, AutocorrelationMethod::Auto)
+                    .map_err(|e| e.to_string())
+            })
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+
+    /// PyRadiomics' `pyr_shape` data, if [`Shape::prefetch_while`] computed it. Never computed
+    /// on demand: the extraction builds it without this shape's caches, which the features
+    /// may be filling at the same time on other threads.
+    pub fn pyradiomics_if_computed(&self) -> Option<&SourceData> {
+        self.pyradiomics.get()
+    }
+
+    /// Compute the parts in `needs` one after another while `go_on()` holds, checked before
+    /// each part: for a thread that has only until the image is read (what is left is
+    /// computed later by whoever needs it, with the same functions). Returns whether all
+    /// parts were computed.
+    pub fn prefetch_while(&self, needs: ShapeNeeds, go_on: impl Fn() -> bool) -> bool {
+        let steps: [(bool, &dyn Fn()); 12] = [
+            (needs.mesh, &|| {
+                self.mesh_measures();
+            }),
+            (needs.aabb, &|| {
+                self.aabb();
+            }),
+            (needs.centre || needs.count, &|| {
+                self.centre();
+            }),
+            (needs.pca, &|| {
+                self.pca();
+            }),
+            (needs.hull, &|| {
+                self.hull();
+            }),
+            (needs.hull && needs.diameter, &|| {
+                self.max_diameter();
+            }),
+            (needs.hull && needs.mvee, &|| {
+                let _ = self.mvee();
+            }),
+            (needs.hull && needs.ombb, &|| {
+                self.ombb();
+            }),
+            // PyRadiomics' shape source: its parts one by one, then the source itself.
+            (needs.pyradiomics, &|| {
+                self.mesh();
+            }),
+            (needs.pyradiomics, &|| {
+                self.pca();
+            }),
+            (needs.pyradiomics, &|| {
+                self.max_diameter();
+            }),
+            (needs.pyradiomics, &|| {
+                self.pyradiomics.get_or_init(|| {
+                    let mask = &self.mask;
+                    crate::compat::pyradiomics::shape::shape_source(
+                        &mask.data,
+                        mask.grid.spacing,
+                        self.mesh(),
+                        self.max_diameter(),
+                        self.pca(),
+                    )
+                });
+            }),
+        ];
+        for (wanted, step) in steps {
+            if wanted {
+                if !go_on() {
+                    return false;
+                }
+                step();
+            }
+        }
+        true
+    }
+
+    /// Compute the parts in `needs` now (the autocorrelation weights apart: see
+    /// [`Shape::autocorrelation_weights`]), concurrently where they are independent.
+    pub fn prefetch(&self, needs: ShapeNeeds) {
+        rayon::scope(|s| {
+            if needs.pca {
+                s.spawn(|_| {
+                    self.pca();
+                });
+            }
+            if needs.centre || needs.count {
+                s.spawn(|_| {
+                    self.centre();
+                });
+            }
+            if needs.mesh {
+                self.mesh_measures();
+            }
+            if needs.aabb {
+                self.aabb();
+            }
+            if needs.hull {
+                self.hull();
+                if needs.diameter {
+                    s.spawn(|_| {
+                        self.max_diameter();
+                    });
+                }
+                if needs.ombb {
+                    s.spawn(|_| {
+                        self.ombb();
+                    });
+                }
+                if needs.mvee {
+                    let _ = self.mvee();
+                }
+            }
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::calls_any;
+
+    #[test]
+    fn a_call_is_the_name_then_an_opening_parenthesis() {
+        let texts = ["mesh_volume() / 3", "x + ombb_area_2(y)", "morans_i"];
+        assert!(calls_any(&texts, &["mesh_volume"]));
+        // The name must be followed by `(`: a longer name or a bare mention is no call.
+        assert!(!calls_any(&texts, &["ombb_area"]));
+        assert!(!calls_any(&texts, &["morans_i"]));
+        assert!(calls_any(&texts, &["gearys_c", "ombb_area_2"]));
+        // A name that occurs first without, then with, a parenthesis.
+        assert!(calls_any(&["pca_eigenvalue + pca_eigenvalue(1)"], &["pca_eigenvalue"]));
+        assert!(!calls_any(&[], &["mesh_volume"]));
+    }
+}

@@ -1,0 +1,342 @@
+//! Plugins in extraction: plugin *sources* as feature-language sources, and plugin
+//! *features* as rows of the feature table.
+//!
+//! A plugin source becomes a DSL source with a fixed schema (documented in
+//! `docs/plugins.md`, "Sources in feature files"): axes `a`, `b`, `c`, `d` (as many as the
+//! source declares; index values are the matrix's axis values, or `0..n−1`), the array
+//! `m` of raw entries and `p = m / N` (normalised to sum 1, as the IBSI normalises its
+//! texture matrices, IBSI 1 §3.6 ff.), the scalar `N = Σ m` and one length scalar per axis
+//! (`Na`, `Nb`, `Nc`, `Nd`). The parameters a family header gives
+//! (`over lbp(rotation_invariant = true)`) reach the plugin's builder as a JSON object.
+//!
+//! Plugins see the ROI cropped to the morphological mask's bounding box (the ABI's
+//! "image cropped to the ROI bounding box"), not the processing margin the pipeline keeps
+//! for local-intensity features (IBSI 3.2): a plugin's result must not depend on that margin.
+//!
+//! Failure policy: a plugin feature or source that fails (error return or caught panic)
+//! gives NaN rows with the plugin's message as the note; the case goes on.
+
+use std::cell::{OnceCell, RefCell};
+use std::collections::HashMap;
+
+use ndarray::Array3;
+use radx_core::{BoundingBox, Volume};
+use radx_dsl::{ParamKind, ParamValue, Registry, SourceData, SourceSchema};
+
+use crate::library::LibraryFamily;
+use crate::model::FeatureRow;
+use crate::model::ProcessedCase;
+use crate::sources::Instances;
+use radx_plugin_host::{DenseMatrix, PluginError, PluginInput, PluginRegistry, PluginSource, params_to_json};
+
+/// Names of a plugin source's axes in feature files, in matrix-axis order.
+pub const PLUGIN_AXES: [&str; 4] = ["a", "b", "c", "d"];
+
+/// Names of the per-axis length scalars, in matrix-axis order.
+const AXIS_LENGTHS: [&str; 4] = ["Na", "Nb", "Nc", "Nd"];
+
+/// The feature-language schema of a plugin source (see the module docs).
+pub fn source_schema(source: &PluginSource) -> SourceSchema {
+    let doc = format!("{} (plugin {})", source.description, source.plugin);
+    schema_for(&source.name, &doc, source.ndim, &source.params)
+}
+
+/// The schema of a plugin source called `name` with `ndim` axes and these parameters.
+fn schema_for(name: &str, doc: &str, ndim: usize, params: &[(String, ParamValue)]) -> SourceSchema {
+    let mut schema = SourceSchema::new(name, doc);
+    for (name, default) in params {
+        let kind = match default {
+            ParamValue::Int(_) => ParamKind::Int,
+            ParamValue::Float(_) => ParamKind::Float,
+            ParamValue::Bool(_) => ParamKind::Bool,
+            ParamValue::Str(_) => ParamKind::Str,
+        };
+        schema = schema.param(name, kind, default.clone(), "passed to the plugin's builder");
+    }
+    let axes = &PLUGIN_AXES[..ndim.min(PLUGIN_AXES.len())];
+    for (i, axis) in axes.iter().enumerate() {
+        schema = schema.axis(axis, &format!("matrix axis {i}; values are the plugin's axis values, or 0..n-1"));
+    }
+    schema = schema
+        .array("m", axes, "the matrix's raw entries")
+        .array("p", axes, "the entries normalised to sum 1 (m / N)")
+        .scalar("N", "sum of all entries");
+    for (i, name) in AXIS_LENGTHS.iter().take(axes.len()).enumerate() {
+        schema = schema.scalar(name, &format!("number of positions along axis {}", PLUGIN_AXES[i]));
+    }
+    schema
+}
+
+/// Register every plugin source in `registry` (the settings' registry), refusing a
+/// plugin source named like a built-in one.
+pub fn register_sources(registry: &mut Registry, plugins: &PluginRegistry) -> Result<(), PluginError> {
+    let builtin = Registry::standard();
+    for plugin in plugins.plugins() {
+        for source in &plugin.sources {
+            if builtin.source(&source.name).is_some() {
+                return Err(PluginError::Clash {
+                    path: plugin.path.clone(),
+                    message: format!(
+                        "source `{}` has the name of a built-in source; rename it in the plugin",
+                        source.name
+                    ),
+                });
+            }
+            registry.register_source(source_schema(source));
+        }
+    }
+    Ok(())
+}
+
+/// Refuse a plugin feature whose row (family = plugin name, feature name) a family of the
+/// compiled library would also produce: the table could not tell the two apart.
+pub fn check_feature_clashes(library: &[LibraryFamily], plugins: &PluginRegistry) -> Result<(), PluginError> {
+    for plugin in plugins.plugins() {
+        let Some(family) = library.iter().find(|f| f.family.name() == plugin.name) else {
+            continue;
+        };
+        if let Some(feature) = plugin.features.iter().find(|f| family.family.features().any(|g| g.name == f.name)) {
+            return Err(PluginError::Clash {
+                path: plugin.path.clone(),
+                message: format!(
+                    "feature `{}.{}` is also defined in {}; rename the feature or the plugin",
+                    plugin.name, feature.name, family.origin
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Where a loaded plugin feature comes from, as `radx features list` shows it.
+pub fn origin(plugin: &str, path: &std::path::Path) -> String {
+    format!("plugin {plugin} ({})", path.display())
+}
+
+/// The source data a plugin matrix gives the feature language (see the module docs).
+pub fn source_data(matrix: &DenseMatrix) -> SourceData {
+    let total: f64 = matrix.data().iter().sum();
+    let mut data = SourceData::new();
+    for (a, &len) in matrix.shape().iter().enumerate().take(PLUGIN_AXES.len()) {
+        let values = matrix.axis_values(a).map_or_else(|| (0..len).map(|i| i as f64).collect(), <[f64]>::to_vec);
+        data = data.with_axis(PLUGIN_AXES[a], values).with_scalar(AXIS_LENGTHS[a], len as f64);
+    }
+    let shape = matrix.shape().to_vec();
+    data.with_array("p", shape.clone(), matrix.data().iter().map(|v| v / total).collect())
+        .with_array("m", shape, matrix.data().to_vec())
+        .with_scalar("N", total)
+}
+
+/// The ROI as plugins see it: cropped to the morphological mask's bounding box.
+struct CroppedCase {
+    image: Volume<f64>,
+    morphological: Array3<bool>,
+    intensity: Array3<bool>,
+    intensities: Vec<f64>,
+    levels: Array3<u16>,
+    ng: usize,
+}
+
+impl CroppedCase {
+    fn new(case: &ProcessedCase) -> Result<Self, String> {
+        let roi = &case.roi;
+        let bbox = BoundingBox::of_mask(&roi.morphological).ok_or("the morphological mask is empty")?;
+        let grid = roi.image.grid;
+        let crop_mask = |m: &Array3<bool>| Volume { grid, data: m.clone() }.crop(&bbox).data;
+        let image = roi.image.crop(&bbox);
+        let intensity = crop_mask(&roi.intensity);
+        // x-fastest order, as `Roi::intensities` lists them.
+        let intensities =
+            image.data.t().iter().zip(intensity.t().iter()).filter(|(_, m)| **m).map(|(v, _)| *v).collect();
+        let levels = Volume { grid, data: case.levels.levels.clone() }.crop(&bbox).data;
+        Ok(CroppedCase {
+            morphological: crop_mask(&roi.morphological),
+            intensity,
+            intensities,
+            levels,
+            ng: case.levels.ng,
+            image,
+        })
+    }
+
+    fn input<'a>(&'a self, matrices: &'a [DenseMatrix]) -> PluginInput<'a> {
+        PluginInput {
+            image: &self.image,
+            morphological: &self.morphological,
+            intensity: &self.intensity,
+            intensities: &self.intensities,
+            levels: Some(&self.levels),
+            ng: self.ng,
+            matrices,
+        }
+    }
+}
+
+/// The plugins' view of one processed case: builds plugin sources (each (source,
+/// parameters) once) and computes plugin features.
+pub(crate) struct PluginCase<'a> {
+    plugins: &'a PluginRegistry,
+    case: &'a ProcessedCase,
+    cropped: OnceCell<Result<CroppedCase, String>>,
+    matrices: RefCell<HashMap<(String, String), Result<DenseMatrix, String>>>,
+}
+
+impl<'a> PluginCase<'a> {
+    pub(crate) fn new(plugins: &'a PluginRegistry, case: &'a ProcessedCase) -> Self {
+        PluginCase { plugins, case, cropped: OnceCell::new(), matrices: RefCell::new(HashMap::new()) }
+    }
+
+    /// Whether a loaded plugin provides `source`.
+    pub(crate) fn provides(&self, source: &str) -> bool {
+        self.plugins.source(source).is_some()
+    }
+
+    fn cropped(&self) -> &Result<CroppedCase, String> {
+        self.cropped.get_or_init(|| CroppedCase::new(self.case))
+    }
+
+    /// The matrix of `source` built with `params_json`, checked against its declared axes.
+    fn matrix(&self, source: &PluginSource, params_json: &str) -> Result<DenseMatrix, String> {
+        let key = (source.name.clone(), params_json.to_string());
+        if let Some(hit) = self.matrices.borrow().get(&key) {
+            return hit.clone();
+        }
+        let built = match self.cropped() {
+            Ok(c) => source.build(&c.input(&[]), params_json).and_then(|m| {
+                if m.shape().len() == source.ndim {
+                    Ok(m)
+                } else {
+                    Err(format!(
+                        "source {}.{} declares {} axes but built a matrix of shape {:?}",
+                        source.plugin,
+                        source.name,
+                        source.ndim,
+                        m.shape()
+                    ))
+                }
+            }),
+            Err(e) => Err(e.clone()),
+        };
+        self.matrices.borrow_mut().insert(key, built.clone());
+        built
+    }
+
+    /// The source data of a family over a plugin source: one matrix for the whole ROI.
+    pub(crate) fn instances(&self, source: &str, params: &[(String, ParamValue)]) -> Instances {
+        let Some(plugin_source) = self.plugins.source(source) else {
+            return vec![(None, Err(format!("no loaded plugin provides source `{source}`")))];
+        };
+        let built = self.matrix(plugin_source, &params_to_json(params));
+        vec![(None, built.map(|m| vec![source_data(&m)]))]
+    }
+
+    /// One row per plugin feature, in load order. Failures are NaN rows with a note.
+    pub(crate) fn feature_rows(&self) -> Vec<FeatureRow> {
+        let mut rows = Vec::new();
+        for feature in self.plugins.features() {
+            let result = self.compute(feature);
+            let (value, note) = match result {
+                Ok(v) if v.is_nan() => (v, Some("the plugin returned NaN".to_string())),
+                Ok(v) => (v, None),
+                Err(message) => (f64::NAN, Some(message)),
+            };
+            rows.push(FeatureRow {
+                family: feature.plugin.clone(),
+                feature: feature.name.clone(),
+                tag: feature.tag.clone(),
+                aggregation: "-".into(),
+                value,
+                note,
+            });
+        }
+        rows
+    }
+
+    fn compute(&self, feature: &radx_plugin_host::PluginFeature) -> Result<f64, String> {
+        let matrices = match &feature.source {
+            None => Vec::new(),
+            Some(name) => {
+                let source = self.plugins.source(name).ok_or_else(|| {
+                    format!(
+                        "feature {} declares source `{name}`, which no loaded plugin provides",
+                        feature.qualified_name()
+                    )
+                })?;
+                vec![self.matrix(source, &params_to_json(&source.params))?]
+            }
+        };
+        let cropped = self.cropped().as_ref().map_err(Clone::clone)?;
+        feature.compute(&cropped.input(&matrices))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use radx_dsl::NoBuiltins;
+
+    fn demo_registry() -> Registry {
+        let params = [("scale".to_string(), ParamValue::Float(1.0)), ("flip".to_string(), ParamValue::Bool(false))];
+        let mut registry = Registry::empty();
+        registry.register_source(schema_for("demo", "a 2-axis test source", 2, &params));
+        registry
+    }
+
+    #[test]
+    fn source_data_follows_the_plugin_source_convention() {
+        // 2×3 matrix [[1, 0, 2], [3, 0, 2]], axis b named 10, 20, 40; axis a unnamed → 0, 1.
+        let m = DenseMatrix::new(vec![2, 3], vec![1.0, 0.0, 2.0, 3.0, 0.0, 2.0])
+            .unwrap()
+            .with_axis_values(1, vec![10.0, 20.0, 40.0])
+            .unwrap();
+        let d = source_data(&m);
+        assert_eq!(d.axis("a"), Some(&[0.0, 1.0][..]));
+        assert_eq!(d.axis("b"), Some(&[10.0, 20.0, 40.0][..]));
+        assert_eq!(d.array("m"), Some((&[2, 3][..], &[1.0, 0.0, 2.0, 3.0, 0.0, 2.0][..])));
+        // N = 8: p = m / 8.
+        assert_eq!(d.array("p").map(|(_, p)| p.to_vec()), Some(vec![0.125, 0.0, 0.25, 0.375, 0.0, 0.25]));
+        assert_eq!(
+            (d.scalar("N"), d.scalar("Na"), d.scalar("Nb"), d.scalar("Nc")),
+            (Some(8.0), Some(2.0), Some(3.0), None)
+        );
+    }
+
+    #[test]
+    fn feature_files_compile_and_evaluate_over_a_plugin_schema() {
+        let text = r#"
+family demo_features over demo(scale = 2.5) {
+  feature mean_b "T1" = sum(i, j, j * p[i,j])
+  feature shape "T2" = N * Na / Nb
+}
+"#;
+        let file = radx_dsl::compile("demo.radx", text, &demo_registry()).unwrap();
+        let family = &file.families()[0];
+        assert_eq!(
+            family.params(),
+            &[("scale".to_string(), ParamValue::Float(2.5)), ("flip".to_string(), ParamValue::Bool(false))]
+        );
+        let m = DenseMatrix::new(vec![2, 3], vec![1.0, 0.0, 2.0, 3.0, 0.0, 2.0])
+            .unwrap()
+            .with_axis_values(1, vec![10.0, 20.0, 40.0])
+            .unwrap();
+        let values = family.evaluate(&source_data(&m), &NoBuiltins).unwrap();
+        // Σ j·p = 10·(1+3)/8 + 20·0 + 40·(2+2)/8 = 5 + 20 = 25; N·Na/Nb = 8·2/3.
+        assert!((values[0].value - 25.0).abs() < 1e-12, "{}", values[0].value);
+        assert!((values[1].value - 16.0 / 3.0).abs() < 1e-12, "{}", values[1].value);
+        assert_eq!(params_to_json(family.params()), r#"{"flip":false,"scale":2.5}"#);
+    }
+
+    #[test]
+    fn unknown_parameters_and_axes_beyond_ndim_are_compile_errors() {
+        let registry = demo_registry();
+        let err = radx_dsl::compile("x.radx", "family f over demo(radius = 1) { feature v \"T\" = N }", &registry)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("radius") && err.contains("scale"), "{err}");
+        // A 2-axis source has no third index.
+        let three = "family f over demo { feature v \"T\" = sum(i, j, k, p[i,j,k]) }";
+        assert!(radx_dsl::compile("x.radx", three, &registry).is_err());
+        let wrong_kind = "family f over demo(flip = 1) { feature v \"T\" = N }";
+        assert!(radx_dsl::compile("x.radx", wrong_kind, &registry).is_err());
+    }
+}
