@@ -10,6 +10,9 @@ mod progress;
 
 fn main() -> ExitCode {
     let args = cli::Cli::parse();
+    if std::env::var_os("RADX_TIMINGS").is_some() {
+        radx_engine::timings::install(print_timing);
+    }
     match cli::run(args) {
         Ok(code) => code,
         Err(err) => {
@@ -21,4 +24,14 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// `RADX_TIMINGS=1`: each phase of a run on standard error, with the peak memory so far.
+fn print_timing(mark: &radx_engine::timings::Mark<'_>) {
+    let ms = mark.elapsed.as_secs_f64() * 1e3;
+    let what = mark.what;
+    let _ = match mark.peak_resident_mib {
+        Some(mib) => writeln!(std::io::stderr(), "radx: {ms:8.1} ms {mib:7.1} MiB peak  {what}"),
+        None => writeln!(std::io::stderr(), "radx: {ms:8.1} ms  {what}"),
+    };
 }

@@ -35,7 +35,7 @@ PY=$VENV/bin/python
 NYX_PY=$NYX_VENV/bin/python
 HAVE_NYXUS=$($NYX_PY -c 'import nyxus' 2>/dev/null && echo 1 || echo 0)
 
-(cd "$ROOT" && cargo build --release --bin radx --example synthetic_case)
+(cd "$ROOT" && cargo build --release -p radx --bin radx && cargo build --release -p radx-engine --example synthetic_case)
 RADX=$ROOT/target/release/radx
 
 CASES=("small 256 256 25 4137" "medium 256 256 96 30000" "large 512 512 200 200000")

@@ -7,7 +7,7 @@ use super::Error;
 use super::output::write_atomic;
 use radx_cohort::rows::{RowFormat, render_rows};
 use radx_engine::Settings;
-use radx_engine::extract::Extractor;
+use radx_engine::{Case, Extractor};
 
 /// Settings file (or defaults) + `--features` paths + `--plugin` libraries (each must load)
 /// and those of `RADX_PLUGIN_PATH` → an extractor (shared with `features`).
@@ -21,7 +21,7 @@ pub fn load_with_plugins(
         None => Settings::default(),
     };
     let plugins = super::plugins::load_registry(plugins)?;
-    Ok(Extractor::new_with_plugins(settings, features, plugins)?)
+    Ok(Extractor::new(settings, features, plugins)?)
 }
 
 /// Feature library.
@@ -115,7 +115,7 @@ impl ExtractorArgs {
     /// → an extractor.
     pub fn build_with(&self, settings: Settings) -> Result<Extractor, radx_engine::Error> {
         let plugins = super::plugins::load_registry(&self.plugins)?;
-        let extractor = Extractor::new_with_plugins(settings, &self.features, plugins)?;
+        let extractor = Extractor::new(settings, &self.features, plugins)?;
         match self.compat.names {
             Names::Pyradiomics => extractor.with_pyradiomics_names(),
             Names::Radx => Ok(extractor),
@@ -159,12 +159,10 @@ pub enum ExtractFormat {
 
 pub fn run(args: &ExtractArgs) -> Result<ExitCode, Error> {
     radx_engine::timings::mark("start");
-    let mut settings = args.extractor.settings()?;
-    if let Some(label) = args.label {
-        settings.label = label;
-    }
-    let rows = if args.diagnostics {
-        args.extractor.build_with(settings)?.run_with_diagnostics(&args.image, &args.mask)?
+    let settings = args.extractor.settings()?;
+    let case = Case::new(args.image.clone(), args.mask.clone()).with_roi(args.label.unwrap_or(settings.label));
+    let features = if args.diagnostics {
+        args.extractor.build_with(settings)?.extract_with_diagnostics(&case)?
     } else {
         // The library compiles while the image is read.
         let build = || {
@@ -172,13 +170,13 @@ pub fn run(args: &ExtractArgs) -> Result<ExitCode, Error> {
             radx_engine::timings::mark("library compiled");
             extractor
         };
-        Extractor::run_compiling(build, &settings, &args.extractor.features, &args.image, &args.mask)?
+        Extractor::extract_compiling(build, &settings, &args.extractor.features, &case)?
     };
     let format = match args.format {
         ExtractFormat::Csv => RowFormat::Csv,
         ExtractFormat::Json => RowFormat::Json,
     };
-    let text = render_rows(&rows, format);
+    let text = render_rows(&features.rows, format);
     match &args.output {
         Some(path) => write_atomic(path, text.as_bytes())?,
         None => super::output::write_stdout(&text)?,

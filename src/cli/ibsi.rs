@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use super::Error;
 use radx_cohort::rows::format_value;
-use radx_engine::ibsi::{ComplianceRow, default_ct_dir, run_ct, run_digital};
+use radx_engine::ibsi::{ComplianceRow, run_ct, run_digital};
 
 use super::{IbsiFormat, Phantom};
 
@@ -126,4 +126,12 @@ fn render(rows: &[ComplianceRow], format: IbsiFormat) -> String {
         }
     }
     out
+}
+
+/// Where the CT phantom is looked for by default: `RADX_CT_PHANTOM`, else
+/// `tests/data/ibsi/ct_phantom` under the current folder.
+fn default_ct_dir() -> PathBuf {
+    std::env::var_os("RADX_CT_PHANTOM")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("tests/data/ibsi/ct_phantom"))
 }

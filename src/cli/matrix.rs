@@ -27,15 +27,13 @@ pub fn run(args: &MatrixArgs) -> Result<ExitCode, Error> {
         Some(path) => Settings::from_file(path)?,
         None => Settings::default(),
     };
-    if let Some(label) = args.label {
-        settings.label = label;
-    }
     if let Some(bytes) = args.max_memory {
         settings.max_memory = bytes;
     }
     // Only the asked aggregation's matrices are built.
     settings.texture.aggregations = vec![args.aggregation];
-    let case = pipeline::process_files(&args.image, &args.mask, &settings)?;
+    let roi = args.label.unwrap_or(settings.label).into();
+    let case = pipeline::process_files(&args.image, &args.mask, roi, &settings)?;
     let core = |source| Error::from(radx_engine::Error::Core { context: describe(&args.image, &args.mask), source });
     let source = match args.family {
         MatrixFamily::Glcm => "cm",

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use crate::table::{OrderedObject, Row, Status, Table, TableError, TableFormat, read_table, row_from_json, row_json};
-use radx_engine::extract::Extractor;
+use radx_engine::{Case, Extractor};
 
 /// A batch failed as a whole (a bad case never does this: it becomes an `error` row).
 #[derive(Debug, thiserror::Error)]
@@ -53,7 +53,7 @@ pub enum BatchError {
 
 /// One line of the case list.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Case {
+pub struct CaseEntry {
     /// Unique id (first column).
     pub id: String,
     /// Image file (absolute, or relative to the working directory).
@@ -68,7 +68,7 @@ pub struct Case {
 /// optionally `label` (any order, other columns ignored). Relative paths are relative
 /// to the case list's folder. Ids must be unique; an empty `label` cell means "the
 /// batch's label".
-pub fn read_cases(path: &Path) -> Result<Vec<Case>, BatchError> {
+pub fn read_cases(path: &Path) -> Result<Vec<CaseEntry>, BatchError> {
     let bad = |message: String| BatchError::CaseList { path: path.to_path_buf(), message };
     let text = std::fs::read(path).map_err(|e| bad(format!("cannot read: {e}")))?;
     let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(text.as_slice());
@@ -103,7 +103,7 @@ pub fn read_cases(path: &Path) -> Result<Vec<Case>, BatchError> {
             "" => None,
             l => Some(l.parse::<i64>().map_err(|_| bad(format!("line {line}: label {l:?} is not an integer")))?),
         };
-        cases.push(Case { id, image: base.join(image), mask: base.join(mask), label });
+        cases.push(CaseEntry { id, image: base.join(image), mask: base.join(mask), label });
     }
     Ok(cases)
 }
@@ -222,7 +222,7 @@ pub fn labels_in_mask(mask: &Path) -> Result<Vec<i64>, radx_io::IoError> {
 }
 
 /// Rows of one case: one per label. Never fails: errors (and panics) become error rows.
-pub fn run_case(extractor: &Extractor, case: &Case, labels: LabelChoice, early_shape: bool) -> Vec<Row> {
+pub fn run_case(extractor: &Extractor, case: &CaseEntry, labels: LabelChoice, early_shape: bool) -> Vec<Row> {
     let default_label = extractor.settings.label;
     let attempt = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         let labels: Vec<i64> = match (case.label, labels) {
@@ -243,16 +243,13 @@ pub fn run_case(extractor: &Extractor, case: &Case, labels: LabelChoice, early_s
         labels
             .into_iter()
             .map(|label| {
-                let extractor = extractor.with_label(label);
-                let outcome = if early_shape {
-                    extractor.run(&case.image, &case.mask)
-                } else {
-                    extractor.run_without_early_shape(&case.image, &case.mask)
-                };
+                let case = Case::new(case.image.clone(), case.mask.clone()).with_roi(label);
+                let outcome =
+                    if early_shape { extractor.extract(&case) } else { extractor.extract_beside_other_cases(&case) };
                 (label, outcome)
             })
             .map(|(label, outcome)| match outcome {
-                Ok(features) => Row::extracted(&case.id, label, &features),
+                Ok(features) => Row::extracted(&case.id, label, &features.rows),
                 Err(e) => Row::failed(&case.id, Some(label), e.to_string()),
             })
             .collect()
@@ -319,7 +316,7 @@ fn journal_line(id: &str, rows: &[Row]) -> String {
 /// thread count, and each case's values do not depend on it.
 pub fn run_batch(
     extractor: &Extractor,
-    cases: &[Case],
+    cases: &[CaseEntry],
     options: &BatchOptions,
     progress: &dyn Progress,
 ) -> Result<BatchSummary, BatchError> {
@@ -337,7 +334,7 @@ pub fn run_batch(
     let done = |id: &str, previous: &HashMap<String, Vec<Row>>| {
         previous.get(id).is_some_and(|rows| !rows.is_empty() && rows.iter().all(|r| r.status == Status::Ok))
     };
-    let todo: Vec<&Case> = cases.iter().filter(|c| !done(&c.id, &previous)).collect();
+    let todo: Vec<&CaseEntry> = cases.iter().filter(|c| !done(&c.id, &previous)).collect();
     let reused = cases.len() - todo.len();
 
     let journal_file = journal_path(&options.output);

@@ -1,6 +1,6 @@
 //! Long-format feature rows (one case's `radx extract` output) as CSV or JSON text.
 
-use radx_engine::extract::FeatureRow;
+use radx_engine::FeatureRow;
 
 /// Formats of `radx extract`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,10 +19,10 @@ pub fn render_rows(rows: &[FeatureRow], format: RowFormat) -> String {
             for r in rows {
                 out.push_str(&format!(
                     "{},{},{},{},{}\n",
-                    r.family,
-                    r.feature,
-                    r.tag,
-                    r.aggregation,
+                    r.key.family,
+                    r.key.feature,
+                    r.tag_or_dash(),
+                    r.key.aggregation_name(),
                     format_value(r.value)
                 ));
             }
@@ -32,11 +32,19 @@ pub fn render_rows(rows: &[FeatureRow], format: RowFormat) -> String {
             let values: Vec<serde_json::Value> = rows
                 .iter()
                 .map(|r| {
-                    let mut v = serde_json::to_value(r).unwrap_or(serde_json::Value::Null);
-                    if !r.value.is_finite() {
-                        v["value"] = serde_json::Value::Null;
+                    // Keys in serde_json's (sorted) order, as the output has always had them.
+                    let mut object = serde_json::Map::new();
+                    object.insert("family".into(), r.key.family.clone().into());
+                    object.insert("feature".into(), r.key.feature.clone().into());
+                    object.insert("tag".into(), r.tag_or_dash().into());
+                    object.insert("aggregation".into(), r.key.aggregation_name().into());
+                    // JSON has no NaN or infinity: null, with the reason in `note`.
+                    let value = serde_json::Number::from_f64(r.value).map_or(serde_json::Value::Null, Into::into);
+                    object.insert("value".into(), value);
+                    if let Some(note) = &r.note {
+                        object.insert("note".into(), note.clone().into());
                     }
-                    v
+                    serde_json::Value::Object(object)
                 })
                 .collect();
             serde_json::to_string_pretty(&values).unwrap_or_default() + "\n"

@@ -22,7 +22,7 @@ use parquet::record::Field;
 use parquet::schema::types::Type as SchemaType;
 
 use crate::rows::format_value;
-use radx_engine::extract::FeatureRow;
+use radx_engine::{FeatureRow, ImageType};
 
 /// The four columns before the feature columns.
 pub const KEY_COLUMNS: [&str; 4] = ["id", "label", "status", "error"];
@@ -166,12 +166,14 @@ impl Row {
     }
 }
 
-/// Column name of a feature row.
+/// Column name of a feature row: `family.feature[.aggregation]`, prefixed by the image
+/// type (`log-sigma-2-mm.`) for images other than the original.
 pub fn column_name(row: &FeatureRow) -> String {
-    if row.aggregation == "-" {
-        format!("{}.{}", row.family, row.feature)
-    } else {
-        format!("{}.{}.{}", row.family, row.feature, row.aggregation)
+    let key = &row.key;
+    let image = if key.image_type == ImageType::original() { String::new() } else { format!("{}.", key.image_type) };
+    match key.aggregation {
+        None => format!("{image}{}.{}", key.family, key.feature),
+        Some(a) => format!("{image}{}.{}.{}", key.family, key.feature, a.name()),
     }
 }
 
@@ -186,9 +188,9 @@ fn feature_columns(features: &[FeatureRow]) -> (Arc<[String]>, Vec<f64>) {
         .iter()
         .enumerate()
         .map(|(i, r)| {
-            let family = rank(&mut ranks, "", &r.family);
-            let feature = rank(&mut ranks, &r.family, &r.feature);
-            let aggregation = rank(&mut ranks, "\u{0}aggregation", &r.aggregation);
+            let family = rank(&mut ranks, "", &r.key.family);
+            let feature = rank(&mut ranks, &r.key.family, &r.key.feature);
+            let aggregation = rank(&mut ranks, "\u{0}aggregation", r.key.aggregation_name());
             ((family, feature, aggregation), i)
         })
         .collect();

@@ -13,8 +13,8 @@ pub enum CoreError {
     #[error("the region of interest is empty{0}")]
     EmptyRoi(String),
     /// The requested label does not occur in the mask.
-    #[error("label {label} does not occur in the mask (labels present: {present})")]
-    LabelAbsent { label: i64, present: String },
+    #[error("{label} does not occur in the mask (labels present: {present})")]
+    LabelAbsent { label: crate::label::LabelSelection, present: String },
     /// A voxel inside the ROI is NaN or infinite.
     #[error("{count} voxel(s) inside the ROI are NaN or infinite (first at index [{x}, {y}, {z}])")]
     NonFinite { count: usize, x: usize, y: usize, z: usize },

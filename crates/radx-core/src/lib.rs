@@ -25,6 +25,7 @@ pub mod components;
 pub mod error;
 pub mod grid;
 pub mod iter;
+pub mod label;
 pub mod local_intensity;
 pub mod matrix;
 pub mod morphology;

@@ -5,6 +5,7 @@ use std::borrow::Cow;
 use ndarray::Array3;
 
 use crate::error::CoreError;
+pub use crate::label::LabelSelection;
 use crate::volume::{BoundingBox, Volume};
 
 /// A region of interest cropped to its bounding box (plus margin), ready for processing.
@@ -33,16 +34,13 @@ impl Roi {
     }
 }
 
-/// Binary mask of the voxels whose label equals `label`.
-///
-/// Float label maps are accepted: a voxel matches when its value rounds to `label`
-/// and is within 1e-3 of it (masks saved as float 0/1). A label that is absent is an
-/// error listing the labels that are present.
-pub fn select_label(labels: &Volume<f64>, label: i64) -> Result<Volume<bool>, CoreError> {
-    let target = label as f64;
-    let mask = labels.map(|&v| (v - target).abs() < 1e-3);
+/// Binary mask of the voxels `selection` picks (see [`LabelSelection::matches`]). A
+/// selection that picks nothing is an error listing the labels that are present.
+pub fn select_label(labels: &Volume<f64>, selection: impl Into<LabelSelection>) -> Result<Volume<bool>, CoreError> {
+    let selection = selection.into();
+    let mask = labels.map(|&v| selection.matches(v));
     if !mask.data.iter().any(|&m| m) {
-        return Err(CoreError::LabelAbsent { label, present: present_labels(labels) });
+        return Err(CoreError::LabelAbsent { label: selection, present: present_labels(labels) });
     }
     Ok(mask)
 }

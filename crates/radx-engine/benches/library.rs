@@ -2,7 +2,7 @@
 //! once before extracting (beside the image read). The IBSI library (`features/*.radx`)
 //! and the PyRadiomics one (`features/pyradiomics/*.radx`).
 //!
-//! Run: `cargo bench -p radx --bench library`.
+//! Run: `cargo bench -p radx-engine --bench library`.
 
 use std::hint::black_box;
 

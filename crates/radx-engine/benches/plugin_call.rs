@@ -5,7 +5,7 @@
 //! radx's x-fastest volumes), the indirect call, and `catch_unwind`. Two ROI sizes show
 //! the fixed cost (8³ box) and the relative cost on a realistic ROI (sphere in a 48³ box).
 //!
-//! Run: `cargo bench -p radx --bench plugin_call`. The plugin is built with
+//! Run: `cargo bench -p radx-engine --bench plugin_call`. The plugin is built with
 //! `cargo build --release -p radx-plugin-fractal` into a private target dir first.
 
 use std::hint::black_box;

@@ -3,7 +3,7 @@
 //! then only the ROI box of the image). Throughput is reported in decompressed bytes, so
 //! the inflate speed of flate2's zlib-rs backend can be read off directly.
 //!
-//! Run: `cargo bench -p radx --bench read`.
+//! Run: `cargo bench -p radx-engine --bench read`.
 
 use std::hint::black_box;
 

@@ -2,7 +2,7 @@
 //! phantom's 512×512×60) to 2 mm isotropic voxels (IBSI 2.4), trilinear and cubic
 //! spline, over the whole image (the pipeline itself resamples only the ROI box).
 //!
-//! Run: `cargo bench -p radx --bench resample`.
+//! Run: `cargo bench -p radx-engine --bench resample`.
 
 use std::hint::black_box;
 

@@ -78,6 +78,7 @@ fn push_roi(
 pub fn diagnostics(
     image: &Volume<f64>,
     labels: &Volume<f64>,
+    selection: radx_core::roi::LabelSelection,
     settings: &Settings,
     case: &ProcessedCase,
 ) -> Result<Vec<Diagnostic>, CoreError> {
@@ -94,7 +95,7 @@ pub fn diagnostics(
         }
         None => push_image(&mut out, "interp_img", &image.grid, &image.data),
     }
-    let mask = radx_core::roi::select_label(labels, settings.label)?;
+    let mask = radx_core::roi::select_label(labels, selection)?;
     push_roi(&mut out, "init_roi", image.grid.dims, &mask.data, &mask.data, &image.data);
     let roi = &case.roi;
     let dims = case.interpolated_grid.dims;

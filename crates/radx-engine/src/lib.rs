@@ -7,9 +7,11 @@ pub use radx_core as core;
 pub use radx_io as io;
 pub use radx_plugin_host as plugins;
 
+pub mod case;
 pub mod compat;
 pub mod diagnostics;
 pub mod extract;
+pub mod extractor;
 pub mod host;
 pub mod ibsi;
 pub mod library;
@@ -22,6 +24,9 @@ pub mod sources;
 pub mod synthetic;
 pub mod timings;
 
+pub use case::{Case, RoiSelector, VolumeSource};
+pub use extractor::Extractor;
+pub use model::{FeatureKey, FeatureRow, Features, ImageType, ProcessedCase};
 pub use settings::Settings;
 
 /// Anything a radx command can fail with; every message names the file involved.
@@ -50,6 +55,14 @@ pub enum Error {
     /// A plugin could not be loaded.
     #[error(transparent)]
     Plugin(#[from] plugins::PluginError),
+    /// An embedded IBSI reference table does not parse (a build defect).
+    #[error("embedded IBSI reference table {table}: {message}")]
+    Reference {
+        /// The table's file name.
+        table: String,
+        /// The parser's message.
+        message: String,
+    },
     /// Writing an output failed.
     #[error("{path}: cannot write output: {source}")]
     Write {

@@ -2,6 +2,7 @@
 //! from, and the feature rows that come out. Types only, so every other module can use
 //! them without depending on the code that makes them.
 
+use radx_core::Aggregation;
 use radx_core::matrix::DiscretisedRoi;
 use radx_core::roi::Roi;
 
@@ -21,20 +22,98 @@ pub struct ProcessedCase {
     pub interpolated_count: usize,
 }
 
-/// One feature value in long format.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct FeatureRow {
-    /// Family name (`glcm`, `morphology`, …).
+/// The image a feature was computed on: `original`, later a filter's response
+/// (`log-sigma-2-mm`, `wavelet-LLH`…). Part of every [`FeatureKey`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ImageType(String);
+
+impl ImageType {
+    /// The image as read (and processed), unfiltered.
+    pub fn original() -> Self {
+        ImageType("original".to_string())
+    }
+
+    /// An image type by name (a filter's, e.g. `log-sigma-2-mm`).
+    pub fn named(name: impl Into<String>) -> Self {
+        ImageType(name.into())
+    }
+
+    /// The name, e.g. `original`.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for ImageType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// What identifies a feature value within one case's output.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct FeatureKey {
+    /// The image it was computed on.
+    pub image_type: ImageType,
+    /// Family name (`glcm`, `morphology`, a plugin's name, `diagnostics`…).
     pub family: String,
     /// Feature name.
     pub feature: String,
-    /// IBSI permanent tag (or a site tag).
-    pub tag: String,
-    /// Aggregation name, `-` for families computed once over the ROI.
-    pub aggregation: String,
+    /// How texture matrices were aggregated (IBSI 3.6.2 ff.); `None` for families computed
+    /// once over the ROI.
+    pub aggregation: Option<Aggregation>,
+}
+
+impl FeatureKey {
+    /// A key on the original image.
+    pub fn original(family: impl Into<String>, feature: impl Into<String>, aggregation: Option<Aggregation>) -> Self {
+        FeatureKey { image_type: ImageType::original(), family: family.into(), feature: feature.into(), aggregation }
+    }
+
+    /// The aggregation's name, `-` for none (as tables write it).
+    pub fn aggregation_name(&self) -> &'static str {
+        self.aggregation.map_or("-", Aggregation::name)
+    }
+}
+
+/// One feature value in long format.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeatureRow {
+    /// Which feature.
+    pub key: FeatureKey,
+    /// IBSI permanent tag, a site tag, or PyRadiomics' feature name; `None` for values that
+    /// have none (processing diagnostics).
+    pub tag: Option<String>,
     /// The value; NaN when undefined (see `note`).
     pub value: f64,
-    /// Why the value is NaN, when it is.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// Why the value is NaN or infinite, when it is.
     pub note: Option<String>,
+}
+
+impl FeatureRow {
+    /// The tag, `-` for none (as tables write it).
+    pub fn tag_or_dash(&self) -> &str {
+        self.tag.as_deref().unwrap_or("-")
+    }
+}
+
+/// The features of one case, in the library's order (families, then features, then
+/// aggregations), followed by plugin features.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Features {
+    /// Every value, with its key.
+    pub rows: Vec<FeatureRow>,
+}
+
+impl Features {
+    /// The row of `key`, if the case has it.
+    pub fn get(&self, key: &FeatureKey) -> Option<&FeatureRow> {
+        self.rows.iter().find(|r| &r.key == key)
+    }
+
+    /// The value of a feature on the original image (`aggregation` by name, `None` for
+    /// families computed once over the ROI).
+    pub fn value(&self, family: &str, feature: &str, aggregation: Option<Aggregation>) -> Option<f64> {
+        self.get(&FeatureKey::original(family, feature, aggregation)).map(|r| r.value)
+    }
 }

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use radx_core::processing::{discretise, resample, resegment};
-use radx_core::roi::{self, Roi};
+use radx_core::roi::{self, LabelSelection, Roi};
 use radx_core::{BoundingBox, CoreError, Volume};
 
 use crate::Error;
@@ -42,8 +42,13 @@ fn core_err(image: &Path, mask: &Path) -> impl Fn(CoreError) -> Error {
 /// The memory budget is charged as [`process`] needs it (image and label map as whole
 /// `f64` volumes), so a case is accepted or refused the same way on either path; the
 /// readers get that budget too.
-pub fn process_files(image: &Path, mask: &Path, settings: &Settings) -> Result<ProcessedCase, Error> {
-    process_files_with_shape(image, mask, settings, ShapeNeeds::default()).map(|(case, _)| case)
+pub fn process_files(
+    image: &Path,
+    mask: &Path,
+    roi: LabelSelection,
+    settings: &Settings,
+) -> Result<ProcessedCase, Error> {
+    process_files_with_shape(image, mask, roi, settings, ShapeNeeds::default()).map(|(case, _)| case)
 }
 
 /// [`process_files`], also computing the parts of the ROI's [`Shape`] in `needs` while the
@@ -53,10 +58,11 @@ pub fn process_files(image: &Path, mask: &Path, settings: &Settings) -> Result<P
 pub fn process_files_with_shape(
     image: &Path,
     mask: &Path,
+    roi: LabelSelection,
     settings: &Settings,
     needs: ShapeNeeds,
 ) -> Result<(ProcessedCase, Option<Shape>), Error> {
-    process_files_beside(image, mask, settings, needs, || ()).0
+    process_files_beside(image, mask, roi, settings, needs, || ()).0
 }
 
 /// [`process_files_with_shape`], also running `beside` exactly once: on the core that
@@ -65,13 +71,14 @@ pub fn process_files_with_shape(
 pub fn process_files_beside<T: Send>(
     image: &Path,
     mask: &Path,
+    roi: LabelSelection,
     settings: &Settings,
     needs: ShapeNeeds,
     beside: impl FnOnce() -> T + Send,
 ) -> (Result<(ProcessedCase, Option<Shape>), Error>, T) {
     let mut beside = Some(beside);
     let mut done = None;
-    let processed = process_files_running(image, mask, settings, needs, &mut beside, &mut done);
+    let processed = process_files_running(image, mask, roi, settings, needs, &mut beside, &mut done);
     let done = match (done, beside) {
         (Some(done), _) => done,
         (None, Some(beside)) => beside(),
@@ -83,6 +90,7 @@ pub fn process_files_beside<T: Send>(
 fn process_files_running<T: Send>(
     image: &Path,
     mask: &Path,
+    selection: LabelSelection,
     settings: &Settings,
     needs: ShapeNeeds,
     beside: &mut Option<impl FnOnce() -> T + Send>,
@@ -97,9 +105,9 @@ fn process_files_running<T: Send>(
         let img = radx_io::read_volume_with(image, &radx_io::ReadOptions { max_bytes: settings.max_memory })?;
         let left = settings.max_memory.saturating_sub((img.data.len() as u64).saturating_mul(8));
         let labels = radx_io::read_volume_with(mask, &radx_io::ReadOptions { max_bytes: left })?;
-        return Ok((process(&img, &labels, settings).map_err(core_err(image, mask))?, None));
+        return Ok((process(&img, &labels, selection, settings).map_err(core_err(image, mask))?, None));
     }
-    let (image_grid, roi, shape) = read_roi(image, mask, settings, early.then_some((needs, beside, done)))?;
+    let (image_grid, roi, shape) = read_roi(image, mask, selection, settings, early.then_some((needs, beside, done)))?;
     let case = process_roi(roi, image_grid, settings, true).map_err(core_err(image, mask))?;
     crate::timings::mark("processed (re-segmented, discretised)");
     Ok((case, shape))
@@ -158,6 +166,7 @@ fn f64_bytes(grid: &radx_core::Grid) -> u64 {
 fn read_roi<T: Send>(
     image: &Path,
     mask: &Path,
+    selection: LabelSelection,
     settings: &Settings,
     early: Option<(ShapeNeeds, &mut Option<impl FnOnce() -> T + Send>, &mut Option<T>)>,
 ) -> Result<(radx_core::Grid, Roi, Option<Shape>), Error> {
@@ -190,7 +199,7 @@ fn read_roi<T: Send>(
     // a median 1.7 ms (up to 3 ms) for a thread started while this one keeps its core busy.
     let (region, (labels, shape)) = std::thread::scope(|scope| {
         let side = scope.spawn(|| {
-            let labels = radx_io::read_label_mask(mask, settings.label, &mask_opts);
+            let labels = radx_io::read_label_mask(mask, selection, &mask_opts);
             crate::timings::mark("mask read");
             let mut shape = None;
             if let Ok(radx_io::LabelMask { bbox: Some(b), fractional: None, .. }) = &labels {
@@ -226,7 +235,7 @@ fn read_roi<T: Send>(
                     // The label is absent: read the whole label map once, to list the labels present.
                     let all = radx_io::read_volume_with(mask, &mask_opts)?;
                     let present = roi::present_labels(&all);
-                    return Err(core(CoreError::LabelAbsent { label: settings.label, present }));
+                    return Err(core(CoreError::LabelAbsent { label: selection, present }));
                 }
             }
         }
@@ -289,10 +298,15 @@ fn drop_nonfinite(image: &Volume<f64>, mask: &mut Volume<bool>, settings: &Setti
 }
 
 /// Run the processing chain on volumes already in memory.
-pub fn process(image: &Volume<f64>, labels: &Volume<f64>, settings: &Settings) -> Result<ProcessedCase, CoreError> {
+pub fn process(
+    image: &Volume<f64>,
+    labels: &Volume<f64>,
+    selection: LabelSelection,
+    settings: &Settings,
+) -> Result<ProcessedCase, CoreError> {
     image.grid.check_matches(&labels.grid, settings.geometry_tolerance)?;
     check_label_map(labels)?;
-    let mut mask = roi::select_label(labels, settings.label)?;
+    let mut mask = roi::select_label(labels, selection)?;
     drop_nonfinite(image, &mut mask, settings);
     if settings.exclude_nonfinite && radx_core::volume::count_true(&mask.data) == 0 {
         return Err(CoreError::EmptyRoi(" after excluding NaN and infinite voxels".into()));

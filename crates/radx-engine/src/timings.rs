@@ -1,25 +1,34 @@
-//! Phase timings for finding where a run spends its time: with the environment variable
-//! `RADX_TIMINGS` set, [`mark`] prints the time since the first mark and the phase that
-//! just ended to standard error, with the process's peak resident memory so far where the
-//! system reports it (Linux: `VmHWM`), e.g. `radx: 12.4 ms  18.2 MiB peak  image read`.
-//! Without it, a mark costs one relaxed load.
+//! Phase timings for finding where a run spends its time. The engine marks the end of each
+//! phase; nothing happens unless a front end installed a sink ([`install`]), which then hears
+//! the time since the first mark and the process's peak resident memory so far (Linux:
+//! `VmHWM`). The `radx` binary installs one that prints when `RADX_TIMINGS` is set. Without a
+//! sink a mark costs one atomic load.
 
 use std::sync::OnceLock;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-fn start() -> Option<&'static Instant> {
-    static START: OnceLock<Option<Instant>> = OnceLock::new();
-    START.get_or_init(|| std::env::var_os("RADX_TIMINGS").map(|_| Instant::now())).as_ref()
+/// One phase that has just ended.
+#[derive(Debug, Clone, Copy)]
+pub struct Mark<'a> {
+    /// What ended, e.g. "image region read".
+    pub what: &'a str,
+    /// Time since the sink was installed.
+    pub elapsed: Duration,
+    /// The process's peak resident set so far, in MiB, where the system reports it.
+    pub peak_resident_mib: Option<f64>,
 }
 
-/// Note that the phase `what` has just ended (printed only with `RADX_TIMINGS` set).
+static SINK: OnceLock<(Instant, fn(&Mark<'_>))> = OnceLock::new();
+
+/// Send every later mark to `sink` (once per process; later calls are ignored).
+pub fn install(sink: fn(&Mark<'_>)) {
+    let _ = SINK.set((Instant::now(), sink));
+}
+
+/// Note that the phase `what` has just ended.
 pub fn mark(what: &str) {
-    if let Some(start) = start() {
-        let ms = start.elapsed().as_secs_f64() * 1e3;
-        match peak_resident_mib() {
-            Some(mib) => eprintln!("radx: {ms:8.1} ms {mib:7.1} MiB peak  {what}"),
-            None => eprintln!("radx: {ms:8.1} ms  {what}"),
-        }
+    if let Some((start, sink)) = SINK.get() {
+        sink(&Mark { what, elapsed: start.elapsed(), peak_resident_mib: peak_resident_mib() });
     }
 }
 

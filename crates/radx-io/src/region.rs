@@ -17,6 +17,7 @@
 use std::path::Path;
 use std::sync::mpsc::{Receiver, TryRecvError};
 
+use radx_core::roi::LabelSelection;
 use radx_core::{BoundingBox, Grid, Volume};
 
 use crate::ReadOptions;
@@ -80,16 +81,20 @@ fn all_zero(bytes: &[u8]) -> bool {
     blocks.all(|b| b.iter().fold(0u8, |acc, &x| acc | x) == 0) && blocks.remainder().iter().all(|&x| x == 0)
 }
 
-/// Read a label map as the mask of voxels whose (scaled) value is within 1e-3 of `label`
-/// (the rule of `radx_core::roi::select_label`), keeping only the rows that hold it.
+/// Read a label map as the mask of the voxels `selection` picks (by their scaled values,
+/// the rule of `radx_core::roi::select_label`), keeping only the rows that hold it.
 /// The bounding box and the first fractional value are found while reading; the gzip
 /// trailer is checked.
-pub fn read_label_mask(path: &Path, label: i64, opts: &ReadOptions) -> Result<LabelMask, IoError> {
+pub fn read_label_mask(
+    path: &Path,
+    selection: impl Into<LabelSelection>,
+    opts: &ReadOptions,
+) -> Result<LabelMask, IoError> {
+    let selection = selection.into();
     let mut stream = format_of(path)?.open_voxels(path, opts, &|count, _| count)?;
     let grid = stream.info.grid;
     let [nx, ny, nz] = grid.dims;
-    let target = label as f64;
-    let selected = |v: f64| (v - target).abs() < 1e-3;
+    let selected = |v: f64| selection.matches(v);
     // NaN fails the comparison too.
     let whole = |v: f64| (v - v.round()).abs() < 1e-3;
     // Most of a label map is background: rows of zero bytes are judged by one value.

@@ -2,7 +2,7 @@
  * radx_plugin.h — the radx plugin ABI for C (and anything that speaks C).
  *
  * Hand-kept mirror of crates/radx-plugin/src/lib.rs; the test
- * crates/radx-plugin/tests/header_layout.rs compiles this header and checks every
+ * crates/radx-plugin/tests/it/mechanics_header_layout.rs compiles this header and checks every
  * size and field offset against the Rust definitions. Bump RADX_PLUGIN_ABI on ANY
  * change to a struct or a calling convention.
  *

@@ -2,10 +2,14 @@
 //! processed through the same settings files and feature library users use, joined with
 //! the IBSI reference tables (see [`crate::reference`]).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
+
+use radx_plugin_host::PluginRegistry;
 
 use crate::Error;
-use crate::extract::{Extractor, FeatureRow};
+use crate::case::Case;
+use crate::extractor::Extractor;
+use crate::model::FeatureRow;
 pub mod reference;
 
 use crate::settings::Settings;
@@ -93,9 +97,9 @@ pub fn join(data: &str, config: &str, rows: &[FeatureRow], references: &[Referen
     let mut out = Vec::new();
     let mut used = vec![false; keyed.len()];
     for row in rows {
-        let hit = keyed
-            .iter()
-            .position(|(tag, r)| r.family == row.family && *tag == row.tag && r.aggregation() == row.aggregation);
+        let hit = keyed.iter().position(|(tag, r)| {
+            r.family == row.key.family && row.tag.as_ref() == Some(tag) && r.aggregation() == row.key.aggregation_name()
+        });
         let (reference, tolerance, pass) = match hit {
             Some(k) => {
                 used[k] = true;
@@ -107,10 +111,10 @@ pub fn join(data: &str, config: &str, rows: &[FeatureRow], references: &[Referen
         out.push(ComplianceRow {
             data: data.into(),
             config: config.into(),
-            family: row.family.clone(),
-            feature: row.feature.clone(),
-            tag: row.tag.clone(),
-            aggregation: row.aggregation.clone(),
+            family: row.key.family.clone(),
+            feature: row.key.feature.clone(),
+            tag: row.tag_or_dash().to_string(),
+            aggregation: row.key.aggregation_name().to_string(),
             value: row.value,
             reference,
             tolerance,
@@ -136,8 +140,16 @@ pub fn join(data: &str, config: &str, rows: &[FeatureRow], references: &[Referen
     out
 }
 
-fn run_case(image: &Path, mask: &Path, settings: &Settings) -> Result<Vec<FeatureRow>, Error> {
-    Extractor::new(settings.clone(), &[])?.run(image, mask)
+/// Extract `case` with `settings` (and the IBSI library), its ROI the settings' label.
+fn run_case(case: Case, settings: Settings) -> Result<Vec<FeatureRow>, Error> {
+    let case = case.with_roi(settings.label);
+    Ok(Extractor::new(settings, &[], PluginRegistry::new())?.extract(&case)?.rows)
+}
+
+/// The reference rows of an embedded table; a table that does not parse is an error, never
+/// an empty table (every value would then pass by having nothing to compare with).
+fn references(name: &str, text: &str) -> Result<Vec<ReferenceRow>, Error> {
+    parse_table(text).map_err(|e| Error::Reference { table: name.to_string(), message: e.to_string() })
 }
 
 /// Run the digital phantom with its IBSI settings and join with the reference table.
@@ -147,11 +159,11 @@ pub fn run_digital() -> Result<Vec<ComplianceRow>, Error> {
     };
     let image = read("digital_phantom/image.nii.gz", DIGITAL_IMAGE)?;
     let mask = read("digital_phantom/mask.nii.gz", DIGITAL_MASK)?;
+    let references = references("reference_values_digital_phantom.csv", DIGITAL_PHANTOM_CSV)?;
     let settings = Settings::from_toml_str(DIGITAL_SETTINGS).map_err(|message| {
         Error::Settings(crate::settings::SettingsError::Parse { path: "digital_phantom.toml".into(), message })
     })?;
-    let rows = Extractor::new(settings, &[])?.run_volumes(&image, &mask, "digital phantom")?;
-    let references = parse_table(DIGITAL_PHANTOM_CSV).unwrap_or_default();
+    let rows = run_case(Case::new(image, mask), settings)?;
     Ok(join("digital_phantom", "digital", &rows, &references))
 }
 
@@ -164,17 +176,29 @@ pub fn run_ct(config: &str, dir: &Path) -> Result<Vec<ComplianceRow>, Error> {
     let settings = Settings::from_toml_str(text).map_err(|message| {
         Error::Settings(crate::settings::SettingsError::Parse { path: format!("config_{config}.toml"), message })
     })?;
-    let rows = run_case(&dir.join("image.nii.gz"), &dir.join("mask.nii.gz"), &settings)?;
     let data_set = format!("config_{}", config.to_ascii_uppercase());
-    let references: Vec<ReferenceRow> =
-        parse_table(CT_PHANTOM_CSV).unwrap_or_default().into_iter().filter(|r| r.data_set == data_set).collect();
+    let references: Vec<ReferenceRow> = references("reference_values_ct_phantom.csv", CT_PHANTOM_CSV)?
+        .into_iter()
+        .filter(|r| r.data_set == data_set)
+        .collect();
+    let rows = run_case(Case::new(dir.join("image.nii.gz"), dir.join("mask.nii.gz")), settings)?;
     Ok(join("ct_phantom", &config.to_ascii_uppercase(), &rows, &references))
 }
 
-/// Where the CT phantom is looked for by default: `RADX_CT_PHANTOM`, else
-/// `tests/data/ibsi/ct_phantom` under the current folder.
-pub fn default_ct_dir() -> PathBuf {
-    std::env::var_os("RADX_CT_PHANTOM")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("tests/data/ibsi/ct_phantom"))
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_reference_table_that_does_not_parse_is_an_error_not_an_empty_table() {
+        let broken = "data_set,family\nconfig_A\n\"unterminated";
+        let err = references("broken.csv", broken).unwrap_err();
+        assert!(err.to_string().contains("broken.csv"), "{err}");
+    }
+
+    #[test]
+    fn the_embedded_reference_tables_parse() {
+        assert!(!references("digital", DIGITAL_PHANTOM_CSV).unwrap().is_empty());
+        assert!(!references("ct", CT_PHANTOM_CSV).unwrap().is_empty());
+    }
 }

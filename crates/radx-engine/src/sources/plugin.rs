@@ -24,8 +24,8 @@ use radx_core::{BoundingBox, Volume};
 use radx_dsl::{ParamKind, ParamValue, Registry, SourceData, SourceSchema};
 
 use crate::library::LibraryFamily;
-use crate::model::FeatureRow;
 use crate::model::ProcessedCase;
+use crate::model::{FeatureKey, FeatureRow};
 use crate::sources::Instances;
 use radx_plugin_host::{DenseMatrix, PluginError, PluginInput, PluginRegistry, PluginSource, params_to_json};
 
@@ -241,10 +241,8 @@ impl<'a> PluginCase<'a> {
                 Err(message) => (f64::NAN, Some(message)),
             };
             rows.push(FeatureRow {
-                family: feature.plugin.clone(),
-                feature: feature.name.clone(),
-                tag: feature.tag.clone(),
-                aggregation: "-".into(),
+                key: FeatureKey::original(feature.plugin.as_str(), feature.name.as_str(), None),
+                tag: Some(feature.tag.clone()),
                 value,
                 note,
             });

@@ -10,7 +10,7 @@ pub const CLASSES: &[&str] = &["firstorder", "shape", "shape2D", "glcm", "glrlm"
 /// PyRadiomics' output name of a row of its library: `original_<class>_<Feature>`; the
 /// feature's tag holds PyRadiomics' name (which may start with a digit, `10Percentile`).
 pub fn output_name(row: &FeatureRow) -> String {
-    format!("original_{}_{}", row.family, row.tag)
+    format!("original_{}_{}", row.key.family, row.tag_or_dash())
 }
 
 /// Keep the rows of the classes and features a parameter file's `featureClass` selects.
@@ -20,10 +20,14 @@ pub fn output_name(row: &FeatureRow) -> String {
 pub fn select_rows(rows: Vec<FeatureRow>, settings: &Settings) -> Vec<FeatureRow> {
     let Some(classes) = settings.pyradiomics.as_ref().and_then(|p| p.feature_classes.as_ref()) else {
         let force_2d = settings.pyradiomics.as_ref().is_some_and(|p| p.force_2d);
-        return rows.into_iter().filter(|r| force_2d || r.family != "shape2D").collect();
+        return rows.into_iter().filter(|r| force_2d || r.key.family != "shape2D").collect();
     };
     rows.into_iter()
-        .filter(|r| classes.get(&r.family).is_some_and(|features| features.is_empty() || features.contains(&r.tag)))
+        .filter(|r| {
+            classes
+                .get(&r.key.family)
+                .is_some_and(|features| features.is_empty() || r.tag.as_ref().is_some_and(|tag| features.contains(tag)))
+        })
         .collect()
 }
 
@@ -33,8 +37,8 @@ pub fn select_rows(rows: Vec<FeatureRow>, settings: &Settings) -> Vec<FeatureRow
 /// A message when a row does not come from the PyRadiomics library.
 pub fn rename_rows(rows: &mut [FeatureRow]) {
     // Rows of other families (user feature files, plugins) keep their names.
-    for row in rows.iter_mut().filter(|r| CLASSES.contains(&r.family.as_str())) {
-        row.feature = output_name(row);
-        row.aggregation = "-".into();
+    for row in rows.iter_mut().filter(|r| CLASSES.contains(&r.key.family.as_str())) {
+        row.key.feature = output_name(row);
+        row.key.aggregation = None;
     }
 }

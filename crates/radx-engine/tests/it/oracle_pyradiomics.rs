@@ -8,9 +8,9 @@
 //! features are skipped, never compared with a looser tolerance.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use radx_engine::extract::Extractor;
+use radx_engine::{Case, Extractor};
 
 const RELATIVE: f64 = 1e-6;
 const ABSOLUTE: f64 = 1e-9;
@@ -21,7 +21,7 @@ const ABSOLUTE: f64 = 1e-9;
 const KNOWN_GAPS: &[(&str, &str, &str)] = &[];
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/pyradiomics")
+    crate::common::test_data().join("pyradiomics")
 }
 
 fn matches(pattern: &str, value: &str) -> bool {
@@ -126,21 +126,22 @@ fn pyradiomics_baselines_are_reproduced() {
         let params = root().join("params").join(format!("{column}.yaml"));
         let settings =
             radx_engine::compat::pyradiomics::load_settings(&params, false).expect("parameter file").settings;
-        let extractor = Extractor::new(settings, &[]).expect("library compiles");
+        let extractor = Extractor::new(settings, &[], Default::default()).expect("library compiles");
         let data = root().join("data");
         let mut rows = if column.ends_with("_shape2D") {
             let image = radx_io::read_volume(&data.join(format!("{case}_image.nrrd"))).expect("image");
             let labels = one_slice_label(case, &diagnostics[&column]);
-            let processed = radx_engine::pipeline::process(&image, &labels, &extractor.settings)
+            let roi = extractor.settings.label.into();
+            let processed = radx_engine::pipeline::process(&image, &labels, roi, &extractor.settings)
                 .unwrap_or_else(|e| panic!("{column}: {e}"));
-            extractor.features(&processed)
+            extractor.features(&processed).rows
         } else {
-            extractor
-                .run(&data.join(format!("{case}_image.nrrd")), &data.join(format!("{case}_label.nrrd")))
-                .unwrap_or_else(|e| panic!("{column}: {e}"))
+            let files = Case::new(data.join(format!("{case}_image.nrrd")), data.join(format!("{case}_label.nrrd")))
+                .with_roi(extractor.settings.label);
+            extractor.extract(&files).unwrap_or_else(|e| panic!("{column}: {e}")).rows
         };
         radx_engine::compat::pyradiomics::rename_rows(&mut rows);
-        let got: BTreeMap<&str, f64> = rows.iter().map(|r| (r.feature.as_str(), r.value)).collect();
+        let got: BTreeMap<&str, f64> = rows.iter().map(|r| (r.key.feature.as_str(), r.value)).collect();
         for (name, &want) in wanted {
             compared += 1;
             match got.get(name.as_str()) {

@@ -365,23 +365,15 @@ fn lbp_feature_file_over_the_plugin_source_matches_hand_values() {
     let mut plugins = PluginRegistry::new();
     plugins.load(&rust_plugin("radx_plugin_lbp")).unwrap();
     let lbp_radx = root().join("plugins/lbp/lbp.radx");
-    let extractor = radx_engine::extract::Extractor::new_with_plugins(
-        radx_engine::Settings::default(),
-        std::slice::from_ref(&lbp_radx),
-        plugins,
-    )
-    .unwrap();
+    let extractor =
+        radx_engine::Extractor::new(radx_engine::Settings::default(), std::slice::from_ref(&lbp_radx), plugins)
+            .unwrap();
 
     let grid = Grid::new([2, 2, 1], [1.0; 3]);
     let image = Volume::from_x_fastest(grid, vec![1.0, 2.0, 3.0, 4.0]);
     let labels = Volume::filled(grid, 1.0);
-    let case = radx_engine::pipeline::process(&image, &labels, &extractor.settings).unwrap();
-    let rows = extractor.features(&case);
-    let value = |family: &str, feature: &str| {
-        let row = rows.iter().find(|r| r.family == family && r.feature == feature).expect(feature);
-        assert_eq!(row.aggregation, "-");
-        row.value
-    };
+    let case = extractor.extract(&radx_engine::Case::new(image, labels)).unwrap();
+    let value = |family: &str, feature: &str| case.value(family, feature, None).expect(feature);
     let expected = [
         ("lbp", "lbp_ri_entropy", 1.5),
         ("lbp", "lbp_ri_uniformity", 3.0 / 8.0),
@@ -398,7 +390,8 @@ fn lbp_feature_file_over_the_plugin_source_matches_hand_values() {
     }
 
     // Without the plugin the file does not compile: the source is unknown.
-    let err = radx_engine::extract::Extractor::new(radx_engine::Settings::default(), &[lbp_radx]).unwrap_err();
+    let err =
+        radx_engine::Extractor::new(radx_engine::Settings::default(), &[lbp_radx], PluginRegistry::new()).unwrap_err();
     assert!(err.to_string().contains("lbp"), "{err}");
 }
 
@@ -409,8 +402,7 @@ fn plugin_feature_named_like_a_feature_file_feature_is_refused_at_load() {
     std::fs::write(&file, "family fractal over roi {\n  feature fractal_dimension \"MY01\" = N\n}\n").unwrap();
     let mut plugins = PluginRegistry::new();
     plugins.load(&rust_plugin("radx_plugin_fractal")).unwrap();
-    let err = radx_engine::extract::Extractor::new_with_plugins(radx_engine::Settings::default(), &[file], plugins)
-        .unwrap_err();
+    let err = radx_engine::Extractor::new(radx_engine::Settings::default(), &[file], plugins).unwrap_err();
     let message = err.to_string();
     assert!(message.contains("fractal.fractal_dimension") && message.contains("clash.radx"), "{message}");
 }

@@ -2,8 +2,6 @@
 //! IBSI 1 teams, tests/data/ibsi/diagnostics_ct_phantom.csv) reproduced step by step for
 //! configurations A–E through the user-facing settings files.
 
-use std::path::Path;
-
 use radx_engine::Settings;
 use radx_engine::diagnostics::diagnostics;
 use radx_engine::ibsi::CT_SETTINGS;
@@ -12,7 +10,7 @@ use radx_engine::pipeline::process;
 
 #[test]
 fn ct_phantom_diagnostics_match_the_ibsi_modal_values() {
-    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/ibsi");
+    let data = crate::common::test_data().join("ibsi");
     let image = radx_engine::io::read_volume(&data.join("ct_phantom/image.nii.gz")).unwrap();
     let labels = radx_engine::io::read_volume(&data.join("ct_phantom/mask.nii.gz")).unwrap();
     let table = std::fs::read_to_string(data.join("diagnostics_ct_phantom.csv")).unwrap();
@@ -20,8 +18,9 @@ fn ct_phantom_diagnostics_match_the_ibsi_modal_values() {
     let mut failures = Vec::new();
     for (config, text) in CT_SETTINGS {
         let settings = Settings::from_toml_str(text).unwrap();
-        let case = process(&image, &labels, &settings).unwrap();
-        let ours = diagnostics(&image, &labels, &settings, &case).unwrap();
+        let roi = settings.label.into();
+        let case = process(&image, &labels, roi, &settings).unwrap();
+        let ours = diagnostics(&image, &labels, roi, &settings, &case).unwrap();
         for line in table.lines().skip(1).filter(|l| l.starts_with(&format!("config_{config},"))) {
             let f: Vec<&str> = line.split(',').collect();
             let (key, modal): (&str, f64) = (f[3], f[4].parse().unwrap());

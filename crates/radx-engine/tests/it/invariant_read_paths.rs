@@ -9,6 +9,7 @@ use radx_core::{Grid, Volume};
 use radx_engine::Settings;
 use radx_engine::pipeline::{process, process_files};
 use radx_engine::settings::Normalise;
+use radx_engine::{Case, Extractor, Features};
 use radx_io::VoxelType;
 
 const DIMS: [usize; 3] = [20, 16, 12];
@@ -49,8 +50,9 @@ fn write(dir: &Path, name: &str, volume: &Volume<f64>) -> PathBuf {
 fn same(image: &Path, mask: &Path, settings: &Settings) -> Result<(), String> {
     let img = radx_io::read_volume(image).unwrap();
     let labels = radx_io::read_volume(mask).unwrap();
-    let whole = process(&img, &labels, settings);
-    let streamed = process_files(image, mask, settings);
+    let roi = settings.label.into();
+    let whole = process(&img, &labels, roi, settings);
+    let streamed = process_files(image, mask, roi, settings);
     match (whole, streamed) {
         (Ok(a), Ok(b)) => {
             let bits = |v: &Volume<f64>| (v.grid, v.data.iter().map(|x| x.to_bits()).collect::<Vec<_>>());
@@ -125,7 +127,12 @@ fn memory_budget_is_charged_as_process_needs_it() {
     let (image, labels) = case();
     let (img, mask) = (write(dir.path(), "image.nii.gz", &image), write(dir.path(), "mask.nii.gz", &labels));
     let voxels = (DIMS[0] * DIMS[1] * DIMS[2]) as u64;
-    let refused = |max_memory: u64| match process_files(&img, &mask, &Settings { max_memory, ..settings() }) {
+    let refused = |max_memory: u64| match process_files(
+        &img,
+        &mask,
+        settings().label.into(),
+        &Settings { max_memory, ..settings() },
+    ) {
         Err(radx_engine::Error::Io(radx_io::IoError::TooLarge { path, .. })) => Some(path),
         Err(e) => panic!("{e}"),
         Ok(_) => None,
@@ -135,7 +142,7 @@ fn memory_budget_is_charged_as_process_needs_it() {
     assert_eq!(refused(voxels * 16), None);
 }
 
-/// `Extractor::run` computes the ROI's shape while the image is read; the features must be
+/// `Extractor::extract` computes the ROI's shape while the image is read; the features must be
 /// those of processing first and extracting after, bit for bit, also when dropping NaN
 /// voxels changes the mask after the shape was started (the early shape is then not used).
 #[test]
@@ -147,12 +154,13 @@ fn shape_computed_while_reading_gives_the_same_features() {
     image.data[[11, 9, 7]] = f64::NAN;
     let nan = write(dir.path(), "nan.nii.gz", &image);
     for (img, settings) in [(&clean, settings()), (&nan, Settings { exclude_nonfinite: true, ..settings() })] {
-        let extractor = radx_engine::extract::Extractor::new(settings, &[]).unwrap();
-        let bits = |rows: Vec<radx_engine::extract::FeatureRow>| {
-            rows.into_iter().map(|r| (r.feature, r.aggregation, r.value.to_bits())).collect::<Vec<_>>()
+        let case = Case::new(img.clone(), mask.clone()).with_roi(settings.label);
+        let extractor = Extractor::new(settings, &[], Default::default()).unwrap();
+        let bits = |features: Features| {
+            features.rows.into_iter().map(|r| (r.key.feature, r.key.aggregation, r.value.to_bits())).collect::<Vec<_>>()
         };
-        let early = bits(extractor.run(img, &mask).unwrap());
-        let late = bits(extractor.features(&extractor.process(img, &mask).unwrap()));
+        let early = bits(extractor.extract(&case).unwrap());
+        let late = bits(extractor.features(&extractor.process(&case).unwrap()));
         assert!(early.iter().any(|(f, _, _)| f == "volume"), "no mesh feature");
         assert_eq!(early, late);
     }
@@ -177,8 +185,13 @@ fn autocorrelation_weights_computed_ahead_give_the_same_values() {
             }
         }
     }
-    let case = process(&Volume::from_x_fastest(grid, image), &Volume::from_x_fastest(grid, labels), &settings())
-        .expect("a valid case");
+    let case = process(
+        &Volume::from_x_fastest(grid, image),
+        &Volume::from_x_fastest(grid, labels),
+        settings().label.into(),
+        &settings(),
+    )
+    .expect("a valid case");
     assert!(case.roi.intensities().len() > 1000, "the FFT method needs a larger ROI");
     let mask = Volume { grid: case.roi.image.grid, data: case.roi.morphological.clone() };
     let ahead = Shape::new(mask);
@@ -194,13 +207,13 @@ fn autocorrelation_weights_computed_ahead_give_the_same_values() {
 
 /// With PyRadiomics settings the `pyr_shape` source is computed while the image is read (on
 /// the shape's caches) or, failing that, during extraction on its own: the same bits both
-/// ways, and the same features from `Extractor::run` as from processing then extracting.
+/// ways, and the same features from `Extractor::extract` as from processing then extracting.
 #[test]
 fn pyradiomics_shape_computed_while_reading_gives_the_same_source() {
     use radx_engine::shape::{Shape, ShapeNeeds};
     let pyradiomics = Settings { pyradiomics: Some(Default::default()), ..settings() };
     let (image, labels) = case();
-    let case = process(&image, &labels, &pyradiomics).expect("a valid case");
+    let case = process(&image, &labels, pyradiomics.label.into(), &pyradiomics).expect("a valid case");
     let mask = Volume { grid: case.roi.image.grid, data: case.roi.morphological.clone() };
     let needs = ShapeNeeds::of_texts(&["family shape over pyr_shape {"]);
     assert!(needs.any());
@@ -221,12 +234,13 @@ fn pyradiomics_shape_computed_while_reading_gives_the_same_source() {
 
     let dir = tempfile::tempdir().unwrap();
     let (img, msk) = (write(dir.path(), "image.nii.gz", &image), write(dir.path(), "mask.nii.gz", &labels));
-    let extractor = radx_engine::extract::Extractor::new(pyradiomics, &[]).unwrap();
-    let bits = |rows: Vec<radx_engine::extract::FeatureRow>| {
-        rows.into_iter().map(|r| (r.feature, r.aggregation, r.value.to_bits())).collect::<Vec<_>>()
+    let case = Case::new(img, msk).with_roi(pyradiomics.label);
+    let extractor = Extractor::new(pyradiomics, &[], Default::default()).unwrap();
+    let bits = |features: Features| {
+        features.rows.into_iter().map(|r| (r.key.feature, r.key.aggregation, r.value.to_bits())).collect::<Vec<_>>()
     };
-    let early = bits(extractor.run(&img, &msk).unwrap());
-    let late = bits(extractor.features(&extractor.process(&img, &msk).unwrap()));
+    let early = bits(extractor.extract(&case).unwrap());
+    let late = bits(extractor.features(&extractor.process(&case).unwrap()));
     assert!(early.iter().any(|(f, _, _)| f == "Maximum2DDiameterSlice"), "no PyRadiomics shape feature");
     assert_eq!(early, late);
 }

@@ -2,15 +2,13 @@
 //! through the user-facing path (CT phantom, configurations A–E) — settings files, the embedded feature library, and the
 //! `radx ibsi` runner. Also writes the compliance registry `tests/ibsi_coverage.csv`.
 
-use std::path::Path;
-
 use radx_cohort::rows::format_value;
 use radx_engine::ibsi::{ComplianceRow, failures, run_ct, run_digital};
 
 /// All five CT-phantom configurations, and the registry of every comparison.
 #[test]
 fn ct_phantom_configurations_a_to_e_reproduce_their_reference_values() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/ibsi/ct_phantom");
+    let dir = crate::common::repo_root().join("tests/data/ibsi/ct_phantom");
     let mut all = run_digital().expect("digital phantom runs");
     let mut failed = Vec::new();
     for (config, expected) in [("A", 346), ("B", 346), ("C", 209), ("D", 210), ("E", 210)] {
@@ -48,13 +46,13 @@ fn write_registry(rows: &[ComplianceRow]) {
             pass
         ));
     }
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/ibsi_coverage.csv");
+    let path = crate::common::repo_root().join("tests/ibsi_coverage.csv");
     std::fs::write(path, out).expect("registry written");
 }
 
 /// The README's compliance table states exactly what the registry holds.
 fn check_readme(rows: &[ComplianceRow]) {
-    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let readme = std::fs::read_to_string(crate::common::repo_root().join("README.md")).unwrap();
     let count = |config: &str| {
         let of: Vec<&ComplianceRow> = rows.iter().filter(|r| r.config == config && r.pass.is_some()).collect();
         (of.iter().filter(|r| r.pass == Some(true)).count(), of.len())

@@ -1,0 +1,12 @@
+//! radx-cohort integration tests, in one binary (one link instead of one per file).
+//!
+//! Modules are named by kind of test:
+//! - `oracle_*`: IBSI reference values reproduced through the user-facing path; the CT
+//!   phantom's test lives here because it writes the compliance registry
+//!   (`tests/ibsi_coverage.csv` of the repository root) with the tables' number format.
+//!
+//! `common` holds the shared helpers (the repository root, where the test data stays).
+
+mod common;
+
+mod oracle_ibsi_ct;

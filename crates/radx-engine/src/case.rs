@@ -1,0 +1,114 @@
+//! What one extraction works on: an image, a label map, and which of its voxels are the ROI.
+//! Each input is a file, a volume already in memory (with its geometry), or an encoded
+//! file's bytes, so callers that hold images in memory (the Python package, DICOM readers,
+//! a server) need no temporary files.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use radx_core::Volume;
+pub use radx_core::roi::LabelSelection as RoiSelector;
+
+/// An image or a label map.
+#[derive(Debug, Clone)]
+pub enum VolumeSource {
+    /// A NIfTI or NRRD file (format by its suffix). From a file, only the ROI's box of the
+    /// image is decoded.
+    Path(PathBuf),
+    /// A volume in memory, intensities (or labels) indexed `[x, y, z]` on a grid in LPS
+    /// world coordinates.
+    Volume(Arc<Volume<f64>>),
+    /// An encoded NIfTI or NRRD file in memory; `name` gives its format by suffix
+    /// (`scan.nii.gz`) and names it in errors.
+    Bytes {
+        /// Stands for the file's path.
+        name: String,
+        /// The file's bytes.
+        bytes: Arc<[u8]>,
+    },
+}
+
+impl VolumeSource {
+    /// How errors name this input: the path, the bytes' name, or `<in-memory volume>`.
+    pub fn describe(&self) -> String {
+        match self {
+            VolumeSource::Path(path) => path.display().to_string(),
+            VolumeSource::Volume(_) => "<in-memory volume>".to_string(),
+            VolumeSource::Bytes { name, .. } => name.clone(),
+        }
+    }
+
+    /// The whole volume, read within `max_bytes` of voxel data.
+    pub(crate) fn load(&self, max_bytes: u64) -> Result<Arc<Volume<f64>>, radx_io::IoError> {
+        let opts = radx_io::ReadOptions { max_bytes };
+        match self {
+            VolumeSource::Path(path) => radx_io::read_volume_with(path, &opts).map(Arc::new),
+            VolumeSource::Volume(volume) => Ok(Arc::clone(volume)),
+            VolumeSource::Bytes { name, bytes } => {
+                radx_io::read_volume_bytes(Path::new(name), bytes, &opts).map(Arc::new)
+            }
+        }
+    }
+}
+
+impl From<PathBuf> for VolumeSource {
+    fn from(path: PathBuf) -> Self {
+        VolumeSource::Path(path)
+    }
+}
+
+impl From<&Path> for VolumeSource {
+    fn from(path: &Path) -> Self {
+        VolumeSource::Path(path.to_path_buf())
+    }
+}
+
+impl From<Volume<f64>> for VolumeSource {
+    fn from(volume: Volume<f64>) -> Self {
+        VolumeSource::Volume(Arc::new(volume))
+    }
+}
+
+impl From<Arc<Volume<f64>>> for VolumeSource {
+    fn from(volume: Arc<Volume<f64>>) -> Self {
+        VolumeSource::Volume(volume)
+    }
+}
+
+/// One extraction's inputs. The ROI is part of the case, not of the settings: one compiled
+/// [`crate::Extractor`] serves every label of every case.
+#[derive(Debug, Clone)]
+pub struct Case {
+    /// The image.
+    pub image: VolumeSource,
+    /// The label map, on the image's grid (within the settings' `geometry_tolerance`).
+    pub mask: VolumeSource,
+    /// Which voxels of the label map are the ROI.
+    pub roi: RoiSelector,
+}
+
+impl Case {
+    /// A case of an image and a label map, with the ROI label 1.
+    pub fn new(image: impl Into<VolumeSource>, mask: impl Into<VolumeSource>) -> Self {
+        Case { image: image.into(), mask: mask.into(), roi: RoiSelector::Label(1) }
+    }
+
+    /// The same case with the ROI `roi` (a label, or every non-zero label).
+    pub fn with_roi(mut self, roi: impl Into<RoiSelector>) -> Self {
+        self.roi = roi.into();
+        self
+    }
+
+    /// How errors name the case: `IMAGE with mask MASK`.
+    pub fn describe(&self) -> String {
+        format!("{} with mask {}", self.image.describe(), self.mask.describe())
+    }
+
+    /// Both inputs' paths when both are files (the streaming read applies).
+    pub(crate) fn files(&self) -> Option<(&Path, &Path)> {
+        match (&self.image, &self.mask) {
+            (VolumeSource::Path(image), VolumeSource::Path(mask)) => Some((image, mask)),
+            _ => None,
+        }
+    }
+}

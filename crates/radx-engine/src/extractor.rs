@@ -1,0 +1,230 @@
+//! The engine's entry point: compile settings, feature files and plugins once into an
+//! [`Extractor`], then extract any number of [`Case`]s with it, from any number of threads.
+//!
+//! ```
+//! use radx_engine::core::{Grid, Volume};
+//! use radx_engine::{Case, Extractor, Settings};
+//!
+//! // A 4×4×4 image (spacing 1 mm) and a label map whose label 1 is a 2×2×2 cube.
+//! let grid = Grid::new([4, 4, 4], [1.0; 3]);
+//! let (mut image, mut mask) = (Vec::new(), Vec::new());
+//! for z in 0..4 {
+//!     for y in 0..4 {
+//!         for x in 0..4 {
+//!             image.push((x + 2 * y + 3 * z) as f64);
+//!             let inside = [x, y, z].iter().all(|i| (1..3).contains(i));
+//!             mask.push(if inside { 1.0 } else { 0.0 });
+//!         }
+//!     }
+//! }
+//! let case = Case::new(Volume::from_x_fastest(grid, image), Volume::from_x_fastest(grid, mask));
+//!
+//! let extractor = Extractor::new(Settings::default(), &[], Default::default())?;
+//! let features = extractor.extract(&case)?;
+//! // 8 voxels of 1 mm³ (IBSI "approximate volume", YEKZ).
+//! assert_eq!(features.value("morphology", "approximate_volume", None), Some(8.0));
+//! # Ok::<(), radx_engine::Error>(())
+//! ```
+
+use std::path::PathBuf;
+
+use radx_plugin_host::PluginRegistry;
+
+use crate::case::Case;
+use crate::model::{FeatureKey, FeatureRow, Features, ProcessedCase};
+use crate::settings::Settings;
+use crate::shape::{Shape, ShapeNeeds};
+
+/// Everything needed to extract features from many cases with one configuration:
+/// validated settings, the compiled feature library and the loaded plugins. Cheap to share
+/// across threads; it holds no per-case state.
+#[derive(Debug, Clone)]
+pub struct Extractor {
+    /// The settings every case is processed with (their `label` is only the front ends'
+    /// default ROI: the engine takes the ROI from the [`Case`]).
+    pub settings: Settings,
+    /// The compiled families, in output order.
+    pub library: Vec<crate::library::LibraryFamily>,
+    /// Loaded plugins: their sources feed `library`, their features add rows.
+    pub plugins: PluginRegistry,
+    /// Name rows of the PyRadiomics library `original_<class>_<Feature>`.
+    pub pyradiomics_names: bool,
+}
+
+impl Extractor {
+    /// Settings, the library they call for (IBSI, or PyRadiomics' for a PyRadiomics
+    /// parameter file) plus the feature files or folders `feature_paths`, and `plugins`.
+    /// Plugin sources are registered before the feature files are compiled (so files may
+    /// use them); a plugin name that clashes with a built-in source or a library feature is
+    /// an error here, not at extraction.
+    pub fn new(settings: Settings, feature_paths: &[PathBuf], plugins: PluginRegistry) -> Result<Self, crate::Error> {
+        let mut library = crate::library::Library::for_settings(&settings);
+        for path in feature_paths {
+            library.add_path(path)?;
+        }
+        let mut registry = crate::library::registry(&settings);
+        crate::sources::plugin::register_sources(&mut registry, &plugins)?;
+        let library = library.compile(&registry)?;
+        crate::sources::plugin::check_feature_clashes(&library, &plugins)?;
+        Ok(Extractor { settings, library, plugins, pyradiomics_names: false })
+    }
+
+    /// Write PyRadiomics' `original_<class>_<Feature>` names (PyRadiomics library only).
+    pub fn with_pyradiomics_names(mut self) -> Result<Self, crate::Error> {
+        if self.settings.pyradiomics.is_none() {
+            return Err(crate::Error::Usage(
+                "--names pyradiomics needs the PyRadiomics library (a PyRadiomics parameter file or --library pyradiomics)"
+                    .into(),
+            ));
+        }
+        self.pyradiomics_names = true;
+        Ok(self)
+    }
+
+    /// Read, process and extract one case. While the image is read, the ROI's shape is
+    /// computed on the core reading leaves idle.
+    pub fn extract(&self, case: &Case) -> Result<Features, crate::Error> {
+        let (processed, ()) = self.process_case(case, self.shape_needs(), || ());
+        let (processed, shape) = processed?;
+        Ok(self.features_with_shape(&processed, shape))
+    }
+
+    /// [`Extractor::extract`] without computing the shape while the image is read: for cases
+    /// run side by side on every core (a batch), where no core is idle while one case reads.
+    /// Same features.
+    pub fn extract_beside_other_cases(&self, case: &Case) -> Result<Features, crate::Error> {
+        let (processed, ()) = self.process_case(case, ShapeNeeds::default(), || ());
+        let (processed, shape) = processed?;
+        Ok(self.features_with_shape(&processed, shape))
+    }
+
+    /// Extract one case while the extractor is still to be compiled: `build` (which must
+    /// give an extractor with `settings`, the library of `settings` and `feature_paths`) runs
+    /// on the core that reading the image leaves idle (after the ROI's shape), so for one
+    /// case the compilation costs no time. A failure to compile is reported before any
+    /// failure to read.
+    pub fn extract_compiling(
+        build: impl FnOnce() -> Result<Extractor, crate::Error> + Send,
+        settings: &Settings,
+        feature_paths: &[PathBuf],
+        case: &Case,
+    ) -> Result<Features, crate::Error> {
+        // The shape's needs, from the feature files' text (the same builtin calls that
+        // `shape_needs` finds in the compiled definitions, and perhaps a few in comments).
+        let mut library = crate::library::Library::for_settings(settings);
+        let needs = match feature_paths.iter().try_for_each(|p| library.add_path(p)) {
+            Ok(()) => ShapeNeeds::of_texts(&library.texts()),
+            // Unreadable: `build` reports it.
+            Err(_) => ShapeNeeds::default(),
+        };
+        let (processed, extractor) = process_case(case, settings, needs, build);
+        let extractor = extractor?;
+        let (processed, shape) = processed?;
+        extractor.check_texture(case, &processed)?;
+        Ok(extractor.features_with_shape(&processed, shape))
+    }
+
+    /// Like [`Extractor::extract`], followed by the IBSI processing diagnostics as rows of
+    /// family `diagnostics` (feature = IBSI compliance key, no tag or aggregation). Reads
+    /// both volumes whole.
+    pub fn extract_with_diagnostics(&self, case: &Case) -> Result<Features, crate::Error> {
+        let core = |source| crate::Error::Core { context: case.describe(), source };
+        let image = case.image.load(self.settings.max_memory)?;
+        let labels = case.mask.load(self.settings.max_memory)?;
+        let processed = crate::pipeline::process(&image, &labels, case.roi, &self.settings).map_err(core)?;
+        self.check_texture(case, &processed)?;
+        let mut features = self.features(&processed);
+        let diagnostics =
+            crate::diagnostics::diagnostics(&image, &labels, case.roi, &self.settings, &processed).map_err(core)?;
+        features.rows.extend(diagnostics.into_iter().map(|d| FeatureRow {
+            key: FeatureKey::original("diagnostics", d.key, None),
+            tag: None,
+            value: d.value,
+            note: None,
+        }));
+        Ok(features)
+    }
+
+    /// Read and process one case (no features); refused when the library's texture matrices
+    /// would not fit the memory budget.
+    pub fn process(&self, case: &Case) -> Result<ProcessedCase, crate::Error> {
+        let (processed, ()) = self.process_case(case, ShapeNeeds::default(), || ());
+        Ok(processed?.0)
+    }
+
+    /// The features of a processed case.
+    pub fn features(&self, case: &ProcessedCase) -> Features {
+        self.features_with_shape(case, None)
+    }
+
+    /// The parts of a ROI's shape the library uses.
+    fn shape_needs(&self) -> ShapeNeeds {
+        let texts: Vec<&str> =
+            self.library.iter().flat_map(|f| f.family.features().map(|feature| feature.text.as_str())).collect();
+        ShapeNeeds::of_texts(&texts)
+    }
+
+    /// [`process_case`] with this extractor's settings, then the texture budget check.
+    fn process_case<T: Send>(
+        &self,
+        case: &Case,
+        needs: ShapeNeeds,
+        beside: impl FnOnce() -> T + Send,
+    ) -> (Result<(ProcessedCase, Option<Shape>), crate::Error>, T) {
+        let (processed, done) = process_case(case, &self.settings, needs, beside);
+        let checked = processed.and_then(|(p, shape)| self.check_texture(case, &p).map(|()| (p, shape)));
+        (checked, done)
+    }
+
+    /// Refuse a case whose texture matrices would not fit the memory budget.
+    fn check_texture(&self, case: &Case, processed: &ProcessedCase) -> Result<(), crate::Error> {
+        let mut sources = self.library.iter().map(|f| f.family.source().name.as_str());
+        crate::limits::check_texture(&processed.levels, &self.settings, &mut sources)
+            .map_err(|source| crate::Error::Core { context: case.describe(), source })
+    }
+
+    fn features_with_shape(&self, case: &ProcessedCase, shape: Option<Shape>) -> Features {
+        let mut rows = crate::compat::pyradiomics::names::select_rows(
+            crate::extract::extract_with_shape(case, &self.settings, &self.library, &self.plugins, shape),
+            &self.settings,
+        );
+        if self.pyradiomics_names {
+            crate::compat::pyradiomics::names::rename_rows(&mut rows);
+        }
+        Features { rows }
+    }
+}
+
+/// Read and process `case` with `settings`, running `beside` exactly once: from two files,
+/// on the core that reading the image leaves idle (see
+/// [`crate::pipeline::process_files_beside`]); otherwise before the volumes are read whole.
+fn process_case<T: Send>(
+    case: &Case,
+    settings: &Settings,
+    needs: ShapeNeeds,
+    beside: impl FnOnce() -> T + Send,
+) -> (Result<(ProcessedCase, Option<Shape>), crate::Error>, T) {
+    if let Some((image, mask)) = case.files() {
+        return crate::pipeline::process_files_beside(image, mask, case.roi, settings, needs, beside);
+    }
+    let done = beside();
+    let processed = (|| {
+        let image = case.image.load(settings.max_memory)?;
+        let left = settings.max_memory.saturating_sub((image.data.len() as u64).saturating_mul(8));
+        let labels = case.mask.load(left)?;
+        crate::pipeline::process(&image, &labels, case.roi, settings)
+            .map(|p| (p, None))
+            .map_err(|source| crate::Error::Core { context: case.describe(), source })
+    })();
+    (processed, done)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn extractors_with_plugins_can_be_shared_across_threads() {
+        // Batch mode extracts cases in parallel from one Extractor.
+        fn shareable<T: Send + Sync>() {}
+        shareable::<super::Extractor>();
+    }
+}

@@ -1,0 +1,20 @@
+//! radx-engine integration tests, in one binary (one link instead of one per file).
+//!
+//! Modules are named by kind of test:
+//! - `oracle_*`: reference values from outside radx (the IBSI digital phantom and the IBSI
+//!   processing diagnostics, PyRadiomics' own outputs);
+//! - `invariant_*`: properties that must hold on any input (reading only the ROI's box gives
+//!   what reading the whole volumes gives);
+//! - `mechanics_*`: how inputs, errors and options behave (files, volumes and bytes alike);
+//! - `regression_*`: pinned outputs (insta snapshots, `snapshots/`).
+//!
+//! `common` holds the shared helpers (the repository's `tests/data`).
+
+mod common;
+
+mod invariant_read_paths;
+mod mechanics_case_inputs;
+mod oracle_ibsi_diagnostics;
+mod oracle_ibsi_digital;
+mod oracle_pyradiomics;
+mod regression_extract;
