@@ -4,7 +4,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use super::Error;
-use radx_engine::library::{Library, registry};
+use radx_engine::library::Library;
+use radx_engine::sources::registry;
 
 use super::extract::load_with_plugins;
 

@@ -10,7 +10,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use crate::table::{OrderedObject, Row, Status, Table, TableError, TableFormat, read_table, row_from_json, row_json};
+use crate::table::{
+    OrderedObject, Row, RowError, Status, Table, TableError, TableFormat, read_table, row_from_json, row_json,
+};
 use radx_engine::{Case, Extractor};
 
 /// A batch failed as a whole (a bad case never does this: it becomes an `error` row).
@@ -295,7 +297,7 @@ fn read_journal(path: &Path) -> Vec<(String, Vec<Row>)> {
     let mut entries = Vec::new();
     for line in text.lines() {
         let Ok(entry) = serde_json::from_str::<JournalEntry>(line) else { continue };
-        let rows: Result<Vec<Row>, String> =
+        let rows: Result<Vec<Row>, RowError> =
             entry.rows.into_iter().map(|object| row_from_json(object, &mut intern)).collect();
         if let Ok(rows) = rows
             && let Some(first) = rows.first()

@@ -49,6 +49,16 @@ pub enum TableError {
         /// What is wrong, with the line or row where it helps.
         message: String,
     },
+    /// A row of the file is not a radx table row.
+    #[error("{path}: {at}: {source}")]
+    Row {
+        /// File.
+        path: PathBuf,
+        /// Where the row is.
+        at: RowPosition,
+        /// What is wrong with it.
+        source: RowError,
+    },
     /// The file name does not say which format to use.
     #[error("{path}: cannot tell the table format from the name; use .csv, .jsonl or .parquet (or --format)")]
     UnknownFormat {
@@ -59,6 +69,82 @@ pub enum TableError {
 
 fn malformed(path: &Path, message: impl Into<String>) -> TableError {
     TableError::Malformed { path: path.to_path_buf(), message: message.into() }
+}
+
+/// Why a row is not a radx table row.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum RowError {
+    /// Every row names its case.
+    #[error("empty id")]
+    EmptyId,
+    /// The label cell is neither empty nor a whole number.
+    #[error("label {label:?} is not an integer")]
+    Label {
+        /// The cell.
+        label: String,
+    },
+    /// The status cell is neither `ok` nor `error`.
+    #[error("status {status:?} is neither ok nor error")]
+    Status {
+        /// The cell.
+        status: String,
+    },
+    /// A JSON object whose key fields are missing or out of order.
+    #[error("expected \"{name}\" as field {position} of the object")]
+    KeyField {
+        /// The key field expected.
+        name: &'static str,
+        /// Its position, from 1.
+        position: usize,
+    },
+    /// A JSON key field other than the label that is not a string.
+    #[error("\"{name}\" must be a string")]
+    NotAString {
+        /// The key field.
+        name: &'static str,
+    },
+    /// A JSON label that is neither a number nor null.
+    #[error("\"label\" must be an integer or null")]
+    JsonLabel,
+    /// A feature value given as text that does not read as a number.
+    #[error("{column}: not a number: {text:?}")]
+    UnparsableText {
+        /// The feature column.
+        column: String,
+        /// The text.
+        text: String,
+    },
+    /// A JSON feature value that is a list, an object or a flag.
+    #[error("{column}: not a number: {value}")]
+    NotANumber {
+        /// The feature column.
+        column: String,
+        /// The value.
+        value: serde_json::Value,
+    },
+}
+
+/// Where a row is in its file, counted from 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowPosition {
+    /// A text line (CSV, JSON lines).
+    Line(usize),
+    /// A Parquet row.
+    Row(usize),
+}
+
+impl fmt::Display for RowPosition {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RowPosition::Line(n) => write!(f, "line {n}"),
+            RowPosition::Row(n) => write!(f, "row {n}"),
+        }
+    }
+}
+
+/// A [`TableError::Row`] for the row of `path` at `at`.
+fn bad_row(path: &Path, at: RowPosition) -> impl FnOnce(RowError) -> TableError + '_ {
+    move |source| TableError::Row { path: path.to_path_buf(), at, source }
 }
 
 /// Table file formats.
@@ -348,17 +434,18 @@ fn read_csv(path: &Path, file: std::fs::File) -> Result<Table, TableError> {
         let line = n + 2;
         let record = record.map_err(|e| malformed(path, e.to_string()))?;
         let (id, label, status, error) = (&record[0], &record[1], &record[2], &record[3]);
-        let key = parse_key(id, label, status, error).map_err(|m| malformed(path, format!("line {line}: {m}")))?;
+        let key = parse_key(id, label, status, error).map_err(bad_row(path, RowPosition::Line(line)))?;
         let values = if key.status == Status::Ok {
             record
                 .iter()
                 .skip(KEY_COLUMNS.len())
                 .zip(columns.iter())
                 .map(|(cell, column)| {
-                    parse_value(cell).ok_or_else(|| format!("line {line}: {column}: not a number: {cell:?}"))
+                    parse_value(cell)
+                        .ok_or_else(|| RowError::UnparsableText { column: column.clone(), text: cell.to_string() })
                 })
                 .collect::<Result<Vec<_>, _>>()
-                .map_err(|m| malformed(path, m))?
+                .map_err(bad_row(path, RowPosition::Line(line)))?
         } else {
             Vec::new()
         };
@@ -388,15 +475,15 @@ impl RowKey {
     }
 }
 
-fn parse_key(id: &str, label: &str, status: &str, error: &str) -> Result<RowKey, String> {
+fn parse_key(id: &str, label: &str, status: &str, error: &str) -> Result<RowKey, RowError> {
     if id.is_empty() {
-        return Err("empty id".into());
+        return Err(RowError::EmptyId);
     }
     let label = match label.trim() {
         "" => None,
-        l => Some(l.parse::<i64>().map_err(|_| format!("label {l:?} is not an integer"))?),
+        l => Some(l.parse::<i64>().map_err(|_| RowError::Label { label: l.to_string() })?),
     };
-    let status = Status::parse(status).ok_or_else(|| format!("status {status:?} is neither ok nor error"))?;
+    let status = Status::parse(status).ok_or_else(|| RowError::Status { status: status.to_string() })?;
     Ok(RowKey { id: id.to_string(), label, status, error: error.to_string() })
 }
 
@@ -478,28 +565,27 @@ fn write_jsonl(out: &mut (impl Write + ?Sized), table: &Table) -> Result<(), Wri
 pub(crate) fn row_from_json(
     object: OrderedObject,
     intern: &mut HashMap<Vec<String>, Arc<[String]>>,
-) -> Result<Row, String> {
+) -> Result<Row, RowError> {
     let mut fields = object.0.into_iter();
-    let mut key_text = |name: &str| -> Result<serde_json::Value, String> {
+    let mut key_text = |name: &'static str| -> Result<serde_json::Value, RowError> {
         match fields.next() {
             Some((k, v)) if k == name => Ok(v),
-            _ => Err(format!(
-                "expected \"{name}\" as field {} of the object",
-                1 + KEY_COLUMNS.iter().position(|k| *k == name).unwrap_or(0)
-            )),
+            _ => {
+                Err(RowError::KeyField { name, position: 1 + KEY_COLUMNS.iter().position(|k| *k == name).unwrap_or(0) })
+            }
         }
     };
     let id = key_text("id")?;
     let label = key_text("label")?;
     let status = key_text("status")?;
     let error = key_text("error")?;
-    let as_str = |v: &serde_json::Value, name: &str| -> Result<String, String> {
-        v.as_str().map(str::to_string).ok_or_else(|| format!("\"{name}\" must be a string"))
+    let as_str = |v: &serde_json::Value, name: &'static str| -> Result<String, RowError> {
+        v.as_str().map(str::to_string).ok_or(RowError::NotAString { name })
     };
     let label = match label {
         serde_json::Value::Null => String::new(),
         serde_json::Value::Number(n) => n.to_string(),
-        _ => return Err("\"label\" must be an integer or null".into()),
+        _ => return Err(RowError::JsonLabel),
     };
     let key = parse_key(&as_str(&id, "id")?, &label, &as_str(&status, "status")?, &as_str(&error, "error")?)?;
     let mut columns = Vec::new();
@@ -508,8 +594,10 @@ pub(crate) fn row_from_json(
         let v = match &value {
             serde_json::Value::Null => f64::NAN,
             serde_json::Value::Number(n) => n.as_f64().unwrap_or(f64::NAN),
-            serde_json::Value::String(s) => s.parse().map_err(|_| format!("{name}: not a number: {s:?}"))?,
-            _ => return Err(format!("{name}: not a number: {value}")),
+            serde_json::Value::String(s) => {
+                s.parse().map_err(|_| RowError::UnparsableText { column: name.clone(), text: s.clone() })?
+            }
+            _ => return Err(RowError::NotANumber { column: name, value }),
         };
         columns.push(name);
         values.push(v);
@@ -538,7 +626,7 @@ fn read_jsonl(path: &Path, file: std::fs::File) -> Result<Table, TableError> {
         }
         let object: OrderedObject =
             serde_json::from_str(&line).map_err(|e| malformed(path, format!("line {}: {e}", n + 1)))?;
-        rows.push(row_from_json(object, &mut intern).map_err(|m| malformed(path, format!("line {}: {m}", n + 1)))?);
+        rows.push(row_from_json(object, &mut intern).map_err(bad_row(path, RowPosition::Line(n + 1)))?);
     }
     Ok(Table::new(rows))
 }
@@ -643,7 +731,7 @@ fn read_parquet(path: &Path, file: std::fs::File) -> Result<Table, TableError> {
             _ => String::new(),
         };
         let key = parse_key(&text(fields[0]), &label, &text(fields[2]), &text(fields[3]))
-            .map_err(|m| malformed(path, format!("row {}: {m}", n + 1)))?;
+            .map_err(bad_row(path, RowPosition::Row(n + 1)))?;
         let values = if key.status == Status::Ok {
             fields[KEY_COLUMNS.len()..]
                 .iter()
@@ -659,4 +747,29 @@ fn read_parquet(path: &Path, file: std::fs::File) -> Result<Table, TableError> {
         rows.push(key.into_row(&columns, values));
     }
     Ok(Table { columns: columns.to_vec(), rows })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The message names the file, then the line or row, then what is wrong.
+    #[test]
+    fn a_bad_row_is_named_by_its_file_and_line() {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let refused = |name: &str, text: &str, format| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, text).expect("written");
+            let err = read_table(&path, format).expect_err("a bad row");
+            (err.to_string().replace(&format!("{}: ", path.display()), ""), err)
+        };
+        let (message, err) = refused("t.csv", "id,label,status,error,f\na,x,ok,,1\n", TableFormat::Csv);
+        assert_eq!(message, "line 2: label \"x\" is not an integer");
+        assert!(matches!(err, TableError::Row { at: RowPosition::Line(2), source: RowError::Label { .. }, .. }));
+        let (message, _) = refused("v.csv", "id,label,status,error,f\na,1,ok,,big\n", TableFormat::Csv);
+        assert_eq!(message, "line 2: f: not a number: \"big\"");
+        let jsonl = "{\"id\":\"a\",\"label\":1,\"status\":\"ok\",\"error\":\"\",\"f\":[1]}\n";
+        let (message, _) = refused("t.jsonl", jsonl, TableFormat::Jsonl);
+        assert_eq!(message, "line 1: f: not a number: [1]");
+    }
 }

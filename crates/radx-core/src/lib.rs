@@ -19,6 +19,8 @@
 //! to its bounding box before any heavy work, so the wide type costs little and keeps
 //! interpolation, statistics and PyRadiomics-compatible paths exact. Masks are `bool`
 //! volumes; label maps are `Volume<f64>` so float masks read losslessly.
+// `deny`, not `forbid`: ndarray's `s!` macro expands to an `allow(unsafe_code)`.
+#![deny(unsafe_code)]
 
 pub mod aggregation;
 pub mod components;

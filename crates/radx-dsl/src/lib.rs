@@ -40,7 +40,7 @@ pub use check::FeatureInfo;
 pub use diag::{Diagnostic, Diagnostics, ErrorKind};
 pub use eval::CompiledFamily;
 pub use registry::{ArgKind, BuiltinImpl, BuiltinSpec, ParamKind, ParamSpec, ParamValue, Registry, SourceSchema};
-pub use source::{BuiltinValue, Builtins, EvalError, FeatureValue, NoBuiltins, SourceData};
+pub use source::{BuiltinError, BuiltinValue, Builtins, EvalError, FeatureValue, NoBuiltins, SourceData};
 
 /// A compiled `.radx` file.
 #[derive(Debug, Clone)]

@@ -64,8 +64,20 @@ pub enum BuiltinValue<'a> {
 
 /// Host-side implementations of builtins declared with [`crate::registry::BuiltinImpl::Host`].
 pub trait Builtins {
-    /// Computes builtin `name`; `Err` carries a message for the report.
-    fn call(&self, name: &str, args: &[BuiltinValue<'_>]) -> Result<f64, String>;
+    /// Computes builtin `name`. A builtin the data leave undefined is NaN, not an error: an
+    /// error stops the family, so it is kept for a name the host does not implement.
+    fn call(&self, name: &str, args: &[BuiltinValue<'_>]) -> Result<f64, BuiltinError>;
+}
+
+/// Why a host gives no value for a builtin: the registry declares a builtin the host lacks.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum BuiltinError {
+    /// radx's feature host implements no builtin of this name.
+    #[error("radx provides no builtin `{name}`")]
+    Unknown { name: String },
+    /// The host implements no builtins at all, as [`NoBuiltins`].
+    #[error("the host does not provide `{name}`")]
+    NoHost { name: String },
 }
 
 /// A host that provides no builtins (enough for texture families).
@@ -73,8 +85,8 @@ pub trait Builtins {
 pub struct NoBuiltins;
 
 impl Builtins for NoBuiltins {
-    fn call(&self, name: &str, _args: &[BuiltinValue<'_>]) -> Result<f64, String> {
-        Err(format!("the host does not provide `{name}`"))
+    fn call(&self, name: &str, _args: &[BuiltinValue<'_>]) -> Result<f64, BuiltinError> {
+        Err(BuiltinError::NoHost { name: name.to_string() })
     }
 }
 
@@ -90,8 +102,8 @@ pub enum EvalError {
     MissingScalar { name: String },
     #[error("array `{name}` has shape {found:?} but its axes have lengths {expected:?}")]
     Shape { name: String, expected: Vec<usize>, found: Vec<usize> },
-    #[error("builtin `{name}` failed: {message}")]
-    Builtin { name: String, message: String },
+    #[error("builtin `{name}` failed: {source}")]
+    Builtin { name: String, source: BuiltinError },
 }
 
 /// One computed feature.

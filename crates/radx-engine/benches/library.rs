@@ -7,13 +7,18 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use radx_engine::library::{Library, registry};
+use radx_engine::library::Library;
 use radx_engine::settings::Settings;
+use radx_engine::sources::registry;
 
 fn bench(c: &mut Criterion) {
     let settings = Settings::default();
     let registry = registry(&settings);
-    for (name, library) in [("ibsi", Library::standard()), ("pyradiomics", Library::pyradiomics())] {
+    let pyradiomics = Settings { pyradiomics: Some(Default::default()), ..Settings::default() };
+    let ibsi = Settings::default();
+    for (name, library) in
+        [("ibsi", Library::for_settings(&ibsi)), ("pyradiomics", Library::for_settings(&pyradiomics))]
+    {
         library.compile(&registry).unwrap_or_else(|e| panic!("{e}"));
         c.bench_function(&format!("compile_library/{name}"), |b| b.iter(|| library.compile(black_box(&registry))));
     }

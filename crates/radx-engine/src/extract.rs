@@ -14,7 +14,7 @@ use crate::model::{FeatureKey, ProcessedCase};
 use crate::settings::Settings;
 use crate::shape::Shape;
 use crate::sources::plugin::PluginCase;
-use crate::sources::{Instance, Instances, SourceBuilder, source_key};
+use crate::sources::{Instance, Instances, SourceContext, source_key};
 use radx_plugin_host::PluginRegistry;
 
 /// Evaluate every family of `library` on a processed case. Families and features keep
@@ -52,7 +52,7 @@ pub fn extract_with_shape(
     let host = CaseHost::with_shape(case, settings, shape);
     // Plugin sources (a plugin's source shadows a built-in one of the same name) are built
     // on this thread, in library order: `PluginCase` caches with cells, not locks.
-    let plugin_case = PluginCase::new(plugins, case);
+    let plugin_case = PluginCase::new(plugins, case, settings.max_memory);
     let mut plugin_sources: HashMap<String, Arc<Instances>> = HashMap::new();
     for family in library {
         let source = &family.family.source().name;
@@ -62,7 +62,7 @@ pub fn extract_with_shape(
                 .or_insert_with(|| Arc::new(plugin_case.instances(source, family.family.params())));
         }
     }
-    let builder = SourceBuilder { case, levels: case.levels.cropped_to_voxels(), host: &host, settings };
+    let builder = SourceContext { case, levels: case.levels.cropped_to_voxels(), host: &host, settings };
     let (mut sources, ()) = rayon::join(
         || {
             let built = builder.build_all(library, |source| plugins.source(source).is_some());

@@ -62,7 +62,7 @@ impl Extractor {
         for path in feature_paths {
             library.add_path(path)?;
         }
-        let mut registry = crate::library::registry(&settings);
+        let mut registry = crate::sources::registry(&settings);
         crate::sources::plugin::register_sources(&mut registry, &plugins)?;
         let library = library.compile(&registry)?;
         crate::sources::plugin::check_feature_clashes(&library, &plugins)?;
@@ -71,7 +71,7 @@ impl Extractor {
 
     /// Write PyRadiomics' `original_<class>_<Feature>` names (PyRadiomics library only).
     pub fn with_pyradiomics_names(mut self) -> Result<Self, crate::Error> {
-        if self.settings.pyradiomics.is_none() {
+        if !crate::profile::of(&self.settings).has_own_names() {
             return Err(crate::Error::Usage(
                 "--names pyradiomics needs the PyRadiomics library (a PyRadiomics parameter file or --library pyradiomics)"
                     .into(),
@@ -184,14 +184,8 @@ impl Extractor {
     }
 
     fn features_with_shape(&self, case: &ProcessedCase, shape: Option<Shape>) -> Features {
-        let mut rows = crate::compat::pyradiomics::names::select_rows(
-            crate::extract::extract_with_shape(case, &self.settings, &self.library, &self.plugins, shape),
-            &self.settings,
-        );
-        if self.pyradiomics_names {
-            crate::compat::pyradiomics::names::rename_rows(&mut rows);
-        }
-        Features { rows }
+        let rows = crate::extract::extract_with_shape(case, &self.settings, &self.library, &self.plugins, shape);
+        Features { rows: crate::profile::of(&self.settings).output_rows(rows, &self.settings, self.pyradiomics_names) }
     }
 }
 

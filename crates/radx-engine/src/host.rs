@@ -4,33 +4,79 @@
 
 use std::sync::{Mutex, OnceLock};
 
-use radx_core::Volume;
 use radx_core::local_intensity::IntensityPeaks;
 use radx_core::morphology::enclosing::{
     approximate_enclosing_ellipsoid_semi_axes, ellipsoid_volume, ibsi_ellipsoid_surface_area,
 };
 use radx_core::morphology::{
-    AutocorrelationMethod, SpatialAutocorrelation, autocorrelation_weights, spatial_autocorrelation_weighted,
+    AutocorrelationMethod, MorphologyError, SpatialAutocorrelation, autocorrelation_weights,
+    spatial_autocorrelation_weighted,
 };
 use radx_core::sources::{IntensityVolumeHistogram, IvhDiscretisation, intensity_volume_histogram};
-use radx_dsl::{BuiltinValue, Builtins};
+use radx_core::{CoreError, Volume};
+use radx_dsl::{BuiltinError, BuiltinValue, Builtins};
 
 use crate::model::ProcessedCase;
 use crate::settings::{IvhBinning, Settings};
 use crate::shape::{Shape, ShapeNeeds};
+
+/// Why a builtin has no value for this case's ROI: the features that call it are NaN, and
+/// this is the reason the report gives.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Undefined {
+    /// The ROI's geometry or intensities do not define it (too few voxels, a flat ROI…).
+    #[error(transparent)]
+    Morphology(#[from] MorphologyError),
+    /// The intensity-volume histogram cannot be built.
+    #[error(transparent)]
+    Core(#[from] CoreError),
+    /// A flat ROI has no oriented bounding box.
+    #[error("the ROI spans no volume, so it has no oriented bounding box")]
+    NoOrientedBox,
+    /// The feature passes something else where the builtin takes a number.
+    #[error("argument {position} must be a number")]
+    NotANumber {
+        /// 1-based.
+        position: usize,
+    },
+    /// There are three principal components.
+    #[error("pca_eigenvalue takes 1, 2 or 3, got {rank}")]
+    NoSuchEigenvalue {
+        /// The rank asked for.
+        rank: f64,
+    },
+}
+
+/// Why computing a builtin gave no value: the decision between an error and a NaN.
+#[derive(Debug)]
+enum NoValue {
+    /// The host implements no builtin of this name: the feature library and the host
+    /// disagree, an error for the family.
+    Unknown,
+    /// The builtin is not defined for this ROI: NaN, with the reason kept for the report.
+    Undefined(Undefined),
+}
+
+// So that `?` in `compute` takes the core's errors and the host's own alike.
+impl<E: Into<Undefined>> From<E> for NoValue {
+    fn from(reason: E) -> Self {
+        NoValue::Undefined(reason.into())
+    }
+}
 
 /// Lazily computed geometry and histograms of one processed case.
 pub struct CaseHost<'a> {
     case: &'a ProcessedCase,
     settings: &'a Settings,
     shape: Shape,
-    autocorrelation: OnceLock<Result<SpatialAutocorrelation, String>>,
-    ivh: OnceLock<Result<IntensityVolumeHistogram, String>>,
+    autocorrelation: OnceLock<Result<SpatialAutocorrelation, MorphologyError>>,
+    ivh: OnceLock<Result<IntensityVolumeHistogram, CoreError>>,
     intensities: OnceLock<Vec<f64>>,
-    peaks: OnceLock<Result<IntensityPeaks<'a>, String>>,
-    local_peak: OnceLock<Result<f64, String>>,
-    global_peak: OnceLock<Result<f64, String>>,
-    failures: Mutex<Vec<(String, String)>>,
+    peaks: OnceLock<Result<IntensityPeaks<'a>, MorphologyError>>,
+    local_peak: OnceLock<Result<f64, MorphologyError>>,
+    global_peak: OnceLock<Result<f64, MorphologyError>>,
+    /// The first reason each builtin (by name) was undefined.
+    failures: Mutex<Vec<(String, Undefined)>>,
 }
 
 impl<'a> CaseHost<'a> {
@@ -77,19 +123,16 @@ impl<'a> CaseHost<'a> {
     }
 
     /// The sphere sums both intensity peaks are read from.
-    fn peaks(&self) -> Result<&IntensityPeaks<'a>, String> {
+    fn peaks(&self) -> Result<&IntensityPeaks<'a>, MorphologyError> {
         let roi = &self.case.roi;
-        self.peaks
-            .get_or_init(|| IntensityPeaks::new(&roi.image, &roi.intensity).map_err(|e| e.to_string()))
-            .as_ref()
-            .map_err(Clone::clone)
+        self.peaks.get_or_init(|| IntensityPeaks::new(&roi.image, &roi.intensity)).as_ref().map_err(Clone::clone)
     }
 
-    fn local_peak(&self) -> Result<f64, String> {
+    fn local_peak(&self) -> Result<f64, MorphologyError> {
         self.local_peak.get_or_init(|| self.peaks().map(IntensityPeaks::local)).clone()
     }
 
-    fn global_peak(&self) -> Result<f64, String> {
+    fn global_peak(&self) -> Result<f64, MorphologyError> {
         self.global_peak.get_or_init(|| self.peaks().map(IntensityPeaks::global)).clone()
     }
 
@@ -125,7 +168,7 @@ impl<'a> CaseHost<'a> {
 
     /// Moran's I and Geary's C. The mask's half comes from the shape (perhaps computed while
     /// the image was read) when the intensity mask is the morphological one.
-    fn autocorrelation(&self) -> Result<SpatialAutocorrelation, String> {
+    fn autocorrelation(&self) -> Result<SpatialAutocorrelation, MorphologyError> {
         let roi = &self.case.roi;
         self.autocorrelation
             .get_or_init(|| {
@@ -133,18 +176,17 @@ impl<'a> CaseHost<'a> {
                 let weights = if roi.intensity == roi.morphological {
                     self.shape.autocorrelation_weights()?
                 } else {
-                    own = autocorrelation_weights(&roi.intensity, self.spacing(), AutocorrelationMethod::Auto)
-                        .map_err(|e| e.to_string())?;
+                    own = autocorrelation_weights(&roi.intensity, self.spacing(), AutocorrelationMethod::Auto)?;
                     &own
                 };
-                spatial_autocorrelation_weighted(&roi.image, weights).map_err(|e| e.to_string())
+                spatial_autocorrelation_weighted(&roi.image, weights)
             })
             .clone()
     }
 
     /// The IVH with the settings' discretisation: the total range is the re-segmentation
     /// range when one is set, else the ROI's own minimum and maximum (IBSI 3.5).
-    fn ivh(&self) -> Result<&IntensityVolumeHistogram, String> {
+    fn ivh(&self) -> Result<&IntensityVolumeHistogram, CoreError> {
         self.ivh
             .get_or_init(|| {
                 let x = self.intensities();
@@ -160,7 +202,7 @@ impl<'a> CaseHost<'a> {
                     IvhBinning::FixedBinSize { width } => IvhDiscretisation::FixedBinSize { width, min, max },
                     IvhBinning::FixedBinNumber { bins } => IvhDiscretisation::FixedBinNumber { bins },
                 };
-                intensity_volume_histogram(x, discretisation).map_err(|e| e.to_string())
+                intensity_volume_histogram(x, discretisation)
             })
             .as_ref()
             .map_err(Clone::clone)
@@ -188,10 +230,10 @@ impl<'a> CaseHost<'a> {
     }
 }
 
-fn scalar(args: &[BuiltinValue<'_>], k: usize) -> Result<f64, String> {
+fn scalar(args: &[BuiltinValue<'_>], k: usize) -> Result<f64, Undefined> {
     match args.get(k) {
         Some(BuiltinValue::Scalar(v)) => Ok(*v),
-        _ => Err(format!("argument {} must be a number", k + 1)),
+        _ => Err(Undefined::NotANumber { position: k + 1 }),
     }
 }
 
@@ -202,14 +244,23 @@ impl CaseHost<'_> {
         let mut hits: Vec<String> = failures
             .iter()
             .filter(|(name, _)| definition.contains(&format!("{name}(")))
-            .map(|(name, message)| format!("{name}: {message}"))
+            .map(|(name, reason)| format!("{name}: {reason}"))
             .collect();
         // Sorted, so the note does not depend on which family met a failure first.
         hits.sort();
         (!hits.is_empty()).then(|| hits.join("; "))
     }
 
-    fn compute(&self, name: &str, args: &[BuiltinValue<'_>]) -> Result<f64, String> {
+    /// Keep the first reason `name` was undefined (every call on this case meets the same).
+    fn record_failure(&self, name: &str, reason: Undefined) {
+        if let Ok(mut failures) = self.failures.lock()
+            && !failures.iter().any(|(n, _)| n == name)
+        {
+            failures.push((name.to_string(), reason));
+        }
+    }
+
+    fn compute(&self, name: &str, args: &[BuiltinValue<'_>]) -> Result<f64, NoValue> {
         let roi = &self.case.roi;
         Ok(match name {
             "mesh_volume" => self.shape.mesh_measures().0,
@@ -222,10 +273,7 @@ impl CaseHost<'_> {
             "aabb_volume" => self.shape.aabb().0,
             "aabb_area" => self.shape.aabb().1,
             "ombb_volume" | "ombb_area" => {
-                let (volume, area) = self
-                    .shape
-                    .ombb()
-                    .ok_or_else(|| "the ROI spans no volume, so it has no oriented bounding box".to_string())?;
+                let (volume, area) = self.shape.ombb().ok_or(Undefined::NoOrientedBox)?;
                 if name == "ombb_volume" { volume } else { area }
             }
             "aee_volume" => ellipsoid_volume(approximate_enclosing_ellipsoid_semi_axes(self.shape.pca())),
@@ -237,7 +285,7 @@ impl CaseHost<'_> {
             "pca_eigenvalue" => {
                 let k = scalar(args, 0)?;
                 if !(1.0..=3.0).contains(&k) || k.fract() != 0.0 {
-                    return Err(format!("pca_eigenvalue takes 1, 2 or 3, got {k}"));
+                    return Err(Undefined::NoSuchEigenvalue { rank: k }.into());
                 }
                 self.shape.pca()[k as usize - 1]
             }
@@ -253,7 +301,7 @@ impl CaseHost<'_> {
             "ivh_v" => self.ivh()?.volume_at_intensity_fraction(scalar(args, 0)?),
             "ivh_i" => self.ivh()?.intensity_at_volume_fraction(scalar(args, 0)?),
             "ivh_auc" => self.ivh()?.area_under_curve(),
-            other => return Err(format!("radx provides no builtin `{other}`")),
+            _ => return Err(NoValue::Unknown),
         })
     }
 }
@@ -262,18 +310,57 @@ impl Builtins for CaseHost<'_> {
     /// A builtin that cannot be computed for this ROI (e.g. a flat ROI has no enclosing
     /// ellipsoid) gives NaN for the features that use it, and the reason is kept for the
     /// report; the other features of the family are still computed.
-    fn call(&self, name: &str, args: &[BuiltinValue<'_>]) -> Result<f64, String> {
+    fn call(&self, name: &str, args: &[BuiltinValue<'_>]) -> Result<f64, BuiltinError> {
         match self.compute(name, args) {
             Ok(v) => Ok(v),
-            Err(message) if message.starts_with("radx provides no builtin") => Err(message),
-            Err(message) => {
-                if let Ok(mut failures) = self.failures.lock()
-                    && !failures.iter().any(|(n, _)| n == name)
-                {
-                    failures.push((name.to_string(), message));
-                }
+            Err(NoValue::Unknown) => Err(BuiltinError::Unknown { name: name.to_string() }),
+            Err(NoValue::Undefined(reason)) => {
+                self.record_failure(name, reason);
                 Ok(f64::NAN)
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use ndarray::Array3;
+    use radx_core::matrix::DiscretisedRoi;
+    use radx_core::roi::Roi;
+    use radx_core::{Grid, Volume};
+    use radx_dsl::{BuiltinError, BuiltinValue, Builtins};
+
+    use super::CaseHost;
+    use crate::Settings;
+    use crate::model::ProcessedCase;
+
+    /// A 2×2 square of equal intensities, all of it the ROI: Moran's I is 0/0 for it.
+    fn constant_square() -> ProcessedCase {
+        let grid = Grid::new([2, 2, 1], [1.0; 3]);
+        let mask = Array3::from_elem((2, 2, 1), true);
+        let image = Volume::from_x_fastest(grid, vec![7.0; 4]);
+        let roi = Roi { image, morphological: mask.clone(), intensity: mask.clone() };
+        let levels =
+            DiscretisedRoi { levels: Array3::from_elem((2, 2, 1), 1), ng: 1, morphological: mask, spacing: [1.0; 3] };
+        ProcessedCase { roi, levels, bin_lower_bound: None, interpolated_grid: grid, interpolated_count: 4 }
+    }
+
+    #[test]
+    fn an_undefined_builtin_is_nan_with_its_reason_and_an_unknown_one_an_error() {
+        let (case, settings) = (constant_square(), Settings::default());
+        let host = CaseHost::new(&case, &settings);
+        assert!(host.call("morans_i", &[]).expect("undefined is not an error").is_nan());
+        assert!(host.call("pca_eigenvalue", &[BuiltinValue::Scalar(5.0)]).expect("not an error").is_nan());
+        assert_eq!(
+            host.failure_for("morans_i() + pca_eigenvalue(5)").as_deref(),
+            Some(
+                "morans_i: Moran's I / Geary's C is undefined: every voxel in the intensity mask has the same \
+                 intensity; pca_eigenvalue: pca_eigenvalue takes 1, 2 or 3, got 5"
+            )
+        );
+        let unknown = host.call("no_such_builtin", &[]).expect_err("an unknown name is an error, not NaN");
+        assert_eq!(unknown, BuiltinError::Unknown { name: "no_such_builtin".into() });
+        assert_eq!(unknown.to_string(), "radx provides no builtin `no_such_builtin`");
+        assert_eq!(host.failure_for("no_such_builtin()"), None, "an unknown name is no ROI's failure");
     }
 }

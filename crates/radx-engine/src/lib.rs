@@ -18,6 +18,7 @@ pub mod library;
 pub mod limits;
 pub mod model;
 pub mod pipeline;
+pub mod profile;
 pub mod settings;
 pub mod shape;
 pub mod sources;

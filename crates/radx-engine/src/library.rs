@@ -4,36 +4,9 @@
 
 use std::path::{Path, PathBuf};
 
-use radx_dsl::{BuiltinImpl, BuiltinSpec, CompiledFamily, ParamValue, Registry};
+use radx_dsl::{CompiledFamily, Registry};
 
 use crate::settings::Settings;
-
-/// The standard library, embedded: (file name, text).
-pub const STANDARD: &[(&str, &str)] = &[
-    ("features/morphology.radx", include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../features/morphology.radx"))),
-    (
-        "features/local_intensity.radx",
-        include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../features/local_intensity.radx")),
-    ),
-    (
-        "features/intensity_statistics.radx",
-        include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../features/intensity_statistics.radx")),
-    ),
-    (
-        "features/intensity_histogram.radx",
-        include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../features/intensity_histogram.radx")),
-    ),
-    (
-        "features/intensity_volume_histogram.radx",
-        include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../features/intensity_volume_histogram.radx")),
-    ),
-    ("features/glcm.radx", include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../features/glcm.radx"))),
-    ("features/glrlm.radx", include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../features/glrlm.radx"))),
-    ("features/glszm.radx", include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../features/glszm.radx"))),
-    ("features/gldzm.radx", include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../features/gldzm.radx"))),
-    ("features/ngtdm.radx", include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../features/ngtdm.radx"))),
-    ("features/ngldm.radx", include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../features/ngldm.radx"))),
-];
 
 /// A feature file that could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -70,22 +43,18 @@ pub struct LibraryFamily {
 impl Library {
     /// The embedded IBSI library.
     pub fn standard() -> Self {
-        Library { files: STANDARD.iter().map(|(n, t)| (n.to_string(), t.to_string())).collect() }
-    }
-
-    /// The embedded PyRadiomics library (`features/pyradiomics/*.radx`).
-    pub fn pyradiomics() -> Self {
         Library {
-            files: crate::compat::pyradiomics::sources::LIBRARY
+            files: crate::profile::Profile::library(&crate::profile::Ibsi)
                 .iter()
                 .map(|(n, t)| (n.to_string(), t.to_string()))
                 .collect(),
         }
     }
 
-    /// The library the settings call for: PyRadiomics' when [`Settings::pyradiomics`] is set.
+    /// The library the settings call for: their profile's ([`crate::profile::of`]).
     pub fn for_settings(settings: &Settings) -> Self {
-        if settings.pyradiomics.is_some() { Library::pyradiomics() } else { Library::standard() }
+        let files = crate::profile::of(settings).library();
+        Library { files: files.iter().map(|(n, t)| (n.to_string(), t.to_string())).collect() }
     }
 
     /// The text of every file, in order.
@@ -134,40 +103,4 @@ impl Library {
         }
         Ok(out)
     }
-}
-
-/// The standard registry with the settings' texture parameters as the sources' default
-/// parameters: a family header that names a parameter overrides the settings.
-pub fn registry(settings: &Settings) -> Registry {
-    let mut registry = Registry::standard();
-    crate::compat::pyradiomics::sources::register_sources(&mut registry);
-    let t = &settings.texture;
-    let defaults: [(&str, &str, ParamValue); 4] = [
-        ("cm", "distance", ParamValue::Int(t.glcm_distance as i64)),
-        ("cm", "symmetric", ParamValue::Bool(t.glcm_symmetric)),
-        ("ngl", "distance", ParamValue::Int(t.ngldm_distance as i64)),
-        ("ngl", "alpha", ParamValue::Float(f64::from(t.ngldm_alpha))),
-    ];
-    for (source, param, value) in defaults {
-        if let Some(schema) = registry.source(source) {
-            let mut schema = schema.clone();
-            for p in schema.params.iter_mut().filter(|p| p.name == param) {
-                p.default = value.clone();
-            }
-            registry.register_source(schema);
-        }
-    }
-    for (name, doc) in [
-        ("aee_volume", "volume of the approximate enclosing ellipsoid (semi-axes 2√λ of the PCA)"),
-        ("aee_area", "surface area of the approximate enclosing ellipsoid (IBSI series)"),
-    ] {
-        registry.register_builtin(BuiltinSpec {
-            name: name.into(),
-            args: Vec::new(),
-            doc: doc.into(),
-            source: Some("morph".into()),
-            implementation: BuiltinImpl::Host,
-        });
-    }
-    registry
 }

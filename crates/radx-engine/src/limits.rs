@@ -12,7 +12,7 @@
 //! case would certainly not have fitted.
 
 use radx_core::matrix::DiscretisedRoi;
-use radx_core::{Aggregation, CoreError, Grid};
+use radx_core::{CoreError, Grid};
 
 use crate::settings::{Binning, Settings};
 
@@ -95,55 +95,21 @@ pub fn check_resampling(target: &Grid, settings: &Settings) -> Result<(), CoreEr
     )
 }
 
-/// How many matrices an aggregation builds for a family over `source` on a ROI that
-/// spans `slices` slices (IBSI 3.6.2 ff.: 4 in-plane and 13 volumetric directions).
-fn matrix_count(source: &str, aggregation: Aggregation, slices: u64) -> u64 {
-    let directional = matches!(source, "cm" | "rlm");
-    match aggregation {
-        Aggregation::Avg2d if directional => 4 * slices,
-        Aggregation::Avg2d | Aggregation::SliceMerged2d => slices,
-        Aggregation::DirectionMerged2_5d => 4,
-        Aggregation::Merged2_5d | Aggregation::Merged3d => 1,
-        Aggregation::Avg3d => 13,
-    }
-}
-
-/// Bytes the texture matrices of the families over `sources` need at least on `levels`:
-/// returns the largest single source's need and that source's name.
+/// Bytes the matrices of the families over `sources` need at least on `levels`, by their
+/// providers' estimates: the largest single source's need and that source's name. Plugin
+/// sources have no estimate before they are built; the plugin host checks each matrix a
+/// plugin returns against the budget instead.
 fn texture_need<'a>(
     levels: &DiscretisedRoi,
     settings: &Settings,
     sources: impl IntoIterator<Item = &'a str>,
 ) -> Option<(u64, &'a str)> {
-    let ng = levels.ng as u64;
-    let dims = levels.levels.dim();
-    let longest = dims.0.max(dims.1).max(dims.2) as u64;
-    // Folds visit memory order (x fastest here); `iter` would stride through it.
-    let slices = (0..dims.2)
-        .filter(|&z| levels.levels.index_axis(ndarray::Axis(2), z).fold(false, |any, &l| any | (l > 0)))
-        .count() as u64;
-    let voxels = levels.levels.fold(0u64, |n, &l| n + u64::from(l > 0));
-    // Distinct zone sizes s_1 < s_2 < … < s_k in one matrix sum to at most N: k(k+1)/2 ≤ N.
-    let zone_sizes = ((2.0 * voxels as f64).sqrt().ceil() as u64).max(1);
+    let extent = crate::sources::RoiExtent::of(levels);
     let mut worst: Option<(u64, &str)> = None;
     for source in sources {
-        let columns = match source {
-            "cm" => ng,
-            "rlm" => longest,
-            "szm" => zone_sizes,
-            "dzm" => longest.div_ceil(2) + 1,
-            "ngl" => 27,
-            "ngt" => 2,
-            _ => continue,
-        };
-        let aggregations = settings
-            .texture
-            .aggregations
-            .iter()
-            .filter(|a| matches!(source, "cm" | "rlm") || Aggregation::ZONE.contains(a));
-        let matrices: u64 = aggregations.map(|&a| matrix_count(source, a, slices)).sum();
-        let bytes = ng.saturating_mul(columns).saturating_mul(8).saturating_mul(matrices);
-        if worst.is_none_or(|(b, _)| bytes > b) {
+        let Some(provider) = crate::sources::provider(source) else { continue };
+        let bytes = provider.matrix_bytes(source, &extent, settings);
+        if bytes > 0 && worst.is_none_or(|(b, _)| bytes > b) {
             worst = Some((bytes, source));
         }
     }
@@ -185,6 +151,7 @@ pub fn check_texture(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use radx_core::Aggregation;
 
     #[test]
     fn sizes_with_units() {
@@ -201,10 +168,38 @@ mod tests {
 
     #[test]
     fn matrices_per_aggregation() {
+        use crate::sources::ibsi::matrix_count;
         // 10 slices: 2D averaging has one GLCM per slice and in-plane direction.
         assert_eq!(matrix_count("cm", Aggregation::Avg2d, 10), 40);
         assert_eq!(matrix_count("szm", Aggregation::Avg2d, 10), 10);
         assert_eq!(matrix_count("cm", Aggregation::Avg3d, 10), 13);
         assert_eq!(matrix_count("rlm", Aggregation::Merged3d, 10), 1);
+    }
+
+    /// Every built-in source is charged, PyRadiomics' `pyr_*` ones too: a 20³ ROI with 400
+    /// grey levels has 13 PyRadiomics GLCMs of 400² doubles (16.6 MB); with a 10 MB budget the
+    /// case is refused naming the source, as the IBSI GLCM (`cm`) is. Plugin sources have no
+    /// estimate (the plugin host checks what they return).
+    #[test]
+    fn pyradiomics_sources_are_charged_like_the_ibsi_ones() {
+        let levels = DiscretisedRoi {
+            levels: ndarray::Array3::from_shape_fn((20, 20, 20), |(x, y, z)| ((x + 20 * y + 400 * z) % 400 + 1) as u16),
+            ng: 400,
+            morphological: ndarray::Array3::from_elem((20, 20, 20), true),
+            spacing: [1.0; 3],
+        };
+        let settings = Settings {
+            max_memory: 10 << 20,
+            texture: crate::settings::Texture { aggregations: vec![Aggregation::Merged3d], ..Default::default() },
+            pyradiomics: Some(Default::default()),
+            ..Settings::default()
+        };
+        let refused = |source: &str| check_texture(&levels, &settings, &mut std::iter::once(source)).is_err();
+        assert!(refused("pyr_glcm"));
+        let message = check_texture(&levels, &settings, &mut ["pyr_glcm", "pyr_ngtdm"].into_iter()).unwrap_err();
+        assert!(message.to_string().contains("`pyr_glcm`"), "{message}");
+        // One merged IBSI GLCM of 400² doubles (1.3 MB) fits.
+        assert!(!refused("cm"));
+        assert!(!refused("my_plugin_source"));
     }
 }

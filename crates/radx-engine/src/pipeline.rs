@@ -100,8 +100,9 @@ fn process_files_running<T: Send>(
     if !early {
         *done = beside.take().map(|f| f());
     }
-    // Whole-image normalisation and PyRadiomics' ROI-aligned resampling need the whole image.
-    if settings.normalise.is_some() || (settings.resample.is_some() && settings.pyradiomics.is_some()) {
+    // Whole-image normalisation and a profile's own resampling grid need the whole image.
+    let own_grid = settings.resample.is_some() && crate::profile::of(settings).resamples_on_own_grid();
+    if settings.normalise.is_some() || own_grid {
         let img = radx_io::read_volume_with(image, &radx_io::ReadOptions { max_bytes: settings.max_memory })?;
         let left = settings.max_memory.saturating_sub((img.data.len() as u64).saturating_mul(8));
         let labels = radx_io::read_volume_with(mask, &radx_io::ReadOptions { max_bytes: left })?;
@@ -319,9 +320,9 @@ pub fn process(
         }
         None => image,
     };
-    if let (Some(r), Some(p)) = (&settings.resample, &settings.pyradiomics) {
-        // PyRadiomics aligns the new grid to the ROI's bounding box, not the image.
-        let (img, m) = crate::compat::pyradiomics::processing::resample(image, &mask, r, p.pad_distance)?;
+    let profile = crate::profile::of(settings);
+    if settings.resample.is_some() && profile.resamples_on_own_grid() {
+        let (img, m) = profile.resample(image, &mask, settings)?;
         let roi = roi::crop_to_roi(&img, &m, crop_margin(img.grid.spacing, false), settings.geometry_tolerance)
             .map_err(|_| CoreError::EmptyRoi(" after interpolation".into()))?;
         return process_roi(roi, img.grid, settings, false);
@@ -378,9 +379,7 @@ fn process_roi(
     if settings.resegment.shape {
         roi.morphological.clone_from(&roi.intensity);
     }
-    if let Some(p) = &settings.pyradiomics {
-        p.check_roi_size(&roi)?;
-    }
+    crate::profile::of(settings).check_roi(&roi, settings)?;
     if roi.intensity_count() == 0 {
         return Err(CoreError::EmptyRoi(" after re-segmentation".into()));
     }

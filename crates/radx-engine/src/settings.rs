@@ -8,6 +8,8 @@ use std::path::Path;
 use radx_core::Aggregation;
 use serde::{Deserialize, Serialize};
 
+use crate::compat::pyradiomics::params::error::ParamsError;
+
 /// Everything that shapes one extraction. Defaults: label 1, no resampling, no
 /// re-segmentation, fixed bin number 32 for texture and histogram, IVH on the raw
 /// intensities, all six texture aggregations, GLCM distance 1 symmetric, NGLDM α = 0.
@@ -272,23 +274,64 @@ pub enum SettingsError {
         source: std::io::Error,
     },
     /// The file is not valid TOML/YAML for radx's schema.
-    #[error("{path}: {message}")]
+    #[error("{path}: {source}")]
     Parse {
         /// File.
         path: String,
-        /// Parser message (names the key and position).
-        message: String,
+        /// The parser's error (names the key and position).
+        source: ParseError,
+    },
+    /// A PyRadiomics parameter file that does not map onto radx's settings.
+    #[error("{path}: {source}")]
+    Params {
+        /// File.
+        path: String,
+        /// What does not map.
+        source: ParamsError,
+    },
+    /// PyRadiomics settings radx does not support, refused under `--strict`.
+    #[error("{path}: unsupported PyRadiomics settings (--strict): {}", unsupported.join("; "))]
+    Unsupported {
+        /// File.
+        path: String,
+        /// One message per setting, naming it.
+        unsupported: Vec<String>,
     },
     /// A value is outside its domain.
-    #[error("{path}: invalid setting `{key}`: {reason}")]
+    #[error("{path}: {source}")]
     Invalid {
         /// File (or `<default>`).
         path: String,
-        /// Dotted key.
-        key: &'static str,
-        /// What is wrong.
-        reason: String,
+        /// The key and what is wrong with its value.
+        source: InvalidSetting,
     },
+}
+
+/// Settings text that does not parse in radx's schema. The parsers' errors are boxed: they
+/// are large, and every `Result` carrying a [`SettingsError`] would be as large.
+#[derive(Debug, thiserror::Error)]
+pub enum ParseError {
+    /// Not TOML, or TOML keys and values radx's schema does not have.
+    // The parsers end their messages with a newline; a report line has none.
+    #[error("{}", .0.to_string().trim_end())]
+    Toml(#[from] Box<toml::de::Error>),
+    /// Not YAML, or YAML keys and values radx's schema does not have.
+    #[error("{}", .0.to_string().trim_end())]
+    Yaml(#[from] Box<serde_saphyr::Error>),
+}
+
+/// A settings value outside its domain.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("invalid setting `{key}`: {reason}")]
+pub struct InvalidSetting {
+    /// Dotted key.
+    pub key: &'static str,
+    /// What is wrong.
+    pub reason: String,
+}
+
+fn invalid(key: &'static str, reason: String) -> InvalidSetting {
+    InvalidSetting { key, reason }
 }
 
 impl Settings {
@@ -299,81 +342,81 @@ impl Settings {
             std::fs::read_to_string(path).map_err(|source| SettingsError::Read { path: shown.clone(), source })?;
         let is_yaml = matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"));
         let settings = if is_yaml { Self::from_yaml_str(&text) } else { Self::from_toml_str(&text) }
-            .map_err(|message| SettingsError::Parse { path: shown.clone(), message })?;
-        settings.validate().map_err(|(key, reason)| SettingsError::Invalid { path: shown, key, reason })?;
+            .map_err(|source| SettingsError::Parse { path: shown.clone(), source })?;
+        settings.validate().map_err(|source| SettingsError::Invalid { path: shown, source })?;
         Ok(settings)
     }
 
     /// Parse TOML text (no validation).
-    pub fn from_toml_str(text: &str) -> Result<Settings, String> {
-        toml::from_str(text).map_err(|e| e.to_string().trim_end().to_string())
+    pub fn from_toml_str(text: &str) -> Result<Settings, ParseError> {
+        Ok(toml::from_str(text).map_err(Box::new)?)
     }
 
     /// Parse YAML text in radx's schema (no validation).
-    pub fn from_yaml_str(text: &str) -> Result<Settings, String> {
-        serde_saphyr::from_str(text).map_err(|e| e.to_string().trim_end().to_string())
+    pub fn from_yaml_str(text: &str) -> Result<Settings, ParseError> {
+        Ok(serde_saphyr::from_str(text).map_err(Box::new)?)
     }
 
-    /// Check every value's domain; the error is `(dotted key, reason)`.
-    pub fn validate(&self) -> Result<(), (&'static str, String)> {
+    /// Check every value's domain; the error names the first key out of it.
+    pub fn validate(&self) -> Result<(), InvalidSetting> {
         let positive = |v: f64| v.is_finite() && v > 0.0;
         if !(self.geometry_tolerance.is_finite() && self.geometry_tolerance >= 0.0) {
-            return Err(("geometry_tolerance", format!("must be ≥ 0, got {}", self.geometry_tolerance)));
+            return Err(invalid("geometry_tolerance", format!("must be ≥ 0, got {}", self.geometry_tolerance)));
         }
         if let Some(r) = &self.resample {
             if !r.spacing.iter().all(|&s| positive(s)) {
-                return Err(("resample.spacing", format!("every spacing must be > 0 mm, got {:?}", r.spacing)));
+                return Err(invalid("resample.spacing", format!("every spacing must be > 0 mm, got {:?}", r.spacing)));
             }
             if !(r.mask_threshold > 0.0 && r.mask_threshold <= 1.0) {
-                return Err(("resample.mask_threshold", format!("must be in (0, 1], got {}", r.mask_threshold)));
+                return Err(invalid("resample.mask_threshold", format!("must be in (0, 1], got {}", r.mask_threshold)));
             }
         }
         if let Some([lo, hi]) = self.resegment.range
             && lo > hi
         {
-            return Err(("resegment.range", format!("minimum {lo} is above maximum {hi}")));
+            return Err(invalid("resegment.range", format!("minimum {lo} is above maximum {hi}")));
         }
         if let Some(s) = self.resegment.outlier_sigma
             && !positive(s)
         {
-            return Err(("resegment.outlier_sigma", format!("must be > 0, got {s}")));
+            return Err(invalid("resegment.outlier_sigma", format!("must be > 0, got {s}")));
         }
         match &self.discretisation.texture {
             Binning::FixedBinNumber { bins: 0 } => {
-                return Err(("discretisation.texture.bins", "must be at least 1".into()));
+                return Err(invalid("discretisation.texture.bins", "must be at least 1".into()));
             }
             Binning::PyradiomicsBinCount { bins: 0 } => {
-                return Err(("discretisation.texture.bins", "must be at least 1".into()));
+                return Err(invalid("discretisation.texture.bins", "must be at least 1".into()));
             }
             Binning::FixedBinSize { width, .. } | Binning::PyradiomicsBinWidth { width } if !positive(*width) => {
-                return Err(("discretisation.texture.width", format!("must be > 0, got {width}")));
+                return Err(invalid("discretisation.texture.width", format!("must be > 0, got {width}")));
             }
             _ => {}
         }
         match &self.discretisation.ivh {
             IvhBinning::FixedBinNumber { bins: 0 } => {
-                return Err(("discretisation.ivh.bins", "must be at least 1".into()));
+                return Err(invalid("discretisation.ivh.bins", "must be at least 1".into()));
             }
             IvhBinning::FixedBinSize { width } if !positive(*width) => {
-                return Err(("discretisation.ivh.width", format!("must be > 0, got {width}")));
+                return Err(invalid("discretisation.ivh.width", format!("must be > 0, got {width}")));
             }
             _ => {}
         }
         if let Some(n) = &self.normalise {
             if !positive(n.scale) {
-                return Err(("normalise.scale", format!("must be > 0, got {}", n.scale)));
+                return Err(invalid("normalise.scale", format!("must be > 0, got {}", n.scale)));
             }
             if let Some(o) = n.remove_outliers
                 && !positive(o)
             {
-                return Err(("normalise.remove_outliers", format!("must be > 0, got {o}")));
+                return Err(invalid("normalise.remove_outliers", format!("must be > 0, got {o}")));
             }
         }
         if self.texture.glcm_distance == 0 {
-            return Err(("texture.glcm_distance", "must be at least 1".into()));
+            return Err(invalid("texture.glcm_distance", "must be at least 1".into()));
         }
         if self.texture.ngldm_distance == 0 {
-            return Err(("texture.ngldm_distance", "must be at least 1".into()));
+            return Err(invalid("texture.ngldm_distance", "must be at least 1".into()));
         }
         Ok(())
     }
@@ -424,12 +467,12 @@ texture: {aggregations: [3d_avg, 3d_mrg]}
     #[test]
     fn unknown_key_is_named() {
         let err = Settings::from_toml_str("lable = 1\n").unwrap_err();
-        assert!(err.contains("lable"), "{err}");
+        assert!(err.to_string().contains("lable"), "{err}");
     }
 
     #[test]
     fn out_of_domain_values_are_refused() {
-        let bad = |text: &str| Settings::from_toml_str(text).unwrap().validate().unwrap_err().0;
+        let bad = |text: &str| Settings::from_toml_str(text).unwrap().validate().unwrap_err().key;
         assert_eq!(
             bad("[discretisation.texture]\nmethod = \"fixed_bin_size\"\nwidth = -25.0\n"),
             "discretisation.texture.width"
@@ -441,6 +484,21 @@ texture: {aggregations: [3d_avg, 3d_mrg]}
         assert_eq!(bad("[resample]\nspacing = [2.0, 0.0, 2.0]\n"), "resample.spacing");
         assert_eq!(bad("[resegment]\nrange = [400.0, -1000.0]\n"), "resegment.range");
         assert!(Settings::default().validate().is_ok());
+    }
+
+    #[test]
+    fn messages_name_the_file_then_the_key() {
+        let zero_distance =
+            Settings { texture: Texture { glcm_distance: 0, ..Texture::default() }, ..Settings::default() };
+        let source = zero_distance.validate().unwrap_err();
+        let invalid = SettingsError::Invalid { path: "s.toml".into(), source };
+        assert_eq!(invalid.to_string(), "s.toml: invalid setting `texture.glcm_distance`: must be at least 1");
+        let unsupported =
+            SettingsError::Unsupported { path: "p.yaml".into(), unsupported: vec!["a".into(), "b".into()] };
+        assert_eq!(unsupported.to_string(), "p.yaml: unsupported PyRadiomics settings (--strict): a; b");
+        let source = Settings::from_toml_str("lable = 1\n").unwrap_err();
+        let parse = SettingsError::Parse { path: "s.toml".into(), source };
+        assert!(parse.to_string().starts_with("s.toml: ") && !parse.to_string().ends_with('\n'), "{parse}");
     }
 }
 

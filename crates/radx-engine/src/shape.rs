@@ -15,8 +15,8 @@ use radx_core::morphology::enclosing::{
     MVEE_TOLERANCE, axis_aligned_bounding_box, minimum_volume_enclosing_ellipsoid, oriented_minimum_bounding_box,
 };
 use radx_core::morphology::{
-    AutocorrelationMethod, AutocorrelationWeights, ConvexHull, Mesh, autocorrelation_weights, pca_eigenvalues,
-    surface_mesh,
+    AutocorrelationMethod, AutocorrelationWeights, ConvexHull, Mesh, MorphologyError, autocorrelation_weights,
+    pca_eigenvalues, surface_mesh,
 };
 use radx_dsl::SourceData;
 
@@ -90,8 +90,8 @@ pub struct Shape {
     hull: OnceLock<ConvexHull>,
     pca: OnceLock<[f64; 3]>,
     ombb: OnceLock<Option<(f64, f64)>>,
-    mvee: OnceLock<Result<(f64, f64), String>>,
-    autocorrelation: OnceLock<Result<AutocorrelationWeights, String>>,
+    mvee: OnceLock<Result<(f64, f64), MorphologyError>>,
+    autocorrelation: OnceLock<Result<AutocorrelationWeights, MorphologyError>>,
     mesh_measures: OnceLock<(f64, f64)>,
     aabb: OnceLock<(f64, f64)>,
     diameter: OnceLock<f64>,
@@ -193,23 +193,21 @@ impl Shape {
     }
 
     /// (volume, area) of the minimum-volume enclosing ellipsoid.
-    pub fn mvee(&self) -> Result<(f64, f64), String> {
+    pub fn mvee(&self) -> Result<(f64, f64), MorphologyError> {
         self.mvee
             .get_or_init(|| {
                 minimum_volume_enclosing_ellipsoid(&self.hull().vertices, MVEE_TOLERANCE)
                     .map(|e| (e.volume(), e.area()))
-                    .map_err(|e| e.to_string())
             })
             .clone()
     }
 
     /// The mask's half of Moran's I and Geary's C, for an intensity mask equal to this
     /// shape's mask.
-    pub fn autocorrelation_weights(&self) -> Result<&AutocorrelationWeights, String> {
+    pub fn autocorrelation_weights(&self) -> Result<&AutocorrelationWeights, MorphologyError> {
         self.autocorrelation
             .get_or_init(|| {
                 autocorrelation_weights(&self.mask.data, self.mask.grid.spacing, AutocorrelationMethod::Auto)
-                    .map_err(|e| e.to_string())
             })
             .as_ref()
             .map_err(Clone::clone)

@@ -20,18 +20,29 @@ pub(crate) fn flip_xy(mut affine: Affine) -> Affine {
     affine
 }
 
+/// Why an affine describes no voxel grid.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub(crate) enum GeometryError {
+    /// A voxel step of zero length, or not finite.
+    #[error("voxel axis {axis} has a zero or non-finite step in the affine ({}, {}, {})", step[0], step[1], step[2])]
+    Step { axis: usize, step: [f64; 3] },
+    /// The voxel axes span less than three dimensions.
+    #[error("the voxel axes are linearly dependent (direction determinant {determinant:.3e})")]
+    DependentAxes { determinant: f64 },
+    /// The translation is not finite.
+    #[error("the origin {origin:?} is not finite")]
+    Origin { origin: [f64; 3] },
+}
+
 /// Split an (LPS) affine into spacing (column norms), direction (normalised columns)
 /// and origin (translation). Refuses zero, non-finite or linearly dependent columns.
-pub(crate) fn grid_from_affine(dims: [usize; 3], affine: &Affine) -> Result<Grid, String> {
+pub(crate) fn grid_from_affine(dims: [usize; 3], affine: &Affine) -> Result<Grid, GeometryError> {
     let mut spacing = [0.0; 3];
     let mut direction = [[0.0; 3]; 3];
     for c in 0..3 {
         let norm = (0..3).map(|r| affine[r][c] * affine[r][c]).sum::<f64>().sqrt();
         if !norm.is_finite() || norm == 0.0 {
-            return Err(format!(
-                "voxel axis {c} has a zero or non-finite step in the affine ({}, {}, {})",
-                affine[0][c], affine[1][c], affine[2][c]
-            ));
+            return Err(GeometryError::Step { axis: c, step: [affine[0][c], affine[1][c], affine[2][c]] });
         }
         spacing[c] = norm;
         for r in 0..3 {
@@ -40,11 +51,11 @@ pub(crate) fn grid_from_affine(dims: [usize; 3], affine: &Affine) -> Result<Grid
     }
     let det = determinant(&direction);
     if det.abs() < 1e-6 {
-        return Err(format!("the voxel axes are linearly dependent (direction determinant {det:.3e})"));
+        return Err(GeometryError::DependentAxes { determinant: det });
     }
     let origin = [affine[0][3], affine[1][3], affine[2][3]];
     if origin.iter().any(|v| !v.is_finite()) {
-        return Err(format!("the origin {origin:?} is not finite"));
+        return Err(GeometryError::Origin { origin });
     }
     Ok(Grid { dims, spacing, origin, direction })
 }
@@ -193,7 +204,9 @@ mod tests {
         assert_eq!(g.origin, [10.0, 20.0, 30.0]);
         assert_eq!(affine_from_grid(&g), a);
         let zero_column = [[1.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0], [0.0, 0.0, 1.0, 0.0]];
-        assert!(grid_from_affine([1, 1, 1], &zero_column).unwrap_err().contains("axis 1"));
+        let err = grid_from_affine([1, 1, 1], &zero_column).unwrap_err();
+        assert_eq!(err, GeometryError::Step { axis: 1, step: [0.0, 0.0, 0.0] });
+        assert_eq!(err.to_string(), "voxel axis 1 has a zero or non-finite step in the affine (0, 0, 0)");
     }
 
     #[test]

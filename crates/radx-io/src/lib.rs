@@ -16,6 +16,7 @@
 //! Label maps are read with [`read_volume`] too (radx keeps labels as `f64`, exactly), or as
 //! one label's compact boolean mask with [`read_label_mask`]; [`read_region`] decodes only a
 //! box of an image (the ROI and its margin), which is what the extraction pipeline reads.
+#![forbid(unsafe_code)]
 
 mod atomic;
 mod error;

@@ -65,6 +65,10 @@ pub enum PluginError {
     /// The descriptor breaks the ABI's rules (null where a value is required, bad UTF-8…).
     #[error("plugin {}: invalid descriptor: {reason}", path.display())]
     Malformed { path: PathBuf, reason: String },
+    /// A source's parameter declaration is not a JSON object of defaults (boxed: it is the
+    /// largest cause, and every `Result` carrying a `PluginError` would be as large).
+    #[error("plugin {}: invalid descriptor: source `{name}`'s parameters {text}: {source}", path.display())]
+    ParamDefaults { path: PathBuf, name: String, text: String, source: Box<ParamDefaultsError> },
     /// Another loaded plugin already has this name.
     #[error("plugin {}: a plugin named `{name}` is already loaded from {}", path.display(), first.display())]
     DuplicatePlugin { path: PathBuf, name: String, first: PathBuf },
@@ -80,6 +84,52 @@ pub enum PluginError {
     /// A plugin directory could not be read.
     #[error("plugin directory {}: {source}", dir.display())]
     Directory { dir: PathBuf, source: std::io::Error },
+}
+
+/// Why a matrix crossing the plugin boundary is not a valid [`DenseMatrix`].
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum MatrixError {
+    /// A matrix built with no axis, or more than the ABI carries.
+    #[error("a plugin matrix has 1 to {RADX_MAX_MATRIX_DIMS} axes, not {ndim}")]
+    AxisCount { ndim: usize },
+    /// A plugin's matrix view claims no axis, or more than the ABI carries.
+    #[error("{ndim} axes (1 to {RADX_MAX_MATRIX_DIMS} allowed)")]
+    ViewAxisCount { ndim: usize },
+    /// The product of the axis lengths does not fit in memory's address range.
+    #[error("shape overflows")]
+    ShapeOverflow,
+    /// A plugin's matrix view has entries but no data pointer.
+    #[error("shape {shape:?} but no data")]
+    NoData { shape: Vec<usize> },
+    /// The entries are not as many as the shape has positions.
+    #[error("a matrix of shape {shape:?} has {expected} entries, not {found}")]
+    EntryCount { shape: Vec<usize>, expected: usize, found: usize },
+    /// Axis values are given for an axis the matrix does not have.
+    #[error("axis {axis} does not exist in shape {shape:?}")]
+    NoSuchAxis { axis: usize, shape: Vec<usize> },
+    /// The axis values are not one per position along the axis.
+    #[error("axis {axis} has {len} positions, not {found}")]
+    AxisValueCount { axis: usize, len: usize, found: usize },
+}
+
+/// Why a source's parameter declaration is not a JSON object of defaults.
+#[derive(Debug, thiserror::Error)]
+pub enum ParamDefaultsError {
+    /// Not JSON text.
+    #[error("not JSON ({0})")]
+    NotJson(#[source] serde_json::Error),
+    /// JSON, but not an object.
+    #[error("not a JSON object")]
+    NotAnObject,
+    /// A number JSON holds but an `f64` cannot (serde_json's arbitrary precision).
+    #[error("`{name}`: {number} is not a number")]
+    NotANumber { name: String, number: serde_json::Number },
+    /// A default that is a list, an object or null, which says no kind.
+    #[error("`{name}`: a default must be a flag, number or string, not {value}")]
+    NoKind { name: String, value: serde_json::Value },
+    /// A name a feature file cannot write.
+    #[error("`{name}` is not a parameter name feature files can write (letters, digits, _)")]
+    NotAnIdentifier { name: String },
 }
 
 /// A loaded plugin, as `radx plugins list` shows it.
@@ -145,27 +195,27 @@ pub struct DenseMatrix {
 
 impl DenseMatrix {
     /// A matrix from row-major `data`; `shape` has 1 to 4 axes whose product is `data.len()`.
-    pub fn new(shape: Vec<usize>, data: Vec<f64>) -> Result<Self, String> {
+    pub fn new(shape: Vec<usize>, data: Vec<f64>) -> Result<Self, MatrixError> {
         if shape.is_empty() || shape.len() > RADX_MAX_MATRIX_DIMS {
-            return Err(format!("a plugin matrix has 1 to {RADX_MAX_MATRIX_DIMS} axes, not {}", shape.len()));
+            return Err(MatrixError::AxisCount { ndim: shape.len() });
         }
-        let len: usize = shape.iter().product();
-        if len != data.len() {
-            return Err(format!("a matrix of shape {shape:?} has {len} entries, not {}", data.len()));
+        let expected: usize = shape.iter().product();
+        if expected != data.len() {
+            return Err(MatrixError::EntryCount { shape, expected, found: data.len() });
         }
         let axis_values = vec![None; shape.len()];
         Ok(DenseMatrix { shape, data, axis_values })
     }
 
     /// Name the positions along `axis`.
-    pub fn with_axis_values(mut self, axis: usize, values: Vec<f64>) -> Result<Self, String> {
+    pub fn with_axis_values(mut self, axis: usize, values: Vec<f64>) -> Result<Self, MatrixError> {
         match self.shape.get(axis) {
             Some(&len) if len == values.len() => {
                 self.axis_values[axis] = Some(values);
                 Ok(self)
             }
-            Some(&len) => Err(format!("axis {axis} has {len} positions, not {}", values.len())),
-            None => Err(format!("axis {axis} does not exist in shape {:?}", self.shape)),
+            Some(&len) => Err(MatrixError::AxisValueCount { axis, len, found: values.len() }),
+            None => Err(MatrixError::NoSuchAxis { axis, shape: self.shape }),
         }
     }
 
@@ -386,16 +436,16 @@ impl PluginSource {
 }
 
 /// Copy a plugin-owned matrix into host memory, checking what it claims.
-fn copy_matrix(view: &RadxMatrixView) -> Result<DenseMatrix, String> {
+fn copy_matrix(view: &RadxMatrixView) -> Result<DenseMatrix, MatrixError> {
     if view.ndim == 0 || view.ndim > RADX_MAX_MATRIX_DIMS {
-        return Err(format!("{} axes (1 to {RADX_MAX_MATRIX_DIMS} allowed)", view.ndim));
+        return Err(MatrixError::ViewAxisCount { ndim: view.ndim });
     }
     let shape = view.shape[..view.ndim].to_vec();
-    let len = shape.iter().try_fold(1usize, |acc, &n| acc.checked_mul(n)).ok_or("shape overflows")?;
+    let len = shape.iter().try_fold(1usize, |acc, &n| acc.checked_mul(n)).ok_or(MatrixError::ShapeOverflow)?;
     let data = if len == 0 {
         Vec::new()
     } else if view.data.is_null() {
-        return Err(format!("shape {shape:?} but no data"));
+        return Err(MatrixError::NoData { shape });
     } else {
         // SAFETY: the plugin promises `len` entries until release.
         unsafe { std::slice::from_raw_parts(view.data, len) }.to_vec()
@@ -517,8 +567,12 @@ fn read_descriptor(d: &'static RadxPluginDesc, path: PathBuf) -> Result<LoadedPl
             Vec::new()
         } else {
             let text = unsafe { descriptor_text(s.params, &format!("source `{sname}`'s parameters"), &path) }?;
-            parse_param_defaults(&text)
-                .map_err(|reason| malformed(format!("source `{sname}`'s parameters {text}: {reason}")))?
+            parse_param_defaults(&text).map_err(|source| PluginError::ParamDefaults {
+                path: path.clone(),
+                name: sname.clone(),
+                text: text.clone(),
+                source: Box::new(source),
+            })?
         };
         if sources.iter().any(|t: &PluginSource| t.name == sname) {
             return Err(PluginError::DuplicateName { path, kind: "source", name: sname });
@@ -539,24 +593,25 @@ fn read_descriptor(d: &'static RadxPluginDesc, path: PathBuf) -> Result<LoadedPl
 /// A source's parameter declaration, a JSON object of defaults, as (name, default) pairs
 /// sorted by name. A default's JSON type gives the parameter's kind: `true`/`false`
 /// a flag, an integer literal an integer, any other number a real, a string a string.
-pub fn parse_param_defaults(json: &str) -> Result<Vec<(String, ParamValue)>, String> {
-    let value: serde_json::Value = serde_json::from_str(json).map_err(|e| format!("not JSON ({e})"))?;
+pub fn parse_param_defaults(json: &str) -> Result<Vec<(String, ParamValue)>, ParamDefaultsError> {
+    let value: serde_json::Value = serde_json::from_str(json).map_err(ParamDefaultsError::NotJson)?;
     let serde_json::Value::Object(object) = value else {
-        return Err("not a JSON object".into());
+        return Err(ParamDefaultsError::NotAnObject);
     };
     let mut params = Vec::with_capacity(object.len());
     for (name, default) in object {
-        let value = match &default {
-            serde_json::Value::Bool(b) => ParamValue::Bool(*b),
-            serde_json::Value::Number(n) => match n.as_i64() {
-                Some(i) => ParamValue::Int(i),
-                None => ParamValue::Float(n.as_f64().ok_or_else(|| format!("`{name}`: {n} is not a number"))?),
+        let value = match default {
+            serde_json::Value::Bool(b) => ParamValue::Bool(b),
+            serde_json::Value::Number(n) => match (n.as_i64(), n.as_f64()) {
+                (Some(i), _) => ParamValue::Int(i),
+                (None, Some(x)) => ParamValue::Float(x),
+                (None, None) => return Err(ParamDefaultsError::NotANumber { name, number: n }),
             },
-            serde_json::Value::String(s) => ParamValue::Str(s.clone()),
-            other => return Err(format!("`{name}`: a default must be a flag, number or string, not {other}")),
+            serde_json::Value::String(s) => ParamValue::Str(s),
+            value => return Err(ParamDefaultsError::NoKind { name, value }),
         };
         if !is_identifier(&name) {
-            return Err(format!("`{name}` is not a parameter name feature files can write (letters, digits, _)"));
+            return Err(ParamDefaultsError::NotAnIdentifier { name });
         }
         params.push((name, value));
     }
@@ -716,11 +771,16 @@ mod tests {
                 ("y".to_string(), ParamValue::Float(1.0)),
             ]
         );
-        assert_eq!(parse_param_defaults("{}"), Ok(vec![]));
-        assert!(parse_param_defaults("[1]").unwrap_err().contains("not a JSON object"));
-        assert!(parse_param_defaults("{").unwrap_err().contains("not JSON"));
-        assert!(parse_param_defaults(r#"{"a": [1]}"#).unwrap_err().contains("flag, number or string"));
-        assert!(parse_param_defaults(r#"{"a-b": 1}"#).unwrap_err().contains("not a parameter name"));
+        assert_eq!(parse_param_defaults("{}").unwrap(), vec![]);
+        let refused = |json: &str| parse_param_defaults(json).unwrap_err();
+        assert!(matches!(refused("[1]"), ParamDefaultsError::NotAnObject));
+        assert!(matches!(refused("{"), ParamDefaultsError::NotJson(_)));
+        assert!(refused("{").to_string().starts_with("not JSON ("));
+        assert_eq!(refused(r#"{"a": [1]}"#).to_string(), "`a`: a default must be a flag, number or string, not [1]");
+        assert_eq!(
+            refused(r#"{"a-b": 1}"#).to_string(),
+            "`a-b` is not a parameter name feature files can write (letters, digits, _)"
+        );
         // Back to JSON as the builder receives it; a real stays a real.
         assert_eq!(params_to_json(&params), r#"{"flag":true,"n":2,"s":"a","x":0.5,"y":1.0}"#);
     }

@@ -503,7 +503,7 @@ pub mod __private {
     /// a cohort of thousands of cases would otherwise print it thousands of times (with
     /// `RUST_BACKTRACE` set, a symbolised backtrace each time). Panics outside these calls
     /// still go to the hook that was there before.
-    fn catch_quietly<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+    fn catch_quietly<T>(f: impl FnOnce() -> T) -> Result<T, CaughtPanic> {
         static HOOK: std::sync::Once = std::sync::Once::new();
         HOOK.call_once(|| {
             let previous = std::panic::take_hook();
@@ -518,22 +518,36 @@ pub mod __private {
         let was_in_call = IN_CALL.with(|c| c.replace(true));
         let result = catch_unwind(AssertUnwindSafe(f));
         IN_CALL.with(|c| c.set(was_in_call));
-        result.map_err(|payload| {
-            let message = panic_message(payload.as_ref());
-            match PANIC_AT.with(Cell::take) {
-                Some(at) => format!("{message} (at {at})"),
-                None => message,
-            }
-        })
+        result
+            .map_err(|payload| CaughtPanic { message: panic_message(payload.as_ref()), at: PANIC_AT.with(Cell::take) })
     }
 
-    fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    /// A panic caught in a feature or source call; radx reads it, as text, through `last_error`.
+    struct CaughtPanic {
+        /// The panic's message, when it is text.
+        message: Option<String>,
+        /// Where it happened (`file:line`), when the hook saw it.
+        at: Option<String>,
+    }
+
+    impl Display for CaughtPanic {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("the plugin panicked")?;
+            if let Some(message) = &self.message {
+                write!(f, ": {message}")?;
+            }
+            if let Some(at) = &self.at {
+                write!(f, " (at {at})")?;
+            }
+            Ok(())
+        }
+    }
+
+    fn panic_message(payload: &(dyn std::any::Any + Send)) -> Option<String> {
         if let Some(s) = payload.downcast_ref::<&str>() {
-            format!("the plugin panicked: {s}")
-        } else if let Some(s) = payload.downcast_ref::<String>() {
-            format!("the plugin panicked: {s}")
+            Some(s.to_string())
         } else {
-            "the plugin panicked".to_string()
+            payload.downcast_ref::<String>().cloned()
         }
     }
 
@@ -563,8 +577,8 @@ pub mod __private {
                 set_last_error(&e.to_string());
                 RADX_ERROR
             }
-            Err(message) => {
-                set_last_error(&message);
+            Err(panic) => {
+                set_last_error(&panic.to_string());
                 RADX_ERROR
             }
         }
@@ -609,8 +623,8 @@ pub mod __private {
                 set_last_error(&e.to_string());
                 return RADX_ERROR;
             }
-            Err(message) => {
-                set_last_error(&message);
+            Err(panic) => {
+                set_last_error(&panic.to_string());
                 return RADX_ERROR;
             }
         };

@@ -218,7 +218,7 @@ pub(crate) fn run_builtin(
             None => f64::NAN,
         },
         BuiltinImpl::Host => {
-            builtins.call(builtin, &values).map_err(|message| EvalError::Builtin { name: builtin.clone(), message })?
+            builtins.call(builtin, &values).map_err(|source| EvalError::Builtin { name: builtin.clone(), source })?
         }
     })
 }

@@ -1,7 +1,7 @@
 //! Hostile input gives an error (never a stack overflow or hang), arithmetic edge cases
 //! follow IEEE 754, and builtins reach the host or the in-crate implementations.
 
-use radx_dsl::{BuiltinValue, Builtins, ErrorKind, NoBuiltins, Registry, SourceData, compile};
+use radx_dsl::{BuiltinError, BuiltinValue, Builtins, ErrorKind, EvalError, NoBuiltins, Registry, SourceData, compile};
 use std::time::{Duration, Instant};
 
 fn first_error(text: &str) -> ErrorKind {
@@ -79,11 +79,11 @@ fn division_by_zero_and_logs_of_zero_follow_ieee() {
 
 struct FakeMorphology;
 impl Builtins for FakeMorphology {
-    fn call(&self, name: &str, args: &[BuiltinValue<'_>]) -> Result<f64, String> {
+    fn call(&self, name: &str, args: &[BuiltinValue<'_>]) -> Result<f64, BuiltinError> {
         match (name, args) {
             ("mesh_volume", []) => Ok(556.0),
             ("mesh_area", []) => Ok(388.0),
-            _ => Err(format!("no {name}")),
+            _ => Err(BuiltinError::Unknown { name: name.to_string() }),
         }
     }
 }
@@ -98,7 +98,9 @@ fn host_builtins_are_called_and_shared() {
     assert_eq!(v[0].value, 556.0);
     assert!((v[1].value - 0.698).abs() < 0.0005);
     // A host without the builtin gives a typed error, not a panic.
-    assert!(file.families()[0].evaluate(&SourceData::new(), &NoBuiltins).is_err());
+    let err = file.families()[0].evaluate(&SourceData::new(), &NoBuiltins).unwrap_err();
+    assert!(matches!(&err, EvalError::Builtin { source: BuiltinError::NoHost { .. }, .. }), "{err:?}");
+    assert_eq!(err.to_string(), "builtin `mesh_volume` failed: the host does not provide `mesh_volume`");
 }
 
 #[test]

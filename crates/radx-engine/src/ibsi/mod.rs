@@ -160,8 +160,8 @@ pub fn run_digital() -> Result<Vec<ComplianceRow>, Error> {
     let image = read("digital_phantom/image.nii.gz", DIGITAL_IMAGE)?;
     let mask = read("digital_phantom/mask.nii.gz", DIGITAL_MASK)?;
     let references = references("reference_values_digital_phantom.csv", DIGITAL_PHANTOM_CSV)?;
-    let settings = Settings::from_toml_str(DIGITAL_SETTINGS).map_err(|message| {
-        Error::Settings(crate::settings::SettingsError::Parse { path: "digital_phantom.toml".into(), message })
+    let settings = Settings::from_toml_str(DIGITAL_SETTINGS).map_err(|source| {
+        Error::Settings(crate::settings::SettingsError::Parse { path: "digital_phantom.toml".into(), source })
     })?;
     let rows = run_case(Case::new(image, mask), settings)?;
     Ok(join("digital_phantom", "digital", &rows, &references))
@@ -173,8 +173,8 @@ pub fn run_ct(config: &str, dir: &Path) -> Result<Vec<ComplianceRow>, Error> {
     let text = CT_SETTINGS.iter().find(|(c, _)| c.eq_ignore_ascii_case(config)).map(|(_, t)| *t).ok_or_else(|| {
         Error::Usage(format!("unknown CT-phantom configuration `{config}` (expected A, B, C, D or E)"))
     })?;
-    let settings = Settings::from_toml_str(text).map_err(|message| {
-        Error::Settings(crate::settings::SettingsError::Parse { path: format!("config_{config}.toml"), message })
+    let settings = Settings::from_toml_str(text).map_err(|source| {
+        Error::Settings(crate::settings::SettingsError::Parse { path: format!("config_{config}.toml"), source })
     })?;
     let data_set = format!("config_{}", config.to_ascii_uppercase());
     let references: Vec<ReferenceRow> = references("reference_values_ct_phantom.csv", CT_PHANTOM_CSV)?

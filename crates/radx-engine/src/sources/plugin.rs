@@ -177,13 +177,15 @@ impl CroppedCase {
 pub(crate) struct PluginCase<'a> {
     plugins: &'a PluginRegistry,
     case: &'a ProcessedCase,
+    /// Bytes a plugin source's data may take (the settings' `max_memory`).
+    memory_budget: u64,
     cropped: OnceCell<Result<CroppedCase, String>>,
     matrices: RefCell<HashMap<(String, String), Result<DenseMatrix, String>>>,
 }
 
 impl<'a> PluginCase<'a> {
-    pub(crate) fn new(plugins: &'a PluginRegistry, case: &'a ProcessedCase) -> Self {
-        PluginCase { plugins, case, cropped: OnceCell::new(), matrices: RefCell::new(HashMap::new()) }
+    pub(crate) fn new(plugins: &'a PluginRegistry, case: &'a ProcessedCase, memory_budget: u64) -> Self {
+        PluginCase { plugins, case, memory_budget, cropped: OnceCell::new(), matrices: RefCell::new(HashMap::new()) }
     }
 
     /// Whether a loaded plugin provides `source`.
@@ -203,7 +205,21 @@ impl<'a> PluginCase<'a> {
         }
         let built = match self.cropped() {
             Ok(c) => source.build(&c.input(&[]), params_json).and_then(|m| {
-                if m.shape().len() == source.ndim {
+                // A plugin matrix has no size estimate before it is built: refuse one whose
+                // source data (the raw matrix, p = m / N and this copy) would pass the budget.
+                let entries = m.shape().iter().fold(1u64, |n, &d| n.saturating_mul(d as u64));
+                let bytes = entries.saturating_mul(3 * 8);
+                if bytes > self.memory_budget {
+                    Err(format!(
+                        "source {}.{} built a matrix of shape {:?}: its source data needs {} MiB, over the \
+                         memory budget of {} MiB (--max-memory)",
+                        source.plugin,
+                        source.name,
+                        m.shape(),
+                        bytes.div_ceil(1 << 20),
+                        self.memory_budget.div_ceil(1 << 20)
+                    ))
+                } else if m.shape().len() == source.ndim {
                     Ok(m)
                 } else {
                     Err(format!(

@@ -12,12 +12,14 @@
 //!
 //! Files: [`options`] (the settings PyRadiomics adds to radx's), [`params`] (its parameter
 //! files), [`processing`] (normalisation, resampling grid, re-segmentation bounds),
-//! [`sources`] and [`shape`] (the `pyr_*` sources), [`names`] (output rows and names).
+//! [`sources`] and [`shape`] (the `pyr_*` sources), [`names`] (output rows and names), and
+//! [`profile`], which gathers them as the engine's PyRadiomics profile.
 
 pub mod names;
 pub mod options;
 pub mod params;
 pub mod processing;
+pub mod profile;
 pub mod shape;
 pub mod sources;
 

@@ -8,6 +8,11 @@ use super::names::CLASSES;
 use super::options::{PyradiomicsOptions, WeightingNorm};
 use crate::settings::{Binning, Interpolator, Normalise, Resample, ResegmentMode, Settings};
 
+// Its own module so that `settings`, which names it, does not import this one, which
+// imports `settings`.
+pub mod error;
+pub use error::ParamsError;
+
 /// A PyRadiomics parameter file mapped onto radx settings, with what could not be mapped.
 #[derive(Debug, Clone)]
 pub struct ParamsFile {
@@ -37,9 +42,9 @@ const NO_EFFECT_KEYS: &[&str] = &["additionalInfo", "preCrop", "enableCExtension
 /// # Errors
 /// A message naming the key when the text is not YAML or a supported key has a value of the
 /// wrong type.
-pub fn parse_params(text: &str) -> Result<ParamsFile, String> {
-    let doc: Value = serde_saphyr::from_str(text).map_err(|e| e.to_string())?;
-    let top = doc.as_object().ok_or("a PyRadiomics parameter file is a mapping")?;
+pub fn parse_params(text: &str) -> Result<ParamsFile, ParamsError> {
+    let doc: Value = serde_saphyr::from_str(text).map_err(Box::new)?;
+    let top = doc.as_object().ok_or(ParamsError::NotAMapping)?;
     let mut settings = Settings::default();
     let mut options = PyradiomicsOptions::default();
     let mut unsupported = Vec::new();
@@ -81,7 +86,9 @@ pub fn parse_params(text: &str) -> Result<ParamsFile, String> {
 
     let empty = serde_json::Map::new();
     let setting = top.get("setting").and_then(Value::as_object).unwrap_or(&empty);
-    let num = |key: &str, v: &Value| v.as_f64().ok_or_else(|| format!("setting `{key}`: expected a number, got {v}"));
+    let num = |key: &str, v: &Value| {
+        v.as_f64().ok_or_else(|| ParamsError::NotANumber { key: key.to_string(), value: v.clone() })
+    };
     let mut resample_spacing: Option<Vec<f64>> = None;
     let mut interpolator = Interpolator::CubicSpline;
     let mut normalise: Option<Normalise> = None;
@@ -113,7 +120,7 @@ pub fn parse_params(text: &str) -> Result<ParamsFile, String> {
                 let spacing: Vec<f64> =
                     value.as_array().map(|a| a.iter().filter_map(Value::as_f64).collect()).unwrap_or_default();
                 if spacing.len() != 3 {
-                    return Err(format!("setting `resampledPixelSpacing`: expected 3 numbers, got {value}"));
+                    return Err(ParamsError::Spacing { value: value.clone() });
                 }
                 resample_spacing = Some(spacing);
             }
@@ -130,7 +137,7 @@ pub fn parse_params(text: &str) -> Result<ParamsFile, String> {
                 settings.resegment.range = match bounds.as_slice() {
                     [lo] => Some([*lo, f64::INFINITY]),
                     [lo, hi] => Some([*lo, *hi]),
-                    _ => return Err(format!("setting `resegmentRange`: expected 1 or 2 numbers, got {value}")),
+                    _ => return Err(ParamsError::ResegmentRange { value: value.clone() }),
                 };
             }
             "resegmentMode" => {
@@ -138,7 +145,7 @@ pub fn parse_params(text: &str) -> Result<ParamsFile, String> {
                     "absolute" => ResegmentMode::Absolute,
                     "relative" => ResegmentMode::Relative,
                     "sigma" => ResegmentMode::Sigma,
-                    other => return Err(format!("setting `resegmentMode`: unknown mode `{other}`")),
+                    other => return Err(ParamsError::ResegmentMode { mode: other.to_string() }),
                 }
             }
             "resegmentShape" => settings.resegment.shape = value.as_bool().unwrap_or(false),
@@ -233,16 +240,12 @@ pub fn load_settings(path: &std::path::Path, strict: bool) -> Result<LoadedSetti
     if !is_params_schema(&text) {
         return Ok(own(Settings::from_file(path)?));
     }
-    let parsed = parse_params(&text).map_err(|message| SettingsError::Parse { path: shown.clone(), message })?;
+    let parsed = parse_params(&text).map_err(|source| SettingsError::Params { path: shown.clone(), source })?;
     if strict && !parsed.unsupported.is_empty() {
-        return Err(SettingsError::Parse {
-            path: shown,
-            message: format!("unsupported PyRadiomics settings (--strict): {}", parsed.unsupported.join("; ")),
-        }
-        .into());
+        return Err(SettingsError::Unsupported { path: shown, unsupported: parsed.unsupported }.into());
     }
     let warnings = parsed.unsupported.iter().map(|message| format!("{shown}: {message}; ignored")).collect();
-    parsed.settings.validate().map_err(|(key, reason)| SettingsError::Invalid { path: shown, key, reason })?;
+    parsed.settings.validate().map_err(|source| SettingsError::Invalid { path: shown, source })?;
     Ok(LoadedSettings { settings: parsed.settings, warnings })
 }
 
@@ -345,6 +348,8 @@ imageType:
         for name in ["correctMask", "geometryTolerance", "distances", "LoG", "gldzm", "voxelSetting"] {
             assert!(all.contains(name), "`{name}` not reported in:\n{all}");
         }
-        assert!(parse_params("setting:\n  binWidth: wide\n").unwrap_err().contains("binWidth"));
+        let err = parse_params("setting:\n  binWidth: wide\n").unwrap_err();
+        assert!(matches!(&err, ParamsError::NotANumber { key, .. } if key == "binWidth"), "{err:?}");
+        assert_eq!(err.to_string(), "setting `binWidth`: expected a number, got \"wide\"");
     }
 }

@@ -6,12 +6,54 @@ use radx_core::matrix::glrlm::glrlm_directions;
 use radx_core::matrix::ngldm::{NgldmSettings, ngldm};
 use radx_core::matrix::{Aggregation, DiscretisedRoi, TextureMatrix, glszm::glszm, ngtdm::ngtdm};
 use radx_core::sources::histogram;
-use radx_dsl::{BuiltinImpl, BuiltinSpec, Registry, SourceData, SourceSchema};
+use radx_dsl::{BuiltinImpl, BuiltinSpec, ParamValue, Registry, SourceData, SourceSchema};
 
 use super::options::WeightingNorm;
 use super::shape::shape_source;
 use crate::model::ProcessedCase;
 use crate::settings::Settings;
+use crate::sources::provider::{Instances, RoiExtent, SourceContext, SourceProvider};
+
+/// PyRadiomics' `pyr_*` sources, as a [`SourceProvider`].
+pub struct PyradiomicsSources;
+
+/// Names of the sources [`PyradiomicsSources`] builds.
+const NAMES: [&str; 8] =
+    ["pyr_glcm", "pyr_glrlm", "pyr_glszm", "pyr_gldm", "pyr_ngtdm", "pyr_firstorder", "pyr_shape", "pyr_shape2D"];
+
+impl SourceProvider for PyradiomicsSources {
+    fn provides(&self, source: &str) -> bool {
+        NAMES.contains(&source)
+    }
+
+    fn register(&self, registry: &mut Registry, _settings: &Settings) {
+        register_sources(registry);
+    }
+
+    /// One matrix per angle (13, or 4 with `force2D`) for the GLCM and GLRLM, one over the
+    /// ROI for the others; N_g rows at most (absent levels are deleted).
+    fn matrix_bytes(&self, source: &str, extent: &RoiExtent, settings: &Settings) -> u64 {
+        let force_2d = settings.pyradiomics.as_ref().is_some_and(|p| p.force_2d);
+        let angles = if force_2d { DIRECTIONS_2D.len() } else { DIRECTIONS_3D.len() } as u64;
+        let zone_sizes = ((2.0 * extent.voxels as f64).sqrt().ceil() as u64).max(1);
+        let (matrices, columns) = match source {
+            "pyr_glcm" => (angles, extent.ng),
+            "pyr_glrlm" => (angles, extent.longest),
+            "pyr_glszm" => (1, zone_sizes),
+            "pyr_gldm" => (1, 27),
+            "pyr_ngtdm" => (1, 2),
+            _ => return 0,
+        };
+        extent.ng.saturating_mul(columns).saturating_mul(8).saturating_mul(matrices)
+    }
+
+    fn build(&self, ctx: &SourceContext<'_, '_>, source: &str, _params: &[(String, ParamValue)]) -> Instances {
+        match build_source(source, ctx.case, &ctx.levels, ctx.host.shape(), ctx.settings) {
+            Some(data) => vec![(None, data)],
+            None => vec![(None, Ok(vec![SourceData::new()]))],
+        }
+    }
+}
 
 /// The PyRadiomics library, embedded: (file name, text).
 pub const LIBRARY: &[(&str, &str)] = &[

@@ -1,0 +1,55 @@
+//! PyRadiomics' conventions as a [`Profile`]: its feature library, its resampling grid
+//! aligned to the ROI, its ROI size checks, its `featureClass` selection and names.
+
+use radx_core::roi::Roi;
+use radx_core::{CoreError, Volume};
+
+use crate::model::FeatureRow;
+use crate::profile::contract::Profile;
+use crate::settings::Settings;
+
+/// PyRadiomics' conventions (the settings carry its options, [`Settings::pyradiomics`]).
+pub struct Pyradiomics;
+
+impl Profile for Pyradiomics {
+    fn library(&self) -> &'static [(&'static str, &'static str)] {
+        super::sources::LIBRARY
+    }
+
+    fn resamples_on_own_grid(&self) -> bool {
+        true
+    }
+
+    /// PyRadiomics aligns the new grid to the ROI's bounding box, not the image.
+    fn resample(
+        &self,
+        image: &Volume<f64>,
+        mask: &Volume<bool>,
+        settings: &Settings,
+    ) -> Result<(Volume<f64>, Volume<bool>), CoreError> {
+        let pad = settings
+            .pyradiomics
+            .as_ref()
+            .map_or(super::options::PyradiomicsOptions::default().pad_distance, |p| p.pad_distance);
+        match &settings.resample {
+            Some(r) => super::processing::resample(image, mask, r, pad),
+            None => Ok((image.clone(), mask.clone())),
+        }
+    }
+
+    fn check_roi(&self, roi: &Roi, settings: &Settings) -> Result<(), CoreError> {
+        settings.pyradiomics.as_ref().map_or(Ok(()), |p| p.check_roi_size(roi))
+    }
+
+    fn has_own_names(&self) -> bool {
+        true
+    }
+
+    fn output_rows(&self, rows: Vec<FeatureRow>, settings: &Settings, own_names: bool) -> Vec<FeatureRow> {
+        let mut rows = super::names::select_rows(rows, settings);
+        if own_names {
+            super::names::rename_rows(&mut rows);
+        }
+        rows
+    }
+}

@@ -1,0 +1,51 @@
+//! What a profile decides. Apart from the profiles' list, so a profile elsewhere
+//! (`compat/pyradiomics`) can implement it without a circle of imports.
+
+use radx_core::roi::Roi;
+use radx_core::{CoreError, Volume};
+
+use crate::model::FeatureRow;
+use crate::settings::Settings;
+
+/// The conventions a run follows where tools differ. Every method's default is the IBSI's.
+pub trait Profile: Sync {
+    /// The embedded feature library: (file name, text) of each `.radx` file.
+    fn library(&self) -> &'static [(&'static str, &'static str)];
+
+    /// Whether resampling (when the settings ask for it) uses this profile's own grid, which
+    /// [`Profile::resample`] builds from the whole image, instead of the IBSI's grid aligned
+    /// to the image (which the pipeline builds around the ROI's box only).
+    fn resamples_on_own_grid(&self) -> bool {
+        false
+    }
+
+    /// Resample `image` and the ROI `mask` onto this profile's own grid (only called when
+    /// [`Profile::resamples_on_own_grid`] holds).
+    fn resample(
+        &self,
+        image: &Volume<f64>,
+        mask: &Volume<bool>,
+        settings: &Settings,
+    ) -> Result<(Volume<f64>, Volume<bool>), CoreError> {
+        let _ = (mask, settings);
+        Ok((image.clone(), mask.clone()))
+    }
+
+    /// Refuse a ROI the profile cannot extract (after re-segmentation).
+    fn check_roi(&self, roi: &Roi, settings: &Settings) -> Result<(), CoreError> {
+        let _ = (roi, settings);
+        Ok(())
+    }
+
+    /// Whether the profile has names of its own for its rows ([`Profile::output_rows`]).
+    fn has_own_names(&self) -> bool {
+        false
+    }
+
+    /// The rows a run outputs: those the settings select, named by the profile when
+    /// `own_names` is asked for (and [`Profile::has_own_names`]).
+    fn output_rows(&self, rows: Vec<FeatureRow>, settings: &Settings, own_names: bool) -> Vec<FeatureRow> {
+        let _ = (settings, own_names);
+        rows
+    }
+}

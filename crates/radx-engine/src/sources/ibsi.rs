@@ -1,0 +1,299 @@
+//! The IBSI's sources (manual chapter 3): texture matrices per aggregation (`cm`, `rlm`,
+//! `szm`, `dzm`, `ngl`, `ngt`), the ROI's intensities (`roi`), its intensity histogram
+//! (`ih`), and the builtin-only sources (`morph`, `li`, `ivh`) whose values the case host
+//! computes. Each source's builder and memory estimate live here, side by side.
+
+use rayon::prelude::*;
+
+use radx_core::Aggregation;
+use radx_core::matrix::glcm::{GlcmSettings, glcm_aggregations};
+use radx_core::matrix::ngldm::{NgldmSettings, ngldm};
+use radx_core::matrix::{
+    Ngtdm, TextureMatrix, gldzm::gldzm, glrlm::glrlm_aggregations, glszm::glszm, glszm::glszm_and_gldzm, ngtdm::ngtdm,
+};
+use radx_core::sources::{histogram, roi_levels};
+use radx_dsl::{ParamValue, Registry, SourceData};
+
+use super::provider::{Instances, RoiExtent, SourceContext, SourceProvider};
+use crate::settings::Settings;
+
+/// The IBSI's sources.
+pub struct IbsiSources;
+
+/// Names of the sources [`IbsiSources`] builds.
+const NAMES: [&str; 11] = ["cm", "rlm", "szm", "dzm", "ngl", "ngt", "roi", "ih", "morph", "li", "ivh"];
+
+impl SourceProvider for IbsiSources {
+    fn provides(&self, source: &str) -> bool {
+        NAMES.contains(&source)
+    }
+
+    fn register(&self, registry: &mut Registry, settings: &Settings) {
+        register(registry, settings);
+    }
+
+    fn matrix_bytes(&self, source: &str, extent: &RoiExtent, settings: &Settings) -> u64 {
+        // Distinct zone sizes s_1 < s_2 < … < s_k in one matrix sum to at most N: k(k+1)/2 ≤ N.
+        let zone_sizes = ((2.0 * extent.voxels as f64).sqrt().ceil() as u64).max(1);
+        let columns = match source {
+            "cm" => extent.ng,
+            "rlm" => extent.longest,
+            "szm" => zone_sizes,
+            "dzm" => extent.longest.div_ceil(2) + 1,
+            "ngl" => 27,
+            "ngt" => 2,
+            _ => return 0,
+        };
+        let matrices: u64 =
+            aggregations_for(source, settings).into_iter().map(|a| matrix_count(source, a, extent.slices)).sum();
+        extent.ng.saturating_mul(columns).saturating_mul(8).saturating_mul(matrices)
+    }
+
+    fn build(&self, ctx: &SourceContext<'_, '_>, source: &str, params: &[(String, ParamValue)]) -> Instances {
+        let levels = &*ctx.levels;
+        if matches!(source, "rlm" | "szm" | "dzm")
+            && let Some(reason) = unsupported_connectivity(params)
+        {
+            return vec![(None, Err(reason))];
+        }
+        let per_aggregation = |f: &(dyn Fn(Aggregation) -> Result<Vec<SourceData>, String> + Sync)| -> Instances {
+            aggregations_for(source, ctx.settings).into_par_iter().map(|a| (Some(a), f(a))).collect()
+        };
+        match source {
+            "cm" => {
+                let settings = GlcmSettings {
+                    distance: param_int(params, "distance").unwrap_or(1).max(0) as usize,
+                    symmetric: param_bool(params, "symmetric").unwrap_or(true),
+                };
+                if let Err(e) = settings.validate() {
+                    return vec![(None, Err(e.to_string()))];
+                }
+                let aggregations = aggregations_for(source, ctx.settings);
+                let matrices = glcm_aggregations(levels, &settings, &aggregations);
+                aggregations
+                    .into_iter()
+                    .zip(matrices)
+                    .map(|(a, ms)| (Some(a), Ok(ms.iter().map(cm_data).collect())))
+                    .collect()
+            }
+            "rlm" => {
+                let aggregations = aggregations_for(source, ctx.settings);
+                let matrices = glrlm_aggregations(levels, &aggregations);
+                aggregations
+                    .into_iter()
+                    .zip(matrices)
+                    .map(|(a, ms)| (Some(a), Ok(ms.iter().map(|m| counts_data(m, "r", "run")).collect())))
+                    .collect()
+            }
+            "szm" => per_aggregation(&|a| {
+                glszm(levels, a)
+                    .map(|ms| ms.iter().map(|m| counts_data(m, "s", "size")).collect())
+                    .map_err(|e| e.to_string())
+            }),
+            "dzm" => per_aggregation(&|a| {
+                gldzm(levels, a)
+                    .map(|ms| ms.iter().map(|m| counts_data(m, "d", "distance")).collect())
+                    .map_err(|e| e.to_string())
+            }),
+            "ngl" => {
+                let alpha = params.iter().find(|(n, _)| n == "alpha").map(|(_, v)| match v {
+                    ParamValue::Float(f) => *f,
+                    ParamValue::Int(i) => *i as f64,
+                    _ => 0.0,
+                });
+                let settings = NgldmSettings {
+                    alpha: alpha.unwrap_or(0.0).max(0.0) as u16,
+                    distance: param_int(params, "distance").unwrap_or(1).max(0) as usize,
+                };
+                per_aggregation(&|a| {
+                    ngldm(levels, settings, a)
+                        .map(|ms| ms.iter().map(|m| counts_data(m, "s", "dependence")).collect())
+                        .map_err(|e| e.to_string())
+                })
+            }
+            "ngt" => {
+                if param_int(params, "distance").unwrap_or(1) != 1 {
+                    return vec![(None, Err("the NGTDM supports distance 1 only".into()))];
+                }
+                per_aggregation(&|a| {
+                    ngtdm(levels, a).map(|ms| ms.iter().map(ngt_data).collect()).map_err(|e| e.to_string())
+                })
+            }
+            "roi" => {
+                let x = ctx.host.intensities().to_vec();
+                let n = x.len();
+                let data = SourceData::new()
+                    .with_axis("voxel", (1..=n).map(|v| v as f64).collect())
+                    .with_array("x", vec![n], x)
+                    .with_scalar("N", n as f64);
+                vec![(None, Ok(vec![data]))]
+            }
+            "ih" => {
+                let x = roi_levels(levels);
+                let h = histogram(levels);
+                let (n, ng) = (x.len(), h.len());
+                let data = SourceData::new()
+                    .with_axis("voxel", (1..=n).map(|v| v as f64).collect())
+                    .with_axis("level", levels_axis(ng))
+                    .with_array("x", vec![n], x)
+                    .with_array("h", vec![ng], h)
+                    .with_scalar("N", n as f64)
+                    .with_scalar("Ng", ng as f64);
+                vec![(None, Ok(vec![data]))]
+            }
+            // Builtin-only sources (`morph`, `li`, `ivh`): the host computes everything.
+            _ => vec![(None, Ok(vec![SourceData::new()]))],
+        }
+    }
+}
+
+/// The language's standard registry (the IBSI sources' schemas and the host's builtins), with
+/// the settings' texture parameters as the sources' default parameters: a family header that
+/// names a parameter overrides the settings.
+fn register(registry: &mut Registry, settings: &Settings) {
+    let standard = Registry::standard();
+    for schema in standard.sources() {
+        registry.register_source(schema.clone());
+    }
+    for builtin in standard.builtins() {
+        registry.register_builtin(builtin.clone());
+    }
+    let t = &settings.texture;
+    let defaults: [(&str, &str, ParamValue); 4] = [
+        ("cm", "distance", ParamValue::Int(t.glcm_distance as i64)),
+        ("cm", "symmetric", ParamValue::Bool(t.glcm_symmetric)),
+        ("ngl", "distance", ParamValue::Int(t.ngldm_distance as i64)),
+        ("ngl", "alpha", ParamValue::Float(f64::from(t.ngldm_alpha))),
+    ];
+    for (source, param, value) in defaults {
+        if let Some(schema) = registry.source(source) {
+            let mut schema = schema.clone();
+            for p in schema.params.iter_mut().filter(|p| p.name == param) {
+                p.default = value.clone();
+            }
+            registry.register_source(schema);
+        }
+    }
+    for (name, doc) in [
+        ("aee_volume", "volume of the approximate enclosing ellipsoid (semi-axes 2√λ of the PCA)"),
+        ("aee_area", "surface area of the approximate enclosing ellipsoid (IBSI series)"),
+    ] {
+        registry.register_builtin(radx_dsl::BuiltinSpec {
+            name: name.into(),
+            args: Vec::new(),
+            doc: doc.into(),
+            source: Some("morph".into()),
+            implementation: radx_dsl::BuiltinImpl::Host,
+        });
+    }
+}
+
+impl IbsiSources {
+    /// The GLSZM and GLDZM sources together (see [`super::build_all`]).
+    pub(crate) fn build_zones(&self, ctx: &SourceContext<'_, '_>) -> (Instances, Instances) {
+        let aggregations = aggregations_for("szm", ctx.settings);
+        match glszm_and_gldzm(&ctx.levels, &aggregations) {
+            Ok((sizes, distances)) => {
+                let instances = |matrices: Vec<Vec<TextureMatrix>>, array: &str, axis: &str| -> Instances {
+                    aggregations
+                        .iter()
+                        .zip(matrices)
+                        .map(|(&a, ms)| (Some(a), Ok(ms.iter().map(|m| counts_data(m, array, axis)).collect())))
+                        .collect()
+                };
+                (instances(sizes, "s", "size"), instances(distances, "d", "distance"))
+            }
+            // Built apart, each family reports its own error (the GLSZM has fewer to meet).
+            Err(_) => (self.build(ctx, "szm", &[]), self.build(ctx, "dzm", &[])),
+        }
+    }
+}
+
+/// How many matrices an aggregation builds for a family over `source` on a ROI that
+/// spans `slices` slices (IBSI 3.6.2 ff.: 4 in-plane and 13 volumetric directions).
+pub(crate) fn matrix_count(source: &str, aggregation: Aggregation, slices: u64) -> u64 {
+    let directional = matches!(source, "cm" | "rlm");
+    match aggregation {
+        Aggregation::Avg2d if directional => 4 * slices,
+        Aggregation::Avg2d | Aggregation::SliceMerged2d => slices,
+        Aggregation::DirectionMerged2_5d => 4,
+        Aggregation::Merged2_5d | Aggregation::Merged3d => 1,
+        Aggregation::Avg3d => 13,
+    }
+}
+
+/// Runs and zones are 8-connected in a slice and 26-connected in the volume (IBSI 3.7, 3.8):
+/// the aggregation decides which. The sources' `connectivity` parameter states that and
+/// takes no other value, rather than being silently ignored.
+pub(crate) fn unsupported_connectivity(params: &[(String, ParamValue)]) -> Option<String> {
+    match param_int(params, "connectivity") {
+        None | Some(26) => None,
+        Some(other) => Some(format!(
+            "connectivity = {other} is not supported: runs and zones are 8-connected in 2D and \
+             26-connected in 3D (the aggregation decides), so the parameter takes only 26"
+        )),
+    }
+}
+
+/// Which aggregations a texture source is computed for.
+pub(crate) fn aggregations_for(source: &str, settings: &Settings) -> Vec<Aggregation> {
+    let wanted = &settings.texture.aggregations;
+    match source {
+        "cm" | "rlm" => wanted.clone(),
+        _ => Aggregation::ZONE.into_iter().filter(|a| wanted.contains(a)).collect(),
+    }
+}
+
+fn param_int(params: &[(String, ParamValue)], name: &str) -> Option<i64> {
+    params.iter().find(|(n, _)| n == name).and_then(|(_, v)| match v {
+        ParamValue::Int(i) => Some(*i),
+        ParamValue::Float(f) => Some(*f as i64),
+        _ => None,
+    })
+}
+
+fn param_bool(params: &[(String, ParamValue)], name: &str) -> Option<bool> {
+    params.iter().find(|(n, _)| n == name).and_then(|(_, v)| match v {
+        ParamValue::Bool(b) => Some(*b),
+        _ => None,
+    })
+}
+
+fn levels_axis(ng: usize) -> Vec<f64> {
+    (1..=ng).map(|g| g as f64).collect()
+}
+
+/// Source data of a GLCM (`cm`): probabilities p_ij.
+fn cm_data(m: &TextureMatrix) -> SourceData {
+    let ng = m.counts.nrows();
+    SourceData::glcm_from_counts(ng, &m.counts.iter().copied().collect::<Vec<_>>())
+}
+
+/// Source data of a GLRLM / GLSZM / GLDZM / NGLDM: raw counts and N_v, N_s.
+fn counts_data(m: &TextureMatrix, array: &str, second_axis: &str) -> SourceData {
+    let ng = m.counts.nrows();
+    let data: Vec<f64> = m.counts.iter().copied().collect();
+    let ns = data.iter().sum();
+    SourceData::new()
+        .with_axis("level", levels_axis(ng))
+        .with_axis(second_axis, m.col_values.clone())
+        .with_array(array, vec![ng, m.col_values.len()], data)
+        .with_scalar("Ng", ng as f64)
+        .with_scalar("Nv", m.n_voxels)
+        .with_scalar("Ns", ns)
+}
+
+fn ngt_data(m: &Ngtdm) -> SourceData {
+    let ng = m.n.len();
+    let nvc = m.n_voxels;
+    let p: Vec<f64> = m.n.iter().map(|n| n / nvc).collect();
+    let ngp = p.iter().filter(|&&v| v > 0.0).count() as f64;
+    SourceData::new()
+        .with_axis("level", levels_axis(ng))
+        .with_array("n", vec![ng], m.n.clone())
+        .with_array("s", vec![ng], m.s.clone())
+        .with_array("p", vec![ng], p)
+        .with_scalar("Ng", ng as f64)
+        .with_scalar("Nvc", nvc)
+        .with_scalar("Ngp", ngp)
+}
