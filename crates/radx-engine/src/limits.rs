@@ -16,26 +16,43 @@ use radx_core::{CoreError, Grid};
 
 use crate::settings::{Binning, Settings};
 
+/// A memory size that does not parse (`--max-memory`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SizeError {
+    /// No number before the unit.
+    #[error("`{0}` is not a size: expected a number with an optional unit, e.g. 2G or 512M")]
+    NotANumber(String),
+    /// A unit other than K, M, G, T.
+    #[error("unknown size unit `{unit}` in `{text}` (use K, M, G or T)")]
+    UnknownUnit {
+        /// The unit as written.
+        unit: String,
+        /// The whole text.
+        text: String,
+    },
+    /// Zero, negative or beyond 2^64 bytes.
+    #[error("`{0}` is not a usable memory size (at least 1 byte)")]
+    Unusable(String),
+}
+
 /// Parse a memory size: a number of bytes with an optional binary unit suffix
 /// `K`, `M`, `G`, `T` (also `KB`/`KiB`…, case-insensitive), e.g. `2G`, `512M`, `1.5G`.
-pub fn parse_size(text: &str) -> Result<u64, String> {
+pub fn parse_size(text: &str) -> Result<u64, SizeError> {
     let t = text.trim();
     let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
     let (number, unit) = t.split_at(split);
-    let value: f64 = number
-        .parse()
-        .map_err(|_| format!("`{text}` is not a size: expected a number with an optional unit, e.g. 2G or 512M"))?;
+    let value: f64 = number.parse().map_err(|_| SizeError::NotANumber(text.to_string()))?;
     let shift = match unit.trim().to_ascii_lowercase().as_str() {
         "" | "b" => 0,
         "k" | "kb" | "kib" => 10,
         "m" | "mb" | "mib" => 20,
         "g" | "gb" | "gib" => 30,
         "t" | "tb" | "tib" => 40,
-        other => return Err(format!("unknown size unit `{other}` in `{text}` (use K, M, G or T)")),
+        other => return Err(SizeError::UnknownUnit { unit: other.to_string(), text: text.to_string() }),
     };
     let bytes = value * (1u64 << shift) as f64;
     if !(bytes.is_finite() && bytes >= 1.0 && bytes < u64::MAX as f64) {
-        return Err(format!("`{text}` is not a usable memory size (at least 1 byte)"));
+        return Err(SizeError::Unusable(text.to_string()));
     }
     Ok(bytes as u64)
 }
@@ -161,7 +178,7 @@ mod tests {
         assert_eq!(parse_size("4096"), Ok(4096));
         assert_eq!(parse_size("10 KB"), Ok(10 << 10));
         assert!(parse_size("lots").is_err());
-        assert!(parse_size("2X").unwrap_err().contains("unit"));
+        assert!(parse_size("2X").unwrap_err().to_string().contains("unit"));
         assert!(parse_size("0").is_err());
         assert!(parse_size("-1G").is_err());
     }

@@ -30,54 +30,38 @@ pub(crate) trait ImageFormat: Sync {
     ) -> Result<VoxelStream<'static>, IoError>;
 }
 
-struct Nifti;
-struct Nrrd;
+/// An [`ImageFormat`] whose readers are the functions of one module (`nifti`, `nrrd`).
+macro_rules! module_format {
+    ($name:ident, $module:ident, $($suffix:literal),+) => {
+        struct $name;
 
-impl ImageFormat for Nifti {
-    fn claims(&self, path: &Path) -> bool {
-        has_suffix(path, ".nii") || has_suffix(path, ".nii.gz")
-    }
-    fn read_volume(&self, path: &Path, opts: &ReadOptions) -> Result<Volume<f64>, IoError> {
-        nifti::read_volume(path, opts)
-    }
-    fn read_volume_bytes(&self, name: &Path, bytes: &[u8], opts: &ReadOptions) -> Result<Volume<f64>, IoError> {
-        nifti::read_volume_bytes(name, bytes, opts)
-    }
-    fn read_info(&self, path: &Path) -> Result<ImageInfo, IoError> {
-        nifti::read_info(path)
-    }
-    fn open_voxels(
-        &self,
-        path: &Path,
-        opts: &ReadOptions,
-        needed: &dyn Fn(u64, u64) -> u64,
-    ) -> Result<VoxelStream<'static>, IoError> {
-        nifti::open_voxels(path, opts, needed)
-    }
+        impl ImageFormat for $name {
+            fn claims(&self, path: &Path) -> bool {
+                $(has_suffix(path, $suffix))||+
+            }
+            fn read_volume(&self, path: &Path, opts: &ReadOptions) -> Result<Volume<f64>, IoError> {
+                $module::read_volume(path, opts)
+            }
+            fn read_volume_bytes(&self, name: &Path, bytes: &[u8], opts: &ReadOptions) -> Result<Volume<f64>, IoError> {
+                $module::read_volume_bytes(name, bytes, opts)
+            }
+            fn read_info(&self, path: &Path) -> Result<ImageInfo, IoError> {
+                $module::read_info(path)
+            }
+            fn open_voxels(
+                &self,
+                path: &Path,
+                opts: &ReadOptions,
+                needed: &dyn Fn(u64, u64) -> u64,
+            ) -> Result<VoxelStream<'static>, IoError> {
+                $module::open_voxels(path, opts, needed)
+            }
+        }
+    };
 }
 
-impl ImageFormat for Nrrd {
-    fn claims(&self, path: &Path) -> bool {
-        has_suffix(path, ".nrrd") || has_suffix(path, ".nhdr")
-    }
-    fn read_volume(&self, path: &Path, opts: &ReadOptions) -> Result<Volume<f64>, IoError> {
-        nrrd::read_volume(path, opts)
-    }
-    fn read_volume_bytes(&self, name: &Path, bytes: &[u8], opts: &ReadOptions) -> Result<Volume<f64>, IoError> {
-        nrrd::read_volume_bytes(name, bytes, opts)
-    }
-    fn read_info(&self, path: &Path) -> Result<ImageInfo, IoError> {
-        nrrd::read_info(path)
-    }
-    fn open_voxels(
-        &self,
-        path: &Path,
-        opts: &ReadOptions,
-        needed: &dyn Fn(u64, u64) -> u64,
-    ) -> Result<VoxelStream<'static>, IoError> {
-        nrrd::open_voxels(path, opts, needed)
-    }
-}
+module_format!(Nifti, nifti, ".nii", ".nii.gz");
+module_format!(Nrrd, nrrd, ".nrrd", ".nhdr");
 
 /// Every format radx reads, in the order their names are tried.
 const FORMATS: [&dyn ImageFormat; 2] = [&Nifti, &Nrrd];
