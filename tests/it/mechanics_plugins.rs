@@ -524,3 +524,29 @@ fn cli_check_knows_plugin_sources_only_when_the_plugin_is_loaded() {
     // lbp.radx: two families, 4 + 3 features.
     assert_eq!(text(&out.stdout).trim(), "ok: 2 families, 7 feature(s)");
 }
+
+/// A plugin source has no memory estimate before it is built: a matrix whose source data
+/// would pass the budget is refused once built, its families NaN with the reason, and the
+/// rest of the case goes on. LBP codes: 64 entries (3 copies of 8 bytes each: 1536 bytes)
+/// over a 1000-byte budget; the rotation-invariant histogram's 7 entries fit (168 bytes),
+/// as do the IBSI texture matrices of 4 grey levels merged in 3D (at most 864 bytes).
+#[test]
+fn a_plugin_matrix_over_the_memory_budget_gives_nan_rows_with_the_reason() {
+    let mut plugins = PluginRegistry::new();
+    plugins.load(&rust_plugin("radx_plugin_lbp")).unwrap();
+    let lbp_radx = root().join("plugins/lbp/lbp.radx");
+    let text =
+        "[discretisation.texture]\nmethod = \"fixed_bin_number\"\nbins = 4\n[texture]\naggregations = [\"3d_mrg\"]\n";
+    let settings = radx_engine::Settings { max_memory: 1000, ..radx_engine::Settings::from_toml_str(text).unwrap() };
+    let extractor = radx_engine::Extractor::new(settings, std::slice::from_ref(&lbp_radx), plugins).unwrap();
+    let grid = Grid::new([2, 2, 1], [1.0; 3]);
+    let image = Volume::from_x_fastest(grid, vec![1.0, 2.0, 3.0, 4.0]);
+    let features = extractor.extract(&radx_engine::Case::new(image, Volume::filled(grid, 1.0))).unwrap();
+    let row =
+        |feature: &str| features.rows.iter().find(|r| r.key.feature == feature).unwrap_or_else(|| panic!("{feature}"));
+    assert!((row("lbp_ri_entropy").value - 1.5).abs() < 1e-12);
+    let refused = row("lbp_code_entropy");
+    assert!(refused.value.is_nan());
+    let note = refused.note.as_deref().unwrap_or_default();
+    assert!(note.contains("memory budget") && note.contains("lbp"), "{note}");
+}
