@@ -128,7 +128,7 @@ fn fractal_plugin_loads_and_matches_hand_values() {
 
     // The plugin's error (empty mask) comes back as this feature's message.
     let empty = roi([4, 4, 4], [1.0; 3], |_, _, _| false, |_, _, _| 1.0);
-    let err = feature.compute(&PluginInput::from_roi(&empty, &[])).unwrap_err();
+    let err = feature.compute(&PluginInput::from_roi(&empty, &[])).unwrap_err().to_string();
     assert!(err.contains("mask is empty"), "{err}");
 }
 
@@ -172,7 +172,7 @@ fn lbp_source_builds_hand_checked_histograms() {
     let ri = source.build(&input, r#"{"rotation_invariant": true}"#).unwrap();
     assert_eq!(ri.data(), &[1.0, 2.0, 0.0, 0.0, 0.0, 0.0, 0.0]);
 
-    let err = source.build(&input, r#"{"radius": 2}"#).unwrap_err();
+    let err = source.build(&input, r#"{"radius": 2}"#).unwrap_err().to_string();
     assert!(err.contains("no parameter `radius`"), "{err}");
 
     // The plugin's own feature over its source: entropy of (1/3, 2/3) = log2 3 − 2/3.
@@ -182,7 +182,7 @@ fn lbp_source_builds_hand_checked_histograms() {
     let h = feature.compute(&input.with_matrices(&matrices)).unwrap();
     assert!((h - (3f64.log2() - 2.0 / 3.0)).abs() < 1e-12, "{h}");
     // Without matrices the feature reports why.
-    assert!(feature.compute(&input).unwrap_err().contains("no non-empty lbp histogram"));
+    assert!(feature.compute(&input).unwrap_err().to_string().contains("no non-empty lbp histogram"));
     // Host matrices of any shape reach the plugin intact: a 1×3 histogram (1, 1, 2).
     let host = [DenseMatrix::new(vec![1, 3], vec![1.0, 1.0, 2.0]).unwrap()];
     let h = feature.compute(&input.with_matrices(&host)).unwrap();
@@ -200,7 +200,7 @@ fn c_plugin_value_and_error_return() {
     let column = roi([1, 5, 1], [2.0, 1.0, 0.5], |_, _, _| true, |_, _, _| 0.0);
     let input = PluginInput::from_roi(&column, &[]);
     assert_eq!(volume.compute(&input), Ok(5.0));
-    let err = fails.compute(&input).unwrap_err();
+    let err = fails.compute(&input).unwrap_err().to_string();
     assert!(err.contains("not defined for any ROI"), "{err}");
     // The failure leaves the plugin usable.
     assert_eq!(volume.compute(&input), Ok(5.0));
@@ -212,9 +212,9 @@ fn rust_panics_are_caught_per_feature() {
     let by_name = |n: &str| plugin.features.iter().find(|f| f.name == n).unwrap();
     let cube = roi([2, 2, 2], [1.0; 3], |x, _, _| x == 0, |_, _, _| 1.0);
     let input = PluginInput::from_roi(&cube, &[]);
-    let err = by_name("explicit_panic").compute(&input).unwrap_err();
+    let err = by_name("explicit_panic").compute(&input).unwrap_err().to_string();
     assert!(err.contains("panicked") && err.contains("deliberate panic"), "{err}");
-    let err = by_name("out_of_bounds").compute(&input).unwrap_err();
+    let err = by_name("out_of_bounds").compute(&input).unwrap_err().to_string();
     assert!(err.contains("panicked") && err.contains("index out of bounds"), "{err}");
     // x == 0 of a 2³ box: 4 voxels; still computed after two panics.
     assert_eq!(by_name("voxel_count").compute(&input), Ok(4.0));

@@ -311,21 +311,27 @@ impl<'a> PluginInput<'a> {
 
     /// Check shapes and lay the data out x-fastest (borrowed when it already is, as
     /// radx volumes are; copied otherwise).
-    fn prepare(&self) -> Result<Prepared<'a>, String> {
+    fn prepare(&self) -> Result<Prepared<'a>, PluginCallError> {
         let dims = self.image.grid.dims;
         let shape = |a: (usize, usize, usize)| [a.0, a.1, a.2];
         if shape(self.image.data.dim()) != dims {
-            return Err(format!("image data {:?} does not match its grid {dims:?}", self.image.data.dim()));
+            return Err(PluginCallError::Input(format!(
+                "image data {:?} does not match its grid {dims:?}",
+                self.image.data.dim()
+            )));
         }
         for (what, d) in [("morphological mask", self.morphological.dim()), ("intensity mask", self.intensity.dim())] {
             if shape(d) != dims {
-                return Err(format!("{what} {:?} does not match the image {dims:?}", shape(d)));
+                return Err(PluginCallError::Input(format!("{what} {:?} does not match the image {dims:?}", shape(d))));
             }
         }
         if let Some(levels) = self.levels
             && shape(levels.dim()) != dims
         {
-            return Err(format!("grey levels {:?} do not match the image {dims:?}", shape(levels.dim())));
+            return Err(PluginCallError::Input(format!(
+                "grey levels {:?} do not match the image {dims:?}",
+                shape(levels.dim())
+            )));
         }
         Ok(Prepared {
             image: x_fastest(&self.image.data),
@@ -375,6 +381,31 @@ impl Prepared<'_> {
     }
 }
 
+/// Why a call into a plugin gave no value or matrix. The feature's or source's rows become
+/// NaN with this as their note; the case goes on.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum PluginCallError {
+    /// The host's input views disagree with each other (a host defect, not the plugin's).
+    #[error("{0}")]
+    Input(String),
+    /// The plugin reported an error (or panicked): its own message.
+    #[error("{0}")]
+    Plugin(String),
+    /// The source's parameters cannot be passed as a C string.
+    #[error("source parameters contain a NUL byte")]
+    NulInParameters,
+    /// The matrix the source returned does not hold what it claims.
+    #[error("source {plugin}.{source_name} returned an invalid matrix: {error}")]
+    InvalidMatrix {
+        /// Plugin name.
+        plugin: String,
+        /// Source name.
+        source_name: String,
+        /// What is wrong with it.
+        error: MatrixError,
+    },
+}
+
 /// The plugin's message after a failed call, read on the calling thread right away.
 fn plugin_message(last_error: Option<RadxLastErrorFn>, what: &str) -> String {
     let message = last_error.and_then(|f| {
@@ -391,7 +422,7 @@ fn plugin_message(last_error: Option<RadxLastErrorFn>, what: &str) -> String {
 impl PluginFeature {
     /// Compute the feature on `input`. `Err` carries the plugin's message (a caught panic
     /// reads "the plugin panicked: …"); other features are unaffected.
-    pub fn compute(&self, input: &PluginInput) -> Result<f64, String> {
+    pub fn compute(&self, input: &PluginInput) -> Result<f64, PluginCallError> {
         let prepared = input.prepare()?;
         let raw = prepared.raw(input);
         let mut value = f64::NAN;
@@ -401,7 +432,10 @@ impl PluginFeature {
         if status == RADX_OK {
             Ok(value)
         } else {
-            Err(plugin_message(self.last_error, &format!("feature {}.{}", self.plugin, self.name)))
+            Err(PluginCallError::Plugin(plugin_message(
+                self.last_error,
+                &format!("feature {}.{}", self.plugin, self.name),
+            )))
         }
     }
 
@@ -414,15 +448,16 @@ impl PluginFeature {
 impl PluginSource {
     /// Build the source's matrix on `input`; `params_json` is a JSON object (`{}` for none).
     /// The plugin allocates it; it is copied here and released through the plugin.
-    pub fn build(&self, input: &PluginInput, params_json: &str) -> Result<DenseMatrix, String> {
-        let params = CString::new(params_json).map_err(|_| "source parameters contain a NUL byte".to_string())?;
+    pub fn build(&self, input: &PluginInput, params_json: &str) -> Result<DenseMatrix, PluginCallError> {
+        let params = CString::new(params_json).map_err(|_| PluginCallError::NulInParameters)?;
         let prepared = input.prepare()?;
         let raw = prepared.raw(input);
         let mut out = MaybeUninit::<RadxMatrixOut>::zeroed();
         // SAFETY: as in `PluginFeature::compute`; `out` is a valid, zeroed place to write.
         let status = unsafe { (self.build)(&raw, params.as_ptr(), out.as_mut_ptr()) };
         if status != RADX_OK {
-            return Err(plugin_message(self.last_error, &format!("source {}.{}", self.plugin, self.name)));
+            let what = format!("source {}.{}", self.plugin, self.name);
+            return Err(PluginCallError::Plugin(plugin_message(self.last_error, &what)));
         }
         // SAFETY: zeroed is a valid RadxMatrixOut (null pointers, None), and the plugin wrote it.
         let mut out = unsafe { out.assume_init() };
@@ -431,7 +466,11 @@ impl PluginSource {
             // SAFETY: released exactly once, by the plugin's own callback.
             unsafe { release(&mut out) };
         }
-        copied.map_err(|e| format!("source {}.{} returned an invalid matrix: {e}", self.plugin, self.name))
+        copied.map_err(|error| PluginCallError::InvalidMatrix {
+            plugin: self.plugin.clone(),
+            source_name: self.name.clone(),
+            error,
+        })
     }
 }
 
@@ -839,6 +878,6 @@ mod tests {
             matrices: &[],
         };
         let err = input.prepare().err().unwrap();
-        assert!(err.contains("intensity mask"), "{err}");
+        assert!(matches!(&err, PluginCallError::Input(_)) && err.to_string().contains("intensity mask"), "{err}");
     }
 }

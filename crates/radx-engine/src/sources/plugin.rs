@@ -27,7 +27,9 @@ use crate::library::LibraryFamily;
 use crate::model::ProcessedCase;
 use crate::model::{FeatureKey, FeatureRow};
 use crate::sources::Instances;
-use radx_plugin_host::{DenseMatrix, PluginError, PluginInput, PluginRegistry, PluginSource, params_to_json};
+use radx_plugin_host::{
+    DenseMatrix, PluginCallError, PluginError, PluginInput, PluginRegistry, PluginSource, params_to_json,
+};
 
 /// Names of a plugin source's axes in feature files, in matrix-axis order.
 pub const PLUGIN_AXES: [&str; 4] = ["a", "b", "c", "d"];
@@ -138,9 +140,9 @@ struct CroppedCase {
 }
 
 impl CroppedCase {
-    fn new(case: &ProcessedCase) -> Result<Self, String> {
+    fn new(case: &ProcessedCase) -> Result<Self, PluginValueError> {
         let roi = &case.roi;
-        let bbox = BoundingBox::of_mask(&roi.morphological).ok_or("the morphological mask is empty")?;
+        let bbox = BoundingBox::of_mask(&roi.morphological).ok_or(PluginValueError::EmptyRoi)?;
         let grid = roi.image.grid;
         let crop_mask = |m: &Array3<bool>| Volume { grid, data: m.clone() }.crop(&bbox).data;
         let image = roi.image.crop(&bbox);
@@ -172,6 +174,55 @@ impl CroppedCase {
     }
 }
 
+/// Why a plugin feature or source gave no value for a case; its rows become NaN with this
+/// as their note.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum PluginValueError {
+    /// The ROI has no voxel to crop to.
+    #[error("the morphological mask is empty")]
+    EmptyRoi,
+    /// No loaded plugin provides the source a family or feature names.
+    #[error("{user} needs source `{source_name}`, which no loaded plugin provides")]
+    NoSource {
+        /// Who asked for it (`source` or `feature p.f`).
+        user: String,
+        /// The source's name.
+        source_name: String,
+    },
+    /// The call into the plugin failed.
+    #[error(transparent)]
+    Call(#[from] PluginCallError),
+    /// The matrix has another number of axes than the source declares.
+    #[error("source {plugin}.{source_name} declares {ndim} axes but built a matrix of shape {shape:?}")]
+    Axes {
+        /// Plugin name.
+        plugin: String,
+        /// Source name.
+        source_name: String,
+        /// Declared axes.
+        ndim: usize,
+        /// What was built.
+        shape: Vec<usize>,
+    },
+    /// The matrix's source data would pass the memory budget.
+    #[error(
+        "source {plugin}.{source_name} built a matrix of shape {shape:?}: its source data needs {needed_mib} MiB, \
+         over the memory budget of {budget_mib} MiB (--max-memory)"
+    )]
+    OverBudget {
+        /// Plugin name.
+        plugin: String,
+        /// Source name.
+        source_name: String,
+        /// What was built.
+        shape: Vec<usize>,
+        /// MiB its data needs.
+        needed_mib: u64,
+        /// The budget in MiB.
+        budget_mib: u64,
+    },
+}
+
 /// The plugins' view of one processed case: builds plugin sources (each (source,
 /// parameters) once) and computes plugin features.
 pub(crate) struct PluginCase<'a> {
@@ -179,8 +230,8 @@ pub(crate) struct PluginCase<'a> {
     case: &'a ProcessedCase,
     /// Bytes a plugin source's data may take (the settings' `max_memory`).
     memory_budget: u64,
-    cropped: OnceCell<Result<CroppedCase, String>>,
-    matrices: RefCell<HashMap<(String, String), Result<DenseMatrix, String>>>,
+    cropped: OnceCell<Result<CroppedCase, PluginValueError>>,
+    matrices: RefCell<HashMap<(String, String), Result<DenseMatrix, PluginValueError>>>,
 }
 
 impl<'a> PluginCase<'a> {
@@ -193,57 +244,53 @@ impl<'a> PluginCase<'a> {
         self.plugins.source(source).is_some()
     }
 
-    fn cropped(&self) -> &Result<CroppedCase, String> {
+    fn cropped(&self) -> &Result<CroppedCase, PluginValueError> {
         self.cropped.get_or_init(|| CroppedCase::new(self.case))
     }
 
     /// The matrix of `source` built with `params_json`, checked against its declared axes.
-    fn matrix(&self, source: &PluginSource, params_json: &str) -> Result<DenseMatrix, String> {
+    fn matrix(&self, source: &PluginSource, params_json: &str) -> Result<DenseMatrix, PluginValueError> {
         let key = (source.name.clone(), params_json.to_string());
         if let Some(hit) = self.matrices.borrow().get(&key) {
             return hit.clone();
         }
         let built = match self.cropped() {
-            Ok(c) => source.build(&c.input(&[]), params_json).and_then(|m| {
-                // A plugin matrix has no size estimate before it is built: refuse one whose
-                // source data (the raw matrix, p = m / N and this copy) would pass the budget.
-                let entries = m.shape().iter().fold(1u64, |n, &d| n.saturating_mul(d as u64));
-                let bytes = entries.saturating_mul(3 * 8);
-                if bytes > self.memory_budget {
-                    Err(format!(
-                        "source {}.{} built a matrix of shape {:?}: its source data needs {} MiB, over the \
-                         memory budget of {} MiB (--max-memory)",
-                        source.plugin,
-                        source.name,
-                        m.shape(),
-                        bytes.div_ceil(1 << 20),
-                        self.memory_budget.div_ceil(1 << 20)
-                    ))
-                } else if m.shape().len() == source.ndim {
-                    Ok(m)
-                } else {
-                    Err(format!(
-                        "source {}.{} declares {} axes but built a matrix of shape {:?}",
-                        source.plugin,
-                        source.name,
-                        source.ndim,
-                        m.shape()
-                    ))
-                }
-            }),
+            Ok(c) => source
+                .build(&c.input(&[]), params_json)
+                .map_err(PluginValueError::from)
+                .and_then(|m| self.checked(source, m)),
             Err(e) => Err(e.clone()),
         };
         self.matrices.borrow_mut().insert(key, built.clone());
         built
     }
 
+    /// `m` if it has the source's axes and its source data fits the budget. A plugin
+    /// matrix has no size estimate before it is built: one whose data (the raw matrix,
+    /// p = m / N and this copy) would pass the budget is refused here.
+    fn checked(&self, source: &PluginSource, m: DenseMatrix) -> Result<DenseMatrix, PluginValueError> {
+        let entries = m.shape().iter().fold(1u64, |n, &d| n.saturating_mul(d as u64));
+        let bytes = entries.saturating_mul(3 * 8);
+        let (plugin, source_name, shape) = (source.plugin.clone(), source.name.clone(), m.shape().to_vec());
+        if bytes > self.memory_budget {
+            let (needed_mib, budget_mib) = (bytes.div_ceil(1 << 20), self.memory_budget.div_ceil(1 << 20));
+            Err(PluginValueError::OverBudget { plugin, source_name, shape, needed_mib, budget_mib })
+        } else if m.shape().len() != source.ndim {
+            Err(PluginValueError::Axes { plugin, source_name, ndim: source.ndim, shape })
+        } else {
+            Ok(m)
+        }
+    }
+
     /// The source data of a family over a plugin source: one matrix for the whole ROI.
     pub(crate) fn instances(&self, source: &str, params: &[(String, ParamValue)]) -> Instances {
         let Some(plugin_source) = self.plugins.source(source) else {
-            return vec![(None, Err(format!("no loaded plugin provides source `{source}`")))];
+            let missing = PluginValueError::NoSource { user: "a family".into(), source_name: source.into() };
+            return vec![(None, Err(missing.to_string()))];
         };
         let built = self.matrix(plugin_source, &params_to_json(params));
-        vec![(None, built.map(|m| vec![source_data(&m)]))]
+        // The instance's reason becomes the rows' note.
+        vec![(None, built.map(|m| vec![source_data(&m)]).map_err(|e| e.to_string()))]
     }
 
     /// One row per plugin feature, in load order. Failures are NaN rows with a note.
@@ -254,7 +301,7 @@ impl<'a> PluginCase<'a> {
             let (value, note) = match result {
                 Ok(v) if v.is_nan() => (v, Some("the plugin returned NaN".to_string())),
                 Ok(v) => (v, None),
-                Err(message) => (f64::NAN, Some(message)),
+                Err(e) => (f64::NAN, Some(e.to_string())),
             };
             rows.push(FeatureRow {
                 key: FeatureKey::original(feature.plugin.as_str(), feature.name.as_str(), None),
@@ -266,21 +313,19 @@ impl<'a> PluginCase<'a> {
         rows
     }
 
-    fn compute(&self, feature: &radx_plugin_host::PluginFeature) -> Result<f64, String> {
+    fn compute(&self, feature: &radx_plugin_host::PluginFeature) -> Result<f64, PluginValueError> {
         let matrices = match &feature.source {
             None => Vec::new(),
             Some(name) => {
-                let source = self.plugins.source(name).ok_or_else(|| {
-                    format!(
-                        "feature {} declares source `{name}`, which no loaded plugin provides",
-                        feature.qualified_name()
-                    )
+                let source = self.plugins.source(name).ok_or_else(|| PluginValueError::NoSource {
+                    user: format!("feature {}", feature.qualified_name()),
+                    source_name: name.clone(),
                 })?;
                 vec![self.matrix(source, &params_to_json(&source.params))?]
             }
         };
         let cropped = self.cropped().as_ref().map_err(Clone::clone)?;
-        feature.compute(&cropped.input(&matrices))
+        Ok(feature.compute(&cropped.input(&matrices))?)
     }
 }
 
