@@ -18,10 +18,13 @@ pub struct Mark<'a> {
     pub peak_resident_mib: Option<f64>,
 }
 
-static SINK: OnceLock<(Instant, fn(&Mark<'_>))> = OnceLock::new();
+/// Where marks go: a function of the front end's.
+pub type Sink = fn(&Mark<'_>);
+
+static SINK: OnceLock<(Instant, Sink)> = OnceLock::new();
 
 /// Send every later mark to `sink` (once per process; later calls are ignored).
-pub fn install(sink: fn(&Mark<'_>)) {
+pub fn install(sink: Sink) {
     let _ = SINK.set((Instant::now(), sink));
 }
 
