@@ -14,6 +14,7 @@ mod common;
 
 mod invariant_read_paths;
 mod mechanics_case_inputs;
+mod mechanics_docs;
 mod oracle_ibsi_diagnostics;
 mod oracle_ibsi_digital;
 mod oracle_pyradiomics;
