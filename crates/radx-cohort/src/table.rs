@@ -22,7 +22,7 @@ use parquet::record::Field;
 use parquet::schema::types::Type as SchemaType;
 
 use crate::rows::format_value;
-use radx_engine::{FeatureRow, ImageType};
+use radx_engine::FeatureRow;
 
 /// The four columns before the feature columns.
 pub const KEY_COLUMNS: [&str; 4] = ["id", "label", "status", "error"];
@@ -256,7 +256,7 @@ impl Row {
 /// type (`log-sigma-2-mm.`) for images other than the original.
 pub fn column_name(row: &FeatureRow) -> String {
     let key = &row.key;
-    let image = if key.image_type == ImageType::original() { String::new() } else { format!("{}.", key.image_type) };
+    let image = if key.image_type.is_original() { String::new() } else { format!("{}.", key.image_type) };
     match key.aggregation {
         None => format!("{image}{}.{}", key.family, key.feature),
         Some(a) => format!("{image}{}.{}.{}", key.family, key.feature, a.name()),

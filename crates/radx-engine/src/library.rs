@@ -41,16 +41,6 @@ pub struct LibraryFamily {
 }
 
 impl Library {
-    /// The embedded IBSI library.
-    pub fn standard() -> Self {
-        Library {
-            files: crate::profile::Profile::library(&crate::profile::Ibsi)
-                .iter()
-                .map(|(n, t)| (n.to_string(), t.to_string()))
-                .collect(),
-        }
-    }
-
     /// The library the settings call for: their profile's ([`crate::profile::of`]).
     pub fn for_settings(settings: &Settings) -> Self {
         let files = crate::profile::of(settings).library();

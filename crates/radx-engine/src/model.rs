@@ -2,6 +2,8 @@
 //! from, and the feature rows that come out. Types only, so every other module can use
 //! them without depending on the code that makes them.
 
+use std::borrow::Cow;
+
 use radx_core::Aggregation;
 use radx_core::matrix::DiscretisedRoi;
 use radx_core::roi::Roi;
@@ -25,17 +27,25 @@ pub struct ProcessedCase {
 /// The image a feature was computed on: `original`, later a filter's response
 /// (`log-sigma-2-mm`, `wavelet-LLH`…). Part of every [`FeatureKey`].
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ImageType(String);
+pub struct ImageType(Cow<'static, str>);
+
+/// The original image's name: every row carries it, so it is not allocated per row.
+const ORIGINAL: &str = "original";
 
 impl ImageType {
     /// The image as read (and processed), unfiltered.
     pub fn original() -> Self {
-        ImageType("original".to_string())
+        ImageType(Cow::Borrowed(ORIGINAL))
     }
 
     /// An image type by name (a filter's, e.g. `log-sigma-2-mm`).
     pub fn named(name: impl Into<String>) -> Self {
-        ImageType(name.into())
+        ImageType(Cow::Owned(name.into()))
+    }
+
+    /// Whether this is the original image.
+    pub fn is_original(&self) -> bool {
+        self.0 == ORIGINAL
     }
 
     /// The name, e.g. `original`.

@@ -320,9 +320,8 @@ pub fn process(
         }
         None => image,
     };
-    let profile = crate::profile::of(settings);
-    if settings.resample.is_some() && profile.resamples_on_own_grid() {
-        let (img, m) = profile.resample(image, &mask, settings)?;
+    if let Some(resampled) = crate::profile::of(settings).resample(image, &mask, settings) {
+        let (img, m) = resampled?;
         let roi = roi::crop_to_roi(&img, &m, crop_margin(img.grid.spacing, false), settings.geometry_tolerance)
             .map_err(|_| CoreError::EmptyRoi(" after interpolation".into()))?;
         return process_roi(roi, img.grid, settings, false);

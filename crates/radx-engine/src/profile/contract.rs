@@ -14,21 +14,22 @@ pub trait Profile: Sync {
 
     /// Whether resampling (when the settings ask for it) uses this profile's own grid, which
     /// [`Profile::resample`] builds from the whole image, instead of the IBSI's grid aligned
-    /// to the image (which the pipeline builds around the ROI's box only).
+    /// to the image (which the pipeline builds around the ROI's box only). The pipeline reads
+    /// the whole image when this holds.
     fn resamples_on_own_grid(&self) -> bool {
         false
     }
 
-    /// Resample `image` and the ROI `mask` onto this profile's own grid (only called when
-    /// [`Profile::resamples_on_own_grid`] holds).
+    /// `image` and the ROI `mask` resampled onto this profile's own grid, or `None` when the
+    /// profile has none or the settings ask for no resampling.
     fn resample(
         &self,
         image: &Volume<f64>,
         mask: &Volume<bool>,
         settings: &Settings,
-    ) -> Result<(Volume<f64>, Volume<bool>), CoreError> {
-        let _ = (mask, settings);
-        Ok((image.clone(), mask.clone()))
+    ) -> Option<Result<(Volume<f64>, Volume<bool>), CoreError>> {
+        let _ = (image, mask, settings);
+        None
     }
 
     /// Refuse a ROI the profile cannot extract (after re-segmentation).

@@ -33,12 +33,10 @@ impl SourceProvider for IbsiSources {
     }
 
     fn matrix_bytes(&self, source: &str, extent: &RoiExtent, settings: &Settings) -> u64 {
-        // Distinct zone sizes s_1 < s_2 < … < s_k in one matrix sum to at most N: k(k+1)/2 ≤ N.
-        let zone_sizes = ((2.0 * extent.voxels as f64).sqrt().ceil() as u64).max(1);
         let columns = match source {
             "cm" => extent.ng,
             "rlm" => extent.longest,
-            "szm" => zone_sizes,
+            "szm" => extent.max_zone_sizes(),
             "dzm" => extent.longest.div_ceil(2) + 1,
             "ngl" => 27,
             "ngt" => 2,

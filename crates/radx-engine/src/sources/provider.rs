@@ -48,6 +48,12 @@ pub struct RoiExtent {
 }
 
 impl RoiExtent {
+    /// The most distinct zone sizes one zone matrix can have: sizes s_1 < s_2 < … < s_k of
+    /// zones of one level sum to at most N voxels, so k(k+1)/2 ≤ N.
+    pub fn max_zone_sizes(&self) -> u64 {
+        ((2.0 * self.voxels as f64).sqrt().ceil() as u64).max(1)
+    }
+
     /// The extent of `levels` (voxels with a level > 0).
     pub fn of(levels: &DiscretisedRoi) -> Self {
         let dims = levels.levels.dim();

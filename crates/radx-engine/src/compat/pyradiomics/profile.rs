@@ -26,15 +26,10 @@ impl Profile for Pyradiomics {
         image: &Volume<f64>,
         mask: &Volume<bool>,
         settings: &Settings,
-    ) -> Result<(Volume<f64>, Volume<bool>), CoreError> {
-        let pad = settings
-            .pyradiomics
-            .as_ref()
-            .map_or(super::options::PyradiomicsOptions::default().pad_distance, |p| p.pad_distance);
-        match &settings.resample {
-            Some(r) => super::processing::resample(image, mask, r, pad),
-            None => Ok((image.clone(), mask.clone())),
-        }
+    ) -> Option<Result<(Volume<f64>, Volume<bool>), CoreError>> {
+        let r = settings.resample.as_ref()?;
+        let pad = settings.pyradiomics.clone().unwrap_or_default().pad_distance;
+        Some(super::processing::resample(image, mask, r, pad))
     }
 
     fn check_roi(&self, roi: &Roi, settings: &Settings) -> Result<(), CoreError> {

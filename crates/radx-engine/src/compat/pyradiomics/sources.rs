@@ -35,11 +35,10 @@ impl SourceProvider for PyradiomicsSources {
     fn matrix_bytes(&self, source: &str, extent: &RoiExtent, settings: &Settings) -> u64 {
         let force_2d = settings.pyradiomics.as_ref().is_some_and(|p| p.force_2d);
         let angles = if force_2d { DIRECTIONS_2D.len() } else { DIRECTIONS_3D.len() } as u64;
-        let zone_sizes = ((2.0 * extent.voxels as f64).sqrt().ceil() as u64).max(1);
         let (matrices, columns) = match source {
             "pyr_glcm" => (angles, extent.ng),
             "pyr_glrlm" => (angles, extent.longest),
-            "pyr_glszm" => (1, zone_sizes),
+            "pyr_glszm" => (1, extent.max_zone_sizes()),
             "pyr_gldm" => (1, 27),
             "pyr_ngtdm" => (1, 2),
             _ => return 0,
