@@ -132,7 +132,7 @@ impl Extractor {
     /// both volumes whole.
     pub fn extract_with_diagnostics(&self, case: &Case) -> Result<Features, crate::Error> {
         let core = |source| crate::Error::Core { context: case.describe(), source };
-        let (image, labels) = load_volumes(case, self.settings.max_memory)?;
+        let [image, labels] = load_volumes(case, self.settings.max_memory)?;
         let processed = crate::pipeline::process(&image, &labels, case.roi, &self.settings).map_err(core)?;
         self.check_texture(case, &processed)?;
         let mut features = self.features(&processed);
@@ -205,7 +205,7 @@ fn process_case<T: Send>(
     }
     let done = beside();
     let processed = (|| {
-        let (image, labels) = load_volumes(case, settings.max_memory)?;
+        let [image, labels] = load_volumes(case, settings.max_memory)?;
         crate::pipeline::process(&image, &labels, case.roi, settings)
             .map(|p| (p, None))
             .map_err(|source| crate::Error::Core { context: case.describe(), source })
@@ -215,10 +215,10 @@ fn process_case<T: Send>(
 
 /// The case's image and label map, whole, within `max_memory` together (as the file
 /// pipeline charges them: each as `f64` voxels).
-fn load_volumes(case: &Case, max_memory: u64) -> Result<(Arc<Volume<f64>>, Arc<Volume<f64>>), crate::Error> {
+fn load_volumes(case: &Case, max_memory: u64) -> Result<[Arc<Volume<f64>>; 2], crate::Error> {
     let image = case.image.load(max_memory)?;
     let left = max_memory.saturating_sub((image.data.len() as u64).saturating_mul(8));
-    Ok((image, case.mask.load(left)?))
+    Ok([image, case.mask.load(left)?])
 }
 
 #[cfg(test)]

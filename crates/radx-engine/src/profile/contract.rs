@@ -7,6 +7,9 @@ use radx_core::{CoreError, Volume};
 use crate::model::FeatureRow;
 use crate::settings::Settings;
 
+/// An image and its ROI mask on a profile's own resampling grid.
+pub type Resampled = (Volume<f64>, Volume<bool>);
+
 /// The conventions a run follows where tools differ. Every method's default is the IBSI's.
 pub trait Profile: Sync {
     /// The embedded feature library: (file name, text) of each `.radx` file.
@@ -27,7 +30,7 @@ pub trait Profile: Sync {
         image: &Volume<f64>,
         mask: &Volume<bool>,
         settings: &Settings,
-    ) -> Option<Result<(Volume<f64>, Volume<bool>), CoreError>> {
+    ) -> Option<Result<Resampled, CoreError>> {
         let _ = (image, mask, settings);
         None
     }

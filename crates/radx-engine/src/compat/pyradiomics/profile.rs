@@ -5,7 +5,7 @@ use radx_core::roi::Roi;
 use radx_core::{CoreError, Volume};
 
 use crate::model::FeatureRow;
-use crate::profile::contract::Profile;
+use crate::profile::contract::{Profile, Resampled};
 use crate::settings::Settings;
 
 /// PyRadiomics' conventions (the settings carry its options, [`Settings::pyradiomics`]).
@@ -26,7 +26,7 @@ impl Profile for Pyradiomics {
         image: &Volume<f64>,
         mask: &Volume<bool>,
         settings: &Settings,
-    ) -> Option<Result<(Volume<f64>, Volume<bool>), CoreError>> {
+    ) -> Option<Result<Resampled, CoreError>> {
         let r = settings.resample.as_ref()?;
         let pad = settings.pyradiomics.clone().unwrap_or_default().pad_distance;
         Some(super::processing::resample(image, mask, r, pad))
