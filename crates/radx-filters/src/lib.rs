@@ -1,0 +1,77 @@
+//! radx-filters: the IBSI-2 convolutional filters on 3D volumes.
+//!
+//! Every filter turns an image (`ndarray::Array3<f64>`, indexed `[i, j, k]` = `[x, y, z]`
+//! as everywhere in radx) into a response map on the same grid. The conventions — axis
+//! order of kernel names, convolution (not correlation), boundary extension, σ in mm —
+//! are the IBSI-2 ones; `docs/filters.md` states them for users.
+//!
+//! Layers, bottom up:
+//! - [`boundary`]: how values outside the image are read (zero, nearest, periodic, mirror);
+//! - [`separable`]: 1-D kernels and the pass that convolves every line of one axis;
+//! - [`rotation`]: the 24 (3D) or 4 (2D) right-handed orientations and voxel-wise pooling;
+//! - one module per filter family, each a type implementing [`Filter`].
+//!
+//! Nothing here prints, reads files or knows about ROIs: the engine crops the image to the
+//! ROI's neighbourhood (see [`Filter::margin`]) and computes features on the response.
+#![forbid(unsafe_code)]
+
+pub mod boundary;
+pub mod error;
+pub mod rotation;
+pub mod separable;
+
+use ndarray::{Array3, ArrayView3};
+
+pub use boundary::Boundary;
+pub use error::FilterError;
+
+/// Whether a filter works on each axial slice (k = const) on its own or on the volume.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Dimensionality {
+    /// Slice-wise: 2-D kernels over (i, j), padding in-plane only.
+    #[serde(rename = "2d")]
+    TwoD,
+    /// 3-D kernels over (i, j, k).
+    #[serde(rename = "3d")]
+    ThreeD,
+}
+
+impl Dimensionality {
+    /// The axes a kernel of this dimensionality spans.
+    pub fn axes(self) -> &'static [usize] {
+        match self {
+            Dimensionality::TwoD => &[0, 1],
+            Dimensionality::ThreeD => &[0, 1, 2],
+        }
+    }
+}
+
+/// How much of the image around the ROI a filter reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Margin {
+    /// The response inside a box depends only on the voxels within this many voxels of it
+    /// along i, j, k: filtering the box grown by this margin (clipped to the image) gives the
+    /// same response inside the box as filtering the whole image.
+    Voxels([usize; 3]),
+    /// The response depends on the whole image (periodic boundary, Fourier-domain filters
+    /// without a compact kernel): the engine must filter the uncropped image.
+    WholeImage,
+}
+
+/// A filter: image in, response map on the same grid out.
+///
+/// Implementations validate their parameters when built (a [`FilterError`] naming the
+/// setting), so `apply` fails only on an image the filter cannot handle. A plugin can
+/// implement this trait: it needs nothing but the image and its spacing.
+pub trait Filter: Send + Sync {
+    /// The image type the response's features are reported under, e.g. `log_sigma_1.5mm`
+    /// (the naming scheme is in `docs/filters.md`: lowercase tokens joined by `_`).
+    fn image_type(&self) -> String;
+
+    /// The neighbourhood the response at a voxel depends on, for this voxel spacing (mm).
+    fn margin(&self, spacing: [f64; 3]) -> Margin;
+
+    /// The response map of `image` (voxel spacing `spacing` in mm, `[i, j, k]` order).
+    fn apply(&self, image: ArrayView3<'_, f64>, spacing: [f64; 3]) -> Result<Array3<f64>, FilterError>;
+}

@@ -1,0 +1,7 @@
+//! radx-filters' integration tests, one module per kind: oracle (IBSI-2 reference maps),
+//! invariant (proptest), mechanics (errors).
+
+mod support;
+
+mod oracle_phase1_fourier;
+mod oracle_phase1_separable;
