@@ -3,10 +3,9 @@
 //! resolves every name against a [`Registry`]; plugins extend it by registering more
 //! schemas and builtins at run time.
 //!
-//! The standard registry declares the IBSI sources (IBSI manual chapter 3): the texture
-//! matrices (GLCM §3.6, GLRLM §3.7, GLSZM §3.8, GLDZM §3.9, NGTDM §3.10, NGLDM §3.11), the
-//! ROI intensities (§3.3), the intensity histogram (§3.4), and IVH / morphology / local
-//! intensity (§3.5, §3.1, §3.2), whose geometric quantities are host builtins.
+//! The language declares no source of its own: the host that builds the sources registers
+//! their schemas (radx's engine: `radx_engine::sources`, the IBSI's in `ibsi_schemas.rs`).
+//! [`Registry::with_language_builtins`] holds the builtins the language implements.
 
 /// The type of a source parameter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -183,153 +182,25 @@ impl Registry {
         &self.builtins
     }
 
-    fn host(&mut self, name: &str, args: &[ArgKind], source: &str, doc: &str) {
-        self.register_builtin(BuiltinSpec {
-            name: name.into(),
-            args: args.to_vec(),
-            doc: doc.into(),
-            source: Some(source.into()),
-            implementation: BuiltinImpl::Host,
-        });
-    }
-
-    /// The IBSI sources and builtins.
-    pub fn standard() -> Self {
-        use ParamKind as K;
-        use ParamValue as V;
+    /// A registry with the builtins the language itself implements (`percentile`, `median`)
+    /// and no source: the host registers its sources' schemas and builtins on top (radx's
+    /// engine: the IBSI's, PyRadiomics' and the plugins').
+    pub fn with_language_builtins() -> Self {
         let mut r = Registry::empty();
-        let level = "discretised grey level; values are the levels 1..Ng";
-        r.register_source(
-            SourceSchema::new("cm", "grey level co-occurrence matrix (IBSI 3.6), normalised to probabilities")
-                .param("distance", K::Int, V::Int(1), "Chebyshev distance δ between voxel pairs")
-                .param("symmetric", K::Bool, V::Bool(true), "count both m and −m (IBSI default)")
-                .axis("level", level)
-                .array("p", &["level", "level"], "joint probability p_ij")
-                .scalar("Ng", "number of grey levels"),
-        );
-        for (name, array, second, what) in [
-            ("rlm", "r", "run", "grey level run length matrix (IBSI 3.7)"),
-            ("szm", "s", "size", "grey level size zone matrix (IBSI 3.8)"),
-            ("dzm", "d", "distance", "grey level distance zone matrix (IBSI 3.9)"),
-            ("ngl", "s", "dependence", "neighbouring grey level dependence matrix (IBSI 3.11)"),
-        ] {
-            let mut schema = SourceSchema::new(name, what);
-            if name == "ngl" {
-                schema = schema.param("distance", K::Int, V::Int(1), "Chebyshev neighbourhood radius δ").param(
-                    "alpha",
-                    K::Float,
-                    V::Float(0.0),
-                    "coarseness α: |Δ grey level| ≤ α counts as dependent",
-                );
-            }
-            if name == "rlm" || name == "szm" || name == "dzm" {
-                schema = schema.param(
-                    "connectivity",
-                    K::Int,
-                    V::Int(26),
-                    "voxel connectivity: 26 in 3D (2D aggregations use 8); no other value is accepted",
-                );
-            }
-            let second_doc = match second {
-                "run" => "run length; values are the run lengths that occur",
-                "size" => "zone size; values are the zone sizes that occur",
-                "distance" => "distance to the ROI border; values are the distances that occur",
-                _ => "dependence count (centre voxel included); values are the counts that occur",
-            };
-            r.register_source(
-                schema
-                    .axis("level", level)
-                    .axis(second, second_doc)
-                    .array(array, &["level", second], "raw counts")
-                    .scalar("Ng", "number of grey levels")
-                    .scalar("Nv", "number of voxels in the ROI")
-                    .scalar("Ns", "sum of all matrix counts (runs, zones or neighbourhoods)"),
-            );
-        }
-        r.register_source(
-            SourceSchema::new("ngt", "neighbourhood grey tone difference matrix (IBSI 3.10)")
-                .param("distance", K::Int, V::Int(1), "Chebyshev neighbourhood radius δ")
-                .axis("level", level)
-                .array("n", &["level"], "voxels of level i with a valid neighbourhood")
-                .array("s", &["level"], "sum of absolute grey-tone differences s_i")
-                .array("p", &["level"], "p_i = n_i / Nvc")
-                .scalar("Ng", "number of grey levels")
-                .scalar("Nvc", "number of voxels with a valid neighbourhood")
-                .scalar("Ngp", "number of grey levels with p_i > 0"),
-        );
-        r.register_source(
-            SourceSchema::new("roi", "intensities of the ROI voxels (IBSI 3.3)")
-                .axis("voxel", "ROI voxel; values are 1..N")
-                .array("x", &["voxel"], "intensity of each ROI voxel")
-                .scalar("N", "number of ROI voxels"),
-        );
-        r.register_source(
-            SourceSchema::new("ih", "intensity histogram of the discretised ROI (IBSI 3.4)")
-                .axis("voxel", "ROI voxel; values are 1..N")
-                .axis("level", level)
-                .array("x", &["voxel"], "discretised grey level of each ROI voxel")
-                .array("h", &["level"], "number of voxels per level (empty bins kept)")
-                .scalar("N", "number of ROI voxels")
-                .scalar("Ng", "number of grey levels"),
-        );
-        r.register_source(SourceSchema::new("ivh", "intensity-volume histogram (IBSI 3.5); builtins only").param(
-            "bin_width",
-            K::Float,
-            V::Float(0.0),
-            "discretisation width (0: none)",
-        ));
-        r.register_source(SourceSchema::new("morph", "ROI morphology (IBSI 3.1); builtins only"));
-        r.register_source(SourceSchema::new("li", "local intensity (IBSI 3.2); builtins only"));
-
-        use ArgKind::{Array as A, Scalar as S};
         r.register_builtin(BuiltinSpec {
             name: "percentile".into(),
-            args: vec![A, S],
+            args: vec![ArgKind::Array, ArgKind::Scalar],
             doc: "q-th percentile (0..100) of an array, linear interpolation".into(),
             source: None,
             implementation: BuiltinImpl::Percentile,
         });
         r.register_builtin(BuiltinSpec {
             name: "median".into(),
-            args: vec![A],
+            args: vec![ArgKind::Array],
             doc: "median of an array".into(),
             source: None,
             implementation: BuiltinImpl::Median,
         });
-        r.register_builtin(BuiltinSpec {
-            name: "glcm_mcc".into(),
-            args: vec![],
-            doc: "maximal correlation coefficient: sqrt of the second largest eigenvalue of Q".into(),
-            source: Some("cm".into()),
-            implementation: BuiltinImpl::GlcmMcc,
-        });
-        r.host("ivh_v", &[S], "ivh", "volume fraction with intensity ≥ the given intensity fraction");
-        r.host("ivh_i", &[S], "ivh", "smallest intensity fraction whose volume fraction ≤ the given volume fraction");
-        r.host("ivh_auc", &[], "ivh", "area under the IVH curve");
-        for (name, doc) in [
-            ("mesh_volume", "volume enclosed by the ROI mesh (mm³)"),
-            ("mesh_area", "area of the ROI mesh (mm²)"),
-            ("voxel_volume", "number of ROI voxels × voxel volume (mm³)"),
-            ("convex_hull_volume", "volume of the mesh's convex hull"),
-            ("convex_hull_area", "area of the mesh's convex hull"),
-            ("max_diameter", "largest distance between mesh vertices"),
-            ("mvee_volume", "volume of the minimum volume enclosing ellipsoid"),
-            ("mvee_area", "area of the minimum volume enclosing ellipsoid"),
-            ("ombb_volume", "volume of the oriented minimum bounding box"),
-            ("ombb_area", "area of the oriented minimum bounding box"),
-            ("aabb_volume", "volume of the axis-aligned bounding box"),
-            ("aabb_area", "area of the axis-aligned bounding box"),
-            ("morans_i", "Moran's I spatial autocorrelation"),
-            ("gearys_c", "Geary's C spatial autocorrelation"),
-            ("com_shift", "distance between geometric and intensity-weighted centre of mass"),
-            ("integrated_intensity", "mesh volume × mean intensity"),
-            ("n_voxels", "number of voxels in the morphological mask"),
-        ] {
-            r.host(name, &[], "morph", doc);
-        }
-        r.host("pca_eigenvalue", &[S], "morph", "k-th largest eigenvalue (1..3) of the ROI voxel covariance");
-        r.host("local_peak", &[], "li", "highest mean intensity in a 1 cm³ sphere centred in the ROI");
-        r.host("global_peak", &[], "li", "highest mean intensity in a 1 cm³ sphere over all ROI voxels");
         r
     }
 }

@@ -96,11 +96,39 @@ fn masked_unary_row_spans_chunks() {
     }
 }
 
+/// The three texture sources these tests compile the shipped GLCM, GLRLM and GLSZM
+/// families over, declared as the engine does (the language itself declares no source).
+fn texture_registry() -> crate::Registry {
+    use crate::{ParamKind as K, ParamValue as V, SourceSchema};
+    let mut registry = crate::Registry::with_language_builtins();
+    let counts = |name: &str, array: &str, axis: &str| {
+        SourceSchema::new(name, "counts")
+            .param("connectivity", K::Int, V::Int(26), "")
+            .axis("level", "")
+            .axis(axis, "")
+            .array(array, &["level", axis], "")
+            .scalar("Ng", "")
+            .scalar("Nv", "")
+            .scalar("Ns", "")
+    };
+    registry.register_source(
+        SourceSchema::new("cm", "co-occurrence")
+            .param("distance", K::Int, V::Int(1), "")
+            .param("symmetric", K::Bool, V::Bool(true), "")
+            .axis("level", "")
+            .array("p", &["level", "level"], "")
+            .scalar("Ng", ""),
+    );
+    registry.register_source(counts("rlm", "r", "run"));
+    registry.register_source(counts("szm", "s", "size"));
+    registry
+}
+
 /// Family `name` of the shipped feature file `file`, compiled.
 fn shipped_family(file: &str, name: &str) -> CompiledFamily {
     let path = format!("{}/../../features/{file}", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(&path).expect("feature file");
-    crate::compile(file, &text, &crate::Registry::standard()).expect("compiles").family(name).expect("family").clone()
+    crate::compile(file, &text, &texture_registry()).expect("compiles").family(name).expect("family").clone()
 }
 
 /// The AVX2 build of the passes must give the portable build's results bit for bit
@@ -150,7 +178,7 @@ fn collapsed_passes_equal_rows_one_at_a_time() {
                 feature a \"A\" = count(i, j where p[i,j] > 2) + sum(i, j where Ng > 0, p[i,j])\n  \
                 feature b \"B\" = sum(i, j where Ng > 1000, p[i,j]) + sum(k, q[k] * k)\n  \
                 feature c \"C\" = mean(i, j where p[i,j] > 1, p[i,j] / i) + max(i, j where j > i, p[i,j] * j)\n}\n";
-    let extra = crate::compile("x.radx", text, &crate::Registry::standard()).expect("compiles");
+    let extra = crate::compile("x.radx", text, &texture_registry()).expect("compiles");
     let extra = extra.family("x").unwrap();
     for ng in [1usize, 3, 17, 64, 129] {
         let data = SourceData::glcm_from_counts(ng, &counts(ng, ng));

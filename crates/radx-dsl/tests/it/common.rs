@@ -125,3 +125,9 @@ pub fn phantom_count_source(
         .with_scalar("Nv", nv)
         .with_scalar("Ns", ns)
 }
+
+/// The registry radx's engine compiles feature files with (the IBSI's and PyRadiomics'
+/// sources and builtins, default settings): the language declares no source of its own.
+pub fn standard_registry() -> radx_dsl::Registry {
+    radx_engine::sources::registry(&radx_engine::settings::Settings::default())
+}

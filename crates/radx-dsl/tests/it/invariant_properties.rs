@@ -7,7 +7,7 @@
 
 use proptest::prelude::*;
 use radx_dsl::ast::{self, BinOp, Binder, Expr, ExprKind, Ident, ReduceOp, SameShape, Span, UnOp};
-use radx_dsl::{NoBuiltins, Registry, SourceData, compile, interp, parser};
+use radx_dsl::{NoBuiltins, SourceData, compile, interp, parser};
 
 // ---------------------------------------------------------------- 1. round trip
 
@@ -280,7 +280,7 @@ proptest! {
         (ng, cells) in matrix(),
     ) {
         let text = family_text(&features);
-        let registry = Registry::standard();
+        let registry = crate::common::standard_registry();
         let file = compile("random.radx", &text, &registry)
             .map_err(|d| TestCaseError::fail(format!("{d}\n{text}")))?;
         let fam = &file.families()[0];
@@ -349,7 +349,7 @@ proptest! {
             state ^= state << 17;
             (state % modulus) as f64
         };
-        let registry = Registry::standard();
+        let registry = crate::common::standard_registry();
         let file = compile("long.radx", LONG_ROW_FEATURES, &registry).map_err(|d| TestCaseError::fail(d.to_string()))?;
         let zones = SourceData::new()
             .with_axis("level", (1..=ng).map(|l| l as f64).collect())

@@ -4,7 +4,7 @@
 //! buffers yet gives (a clone starts with an empty pool).
 
 use crate::common;
-use radx_dsl::{NoBuiltins, Registry, SourceData, compile};
+use radx_dsl::{NoBuiltins, SourceData, compile};
 
 /// Deterministic counts with zeros in them (xorshift), so filters such as `p > 0` matter.
 fn counts(len: usize, seed: u64) -> Vec<f64> {
@@ -44,7 +44,7 @@ fn same_bits(a: &[f64], b: &[f64]) -> bool {
 
 fn check_reuse(file_name: &str, family: &str, inputs: &[SourceData]) {
     let text = common::read_feature_file(file_name);
-    let file = compile(file_name, &text, &Registry::standard()).unwrap_or_else(|d| panic!("{d}"));
+    let file = compile(file_name, &text, &crate::common::standard_registry()).unwrap_or_else(|d| panic!("{d}"));
     let fam = file.family(family).expect("family");
     // Sizes up, down and back again, each twice, through the one (pooled) family.
     for round in 0..2 {
@@ -76,7 +76,7 @@ fn glrlm_results_do_not_depend_on_earlier_evaluations() {
 #[test]
 fn concurrent_evaluations_agree_with_sequential_ones() {
     let text = common::read_feature_file("glcm.radx");
-    let file = compile("glcm.radx", &text, &Registry::standard()).unwrap_or_else(|d| panic!("{d}"));
+    let file = compile("glcm.radx", &text, &crate::common::standard_registry()).unwrap_or_else(|d| panic!("{d}"));
     let fam = file.family("glcm").expect("glcm");
     let inputs: Vec<SourceData> = (0..4).map(|k| glcm(5 + 9 * k, k as u64 + 3)).collect();
     let expected: Vec<Vec<f64>> =
@@ -103,7 +103,7 @@ fn inner_index_rows_are_right_on_every_row() {
                 feature a \"T001\" = sum(i, j where p[i,j] > 0, log2(j) * p[i,j])\n  \
                 feature b \"T002\" = sum(i, j, sqrt(j) * p[i,j] * py[j])\n  \
                 feature c \"T003\" = sum(i, j where p[i,j] > 0, log2(j))\n}\n";
-    let file = compile("rows.radx", text, &Registry::standard()).unwrap_or_else(|d| panic!("{d}"));
+    let file = compile("rows.radx", text, &crate::common::standard_registry()).unwrap_or_else(|d| panic!("{d}"));
     let fam = &file.families()[0];
     // 3×3 counts, zeros placed so each row keeps different columns:
     // row 1: 1 0 2 ; row 2: 0 3 0 ; row 3: 4 0 0  (total 10, so p = count / 10).

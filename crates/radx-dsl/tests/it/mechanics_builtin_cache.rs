@@ -1,7 +1,7 @@
 //! Percentile builtins sort each array once per evaluation (a cache keyed by the array).
 //! These check the cache never hands one array's order statistics to another.
 
-use radx_dsl::{NoBuiltins, Registry, SourceData, compile, interp};
+use radx_dsl::{NoBuiltins, SourceData, compile, interp};
 
 #[test]
 fn percentiles_of_a_source_array_and_a_vector_let_do_not_share_a_sorted_copy() {
@@ -13,7 +13,7 @@ fn percentiles_of_a_source_array_and_a_vector_let_do_not_share_a_sorted_copy() {
                 feature a \"T001\" = median(x)\n  feature b \"T002\" = percentile(y, 10)\n  \
                 feature c \"T003\" = percentile(x, 10)\n  feature d \"T004\" = median(y)\n  \
                 feature e \"T005\" = percentile(x, 90) - percentile(y, 90)\n}\n";
-    let registry = Registry::standard();
+    let registry = crate::common::standard_registry();
     let file = compile("cache.radx", text, &registry).unwrap_or_else(|d| panic!("{d}"));
     let n = 10;
     let data = SourceData::new()
@@ -38,7 +38,7 @@ fn percentiles_ignore_nan_entries_with_the_cache() {
     // x = 4, NaN, 1, 3, 2: the NaN is dropped, leaving 1, 2, 3, 4 → median 2.5, P10 = 1.3.
     let text = "family s over roi {\n  feature m \"T001\" = median(x)\n  \
                 feature p \"T002\" = percentile(x, 10)\n}\n";
-    let file = compile("nan.radx", text, &Registry::standard()).unwrap_or_else(|d| panic!("{d}"));
+    let file = compile("nan.radx", text, &crate::common::standard_registry()).unwrap_or_else(|d| panic!("{d}"));
     let data = SourceData::new()
         .with_axis("voxel", (1..=5).map(|v| v as f64).collect())
         .with_array("x", vec![5], vec![4.0, f64::NAN, 1.0, 3.0, 2.0])

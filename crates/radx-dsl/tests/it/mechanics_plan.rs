@@ -2,12 +2,12 @@
 //! index (`pd`, `ps`) become scatter passes, and the 25 features run in a few fused passes.
 
 use crate::common;
-use radx_dsl::{Registry, compile};
+use radx_dsl::compile;
 
 #[test]
 fn glcm_plan_scatters_diagonal_marginals_and_fuses_passes() {
     let text = common::read_feature_file("glcm.radx");
-    let file = compile("glcm.radx", &text, &Registry::standard()).unwrap_or_else(|d| panic!("{d}"));
+    let file = compile("glcm.radx", &text, &crate::common::standard_registry()).unwrap_or_else(|d| panic!("{d}"));
     let plan = file.family("glcm").expect("glcm").explain();
     // pd[k] and ps[k] are both scattered from the (i, j) sweep: no pass loops over k with i, j inside.
     let scatter: usize = plan

@@ -1,11 +1,11 @@
 //! Hostile input gives an error (never a stack overflow or hang), arithmetic edge cases
 //! follow IEEE 754, and builtins reach the host or the in-crate implementations.
 
-use radx_dsl::{BuiltinError, BuiltinValue, Builtins, ErrorKind, EvalError, NoBuiltins, Registry, SourceData, compile};
+use radx_dsl::{BuiltinError, BuiltinValue, Builtins, ErrorKind, EvalError, NoBuiltins, SourceData, compile};
 use std::time::{Duration, Instant};
 
 fn first_error(text: &str) -> ErrorKind {
-    match compile("hostile.radx", text, &Registry::standard()) {
+    match compile("hostile.radx", text, &crate::common::standard_registry()) {
         Ok(_) => panic!("hostile input compiled"),
         Err(d) => d.items[0].kind.clone(),
     }
@@ -39,7 +39,7 @@ fn long_operator_chains_are_rejected() {
 fn chains_under_the_limit_compile_without_overflowing_the_stack() {
     // 3000 right-associative `^` recurse 3000 deep in the Pratt fold and the checker.
     let expr = format!("{}1", "1 ^ ".repeat(3000));
-    let file = compile("ok.radx", &wrap(&expr), &Registry::standard()).expect("compiles");
+    let file = compile("ok.radx", &wrap(&expr), &crate::common::standard_registry()).expect("compiles");
     let v = file.families()[0].evaluate(&SourceData::glcm_from_counts(1, &[1.0]), &NoBuiltins).expect("runs");
     assert_eq!(v[0].value, 1.0);
 }
@@ -67,7 +67,7 @@ fn division_by_zero_and_logs_of_zero_follow_ieee() {
     let text = "family g over cm {\n  feature a \"A\" = 1 / (Ng - Ng)\n  feature b \"B\" = (Ng - Ng) / (Ng - Ng)\n  \
                 feature c \"C\" = log(Ng - Ng)\n  feature d \"D\" = sqrt(0 - Ng)\n  \
                 feature e \"E\" = mean(i where p[i,i] > 5, p[i,i])\n  feature s \"S\" = sum(i where p[i,i] > 5, p[i,i])\n}\n";
-    let file = compile("ieee.radx", text, &Registry::standard()).unwrap_or_else(|d| panic!("{d}"));
+    let file = compile("ieee.radx", text, &crate::common::standard_registry()).unwrap_or_else(|d| panic!("{d}"));
     let v = file.families()[0].evaluate(&SourceData::glcm_from_counts(2, &[1.0, 0.0, 0.0, 1.0]), &NoBuiltins).unwrap();
     assert_eq!(v[0].value, f64::INFINITY);
     assert!(v[1].value.is_nan());
@@ -93,7 +93,7 @@ fn host_builtins_are_called_and_shared() {
     // IBSI 3.1.3 surface to volume ratio = A / V; digital phantom: 388 / 556 = 0.698 (ref 0.698).
     let text = "family m over morph {\n  feature volume \"RNU0\" = mesh_volume()\n  \
                 feature av \"2PR5\" = mesh_area() / mesh_volume()\n}\n";
-    let file = compile("morph.radx", text, &Registry::standard()).unwrap_or_else(|d| panic!("{d}"));
+    let file = compile("morph.radx", text, &crate::common::standard_registry()).unwrap_or_else(|d| panic!("{d}"));
     let v = file.families()[0].evaluate(&SourceData::new(), &FakeMorphology).unwrap();
     assert_eq!(v[0].value, 556.0);
     assert!((v[1].value - 0.698).abs() < 0.0005);
@@ -109,7 +109,7 @@ fn percentiles_and_medians_of_roi_intensities() {
     let text = "family s over roi {\n  feature median \"Y12H\" = median(x)\n  \
                 feature p10 \"QG58\" = percentile(x, 10)\n  feature p90 \"8DWT\" = percentile(x, 90)\n  \
                 feature mean_value \"Q4LE\" = mean(k, x[k])\n}\n";
-    let file = compile("stats.radx", text, &Registry::standard()).unwrap_or_else(|d| panic!("{d}"));
+    let file = compile("stats.radx", text, &crate::common::standard_registry()).unwrap_or_else(|d| panic!("{d}"));
     let n = 10;
     let data = SourceData::new()
         .with_axis("voxel", (1..=n).map(|v| v as f64).collect())
@@ -126,7 +126,7 @@ fn percentiles_and_medians_of_roi_intensities() {
 fn mcc_builtin_on_a_diagonal_glcm_is_one() {
     // A diagonal GLCM (perfect dependence) has Q = I, so λ₂ = 1 and MCC = 1.
     let text = "family g over cm {\n  feature mcc \"MCC0\" = glcm_mcc()\n}\n";
-    let file = compile("mcc.radx", text, &Registry::standard()).unwrap_or_else(|d| panic!("{d}"));
+    let file = compile("mcc.radx", text, &crate::common::standard_registry()).unwrap_or_else(|d| panic!("{d}"));
     let v = file.families()[0]
         .evaluate(&SourceData::glcm_from_counts(3, &[2., 0., 0., 0., 1., 0., 0., 0., 3.]), &NoBuiltins);
     assert!((v.unwrap()[0].value - 1.0).abs() < 1e-12);
@@ -135,7 +135,7 @@ fn mcc_builtin_on_a_diagonal_glcm_is_one() {
 #[test]
 fn shape_mismatch_is_a_typed_error() {
     let text = "family g over cm {\n  feature m \"GYBY\" = max(i, j, p[i,j])\n}\n";
-    let file = compile("g.radx", text, &Registry::standard()).unwrap();
+    let file = compile("g.radx", text, &crate::common::standard_registry()).unwrap();
     let bad = SourceData::glcm_from_counts(2, &[1.0; 4]).with_axis("level", vec![1.0, 2.0, 3.0]);
     let err = file.families()[0].evaluate(&bad, &NoBuiltins).unwrap_err();
     assert!(err.to_string().contains("shape"), "{err}");

@@ -2,7 +2,7 @@
 //! 3D directions-merged GLCM (IBSI manual ch. 6; reference values: aggregation IAZD).
 
 use crate::common::*;
-use radx_dsl::{NoBuiltins, Registry, SourceData, compile};
+use radx_dsl::{NoBuiltins, SourceData, compile};
 
 fn phantom_glcm() -> SourceData {
     let ng = 6;
@@ -15,7 +15,7 @@ fn phantom_glcm() -> SourceData {
 
 #[test]
 fn all_25_glcm_features_match_ibsi_3d_merged() {
-    let registry = Registry::standard();
+    let registry = crate::common::standard_registry();
     let text = read_feature_file("glcm.radx");
     let file = compile("features/glcm.radx", &text, &registry).unwrap_or_else(|d| panic!("{d}"));
     let family = file.family("glcm").expect("glcm family");
@@ -37,7 +37,7 @@ fn all_25_glcm_features_match_ibsi_3d_merged() {
 fn glcm_family_is_fused_into_few_passes() {
     // Marginals (px, py, pd, ps and every first-level sum) share one sweep over (i, j); the
     // features that need means share a second; 1-D sums over i, j, k add a few more.
-    let registry = Registry::standard();
+    let registry = crate::common::standard_registry();
     let text = read_feature_file("glcm.radx");
     let file = compile("glcm.radx", &text, &registry).unwrap_or_else(|d| panic!("{d}"));
     let passes = file.family("glcm").expect("glcm").pass_count();
@@ -46,7 +46,7 @@ fn glcm_family_is_fused_into_few_passes() {
 
 #[test]
 fn features_keep_doc_tag_and_definition_text() {
-    let registry = Registry::standard();
+    let registry = crate::common::standard_registry();
     let text = read_feature_file("glcm.radx");
     let file = compile("glcm.radx", &text, &registry).unwrap_or_else(|d| panic!("{d}"));
     let fam = file.family("glcm").expect("glcm");

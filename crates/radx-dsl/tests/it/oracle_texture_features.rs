@@ -4,7 +4,7 @@
 //! for the GLRLM, KOBO (one 3D matrix) for the zone and neighbourhood families.
 
 use crate::common::*;
-use radx_dsl::{CompiledFile, NoBuiltins, Registry, SourceData, compile};
+use radx_dsl::{CompiledFile, NoBuiltins, SourceData, compile};
 
 /// The digital phantom has 74 ROI voxels and grey levels 1..6 (2 and 5 absent).
 const PHANTOM_VOXELS: f64 = 74.0;
@@ -14,7 +14,7 @@ const DIRECTIONS_3D: f64 = 13.0;
 
 fn compile_feature_file(name: &str) -> CompiledFile {
     let text = read_feature_file(name);
-    compile(&format!("features/{name}"), &text, &Registry::standard()).unwrap_or_else(|d| panic!("{d}"))
+    compile(&format!("features/{name}"), &text, &crate::common::standard_registry()).unwrap_or_else(|d| panic!("{d}"))
 }
 
 /// Evaluates `family` of `file` on `source` and checks it against every reference row of

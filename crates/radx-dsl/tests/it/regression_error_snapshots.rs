@@ -1,11 +1,11 @@
 //! Compiler diagnostics, one input file per error kind under `tests/it/errors/`, rendered
 //! exactly as users see them (file:line:col, source line, caret, hint) and snapshotted.
 
-use radx_dsl::{Registry, compile};
+use radx_dsl::compile;
 
 #[test]
 fn every_error_case_renders_a_diagnostic() {
-    let registry = Registry::standard();
+    let registry = crate::common::standard_registry();
     insta::glob!("errors/*.radx", |path| {
         let text = std::fs::read_to_string(path).expect("readable case");
         let name = format!("errors/{}", path.file_name().and_then(|n| n.to_str()).unwrap_or("?"));
@@ -21,7 +21,7 @@ fn every_error_case_renders_a_diagnostic() {
 /// thirteen operators where an operand has ended, and they must not become thirteen items.
 #[test]
 fn syntax_errors_list_each_expectation_once() {
-    let registry = Registry::standard();
+    let registry = crate::common::standard_registry();
     for text in [
         "family glcm over cm {\n  let x = px py\n}\n",
         "family glcm over cm {\n  feature f \"XXXX\" = 1 +\n}\n",

@@ -29,7 +29,7 @@ impl SourceProvider for IbsiSources {
     }
 
     fn register(&self, registry: &mut Registry, settings: &Settings) {
-        register(registry, settings);
+        super::ibsi_schemas::register(registry, settings);
     }
 
     fn matrix_bytes(&self, source: &str, extent: &RoiExtent, settings: &Settings) -> u64 {
@@ -142,47 +142,6 @@ impl SourceProvider for IbsiSources {
             // Builtin-only sources (`morph`, `li`, `ivh`): the host computes everything.
             _ => vec![(None, Ok(vec![SourceData::new()]))],
         }
-    }
-}
-
-/// The language's standard registry (the IBSI sources' schemas and the host's builtins), with
-/// the settings' texture parameters as the sources' default parameters: a family header that
-/// names a parameter overrides the settings.
-fn register(registry: &mut Registry, settings: &Settings) {
-    let standard = Registry::standard();
-    for schema in standard.sources() {
-        registry.register_source(schema.clone());
-    }
-    for builtin in standard.builtins() {
-        registry.register_builtin(builtin.clone());
-    }
-    let t = &settings.texture;
-    let defaults: [(&str, &str, ParamValue); 4] = [
-        ("cm", "distance", ParamValue::Int(t.glcm_distance as i64)),
-        ("cm", "symmetric", ParamValue::Bool(t.glcm_symmetric)),
-        ("ngl", "distance", ParamValue::Int(t.ngldm_distance as i64)),
-        ("ngl", "alpha", ParamValue::Float(f64::from(t.ngldm_alpha))),
-    ];
-    for (source, param, value) in defaults {
-        if let Some(schema) = registry.source(source) {
-            let mut schema = schema.clone();
-            for p in schema.params.iter_mut().filter(|p| p.name == param) {
-                p.default = value.clone();
-            }
-            registry.register_source(schema);
-        }
-    }
-    for (name, doc) in [
-        ("aee_volume", "volume of the approximate enclosing ellipsoid (semi-axes 2√λ of the PCA)"),
-        ("aee_area", "surface area of the approximate enclosing ellipsoid (IBSI series)"),
-    ] {
-        registry.register_builtin(radx_dsl::BuiltinSpec {
-            name: name.into(),
-            args: Vec::new(),
-            doc: doc.into(),
-            source: Some("morph".into()),
-            implementation: radx_dsl::BuiltinImpl::Host,
-        });
     }
 }
 

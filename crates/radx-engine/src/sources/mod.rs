@@ -16,6 +16,7 @@ use crate::library::LibraryFamily;
 use crate::settings::Settings;
 
 pub mod ibsi;
+mod ibsi_schemas;
 pub mod plugin;
 pub mod provider;
 
@@ -26,10 +27,10 @@ pub fn providers() -> [&'static dyn SourceProvider; 2] {
     [&ibsi::IbsiSources, &crate::compat::pyradiomics::sources::PyradiomicsSources]
 }
 
-/// The language's registry for `settings`: every built-in provider's schemas and builtins
-/// (see [`SourceProvider::register`]).
+/// The language's registry for `settings`: the language's own builtins and every built-in
+/// provider's schemas and builtins (see [`SourceProvider::register`]).
 pub fn registry(settings: &Settings) -> Registry {
-    let mut registry = Registry::empty();
+    let mut registry = Registry::with_language_builtins();
     for provider in providers() {
         provider.register(&mut registry, settings);
     }

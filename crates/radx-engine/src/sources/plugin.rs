@@ -72,10 +72,9 @@ fn schema_for(name: &str, doc: &str, ndim: usize, params: &[(String, ParamValue)
 /// Register every plugin source in `registry` (the settings' registry), refusing a
 /// plugin source named like a built-in one.
 pub fn register_sources(registry: &mut Registry, plugins: &PluginRegistry) -> Result<(), PluginError> {
-    let builtin = Registry::standard();
     for plugin in plugins.plugins() {
         for source in &plugin.sources {
-            if builtin.source(&source.name).is_some() {
+            if super::provider(&source.name).is_some() {
                 return Err(PluginError::Clash {
                     path: plugin.path.clone(),
                     message: format!(
