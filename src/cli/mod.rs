@@ -51,7 +51,7 @@ enum Command {
     },
     /// Print a texture matrix as a sparse table (non-zero entries only).
     Matrix(MatrixArgs),
-    /// Extract features of one case as a long table: family,feature,tag,aggregation,value.
+    /// Extract features of one case as a long table: image_type,family,feature,tag,aggregation,value.
     Extract(extract::ExtractArgs),
     /// Extract a cohort: a case list (id,image,mask[,label]) in parallel, one wide table out.
     Batch(batch::BatchArgs),

@@ -36,9 +36,9 @@ fn output_bytes_do_not_depend_on_thread_count() {
     let text = String::from_utf8_lossy(&one);
     // Every standard family is present, Moran's I is a number.
     for family in ["morphology", "local_intensity", "glcm", "glrlm", "glszm", "gldzm", "ngtdm", "ngldm"] {
-        assert!(text.lines().any(|l| l.starts_with(&format!("{family},"))), "no {family} rows");
+        assert!(text.lines().any(|l| l.starts_with(&format!("original,{family},"))), "no {family} rows");
     }
-    assert!(text.lines().any(|l| l.starts_with("morphology,morans_i,") && !l.contains("NaN")), "{text}");
+    assert!(text.lines().any(|l| l.starts_with("original,morphology,morans_i,") && !l.contains("NaN")), "{text}");
     assert!(one == two, "output differs between 1 and 2 threads");
     // And again with two threads: no run-to-run variation either.
     assert!(two == extract(dir.path(), "2", &settings));

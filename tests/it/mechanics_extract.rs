@@ -66,7 +66,7 @@ family my_glcm over cm {
     ]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let stdout = String::from_utf8_lossy(&out.stdout);
-    let mine: Vec<&str> = stdout.lines().filter(|l| l.starts_with("my_glcm,")).collect();
+    let mine: Vec<&str> = stdout.lines().filter(|l| l.starts_with("original,my_glcm,")).collect();
     assert_eq!(mine.len(), 6, "one row per aggregation:\n{stdout}");
     for line in mine {
         let value: f64 = line.rsplit(',').next().unwrap().parse().unwrap();
@@ -102,7 +102,7 @@ fn extract_writes_csv_and_json_files_atomically() {
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     }
     let text = std::fs::read_to_string(&csv).unwrap();
-    assert!(text.starts_with("family,feature,tag,aggregation,value\n"));
+    assert!(text.starts_with("image_type,family,feature,tag,aggregation,value\n"));
     // The IBSI mean intensity of the digital phantom is 2.15 (3 significant digits).
     let mean: f64 = text.lines().find(|l| l.contains(",Q4LE,")).unwrap().rsplit(',').next().unwrap().parse().unwrap();
     assert!((mean - 2.15).abs() <= 0.005, "{mean}");
@@ -189,7 +189,7 @@ fn in_memory_volumes_and_the_cli_give_the_same_values() {
     for (line, row) in cli.iter().zip(&in_memory.rows) {
         let k = &row.key;
         let value = if row.value.is_nan() { "NaN".to_string() } else { format!("{}", row.value) };
-        let expected = format!("{},{},{},{},{value}", k.family, k.feature, row.tag_or_dash(), k.aggregation_name());
+        let expected = format!("{},{},{},{},{},{value}", k.image_type, k.family, k.feature, row.tag_or_dash(), k.aggregation_name());
         assert_eq!(*line, expected);
     }
 }

@@ -326,7 +326,10 @@ fn full_cube_files(dir: &Path) -> (String, String) {
 
 /// The CSV row `family,feature,…` of an extract output, split into fields.
 fn csv_row<'a>(csv: &'a str, family: &str, feature: &str) -> Option<Vec<&'a str>> {
-    csv.lines().map(|l| l.split(',').collect::<Vec<_>>()).find(|f| f.len() == 5 && f[0] == family && f[1] == feature)
+    // image_type,family,feature,tag,aggregation,value: the row without its image type.
+    csv.lines()
+        .map(|l| l.split(',').skip(1).collect::<Vec<_>>())
+        .find(|f| f.len() == 5 && f[0] == family && f[1] == feature)
 }
 
 #[test]
@@ -343,8 +346,8 @@ fn cli_extract_with_a_plugin_adds_its_feature_row() {
     let d: f64 = row[4].parse().unwrap();
     assert!((d - 3.0).abs() < 1e-12, "{d}");
     // The built-in library is still there, before the plugin rows.
-    let first_plugin_line = csv.lines().position(|l| l.starts_with("fractal,")).unwrap();
-    assert!(csv.lines().take(first_plugin_line).any(|l| l.starts_with("glcm,joint_maximum,GYBY,")));
+    let first_plugin_line = csv.lines().position(|l| l.starts_with("original,fractal,")).unwrap();
+    assert!(csv.lines().take(first_plugin_line).any(|l| l.starts_with("original,glcm,joint_maximum,GYBY,")));
 }
 
 /// The lbp.radx families over the lbp plugin's source on a hand-worked 2×2×1 square.

@@ -5,7 +5,7 @@ use radx_engine::FeatureRow;
 /// Formats of `radx extract`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RowFormat {
-    /// `family,feature,tag,aggregation,value`.
+    /// `image_type,family,feature,tag,aggregation,value`.
     Csv,
     /// A JSON array of row objects.
     Json,
@@ -15,10 +15,11 @@ pub enum RowFormat {
 pub fn render_rows(rows: &[FeatureRow], format: RowFormat) -> String {
     match format {
         RowFormat::Csv => {
-            let mut out = String::from("family,feature,tag,aggregation,value\n");
+            let mut out = String::from("image_type,family,feature,tag,aggregation,value\n");
             for r in rows {
                 out.push_str(&format!(
-                    "{},{},{},{},{}\n",
+                    "{},{},{},{},{},{}\n",
+                    r.key.image_type,
                     r.key.family,
                     r.key.feature,
                     r.tag_or_dash(),
@@ -34,6 +35,7 @@ pub fn render_rows(rows: &[FeatureRow], format: RowFormat) -> String {
                 .map(|r| {
                     // Keys in serde_json's (sorted) order, as the output has always had them.
                     let mut object = serde_json::Map::new();
+                    object.insert("image_type".into(), r.key.image_type.to_string().into());
                     object.insert("family".into(), r.key.family.clone().into());
                     object.insert("feature".into(), r.key.feature.clone().into());
                     object.insert("tag".into(), r.tag_or_dash().into());

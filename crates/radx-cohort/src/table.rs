@@ -253,7 +253,7 @@ impl Row {
 }
 
 /// Column name of a feature row: `family.feature[.aggregation]`, prefixed by the image
-/// type (`log-sigma-2-mm.`) for images other than the original.
+/// type (`log_sigma_2mm.`) for images other than the original.
 pub fn column_name(row: &FeatureRow) -> String {
     let key = &row.key;
     let image = if key.image_type.is_original() { String::new() } else { format!("{}.", key.image_type) };
@@ -263,24 +263,27 @@ pub fn column_name(row: &FeatureRow) -> String {
     }
 }
 
-/// Long rows → (column names, values), ordered family × feature × aggregation.
+/// Long rows → (column names, values), ordered image type × family × feature ×
+/// aggregation (each in the order the rows first show it): the original image's columns
+/// first, then each filter's, one feature's aggregations side by side.
 fn feature_columns(features: &[FeatureRow]) -> (Arc<[String]>, Vec<f64>) {
     fn rank<'a>(seen: &mut HashMap<(&'a str, &'a str), usize>, scope: &'a str, key: &'a str) -> usize {
         let next = seen.len();
         *seen.entry((scope, key)).or_insert(next)
     }
     let mut ranks = HashMap::new();
-    let mut keyed: Vec<((usize, usize, usize), usize)> = features
+    let mut keyed: Vec<((usize, usize, usize, usize), usize)> = features
         .iter()
         .enumerate()
         .map(|(i, r)| {
+            let image = rank(&mut ranks, "\u{0}image", r.key.image_type.as_str());
             let family = rank(&mut ranks, "", &r.key.family);
             let feature = rank(&mut ranks, &r.key.family, &r.key.feature);
             let aggregation = rank(&mut ranks, "\u{0}aggregation", r.key.aggregation_name());
-            ((family, feature, aggregation), i)
+            ((image, family, feature, aggregation), i)
         })
         .collect();
-    // Stable: a (family, feature, aggregation) seen twice keeps the library's order.
+    // Stable: a key seen twice keeps the library's order.
     keyed.sort_by_key(|&(k, _)| k);
     let columns: Vec<String> = keyed.iter().map(|&(_, i)| column_name(&features[i])).collect();
     let values = keyed.iter().map(|&(_, i)| features[i].value).collect();

@@ -25,7 +25,8 @@ pub struct ProcessedCase {
 }
 
 /// The image a feature was computed on: `original`, later a filter's response
-/// (`log-sigma-2-mm`, `wavelet-LLH`…). Part of every [`FeatureKey`].
+/// (`log_sigma_2mm`, `wavelet_db3_llh_l1_rotmean`…; the scheme is in `docs/filters.md`).
+/// Part of every [`FeatureKey`].
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ImageType(Cow<'static, str>);
 
@@ -38,7 +39,7 @@ impl ImageType {
         ImageType(Cow::Borrowed(ORIGINAL))
     }
 
-    /// An image type by name (a filter's, e.g. `log-sigma-2-mm`).
+    /// An image type by name (a filter's, e.g. `log_sigma_2mm`).
     pub fn named(name: impl Into<String>) -> Self {
         ImageType(Cow::Owned(name.into()))
     }
