@@ -153,7 +153,8 @@ fn native_glcm(p: &[f64], ng: usize) -> [f64; 25] {
 fn bench(c: &mut Criterion) {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../features/glcm.radx");
     let text = std::fs::read_to_string(path).expect("features/glcm.radx");
-    let file = compile("glcm.radx", &text, &radx_engine::sources::registry(&Default::default())).unwrap_or_else(|d| panic!("{d}"));
+    let file = compile("glcm.radx", &text, &radx_engine::sources::registry(&Default::default()))
+        .unwrap_or_else(|d| panic!("{d}"));
     let family = file.family("glcm").expect("glcm family");
     let mut group = c.benchmark_group("glcm_25_features");
     group.measurement_time(Duration::from_secs(4)).sample_size(30).warm_up_time(Duration::from_secs(1));

@@ -26,7 +26,9 @@ pub enum FilterError {
     },
     /// The kernel reaches further than the image along an axis under a boundary condition
     /// that cannot extend it meaningfully (it would wrap or mirror onto itself many times).
-    #[error("filter `{filter}`: its support ({support} voxels) is larger than the image ({size} voxels along axis {axis}); use a smaller filter or a larger image")]
+    #[error(
+        "filter `{filter}`: its support ({support} voxels) is larger than the image ({size} voxels along axis {axis}); use a smaller filter or a larger image"
+    )]
     SupportTooLarge {
         /// The filter's image type.
         filter: String,
@@ -46,7 +48,12 @@ impl FilterError {
     }
 
     /// A name not in `known`.
-    pub fn unknown(setting: impl Into<String>, what: impl Into<String>, name: impl Into<String>, known: &[&str]) -> Self {
+    pub fn unknown(
+        setting: impl Into<String>,
+        what: impl Into<String>,
+        name: impl Into<String>,
+        known: &[&str],
+    ) -> Self {
         FilterError::Unknown { setting: setting.into(), what: what.into(), name: name.into(), known: known.join(", ") }
     }
 }

@@ -20,10 +20,27 @@ pub mod error;
 pub mod rotation;
 pub mod separable;
 
+// Filters whose kernels are separable products of 1-D kernels.
+pub mod custom;
+pub mod laws;
+pub mod log;
+pub mod mean;
+pub mod wavelet;
+
+// Filters applied in the Fourier domain.
+pub mod fourier;
+pub mod gabor;
+pub mod riesz;
+pub mod simoncelli;
+
+// Filters as settings files write them.
+pub mod spec;
+
 use ndarray::{Array3, ArrayView3};
 
 pub use boundary::Boundary;
 pub use error::FilterError;
+pub use spec::FilterSpec;
 
 /// Whether a filter works on each axial slice (k = const) on its own or on the volume.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -74,4 +91,24 @@ pub trait Filter: Send + Sync {
 
     /// The response map of `image` (voxel spacing `spacing` in mm, `[i, j, k]` order).
     fn apply(&self, image: ArrayView3<'_, f64>, spacing: [f64; 3]) -> Result<Array3<f64>, FilterError>;
+
+    /// Refuse an image the filter's support does not fit in: along an axis the filter
+    /// reads, its support (2·margin + 1) must not exceed the image. Call it with the whole
+    /// image's dimensions, before cropping (a crop at the image's edge may be smaller).
+    fn check_fits(&self, dims: [usize; 3], spacing: [f64; 3]) -> Result<(), FilterError> {
+        if let Margin::Voxels(margin) = self.margin(spacing) {
+            for axis in 0..3 {
+                let support = 2 * margin[axis] + 1;
+                if margin[axis] > 0 && support > dims[axis] {
+                    return Err(FilterError::SupportTooLarge {
+                        filter: self.image_type(),
+                        support,
+                        size: dims[axis],
+                        axis,
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
 }

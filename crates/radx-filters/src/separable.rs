@@ -74,8 +74,12 @@ pub fn convolve_axis(image: ArrayView3<'_, f64>, axis: usize, kernel: &Kernel1d,
         return out;
     }
     let [before, after] = kernel.reach();
-    let reads: Vec<(f64, usize)> =
-        kernel.taps.iter().enumerate().map(|(t, &h)| (h, before + kernel.step * kernel.offset - kernel.step * t)).collect();
+    let reads: Vec<(f64, usize)> = kernel
+        .taps
+        .iter()
+        .enumerate()
+        .map(|(t, &h)| (h, before + kernel.step * kernel.offset - kernel.step * t))
+        .collect();
     Zip::from(out.lanes_mut(Axis(axis))).and(image.lanes(Axis(axis))).par_for_each(|mut out_line, in_line| {
         let padded: Vec<f64> = (0..len + before + after)
             .map(|p| boundary.resolve(p as isize - before as isize, len).map_or(0.0, |i| in_line[i]))
@@ -88,7 +92,11 @@ pub fn convolve_axis(image: ArrayView3<'_, f64>, axis: usize, kernel: &Kernel1d,
 }
 
 /// Apply one 1-D kernel per listed axis, in the order given.
-pub fn convolve_separable(image: ArrayView3<'_, f64>, kernels: &[(usize, Kernel1d)], boundary: Boundary) -> Array3<f64> {
+pub fn convolve_separable(
+    image: ArrayView3<'_, f64>,
+    kernels: &[(usize, Kernel1d)],
+    boundary: Boundary,
+) -> Array3<f64> {
     let mut current: Option<Array3<f64>> = None;
     for (axis, kernel) in kernels {
         let next = match &current {
@@ -142,10 +150,19 @@ mod tests {
         let k = Kernel1d::centred(vec![1.0; 5]);
         let at = |b| convolve_axis(x.view(), 0, &k, b).iter().copied().collect::<Vec<_>>();
         assert_eq!(at(Boundary::Zero), [6.0, 6.0, 6.0]);
-        assert_eq!(at(Boundary::Nearest), [1.0 + 1.0 + 1.0 + 2.0 + 3.0, 1.0 + 1.0 + 2.0 + 3.0 + 3.0, 1.0 + 2.0 + 3.0 + 3.0 + 3.0]);
+        assert_eq!(
+            at(Boundary::Nearest),
+            [1.0 + 1.0 + 1.0 + 2.0 + 3.0, 1.0 + 1.0 + 2.0 + 3.0 + 3.0, 1.0 + 2.0 + 3.0 + 3.0 + 3.0]
+        );
         // periodic: 2 3 | 1 2 3 | 1 2
-        assert_eq!(at(Boundary::Periodic), [2.0 + 3.0 + 1.0 + 2.0 + 3.0, 3.0 + 1.0 + 2.0 + 3.0 + 1.0, 1.0 + 2.0 + 3.0 + 1.0 + 2.0]);
+        assert_eq!(
+            at(Boundary::Periodic),
+            [2.0 + 3.0 + 1.0 + 2.0 + 3.0, 3.0 + 1.0 + 2.0 + 3.0 + 1.0, 1.0 + 2.0 + 3.0 + 1.0 + 2.0]
+        );
         // mirror: 2 1 | 1 2 3 | 3 2
-        assert_eq!(at(Boundary::Mirror), [2.0 + 1.0 + 1.0 + 2.0 + 3.0, 1.0 + 1.0 + 2.0 + 3.0 + 3.0, 1.0 + 2.0 + 3.0 + 3.0 + 2.0]);
+        assert_eq!(
+            at(Boundary::Mirror),
+            [2.0 + 1.0 + 1.0 + 2.0 + 3.0, 1.0 + 1.0 + 2.0 + 3.0 + 3.0, 1.0 + 2.0 + 3.0 + 3.0 + 2.0]
+        );
     }
 }

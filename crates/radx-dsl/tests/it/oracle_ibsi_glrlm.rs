@@ -26,7 +26,8 @@ fn all_16_glrlm_features_match_ibsi_3d_merged() {
         .with_scalar("Nv", 74.0 * 13.0)
         .with_scalar("Ns", ns);
     let text = read_feature_file("glrlm.radx");
-    let file = compile("features/glrlm.radx", &text, &crate::common::standard_registry()).unwrap_or_else(|d| panic!("{d}"));
+    let file =
+        compile("features/glrlm.radx", &text, &crate::common::standard_registry()).unwrap_or_else(|d| panic!("{d}"));
     let values = file.family("glrlm").expect("glrlm").evaluate(&data, &NoBuiltins).expect("evaluates");
     let reference = reference_values("glrlm", "IAZD");
     assert_eq!(values.len(), 16);

@@ -3,5 +3,9 @@
 
 mod support;
 
+mod invariant_fourier;
+mod invariant_separable;
+mod mechanics_fourier;
+mod mechanics_separable;
 mod oracle_phase1_fourier;
 mod oracle_phase1_separable;

@@ -19,7 +19,8 @@ pub fn phantom(name: &str) -> (Array3<f64>, [f64; 3]) {
 
 /// The consensus response map of a phase 1 test, e.g. `"2.b"`.
 pub fn reference_map(test_id: &str) -> Array3<f64> {
-    let path = ibsi2_dir().join("reference_response_maps").join(format!("{}-ValidCRM.nii.gz", test_id.replace('.', "_")));
+    let path =
+        ibsi2_dir().join("reference_response_maps").join(format!("{}-ValidCRM.nii.gz", test_id.replace('.', "_")));
     radx_io::read_volume(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())).data
 }
 
