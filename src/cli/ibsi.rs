@@ -130,7 +130,7 @@ fn render(rows: &[ComplianceRow], format: IbsiFormat) -> String {
 
 /// Where the CT phantom is looked for by default: `RADX_CT_PHANTOM`, else
 /// `tests/data/ibsi/ct_phantom` under the current folder.
-fn default_ct_dir() -> PathBuf {
+pub fn default_ct_dir() -> PathBuf {
     std::env::var_os("RADX_CT_PHANTOM")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("tests/data/ibsi/ct_phantom"))

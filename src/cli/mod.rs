@@ -24,7 +24,9 @@ macro_rules! outln {
 
 mod extract;
 mod features;
+mod filter;
 mod ibsi;
+mod ibsi2;
 mod info;
 mod malloc;
 mod matrix;
@@ -76,6 +78,10 @@ enum Command {
         #[arg(long = "plugin")]
         plugins: Vec<PathBuf>,
     },
+    /// Write a filter's response map (float32 NIfTI) for inspection.
+    Filter(filter::FilterArgs),
+    /// Run the IBSI-2 filter tests: phase 1 response maps, phase 2 feature values.
+    Ibsi2(ibsi2::Ibsi2Args),
     /// Run the IBSI phantoms and compare every feature with the IBSI reference values.
     Ibsi {
         /// Which phantom.
@@ -152,7 +158,7 @@ pub enum Phantom {
     All,
 }
 
-/// Output formats of `radx ibsi`.
+/// Output formats of `radx ibsi` and `radx ibsi2`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum IbsiFormat {
     /// Aligned columns and a summary.
@@ -267,6 +273,8 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Check { files, plugins } => features::check(&files, &plugins),
         Command::Batch(args) => batch::run(&args),
         Command::Merge(args) => merge::run(&args),
+        Command::Filter(args) => filter::run(&args),
+        Command::Ibsi2(args) => ibsi2::run(&args),
         Command::Ibsi { phantom, config, format, ct_phantom } => {
             ibsi::run(phantom, &config, format, ct_phantom.as_ref())
         }

@@ -189,7 +189,14 @@ fn in_memory_volumes_and_the_cli_give_the_same_values() {
     for (line, row) in cli.iter().zip(&in_memory.rows) {
         let k = &row.key;
         let value = if row.value.is_nan() { "NaN".to_string() } else { format!("{}", row.value) };
-        let expected = format!("{},{},{},{},{},{value}", k.image_type, k.family, k.feature, row.tag_or_dash(), k.aggregation_name());
+        let expected = format!(
+            "{},{},{},{},{},{value}",
+            k.image_type,
+            k.family,
+            k.feature,
+            row.tag_or_dash(),
+            k.aggregation_name()
+        );
         assert_eq!(*line, expected);
     }
 }

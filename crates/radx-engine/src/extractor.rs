@@ -52,6 +52,8 @@ pub struct Extractor {
     pub plugins: PluginRegistry,
     /// Name rows of the PyRadiomics library `original_<class>_<Feature>`.
     pub pyradiomics_names: bool,
+    /// The settings' filters, built, each with the families computed on its response.
+    pub filters: Vec<crate::filtering::FilterStage>,
 }
 
 impl Extractor {
@@ -69,7 +71,8 @@ impl Extractor {
         crate::sources::plugin::register_sources(&mut registry, &plugins)?;
         let library = library.compile(&registry)?;
         crate::sources::plugin::check_feature_clashes(&library, &plugins)?;
-        Ok(Extractor { settings, library, plugins, pyradiomics_names: false })
+        let filters = crate::filtering::stages(&settings, &library)?;
+        Ok(Extractor { settings, library, plugins, pyradiomics_names: false, filters })
     }
 
     /// Write PyRadiomics' `original_<class>_<Feature>` names (PyRadiomics library only).
@@ -89,7 +92,7 @@ impl Extractor {
     pub fn extract(&self, case: &Case) -> Result<Features, crate::Error> {
         let (processed, ()) = self.process_case(case, self.shape_needs(), || ());
         let (processed, shape) = processed?;
-        Ok(self.features_with_shape(&processed, shape))
+        self.features_of_case(case, &processed, shape)
     }
 
     /// [`Extractor::extract`] without computing the shape while the image is read: for cases
@@ -98,7 +101,7 @@ impl Extractor {
     pub fn extract_beside_other_cases(&self, case: &Case) -> Result<Features, crate::Error> {
         let (processed, ()) = self.process_case(case, ShapeNeeds::default(), || ());
         let (processed, shape) = processed?;
-        Ok(self.features_with_shape(&processed, shape))
+        self.features_of_case(case, &processed, shape)
     }
 
     /// Extract one case while the extractor is still to be compiled: `build` (which must
@@ -124,7 +127,7 @@ impl Extractor {
         let extractor = extractor?;
         let (processed, shape) = processed?;
         extractor.check_texture(case, &processed)?;
-        Ok(extractor.features_with_shape(&processed, shape))
+        extractor.features_of_case(case, &processed, shape)
     }
 
     /// Like [`Extractor::extract`], followed by the IBSI processing diagnostics as rows of
@@ -135,7 +138,7 @@ impl Extractor {
         let [image, labels] = load_volumes(case, self.settings.max_memory)?;
         let processed = crate::pipeline::process(&image, &labels, case.roi, &self.settings).map_err(core)?;
         self.check_texture(case, &processed)?;
-        let mut features = self.features(&processed);
+        let mut features = self.features_of_case(case, &processed, None)?;
         let diagnostics =
             crate::diagnostics::diagnostics(&image, &labels, case.roi, &self.settings, &processed).map_err(core)?;
         features.rows.extend(diagnostics.into_iter().map(|d| FeatureRow {
@@ -154,9 +157,23 @@ impl Extractor {
         Ok(processed?.0)
     }
 
-    /// The features of a processed case.
-    pub fn features(&self, case: &ProcessedCase) -> Features {
-        self.features_with_shape(case, None)
+    /// Each filter's response on the case's processed ROI neighbourhood (the crop the
+    /// features are computed on; its grid's origin is the crop's first voxel).
+    pub fn responses(&self, case: &Case) -> Result<Vec<(crate::model::ImageType, Volume<f64>)>, crate::Error> {
+        let processed = self.process(case)?;
+        self.filters
+            .iter()
+            .map(|stage| {
+                let filtered = crate::filtering::filtered_case(&processed, stage, &case.describe())?;
+                Ok((stage.image_type.clone(), filtered.roi.image))
+            })
+            .collect()
+    }
+
+    /// The features of a processed case (from [`Extractor::process`]): the original image's,
+    /// then each filter's response's.
+    pub fn features(&self, case: &ProcessedCase) -> Result<Features, crate::Error> {
+        self.features_of(case, None, "processed case")
     }
 
     /// The parts of a ROI's shape the library uses.
@@ -185,9 +202,40 @@ impl Extractor {
             .map_err(|source| crate::Error::Core { context: case.describe(), source })
     }
 
-    fn features_with_shape(&self, case: &ProcessedCase, shape: Option<Shape>) -> Features {
-        let rows = crate::extract::extract_with_shape(case, &self.settings, &self.library, &self.plugins, shape);
-        Features { rows: crate::profile::of(&self.settings).output_rows(rows, &self.settings, self.pyradiomics_names) }
+    fn features_of_case(
+        &self,
+        case: &Case,
+        processed: &ProcessedCase,
+        shape: Option<Shape>,
+    ) -> Result<Features, crate::Error> {
+        self.features_of(processed, shape, &case.describe())
+    }
+
+    /// The original image's rows, then each filter stage's (plugins run on the original
+    /// image only). `describe` names the case in errors.
+    fn features_of(
+        &self,
+        case: &ProcessedCase,
+        shape: Option<Shape>,
+        describe: &str,
+    ) -> Result<Features, crate::Error> {
+        let mut rows = crate::extract::extract_with_shape(case, &self.settings, &self.library, &self.plugins, shape);
+        for stage in &self.filters {
+            let filtered = crate::filtering::filtered_case(case, stage, describe)?;
+            crate::timings::mark("filtered");
+            let mut sources = stage.library.iter().map(|f| f.family.source().name.as_str());
+            crate::limits::check_texture(&filtered.levels, &self.settings, &mut sources).map_err(|source| {
+                crate::Error::Core { context: format!("{describe}, filter {}", stage.image_type), source }
+            })?;
+            let mut stage_rows = crate::extract::extract(&filtered, &self.settings, &stage.library);
+            for row in &mut stage_rows {
+                row.key.image_type = stage.image_type.clone();
+            }
+            rows.extend(stage_rows);
+        }
+        Ok(Features {
+            rows: crate::profile::of(&self.settings).output_rows(rows, &self.settings, self.pyradiomics_names),
+        })
     }
 }
 

@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 pub use radx_core as core;
+pub use radx_filters as filters;
 pub use radx_io as io;
 pub use radx_plugin_host as plugins;
 
@@ -12,6 +13,7 @@ pub mod compat;
 pub mod diagnostics;
 pub mod extract;
 pub mod extractor;
+pub mod filtering;
 pub mod host;
 pub mod ibsi;
 pub mod library;
@@ -64,6 +66,9 @@ pub enum Error {
         /// The parser's message.
         message: String,
     },
+    /// A filter's settings are refused, or it cannot filter this case's image.
+    #[error(transparent)]
+    Filter(#[from] filtering::FilterStageError),
     /// Writing an output failed.
     #[error("{path}: cannot write output: {source}")]
     Write {

@@ -13,16 +13,60 @@ pub use crate::model::ProcessedCase;
 use crate::settings::{Binning, Settings};
 use crate::shape::{Shape, ShapeNeeds};
 
-/// Voxels of margin kept around the ROI when cropping: enough for the local-intensity
-/// sphere (radius 6.2 mm) and for interpolation kernels to see the same neighbours as
-/// on the whole image.
-fn crop_margin(spacing: [f64; 3], resampling: bool) -> [usize; 3] {
-    // The cubic-spline prefilter is an IIR filter whose influence decays as 0.268^n:
-    // 12 voxels bring it below 1e-6 of an intensity step.
-    let extra = if resampling { resample::SPLINE_PAD + 2 } else { 1 };
-    // Capped: a header's absurd spacing (1e-40 mm) must not overflow; the box is clamped
-    // to the image anyway.
-    spacing.map(|s| (6.2035 / s).ceil().min(1e6) as usize + extra)
+/// How far around the ROI (mm, on the grid features are computed on) the chain keeps the
+/// image: the local-intensity sphere's radius (6.2 mm), or a filter's reach when larger,
+/// so that filtering the crop gives the whole image's response inside the ROI.
+#[derive(Debug, Clone, Copy)]
+struct Reach {
+    mm: [f64; 3],
+    /// A filter's response depends on the whole image (periodic boundary, Fourier-domain
+    /// filter): nothing is cropped.
+    whole_image: bool,
+}
+
+impl Reach {
+    /// The reach of `settings`' filters on a grid of `spacing` (the interpolation grid's
+    /// when the chain interpolates).
+    fn of(settings: &Settings, spacing: [f64; 3]) -> Reach {
+        let mut reach = Reach { mm: [6.2035; 3], whole_image: false };
+        for filter in settings.filters.iter().filter_map(|f| f.spec.build().ok()) {
+            match filter.margin(spacing) {
+                radx_filters::Margin::WholeImage => reach.whole_image = true,
+                radx_filters::Margin::Voxels(m) => {
+                    for a in 0..3 {
+                        reach.mm[a] = reach.mm[a].max(m[a] as f64 * spacing[a]);
+                    }
+                }
+            }
+        }
+        reach
+    }
+
+    /// Voxels of margin on a grid of `spacing`. `resampling`: the crop is interpolated
+    /// afterwards, so the kernels need more.
+    fn margin(&self, spacing: [f64; 3], resampling: bool) -> [usize; 3] {
+        if self.whole_image {
+            // BoundingBox::grown clamps to the image; this stays far from overflowing.
+            return [1 << 40; 3];
+        }
+        // The cubic-spline prefilter is an IIR filter whose influence decays as 0.268^n:
+        // 12 voxels bring it below 1e-6 of an intensity step.
+        let extra = if resampling { resample::SPLINE_PAD + 2 } else { 1 };
+        // Capped: a header's absurd spacing (1e-40 mm) must not overflow; the box is clamped
+        // to the image anyway.
+        std::array::from_fn(|a| (self.mm[a] / spacing[a]).ceil().min(1e6) as usize + extra)
+    }
+}
+
+/// The spacing of the grid features (and filters) are computed on: the interpolation
+/// grid's, or the image's.
+fn feature_spacing(image_grid: &radx_core::Grid, settings: &Settings) -> [f64; 3] {
+    match &settings.resample {
+        Some(r) => {
+            resample::aligned_grid(image_grid, r.spacing, r.in_plane_only).map_or(image_grid.spacing, |g| g.spacing)
+        }
+        None => image_grid.spacing,
+    }
 }
 
 fn core_err(image: &Path, mask: &Path) -> impl Fn(CoreError) -> Error {
@@ -191,7 +235,8 @@ fn read_roi<T: Send>(
     }
     let mask_opts = radx_io::ReadOptions { max_bytes: left };
     image_grid.check_matches(&mask_grid, settings.geometry_tolerance).map_err(|e| core(e.into()))?;
-    let margin = crop_margin(image_grid.spacing, settings.resample.is_some());
+    let reach = Reach::of(settings, feature_spacing(&image_grid, settings));
+    let margin = reach.margin(image_grid.spacing, settings.resample.is_some());
     let (sender, receiver) = std::sync::mpsc::channel();
     let reading = AtomicBool::new(true);
     // The image, whose inflation is the case's longest serial step, is read on this thread,
@@ -322,11 +367,13 @@ pub fn process(
     };
     if let Some(resampled) = crate::profile::of(settings).resample(image, &mask, settings) {
         let (img, m) = resampled?;
-        let roi = roi::crop_to_roi(&img, &m, crop_margin(img.grid.spacing, false), settings.geometry_tolerance)
+        let margin = Reach::of(settings, img.grid.spacing).margin(img.grid.spacing, false);
+        let roi = roi::crop_to_roi(&img, &m, margin, settings.geometry_tolerance)
             .map_err(|_| CoreError::EmptyRoi(" after interpolation".into()))?;
         return process_roi(roi, img.grid, settings, false);
     }
-    let margin = crop_margin(image.grid.spacing, settings.resample.is_some());
+    let margin = Reach::of(settings, feature_spacing(&image.grid, settings))
+        .margin(image.grid.spacing, settings.resample.is_some());
     let roi = roi::crop_to_roi(image, &mask, margin, settings.geometry_tolerance)?;
     process_roi(roi, image.grid, settings, true)
 }
@@ -343,13 +390,14 @@ fn process_roi(
     let mut interpolated_grid = image_grid;
     if let Some(r) = settings.resample.as_ref().filter(|_| interpolate) {
         let full = resample::aligned_grid(&image_grid, r.spacing, r.in_plane_only)?;
+        let reach = Reach::of(settings, full.spacing);
         interpolated_grid = full;
         // Resample only the part of the aligned grid that covers the (unmargined) ROI box;
         // the crop margin gives the kernels the same neighbours as the whole image.
         // Keep the local-intensity margin around the ROI in the resampled image too.
         let roi_box = BoundingBox::of_mask(&roi.morphological)
             .ok_or_else(|| CoreError::EmptyRoi(String::new()))?
-            .grown(crop_margin(roi.image.grid.spacing, false), roi.image.grid.dims);
+            .grown(reach.margin(roi.image.grid.spacing, false), roi.image.grid.dims);
         let roi_region = resample::sub_grid(&roi.image.grid, &roi_box);
         crate::limits::check_resampling_extent(&roi_region, &full, settings)?;
         let bbox = resample::covering_box(&full, &roi_region)
@@ -364,7 +412,7 @@ fn process_roi(
         if r.round_intensities {
             resample::round_intensities(&mut img);
         }
-        roi = roi::crop_to_roi(&img, &m, crop_margin(target.spacing, false), settings.geometry_tolerance)
+        roi = roi::crop_to_roi(&img, &m, reach.margin(target.spacing, false), settings.geometry_tolerance)
             .map_err(|_| CoreError::EmptyRoi(" after interpolation".into()))?;
     }
     let interpolated_count = radx_core::volume::count_true(&roi.morphological);
@@ -383,18 +431,30 @@ fn process_roi(
         return Err(CoreError::EmptyRoi(" after re-segmentation".into()));
     }
 
-    let (levels, bin_lower_bound) = match &settings.discretisation.texture {
-        Binning::FixedBinNumber { bins } => (discretise::discretise_fixed_bin_number(&roi, *bins)?, None),
+    let resegment_min = settings.resegment.range.map(|r| r[0]).filter(|v| v.is_finite());
+    let (levels, bin_lower_bound) = discretise_roi(&roi, &settings.discretisation.texture, resegment_min)?;
+    Ok(ProcessedCase { roi, levels, bin_lower_bound, interpolated_grid, interpolated_count })
+}
+
+/// Discretise the ROI's intensities (IBSI 2.7) with `binning`. A fixed bin size starts at
+/// its own lower bound, else at `default_lower_bound`, else at the ROI's minimum; the
+/// bound used is returned with the levels.
+pub(crate) fn discretise_roi(
+    roi: &Roi,
+    binning: &Binning,
+    default_lower_bound: Option<f64>,
+) -> Result<(radx_core::matrix::DiscretisedRoi, Option<f64>), CoreError> {
+    Ok(match binning {
+        Binning::FixedBinNumber { bins } => (discretise::discretise_fixed_bin_number(roi, *bins)?, None),
         Binning::FixedBinSize { width, lower_bound } => {
             let lb = lower_bound
-                .or(settings.resegment.range.map(|r| r[0]).filter(|v| v.is_finite()))
+                .or(default_lower_bound)
                 .unwrap_or_else(|| roi.intensities().into_iter().fold(f64::INFINITY, f64::min));
-            (discretise::discretise_fixed_bin_size(&roi, *width, lb).map_err(name_binning_key)?, Some(lb))
+            (discretise::discretise_fixed_bin_size(roi, *width, lb).map_err(name_binning_key)?, Some(lb))
         }
-        Binning::PyradiomicsBinWidth { width } => (discretise::discretise_pyradiomics_bin_width(&roi, *width)?, None),
-        Binning::PyradiomicsBinCount { bins } => (discretise::discretise_pyradiomics_bin_count(&roi, *bins)?, None),
-    };
-    Ok(ProcessedCase { roi, levels, bin_lower_bound, interpolated_grid, interpolated_count })
+        Binning::PyradiomicsBinWidth { width } => (discretise::discretise_pyradiomics_bin_width(roi, *width)?, None),
+        Binning::PyradiomicsBinCount { bins } => (discretise::discretise_pyradiomics_bin_count(roi, *bins)?, None),
+    })
 }
 
 #[cfg(test)]

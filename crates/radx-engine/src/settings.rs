@@ -39,6 +39,10 @@ pub struct Settings {
     pub pyradiomics: Option<crate::compat::pyradiomics::options::PyradiomicsOptions>,
     /// Drop NaN and infinite voxels from the ROI (both masks) instead of refusing the case.
     pub exclude_nonfinite: bool,
+    /// Convolutional filters (IBSI-2), `[[filter]]` tables: each one's response is another
+    /// image type whose features are computed too (see `docs/filters.md`).
+    #[serde(rename = "filter", skip_serializing_if = "Vec::is_empty")]
+    pub filters: Vec<FilterSettings>,
     /// Memory budget in bytes for reading images, interpolation and texture matrices
     /// (`--max-memory`; default half the physical memory). A run-time limit, not a file setting.
     #[serde(skip)]
@@ -57,6 +61,7 @@ impl Default for Settings {
             normalise: None,
             pyradiomics: None,
             exclude_nonfinite: false,
+            filters: Vec::new(),
             max_memory: radx_io::ReadOptions::default().max_bytes,
         }
     }
@@ -320,6 +325,26 @@ pub enum ParseError {
     Yaml(#[from] Box<serde_saphyr::Error>),
 }
 
+/// One `[[filter]]` table: the filter (`kind` and its parameters, see
+/// [`radx_filters::FilterSpec`]) and what is computed on its response. Keys that are neither
+/// these two nor the filter's parameters are refused by the filter's own table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FilterSettings {
+    /// The filter.
+    #[serde(flatten)]
+    pub spec: radx_filters::FilterSpec,
+    /// Feature families computed on the response, by name; absent = every family of the
+    /// library except morphology (the ROI's shape does not depend on the image).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub families: Option<Vec<String>>,
+    /// Discretisation of the response for texture and histogram families; absent = the
+    /// settings' `discretisation.texture`, a fixed bin size starting at the response's ROI
+    /// minimum (a lower bound in image units, like the re-segmentation range, means nothing
+    /// for a response).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub discretisation: Option<Binning>,
+}
+
 /// A settings value outside its domain.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("invalid setting `{key}`: {reason}")]
@@ -417,6 +442,28 @@ impl Settings {
         }
         if self.texture.ngldm_distance == 0 {
             return Err(invalid("texture.ngldm_distance", "must be at least 1".into()));
+        }
+        self.validate_filters()
+    }
+
+    /// Every filter builds, and no two give the same image type (their columns would clash).
+    fn validate_filters(&self) -> Result<(), InvalidSetting> {
+        let mut seen: Vec<String> = Vec::new();
+        for (i, f) in self.filters.iter().enumerate() {
+            let filter = f
+                .spec
+                .build()
+                .map_err(|e| invalid("filter", format!("filter {} of {}: {e}", i + 1, self.filters.len())))?;
+            let image_type = filter.image_type();
+            if seen.contains(&image_type) {
+                return Err(invalid("filter", format!("two filters give the image type `{image_type}`; remove one")));
+            }
+            if let Some(Binning::FixedBinNumber { bins: 0 } | Binning::PyradiomicsBinCount { bins: 0 }) =
+                &f.discretisation
+            {
+                return Err(invalid("filter", format!("`{image_type}`: discretisation bins must be at least 1")));
+            }
+            seen.push(image_type);
         }
         Ok(())
     }

@@ -10,6 +10,7 @@ use crate::Error;
 use crate::case::Case;
 use crate::extractor::Extractor;
 use crate::model::FeatureRow;
+pub mod ibsi2;
 pub mod reference;
 
 use crate::settings::Settings;

@@ -32,6 +32,10 @@ impl SourceProvider for IbsiSources {
         super::ibsi_schemas::register(registry, settings);
     }
 
+    fn shape_only(&self, source: &str) -> bool {
+        source == "morph"
+    }
+
     fn matrix_bytes(&self, source: &str, extent: &RoiExtent, settings: &Settings) -> u64 {
         let columns = match source {
             "cm" => extent.ng,

@@ -75,8 +75,18 @@ fn register_zone_matrices(registry: &mut Registry, settings: &Settings) {
         )
     };
     let matrices = [
-        (connectivity(SourceSchema::new("rlm", "grey level run length matrix (IBSI 3.7)")), "r", "run", "run length; values are the run lengths that occur"),
-        (connectivity(SourceSchema::new("szm", "grey level size zone matrix (IBSI 3.8)")), "s", "size", "zone size; values are the zone sizes that occur"),
+        (
+            connectivity(SourceSchema::new("rlm", "grey level run length matrix (IBSI 3.7)")),
+            "r",
+            "run",
+            "run length; values are the run lengths that occur",
+        ),
+        (
+            connectivity(SourceSchema::new("szm", "grey level size zone matrix (IBSI 3.8)")),
+            "s",
+            "size",
+            "zone size; values are the zone sizes that occur",
+        ),
         (
             connectivity(SourceSchema::new("dzm", "grey level distance zone matrix (IBSI 3.9)")),
             "d",

@@ -32,6 +32,13 @@ pub trait SourceProvider: Sync {
     fn matrix_bytes(&self, source: &str, extent: &RoiExtent, settings: &Settings) -> u64;
     /// The data of `source` with `params`, per aggregation.
     fn build(&self, ctx: &SourceContext<'_, '_>, source: &str, params: &[(String, ParamValue)]) -> Instances;
+
+    /// True for a source that describes only the ROI's shape: its families give the same
+    /// values on every image type, so they are computed on the original image only.
+    fn shape_only(&self, source: &str) -> bool {
+        let _ = source;
+        false
+    }
 }
 
 /// What the memory estimates need of a discretised ROI.

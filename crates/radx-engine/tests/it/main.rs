@@ -15,6 +15,8 @@ mod common;
 mod invariant_read_paths;
 mod mechanics_case_inputs;
 mod mechanics_docs;
+mod mechanics_filters;
+mod oracle_ibsi2;
 mod oracle_ibsi_diagnostics;
 mod oracle_ibsi_digital;
 mod oracle_pyradiomics;

@@ -134,7 +134,7 @@ fn pyradiomics_baselines_are_reproduced() {
             let roi = extractor.settings.label.into();
             let processed = radx_engine::pipeline::process(&image, &labels, roi, &extractor.settings)
                 .unwrap_or_else(|e| panic!("{column}: {e}"));
-            extractor.features(&processed).rows
+            extractor.features(&processed).unwrap().rows
         } else {
             let files = Case::new(data.join(format!("{case}_image.nrrd")), data.join(format!("{case}_label.nrrd")))
                 .with_roi(extractor.settings.label);

@@ -7,10 +7,11 @@ use crate::settings::Settings;
 /// PyRadiomics feature classes radx's library has.
 pub const CLASSES: &[&str] = &["firstorder", "shape", "shape2D", "glcm", "glrlm", "glszm", "gldm", "ngtdm"];
 
-/// PyRadiomics' output name of a row of its library: `original_<class>_<Feature>`; the
-/// feature's tag holds PyRadiomics' name (which may start with a digit, `10Percentile`).
+/// PyRadiomics' output name of a row of its library: `<image type>_<class>_<Feature>`
+/// (`original_firstorder_Mean`); the feature's tag holds PyRadiomics' name (which may start
+/// with a digit, `10Percentile`).
 pub fn output_name(row: &FeatureRow) -> String {
-    format!("original_{}_{}", row.key.family, row.tag_or_dash())
+    format!("{}_{}_{}", row.key.image_type, row.key.family, row.tag_or_dash())
 }
 
 /// Keep the rows of the classes and features a parameter file's `featureClass` selects.

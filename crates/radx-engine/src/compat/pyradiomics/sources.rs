@@ -22,6 +22,10 @@ const NAMES: [&str; 8] =
     ["pyr_glcm", "pyr_glrlm", "pyr_glszm", "pyr_gldm", "pyr_ngtdm", "pyr_firstorder", "pyr_shape", "pyr_shape2D"];
 
 impl SourceProvider for PyradiomicsSources {
+    fn shape_only(&self, source: &str) -> bool {
+        matches!(source, "pyr_shape" | "pyr_shape2D")
+    }
+
     fn provides(&self, source: &str) -> bool {
         NAMES.contains(&source)
     }
