@@ -41,6 +41,24 @@ pub struct Ibsi2Args {
     /// $RADX_CT_PHANTOM, else tests/data/ibsi/ct_phantom).
     #[arg(long)]
     ct_phantom: Option<PathBuf>,
+    /// Run only these phase 1 tests and phase 2 configurations, comma-separated (e.g.
+    /// `2.b,3.c.3,4.B`); phase 2 runs only the dimensions they name.
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<String>,
+}
+
+impl Ibsi2Args {
+    fn wanted(&self, id: &str) -> bool {
+        self.only.is_empty() || self.only.iter().any(|o| o.trim() == id)
+    }
+
+    /// Phase 2's dimensions to run: `A` (2D) and/or `B` (3D).
+    fn dimensions(&self) -> Vec<&'static str> {
+        ["A", "B"]
+            .into_iter()
+            .filter(|d| self.only.is_empty() || self.only.iter().any(|o| o.trim().ends_with(&format!(".{d}"))))
+            .collect()
+    }
 }
 
 pub fn run(args: &Ibsi2Args) -> Result<ExitCode, Error> {
@@ -51,7 +69,7 @@ pub fn run(args: &Ibsi2Args) -> Result<ExitCode, Error> {
         let maps =
             args.reference_maps.clone().unwrap_or_else(|| PathBuf::from("tests/data/ibsi2/reference_response_maps"));
         let mut outcomes = Vec::new();
-        for test in ibsi2::phase1_tests()? {
+        for test in ibsi2::phase1_tests()?.into_iter().filter(|t| args.wanted(&t.id)) {
             let outcome = ibsi2::run_phase1(&test, &maps)?;
             if let Some(dir) = &args.maps {
                 write_map(dir, &outcome)?;
@@ -69,8 +87,10 @@ pub fn run(args: &Ibsi2Args) -> Result<ExitCode, Error> {
     }
     if matches!(args.phase, Ibsi2Phase::Two | Ibsi2Phase::All) {
         let dir = args.ct_phantom.clone().unwrap_or_else(super::ibsi::default_ct_dir);
-        let mut rows = ibsi2::run_phase2("A", &dir)?;
-        rows.extend(ibsi2::run_phase2("B", &dir)?);
+        let mut rows = Vec::new();
+        for dimension in args.dimensions() {
+            rows.extend(ibsi2::run_phase2(dimension, &dir)?.into_iter().filter(|r| args.wanted(&r.config)));
+        }
         misses += rows.iter().filter(|r| r.pass == Some(false)).count();
         summary.push(format!(
             "IBSI-2 phase 2: {} of {} reference values reproduced ({} values)",

@@ -15,5 +15,6 @@ mod mechanics_batch;
 mod mechanics_cli;
 mod mechanics_errors;
 mod mechanics_extract;
+mod mechanics_filters;
 mod mechanics_no_panic;
 mod mechanics_plugins;
