@@ -6,9 +6,9 @@
 
 use std::sync::Arc;
 
-use radx_core::Volume;
 use radx_core::roi::Roi;
-use radx_filters::Filter;
+use radx_core::{BoundingBox, Volume};
+use radx_filters::{Filter, Margin};
 
 use crate::library::LibraryFamily;
 use crate::model::{ImageType, ProcessedCase};
@@ -110,23 +110,32 @@ fn stage(
     Ok(FilterStage { image_type: ImageType::named(image_type), filter, library: chosen, binning })
 }
 
-/// The processed case of `stage`'s response: `original`'s masks and grid, the response's
+/// The processed case of `stage`'s response: `original`'s masks, the response's
 /// intensities, discretised with the stage's binning (a fixed bin size without its own
 /// lower bound starts at the response's ROI minimum).
 ///
-/// `case` names the case in errors.
+/// The crop the chain kept is as wide as the widest filter needs (the whole image when one
+/// filter's response depends on it); a filter of compact support is applied to the part
+/// that it and the features need — the ROI's box grown by its margin and the
+/// local-intensity margin — so one whole-image filter does not make every filter filter
+/// the whole image. `case` names the case in errors.
 pub fn filtered_case(original: &ProcessedCase, stage: &FilterStage, case: &str) -> Result<ProcessedCase, crate::Error> {
-    let image = &original.roi.image;
     let context = || format!("{case}, filter {}", stage.image_type);
     let apply_error = |source| FilterStageError::Apply { context: context(), source };
     // Checked on the whole image's grid: the crop may be smaller than the support at an edge.
     let whole = original.interpolated_grid;
     stage.filter.check_fits(whole.dims, whole.spacing).map_err(apply_error)?;
-    let response = stage.filter.apply(image.data.view(), image.grid.spacing).map_err(apply_error)?;
+    let spacing = original.roi.image.grid.spacing;
+    let cropped = match stage.filter.margin(spacing) {
+        Margin::Voxels(margin) => crop_roi(&original.roi, margin),
+        Margin::WholeImage => None,
+    };
+    let source = cropped.as_ref().unwrap_or(&original.roi);
+    let response = stage.filter.apply(source.image.data.view(), spacing).map_err(apply_error)?;
     let roi = Roi {
-        image: Volume { grid: image.grid, data: response },
-        morphological: original.roi.morphological.clone(),
-        intensity: original.roi.intensity.clone(),
+        image: Volume { grid: source.image.grid, data: response },
+        morphological: source.morphological.clone(),
+        intensity: source.intensity.clone(),
     };
     let (levels, bin_lower_bound) = crate::pipeline::discretise_roi(&roi, &stage.binning, None)
         .map_err(|source| crate::Error::Core { context: context(), source })?;
@@ -137,6 +146,20 @@ pub fn filtered_case(original: &ProcessedCase, stage: &FilterStage, case: &str) 
         interpolated_grid: original.interpolated_grid,
         interpolated_count: original.interpolated_count,
     })
+}
+
+/// `roi` cut to its ROI's box grown by `margin` and the local-intensity margin, or `None`
+/// when that is all of it.
+fn crop_roi(roi: &Roi, margin: [usize; 3]) -> Option<Roi> {
+    let local = crate::pipeline::local_intensity_margin(roi.image.grid.spacing);
+    let grow: [usize; 3] = std::array::from_fn(|a| margin[a].max(local[a]));
+    let dims = roi.image.grid.dims;
+    let bbox = BoundingBox::of_mask(&roi.morphological)?.grown(grow, dims);
+    if bbox.dims() == dims {
+        return None;
+    }
+    let cut = |mask: &ndarray::Array3<bool>| Volume { grid: roi.image.grid, data: mask.clone() }.crop(&bbox).data;
+    Some(Roi { image: roi.image.crop(&bbox), morphological: cut(&roi.morphological), intensity: cut(&roi.intensity) })
 }
 
 /// The image as the chain sees it before filtering, whole: interpolated to the settings'

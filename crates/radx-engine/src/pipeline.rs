@@ -13,6 +13,9 @@ pub use crate::model::ProcessedCase;
 use crate::settings::{Binning, Settings};
 use crate::shape::{Shape, ShapeNeeds};
 
+/// The radius of the local-intensity sphere (1 cm³), in mm.
+const LOCAL_INTENSITY_REACH_MM: f64 = 6.2035;
+
 /// How far around the ROI (mm, on the grid features are computed on) the chain keeps the
 /// image: the local-intensity sphere's radius (6.2 mm), or a filter's reach when larger,
 /// so that filtering the crop gives the whole image's response inside the ROI.
@@ -28,7 +31,7 @@ impl Reach {
     /// The reach of `settings`' filters on a grid of `spacing` (the interpolation grid's
     /// when the chain interpolates).
     fn of(settings: &Settings, spacing: [f64; 3]) -> Reach {
-        let mut reach = Reach { mm: [6.2035; 3], whole_image: false };
+        let mut reach = Reach { mm: [LOCAL_INTENSITY_REACH_MM; 3], whole_image: false };
         for filter in settings.filters.iter().filter_map(|f| f.spec.build().ok()) {
             match filter.margin(spacing) {
                 radx_filters::Margin::WholeImage => reach.whole_image = true,
@@ -56,6 +59,12 @@ impl Reach {
         // to the image anyway.
         std::array::from_fn(|a| (self.mm[a] / spacing[a]).ceil().min(1e6) as usize + extra)
     }
+}
+
+/// Voxels of margin the local-intensity features need around the ROI on a grid of `spacing`
+/// (what the chain keeps without filters).
+pub(crate) fn local_intensity_margin(spacing: [f64; 3]) -> [usize; 3] {
+    Reach { mm: [LOCAL_INTENSITY_REACH_MM; 3], whole_image: false }.margin(spacing, false)
 }
 
 /// The spacing of the grid features (and filters) are computed on: the interpolation

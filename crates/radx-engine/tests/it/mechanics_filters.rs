@@ -69,6 +69,8 @@ fn image(grid: Grid) -> Volume<f64> {
     Volume::from_x_fastest(grid, values)
 }
 
+/// Also when a whole-image filter (Simoncelli) makes the chain keep the whole image, so the
+/// compact filters are applied to a sub-box of it.
 #[test]
 fn features_see_the_whole_images_response_inside_the_roi() {
     let grid = Grid::new([40, 34, 18], [0.8, 0.8, 2.0]);
@@ -77,7 +79,8 @@ fn features_see_the_whole_images_response_inside_the_roi() {
         "[[filter]]\nkind = \"log\"\nsigma_mm = 1.5\nfamilies = [\"intensity_statistics\"]\n\
          [[filter]]\nkind = \"laws\"\nkernel = \"E5L5S5\"\nrotation = \"max\"\nenergy_delta = 3\nfamilies = [\"intensity_statistics\"]\n\
          [[filter]]\nkind = \"wavelet\"\nwavelet = \"db2\"\nsubband = \"LHL\"\nlevel = 2\nboundary = \"nearest\"\nfamilies = [\"intensity_statistics\"]\n\
-         [[filter]]\nkind = \"mean\"\nsupport = 5\nboundary = \"zero\"\ndimensionality = \"2d\"\nfamilies = [\"intensity_statistics\"]\n",
+         [[filter]]\nkind = \"mean\"\nsupport = 5\nboundary = \"zero\"\ndimensionality = \"2d\"\nfamilies = [\"intensity_statistics\"]\n\
+         [[filter]]\nkind = \"simoncelli\"\nlevel = 1\nfamilies = [\"intensity_statistics\"]\n",
     )
     .unwrap();
     let extractor = Extractor::new(settings.clone(), &[], Default::default()).unwrap();
