@@ -10,6 +10,9 @@ pub enum Error {
     /// A batch or merge could not run or write its table.
     #[error(transparent)]
     Batch(#[from] radx_cohort::batch::BatchError),
+    /// A DICOM series or RTSTRUCT could not be read.
+    #[error(transparent)]
+    Dicom(#[from] radx_dicom::DicomError),
 }
 
 /// The engine's own error types arrive through [`radx_engine::Error`].

@@ -22,6 +22,7 @@ macro_rules! outln {
     }};
 }
 
+mod convert;
 mod extract;
 mod features;
 mod filter;
@@ -82,6 +83,8 @@ enum Command {
     Filter(filter::FilterArgs),
     /// Run the IBSI-2 filter tests: phase 1 response maps, phase 2 feature values.
     Ibsi2(ibsi2::Ibsi2Args),
+    /// Write a DICOM series (and an RTSTRUCT ROI on its grid) as NIfTI, geometry kept.
+    Convert(convert::ConvertArgs),
     /// Run the IBSI phantoms and compare every feature with the IBSI reference values.
     Ibsi {
         /// Which phantom.
@@ -273,6 +276,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Check { files, plugins } => features::check(&files, &plugins),
         Command::Batch(args) => batch::run(&args),
         Command::Merge(args) => merge::run(&args),
+        Command::Convert(args) => convert::run(&args),
         Command::Filter(args) => filter::run(&args),
         Command::Ibsi2(args) => ibsi2::run(&args),
         Command::Ibsi { phantom, config, format, ct_phantom } => {

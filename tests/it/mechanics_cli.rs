@@ -130,3 +130,55 @@ fn bad_inputs_are_clear_errors() {
     run(m(&image, "/no/such/mask.nii.gz"), &["/no/such/mask.nii.gz"]);
     fails_with(&["info", &truncated], &["truncated.nii.gz"]);
 }
+
+/// `radx convert` turns the IBSI CT phantom's DICOM series and RTSTRUCT into NIfTI equal,
+/// voxel for voxel, to the phantom's published NIfTI image and mask.
+#[test]
+fn convert_writes_the_dicom_phantom_as_its_published_nifti() {
+    let dir = tempfile::tempdir().unwrap();
+    let (image, mask) = (dir.path().join("image.nii.gz"), dir.path().join("mask.nii.gz"));
+    let dicom = data("dicom/ibsi_1_ct_radiomics_phantom/dicom");
+    let s = |p: &Path| p.to_string_lossy().into_owned();
+    let out = radx(&[
+        "convert",
+        "--image",
+        &s(&dicom.join("image")),
+        "--mask",
+        &s(&dicom.join("mask/DCM_RS_00060.dcm")),
+        "--roi",
+        "GTV-1",
+        "--output-image",
+        &s(&image),
+        "--output-mask",
+        &s(&mask),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let read = |p: &Path| radx_engine::io::read_volume(p).unwrap();
+    let (expected_image, expected_mask) =
+        (read(&data("ibsi/ct_phantom/image.nii.gz")), read(&data("ibsi/ct_phantom/mask.nii.gz")));
+    let (got_image, got_mask) = (read(&image), read(&mask));
+    assert_eq!(got_image.data, expected_image.data);
+    assert_eq!(got_mask.data, expected_mask.data);
+    for a in 0..3 {
+        assert!((got_image.grid.spacing[a] - expected_image.grid.spacing[a]).abs() < 1e-4);
+        assert!((got_image.grid.origin[a] - expected_image.grid.origin[a]).abs() < 1e-3);
+    }
+    // An unknown ROI name is refused, listing the names, and nothing is written.
+    let other = dir.path().join("other.nii.gz");
+    let out = radx(&[
+        "convert",
+        "--image",
+        &s(&dicom.join("image")),
+        "--mask",
+        &s(&dicom.join("mask/DCM_RS_00060.dcm")),
+        "--roi",
+        "GTV-2",
+        "--output-image",
+        &s(&other),
+        "--output-mask",
+        &s(&dir.path().join("m2.nii.gz")),
+    ]);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("GTV-1"), "{}", text(&out.stderr));
+    assert!(!other.exists());
+}

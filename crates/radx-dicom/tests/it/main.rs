@@ -1,0 +1,10 @@
+//! radx-dicom integration tests, in one binary.
+//!
+//! `oracle_*`: DICOM read here against NIfTI files made by others from the same DICOM (the
+//! IBSI CT phantom's NIfTI, MIRP's conversions of the IBSI validation patients).
+//! `mechanics_*`: bad input refused with the right typed error, no panic.
+
+mod common;
+mod mechanics_errors;
+mod oracle_ct_phantom;
+mod oracle_validation;

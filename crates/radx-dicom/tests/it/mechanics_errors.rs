@@ -1,0 +1,141 @@
+//! Bad input: typed errors naming the file, no panic. Broken series are made from the CT
+//! phantom's files (copied, dropped, duplicated or with a position rewritten).
+
+use std::path::{Path, PathBuf};
+
+use dicom_core::{DataElement, PrimitiveValue, VR};
+use dicom_dictionary_std::tags;
+use radx_dicom::{
+    Contour, ContourKind, DicomError, Roi, SeriesOptions, rasterise, read_rtstruct, read_rtstruct_mask, read_series,
+    read_series_with,
+};
+
+use crate::common::dicom;
+
+fn phantom() -> PathBuf {
+    dicom().join("ibsi_1_ct_radiomics_phantom/dicom")
+}
+
+fn sts002_ct() -> PathBuf {
+    dicom().join("ibsi_validation/dicom/STS_002/CT/image")
+}
+
+/// Copy the phantom's slices into a fresh folder, except those `skip` says.
+fn copy_phantom(skip: impl Fn(&str) -> bool) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(phantom().join("image")).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        if !skip(&name) {
+            std::fs::copy(&path, dir.path().join(&name)).unwrap();
+        }
+    }
+    dir
+}
+
+/// Rewrite one file's ImagePositionPatient, moved by `shift` mm.
+fn shift_position(path: &Path, shift: [f64; 3]) {
+    let mut obj = dicom_object::open_file(path).unwrap();
+    let p = obj.element(tags::IMAGE_POSITION_PATIENT).unwrap().to_multi_float64().unwrap();
+    let text = format!("{}\\{}\\{}", p[0] + shift[0], p[1] + shift[1], p[2] + shift[2]);
+    obj.put(DataElement::new(tags::IMAGE_POSITION_PATIENT, VR::DS, PrimitiveValue::from(text)));
+    obj.write_to_file(path).unwrap();
+}
+
+#[test]
+fn two_series_in_one_folder_are_listed_and_one_can_be_chosen() {
+    let dir = copy_phantom(|_| false);
+    std::fs::copy(sts002_ct().join("000000.dcm"), dir.path().join("other.dcm")).unwrap();
+    let err = read_series(dir.path()).unwrap_err();
+    let DicomError::SeveralSeries { series, .. } = &err else { panic!("{err}") };
+    assert_eq!(series.len(), 2, "{err}");
+    assert!(err.to_string().contains("60 files") && err.to_string().contains("1 files"), "{err}");
+    let uid = read_series(&phantom().join("image")).unwrap().series_uid;
+    let opts = SeriesOptions { series_uid: Some(uid), ..SeriesOptions::default() };
+    assert_eq!(read_series_with(dir.path(), &opts).unwrap().volume.grid.dims, [204, 201, 60]);
+}
+
+#[test]
+fn a_missing_slice_is_refused_naming_its_neighbours() {
+    let full = read_series(&phantom().join("image")).unwrap();
+    let gone = full.files[30].file_name().unwrap().to_string_lossy().to_string();
+    let dir = copy_phantom(|name| name == gone);
+    let err = read_series(dir.path()).unwrap_err();
+    let DicomError::MissingSlices { missing, path, next, .. } = &err else { panic!("{err}") };
+    assert_eq!(*missing, 1);
+    assert_eq!(path.file_name(), full.files[29].file_name());
+    assert_eq!(next.file_name(), full.files[31].file_name());
+}
+
+#[test]
+fn a_duplicate_slice_is_refused() {
+    let dir = copy_phantom(|_| false);
+    std::fs::copy(phantom().join("image/DCM_IMG_00010.dcm"), dir.path().join("copy.dcm")).unwrap();
+    let err = read_series(dir.path()).unwrap_err();
+    assert!(matches!(err, DicomError::DuplicateSlice { .. }), "{err}");
+}
+
+#[test]
+fn uneven_spacing_and_tilt_are_refused() {
+    let full = read_series(&phantom().join("image")).unwrap();
+    let dz = full.volume.grid.spacing[2];
+    let dir = copy_phantom(|_| false);
+    let moved = dir.path().join(full.files[20].file_name().unwrap());
+    shift_position(&moved, [0.0, 0.0, 0.3 * dz]);
+    let err = read_series(dir.path()).unwrap_err();
+    assert!(matches!(err, DicomError::UnevenSpacing { .. }), "{err}");
+
+    let dir = copy_phantom(|_| false);
+    for (k, file) in full.files.iter().enumerate() {
+        shift_position(&dir.path().join(file.file_name().unwrap()), [0.0, 0.2 * k as f64, 0.0]);
+    }
+    let err = read_series(dir.path()).unwrap_err();
+    assert!(matches!(err, DicomError::Tilted { .. }), "{err}");
+}
+
+#[test]
+fn a_non_dicom_file_named_dcm_is_refused_by_name() {
+    let dir = copy_phantom(|_| false);
+    std::fs::write(dir.path().join("notes.dcm"), b"not a DICOM file at all").unwrap();
+    let err = read_series(dir.path()).unwrap_err();
+    let DicomError::NotDicom { path, .. } = &err else { panic!("{err}") };
+    assert!(path.ends_with("notes.dcm"), "{err}");
+    let empty = tempfile::tempdir().unwrap();
+    assert!(matches!(read_series(empty.path()).unwrap_err(), DicomError::Empty { .. }));
+}
+
+#[test]
+fn rtstruct_errors_unknown_roi_other_frame_empty_contour() {
+    let rs = phantom().join("mask/DCM_RS_00060.dcm");
+    let series = read_series(&phantom().join("image")).unwrap();
+    let err = read_rtstruct_mask(&rs, "GTV-2", &series).unwrap_err();
+    let DicomError::UnknownRoi { names, .. } = &err else { panic!("{err}") };
+    assert_eq!(names, &["GTV-1"]);
+
+    let other = read_series(&sts002_ct()).unwrap();
+    let err = read_rtstruct_mask(&rs, "GTV-1", &other).unwrap_err();
+    assert!(matches!(err, DicomError::FrameOfReference { .. }), "{err}");
+
+    let empty = Roi {
+        number: "1".into(),
+        name: "empty".into(),
+        frame_of_reference_uid: None,
+        contours: vec![Contour { kind: ContourKind::ClosedPlanar, points: vec![] }],
+    };
+    let err = rasterise(&rs, &empty, &series.volume.grid).unwrap_err();
+    assert!(matches!(err, DicomError::Contour { contour: 0, .. }), "{err}");
+
+    let err = read_rtstruct(&phantom().join("image/DCM_IMG_00000.dcm")).unwrap_err();
+    assert!(matches!(err, DicomError::NotRtstruct { .. }), "{err}");
+}
+
+#[test]
+fn contours_off_every_slice_are_refused() {
+    let series = read_series(&phantom().join("image")).unwrap();
+    let set = read_rtstruct(&phantom().join("mask/DCM_RS_00060.dcm")).unwrap();
+    let mut roi = set.roi("GTV-1").unwrap().clone();
+    let far = series.volume.grid.spacing[2] * 100.0;
+    roi.contours[0].points.iter_mut().for_each(|p| p[2] += far);
+    let err = rasterise(&set.path, &roi, &series.volume.grid).unwrap_err();
+    assert!(matches!(err, DicomError::Contour { contour: 0, .. }), "{err}");
+}
