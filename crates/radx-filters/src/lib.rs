@@ -36,6 +36,9 @@ pub mod simoncelli;
 // Filters as settings files write them.
 pub mod spec;
 
+// PyRadiomics' image types, computed as PyRadiomics 3.0.1 computes them.
+pub mod pyradiomics;
+
 use ndarray::{Array3, ArrayView3};
 
 pub use boundary::Boundary;

@@ -57,6 +57,17 @@ fn low_pass(wavelet: &str) -> Result<&'static [f64], FilterError> {
     coefficients::dec_lo(table_name).ok_or_else(|| FilterError::unknown("wavelet", "wavelet", wavelet, &KNOWN))
 }
 
+/// PyWavelets' decomposition low-pass filter `dec_lo` of `wavelet` (`haar`, `db1`…`db20`,
+/// `sym2`…`sym20`, `coif1`…`coif5`, any case), in PyWavelets' order.
+pub fn decomposition_low_pass(wavelet: &str) -> Result<&'static [f64], FilterError> {
+    low_pass(wavelet)
+}
+
+/// PyWavelets' decomposition high-pass filter `dec_hi` of `wavelet` (the QMF of `dec_lo`).
+pub fn decomposition_high_pass(wavelet: &str) -> Result<Vec<f64>, FilterError> {
+    low_pass(wavelet).map(high_pass)
+}
+
 /// The QMF high-pass filter of a low-pass one.
 fn high_pass(low: &[f64]) -> Vec<f64> {
     let n = low.len();

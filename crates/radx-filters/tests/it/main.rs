@@ -9,3 +9,4 @@ mod mechanics_fourier;
 mod mechanics_separable;
 mod oracle_phase1_fourier;
 mod oracle_phase1_separable;
+mod oracle_pyradiomics_image_types;
