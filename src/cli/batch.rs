@@ -10,14 +10,16 @@ use radx_cohort::table::TableFormat;
 /// Arguments of `radx batch`.
 #[derive(Debug, clap::Args)]
 pub struct BatchArgs {
-    /// Case list: CSV with columns id,image,mask and optionally label (paths relative to its folder).
+    /// Case list: CSV with columns image and mask, optionally id and label (radx's id,image,mask[,label]
+    /// or PyRadiomics' Image,Mask[,Label]; paths relative to its folder).
     cases: PathBuf,
     #[command(flatten)]
     extractor: super::extract::ExtractorArgs,
     /// Worker threads (default: RAYON_NUM_THREADS, else every core).
     #[arg(long, short)]
     jobs: Option<usize>,
-    /// Output table (.csv, .jsonl or .parquet), written atomically.
+    /// Output table (.csv, .jsonl or .parquet), written atomically; with --names pyradiomics a .csv
+    /// has PyRadiomics' batch layout (case-list columns, diagnostics_*, features).
     #[arg(long, short)]
     output: PathBuf,
     /// Output format (default: from the output's extension).
@@ -48,7 +50,7 @@ pub fn run(args: &BatchArgs) -> Result<ExitCode, Error> {
         .map_err(radx_cohort::batch::BatchError::from)?;
     let shard = args.shard.as_deref().map(str::parse::<Shard>).transpose()?;
     let extractor = args.extractor.build()?;
-    let cases = read_cases(&args.cases)?;
+    let cases = read_cases(&args.cases).map_err(radx_cohort::batch::BatchError::from)?;
     let options = BatchOptions {
         output: args.output.clone(),
         format,

@@ -85,11 +85,23 @@ impl ExtractorArgs {
         Ok(self.build_with(self.settings()?)?)
     }
 
-    /// The settings: the file's (either schema) with the command line's overrides.
+    /// The settings: the file's (either schema) for the library asked for, with the command
+    /// line's overrides.
     pub fn settings(&self) -> Result<Settings, Error> {
+        use radx_engine::compat::pyradiomics::{LibraryChoice as Library, load_settings_for};
+        if self.compat.names == Names::Pyradiomics && self.compat.library == Some(LibraryChoice::Ibsi) {
+            return Err(Error::usage(
+                "--names pyradiomics names the features of PyRadiomics' library, and --library ibsi computes the \
+                 IBSI's: drop --library ibsi, or write radx's names (--names radx)",
+            ));
+        }
+        let library = self.compat.library.map(|l| match l {
+            LibraryChoice::Ibsi => Library::Ibsi,
+            LibraryChoice::Pyradiomics => Library::Pyradiomics,
+        });
         let mut settings = match &self.settings {
             Some(path) => {
-                let loaded = radx_engine::compat::pyradiomics::load_settings(path, self.compat.strict)?;
+                let loaded = load_settings_for(path, self.compat.strict, library)?;
                 for warning in &loaded.warnings {
                     eprintln!("warning: {warning}");
                 }
@@ -97,12 +109,8 @@ impl ExtractorArgs {
             }
             None => Settings::default(),
         };
-        match self.compat.library {
-            Some(LibraryChoice::Pyradiomics) if settings.pyradiomics.is_none() => {
-                settings.pyradiomics = Some(Default::default());
-            }
-            Some(LibraryChoice::Ibsi) => settings.pyradiomics = None,
-            _ => {}
+        if library == Some(Library::Pyradiomics) && settings.pyradiomics.is_none() {
+            settings.pyradiomics = Some(Default::default());
         }
         settings.exclude_nonfinite |= self.exclude_nonfinite;
         if let Some(bytes) = self.max_memory {

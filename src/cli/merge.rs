@@ -27,7 +27,7 @@ pub struct MergeArgs {
 pub fn run(args: &MergeArgs) -> Result<ExitCode, Error> {
     let format = TableFormat::resolve(args.format.map(Into::into), &args.output).map_err(BatchError::from)?;
     let order: Option<Vec<String>> = match &args.cases {
-        Some(path) => Some(read_cases(path)?.into_iter().map(|c| c.id).collect()),
+        Some(path) => Some(read_cases(path).map_err(BatchError::from)?.into_iter().map(|c| c.id).collect()),
         None => None,
     };
     let mut tables = Vec::with_capacity(args.inputs.len());

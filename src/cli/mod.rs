@@ -56,7 +56,7 @@ enum Command {
     Matrix(MatrixArgs),
     /// Extract features of one case as a long table: image_type,family,feature,tag,aggregation,value.
     Extract(extract::ExtractArgs),
-    /// Extract a cohort: a case list (id,image,mask[,label]) in parallel, one wide table out.
+    /// Extract a cohort: a case list (id,image,mask[,label], or PyRadiomics' Image,Mask[,Label]) in parallel, one wide table out.
     Batch(batch::BatchArgs),
     /// Join wide tables (e.g. `radx batch --shard` outputs) into one.
     Merge(merge::MergeArgs),

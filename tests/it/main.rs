@@ -7,7 +7,7 @@
 //! - `invariant_*`: properties that must hold on any input (output independent of the thread
 //!   count; no import cycle across modules in any crate of the repository);
 //! - `mechanics_*`: how the command line behaves end to end (subcommands, errors and hostile
-//!   input, extraction, batches and tables, plugins).
+//!   input, extraction, batches and tables, plugins, PyRadiomics drop-in).
 
 mod invariant_architecture;
 mod invariant_threads;
@@ -18,3 +18,4 @@ mod mechanics_extract;
 mod mechanics_filters;
 mod mechanics_no_panic;
 mod mechanics_plugins;
+mod mechanics_pyradiomics;

@@ -338,9 +338,9 @@ fn case_list_errors_name_the_line() {
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("line 3") && stderr.contains("already used on line 2"), "{stderr}");
-    std::fs::write(&list, "name,image,mask\na,x.nii,y.nii\n").unwrap();
+    std::fs::write(&list, "name,image,segmentation\na,x.nii,y.nii\n").unwrap();
     let out = radx(&["batch", &s(&list), "-o", &s(&dir.path().join("o.csv"))]);
-    assert!(String::from_utf8_lossy(&out.stderr).contains("must name the columns id, image and mask"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("must name the columns image and mask"));
     let out = radx(&["batch", &s(&list), "--shard", "3/2", "-o", &s(&dir.path().join("o.csv"))]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("expected K/N"));
     std::fs::write(&list, "id,image,mask\na,x.nii,y.nii\n").unwrap();
@@ -399,7 +399,7 @@ proptest! {
                 if i == fail_at {
                     Row::failed(&format!("id, \"{i}\""), None, "bad,\n\"mask\"".into())
                 } else {
-                    Row { id: format!("case {i}"), label: Some(i as i64 - 2), status: Status::Ok, error: String::new(), columns: columns.clone(), values: v.clone() }
+                    Row { id: format!("case {i}"), label: Some(i as i64 - 2), status: Status::Ok, error: String::new(), columns: columns.clone(), values: v.clone(), text: Vec::new() }
                 }
             })
             .collect();

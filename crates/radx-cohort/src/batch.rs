@@ -1,5 +1,6 @@
 //! Cohort extraction (`radx batch`): a case list of (id, image, mask[, label]) in, one wide
-//! table out. Cases run in parallel on a rayon pool; a failing case becomes an `error`
+//! table out (in PyRadiomics' batch layout for an extractor with PyRadiomics' names and a
+//! CSV output: [`crate::pyradiomics`]). Cases run in parallel on a rayon pool; a failing case becomes an `error`
 //! row and the batch goes on; finished cases are checkpointed to a journal so that a
 //! killed run can be resumed; `--shard K/N` takes a deterministic slice of the list for
 //! cluster job arrays. The features themselves are the IBSI features (IBSI reference
@@ -10,6 +11,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+pub use crate::cases::{CaseEntry, CaseListError, read_cases};
 use crate::table::{
     OrderedObject, Row, RowError, Status, Table, TableError, TableFormat, read_table, row_from_json, row_json,
 };
@@ -19,13 +21,8 @@ use radx_engine::{Case, Extractor};
 #[derive(Debug, thiserror::Error)]
 pub enum BatchError {
     /// The case list cannot be used.
-    #[error("{path}: {message}")]
-    CaseList {
-        /// The case list.
-        path: PathBuf,
-        /// What is wrong, with the line.
-        message: String,
-    },
+    #[error(transparent)]
+    CaseList(#[from] CaseListError),
     /// `--shard` is not `K/N` with 1 ≤ K ≤ N.
     #[error("--shard {0:?}: expected K/N with 1 <= K <= N, e.g. 3/10")]
     Shard(String),
@@ -51,63 +48,6 @@ pub enum BatchError {
         /// Cause.
         message: String,
     },
-}
-
-/// One line of the case list.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CaseEntry {
-    /// Unique id (first column).
-    pub id: String,
-    /// Image file (absolute, or relative to the working directory).
-    pub image: PathBuf,
-    /// Mask file.
-    pub mask: PathBuf,
-    /// ROI label for this case (the `label` column); overrides `--label`.
-    pub label: Option<i64>,
-}
-
-/// Read a case list: a CSV with a header naming the columns `id`, `image`, `mask` and
-/// optionally `label` (any order, other columns ignored). Relative paths are relative
-/// to the case list's folder. Ids must be unique; an empty `label` cell means "the
-/// batch's label".
-pub fn read_cases(path: &Path) -> Result<Vec<CaseEntry>, BatchError> {
-    let bad = |message: String| BatchError::CaseList { path: path.to_path_buf(), message };
-    let text = std::fs::read(path).map_err(|e| bad(format!("cannot read: {e}")))?;
-    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(text.as_slice());
-    let header = reader.headers().map_err(|e| bad(e.to_string()))?.clone();
-    let column = |name: &str| header.iter().position(|h| h.eq_ignore_ascii_case(name));
-    let (Some(id_at), Some(image_at), Some(mask_at)) = (column("id"), column("image"), column("mask")) else {
-        return Err(bad(format!(
-            "the header must name the columns id, image and mask (found: {})",
-            header.iter().collect::<Vec<_>>().join(",")
-        )));
-    };
-    let label_at = column("label");
-    let base = path.parent().unwrap_or(Path::new(""));
-    let mut cases = Vec::new();
-    let mut seen: HashMap<String, usize> = HashMap::new();
-    for (n, record) in reader.records().enumerate() {
-        let line = n + 2;
-        let record = record.map_err(|e| bad(format!("line {line}: {e}")))?;
-        let cell = |at: usize| record.get(at).unwrap_or("");
-        let id = cell(id_at).to_string();
-        if id.is_empty() {
-            return Err(bad(format!("line {line}: empty id")));
-        }
-        if let Some(first) = seen.insert(id.clone(), line) {
-            return Err(bad(format!("line {line}: id {id:?} is already used on line {first}; ids must be unique")));
-        }
-        let (image, mask) = (cell(image_at), cell(mask_at));
-        if image.is_empty() || mask.is_empty() {
-            return Err(bad(format!("line {line}: case {id:?} needs both an image and a mask")));
-        }
-        let label = match label_at.map(cell).unwrap_or("") {
-            "" => None,
-            l => Some(l.parse::<i64>().map_err(|_| bad(format!("line {line}: label {l:?} is not an integer")))?),
-        };
-        cases.push(CaseEntry { id, image: base.join(image), mask: base.join(mask), label });
-    }
-    Ok(cases)
 }
 
 /// `--shard K/N`: the K-th (1-based) of N contiguous slices of the case list.
@@ -266,10 +206,12 @@ pub fn run_case(extractor: &Extractor, case: &CaseEntry, labels: LabelChoice, ea
     })
 }
 
-/// Previous rows per case id, from OUT and then the journal (the journal is newer).
-fn previous_rows(options: &BatchOptions) -> Result<HashMap<String, Vec<Row>>, BatchError> {
+/// Previous rows per case id, from OUT and then the journal (the journal is newer). A
+/// table in PyRadiomics' layout is not read back: its cases are run again unless the
+/// journal has them.
+fn previous_rows(options: &BatchOptions, pyradiomics_layout: bool) -> Result<HashMap<String, Vec<Row>>, BatchError> {
     let mut previous: HashMap<String, Vec<Row>> = HashMap::new();
-    if options.output.exists() {
+    if options.output.exists() && !pyradiomics_layout {
         let table = read_table(&options.output, options.format)?;
         for row in table.rows {
             previous.entry(row.id.clone()).or_default().push(row);
@@ -287,6 +229,9 @@ struct JournalEntry {
     #[allow(dead_code)]
     id: String,
     rows: Vec<OrderedObject>,
+    /// Each row's text cells (PyRadiomics' layout), absent in radx's.
+    #[serde(default)]
+    text: Vec<Vec<(String, String)>>,
 }
 
 /// Journal entries in file order, grouped by case id. A line cut short by a kill (always
@@ -299,6 +244,12 @@ fn read_journal(path: &Path) -> Vec<(String, Vec<Row>)> {
         let Ok(entry) = serde_json::from_str::<JournalEntry>(line) else { continue };
         let rows: Result<Vec<Row>, RowError> =
             entry.rows.into_iter().map(|object| row_from_json(object, &mut intern)).collect();
+        let rows = rows.map(|mut rows| {
+            for (row, text) in rows.iter_mut().zip(entry.text) {
+                row.text = text;
+            }
+            rows
+        });
         if let Ok(rows) = rows
             && let Some(first) = rows.first()
         {
@@ -309,9 +260,15 @@ fn read_journal(path: &Path) -> Vec<(String, Vec<Row>)> {
 }
 
 fn journal_line(id: &str, rows: &[Row]) -> String {
-    let rows: Vec<String> =
+    let objects: Vec<String> =
         rows.iter().map(|r| row_json(r, &r.columns, (r.status == Status::Ok).then_some(&r.values[..]))).collect();
-    format!("{{\"id\":{},\"rows\":[{}]}}\n", serde_json::Value::String(id.to_string()), rows.join(","))
+    let (id, objects) = (serde_json::Value::String(id.to_string()), objects.join(","));
+    if rows.iter().all(|r| r.text.is_empty()) {
+        return format!("{{\"id\":{id},\"rows\":[{objects}]}}\n");
+    }
+    let text: Vec<&Vec<(String, String)>> = rows.iter().map(|r| &r.text).collect();
+    let text = serde_json::to_string(&text).unwrap_or_else(|_| "[]".into());
+    format!("{{\"id\":{id},\"rows\":[{objects}],\"text\":{text}}}\n")
 }
 
 /// Run a batch and write its table. Rows come out in case-list order whatever the
@@ -331,7 +288,8 @@ pub fn run_batch(
     {
         return Err(BatchError::OutputFolder(dir.to_path_buf()));
     }
-    let mut previous = if options.resume { previous_rows(options)? } else { HashMap::new() };
+    let pyradiomics_layout = extractor.pyradiomics_names && options.format == TableFormat::Csv;
+    let mut previous = if options.resume { previous_rows(options, pyradiomics_layout)? } else { HashMap::new() };
     // A case is done when a previous run left rows for it and all of them are ok.
     let done = |id: &str, previous: &HashMap<String, Vec<Row>>| {
         previous.get(id).is_some_and(|rows| !rows.is_empty() && rows.iter().all(|r| r.status == Status::Ok))
@@ -362,6 +320,9 @@ pub fn run_batch(
         todo.par_iter()
             .map(|case| {
                 let mut rows = run_case(extractor, case, options.labels, early_shape);
+                if pyradiomics_layout {
+                    crate::pyradiomics::add_text(extractor, case, options.labels == LabelChoice::All, &mut rows);
+                }
                 interner.intern(&mut rows);
                 let line = journal_line(&case.id, &rows);
                 if let Ok(mut file) = journal.lock() {
@@ -398,18 +359,17 @@ pub fn run_batch(
             None => rows.extend(previous.remove(&case.id).unwrap_or_default()),
         }
     }
-    let table = Table::new(rows);
-    crate::table::write_table(&options.output, &table, options.format)?;
+    let failures: Vec<(String, Option<i64>, String)> =
+        rows.iter().filter(|r| r.status == Status::Error).map(|r| (r.id.clone(), r.label, r.error.clone())).collect();
+    let (row_count, error_rows) = (rows.len(), failures.len());
+    if pyradiomics_layout {
+        crate::pyradiomics::write_csv(&options.output, rows)?;
+    } else {
+        crate::table::write_table(&options.output, &Table::new(rows), options.format)?;
+    }
     // OUT now holds every finished row: the checkpoint has served its purpose.
     let _ = std::fs::remove_file(&journal_file);
-    let failures: Vec<(String, Option<i64>, String)> = table
-        .rows
-        .iter()
-        .filter(|r| r.status == Status::Error)
-        .map(|r| (r.id.clone(), r.label, r.error.clone()))
-        .collect();
-    let error_rows = failures.len();
-    Ok(BatchSummary { cases: cases.len(), reused, ok_rows: table.rows.len() - error_rows, error_rows, failures })
+    Ok(BatchSummary { cases: cases.len(), reused, ok_rows: row_count - error_rows, error_rows, failures })
 }
 
 /// How `radx merge` resolves rows.
@@ -474,5 +434,28 @@ impl ColumnInterner {
                 None => shared.push(row.columns.clone()),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// PyRadiomics' layout keeps its text cells through the journal, so `--resume` writes them.
+    #[test]
+    fn the_journal_keeps_text_cells() {
+        let dir = tempfile::tempdir().expect("a folder");
+        let mut row = Row::failed("a", Some(2), "bad".into());
+        row.text =
+            vec![("Image".into(), "/i, \"x\".nrrd".into()), ("diagnostics_Versions_Python".into(), String::new())];
+        let plain = Row::failed("b", None, "worse".into());
+        let path = dir.path().join("out.csv.partial.jsonl");
+        std::fs::write(
+            &path,
+            journal_line("a", std::slice::from_ref(&row)) + &journal_line("b", std::slice::from_ref(&plain)),
+        )
+        .expect("written");
+        let entries = read_journal(&path);
+        assert_eq!(entries, vec![("a".to_string(), vec![row]), ("b".to_string(), vec![plain])]);
     }
 }

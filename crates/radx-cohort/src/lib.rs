@@ -4,5 +4,7 @@
 #![forbid(unsafe_code)]
 
 pub mod batch;
+pub mod cases;
+pub mod pyradiomics;
 pub mod rows;
 pub mod table;

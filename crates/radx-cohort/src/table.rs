@@ -228,6 +228,9 @@ pub struct Row {
     pub columns: Arc<[String]>,
     /// Feature values (NaN when undefined); empty for a failed case.
     pub values: Vec<f64>,
+    /// Text cells before the feature columns in PyRadiomics' batch layout (name, text): the
+    /// case list's cells, then the `diagnostics_*` values; empty in radx's own layout.
+    pub text: Vec<(String, String)>,
 }
 
 impl Row {
@@ -240,6 +243,7 @@ impl Row {
             error,
             columns: Arc::from(Vec::new()),
             values: Vec::new(),
+            text: Vec::new(),
         }
     }
 
@@ -248,14 +252,28 @@ impl Row {
     /// side by side.
     pub fn extracted(id: &str, label: i64, features: &[FeatureRow]) -> Row {
         let (columns, values) = feature_columns(features);
-        Row { id: id.to_string(), label: Some(label), status: Status::Ok, error: String::new(), columns, values }
+        Row {
+            id: id.to_string(),
+            label: Some(label),
+            status: Status::Ok,
+            error: String::new(),
+            columns,
+            values,
+            text: Vec::new(),
+        }
     }
 }
 
 /// Column name of a feature row: `family.feature[.aggregation]`, prefixed by the image
-/// type (`log_sigma_2mm.`) for images other than the original.
+/// type (`log_sigma_2mm.`) for images other than the original; a row of PyRadiomics'
+/// library named as PyRadiomics names it (`--names pyradiomics`) keeps that name alone
+/// (`original_firstorder_Energy`), as PyRadiomics' batch output has it.
 pub fn column_name(row: &FeatureRow) -> String {
+    use radx_engine::compat::pyradiomics::{is_pyradiomics_row, output_name};
     let key = &row.key;
+    if is_pyradiomics_row(row) && key.feature == output_name(row) {
+        return key.feature.clone();
+    }
     let image = if key.image_type.is_original() { String::new() } else { format!("{}.", key.image_type) };
     match key.aggregation {
         None => format!("{image}{}.{}", key.family, key.feature),
@@ -324,7 +342,7 @@ impl Table {
 
     /// Each row's values aligned to `self.columns` (NaN where the row lacks the column).
     /// `None` for failed rows.
-    fn aligned(&self) -> impl Iterator<Item = (&Row, Option<Vec<f64>>)> {
+    pub(crate) fn aligned(&self) -> impl Iterator<Item = (&Row, Option<Vec<f64>>)> {
         let index: HashMap<&str, usize> = self.columns.iter().enumerate().map(|(i, c)| (c.as_str(), i)).collect();
         let mut mapping: (Option<Arc<[String]>>, Vec<usize>) = (None, Vec::new());
         self.rows.iter().map(move |row| {
@@ -365,7 +383,7 @@ pub fn read_table(path: &Path, format: TableFormat) -> Result<Table, TableError>
 
 /// Write a table through `write` atomically ([`radx_io::write_atomic_with`]): a killed or
 /// failed run leaves the destination as it was.
-fn write_atomic_with(
+pub(crate) fn write_atomic_with(
     path: &Path,
     write: impl FnOnce(&mut (dyn Write + Send)) -> Result<(), WriteError>,
 ) -> Result<(), TableError> {
@@ -378,7 +396,7 @@ fn write_atomic_with(
 }
 
 /// Failures inside a format writer, before the file name is attached.
-enum WriteError {
+pub(crate) enum WriteError {
     Io(std::io::Error),
     Other(String),
 }
@@ -474,7 +492,15 @@ struct RowKey {
 impl RowKey {
     fn into_row(self, columns: &Arc<[String]>, values: Vec<f64>) -> Row {
         let columns = if self.status == Status::Ok { columns.clone() } else { Arc::from(Vec::new()) };
-        Row { id: self.id, label: self.label, status: self.status, error: self.error, columns, values }
+        Row {
+            id: self.id,
+            label: self.label,
+            status: self.status,
+            error: self.error,
+            columns,
+            values,
+            text: Vec::new(),
+        }
     }
 }
 

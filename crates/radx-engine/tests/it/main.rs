@@ -20,4 +20,7 @@ mod oracle_ibsi2;
 mod oracle_ibsi_diagnostics;
 mod oracle_ibsi_digital;
 mod oracle_pyradiomics;
+mod oracle_pyradiomics_diagnostics;
+mod oracle_pyradiomics_differential;
+mod oracle_pyradiomics_examples;
 mod regression_extract;

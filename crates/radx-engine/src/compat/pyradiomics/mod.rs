@@ -12,9 +12,12 @@
 //!
 //! Files: [`options`] (the settings PyRadiomics adds to radx's), [`params`] (its parameter
 //! files), [`processing`] (normalisation, resampling grid, re-segmentation bounds),
-//! [`sources`] and [`shape`] (the `pyr_*` sources), [`names`] (output rows and names), and
+//! [`sources`] and [`shape`] (the `pyr_*` sources), [`catalogue`] (PyRadiomics' feature
+//! names), [`names`] (output rows and names), [`diagnostics`] (its `diagnostics_*` values), and
 //! [`profile`], which gathers them as the engine's PyRadiomics profile.
 
+pub mod catalogue;
+pub mod diagnostics;
 pub mod names;
 pub mod options;
 pub mod params;
@@ -23,8 +26,10 @@ pub mod profile;
 pub mod shape;
 pub mod sources;
 
-pub use names::{CLASSES, output_name, rename_rows, select_rows};
+pub use names::{CLASSES, is_pyradiomics_row, output_name, rename_rows, select_rows};
 pub use options::{PyradiomicsOptions, WeightingNorm};
-pub use params::{LoadedSettings, ParamsFile, is_params_schema, load_settings, parse_params};
+pub use params::{
+    LibraryChoice, LoadedSettings, ParamsFile, is_params_schema, load_settings, load_settings_for, parse_params,
+};
 pub use processing::{normalise_image, resample, resampling_grid, resegment_bounds};
 pub use sources::{LIBRARY, build_source, register_sources};

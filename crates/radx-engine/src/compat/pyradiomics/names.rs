@@ -1,6 +1,7 @@
 //! PyRadiomics' output: which rows a parameter file's `featureClass` keeps, and the
 //! `original_<class>_<Feature>` names.
 
+use super::catalogue;
 use crate::model::FeatureRow;
 use crate::settings::Settings;
 
@@ -14,32 +15,136 @@ pub fn output_name(row: &FeatureRow) -> String {
     format!("{}_{}_{}", row.key.image_type, row.key.family, row.tag_or_dash())
 }
 
-/// Keep the rows of the classes and features a parameter file's `featureClass` selects.
-///
-/// Without `featureClass` every class is kept, except `shape2D` without `force2D`:
-/// PyRadiomics computes 2D shape only on a 2D or force2D extraction.
+/// Whether a row is one of PyRadiomics' features: a class of its library, a feature name
+/// PyRadiomics has in that class, computed once (no aggregation). Rows of user feature
+/// files and plugins are not, even in a family named like a class (`family glcm over cm`).
+pub fn is_pyradiomics_row(row: &FeatureRow) -> bool {
+    row.key.aggregation.is_none()
+        && CLASSES.contains(&row.key.family.as_str())
+        && row.tag.as_ref().is_some_and(|tag| catalogue::status(&row.key.family, tag).is_some())
+}
+
+/// Keep the rows of the classes and features a parameter file's `featureClass` selects,
+/// as PyRadiomics does: without `featureClass` every class, a class
+/// without a list its default features, a list the features named. Deprecated features
+/// are output only when named; `shape2D` only with `force2D` (PyRadiomics computes 2D shape
+/// only on a 2D or force2D extraction). Rows of user feature files and plugins are always kept.
 pub fn select_rows(rows: Vec<FeatureRow>, settings: &Settings) -> Vec<FeatureRow> {
-    let Some(classes) = settings.pyradiomics.as_ref().and_then(|p| p.feature_classes.as_ref()) else {
-        let force_2d = settings.pyradiomics.as_ref().is_some_and(|p| p.force_2d);
-        return rows.into_iter().filter(|r| force_2d || r.key.family != "shape2D").collect();
-    };
+    let options = settings.pyradiomics.as_ref();
+    let classes = options.and_then(|p| p.feature_classes.as_ref());
+    let force_2d = options.is_some_and(|p| p.force_2d);
     rows.into_iter()
         .filter(|r| {
-            classes
-                .get(&r.key.family)
-                .is_some_and(|features| features.is_empty() || r.tag.as_ref().is_some_and(|tag| features.contains(tag)))
+            if !is_pyradiomics_row(r) {
+                return true;
+            }
+            let (class, tag) = (r.key.family.as_str(), r.tag_or_dash());
+            // PyRadiomics computes 2D shape only with force2D, even when `featureClass` names it.
+            (force_2d || class != "shape2D")
+                && match classes {
+                    None => catalogue::selected(class, tag, None),
+                    Some(classes) => classes.get(class).is_some_and(|list| catalogue::selected(class, tag, Some(list))),
+                }
         })
         .collect()
 }
 
-/// Rename rows to PyRadiomics' output names (`original_<class>_<Feature>`, aggregation `-`).
-///
-/// # Errors
-/// A message when a row does not come from the PyRadiomics library.
+/// PyRadiomics' classes when `featureClass` does not list them, in the order it outputs them.
+const DEFAULT_CLASS_ORDER: &[&str] = &["shape", "shape2D", "firstorder", "glcm", "gldm", "glrlm", "glszm", "ngtdm"];
+
+/// Order rows as PyRadiomics outputs them, per image type (kept in their order): the
+/// shape classes first, then the classes in `featureClass`'s order (else
+/// [`DEFAULT_CLASS_ORDER`]), each class's features in its list's order (else PyRadiomics'
+/// own, [`catalogue::FEATURES`]). Rows of user feature files and plugins follow PyRadiomics'
+/// rows of their image type, in their order.
+pub fn order_rows(rows: &mut [FeatureRow], settings: &Settings) {
+    let options = settings.pyradiomics.clone().unwrap_or_default();
+    let listed = |class: &str| options.feature_classes.as_ref().and_then(|c| c.get(class)).filter(|l| !l.is_empty());
+    let class_rank = |class: &str| {
+        let shape = ["shape", "shape2D"].iter().position(|c| *c == class);
+        let order = options.feature_class_order.iter().position(|c| c == class);
+        shape.or(order.map(|o| o + 2)).or_else(|| DEFAULT_CLASS_ORDER.iter().position(|c| *c == class).map(|d| d + 100))
+    };
+    let feature_rank = |class: &str, tag: &str| match listed(class) {
+        Some(list) => list.iter().position(|f| f == tag),
+        None => catalogue::class(class).and_then(|features| features.iter().position(|(f, _)| *f == tag)),
+    };
+    let mut images: Vec<String> = Vec::new();
+    let mut keyed: Vec<((usize, usize, usize, usize), FeatureRow)> = rows
+        .iter()
+        .map(|r| {
+            let image = r.key.image_type.as_str();
+            let image = images.iter().position(|i| i == image).unwrap_or_else(|| {
+                images.push(image.to_string());
+                images.len() - 1
+            });
+            let (class, tag) = (r.key.family.as_str(), r.tag_or_dash());
+            let rank = (is_pyradiomics_row(r))
+                .then(|| Some((class_rank(class)?, feature_rank(class, tag)?)))
+                .flatten()
+                .map_or((1, 0, 0), |(c, f)| (0, c, f));
+            ((image, rank.0, rank.1, rank.2), r.clone())
+        })
+        .collect();
+    keyed.sort_by_key(|(k, _)| *k);
+    for (row, (_, sorted)) in rows.iter_mut().zip(keyed) {
+        *row = sorted;
+    }
+}
+
+/// Rename PyRadiomics' rows ([`is_pyradiomics_row`]) to its output names
+/// (`original_<class>_<Feature>`, aggregation `-`); other rows keep their names.
 pub fn rename_rows(rows: &mut [FeatureRow]) {
-    // Rows of other families (user feature files, plugins) keep their names.
-    for row in rows.iter_mut().filter(|r| CLASSES.contains(&r.key.family.as_str())) {
+    for row in rows.iter_mut().filter(|r| is_pyradiomics_row(r)) {
         row.key.feature = output_name(row);
         row.key.aggregation = None;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::FeatureKey;
+
+    fn row(family: &str, tag: &str, aggregation: Option<radx_core::Aggregation>) -> FeatureRow {
+        FeatureRow {
+            key: FeatureKey::original(family, tag, aggregation),
+            tag: Some(tag.into()),
+            value: 1.0,
+            note: None,
+        }
+    }
+
+    fn kept(rows: &[FeatureRow], settings: &Settings) -> Vec<String> {
+        select_rows(rows.to_vec(), settings).iter().map(|r| format!("{}.{}", r.key.family, r.key.feature)).collect()
+    }
+
+    #[test]
+    fn feature_class_selects_pyradiomics_rows_and_keeps_user_rows() {
+        let rows = [
+            row("shape", "Sphericity", None),
+            row("shape", "Compactness1", None),
+            row("glcm", "Contrast", None),
+            row("glcm", "joint_max", Some(radx_core::Aggregation::Avg3d)),
+            row("mine", "Thing", None),
+        ];
+        let mut settings = Settings { pyradiomics: Some(Default::default()), ..Settings::default() };
+        assert_eq!(kept(&rows, &settings), ["shape.Sphericity", "glcm.Contrast", "glcm.joint_max", "mine.Thing"]);
+        let only = [("shape".to_string(), vec!["Compactness1".to_string()])].into_iter().collect();
+        settings.pyradiomics.as_mut().unwrap().feature_classes = Some(only);
+        assert_eq!(kept(&rows, &settings), ["shape.Compactness1", "glcm.joint_max", "mine.Thing"]);
+        let mut renamed = rows.to_vec();
+        rename_rows(&mut renamed);
+        let names: Vec<&str> = renamed.iter().map(|r| r.key.feature.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "original_shape_Sphericity",
+                "original_shape_Compactness1",
+                "original_glcm_Contrast",
+                "joint_max",
+                "Thing"
+            ]
+        );
     }
 }

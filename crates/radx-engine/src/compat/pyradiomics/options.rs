@@ -19,16 +19,45 @@ pub struct PyradiomicsOptions {
     /// GLCM/GLRLM angle weighting (`weightingNorm`): the weighted matrices are summed and
     /// the features computed once; absent = features averaged over the angles.
     pub weighting_norm: Option<WeightingNorm>,
-    /// Smallest number of dimensions with more than one voxel (`minimumROIDimensions`).
+    /// Smallest number of dimensions with more than one voxel (`minimumROIDimensions`,
+    /// default 2).
     pub minimum_roi_dimensions: usize,
     /// Smallest number of ROI voxels (`minimumROISize`).
     pub minimum_roi_size: Option<usize>,
     /// Feature classes to compute, each with its features (empty = all) (`featureClass`);
     /// absent = every class.
     pub feature_classes: Option<BTreeMap<String, Vec<String>>>,
+    /// The classes of `featureClass` in the parameter file's order (PyRadiomics outputs
+    /// them in that order); empty = PyRadiomics' own order.
+    #[serde(skip)]
+    pub feature_class_order: Vec<String>,
     /// Voxels of the new grid added around the ROI's bounding box when resampling
     /// (`padDistance`).
     pub pad_distance: f64,
+    /// Voxel-wise feature maps' settings (`voxelSetting`): stored for the voxel-based
+    /// extraction (a later issue); no effect on a segment-based extraction, as in PyRadiomics.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub voxel_setting: Option<VoxelSetting>,
+}
+
+/// PyRadiomics' `voxelSetting`: how voxel-wise feature maps are computed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct VoxelSetting {
+    /// Half the kernel's size in voxels: a (2r + 1)³ neighbourhood (`kernelRadius`, default 1).
+    pub kernel_radius: usize,
+    /// Compute a voxel's features on the kernel's ROI voxels only (`maskedKernel`, default true).
+    pub masked_kernel: bool,
+    /// Value of the map outside the ROI (`initValue`, default 0; `nan` allowed).
+    pub init_value: f64,
+    /// Voxels computed at once; absent = all (`voxelBatch`, default −1).
+    pub voxel_batch: Option<usize>,
+}
+
+impl Default for VoxelSetting {
+    fn default() -> Self {
+        VoxelSetting { kernel_radius: 1, masked_kernel: true, init_value: 0.0, voxel_batch: None }
+    }
 }
 
 impl Default for PyradiomicsOptions {
@@ -37,10 +66,13 @@ impl Default for PyradiomicsOptions {
             voxel_array_shift: 0.0,
             force_2d: false,
             weighting_norm: None,
-            minimum_roi_dimensions: 1,
+            // PyRadiomics' default (`featureextractor._getDefaultSettings`).
+            minimum_roi_dimensions: 2,
             minimum_roi_size: None,
             feature_classes: None,
+            feature_class_order: Vec::new(),
             pad_distance: 5.0,
+            voxel_setting: None,
         }
     }
 }

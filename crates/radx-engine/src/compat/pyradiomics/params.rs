@@ -1,16 +1,17 @@
-//! PyRadiomics parameter files (YAML or JSON) mapped onto radx's settings.
-
-use std::collections::BTreeMap;
+//! PyRadiomics parameter files (YAML or JSON) mapped onto radx's settings: `setting`
+//! ([`setting`]), `featureClass` and `voxelSetting` ([`feature_class`]), `imageType`; and
+//! the same file for the IBSI library ([`ibsi`]).
 
 use serde_json::Value;
 
-use super::names::CLASSES;
-use super::options::{PyradiomicsOptions, WeightingNorm};
-use crate::settings::{Binning, Interpolator, Normalise, Resample, ResegmentMode, Settings};
+use crate::settings::Settings;
 
 // Its own module so that `settings`, which names it, does not import this one, which
 // imports `settings`.
 pub mod error;
+mod feature_class;
+pub mod ibsi;
+mod setting;
 pub use error::ParamsError;
 
 /// A PyRadiomics parameter file mapped onto radx settings, with what could not be mapped.
@@ -20,6 +21,9 @@ pub struct ParamsFile {
     pub settings: Settings,
     /// One message per key or value radx does not support, naming it.
     pub unsupported: Vec<String>,
+    /// What the file asks for that PyRadiomics itself would warn about (deprecated features
+    /// that give no value), each named.
+    pub notes: Vec<String>,
 }
 
 /// True when YAML/JSON text uses PyRadiomics' schema (a top-level `setting`,
@@ -33,182 +37,51 @@ pub fn is_params_schema(text: &str) -> bool {
         .unwrap_or(false)
 }
 
-/// Keys of `setting:` that have no effect on values computed on the original image and
-/// are accepted silently: radx crops with its own margin and reports no diagnostics.
-const NO_EFFECT_KEYS: &[&str] = &["additionalInfo", "preCrop", "enableCExtensions"];
-
 /// Map a PyRadiomics parameter file onto radx settings.
 ///
 /// # Errors
-/// A message naming the key when the text is not YAML or a supported key has a value of the
-/// wrong type.
+/// A [`ParamsError`] naming the key when the text is not YAML, a supported key has a value
+/// of the wrong type, or `featureClass` names a class or feature PyRadiomics does not have.
 pub fn parse_params(text: &str) -> Result<ParamsFile, ParamsError> {
     let doc: Value = serde_saphyr::from_str(text).map_err(Box::new)?;
     let top = doc.as_object().ok_or(ParamsError::NotAMapping)?;
     let mut settings = Settings::default();
-    let mut options = PyradiomicsOptions::default();
-    let mut unsupported = Vec::new();
-    settings.discretisation.texture = Binning::PyradiomicsBinWidth { width: 25.0 };
-    settings.texture.aggregations = Vec::new();
-
+    let mut options = crate::compat::pyradiomics::options::PyradiomicsOptions::default();
+    let (mut unsupported, mut notes) = (Vec::new(), Vec::new());
     for key in top.keys() {
         if !["setting", "featureClass", "imageType", "voxelSetting"].contains(&key.as_str()) {
             unsupported.push(format!("top-level key `{key}` is not part of PyRadiomics' schema"));
         }
     }
-    if top.contains_key("voxelSetting") {
-        unsupported.push("`voxelSetting`: voxel-based extraction is not supported".into());
-    }
     if let Some(image_types) = top.get("imageType").and_then(Value::as_object) {
-        for (name, value) in image_types {
-            if name != "Original" {
-                unsupported.push(format!("imageType `{name}`: only `Original` is supported"));
-            } else if value.as_object().is_some_and(|o| !o.is_empty()) {
-                unsupported.push("imageType `Original` takes no settings here; its settings are ignored".into());
-            }
-        }
+        image_type_messages(image_types, &mut unsupported);
     }
-    if let Some(classes) = top.get("featureClass").and_then(Value::as_object) {
-        let mut selected = BTreeMap::new();
-        for (class, features) in classes {
-            if !CLASSES.contains(&class.as_str()) {
-                unsupported.push(format!("featureClass `{class}` is not in radx's PyRadiomics library"));
-                continue;
-            }
-            let list: Vec<String> = match features {
-                Value::Array(a) => a.iter().filter_map(|f| f.as_str().map(str::to_string)).collect(),
-                _ => Vec::new(),
-            };
-            selected.insert(class.clone(), list);
-        }
-        options.feature_classes = Some(selected);
+    if let Some(classes) = top.get("featureClass") {
+        options.feature_classes = Some(feature_class::feature_classes(classes, &mut notes)?);
+        options.feature_class_order = feature_class::class_order(text);
     }
-
-    let empty = serde_json::Map::new();
-    let setting = top.get("setting").and_then(Value::as_object).unwrap_or(&empty);
-    let num = |key: &str, v: &Value| {
-        v.as_f64().ok_or_else(|| ParamsError::NotANumber { key: key.to_string(), value: v.clone() })
-    };
-    let mut resample_spacing: Option<Vec<f64>> = None;
-    let mut interpolator = Interpolator::CubicSpline;
-    let mut normalise: Option<Normalise> = None;
-    let mut normalize_scale = 1.0;
-    let mut remove_outliers = None;
-    let mut bin_count = None;
-    let mut bin_width = 25.0;
-    for (key, value) in setting {
-        if value.is_null() {
-            // PyRadiomics' way of writing "default".
-            continue;
-        }
-        match key.as_str() {
-            "binWidth" => bin_width = num(key, value)?,
-            "binCount" => bin_count = Some(num(key, value)? as usize),
-            "label" => settings.label = num(key, value)? as i64,
-            "interpolator" => {
-                interpolator = match value.as_str().unwrap_or_default() {
-                    "sitkBSpline" => Interpolator::CubicSpline,
-                    "sitkLinear" => Interpolator::Linear,
-                    "sitkNearestNeighbor" => Interpolator::Nearest,
-                    other => {
-                        unsupported.push(format!("setting `interpolator`: `{other}` is not supported"));
-                        Interpolator::CubicSpline
-                    }
-                }
-            }
-            "resampledPixelSpacing" => {
-                let spacing: Vec<f64> =
-                    value.as_array().map(|a| a.iter().filter_map(Value::as_f64).collect()).unwrap_or_default();
-                if spacing.len() != 3 {
-                    return Err(ParamsError::Spacing { value: value.clone() });
-                }
-                resample_spacing = Some(spacing);
-            }
-            "normalize" => {
-                if value.as_bool().unwrap_or(false) {
-                    normalise = Some(Normalise { scale: 1.0, remove_outliers: None });
-                }
-            }
-            "normalizeScale" => normalize_scale = num(key, value)?,
-            "removeOutliers" => remove_outliers = Some(num(key, value)?),
-            "resegmentRange" => {
-                let bounds: Vec<f64> =
-                    value.as_array().map(|a| a.iter().filter_map(Value::as_f64).collect()).unwrap_or_default();
-                settings.resegment.range = match bounds.as_slice() {
-                    [lo] => Some([*lo, f64::INFINITY]),
-                    [lo, hi] => Some([*lo, *hi]),
-                    _ => return Err(ParamsError::ResegmentRange { value: value.clone() }),
-                };
-            }
-            "resegmentMode" => {
-                settings.resegment.mode = match value.as_str().unwrap_or_default() {
-                    "absolute" => ResegmentMode::Absolute,
-                    "relative" => ResegmentMode::Relative,
-                    "sigma" => ResegmentMode::Sigma,
-                    other => return Err(ParamsError::ResegmentMode { mode: other.to_string() }),
-                }
-            }
-            "resegmentShape" => settings.resegment.shape = value.as_bool().unwrap_or(false),
-            "force2D" => options.force_2d = value.as_bool().unwrap_or(false),
-            "force2Ddimension" => {
-                if num(key, value)? != 0.0 {
-                    unsupported.push(format!(
-                        "setting `force2Ddimension`: {value} is not supported (only 0: slices of constant z)"
-                    ));
-                }
-            }
-            "distances" => {
-                let d: Vec<f64> =
-                    value.as_array().map(|a| a.iter().filter_map(Value::as_f64).collect()).unwrap_or_default();
-                match d.as_slice() {
-                    [one] if *one >= 1.0 => {
-                        settings.texture.glcm_distance = *one as usize;
-                        settings.texture.ngldm_distance = *one as usize;
-                    }
-                    _ => unsupported
-                        .push(format!("setting `distances`: only a single distance is supported, got {value}")),
-                }
-            }
-            "symmetricalGLCM" => settings.texture.glcm_symmetric = value.as_bool().unwrap_or(true),
-            "weightingNorm" => {
-                options.weighting_norm = Some(match value.as_str().unwrap_or_default() {
-                    "infinity" => WeightingNorm::Infinity,
-                    "euclidean" => WeightingNorm::Euclidean,
-                    "manhattan" => WeightingNorm::Manhattan,
-                    // PyRadiomics: any other value warns and weighs by 1.
-                    _ => WeightingNorm::NoWeighting,
-                })
-            }
-            "gldm_a" => settings.texture.ngldm_alpha = num(key, value)?.floor().max(0.0) as u16,
-            "voxelArrayShift" => options.voxel_array_shift = num(key, value)?,
-            "minimumROIDimensions" => options.minimum_roi_dimensions = num(key, value)? as usize,
-            "minimumROISize" => options.minimum_roi_size = Some(num(key, value)? as usize),
-            "padDistance" => options.pad_distance = num(key, value)?.max(0.0),
-            k if NO_EFFECT_KEYS.contains(&k) => {}
-            other => unsupported.push(format!("setting `{other}` is not supported")),
-        }
+    if let Some(voxel) = top.get("voxelSetting") {
+        options.voxel_setting = Some(feature_class::voxel_setting(voxel, &mut unsupported)?);
     }
-    settings.discretisation.texture = match bin_count {
-        Some(bins) => Binning::PyradiomicsBinCount { bins },
-        None => Binning::PyradiomicsBinWidth { width: bin_width },
-    };
-    if let Some(mut n) = normalise {
-        n.scale = normalize_scale;
-        n.remove_outliers = remove_outliers;
-        settings.normalise = Some(n);
+    if let Some(setting) = top.get("setting").and_then(Value::as_object) {
+        setting::apply(setting, &mut settings, &mut options, &mut unsupported)?;
+    } else {
+        setting::apply(&serde_json::Map::new(), &mut settings, &mut options, &mut unsupported)?;
     }
-    if let Some(spacing) = resample_spacing {
-        settings.resample = Some(Resample {
-            spacing: [spacing[0], spacing[1], spacing[2]],
-            in_plane_only: false,
-            image_interpolator: interpolator,
-            mask_interpolator: Interpolator::Nearest,
-            mask_threshold: 0.5,
-            round_intensities: false,
-        });
-    }
+    settings.texture.aggregations = ibsi::aggregations(options.force_2d);
     settings.pyradiomics = Some(options);
-    Ok(ParamsFile { settings, unsupported })
+    Ok(ParamsFile { settings, unsupported, notes })
+}
+
+/// `imageType`: only `Original`, without settings, is supported.
+fn image_type_messages(image_types: &serde_json::Map<String, Value>, unsupported: &mut Vec<String>) {
+    for (name, value) in image_types {
+        if name != "Original" {
+            unsupported.push(format!("imageType `{name}`: only `Original` is supported"));
+        } else if value.as_object().is_some_and(|o| !o.is_empty()) {
+            unsupported.push("imageType `Original` takes no settings here; its settings are ignored".into());
+        }
+    }
 }
 
 /// A settings file read, with the warnings the caller should show (unsupported PyRadiomics
@@ -221,6 +94,15 @@ pub struct LoadedSettings {
     pub warnings: Vec<String>,
 }
 
+/// The feature library a run asks for (`--library`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LibraryChoice {
+    /// The IBSI library (`features/*.radx`).
+    Ibsi,
+    /// PyRadiomics' library (`features/pyradiomics/*.radx`).
+    Pyradiomics,
+}
+
 /// Read a settings file: PyRadiomics' schema when the file is YAML/JSON with a `setting`,
 /// `featureClass` or `imageType` key, radx's own otherwise. Every PyRadiomics key radx does
 /// not support comes back as a warning naming it, or with `strict` is an error.
@@ -229,29 +111,70 @@ pub struct LoadedSettings {
 /// [`crate::Error::Settings`] when the file cannot be read or parsed, a value is invalid,
 /// or (`strict`) a key is not supported.
 pub fn load_settings(path: &std::path::Path, strict: bool) -> Result<LoadedSettings, crate::Error> {
+    load_settings_for(path, strict, None)
+}
+
+/// [`load_settings`] for a library: `None` = the file's own (PyRadiomics' for a PyRadiomics
+/// parameter file, else the IBSI's). A PyRadiomics parameter file for the IBSI library keeps
+/// the settings both share and names each PyRadiomics-only option as a warning
+/// ([`ibsi::for_ibsi_library`]); radx settings for the PyRadiomics library get PyRadiomics'
+/// default options.
+///
+/// # Errors
+/// As [`load_settings`]; also when the IBSI library cannot follow the file's resampling.
+pub fn load_settings_for(
+    path: &std::path::Path,
+    strict: bool,
+    library: Option<LibraryChoice>,
+) -> Result<LoadedSettings, crate::Error> {
     use crate::settings::SettingsError;
     let shown = path.display().to_string();
     let is_yaml = matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml" | "json"));
-    let own = |settings| LoadedSettings { settings, warnings: Vec::new() };
-    if !is_yaml {
-        return Ok(own(Settings::from_file(path)?));
+    let text = if is_yaml {
+        Some(std::fs::read_to_string(path).map_err(|source| SettingsError::Read { path: shown.clone(), source })?)
+    } else {
+        None
+    };
+    let Some(text) = text.filter(|t| is_params_schema(t)) else {
+        let mut settings = Settings::from_file(path)?;
+        if library == Some(LibraryChoice::Pyradiomics) && settings.pyradiomics.is_none() {
+            settings.pyradiomics = Some(Default::default());
+        } else if library == Some(LibraryChoice::Ibsi) {
+            settings.pyradiomics = None;
+        }
+        return Ok(LoadedSettings { settings, warnings: Vec::new() });
+    };
+    let params = |source| SettingsError::Params { path: shown.clone(), source };
+    let mut parsed = parse_params(&text).map_err(params)?;
+    if library == Some(LibraryChoice::Ibsi) {
+        let (settings, unused) = ibsi::for_ibsi_library(parsed.settings).map_err(params)?;
+        parsed.settings = settings;
+        parsed.unsupported.extend(unused);
     }
-    let text = std::fs::read_to_string(path).map_err(|source| SettingsError::Read { path: shown.clone(), source })?;
-    if !is_params_schema(&text) {
-        return Ok(own(Settings::from_file(path)?));
-    }
-    let parsed = parse_params(&text).map_err(|source| SettingsError::Params { path: shown.clone(), source })?;
     if strict && !parsed.unsupported.is_empty() {
         return Err(SettingsError::Unsupported { path: shown, unsupported: parsed.unsupported }.into());
     }
-    let warnings = parsed.unsupported.iter().map(|message| format!("{shown}: {message}; ignored")).collect();
-    parsed.settings.validate().map_err(|source| SettingsError::Invalid { path: shown, source })?;
-    Ok(LoadedSettings { settings: parsed.settings, warnings })
+    validate(&parsed.settings).map_err(|source| SettingsError::Invalid { path: shown.clone(), source })?;
+    let warnings = parsed.unsupported.iter().map(|m| format!("{shown}: {m}; ignored"));
+    let notes = parsed.notes.iter().map(|m| format!("{shown}: {m}"));
+    Ok(LoadedSettings { settings: parsed.settings, warnings: warnings.chain(notes).collect() })
+}
+
+/// [`Settings::validate`], reading a 0 in the resampling spacing as PyRadiomics does (that
+/// axis keeps its spacing) rather than as a spacing of 0 mm.
+fn validate(settings: &Settings) -> Result<(), crate::settings::InvalidSetting> {
+    let mut checked = settings.clone();
+    if let Some(r) = checked.resample.as_mut() {
+        r.spacing = r.spacing.map(|s| if s == 0.0 { 1.0 } else { s });
+    }
+    checked.validate()
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::options::{PyradiomicsOptions, WeightingNorm};
     use super::*;
+    use crate::settings::{Binning, Interpolator, Normalise, ResegmentMode};
 
     fn parse(text: &str) -> ParamsFile {
         parse_params(text).unwrap()
@@ -342,14 +265,96 @@ imageType:
     fn unsupported_keys_are_reported_by_name() {
         let p = parse(
             "setting:\n  binWidth: 25\n  correctMask: true\n  geometryTolerance: 0.1\n  distances: [1, 2]\n\
-             imageType:\n  Original: {}\n  LoG: {sigma: [1.0]}\nfeatureClass:\n  gldzm:\nvoxelSetting:\n  kernelRadius: 2\n",
+             imageType:\n  Original: {}\n  LoG: {sigma: [1.0]}\nvoxelSetting:\n  kernelRadius: 2\n  kernelShape: ball\n",
         );
         let all = p.unsupported.join("\n");
-        for name in ["correctMask", "geometryTolerance", "distances", "LoG", "gldzm", "voxelSetting"] {
+        for name in ["correctMask", "geometryTolerance", "distances", "LoG", "kernelShape"] {
             assert!(all.contains(name), "`{name}` not reported in:\n{all}");
         }
         let err = parse_params("setting:\n  binWidth: wide\n").unwrap_err();
         assert!(matches!(&err, ParamsError::NotANumber { key, .. } if key == "binWidth"), "{err:?}");
         assert_eq!(err.to_string(), "setting `binWidth`: expected a number, got \"wide\"");
+    }
+
+    #[test]
+    fn a_zero_spacing_keeps_that_axis() {
+        let r = parse("setting:\n  resampledPixelSpacing: [2, 2, 0]\n").settings.resample.unwrap();
+        assert_eq!(r.spacing, [2.0, 2.0, 0.0]);
+        assert!(r.in_plane_only, "z kept: the IBSI's in-plane interpolation");
+        let r = parse("setting:\n  resampledPixelSpacing: [0, 2, 3]\n").settings.resample.unwrap();
+        assert!(!r.in_plane_only);
+        for bad in ["[2, 2]", "[2, -1, 2]", "[2, x, 2]"] {
+            let err = parse_params(&format!("setting:\n  resampledPixelSpacing: {bad}\n")).unwrap_err();
+            assert!(matches!(err, ParamsError::Spacing { .. }), "{bad}: {err:?}");
+        }
+    }
+
+    #[test]
+    fn feature_class_names_are_checked_as_pyradiomics_does() {
+        let err = parse_params("featureClass:\n  glcm: [Contrast, Contrsat]\n").unwrap_err();
+        assert!(
+            matches!(&err, ParamsError::UnknownFeature { class, feature, .. } if class == "glcm" && feature == "Contrsat")
+        );
+        let message = err.to_string();
+        assert!(
+            message.contains("no feature `Contrsat` in class `glcm`") && message.contains("Autocorrelation"),
+            "{message}"
+        );
+        let err = parse_params("featureClass:\n  gldzm:\n").unwrap_err();
+        assert!(matches!(&err, ParamsError::UnknownClass { class, .. } if class == "gldzm"), "{err:?}");
+        assert!(err.to_string().contains("firstorder, shape, shape2D"), "{err}");
+        let err = parse_params("featureClass:\n  glcm: Contrast\n").unwrap_err();
+        assert!(matches!(&err, ParamsError::FeatureList { class, .. } if class == "glcm"), "{err:?}");
+        assert!(matches!(parse_params("featureClass:\n").unwrap_err(), ParamsError::FeatureClass { .. }));
+        // Deprecated: accepted; the ones PyRadiomics gives no value for are noted.
+        let p = parse("featureClass:\n  shape: [Compactness1]\n  glcm: [SumVariance]\n");
+        assert!(p.unsupported.is_empty());
+        assert_eq!(p.notes.len(), 1);
+        assert!(p.notes[0].contains("SumVariance") && p.notes[0].contains("ClusterTendency"), "{:?}", p.notes);
+    }
+
+    #[test]
+    fn voxel_setting_is_stored() {
+        use super::super::options::VoxelSetting;
+        let p =
+            parse("voxelSetting:\n  kernelRadius: 2\n  maskedKernel: false\n  initValue: nan\n  voxelBatch: 10000\n");
+        assert!(p.unsupported.is_empty(), "{:?}", p.unsupported);
+        let v = p.settings.pyradiomics.unwrap().voxel_setting.unwrap();
+        assert_eq!((v.kernel_radius, v.masked_kernel, v.voxel_batch), (2, false, Some(10000)));
+        assert!(v.init_value.is_nan());
+        let d = parse("voxelSetting:\n  initValue: 0\n").settings.pyradiomics.unwrap().voxel_setting.unwrap();
+        assert_eq!(d, VoxelSetting::default());
+        let err = parse_params("voxelSetting:\n  kernelRadius: 0\n").unwrap_err();
+        assert!(matches!(err, ParamsError::VoxelSetting { key: "kernelRadius", .. }), "{err:?}");
+    }
+
+    #[test]
+    fn for_the_ibsi_library_pyradiomics_only_options_are_named() {
+        use radx_core::Aggregation;
+        let p = parse(
+            "setting:\n  binWidth: 10\n  force2D: true\n  voxelArrayShift: 300\n  resampledPixelSpacing: [2, 2, 0]\n\
+             featureClass:\n  glcm:\n",
+        );
+        let (s, unused) = ibsi::for_ibsi_library(p.settings).unwrap();
+        assert!(s.pyradiomics.is_none());
+        assert_eq!(s.discretisation.texture, Binning::PyradiomicsBinWidth { width: 10.0 });
+        assert_eq!(
+            s.texture.aggregations,
+            vec![
+                Aggregation::Avg2d,
+                Aggregation::SliceMerged2d,
+                Aggregation::DirectionMerged2_5d,
+                Aggregation::Merged2_5d
+            ]
+        );
+        let all = unused.join("\n");
+        for name in ["voxelArrayShift", "featureClass", "IBSI's grid"] {
+            assert!(all.contains(name), "`{name}` not named in:\n{all}");
+        }
+        let p = parse("setting:\n  resampledPixelSpacing: [0, 2, 2]\n");
+        assert!(matches!(ibsi::for_ibsi_library(p.settings), Err(ParamsError::NotForIbsi { .. })));
+        let plain = parse("setting:\n  binWidth: 25\n").settings;
+        assert_eq!(plain.texture.aggregations, vec![Aggregation::Avg3d, Aggregation::Merged3d]);
+        assert!(ibsi::for_ibsi_library(plain).unwrap().1.is_empty());
     }
 }

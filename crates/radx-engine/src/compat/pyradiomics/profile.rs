@@ -43,6 +43,7 @@ impl Profile for Pyradiomics {
     fn output_rows(&self, rows: Vec<FeatureRow>, settings: &Settings, own_names: bool) -> Vec<FeatureRow> {
         let mut rows = super::names::select_rows(rows, settings);
         if own_names {
+            super::names::order_rows(&mut rows, settings);
             super::names::rename_rows(&mut rows);
         }
         rows

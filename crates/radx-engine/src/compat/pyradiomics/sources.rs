@@ -120,10 +120,10 @@ pub fn register_sources(r: &mut Registry) {
     r.register_source(
         SourceSchema::new("pyr_ngtdm", "PyRadiomics NGTDM: one matrix over the ROI")
             .axis("level", level)
-            .array("n", &["level"], "voxels of level i with at least one neighbour")
-            .array("s", &["level"], "Σ |i − mean neighbour level|")
+            .array("n", &["level"], "ROI voxels of level i (PyRadiomics counts those without neighbours too)")
+            .array("s", &["level"], "Σ |i − mean neighbour level| (0 for a voxel without neighbours)")
             .array("p", &["level"], "n_i / Nvp")
-            .scalar("Nvp", "voxels with a valid neighbourhood")
+            .scalar("Nvp", "ROI voxels (PyRadiomics' N_vp)")
             .scalar("Ngp", "grey levels present"),
     );
     r.register_source(
@@ -184,7 +184,7 @@ fn shape_2d_source(case: &ProcessedCase) -> Result<Vec<SourceData>, String> {
         ));
     }
     let slice = mask.index_axis(ndarray::Axis(2), bbox.min[2]).to_owned();
-    let contour = radx_core::morphology::contour::pyradiomics_contour_2d(&slice, [sx, sy]).ok_or("the ROI is empty")?;
+    let contour = super::shape::pyradiomics_contour_2d(&slice, [sx, sy]).ok_or("the ROI is empty")?;
     // Population covariance of the pixel centres (PyRadiomics divides by N), then the
     // eigenvalues of the symmetric 2×2 matrix in closed form.
     let points: Vec<[f64; 2]> =
@@ -249,7 +249,13 @@ pub fn build_source(
     let level_counts = histogram(roi);
     let present = present_levels(&level_counts);
     let zone_aggregation = if options.force_2d { Aggregation::Merged2_5d } else { Aggregation::Merged3d };
-    let directions: Vec<[i32; 3]> = if options.force_2d { DIRECTIONS_2D.to_vec() } else { DIRECTIONS_3D.to_vec() };
+    let all_directions: &[[i32; 3]] = if options.force_2d { &DIRECTIONS_2D } else { &DIRECTIONS_3D };
+    // PyRadiomics' angles: its texture classes see the image cropped to the ROI's box, and its
+    // C code generates only the angles whose offset fits in that image (|offset| < size).
+    let extent = roi_extent(&roi.levels);
+    let angles = |distance: usize| -> Vec<[i32; 3]> {
+        all_directions.iter().copied().filter(|d| (0..3).all(|k| d[k] == 0 || extent[k] > distance)).collect()
+    };
     let result = match source {
         "pyr_glcm" => {
             let glcm_settings =
@@ -257,6 +263,7 @@ pub fn build_source(
             if let Err(e) = glcm_settings.validate() {
                 return Some(Err(e.to_string()));
             }
+            let directions = angles(settings.texture.glcm_distance);
             let per_angle: Vec<([i32; 3], Vec<f64>)> = directions
                 .iter()
                 .zip(glcm_directions(roi, &glcm_settings, None, &directions))
@@ -264,7 +271,16 @@ pub fn build_source(
                     (d, m.map(|m| square_present(&m, &present)).unwrap_or_else(|| vec![0.0; present.len().pow(2)]))
                 })
                 .collect();
-            let matrices = weighted(per_angle, options.weighting_norm, settings.texture.glcm_distance, roi.spacing);
+            let distance = settings.texture.glcm_distance as i32;
+            // A single empty GLCM, which PyRadiomics keeps, gives NaN for every feature, as no
+            // matrix does here (radx's MCC, Imc2 and MaximumProbability of a zero matrix are not).
+            let matrices: Vec<Vec<f64>> = weighted(
+                per_angle,
+                options.weighting_norm.map(|norm| move |d: [i32; 3]| norm.weight(d.map(|c| c * distance), roi.spacing)),
+            )
+            .into_iter()
+            .filter(|m| m.iter().any(|&v| v > 0.0))
+            .collect();
             Ok(matrices
                 .into_iter()
                 .map(|counts| {
@@ -278,12 +294,14 @@ pub fn build_source(
         }
         "pyr_glrlm" => {
             let max_run = roi.levels.dim().0.max(roi.levels.dim().1).max(roi.levels.dim().2);
+            let directions = angles(1);
             let per_angle: Vec<([i32; 3], Vec<f64>)> = directions
                 .iter()
                 .zip(glrlm_directions(roi, None, &directions))
                 .map(|(&d, m)| {
                     let mut dense = vec![0.0; present.len() * max_run];
-                    if let Some(m) = m {
+                    // PyRadiomics drops a direction in which no line holds two ROI voxels.
+                    if let Some(m) = m.filter(|_| pyradiomics_multi_element(&roi.levels, d)) {
                         for (g, run, count) in m.nonzero() {
                             if let Some(row) = present.iter().position(|&l| usize::from(l) == g) {
                                 dense[row * max_run + run as usize - 1] += count;
@@ -293,7 +311,8 @@ pub fn build_source(
                     (d, dense)
                 })
                 .collect();
-            let matrices = weighted(per_angle, options.weighting_norm, 1, roi.spacing);
+            let matrices =
+                weighted(per_angle, options.weighting_norm.map(|norm| move |d| glrlm_weight(norm, d, roi.spacing)));
             // Keep the run lengths that occur in some angle (PyRadiomics deletes the others).
             let runs: Vec<usize> = (0..max_run)
                 .filter(|&c| matrices.iter().any(|m| (0..present.len()).any(|r| m[r * max_run + c] > 0.0)))
@@ -329,22 +348,23 @@ pub fn build_source(
                 .map_err(|e| e.to_string())
                 .map(|ms| ms.iter().map(|m| zone_data(m, &present, "d", "dependence")).collect())
         }
+        // PyRadiomics' NGTDM counts every ROI voxel in n_i, a voxel without ROI neighbours with
+        // s = 0 (its C code, `calculate_ngtdm`), where the IBSI's counts only voxels with a valid
+        // neighbourhood: n_i is the ROI's histogram and N_vp its voxel count.
         "pyr_ngtdm" => ngtdm(roi, zone_aggregation).map_err(|e| e.to_string()).map(|ms| {
-            ms.iter()
-                .map(|m| {
-                    let rows: Vec<usize> = (0..m.n.len()).filter(|&r| m.n[r] > 0.0).collect();
-                    let n: Vec<f64> = rows.iter().map(|&r| m.n[r]).collect();
-                    let s: Vec<f64> = rows.iter().map(|&r| m.s[r]).collect();
-                    let p: Vec<f64> = n.iter().map(|v| v / m.n_voxels).collect();
-                    SourceData::new()
-                        .with_axis("level", rows.iter().map(|&r| (r + 1) as f64).collect())
-                        .with_array("n", vec![rows.len()], n)
-                        .with_array("s", vec![rows.len()], s)
-                        .with_array("p", vec![rows.len()], p)
-                        .with_scalar("Nvp", m.n_voxels)
-                        .with_scalar("Ngp", rows.len() as f64)
-                })
-                .collect()
+            let n: Vec<f64> = present.iter().map(|&l| level_counts[usize::from(l) - 1]).collect();
+            let s: Vec<f64> = present.iter().map(|&l| ms.first().map_or(0.0, |m| m.s[usize::from(l) - 1])).collect();
+            let nvp: f64 = n.iter().sum();
+            let p: Vec<f64> = n.iter().map(|v| v / nvp).collect();
+            vec![
+                SourceData::new()
+                    .with_axis("level", axis(&present))
+                    .with_array("n", vec![present.len()], n)
+                    .with_array("s", vec![present.len()], s)
+                    .with_array("p", vec![present.len()], p)
+                    .with_scalar("Nvp", nvp)
+                    .with_scalar("Ngp", present.len() as f64),
+            ]
         }),
         "pyr_firstorder" => {
             let x = case.roi.intensities();
@@ -378,6 +398,21 @@ pub fn build_source(
     Some(result)
 }
 
+/// PyRadiomics' `multiElement` check (its C GLRLM, `calculate_glrlm`): a direction counts only
+/// if some line along it holds two or more ROI voxels (adjacent or not); otherwise PyRadiomics
+/// zeroes the direction's matrix, and then deletes it as empty. Two voxels share a line along
+/// `d` (components −1, 0, 1) when they have the same key `p − (p_m·d_m)·d`, `m` the first axis
+/// `d` moves along.
+fn pyradiomics_multi_element(levels: &ndarray::Array3<u16>, d: [i32; 3]) -> bool {
+    let Some(m) = (0..3).find(|&k| d[k] != 0) else { return false };
+    let mut lines = std::collections::HashSet::new();
+    levels.indexed_iter().filter(|(_, l)| **l > 0).any(|((x, y, z), _)| {
+        let p = [x as i64, y as i64, z as i64];
+        let t = p[m] * i64::from(d[m]);
+        !lines.insert([0, 1, 2].map(|k| p[k] - t * i64::from(d[k])))
+    })
+}
+
 /// The GLCM rows and columns of the present grey levels, row-major.
 fn square_present(m: &TextureMatrix, present: &[u16]) -> Vec<f64> {
     let mut out = Vec::with_capacity(present.len().pow(2));
@@ -389,28 +424,49 @@ fn square_present(m: &TextureMatrix, present: &[u16]) -> Vec<f64> {
     out
 }
 
-/// Per-angle matrices, or with a weighting norm their weighted sum; empty angles dropped
-/// (PyRadiomics deletes them).
-fn weighted(
-    per_angle: Vec<([i32; 3], Vec<f64>)>,
-    norm: Option<WeightingNorm>,
-    distance: usize,
-    spacing: [f64; 3],
-) -> Vec<Vec<f64>> {
-    match norm {
-        None => per_angle.into_iter().map(|(_, m)| m).filter(|m| m.iter().any(|&v| v > 0.0)).collect(),
-        Some(norm) => {
-            let len = per_angle.first().map_or(0, |(_, m)| m.len());
+/// Per-angle matrices, or with a weighting norm (`weight` of each direction) their weighted
+/// sum. As PyRadiomics, empty angles are deleted only when there are several matrices: a single
+/// one (one angle fits the ROI's box, or the weighted sum) is kept even when empty.
+fn weighted(per_angle: Vec<([i32; 3], Vec<f64>)>, weight: Option<impl Fn([i32; 3]) -> f64>) -> Vec<Vec<f64>> {
+    match weight {
+        None if per_angle.len() > 1 => {
+            per_angle.into_iter().map(|(_, m)| m).filter(|m| m.iter().any(|&v| v > 0.0)).collect()
+        }
+        None => per_angle.into_iter().map(|(_, m)| m).collect(),
+        Some(weight) => {
+            let Some(len) = per_angle.first().map(|(_, m)| m.len()) else { return Vec::new() };
             let mut sum = vec![0.0; len];
             for (d, m) in &per_angle {
-                let offset = d.map(|c| c * distance as i32);
-                let w = norm.weight(offset, spacing);
+                let w = weight(*d);
                 for (s, v) in sum.iter_mut().zip(m) {
                     *s += w * v;
                 }
             }
-            if sum.iter().any(|&v| v > 0.0) { vec![sum] } else { Vec::new() }
+            vec![sum]
         }
+    }
+}
+
+/// Number of voxels the box of the ROI's voxels (`levels > 0`) spans along x, y, z.
+fn roi_extent(levels: &ndarray::Array3<u16>) -> [usize; 3] {
+    let (lo, hi) = levels.indexed_iter().filter(|(_, l)| **l > 0).fold(
+        ([usize::MAX; 3], [0usize; 3]),
+        |(lo, hi), ((x, y, z), _)| {
+            ([lo[0].min(x), lo[1].min(y), lo[2].min(z)], [hi[0].max(x), hi[1].max(y), hi[2].max(z)])
+        },
+    );
+    std::array::from_fn(|k| (hi[k] + 1).saturating_sub(lo[k]))
+}
+
+/// PyRadiomics' GLRLM weight of direction `d` (`glrlm.py`): the direction's length in mm under
+/// the norm, not the GLCM's exp(−length²) ([`WeightingNorm::weight`]).
+fn glrlm_weight(norm: WeightingNorm, d: [i32; 3], spacing: [f64; 3]) -> f64 {
+    let a: [f64; 3] = std::array::from_fn(|k| (f64::from(d[k]) * spacing[k]).abs());
+    match norm {
+        WeightingNorm::Infinity => a.iter().fold(0.0f64, |m, &v| m.max(v)),
+        WeightingNorm::Euclidean => a.iter().map(|v| v * v).sum::<f64>().sqrt(),
+        WeightingNorm::Manhattan => a.iter().sum(),
+        WeightingNorm::NoWeighting => 1.0,
     }
 }
 

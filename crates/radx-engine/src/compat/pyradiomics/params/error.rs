@@ -3,7 +3,7 @@
 use serde_json::Value;
 
 /// Why a PyRadiomics parameter file does not map onto radx settings; the message names the
-/// setting at fault, if one is.
+/// setting at fault, if one is, and what to write instead.
 #[derive(Debug, thiserror::Error)]
 pub enum ParamsError {
     /// The text is not YAML (JSON is YAML). Boxed, as the parser's error is large.
@@ -20,8 +20,8 @@ pub enum ParamsError {
         /// Its value.
         value: Value,
     },
-    /// `resampledPixelSpacing` is not three numbers.
-    #[error("setting `resampledPixelSpacing`: expected 3 numbers, got {value}")]
+    /// `resampledPixelSpacing` is not three numbers ≥ 0.
+    #[error("setting `resampledPixelSpacing`: expected 3 numbers ≥ 0 (0 keeps that axis' spacing), got {value}")]
     Spacing {
         /// Its value.
         value: Value,
@@ -33,9 +33,61 @@ pub enum ParamsError {
         value: Value,
     },
     /// `resegmentMode` names no mode PyRadiomics has.
-    #[error("setting `resegmentMode`: unknown mode `{mode}`")]
+    #[error("setting `resegmentMode`: unknown mode `{mode}` (PyRadiomics has absolute, relative and sigma)")]
     ResegmentMode {
         /// The mode given.
         mode: String,
+    },
+    /// `featureClass` is not a mapping of classes to feature lists.
+    #[error("`featureClass`: expected a mapping of feature classes to lists of features, got {value}")]
+    FeatureClass {
+        /// Its value.
+        value: Value,
+    },
+    /// A `featureClass` class PyRadiomics does not have.
+    #[error("`featureClass`: PyRadiomics has no feature class `{class}`; its classes are {known}")]
+    UnknownClass {
+        /// The class given.
+        class: String,
+        /// PyRadiomics' classes, comma-separated.
+        known: String,
+    },
+    /// A class's features are not a list of names.
+    #[error("`featureClass` `{class}`: expected a list of feature names (or nothing for all), got {value}")]
+    FeatureList {
+        /// The class.
+        class: String,
+        /// Its value.
+        value: Value,
+    },
+    /// A feature name the class does not have (PyRadiomics raises too).
+    #[error(
+        "`featureClass` `{class}`: PyRadiomics has no feature `{feature}` in class `{class}`; its features are {known}"
+    )]
+    UnknownFeature {
+        /// The class.
+        class: String,
+        /// The feature name given.
+        feature: String,
+        /// The class's feature names, comma-separated.
+        known: String,
+    },
+    /// A `voxelSetting` value of the wrong type or out of range.
+    #[error("`voxelSetting` `{key}`: expected {expected}, got {value}")]
+    VoxelSetting {
+        /// The key.
+        key: &'static str,
+        /// What it takes.
+        expected: &'static str,
+        /// Its value.
+        value: Value,
+    },
+    /// A setting the IBSI library cannot follow.
+    #[error("{key}: {reason}")]
+    NotForIbsi {
+        /// The setting.
+        key: &'static str,
+        /// Why, and what to do.
+        reason: &'static str,
     },
 }
