@@ -122,7 +122,7 @@ fn render_phase1(outcomes: &[Phase1Outcome], format: IbsiFormat) -> String {
     let rows: Vec<Vec<String>> = outcomes
         .iter()
         .map(|o| {
-            let kind = kind_of(&o.test.filter);
+            let kind = o.test.filter.kind().to_string();
             vec![
                 o.test.id.clone(),
                 o.test.phantom.clone(),
@@ -136,13 +136,13 @@ fn render_phase1(outcomes: &[Phase1Outcome], format: IbsiFormat) -> String {
     let json = || {
         let values: Vec<serde_json::Value> = outcomes
             .iter()
-            .map(|o| serde_json::json!({"test": o.test.id, "phantom": o.test.phantom, "filter": kind_of(&o.test.filter), "image_type": o.image_type, "max_diff_over_range": o.score, "pass": o.pass()}))
+            .map(|o| serde_json::json!({"test": o.test.id, "phantom": o.test.phantom, "filter": o.test.filter.kind().to_string(), "image_type": o.image_type, "max_diff_over_range": o.score, "pass": o.pass()}))
             .collect();
         serde_json::to_string_pretty(&values).unwrap_or_default() + "\n"
     };
     let mut groups: BTreeMap<String, (usize, usize, f64)> = BTreeMap::new();
     for o in outcomes {
-        let g = groups.entry(kind_of(&o.test.filter)).or_default();
+        let g = groups.entry(o.test.filter.kind().to_string()).or_default();
         g.0 += usize::from(o.pass());
         g.1 += 1;
         g.2 = g.2.max(o.score);
@@ -179,14 +179,6 @@ fn render_phase2(rows: &[Phase2Row], format: IbsiFormat) -> String {
     let summary: Vec<Vec<String>> = groups.into_iter().map(|(c, (p, n, t))| vec![c, t, format!("{p} / {n}")]).collect();
     let json = || serde_json::to_string_pretty(rows).unwrap_or_default() + "\n";
     render(&HEADER, &cells, &["config", "image_type", "passed / with reference"], &summary, format, json)
-}
-
-/// The filter kind's name (`mean`, `log`, …) as settings write it.
-fn kind_of(spec: &radx_engine::filters::FilterSpec) -> String {
-    serde_json::to_value(spec)
-        .ok()
-        .and_then(|v| v.get("kind").and_then(|k| k.as_str()).map(String::from))
-        .unwrap_or_default()
 }
 
 fn pass_text(p: Option<bool>) -> String {

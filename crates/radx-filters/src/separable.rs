@@ -133,24 +133,28 @@ fn convolve_rows(
     out: &mut Array3<f64>,
 ) {
     let reads = reads_per_index(kernel, boundary, image.len_of(Axis(axis)));
-    let add = |mut target: ndarray::ArrayViewMut1<'_, f64>, h: f64, source: ndarray::ArrayView1<'_, f64>| {
-        Zip::from(&mut target).and(source).for_each(|o, &x| *o += h * x);
-    };
     if axis == 2 {
-        out.axis_iter_mut(Axis(2)).into_par_iter().enumerate().for_each(|(n, mut plane)| {
-            for &(h, source) in &reads[n] {
-                Zip::from(&mut plane).and(image.index_axis(Axis(2), source)).for_each(|o, &x| *o += h * x);
-            }
+        out.axis_iter_mut(Axis(2)).into_par_iter().enumerate().for_each(|(n, plane)| {
+            add_taps(plane, &reads[n], |source| image.index_axis(Axis(2), source));
         });
         return;
     }
     out.axis_iter_mut(Axis(2)).into_par_iter().zip(image.axis_iter(Axis(2))).for_each(|(mut out_plane, in_plane)| {
         for (n, taps) in reads.iter().enumerate() {
-            for &(h, source) in taps {
-                add(out_plane.index_axis_mut(Axis(1), n), h, in_plane.index_axis(Axis(1), source));
-            }
+            add_taps(out_plane.index_axis_mut(Axis(1), n), taps, |source| in_plane.index_axis(Axis(1), source));
         }
     });
+}
+
+/// `target += Σ h · input(source)` over `taps`, in the taps' order.
+fn add_taps<'a, D: ndarray::Dimension>(
+    mut target: ndarray::ArrayViewMut<'_, f64, D>,
+    taps: &[(f64, usize)],
+    input: impl Fn(usize) -> ndarray::ArrayView<'a, f64, D>,
+) {
+    for &(h, source) in taps {
+        Zip::from(&mut target).and(&input(source)).for_each(|o, &x| *o += h * x);
+    }
 }
 
 /// Apply one 1-D kernel per listed axis, in the order given.

@@ -160,6 +160,21 @@ impl FilterSpec {
     pub const KINDS: [&'static str; 9] =
         ["mean", "log", "laws", "gabor", "wavelet", "simoncelli", "riesz_log", "riesz_simoncelli", "separable"];
 
+    /// The `kind` as settings write it (`mean`, `log`, …).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            FilterSpec::Mean { .. } => "mean",
+            FilterSpec::Log { .. } => "log",
+            FilterSpec::Laws { .. } => "laws",
+            FilterSpec::Gabor { .. } => "gabor",
+            FilterSpec::Wavelet { .. } => "wavelet",
+            FilterSpec::Simoncelli { .. } => "simoncelli",
+            FilterSpec::RieszLog { .. } => "riesz_log",
+            FilterSpec::RieszSimoncelli { .. } => "riesz_simoncelli",
+            FilterSpec::Separable { .. } => "separable",
+        }
+    }
+
     /// Validate the settings and build the filter.
     pub fn build(&self) -> Result<Box<dyn Filter>, FilterError> {
         use crate::{custom, laws, log, mean, riesz, simoncelli, wavelet};

@@ -116,3 +116,21 @@ fn features_see_the_whole_images_response_inside_the_roi() {
         }
     }
 }
+
+/// `FilterSpec::kind` names each filter as the settings' `kind` key does (the IBSI-2 table
+/// uses all but `separable`, which the docs example covers).
+#[test]
+fn a_filters_kind_is_its_settings_tag() {
+    let mut seen = Vec::new();
+    for test in radx_engine::ibsi::ibsi2::phase1_tests().unwrap() {
+        let value = serde_json::to_value(&test.filter).unwrap();
+        assert_eq!(value["kind"], test.filter.kind(), "{}", test.id);
+        seen.push(test.filter.kind());
+    }
+    let separable =
+        Settings::from_toml_str("[[filter]]\nkind = \"separable\"\nname = \"k\"\nkernels = [[1.0], [1.0]]\n").unwrap();
+    seen.push(separable.filters[0].spec.kind());
+    for kind in radx_engine::filters::FilterSpec::KINDS {
+        assert!(seen.contains(&kind), "{kind}");
+    }
+}
