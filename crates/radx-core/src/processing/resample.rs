@@ -33,6 +33,12 @@
 //!
 //! Work is split over target z-slices with rayon; each voxel is computed independently
 //! with the same arithmetic, so results are bit-identical for any thread count.
+//!
+//! [`itk`] resamples as ITK's `ResampleImageFilter` does instead (SimpleITK's nearest,
+//! linear and `sitkBSpline` interpolators, default value outside the image), for
+//! PyRadiomics' profile.
+
+pub mod itk;
 
 use ndarray::{Array3, ShapeBuilder};
 use rayon::prelude::*;

@@ -23,4 +23,5 @@ mod oracle_pyradiomics;
 mod oracle_pyradiomics_diagnostics;
 mod oracle_pyradiomics_differential;
 mod oracle_pyradiomics_examples;
+mod oracle_pyradiomics_resampling;
 mod regression_extract;

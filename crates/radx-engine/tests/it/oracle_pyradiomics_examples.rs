@@ -15,20 +15,7 @@ const RELATIVE: f64 = 1e-6;
 const ABSOLUTE: f64 = 1e-9;
 
 /// (file, case, feature, reason).
-const KNOWN_GAPS: &[(&str, &str, &str, &str)] = &[
-    ("exampleMR_3mm", "brain2", "original_firstorder_InterquartileRange", RESAMPLED),
-    ("exampleMR_3mm", "breast1", "original_firstorder_InterquartileRange", RESAMPLED),
-    ("exampleMR_3mm", "breast1", "original_firstorder_Skewness", RESAMPLED),
-    ("exampleMR_5mm", "brain2", "original_firstorder_InterquartileRange", RESAMPLED),
-    ("exampleMR_5mm", "brain2", "original_firstorder_Kurtosis", RESAMPLED),
-    ("exampleMR_5mm", "brain2", "original_firstorder_MeanAbsoluteDeviation", RESAMPLED),
-    ("exampleMR_5mm", "brain2", "original_firstorder_Median", RESAMPLED),
-    ("exampleMR_5mm", "brain2", "original_firstorder_RobustMeanAbsoluteDeviation", RESAMPLED),
-    ("exampleMR_5mm", "brain2", "original_firstorder_Skewness", RESAMPLED),
-];
-
-const RESAMPLED: &str = "B-spline resampling of a normalised (non-integer) image differs from SimpleITK's \
-                         by ~1e-6 relative (issue 22, PyRadiomics' processing)";
+const KNOWN_GAPS: &[(&str, &str, &str, &str)] = &[];
 
 fn examples() -> PathBuf {
     crate::common::test_data().join("pyradiomics/params/examples")

@@ -4,17 +4,28 @@
 use radx_core::roi::Roi;
 use radx_core::{CoreError, Volume};
 
-use crate::settings::{Normalise, Resample, ResegmentMode};
+use crate::settings::{Interpolator, Normalise, Resample, ResegmentMode};
 
-/// Whole-image normalisation as SimpleITK's `Normalize` (mean and *sample* standard
-/// deviation of every voxel), then PyRadiomics' outlier clipping and scale.
+/// Whole-image normalisation as SimpleITK's `Normalize` (ITK's `NormalizeImageFilter`),
+/// then PyRadiomics' outlier clipping and scale. ITK's `StatisticsImageFilter` sums the
+/// values and their squares with Kahan's compensated summation (x fastest here; ITK sums
+/// per thread and merges, which can move the last bit), `mean = Σv/N` and the *sample*
+/// variance `(Σv² − (Σv)²/N)/(N − 1)`; `ShiftScaleImageFilter` then writes
+/// `(v + (−mean))·(1/σ)`.
 ///
 /// # Errors
 /// [`CoreError::InvalidSetting`] for a constant image (σ = 0).
 pub fn normalise_image(image: &Volume<f64>, n: &Normalise) -> Result<Volume<f64>, CoreError> {
     let count = image.data.len() as f64;
-    let mean = image.data.iter().sum::<f64>() / count;
-    let variance = image.data.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (count - 1.0);
+    let mut sum = CompensatedSum::default();
+    let mut sum_of_squares = CompensatedSum::default();
+    for &v in image.data.t().iter() {
+        sum.add(v);
+        sum_of_squares.add(v * v);
+    }
+    let (sum, sum_of_squares) = (sum.sum, sum_of_squares.sum);
+    let mean = sum / count;
+    let variance = (sum_of_squares - (sum * sum / count)) / (count - 1.0);
     let sigma = variance.sqrt();
     if sigma.is_nan() || sigma <= 0.0 {
         return Err(CoreError::InvalidSetting {
@@ -22,8 +33,9 @@ pub fn normalise_image(image: &Volume<f64>, n: &Normalise) -> Result<Volume<f64>
             reason: "the image is constant: it cannot be normalised (σ = 0)".into(),
         });
     }
+    let (shift, scale) = (-mean, 1.0 / sigma);
     Ok(image.map(|&v| {
-        let mut z = (v - mean) / sigma;
+        let mut z = (v + shift) * scale;
         if let Some(o) = n.remove_outliers {
             z = z.clamp(-o, o);
         }
@@ -31,12 +43,28 @@ pub fn normalise_image(image: &Volume<f64>, n: &Normalise) -> Result<Volume<f64>
     }))
 }
 
+/// ITK's `CompensatedSummation` (Kahan): the running sum and the low-order part lost.
+#[derive(Default)]
+struct CompensatedSum {
+    sum: f64,
+    compensation: f64,
+}
+
+impl CompensatedSum {
+    fn add(&mut self, element: f64) {
+        let compensated_input = element - self.compensation;
+        let temp_sum = self.sum + compensated_input;
+        self.compensation = (temp_sum - self.sum) - compensated_input;
+        self.sum = temp_sum;
+    }
+}
+
 /// The grid PyRadiomics resamples onto (`imageoperations.resampleImage`): spacing
-/// `spacing` (a 0 keeps the original spacing), aligned to the *ROI's bounding box*, not to
-/// the image: in new-grid units the box runs from `⌊(min − ½)·r − pad⌋` to
-/// `⌈(max + ½)·r + pad⌉` (r = old / new spacing, `pad` = `padDistance` voxels), clipped to
-/// `[0, ⌈n·r⌉ − 1]`; new voxel `i` sits at the original continuous index
-/// `½(new − old)/old + (lower + i)/r`, i.e. the new grid's corner coincides with the image's.
+/// [`resampled_spacing`], aligned to the *ROI's bounding box*, not to the image: in
+/// new-grid units the box runs from `⌊(min − ½)·r − pad⌋` to `⌈(max + ½)·r + pad⌉`
+/// (r = old / new spacing, `pad` = `padDistance` voxels), clipped to `[0, ⌈n·r⌉ − 1]`; new
+/// voxel `i` sits at the original continuous index `½(new − old)/old + (lower + i)/r`, i.e.
+/// the new grid's corner coincides with the image's.
 ///
 /// # Errors
 /// [`CoreError::EmptyRoi`] when `mask` selects nothing; [`CoreError::InvalidSetting`] for a
@@ -47,15 +75,9 @@ pub fn resampling_grid(
     spacing: [f64; 3],
     pad_distance: f64,
 ) -> Result<radx_core::Grid, CoreError> {
-    if spacing.iter().any(|s| !(s.is_finite() && *s >= 0.0)) {
-        return Err(CoreError::InvalidSetting {
-            name: "resampledPixelSpacing",
-            reason: format!("every spacing must be a finite number ≥ 0 (0 keeps the original), got {spacing:?}"),
-        });
-    }
-    let bbox = radx_core::BoundingBox::of_mask(&mask.data).ok_or_else(|| CoreError::EmptyRoi(String::new()))?;
+    let bbox = roi_box(mask)?;
     let old = image.spacing;
-    let new: [f64; 3] = std::array::from_fn(|k| if spacing[k] == 0.0 { old[k] } else { spacing[k] });
+    let new = resampled_spacing(image, &bbox, spacing)?;
     let mut dims = [0usize; 3];
     let mut origin_index = [0.0; 3];
     for k in 0..3 {
@@ -69,28 +91,93 @@ pub fn resampling_grid(
     Ok(radx_core::Grid { dims, spacing: new, origin: image.index_to_world(origin_index), direction: image.direction })
 }
 
-/// PyRadiomics' resampling: the image with the settings' interpolator (SimpleITK's
-/// `sitkBSpline` is, like radx's `cubic_spline`, a prefiltered cubic B-spline) and the mask
-/// by nearest neighbour, onto [`resampling_grid`]. SimpleITK writes the image in its own
-/// pixel type: when every input intensity is an integer (an integer image type), the
-/// resampled intensities are cast to integers the way ITK does (truncated toward zero).
+/// The spacing PyRadiomics resamples to: `spacing`, except that a 0 keeps the original
+/// spacing and so does every axis along which the ROI spans a single voxel
+/// (`resampleImage` does not resample there).
 ///
 /// # Errors
-/// As [`resampling_grid`] and `resample::resample_image`.
+/// [`CoreError::InvalidSetting`] for a negative or non-finite spacing.
+pub fn resampled_spacing(
+    image: &radx_core::Grid,
+    roi: &radx_core::BoundingBox,
+    spacing: [f64; 3],
+) -> Result<[f64; 3], CoreError> {
+    if spacing.iter().any(|s| !(s.is_finite() && *s >= 0.0)) {
+        return Err(CoreError::InvalidSetting {
+            name: "resampledPixelSpacing",
+            reason: format!("every spacing must be a finite number ≥ 0 (0 keeps the original), got {spacing:?}"),
+        });
+    }
+    let roi_dims = roi.dims();
+    Ok(std::array::from_fn(|k| if spacing[k] == 0.0 || roi_dims[k] == 1 { image.spacing[k] } else { spacing[k] }))
+}
+
+fn roi_box(mask: &Volume<bool>) -> Result<radx_core::BoundingBox, CoreError> {
+    radx_core::BoundingBox::of_mask(&mask.data).ok_or_else(|| CoreError::EmptyRoi(String::new()))
+}
+
+/// PyRadiomics' resampling (`imageoperations.resampleImage`), as SimpleITK's
+/// `ResampleImageFilter` computes it ([`radx_core::processing::resample::itk`]): the image
+/// with the settings' interpolator (`sitkBSpline`: ITK's cubic B-spline with mirror
+/// boundaries; `sitkLinear`; `sitkNearestNeighbor`) and the mask by nearest neighbour, onto
+/// [`resampling_grid`]; target voxels outside the image are 0 (ITK's default pixel value)
+/// and outside the mask.
+///
+/// SimpleITK writes the image in its own pixel type: when every input intensity is an
+/// integer (an integer image type), the values are cast as ITK casts them — clamped to the
+/// type's range, then truncated toward zero. The type is inferred from the values as
+/// int16 when they fit it, else int32 (an unsigned file whose values fit int16 is taken
+/// as int16, so an undershoot below 0 is truncated where ITK would clamp it to 0).
+///
+/// When the new spacing equals the image's (numpy's `allclose`), PyRadiomics does not
+/// interpolate: image and mask are cropped to the ROI's box grown by `padDistance` voxels.
+///
+/// # Errors
+/// As [`resampling_grid`] and `resample::itk::resample_image`.
 pub fn resample(
     image: &Volume<f64>,
     mask: &Volume<bool>,
     r: &Resample,
     pad_distance: f64,
 ) -> Result<(Volume<f64>, Volume<bool>), CoreError> {
-    use radx_core::processing::resample;
-    let target = resampling_grid(&image.grid, mask, r.spacing, pad_distance)?;
-    let mut resampled = resample::resample_image(image, &target, r.image_interpolator.kernel())?;
-    if image.data.iter().all(|v| v.fract() == 0.0) {
-        resampled.data.mapv_inplace(f64::trunc);
+    use radx_core::processing::resample::itk::{self, ItkInterpolator};
+    let bbox = roi_box(mask)?;
+    let spacing = resampled_spacing(&image.grid, &bbox, r.spacing)?;
+    // numpy.allclose(imageSpacing, resampledPixelSpacing): |a − b| ≤ 1e-8 + 1e-5·|b|.
+    if image.grid.spacing.iter().zip(&spacing).all(|(a, b)| (a - b).abs() <= 1e-8 + 1e-5 * b.abs()) {
+        // cropToTumorMask: the box grown by padDistance voxels (an integer), within the image.
+        let pad = pad_distance.max(0.0) as usize;
+        let region = bbox.grown([pad; 3], image.grid.dims);
+        return Ok((image.crop(&region), mask.crop(&region)));
     }
-    let resampled_mask = resample::resample_mask(mask, &target, resample::Interpolator::Nearest, 0.5)?;
+    let target = resampling_grid(&image.grid, mask, r.spacing, pad_distance)?;
+    let interpolator = match r.image_interpolator {
+        Interpolator::Nearest => ItkInterpolator::NearestNeighbor,
+        Interpolator::Linear => ItkInterpolator::Linear,
+        Interpolator::CubicSpline => ItkInterpolator::BSpline,
+    };
+    let mut resampled = itk::resample_image(image, &target, interpolator, 0.0)?;
+    if let Some([min, max]) = integer_pixel_range(image) {
+        resampled.data.mapv_inplace(|v| itk::cast_to_integer_pixel(v, min, max));
+    }
+    let resampled_mask = itk::resample_mask(mask, &target)?;
     Ok((resampled, resampled_mask))
+}
+
+/// The range of the integer pixel type an image of these values is taken to have
+/// (int16, else int32, else unbounded), `None` when a value is not an integer.
+fn integer_pixel_range(image: &Volume<f64>) -> Option<[f64; 2]> {
+    if !image.data.iter().all(|v| v.fract() == 0.0) {
+        return None;
+    }
+    let within = |lo: f64, hi: f64| image.data.iter().all(|v| (lo..=hi).contains(v));
+    Some(if within(f64::from(i16::MIN), f64::from(i16::MAX)) {
+        [f64::from(i16::MIN), f64::from(i16::MAX)]
+    } else if within(f64::from(i32::MIN), f64::from(i32::MAX)) {
+        [f64::from(i32::MIN), f64::from(i32::MAX)]
+    } else {
+        [f64::NEG_INFINITY, f64::INFINITY]
+    })
 }
 
 /// The absolute re-segmentation bounds of `bounds` read in `mode` on the ROI's current
@@ -119,21 +206,66 @@ mod tests {
     #[test]
     fn resampling_grid_is_aligned_to_the_roi_box() {
         use radx_core::Grid;
-        // Image 10×10×5 voxels of 1×1×2 mm at origin (10, 20, 30); ROI = voxel (8, 4, 2);
-        // new spacing (2, 2, 0 = keep 2), padDistance 1. Ratios r = old/new = (½, ½, 1).
-        // x: lower ⌊(8 − ½)·½ − 1⌋ = 2, upper ⌈(8 + ½)·½ + 1⌉ = 6 clipped to ⌈10·½⌉ − 1 = 4:
+        // Image 10×10×5 voxels of 1×1×2 mm at origin (10, 20, 30); ROI = voxels (7, 3, 2) and
+        // (8, 4, 2); new spacing (2, 2, 0 = keep 2), padDistance 1. Ratios r = old/new = (½, ½, 1).
+        // x: lower ⌊(7 − ½)·½ − 1⌋ = 2, upper ⌈(8 + ½)·½ + 1⌉ = 6 clipped to ⌈10·½⌉ − 1 = 4:
         //    3 voxels; first centre at old index ½(2 − 1)/1 + 2/½ = 4.5 → 14.5 mm.
-        // y: lower ⌊3.5·½ − 1⌋ = 0, upper ⌈4.5·½ + 1⌉ = 4: 5 voxels from index 0.5 → 20.5 mm.
+        // y: lower ⌊2.5·½ − 1⌋ = 0, upper ⌈4.5·½ + 1⌉ = 4: 5 voxels from index 0.5 → 20.5 mm.
         // z: lower ⌊1.5 − 1⌋ = 0, upper ⌈2.5 + 1⌉ = 4 (= ⌈5⌉ − 1): 5 voxels from index 0 → 30 mm.
         let mut image = Grid::new([10, 10, 5], [1.0, 1.0, 2.0]);
         image.origin = [10.0, 20.0, 30.0];
         let mut mask = Volume::from_x_fastest(image, vec![false; 500]);
         mask.data[[8, 4, 2]] = true;
+        mask.data[[7, 3, 2]] = true;
         let grid = resampling_grid(&image, &mask, [2.0, 2.0, 0.0], 1.0).unwrap();
         assert_eq!(grid.dims, [3, 5, 5]);
         assert_eq!(grid.spacing, [2.0, 2.0, 2.0]);
         assert_eq!(grid.origin, [14.5, 20.5, 30.0]);
         assert!(resampling_grid(&image, &mask, [-1.0, 2.0, 2.0], 1.0).is_err());
+        // The ROI spans one slice in z: z keeps its 2 mm whatever is asked.
+        let grid = resampling_grid(&image, &mask, [2.0, 2.0, 0.5], 1.0).unwrap();
+        assert_eq!(grid.spacing, [2.0, 2.0, 2.0]);
+    }
+
+    #[test]
+    fn same_spacing_crops_instead_of_interpolating() {
+        use radx_core::Grid;
+        // PyRadiomics does not interpolate when the spacing does not change (here x and y are
+        // asked at their own spacing, z is kept because the ROI lies in one slice): image and
+        // mask are cropped to the ROI's box grown by padDistance (2) within the image.
+        let image_grid = Grid::new([10, 9, 4], [0.8, 0.8, 3.0]);
+        let values: Vec<f64> = (0..image_grid.len()).map(|i| (i % 17) as f64 + 0.25).collect();
+        let image = Volume::from_x_fastest(image_grid, values);
+        let mut mask = Volume::from_x_fastest(image_grid, vec![false; image_grid.len()]);
+        mask.data[[1, 4, 2]] = true;
+        mask.data[[3, 6, 2]] = true;
+        let settings = Resample {
+            spacing: [0.8, 0.800001, 1.0],
+            in_plane_only: false,
+            image_interpolator: Interpolator::CubicSpline,
+            mask_interpolator: Interpolator::Nearest,
+            mask_threshold: 0.5,
+            round_intensities: false,
+        };
+        let (cropped, cropped_mask) = resample(&image, &mask, &settings, 2.0).unwrap();
+        let region = radx_core::BoundingBox { min: [0, 2, 0], max: [5, 8, 3] };
+        assert_eq!(cropped, image.crop(&region));
+        assert_eq!(cropped_mask, mask.crop(&region));
+    }
+
+    #[test]
+    fn normalisation_is_simpleitks() {
+        use radx_core::Grid;
+        // 1, 2, 3, 6: Σv = 12, Σv² = 50, mean 3, sample variance (50 − 144/4)/3 = 14/3;
+        // ITK writes (v + (−3))·(1/σ); PyRadiomics clips at ±1.2 (6 → 1.389) and scales by 100.
+        let image = Volume::from_x_fastest(Grid::new([4, 1, 1], [1.0; 3]), vec![1.0, 2.0, 3.0, 6.0]);
+        let n = Normalise { scale: 100.0, remove_outliers: Some(1.2) };
+        let out = normalise_image(&image, &n).unwrap();
+        let inverse_sigma = 1.0 / (14.0f64 / 3.0).sqrt();
+        let want = [(1.0 - 3.0) * inverse_sigma * 100.0, (2.0 - 3.0) * inverse_sigma * 100.0, 0.0, 1.2 * 100.0];
+        assert_eq!(out.to_x_fastest(), want);
+        let constant = Volume::from_x_fastest(Grid::new([3, 1, 1], [1.0; 3]), vec![2.5; 3]);
+        assert!(normalise_image(&constant, &n).is_err());
     }
 
     #[test]
