@@ -15,5 +15,5 @@ print(f"execute: {time.perf_counter() - start:.3f} s", file=sys.stderr)
 with open(out, "w", newline="") as f:
     w = csv.writer(f)
     for k, v in result.items():
-        if k.startswith("original_"):
+        if not k.startswith("diagnostics_"):
             w.writerow([k, float(v)])

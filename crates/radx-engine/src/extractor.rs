@@ -158,16 +158,17 @@ impl Extractor {
     }
 
     /// Each filter's response on the case's processed ROI neighbourhood (the crop the
-    /// features are computed on; its grid's origin is the crop's first voxel).
+    /// features are computed on; its grid's origin is the crop's first voxel). A PyRadiomics
+    /// image type PyRadiomics skips on this image has none.
     pub fn responses(&self, case: &Case) -> Result<Vec<(crate::model::ImageType, Volume<f64>)>, crate::Error> {
         let processed = self.process(case)?;
-        self.filters
-            .iter()
-            .map(|stage| {
-                let filtered = crate::filtering::filtered_case(&processed, stage, &case.describe())?;
-                Ok((stage.image_type.clone(), filtered.roi.image))
-            })
-            .collect()
+        let mut responses = Vec::new();
+        for stage in &self.filters {
+            if let Some(filtered) = crate::filtering::filtered_case(&processed, stage, &case.describe())? {
+                responses.push((stage.image_type.clone(), filtered.roi.image));
+            }
+        }
+        Ok(responses)
     }
 
     /// The features of a processed case (from [`Extractor::process`]): the original image's,
@@ -221,7 +222,7 @@ impl Extractor {
     ) -> Result<Features, crate::Error> {
         let mut rows = crate::extract::extract_with_shape(case, &self.settings, &self.library, &self.plugins, shape);
         for stage in &self.filters {
-            let filtered = crate::filtering::filtered_case(case, stage, describe)?;
+            let Some(filtered) = crate::filtering::filtered_case(case, stage, describe)? else { continue };
             crate::timings::mark("filtered");
             let mut sources = stage.library.iter().map(|f| f.family.source().name.as_str());
             crate::limits::check_texture(&filtered.levels, &self.settings, &mut sources).map_err(|source| {

@@ -25,6 +25,11 @@ pub struct FilterStage {
     pub library: Vec<LibraryFamily>,
     /// How the response is discretised.
     pub binning: Binning,
+    /// One of PyRadiomics' image types: on an image the filter does not fit it is skipped
+    /// rather than the case refused (PyRadiomics skips it with a warning), and it may be
+    /// computed on the ROI's voxels only (PyRadiomics' LBP 3D computes nothing else; the
+    /// PyRadiomics library reads nothing else).
+    pub pyradiomics: bool,
 }
 
 impl std::fmt::Debug for FilterStage {
@@ -107,31 +112,57 @@ fn stage(
             .collect(),
     };
     let binning = f.discretisation.clone().unwrap_or_else(|| settings.discretisation.texture.clone());
-    Ok(FilterStage { image_type: ImageType::named(image_type), filter, library: chosen, binning })
+    Ok(FilterStage {
+        image_type: ImageType::named(image_type),
+        filter,
+        library: chosen,
+        binning,
+        pyradiomics: f.spec.is_pyradiomics(),
+    })
 }
 
 /// The processed case of `stage`'s response: `original`'s masks, the response's
 /// intensities, discretised with the stage's binning (a fixed bin size without its own
-/// lower bound starts at the response's ROI minimum).
+/// lower bound starts at the response's ROI minimum). `None` when the stage is one of
+/// PyRadiomics' image types and PyRadiomics skips it on this image (a LoG σ too large for
+/// it): that image type then has no features, as in PyRadiomics.
 ///
 /// The crop the chain kept is as wide as the widest filter needs (the whole image when one
 /// filter's response depends on it); a filter of compact support is applied to the part
 /// that it and the features need — the ROI's box grown by its margin and the
 /// local-intensity margin — so one whole-image filter does not make every filter filter
 /// the whole image. `case` names the case in errors.
-pub fn filtered_case(original: &ProcessedCase, stage: &FilterStage, case: &str) -> Result<ProcessedCase, crate::Error> {
+pub fn filtered_case(
+    original: &ProcessedCase,
+    stage: &FilterStage,
+    case: &str,
+) -> Result<Option<ProcessedCase>, crate::Error> {
     let context = || format!("{case}, filter {}", stage.image_type);
     let apply_error = |source| FilterStageError::Apply { context: context(), source };
-    // Checked on the whole image's grid: the crop may be smaller than the support at an edge.
-    let whole = original.interpolated_grid;
-    stage.filter.check_fits(whole.dims, whole.spacing).map_err(apply_error)?;
     let spacing = original.roi.image.grid.spacing;
-    let cropped = match stage.filter.margin(spacing) {
+    let margin = stage.filter.margin(spacing);
+    let cropped = match margin {
         Margin::Voxels(margin) => crop_roi(&original.roi, margin),
         Margin::WholeImage => None,
     };
     let source = cropped.as_ref().unwrap_or(&original.roi);
-    let response = stage.filter.apply(source.image.data.view(), spacing).map_err(apply_error)?;
+    // A whole-image filter sees the image the chain kept (PyRadiomics' filters: the image,
+    // its resampled crop or its pre-crop, which is what PyRadiomics checks); a compact one
+    // is checked on the whole image's grid, as the crop may be smaller at an edge.
+    let checked = match margin {
+        Margin::WholeImage => source.image.grid.dims,
+        Margin::Voxels(_) => original.interpolated_grid.dims,
+    };
+    if let Err(source) = stage.filter.check_fits(checked, spacing) {
+        return if stage.pyradiomics { Ok(None) } else { Err(apply_error(source).into()) };
+    }
+    let image = source.image.data.view();
+    let response = if stage.pyradiomics {
+        stage.filter.apply_where(image, spacing, source.intensity.view())
+    } else {
+        stage.filter.apply(image, spacing)
+    }
+    .map_err(apply_error)?;
     let roi = Roi {
         image: Volume { grid: source.image.grid, data: response },
         morphological: source.morphological.clone(),
@@ -139,13 +170,13 @@ pub fn filtered_case(original: &ProcessedCase, stage: &FilterStage, case: &str) 
     };
     let (levels, bin_lower_bound) = crate::pipeline::discretise_roi(&roi, &stage.binning, None)
         .map_err(|source| crate::Error::Core { context: context(), source })?;
-    Ok(ProcessedCase {
+    Ok(Some(ProcessedCase {
         roi,
         levels,
         bin_lower_bound,
         interpolated_grid: original.interpolated_grid,
         interpolated_count: original.interpolated_count,
-    })
+    }))
 }
 
 /// `roi` cut to its ROI's box grown by `margin` and the local-intensity margin, or `None`

@@ -25,13 +25,21 @@ struct Reach {
     /// A filter's response depends on the whole image (periodic boundary, Fourier-domain
     /// filter): nothing is cropped.
     whole_image: bool,
+    /// PyRadiomics' `preCrop` (without resampling): exactly this many voxels around the
+    /// ROI's box, as PyRadiomics crops before filtering, whatever the filters.
+    pre_crop: Option<usize>,
 }
 
 impl Reach {
     /// The reach of `settings`' filters on a grid of `spacing` (the interpolation grid's
     /// when the chain interpolates).
     fn of(settings: &Settings, spacing: [f64; 3]) -> Reach {
-        let mut reach = Reach { mm: [LOCAL_INTENSITY_REACH_MM; 3], whole_image: false };
+        let pre_crop = settings
+            .pyradiomics
+            .as_ref()
+            .filter(|p| p.pre_crop && settings.resample.is_none())
+            .map(|p| p.pad_distance as usize);
+        let mut reach = Reach { mm: [LOCAL_INTENSITY_REACH_MM; 3], whole_image: false, pre_crop };
         for filter in settings.filters.iter().filter_map(|f| f.spec.build().ok()) {
             match filter.margin(spacing) {
                 radx_filters::Margin::WholeImage => reach.whole_image = true,
@@ -48,6 +56,9 @@ impl Reach {
     /// Voxels of margin on a grid of `spacing`. `resampling`: the crop is interpolated
     /// afterwards, so the kernels need more.
     fn margin(&self, spacing: [f64; 3], resampling: bool) -> [usize; 3] {
+        if let Some(pad) = self.pre_crop {
+            return [pad; 3];
+        }
         if self.whole_image {
             // BoundingBox::grown clamps to the image; this stays far from overflowing.
             return [1 << 40; 3];
@@ -64,7 +75,7 @@ impl Reach {
 /// Voxels of margin the local-intensity features need around the ROI on a grid of `spacing`
 /// (what the chain keeps without filters).
 pub(crate) fn local_intensity_margin(spacing: [f64; 3]) -> [usize; 3] {
-    Reach { mm: [LOCAL_INTENSITY_REACH_MM; 3], whole_image: false }.margin(spacing, false)
+    Reach { mm: [LOCAL_INTENSITY_REACH_MM; 3], whole_image: false, pre_crop: None }.margin(spacing, false)
 }
 
 /// The spacing of the grid features (and filters) are computed on: the interpolation
@@ -159,6 +170,7 @@ fn process_files_running<T: Send>(
         let img = radx_io::read_volume_with(image, &radx_io::ReadOptions { max_bytes: settings.max_memory })?;
         let left = settings.max_memory.saturating_sub((img.data.len() as u64).saturating_mul(8));
         let labels = radx_io::read_volume_with(mask, &radx_io::ReadOptions { max_bytes: left })?;
+        crate::timings::mark("image and label map read whole");
         return Ok((process(&img, &labels, selection, settings).map_err(core_err(image, mask))?, None));
     }
     let (image_grid, roi, shape) = read_roi(image, mask, selection, settings, early.then_some((needs, beside, done)))?;
@@ -376,6 +388,7 @@ pub fn process(
     };
     if let Some(resampled) = crate::profile::of(settings).resample(image, &mask, settings) {
         let (img, m) = resampled?;
+        crate::timings::mark("resampled onto the profile's grid");
         let margin = Reach::of(settings, img.grid.spacing).margin(img.grid.spacing, false);
         let roi = roi::crop_to_roi(&img, &m, margin, settings.geometry_tolerance)
             .map_err(|_| CoreError::EmptyRoi(" after interpolation".into()))?;

@@ -95,6 +95,19 @@ pub trait Filter: Send + Sync {
     /// The response map of `image` (voxel spacing `spacing` in mm, `[i, j, k]` order).
     fn apply(&self, image: ArrayView3<'_, f64>, spacing: [f64; 3]) -> Result<Array3<f64>, FilterError>;
 
+    /// The response where `needed` is true; elsewhere any value (NaN from filters that
+    /// skip those voxels). For a filter computed voxel by voxel at great cost (PyRadiomics'
+    /// LBP 3D), computing only the ROI saves nearly all of it; the default computes all.
+    fn apply_where(
+        &self,
+        image: ArrayView3<'_, f64>,
+        spacing: [f64; 3],
+        needed: ArrayView3<'_, bool>,
+    ) -> Result<Array3<f64>, FilterError> {
+        let _ = needed;
+        self.apply(image, spacing)
+    }
+
     /// Refuse an image the filter's support does not fit in: along an axis the filter
     /// reads, its support (2·margin + 1) must not exceed the image. Call it with the whole
     /// image's dimensions, before cropping (a crop at the image's edge may be smaller).

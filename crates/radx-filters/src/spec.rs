@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use crate::boundary::Boundary;
 use crate::error::FilterError;
 use crate::gabor::{GaborFilter, GaborOrientations};
+use crate::pyradiomics::PixelStorage;
 use crate::rotation::Pooling;
 use crate::{Dimensionality, Filter};
 
@@ -140,6 +141,97 @@ pub enum FilterSpec {
         #[serde(default = "mirror")]
         boundary: Boundary,
     },
+    /// PyRadiomics' `LoG` image type (SimpleITK's recursive Gaussian, not the IBSI's
+    /// kernel): `log-sigma-1-0-mm-3D`.
+    PyradiomicsLog {
+        /// σ in mm.
+        sigma_mm: f64,
+        /// The parameter file wrote σ as an integer (`sigma: [1]`): the image type is then
+        /// `log-sigma-1-mm-3D`, as PyRadiomics prints it.
+        #[serde(default)]
+        sigma_written_as_integer: bool,
+    },
+    /// One sub-band of one level of PyRadiomics' `Wavelet` image type (PyWavelets' `swtn`
+    /// as PyRadiomics calls it): `wavelet-LLH`, `wavelet2-HHL`.
+    PyradiomicsWavelet {
+        /// PyWavelets' name (`coif1`, `haar`, `db2`, …).
+        #[serde(default = "coif1")]
+        wavelet: String,
+        /// One letter L/H per transformed axis, PyRadiomics' order (x first of numpy's z, y, x:
+        /// `LLH` is high-pass along x).
+        subband: String,
+        /// Levels skipped before the first output (`start_level`).
+        #[serde(default)]
+        start_level: usize,
+        /// Which computed level this sub-band is from, 1 first (`wavelet2-…` is 2).
+        #[serde(default = "one")]
+        level: usize,
+        /// With `force2D`, the numpy axis not transformed (`force2Ddimension`).
+        #[serde(default)]
+        force_2d_dimension: Option<usize>,
+    },
+    /// PyRadiomics' `Square` image type: (x / √max|x|)².
+    PyradiomicsSquare {},
+    /// PyRadiomics' `SquareRoot` image type: ±√(|x|·max|x|).
+    PyradiomicsSquareRoot {},
+    /// PyRadiomics' `Logarithm` image type.
+    PyradiomicsLogarithm {},
+    /// PyRadiomics' `Exponential` image type.
+    PyradiomicsExponential {},
+    /// PyRadiomics' `Gradient` image type (SimpleITK's gradient magnitude).
+    PyradiomicsGradient {
+        /// Derivatives per mm (`gradientUseSpacing`, default true) or per voxel.
+        #[serde(default = "yes")]
+        use_spacing: bool,
+    },
+    /// PyRadiomics' `LBP2D` image type (scikit-image's `local_binary_pattern` per slice).
+    PyradiomicsLbp2d {
+        /// `lbp2DRadius`.
+        #[serde(default = "one_f64")]
+        radius: f64,
+        /// `lbp2DSamples`.
+        #[serde(default = "eight")]
+        samples: usize,
+        /// `lbp2DMethod`: `default`, `ror`, `uniform`, `nri_uniform`, `var`.
+        #[serde(default = "uniform")]
+        method: String,
+        /// The numpy axis across the slices (`force2Ddimension`; 0 = z).
+        #[serde(default)]
+        force_2d_dimension: usize,
+    },
+    /// One image of PyRadiomics' `LBP3D` image type: `lbp-3D-m1` … or the kurtosis `lbp-3D-k`.
+    PyradiomicsLbp3d {
+        /// `lbp3DLevels`.
+        #[serde(default = "two")]
+        levels: usize,
+        /// `lbp3DIcosphereRadius`.
+        #[serde(default = "one_f64")]
+        icosphere_radius: f64,
+        /// `lbp3DIcosphereSubdivision`.
+        #[serde(default = "one")]
+        icosphere_subdivision: usize,
+        /// `m1` … `m<levels>`, or `k` (the kurtosis).
+        output: String,
+    },
+}
+
+fn coif1() -> String {
+    "coif1".into()
+}
+fn yes() -> bool {
+    true
+}
+fn one_f64() -> f64 {
+    1.0
+}
+fn eight() -> usize {
+    8
+}
+fn two() -> usize {
+    2
+}
+fn uniform() -> String {
+    "uniform".into()
 }
 
 fn three_d() -> Dimensionality {
@@ -157,8 +249,26 @@ fn one() -> usize {
 
 impl FilterSpec {
     /// Every `kind`, as settings write it.
-    pub const KINDS: [&'static str; 9] =
-        ["mean", "log", "laws", "gabor", "wavelet", "simoncelli", "riesz_log", "riesz_simoncelli", "separable"];
+    pub const KINDS: [&'static str; 18] = [
+        "mean",
+        "log",
+        "laws",
+        "gabor",
+        "wavelet",
+        "simoncelli",
+        "riesz_log",
+        "riesz_simoncelli",
+        "separable",
+        "pyradiomics_log",
+        "pyradiomics_wavelet",
+        "pyradiomics_square",
+        "pyradiomics_square_root",
+        "pyradiomics_logarithm",
+        "pyradiomics_exponential",
+        "pyradiomics_gradient",
+        "pyradiomics_lbp2d",
+        "pyradiomics_lbp3d",
+    ];
 
     /// The `kind` as settings write it (`mean`, `log`, …).
     pub fn kind(&self) -> &'static str {
@@ -172,6 +282,15 @@ impl FilterSpec {
             FilterSpec::RieszLog { .. } => "riesz_log",
             FilterSpec::RieszSimoncelli { .. } => "riesz_simoncelli",
             FilterSpec::Separable { .. } => "separable",
+            FilterSpec::PyradiomicsLog { .. } => "pyradiomics_log",
+            FilterSpec::PyradiomicsWavelet { .. } => "pyradiomics_wavelet",
+            FilterSpec::PyradiomicsSquare {} => "pyradiomics_square",
+            FilterSpec::PyradiomicsSquareRoot {} => "pyradiomics_square_root",
+            FilterSpec::PyradiomicsLogarithm {} => "pyradiomics_logarithm",
+            FilterSpec::PyradiomicsExponential {} => "pyradiomics_exponential",
+            FilterSpec::PyradiomicsGradient { .. } => "pyradiomics_gradient",
+            FilterSpec::PyradiomicsLbp2d { .. } => "pyradiomics_lbp2d",
+            FilterSpec::PyradiomicsLbp3d { .. } => "pyradiomics_lbp3d",
         }
     }
 
@@ -226,8 +345,62 @@ impl FilterSpec {
             FilterSpec::Separable { name, kernels, rotation, energy_delta, boundary } => Box::new(
                 custom::SeparableKernelFilter::new(name, kernels.clone(), *rotation, *energy_delta, *boundary)?,
             ),
+            pyradiomics => build_pyradiomics(pyradiomics)?,
         })
     }
+
+    /// PyRadiomics' image types (the `pyradiomics_*` kinds): computed as PyRadiomics
+    /// computes them, not as the IBSI defines them.
+    pub fn is_pyradiomics(&self) -> bool {
+        self.kind().starts_with("pyradiomics_")
+    }
+}
+
+/// The `pyradiomics_*` kinds. Their integer-typed outputs (LBP) take the pixel type
+/// PyRadiomics would have read the image as, inferred from its values
+/// ([`PixelStorage::AsImage`]).
+fn build_pyradiomics(spec: &FilterSpec) -> Result<Box<dyn Filter>, FilterError> {
+    use crate::pyradiomics as p;
+    Ok(match spec {
+        FilterSpec::PyradiomicsLog { sigma_mm, sigma_written_as_integer } => {
+            if *sigma_written_as_integer && sigma_mm.fract() == 0.0 {
+                Box::new(p::LoG::from_integer(*sigma_mm as i64)?)
+            } else {
+                Box::new(p::LoG::new(*sigma_mm)?)
+            }
+        }
+        FilterSpec::PyradiomicsWavelet { wavelet, subband, start_level, level, force_2d_dimension } => {
+            Box::new(p::Wavelet::new(wavelet, subband, *start_level, *level, *force_2d_dimension)?)
+        }
+        FilterSpec::PyradiomicsSquare {} => Box::new(p::Square),
+        FilterSpec::PyradiomicsSquareRoot {} => Box::new(p::SquareRoot),
+        FilterSpec::PyradiomicsLogarithm {} => Box::new(p::Logarithm),
+        FilterSpec::PyradiomicsExponential {} => Box::new(p::Exponential),
+        FilterSpec::PyradiomicsGradient { use_spacing } => Box::new(p::Gradient::new(*use_spacing)),
+        FilterSpec::PyradiomicsLbp2d { radius, samples, method, force_2d_dimension } => Box::new(p::Lbp2D::new(
+            *radius,
+            *samples,
+            p::Lbp2DMethod::parse(method)?,
+            *force_2d_dimension,
+            PixelStorage::AsImage,
+        )?),
+        FilterSpec::PyradiomicsLbp3d { levels, icosphere_radius, icosphere_subdivision, output } => {
+            let output = match output.as_str() {
+                "k" => p::Lbp3DOutput::Kurtosis,
+                m => match m.strip_prefix('m').and_then(|l| l.parse::<usize>().ok()) {
+                    Some(level) => p::Lbp3DOutput::Level(level),
+                    None => {
+                        return Err(FilterError::invalid(
+                            "output",
+                            format!("`{output}` is not `m1` … `m{levels}` or `k`"),
+                        ));
+                    }
+                },
+            };
+            Box::new(p::Lbp3D::new(*levels, *icosphere_radius, *icosphere_subdivision, output, PixelStorage::AsImage)?)
+        }
+        other => return Err(FilterError::invalid("kind", format!("`{}` is not a PyRadiomics kind", other.kind()))),
+    })
 }
 
 fn level_u32(level: usize) -> Result<u32, FilterError> {

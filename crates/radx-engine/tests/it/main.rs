@@ -16,6 +16,7 @@ mod invariant_read_paths;
 mod mechanics_case_inputs;
 mod mechanics_docs;
 mod mechanics_filters;
+mod mechanics_pyradiomics_image_types;
 mod oracle_ibsi2;
 mod oracle_ibsi_diagnostics;
 mod oracle_ibsi_digital;

@@ -118,7 +118,8 @@ fn features_see_the_whole_images_response_inside_the_roi() {
 }
 
 /// `FilterSpec::kind` names each filter as the settings' `kind` key does (the IBSI-2 table
-/// uses all but `separable`, which the docs example covers).
+/// uses all but `separable`, which the docs example covers, and PyRadiomics' image types,
+/// which a parameter file with every one of them gives).
 #[test]
 fn a_filters_kind_is_its_settings_tag() {
     let mut seen = Vec::new();
@@ -130,6 +131,13 @@ fn a_filters_kind_is_its_settings_tag() {
     let separable =
         Settings::from_toml_str("[[filter]]\nkind = \"separable\"\nname = \"k\"\nkernels = [[1.0], [1.0]]\n").unwrap();
     seen.push(separable.filters[0].spec.kind());
+    let every_image_type = "imageType:\n  LoG: {sigma: [1.0]}\n  Wavelet: {}\n  Square: {}\n  SquareRoot: {}\n  \
+                            Logarithm: {}\n  Exponential: {}\n  Gradient: {}\n  LBP2D: {}\n  LBP3D: {}\n";
+    let pyradiomics = radx_engine::compat::pyradiomics::parse_params(every_image_type).unwrap().settings;
+    for filter in &pyradiomics.filters {
+        assert_eq!(serde_json::to_value(&filter.spec).unwrap()["kind"], filter.spec.kind());
+        seen.push(filter.spec.kind());
+    }
     for kind in radx_engine::filters::FilterSpec::KINDS {
         assert!(seen.contains(&kind), "{kind}");
     }

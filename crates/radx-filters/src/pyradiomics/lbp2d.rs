@@ -75,14 +75,59 @@ pub enum PixelStorage {
     UInt16,
     /// 32-bit signed integer.
     Int32,
+    /// The type PyRadiomics would have read the image as, inferred from the values the
+    /// filter receives ([`PixelStorage::of_image`]); resolved when the filter is applied.
+    AsImage,
 }
 
 impl PixelStorage {
+    /// The pixel type of an image holding these values, as radiology files store them:
+    /// integers in the 16-bit signed range → [`PixelStorage::Int16`] (CT, most MR), other
+    /// 32-bit integers → [`PixelStorage::Int32`], anything else → [`PixelStorage::Float64`].
+    /// A file's own type is not known here: a uint8 or uint16 image whose values fit int16
+    /// is taken as int16, which stores LBP values (non-negative, small) the same way.
+    pub fn of_image(image: ArrayView3<'_, f64>) -> PixelStorage {
+        // One pass; a cast, not `fract`, tells integers (NaN and ±∞ are not).
+        let (mut integers, mut lo, mut hi) = (true, f64::INFINITY, f64::NEG_INFINITY);
+        for &v in image.iter() {
+            integers &= (v as i64) as f64 == v;
+            lo = lo.min(v);
+            hi = hi.max(v);
+        }
+        let within = |min: f64, max: f64| integers && (image.is_empty() || (min <= lo && hi <= max));
+        if within(f64::from(i16::MIN), f64::from(i16::MAX)) {
+            PixelStorage::Int16
+        } else if within(f64::from(i32::MIN), f64::from(i32::MAX)) {
+            PixelStorage::Int32
+        } else {
+            PixelStorage::Float64
+        }
+    }
+
+    /// The range of an integer storage's values, `None` for a float one.
+    pub fn integer_range(self) -> Option<[f64; 2]> {
+        match self {
+            PixelStorage::UInt8 => Some([0.0, f64::from(u8::MAX)]),
+            PixelStorage::Int16 => Some([f64::from(i16::MIN), f64::from(i16::MAX)]),
+            PixelStorage::UInt16 => Some([0.0, f64::from(u16::MAX)]),
+            PixelStorage::Int32 => Some([f64::from(i32::MIN), f64::from(i32::MAX)]),
+            PixelStorage::Float64 | PixelStorage::Float32 | PixelStorage::AsImage => None,
+        }
+    }
+
+    /// This storage, with [`PixelStorage::AsImage`] resolved on `image`.
+    pub fn resolve(self, image: ArrayView3<'_, f64>) -> PixelStorage {
+        match self {
+            PixelStorage::AsImage => PixelStorage::of_image(image),
+            fixed => fixed,
+        }
+    }
+
     /// The value `v` stored in an array of this type, read back.
     pub fn store(self, v: f64) -> f64 {
         let int = || if v.is_nan() || !(-2147483648.0..2147483648.0).contains(&v) { i32::MIN } else { v as i32 };
         match self {
-            PixelStorage::Float64 => v,
+            PixelStorage::Float64 | PixelStorage::AsImage => v,
             PixelStorage::Float32 => v as f32 as f64,
             PixelStorage::UInt8 => int() as u8 as f64,
             PixelStorage::Int16 => int() as i16 as f64,
@@ -251,6 +296,7 @@ impl Filter for Lbp2D {
 
     fn apply(&self, image: ArrayView3<'_, f64>, _spacing: [f64; 3]) -> Result<Array3<f64>, FilterError> {
         let [slice_axis, row_axis, col_axis] = self.axes;
+        let storage = self.storage.resolve(image);
         let (rows, cols) = (image.len_of(Axis(row_axis)), image.len_of(Axis(col_axis)));
         let slices: Vec<Vec<f64>> = (0..image.len_of(Axis(slice_axis)))
             .into_par_iter()
@@ -261,7 +307,7 @@ impl Filter for Lbp2D {
                 let data: Vec<f64> = plane.iter().copied().collect();
                 let mut out = vec![0.0; rows * cols];
                 self.slice(&data, rows, cols, &mut out);
-                out.iter_mut().for_each(|v| *v = self.storage.store(*v));
+                out.iter_mut().for_each(|v| *v = storage.store(*v));
                 out
             })
             .collect();

@@ -118,6 +118,7 @@ impl Lbp3D {
     }
 
     fn compute(&self, image: ArrayView3<'_, f64>, mask: Option<ArrayView3<'_, bool>>) -> Array3<f64> {
+        let storage = self.storage.resolve(image);
         let sphere = self.sphere();
         let coefficients = spline_coefficients(image);
         let (nx, ny, nz) = image.dim();
@@ -131,7 +132,7 @@ impl Lbp3D {
                 .iter()
                 .map(|d| {
                     let point = [k as f64 + d[0], j as f64 + d[1], i as f64 + d[2]];
-                    self.storage.round(interpolate(&coefficients, [nz, ny, nx], point))
+                    storage.round(interpolate(&coefficients, [nz, ny, nx], point))
                 })
                 .collect();
             *o = match self.output {
@@ -177,7 +178,7 @@ impl PixelStorage {
             t.clamp(lo, hi).trunc()
         };
         match self {
-            PixelStorage::Float64 => t,
+            PixelStorage::Float64 | PixelStorage::AsImage => t,
             PixelStorage::Float32 => t as f32 as f64,
             PixelStorage::UInt8 => {
                 let t = if t > 0.0 { t + 0.5 } else { 0.0 };
@@ -448,6 +449,15 @@ impl Filter for Lbp3D {
 
     fn apply(&self, image: ArrayView3<'_, f64>, _spacing: [f64; 3]) -> Result<Array3<f64>, FilterError> {
         Ok(self.compute(image, None))
+    }
+
+    fn apply_where(
+        &self,
+        image: ArrayView3<'_, f64>,
+        _spacing: [f64; 3],
+        needed: ArrayView3<'_, bool>,
+    ) -> Result<Array3<f64>, FilterError> {
+        self.apply_masked(image, needed)
     }
 }
 

@@ -84,6 +84,16 @@ impl Wavelet {
         Ok(Wavelet { wavelet: wavelet.to_ascii_lowercase(), subband: letters, low, high, axes, start_level, index })
     }
 
+    /// The sub-band's letters (`LLH`), upper case.
+    pub fn subband(&self) -> &str {
+        &self.subband
+    }
+
+    /// Which computed level the sub-band is from, 1 first.
+    pub fn level_index(&self) -> usize {
+        self.index
+    }
+
     /// Every image type PyRadiomics' `Wavelet` yields for these settings, in its order: the
     /// detail sub-bands of each level (`LLH`, `LHL`, `LHH`, `HLL`, `HLH`, `HHL`, `HHH`), then
     /// the last level's approximation (`LLL`).

@@ -28,17 +28,24 @@ pub fn is_pyradiomics_row(row: &FeatureRow) -> bool {
 /// as PyRadiomics does: without `featureClass` every class, a class
 /// without a list its default features, a list the features named. Deprecated features
 /// are output only when named; `shape2D` only with `force2D` (PyRadiomics computes 2D shape
-/// only on a 2D or force2D extraction). Rows of user feature files and plugins are always kept.
+/// only on a 2D or force2D extraction); the original image's rows other than shape only when
+/// `imageType` names `Original`. Rows of user feature files and plugins are always kept.
 pub fn select_rows(rows: Vec<FeatureRow>, settings: &Settings) -> Vec<FeatureRow> {
     let options = settings.pyradiomics.as_ref();
     let classes = options.and_then(|p| p.feature_classes.as_ref());
     let force_2d = options.is_some_and(|p| p.force_2d);
+    let original_image = options.is_none_or(|p| p.original_image);
     rows.into_iter()
         .filter(|r| {
             if !is_pyradiomics_row(r) {
                 return true;
             }
             let (class, tag) = (r.key.family.as_str(), r.tag_or_dash());
+            // Without `Original` in `imageType`, only the original image's shape is computed.
+            let shape = class == "shape" || class == "shape2D";
+            if r.key.image_type.is_original() && !shape && !original_image {
+                return false;
+            }
             // PyRadiomics computes 2D shape only with force2D, even when `featureClass` names it.
             (force_2d || class != "shape2D")
                 && match classes {

@@ -31,9 +31,19 @@ pub struct PyradiomicsOptions {
     /// them in that order); empty = PyRadiomics' own order.
     #[serde(skip)]
     pub feature_class_order: Vec<String>,
-    /// Voxels of the new grid added around the ROI's bounding box when resampling
-    /// (`padDistance`).
+    /// Voxels of the new grid added around the ROI's bounding box when resampling, or of
+    /// the image with `pre_crop` (`padDistance`).
     pub pad_distance: f64,
+    /// Without resampling, crop the image to the ROI's bounding box grown by `pad_distance`
+    /// voxels before filtering (`preCrop`): the filters see that crop, not the whole image.
+    pub pre_crop: bool,
+    /// Compute the original image's features (`imageType` names `Original`, or has no
+    /// `imageType`); its shape is computed either way, as PyRadiomics does.
+    pub original_image: bool,
+    /// The parameter file's `imageType` entries, in its order, for the diagnostics
+    /// (`Configuration_EnabledImageTypes`); empty without a parameter file.
+    #[serde(skip)]
+    pub enabled_image_types: Vec<(String, serde_json::Value)>,
     /// Voxel-wise feature maps' settings (`voxelSetting`): stored for the voxel-based
     /// extraction (a later issue); no effect on a segment-based extraction, as in PyRadiomics.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -72,6 +82,9 @@ impl Default for PyradiomicsOptions {
             feature_classes: None,
             feature_class_order: Vec::new(),
             pad_distance: 5.0,
+            pre_crop: false,
+            original_image: true,
+            enabled_image_types: Vec::new(),
             voxel_setting: None,
         }
     }

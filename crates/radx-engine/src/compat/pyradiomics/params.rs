@@ -11,6 +11,8 @@ use crate::settings::Settings;
 pub mod error;
 mod feature_class;
 pub mod ibsi;
+mod image_type;
+pub use image_type::IMAGE_TYPES;
 mod setting;
 pub use error::ParamsError;
 
@@ -53,35 +55,35 @@ pub fn parse_params(text: &str) -> Result<ParamsFile, ParamsError> {
             unsupported.push(format!("top-level key `{key}` is not part of PyRadiomics' schema"));
         }
     }
-    if let Some(image_types) = top.get("imageType").and_then(Value::as_object) {
-        image_type_messages(image_types, &mut unsupported);
-    }
     if let Some(classes) = top.get("featureClass") {
         options.feature_classes = Some(feature_class::feature_classes(classes, &mut notes)?);
-        options.feature_class_order = feature_class::class_order(text);
+        options.feature_class_order = feature_class::keys_in_order(text, "featureClass");
     }
     if let Some(voxel) = top.get("voxelSetting") {
         options.voxel_setting = Some(feature_class::voxel_setting(voxel, &mut unsupported)?);
     }
-    if let Some(setting) = top.get("setting").and_then(Value::as_object) {
-        setting::apply(setting, &mut settings, &mut options, &mut unsupported)?;
-    } else {
-        setting::apply(&serde_json::Map::new(), &mut settings, &mut options, &mut unsupported)?;
+    let no_setting = serde_json::Map::new();
+    let setting = top.get("setting").and_then(Value::as_object).unwrap_or(&no_setting);
+    setting::apply(setting, &mut settings, &mut options, &mut unsupported)?;
+    // Without `imageType`, PyRadiomics computes the original image only.
+    if let Some(types) = top.get("imageType") {
+        let types = types.as_object().ok_or_else(|| ParamsError::ImageTypeSetting {
+            image_type: "imageType".into(),
+            key: "imageType".into(),
+            expected: "a mapping of image types to their settings",
+            value: Box::new(types.clone()),
+        })?;
+        let order = feature_class::keys_in_order(text, "imageType");
+        let force_2d = options.force_2d.then(|| setting.get("force2Ddimension").and_then(Value::as_u64).unwrap_or(0));
+        let parsed = image_type::image_types(types, &order, setting, force_2d.map(|d| d as usize), &mut unsupported)?;
+        options.original_image = parsed.original;
+        let in_file_order = order.iter().filter_map(|name| types.get(name).map(|v| (name.clone(), v.clone())));
+        options.enabled_image_types = in_file_order.collect();
+        settings.filters = parsed.filters;
     }
     settings.texture.aggregations = ibsi::aggregations(options.force_2d);
     settings.pyradiomics = Some(options);
     Ok(ParamsFile { settings, unsupported, notes })
-}
-
-/// `imageType`: only `Original`, without settings, is supported.
-fn image_type_messages(image_types: &serde_json::Map<String, Value>, unsupported: &mut Vec<String>) {
-    for (name, value) in image_types {
-        if name != "Original" {
-            unsupported.push(format!("imageType `{name}`: only `Original` is supported"));
-        } else if value.as_object().is_some_and(|o| !o.is_empty()) {
-            unsupported.push("imageType `Original` takes no settings here; its settings are ignored".into());
-        }
-    }
 }
 
 /// A settings file read, with the warnings the caller should show (unsupported PyRadiomics
@@ -257,7 +259,10 @@ imageType:
         // PyRadiomics defaults: bin width 25, no shift, 3D, no weighting, 26-neighbourhoods.
         let d = parse("imageType:\n  Original: {}\n").settings;
         assert_eq!(d.discretisation.texture, Binning::PyradiomicsBinWidth { width: 25.0 });
-        assert_eq!(d.pyradiomics, Some(PyradiomicsOptions::default()));
+        let mut options = d.pyradiomics.clone().unwrap();
+        assert_eq!(options.enabled_image_types, vec![("Original".to_string(), serde_json::json!({}))]);
+        options.enabled_image_types.clear();
+        assert_eq!(options, PyradiomicsOptions::default());
         assert!(d.resample.is_none() && d.normalise.is_none() && d.resegment.range.is_none());
     }
 
@@ -265,15 +270,49 @@ imageType:
     fn unsupported_keys_are_reported_by_name() {
         let p = parse(
             "setting:\n  binWidth: 25\n  correctMask: true\n  geometryTolerance: 0.1\n  distances: [1, 2]\n\
-             imageType:\n  Original: {}\n  LoG: {sigma: [1.0]}\nvoxelSetting:\n  kernelRadius: 2\n  kernelShape: ball\n",
+             imageType:\n  Original: {}\n  LoG: {sigma: [1.0], voxelArrayShift: 5}\nvoxelSetting:\n  kernelRadius: 2\n  kernelShape: ball\n",
         );
         let all = p.unsupported.join("\n");
-        for name in ["correctMask", "geometryTolerance", "distances", "LoG", "kernelShape"] {
+        for name in ["correctMask", "geometryTolerance", "distances", "voxelArrayShift", "kernelShape"] {
             assert!(all.contains(name), "`{name}` not reported in:\n{all}");
         }
         let err = parse_params("setting:\n  binWidth: wide\n").unwrap_err();
         assert!(matches!(&err, ParamsError::NotANumber { key, .. } if key == "binWidth"), "{err:?}");
         assert_eq!(err.to_string(), "setting `binWidth`: expected a number, got \"wide\"");
+    }
+
+    #[test]
+    fn image_types_become_filters_in_the_files_order() {
+        use radx_filters::FilterSpec;
+        let p = parse(
+            "imageType:\n  Wavelet: {level: 2, binCount: 8}\n  LoG: {sigma: [1, 2.5, 0]}\n  Gradient: {}\n\
+             setting:\n  binWidth: 10\n  gradientUseSpacing: false\n  start_level: 1\n  preCrop: true\n",
+        );
+        assert!(p.unsupported.is_empty(), "{:?}", p.unsupported);
+        let kinds: Vec<&str> = p.settings.filters.iter().map(|f| f.spec.kind()).collect();
+        // 7 sub-bands of 2 levels and the last approximation, then the σ > 0, then Gradient.
+        assert_eq!(kinds.len(), 15 + 2 + 1, "{kinds:?}");
+        assert!(kinds[..15].iter().all(|k| *k == "pyradiomics_wavelet") && kinds[17] == "pyradiomics_gradient");
+        let names: Vec<String> =
+            p.settings.filters.iter().map(|f| f.spec.build().expect("valid").image_type()).collect();
+        assert_eq!(names[0], "wavelet-LLH");
+        assert_eq!(names[7], "wavelet2-LLH");
+        assert_eq!(names[14], "wavelet2-LLL");
+        assert_eq!(&names[15..17], ["log-sigma-1-mm-3D", "log-sigma-2-5-mm-3D"]);
+        // Settings of `setting:` reach the image types; binning per type where the type has its own.
+        assert!(matches!(p.settings.filters[0].spec, FilterSpec::PyradiomicsWavelet { start_level: 1, .. }));
+        assert_eq!(p.settings.filters[17].spec, FilterSpec::PyradiomicsGradient { use_spacing: false });
+        assert_eq!(p.settings.filters[0].discretisation, Some(Binning::PyradiomicsBinCount { bins: 8 }));
+        assert_eq!(p.settings.filters[15].discretisation, None);
+        let o = p.settings.pyradiomics.unwrap();
+        assert!(o.pre_crop && !o.original_image, "no `Original`: only its shape");
+        let err = parse_params("imageType:\n  Laplacian: {}\n").unwrap_err();
+        assert!(matches!(&err, ParamsError::UnknownImageType { name, .. } if name == "Laplacian"), "{err:?}");
+        assert!(err.to_string().contains("LoG, Wavelet"), "{err}");
+        let err = parse_params("imageType:\n  LoG: {sigma: 1.0}\n").unwrap_err();
+        assert!(matches!(&err, ParamsError::ImageTypeSetting { key, .. } if key == "sigma"), "{err:?}");
+        let err = parse_params("imageType:\n  Wavelet: {wavelet: db99}\n").unwrap_err();
+        assert!(err.to_string().contains("Wavelet") && err.to_string().contains("db99"), "{err}");
     }
 
     #[test]

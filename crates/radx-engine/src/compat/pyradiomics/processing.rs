@@ -164,20 +164,11 @@ pub fn resample(
     Ok((resampled, resampled_mask))
 }
 
-/// The range of the integer pixel type an image of these values is taken to have
-/// (int16, else int32, else unbounded), `None` when a value is not an integer.
+/// The range of the integer pixel type an image of these values is taken to have (int16,
+/// else int32; the same inference as PyRadiomics' LBP images), `None` when a value is not
+/// an integer or exceeds int32.
 fn integer_pixel_range(image: &Volume<f64>) -> Option<[f64; 2]> {
-    if !image.data.iter().all(|v| v.fract() == 0.0) {
-        return None;
-    }
-    let within = |lo: f64, hi: f64| image.data.iter().all(|v| (lo..=hi).contains(v));
-    Some(if within(f64::from(i16::MIN), f64::from(i16::MAX)) {
-        [f64::from(i16::MIN), f64::from(i16::MAX)]
-    } else if within(f64::from(i32::MIN), f64::from(i32::MAX)) {
-        [f64::from(i32::MIN), f64::from(i32::MAX)]
-    } else {
-        [f64::NEG_INFINITY, f64::INFINITY]
-    })
+    radx_filters::pyradiomics::PixelStorage::of_image(image.data.view()).integer_range()
 }
 
 /// The absolute re-segmentation bounds of `bounds` read in `mode` on the ROI's current

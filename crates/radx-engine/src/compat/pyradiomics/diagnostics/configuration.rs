@@ -1,7 +1,7 @@
 //! `Versions_*` and `Configuration_*`: what made the values, as PyRadiomics reports it for
 //! itself, here for radx.
 
-use super::python::{boolean, dict, list, number, optional, string};
+use super::python::{boolean, dict, list, literal, number, optional, string};
 use crate::case::Case;
 use crate::compat::pyradiomics::options::{PyradiomicsOptions, WeightingNorm};
 use crate::extractor::Extractor;
@@ -19,8 +19,15 @@ pub fn versions() -> Vec<(String, String)> {
 /// `Configuration_Settings` (radx's settings under PyRadiomics' keys, as a Python dict)
 /// and `Configuration_EnabledImageTypes` (the original image and each filter's).
 pub fn configuration(extractor: &Extractor, case: &Case) -> Vec<(String, String)> {
-    let mut image_types = vec![("Original", "{}".to_string())];
-    image_types.extend(extractor.filters.iter().map(|f| (f.image_type.as_str(), "{}".to_string())));
+    let options = extractor.settings.pyradiomics.as_ref();
+    let from_file = options.map(|o| &o.enabled_image_types).filter(|t| !t.is_empty());
+    let image_types: Vec<(&str, String)> = match from_file {
+        // The parameter file's `imageType`, as PyRadiomics echoes it.
+        Some(types) => types.iter().map(|(name, value)| (name.as_str(), literal(value))).collect(),
+        None => std::iter::once(("Original", "{}".to_string()))
+            .chain(extractor.filters.iter().map(|f| (f.image_type.as_str(), "{}".to_string())))
+            .collect(),
+    };
     vec![
         ("Configuration_Settings".into(), dict(&setting_entries(&extractor.settings, case))),
         ("Configuration_EnabledImageTypes".into(), dict(&image_types)),
@@ -44,7 +51,7 @@ fn setting_entries(settings: &Settings, case: &Case) -> Vec<(&'static str, Strin
         ("removeOutliers", optional(normalise.and_then(|n| n.remove_outliers).map(number))),
         ("resampledPixelSpacing", optional(resample.map(|r| list(&r.spacing)))),
         ("interpolator", string(interpolator(resample.map_or(Interpolator::CubicSpline, |r| r.image_interpolator)))),
-        ("preCrop", boolean(false)),
+        ("preCrop", boolean(options.pre_crop)),
         ("padDistance", number(options.pad_distance)),
         ("distances", list(&[settings.texture.glcm_distance as f64])),
         ("force2D", boolean(options.force_2d)),

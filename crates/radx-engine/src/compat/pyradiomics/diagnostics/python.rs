@@ -5,22 +5,28 @@
 /// Python's `repr`/`str` of a float: the shortest text that reads back, with a `.0` on
 /// whole numbers, and `1e-05` / `1e+16` outside [1e-4, 1e16).
 pub fn float(v: f64) -> String {
-    if v.is_nan() {
-        return "nan".into();
+    radx_filters::pyradiomics::python_float_str(v)
+}
+
+/// A value of a parameter file as Python prints it once PyYAML has read it: `{'sigma':
+/// [1.0, 3.0], 'binWidth': 5}` (integers stay integers, floats keep their `.0`).
+pub fn literal(value: &serde_json::Value) -> String {
+    use serde_json::Value;
+    match value {
+        Value::Null => "None".into(),
+        Value::Bool(b) => boolean(*b),
+        Value::Number(n) => match (n.as_i64(), n.as_u64()) {
+            (Some(i), _) => i.to_string(),
+            (None, Some(u)) => u.to_string(),
+            _ => float(n.as_f64().unwrap_or(f64::NAN)),
+        },
+        Value::String(s) => string(s),
+        Value::Array(items) => format!("[{}]", items.iter().map(literal).collect::<Vec<_>>().join(", ")),
+        Value::Object(map) => {
+            let entries: Vec<(&str, String)> = map.iter().map(|(k, v)| (k.as_str(), literal(v))).collect();
+            dict(&entries)
+        }
     }
-    if v.is_infinite() {
-        return if v > 0.0 { "inf" } else { "-inf" }.into();
-    }
-    let magnitude = v.abs();
-    if magnitude == 0.0 || (1e-4..1e16).contains(&magnitude) {
-        // Rust's `{:?}` is the shortest round-trip text, with `.0` on whole numbers, and
-        // no exponent in this range.
-        return format!("{v:?}");
-    }
-    let text = format!("{v:e}");
-    let (mantissa, exponent) = text.split_once('e').unwrap_or((&text, "0"));
-    let (sign, digits) = exponent.strip_prefix('-').map_or(("+", exponent), |d| ("-", d));
-    format!("{mantissa}e{sign}{digits:0>2}")
 }
 
 /// A number as a YAML parameter file usually holds it: whole numbers as Python ints.

@@ -90,4 +90,32 @@ pub enum ParamsError {
         /// Why, and what to do.
         reason: &'static str,
     },
+    /// `imageType` names a type PyRadiomics does not have (PyRadiomics refuses it too).
+    #[error("`imageType`: PyRadiomics has no image type `{name}`; its image types are {known}")]
+    UnknownImageType {
+        /// The name given.
+        name: String,
+        /// PyRadiomics' image types, comma-separated.
+        known: String,
+    },
+    /// An image type's setting has a value of the wrong type or out of range.
+    #[error("`imageType` `{image_type}`: `{key}` expects {expected}, got {value}")]
+    ImageTypeSetting {
+        /// The image type.
+        image_type: String,
+        /// The setting.
+        key: String,
+        /// What it takes.
+        expected: &'static str,
+        /// Its value (boxed: it would make every error large).
+        value: Box<Value>,
+    },
+    /// An image type's settings give no valid filter.
+    #[error("`imageType` `{image_type}`: {source}")]
+    ImageTypeFilter {
+        /// The image type.
+        image_type: String,
+        /// Why (boxed: it would make every error large).
+        source: Box<radx_filters::FilterError>,
+    },
 }

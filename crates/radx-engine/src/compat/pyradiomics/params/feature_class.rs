@@ -60,36 +60,82 @@ fn feature(
     }
 }
 
-/// The classes of a parameter file's `featureClass` in the file's order (the parsed
-/// document's mappings are sorted); empty when there are none.
-pub(super) fn class_order(text: &str) -> Vec<String> {
-    /// The keys of a mapping, in order.
+/// The keys of the top-level mapping `section` (`featureClass`, `imageType`) in the file's
+/// order (a `serde_json` map sorts them; PyRadiomics keeps the file's order); empty when
+/// the file has no such mapping.
+pub(super) fn keys_in_order(text: &str, section: &str) -> Vec<String> {
+    use serde::de::{IgnoredAny, MapAccess, SeqAccess, Visitor};
+    /// A value's keys in order if it is a mapping; nothing for any other value.
     struct Keys(Vec<String>);
+    struct KeysVisitor;
+    impl<'de> Visitor<'de> for KeysVisitor {
+        type Value = Keys;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("any value")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Keys, A::Error> {
+            let mut keys = Vec::new();
+            while let Some((key, IgnoredAny)) = map.next_entry::<String, _>()? {
+                keys.push(key);
+            }
+            Ok(Keys(keys))
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Keys, A::Error> {
+            while seq.next_element::<IgnoredAny>()?.is_some() {}
+            Ok(Keys(Vec::new()))
+        }
+        fn visit_bool<E>(self, _: bool) -> Result<Keys, E> {
+            Ok(Keys(Vec::new()))
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<Keys, E> {
+            Ok(Keys(Vec::new()))
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<Keys, E> {
+            Ok(Keys(Vec::new()))
+        }
+        fn visit_f64<E>(self, _: f64) -> Result<Keys, E> {
+            Ok(Keys(Vec::new()))
+        }
+        fn visit_str<E>(self, _: &str) -> Result<Keys, E> {
+            Ok(Keys(Vec::new()))
+        }
+        fn visit_unit<E>(self) -> Result<Keys, E> {
+            Ok(Keys(Vec::new()))
+        }
+        fn visit_none<E>(self) -> Result<Keys, E> {
+            Ok(Keys(Vec::new()))
+        }
+    }
     impl<'de> serde::Deserialize<'de> for Keys {
         fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-            struct Visitor;
-            impl<'de> serde::de::Visitor<'de> for Visitor {
-                type Value = Keys;
+            deserializer.deserialize_any(KeysVisitor)
+        }
+    }
+    /// The top level: each section with its keys, in order.
+    struct Sections(Vec<(String, Keys)>);
+    impl<'de> serde::Deserialize<'de> for Sections {
+        fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            struct SectionsVisitor;
+            impl<'de> Visitor<'de> for SectionsVisitor {
+                type Value = Sections;
                 fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
                     f.write_str("a mapping")
                 }
-                fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Keys, A::Error> {
-                    let mut keys = Vec::new();
-                    while let Some((key, serde::de::IgnoredAny)) = map.next_entry::<String, _>()? {
-                        keys.push(key);
+                fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Sections, A::Error> {
+                    let mut sections = Vec::new();
+                    while let Some(entry) = map.next_entry::<String, Keys>()? {
+                        sections.push(entry);
                     }
-                    Ok(Keys(keys))
+                    Ok(Sections(sections))
                 }
             }
-            deserializer.deserialize_map(Visitor)
+            deserializer.deserialize_map(SectionsVisitor)
         }
     }
-    #[derive(serde::Deserialize)]
-    struct Top {
-        #[serde(rename = "featureClass", default)]
-        feature_class: Option<Keys>,
-    }
-    serde_saphyr::from_str::<Top>(text).ok().and_then(|t| t.feature_class).map_or_else(Vec::new, |k| k.0)
+    serde_saphyr::from_str::<Sections>(text)
+        .ok()
+        .and_then(|s| s.0.into_iter().find(|(name, _)| name == section))
+        .map_or_else(Vec::new, |(_, keys)| keys.0)
 }
 
 /// `voxelSetting`: stored for voxel-wise maps; unknown keys are added to `unsupported`.

@@ -62,5 +62,14 @@ fn unused_options(options: &PyradiomicsOptions) -> Vec<String> {
         "`featureClass` has no effect: it selects PyRadiomics' classes, and every IBSI family is computed",
     );
     unless_default(options.voxel_setting.is_some(), "`voxelSetting` has no effect");
+    unless_default(
+        options.pre_crop,
+        "`preCrop` has no effect: filters see the image the IBSI's chain keeps (PyRadiomics' image types are \
+         computed as PyRadiomics computes them, on that image)",
+    );
+    unless_default(
+        !options.original_image,
+        "`imageType` without `Original` has no effect: the original image's families are computed too",
+    );
     unused
 }

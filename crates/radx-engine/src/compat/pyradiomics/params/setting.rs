@@ -7,8 +7,8 @@ use crate::compat::pyradiomics::options::{PyradiomicsOptions, WeightingNorm};
 use crate::settings::{Binning, Interpolator, Normalise, Resample, ResegmentMode, Settings};
 
 /// Keys of `setting:` that have no effect on the values radx computes and are accepted
-/// silently: radx crops with its own margin and writes its diagnostics when asked.
-const NO_EFFECT_KEYS: &[&str] = &["additionalInfo", "preCrop", "enableCExtensions"];
+/// silently: radx writes its diagnostics when asked and has no C extensions to switch.
+const NO_EFFECT_KEYS: &[&str] = &["additionalInfo", "enableCExtensions"];
 
 /// Values that combine several keys, gathered before they are set.
 struct Pending {
@@ -85,6 +85,9 @@ impl Target<'_> {
             "minimumROIDimensions" => self.options.minimum_roi_dimensions = num(key, value)? as usize,
             "minimumROISize" => self.options.minimum_roi_size = Some(num(key, value)? as usize),
             "padDistance" => self.options.pad_distance = num(key, value)?.max(0.0),
+            "preCrop" => self.options.pre_crop = value.as_bool().unwrap_or(false),
+            // The image types' own settings, read with `imageType` (super::image_type).
+            k if super::image_type::FILTER_KEYS.contains(&k) => {}
             k if NO_EFFECT_KEYS.contains(&k) => {}
             other => self.unsupported.push(format!("setting `{other}` is not supported")),
         }
