@@ -17,7 +17,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(dirname "$here")"
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-    targets=(nifti nrrd dsl settings)
+    targets=(nifti nrrd dsl settings dicom)
 fi
 
 if ! cargo fuzz --version >/dev/null 2>&1; then
@@ -45,6 +45,14 @@ seed() {
         ;;
     dsl)
         for f in "$root"/features/*.radx; do cp "$f" "$dir/seed-$(basename "$f")"; done
+        ;;
+    dicom)
+        local d="$root/tests/data/dicom"
+        { printf '\000'; cat "$d/pydicom/MR_small.dcm"; } >"$dir/seed-image"
+        { printf '\000'; cat "$d/seg/enhanced_ct_rle.dcm"; } >"$dir/seed-enhanced-rle"
+        { printf '\001'; cat "$d/ibsi_1_ct_radiomics_phantom/dicom/mask/DCM_RS_00060.dcm"; } >"$dir/seed-rtstruct"
+        { printf '\002'; cat "$d/seg/seg_binary.dcm"; } >"$dir/seed-seg-binary"
+        { printf '\002'; cat "$d/seg/seg_fractional_rle.dcm"; } >"$dir/seed-seg-fractional"
         ;;
     settings)
         for f in "$root"/tests/data/ibsi/*.toml; do { printf '\000'; cat "$f"; } >"$dir/seed-$(basename "$f")"; done

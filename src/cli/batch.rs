@@ -10,8 +10,10 @@ use radx_cohort::table::TableFormat;
 /// Arguments of `radx batch`.
 #[derive(Debug, clap::Args)]
 pub struct BatchArgs {
-    /// Case list: CSV with columns image and mask, optionally id and label (radx's id,image,mask[,label]
-    /// or PyRadiomics' Image,Mask[,Label]; paths relative to its folder).
+    /// Case list: CSV with columns image and mask, optionally id, label, roi, segment and series
+    /// (radx's id,image,mask[,label] or PyRadiomics' Image,Mask[,Label]; paths relative to its
+    /// folder). Images may be DICOM folders or files, masks RTSTRUCT (roi column) or SEG
+    /// (segment column) files.
     cases: PathBuf,
     #[command(flatten)]
     extractor: super::extract::ExtractorArgs,

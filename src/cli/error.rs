@@ -10,9 +10,12 @@ pub enum Error {
     /// A batch or merge could not run or write its table.
     #[error(transparent)]
     Batch(#[from] radx_cohort::batch::BatchError),
-    /// A DICOM series or RTSTRUCT could not be read.
+    /// A DICOM series, RTSTRUCT or SEG could not be read.
     #[error(transparent)]
     Dicom(#[from] radx_dicom::DicomError),
+    /// A case's image or mask could not be resolved (DICOM, or a ROI choice that does not fit).
+    #[error(transparent)]
+    Input(#[from] radx_input::InputError),
 }
 
 /// The engine's own error types arrive through [`radx_engine::Error`].

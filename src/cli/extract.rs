@@ -8,6 +8,7 @@ use super::output::write_atomic;
 use radx_cohort::rows::{RowFormat, render_rows};
 use radx_engine::Settings;
 use radx_engine::{Case, Extractor};
+use radx_input::{CaseInput, MaskChoice, ResolveOptions};
 
 /// Settings file (or defaults) + `--features` paths + `--plugin` libraries (each must load)
 /// and those of `RADX_PLUGIN_PATH` → an extractor (shared with `features`).
@@ -131,18 +132,50 @@ impl ExtractorArgs {
     }
 }
 
+/// The case's inputs: an image and a mask, NIfTI/NRRD or DICOM, and which ROI of the mask
+/// (`radx extract`; `radx batch` takes the same from its case list's columns).
+#[derive(Debug, Clone, clap::Args)]
+pub struct CaseArgs {
+    /// Image: NIfTI/NRRD file, DICOM series folder, or DICOM file (one slice or a multi-frame image).
+    #[arg(long)]
+    image: PathBuf,
+    /// Mask: NIfTI/NRRD label map (ROI by --label), RTSTRUCT (ROI by --roi) or DICOM SEG (by --segment).
+    #[arg(long)]
+    mask: PathBuf,
+    /// ROI label of a label-map mask (overrides the settings; default 1).
+    #[arg(long, conflicts_with_all = ["roi", "segment"])]
+    label: Option<i64>,
+    /// ROI name in an RTSTRUCT mask (default: its only ROI).
+    #[arg(long, conflicts_with = "segment")]
+    roi: Option<String>,
+    /// Segment of a DICOM SEG mask, by number or label (default: its only segment).
+    #[arg(long)]
+    segment: Option<String>,
+    /// SeriesInstanceUID to read when the image folder holds several DICOM series.
+    #[arg(long)]
+    series: Option<String>,
+}
+
+impl CaseArgs {
+    /// The engine's case: DICOM read and the mask placed on the image's grid
+    /// (`radx_input::resolve`), NIfTI/NRRD kept as paths.
+    pub fn resolve(&self, settings: &Settings) -> Result<Case, Error> {
+        let input = CaseInput {
+            image: self.image.clone(),
+            mask: self.mask.clone(),
+            choice: MaskChoice { label: self.label, roi: self.roi.clone(), segment: self.segment.clone() },
+            series: self.series.clone(),
+        };
+        let opts = ResolveOptions { default_label: settings.label, max_bytes: settings.max_memory };
+        Ok(radx_input::resolve(&input, &opts)?.case)
+    }
+}
+
 /// Arguments of `radx extract`.
 #[derive(Debug, clap::Args)]
 pub struct ExtractArgs {
-    /// Image file.
-    #[arg(long)]
-    image: PathBuf,
-    /// Mask (label map) file.
-    #[arg(long)]
-    mask: PathBuf,
-    /// ROI label (overrides the settings; default 1).
-    #[arg(long)]
-    label: Option<i64>,
+    #[command(flatten)]
+    case: CaseArgs,
     #[command(flatten)]
     extractor: ExtractorArgs,
     /// Output format.
@@ -168,7 +201,7 @@ pub enum ExtractFormat {
 pub fn run(args: &ExtractArgs) -> Result<ExitCode, Error> {
     radx_engine::timings::mark("start");
     let settings = args.extractor.settings()?;
-    let case = Case::new(args.image.clone(), args.mask.clone()).with_roi(args.label.unwrap_or(settings.label));
+    let case = args.case.resolve(&settings)?;
     let features = if args.diagnostics {
         args.extractor.build_with(settings)?.extract_with_diagnostics(&case)?
     } else {

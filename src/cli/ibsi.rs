@@ -6,7 +6,8 @@ use std::process::ExitCode;
 
 use super::Error;
 use radx_cohort::rows::format_value;
-use radx_engine::ibsi::{ComplianceRow, run_ct, run_digital};
+use radx_engine::Case;
+use radx_engine::ibsi::{ComplianceRow, run_ct, run_ct_case, run_digital};
 
 use super::{IbsiFormat, Phantom};
 
@@ -17,8 +18,13 @@ pub fn run(phantom: Phantom, configs: &str, format: IbsiFormat, ct_dir: Option<&
     }
     if matches!(phantom, Phantom::Ct | Phantom::All) {
         let dir = ct_dir.cloned().unwrap_or_else(default_ct_dir);
+        // The DICOM export is read (and its RTSTRUCT rasterised) once for every configuration.
+        let dicom = if dir.join("image.nii.gz").exists() { None } else { dicom_phantom(&dir)? };
         for config in configs.split(',').map(str::trim).filter(|c| !c.is_empty()) {
-            rows.extend(run_ct(config, &dir)?);
+            rows.extend(match &dicom {
+                Some(case) => run_ct_case(config, case.clone())?,
+                None => run_ct(config, &dir)?,
+            });
         }
     }
     super::output::write_stdout(&render(&rows, format))?;
@@ -126,6 +132,26 @@ fn render(rows: &[ComplianceRow], format: IbsiFormat) -> String {
         }
     }
     out
+}
+
+/// The CT phantom from its DICOM export (`dir/image/` the series, `dir/mask/` one RTSTRUCT
+/// file, as theibsi/data_sets has it), when `dir` is laid out so; `None` otherwise.
+fn dicom_phantom(dir: &std::path::Path) -> Result<Option<Case>, Error> {
+    let (image, masks) = (dir.join("image"), dir.join("mask"));
+    if !image.is_dir() || !masks.is_dir() {
+        return Ok(None);
+    }
+    let files: Vec<PathBuf> = std::fs::read_dir(&masks)
+        .map_err(|e| Error::usage(format!("{}: cannot read: {e}", masks.display())))?
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|p| p.is_file())
+        .collect();
+    let [mask] = files.as_slice() else {
+        return Err(Error::usage(format!("{}: expected one RTSTRUCT file, found {}", masks.display(), files.len())));
+    };
+    let input = radx_input::CaseInput { image, mask: mask.clone(), choice: Default::default(), series: None };
+    let opts = radx_input::ResolveOptions { default_label: 1, max_bytes: radx_engine::Settings::default().max_memory };
+    Ok(Some(radx_input::resolve(&input, &opts)?.case))
 }
 
 /// Where the CT phantom is looked for by default: `RADX_CT_PHANTOM`, else

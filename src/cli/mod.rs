@@ -44,9 +44,10 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Print an image's dimensions, spacing, datatype, orientation and intensity range.
+    /// Describe an image (dimensions, spacing, datatype, orientation, intensity range), a DICOM
+    /// series, an RTSTRUCT (its ROIs and contours) or a DICOM SEG (its segments).
     Info {
-        /// Image file (.nii, .nii.gz, .nrrd, .nhdr).
+        /// Image file (.nii, .nii.gz, .nrrd, .nhdr), DICOM folder or file, RTSTRUCT or SEG.
         image: PathBuf,
         /// Memory budget for the image, e.g. `2G` or `512M` (default: half the physical memory).
         #[arg(long, value_parser = radx_engine::limits::parse_size)]
@@ -96,8 +97,9 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value = "table")]
         format: IbsiFormat,
-        /// Folder with the CT phantom's image.nii.gz and mask.nii.gz (default:
-        /// $RADX_CT_PHANTOM, else tests/data/ibsi/ct_phantom).
+        /// Folder with the CT phantom: its image.nii.gz and mask.nii.gz, or its DICOM export
+        /// (image/ holding the series, mask/ the RTSTRUCT) (default: $RADX_CT_PHANTOM, else
+        /// tests/data/ibsi/ct_phantom).
         #[arg(long)]
         ct_phantom: Option<PathBuf>,
     },

@@ -13,6 +13,7 @@ mod invariant_architecture;
 mod invariant_threads;
 mod mechanics_batch;
 mod mechanics_cli;
+mod mechanics_dicom;
 mod mechanics_errors;
 mod mechanics_extract;
 mod mechanics_filters;

@@ -15,7 +15,8 @@ pub use crate::cases::{CaseEntry, CaseListError, read_cases};
 use crate::table::{
     OrderedObject, Row, RowError, Status, Table, TableError, TableFormat, read_table, row_from_json, row_json,
 };
-use radx_engine::{Case, Extractor};
+use radx_engine::Extractor;
+use radx_input::MaskKind;
 
 /// A batch failed as a whole (a bad case never does this: it becomes an `error` row).
 #[derive(Debug, thiserror::Error)]
@@ -163,11 +164,17 @@ pub fn labels_in_mask(mask: &Path) -> Result<Vec<i64>, radx_io::IoError> {
     Ok(labels)
 }
 
-/// Rows of one case: one per label. Never fails: errors (and panics) become error rows.
+/// Rows of one case: one per label (one for an RTSTRUCT or SEG mask, whose ROI is label 1).
+/// Never fails: errors (and panics) become error rows.
 pub fn run_case(extractor: &Extractor, case: &CaseEntry, labels: LabelChoice, early_shape: bool) -> Vec<Row> {
     let default_label = extractor.settings.label;
     let attempt = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let resolved = match case.resolve(extractor) {
+            Ok(resolved) => resolved,
+            Err(e) => return vec![Row::failed(&case.id, case.label, e.to_string())],
+        };
         let labels: Vec<i64> = match (case.label, labels) {
+            _ if resolved.mask != MaskKind::LabelMap => vec![1],
             (Some(l), _) => vec![l],
             (None, LabelChoice::One(l)) => vec![l.unwrap_or(default_label)],
             (None, LabelChoice::All) => match labels_in_mask(&case.mask) {
@@ -185,7 +192,7 @@ pub fn run_case(extractor: &Extractor, case: &CaseEntry, labels: LabelChoice, ea
         labels
             .into_iter()
             .map(|label| {
-                let case = Case::new(case.image.clone(), case.mask.clone()).with_roi(label);
+                let case = resolved.case.clone().with_roi(label);
                 let outcome =
                     if early_shape { extractor.extract(&case) } else { extractor.extract_beside_other_cases(&case) };
                 (label, outcome)

@@ -1,8 +1,11 @@
-//! Case lists: radx's (`id,image,mask[,label]`) and PyRadiomics' batch lists
-//! (`Image,Mask[,Label]`, any other columns), one reader for both.
+//! Case lists: radx's (`id,image,mask[,label][,roi][,segment][,series]`) and PyRadiomics'
+//! batch lists (`Image,Mask[,Label]`, any other columns), one reader for both.
 
 use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
+
+use radx_engine::Extractor;
+use radx_input::{CaseInput, MaskChoice, ResolveOptions, Resolved};
 
 /// A case list that cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -20,22 +23,47 @@ pub struct CaseEntry {
     /// Unique id: the `id` column, else the line's number among the cases (1, 2, …), as
     /// PyRadiomics numbers the cases of a list without one.
     pub id: String,
-    /// Image file (absolute, or relative to the working directory).
+    /// Image: a NIfTI/NRRD file, a DICOM series folder or a DICOM file (absolute, or
+    /// relative to the working directory).
     pub image: PathBuf,
-    /// Mask file.
+    /// Mask: a NIfTI/NRRD label map, an RTSTRUCT or a DICOM SEG.
     pub mask: PathBuf,
     /// ROI label for this case (the `label` column); overrides `--label`.
     pub label: Option<i64>,
+    /// ROI name in an RTSTRUCT mask (the `roi` column).
+    pub roi: Option<String>,
+    /// Segment (number or label) of a SEG mask (the `segment` column).
+    pub segment: Option<String>,
+    /// SeriesInstanceUID to read from a DICOM folder holding several (the `series` column).
+    pub series: Option<String>,
     /// Every cell of the line under its column's name, in the list's order, the image and
     /// mask cells made absolute: PyRadiomics' batch output starts with these.
     pub cells: Vec<(String, String)>,
 }
 
+impl CaseEntry {
+    /// The case's inputs resolved into an engine case (DICOM read, an RTSTRUCT or SEG mask
+    /// placed on the image's grid; NIfTI/NRRD kept as paths), its ROI the case's label or the
+    /// settings' (see [`radx_input::resolve`]).
+    pub fn resolve(&self, extractor: &Extractor) -> Result<Resolved, radx_input::InputError> {
+        let input = CaseInput {
+            image: self.image.clone(),
+            mask: self.mask.clone(),
+            choice: MaskChoice { label: self.label, roi: self.roi.clone(), segment: self.segment.clone() },
+            series: self.series.clone(),
+        };
+        let opts = ResolveOptions { default_label: extractor.settings.label, max_bytes: extractor.settings.max_memory };
+        radx_input::resolve(&input, &opts)
+    }
+}
+
 /// Read a case list: a CSV with a header naming the columns `image` and `mask`, and
-/// optionally `id` and `label` (any case, any order; other columns are carried in
-/// [`CaseEntry::cells`]). Relative paths are relative to the case list's folder. Ids must be
-/// unique; without an `id` column the cases are numbered from 1. An empty `label` cell
-/// means "the batch's label".
+/// optionally `id`, `label`, `roi` (an RTSTRUCT's ROI name), `segment` (a SEG's segment
+/// number or label) and `series` (a DICOM SeriesInstanceUID) (any case, any order; other
+/// columns are carried in [`CaseEntry::cells`]). Relative paths are relative to the case
+/// list's folder. Ids must be unique; without an `id` column the cases are numbered from 1.
+/// An empty `label` cell means "the batch's label", an empty `roi` or `segment` cell "the
+/// mask's only one".
 pub fn read_cases(path: &Path) -> Result<Vec<CaseEntry>, CaseListError> {
     let bad = |message: String| CaseListError { path: path.to_path_buf(), message };
     let text = std::fs::read(path).map_err(|e| bad(format!("cannot read: {e}")))?;
@@ -43,7 +71,7 @@ pub fn read_cases(path: &Path) -> Result<Vec<CaseEntry>, CaseListError> {
     let header = reader.headers().map_err(|e| bad(e.to_string()))?.clone();
     let columns = Columns::of(&header).ok_or_else(|| {
         bad(format!(
-            "the header must name the columns image and mask, optionally id and label \
+            "the header must name the columns image and mask, optionally id, label, roi, segment and series \
              (radx's id,image,mask[,label] or PyRadiomics' Image,Mask[,Label]; found: {})",
             header.iter().collect::<Vec<_>>().join(",")
         ))
@@ -72,12 +100,23 @@ struct Columns {
     image: usize,
     mask: usize,
     label: Option<usize>,
+    roi: Option<usize>,
+    segment: Option<usize>,
+    series: Option<usize>,
 }
 
 impl Columns {
     fn of(header: &csv::StringRecord) -> Option<Columns> {
         let column = |name: &str| header.iter().position(|h| h.eq_ignore_ascii_case(name));
-        Some(Columns { id: column("id"), image: column("image")?, mask: column("mask")?, label: column("label") })
+        Some(Columns {
+            id: column("id"),
+            image: column("image")?,
+            mask: column("mask")?,
+            label: column("label"),
+            roi: column("roi"),
+            segment: column("segment"),
+            series: column("series"),
+        })
     }
 
     /// The case of one line (`number` counts the cases from 1).
@@ -101,6 +140,8 @@ impl Columns {
             "" => None,
             l => Some(l.parse::<i64>().map_err(|_| format!("label {l:?} is not an integer"))?),
         };
+        let text = |at: Option<usize>| at.map(cell).filter(|c| !c.is_empty()).map(str::to_string);
+        let (roi, segment, series) = (text(self.roi), text(self.segment), text(self.series));
         let (image, mask) = (base.join(image), base.join(mask));
         let cells = header
             .iter()
@@ -114,7 +155,7 @@ impl Columns {
                 (name.to_string(), text)
             })
             .collect();
-        Ok(CaseEntry { id, image, mask, label, cells })
+        Ok(CaseEntry { id, image, mask, label, roi, segment, series, cells })
     }
 }
 
@@ -156,6 +197,15 @@ mod tests {
         let mask = &cases[0].cells[1].1;
         assert!(mask.starts_with('/') && mask.ends_with("/a/seg.nrrd") && !mask.contains(".."), "{mask}");
         assert_eq!(cases[1].cells[3].1, "y");
+    }
+
+    #[test]
+    fn dicom_columns_roi_segment_and_series_are_read() {
+        let cases =
+            read("id,image,mask,roi,Segment,series\na,ct,rs.dcm,GTV-1,,\nb,ct,seg.dcm,,liver,1.2.3\n").expect("read");
+        assert_eq!((cases[0].roi.as_deref(), cases[0].segment.as_deref()), (Some("GTV-1"), None));
+        assert_eq!((cases[1].roi.as_deref(), cases[1].segment.as_deref()), (None, Some("liver")));
+        assert_eq!((cases[0].series.as_deref(), cases[1].series.as_deref()), (None, Some("1.2.3")));
     }
 
     #[test]

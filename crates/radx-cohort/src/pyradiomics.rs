@@ -8,8 +8,8 @@ use std::collections::HashSet;
 use std::io::Write;
 use std::path::Path;
 
+use radx_engine::Extractor;
 use radx_engine::compat::pyradiomics::diagnostics::{diagnostics, python};
-use radx_engine::{Case, Extractor};
 
 use crate::cases::CaseEntry;
 use crate::table::{Row, Status, Table, TableError, WriteError, write_atomic_with};
@@ -22,8 +22,11 @@ pub fn add_text(extractor: &Extractor, case: &CaseEntry, all_labels: bool, rows:
         let cells = case_cells(case, row.label.filter(|_| all_labels));
         if row.status == Status::Ok {
             let label = row.label.unwrap_or(extractor.settings.label);
-            let of_case = Case::new(case.image.clone(), case.mask.clone()).with_roi(label);
-            match diagnostics(extractor, &of_case) {
+            let of_case = case
+                .resolve(extractor)
+                .map_err(|e| e.to_string())
+                .and_then(|r| diagnostics(extractor, &r.case.with_roi(label)).map_err(|e| e.to_string()));
+            match of_case {
                 Ok(values) => row.text = cells.into_iter().chain(values).collect(),
                 Err(e) => {
                     *row = Row::failed(&row.id, row.label, format!("diagnostics: {e}"));
@@ -84,6 +87,9 @@ mod tests {
 
     fn case(cells: &[(&str, &str)]) -> CaseEntry {
         CaseEntry {
+            roi: None,
+            segment: None,
+            series: None,
             id: "1".into(),
             image: "i.nrrd".into(),
             mask: "m.nrrd".into(),

@@ -6,6 +6,8 @@
 
 use std::path::Path;
 
+use dicom_core::VR;
+use dicom_object::mem::InMemElement;
 use dicom_object::{InMemDicomObject, Tag};
 
 use crate::error::DicomError;
@@ -17,9 +19,20 @@ fn missing(path: &Path, attribute: &'static str, detail: String) -> DicomError {
     DicomError::Attribute { path: path.to_path_buf(), attribute, detail }
 }
 
+/// The text of a string-valued element. Elements some writers store with VR `UN` (unknown,
+/// e.g. GDCM's RLE transcoder) hold their text as raw bytes; they are read as the text the
+/// dictionary says they are, as pydicom does.
+fn text(element: &InMemElement) -> Option<std::borrow::Cow<'_, str>> {
+    if element.vr() == VR::UN {
+        let bytes = element.to_bytes().ok()?;
+        return Some(std::borrow::Cow::Owned(String::from_utf8_lossy(&bytes).into_owned()));
+    }
+    element.to_str().ok()
+}
+
 /// A string attribute, trimmed; `None` when absent or empty.
 pub(crate) fn opt_str(obj: &Object, tag: Tag) -> Option<String> {
-    let text = obj.get(tag)?.to_str().ok()?;
+    let text = text(obj.get(tag)?)?;
     let text = text.trim_matches(|c: char| c == '\0' || c.is_whitespace());
     (!text.is_empty()).then(|| text.to_string())
 }
@@ -38,7 +51,17 @@ pub(crate) fn floats(
     path: &Path,
 ) -> Result<Vec<f64>, DicomError> {
     let element = obj.get(tag).ok_or_else(|| missing(path, name, String::new()))?;
-    let values = element.to_multi_float64().map_err(|e| missing(path, name, format!(": {e}")))?;
+    let values = if element.vr() == VR::UN {
+        let text = text(element).unwrap_or_default();
+        let parsed: Result<Vec<f64>, _> = text
+            .trim_matches(|c: char| c == '\0' || c.is_whitespace())
+            .split('\\')
+            .map(|v| v.trim().parse::<f64>())
+            .collect();
+        parsed.map_err(|e| missing(path, name, format!(": {e}")))?
+    } else {
+        element.to_multi_float64().map_err(|e| missing(path, name, format!(": {e}")))?
+    };
     if values.len() != n || values.iter().any(|v| !v.is_finite()) {
         return Err(missing(path, name, format!(": expected {n} finite numbers, found {values:?}")));
     }

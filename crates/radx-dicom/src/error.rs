@@ -6,7 +6,7 @@
 
 use std::path::PathBuf;
 
-/// What can go wrong while reading a DICOM series or an RTSTRUCT.
+/// What can go wrong while reading a DICOM series, an RTSTRUCT or a SEG.
 #[derive(Debug, thiserror::Error)]
 pub enum DicomError {
     /// The folder or file list holds no file.
@@ -24,7 +24,7 @@ pub enum DicomError {
         source: std::io::Error,
     },
     /// Not a DICOM file, or a DICOM file too damaged to parse.
-    #[error("{}: not a readable DICOM file ({reason}) — remove it from the series folder", path.display())]
+    #[error("{}: not a readable DICOM file ({reason})", path.display())]
     NotDicom {
         /// The file.
         path: PathBuf,
@@ -167,15 +167,15 @@ pub enum DicomError {
         /// The ROI names present.
         names: Vec<String>,
     },
-    /// The RTSTRUCT was drawn on another frame of reference than the image.
+    /// The RTSTRUCT or SEG was drawn on another frame of reference than the image.
     #[error(
-        "{}: ROI frame of reference {roi} is not the image's {image} — the structure set belongs to another image",
+        "{}: frame of reference {roi} is not the image's {image} — the segmentation belongs to another image",
         path.display()
     )]
     FrameOfReference {
-        /// The RTSTRUCT.
+        /// The RTSTRUCT or SEG.
         path: PathBuf,
-        /// The ROI's FrameOfReferenceUID.
+        /// The ROI's (or the SEG's) FrameOfReferenceUID.
         roi: String,
         /// The image's FrameOfReferenceUID.
         image: String,
@@ -189,6 +189,56 @@ pub enum DicomError {
         roi: String,
         /// The contour's position in its ROI's ContourSequence (0-based).
         contour: usize,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A structure set of several ROIs, and none was named.
+    #[error("{}: the structure set holds {} ROIs ({}) — name one", path.display(), names.len(), names.join(", "))]
+    ChooseRoi {
+        /// The RTSTRUCT.
+        path: PathBuf,
+        /// The ROI names present.
+        names: Vec<String>,
+    },
+    /// The file is DICOM but not a segmentation (SEG).
+    #[error("{}: not a DICOM SEG (Modality {modality}) — pass the segmentation file as the mask", path.display())]
+    NotSeg {
+        /// The file.
+        path: PathBuf,
+        /// Its Modality.
+        modality: String,
+    },
+    /// No segment of that number or label in the SEG.
+    #[error("{}: no segment {wanted:?}; segments here: {}", path.display(), segments.join(", "))]
+    UnknownSegment {
+        /// The SEG.
+        path: PathBuf,
+        /// The number or label asked for.
+        wanted: String,
+        /// The segments present, as `number "label"`.
+        segments: Vec<String>,
+    },
+    /// A SEG of several segments, and none was chosen.
+    #[error("{}: the segmentation holds {} segments ({}) — choose one by number or label", path.display(), segments.len(), segments.join(", "))]
+    ChooseSegment {
+        /// The SEG.
+        path: PathBuf,
+        /// The segments present, as `number "label"`.
+        segments: Vec<String>,
+    },
+    /// A SEG whose pixel data holds no frame.
+    #[error("{}: the segmentation holds no frame (no pixel data) — it segments nothing", path.display())]
+    SegNoFrames {
+        /// The SEG.
+        path: PathBuf,
+    },
+    /// A SEG frame that cannot be placed on the image grid.
+    #[error("{}: frame {frame}: {reason}", path.display())]
+    SegFrame {
+        /// The SEG.
+        path: PathBuf,
+        /// The frame (1-based, as DICOM counts frames).
+        frame: usize,
         /// What is wrong with it.
         reason: String,
     },

@@ -49,7 +49,7 @@ fn axes(slice: &Slice, tol: f64) -> Result<[[f64; 3]; 3], DicomError> {
     let (nr, nc) = (dot(r, r).sqrt(), dot(c, c).sqrt());
     if (nr - 1.0).abs() > 10.0 * tol || (nc - 1.0).abs() > 10.0 * tol || dot(r, c).abs() > 10.0 * tol {
         let detail = format!(": {o:?} are not two orthogonal unit vectors");
-        return Err(DicomError::Attribute { path: slice.path.clone(), attribute: "ImageOrientationPatient", detail });
+        return Err(DicomError::Attribute { path: slice.name(), attribute: "ImageOrientationPatient", detail });
     }
     let r = r.map(|v| v / nr);
     let c = c.map(|v| v / nc);
@@ -71,7 +71,7 @@ fn check_consistent(slices: &[Slice], tol: &Tolerances) -> Result<(), DicomError
             None
         };
         if let Some(what) = what {
-            return Err(DicomError::Inconsistent { path: s.path.clone(), first: first.path.clone(), what });
+            return Err(DicomError::Inconsistent { path: s.name(), first: first.name(), what });
         }
     }
     Ok(())
@@ -82,7 +82,7 @@ fn check_gaps(slices: &[Slice], heights: &[f64], tol: &Tolerances) -> Result<f64
     let mut gaps: Vec<f64> = heights.windows(2).map(|w| w[1] - w[0]).collect();
     for (k, gap) in gaps.iter().enumerate() {
         if *gap <= 1e-6 {
-            return Err(DicomError::DuplicateSlice { path: slices[k + 1].path.clone(), other: slices[k].path.clone() });
+            return Err(DicomError::DuplicateSlice { path: slices[k + 1].name(), other: slices[k].name() });
         }
     }
     let sorted = {
@@ -95,7 +95,7 @@ fn check_gaps(slices: &[Slice], heights: &[f64], tol: &Tolerances) -> Result<f64
         if (gap - reference).abs() <= tol.spacing * reference {
             continue;
         }
-        let (path, next) = (slices[k].path.clone(), slices[k + 1].path.clone());
+        let (path, next) = (slices[k].name(), slices[k + 1].name());
         let multiple = (gap / reference).round();
         if multiple >= 2.0 && (gap - multiple * reference).abs() <= tol.spacing * reference * multiple {
             let missing = multiple as usize - 1;
@@ -115,7 +115,7 @@ fn check_tilt(slices: &[Slice], normal: [f64; 3], limit: f64) -> Result<(), Dico
         let off = sub(v, normal.map(|n| n * along));
         let offset = dot(off, off).sqrt();
         if offset > limit {
-            return Err(DicomError::Tilted { path: s.path.clone(), offset });
+            return Err(DicomError::Tilted { path: s.name(), offset });
         }
     }
     Ok(())

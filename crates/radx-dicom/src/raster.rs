@@ -41,19 +41,25 @@ fn inverse(m: &[[f64; 3]; 3]) -> Option<[[f64; 3]; 3]> {
 }
 
 /// World (mm) to continuous voxel index on `grid`.
-struct ToIndex {
+pub(crate) struct ToIndex {
     inverse: [[f64; 3]; 3],
     origin: [f64; 3],
     spacing: [f64; 3],
 }
 
 impl ToIndex {
-    fn new(grid: &Grid) -> Option<Self> {
+    /// `None` when the grid's direction cosines are singular.
+    pub(crate) fn new(grid: &Grid) -> Option<Self> {
         Some(ToIndex { inverse: inverse(&grid.direction)?, origin: grid.origin, spacing: grid.spacing })
     }
 
-    fn apply(&self, p: [f64; 3]) -> [f64; 3] {
-        let d = [p[0] - self.origin[0], p[1] - self.origin[1], p[2] - self.origin[2]];
+    /// The continuous index of the point `p`.
+    pub(crate) fn apply(&self, p: [f64; 3]) -> [f64; 3] {
+        self.vector([p[0] - self.origin[0], p[1] - self.origin[1], p[2] - self.origin[2]])
+    }
+
+    /// The index step of the displacement `d` (mm).
+    pub(crate) fn vector(&self, d: [f64; 3]) -> [f64; 3] {
         let m = &self.inverse;
         std::array::from_fn(|r| (m[r][0] * d[0] + m[r][1] * d[1] + m[r][2] * d[2]) / self.spacing[r])
     }

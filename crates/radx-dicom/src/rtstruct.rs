@@ -11,6 +11,7 @@ use dicom_dictionary_std::tags;
 
 use crate::attrs::{Object, items, opt_str};
 use crate::error::DicomError;
+use crate::slice::{open, parse};
 
 /// The geometric type of a contour (ContourGeometricType).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,13 +66,45 @@ impl StructureSet {
             names: self.rois.iter().map(|r| r.name.clone()).collect(),
         })
     }
+
+    /// The ROI named `name`; without a name, the only ROI (an error listing the names when
+    /// there are several).
+    pub fn choose(&self, name: Option<&str>) -> Result<&Roi, DicomError> {
+        match name {
+            Some(name) => self.roi(name),
+            None if self.rois.len() == 1 => Ok(&self.rois[0]),
+            None => Err(DicomError::ChooseRoi {
+                path: self.path.clone(),
+                names: self.rois.iter().map(|r| r.name.clone()).collect(),
+            }),
+        }
+    }
+
+    /// An error when `roi` and the image (`image`, when stated) are on different frames of
+    /// reference.
+    pub fn check_frame_of_reference(&self, roi: &Roi, image: Option<&str>) -> Result<(), DicomError> {
+        match (image, &roi.frame_of_reference_uid) {
+            (Some(image), Some(of_roi)) if image != of_roi => Err(DicomError::FrameOfReference {
+                path: self.path.clone(),
+                roi: of_roi.clone(),
+                image: image.to_string(),
+            }),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// Read an RTSTRUCT file.
 pub fn read_rtstruct(path: &Path) -> Result<StructureSet, DicomError> {
-    let file = dicom_object::open_file(path)
-        .map_err(|e| DicomError::NotDicom { path: path.to_path_buf(), reason: e.to_string() })?;
-    let obj: &Object = &file;
+    structure_set(&open(path)?.into_inner(), path)
+}
+
+/// Read an RTSTRUCT held in memory; `name` names it in errors.
+pub fn read_rtstruct_bytes(name: &Path, bytes: &[u8]) -> Result<StructureSet, DicomError> {
+    structure_set(&parse(name, bytes)?.into_inner(), name)
+}
+
+fn structure_set(obj: &Object, path: &Path) -> Result<StructureSet, DicomError> {
     let modality = opt_str(obj, tags::MODALITY).unwrap_or_default();
     if modality != "RTSTRUCT" {
         return Err(DicomError::NotRtstruct { path: path.to_path_buf(), modality });

@@ -18,6 +18,15 @@ pub enum VolumeSource {
     /// A volume in memory, intensities (or labels) indexed `[x, y, z]` on a grid in LPS
     /// world coordinates.
     Volume(Arc<Volume<f64>>),
+    /// A volume in memory read from a source radx-io does not parse (a DICOM series, an
+    /// RTSTRUCT ROI or a SEG segment on the image's grid: `radx-input`); `name` names it in
+    /// errors, as a path would.
+    Named {
+        /// How errors name it, e.g. the DICOM folder.
+        name: String,
+        /// The voxels, as for [`VolumeSource::Volume`].
+        volume: Arc<Volume<f64>>,
+    },
     /// An encoded NIfTI or NRRD file in memory; `name` gives its format by suffix
     /// (`scan.nii.gz`) and names it in errors.
     Bytes {
@@ -34,7 +43,7 @@ impl VolumeSource {
         match self {
             VolumeSource::Path(path) => path.display().to_string(),
             VolumeSource::Volume(_) => "<in-memory volume>".to_string(),
-            VolumeSource::Bytes { name, .. } => name.clone(),
+            VolumeSource::Named { name, .. } | VolumeSource::Bytes { name, .. } => name.clone(),
         }
     }
 
@@ -43,7 +52,7 @@ impl VolumeSource {
         let opts = radx_io::ReadOptions { max_bytes };
         match self {
             VolumeSource::Path(path) => radx_io::read_volume_with(path, &opts).map(Arc::new),
-            VolumeSource::Volume(volume) => Ok(Arc::clone(volume)),
+            VolumeSource::Volume(volume) | VolumeSource::Named { volume, .. } => Ok(Arc::clone(volume)),
             VolumeSource::Bytes { name, bytes } => {
                 radx_io::read_volume_bytes(Path::new(name), bytes, &opts).map(Arc::new)
             }

@@ -120,6 +120,12 @@ pub fn read_volume_bytes(name_hint: &Path, bytes: &[u8], opts: &ReadOptions) -> 
     format_of(name_hint)?.read_volume_bytes(name_hint, bytes, opts)
 }
 
+/// True when `path`'s name is one of the formats radx-io reads (`.nii`, `.nii.gz`, `.nrrd`,
+/// `.nhdr`), whatever the file holds.
+pub fn knows_format(path: &Path) -> bool {
+    format_of(path).is_ok()
+}
+
 /// Read only the header: grid, voxel type, orientation and scaling (no voxel data is decoded).
 pub fn read_info(path: &Path) -> Result<ImageInfo, IoError> {
     format_of(path)?.read_info(path)

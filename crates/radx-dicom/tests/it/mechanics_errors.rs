@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use dicom_core::{DataElement, PrimitiveValue, VR};
 use dicom_dictionary_std::tags;
 use radx_dicom::{
-    Contour, ContourKind, DicomError, Roi, SeriesOptions, rasterise, read_rtstruct, read_rtstruct_mask, read_series,
-    read_series_with,
+    Contour, ContourKind, DicomError, Roi, SeriesOptions, rasterise, read_rtstruct, read_rtstruct_mask, read_seg,
+    read_series, read_series_with,
 };
 
 use crate::common::dicom;
@@ -138,4 +138,50 @@ fn contours_off_every_slice_are_refused() {
     roi.contours[0].points.iter_mut().for_each(|p| p[2] += far);
     let err = rasterise(&set.path, &roi, &series.volume.grid).unwrap_err();
     assert!(matches!(err, DicomError::Contour { contour: 0, .. }), "{err}");
+}
+
+#[test]
+fn a_seg_without_frames_and_a_non_dicom_seg_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = dicom().join("seg/seg_binary.dcm");
+    let mut obj = dicom_object::open_file(&source).unwrap();
+    obj.remove_element(tags::PIXEL_DATA);
+    obj.remove_element(tags::PER_FRAME_FUNCTIONAL_GROUPS_SEQUENCE);
+    obj.put(DataElement::new(tags::NUMBER_OF_FRAMES, VR::IS, PrimitiveValue::from("0")));
+    let empty = dir.path().join("empty_seg.dcm");
+    obj.write_to_file(&empty).unwrap();
+    let err = read_seg(&empty).unwrap_err();
+    let DicomError::SegNoFrames { path } = &err else { panic!("{err}") };
+    assert!(path.ends_with("empty_seg.dcm"), "{err}");
+
+    let fake = dir.path().join("seg.dcm");
+    std::fs::write(&fake, b"DICM? no: a text file").unwrap();
+    let err = read_seg(&fake).unwrap_err();
+    assert!(matches!(err, DicomError::NotDicom { .. }), "{err}");
+    assert!(!radx_dicom::is_dicom_file(&fake));
+    assert_eq!(radx_dicom::probe(&source).unwrap(), radx_dicom::DicomKind::Seg);
+}
+
+/// Every file of the test data, cut short at a few lengths, gives an error or a value,
+/// never a panic (the fuzz target's property on known-interesting inputs).
+#[test]
+fn truncated_files_are_errors_not_panics() {
+    let files = [
+        dicom().join("seg/seg_binary.dcm"),
+        dicom().join("seg/seg_fractional_rle.dcm"),
+        dicom().join("seg/enhanced_ct.dcm"),
+        dicom().join("pydicom/rtdose_rle.dcm"),
+        dicom().join("pydicom/MR_small_jpeg_lossless.dcm"),
+        phantom().join("mask/DCM_RS_00060.dcm"),
+    ];
+    let name = Path::new("cut.dcm");
+    for file in files {
+        let bytes = std::fs::read(&file).unwrap();
+        for cut in [0, 100, 132, 400, bytes.len() / 2, bytes.len() - 7, bytes.len() - 1] {
+            let part = &bytes[..cut];
+            let _ = radx_dicom::read_series_bytes(name, part, &SeriesOptions::default());
+            let _ = radx_dicom::read_rtstruct_bytes(name, part);
+            let _ = radx_dicom::read_seg_bytes(name, part, 1 << 26);
+        }
+    }
 }

@@ -171,6 +171,13 @@ pub fn run_digital() -> Result<Vec<ComplianceRow>, Error> {
 /// Run CT-phantom configuration `config` (`A` … `E`) from the phantom in `dir`
 /// (holding `image.nii.gz` and `mask.nii.gz`).
 pub fn run_ct(config: &str, dir: &Path) -> Result<Vec<ComplianceRow>, Error> {
+    run_ct_case(config, Case::new(dir.join("image.nii.gz"), dir.join("mask.nii.gz")))
+}
+
+/// Run CT-phantom configuration `config` (`A` … `E`) on `case`, the CT phantom read by the
+/// caller (e.g. from its DICOM series and RTSTRUCT); its ROI becomes the settings' label,
+/// so a binary mask's ROI is 1.
+pub fn run_ct_case(config: &str, case: Case) -> Result<Vec<ComplianceRow>, Error> {
     let text = CT_SETTINGS.iter().find(|(c, _)| c.eq_ignore_ascii_case(config)).map(|(_, t)| *t).ok_or_else(|| {
         Error::Usage(format!("unknown CT-phantom configuration `{config}` (expected A, B, C, D or E)"))
     })?;
@@ -182,7 +189,7 @@ pub fn run_ct(config: &str, dir: &Path) -> Result<Vec<ComplianceRow>, Error> {
         .into_iter()
         .filter(|r| r.data_set == data_set)
         .collect();
-    let rows = run_case(Case::new(dir.join("image.nii.gz"), dir.join("mask.nii.gz")), settings)?;
+    let rows = run_case(case, settings)?;
     Ok(join("ct_phantom", &config.to_ascii_uppercase(), &rows, &references))
 }
 
