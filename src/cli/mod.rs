@@ -30,6 +30,7 @@ mod ibsi;
 mod ibsi2;
 mod info;
 mod malloc;
+mod map;
 mod matrix;
 mod merge;
 mod plugins;
@@ -82,6 +83,8 @@ enum Command {
     },
     /// Write a filter's response map (float32 NIfTI) for inspection.
     Filter(filter::FilterArgs),
+    /// Write voxel-wise feature maps: features in the window around every ROI voxel, one image each.
+    Map(map::MapArgs),
     /// Run the IBSI-2 filter tests: phase 1 response maps, phase 2 feature values.
     Ibsi2(ibsi2::Ibsi2Args),
     /// Write a DICOM series (and an RTSTRUCT ROI on its grid) as NIfTI, geometry kept.
@@ -280,6 +283,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Merge(args) => merge::run(&args),
         Command::Convert(args) => convert::run(&args),
         Command::Filter(args) => filter::run(&args),
+        Command::Map(args) => map::run(&args),
         Command::Ibsi2(args) => ibsi2::run(&args),
         Command::Ibsi { phantom, config, format, ct_phantom } => {
             ibsi::run(phantom, &config, format, ct_phantom.as_ref())

@@ -18,6 +18,7 @@ pub mod host;
 pub mod ibsi;
 pub mod library;
 pub mod limits;
+pub mod maps;
 pub mod model;
 pub mod pipeline;
 pub mod profile;

@@ -12,6 +12,7 @@
 
 mod common;
 
+mod invariant_maps;
 mod invariant_read_paths;
 mod mechanics_case_inputs;
 mod mechanics_docs;
@@ -25,4 +26,5 @@ mod oracle_pyradiomics_diagnostics;
 mod oracle_pyradiomics_differential;
 mod oracle_pyradiomics_examples;
 mod oracle_pyradiomics_resampling;
+mod oracle_pyradiomics_voxel;
 mod regression_extract;

@@ -44,8 +44,9 @@ pub struct PyradiomicsOptions {
     /// (`Configuration_EnabledImageTypes`); empty without a parameter file.
     #[serde(skip)]
     pub enabled_image_types: Vec<(String, serde_json::Value)>,
-    /// Voxel-wise feature maps' settings (`voxelSetting`): stored for the voxel-based
-    /// extraction (a later issue); no effect on a segment-based extraction, as in PyRadiomics.
+    /// Voxel-wise feature maps' settings (`voxelSetting`): the defaults of `radx map`
+    /// (`crate::maps::MapOptions::from_voxel_setting`); no effect on a segment-based
+    /// extraction, as in PyRadiomics.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub voxel_setting: Option<VoxelSetting>,
 }

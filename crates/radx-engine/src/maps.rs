@@ -1,0 +1,307 @@
+//! Voxel-wise feature maps: for every ROI voxel, the chosen families' features computed on
+//! the window (a cube of `radius` voxels) around it.
+//!
+//! Each window is extracted like a case: a small [`ProcessedCase`] is cut from the processed
+//! case (its image, masks and grey levels), and [`crate::extract::extract_with_plugins`]
+//! evaluates the families on it, so every family (built-in, a user's `.radx`, a plugin's
+//! source) is mapped the same way, with the same values a segment-based extraction of that
+//! window would give.
+//!
+//! Two modes, as PyRadiomics' voxel-based extraction (`voxelSetting`):
+//! - **masked** (`maskedKernel: true`): only ROI voxels inside the window count; the grey
+//!   levels are discretised once over the whole ROI (not per window);
+//! - **unmasked** (`maskedKernel: false`): every image voxel inside the window counts; the
+//!   grey levels are discretised once over the ROI's bounding box grown by the radius (the
+//!   image PyRadiomics crops for a voxel-based extraction).
+//!
+//! In both modes the map has a value at every voxel of the ROI's intensity mask (after
+//! re-segmentation) and the init value elsewhere. Windows are computed in parallel; each
+//! window's values depend on that window only, so the maps are the same bits for any number
+//! of threads. Only the original image is mapped (not the settings' filters).
+
+use rayon::prelude::*;
+
+use radx_core::matrix::DiscretisedRoi;
+use radx_core::roi::Roi;
+use radx_core::volume::BoundingBox;
+use radx_core::{Grid, Volume};
+
+use crate::case::Case;
+use crate::extractor::Extractor;
+use crate::library::LibraryFamily;
+use crate::model::{FeatureKey, ProcessedCase};
+
+/// Sources computed over the whole ROI (its surface, the whole image's intensity peak):
+/// meaningless in a window, so their families cannot be mapped.
+const WHOLE_ROI_SOURCES: &[&str] = &["morph", "li", "pyr_shape", "pyr_shape2D"];
+
+/// How a feature map is computed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MapOptions {
+    /// Half the window's size in voxels: a (2r + 1)³ cube (clipped at the image's edges).
+    pub radius: usize,
+    /// Only ROI voxels inside the window count (PyRadiomics' `maskedKernel: true`).
+    pub masked: bool,
+    /// The maps' value outside the ROI.
+    pub init_value: f64,
+    /// Families to map, by name; empty = every family of the library whose source is not a
+    /// whole-ROI one (morphology, local intensity, PyRadiomics' shape).
+    pub families: Vec<String>,
+}
+
+impl Default for MapOptions {
+    fn default() -> Self {
+        MapOptions { radius: 1, masked: true, init_value: f64::NAN, families: Vec::new() }
+    }
+}
+
+impl MapOptions {
+    /// PyRadiomics' `voxelSetting` of the extractor's settings, when it has one (radius,
+    /// masked kernel, init value); `None` otherwise.
+    pub fn from_voxel_setting(settings: &crate::Settings) -> Option<MapOptions> {
+        let v = settings.pyradiomics.as_ref()?.voxel_setting.as_ref()?;
+        Some(MapOptions {
+            radius: v.kernel_radius,
+            masked: v.masked_kernel,
+            init_value: v.init_value,
+            families: Vec::new(),
+        })
+    }
+}
+
+/// Feature maps of one case: the value of every feature at every ROI voxel. The values are
+/// kept per ROI voxel (voxel-major); [`FeatureMaps::volume`] places one feature on the image
+/// grid, so a caller writing maps holds one whole volume at a time.
+#[derive(Debug, Clone)]
+pub struct FeatureMaps {
+    /// Each map's feature, in the extraction's row order.
+    pub keys: Vec<FeatureKey>,
+    /// Each map's tag (IBSI tag or PyRadiomics' name), as the feature rows carry.
+    pub tags: Vec<Option<String>>,
+    /// The processed image's grid (after any interpolation): the maps' grid.
+    pub grid: Grid,
+    /// The ROI voxels with a value, as indices on `grid`, x-fastest order.
+    pub voxels: Vec<[usize; 3]>,
+    /// `values[v * keys.len() + f]`: feature `f` at voxel `voxels[v]`.
+    pub values: Vec<f64>,
+    /// The value outside the ROI.
+    pub init_value: f64,
+    /// Per map, why some of its values are NaN (the first reason met, in voxel order).
+    pub notes: Vec<Option<String>>,
+}
+
+impl FeatureMaps {
+    /// Feature `feature`'s map on [`FeatureMaps::grid`], the init value outside the ROI.
+    pub fn volume(&self, feature: usize) -> Volume<f64> {
+        let mut volume = Volume::filled(self.grid, self.init_value);
+        let n = self.keys.len();
+        for (v, index) in self.voxels.iter().enumerate() {
+            volume.data[*index] = self.values[v * n + feature];
+        }
+        volume
+    }
+
+    /// The value of feature `feature` at the grid index `index`, if it is a ROI voxel.
+    pub fn value_at(&self, feature: usize, index: [usize; 3]) -> Option<f64> {
+        let v = self.voxels.iter().position(|i| *i == index)?;
+        Some(self.values[v * self.keys.len() + feature])
+    }
+
+    /// The index of the map of `key`.
+    pub fn position(&self, key: &FeatureKey) -> Option<usize> {
+        self.keys.iter().position(|k| k == key)
+    }
+}
+
+/// Map the families of `extractor` chosen by `options` over `case` (see the module's text).
+///
+/// # Errors
+/// The case's own errors (reading, processing); [`crate::Error::Usage`] for a radius of 0,
+/// a family that is unknown or needs the whole ROI, or an unmasked map with interpolation or
+/// normalisation (the image outside the ROI's crop is not processed).
+pub fn feature_maps(extractor: &Extractor, case: &Case, options: &MapOptions) -> Result<FeatureMaps, crate::Error> {
+    if options.radius == 0 {
+        return Err(crate::Error::Usage("the map's radius must be at least 1 voxel".into()));
+    }
+    let library = choose_families(&extractor.library, &options.families)?;
+    if !options.masked && (extractor.settings.resample.is_some() || extractor.settings.normalise.is_some()) {
+        return Err(crate::Error::Usage(
+            "unmasked maps are computed on the image as read: remove the settings' interpolation and normalisation, \
+             or use a masked map"
+                .into(),
+        ));
+    }
+    let processed = extractor.process(case)?;
+    let full = processed.interpolated_grid;
+    let offset = crop_offset(&full, &processed.roi.image.grid);
+    let dims = processed.roi.image.grid.dims;
+    if options.radius >= full.dims.iter().copied().max().unwrap_or(0) {
+        return Err(crate::Error::Usage(format!(
+            "the map's radius {} is larger than the image ({}×{}×{} voxels)",
+            options.radius, full.dims[0], full.dims[1], full.dims[2]
+        )));
+    }
+    // The ROI voxels, x-fastest, in the crop's indices.
+    let mut centres = Vec::new();
+    for z in 0..dims[2] {
+        for y in 0..dims[1] {
+            for x in 0..dims[0] {
+                if processed.roi.intensity[[x, y, z]] {
+                    centres.push([x, y, z]);
+                }
+            }
+        }
+    }
+    let unmasked =
+        if options.masked { None } else { Some(unmasked_case(extractor, case, &processed, offset, options)?) };
+    let (base, base_offset) = match &unmasked {
+        Some((p, o)) => (p, *o),
+        None => (&processed, [0isize; 3]),
+    };
+    let settings = &extractor.settings;
+    let profile = crate::profile::of(settings);
+    let rows_of = |centre: [usize; 3]| {
+        // The crop's voxel in the base case (a voxel of the ROI, so inside it).
+        let c = [0, 1, 2].map(|a| (centre[a] as isize + base_offset[a]) as usize);
+        let window = window_case(base, c, options.radius);
+        let rows = crate::extract::extract_with_plugins(&window, settings, &library, &extractor.plugins);
+        profile.output_rows(rows, settings, extractor.pyradiomics_names)
+    };
+    let Some(&first) = centres.first() else {
+        return Err(crate::Error::Core {
+            context: case.describe(),
+            source: radx_core::CoreError::EmptyRoi(String::new()),
+        });
+    };
+    let first_rows = rows_of(first);
+    let keys: Vec<FeatureKey> = first_rows.iter().map(|r| r.key.clone()).collect();
+    let tags = first_rows.iter().map(|r| r.tag.clone()).collect();
+    let n = keys.len();
+    let per_voxel: Vec<(Vec<f64>, Vec<Option<String>>)> = centres
+        .par_iter()
+        .map(|&centre| {
+            let rows = rows_of(centre);
+            debug_assert_eq!(rows.len(), n, "every window gives the library's rows");
+            rows.into_iter().map(|r| (r.value, r.note)).unzip()
+        })
+        .collect();
+    let mut values = Vec::with_capacity(n * centres.len());
+    let mut notes: Vec<Option<String>> = vec![None; n];
+    for (vals, row_notes) in per_voxel {
+        for (f, note) in row_notes.into_iter().enumerate().take(n) {
+            if notes[f].is_none() {
+                notes[f] = note;
+            }
+        }
+        values.extend(vals.into_iter().take(n));
+    }
+    let voxels = centres.iter().map(|c| [c[0] + offset[0], c[1] + offset[1], c[2] + offset[2]]).collect::<Vec<_>>();
+    Ok(FeatureMaps { keys, tags, grid: full, voxels, values, init_value: options.init_value, notes })
+}
+
+/// The families to map: those named (in the library's order), or every family whose source
+/// is not a whole-ROI one.
+fn choose_families(library: &[LibraryFamily], names: &[String]) -> Result<Vec<LibraryFamily>, crate::Error> {
+    let whole_roi = |f: &LibraryFamily| WHOLE_ROI_SOURCES.contains(&f.family.source().name.as_str());
+    for name in names {
+        match library.iter().find(|f| f.family.name() == name) {
+            None => {
+                let known: Vec<&str> = library.iter().filter(|f| !whole_roi(f)).map(|f| f.family.name()).collect();
+                return Err(crate::Error::Usage(format!(
+                    "no family `{name}` in the library; families that can be mapped: {}",
+                    known.join(", ")
+                )));
+            }
+            Some(f) if whole_roi(f) => {
+                return Err(crate::Error::Usage(format!(
+                    "family `{name}` is computed over the whole ROI (source `{}`) and cannot be mapped in a window",
+                    f.family.source().name
+                )));
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(library
+        .iter()
+        .filter(|f| if names.is_empty() { !whole_roi(f) } else { names.iter().any(|n| n == f.family.name()) })
+        .cloned()
+        .collect())
+}
+
+/// Index of the crop's first voxel on the whole grid (same spacing and direction).
+fn crop_offset(full: &Grid, crop: &Grid) -> [usize; 3] {
+    let d = [crop.origin[0] - full.origin[0], crop.origin[1] - full.origin[1], crop.origin[2] - full.origin[2]];
+    let mut offset = [0; 3];
+    for (a, o) in offset.iter_mut().enumerate() {
+        // Column `a` of the direction matrix is index axis `a`'s world direction.
+        let along: f64 = (0..3).map(|r| full.direction[r][a] * d[r]).sum();
+        *o = (along / full.spacing[a]).round().max(0.0) as usize;
+    }
+    offset
+}
+
+/// The case PyRadiomics' unmasked kernels see: the image in the ROI's box grown by the
+/// radius (clipped to the image), every voxel in both masks, discretised over that box; the
+/// returned offset is the processed crop's first voxel in it.
+fn unmasked_case(
+    extractor: &Extractor,
+    case: &Case,
+    processed: &ProcessedCase,
+    crop_offset: [usize; 3],
+    options: &MapOptions,
+) -> Result<(ProcessedCase, [isize; 3]), crate::Error> {
+    let image = case.image.load(extractor.settings.max_memory)?;
+    let roi_box = BoundingBox::of_mask(&processed.roi.intensity).expect("the processed ROI has voxels");
+    let in_full = BoundingBox {
+        min: [0, 1, 2].map(|a| roi_box.min[a] + crop_offset[a]),
+        max: [0, 1, 2].map(|a| roi_box.max[a] + crop_offset[a]),
+    };
+    let grown = in_full.grown([options.radius; 3], image.grid.dims);
+    let cut = image.crop(&grown);
+    let all = ndarray::Array3::from_elem(cut.data.raw_dim(), true);
+    let roi = Roi { image: cut, morphological: all.clone(), intensity: all };
+    let (levels, bin_lower_bound) =
+        crate::pipeline::discretise_roi(&roi, &extractor.settings.discretisation.texture, None)
+            .map_err(|source| crate::Error::Core { context: case.describe(), source })?;
+    let base = [0, 1, 2].map(|a| crop_offset[a] as isize - grown.min[a] as isize);
+    let unmasked = ProcessedCase {
+        roi,
+        levels,
+        bin_lower_bound,
+        interpolated_grid: processed.interpolated_grid,
+        interpolated_count: processed.interpolated_count,
+    };
+    Ok((unmasked, base))
+}
+
+/// The window of `radius` around `centre` (indices in `case`'s crop) as a case of its own:
+/// the crop's image in the window, its masks there, its grey levels (discretised over the
+/// whole ROI, with the ROI's number of levels).
+fn window_case(case: &ProcessedCase, centre: [usize; 3], radius: usize) -> ProcessedCase {
+    let dims = case.roi.image.grid.dims;
+    let bbox = BoundingBox {
+        min: centre.map(|c| c.saturating_sub(radius)),
+        max: [0, 1, 2].map(|a| (centre[a] + radius).min(dims[a] - 1)),
+    };
+    let image = case.roi.image.crop(&bbox);
+    let morphological = crop(&case.roi.morphological, &bbox);
+    let intensity = crop(&case.roi.intensity, &bbox);
+    let levels = crop(&case.levels.levels, &bbox);
+    let level_morph = crop(&case.levels.morphological, &bbox);
+    let count = radx_core::volume::count_true(&morphological);
+    ProcessedCase {
+        roi: Roi { image, morphological, intensity },
+        levels: DiscretisedRoi { levels, ng: case.levels.ng, morphological: level_morph, spacing: case.levels.spacing },
+        bin_lower_bound: case.bin_lower_bound,
+        interpolated_grid: case.interpolated_grid,
+        interpolated_count: count,
+    }
+}
+
+/// `array` inside `bbox`, x-fastest as the pipeline's arrays.
+fn crop<T: Copy>(array: &ndarray::Array3<T>, bbox: &BoundingBox) -> ndarray::Array3<T> {
+    use ndarray::ShapeBuilder;
+    let [nx, ny, nz] = bbox.dims();
+    let m = bbox.min;
+    ndarray::Array3::from_shape_fn((nx, ny, nz).f(), |(x, y, z)| array[[m[0] + x, m[1] + y, m[2] + z]])
+}

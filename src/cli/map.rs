@@ -1,0 +1,121 @@
+//! `radx map`: voxel-wise feature maps (a feature in the window around every ROI voxel),
+//! one float32 image per feature. The computation is `radx_engine::maps`.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use super::Error;
+use radx_engine::maps::{FeatureMaps, MapOptions, feature_maps};
+use radx_engine::{Case, Extractor, Settings};
+
+/// Map file format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum MapFormat {
+    /// `.nii.gz`, float32.
+    Nifti,
+    /// `.nrrd` (gzip), float32.
+    Nrrd,
+}
+
+/// Arguments of `radx map`.
+#[derive(Debug, clap::Args)]
+pub struct MapArgs {
+    /// Image file (NIfTI or NRRD).
+    #[arg(long)]
+    image: PathBuf,
+    /// Mask file (label map on the image's grid).
+    #[arg(long)]
+    mask: PathBuf,
+    /// ROI label in the mask (default: the settings' label).
+    #[arg(long)]
+    label: Option<i64>,
+    /// Settings file (radx's, or a PyRadiomics parameter file: its `voxelSetting` gives the
+    /// radius, masked mode and init value unless given here, and the maps get PyRadiomics' names).
+    #[arg(long)]
+    settings: Option<PathBuf>,
+    /// Feature files or folders (.radx) added to the library.
+    #[arg(long = "features")]
+    features: Vec<PathBuf>,
+    /// Plugin library to load (repeatable; with those of `RADX_PLUGIN_PATH`).
+    #[arg(long = "plugin")]
+    plugins: Vec<PathBuf>,
+    /// Map only this family (repeatable; default: every family that can be computed in a window).
+    #[arg(long = "family")]
+    families: Vec<String>,
+    /// Window radius in voxels: a (2R+1)³ cube around every ROI voxel.
+    #[arg(long)]
+    radius: Option<usize>,
+    /// Count every image voxel of the window, not only the ROI's (PyRadiomics' `maskedKernel: false`).
+    #[arg(long)]
+    unmasked: bool,
+    /// Value of the maps outside the ROI (default NaN; PyRadiomics' `initValue` with its parameter files).
+    #[arg(long)]
+    init_value: Option<f64>,
+    /// Output folder (created if missing).
+    #[arg(short, long)]
+    output: PathBuf,
+    /// Map file format.
+    #[arg(long, value_enum, default_value_t = MapFormat::Nifti)]
+    format: MapFormat,
+}
+
+pub fn run(args: &MapArgs) -> Result<ExitCode, Error> {
+    let settings = match &args.settings {
+        Some(path) => radx_engine::compat::pyradiomics::load_settings(path, false)?.settings,
+        None => Settings::default(),
+    };
+    let label = args.label.unwrap_or(settings.label);
+    let pyradiomics = settings.pyradiomics.is_some();
+    let mut options = MapOptions::from_voxel_setting(&settings).unwrap_or_default();
+    if let Some(r) = args.radius {
+        options.radius = r;
+    }
+    if args.unmasked {
+        options.masked = false;
+    }
+    if let Some(v) = args.init_value {
+        options.init_value = v;
+    }
+    options.families.clone_from(&args.families);
+    let plugins = super::plugins::load_registry(&args.plugins)?;
+    let mut extractor = Extractor::new(settings, &args.features, plugins)?;
+    if pyradiomics {
+        extractor = extractor.with_pyradiomics_names()?;
+    }
+    let case = Case::new(args.image.clone(), args.mask.clone()).with_roi(label);
+    let maps = feature_maps(&extractor, &case, &options)?;
+    std::fs::create_dir_all(&args.output)
+        .map_err(|source| radx_engine::Error::Write { path: args.output.display().to_string(), source })?;
+    write_maps(&maps, &args.output, args.format)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The file name of map `index`: `<image_type>_<family>_<feature>[_<aggregation>]` + extension.
+pub fn file_name(maps: &FeatureMaps, index: usize, format: MapFormat) -> String {
+    let key = &maps.keys[index];
+    // PyRadiomics' names (`original_glcm_JointEntropy`) are whole already.
+    let prefix = format!("{}_{}_", key.image_type, key.family);
+    let mut name = if key.feature.starts_with(&prefix) { key.feature.clone() } else { prefix + &key.feature };
+    if let Some(a) = key.aggregation {
+        name.push('_');
+        name.push_str(a.name());
+    }
+    let name: String = name.chars().map(|c| if c == '/' || c == '\\' { '_' } else { c }).collect();
+    match format {
+        MapFormat::Nifti => name + ".nii.gz",
+        MapFormat::Nrrd => name + ".nrrd",
+    }
+}
+
+/// Write every map, one volume in memory at a time; each file is written atomically by radx-io.
+fn write_maps(maps: &FeatureMaps, dir: &Path, format: MapFormat) -> Result<(), Error> {
+    for index in 0..maps.keys.len() {
+        let path = dir.join(file_name(maps, index, format));
+        let volume = maps.volume(index);
+        match format {
+            MapFormat::Nifti => radx_io::write_nifti(&path, &volume, radx_io::NiftiType::F32)?,
+            MapFormat::Nrrd => radx_io::write_nrrd(&path, &volume, radx_io::VoxelType::F32)?,
+        }
+    }
+    Ok(())
+}
