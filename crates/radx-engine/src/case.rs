@@ -1,12 +1,16 @@
 //! What one extraction works on: an image, a label map, and which of its voxels are the ROI.
-//! Each input is a file, a volume already in memory (with its geometry), or an encoded
-//! file's bytes, so callers that hold images in memory (the Python package, DICOM readers,
+//! Each input is a file, a volume already in memory (with its geometry), the caller's own
+//! array (read by region, as a file is), or an encoded file's bytes, so callers that hold images in memory (the Python package, DICOM readers,
 //! a server) need no temporary files.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use radx_core::Volume;
+
+use radx_io::VoxelType;
+
+use crate::arrays::VoxelArray;
 pub use radx_core::roi::LabelSelection as RoiSelector;
 
 /// An image or a label map.
@@ -27,6 +31,15 @@ pub enum VolumeSource {
         /// The voxels, as for [`VolumeSource::Volume`].
         volume: Arc<Volume<f64>>,
     },
+    /// Voxels the caller holds in their own type (a numpy array): from two such arrays the
+    /// engine scans the label map once and converts only the ROI's box of the image, as it
+    /// reads files. `name` names it in errors.
+    Array {
+        /// How errors name it, e.g. `image` or `<numpy array>`.
+        name: String,
+        /// The voxels and their grid.
+        array: Arc<dyn VoxelArray>,
+    },
     /// An encoded NIfTI or NRRD file in memory; `name` gives its format by suffix
     /// (`scan.nii.gz`) and names it in errors.
     Bytes {
@@ -43,8 +56,29 @@ impl VolumeSource {
         match self {
             VolumeSource::Path(path) => path.display().to_string(),
             VolumeSource::Volume(_) => "<in-memory volume>".to_string(),
-            VolumeSource::Named { name, .. } | VolumeSource::Bytes { name, .. } => name.clone(),
+            VolumeSource::Named { name, .. } | VolumeSource::Bytes { name, .. } | VolumeSource::Array { name, .. } => {
+                name.clone()
+            }
         }
+    }
+
+    /// The pixel type SimpleITK would read this input in: a file's voxel type (float32 for a
+    /// NIfTI file with intensity scaling, as ITK applies it), an array's own type; `None` for
+    /// a volume given as `f64` values, whose type is not known. PyRadiomics' numbers depend
+    /// on it: SimpleITK resamples into the image's own type.
+    pub fn pixel_type(&self) -> Option<VoxelType> {
+        let path = match self {
+            VolumeSource::Path(path) => path,
+            VolumeSource::Array { array, .. } => return Some(array.voxels().voxel_type()),
+            VolumeSource::Volume(_) | VolumeSource::Named { .. } | VolumeSource::Bytes { .. } => return None,
+        };
+        let info = radx_io::read_info(path).ok()?;
+        let on_disk = VoxelType::ALL.into_iter().find(|t| t.name() == info.datatype)?;
+        Some(match (info.scale, on_disk) {
+            (Some(_), VoxelType::F64) => VoxelType::F64,
+            (Some(_), _) => VoxelType::F32,
+            (None, t) => t,
+        })
     }
 
     /// The whole volume, read within `max_bytes` of voxel data.
@@ -55,6 +89,13 @@ impl VolumeSource {
             VolumeSource::Volume(volume) | VolumeSource::Named { volume, .. } => Ok(Arc::clone(volume)),
             VolumeSource::Bytes { name, bytes } => {
                 radx_io::read_volume_bytes(Path::new(name), bytes, &opts).map(Arc::new)
+            }
+            VolumeSource::Array { name, array } => {
+                let needed = array.grid().dims.iter().fold(8u64, |n, &d| n.saturating_mul(d as u64));
+                if needed > max_bytes {
+                    return Err(radx_io::IoError::TooLarge { path: name.into(), needed, budget: max_bytes });
+                }
+                Ok(Arc::new(crate::arrays::to_volume(array.as_ref())))
             }
         }
     }
@@ -117,6 +158,16 @@ impl Case {
     pub(crate) fn files(&self) -> Option<(&Path, &Path)> {
         match (&self.image, &self.mask) {
             (VolumeSource::Path(image), VolumeSource::Path(mask)) => Some((image, mask)),
+            _ => None,
+        }
+    }
+
+    /// Both inputs when both are the caller's arrays (read by region).
+    pub(crate) fn arrays(&self) -> Option<[(&str, &dyn VoxelArray); 2]> {
+        match (&self.image, &self.mask) {
+            (VolumeSource::Array { name: i, array: image }, VolumeSource::Array { name: m, array: mask }) => {
+                Some([(i.as_str(), image.as_ref()), (m.as_str(), mask.as_ref())])
+            }
             _ => None,
         }
     }

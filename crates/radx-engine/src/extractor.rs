@@ -136,7 +136,9 @@ impl Extractor {
     pub fn extract_with_diagnostics(&self, case: &Case) -> Result<Features, crate::Error> {
         let core = |source| crate::Error::Core { context: case.describe(), source };
         let [image, labels] = load_volumes(case, self.settings.max_memory)?;
-        let processed = crate::pipeline::process(&image, &labels, case.roi, &self.settings).map_err(core)?;
+        let pixel = case.image.pixel_type();
+        let processed =
+            crate::pipeline::process_typed(&image, pixel, &labels, case.roi, &self.settings).map_err(core)?;
         self.check_texture(case, &processed)?;
         let mut features = self.features_of_case(case, &processed, None)?;
         let diagnostics =
@@ -253,9 +255,12 @@ fn process_case<T: Send>(
         return crate::pipeline::process_files_beside(image, mask, case.roi, settings, needs, beside);
     }
     let done = beside();
+    if let Some([image, mask]) = case.arrays().filter(|_| !crate::pipeline::needs_whole_image(settings)) {
+        return (crate::pipeline::process_arrays(image, mask, case.roi, settings).map(|p| (p, None)), done);
+    }
     let processed = (|| {
         let [image, labels] = load_volumes(case, settings.max_memory)?;
-        crate::pipeline::process(&image, &labels, case.roi, settings)
+        crate::pipeline::process_typed(&image, case.image.pixel_type(), &labels, case.roi, settings)
             .map(|p| (p, None))
             .map_err(|source| crate::Error::Core { context: case.describe(), source })
     })();

@@ -8,6 +8,7 @@ pub use radx_filters as filters;
 pub use radx_io as io;
 pub use radx_plugin_host as plugins;
 
+pub mod arrays;
 pub mod case;
 pub mod compat;
 pub mod diagnostics;

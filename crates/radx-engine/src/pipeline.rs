@@ -9,9 +9,11 @@ use radx_core::roi::{self, LabelSelection, Roi};
 use radx_core::{BoundingBox, CoreError, Volume};
 
 use crate::Error;
+use crate::arrays::{self, VoxelArray};
 pub use crate::model::ProcessedCase;
 use crate::settings::{Binning, Settings};
 use crate::shape::{Shape, ShapeNeeds};
+use radx_io::VoxelType;
 
 /// The radius of the local-intensity sphere (1 cm³), in mm.
 const LOCAL_INTENSITY_REACH_MM: f64 = 6.2035;
@@ -164,14 +166,14 @@ fn process_files_running<T: Send>(
     if !early {
         *done = beside.take().map(|f| f());
     }
-    // Whole-image normalisation and a profile's own resampling grid need the whole image.
-    let own_grid = settings.resample.is_some() && crate::profile::of(settings).resamples_on_own_grid();
-    if settings.normalise.is_some() || own_grid {
+    if needs_whole_image(settings) {
         let img = radx_io::read_volume_with(image, &radx_io::ReadOptions { max_bytes: settings.max_memory })?;
         let left = settings.max_memory.saturating_sub((img.data.len() as u64).saturating_mul(8));
         let labels = radx_io::read_volume_with(mask, &radx_io::ReadOptions { max_bytes: left })?;
         crate::timings::mark("image and label map read whole");
-        return Ok((process(&img, &labels, selection, settings).map_err(core_err(image, mask))?, None));
+        let pixel = crate::VolumeSource::Path(image.to_path_buf()).pixel_type();
+        let processed = process_typed(&img, pixel, &labels, selection, settings).map_err(core_err(image, mask))?;
+        return Ok((processed, None));
     }
     let (image_grid, roi, shape) = read_roi(image, mask, selection, settings, early.then_some((needs, beside, done)))?;
     let case = process_roi(roi, image_grid, settings, true).map_err(core_err(image, mask))?;
@@ -308,25 +310,84 @@ fn read_roi<T: Send>(
         }
     };
     let bbox = labels.bbox.ok_or_else(|| core(CoreError::EmptyRoi(String::new())))?.grown(margin, image_grid.dims);
-    let mut cropped_mask = labels.crop(&bbox);
+    let cropped_mask = labels.crop(&bbox);
     drop(labels);
+    let roi = roi_of_region(region, cropped_mask, &bbox, margin, settings).map_err(core)?;
+    Ok((image_grid, roi, shape))
+}
+
+/// Whether the chain needs the whole image before cropping: whole-image normalisation, a
+/// profile's own resampling grid.
+pub(crate) fn needs_whole_image(settings: &Settings) -> bool {
+    let own_grid = settings.resample.is_some() && crate::profile::of(settings).resamples_on_own_grid();
+    settings.normalise.is_some() || own_grid
+}
+
+/// The ROI from the image's `region` (the ROI's box grown by `margin`, `bbox` in whole-image
+/// indices) and the mask cropped to the same box: what [`process`] makes of the whole volumes.
+fn roi_of_region(
+    region: Volume<f64>,
+    mut cropped_mask: Volume<bool>,
+    bbox: &BoundingBox,
+    margin: [usize; 3],
+    settings: &Settings,
+) -> Result<Roi, CoreError> {
     // Outside the box the mask is empty: dropping non-finite voxels there changes nothing.
     drop_nonfinite(&region, &mut cropped_mask, settings);
     if settings.exclude_nonfinite && radx_core::volume::count_true(&cropped_mask.data) == 0 {
-        return Err(core(CoreError::EmptyRoi(" after excluding NaN and infinite voxels".into())));
+        return Err(CoreError::EmptyRoi(" after excluding NaN and infinite voxels".into()));
     }
     // Cropping again with the same margin keeps the ROI's box plus margin (a sub-box of the
     // region) and applies crop_to_roi's checks (non-finite intensities, reported at whole-image
     // indices as `process` reports them).
-    let roi = roi::into_roi(region, cropped_mask, margin, settings.geometry_tolerance)
-        .map_err(|e| match e {
-            CoreError::NonFinite { count, x, y, z } => {
-                CoreError::NonFinite { count, x: x + bbox.min[0], y: y + bbox.min[1], z: z + bbox.min[2] }
-            }
-            other => other,
-        })
-        .map_err(core)?;
-    Ok((image_grid, roi, shape))
+    roi::into_roi(region, cropped_mask, margin, settings.geometry_tolerance).map_err(|e| match e {
+        CoreError::NonFinite { count, x, y, z } => {
+            CoreError::NonFinite { count, x: x + bbox.min[0], y: y + bbox.min[1], z: z + bbox.min[2] }
+        }
+        other => other,
+    })
+}
+
+/// [`process`] on the caller's arrays (image and label map, as named in errors), reading
+/// them as [`process_files`] reads files: the label map is scanned once in its own voxel
+/// type, and only the ROI's box (plus the chain's margin) of the image becomes `f64`; the
+/// same result. Settings that need the whole image are for [`process`].
+pub(crate) fn process_arrays(
+    (image_name, image): (&str, &dyn VoxelArray),
+    (mask_name, mask): (&str, &dyn VoxelArray),
+    selection: LabelSelection,
+    settings: &Settings,
+) -> Result<ProcessedCase, Error> {
+    let context = format!("{image_name} with mask {mask_name}");
+    let core = |source| Error::Core { context: context.clone(), source };
+    let image_grid = image.grid();
+    let image_bytes = f64_bytes(&image_grid);
+    let mask_bytes = f64_bytes(&mask.grid());
+    // Charged as `process` would need them, so either path accepts or refuses a case alike.
+    let budget = settings.max_memory;
+    for (name, needed, budget) in
+        [(image_name, image_bytes, budget), (mask_name, mask_bytes, budget - image_bytes.min(budget))]
+    {
+        if needed > budget {
+            return Err(radx_io::IoError::TooLarge { path: name.into(), needed, budget }.into());
+        }
+    }
+    image_grid.check_matches(&mask.grid(), settings.geometry_tolerance).map_err(|e| core(e.into()))?;
+    let scan = arrays::scan_labels(mask, selection);
+    if let Some((value, [x, y, z])) = scan.fractional {
+        return Err(core(CoreError::NotLabelMap { value, x, y, z }));
+    }
+    let Some(bbox) = scan.bbox else {
+        return Err(core(CoreError::LabelAbsent { label: selection, present: arrays::labels_present(mask) }));
+    };
+    let margin = Reach::of(settings, feature_spacing(&image_grid, settings))
+        .margin(image_grid.spacing, settings.resample.is_some());
+    let bbox = bbox.grown(margin, image_grid.dims);
+    let region = arrays::region(image, &bbox);
+    let cropped_mask = arrays::selected_in(mask, selection, &bbox);
+    crate::timings::mark("image region converted");
+    let roi = roi_of_region(region, cropped_mask, &bbox, margin, settings).map_err(core)?;
+    process_roi(roi, image_grid, settings, true).map_err(core)
 }
 
 /// A label map holds whole numbers (within the 1e-3 that `select_label` allows for float
@@ -364,9 +425,22 @@ fn drop_nonfinite(image: &Volume<f64>, mask: &mut Volume<bool>, settings: &Setti
     }
 }
 
-/// Run the processing chain on volumes already in memory.
+/// Run the processing chain on volumes already in memory (of unknown pixel type: see
+/// [`process_typed`]).
 pub fn process(
     image: &Volume<f64>,
+    labels: &Volume<f64>,
+    selection: LabelSelection,
+    settings: &Settings,
+) -> Result<ProcessedCase, CoreError> {
+    process_typed(image, None, labels, selection, settings)
+}
+
+/// [`process`] of an image whose pixel type is `pixel` when known (its file's or array's:
+/// [`crate::VolumeSource::pixel_type`]), which a profile's resampling may need.
+pub fn process_typed(
+    image: &Volume<f64>,
+    pixel: Option<VoxelType>,
     labels: &Volume<f64>,
     selection: LabelSelection,
     settings: &Settings,
@@ -379,14 +453,15 @@ pub fn process(
         return Err(CoreError::EmptyRoi(" after excluding NaN and infinite voxels".into()));
     }
     let normalised;
-    let image = match &settings.normalise {
+    let (image, pixel) = match &settings.normalise {
         Some(n) => {
             normalised = crate::compat::pyradiomics::processing::normalise_image(image, n)?;
-            &normalised
+            // SimpleITK's Normalize gives float64 whatever the input.
+            (&normalised, Some(VoxelType::F64))
         }
-        None => image,
+        None => (image, pixel),
     };
-    if let Some(resampled) = crate::profile::of(settings).resample(image, &mask, settings) {
+    if let Some(resampled) = crate::profile::of(settings).resample(image, pixel, &mask, settings) {
         let (img, m) = resampled?;
         crate::timings::mark("resampled onto the profile's grid");
         let margin = Reach::of(settings, img.grid.spacing).margin(img.grid.spacing, false);

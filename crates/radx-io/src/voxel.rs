@@ -82,7 +82,7 @@ impl VoxelType {
 
     /// The inclusive range of values the type stores exactly enough for writing
     /// (`None` for floating-point types, which take any `f64` after rounding to their precision).
-    fn integer_range(self) -> Option<(f64, f64)> {
+    pub fn integer_range(self) -> Option<(f64, f64)> {
         match self {
             VoxelType::U8 => Some((0.0, u8::MAX as f64)),
             VoxelType::I8 => Some((i8::MIN as f64, i8::MAX as f64)),

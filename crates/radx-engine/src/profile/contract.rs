@@ -3,6 +3,7 @@
 
 use radx_core::roi::Roi;
 use radx_core::{CoreError, Volume};
+use radx_io::VoxelType;
 
 use crate::model::FeatureRow;
 use crate::settings::Settings;
@@ -24,14 +25,16 @@ pub trait Profile: Sync {
     }
 
     /// `image` and the ROI `mask` resampled onto this profile's own grid, or `None` when the
-    /// profile has none or the settings ask for no resampling.
+    /// profile has none or the settings ask for no resampling. `pixel` is the image's pixel
+    /// type when known ([`crate::VolumeSource::pixel_type`]).
     fn resample(
         &self,
         image: &Volume<f64>,
+        pixel: Option<VoxelType>,
         mask: &Volume<bool>,
         settings: &Settings,
     ) -> Option<Result<Resampled, CoreError>> {
-        let _ = (image, mask, settings);
+        let _ = (image, pixel, mask, settings);
         None
     }
 

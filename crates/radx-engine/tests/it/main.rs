@@ -25,6 +25,7 @@ mod oracle_pyradiomics;
 mod oracle_pyradiomics_diagnostics;
 mod oracle_pyradiomics_differential;
 mod oracle_pyradiomics_examples;
+mod oracle_pyradiomics_pixel_types;
 mod oracle_pyradiomics_resampling;
 mod oracle_pyradiomics_voxel;
 mod regression_extract;

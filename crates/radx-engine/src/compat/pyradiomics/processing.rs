@@ -3,6 +3,7 @@
 
 use radx_core::roi::Roi;
 use radx_core::{CoreError, Volume};
+use radx_io::VoxelType;
 
 use crate::settings::{Interpolator, Normalise, Resample, ResegmentMode};
 
@@ -123,11 +124,12 @@ fn roi_box(mask: &Volume<bool>) -> Result<radx_core::BoundingBox, CoreError> {
 /// [`resampling_grid`]; target voxels outside the image are 0 (ITK's default pixel value)
 /// and outside the mask.
 ///
-/// SimpleITK writes the image in its own pixel type: when every input intensity is an
-/// integer (an integer image type), the values are cast as ITK casts them — clamped to the
-/// type's range, then truncated toward zero. The type is inferred from the values as
-/// int16 when they fit it, else int32 (an unsigned file whose values fit int16 is taken
-/// as int16, so an undershoot below 0 is truncated where ITK would clamp it to 0).
+/// SimpleITK writes the image in its own pixel type `pixel` (the file's or the array's):
+/// into an integer type the values are cast as ITK casts them — clamped to the type's
+/// range, then truncated toward zero (a uint16 MR image's undershoot becomes 0); into
+/// float32 they are rounded to single precision. An image of unknown type (`None`: `f64`
+/// values given in memory) is taken to be int16 when every value is an integer within its
+/// range, else int32 when within that one, else float64.
 ///
 /// When the new spacing equals the image's (numpy's `allclose`), PyRadiomics does not
 /// interpolate: image and mask are cropped to the ROI's box grown by `padDistance` voxels.
@@ -136,6 +138,7 @@ fn roi_box(mask: &Volume<bool>) -> Result<radx_core::BoundingBox, CoreError> {
 /// As [`resampling_grid`] and `resample::itk::resample_image`.
 pub fn resample(
     image: &Volume<f64>,
+    pixel: Option<VoxelType>,
     mask: &Volume<bool>,
     r: &Resample,
     pad_distance: f64,
@@ -157,18 +160,25 @@ pub fn resample(
         Interpolator::CubicSpline => ItkInterpolator::BSpline,
     };
     let mut resampled = itk::resample_image(image, &target, interpolator, 0.0)?;
-    if let Some([min, max]) = integer_pixel_range(image) {
+    let pixel = pixel.unwrap_or_else(|| inferred_pixel_type(image));
+    if let Some((min, max)) = pixel.integer_range() {
         resampled.data.mapv_inplace(|v| itk::cast_to_integer_pixel(v, min, max));
+    } else if pixel == VoxelType::F32 {
+        resampled.data.mapv_inplace(|v| f64::from(v as f32));
     }
     let resampled_mask = itk::resample_mask(mask, &target)?;
     Ok((resampled, resampled_mask))
 }
 
-/// The range of the integer pixel type an image of these values is taken to have (int16,
-/// else int32; the same inference as PyRadiomics' LBP images), `None` when a value is not
-/// an integer or exceeds int32.
-fn integer_pixel_range(image: &Volume<f64>) -> Option<[f64; 2]> {
-    radx_filters::pyradiomics::PixelStorage::of_image(image.data.view()).integer_range()
+/// The pixel type an image of these values is taken to have: int16, else int32 (the same
+/// inference as PyRadiomics' LBP images), else float64.
+fn inferred_pixel_type(image: &Volume<f64>) -> VoxelType {
+    use radx_filters::pyradiomics::PixelStorage;
+    match PixelStorage::of_image(image.data.view()) {
+        PixelStorage::Int16 => VoxelType::I16,
+        PixelStorage::Int32 => VoxelType::I32,
+        _ => VoxelType::F64,
+    }
 }
 
 /// The absolute re-segmentation bounds of `bounds` read in `mode` on the ROI's current
@@ -238,7 +248,7 @@ mod tests {
             mask_threshold: 0.5,
             round_intensities: false,
         };
-        let (cropped, cropped_mask) = resample(&image, &mask, &settings, 2.0).unwrap();
+        let (cropped, cropped_mask) = resample(&image, None, &mask, &settings, 2.0).unwrap();
         let region = radx_core::BoundingBox { min: [0, 2, 0], max: [5, 8, 3] };
         assert_eq!(cropped, image.crop(&region));
         assert_eq!(cropped_mask, mask.crop(&region));

@@ -3,6 +3,7 @@
 
 use radx_core::roi::Roi;
 use radx_core::{CoreError, Volume};
+use radx_io::VoxelType;
 
 use crate::model::FeatureRow;
 use crate::profile::contract::{Profile, Resampled};
@@ -24,12 +25,13 @@ impl Profile for Pyradiomics {
     fn resample(
         &self,
         image: &Volume<f64>,
+        pixel: Option<VoxelType>,
         mask: &Volume<bool>,
         settings: &Settings,
     ) -> Option<Result<Resampled, CoreError>> {
         let r = settings.resample.as_ref()?;
         let pad = settings.pyradiomics.clone().unwrap_or_default().pad_distance;
-        Some(super::processing::resample(image, mask, r, pad))
+        Some(super::processing::resample(image, pixel, mask, r, pad))
     }
 
     fn check_roi(&self, roi: &Roi, settings: &Settings) -> Result<(), CoreError> {

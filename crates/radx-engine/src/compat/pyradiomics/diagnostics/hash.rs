@@ -9,26 +9,15 @@ use sha1::{Digest, Sha1};
 use crate::case::VolumeSource;
 
 /// The hash of an image as read from `source`: in the file's voxel type (float32 for a
-/// NIfTI file with intensity scaling, as ITK reads it), float64 for an image given in memory.
+/// NIfTI file with intensity scaling, as ITK reads it), an array's own type, float64 for a
+/// volume given in memory.
 pub fn image_hash(source: &VolumeSource, image: &Volume<f64>) -> String {
-    hash(image, pixel_type(source))
+    hash(image, source.pixel_type().unwrap_or(VoxelType::F64))
 }
 
 /// The hash of a label map cast to `UInt32`.
 pub fn mask_hash(labels: &Volume<f64>) -> String {
     hash(labels, VoxelType::U32)
-}
-
-/// The voxel type SimpleITK reads `source` in.
-fn pixel_type(source: &VolumeSource) -> VoxelType {
-    let VolumeSource::Path(path) = source else { return VoxelType::F64 };
-    let Ok(info) = radx_io::read_info(path) else { return VoxelType::F64 };
-    let on_disk = VoxelType::ALL.into_iter().find(|t| t.name() == info.datatype).unwrap_or(VoxelType::F64);
-    match (info.scale, on_disk) {
-        (Some(_), VoxelType::F64) => VoxelType::F64,
-        (Some(_), _) => VoxelType::F32,
-        (None, t) => t,
-    }
 }
 
 fn hash(volume: &Volume<f64>, pixel: VoxelType) -> String {

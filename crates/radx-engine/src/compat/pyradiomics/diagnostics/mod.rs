@@ -38,24 +38,27 @@ pub fn diagnostics(extractor: &Extractor, case: &Case) -> Result<Vec<Diagnostic>
     out.extend(roi::image_elements("Image-original", &image));
     out.push(("Mask-original_Hash".into(), hash::mask_hash(&labels)));
     out.extend(roi::mask_elements("Mask-original", &mask, None));
-    out.extend(processed(&image, mask, settings).map_err(core)?);
+    out.extend(processed(&image, case.image.pixel_type(), mask, settings).map_err(core)?);
     Ok(out.into_iter().map(|(name, value)| (format!("{PREFIX}{name}"), value)).collect())
 }
 
 /// The interpolated image and mask and the re-segmented mask, as PyRadiomics makes them:
-/// normalised, then resampled onto its grid, then re-segmented.
+/// normalised, then resampled onto its grid (into the pixel type `pixel`, when known), then
+/// re-segmented.
 fn processed(
     image: &Volume<f64>,
+    pixel: Option<radx_io::VoxelType>,
     mask: Volume<bool>,
     settings: &crate::settings::Settings,
 ) -> Result<Vec<Diagnostic>, CoreError> {
     let mut out = Vec::new();
-    let mut image = match &settings.normalise {
-        Some(n) => super::processing::normalise_image(image, n)?,
-        None => image.clone(),
+    let (mut image, pixel) = match &settings.normalise {
+        // SimpleITK's Normalize gives float64.
+        Some(n) => (super::processing::normalise_image(image, n)?, Some(radx_io::VoxelType::F64)),
+        None => (image.clone(), pixel),
     };
     let mut mask = mask;
-    if let Some(resampled) = crate::profile::of(settings).resample(&image, &mask, settings) {
+    if let Some(resampled) = crate::profile::of(settings).resample(&image, pixel, &mask, settings) {
         (image, mask) = resampled?;
         out.extend(roi::image_elements("Image-interpolated", &image));
         out.extend(roi::mask_elements("Mask-interpolated", &mask, Some(&image)));
