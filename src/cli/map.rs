@@ -107,15 +107,33 @@ pub fn file_name(maps: &FeatureMaps, index: usize, format: MapFormat) -> String 
     }
 }
 
-/// Write every map, one volume in memory at a time; each file is written atomically by radx-io.
+/// Write every map, each file atomically by radx-io. Compressing is most of the time, so a
+/// few workers write in turn (maps `w`, `w + workers`, …), each reusing one volume: memory is
+/// one volume per worker whatever the number of maps.
 fn write_maps(maps: &FeatureMaps, dir: &Path, format: MapFormat) -> Result<(), Error> {
-    for index in 0..maps.keys.len() {
-        let path = dir.join(file_name(maps, index, format));
-        let volume = maps.volume(index);
-        match format {
-            MapFormat::Nifti => radx_io::write_nifti(&path, &volume, radx_io::NiftiType::F32)?,
-            MapFormat::Nrrd => radx_io::write_nrrd(&path, &volume, radx_io::VoxelType::F32)?,
+    let n = maps.keys.len();
+    let workers = std::thread::available_parallelism().map_or(1, |p| p.get()).clamp(1, 4).min(n.max(1));
+    let write_from = |first: usize| -> Result<(), radx_io::IoError> {
+        if first >= n {
+            return Ok(());
         }
-    }
+        let mut volume = maps.volume(first);
+        for index in (first..n).step_by(workers) {
+            maps.place(index, &mut volume);
+            let path = dir.join(file_name(maps, index, format));
+            match format {
+                MapFormat::Nifti => radx_io::write_nifti(&path, &volume, radx_io::NiftiType::F32)?,
+                MapFormat::Nrrd => radx_io::write_nrrd(&path, &volume, radx_io::VoxelType::F32)?,
+            }
+        }
+        Ok(())
+    };
+    let write_from = &write_from;
+    let results: Vec<_> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..workers).map(|w| s.spawn(move || write_from(w))).collect();
+        handles.into_iter().map(|h| h.join().expect("a map writer panicked")).collect()
+    });
+    // The first failure in worker order, so the message does not depend on timing.
+    results.into_iter().collect::<Result<(), _>>()?;
     Ok(())
 }

@@ -14,7 +14,7 @@ use crate::model::{FeatureKey, ProcessedCase};
 use crate::settings::Settings;
 use crate::shape::Shape;
 use crate::sources::plugin::PluginCase;
-use crate::sources::{Instance, Instances, SourceContext, source_key};
+use crate::sources::{Instance, Instances, Levels, SourceContext, source_key};
 use radx_plugin_host::PluginRegistry;
 
 /// Evaluate every family of `library` on a processed case. Families and features keep
@@ -49,6 +49,40 @@ pub fn extract_with_shape(
     plugins: &PluginRegistry,
     shape: Option<Shape>,
 ) -> Vec<FeatureRow> {
+    extract_on(case, settings, library, plugins, shape, Prefetch::Yes, Levels::All)
+}
+
+/// [`extract_with_plugins`] for the many small cases of a feature map's windows: the
+/// builtins' data (morphology, intensity peaks) are computed only when a feature asks for
+/// them, not prefetched. Same values: prefetching only starts that work early, and finding
+/// what to prefetch (a scan of every feature's text) would cost more than a window's matrices.
+/// `grey_levels` says which levels the IBSI texture matrices' data span.
+pub fn extract_window(
+    case: &ProcessedCase,
+    settings: &Settings,
+    library: &[LibraryFamily],
+    plugins: &PluginRegistry,
+    grey_levels: Levels,
+) -> Vec<FeatureRow> {
+    extract_on(case, settings, library, plugins, None, Prefetch::No, grey_levels)
+}
+
+/// Whether the host's costly builtins are started alongside the matrices.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Prefetch {
+    Yes,
+    No,
+}
+
+fn extract_on(
+    case: &ProcessedCase,
+    settings: &Settings,
+    library: &[LibraryFamily],
+    plugins: &PluginRegistry,
+    shape: Option<Shape>,
+    prefetch: Prefetch,
+    grey_levels: Levels,
+) -> Vec<FeatureRow> {
     let host = CaseHost::with_shape(case, settings, shape);
     // Plugin sources (a plugin's source shadows a built-in one of the same name) are built
     // on this thread, in library order: `PluginCase` caches with cells, not locks.
@@ -62,7 +96,7 @@ pub fn extract_with_shape(
                 .or_insert_with(|| Arc::new(plugin_case.instances(source, family.family.params())));
         }
     }
-    let builder = SourceContext { case, levels: case.levels.cropped_to_voxels(), host: &host, settings };
+    let builder = SourceContext { case, levels: case.levels.cropped_to_voxels(), host: &host, settings, grey_levels };
     let (mut sources, ()) = rayon::join(
         || {
             let built = builder.build_all(library, |source| plugins.source(source).is_some());
@@ -70,8 +104,10 @@ pub fn extract_with_shape(
             built
         },
         || {
-            host.prefetch(library.iter().flat_map(|f| f.family.features().map(|feature| feature.text.as_str())));
-            crate::timings::mark("morphology and intensity peaks computed");
+            if prefetch == Prefetch::Yes {
+                host.prefetch(library.iter().flat_map(|f| f.family.features().map(|feature| feature.text.as_str())));
+                crate::timings::mark("morphology and intensity peaks computed");
+            }
         },
     );
     sources.extend(plugin_sources);

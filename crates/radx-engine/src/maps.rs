@@ -94,11 +94,19 @@ impl FeatureMaps {
     /// Feature `feature`'s map on [`FeatureMaps::grid`], the init value outside the ROI.
     pub fn volume(&self, feature: usize) -> Volume<f64> {
         let mut volume = Volume::filled(self.grid, self.init_value);
+        self.place(feature, &mut volume);
+        volume
+    }
+
+    /// Put feature `feature`'s values on `volume`, a map of these maps (from
+    /// [`FeatureMaps::volume`]): every map has values at the same voxels and the init value
+    /// elsewhere, so one volume serves each map in turn without being allocated again.
+    pub fn place(&self, feature: usize, volume: &mut Volume<f64>) {
+        debug_assert_eq!(volume.grid.dims, self.grid.dims);
         let n = self.keys.len();
         for (v, index) in self.voxels.iter().enumerate() {
             volume.data[*index] = self.values[v * n + feature];
         }
-        volume
     }
 
     /// The value of feature `feature` at the grid index `index`, if it is a ROI voxel.
@@ -160,11 +168,12 @@ pub fn feature_maps(extractor: &Extractor, case: &Case, options: &MapOptions) ->
     };
     let settings = &extractor.settings;
     let profile = crate::profile::of(settings);
+    let grey_levels = grey_levels_for(&library, settings);
     let rows_of = |centre: [usize; 3]| {
         // The crop's voxel in the base case (a voxel of the ROI, so inside it).
         let c = [0, 1, 2].map(|a| (centre[a] as isize + base_offset[a]) as usize);
         let window = window_case(base, c, options.radius);
-        let rows = crate::extract::extract_with_plugins(&window, settings, &library, &extractor.plugins);
+        let rows = crate::extract::extract_window(&window, settings, &library, &extractor.plugins, grey_levels);
         profile.output_rows(rows, settings, extractor.pyradiomics_names)
     };
     let Some(&first) = centres.first() else {
@@ -226,6 +235,24 @@ fn choose_families(library: &[LibraryFamily], names: &[String]) -> Result<Vec<Li
         .filter(|f| if names.is_empty() { !whole_roi(f) } else { names.iter().any(|n| n == f.family.name()) })
         .cloned()
         .collect())
+}
+
+/// IBSI texture sources whose data can keep only a window's grey levels (`Levels::Present`).
+const TEXTURE_SOURCES: &[&str] = &["cm", "rlm", "szm", "dzm", "ngl"];
+
+/// The windows' matrices keep only the grey levels they count when every family over an IBSI
+/// texture source is one of the profile's own: their features are sums weighted by the
+/// matrix's entries, so an absent level adds nothing; a user's family over those sources
+/// might use the levels otherwise, so it gets every level, as in a case's extraction.
+fn grey_levels_for(library: &[LibraryFamily], settings: &crate::Settings) -> crate::sources::Levels {
+    let own = crate::profile::of(settings).library();
+    let own_family = |f: &LibraryFamily| own.iter().any(|(name, _)| *name == f.origin);
+    let texture = |f: &LibraryFamily| TEXTURE_SOURCES.contains(&f.family.source().name.as_str());
+    if library.iter().filter(|f| texture(f)).all(own_family) {
+        crate::sources::Levels::Present
+    } else {
+        crate::sources::Levels::All
+    }
 }
 
 /// Index of the crop's first voxel on the whole grid (same spacing and direction).
@@ -304,4 +331,67 @@ fn crop<T: Copy>(array: &ndarray::Array3<T>, bbox: &BoundingBox) -> ndarray::Arr
     let [nx, ny, nz] = bbox.dims();
     let m = bbox.min;
     ndarray::Array3::from_shape_fn((nx, ny, nz).f(), |(x, y, z)| array[[m[0] + x, m[1] + y, m[2] + z]])
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::sources::Levels;
+
+    /// A `dims` image of integer intensities from `values` (cycled) and a ROI of the voxels
+    /// whose `inside` bit (cycled) is set.
+    fn case(dims: [usize; 3], values: &[i16], inside: &[bool]) -> Case {
+        let grid = Grid::new(dims, [1.0, 1.0, 1.5]);
+        let n = dims.iter().product::<usize>();
+        let image = (0..n).map(|i| f64::from(values[i % values.len()])).collect();
+        let mask = (0..n).map(|i| if inside[i % inside.len()] { 1.0 } else { 0.0 }).collect();
+        Case::new(Volume::from_x_fastest(grid, image), Volume::from_x_fastest(grid, mask))
+    }
+
+    /// Equal within 1e-12 relative, or 1e-12 absolute for values that are rounding noise
+    /// around 0 (a cluster shade of a symmetric matrix sums terms of both signs: 3e-14 in one
+    /// order of the sum, 0 in another).
+    fn same(a: f64, b: f64) -> bool {
+        (a.is_nan() && b.is_nan()) || a == b || (a - b).abs() <= 1e-12 * a.abs().max(b.abs()).max(1.0)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+        /// The windows' matrices with only their grey levels (`Levels::Present`, what maps
+        /// use) give every IBSI family the values of the matrices over all the ROI's levels.
+        #[test]
+        fn present_levels_give_the_values_of_all_levels(
+            values in prop::collection::vec(-40i16..200, 7..40),
+            inside in prop::collection::vec(prop::bool::weighted(0.7), 5..23),
+            radius in 1usize..3,
+            width in prop::sample::select(vec![10.0, 25.0]),
+        ) {
+            let toml = format!(
+                "[discretisation.texture]\nmethod = \"fixed_bin_size\"\nwidth = {width}\nlower_bound = -100\n\
+                 [texture]\naggregations = [\"3d_avg\", \"3d_mrg\", \"2d_avg\"]\n"
+            );
+            let extractor = Extractor::new(crate::Settings::from_toml_str(&toml).unwrap(), &[], Default::default()).unwrap();
+            let case = case([6, 5, 4], &values, &inside);
+            let Ok(processed) = extractor.process(&case) else { return Ok(()) };
+            let library = choose_families(&extractor.library, &[]).unwrap();
+            prop_assert_eq!(grey_levels_for(&library, &extractor.settings), Levels::Present);
+            let dims = processed.roi.image.grid.dims;
+            for centre in [[0, 0, 0], [dims[0] / 2, dims[1] / 2, dims[2] / 2], [dims[0] - 1, dims[1] - 1, dims[2] - 1]] {
+                if !processed.roi.intensity[centre] {
+                    continue;
+                }
+                let window = window_case(&processed, centre, radius);
+                let run = |levels| {
+                    crate::extract::extract_window(&window, &extractor.settings, &library, &extractor.plugins, levels)
+                };
+                let (all, present) = (run(Levels::All), run(Levels::Present));
+                prop_assert_eq!(all.len(), present.len());
+                for (a, p) in all.iter().zip(&present) {
+                    prop_assert!(same(a.value, p.value), "{:?}: all levels {}, present {}", a.key, a.value, p.value);
+                }
+            }
+        }
+    }
 }

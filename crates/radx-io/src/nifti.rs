@@ -540,7 +540,7 @@ pub(crate) fn write(path: &Path, volume: &Volume<f64>, kind: VoxelType) -> Resul
         return Err(IoError::UnknownFormat { path: path.to_path_buf() });
     };
     let header = nifti1_header(path, &volume.grid, kind)?;
-    let values = volume.to_x_fastest();
+    let values = voxel::x_fastest(volume);
     crate::atomic::write_atomically(path, |out| {
         let werr = |source| IoError::Write { path: path.to_path_buf(), source };
         let body = |w: &mut dyn Write| -> Result<(), IoError> {

@@ -566,7 +566,7 @@ pub(crate) fn write(path: &Path, volume: &Volume<f64>, kind: VoxelType) -> Resul
         column(2),
         vector(g.origin),
     );
-    let values = volume.to_x_fastest();
+    let values = voxel::x_fastest(volume);
     crate::atomic::write_atomically(path, |out| {
         let werr = |source| IoError::Write { path: path.to_path_buf(), source };
         out.write_all(header.as_bytes()).map_err(werr)?;

@@ -226,6 +226,15 @@ pub(crate) enum WriteFailure {
     Io(io::Error),
 }
 
+/// The volume's values in file order (x fastest): borrowed when the array is laid out so
+/// already, as the pipeline's volumes are; writing many maps then copies no volume.
+pub(crate) fn x_fastest(volume: &radx_core::Volume<f64>) -> std::borrow::Cow<'_, [f64]> {
+    match volume.data.t().to_slice() {
+        Some(values) => std::borrow::Cow::Borrowed(values),
+        None => std::borrow::Cow::Owned(volume.to_x_fastest()),
+    }
+}
+
 /// Write `values` as little-endian `kind`. Integer types take the value rounded to the
 /// nearest integer; NaN, infinities and values outside the type's range are refused
 /// (a silent clamp would corrupt test fixtures).

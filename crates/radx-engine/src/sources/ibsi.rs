@@ -14,7 +14,7 @@ use radx_core::matrix::{
 use radx_core::sources::{histogram, roi_levels};
 use radx_dsl::{ParamValue, Registry, SourceData};
 
-use super::provider::{Instances, RoiExtent, SourceContext, SourceProvider};
+use super::provider::{Instances, Levels, RoiExtent, SourceContext, SourceProvider};
 use crate::settings::Settings;
 
 /// The IBSI's sources.
@@ -75,7 +75,7 @@ impl SourceProvider for IbsiSources {
                 aggregations
                     .into_iter()
                     .zip(matrices)
-                    .map(|(a, ms)| (Some(a), Ok(ms.iter().map(cm_data).collect())))
+                    .map(|(a, ms)| (Some(a), Ok(ms.iter().map(|m| cm_data(m, ctx.grey_levels)).collect())))
                     .collect()
             }
             "rlm" => {
@@ -84,17 +84,19 @@ impl SourceProvider for IbsiSources {
                 aggregations
                     .into_iter()
                     .zip(matrices)
-                    .map(|(a, ms)| (Some(a), Ok(ms.iter().map(|m| counts_data(m, "r", "run")).collect())))
+                    .map(|(a, ms)| {
+                        (Some(a), Ok(ms.iter().map(|m| counts_data(m, "r", "run", ctx.grey_levels)).collect()))
+                    })
                     .collect()
             }
             "szm" => per_aggregation(&|a| {
                 glszm(levels, a)
-                    .map(|ms| ms.iter().map(|m| counts_data(m, "s", "size")).collect())
+                    .map(|ms| ms.iter().map(|m| counts_data(m, "s", "size", ctx.grey_levels)).collect())
                     .map_err(|e| e.to_string())
             }),
             "dzm" => per_aggregation(&|a| {
                 gldzm(levels, a)
-                    .map(|ms| ms.iter().map(|m| counts_data(m, "d", "distance")).collect())
+                    .map(|ms| ms.iter().map(|m| counts_data(m, "d", "distance", ctx.grey_levels)).collect())
                     .map_err(|e| e.to_string())
             }),
             "ngl" => {
@@ -109,7 +111,7 @@ impl SourceProvider for IbsiSources {
                 };
                 per_aggregation(&|a| {
                     ngldm(levels, settings, a)
-                        .map(|ms| ms.iter().map(|m| counts_data(m, "s", "dependence")).collect())
+                        .map(|ms| ms.iter().map(|m| counts_data(m, "s", "dependence", ctx.grey_levels)).collect())
                         .map_err(|e| e.to_string())
                 })
             }
@@ -159,7 +161,9 @@ impl IbsiSources {
                     aggregations
                         .iter()
                         .zip(matrices)
-                        .map(|(&a, ms)| (Some(a), Ok(ms.iter().map(|m| counts_data(m, array, axis)).collect())))
+                        .map(|(&a, ms)| {
+                            (Some(a), Ok(ms.iter().map(|m| counts_data(m, array, axis, ctx.grey_levels)).collect()))
+                        })
                         .collect()
                 };
                 (instances(sizes, "s", "size"), instances(distances, "d", "distance"))
@@ -224,24 +228,56 @@ fn levels_axis(ng: usize) -> Vec<f64> {
     (1..=ng).map(|g| g as f64).collect()
 }
 
-/// Source data of a GLCM (`cm`): probabilities p_ij.
-fn cm_data(m: &TextureMatrix) -> SourceData {
+/// Source data of a GLCM (`cm`): probabilities p_ij. With `levels` = [`Levels::Present`], only
+/// the grey levels with a count (in a row or a column) are kept, on a `level` axis holding
+/// their values, and `Ng` stays the ROI's: the features sum over the matrix's entries, and
+/// an absent level's entries are all 0, so they add nothing (a window of a feature map has a
+/// few of the ROI's levels: dropping the others makes its matrices several times smaller).
+fn cm_data(m: &TextureMatrix, levels: Levels) -> SourceData {
     let ng = m.counts.nrows();
-    SourceData::glcm_from_counts(ng, &m.counts.iter().copied().collect::<Vec<_>>())
+    let kept = kept_levels(m, levels, true);
+    if kept.len() == ng {
+        return SourceData::glcm_from_counts(ng, &m.counts.iter().copied().collect::<Vec<_>>());
+    }
+    let counts: Vec<f64> = kept.iter().flat_map(|&i| kept.iter().map(move |&j| m.counts[[i, j]])).collect();
+    // Counts are integers: their sum is exact in any order, so p is the full matrix's.
+    let total: f64 = counts.iter().sum();
+    SourceData::new()
+        .with_axis("level", kept.iter().map(|&i| (i + 1) as f64).collect())
+        .with_array("p", vec![kept.len(), kept.len()], counts.iter().map(|c| c / total).collect())
+        .with_scalar("Ng", ng as f64)
 }
 
-/// Source data of a GLRLM / GLSZM / GLDZM / NGLDM: raw counts and N_v, N_s.
-fn counts_data(m: &TextureMatrix, array: &str, second_axis: &str) -> SourceData {
+/// Source data of a GLRLM / GLSZM / GLDZM / NGLDM: raw counts and N_v, N_s; with
+/// [`Levels::Present`], the rows of absent grey levels (all 0) are left out, as in [`cm_data`].
+fn counts_data(m: &TextureMatrix, array: &str, second_axis: &str, levels: Levels) -> SourceData {
     let ng = m.counts.nrows();
-    let data: Vec<f64> = m.counts.iter().copied().collect();
+    let kept = kept_levels(m, levels, false);
+    let data: Vec<f64> = kept.iter().flat_map(|&i| m.counts.row(i).to_vec()).collect();
     let ns = data.iter().sum();
+    let axis = if kept.len() == ng { levels_axis(ng) } else { kept.iter().map(|&i| (i + 1) as f64).collect() };
     SourceData::new()
-        .with_axis("level", levels_axis(ng))
+        .with_axis("level", axis)
         .with_axis(second_axis, m.col_values.clone())
-        .with_array(array, vec![ng, m.col_values.len()], data)
+        .with_array(array, vec![kept.len(), m.col_values.len()], data)
         .with_scalar("Ng", ng as f64)
         .with_scalar("Nv", m.n_voxels)
         .with_scalar("Ns", ns)
+}
+
+/// The rows (0-based grey levels) of `m` its source data keep: all, or those with a count
+/// (in the row, or with `columns_too` in the column of a square matrix).
+fn kept_levels(m: &TextureMatrix, levels: Levels, columns_too: bool) -> Vec<usize> {
+    let ng = m.counts.nrows();
+    match levels {
+        Levels::All => (0..ng).collect(),
+        Levels::Present => (0..ng)
+            .filter(|&i| {
+                m.counts.row(i).iter().any(|&c| c != 0.0)
+                    || (columns_too && m.counts.column(i).iter().any(|&c| c != 0.0))
+            })
+            .collect(),
+    }
 }
 
 fn ngt_data(m: &Ngtdm) -> SourceData {

@@ -20,7 +20,7 @@ mod ibsi_schemas;
 pub mod plugin;
 pub mod provider;
 
-pub use provider::{Instance, Instances, RoiExtent, SourceContext, SourceProvider};
+pub use provider::{Instance, Instances, Levels, RoiExtent, SourceContext, SourceProvider};
 
 /// Every provider of built-in sources, in registration order.
 pub fn providers() -> [&'static dyn SourceProvider; 2] {

@@ -88,4 +88,16 @@ pub struct SourceContext<'a, 'h> {
     pub host: &'a CaseHost<'h>,
     /// The settings the case is extracted with.
     pub settings: &'a Settings,
+    /// Which grey levels the IBSI texture sources' data keep (see [`Levels`]).
+    pub grey_levels: Levels,
+}
+
+/// Which grey levels a texture matrix's source data span. The features' values are the same
+/// (within rounding: sums run over fewer zero terms) either way; `Ng` is the case's in both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Levels {
+    /// Every level 1..=N_g, as the IBSI writes the matrices (and feature files may assume).
+    All,
+    /// Only the levels the matrix counts (feature maps' windows: a few of the ROI's levels).
+    Present,
 }
