@@ -75,6 +75,13 @@ pub fn run(args: &BatchArgs) -> Result<ExitCode, Error> {
         summary.error_rows,
         args.output.display()
     );
+    if summary.notes > 0 {
+        eprintln!(
+            "  {} notes (why a value is NaN or infinite, per case and feature) -> {}",
+            summary.notes,
+            radx_cohort::table::notes_path(&args.output).display()
+        );
+    }
     const LISTED: usize = 20;
     for (id, label, error) in summary.failures.iter().take(LISTED) {
         let label = label.map(|l| format!(" label {l}")).unwrap_or_default();

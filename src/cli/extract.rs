@@ -22,7 +22,9 @@ pub fn load_with_plugins(
         None => Settings::default(),
     };
     let plugins = super::plugins::load_registry(plugins)?;
-    Ok(Extractor::new(settings, features, plugins)?)
+    let extractor = Extractor::new(settings, features, plugins)?;
+    super::plugins::report(&extractor);
+    Ok(extractor)
 }
 
 /// Feature library.
@@ -125,6 +127,7 @@ impl ExtractorArgs {
     pub fn build_with(&self, settings: Settings) -> Result<Extractor, radx_engine::Error> {
         let plugins = super::plugins::load_registry(&self.plugins)?;
         let extractor = Extractor::new(settings, &self.features, plugins)?;
+        super::plugins::report(&extractor);
         match self.compat.names {
             Names::Pyradiomics => extractor.with_pyradiomics_names(),
             Names::Radx => Ok(extractor),

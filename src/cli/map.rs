@@ -79,6 +79,7 @@ pub fn run(args: &MapArgs) -> Result<ExitCode, Error> {
     options.families.clone_from(&args.families);
     let plugins = super::plugins::load_registry(&args.plugins)?;
     let mut extractor = Extractor::new(settings, &args.features, plugins)?;
+    super::plugins::report(&extractor);
     if pyradiomics {
         extractor = extractor.with_pyradiomics_names()?;
     }

@@ -56,7 +56,7 @@ enum Command {
     },
     /// Print a texture matrix as a sparse table (non-zero entries only).
     Matrix(MatrixArgs),
-    /// Extract features of one case as a long table: image_type,family,feature,tag,aggregation,value.
+    /// Extract features of one case as a long table: image_type,family,feature,tag,aggregation,value,note.
     Extract(extract::ExtractArgs),
     /// Extract a cohort: a case list (id,image,mask[,label], or PyRadiomics' Image,Mask[,Label]) in parallel, one wide table out.
     Batch(batch::BatchArgs),
@@ -263,6 +263,7 @@ pub enum TableFormat {
 
 /// Run one parsed command line; `Ok` carries the process exit code.
 pub fn run(cli: Cli) -> Result<ExitCode, Error> {
+    plugins::print_plugin_logs();
     match cli.command {
         Command::Info { image, max_memory } => info::run(&image, max_memory),
         Command::Matrix(args) => matrix::run(&args),

@@ -7,7 +7,8 @@ use std::process::ExitCode;
 
 use super::Error;
 use radx_dsl::ParamValue;
-use radx_engine::plugins::{PLUGIN_PATH_VAR, PluginError, PluginRegistry, plugin_dirs};
+use radx_engine::Extractor;
+use radx_engine::plugins::{PLUGIN_PATH_VAR, PluginError, PluginRegistry, PluginWarning, plugin_dirs};
 
 /// Load the explicit `--plugin` files (any failure is an error), then every library in
 /// the `RADX_PLUGIN_PATH` directories (failures are warnings on stderr; a file already
@@ -19,10 +20,32 @@ pub fn load_registry(explicit: &[PathBuf]) -> Result<PluginRegistry, PluginError
     }
     if let Ok(list) = std::env::var(PLUGIN_PATH_VAR) {
         for e in registry.load_dirs(&plugin_dirs(&list)) {
-            eprintln!("warning: {e} (found through {PLUGIN_PATH_VAR}; skipped)");
+            eprintln!("warning: {}", PluginWarning::Skipped(e));
         }
     }
     Ok(registry)
+}
+
+/// Print every plugin's log messages on stderr as they come, naming the plugin.
+pub fn print_plugin_logs() {
+    radx_engine::plugins::set_plugin_log_sink(|log| {
+        use radx_engine::plugins::LogLevel;
+        let level = match log.level {
+            LogLevel::Error => "error",
+            LogLevel::Warn => "warning",
+            LogLevel::Info => "info",
+            LogLevel::Debug => "debug",
+        };
+        eprintln!("{level}: plugin {}: {}", log.plugin, log.message);
+    });
+}
+
+/// Print what the extractor found to say about its plugins (skipped clashes from
+/// `RADX_PLUGIN_PATH`, reused tags) as warnings on stderr.
+pub fn report(extractor: &Extractor) {
+    for warning in &extractor.plugin_warnings {
+        eprintln!("warning: {warning}");
+    }
 }
 
 fn show_param(name: &str, value: &ParamValue) -> String {

@@ -60,8 +60,21 @@ struct Row {
     feature: String,
     tag: String,
     aggregation: String,
+    #[serde(deserialize_with = "json_value")]
     value: Option<f64>,
     note: Option<String>,
+}
+
+/// A value as radx writes it in JSON: a number, `null` for NaN, `"inf"`/`"-inf"`.
+fn json_value<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+    use serde::Deserialize;
+    match serde_json::Value::deserialize(d)? {
+        serde_json::Value::Null => Ok(None),
+        serde_json::Value::Number(n) => Ok(n.as_f64()),
+        serde_json::Value::String(s) if s == "inf" => Ok(Some(f64::INFINITY)),
+        serde_json::Value::String(s) if s == "-inf" => Ok(Some(f64::NEG_INFINITY)),
+        other => Err(serde::de::Error::custom(format!("not a radx value: {other}"))),
+    }
 }
 
 #[track_caller]
@@ -77,12 +90,13 @@ fn value(rows: &[Row], tag: &str) -> Option<f64> {
     rows.iter().find(|r| r.tag == tag).unwrap_or_else(|| panic!("no row {tag}")).value
 }
 
-/// Every NaN (JSON null) carries a reason; every number has none.
+/// Every NaN (JSON null) and infinity (`"inf"`, `"-inf"`) carries a reason; every finite
+/// number has none.
 #[track_caller]
 fn nan_rows_have_notes(rows: &[Row]) {
     for r in rows {
         match r.value {
-            None => assert!(
+            None | Some(f64::INFINITY | f64::NEG_INFINITY) => assert!(
                 r.note.as_deref().is_some_and(|n| !n.is_empty()),
                 "{}.{} ({}) is NaN without a note",
                 r.family,

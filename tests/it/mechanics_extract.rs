@@ -69,7 +69,7 @@ family my_glcm over cm {
     let mine: Vec<&str> = stdout.lines().filter(|l| l.starts_with("original,my_glcm,")).collect();
     assert_eq!(mine.len(), 6, "one row per aggregation:\n{stdout}");
     for line in mine {
-        let value: f64 = line.rsplit(',').next().unwrap().parse().unwrap();
+        let value: f64 = line.split(',').nth(5).unwrap().parse().unwrap();
         assert!((value - 1.0 / 16.0).abs() < 1e-12, "{line}");
         assert!(line.contains(",cluster_tendency_squared,MY01,"), "{line}");
     }
@@ -102,9 +102,9 @@ fn extract_writes_csv_and_json_files_atomically() {
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     }
     let text = std::fs::read_to_string(&csv).unwrap();
-    assert!(text.starts_with("image_type,family,feature,tag,aggregation,value\n"));
+    assert!(text.starts_with("image_type,family,feature,tag,aggregation,value,note\n"));
     // The IBSI mean intensity of the digital phantom is 2.15 (3 significant digits).
-    let mean: f64 = text.lines().find(|l| l.contains(",Q4LE,")).unwrap().rsplit(',').next().unwrap().parse().unwrap();
+    let mean: f64 = text.lines().find(|l| l.contains(",Q4LE,")).unwrap().split(',').nth(5).unwrap().parse().unwrap();
     assert!((mean - 2.15).abs() <= 0.005, "{mean}");
     let rows: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     assert_eq!(rows.as_array().unwrap().len(), text.lines().count() - 1);
@@ -189,8 +189,11 @@ fn in_memory_volumes_and_the_cli_give_the_same_values() {
     for (line, row) in cli.iter().zip(&in_memory.rows) {
         let k = &row.key;
         let value = if row.value.is_nan() { "NaN".to_string() } else { format!("{}", row.value) };
+        // The note is the last column, quoted (RFC 4180) when it holds a comma or a quote.
+        let note = row.note.clone().unwrap_or_default();
+        let note = if note.contains([',', '"']) { format!("\"{}\"", note.replace('"', "\"\"")) } else { note };
         let expected = format!(
-            "{},{},{},{},{},{value}",
+            "{},{},{},{},{},{value},{note}",
             k.image_type,
             k.family,
             k.feature,

@@ -192,7 +192,7 @@ fn lbp_source_builds_hand_checked_histograms() {
 #[test]
 fn c_plugin_value_and_error_return() {
     let plugin = load_plugin(c_example()).unwrap();
-    assert_eq!((plugin.name.as_str(), plugin.version.as_str()), ("c-example", "0.1.0"));
+    assert_eq!((plugin.name.as_str(), plugin.version.as_str()), ("c-example", "0.2.0"));
     let volume = plugin.features.iter().find(|f| f.name == "roi_volume_mm3").unwrap();
     let fails = plugin.features.iter().find(|f| f.name == "always_fails").unwrap();
     assert_eq!(volume.tag, "YEKZ");
@@ -289,7 +289,8 @@ fn plugin_directories_load_every_library_and_report_the_bad_ones() {
     assert!(errors.iter().any(|e| matches!(e, PluginError::NotALibrary { .. })));
     assert!(errors.iter().any(|e| matches!(e, PluginError::Directory { .. })));
     assert_eq!(registry.source("lbp").map(|s| s.plugin.as_str()), Some("lbp"));
-    assert_eq!(registry.features().count(), 4);
+    // c-example 4, fractal 1, lbp 1.
+    assert_eq!(registry.features().count(), 6);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -326,10 +327,11 @@ fn full_cube_files(dir: &Path) -> (String, String) {
 
 /// The CSV row `family,feature,…` of an extract output, split into fields.
 fn csv_row<'a>(csv: &'a str, family: &str, feature: &str) -> Option<Vec<&'a str>> {
-    // image_type,family,feature,tag,aggregation,value: the row without its image type.
+    // image_type,family,feature,tag,aggregation,value,note: the row without its image type
+    // (a note with a comma is quoted: split only the first six fields).
     csv.lines()
-        .map(|l| l.split(',').skip(1).collect::<Vec<_>>())
-        .find(|f| f.len() == 5 && f[0] == family && f[1] == feature)
+        .map(|l| l.splitn(7, ',').skip(1).collect::<Vec<_>>())
+        .find(|f| f.len() == 6 && f[0] == family && f[1] == feature)
 }
 
 #[test]
@@ -459,7 +461,7 @@ fn cli_panicking_plugin_features_are_nan_and_the_rest_is_intact() {
     // Every built-in row is unchanged; the plugin adds its three rows after them.
     assert_eq!(with_plugin[..plain.len()], plain[..]);
     let added = &with_plugin[plain.len()..];
-    assert_eq!(added.len(), 3);
+    assert_eq!(added.len(), 4);
     let row = |name: &str| added.iter().find(|r| r["feature"] == name).unwrap();
     for name in ["explicit_panic", "out_of_bounds"] {
         let r = row(name);
@@ -474,10 +476,98 @@ fn cli_panicking_plugin_features_are_nan_and_the_rest_is_intact() {
     assert!(note.contains("deliberate panic") && note.contains("plugins/panicky/src/lib.rs:9"), "{note}");
     // 8³ voxels inside.
     assert_eq!(row("voxel_count")["value"], 512.0);
+    // JSON has no infinity: the same text as in CSV, as a string.
+    assert_eq!(row("minus_infinity")["value"], "-inf");
     // The note says it all: the plugin's panics are not printed as well.
     let args = ["extract", "--image", &image, "--mask", &mask, "--plugin", panicky.to_str().unwrap()];
     let out = radx_cli(&args, None);
     assert!(!text(&out.stderr).contains("panicked"), "{}", text(&out.stderr));
+    // The CSV carries the note in its last column, and -inf as JSON writes it.
+    let csv = text(&out.stdout);
+    assert_eq!(csv.lines().next(), Some("image_type,family,feature,tag,aggregation,value,note"));
+    let row = csv_row(&csv, "panicky", "explicit_panic").expect("explicit_panic row");
+    assert_eq!(row[4], "NaN");
+    assert!(row[5].contains("deliberate panic") && row[5].contains("plugins/panicky/src/lib.rs:9"), "{}", row[5]);
+    assert_eq!(csv_row(&csv, "panicky", "minus_infinity").expect("minus_infinity row")[4..], ["-inf", ""]);
+}
+
+/// `radx batch` keeps what `extract` shows: a plugin's panic (message and location) is in
+/// the notes table beside the output, once per case and feature; -inf is written `-inf`
+/// in CSV and `"-inf"` in JSON lines, as extract writes it.
+#[test]
+fn cli_batch_writes_plugin_notes_beside_the_table() {
+    let dir = scratch("cli-batch-notes");
+    let (image, mask) = full_cube_files(&dir);
+    let cases = dir.join("cases.csv");
+    std::fs::write(&cases, format!("id,image,mask\nfirst,{image},{mask}\nsecond,{image},{mask}\n")).unwrap();
+    let panicky = rust_plugin("radx_plugin_panicky");
+    for name in ["out.jsonl", "out.csv", "out.parquet"] {
+        let output = dir.join(name);
+        let notes = dir.join(format!("{name}.notes.csv"));
+        let _ = std::fs::remove_file(&notes);
+        let args = ["batch", cases.to_str().unwrap(), "--quiet", "-o", output.to_str().unwrap()];
+        let out = radx_cli(&[&args[..], &["--plugin", panicky.to_str().unwrap()]].concat(), None);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert!(!text(&out.stderr).contains("panicked"), "{}", text(&out.stderr));
+        let mut reader = csv::Reader::from_path(&notes).expect("the notes table beside the output");
+        assert_eq!(reader.headers().unwrap().iter().collect::<Vec<_>>(), ["id", "label", "column", "note"]);
+        let records: Vec<Vec<String>> =
+            reader.records().map(|r| r.unwrap().iter().map(str::to_string).collect()).collect();
+        for id in ["first", "second"] {
+            let panics: Vec<&Vec<String>> =
+                records.iter().filter(|r| r[0] == id && r[2] == "panicky.explicit_panic").collect();
+            assert_eq!(panics.len(), 1, "{records:?}");
+            assert_eq!(panics[0][1], "1");
+            let note = &panics[0][3];
+            assert!(note.contains("deliberate panic") && note.contains("plugins/panicky/src/lib.rs:9"), "{note}");
+            assert!(records.iter().any(|r| r[0] == id && r[2] == "panicky.out_of_bounds"), "{records:?}");
+        }
+        let written = std::fs::read_to_string(&output).unwrap_or_default();
+        match name {
+            "out.jsonl" => {
+                let first: serde_json::Value = serde_json::from_str(written.lines().next().unwrap()).unwrap();
+                assert_eq!(first["panicky.minus_infinity"], "-inf");
+                assert_eq!(first["panicky.explicit_panic"], serde_json::Value::Null);
+            }
+            "out.csv" => {
+                let mut reader = csv::Reader::from_path(&output).unwrap();
+                let at = reader.headers().unwrap().iter().position(|h| h == "panicky.minus_infinity").unwrap();
+                assert_eq!(&reader.records().next().unwrap().unwrap()[at], "-inf");
+            }
+            _ => {}
+        }
+    }
+    // Without notes no table is left behind (an old one would describe other values).
+    let output = dir.join("out.jsonl");
+    let out = radx_cli(&["batch", cases.to_str().unwrap(), "--quiet", "-o", output.to_str().unwrap()], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let notes = dir.join("out.jsonl.notes.csv");
+    if notes.exists() {
+        let text = std::fs::read_to_string(&notes).unwrap();
+        assert!(!text.contains("panicky"), "{text}");
+    }
+}
+
+/// The SDK refuses `panic = "abort"`: a panic must unwind to the export wrapper, or it
+/// takes radx down with every case in flight.
+#[test]
+fn a_plugin_built_with_panic_abort_does_not_compile() {
+    let target = Path::new(env!("CARGO_TARGET_TMPDIR")).join("abort-target");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
+    let out = Command::new(cargo)
+        .current_dir(root())
+        .args(["check", "--quiet", "--offline", "-p", "radx-plugin-fractal", "--config", "profile.dev.panic=\"abort\""])
+        .arg("--target-dir")
+        .arg(&target)
+        .stdin(std::process::Stdio::null())
+        .env_remove("CARGO_MAKEFLAGS")
+        .env_remove("MAKEFLAGS")
+        .env_remove("MFLAGS")
+        .output()
+        .expect("cargo runs");
+    assert!(!out.status.success(), "a panic = \"abort\" plugin compiled");
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("panic = \"abort\"") && stderr.contains("remove"), "{stderr}");
 }
 
 #[test]
@@ -552,4 +642,254 @@ fn a_plugin_matrix_over_the_memory_budget_gives_nan_rows_with_the_reason() {
     assert!(refused.value.is_nan());
     let note = refused.note.as_deref().unwrap_or_default();
     assert!(note.contains("memory budget") && note.contains("lbp"), "{note}");
+}
+
+// ---------------------------------------------------------------------------------------
+// Loading rules: names, duplicates, clashes from RADX_PLUGIN_PATH, reused tags.
+// ---------------------------------------------------------------------------------------
+
+/// A one-feature C plugin (`plugin`, feature `feature` with `tag`, value 1), optionally
+/// with a one-axis source named `source`, compiled as `lib<file>.so`.
+fn c_plugin(file: &str, plugin: &str, feature: &str, tag: &str, source: Option<&str>) -> PathBuf {
+    let c_string = |s: &str| format!("{s:?}"); // Rust's escapes (\n, \") are C's too.
+    let (sources, n_sources) = match source {
+        Some(name) => (
+            format!(
+                "static int32_t build(void *c, const RadxInput *i, const char *p, RadxMatrixOut *o) {{ (void)c; (void)i; (void)p; (void)o; return RADX_ERROR; }}\n\
+                 static const RadxSourceDesc sources[] = {{{{ sizeof(RadxSourceDesc), {}, \"test\", 1, NULL, build }}}};\n",
+                c_string(name)
+            ),
+            "sources, 1",
+        ),
+        None => (String::new(), "NULL, 0"),
+    };
+    let text = format!(
+        "#include \"radx_plugin.h\"\n\
+         static int32_t one(void *c, const RadxInput *input, double *out) {{ (void)c; (void)input; *out = 1.0; return RADX_OK; }}\n\
+         {sources}\
+         static const RadxFeatureDesc features[] = {{{{ sizeof(RadxFeatureDesc), {}, {}, \"test\", NULL, one }}}};\n\
+         static const RadxPluginDesc descriptor = {{ RADX_PLUGIN_ABI, RADX_PLUGIN_ABI_MINOR, sizeof(RadxPluginDesc), {}, \"0.1\", \
+         features, 1, sizeof(RadxFeatureDesc), {n_sources}, sizeof(RadxSourceDesc), NULL, NULL, NULL }};\n\
+         RADX_EXPORT const RadxPluginDesc *radx_plugin_entry(void) {{ return &descriptor; }}\n",
+        c_string(feature),
+        c_string(tag),
+        c_string(plugin),
+    );
+    let dir = scratch("c-generated");
+    let source_file = dir.join(format!("{file}.c"));
+    std::fs::write(&source_file, text).unwrap();
+    compile_c(&source_file, file)
+}
+
+#[test]
+fn the_same_file_twice_is_harmless() {
+    let fractal = rust_plugin("radx_plugin_fractal");
+    let mut registry = PluginRegistry::new();
+    registry.load(&fractal).unwrap();
+    assert_eq!(registry.load(&fractal).unwrap().name, "fractal");
+    assert_eq!(registry.plugins().len(), 1);
+
+    let dir = scratch("cli-twice");
+    let (image, mask) = full_cube_files(&dir);
+    let f = fractal.to_str().unwrap();
+    let out = radx_cli(&["extract", "--image", &image, "--mask", &mask, "--plugin", f, "--plugin", f], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout).lines().filter(|l| l.starts_with("original,fractal,")).count(), 1);
+}
+
+#[test]
+fn names_that_would_break_a_table_are_refused_naming_the_file() {
+    for (file, plugin, feature, tag, what) in [
+        ("comma_name", "commas", "a,b", "SITE-1", "feature name"),
+        ("newline_name", "newlines", "a\nb", "SITE-1", "feature name"),
+        ("quote_plugin", "quo\"te", "a", "SITE-1", "plugin name"),
+        ("space_tag", "spaces", "a", "SITE 1", "tag"),
+    ] {
+        let path = c_plugin(file, plugin, feature, tag, None);
+        let err = load_plugin(&path).unwrap_err();
+        assert!(matches!(&err, PluginError::BadName { what: w, .. } if *w == what), "{err:?}");
+        let message = err.to_string();
+        assert!(message.contains(&dylib_name(file)) && message.contains("ASCII letters, digits"), "{message}");
+    }
+    // A source name must be one feature files can write.
+    let err = load_plugin(&c_plugin("dash_source", "dashes", "a", "SITE-1", Some("my-source"))).unwrap_err();
+    assert!(matches!(&err, PluginError::BadName { what: "source name", .. }), "{err:?}");
+}
+
+#[test]
+fn two_features_that_would_be_one_column_are_an_error_naming_both() {
+    let first = c_plugin("column_a", "a", "b.c", "SITE-1", None);
+    let second = c_plugin("column_ab", "a.b", "c", "SITE-2", None);
+    let mut registry = PluginRegistry::new();
+    registry.load(&first).unwrap();
+    let err = registry.load(&second).unwrap_err();
+    assert!(matches!(&err, PluginError::ColumnClash(clash) if clash.column == "a.b.c"), "{err:?}");
+    let message = err.to_string();
+    for part in ["`b.c` of plugin `a`", "`c` of plugin `a.b`", &dylib_name("column_a"), &dylib_name("column_ab")] {
+        assert!(message.contains(part), "{part}: {message}");
+    }
+    assert_eq!(registry.plugins().len(), 1);
+}
+
+#[test]
+fn a_clash_from_the_plugin_path_is_a_warning_and_explicit_is_an_error() {
+    let dir = scratch("cli-path-clash");
+    let plugins = dir.join("plugins");
+    std::fs::create_dir_all(&plugins).unwrap();
+    std::fs::copy(rust_plugin("radx_plugin_fractal"), plugins.join(dylib_name("radx_plugin_fractal"))).unwrap();
+    let clashing = c_plugin("builtin_cm", "shadows-cm", "x", "SITE-1", Some("cm"));
+    std::fs::copy(&clashing, plugins.join(dylib_name("builtin_cm"))).unwrap();
+    let (image, mask) = full_cube_files(&dir);
+    let out = radx_cli(&["extract", "--image", &image, "--mask", &mask], Some(&plugins));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("warning:") && stderr.contains(&dylib_name("builtin_cm")), "{stderr}");
+    assert!(stderr.contains("`cm`") && stderr.contains("skipped"), "{stderr}");
+    let csv = text(&out.stdout);
+    assert!(csv_row(&csv, "fractal", "fractal_dimension").is_some(), "the good plugin still runs");
+    assert!(csv_row(&csv, "shadows-cm", "x").is_none(), "the clashing plugin is left out");
+
+    let out = radx_cli(&["extract", "--image", &image, "--mask", &mask, "--plugin", clashing.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("built-in source"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn reusing_the_tag_of_a_library_feature_warns() {
+    let dir = scratch("cli-tag");
+    let (image, mask) = full_cube_files(&dir);
+    // Q4LE is the IBSI's mean intensity (stat_mean).
+    let reuses = c_plugin("reuses_q4le", "reuses", "my_mean", "Q4LE", None);
+    let out = radx_cli(&["extract", "--image", &image, "--mask", &mask, "--plugin", reuses.to_str().unwrap()], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("warning:") && stderr.contains("`Q4LE`") && stderr.contains("reuses.my_mean"), "{stderr}");
+    assert_eq!(csv_row(&text(&out.stdout), "reuses", "my_mean").unwrap()[4], "1");
+    let site = c_plugin("site_tag", "site", "my_mean", "SITE-0042", None);
+    let out = radx_cli(&["extract", "--image", &image, "--mask", &mask, "--plugin", site.to_str().unwrap()], None);
+    assert!(!text(&out.stderr).contains("warning"), "{}", text(&out.stderr));
+}
+
+// ---------------------------------------------------------------------------------------
+// ABI 2: v1 plugins, newer minor versions, lifecycle, the case a plugin sees.
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn a_v1_plugin_built_with_the_previous_header_still_loads_and_computes() {
+    // The C example and header exactly as ABI 1 shipped them.
+    let v1 = root().join("crates/radx-plugin/tests/data/v1");
+    let out = scratch("c-v1").join(dylib_name("radx_c_example_v1"));
+    let output = Command::new("cc")
+        .args(["-std=c11", "-shared", "-fPIC", "-I"])
+        .arg(&v1)
+        .arg(v1.join("example.c"))
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .expect("cc runs");
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let plugin = load_plugin(&out).unwrap();
+    assert_eq!((plugin.abi, plugin.abi_minor, plugin.version.as_str()), (1, 0, "0.1.0"));
+    let by_name = |n: &str| plugin.features.iter().find(|f| f.name == n).unwrap();
+    // 5 voxels of 2 × 1 × 0.5 mm³.
+    let column = roi([1, 5, 1], [2.0, 1.0, 0.5], |_, _, _| true, |_, _, _| 0.0);
+    let input = PluginInput::from_roi(&column, &[]);
+    assert_eq!(by_name("roi_volume_mm3").compute(&input), Ok(5.0));
+    let err = by_name("always_fails").compute(&input).unwrap_err().to_string();
+    assert!(err.contains("not defined for any ROI"), "{err}");
+}
+
+/// A plugin built for a later minor version (2.1): its structs are larger, with fields this
+/// radx does not know; the tables' strides say where each entry starts.
+#[test]
+fn a_plugin_built_for_a_newer_minor_version_loads() {
+    let source = scratch("c-newer").join("newer.c");
+    std::fs::write(
+        &source,
+        r#"#include "radx_plugin.h"
+static int32_t one(void *c, const RadxInput *i, double *o) { (void)c; (void)i; *o = 1.0; return RADX_OK; }
+static int32_t two(void *c, const RadxInput *i, double *o) { (void)c; (void)i; *o = 2.0; return RADX_OK; }
+typedef struct { RadxFeatureDesc base; double added_in_2_1[3]; } FeatureV21;
+typedef struct { RadxPluginDesc base; const char *added_in_2_1; } DescV21;
+static const FeatureV21 features[] = {
+    {{ sizeof(FeatureV21), "one", "SITE-1", "one", NULL, one }, { 0, 0, 0 }},
+    {{ sizeof(FeatureV21), "two", "SITE-2", "two", NULL, two }, { 0, 0, 0 }},
+};
+static const DescV21 descriptor = {{ RADX_PLUGIN_ABI, RADX_PLUGIN_ABI_MINOR + 1, sizeof(DescV21), "newer", "0.1",
+    &features[0].base, 2, sizeof(FeatureV21), NULL, 0, sizeof(RadxSourceDesc), NULL, NULL, NULL }, "new"};
+RADX_EXPORT const RadxPluginDesc *radx_plugin_entry(void) { return &descriptor.base; }
+"#,
+    )
+    .unwrap();
+    let plugin = load_plugin(&compile_c(&source, "newer_minor")).unwrap();
+    assert_eq!((plugin.abi, plugin.abi_minor), (HOST_ABI, radx_engine::plugins::HOST_ABI_MINOR + 1));
+    let cube = roi([2, 2, 2], [1.0; 3], |_, _, _| true, |_, _, _| 1.0);
+    let input = PluginInput::from_roi(&cube, &[]);
+    let values: Vec<_> = plugin.features.iter().map(|f| (f.name.as_str(), f.compute(&input))).collect();
+    assert_eq!(values, [("one", Ok(1.0)), ("two", Ok(2.0))]);
+}
+
+/// The C example's init stores a context every call receives and logs through the host;
+/// its geometry features see where the box lies: an 8³ image of 1 × 1 × 2 mm voxels with
+/// its origin at z = −10 mm, the ROI the slices z = 5, 6 → the box starts at slice 5,
+/// whose centre is at −10 + 5·2 = 0 mm.
+#[test]
+fn the_c_example_gets_its_context_logs_and_sees_the_geometry() {
+    let mut plugins = PluginRegistry::new();
+    plugins.load(c_example()).unwrap();
+    let logs = radx_engine::plugins::take_plugin_logs();
+    assert!(
+        logs.iter().any(|l| l.plugin == "c-example" && l.message == "c-example initialised (volumes in mm^3)"),
+        "{logs:?}"
+    );
+    let extractor = radx_engine::Extractor::new(radx_engine::Settings::default(), &[], plugins).unwrap();
+    let mut grid = Grid::new([8, 8, 8], [1.0, 1.0, 2.0]);
+    grid.origin = [0.0, 0.0, -10.0];
+    let image = Volume { grid, data: Array3::from_shape_fn((8, 8, 8).f(), |(x, y, z)| (x + y + z) as f64) };
+    let labels = Volume { grid, data: Array3::from_shape_fn((8, 8, 8).f(), |(_, _, z)| f64::from(z == 5 || z == 6)) };
+    let features = extractor.extract(&radx_engine::Case::new(image, labels)).unwrap();
+    let value = |feature: &str| features.value("c-example", feature, None).expect(feature);
+    assert_eq!(value("box_offset_z"), 5.0);
+    assert_eq!(value("box_origin_z_mm"), 0.0);
+    // 8 × 8 × 2 voxels of 2 mm³ (the context's unit is 1 mm³).
+    assert_eq!(value("roi_volume_mm3"), 256.0);
+}
+
+/// A batch tells each case's plugin calls its id and label (label·1000 + the id's length).
+#[test]
+fn the_case_id_and_label_reach_the_plugin() {
+    let source = scratch("c-case").join("case.c");
+    std::fs::write(
+        &source,
+        r#"#include <string.h>
+#include "radx_plugin.h"
+static int32_t id_and_label(void *c, const RadxInput *i, double *o) {
+    (void)c;
+    *o = 1000.0 * (double)i->label + (i->case_id ? (double)strlen(i->case_id) : -1.0);
+    return RADX_OK;
+}
+static const RadxFeatureDesc features[] = {{ sizeof(RadxFeatureDesc), "id_and_label", "SITE-1", "t", NULL, id_and_label }};
+static const RadxPluginDesc descriptor = { RADX_PLUGIN_ABI, RADX_PLUGIN_ABI_MINOR, sizeof(RadxPluginDesc), "case", "0.1",
+    features, 1, sizeof(RadxFeatureDesc), NULL, 0, sizeof(RadxSourceDesc), NULL, NULL, NULL };
+RADX_EXPORT const RadxPluginDesc *radx_plugin_entry(void) { return &descriptor; }
+"#,
+    )
+    .unwrap();
+    let plugin = compile_c(&source, "case_plugin");
+    let dir = scratch("cli-case-id");
+    let (image, mask) = full_cube_files(&dir);
+    let cases = dir.join("cases.csv");
+    std::fs::write(&cases, format!("id,image,mask\nfirst,{image},{mask}\nsecond-one,{image},{mask}\n")).unwrap();
+    let output = dir.join("out.jsonl");
+    let args = ["batch", cases.to_str().unwrap(), "--quiet", "-o", output.to_str().unwrap(), "--plugin"];
+    let out = radx_cli(&[&args[..], &[plugin.to_str().unwrap()]].concat(), None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let rows: Vec<serde_json::Value> =
+        std::fs::read_to_string(&output).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    // Label 1; "first" has 5 characters, "second-one" 10.
+    assert_eq!(rows[0]["case.id_and_label"], 1005.0);
+    assert_eq!(rows[1]["case.id_and_label"], 1010.0);
+    // A lone case (radx extract) has no id: −1, label 1.
+    let out = radx_cli(&["extract", "--image", &image, "--mask", &mask, "--plugin", plugin.to_str().unwrap()], None);
+    assert_eq!(csv_row(&text(&out.stdout), "case", "id_and_label").unwrap()[4], "999");
 }

@@ -138,6 +138,9 @@ pub struct BatchSummary {
     pub error_rows: usize,
     /// The failed rows: (id, label, reason), in table order.
     pub failures: Vec<(String, Option<i64>, String)>,
+    /// Notes (why a value is NaN or infinite) written to the notes table
+    /// ([`crate::table::notes_path`]); 0 when there were none (no notes table is left).
+    pub notes: usize,
 }
 
 /// The checkpoint journal beside `output`: `OUT.partial.jsonl`.
@@ -192,7 +195,7 @@ pub fn run_case(extractor: &Extractor, case: &CaseEntry, labels: LabelChoice, ea
         labels
             .into_iter()
             .map(|label| {
-                let case = resolved.case.clone().with_roi(label);
+                let case = resolved.case.clone().with_roi(label).with_id(&case.id);
                 let outcome =
                     if early_shape { extractor.extract(&case) } else { extractor.extract_beside_other_cases(&case) };
                 (label, outcome)
@@ -220,7 +223,11 @@ fn previous_rows(options: &BatchOptions, pyradiomics_layout: bool) -> Result<Has
     let mut previous: HashMap<String, Vec<Row>> = HashMap::new();
     if options.output.exists() && !pyradiomics_layout {
         let table = read_table(&options.output, options.format)?;
-        for row in table.rows {
+        // The notes of OUT's rows are beside it (absent when it had none).
+        let notes_file = crate::table::notes_path(&options.output);
+        let mut notes = if notes_file.exists() { crate::table::read_notes(&notes_file)? } else { HashMap::new() };
+        for mut row in table.rows {
+            row.notes = notes.remove(&(row.id.clone(), row.label)).unwrap_or_default();
             previous.entry(row.id.clone()).or_default().push(row);
         }
     }
@@ -239,6 +246,9 @@ struct JournalEntry {
     /// Each row's text cells (PyRadiomics' layout), absent in radx's.
     #[serde(default)]
     text: Vec<Vec<(String, String)>>,
+    /// Each row's notes (column, note), absent when no row has any.
+    #[serde(default)]
+    notes: Vec<Vec<(String, String)>>,
 }
 
 /// Journal entries in file order, grouped by case id. A line cut short by a kill (always
@@ -255,6 +265,9 @@ fn read_journal(path: &Path) -> Vec<(String, Vec<Row>)> {
             for (row, text) in rows.iter_mut().zip(entry.text) {
                 row.text = text;
             }
+            for (row, notes) in rows.iter_mut().zip(entry.notes) {
+                row.notes = notes;
+            }
             rows
         });
         if let Ok(rows) = rows
@@ -270,12 +283,19 @@ fn journal_line(id: &str, rows: &[Row]) -> String {
     let objects: Vec<String> =
         rows.iter().map(|r| row_json(r, &r.columns, (r.status == Status::Ok).then_some(&r.values[..]))).collect();
     let (id, objects) = (serde_json::Value::String(id.to_string()), objects.join(","));
-    if rows.iter().all(|r| r.text.is_empty()) {
-        return format!("{{\"id\":{id},\"rows\":[{objects}]}}\n");
+    let mut line = format!("{{\"id\":{id},\"rows\":[{objects}]");
+    if rows.iter().any(|r| !r.text.is_empty()) {
+        let text: Vec<&Vec<(String, String)>> = rows.iter().map(|r| &r.text).collect();
+        line.push_str(",\"text\":");
+        line.push_str(&serde_json::to_string(&text).unwrap_or_else(|_| "[]".into()));
     }
-    let text: Vec<&Vec<(String, String)>> = rows.iter().map(|r| &r.text).collect();
-    let text = serde_json::to_string(&text).unwrap_or_else(|_| "[]".into());
-    format!("{{\"id\":{id},\"rows\":[{objects}],\"text\":{text}}}\n")
+    if rows.iter().any(|r| !r.notes.is_empty()) {
+        let notes: Vec<&Vec<(String, String)>> = rows.iter().map(|r| &r.notes).collect();
+        line.push_str(",\"notes\":");
+        line.push_str(&serde_json::to_string(&notes).unwrap_or_else(|_| "[]".into()));
+    }
+    line.push_str("}\n");
+    line
 }
 
 /// Run a batch and write its table. Rows come out in case-list order whatever the
@@ -369,6 +389,15 @@ pub fn run_batch(
     let failures: Vec<(String, Option<i64>, String)> =
         rows.iter().filter(|r| r.status == Status::Error).map(|r| (r.id.clone(), r.label, r.error.clone())).collect();
     let (row_count, error_rows) = (rows.len(), failures.len());
+    // Notes first (the table is the run's last word): a notes table from an earlier run
+    // that the new rows do not replace would describe other values, so it goes.
+    let notes_file = crate::table::notes_path(&options.output);
+    let notes = if rows.iter().any(|r| r.status == Status::Ok && !r.notes.is_empty()) {
+        crate::table::write_notes(&notes_file, &rows)?
+    } else {
+        let _ = std::fs::remove_file(&notes_file);
+        0
+    };
     if pyradiomics_layout {
         crate::pyradiomics::write_csv(&options.output, rows)?;
     } else {
@@ -376,7 +405,7 @@ pub fn run_batch(
     }
     // OUT now holds every finished row: the checkpoint has served its purpose.
     let _ = std::fs::remove_file(&journal_file);
-    Ok(BatchSummary { cases: cases.len(), reused, ok_rows: row_count - error_rows, error_rows, failures })
+    Ok(BatchSummary { cases: cases.len(), reused, ok_rows: row_count - error_rows, error_rows, failures, notes })
 }
 
 /// How `radx merge` resolves rows.

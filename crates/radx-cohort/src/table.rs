@@ -231,6 +231,9 @@ pub struct Row {
     /// Text cells before the feature columns in PyRadiomics' batch layout (name, text): the
     /// case list's cells, then the `diagnostics_*` values; empty in radx's own layout.
     pub text: Vec<(String, String)>,
+    /// Why values are NaN or infinite: (column, note), in column order. Not a column of
+    /// the table: `radx batch` writes them to the notes table beside it ([`write_notes`]).
+    pub notes: Vec<(String, String)>,
 }
 
 impl Row {
@@ -244,6 +247,7 @@ impl Row {
             columns: Arc::from(Vec::new()),
             values: Vec::new(),
             text: Vec::new(),
+            notes: Vec::new(),
         }
     }
 
@@ -251,7 +255,7 @@ impl Row {
     /// (each in the order the library produced them), so one feature's aggregations sit
     /// side by side.
     pub fn extracted(id: &str, label: i64, features: &[FeatureRow]) -> Row {
-        let (columns, values) = feature_columns(features);
+        let (columns, values, notes) = feature_columns(features);
         Row {
             id: id.to_string(),
             label: Some(label),
@@ -260,6 +264,7 @@ impl Row {
             columns,
             values,
             text: Vec::new(),
+            notes,
         }
     }
 }
@@ -284,7 +289,8 @@ pub fn column_name(row: &FeatureRow) -> String {
 /// Long rows → (column names, values), ordered image type × family × feature ×
 /// aggregation (each in the order the rows first show it): the original image's columns
 /// first, then each filter's, one feature's aggregations side by side.
-fn feature_columns(features: &[FeatureRow]) -> (Arc<[String]>, Vec<f64>) {
+/// Also the rows' notes, as (column, note) in column order.
+fn feature_columns(features: &[FeatureRow]) -> (Arc<[String]>, Vec<f64>, Notes) {
     fn rank<'a>(seen: &mut HashMap<(&'a str, &'a str), usize>, scope: &'a str, key: &'a str) -> usize {
         let next = seen.len();
         *seen.entry((scope, key)).or_insert(next)
@@ -305,7 +311,12 @@ fn feature_columns(features: &[FeatureRow]) -> (Arc<[String]>, Vec<f64>) {
     keyed.sort_by_key(|&(k, _)| k);
     let columns: Vec<String> = keyed.iter().map(|&(_, i)| column_name(&features[i])).collect();
     let values = keyed.iter().map(|&(_, i)| features[i].value).collect();
-    (Arc::from(columns), values)
+    let notes = keyed
+        .iter()
+        .zip(&columns)
+        .filter_map(|(&(_, i), column)| features[i].note.as_ref().map(|n| (column.clone(), n.clone())))
+        .collect();
+    (Arc::from(columns), values, notes)
 }
 
 /// A wide table: the union of its rows' columns, rows in order.
@@ -500,6 +511,7 @@ impl RowKey {
             columns,
             values,
             text: Vec::new(),
+            notes: Vec::new(),
         }
     }
 }
@@ -542,7 +554,8 @@ impl<'de> serde::Deserialize<'de> for OrderedObject {
     }
 }
 
-/// A value as JSON: NaN is `null`, the infinities the strings `"inf"` and `"-inf"`.
+/// A value as JSON: NaN is `null`, the infinities the strings `"inf"` and `"-inf"` (the
+/// one written form of every radx output, see [`crate::rows::json_value`]).
 fn json_value(v: f64) -> String {
     if v.is_finite() {
         // `{v:?}` keeps a `.0` on integral values and round-trips every f64.
@@ -658,6 +671,70 @@ fn read_jsonl(path: &Path, file: std::fs::File) -> Result<Table, TableError> {
         rows.push(row_from_json(object, &mut intern).map_err(bad_row(path, RowPosition::Line(n + 1)))?);
     }
     Ok(Table::new(rows))
+}
+
+// ---------------------------------------------------------------- notes
+
+/// The columns of a notes table.
+pub const NOTES_COLUMNS: [&str; 4] = ["id", "label", "column", "note"];
+
+/// The notes table beside a batch output `OUT`: `OUT.notes.csv`, one line per note, keyed
+/// by case id, label and feature column, for every table format.
+pub fn notes_path(output: &Path) -> PathBuf {
+    let mut name = output.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+    name.push(".notes.csv");
+    output.with_file_name(name)
+}
+
+/// Write the notes of `rows` (ok rows only) to `path` atomically as CSV
+/// (`id,label,column,note`); returns how many were written.
+pub fn write_notes(path: &Path, rows: &[Row]) -> Result<usize, TableError> {
+    let mut count = 0;
+    write_atomic_with(path, |out| {
+        let mut w = csv::Writer::from_writer(out);
+        w.write_record(NOTES_COLUMNS)?;
+        for row in rows.iter().filter(|r| r.status == Status::Ok) {
+            let label = row.label.map(|l| l.to_string()).unwrap_or_default();
+            for (column, note) in &row.notes {
+                w.write_record([row.id.as_str(), label.as_str(), column.as_str(), note.as_str()])?;
+                count += 1;
+            }
+        }
+        w.flush()?;
+        Ok(())
+    })?;
+    Ok(count)
+}
+
+/// One row's notes: (column, note).
+pub type Notes = Vec<(String, String)>;
+
+/// Notes per (case id, label): (column, note) in file order.
+pub type NotesByRow = HashMap<(String, Option<i64>), Notes>;
+
+/// The notes of a notes table, per (id, label), in file order.
+pub fn read_notes(path: &Path) -> Result<NotesByRow, TableError> {
+    let io = |source| TableError::Io { path: path.to_path_buf(), source };
+    let file = std::fs::File::open(path).map_err(io)?;
+    let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(BufReader::new(file));
+    let header = reader.headers().map_err(|e| malformed(path, e.to_string()))?.clone();
+    if header.iter().collect::<Vec<_>>() != NOTES_COLUMNS {
+        return Err(malformed(path, format!("the header must be {}", NOTES_COLUMNS.join(","))));
+    }
+    let mut notes = NotesByRow::new();
+    for (n, record) in reader.records().enumerate() {
+        let record = record.map_err(|e| malformed(path, e.to_string()))?;
+        let label = match record[1].trim() {
+            "" => None,
+            l => Some(l.parse::<i64>().map_err(|_| TableError::Row {
+                path: path.to_path_buf(),
+                at: RowPosition::Line(n + 2),
+                source: RowError::Label { label: l.to_string() },
+            })?),
+        };
+        notes.entry((record[0].to_string(), label)).or_default().push((record[2].to_string(), record[3].to_string()));
+    }
+    Ok(notes)
 }
 
 // ---------------------------------------------------------------- Parquet

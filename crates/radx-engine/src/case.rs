@@ -135,12 +135,20 @@ pub struct Case {
     pub mask: VolumeSource,
     /// Which voxels of the label map are the ROI.
     pub roi: RoiSelector,
+    /// The case's id (a batch's `id` column), passed to plugins; `None` for a lone case.
+    pub id: Option<String>,
 }
 
 impl Case {
     /// A case of an image and a label map, with the ROI label 1.
     pub fn new(image: impl Into<VolumeSource>, mask: impl Into<VolumeSource>) -> Self {
-        Case { image: image.into(), mask: mask.into(), roi: RoiSelector::Label(1) }
+        Case { image: image.into(), mask: mask.into(), roi: RoiSelector::Label(1), id: None }
+    }
+
+    /// The same case with an id (plugins see it).
+    pub fn with_id(mut self, id: impl Into<String>) -> Self {
+        self.id = Some(id.into());
+        self
     }
 
     /// The same case with the ROI `roi` (a label, or every non-zero label).

@@ -13,7 +13,7 @@ pub use crate::model::FeatureRow;
 use crate::model::{FeatureKey, ProcessedCase};
 use crate::settings::Settings;
 use crate::shape::Shape;
-use crate::sources::plugin::PluginCase;
+use crate::sources::plugin::{CaseMeta, PluginCase};
 use crate::sources::{Instance, Instances, Levels, SourceContext, source_key};
 use radx_plugin_host::PluginRegistry;
 
@@ -49,7 +49,19 @@ pub fn extract_with_shape(
     plugins: &PluginRegistry,
     shape: Option<Shape>,
 ) -> Vec<FeatureRow> {
-    extract_on(case, settings, library, plugins, shape, Prefetch::Yes, Levels::All)
+    extract_with_meta(case, settings, library, plugins, shape, &CaseMeta::default())
+}
+
+/// [`extract_with_shape`] telling plugins the case's id and label.
+pub fn extract_with_meta(
+    case: &ProcessedCase,
+    settings: &Settings,
+    library: &[LibraryFamily],
+    plugins: &PluginRegistry,
+    shape: Option<Shape>,
+    meta: &CaseMeta,
+) -> Vec<FeatureRow> {
+    extract_on(case, settings, library, plugins, shape, Prefetch::Yes, Levels::All, meta)
 }
 
 /// [`extract_with_plugins`] for the many small cases of a feature map's windows: the
@@ -64,7 +76,7 @@ pub fn extract_window(
     plugins: &PluginRegistry,
     grey_levels: Levels,
 ) -> Vec<FeatureRow> {
-    extract_on(case, settings, library, plugins, None, Prefetch::No, grey_levels)
+    extract_on(case, settings, library, plugins, None, Prefetch::No, grey_levels, &CaseMeta::default())
 }
 
 /// Whether the host's costly builtins are started alongside the matrices.
@@ -74,6 +86,7 @@ enum Prefetch {
     No,
 }
 
+#[allow(clippy::too_many_arguments)]
 fn extract_on(
     case: &ProcessedCase,
     settings: &Settings,
@@ -82,11 +95,12 @@ fn extract_on(
     shape: Option<Shape>,
     prefetch: Prefetch,
     grey_levels: Levels,
+    meta: &CaseMeta,
 ) -> Vec<FeatureRow> {
     let host = CaseHost::with_shape(case, settings, shape);
     // Plugin sources (a plugin's source shadows a built-in one of the same name) are built
     // on this thread, in library order: `PluginCase` caches with cells, not locks.
-    let plugin_case = PluginCase::new(plugins, case, settings.max_memory);
+    let plugin_case = PluginCase::new(plugins, case, settings.max_memory, meta);
     let mut plugin_sources: HashMap<String, Arc<Instances>> = HashMap::new();
     for family in library {
         let source = &family.family.source().name;

@@ -54,6 +54,9 @@ pub struct Extractor {
     pub pyradiomics_names: bool,
     /// The settings' filters, built, each with the families computed on its response.
     pub filters: Vec<crate::filtering::FilterStage>,
+    /// What the front end should tell the user about the plugins: plugins from a plugin
+    /// directory skipped for a clash, features reusing a known tag (see [`Extractor::new`]).
+    pub plugin_warnings: Vec<Arc<radx_plugin_host::PluginWarning>>,
 }
 
 impl Extractor {
@@ -62,17 +65,28 @@ impl Extractor {
     /// Plugin sources are registered before the feature files are compiled (so files may
     /// use them); a plugin name that clashes with a built-in source or a library feature is
     /// an error here, not at extraction.
-    pub fn new(settings: Settings, feature_paths: &[PathBuf], plugins: PluginRegistry) -> Result<Self, crate::Error> {
+    ///
+    /// A clash of a plugin found in a plugin directory ([`radx_plugin_host::PluginOrigin::Directory`])
+    /// is not an error: that plugin is left out and [`Extractor::plugin_warnings`] says why;
+    /// a plugin feature reusing the tag of a library feature is a warning there too.
+    pub fn new(
+        settings: Settings,
+        feature_paths: &[PathBuf],
+        mut plugins: PluginRegistry,
+    ) -> Result<Self, crate::Error> {
         let mut library = crate::library::Library::for_settings(&settings);
         for path in feature_paths {
             library.add_path(path)?;
         }
+        let mut warnings = Vec::new();
+        crate::sources::plugin::screen_sources(&mut plugins, &mut warnings)?;
         let mut registry = crate::sources::registry(&settings);
         crate::sources::plugin::register_sources(&mut registry, &plugins)?;
         let library = library.compile(&registry)?;
-        crate::sources::plugin::check_feature_clashes(&library, &plugins)?;
+        crate::sources::plugin::screen_features(&library, &mut plugins, &mut warnings)?;
         let filters = crate::filtering::stages(&settings, &library)?;
-        Ok(Extractor { settings, library, plugins, pyradiomics_names: false, filters })
+        let plugin_warnings = warnings.into_iter().map(Arc::new).collect();
+        Ok(Extractor { settings, library, plugins, pyradiomics_names: false, filters, plugin_warnings })
     }
 
     /// Write PyRadiomics' `original_<class>_<Feature>` names (PyRadiomics library only).
@@ -176,7 +190,7 @@ impl Extractor {
     /// The features of a processed case (from [`Extractor::process`]): the original image's,
     /// then each filter's response's.
     pub fn features(&self, case: &ProcessedCase) -> Result<Features, crate::Error> {
-        self.features_of(case, None, "processed case")
+        self.features_of(case, None, "processed case", &crate::sources::plugin::CaseMeta::default())
     }
 
     /// The parts of a ROI's shape the library uses.
@@ -211,7 +225,8 @@ impl Extractor {
         processed: &ProcessedCase,
         shape: Option<Shape>,
     ) -> Result<Features, crate::Error> {
-        self.features_of(processed, shape, &case.describe())
+        let meta = crate::sources::plugin::CaseMeta::of(case);
+        self.features_of(processed, shape, &case.describe(), &meta)
     }
 
     /// The original image's rows, then each filter stage's (plugins run on the original
@@ -221,8 +236,10 @@ impl Extractor {
         case: &ProcessedCase,
         shape: Option<Shape>,
         describe: &str,
+        meta: &crate::sources::plugin::CaseMeta,
     ) -> Result<Features, crate::Error> {
-        let mut rows = crate::extract::extract_with_shape(case, &self.settings, &self.library, &self.plugins, shape);
+        let mut rows =
+            crate::extract::extract_with_meta(case, &self.settings, &self.library, &self.plugins, shape, meta);
         for stage in &self.filters {
             let Some(filtered) = crate::filtering::filtered_case(case, stage, describe)? else { continue };
             crate::timings::mark("filtered");

@@ -190,7 +190,7 @@ pub fn resolve(input: &CaseInput, opts: &ResolveOptions) -> Result<Resolved, Inp
                 return Err(misplaced("a SEG segment", "a label map: choose its ROI by label"));
             }
             let roi = RoiSelector::Label(choice.label.unwrap_or(opts.default_label));
-            let case = Case { image: image.source, mask: VolumeSource::Path(input.mask.clone()), roi };
+            let case = Case { image: image.source, mask: VolumeSource::Path(input.mask.clone()), roi, id: None };
             Ok(Resolved { case, mask: MaskKind::LabelMap })
         }
         InputKind::DicomFile(DicomKind::RtStruct) => {
@@ -244,7 +244,7 @@ pub fn resolve(input: &CaseInput, opts: &ResolveOptions) -> Result<Resolved, Inp
 
 fn binary_case(image: Image, name: String, volume: Volume<f64>, mask: MaskKind) -> Resolved {
     let mask_source = VolumeSource::Named { name, volume: Arc::new(volume) };
-    Resolved { case: Case { image: image.source, mask: mask_source, roi: RoiSelector::Label(1) }, mask }
+    Resolved { case: Case { image: image.source, mask: mask_source, roi: RoiSelector::Label(1), id: None }, mask }
 }
 
 fn read_image(input: &CaseInput, opts: &ResolveOptions) -> Result<Image, InputError> {

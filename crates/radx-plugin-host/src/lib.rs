@@ -1,11 +1,14 @@
 //! Loading site plugins: shared libraries speaking the `radx-plugin` C ABI.
 //!
 //! A plugin exports `radx_plugin_entry` (see [`radx_plugin`]); this module opens it with
-//! `libloading`, checks its ABI version before reading anything else, validates and
-//! copies its descriptor into safe Rust values ([`LoadedPlugin`], [`PluginFeature`],
-//! [`PluginSource`]) and calls its functions on host-owned, borrowed views of a region of
-//! interest ([`PluginInput`]). Libraries are never unloaded: their code and static
-//! descriptors stay valid for the life of the process, so the handles are `'static`.
+//! `libloading`, reads its ABI major version before anything else (2, or 1 for plugins
+//! built before ABI 2: both load; a newer minor version of 2 loads too, read up to the
+//! fields this radx knows), validates and copies its descriptor into safe Rust values
+//! ([`LoadedPlugin`], [`PluginFeature`], [`PluginSource`]), runs its optional `init` and
+//! calls its functions on host-owned, borrowed views of a region of interest
+//! ([`PluginInput`]) in the calling convention of its ABI. Libraries are never unloaded:
+//! their code and static descriptors stay valid for the life of the process, so the
+//! handles are `'static`; a plugin's `shutdown` runs when its last handle is dropped.
 //!
 //! Plugin directories come from `RADX_PLUGIN_PATH` (`:`-separated; every `.so`,
 //! `.dylib` or `.dll` in each directory, in name order). Features are not IBSI-defined
@@ -27,17 +30,30 @@ use radx_core::Volume;
 use radx_core::matrix::{DiscretisedRoi, TextureMatrix};
 use radx_core::roi::Roi;
 use radx_dsl::ParamValue;
+use std::ffi::c_void;
+use std::sync::Arc;
+
 use radx_plugin::{
-    RADX_ENTRY_SYMBOL, RADX_MAX_MATRIX_DIMS, RADX_OK, RADX_PLUGIN_ABI, RadxBuildFn, RadxComputeFn, RadxEntryFn,
-    RadxImageView, RadxInput, RadxLastErrorFn, RadxLevelsView, RadxMaskView, RadxMatrixOut, RadxMatrixView,
-    RadxPluginDesc, RadxValuesView,
+    RADX_ENTRY_SYMBOL, RADX_LOG_DEBUG, RADX_LOG_ERROR, RADX_LOG_INFO, RADX_LOG_WARN, RADX_MAX_MATRIX_DIMS, RADX_OK,
+    RADX_PLUGIN_ABI, RADX_PLUGIN_ABI_MINOR, RadxBuildFn, RadxComputeFn, RadxEntryFn, RadxFeatureDesc, RadxGeometry,
+    RadxHost, RadxImageView, RadxInput, RadxLastErrorFn, RadxLevelsView, RadxMaskView, RadxMatrixOut, RadxMatrixView,
+    RadxPluginDesc, RadxShutdownFn, RadxSourceDesc, RadxValuesView, v1,
 };
+
+pub use radx_plugin::LogLevel;
 
 /// The environment variable listing plugin directories, `:`-separated.
 pub const PLUGIN_PATH_VAR: &str = "RADX_PLUGIN_PATH";
 
-/// The ABI version this radx speaks (re-exported for `radx plugins list`).
+/// The ABI major version this radx speaks (re-exported for `radx plugins list`); it also
+/// loads plugins of [`OLDEST_ABI`] up to this one, of any minor version.
 pub const HOST_ABI: u32 = RADX_PLUGIN_ABI;
+
+/// The ABI minor version this radx fills in its structs.
+pub const HOST_ABI_MINOR: u32 = RADX_PLUGIN_ABI_MINOR;
+
+/// The oldest ABI major version this radx still loads.
+pub const OLDEST_ABI: u32 = v1::RADX_PLUGIN_ABI;
 
 /// Why a plugin could not be loaded. Every message names the plugin file.
 #[derive(Debug, thiserror::Error)]
@@ -55,13 +71,17 @@ pub enum PluginError {
         path.display()
     )]
     MissingEntry { path: PathBuf },
-    /// Built against another ABI version.
+    /// Built against an ABI major version this radx does not speak.
     #[error(
-        "plugin {}: built for radx plugin ABI {plugin_abi}, but this radx speaks ABI {host_abi}; \
-         rebuild the plugin against radx-plugin with RADX_PLUGIN_ABI = {host_abi}",
+        "plugin {}: built for radx plugin ABI {plugin_abi}, but this radx speaks ABI {host_abi} (and loads \
+         ABI {OLDEST_ABI} to {host_abi}); rebuild the plugin against this radx's radx-plugin crate \
+         (or include/radx_plugin.h), whose RADX_PLUGIN_ABI is {host_abi}",
         path.display()
     )]
     AbiMismatch { path: PathBuf, plugin_abi: u32, host_abi: u32 },
+    /// The plugin's `init` refused to start.
+    #[error("plugin {}: its init failed: {message}", path.display())]
+    InitFailed { path: PathBuf, message: String },
     /// The descriptor breaks the ABI's rules (null where a value is required, bad UTF-8…).
     #[error("plugin {}: invalid descriptor: {reason}", path.display())]
     Malformed { path: PathBuf, reason: String },
@@ -84,6 +104,96 @@ pub enum PluginError {
     /// A plugin directory could not be read.
     #[error("plugin directory {}: {source}", dir.display())]
     Directory { dir: PathBuf, source: std::io::Error },
+    /// A name or tag holds characters a table cannot carry (see [`check_name`]).
+    #[error(
+        "plugin {}: the {what} {name:?} is not a valid name: use ASCII letters, digits, `_`, `-` and `.` \
+         (starting with a letter or `_`, no `..`, not ending in `.`){extra}; rename it in the plugin",
+        path.display(),
+        extra = if *what == "source name" { ", and no `-` or `.` in a source name (feature files write it)" } else { "" }
+    )]
+    BadName { path: PathBuf, what: &'static str, name: String },
+    /// Two plugin features would become the same table column `plugin.feature` (boxed:
+    /// the largest cause, and every `Result` carrying a `PluginError` would be as large).
+    #[error("plugin {path}: {clash}", path = .0.path.display(), clash = .0)]
+    ColumnClash(Box<ColumnClash>),
+}
+
+/// Two plugin features that would be one table column, named both.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "feature `{feature}` of plugin `{plugin}` and feature `{other_feature}` of plugin `{other_plugin}` (from {}) \
+     would both be the column `{column}`; rename one of them",
+    other_path.display()
+)]
+pub struct ColumnClash {
+    /// The file of the plugin being loaded.
+    pub path: PathBuf,
+    /// Its name.
+    pub plugin: String,
+    /// Its feature.
+    pub feature: String,
+    /// The column both would be.
+    pub column: String,
+    /// The plugin loaded before.
+    pub other_plugin: String,
+    /// Its feature.
+    pub other_feature: String,
+    /// Its file.
+    pub other_path: PathBuf,
+}
+
+/// Where a plugin was loaded from; it decides whether its problems stop a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PluginOrigin {
+    /// Named explicitly (`--plugin PATH`, [`PluginRegistry::load`]): any problem is an error.
+    Explicit,
+    /// Found in a plugin directory (`RADX_PLUGIN_PATH`, [`PluginRegistry::load_dirs`]): a
+    /// plugin that fails to load or clashes is skipped with a warning.
+    Directory,
+}
+
+/// Something about the loaded plugins a user should hear about, which does not stop the
+/// run. Library code returns these; front ends print them.
+#[derive(Debug, thiserror::Error)]
+pub enum PluginWarning {
+    /// A plugin from a plugin directory was skipped.
+    #[error("{0} (found through {PLUGIN_PATH_VAR}; skipped)")]
+    Skipped(PluginError),
+    /// A plugin feature carries the tag of another feature radx knows (an IBSI tag says
+    /// the value *is* that feature).
+    #[error(
+        "plugin {}: feature `{plugin}.{feature}` uses the tag `{tag}` of `{known}` ({origin}); a tag names one \
+         definition: give the plugin feature a site tag (e.g. `SITE-0001`) unless it computes exactly that feature",
+        path.display()
+    )]
+    ReusedTag {
+        path: PathBuf,
+        plugin: String,
+        feature: String,
+        tag: String,
+        /// `family.feature` of the feature that has the tag.
+        known: String,
+        /// Where that feature is defined.
+        origin: String,
+    },
+}
+
+/// Check a plugin, feature or source name, or a tag: ASCII letters, digits, `_`, `-`, `.`,
+/// starting with a letter or `_`, with no `..` and not ending in `.` (names become CSV
+/// cells and `plugin.feature` column names). Source names are identifiers (letters,
+/// digits, `_`): feature files write them.
+pub fn check_name(name: &str, what: &'static str, path: &Path) -> Result<(), PluginError> {
+    let bad = || PluginError::BadName { path: path.to_path_buf(), what, name: name.to_string() };
+    let allowed = |c: char| c.is_ascii_alphanumeric() || c == '_' || (what != "source name" && (c == '-' || c == '.'));
+    let first_ok = |c: char| c.is_ascii_alphabetic() || c == '_' || (what == "tag" && c.is_ascii_digit());
+    if !name.chars().next().is_some_and(first_ok)
+        || !name.chars().all(allowed)
+        || name.contains("..")
+        || name.ends_with('.')
+    {
+        return Err(bad());
+    }
+    Ok(())
 }
 
 /// Why a matrix crossing the plugin boundary is not a valid [`DenseMatrix`].
@@ -141,12 +251,19 @@ pub struct LoadedPlugin {
     pub version: String,
     /// The library file it was loaded from (canonical path).
     pub path: PathBuf,
-    /// The ABI version it was built against (equal to [`HOST_ABI`] once loaded).
+    /// The ABI major version it was built against ([`OLDEST_ABI`] to [`HOST_ABI`]).
     pub abi: u32,
+    /// The ABI minor version it was built against (0 for ABI 1).
+    pub abi_minor: u32,
     /// Its features.
     pub features: Vec<PluginFeature>,
     /// Its sources.
     pub sources: Vec<PluginSource>,
+    /// Named explicitly or found in a plugin directory.
+    pub origin: PluginOrigin,
+    /// Its context and lifecycle, held only so that a plugin with no feature or source is
+    /// shut down when the plugin is dropped, not at once.
+    _lifecycle: Arc<Instance>,
 }
 
 /// One feature of a loaded plugin; cheap to clone, callable from any thread.
@@ -162,8 +279,48 @@ pub struct PluginFeature {
     pub description: String,
     /// The source whose matrices the feature wants in [`PluginInput::matrices`], if any.
     pub source: Option<String>,
-    compute: RadxComputeFn,
+    compute: Compute,
+    instance: Arc<Instance>,
+}
+
+/// A feature's function, in the calling convention of its plugin's ABI.
+#[derive(Debug, Clone, Copy)]
+enum Compute {
+    V1(v1::RadxComputeFn),
+    V2(RadxComputeFn),
+}
+
+/// A source's builder, in the calling convention of its plugin's ABI.
+#[derive(Debug, Clone, Copy)]
+enum Build {
+    V1(v1::RadxBuildFn),
+    V2(RadxBuildFn),
+}
+
+/// One initialised plugin: its context and callbacks, shared by its features and sources.
+/// When the last handle goes (radx is done with the plugin), its `shutdown` runs.
+#[derive(Debug)]
+struct Instance {
+    /// What the plugin's `init` stored (null without init).
+    context: *mut c_void,
     last_error: Option<RadxLastErrorFn>,
+    shutdown: Option<RadxShutdownFn>,
+}
+
+// SAFETY: the context is the plugin's; the threading contract (docs/plugins.md) makes the
+// plugin accept calls with it from any thread, concurrently, and shutdown from any thread.
+unsafe impl Send for Instance {}
+// SAFETY: as above; the host never reads or writes through the context.
+unsafe impl Sync for Instance {}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        if let Some(shutdown) = self.shutdown {
+            // SAFETY: the last handle on the plugin is going, so no call is in flight or will
+            // follow; the context is the one init stored.
+            unsafe { shutdown(self.context) };
+        }
+    }
 }
 
 /// One source (matrix family) of a loaded plugin.
@@ -180,8 +337,8 @@ pub struct PluginSource {
     /// Its parameters with their defaults, sorted by name; the
     /// kind of each is the kind of its default.
     pub params: Vec<(String, ParamValue)>,
-    build: RadxBuildFn,
-    last_error: Option<RadxLastErrorFn>,
+    build: Build,
+    instance: Arc<Instance>,
 }
 
 /// A dense matrix crossing the plugin boundary: row-major entries, a shape of 1 to 4
@@ -280,6 +437,23 @@ pub struct PluginInput<'a> {
     pub ng: usize,
     /// The matrices of the feature's declared source (empty when it declared none).
     pub matrices: &'a [DenseMatrix],
+    /// The case the ROI belongs to (ABI 2 plugins see it; origin, direction and spacing
+    /// come from `image.grid`).
+    pub case: CaseInfo<'a>,
+}
+
+/// What an ABI 2 plugin learns of the case beyond the cropped box.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CaseInfo<'a> {
+    /// Index of the box's voxel `[0, 0, 0]` in the processed image.
+    pub box_offset: [usize; 3],
+    /// Number of voxels of the processed image; `[0; 3]` when unknown (the box's own dims
+    /// are passed then).
+    pub image_dims: [usize; 3],
+    /// The case's id, when the run has one.
+    pub case_id: Option<&'a CStr>,
+    /// The ROI's label (0: every non-zero label).
+    pub label: i64,
 }
 
 impl<'a> PluginInput<'a> {
@@ -293,6 +467,7 @@ impl<'a> PluginInput<'a> {
             levels: None,
             ng: 0,
             matrices: &[],
+            case: CaseInfo::default(),
         }
     }
 
@@ -362,9 +537,36 @@ struct Prepared<'a> {
 }
 
 impl Prepared<'_> {
+    /// The ABI 2 input.
     fn raw(&self, input: &PluginInput<'_>) -> RadxInput {
-        let dims = input.image.grid.dims;
+        let v1 = self.raw_v1(input);
+        let grid = &input.image.grid;
+        let d = grid.direction;
+        let image_dims = if input.case.image_dims == [0; 3] { grid.dims } else { input.case.image_dims };
         RadxInput {
+            struct_size: std::mem::size_of::<RadxInput>(),
+            image: v1.image,
+            morphological_mask: v1.morphological_mask,
+            intensity_mask: v1.intensity_mask,
+            intensities: v1.intensities,
+            levels: v1.levels,
+            matrices: v1.matrices,
+            n_matrices: v1.n_matrices,
+            geometry: RadxGeometry {
+                origin: grid.origin,
+                direction: [d[0][0], d[0][1], d[0][2], d[1][0], d[1][1], d[1][2], d[2][0], d[2][1], d[2][2]],
+                box_offset: input.case.box_offset,
+                image_dims,
+            },
+            case_id: input.case.case_id.map_or(std::ptr::null(), CStr::as_ptr),
+            label: input.case.label,
+        }
+    }
+
+    /// The ABI 1 input.
+    fn raw_v1(&self, input: &PluginInput<'_>) -> v1::RadxInput {
+        let dims = input.image.grid.dims;
+        v1::RadxInput {
             image: RadxImageView { data: self.image.as_ptr(), dims, spacing: input.image.grid.spacing },
             // `bool` is one byte holding 0 or 1: exactly the ABI's mask byte.
             morphological_mask: RadxMaskView { data: self.morphological.as_ptr().cast::<u8>(), dims },
@@ -424,16 +626,19 @@ impl PluginFeature {
     /// reads "the plugin panicked: …"); other features are unaffected.
     pub fn compute(&self, input: &PluginInput) -> Result<f64, PluginCallError> {
         let prepared = input.prepare()?;
-        let raw = prepared.raw(input);
         let mut value = f64::NAN;
-        // SAFETY: `raw` points into `prepared` and `input`, alive for the whole call; the
-        // function pointer comes from a library that is never unloaded.
-        let status = unsafe { (self.compute)(&raw, &mut value) };
+        // SAFETY: the raw input points into `prepared` and `input`, alive for the whole call;
+        // the function pointer comes from a library that is never unloaded; the context is
+        // the one the plugin's init stored.
+        let status = match self.compute {
+            Compute::V2(compute) => unsafe { compute(self.instance.context, &prepared.raw(input), &mut value) },
+            Compute::V1(compute) => unsafe { compute(&prepared.raw_v1(input), &mut value) },
+        };
         if status == RADX_OK {
             Ok(value)
         } else {
             Err(PluginCallError::Plugin(plugin_message(
-                self.last_error,
+                self.instance.last_error,
                 &format!("feature {}.{}", self.plugin, self.name),
             )))
         }
@@ -451,13 +656,16 @@ impl PluginSource {
     pub fn build(&self, input: &PluginInput, params_json: &str) -> Result<DenseMatrix, PluginCallError> {
         let params = CString::new(params_json).map_err(|_| PluginCallError::NulInParameters)?;
         let prepared = input.prepare()?;
-        let raw = prepared.raw(input);
         let mut out = MaybeUninit::<RadxMatrixOut>::zeroed();
+        let context = self.instance.context;
         // SAFETY: as in `PluginFeature::compute`; `out` is a valid, zeroed place to write.
-        let status = unsafe { (self.build)(&raw, params.as_ptr(), out.as_mut_ptr()) };
+        let status = match self.build {
+            Build::V2(build) => unsafe { build(context, &prepared.raw(input), params.as_ptr(), out.as_mut_ptr()) },
+            Build::V1(build) => unsafe { build(&prepared.raw_v1(input), params.as_ptr(), out.as_mut_ptr()) },
+        };
         if status != RADX_OK {
             let what = format!("source {}.{}", self.plugin, self.name);
-            return Err(PluginCallError::Plugin(plugin_message(self.last_error, &what)));
+            return Err(PluginCallError::Plugin(plugin_message(self.instance.last_error, &what)));
         }
         // SAFETY: zeroed is a valid RadxMatrixOut (null pointers, None), and the plugin wrote it.
         let mut out = unsafe { out.assume_init() };
@@ -519,7 +727,9 @@ unsafe fn descriptor_text(p: *const c_char, what: &str, path: &Path) -> Result<S
     Ok(text.to_string())
 }
 
-/// Load one plugin library; it stays loaded for the life of the process.
+/// Load one plugin library; it stays loaded for the life of the process. A plugin of ABI
+/// 2 with an `init` is initialised here (its `shutdown` runs when the last handle on the
+/// returned plugin is dropped).
 pub fn load_plugin(path: &Path) -> Result<LoadedPlugin, PluginError> {
     // A path with a directory part makes dlopen open exactly this file, never search.
     let path = std::fs::canonicalize(path).map_err(|_| PluginError::NotFound { path: path.to_path_buf() })?;
@@ -541,60 +751,250 @@ pub fn load_plugin(path: &Path) -> Result<LoadedPlugin, PluginError> {
     // before knowing the layout of the rest.
     // SAFETY: non-null, and every ABI version begins with this field.
     let plugin_abi = unsafe { descriptor.cast::<u32>().read() };
-    if plugin_abi != RADX_PLUGIN_ABI {
-        return Err(PluginError::AbiMismatch { path, plugin_abi, host_abi: RADX_PLUGIN_ABI });
-    }
-    // SAFETY: same ABI version, so the layout is RadxPluginDesc; static data.
-    let d: &'static RadxPluginDesc = unsafe { &*descriptor };
-    read_descriptor(d, path)
+    let raw = match plugin_abi {
+        // SAFETY: ABI 2's layout (at least minor 0's fields, checked in `raw_v2`); static data.
+        RADX_PLUGIN_ABI => raw_v2(unsafe { &*descriptor }, &path)?,
+        // SAFETY: an ABI 1 descriptor has ABI 1's layout; static data.
+        v1::RADX_PLUGIN_ABI => raw_v1(unsafe { &*descriptor.cast::<v1::RadxPluginDesc>() }, &path)?,
+        _ => return Err(PluginError::AbiMismatch { path, plugin_abi, host_abi: RADX_PLUGIN_ABI }),
+    };
+    read_descriptor(raw, path)
 }
 
-/// Validate a same-ABI descriptor and copy it into safe values.
-fn read_descriptor(d: &'static RadxPluginDesc, path: PathBuf) -> Result<LoadedPlugin, PluginError> {
+/// A descriptor of any ABI version, before validation.
+struct RawDescriptor {
+    abi: u32,
+    abi_minor: u32,
+    name: *const c_char,
+    version: *const c_char,
+    features: Vec<RawFeature>,
+    sources: Vec<RawSource>,
+    last_error: Option<RadxLastErrorFn>,
+    init: Option<radx_plugin::RadxInitFn>,
+    shutdown: Option<RadxShutdownFn>,
+}
+
+struct RawFeature {
+    name: *const c_char,
+    tag: *const c_char,
+    description: *const c_char,
+    source: *const c_char,
+    compute: Option<Compute>,
+}
+
+struct RawSource {
+    name: *const c_char,
+    description: *const c_char,
+    ndim: usize,
+    params: *const c_char,
+    build: Option<Build>,
+}
+
+/// The entries of a static table of `n` structs `stride` bytes apart (a newer minor
+/// version's structs are larger: only the prefix this radx knows is read).
+///
+/// # Safety
+/// `ptr` must be null (then `n` is 0, checked) or point to `n` entries `stride` bytes
+/// apart, each starting with a `T`, living for the process.
+unsafe fn table<T>(
+    ptr: *const T,
+    n: usize,
+    stride: usize,
+    what: &str,
+    path: &Path,
+) -> Result<Vec<&'static T>, PluginError> {
+    let malformed = |reason: String| PluginError::Malformed { path: path.to_path_buf(), reason };
+    if n == 0 {
+        return Ok(Vec::new());
+    }
+    if ptr.is_null() {
+        return Err(malformed(format!("{n} {what} declared but the table is null")));
+    }
+    if stride < std::mem::size_of::<T>() || !stride.is_multiple_of(std::mem::align_of::<T>()) {
+        return Err(malformed(format!(
+            "the {what} are {stride} bytes apart, but an entry of this ABI takes {} bytes",
+            std::mem::size_of::<T>()
+        )));
+    }
+    // SAFETY: per the function's contract: entry i starts i·stride bytes in, aligned (checked).
+    Ok((0..n).map(|i| unsafe { &*ptr.cast::<u8>().add(i * stride).cast::<T>() }).collect())
+}
+
+/// An ABI 2 descriptor, of this radx's minor version or any other.
+fn raw_v2(d: &'static RadxPluginDesc, path: &Path) -> Result<RawDescriptor, PluginError> {
+    let malformed = |reason: String| PluginError::Malformed { path: path.to_path_buf(), reason };
+    // Minor 0 is the first of ABI 2: every ABI 2 descriptor has at least its fields.
+    if d.struct_size < std::mem::size_of::<RadxPluginDesc>() {
+        return Err(malformed(format!(
+            "the descriptor is {} bytes, less than ABI 2.0's {}",
+            d.struct_size,
+            std::mem::size_of::<RadxPluginDesc>()
+        )));
+    }
+    // SAFETY: the descriptor's tables are static, entries `feature_size`/`source_size` apart.
+    let features = unsafe { table(d.features, d.n_features, d.feature_size, "features", path) }?;
+    let sources = unsafe { table(d.sources, d.n_sources, d.source_size, "sources", path) }?;
+    let features = features
+        .into_iter()
+        .map(|f: &RadxFeatureDesc| RawFeature {
+            name: f.name,
+            tag: f.tag,
+            description: f.description,
+            source: f.source,
+            compute: f.compute.map(Compute::V2),
+        })
+        .collect();
+    let sources = sources
+        .into_iter()
+        .map(|s: &RadxSourceDesc| RawSource {
+            name: s.name,
+            description: s.description,
+            ndim: s.ndim,
+            params: s.params,
+            build: s.build.map(Build::V2),
+        })
+        .collect();
+    Ok(RawDescriptor {
+        abi: d.abi_version,
+        abi_minor: d.abi_minor,
+        name: d.name,
+        version: d.version,
+        features,
+        sources,
+        last_error: d.last_error,
+        init: d.init,
+        shutdown: d.shutdown,
+    })
+}
+
+/// An ABI 1 descriptor: no sizes, no context, no lifecycle.
+fn raw_v1(d: &'static v1::RadxPluginDesc, path: &Path) -> Result<RawDescriptor, PluginError> {
+    let (feature_size, source_size) =
+        (std::mem::size_of::<v1::RadxFeatureDesc>(), std::mem::size_of::<v1::RadxSourceDesc>());
+    // SAFETY: ABI 1 tables are plain static arrays of ABI 1 structs.
+    let features = unsafe { table(d.features, d.n_features, feature_size, "features", path) }?;
+    let sources = unsafe { table(d.sources, d.n_sources, source_size, "sources", path) }?;
+    Ok(RawDescriptor {
+        abi: d.abi_version,
+        abi_minor: 0,
+        name: d.name,
+        version: d.version,
+        features: features
+            .into_iter()
+            .map(|f| RawFeature {
+                name: f.name,
+                tag: f.tag,
+                description: f.description,
+                source: f.source,
+                compute: f.compute.map(Compute::V1),
+            })
+            .collect(),
+        sources: sources
+            .into_iter()
+            .map(|s| RawSource {
+                name: s.name,
+                description: s.description,
+                ndim: s.ndim,
+                params: s.params,
+                build: s.build.map(Build::V1),
+            })
+            .collect(),
+        last_error: d.last_error,
+        init: None,
+        shutdown: None,
+    })
+}
+
+/// A message a plugin logged through [`RadxHost::log`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PluginLog {
+    /// The plugin's name.
+    pub plugin: String,
+    /// How serious it is.
+    pub level: LogLevel,
+    /// The message.
+    pub message: String,
+}
+
+type LogSink = Box<dyn Fn(&PluginLog) + Send + Sync>;
+
+/// Where plugin logs go: the front end's sink, else a bounded buffer ([`take_plugin_logs`]).
+static LOG_SINK: std::sync::RwLock<Option<LogSink>> = std::sync::RwLock::new(None);
+static LOG_BUFFER: std::sync::Mutex<Vec<PluginLog>> = std::sync::Mutex::new(Vec::new());
+/// Messages kept without a sink; later ones are dropped.
+const LOG_BUFFER_LIMIT: usize = 1000;
+
+/// Send every later plugin log message to `sink` (the CLI prints them), from any thread.
+pub fn set_plugin_log_sink(sink: impl Fn(&PluginLog) + Send + Sync + 'static) {
+    if let Ok(mut slot) = LOG_SINK.write() {
+        *slot = Some(Box::new(sink));
+    }
+}
+
+/// The log messages plugins sent while no sink was set (at most the first 1000).
+pub fn take_plugin_logs() -> Vec<PluginLog> {
+    LOG_BUFFER.lock().map(|mut b| std::mem::take(&mut *b)).unwrap_or_default()
+}
+
+/// The host's log callback; `host_data` is the plugin's leaked name.
+unsafe extern "C" fn host_log(host_data: *mut c_void, level: i32, message: *const c_char) {
+    if host_data.is_null() || message.is_null() {
+        return;
+    }
+    // SAFETY: host_data is the `&'static String` given to this plugin's RadxHost; the plugin
+    // passes a NUL-terminated message valid for the call.
+    let (plugin, message) = unsafe { (&*host_data.cast::<String>(), CStr::from_ptr(message)) };
+    let level = match level {
+        RADX_LOG_ERROR => LogLevel::Error,
+        RADX_LOG_WARN => LogLevel::Warn,
+        RADX_LOG_INFO => LogLevel::Info,
+        RADX_LOG_DEBUG => LogLevel::Debug,
+        _ => LogLevel::Info,
+    };
+    let log = PluginLog { plugin: plugin.clone(), level, message: message.to_string_lossy().into_owned() };
+    // A panic must not unwind into the plugin's C frames.
+    let _ = std::panic::catch_unwind(|| {
+        if let Ok(sink) = LOG_SINK.read()
+            && let Some(sink) = sink.as_ref()
+        {
+            sink(&log);
+        } else if let Ok(mut buffer) = LOG_BUFFER.lock()
+            && buffer.len() < LOG_BUFFER_LIMIT
+        {
+            buffer.push(log);
+        }
+    });
+}
+
+/// Validate a descriptor of any ABI version, copy it into safe values and run its `init`.
+fn read_descriptor(d: RawDescriptor, path: PathBuf) -> Result<LoadedPlugin, PluginError> {
     let malformed = |reason: String| PluginError::Malformed { path: path.clone(), reason };
     // SAFETY (all `descriptor_text` calls): descriptor strings are static (ABI contract).
     let name = unsafe { descriptor_text(d.name, "the plugin name", &path) }?;
+    check_name(&name, "plugin name", &path)?;
     let version = unsafe { descriptor_text(d.version, "the plugin version", &path) }?;
-    let table = |ptr: *const u8, n: usize, what: &str| -> Result<(), PluginError> {
-        if ptr.is_null() && n > 0 {
-            Err(malformed(format!("{n} {what} declared but the table is null")))
-        } else {
-            Ok(())
-        }
-    };
-    table(d.features.cast(), d.n_features, "features")?;
-    table(d.sources.cast(), d.n_sources, "sources")?;
 
-    let mut features = Vec::with_capacity(d.n_features);
-    for i in 0..d.n_features {
-        // SAFETY: i < n_features entries of a static, non-null table.
-        let f = unsafe { &*d.features.add(i) };
+    let mut features = Vec::with_capacity(d.features.len());
+    for (i, f) in d.features.iter().enumerate() {
         let what = |field: &str| format!("feature #{i}'s {field}");
         let fname = unsafe { descriptor_text(f.name, &what("name"), &path) }?;
         let tag = unsafe { descriptor_text(f.tag, &what("tag"), &path) }?;
         let description = unsafe { descriptor_text(f.description, &what("description"), &path) }?;
         let source =
             if f.source.is_null() { None } else { Some(unsafe { descriptor_text(f.source, &what("source"), &path) }?) };
+        check_name(&fname, "feature name", &path)?;
+        check_name(&tag, "tag", &path)?;
         let compute = f.compute.ok_or_else(|| malformed(format!("feature `{fname}` has no compute function")))?;
-        if features.iter().any(|g: &PluginFeature| g.name == fname) {
+        if features.iter().any(|(g, ..): &(String, _, _, _, _)| *g == fname) {
             return Err(PluginError::DuplicateName { path, kind: "feature", name: fname });
         }
-        features.push(PluginFeature {
-            plugin: name.clone(),
-            name: fname,
-            tag,
-            description,
-            source,
-            compute,
-            last_error: d.last_error,
-        });
+        features.push((fname, tag, description, source, compute));
     }
-    let mut sources = Vec::with_capacity(d.n_sources);
-    for i in 0..d.n_sources {
-        // SAFETY: i < n_sources entries of a static, non-null table.
-        let s = unsafe { &*d.sources.add(i) };
+    let mut sources = Vec::with_capacity(d.sources.len());
+    for (i, s) in d.sources.iter().enumerate() {
         let sname = unsafe { descriptor_text(s.name, &format!("source #{i}'s name"), &path) }?;
         let description = unsafe { descriptor_text(s.description, &format!("source #{i}'s description"), &path) }?;
+        check_name(&sname, "source name", &path)?;
         let build = s.build.ok_or_else(|| malformed(format!("source `{sname}` has no build function")))?;
         if s.ndim == 0 || s.ndim > RADX_MAX_MATRIX_DIMS {
             return Err(malformed(format!(
@@ -613,20 +1013,66 @@ fn read_descriptor(d: &'static RadxPluginDesc, path: PathBuf) -> Result<LoadedPl
                 source: Box::new(source),
             })?
         };
-        if sources.iter().any(|t: &PluginSource| t.name == sname) {
+        if sources.iter().any(|(t, ..): &(String, _, _, _, _)| *t == sname) {
             return Err(PluginError::DuplicateName { path, kind: "source", name: sname });
         }
-        sources.push(PluginSource {
+        sources.push((sname, description, s.ndim, params, build));
+    }
+
+    // Initialise only a plugin that is otherwise valid: a refused one never runs.
+    let mut context: *mut c_void = std::ptr::null_mut();
+    if let Some(init) = d.init {
+        // Valid for the process, as the ABI promises: leaked once per loaded plugin.
+        let host: &'static RadxHost = Box::leak(Box::new(RadxHost {
+            struct_size: std::mem::size_of::<RadxHost>(),
+            abi_major: RADX_PLUGIN_ABI,
+            abi_minor: RADX_PLUGIN_ABI_MINOR,
+            host_data: (Box::leak(Box::new(name.clone())) as *mut String).cast::<c_void>(),
+            log: Some(host_log),
+        }));
+        // SAFETY: the ABI's init call, once, before any other; `context` is a valid place.
+        let status = unsafe { init(host, &mut context) };
+        if status != RADX_OK {
+            let message = plugin_message(d.last_error, &format!("plugin {name}'s init"));
+            return Err(PluginError::InitFailed { path, message });
+        }
+    }
+    let instance = Arc::new(Instance { context, last_error: d.last_error, shutdown: d.shutdown });
+    let features = features
+        .into_iter()
+        .map(|(fname, tag, description, source, compute)| PluginFeature {
+            plugin: name.clone(),
+            name: fname,
+            tag,
+            description,
+            source,
+            compute,
+            instance: instance.clone(),
+        })
+        .collect();
+    let sources = sources
+        .into_iter()
+        .map(|(sname, description, ndim, params, build)| PluginSource {
             plugin: name.clone(),
             name: sname,
             description,
-            ndim: s.ndim,
+            ndim,
             params,
             build,
-            last_error: d.last_error,
-        });
-    }
-    Ok(LoadedPlugin { name, version, path, abi: d.abi_version, features, sources })
+            instance: instance.clone(),
+        })
+        .collect();
+    Ok(LoadedPlugin {
+        name,
+        version,
+        path,
+        abi: d.abi,
+        abi_minor: d.abi_minor,
+        features,
+        sources,
+        origin: PluginOrigin::Explicit,
+        _lifecycle: instance,
+    })
 }
 
 /// A source's parameter declaration, a JSON object of defaults, as (name, default) pairs
@@ -718,10 +1164,19 @@ impl PluginRegistry {
         PluginRegistry::default()
     }
 
-    /// Load the library at `path` and add it. Loading the same file twice, or two
-    /// plugins with one name, or a source name twice, is an error.
+    /// Load the library at `path` and add it. Loading the same file again is harmless (the
+    /// plugin loaded first is returned); two plugins with one name, a source name twice, or
+    /// two features that would be one column `plugin.feature` are errors.
     pub fn load(&mut self, path: &Path) -> Result<&LoadedPlugin, PluginError> {
-        let plugin = load_plugin(path)?;
+        self.load_as(path, PluginOrigin::Explicit)
+    }
+
+    fn load_as(&mut self, path: &Path, origin: PluginOrigin) -> Result<&LoadedPlugin, PluginError> {
+        if let Some(at) = self.file_index(path) {
+            return Ok(&self.plugins[at]);
+        }
+        let mut plugin = load_plugin(path)?;
+        plugin.origin = origin;
         if let Some(first) = self.plugins.iter().find(|p| p.name == plugin.name) {
             return Err(PluginError::DuplicatePlugin {
                 path: plugin.path,
@@ -738,8 +1193,30 @@ impl PluginRegistry {
                 });
             }
         }
+        for feature in &plugin.features {
+            let column = feature.qualified_name();
+            if let Some(other) = self.features().find(|f| f.qualified_name() == column) {
+                let other_path = self.plugin(&other.plugin).map(|p| p.path.clone()).unwrap_or_default();
+                return Err(PluginError::ColumnClash(Box::new(ColumnClash {
+                    path: plugin.path.clone(),
+                    plugin: plugin.name.clone(),
+                    feature: feature.name.clone(),
+                    column,
+                    other_plugin: other.plugin.clone(),
+                    other_feature: other.name.clone(),
+                    other_path,
+                })));
+            }
+        }
         self.plugins.push(plugin);
         Ok(&self.plugins[self.plugins.len() - 1])
+    }
+
+    /// Take the plugin called `name` out of the registry (e.g. a plugin from a plugin
+    /// directory that clashes with a built-in name).
+    pub fn remove(&mut self, name: &str) -> Option<LoadedPlugin> {
+        let at = self.plugins.iter().position(|p| p.name == name)?;
+        Some(self.plugins.remove(at))
     }
 
     /// Load every library in each directory, skipping files loaded already (e.g. named
@@ -753,7 +1230,7 @@ impl PluginRegistry {
                         if self.has_file(&file) {
                             continue;
                         }
-                        if let Err(e) = self.load(&file) {
+                        if let Err(e) = self.load_as(&file, PluginOrigin::Directory) {
                             errors.push(e);
                         }
                     }
@@ -766,7 +1243,13 @@ impl PluginRegistry {
 
     /// Whether the library at `file` is loaded already.
     fn has_file(&self, file: &Path) -> bool {
-        std::fs::canonicalize(file).is_ok_and(|c| self.plugins.iter().any(|p| p.path == c))
+        self.file_index(file).is_some()
+    }
+
+    /// Which plugin was loaded from `file` (compared as canonical paths).
+    fn file_index(&self, file: &Path) -> Option<usize> {
+        let canonical = std::fs::canonicalize(file).ok()?;
+        self.plugins.iter().position(|p| p.path == canonical)
     }
 
     /// The loaded plugins, in load order.
@@ -876,6 +1359,7 @@ mod tests {
             levels: None,
             ng: 0,
             matrices: &[],
+            case: CaseInfo::default(),
         };
         let err = input.prepare().err().unwrap();
         assert!(matches!(&err, PluginCallError::Input(_)) && err.to_string().contains("intensity mask"), "{err}");

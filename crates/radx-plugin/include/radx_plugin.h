@@ -1,10 +1,15 @@
 /*
- * radx_plugin.h — the radx plugin ABI for C (and anything that speaks C).
+ * radx_plugin.h — the radx plugin ABI (major 2) for C (and anything that speaks C).
  *
  * Hand-kept mirror of crates/radx-plugin/src/lib.rs; the test
  * crates/radx-plugin/tests/it/mechanics_header_layout.rs compiles this header and checks every
- * size and field offset against the Rust definitions. Bump RADX_PLUGIN_ABI on ANY
- * change to a struct or a calling convention.
+ * size and field offset against the Rust definitions.
+ *
+ * Versioning: RADX_PLUGIN_ABI is the major version, the first field of every descriptor in
+ * every version; it changes only when old plugins or hosts could not read a struct. Fields
+ * are only ever appended (RADX_PLUGIN_ABI_MINOR goes up): every struct starts with (or, for
+ * the descriptor, carries) its size as built, and each side reads only the fields both
+ * have. radx 2.x still loads plugins built against ABI 1.
  *
  * A plugin is a shared library exporting one symbol:
  *     const RadxPluginDesc *radx_plugin_entry(void);
@@ -13,8 +18,9 @@
  * Everything the host passes is borrowed and read-only for the duration of the call.
  * Volumes are x-fastest: index = x + nx * (y + ny * z). Matrices are row-major.
  * Calls return RADX_OK, or RADX_ERROR with a message behind last_error() (read by the
- * host on the same thread right after the failed call). A matrix built by a source is
- * allocated by the plugin and freed by the plugin's own release callback.
+ * host on the same thread right after the failed call; null after a successful call).
+ * A matrix built by a source is allocated by the plugin and freed by the plugin's own
+ * release callback. compute/build may run on many threads at once, with the same context.
  */
 #ifndef RADX_PLUGIN_H
 #define RADX_PLUGIN_H
@@ -26,10 +32,17 @@
 extern "C" {
 #endif
 
-#define RADX_PLUGIN_ABI 1u
+#define RADX_PLUGIN_ABI 2u
+#define RADX_PLUGIN_ABI_MINOR 0u
 #define RADX_OK 0
 #define RADX_ERROR 1
 #define RADX_MAX_MATRIX_DIMS 4
+
+/* Log levels of RadxHost.log. */
+#define RADX_LOG_ERROR 1
+#define RADX_LOG_WARN 2
+#define RADX_LOG_INFO 3
+#define RADX_LOG_DEBUG 4
 
 /* Mark the entry point exported even when building with -fvisibility=hidden. */
 #if defined(_WIN32)
@@ -74,8 +87,17 @@ typedef struct RadxMatrixView {
     const double *axis_values[RADX_MAX_MATRIX_DIMS];
 } RadxMatrixView;
 
+/* Where the cropped box lies, in the world (mm) and in the processed image. */
+typedef struct RadxGeometry {
+    double origin[3];       /* world position of the centre of box voxel [0,0,0] */
+    double direction[9];    /* row-major 3x3 direction cosines; column c = index axis c */
+    size_t box_offset[3];   /* index of box voxel [0,0,0] in the processed image */
+    size_t image_dims[3];   /* voxels of the processed image along x, y, z */
+} RadxGeometry;
+
 /* Everything a plugin may see of one region of interest. */
 typedef struct RadxInput {
+    size_t struct_size;              /* sizeof(RadxInput) as the host built it */
     RadxImageView image;
     RadxMaskView morphological_mask;
     RadxMaskView intensity_mask;
@@ -83,6 +105,9 @@ typedef struct RadxInput {
     RadxLevelsView levels;
     const RadxMatrixView *matrices;  /* the feature's source matrices, if it declared one */
     size_t n_matrices;
+    RadxGeometry geometry;
+    const char *case_id;             /* the case's id, or NULL (e.g. radx extract) */
+    int64_t label;                   /* the ROI's label; 0 = every non-zero label */
 } RadxInput;
 
 /* A matrix built by a plugin source, owned by the plugin until release(). */
@@ -92,13 +117,31 @@ typedef struct RadxMatrixOut {
     void (*release)(struct RadxMatrixOut *matrix);
 } RadxMatrixOut;
 
-typedef int32_t (*RadxComputeFn)(const RadxInput *input, double *out);
+/* context: what init stored in *context (NULL without init). */
+typedef int32_t (*RadxComputeFn)(void *context, const RadxInput *input, double *out);
 /* params: NUL-terminated JSON object, "{}" when none were given. */
-typedef int32_t (*RadxBuildFn)(const RadxInput *input, const char *params, RadxMatrixOut *out);
+typedef int32_t (*RadxBuildFn)(void *context, const RadxInput *input, const char *params, RadxMatrixOut *out);
 typedef void (*RadxReleaseFn)(RadxMatrixOut *matrix);
 typedef const char *(*RadxLastErrorFn)(void);
+typedef void (*RadxLogFn)(void *host_data, int32_t level, const char *message);
+
+/* What the host offers at init; valid for the life of the process. */
+typedef struct RadxHost {
+    size_t struct_size;      /* sizeof(RadxHost) as the host built it */
+    uint32_t abi_major;
+    uint32_t abi_minor;
+    void *host_data;         /* pass back to log */
+    RadxLogFn log;           /* any thread, any time; NULL when the host takes no logs */
+} RadxHost;
+
+/* Optional: once after loading, before any other call; may set *context. RADX_ERROR (with
+ * last_error) refuses the load. */
+typedef int32_t (*RadxInitFn)(const RadxHost *host, void **context);
+/* Optional: once when radx is done with the plugin (no call in flight or to come). */
+typedef void (*RadxShutdownFn)(void *context);
 
 typedef struct RadxFeatureDesc {
+    size_t struct_size;      /* sizeof(RadxFeatureDesc) */
     const char *name;        /* unique within the plugin */
     const char *tag;         /* IBSI permanent tag, or a site tag such as "SITE-0001" */
     const char *description; /* one line */
@@ -107,6 +150,7 @@ typedef struct RadxFeatureDesc {
 } RadxFeatureDesc;
 
 typedef struct RadxSourceDesc {
+    size_t struct_size;      /* sizeof(RadxSourceDesc) */
     const char *name;        /* used in feature files as `over NAME(...)` */
     const char *description; /* one line, including the meaning of the axes */
     size_t ndim;             /* axes of every matrix build() returns, 1..RADX_MAX_MATRIX_DIMS */
@@ -117,14 +161,20 @@ typedef struct RadxSourceDesc {
 } RadxSourceDesc;
 
 typedef struct RadxPluginDesc {
-    uint32_t abi_version;    /* RADX_PLUGIN_ABI; first field in every ABI version */
+    uint32_t abi_version;    /* RADX_PLUGIN_ABI (major); first field in every ABI version */
+    uint32_t abi_minor;      /* RADX_PLUGIN_ABI_MINOR */
+    size_t struct_size;      /* sizeof(RadxPluginDesc) */
     const char *name;
     const char *version;
     const RadxFeatureDesc *features;
     size_t n_features;
+    size_t feature_size;     /* sizeof(RadxFeatureDesc): the table's stride */
     const RadxSourceDesc *sources;
     size_t n_sources;
+    size_t source_size;      /* sizeof(RadxSourceDesc): the table's stride */
     RadxLastErrorFn last_error;
+    RadxInitFn init;         /* may be NULL */
+    RadxShutdownFn shutdown; /* may be NULL */
 } RadxPluginDesc;
 
 typedef const RadxPluginDesc *(*RadxEntryFn)(void);

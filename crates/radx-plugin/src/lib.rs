@@ -7,20 +7,26 @@
 //! feature files can use by name like a built-in source such as `cm`).
 //!
 //! The ABI follows the Polars expression-plugin model (thin, versioned FFI boundary):
-//! - **Versioned.** [`RadxPluginDesc::abi_version`] is the descriptor's first field in
-//!   every ABI version, so a host reads it before trusting anything else and refuses a
-//!   plugin built against another [`RADX_PLUGIN_ABI`].
+//! - **Versioned, designed to grow.** [`RadxPluginDesc::abi_version`] (the major version,
+//!   [`RADX_PLUGIN_ABI`]) is the descriptor's first field in every ABI version, so a host
+//!   reads it before trusting anything else. Within a major version fields are only
+//!   appended ([`RADX_PLUGIN_ABI_MINOR`]): every struct carries its size (`struct_size`,
+//!   and the tables their stride), and each side reads only the fields both have. Hosts
+//!   still load plugins of major 1 ([`v1`]).
+//! - **Lifecycle.** Optional `init` (with the host's log callback, [`RadxHost`]) storing a
+//!   context pointer passed to every call, and `shutdown`.
 //! - **Host-owned, borrowed, read-only views.** The host passes [`RadxInput`]: the cropped
-//!   image, both masks, the ROI intensity vector, the discretised grey levels and any
-//!   matrices, all valid only for the duration of the call. Volumes are x-fastest
+//!   image, both masks, the ROI intensity vector, the discretised grey levels, any
+//!   matrices, and the case (box geometry, case id, label), all valid only for the
+//!   duration of the call; calls run concurrently on many threads. Volumes are x-fastest
 //!   (`index = x + nx·(y + ny·z)`, the radx axis convention and the NIfTI file order);
 //!   matrices are row-major (last index fastest).
 //! - **Nothing freed by the other side.** A source's matrix is allocated by the plugin
 //!   and released by the plugin's own [`RadxMatrixOut::release`] callback after the host
 //!   copied it.
 //! - **Errors are values.** Every call returns [`RADX_OK`] or [`RADX_ERROR`]; on error the
-//!   host reads a message from [`RadxPluginDesc::last_error`] (thread-local in the plugin)
-//!   on the same thread, right away.
+//!   host reads a message from [`RadxPluginDesc::last_error`] (thread-local in the plugin,
+//!   null after a successful call) on the same thread, right away.
 //!
 //! Rust plugin authors use [`export_plugin!`] and the safe views [`Input`], [`Mask`],
 //! [`Levels`], [`MatrixRef`] and [`Matrix`]: no `unsafe` on their side, and every
@@ -37,21 +43,38 @@ use std::ffi::{CString, c_char, c_void};
 use std::fmt::Display;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-/// The ABI version this crate describes. Bump it on ANY change to a `#[repr(C)]` type or
-/// to a calling convention; the host refuses plugins whose descriptor carries another one.
-pub const RADX_PLUGIN_ABI: u32 = 1;
+/// The ABI's major version: bumped only on a change that old plugins or old hosts cannot
+/// read (a field removed, moved or retyped, a calling convention changed). Every
+/// descriptor's first field, in every major version; the host refuses a major it does not
+/// speak (this radx speaks 2, and still loads plugins of major 1: see [`v1`]).
+pub const RADX_PLUGIN_ABI: u32 = 2;
+
+/// The ABI's minor version: bumped when fields are appended to a struct. A struct's
+/// `struct_size` says how much of it the other side filled; fields past it are absent
+/// (a newer plugin on an older host, or the reverse), and each side reads only what both
+/// have. Minor 0 is the first of major 2.
+pub const RADX_PLUGIN_ABI_MINOR: u32 = 0;
 
 /// The one symbol a plugin exports: `const RadxPluginDesc *radx_plugin_entry(void)`.
 pub const RADX_ENTRY_SYMBOL: &str = "radx_plugin_entry";
 
-/// Return value of a successful compute/build call.
+/// Return value of a successful compute/build/init call.
 pub const RADX_OK: i32 = 0;
 
-/// Return value of a failed compute/build call; the message is behind `last_error`.
+/// Return value of a failed compute/build/init call; the message is behind `last_error`.
 pub const RADX_ERROR: i32 = 1;
 
 /// Largest number of axes a matrix crossing the boundary may have.
 pub const RADX_MAX_MATRIX_DIMS: usize = 4;
+
+/// Log levels of [`RadxHost::log`].
+pub const RADX_LOG_ERROR: i32 = 1;
+/// A warning: something the user should fix, the run goes on.
+pub const RADX_LOG_WARN: i32 = 2;
+/// Information (e.g. the plugin's configuration at init).
+pub const RADX_LOG_INFO: i32 = 3;
+/// Detail for debugging a plugin.
+pub const RADX_LOG_DEBUG: i32 = 4;
 
 /// The cropped image: `dims[0]·dims[1]·dims[2]` intensities, x-fastest.
 #[repr(C)]
@@ -117,10 +140,27 @@ pub struct RadxMatrixView {
     pub axis_values: [*const f64; RADX_MAX_MATRIX_DIMS],
 }
 
+/// Where the cropped box lies: in the world (mm) and in the processed image.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RadxGeometry {
+    /// World position (mm) of the centre of the box's voxel `[0, 0, 0]`.
+    pub origin: [f64; 3],
+    /// Direction cosines, row-major 3×3: column `c` is the world direction of index axis
+    /// `c` (x, y, z). The identity for an axis-aligned image.
+    pub direction: [f64; 9],
+    /// Index of the box's voxel `[0, 0, 0]` in the processed (interpolated) image.
+    pub box_offset: [usize; 3],
+    /// Number of voxels of the processed image along x, y, z.
+    pub image_dims: [usize; 3],
+}
+
 /// Everything a plugin may see of one region of interest; borrowed for one call.
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct RadxInput {
+    /// `size_of::<RadxInput>()` as the host built it: fields past it are absent.
+    pub struct_size: usize,
     /// The image cropped to the ROI bounding box.
     pub image: RadxImageView,
     /// The morphological mask (shape features are computed on it, IBSI 2.6).
@@ -136,6 +176,13 @@ pub struct RadxInput {
     pub matrices: *const RadxMatrixView,
     /// Number of entries behind `matrices`.
     pub n_matrices: usize,
+    /// Where the box lies in the world and in the processed image.
+    pub geometry: RadxGeometry,
+    /// The case's id (a batch's `id` column), NUL-terminated UTF-8, or null when the run
+    /// has none (e.g. `radx extract`).
+    pub case_id: *const c_char,
+    /// The ROI's label in the mask; 0 when the ROI is every non-zero label.
+    pub label: i64,
 }
 
 /// A matrix built by a plugin source, owned by the plugin until `release` is called.
@@ -150,21 +197,55 @@ pub struct RadxMatrixOut {
     pub release: Option<RadxReleaseFn>,
 }
 
+/// What the host offers a plugin at [`RadxPluginDesc::init`]; valid for the life of the
+/// process (a plugin may keep the pointer).
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct RadxHost {
+    /// `size_of::<RadxHost>()` as the host built it: fields past it are absent.
+    pub struct_size: usize,
+    /// The host's ABI major version ([`RADX_PLUGIN_ABI`]).
+    pub abi_major: u32,
+    /// The host's ABI minor version ([`RADX_PLUGIN_ABI_MINOR`]).
+    pub abi_minor: u32,
+    /// The host's handle, passed back to `log`.
+    pub host_data: *mut c_void,
+    /// Log a NUL-terminated message at a level (`RADX_LOG_*`); callable from any thread,
+    /// any time. radx shows it to the user, naming the plugin. Null when the host takes no logs.
+    pub log: Option<RadxLogFn>,
+}
+
 /// Computes one feature: writes the value to `*out` and returns [`RADX_OK`], or returns
-/// [`RADX_ERROR`] with a message behind `last_error`.
-pub type RadxComputeFn = unsafe extern "C" fn(input: *const RadxInput, out: *mut f64) -> i32;
+/// [`RADX_ERROR`] with a message behind `last_error`. `context` is what `init` stored
+/// (null without `init`).
+pub type RadxComputeFn = unsafe extern "C" fn(context: *mut c_void, input: *const RadxInput, out: *mut f64) -> i32;
 
 /// Builds one source matrix into `*out` (plugin-owned). `params` is a NUL-terminated JSON
 /// object (`{}` when the feature file gave none).
-pub type RadxBuildFn =
-    unsafe extern "C" fn(input: *const RadxInput, params: *const c_char, out: *mut RadxMatrixOut) -> i32;
+pub type RadxBuildFn = unsafe extern "C" fn(
+    context: *mut c_void,
+    input: *const RadxInput,
+    params: *const c_char,
+    out: *mut RadxMatrixOut,
+) -> i32;
 
 /// Releases what a [`RadxBuildFn`] allocated.
 pub type RadxReleaseFn = unsafe extern "C" fn(matrix: *mut RadxMatrixOut);
 
-/// The message of the last failed call on this thread (NUL-terminated, owned by the
+/// The message of the last call on this thread if it failed (NUL-terminated, owned by the
 /// plugin, valid until the next call on the same thread), or null.
 pub type RadxLastErrorFn = unsafe extern "C" fn() -> *const c_char;
+
+/// Logs a message for the host (see [`RadxHost::log`]).
+pub type RadxLogFn = unsafe extern "C" fn(host_data: *mut c_void, level: i32, message: *const c_char);
+
+/// Called once, after loading and before any other call: may store a context pointer in
+/// `*context` (passed to every compute/build call and to shutdown). Returns [`RADX_OK`],
+/// or [`RADX_ERROR`] with a message behind `last_error` (the plugin is then not loaded).
+pub type RadxInitFn = unsafe extern "C" fn(host: *const RadxHost, context: *mut *mut c_void) -> i32;
+
+/// Called once when radx is done with the plugin (no call is in flight or will follow).
+pub type RadxShutdownFn = unsafe extern "C" fn(context: *mut c_void);
 
 /// The exported entry point's type.
 pub type RadxEntryFn = unsafe extern "C" fn() -> *const RadxPluginDesc;
@@ -173,6 +254,9 @@ pub type RadxEntryFn = unsafe extern "C" fn() -> *const RadxPluginDesc;
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct RadxFeatureDesc {
+    /// `size_of::<RadxFeatureDesc>()` as the plugin built it (equal to the descriptor's
+    /// `feature_size`).
+    pub struct_size: usize,
     /// Feature name, unique within the plugin, e.g. `fractal_dimension`.
     pub name: *const c_char,
     /// IBSI permanent tag when it is an IBSI feature, else a site tag, e.g. `RADX-FD01`.
@@ -194,6 +278,9 @@ pub struct RadxFeatureDesc {
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct RadxSourceDesc {
+    /// `size_of::<RadxSourceDesc>()` as the plugin built it (equal to the descriptor's
+    /// `source_size`).
+    pub struct_size: usize,
     /// Source name, used in feature files as `over NAME(...)`.
     pub name: *const c_char,
     /// One-line description, including the meaning of the matrix axes.
@@ -213,22 +300,34 @@ pub struct RadxSourceDesc {
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct RadxPluginDesc {
-    /// The ABI the plugin was built against; the first field in every ABI version.
+    /// The ABI major version the plugin was built against; the first field in every ABI version.
     pub abi_version: u32,
+    /// The ABI minor version the plugin was built against.
+    pub abi_minor: u32,
+    /// `size_of::<RadxPluginDesc>()` as the plugin built it: fields past it are absent.
+    pub struct_size: usize,
     /// Plugin name, unique among loaded plugins.
     pub name: *const c_char,
     /// Plugin version (free text, semver recommended).
     pub version: *const c_char,
-    /// The features, `n_features` of them.
+    /// The features, `n_features` of them, `feature_size` bytes apart.
     pub features: *const RadxFeatureDesc,
     /// Number of features.
     pub n_features: usize,
-    /// The sources, `n_sources` of them (may be null when 0).
+    /// Bytes from one feature to the next (`size_of::<RadxFeatureDesc>()` as built).
+    pub feature_size: usize,
+    /// The sources, `n_sources` of them, `source_size` bytes apart (may be null when 0).
     pub sources: *const RadxSourceDesc,
     /// Number of sources.
     pub n_sources: usize,
-    /// Reads the message of the last failed call on the calling thread.
+    /// Bytes from one source to the next (`size_of::<RadxSourceDesc>()` as built).
+    pub source_size: usize,
+    /// Reads the message of the last call on the calling thread, if it failed.
     pub last_error: Option<RadxLastErrorFn>,
+    /// Optional: called once after loading (see [`RadxInitFn`]).
+    pub init: Option<RadxInitFn>,
+    /// Optional: called once when radx is done with the plugin (see [`RadxShutdownFn`]).
+    pub shutdown: Option<RadxShutdownFn>,
 }
 
 // SAFETY: descriptors are immutable static data (strings and function pointers) that
@@ -244,6 +343,105 @@ unsafe impl Send for RadxPluginDesc {}
 unsafe impl Send for RadxFeatureDesc {}
 // SAFETY: as above.
 unsafe impl Send for RadxSourceDesc {}
+
+/// ABI major version 1, as plugins built before ABI 2 export it: the host still reads these
+/// descriptors and calls these functions (no context, no geometry, no struct sizes). New
+/// plugins use the types at the crate root.
+pub mod v1 {
+    use super::{RadxImageView, RadxLastErrorFn, RadxLevelsView, RadxMaskView, RadxMatrixOut, RadxMatrixView};
+    use super::{RadxValuesView, c_char};
+
+    /// ABI 1's version number.
+    pub const RADX_PLUGIN_ABI: u32 = 1;
+
+    /// ABI 1's input: ABI 2's without `struct_size`, geometry, case id and label.
+    #[repr(C)]
+    #[derive(Debug, Clone, Copy)]
+    pub struct RadxInput {
+        /// The image cropped to the ROI bounding box.
+        pub image: RadxImageView,
+        /// The morphological mask.
+        pub morphological_mask: RadxMaskView,
+        /// The intensity mask.
+        pub intensity_mask: RadxMaskView,
+        /// Intensities of the intensity-mask voxels.
+        pub intensities: RadxValuesView,
+        /// Discretised grey levels.
+        pub levels: RadxLevelsView,
+        /// The matrices of the feature's source.
+        pub matrices: *const RadxMatrixView,
+        /// Number of entries behind `matrices`.
+        pub n_matrices: usize,
+    }
+
+    /// ABI 1's feature computation.
+    pub type RadxComputeFn = unsafe extern "C" fn(input: *const RadxInput, out: *mut f64) -> i32;
+
+    /// ABI 1's source builder.
+    pub type RadxBuildFn =
+        unsafe extern "C" fn(input: *const RadxInput, params: *const c_char, out: *mut RadxMatrixOut) -> i32;
+
+    /// ABI 1's feature description.
+    #[repr(C)]
+    #[derive(Debug, Clone, Copy)]
+    pub struct RadxFeatureDesc {
+        /// Feature name.
+        pub name: *const c_char,
+        /// Tag.
+        pub tag: *const c_char,
+        /// One-line description.
+        pub description: *const c_char,
+        /// The source whose matrices the feature wants, or null.
+        pub source: *const c_char,
+        /// The computation.
+        pub compute: Option<RadxComputeFn>,
+    }
+
+    /// ABI 1's source description.
+    #[repr(C)]
+    #[derive(Debug, Clone, Copy)]
+    pub struct RadxSourceDesc {
+        /// Source name.
+        pub name: *const c_char,
+        /// One-line description.
+        pub description: *const c_char,
+        /// Number of axes.
+        pub ndim: usize,
+        /// Parameters and defaults as a JSON object, or null.
+        pub params: *const c_char,
+        /// The builder.
+        pub build: Option<RadxBuildFn>,
+    }
+
+    /// ABI 1's plugin descriptor.
+    #[repr(C)]
+    #[derive(Debug, Clone, Copy)]
+    pub struct RadxPluginDesc {
+        /// 1.
+        pub abi_version: u32,
+        /// Plugin name.
+        pub name: *const c_char,
+        /// Plugin version.
+        pub version: *const c_char,
+        /// The features.
+        pub features: *const RadxFeatureDesc,
+        /// Number of features.
+        pub n_features: usize,
+        /// The sources.
+        pub sources: *const RadxSourceDesc,
+        /// Number of sources.
+        pub n_sources: usize,
+        /// The last failure's message on this thread.
+        pub last_error: Option<RadxLastErrorFn>,
+    }
+
+    // SAFETY: immutable static data, as for the ABI 2 descriptors.
+    unsafe impl Sync for RadxPluginDesc {}
+    // SAFETY: as above.
+    unsafe impl Sync for RadxFeatureDesc {}
+    // SAFETY: as above.
+    unsafe impl Sync for RadxSourceDesc {}
+}
 
 /// A slice from a (pointer, length) pair that may be null when empty.
 ///
@@ -318,6 +516,52 @@ impl<'a> MatrixRef<'a> {
     }
 }
 
+/// Where the box a plugin sees lies (see [`RadxGeometry`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Geometry {
+    /// Voxel size in mm along x, y, z.
+    pub spacing: [f64; 3],
+    /// World position (mm) of the centre of the box's voxel `[0, 0, 0]`.
+    pub origin: [f64; 3],
+    /// Direction cosines, row-major: column `c` is the world direction of index axis `c`.
+    pub direction: [[f64; 3]; 3],
+    /// Index of the box's voxel `[0, 0, 0]` in the processed image.
+    pub box_offset: [usize; 3],
+    /// Number of voxels of the processed image along x, y, z.
+    pub image_dims: [usize; 3],
+}
+
+impl Geometry {
+    /// World position (mm) of the centre of box voxel `[x, y, z]`.
+    pub fn world(&self, x: usize, y: usize, z: usize) -> [f64; 3] {
+        let step = [x as f64 * self.spacing[0], y as f64 * self.spacing[1], z as f64 * self.spacing[2]];
+        let mut p = self.origin;
+        for (r, row) in self.direction.iter().enumerate() {
+            p[r] += row[0] * step[0] + row[1] * step[1] + row[2] * step[2];
+        }
+        p
+    }
+}
+
+/// How serious a message to the host is ([`log`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogLevel {
+    /// An error.
+    Error,
+    /// A warning.
+    Warn,
+    /// Information.
+    Info,
+    /// Debugging detail.
+    Debug,
+}
+
+/// Send a message to radx, which shows it naming the plugin. Does nothing before radx
+/// initialised the plugin or when radx takes no logs. Callable from any thread.
+pub fn log(level: LogLevel, message: &str) {
+    __private::log(level, message);
+}
+
 /// The safe view of a [`RadxInput`] a Rust plugin's functions receive.
 #[derive(Debug, Clone, Copy)]
 pub struct Input<'a> {
@@ -332,6 +576,33 @@ impl<'a> Input<'a> {
     /// fields state, for `'a` (the host guarantees this for the duration of a call).
     pub unsafe fn from_raw(raw: &'a RadxInput) -> Self {
         Input { raw }
+    }
+
+    /// Where the box lies in the world and in the processed image.
+    pub fn geometry(&self) -> Geometry {
+        let g = &self.raw.geometry;
+        let d = g.direction;
+        Geometry {
+            spacing: self.raw.image.spacing,
+            origin: g.origin,
+            direction: [[d[0], d[1], d[2]], [d[3], d[4], d[5]], [d[6], d[7], d[8]]],
+            box_offset: g.box_offset,
+            image_dims: g.image_dims,
+        }
+    }
+
+    /// The case's id (a batch's `id` column), when the run has one.
+    pub fn case_id(&self) -> Option<&'a str> {
+        if self.raw.case_id.is_null() {
+            return None;
+        }
+        // SAFETY: the host passes a NUL-terminated string valid for the call (from_raw).
+        unsafe { std::ffi::CStr::from_ptr(self.raw.case_id) }.to_str().ok()
+    }
+
+    /// The ROI's label in the mask; 0 when the ROI is every non-zero label.
+    pub fn label(&self) -> i64 {
+        self.raw.label
     }
 
     /// Number of voxels along x, y, z of the cropped image.
@@ -474,22 +745,103 @@ pub mod __private {
     use super::*;
 
     thread_local! {
-        static LAST_ERROR: RefCell<CString> = RefCell::new(CString::default());
+        /// The message of this thread's last call, when it failed; `None` after a success.
+        static LAST_ERROR: RefCell<Option<CString>> = const { RefCell::new(None) };
     }
 
     /// Remember `message` as this thread's last error.
     pub fn set_last_error(message: &str) {
         // An interior NUL would truncate the C string; show it instead of losing the tail.
         let c = CString::new(message.replace('\0', "\\0")).unwrap_or_default();
-        LAST_ERROR.with(|e| *e.borrow_mut() = c);
+        LAST_ERROR.with(|e| *e.borrow_mut() = Some(c));
     }
 
-    /// The plugin's `last_error` callback.
-    pub unsafe extern "C" fn last_error() -> *const c_char {
-        // The CString lives in the thread-local until the next failure on this thread,
-        // which is exactly the validity the ABI promises.
-        LAST_ERROR.with(|e| e.borrow().as_ptr())
+    /// Forget this thread's last error: every call starts with none, so `last_error` never
+    /// reports the message of an earlier call.
+    pub fn clear_last_error() {
+        LAST_ERROR.with(|e| {
+            if let Ok(mut e) = e.try_borrow_mut()
+                && e.is_some()
+            {
+                *e = None;
+            }
+        });
     }
+
+    /// The plugin's `last_error` callback: the message of the last call on this thread if
+    /// it failed, else null.
+    pub unsafe extern "C" fn last_error() -> *const c_char {
+        // The CString lives in the thread-local until the next call on this thread, which
+        // is exactly the validity the ABI promises.
+        LAST_ERROR.with(|e| e.borrow().as_ref().map_or(std::ptr::null(), |m| m.as_ptr()))
+    }
+
+    /// The host's callbacks, stored by [`run_init`].
+    struct HostCallbacks {
+        data: usize,
+        log: Option<RadxLogFn>,
+    }
+
+    static HOST: std::sync::OnceLock<HostCallbacks> = std::sync::OnceLock::new();
+
+    /// Forward a message to the host's log callback, if it gave one.
+    pub fn log(level: LogLevel, message: &str) {
+        let Some(HostCallbacks { data, log: Some(log) }) = HOST.get() else { return };
+        let level = match level {
+            LogLevel::Error => RADX_LOG_ERROR,
+            LogLevel::Warn => RADX_LOG_WARN,
+            LogLevel::Info => RADX_LOG_INFO,
+            LogLevel::Debug => RADX_LOG_DEBUG,
+        };
+        let c = CString::new(message.replace('\0', "\\0")).unwrap_or_default();
+        // SAFETY: the host promised a callback valid for the life of the process, callable
+        // from any thread, with its own `host_data`.
+        unsafe { log(*data as *mut c_void, level, c.as_ptr()) };
+    }
+
+    /// The plugin's `init`: keep the host's callbacks, then run the author's `init`
+    /// (panics caught). The SDK keeps no context: Rust plugins use statics.
+    ///
+    /// # Safety
+    /// `host` must be null or a valid [`RadxHost`] living for the process.
+    pub unsafe fn run_init<E: Display>(host: *const RadxHost, init: impl FnOnce() -> Result<(), E>) -> i32 {
+        clear_last_error();
+        // SAFETY: per the caller's contract.
+        if let Some(host) = unsafe { host.as_ref() } {
+            let log =
+                if host.struct_size >= std::mem::offset_of!(RadxHost, log) + std::mem::size_of::<Option<RadxLogFn>>() {
+                    host.log
+                } else {
+                    None
+                };
+            let _ = HOST.set(HostCallbacks { data: host.host_data as usize, log });
+        }
+        match catch_quietly(init) {
+            Ok(Ok(())) => RADX_OK,
+            Ok(Err(e)) => {
+                set_last_error(&e.to_string());
+                RADX_ERROR
+            }
+            Err(panic) => {
+                set_last_error(&panic.to_string());
+                RADX_ERROR
+            }
+        }
+    }
+
+    /// The plugin's `shutdown`: the author's function, panics caught (there is no one to
+    /// report them to: radx is done with the plugin).
+    pub fn run_shutdown(shutdown: impl FnOnce()) {
+        let _ = catch_quietly(shutdown);
+    }
+
+    /// No initialisation.
+    pub fn no_init() -> Result<(), std::convert::Infallible> {
+        Ok(())
+    }
+
+    /// No shutdown.
+    pub fn no_shutdown() {}
 
     thread_local! {
         /// Set while a feature or source of this plugin runs on this thread.
@@ -561,6 +913,7 @@ pub mod __private {
         F: Fn(&Input<'_>) -> Result<f64, E>,
         E: Display,
     {
+        clear_last_error();
         if input.is_null() || out.is_null() {
             set_last_error("radx passed a null input or output pointer");
             return RADX_ERROR;
@@ -599,6 +952,7 @@ pub mod __private {
         F: Fn(&Input<'_>, &str) -> Result<Matrix, E>,
         E: Display,
     {
+        clear_last_error();
         if input.is_null() || out.is_null() {
             set_last_error("radx passed a null input or output pointer");
             return RADX_ERROR;
@@ -700,6 +1054,9 @@ macro_rules! __radx_cstr {
 /// A source states the number of axes of its matrices (`axes: 1` to `4`) and, when it
 /// takes parameters, their defaults as a JSON object (`params: r#"{"radius": 1}"#,`,
 /// before `build:`); feature files can then write `over name(radius = 2)`.
+/// After `sources: [...]`, optionally `init: f` (`fn() -> Result<(), E>`, called once
+/// after loading; an `Err` refuses the load with its message) and `shutdown: g` (`fn()`,
+/// called when radx is done with the plugin). [`log`] works from `init` on.
 #[macro_export]
 macro_rules! export_plugin {
     (
@@ -718,15 +1075,31 @@ macro_rules! export_plugin {
             axes: $saxes:literal,
             $( params: $sparams:literal, )?
             build: $sbuild:path $(,)?
-        } ),* $(,)? ] $(,)?
+        } ),* $(,)? ]
+        $(, init: $init:path )?
+        $(, shutdown: $shutdown:path )?
+        $(,)?
     ) => {
+        // A panic must unwind to the wrapper's catch_unwind: with `panic = "abort"` it
+        // kills radx and every case in flight, with no word of which plugin or case.
+        #[cfg(panic = "abort")]
+        compile_error!(
+            "radx-plugin: this plugin is built with `panic = \"abort\"`, which turns any panic in it into \
+             an abort of radx itself; remove `panic = \"abort\"` from the plugin's Cargo profile \
+             (and `-C panic=abort` from RUSTFLAGS)"
+        );
         const _: () = {
             static RADX_FEATURES: &[$crate::RadxFeatureDesc] = &[ $( {
-                unsafe extern "C" fn compute(input: *const $crate::RadxInput, out: *mut f64) -> i32 {
+                unsafe extern "C" fn compute(
+                    _context: *mut ::std::ffi::c_void,
+                    input: *const $crate::RadxInput,
+                    out: *mut f64,
+                ) -> i32 {
                     // SAFETY: radx calls with a valid input and output (the ABI contract).
                     unsafe { $crate::__private::run_feature(input, out, $fcompute) }
                 }
                 $crate::RadxFeatureDesc {
+                    struct_size: ::std::mem::size_of::<$crate::RadxFeatureDesc>(),
                     name: $crate::__radx_cstr!($fname),
                     tag: $crate::__radx_cstr!($ftag),
                     description: $crate::__radx_cstr!($fdesc),
@@ -736,6 +1109,7 @@ macro_rules! export_plugin {
             } ),* ];
             static RADX_SOURCES: &[$crate::RadxSourceDesc] = &[ $( {
                 unsafe extern "C" fn build(
+                    _context: *mut ::std::ffi::c_void,
                     input: *const $crate::RadxInput,
                     params: *const ::std::ffi::c_char,
                     out: *mut $crate::RadxMatrixOut,
@@ -744,6 +1118,7 @@ macro_rules! export_plugin {
                     unsafe { $crate::__private::run_build(input, params, out, $sbuild) }
                 }
                 $crate::RadxSourceDesc {
+                    struct_size: ::std::mem::size_of::<$crate::RadxSourceDesc>(),
                     name: $crate::__radx_cstr!($sname),
                     description: $crate::__radx_cstr!($sdesc),
                     ndim: $saxes,
@@ -751,15 +1126,31 @@ macro_rules! export_plugin {
                     build: Some(build),
                 }
             } ),* ];
+            unsafe extern "C" fn init(
+                host: *const $crate::RadxHost,
+                _context: *mut *mut ::std::ffi::c_void,
+            ) -> i32 {
+                // SAFETY: radx passes a host description valid for the process (the ABI contract).
+                unsafe { $crate::__private::run_init(host, $crate::export_plugin!(@init $( $init )?)) }
+            }
+            unsafe extern "C" fn shutdown(_context: *mut ::std::ffi::c_void) {
+                $crate::__private::run_shutdown($crate::export_plugin!(@shutdown $( $shutdown )?))
+            }
             static RADX_DESCRIPTOR: $crate::RadxPluginDesc = $crate::RadxPluginDesc {
                 abi_version: $crate::RADX_PLUGIN_ABI,
+                abi_minor: $crate::RADX_PLUGIN_ABI_MINOR,
+                struct_size: ::std::mem::size_of::<$crate::RadxPluginDesc>(),
                 name: $crate::__radx_cstr!($name),
                 version: $crate::__radx_cstr!($version),
                 features: RADX_FEATURES.as_ptr(),
                 n_features: RADX_FEATURES.len(),
+                feature_size: ::std::mem::size_of::<$crate::RadxFeatureDesc>(),
                 sources: RADX_SOURCES.as_ptr(),
                 n_sources: RADX_SOURCES.len(),
+                source_size: ::std::mem::size_of::<$crate::RadxSourceDesc>(),
                 last_error: Some($crate::__private::last_error),
+                init: Some(init),
+                shutdown: Some(shutdown),
             };
             /// The plugin's entry point (see `radx_plugin::RADX_ENTRY_SYMBOL`).
             #[unsafe(no_mangle)]
@@ -772,6 +1163,10 @@ macro_rules! export_plugin {
     (@source) => { ::std::ptr::null() };
     (@params $p:literal) => { $crate::__radx_cstr!($p) };
     (@params) => { $crate::__radx_cstr!("{}") };
+    (@init $f:path) => { $f };
+    (@init) => { $crate::__private::no_init };
+    (@shutdown $f:path) => { $f };
+    (@shutdown) => { $crate::__private::no_shutdown };
 }
 
 #[cfg(test)]

@@ -12,13 +12,19 @@ pub const FOREIGN_ABI: u32 = RADX_PLUGIN_ABI + 1;
 
 static DESCRIPTOR: RadxPluginDesc = RadxPluginDesc {
     abi_version: FOREIGN_ABI,
+    abi_minor: 0,
+    struct_size: std::mem::size_of::<RadxPluginDesc>(),
     name: c"from-the-future".as_ptr(),
     version: c"9.9.9".as_ptr(),
     features: std::ptr::null(),
     n_features: 0,
+    feature_size: 0,
     sources: std::ptr::null(),
     n_sources: 0,
+    source_size: 0,
     last_error: None,
+    init: None,
+    shutdown: None,
 };
 
 /// The plugin entry point.

@@ -19,6 +19,11 @@ fn voxel_count(input: &Input) -> Result<f64, String> {
     Ok(input.morphological_mask().count() as f64)
 }
 
+fn minus_infinity(_: &Input) -> Result<f64, String> {
+    // A legitimate value that JSON cannot hold: every output writes it as `-inf`.
+    Ok(f64::NEG_INFINITY)
+}
+
 export_plugin! {
     name: "panicky",
     version: "0.0.1",
@@ -26,6 +31,7 @@ export_plugin! {
         { name: "explicit_panic", tag: "TEST-PANIC1", description: "Always panics", compute: explicit_panic },
         { name: "out_of_bounds", tag: "TEST-PANIC2", description: "Indexes past the image", compute: out_of_bounds },
         { name: "voxel_count", tag: "TEST-COUNT", description: "Voxels in the morphological mask", compute: voxel_count },
+        { name: "minus_infinity", tag: "TEST-NEGINF", description: "Always -inf", compute: minus_infinity },
     ],
     sources: [],
 }

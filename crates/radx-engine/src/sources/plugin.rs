@@ -18,6 +18,7 @@
 
 use std::cell::{OnceCell, RefCell};
 use std::collections::HashMap;
+use std::ffi::CString;
 
 use ndarray::Array3;
 use radx_core::{BoundingBox, Volume};
@@ -28,7 +29,8 @@ use crate::model::ProcessedCase;
 use crate::model::{FeatureKey, FeatureRow};
 use crate::sources::Instances;
 use radx_plugin_host::{
-    DenseMatrix, PluginCallError, PluginError, PluginInput, PluginRegistry, PluginSource, params_to_json,
+    CaseInfo, DenseMatrix, LoadedPlugin, PluginCallError, PluginError, PluginInput, PluginOrigin, PluginRegistry,
+    PluginSource, PluginWarning, params_to_json,
 };
 
 /// Names of a plugin source's axes in feature files, in matrix-axis order.
@@ -90,20 +92,106 @@ pub fn register_sources(registry: &mut Registry, plugins: &PluginRegistry) -> Re
 }
 
 /// Refuse a plugin feature whose row (family = plugin name, feature name) a family of the
-/// compiled library would also produce: the table could not tell the two apart.
+/// compiled library would also produce, or whose column `plugin.feature` is a column of
+/// the library's (`family.feature`, or `family.feature.aggregation`): the table could not
+/// tell the two apart.
 pub fn check_feature_clashes(library: &[LibraryFamily], plugins: &PluginRegistry) -> Result<(), PluginError> {
     for plugin in plugins.plugins() {
-        let Some(family) = library.iter().find(|f| f.family.name() == plugin.name) else {
-            continue;
-        };
-        if let Some(feature) = plugin.features.iter().find(|f| family.family.features().any(|g| g.name == f.name)) {
-            return Err(PluginError::Clash {
-                path: plugin.path.clone(),
-                message: format!(
-                    "feature `{}.{}` is also defined in {}; rename the feature or the plugin",
-                    plugin.name, feature.name, family.origin
-                ),
-            });
+        feature_clash(library, plugin).map_or(Ok(()), Err)?;
+    }
+    Ok(())
+}
+
+/// The first clash of `plugin`'s features with the library (see [`check_feature_clashes`]).
+fn feature_clash(library: &[LibraryFamily], plugin: &LoadedPlugin) -> Option<PluginError> {
+    for feature in &plugin.features {
+        let column = feature.qualified_name();
+        for family in library {
+            let same_row = |g: &radx_dsl::FeatureInfo| family.family.name() == plugin.name && g.name == feature.name;
+            let same_column = |g: &radx_dsl::FeatureInfo| {
+                let base = format!("{}.{}", family.family.name(), g.name);
+                column == base || column.strip_prefix(base.as_str()).is_some_and(|rest| rest.starts_with('.'))
+            };
+            if let Some(g) = family.family.features().find(|g| same_row(g) || same_column(g)) {
+                return Some(PluginError::Clash {
+                    path: plugin.path.clone(),
+                    message: format!(
+                        "feature `{column}` clashes with `{}.{}` defined in {}; rename the feature or the plugin",
+                        family.family.name(),
+                        g.name,
+                        family.origin
+                    ),
+                });
+            }
+        }
+    }
+    None
+}
+
+/// The first plugin source of `plugin` named like a built-in source.
+fn source_clash(plugin: &LoadedPlugin) -> Option<PluginError> {
+    plugin.sources.iter().find(|s| super::provider(&s.name).is_some()).map(|source| PluginError::Clash {
+        path: plugin.path.clone(),
+        message: format!("source `{}` has the name of a built-in source; rename it in the plugin", source.name),
+    })
+}
+
+/// Take out of `plugins` each plugin that `clash` finds at fault: one named explicitly is
+/// an error; one found in a plugin directory is skipped with a warning (the run goes on
+/// without it).
+fn drop_clashing(
+    plugins: &mut PluginRegistry,
+    warnings: &mut Vec<PluginWarning>,
+    clash: impl Fn(&LoadedPlugin) -> Option<PluginError>,
+) -> Result<(), PluginError> {
+    let found: Vec<(String, PluginOrigin, PluginError)> =
+        plugins.plugins().iter().filter_map(|p| clash(p).map(|e| (p.name.clone(), p.origin, e))).collect();
+    for (name, origin, error) in found {
+        match origin {
+            PluginOrigin::Explicit => return Err(error),
+            PluginOrigin::Directory => {
+                plugins.remove(&name);
+                warnings.push(PluginWarning::Skipped(error));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Before the library is compiled: plugins whose sources are named like built-in ones
+/// (an error, or a warning for a plugin from a plugin directory, which is dropped).
+pub fn screen_sources(plugins: &mut PluginRegistry, warnings: &mut Vec<PluginWarning>) -> Result<(), PluginError> {
+    drop_clashing(plugins, warnings, source_clash)
+}
+
+/// After the library is compiled: plugin features that clash with the library's (an error,
+/// or a warning for a plugin from a plugin directory, which is dropped), and plugin
+/// features that reuse the tag of a library feature (a warning).
+pub fn screen_features(
+    library: &[LibraryFamily],
+    plugins: &mut PluginRegistry,
+    warnings: &mut Vec<PluginWarning>,
+) -> Result<(), PluginError> {
+    drop_clashing(plugins, warnings, |p| feature_clash(library, p))?;
+    let mut tags: HashMap<&str, (String, &str)> = HashMap::new();
+    for family in library {
+        for g in family.family.features() {
+            tags.entry(g.tag.as_str())
+                .or_insert_with(|| (format!("{}.{}", family.family.name(), g.name), family.origin.as_str()));
+        }
+    }
+    for plugin in plugins.plugins() {
+        for feature in &plugin.features {
+            if let Some((known, origin)) = tags.get(feature.tag.as_str()) {
+                warnings.push(PluginWarning::ReusedTag {
+                    path: plugin.path.clone(),
+                    plugin: plugin.name.clone(),
+                    feature: feature.name.clone(),
+                    tag: feature.tag.clone(),
+                    known: known.clone(),
+                    origin: origin.to_string(),
+                });
+            }
         }
     }
     Ok(())
@@ -128,6 +216,27 @@ pub fn source_data(matrix: &DenseMatrix) -> SourceData {
         .with_scalar("N", total)
 }
 
+/// What plugins are told of the case beyond its processed ROI: its id and label.
+#[derive(Debug, Clone, Default)]
+pub struct CaseMeta {
+    /// The case's id, NUL-terminated for the ABI (`None` for a lone case).
+    id: Option<CString>,
+    /// The ROI's label (0: every non-zero label).
+    label: i64,
+}
+
+impl CaseMeta {
+    /// The id and label of `case`.
+    pub fn of(case: &crate::case::Case) -> Self {
+        let label = match case.roi {
+            crate::case::RoiSelector::Label(l) => l,
+            crate::case::RoiSelector::NonZero => 0,
+        };
+        // An id with a NUL byte cannot cross the ABI: plugins see none rather than a cut one.
+        CaseMeta { id: case.id.as_deref().and_then(|id| CString::new(id).ok()), label }
+    }
+}
+
 /// The ROI as plugins see it: cropped to the morphological mask's bounding box.
 struct CroppedCase {
     image: Volume<f64>,
@@ -136,6 +245,10 @@ struct CroppedCase {
     intensities: Vec<f64>,
     levels: Array3<u16>,
     ng: usize,
+    /// Index of the box's first voxel in the processed image.
+    box_offset: [usize; 3],
+    /// The processed image's dims.
+    image_dims: [usize; 3],
 }
 
 impl CroppedCase {
@@ -143,6 +256,7 @@ impl CroppedCase {
         let roi = &case.roi;
         let bbox = BoundingBox::of_mask(&roi.morphological).ok_or(PluginValueError::EmptyRoi)?;
         let grid = roi.image.grid;
+        let whole = case.interpolated_grid;
         let crop_mask = |m: &Array3<bool>| Volume { grid, data: m.clone() }.crop(&bbox).data;
         let image = roi.image.crop(&bbox);
         let intensity = crop_mask(&roi.intensity);
@@ -156,11 +270,13 @@ impl CroppedCase {
             intensities,
             levels,
             ng: case.levels.ng,
+            box_offset: index_in(&whole, image.grid.origin),
+            image_dims: whole.dims,
             image,
         })
     }
 
-    fn input<'a>(&'a self, matrices: &'a [DenseMatrix]) -> PluginInput<'a> {
+    fn input<'a>(&'a self, matrices: &'a [DenseMatrix], meta: &'a CaseMeta) -> PluginInput<'a> {
         PluginInput {
             image: &self.image,
             morphological: &self.morphological,
@@ -169,8 +285,27 @@ impl CroppedCase {
             levels: Some(&self.levels),
             ng: self.ng,
             matrices,
+            case: CaseInfo {
+                box_offset: self.box_offset,
+                image_dims: self.image_dims,
+                case_id: meta.id.as_deref(),
+                label: meta.label,
+            },
         }
     }
+}
+
+/// The index in `grid` of the voxel whose centre is at world position `p` (rounded; the
+/// crop's grid shares the image's spacing and direction, so it is a whole number).
+fn index_in(grid: &radx_core::Grid, p: [f64; 3]) -> [usize; 3] {
+    let d = [p[0] - grid.origin[0], p[1] - grid.origin[1], p[2] - grid.origin[2]];
+    let mut index = [0; 3];
+    for (axis, slot) in index.iter_mut().enumerate() {
+        // Direction cosines are orthonormal: the inverse is the transpose (column `axis`).
+        let along: f64 = (0..3).map(|r| grid.direction[r][axis] * d[r]).sum();
+        *slot = (along / grid.spacing[axis]).round().max(0.0) as usize;
+    }
+    index
 }
 
 /// Why a plugin feature or source gave no value for a case; its rows become NaN with this
@@ -227,6 +362,7 @@ pub enum PluginValueError {
 pub(crate) struct PluginCase<'a> {
     plugins: &'a PluginRegistry,
     case: &'a ProcessedCase,
+    meta: &'a CaseMeta,
     /// Bytes a plugin source's data may take (the settings' `max_memory`).
     memory_budget: u64,
     cropped: OnceCell<Result<CroppedCase, PluginValueError>>,
@@ -234,8 +370,20 @@ pub(crate) struct PluginCase<'a> {
 }
 
 impl<'a> PluginCase<'a> {
-    pub(crate) fn new(plugins: &'a PluginRegistry, case: &'a ProcessedCase, memory_budget: u64) -> Self {
-        PluginCase { plugins, case, memory_budget, cropped: OnceCell::new(), matrices: RefCell::new(HashMap::new()) }
+    pub(crate) fn new(
+        plugins: &'a PluginRegistry,
+        case: &'a ProcessedCase,
+        memory_budget: u64,
+        meta: &'a CaseMeta,
+    ) -> Self {
+        PluginCase {
+            plugins,
+            case,
+            meta,
+            memory_budget,
+            cropped: OnceCell::new(),
+            matrices: RefCell::new(HashMap::new()),
+        }
     }
 
     /// Whether a loaded plugin provides `source`.
@@ -255,7 +403,7 @@ impl<'a> PluginCase<'a> {
         }
         let built = match self.cropped() {
             Ok(c) => source
-                .build(&c.input(&[]), params_json)
+                .build(&c.input(&[], self.meta), params_json)
                 .map_err(PluginValueError::from)
                 .and_then(|m| self.checked(source, m)),
             Err(e) => Err(e.clone()),
@@ -324,7 +472,7 @@ impl<'a> PluginCase<'a> {
             }
         };
         let cropped = self.cropped().as_ref().map_err(Clone::clone)?;
-        Ok(feature.compute(&cropped.input(&matrices))?)
+        Ok(feature.compute(&cropped.input(&matrices, self.meta))?)
     }
 }
 

@@ -35,7 +35,7 @@ fn files_volumes_and_bytes_give_the_same_features() {
         name: path.file_name().unwrap().to_string_lossy().into_owned(),
         bytes: Arc::from(std::fs::read(path).unwrap()),
     };
-    let encoded = Case { image: bytes(&image), mask: bytes(&mask), roi: RoiSelector::Label(1) };
+    let encoded = Case { image: bytes(&image), mask: bytes(&mask), roi: RoiSelector::Label(1), id: None };
     assert_eq!(bits(&extractor.extract(&encoded).unwrap()), bits(&from_files));
 
     // One input a file, the other in memory.
@@ -65,7 +65,7 @@ fn the_roi_is_chosen_by_the_case() {
     let image = Arc::new(Volume::from_x_fastest(grid, image));
     let extractor = Extractor::new(Settings::default(), &[], Default::default()).unwrap();
     let run = |labels: Volume<f64>, roi: RoiSelector| {
-        let case = Case { image: VolumeSource::Volume(Arc::clone(&image)), mask: labels.into(), roi };
+        let case = Case { image: VolumeSource::Volume(Arc::clone(&image)), mask: labels.into(), roi, id: None };
         bits(&extractor.extract(&case).unwrap())
     };
     let two = run(relabel(|v| v), RoiSelector::Label(2));
@@ -74,7 +74,8 @@ fn the_roi_is_chosen_by_the_case() {
     let union = run(relabel(|v| v), RoiSelector::NonZero);
     assert_eq!(union, run(relabel(|v| if v != 0.0 { 1.0 } else { 0.0 }), RoiSelector::Label(1)));
 
-    let absent = Case { image: VolumeSource::Volume(image), mask: relabel(|v| v).into(), roi: RoiSelector::Label(7) };
+    let absent =
+        Case { image: VolumeSource::Volume(image), mask: relabel(|v| v).into(), roi: RoiSelector::Label(7), id: None };
     let message = extractor.extract(&absent).unwrap_err().to_string();
     assert!(message.contains("label 7 does not occur") && message.contains("labels present: 1, 2"), "{message}");
     assert!(message.contains("<in-memory volume>"), "{message}");
@@ -104,7 +105,7 @@ fn arrays_in_their_own_type_give_the_files_features() {
         let extractor = Extractor::new(settings, &[], Default::default()).unwrap();
         let from_files = bits(&extractor.extract(&Case::new(image.clone(), mask.clone())).unwrap());
         for image in [array("image", Arc::new(as_i16.clone())), array("image", Arc::new(as_f32.clone()))] {
-            let case = Case { image, mask: array("mask", Arc::new(as_u8.clone())), roi: RoiSelector::Label(1) };
+            let case = Case::new(image, array("mask", Arc::new(as_u8.clone())));
             assert_eq!(bits(&extractor.extract(&case).unwrap()), from_files);
         }
     }
@@ -124,6 +125,7 @@ fn arrays_are_refused_as_files_are() {
         image: VolumeSource::Array { name: "scan".into(), array: Arc::new(image.clone()) },
         mask: VolumeSource::Array { name: "seg".into(), array: Arc::new(labels) },
         roi,
+        id: None,
     };
     let extractor = Extractor::new(Settings::default(), &[], Default::default()).unwrap();
     let two_labels = labels(|x, _, z| if z == 1 { [0.0, 2.0, 2.0, 5.0, 0.0, 0.0][x] } else { 0.0 });

@@ -4,8 +4,9 @@
 use std::ffi::{CStr, c_char};
 
 use radx_plugin::{
-    Input, Matrix, RADX_ERROR, RADX_OK, RADX_PLUGIN_ABI, RadxImageView, RadxInput, RadxLevelsView, RadxMaskView,
-    RadxMatrixOut, RadxMatrixView, RadxPluginDesc, RadxValuesView, export_plugin,
+    Input, Matrix, RADX_ERROR, RADX_OK, RADX_PLUGIN_ABI, RADX_PLUGIN_ABI_MINOR, RadxFeatureDesc, RadxGeometry,
+    RadxImageView, RadxInput, RadxLevelsView, RadxMaskView, RadxMatrixOut, RadxMatrixView, RadxPluginDesc,
+    RadxSourceDesc, RadxValuesView, export_plugin,
 };
 
 fn count_inside(input: &Input) -> Result<f64, String> {
@@ -23,6 +24,20 @@ fn panics(_: &Input) -> Result<f64, String> {
 fn first_matrix_sum(input: &Input) -> Result<f64, String> {
     let m = input.matrix(0).ok_or("no matrix")?;
     Ok(m.data.iter().sum())
+}
+
+/// 100·x + 10·y + z of the box offset, plus the label in thousands, plus the id's length
+/// in millions: every case field in one number.
+fn case_fields(input: &Input) -> Result<f64, String> {
+    let g = input.geometry();
+    let [x, y, z] = g.box_offset;
+    let id = input.case_id().map_or(0, str::len);
+    Ok((100 * x + 10 * y + z) as f64 + 1000.0 * input.label() as f64 + 1e6 * id as f64)
+}
+
+/// World x of box voxel [1, 0, 0].
+fn world_x_of_next_voxel(input: &Input) -> Result<f64, String> {
+    Ok(input.geometry().world(1, 0, 0)[0])
 }
 
 fn histogram(input: &Input, params: &str) -> Result<Matrix, String> {
@@ -44,6 +59,8 @@ export_plugin! {
         { name: "refuses", tag: "TEST-0002", description: "Always an error", compute: refuses },
         { name: "panics", tag: "TEST-0003", description: "Always panics", compute: panics },
         { name: "matrix_sum", tag: "TEST-0004", description: "Sum of matrix 0", source: "hist", compute: first_matrix_sum },
+        { name: "case_fields", tag: "TEST-0005", description: "Offset, label and id", compute: case_fields },
+        { name: "world_x", tag: "TEST-0006", description: "World x of voxel [1,0,0]", compute: world_x_of_next_voxel },
     ],
     sources: [
         { name: "hist", description: "Voxels outside/inside", axes: 1, build: histogram },
@@ -86,6 +103,7 @@ impl Fixture {
     fn raw(&self, matrix: &RadxMatrixView) -> RadxInput {
         let dims = [2, 2, 1];
         RadxInput {
+            struct_size: std::mem::size_of::<RadxInput>(),
             image: RadxImageView { data: self.image.as_ptr(), dims, spacing: [1.0; 3] },
             morphological_mask: RadxMaskView { data: self.mask.as_ptr(), dims },
             intensity_mask: RadxMaskView { data: self.mask.as_ptr(), dims },
@@ -93,6 +111,14 @@ impl Fixture {
             levels: RadxLevelsView { data: std::ptr::null(), dims, ng: 0 },
             matrices: matrix,
             n_matrices: 1,
+            geometry: RadxGeometry {
+                origin: [10.0, 20.0, 30.0],
+                direction: [1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0],
+                box_offset: [3, 4, 5],
+                image_dims: [16, 16, 16],
+            },
+            case_id: c"case-7".as_ptr(),
+            label: 2,
         }
     }
 
@@ -106,7 +132,7 @@ fn call(index: usize, input: &RadxInput) -> Result<f64, String> {
     // SAFETY: index < n_features (asserted by callers), descriptor arrays are static.
     let f = unsafe { &*d.features.add(index) };
     let mut out = f64::NAN;
-    let status = unsafe { (f.compute.unwrap())(input, &mut out) };
+    let status = unsafe { (f.compute.unwrap())(std::ptr::null_mut(), input, &mut out) };
     if status == RADX_OK {
         Ok(out)
     } else {
@@ -118,10 +144,16 @@ fn call(index: usize, input: &RadxInput) -> Result<f64, String> {
 #[test]
 fn descriptor_lists_everything() {
     let d = descriptor();
-    assert_eq!(d.abi_version, RADX_PLUGIN_ABI);
+    assert_eq!((d.abi_version, d.abi_minor), (RADX_PLUGIN_ABI, RADX_PLUGIN_ABI_MINOR));
+    // Every struct carries its size; the tables' strides are the entries' sizes.
+    assert_eq!(d.struct_size, std::mem::size_of::<RadxPluginDesc>());
+    assert_eq!(d.feature_size, std::mem::size_of::<RadxFeatureDesc>());
+    assert_eq!(d.source_size, std::mem::size_of::<RadxSourceDesc>());
+    assert_eq!(unsafe { &*d.features }.struct_size, std::mem::size_of::<RadxFeatureDesc>());
+    assert!(d.init.is_some() && d.shutdown.is_some());
     assert_eq!(text(d.name), "in-process");
     assert_eq!(text(d.version), "1.2.3");
-    assert_eq!(d.n_features, 4);
+    assert_eq!(d.n_features, 6);
     assert_eq!(d.n_sources, 2);
     let f3 = unsafe { &*d.features.add(3) };
     assert_eq!((text(f3.name), text(f3.tag), text(f3.source)), ("matrix_sum", "TEST-0004", "hist"));
@@ -147,6 +179,23 @@ fn values_errors_and_panics_cross_the_boundary() {
     assert_eq!(call(0, &input), Ok(3.0));
     // 1.5 + 2.5 + 3.0
     assert_eq!(call(3, &input), Ok(7.0));
+    // Offset (3, 4, 5) → 345; label 2 → 2000; "case-7" → 6 characters.
+    assert_eq!(call(4, &input), Ok(6_002_345.0));
+    // Origin x 10 mm, spacing 1 mm, identity direction.
+    assert_eq!(call(5, &input), Ok(11.0));
+}
+
+/// `last_error` describes the thread's last call only: after a success it is null, never
+/// the message of an earlier failure (which a host would attach to the wrong value).
+#[test]
+fn last_error_is_never_a_stale_message() {
+    let fx = Fixture::new();
+    let m = fx.matrix();
+    let input = fx.raw(&m);
+    let d = descriptor();
+    assert_eq!(call(1, &input), Err("no value for this ROI".to_string()));
+    assert_eq!(call(0, &input), Ok(3.0));
+    assert!(unsafe { (d.last_error.unwrap())() }.is_null(), "a stale message after a successful call");
 }
 
 #[test]
@@ -154,7 +203,7 @@ fn null_pointers_are_an_error_not_a_crash() {
     let d = descriptor();
     let f = unsafe { &*d.features };
     let mut out = 0.0;
-    assert_eq!(unsafe { (f.compute.unwrap())(std::ptr::null(), &mut out) }, RADX_ERROR);
+    assert_eq!(unsafe { (f.compute.unwrap())(std::ptr::null_mut(), std::ptr::null(), &mut out) }, RADX_ERROR);
     assert!(text(unsafe { (d.last_error.unwrap())() }).contains("null"));
 }
 
@@ -166,7 +215,7 @@ fn source_matrix_is_built_by_the_plugin_and_released_by_it() {
     let d = descriptor();
     let s = unsafe { &*d.sources };
     let mut out = std::mem::MaybeUninit::<RadxMatrixOut>::uninit();
-    let status = unsafe { (s.build.unwrap())(&input, c"{}".as_ptr(), out.as_mut_ptr()) };
+    let status = unsafe { (s.build.unwrap())(std::ptr::null_mut(), &input, c"{}".as_ptr(), out.as_mut_ptr()) };
     assert_eq!(status, RADX_OK);
     let mut out = unsafe { out.assume_init() };
     assert_eq!(out.matrix.ndim, 1);
@@ -181,7 +230,7 @@ fn source_matrix_is_built_by_the_plugin_and_released_by_it() {
     assert!(out.owner.is_null());
 
     let mut out = std::mem::MaybeUninit::<RadxMatrixOut>::uninit();
-    let status = unsafe { (s.build.unwrap())(&input, c"{\"x\":1}".as_ptr(), out.as_mut_ptr()) };
+    let status = unsafe { (s.build.unwrap())(std::ptr::null_mut(), &input, c"{\"x\":1}".as_ptr(), out.as_mut_ptr()) };
     assert_eq!(status, RADX_ERROR);
     assert!(text(unsafe { (d.last_error.unwrap())() }).contains("unexpected parameters"));
 }

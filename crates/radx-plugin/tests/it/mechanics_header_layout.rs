@@ -39,14 +39,73 @@ macro_rules! layout_asserts {
 fn c_assertions() -> String {
     let mut c = String::from("#include <stddef.h>\n#include \"radx_plugin.h\"\n");
     writeln!(c, "_Static_assert(RADX_PLUGIN_ABI == {RADX_PLUGIN_ABI}u, \"RADX_PLUGIN_ABI\");").unwrap();
+    writeln!(c, "_Static_assert(RADX_PLUGIN_ABI_MINOR == {RADX_PLUGIN_ABI_MINOR}u, \"RADX_PLUGIN_ABI_MINOR\");")
+        .unwrap();
     writeln!(c, "_Static_assert(RADX_OK == {RADX_OK}, \"RADX_OK\");").unwrap();
     writeln!(c, "_Static_assert(RADX_ERROR == {RADX_ERROR}, \"RADX_ERROR\");").unwrap();
     writeln!(c, "_Static_assert(RADX_MAX_MATRIX_DIMS == {RADX_MAX_MATRIX_DIMS}, \"RADX_MAX_MATRIX_DIMS\");").unwrap();
+    for (name, value) in
+        [("ERROR", RADX_LOG_ERROR), ("WARN", RADX_LOG_WARN), ("INFO", RADX_LOG_INFO), ("DEBUG", RADX_LOG_DEBUG)]
+    {
+        writeln!(c, "_Static_assert(RADX_LOG_{name} == {value}, \"RADX_LOG_{name}\");").unwrap();
+    }
     layout_asserts!(&mut c, RadxImageView { data, dims, spacing });
     layout_asserts!(&mut c, RadxMaskView { data, dims });
     layout_asserts!(&mut c, RadxLevelsView { data, dims, ng });
     layout_asserts!(&mut c, RadxValuesView { data, len });
     layout_asserts!(&mut c, RadxMatrixView { data, ndim, shape, axis_values });
+    layout_asserts!(&mut c, RadxGeometry { origin, direction, box_offset, image_dims });
+    layout_asserts!(
+        &mut c,
+        RadxInput {
+            struct_size,
+            image,
+            morphological_mask,
+            intensity_mask,
+            intensities,
+            levels,
+            matrices,
+            n_matrices,
+            geometry,
+            case_id,
+            label
+        }
+    );
+    layout_asserts!(&mut c, RadxMatrixOut { matrix, owner, release });
+    layout_asserts!(&mut c, RadxHost { struct_size, abi_major, abi_minor, host_data, log });
+    layout_asserts!(&mut c, RadxFeatureDesc { struct_size, name, tag, description, source, compute });
+    layout_asserts!(&mut c, RadxSourceDesc { struct_size, name, description, ndim, params, build });
+    layout_asserts!(
+        &mut c,
+        RadxPluginDesc {
+            abi_version,
+            abi_minor,
+            struct_size,
+            name,
+            version,
+            features,
+            n_features,
+            feature_size,
+            sources,
+            n_sources,
+            source_size,
+            last_error,
+            init,
+            shutdown
+        }
+    );
+    // The entry symbol name the host looks up is the one the header declares.
+    writeln!(c, "static const RadxEntryFn entry_has_the_declared_type = &{RADX_ENTRY_SYMBOL};").unwrap();
+    c
+}
+
+/// The ABI 1 types the host still reads, against the ABI 1 header as it was shipped
+/// (`tests/data/v1/radx_plugin.h`): a v1 plugin's descriptor and input keep their layout.
+fn c_assertions_v1() -> String {
+    use radx_plugin::v1::{RadxFeatureDesc, RadxInput, RadxPluginDesc, RadxSourceDesc};
+    let mut c = String::from("#include <stddef.h>\n#include \"radx_plugin.h\"\n");
+    writeln!(c, "_Static_assert(RADX_PLUGIN_ABI == {}u, \"RADX_PLUGIN_ABI\");", radx_plugin::v1::RADX_PLUGIN_ABI)
+        .unwrap();
     layout_asserts!(
         &mut c,
         RadxInput { image, morphological_mask, intensity_mask, intensities, levels, matrices, n_matrices }
@@ -58,24 +117,38 @@ fn c_assertions() -> String {
         &mut c,
         RadxPluginDesc { abi_version, name, version, features, n_features, sources, n_sources, last_error }
     );
-    // The entry symbol name the host looks up is the one the header declares.
-    writeln!(c, "static const RadxEntryFn entry_has_the_declared_type = &{RADX_ENTRY_SYMBOL};").unwrap();
     c
+}
+
+/// `cc -fsyntax-only` of `source` against the header in `include`.
+fn compiles(name: &str, source: &str, include: &Path) -> std::process::Output {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("radx-plugin-header");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join(name);
+    std::fs::write(&file, source).unwrap();
+    Command::new("cc")
+        .args(["-std=c11", "-Wall", "-Wextra", "-Werror", "-Wno-unused-const-variable", "-fsyntax-only", "-I"])
+        .arg(include)
+        .arg(&file)
+        .output()
+        .expect("the system C compiler `cc` runs")
+}
+
+#[test]
+fn the_v1_types_match_the_v1_header() {
+    let include = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/v1");
+    let output = compiles("layout_check_v1.c", &c_assertions_v1(), &include);
+    assert!(
+        output.status.success(),
+        "radx_plugin::v1 does not match ABI 1:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
 }
 
 #[test]
 fn c_header_matches_rust_layout() {
     let include = Path::new(env!("CARGO_MANIFEST_DIR")).join("include");
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("radx-plugin-header");
-    std::fs::create_dir_all(&dir).unwrap();
-    let source = dir.join("layout_check.c");
-    std::fs::write(&source, c_assertions()).unwrap();
-    let output = Command::new("cc")
-        .args(["-std=c11", "-Wall", "-Wextra", "-Werror", "-Wno-unused-const-variable", "-fsyntax-only", "-I"])
-        .arg(&include)
-        .arg(&source)
-        .output()
-        .expect("the system C compiler `cc` runs");
+    let output = compiles("layout_check.c", &c_assertions(), &include);
     assert!(
         output.status.success(),
         "radx_plugin.h does not match the Rust ABI:\n{}",
@@ -93,7 +166,12 @@ fn header_declares_every_abi_type() {
         "RadxLevelsView",
         "RadxValuesView",
         "RadxMatrixView",
+        "RadxGeometry",
         "RadxInput",
+        "RadxHost",
+        "RadxLogFn",
+        "RadxInitFn",
+        "RadxShutdownFn",
         "RadxMatrixOut",
         "RadxComputeFn",
         "RadxBuildFn",
