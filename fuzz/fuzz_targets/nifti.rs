@@ -9,7 +9,7 @@ use radx_io::{ReadOptions, read_volume_bytes};
 
 /// 64 MiB of voxels: far below libFuzzer's 2 GiB RSS limit, so an allocation the budget
 /// should have refused shows up as an out-of-memory report.
-const BUDGET: ReadOptions = ReadOptions { max_bytes: 64 << 20 };
+const BUDGET: ReadOptions = ReadOptions::with_budget(64 << 20);
 
 fuzz_target!(|data: &[u8]| {
     // The first byte picks plain or gzip, so the fuzzer explores both decoders.

@@ -9,7 +9,7 @@ use libfuzzer_sys::fuzz_target;
 use radx_io::{ReadOptions, read_volume_bytes};
 
 /// 64 MiB of voxels (see the NIfTI target).
-const BUDGET: ReadOptions = ReadOptions { max_bytes: 64 << 20 };
+const BUDGET: ReadOptions = ReadOptions::with_budget(64 << 20);
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(volume) = read_volume_bytes(Path::new("fuzz.nrrd"), data, &BUDGET) {

@@ -53,10 +53,14 @@ pub fn run(args: &BatchArgs) -> Result<ExitCode, Error> {
     let shard = args.shard.as_deref().map(str::parse::<Shard>).transpose()?;
     let extractor = args.extractor.build()?;
     let cases = read_cases(&args.cases).map_err(radx_cohort::batch::BatchError::from)?;
+    let mut inputs = args.extractor.inputs();
+    inputs.push(args.cases.clone());
+    inputs.extend(cases.iter().flat_map(|c| [c.image.clone(), c.mask.clone()]));
+    super::output::check_output(&args.output, &inputs)?;
     let options = BatchOptions {
         output: args.output.clone(),
         format,
-        jobs: args.jobs,
+        jobs: args.jobs.map(super::threads::jobs),
         resume: args.resume,
         shard,
         labels: if args.all_labels { LabelChoice::All } else { LabelChoice::One(args.label) },

@@ -78,6 +78,10 @@ pub struct ExtractorArgs {
     /// would need more is refused with a message naming what does not fit.
     #[arg(long, value_parser = radx_engine::limits::parse_size)]
     max_memory: Option<u64>,
+    /// Let NRRD headers name a detached data file outside their own folder (an absolute
+    /// path, `../`, a symbolic link leading out). Off by default: only for headers you trust.
+    #[arg(long)]
+    allow_external_data: bool,
     #[command(flatten)]
     compat: CompatArgs,
 }
@@ -119,7 +123,13 @@ impl ExtractorArgs {
         if let Some(bytes) = self.max_memory {
             settings.max_memory = bytes;
         }
+        settings.allow_external_data |= self.allow_external_data;
         Ok(settings)
+    }
+
+    /// The files this extractor reads: settings, feature files, plugins.
+    pub fn inputs(&self) -> Vec<PathBuf> {
+        self.settings.iter().chain(&self.features).chain(&self.plugins).cloned().collect()
     }
 
     /// Library choice, feature files and plugins with `settings` (see [`Self::settings`])
@@ -203,6 +213,11 @@ pub enum ExtractFormat {
 
 pub fn run(args: &ExtractArgs) -> Result<ExitCode, Error> {
     radx_engine::timings::mark("start");
+    if let Some(output) = &args.output {
+        let mut inputs = args.extractor.inputs();
+        inputs.extend([args.case.image.clone(), args.case.mask.clone()]);
+        super::output::check_output(output, &inputs)?;
+    }
     let settings = args.extractor.settings()?;
     let case = args.case.resolve(&settings)?;
     let features = if args.diagnostics {

@@ -33,6 +33,8 @@ pub struct FilterArgs {
 }
 
 pub fn run(args: &FilterArgs) -> Result<ExitCode, Error> {
+    let inputs: Vec<&PathBuf> = [&args.image, &args.settings].into_iter().chain(&args.mask).collect();
+    super::output::check_output(&args.output, &inputs)?;
     let settings = Settings::from_file(&args.settings)?;
     let label = args.label.unwrap_or(settings.label);
     let extractor = Extractor::new(settings, &[], Default::default())?;
@@ -46,7 +48,7 @@ pub fn run(args: &FilterArgs) -> Result<ExitCode, Error> {
         None => {
             let image = radx_io::read_volume_with(
                 &args.image,
-                &radx_io::ReadOptions { max_bytes: extractor.settings.max_memory },
+                &extractor.settings.read_options(extractor.settings.max_memory),
             )?;
             let stage = extractor.filters.iter().find(|s| s.image_type == stage).expect("picked among the stages");
             radx_engine::filtering::whole_image_response(

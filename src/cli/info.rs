@@ -10,9 +10,9 @@ use radx_input::InputKind;
 
 use super::Error;
 
-pub fn run(path: &Path, max_memory: Option<u64>) -> Result<ExitCode, Error> {
+pub fn run(path: &Path, max_memory: Option<u64>, allow_external_data: bool) -> Result<ExitCode, Error> {
     let out = match radx_input::classify(path)? {
-        InputKind::VolumeFile => volume_file(path, max_memory)?,
+        InputKind::VolumeFile => volume_file(path, max_memory, allow_external_data)?,
         InputKind::DicomFolder | InputKind::DicomFile(DicomKind::Image) => dicom_series(path, max_memory)?,
         InputKind::DicomFile(DicomKind::RtStruct) => rtstruct(path)?,
         InputKind::DicomFile(DicomKind::Seg) => seg(path)?,
@@ -52,9 +52,9 @@ fn intensities(out: &mut String, volume: &Volume<f64>) {
     }
 }
 
-fn volume_file(path: &Path, max_memory: Option<u64>) -> Result<String, Error> {
+fn volume_file(path: &Path, max_memory: Option<u64>, allow_external_data: bool) -> Result<String, Error> {
     let info = radx_io::read_info(path)?;
-    let mut opts = radx_io::ReadOptions::default();
+    let mut opts = radx_io::ReadOptions { allow_external_data, ..Default::default() };
     if let Some(bytes) = max_memory {
         opts.max_bytes = bytes;
     }

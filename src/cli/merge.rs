@@ -30,6 +30,7 @@ pub fn run(args: &MergeArgs) -> Result<ExitCode, Error> {
         Some(path) => Some(read_cases(path).map_err(BatchError::from)?.into_iter().map(|c| c.id).collect()),
         None => None,
     };
+    super::output::check_output(&args.output, &args.inputs.iter().chain(&args.cases).collect::<Vec<_>>())?;
     let mut tables = Vec::with_capacity(args.inputs.len());
     for input in &args.inputs {
         let input_format = TableFormat::from_path(input).map_err(BatchError::from)?;

@@ -34,6 +34,7 @@ mod map;
 mod matrix;
 mod merge;
 mod plugins;
+mod threads;
 
 /// radx — IBSI-exact radiomics: image + mask → features.
 #[derive(Debug, Parser)]
@@ -53,6 +54,10 @@ enum Command {
         /// Memory budget for the image, e.g. `2G` or `512M` (default: half the physical memory).
         #[arg(long, value_parser = radx_engine::limits::parse_size)]
         max_memory: Option<u64>,
+        /// Let an NRRD header name a detached data file outside its own folder (an absolute
+        /// path, `../`, a symbolic link leading out). Off by default: only for headers you trust.
+        #[arg(long)]
+        allow_external_data: bool,
     },
     /// Print a texture matrix as a sparse table (non-zero entries only).
     Matrix(MatrixArgs),
@@ -264,8 +269,9 @@ pub enum TableFormat {
 /// Run one parsed command line; `Ok` carries the process exit code.
 pub fn run(cli: Cli) -> Result<ExitCode, Error> {
     plugins::print_plugin_logs();
+    threads::init_global_pool()?;
     match cli.command {
-        Command::Info { image, max_memory } => info::run(&image, max_memory),
+        Command::Info { image, max_memory, allow_external_data } => info::run(&image, max_memory, allow_external_data),
         Command::Matrix(args) => matrix::run(&args),
         Command::Extract(args) => {
             malloc::one_arena();

@@ -18,6 +18,12 @@ pub fn write_stdout(text: &str) -> Result<(), Error> {
     }
 }
 
+/// Refuse an `output` that is one of the command's `inputs` (the same file, by device and
+/// inode), before any work: `-o image.nii` would otherwise replace the image by the table.
+pub fn check_output<P: AsRef<Path>>(output: &Path, inputs: &[P]) -> Result<(), Error> {
+    Ok(radx_io::check_not_input(output, inputs)?)
+}
+
 /// Write `bytes` to `path` atomically (a temporary file in the same folder, synced, then
 /// renamed), so a failed or killed run leaves the old file intact.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {

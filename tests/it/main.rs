@@ -21,3 +21,4 @@ mod mechanics_maps;
 mod mechanics_no_panic;
 mod mechanics_plugins;
 mod mechanics_pyradiomics;
+mod mechanics_reliability;

@@ -66,8 +66,10 @@ impl CaseEntry {
 /// mask's only one".
 pub fn read_cases(path: &Path) -> Result<Vec<CaseEntry>, CaseListError> {
     let bad = |message: String| CaseListError { path: path.to_path_buf(), message };
-    let text = std::fs::read(path).map_err(|e| bad(format!("cannot read: {e}")))?;
-    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(text.as_slice());
+    // Bounded while reading: a case list may be a pipe or a device.
+    let text =
+        radx_io::read_text_limited(path, radx_io::TEXT_INPUT_LIMIT).map_err(|e| bad(format!("cannot read: {e}")))?;
+    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(text.as_bytes());
     let header = reader.headers().map_err(|e| bad(e.to_string()))?.clone();
     let columns = Columns::of(&header).ok_or_else(|| {
         bad(format!(

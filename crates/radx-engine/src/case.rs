@@ -83,7 +83,7 @@ impl VolumeSource {
 
     /// The whole volume, read within `max_bytes` of voxel data.
     pub(crate) fn load(&self, max_bytes: u64) -> Result<Arc<Volume<f64>>, radx_io::IoError> {
-        let opts = radx_io::ReadOptions { max_bytes };
+        let opts = radx_io::ReadOptions::with_budget(max_bytes);
         match self {
             VolumeSource::Path(path) => radx_io::read_volume_with(path, &opts).map(Arc::new),
             VolumeSource::Volume(volume) | VolumeSource::Named { volume, .. } => Ok(Arc::clone(volume)),

@@ -66,7 +66,8 @@ impl Library {
         };
         paths.sort();
         for p in paths {
-            let text = std::fs::read_to_string(&p)
+            // Bounded while reading: a feature path may be a pipe or a device.
+            let text = radx_io::read_text_limited(&p, radx_io::TEXT_INPUT_LIMIT)
                 .map_err(|source| LibraryError::Read { path: p.display().to_string(), source })?;
             self.files.push((p.display().to_string(), text));
         }

@@ -167,9 +167,9 @@ fn process_files_running<T: Send>(
         *done = beside.take().map(|f| f());
     }
     if needs_whole_image(settings) {
-        let img = radx_io::read_volume_with(image, &radx_io::ReadOptions { max_bytes: settings.max_memory })?;
+        let img = radx_io::read_volume_with(image, &settings.read_options(settings.max_memory))?;
         let left = settings.max_memory.saturating_sub((img.data.len() as u64).saturating_mul(8));
-        let labels = radx_io::read_volume_with(mask, &radx_io::ReadOptions { max_bytes: left })?;
+        let labels = radx_io::read_volume_with(mask, &settings.read_options(left))?;
         crate::timings::mark("image and label map read whole");
         let pixel = crate::VolumeSource::Path(image.to_path_buf()).pixel_type();
         let processed = process_typed(&img, pixel, &labels, selection, settings).map_err(core_err(image, mask))?;
@@ -249,14 +249,14 @@ fn read_roi<T: Send>(
         }
         .into());
     }
-    let image_opts = radx_io::ReadOptions { max_bytes: settings.max_memory };
+    let image_opts = settings.read_options(settings.max_memory);
     let mask_grid = radx_io::read_info(mask)?.grid;
     let left = settings.max_memory.saturating_sub(image_bytes);
     let mask_bytes = f64_bytes(&mask_grid);
     if mask_bytes > left {
         return Err(radx_io::IoError::TooLarge { path: mask.to_path_buf(), needed: mask_bytes, budget: left }.into());
     }
-    let mask_opts = radx_io::ReadOptions { max_bytes: left };
+    let mask_opts = settings.read_options(left);
     image_grid.check_matches(&mask_grid, settings.geometry_tolerance).map_err(|e| core(e.into()))?;
     let reach = Reach::of(settings, feature_spacing(&image_grid, settings));
     let margin = reach.margin(image_grid.spacing, settings.resample.is_some());

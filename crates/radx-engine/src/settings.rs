@@ -47,6 +47,11 @@ pub struct Settings {
     /// (`--max-memory`; default half the physical memory). A run-time limit, not a file setting.
     #[serde(skip)]
     pub max_memory: u64,
+    /// Let NRRD headers name detached data files outside their folder
+    /// (`--allow-external-data`; [`radx_io::ReadOptions::allow_external_data`]). A run-time
+    /// choice about trusting the inputs, not a file setting.
+    #[serde(skip)]
+    pub allow_external_data: bool,
 }
 
 impl Default for Settings {
@@ -63,7 +68,15 @@ impl Default for Settings {
             exclude_nonfinite: false,
             filters: Vec::new(),
             max_memory: radx_io::ReadOptions::default().max_bytes,
+            allow_external_data: false,
         }
+    }
+}
+
+impl Settings {
+    /// How to read this run's image files with a voxel budget of `max_bytes`.
+    pub fn read_options(&self, max_bytes: u64) -> radx_io::ReadOptions {
+        radx_io::ReadOptions { max_bytes, allow_external_data: self.allow_external_data }
     }
 }
 
@@ -364,7 +377,9 @@ impl Settings {
     pub fn from_file(path: &Path) -> Result<Settings, SettingsError> {
         let shown = path.display().to_string();
         let text =
-            std::fs::read_to_string(path).map_err(|source| SettingsError::Read { path: shown.clone(), source })?;
+            // Bounded while reading: a settings path may be a pipe or a device.
+            radx_io::read_text_limited(path, radx_io::TEXT_INPUT_LIMIT)
+                .map_err(|source| SettingsError::Read { path: shown.clone(), source })?;
         let is_yaml = matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"));
         let settings = if is_yaml { Self::from_yaml_str(&text) } else { Self::from_toml_str(&text) }
             .map_err(|source| SettingsError::Parse { path: shown.clone(), source })?;

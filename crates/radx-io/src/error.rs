@@ -103,6 +103,33 @@ pub enum IoError {
         /// The image's size.
         dims: [usize; 3],
     },
+    /// An NRRD header names a detached data file outside its own folder, and
+    /// [`crate::ReadOptions::allow_external_data`] is off.
+    #[error(
+        "{}: the detached `data file: {}` is outside the header's folder ({why}); move the data file next \
+         to the header, or allow external data files (radx --allow-external-data) if you trust this header",
+        path.display(), data_file.display()
+    )]
+    ExternalData {
+        /// The header.
+        path: PathBuf,
+        /// The data file as the header names it.
+        data_file: PathBuf,
+        /// Why it counts as outside.
+        why: String,
+    },
+    /// The output path names one of the command's inputs (the same file by device and inode).
+    #[error(
+        "{}: the output is the input {} (the same file); writing it would destroy the input: choose another \
+         output name",
+        path.display(), input.display()
+    )]
+    OutputIsInput {
+        /// The output asked for.
+        path: PathBuf,
+        /// The input it is.
+        input: PathBuf,
+    },
     /// Writing the output failed.
     #[error("{}: cannot write: {source}", path.display())]
     Write {
@@ -137,6 +164,8 @@ impl IoError {
             | IoError::TooLarge { path, .. }
             | IoError::UnknownFormat { path }
             | IoError::RegionOutside { path, .. }
+            | IoError::ExternalData { path, .. }
+            | IoError::OutputIsInput { path, .. }
             | IoError::Write { path, .. }
             | IoError::ValueOutOfRange { path, .. } => path,
         }

@@ -29,6 +29,13 @@ pub(crate) enum GeometryError {
     /// The voxel axes span less than three dimensions.
     #[error("the voxel axes are linearly dependent (direction determinant {determinant:.3e})")]
     DependentAxes { determinant: f64 },
+    /// The voxel axes are not perpendicular (a sheared grid), beyond [`ORTHONORMAL_TOLERANCE`].
+    #[error(
+        "the voxel axes are not perpendicular: the direction cosines deviate from orthonormal by {deviation:.2e} \
+         (largest |D·Dᵀ − I| entry; ITK refuses more than {ORTHONORMAL_TOLERANCE:.0e}); resample the image onto a \
+         rectangular grid, or fix the header"
+    )]
+    NotOrthonormal { deviation: f64 },
     /// The translation is not finite.
     #[error("the origin {origin:?} is not finite")]
     Origin { origin: [f64; 3] },
@@ -58,6 +65,34 @@ pub(crate) fn grid_from_affine(dims: [usize; 3], affine: &Affine) -> Result<Grid
         return Err(GeometryError::Origin { origin });
     }
     Ok(Grid { dims, spacing, origin, direction })
+}
+
+/// How far unit direction columns may be from orthonormal: ITK's NIfTI reader tests
+/// `D·Dᵀ` against the identity with `is_identity(1e-4)` (largest absolute entry error,
+/// `itkNiftiImageIO.cxx`, `sform_decomposable_without_skew`). A sheared grid beyond it
+/// has no rectangular voxels, so volumes and distances computed on it are wrong.
+pub(crate) const ORTHONORMAL_TOLERANCE: f64 = 1e-4;
+
+/// The largest entry of `|D·Dᵀ − I|` for a direction matrix with unit columns.
+pub(crate) fn orthonormal_deviation(d: &[[f64; 3]; 3]) -> f64 {
+    let mut worst = 0.0f64;
+    for i in 0..3 {
+        for j in 0..3 {
+            let dot: f64 = (0..3).map(|k| d[i][k] * d[j][k]).sum();
+            let want = if i == j { 1.0 } else { 0.0 };
+            worst = worst.max((dot - want).abs());
+        }
+    }
+    worst
+}
+
+/// Refuse direction cosines further than [`ORTHONORMAL_TOLERANCE`] from orthonormal.
+pub(crate) fn check_orthonormal(d: &[[f64; 3]; 3]) -> Result<(), GeometryError> {
+    let deviation = orthonormal_deviation(d);
+    if deviation.is_nan() || deviation > ORTHONORMAL_TOLERANCE {
+        return Err(GeometryError::NotOrthonormal { deviation });
+    }
+    Ok(())
 }
 
 /// The LPS affine of a grid (inverse of [`grid_from_affine`]).

@@ -27,6 +27,7 @@ mod nifti;
 mod nrrd;
 mod region;
 mod stream;
+mod text;
 mod voxel;
 
 use std::path::Path;
@@ -34,10 +35,11 @@ use std::sync::OnceLock;
 
 use format::format_of;
 
-pub use atomic::{AtomicWriteError, write_atomic, write_atomic_with};
+pub use atomic::{AtomicWriteError, check_not_input, write_atomic, write_atomic_with};
 pub use error::IoError;
 pub use radx_core::{Grid, Volume};
 pub use region::{LabelMask, read_label_mask, read_region, read_region_when_known};
+pub use text::{TEXT_INPUT_LIMIT, read_text_limited};
 pub use voxel::{NiftiType, VoxelType};
 
 /// Limits applied while reading.
@@ -46,13 +48,26 @@ pub struct ReadOptions {
     /// Largest decoded volume accepted, in bytes (8 bytes per voxel). Files claiming more are
     /// refused with [`IoError::TooLarge`] before any voxel buffer is allocated.
     pub max_bytes: u64,
+    /// Let an NRRD header's `data file:` name a file outside the header's folder (an
+    /// absolute path, `../`, or a symbolic link leading out). Off by default: a header is
+    /// often an untrusted upload, and following its path would read any file the process
+    /// can (`/etc/passwd` back as intensities). Only turn it on for headers you wrote.
+    pub allow_external_data: bool,
+}
+
+impl ReadOptions {
+    /// The default options with a voxel-data budget of `max_bytes`.
+    pub const fn with_budget(max_bytes: u64) -> ReadOptions {
+        ReadOptions { max_bytes, allow_external_data: false }
+    }
 }
 
 impl Default for ReadOptions {
-    /// Half the machine's physical memory (from `/proc/meminfo`), or 8 GiB when unknown.
+    /// Half the machine's physical memory (from `/proc/meminfo`), or 8 GiB when unknown;
+    /// detached data only beside the header.
     fn default() -> Self {
         static BUDGET: OnceLock<u64> = OnceLock::new();
-        ReadOptions { max_bytes: *BUDGET.get_or_init(|| physical_memory().map_or(8 << 30, |m| m / 2)) }
+        ReadOptions::with_budget(*BUDGET.get_or_init(|| physical_memory().map_or(8 << 30, |m| m / 2)))
     }
 }
 

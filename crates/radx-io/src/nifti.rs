@@ -328,13 +328,19 @@ fn layout(path: &Path, m: &NiftiMeta, header_len: u64) -> Result<Layout, IoError
     Ok(Layout { info, kind, order: m.order, vox_offset: m.vox_offset, header_len, count: count_usize })
 }
 
-/// The RAS+ affine the header describes (sform, else qform, else pixdim diagonal).
+/// The RAS+ affine the header describes: the sform, else the qform, else the pixdim
+/// diagonal. As in ITK, a sheared (non-orthonormal) sform gives way to the qform when there
+/// is one, and is refused when there is not.
 fn nifti_affine(path: &Path, m: &NiftiMeta, dims: [usize; 3]) -> Result<Affine, IoError> {
     if m.sform_code > 0 {
         if m.srow.iter().flatten().any(|v| !v.is_finite()) {
             return Err(IoError::corrupt(path, format!("the sform has non-finite entries {:?}", m.srow)));
         }
-        return Ok(m.srow);
+        match sform_shear(&m.srow) {
+            None => return Ok(m.srow),
+            Some(_) if m.qform_code > 0 => {} // the qform, orthonormal by construction, below
+            Some(e) => return Err(IoError::corrupt(path, format!("the sform (and there is no qform): {e}"))),
+        }
     }
     // pixdim may be negative in the wild (the crate panics on it); the qform's handedness
     // lives in qfac = pixdim[0], so the magnitudes are what count.
@@ -366,6 +372,13 @@ fn nifti_affine(path: &Path, m: &NiftiMeta, dims: [usize; 3]) -> Result<Affine, 
         }));
     }
     Ok([[step[0], 0.0, 0.0, 0.0], [0.0, step[1], 0.0, 0.0], [0.0, 0.0, step[2], 0.0]])
+}
+
+/// Why the sform's axes are not orthonormal, or `None` when they are. A zero or
+/// dependent column is left to [`geometry::grid_from_affine`] to report.
+fn sform_shear(srow: &Affine) -> Option<geometry::GeometryError> {
+    let grid = geometry::grid_from_affine([1, 1, 1], srow).ok()?;
+    geometry::check_orthonormal(&grid.direction).err()
 }
 
 /// Header only.

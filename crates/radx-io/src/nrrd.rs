@@ -43,7 +43,8 @@ struct Header {
     order: ByteOrder,
     encoding: Encoding,
     count: usize,
-    /// Detached data file (resolved against the header's directory), or `None` for attached data.
+    /// Detached data file as the header names it (relative to the header's folder), or
+    /// `None` for attached data. [`detached_path`] resolves and checks it.
     data_file: Option<PathBuf>,
     line_skip: u64,
     byte_skip: i64,
@@ -58,9 +59,36 @@ struct Fields {
 }
 
 impl Fields {
+    /// The value of field `key` (its canonical name, see [`canonical_name`]); fields are
+    /// unique (checked by [`read_fields`]).
     fn get(&self, key: &str) -> Option<&str> {
-        self.pairs.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+        self.pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
     }
+}
+
+/// The one name of a field the format spells two ways (teem accepts both spellings).
+fn canonical_name(name: &str) -> &str {
+    match name {
+        "datafile" => "data file",
+        "lineskip" => "line skip",
+        "byteskip" => "byte skip",
+        other => other,
+    }
+}
+
+/// Add a `name: value` field, refusing a second one of the same name: teem refuses it too,
+/// and silently taking either copy (`sizes: 2 2 2` then `sizes: 512 512 512`) lets a
+/// header mean two things to two readers.
+fn push_field(path: &Path, pairs: &mut Vec<(String, String)>, name: &str, value: &str) -> Result<(), IoError> {
+    let name = canonical_name(name.trim()).to_string();
+    if pairs.iter().any(|(k, _)| *k == name) {
+        return Err(IoError::corrupt(
+            path,
+            format!("the field `{name}` appears twice in the header; keep only the right one"),
+        ));
+    }
+    pairs.push((name, value.trim().to_string()));
+    Ok(())
 }
 
 fn read_fields(path: &Path, reader: &mut impl BufRead) -> Result<Fields, IoError> {
@@ -98,12 +126,10 @@ fn read_fields(path: &Path, reader: &mut impl BufRead) -> Result<Fields, IoError
         let kv_sep = text.find(":=");
         match (field_sep, kv_sep) {
             (_, Some(k)) if field_sep.is_none_or(|f| k < f) => continue,
-            (Some(f), _) => {
-                pairs.push((text[..f].trim().to_ascii_lowercase(), text[f + 2..].trim().to_string()));
-            }
+            (Some(f), _) => push_field(path, &mut pairs, &text[..f].to_ascii_lowercase(), &text[f + 2..])?,
             // `field:` with nothing after it: an empty value.
             (None, None) if text.ends_with(':') => {
-                pairs.push((text[..text.len() - 1].trim().to_ascii_lowercase(), String::new()));
+                push_field(path, &mut pairs, &text[..text.len() - 1].to_ascii_lowercase(), "")?;
             }
             _ => return Err(corrupt(format!("header line `{text}` is neither `field: value` nor `key:=value`"))),
         }
@@ -253,24 +279,36 @@ fn parse_header(path: &Path, fields: &Fields) -> Result<Header, IoError> {
         }
     } else {
         // No world directions: spatial axes are those `kinds` calls spatial (all when absent),
-        // stepped by `spacings` (1 when absent or nan) along the identity directions.
+        // stepped by `spacings` (1 when the field is absent) along the identity directions.
         let spacings: Vec<f64> = match fields.get("spacings") {
-            Some(s) => s.split_whitespace().map(|v| v.parse::<f64>().unwrap_or(f64::NAN)).collect(),
-            None => vec![f64::NAN; dimension],
+            Some(s) => s
+                .split_whitespace()
+                .map(|v| v.parse::<f64>().map_err(|_| corrupt(format!("`spacings`: `{v}` is not a number"))))
+                .collect::<Result<_, _>>()?,
+            None => vec![1.0; dimension],
         };
         if spacings.len() != dimension {
             return Err(corrupt(format!("`spacings` lists {} values but `dimension` is {dimension}", spacings.len())));
         }
         let mut spatial_seen = 0;
-        for (axis, &spacing) in spacings.iter().enumerate() {
+        for (axis, (&spacing, &size)) in spacings.iter().zip(&sizes).enumerate() {
             // Unknown kinds (`???`, `none`) count as spatial; `time`, `list`, `vector`… do not.
             let spatial = kinds
                 .as_ref()
                 .is_none_or(|k| k.get(axis).is_none_or(|k| matches!(k.as_str(), "domain" | "space" | "???" | "none")));
             if spatial && spatial_seen < 3 {
-                let s = if spacing.is_finite() && spacing != 0.0 { spacing.abs() } else { 1.0 };
+                // A spatial axis needs a real size: 0, nan or inf used to become 1 mm, which
+                // silently changes every volume and distance. (nan is fine on other axes,
+                // and on a single-voxel axis, where any spacing is equivalent: 1 mm, as NIfTI.)
+                let usable = spacing.is_finite() && spacing != 0.0;
+                if !usable && size != 1 {
+                    return Err(corrupt(format!(
+                        "`spacings`: axis {axis} is spatial but its spacing is {spacing}; give the voxel size \
+                         in mm (a finite, non-zero number)"
+                    )));
+                }
                 let mut step = [0.0; 3];
-                step[spatial_seen] = s;
+                step[spatial_seen] = if usable { spacing.abs() } else { 1.0 };
                 steps.push(Some(step));
                 spatial_seen += 1;
             } else {
@@ -307,10 +345,11 @@ fn parse_header(path: &Path, fields: &Fields) -> Result<Header, IoError> {
     let too_large = || IoError::TooLarge { path: path.to_path_buf(), needed: count.saturating_mul(8), budget: 0 };
     let count = usize::try_from(count).map_err(|_| too_large())?;
     let dims = [dims64[0], dims64[1], dims64[2]].map(|d| d as usize);
-    let grid =
-        geometry::grid_from_affine(dims, &affine).map_err(|reason| corrupt(format!("bad geometry: {reason}")))?;
+    let grid = geometry::grid_from_affine(dims, &affine)
+        .and_then(|g| geometry::check_orthonormal(&g.direction).map(|()| g))
+        .map_err(|reason| corrupt(format!("bad `space directions`: {reason}")))?;
 
-    let data_file = match fields.get("data file").or_else(|| fields.get("datafile")) {
+    let data_file = match fields.get("data file") {
         None => None,
         Some(name) if name.starts_with("LIST") || name.contains('%') || name.split_whitespace().count() > 1 => {
             return Err(IoError::Unsupported {
@@ -318,19 +357,16 @@ fn parse_header(path: &Path, fields: &Fields) -> Result<Header, IoError> {
                 what: format!("multi-file `data file: {name}` (radx reads one data file)"),
             });
         }
-        Some(name) => {
-            let p = Path::new(name);
-            Some(if p.is_absolute() { p.to_path_buf() } else { path.parent().unwrap_or(Path::new("")).join(p) })
-        }
+        Some(name) => Some(PathBuf::from(name)),
     };
-    let parse_skip = |key: &str, alt: &str| -> Result<i64, IoError> {
-        match fields.get(key).or_else(|| fields.get(alt)) {
+    let parse_skip = |key: &str| -> Result<i64, IoError> {
+        match fields.get(key) {
             None => Ok(0),
             Some(v) => v.parse::<i64>().map_err(|_| corrupt(format!("`{key}: {v}` is not an integer"))),
         }
     };
-    let line_skip = parse_skip("line skip", "lineskip")?;
-    let byte_skip = parse_skip("byte skip", "byteskip")?;
+    let line_skip = parse_skip("line skip")?;
+    let byte_skip = parse_skip("byte skip")?;
     if line_skip < 0 || byte_skip < -1 || (byte_skip == -1 && encoding != Encoding::Raw) {
         return Err(corrupt(format!(
             "`line skip: {line_skip}` / `byte skip: {byte_skip}` out of range (byte skip −1 is for raw data only)"
@@ -443,10 +479,11 @@ fn open_data<'a>(
     // The data stream: the rest of this file, or the detached data file from its start.
     let (data_path, mut reader, mut pos, file_len): (PathBuf, Box<dyn DataStream + 'a>, u64, u64) = match &h.data_file {
         None => (path.to_path_buf(), attached, h.header_len, attached_len),
-        Some(p) => {
-            let f = crate::open_regular(p)?;
-            let len = f.metadata().map_err(|e| IoError::from_read(p, e))?.len();
-            (p.clone(), Box::new(BufReader::with_capacity(1 << 16, f)), 0, len)
+        Some(name) => {
+            let p = detached_path(path, name, opts.allow_external_data)?;
+            let f = crate::open_regular(&p)?;
+            let len = f.metadata().map_err(|e| IoError::from_read(&p, e))?.len();
+            (p, Box::new(BufReader::with_capacity(1 << 16, f)), 0, len)
         }
     };
     let dpath = data_path.as_path();
@@ -531,6 +568,41 @@ fn open_data<'a>(
         gzip_context: "in the voxel data",
         reserve,
     })
+}
+
+/// The detached data file `name` of the header at `header`, resolved against the header's
+/// folder. Unless `allow_external` it must stay in that folder or below: an absolute path,
+/// a `..` step or a symbolic link leading out is refused, so that an untrusted header
+/// cannot make radx read any file on the machine back as intensities.
+fn detached_path(header: &Path, name: &Path, allow_external: bool) -> Result<PathBuf, IoError> {
+    let folder = header.parent().unwrap_or(Path::new(""));
+    let joined = folder.join(name);
+    if allow_external {
+        return Ok(joined);
+    }
+    let refuse = |why: &str| IoError::ExternalData {
+        path: header.to_path_buf(),
+        data_file: name.to_path_buf(),
+        why: why.to_string(),
+    };
+    if name.is_absolute() {
+        return Err(refuse("it is an absolute path"));
+    }
+    if name.components().any(|c| matches!(c, std::path::Component::ParentDir)) {
+        return Err(refuse("it climbs out with `..`"));
+    }
+    // The names are inside; a symbolic link on the way may still lead out.
+    let real_folder = folder_or_dot(folder).canonicalize().map_err(|e| IoError::from_read(header, e))?;
+    let real_data = joined.canonicalize().map_err(|e| IoError::from_read(&joined, e))?;
+    if !real_data.starts_with(&real_folder) {
+        return Err(refuse(&format!("a symbolic link leads to {}", real_data.display())));
+    }
+    Ok(joined)
+}
+
+/// `folder`, or `.` for the empty parent of a bare file name.
+fn folder_or_dot(folder: &Path) -> &Path {
+    if folder.as_os_str().is_empty() { Path::new(".") } else { folder }
 }
 
 /// The NRRD type name written for each voxel type: teem's stdint-style aliases, which are

@@ -42,8 +42,76 @@ fn assert_levels_in_range(roi: &Roi, levels: &Array3<u16>, ng: usize) -> Result<
     Ok(())
 }
 
+/// The level the IBSI's formula gives at bin coordinate `t` (levels start at 1), clamped to
+/// `1..=top`; both neighbouring levels when `t` lies on a bin edge up to rounding (the
+/// formula and the code may round that one product differently).
+fn formula_levels(t: f64, top: usize) -> [u16; 2] {
+    let clamp = |l: f64| l.clamp(1.0, top as f64) as u16;
+    let edge = t.round();
+    if (t - edge).abs() <= 1e-9 * edge.abs().max(1.0) {
+        [clamp(edge), clamp(edge + 1.0)]
+    } else {
+        let level = clamp(t.floor() + 1.0);
+        [level, level]
+    }
+}
+
+/// Every ROI voxel's level is the one `formula(intensity)` gives.
+fn assert_levels_follow(
+    roi: &Roi,
+    levels: &Array3<u16>,
+    formula: impl Fn(f64) -> [u16; 2],
+) -> Result<(), TestCaseError> {
+    let mut compared = 0;
+    for ((&level, &inside), &x) in levels.iter().zip(roi.intensity.iter()).zip(roi.image.data.iter()) {
+        if inside {
+            let allowed = formula(x);
+            prop_assert!(allowed.contains(&level), "intensity {x}: level {level}, the formula gives {allowed:?}");
+            compared += 1;
+        }
+    }
+    prop_assert_eq!(compared, roi.intensity_count());
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(128))]
+
+    /// Fixed bin number (IBSI K15C): X_d = ⌊N_g·(X − X_min)/(X_max − X_min)⌋ + 1, and N_g at
+    /// X_max, for every voxel: pins every bin edge, not only the range of the levels.
+    #[test]
+    fn fixed_bin_number_follows_the_ibsi_formula((image, mask) in volume_and_mask(), bins in 1usize..300) {
+        let roi = roi_of(image, mask);
+        let values = roi.intensities();
+        let (Some(min), Some(max)) = (values.iter().copied().reduce(f64::min), values.iter().copied().reduce(f64::max))
+        else {
+            return Ok(());
+        };
+        let d = discretise_fixed_bin_number(&roi, bins).expect("valid settings");
+        assert_levels_follow(&roi, &d.levels, |x| {
+            if x >= max || max == min {
+                let top = if max == min { 1 } else { bins as u16 };
+                [top, top]
+            } else {
+                formula_levels(bins as f64 * (x - min) / (max - min), bins)
+            }
+        })?;
+    }
+
+    /// Fixed bin size (IBSI Q3RU): X_d = ⌊(X − X_lower)/w⌋ + 1 for every voxel, with the
+    /// lower bound below the ROI's minimum as re-segmentation leaves it.
+    #[test]
+    fn fixed_bin_size_follows_the_ibsi_formula(
+        (image, mask) in volume_and_mask(),
+        width in 0.5f64..200.0,
+        below in 0.0f64..100.0,
+    ) {
+        let roi = roi_of(image, mask);
+        let Some(min) = roi.intensities().into_iter().reduce(f64::min) else { return Ok(()) };
+        let lower = min - below;
+        let d = discretise_fixed_bin_size(&roi, width, lower).expect("valid settings");
+        assert_levels_follow(&roi, &d.levels, |x| formula_levels((x - lower) / width, usize::from(u16::MAX)))?;
+    }
 
     /// Counting in memory order gives the count in index order, for x-fastest masks (the
     /// pipeline's) and z-fastest ones alike.

@@ -12,4 +12,5 @@ mod oracle_glcm_glrlm;
 mod oracle_ibsi_processing;
 mod oracle_mesh_ct;
 mod oracle_morphology;
+mod oracle_ngtdm_isolated;
 mod oracle_zone_matrices;

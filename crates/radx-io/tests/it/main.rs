@@ -5,4 +5,6 @@
 
 mod mechanics_fuzz_regressions;
 mod mechanics_io;
+mod mechanics_outputs;
 mod mechanics_region;
+mod mechanics_untrusted;

@@ -23,7 +23,7 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
     enc.finish().unwrap()
 }
 
-const SMALL: ReadOptions = ReadOptions { max_bytes: 64 << 20 };
+const SMALL: ReadOptions = ReadOptions::with_budget(64 << 20);
 
 #[test]
 fn bytes_and_files_read_the_same_volumes() {
@@ -72,7 +72,7 @@ fn nifti1_header(dims: [i16; 3]) -> Vec<u8> {
 fn tiny_gzip_claiming_gigabytes_is_refused_without_allocating() {
     let file = gzip(&nifti1_header([2048, 2048, 64]));
     assert!(file.len() < 200, "{}", file.len());
-    let budget = ReadOptions { max_bytes: 16 << 30 };
+    let budget = ReadOptions::with_budget(16 << 30);
     let err = read_volume_bytes(Path::new("claim.nii.gz"), &file, &budget).unwrap_err();
     assert!(matches!(err, IoError::Corrupt { ref reason, .. } if reason.contains("gzip")), "{err}");
     let nrrd =
@@ -108,7 +108,11 @@ fn pipes_devices_and_directories_are_refused_without_blocking() {
         "NRRD0004\ntype: uchar\ndimension: 3\nsizes: 2 2 2\nencoding: raw\ndata file: /dev/zero\n\n",
     )
     .unwrap();
+    // Refused twice over: outside the header's folder, and (when allowed) a device.
     let err = read_volume(&header).unwrap_err();
+    assert!(matches!(err, IoError::ExternalData { .. }), "{err}");
+    let trusting = ReadOptions { allow_external_data: true, ..ReadOptions::default() };
+    let err = radx_io::read_volume_with(&header, &trusting).unwrap_err();
     assert!(matches!(err, IoError::Unreadable { .. }), "{err}");
     assert!(err.to_string().contains("/dev/zero"), "{err}");
     let folder_err = read_volume(&paths[0]).unwrap_err();
@@ -136,7 +140,8 @@ fn streaming_readers_refuse_pipes_devices_and_directories() {
     if made {
         paths.push(fifo);
     }
-    let opts = ReadOptions::default();
+    // External data allowed, so that the detached device is refused as a device.
+    let opts = ReadOptions { allow_external_data: true, ..ReadOptions::default() };
     let one = BoundingBox { min: [0, 0, 0], max: [0, 0, 0] };
     for path in &paths {
         let (_, rx) = std::sync::mpsc::channel();
@@ -164,7 +169,7 @@ fn streaming_readers_refuse_tiny_gzip_claiming_gigabytes() {
             .concat(),
     )
     .unwrap();
-    let budget = ReadOptions { max_bytes: 16 << 30 };
+    let budget = ReadOptions::with_budget(16 << 30);
     let one = BoundingBox { min: [0, 0, 0], max: [0, 0, 0] };
     for path in [&nii, &nrrd] {
         let (_, rx) = std::sync::mpsc::channel();

@@ -133,7 +133,10 @@ pub fn load_settings_for(
     let shown = path.display().to_string();
     let is_yaml = matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml" | "json"));
     let text = if is_yaml {
-        Some(std::fs::read_to_string(path).map_err(|source| SettingsError::Read { path: shown.clone(), source })?)
+        Some(
+            radx_io::read_text_limited(path, radx_io::TEXT_INPUT_LIMIT)
+                .map_err(|source| SettingsError::Read { path: shown.clone(), source })?,
+        )
     } else {
         None
     };

@@ -1,0 +1,111 @@
+//! Mechanics of issue 27 end to end: an output that is an input is refused before any work,
+//! text inputs that never end (`/dev/zero`) fail cleanly naming the file, detached NRRD data
+//! outside the header's folder needs `--allow-external-data`, and thread counts far above
+//! the cores are capped with a warning instead of a panic.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use radx_engine::core::{Grid, Volume};
+use radx_engine::io::{NiftiType, write_nifti};
+
+fn radx(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_radx")).args(args).output().expect("radx runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Exit status 2, no panic, every word in the message.
+#[track_caller]
+fn refused(out: &Output, words: &[&str]) {
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "stderr: {stderr}\nstdout: {}", text(&out.stdout));
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    for w in words {
+        assert!(stderr.contains(w), "`{w}` missing from: {stderr}");
+    }
+}
+
+/// A 3×3×3 image and a mask of its centre voxel and a neighbour.
+fn case(dir: &Path) -> (String, String) {
+    let grid = Grid::new([3, 3, 3], [1.0; 3]);
+    let image = dir.join("image.nii");
+    write_nifti(&image, &Volume::from_x_fastest(grid, (0..27).map(f64::from).collect()), NiftiType::F32).unwrap();
+    let mask = dir.join("mask.nii");
+    let labels = (0..27).map(|i| if i == 13 || i == 14 { 1.0 } else { 0.0 }).collect();
+    write_nifti(&mask, &Volume::from_x_fastest(grid, labels), NiftiType::U8).unwrap();
+    (image.to_string_lossy().into_owned(), mask.to_string_lossy().into_owned())
+}
+
+#[test]
+fn an_output_naming_an_input_is_refused_and_the_input_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let (image, mask) = case(dir.path());
+    let before = std::fs::read(&image).unwrap();
+    let out = radx(&["extract", "--image", &image, "--mask", &mask, "-o", &image]);
+    refused(&out, &[&image, "the same file", "another output name"]);
+    assert_eq!(std::fs::read(&image).unwrap(), before, "the image was replaced");
+    // The case list of a batch, through another spelling of its path.
+    let cases = dir.path().join("cases.csv");
+    std::fs::write(&cases, format!("id,image,mask\na,{image},{mask}\n")).unwrap();
+    let dotted = dir.path().join(".").join("cases.csv");
+    let out = radx(&["batch", &cases.to_string_lossy(), "-o", &dotted.to_string_lossy(), "--quiet"]);
+    refused(&out, &["cases.csv", "the same file"]);
+    assert!(std::fs::read_to_string(&cases).unwrap().starts_with("id,image,mask"));
+}
+
+#[test]
+fn endless_text_inputs_fail_cleanly_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let (image, mask) = case(dir.path());
+    for flag in ["--settings", "--features"] {
+        let out = radx(&["extract", "--image", &image, "--mask", &mask, flag, "/dev/zero"]);
+        refused(&out, &["/dev/zero", "64 MiB", "regular file"]);
+    }
+    let out = radx(&["batch", "/dev/zero", "-o", &dir.path().join("t.csv").to_string_lossy(), "--quiet"]);
+    refused(&out, &["/dev/zero", "64 MiB"]);
+}
+
+#[test]
+fn detached_data_outside_the_folder_needs_the_opt_in() {
+    let root = tempfile::tempdir().unwrap();
+    let inner = root.path().join("upload");
+    std::fs::create_dir(&inner).unwrap();
+    std::fs::write(root.path().join("outside.raw"), [3u8, 4]).unwrap();
+    let header = inner.join("h.nhdr");
+    std::fs::write(
+        &header,
+        "NRRD0004\ntype: uchar\ndimension: 3\nsizes: 2 1 1\nencoding: raw\ndata file: ../outside.raw\n",
+    )
+    .unwrap();
+    let header = header.to_string_lossy();
+    refused(&radx(&["info", &header]), &["h.nhdr", "outside the header's folder", "--allow-external-data"]);
+    let out = radx(&["info", &header, "--allow-external-data"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("intensity:   3 .. 4"), "{}", text(&out.stdout));
+}
+
+#[test]
+fn absurd_thread_counts_are_capped_with_a_warning() {
+    let out = Command::new(env!("CARGO_BIN_EXE_radx"))
+        .args(["ibsi", "--phantom", "digital", "--format", "csv"])
+        .env("RAYON_NUM_THREADS", "100000")
+        .output()
+        .unwrap();
+    let stderr = text(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("RAYON_NUM_THREADS asks for 100000 threads; using"), "{stderr}");
+    let dir = tempfile::tempdir().unwrap();
+    let (image, mask) = case(dir.path());
+    let cases = dir.path().join("cases.csv");
+    std::fs::write(&cases, format!("id,image,mask\na,{image},{mask}\n")).unwrap();
+    let table = dir.path().join("t.csv");
+    let started = std::time::Instant::now();
+    let out = radx(&["batch", &cases.to_string_lossy(), "--jobs", "100000", "-o", &table.to_string_lossy(), "--quiet"]);
+    let stderr = text(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("--jobs asks for 100000 threads; using"), "{stderr}");
+    assert!(started.elapsed().as_secs() < 20, "spawning took {:?}", started.elapsed());
+}
