@@ -13,6 +13,7 @@ use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use radx_core::Grid;
 use radx_engine::arrays::{VoxelArray, VoxelsView};
+use radx_io::VoxelType;
 
 /// An image or a label map in memory, on a grid in LPS world coordinates: what
 /// `radx.Volume(array, spacing=..., ...)` makes once and every extraction then reads.
@@ -141,34 +142,18 @@ impl VoxelArray for NumpyVoxels {
     fn voxels(&self) -> VoxelsView<'_> {
         let raw = &self.raw;
         match raw.dtype {
-            Dtype::U8 => VoxelsView::U8(raw.view()),
-            Dtype::I8 => VoxelsView::I8(raw.view()),
-            Dtype::U16 => VoxelsView::U16(raw.view()),
-            Dtype::I16 => VoxelsView::I16(raw.view()),
-            Dtype::U32 => VoxelsView::U32(raw.view()),
-            Dtype::I32 => VoxelsView::I32(raw.view()),
-            Dtype::U64 => VoxelsView::U64(raw.view()),
-            Dtype::I64 => VoxelsView::I64(raw.view()),
-            Dtype::F32 => VoxelsView::F32(raw.view()),
-            Dtype::F64 => VoxelsView::F64(raw.view()),
+            VoxelType::U8 => VoxelsView::U8(raw.view()),
+            VoxelType::I8 => VoxelsView::I8(raw.view()),
+            VoxelType::U16 => VoxelsView::U16(raw.view()),
+            VoxelType::I16 => VoxelsView::I16(raw.view()),
+            VoxelType::U32 => VoxelsView::U32(raw.view()),
+            VoxelType::I32 => VoxelsView::I32(raw.view()),
+            VoxelType::U64 => VoxelsView::U64(raw.view()),
+            VoxelType::I64 => VoxelsView::I64(raw.view()),
+            VoxelType::F32 => VoxelsView::F32(raw.view()),
+            VoxelType::F64 => VoxelsView::F64(raw.view()),
         }
     }
-}
-
-/// The element types read; numpy's bool is read as its bytes (`u8`, 0 or 1): no Rust `bool`
-/// is ever made from memory Python code could have filled with other bytes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Dtype {
-    U8,
-    I8,
-    U16,
-    I16,
-    U32,
-    I32,
-    U64,
-    I64,
-    F32,
-    F64,
 }
 
 /// Where an array's voxels are: `address` is voxel [0, 0, 0] of the view with every stride
@@ -176,14 +161,14 @@ enum Dtype {
 #[derive(Debug, Clone, Copy)]
 struct RawView {
     address: usize,
-    dtype: Dtype,
+    dtype: VoxelType,
     dims: [usize; 3],
     strides: [usize; 3],
     flipped: [bool; 3],
 }
 
 impl RawView {
-    fn of<T>(view: &ArrayView3<'_, T>, dtype: Dtype) -> RawView {
+    fn of<T>(view: &ArrayView3<'_, T>, dtype: VoxelType) -> RawView {
         let dims: [usize; 3] = std::array::from_fn(|a| view.shape()[a]);
         let mut address = view.as_ptr() as usize;
         let mut strides = [0; 3];
@@ -244,13 +229,15 @@ fn raw_view(py: Python<'_>, array: &Bound<'_, PyAny>, axes: Axes, name: &str) ->
             $(
                 if dtype.is_equiv_to(&numpy::dtype::<$t>(py)) {
                     let typed = array.cast::<PyArrayDyn<$t>>().map_err(|e| PyTypeError::new_err(e.to_string()))?;
-                    return typed_raw_view(typed, axes, name, Dtype::$d);
+                    return typed_raw_view(typed, axes, name, VoxelType::$d);
                 }
             )*
         };
     }
     by_dtype!(f64 => F64, f32 => F32, i16 => I16, u8 => U8, i32 => I32, u16 => U16, i8 => I8, u32 => U32,
         i64 => I64, u64 => U64);
+    // numpy's bool is read as its bytes (u8, 0 or 1): no Rust `bool` is ever made from
+    // memory Python code could have filled with other bytes.
     if dtype.is_equiv_to(&numpy::dtype::<bool>(py)) {
         let bytes = array.call_method1("view", (numpy::dtype::<u8>(py),))?;
         return raw_view(py, &bytes, axes, name);
@@ -264,7 +251,7 @@ fn typed_raw_view<T: Element>(
     array: &Bound<'_, PyArrayDyn<T>>,
     axes: Axes,
     name: &str,
-    dtype: Dtype,
+    dtype: VoxelType,
 ) -> PyResult<RawView> {
     let misaligned = (array.data() as usize) % std::mem::align_of::<T>() != 0
         || array.strides().iter().any(|s| s.unsigned_abs() % std::mem::size_of::<T>() != 0);

@@ -37,6 +37,8 @@ def case(request, cli):
 def test_paths(case):
     name, image, mask, settings, expected = case
     assert_same_table(radx.extract(str(image), str(mask), settings=settings), expected)
+    # With the notes: the command line's note column, as it writes it.
+    assert_same_table(radx.extract(str(image), str(mask), settings=settings, notes=True), expected)
     # os.PathLike too
     assert_same_table(radx.extract(Path(image), Path(mask), settings=settings), expected)
 
