@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use super::Error;
 use radx_engine::maps::{FeatureMaps, MapOptions, feature_maps};
-use radx_engine::{Case, Extractor, Settings};
+use radx_engine::{Extractor, Settings};
 
 /// Map file format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -20,15 +20,9 @@ pub enum MapFormat {
 /// Arguments of `radx map`.
 #[derive(Debug, clap::Args)]
 pub struct MapArgs {
-    /// Image file (NIfTI or NRRD).
-    #[arg(long)]
-    image: PathBuf,
-    /// Mask file (label map on the image's grid).
-    #[arg(long)]
-    mask: PathBuf,
-    /// ROI label in the mask (default: the settings' label).
-    #[arg(long)]
-    label: Option<i64>,
+    /// Image and mask, as for `radx extract` (NIfTI/NRRD, or DICOM with an RTSTRUCT or SEG).
+    #[command(flatten)]
+    case: super::extract::CaseArgs,
     /// Settings file (radx's, or a PyRadiomics parameter file: its `voxelSetting` gives the
     /// radius, masked mode and init value unless given here, and the maps get PyRadiomics' names).
     #[arg(long)]
@@ -64,7 +58,6 @@ pub fn run(args: &MapArgs) -> Result<ExitCode, Error> {
         Some(path) => radx_engine::compat::pyradiomics::load_settings(path, false)?.settings,
         None => Settings::default(),
     };
-    let label = args.label.unwrap_or(settings.label);
     let pyradiomics = settings.pyradiomics.is_some();
     let mut options = MapOptions::from_voxel_setting(&settings).unwrap_or_default();
     if let Some(r) = args.radius {
@@ -83,7 +76,7 @@ pub fn run(args: &MapArgs) -> Result<ExitCode, Error> {
     if pyradiomics {
         extractor = extractor.with_pyradiomics_names()?;
     }
-    let case = Case::new(args.image.clone(), args.mask.clone()).with_roi(label);
+    let case = args.case.resolve(&extractor.settings)?;
     let maps = feature_maps(&extractor, &case, &options)?;
     std::fs::create_dir_all(&args.output)
         .map_err(|source| radx_engine::Error::Write { path: args.output.display().to_string(), source })?;

@@ -9,6 +9,7 @@
 //! - `mechanics_*`: how the command line behaves end to end (subcommands, errors and hostile
 //!   input, extraction, batches and tables, plugins, PyRadiomics drop-in).
 
+mod common;
 mod invariant_architecture;
 mod invariant_threads;
 mod mechanics_batch;

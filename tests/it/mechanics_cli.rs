@@ -1,22 +1,10 @@
 //! Mechanics: the `radx` binary's commands, their output formats and their errors.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
+use crate::common::{data, radx, text};
 use radx_engine::core::{Grid, Volume};
 use radx_engine::io::{NiftiType, write_nifti};
-
-fn data(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(rel)
-}
-
-fn radx(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_radx")).args(args).output().expect("radx runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
 
 fn phantom() -> (String, String, String) {
     let s = |p: PathBuf| p.to_string_lossy().into_owned();

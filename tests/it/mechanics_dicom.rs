@@ -4,27 +4,12 @@
 //! bad one reported while the batch goes on), and clear errors for inputs that do not fit.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::PathBuf;
+use std::process::Output;
 
+use crate::common::{data, radx, s, text};
 use radx_engine::core::Volume;
 use radx_engine::io::{NiftiType, write_nifti};
-
-fn data(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(rel)
-}
-
-fn radx(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_radx")).args(args).output().expect("radx runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn s(p: &Path) -> String {
-    p.to_string_lossy().into_owned()
-}
 
 fn ok(out: &Output) -> String {
     assert!(out.status.success(), "exit {:?}\n{}", out.status, text(&out.stderr));

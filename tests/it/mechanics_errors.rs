@@ -4,18 +4,11 @@
 //! mode) give IBSI-defined values or NaN with a reason.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
+use crate::common::{radx, text};
 use radx_engine::core::{Grid, Volume};
 use radx_engine::io::{NiftiType, write_nifti, write_nrrd};
-
-fn radx(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_radx")).args(args).output().expect("radx runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
 
 /// A float32 NIfTI of `dims` voxels at 1 mm, values listed x-fastest.
 fn nii(dir: &Path, name: &str, dims: [usize; 3], values: Vec<f64>) -> String {

@@ -1,23 +1,15 @@
 //! Mechanics: `radx extract` end to end — formats, output files, user feature files.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
+use crate::common::{data_arg, radx};
 use radx_engine::core::{Grid, Volume};
 use radx_engine::io::{NiftiType, write_nifti};
-
-fn radx(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_radx")).args(args).output().expect("radx runs")
-}
 
 fn write(dir: &Path, name: &str, dims: [usize; 3], values: Vec<f64>) -> String {
     let path = dir.join(name);
     write_nifti(&path, &Volume::from_x_fastest(Grid::new(dims, [1.0; 3]), values), NiftiType::F32).unwrap();
     path.to_string_lossy().into_owned()
-}
-
-fn data(rel: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(rel).to_string_lossy().into_owned()
 }
 
 /// A feature file written by a user, not part of radx, runs without rebuilding.
@@ -79,9 +71,9 @@ family my_glcm over cm {
 fn extract_writes_csv_and_json_files_atomically() {
     let dir = tempfile::tempdir().unwrap();
     let (image, mask, settings) = (
-        data("ibsi/digital_phantom/image.nii.gz"),
-        data("ibsi/digital_phantom/mask.nii.gz"),
-        data("ibsi/digital_phantom.toml"),
+        data_arg("ibsi/digital_phantom/image.nii.gz"),
+        data_arg("ibsi/digital_phantom/mask.nii.gz"),
+        data_arg("ibsi/digital_phantom.toml"),
     );
     let csv: PathBuf = dir.path().join("out.csv");
     let json: PathBuf = dir.path().join("out.json");
@@ -123,7 +115,7 @@ fn check_reports_diagnostics_with_file_line_and_caret() {
     assert!(stderr.contains("bad.radx:2:"), "{stderr}");
     assert!(stderr.contains('^'), "{stderr}");
     assert!(stderr.contains('q'), "{stderr}");
-    let ok = radx(&["check", &data("../../features")]);
+    let ok = radx(&["check", &data_arg("../../features")]);
     assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
 }
 

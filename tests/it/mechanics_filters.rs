@@ -1,24 +1,7 @@
 //! Mechanics of `radx filter` and `radx ibsi2`: outputs, formats, exit codes. Values are
 //! checked against the IBSI-2 consensus maps and reference values, never against radx.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn data(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(rel)
-}
-
-fn radx(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_radx")).args(args).output().expect("radx runs")
-}
-
-fn s(p: &Path) -> String {
-    p.to_string_lossy().into_owned()
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+use crate::common::{data, radx, s, text};
 
 /// max |a − b| / joint range: the IBSI-2 phase 1 score.
 fn score(a: &radx_engine::core::Volume<f64>, b: &radx_engine::core::Volume<f64>) -> f64 {

@@ -2,20 +2,8 @@
 //! files, formats, and errors for bad requests. Values are checked in radx-engine's
 //! `oracle_pyradiomics_voxel` and `invariant_maps`.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn data(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(rel)
-}
-
-fn radx(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_radx")).args(args).output().expect("radx runs")
-}
-
-fn s(p: &Path) -> String {
-    p.to_string_lossy().into_owned()
-}
+use crate::common::{data, radx, s};
+use std::path::Path;
 
 fn names(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> =
@@ -103,4 +91,42 @@ fn bad_radius_and_whole_roi_family_are_errors() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("whole ROI"));
     assert!(names(out.path()).is_empty());
+}
+
+/// `radx map` takes DICOM as `radx extract` does: the series with its SEG's "box" segment
+/// maps exactly as the series with a NIfTI label map of the same box (make_seg.py's formula).
+#[test]
+fn dicom_series_with_a_seg_maps_as_with_the_same_nifti_mask() {
+    let dir = tempfile::tempdir().unwrap();
+    let seg = data("dicom/seg");
+    let series = radx_dicom::read_series(&seg.join("series")).unwrap();
+    let mut box_mask = radx_engine::core::Volume::filled(series.volume.grid, 0.0);
+    for ((x, y, z), v) in box_mask.data.indexed_iter_mut() {
+        *v = f64::from(u8::from((4..=11).contains(&x) && (2..=6).contains(&y) && (1..=4).contains(&z)));
+    }
+    let nifti_mask = dir.path().join("box.nii.gz");
+    radx_engine::io::write_nifti(&nifti_mask, &box_mask, radx_engine::io::NiftiType::U8).unwrap();
+    let image = s(&seg.join("series"));
+    let map = |mask: &Path, extra: &[&str], out: &str| {
+        let out = dir.path().join(out);
+        let mut args = vec!["map", "--image", &image, "--family", "intensity_statistics", "--radius", "1"];
+        let (mask, out_s) = (s(mask), s(&out));
+        args.extend(["--mask", &mask, "-o", &out_s]);
+        args.extend(extra);
+        let o = radx(&args);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        out
+    };
+    let from_seg = map(&seg.join("seg_binary.dcm"), &["--segment", "box"], "seg");
+    let from_nifti = map(&nifti_mask, &[], "nifti");
+    let file = "original_intensity_statistics_mean_intensity.nii.gz";
+    let (a, b) = (
+        radx_engine::io::read_volume(&from_seg.join(file)).unwrap(),
+        radx_engine::io::read_volume(&from_nifti.join(file)).unwrap(),
+    );
+    assert_eq!(names(&from_seg), names(&from_nifti));
+    assert_eq!(a.grid.dims, b.grid.dims);
+    let finite = a.data.iter().filter(|v| v.is_finite()).count();
+    assert_eq!(finite, 8 * 5 * 4, "a value at every voxel of the box");
+    assert!(a.data.iter().zip(b.data.iter()).all(|(x, y)| x.to_bits() == y.to_bits()));
 }

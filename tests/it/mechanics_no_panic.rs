@@ -3,16 +3,8 @@
 //! "panicked" on standard error (radx installs no panic hook that could hide one). A closed
 //! standard output (`radx … | head`) must not panic either.
 
-use std::path::Path;
-use std::process::{Command, Output, Stdio};
-
-fn radx(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_radx")).args(args).output().expect("radx runs")
-}
-
-fn data(rel: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(rel).to_string_lossy().into_owned()
-}
+use crate::common::{data_arg, radx};
+use std::process::{Command, Stdio};
 
 #[track_caller]
 fn fails_cleanly(args: &[&str]) {
@@ -37,8 +29,8 @@ fn every_subcommand_refuses_bad_arguments_and_inputs_without_panicking() {
     std::fs::write(&junk_radx, [0u8, 159, 146, 150, b'{', b'}'].repeat(100)).unwrap();
     let junk_radx = junk_radx.to_string_lossy().into_owned();
     let folder = dir.path().to_string_lossy().into_owned();
-    let image = data("ibsi/digital_phantom/image.nii.gz");
-    let mask = data("ibsi/digital_phantom/mask.nii.gz");
+    let image = data_arg("ibsi/digital_phantom/image.nii.gz");
+    let mask = data_arg("ibsi/digital_phantom/mask.nii.gz");
     let img = ["--image", image.as_str(), "--mask", mask.as_str()];
     let with = |head: &[&str], tail: &[&str]| join(&[head, &img, tail]);
     let mut cases: Vec<Vec<String>> = [
@@ -111,8 +103,8 @@ fn every_subcommand_refuses_bad_arguments_and_inputs_without_panicking() {
 /// `radx … | head -1`: the reader goes away; radx must stop quietly, not panic on EPIPE.
 #[test]
 fn closed_standard_output_does_not_panic() {
-    let image = data("ibsi/digital_phantom/image.nii.gz");
-    let mask = data("ibsi/digital_phantom/mask.nii.gz");
+    let image = data_arg("ibsi/digital_phantom/image.nii.gz");
+    let mask = data_arg("ibsi/digital_phantom/mask.nii.gz");
     let commands: [&[&str]; 5] = [
         &["features", "list"],
         &["features", "show", "GYBY"],

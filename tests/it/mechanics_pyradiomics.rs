@@ -3,20 +3,13 @@
 //! tests/data/pyradiomics/batch/), reads its case lists, and every combination of library,
 //! names, parameter file and user feature files computes or stops saying why.
 
+use crate::common::{radx, s};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-fn radx(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_radx")).args(args).output().expect("radx runs")
-}
-
 fn pyradiomics(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/pyradiomics").join(rel)
-}
-
-fn s(p: &Path) -> String {
-    p.to_string_lossy().into_owned()
 }
 
 fn stderr(out: &Output) -> String {
