@@ -64,6 +64,30 @@ impl Padded {
     }
 }
 
+/// A filter's response in the Fourier domain, on its padded grid, with each axis's
+/// frequencies (rad/voxel, FFT order): several multipliers can be applied to it in turn.
+#[derive(Debug, Clone)]
+pub struct Spectrum {
+    /// The transformed grid (offset and dimensions still say where the image sits).
+    pub padded: Padded,
+    /// The angular frequency of each index, per axis (zeros along an axis not transformed).
+    pub grid: Vec<Vec<f64>>,
+    /// The transformed axes.
+    pub axes: &'static [usize],
+}
+
+impl Spectrum {
+    /// Re IFFT(spectrum · multiplier(ω)) on the image's box: one more filter's response,
+    /// the spectrum itself left as it is.
+    pub fn component(&self, multiplier: impl Fn([f64; 3]) -> Complex64 + Sync) -> Array3<f64> {
+        let mut work = self.padded.clone();
+        let grid = &self.grid;
+        multiply(&mut work.data, |[p, q, r]| multiplier([grid[0][p], grid[1][q], grid[2][r]]));
+        transform(&mut work.data, self.axes, FftDirection::Inverse);
+        work.crop(|v| v.re)
+    }
+}
+
 /// Add `f(grid value)` over the box of `sum`'s shape at `offset` in `grid` to `sum`: the
 /// crop and the accumulation of a pooled response in one pass, without a cropped copy.
 pub fn add_cropped(

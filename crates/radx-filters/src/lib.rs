@@ -32,6 +32,7 @@ pub mod fourier;
 pub mod gabor;
 pub mod riesz;
 pub mod simoncelli;
+pub mod steer;
 
 // Filters as settings files write them.
 pub mod spec;

@@ -53,13 +53,20 @@ impl LaplacianOfGaussian {
     fn kernels(&self, axis: usize, spacing: [f64; 3]) -> (Kernel1d, Kernel1d) {
         let sigma = self.sigma_mm / spacing[axis];
         let r = self.radius(spacing)[axis] as isize;
-        let g: Vec<f64> = (-r..=r)
-            .map(|t| (-(t * t) as f64 / (2.0 * sigma * sigma)).exp() / ((2.0 * std::f64::consts::PI).sqrt() * sigma))
-            .collect();
+        let g = sampled_gaussian(sigma, r);
         let g2 =
             (-r..=r).zip(&g).map(|(t, &gt)| gt * ((t * t) as f64 / sigma.powi(4) - 1.0 / (sigma * sigma))).collect();
         (Kernel1d::centred(g), Kernel1d::centred(g2))
     }
+}
+
+/// The Gaussian (2πσ²)^(−1/2)·exp(−t²/2σ²) of σ voxels sampled at t = −r … r, not
+/// renormalised (the IBSI's LoG kernel is the analytic one). Also the structure tensor's
+/// window of the aligned Riesz transform, where a constant factor does not matter.
+pub(crate) fn sampled_gaussian(sigma: f64, r: isize) -> Vec<f64> {
+    (-r..=r)
+        .map(|t| (-(t * t) as f64 / (2.0 * sigma * sigma)).exp() / ((2.0 * std::f64::consts::PI).sqrt() * sigma))
+        .collect()
 }
 
 /// a + b, reusing a's buffer.

@@ -26,7 +26,7 @@ use rustfft::FftDirection;
 use rustfft::num_complex::Complex64;
 
 use crate::error::FilterError;
-use crate::fourier::{Padded, centric_frequencies, multiply, transform};
+use crate::fourier::{Padded, Spectrum, centric_frequencies, multiply, transform};
 use crate::{Boundary, Dimensionality, Filter, Margin};
 
 /// The Simoncelli wavelet at one decomposition level.
@@ -83,6 +83,20 @@ impl SimoncelliWavelet {
         image: ArrayView3<'_, f64>,
         extra: impl Fn([f64; 3]) -> Complex64 + Sync,
     ) -> Array3<f64> {
+        let Spectrum { mut padded, grid, axes } = self.padded_spectrum(image);
+        multiply(&mut padded.data, |[p, q, r]| {
+            let omega = [grid[0][p], grid[1][q], grid[2][r]];
+            let rho = omega.iter().map(|w| w * w).sum::<f64>().sqrt();
+            // Outside the band `extra` is not evaluated (a Riesz multiplier is 0/0 at ω = 0).
+            let h = self.profile(rho);
+            if h == 0.0 { Complex64::new(0.0, 0.0) } else { h * extra(omega) }
+        });
+        transform(&mut padded.data, axes, FftDirection::Inverse);
+        padded.crop(|v| v.re)
+    }
+
+    /// The padded image's spectrum on the centric grid (0 along an axis not filtered).
+    fn padded_spectrum(&self, image: ArrayView3<'_, f64>) -> Spectrum {
         let axes = self.dimensionality.axes();
         let widths: [usize; 3] =
             std::array::from_fn(|a| if axes.contains(&a) { self.pad_width(image.len_of(Axis(a))) } else { 0 });
@@ -94,15 +108,19 @@ impl SimoncelliWavelet {
             })
             .collect();
         transform(&mut padded.data, axes, FftDirection::Forward);
-        multiply(&mut padded.data, |[p, q, r]| {
-            let omega = [grid[0][p], grid[1][q], grid[2][r]];
-            let rho = omega.iter().map(|w| w * w).sum::<f64>().sqrt();
-            // Outside the band `extra` is not evaluated (a Riesz multiplier is 0/0 at ω = 0).
-            let h = self.profile(rho);
-            if h == 0.0 { Complex64::new(0.0, 0.0) } else { h * extra(omega) }
+        Spectrum { padded, grid, axes }
+    }
+
+    /// The wavelet's response as a spectrum (the image's times the band): what the aligned
+    /// Riesz transform takes several multipliers of.
+    pub(crate) fn band_spectrum(&self, image: ArrayView3<'_, f64>) -> Spectrum {
+        let mut spectrum = self.padded_spectrum(image);
+        let grid = &spectrum.grid;
+        multiply(&mut spectrum.padded.data, |[p, q, r]| {
+            let rho = [grid[0][p], grid[1][q], grid[2][r]].iter().map(|w| w * w).sum::<f64>().sqrt();
+            Complex64::new(self.profile(rho), 0.0)
         });
-        transform(&mut padded.data, axes, FftDirection::Inverse);
-        padded.crop(|v| v.re)
+        spectrum
     }
 }
 

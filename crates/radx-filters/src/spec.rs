@@ -117,6 +117,9 @@ pub enum FilterSpec {
         dimensionality: Dimensionality,
         #[serde(default = "mirror")]
         boundary: Boundary,
+        /// The aligned (steered) variant: the structure tensor's Gaussian σ in mm.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        align_sigma_mm: Option<f64>,
     },
     /// Riesz transform of a Simoncelli wavelet's response.
     RieszSimoncelli {
@@ -127,6 +130,9 @@ pub enum FilterSpec {
         dimensionality: Dimensionality,
         #[serde(default = "mirror")]
         boundary: Boundary,
+        /// The aligned (steered) variant: the structure tensor's Gaussian σ in mm.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        align_sigma_mm: Option<f64>,
     },
     /// A user-defined separable kernel: one odd-length list of numbers per axis, i first
     /// (2 lists: 2D), convolved as given.
@@ -334,13 +340,13 @@ impl FilterSpec {
             FilterSpec::Simoncelli { level, dimensionality, boundary } => {
                 Box::new(simoncelli::SimoncelliWavelet::new(level_u32(*level)?, *dimensionality, *boundary)?)
             }
-            FilterSpec::RieszLog { sigma_mm, truncate, order, dimensionality, boundary } => {
+            FilterSpec::RieszLog { sigma_mm, truncate, order, dimensionality, boundary, align_sigma_mm } => {
                 let inner = log::LaplacianOfGaussian::new(*sigma_mm, *truncate, *dimensionality, *boundary)?;
-                Box::new(riesz::RieszTransform::new(Box::new(inner), order, *boundary)?)
+                Box::new(aligned(riesz::RieszTransform::new(Box::new(inner), order, *boundary)?, *align_sigma_mm)?)
             }
-            FilterSpec::RieszSimoncelli { level, order, dimensionality, boundary } => {
+            FilterSpec::RieszSimoncelli { level, order, dimensionality, boundary, align_sigma_mm } => {
                 let inner = simoncelli::SimoncelliWavelet::new(level_u32(*level)?, *dimensionality, *boundary)?;
-                Box::new(riesz::RieszTransform::new(Box::new(inner), order, *boundary)?)
+                Box::new(aligned(riesz::RieszTransform::new(Box::new(inner), order, *boundary)?, *align_sigma_mm)?)
             }
             FilterSpec::Separable { name, kernels, rotation, energy_delta, boundary } => Box::new(
                 custom::SeparableKernelFilter::new(name, kernels.clone(), *rotation, *energy_delta, *boundary)?,
@@ -401,6 +407,17 @@ fn build_pyradiomics(spec: &FilterSpec) -> Result<Box<dyn Filter>, FilterError> 
         }
         other => return Err(FilterError::invalid("kind", format!("`{}` is not a PyRadiomics kind", other.kind()))),
     })
+}
+
+/// The aligned variant when the settings ask for it.
+fn aligned(
+    riesz: crate::riesz::RieszTransform,
+    align_sigma_mm: Option<f64>,
+) -> Result<crate::riesz::RieszTransform, FilterError> {
+    match align_sigma_mm {
+        Some(sigma_mm) => riesz.aligned(sigma_mm),
+        None => Ok(riesz),
+    }
 }
 
 fn level_u32(level: usize) -> Result<u32, FilterError> {

@@ -28,6 +28,16 @@ fn bad_filter_settings_are_refused_naming_the_setting() {
         ("[[filter]]\nkind = \"separable\"\nname = \"k\"\nkernels = [[1.0, nan, 1.0], [1.0]]\n", "kernel"),
         ("[[filter]]\nkind = \"gabor\"\nsigma_mm = 1.0\nlambda_mm = 1.0\ngamma = 1.0\n", "theta_deg"),
         ("[[filter]]\nkind = \"mean\"\nsupport = 3\nboundary = \"reflect\"\n", "reflect"),
+        (
+            "[[filter]]\nkind = \"riesz_log\"\nsigma_mm = 3.0\norder = [2, 0, 0]\nalign_sigma_mm = 0.0\n",
+            "align_sigma_mm",
+        ),
+        (
+            "[[filter]]\nkind = \"riesz_log\"\nsigma_mm = 3.0\norder = [2, 0, 0]\nalign_sigma_mm = -1.0\n",
+            "align_sigma_mm",
+        ),
+        ("[[filter]]\nkind = \"riesz_simoncelli\"\norder = [0, 2, 0]\nalign_sigma_mm = nan\n", "align_sigma_mm"),
+        ("[[filter]]\nkind = \"riesz_simoncelli\"\norder = [0, 2, 0]\nalign_sigma = 1.0\n", "align_sigma"),
         ("[[filter]]\nkind = \"mean\"\nsupport = 3\n[[filter]]\nkind = \"mean\"\nsupport = 3\n", "mean_support3"),
     ];
     for (toml, named) in cases {

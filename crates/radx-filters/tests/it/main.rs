@@ -4,6 +4,7 @@
 mod support;
 
 mod invariant_fourier;
+mod invariant_riesz_aligned;
 mod invariant_separable;
 mod mechanics_fourier;
 mod mechanics_separable;

@@ -89,3 +89,15 @@ fn riesz_names_its_inner_filter_and_order() {
     let f = RieszTransform::new(wavelet, &[1, 1], Boundary::Nearest).unwrap();
     assert_eq!(f.image_type(), "riesz_simoncelli_l2_2d_order_11");
 }
+
+#[test]
+fn the_aligned_riesz_refuses_a_non_positive_or_non_finite_scale() {
+    for bad in BAD_POSITIVE {
+        assert_names(RieszTransform::new(log(), &[2, 0, 0], Boundary::Zero).unwrap().aligned(bad), "align_sigma_mm");
+        let wavelet = SimoncelliWavelet::new(1, Dimensionality::TwoD, Boundary::Nearest).unwrap();
+        assert_names(RieszTransform::new(wavelet, &[0, 2], Boundary::Nearest).unwrap().aligned(bad), "align_sigma_mm");
+    }
+    let f = RieszTransform::new(log(), &[0, 2, 0], Boundary::Zero).unwrap().aligned(1.0).unwrap();
+    assert_eq!(f.image_type(), "riesz_log_sigma_3mm_order_020_aligned_1mm");
+    assert_eq!(f.margin([2.0; 3]), Margin::WholeImage);
+}
