@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use super::Error;
-use radx_engine::maps::{FeatureMaps, MapOptions, feature_maps};
+use radx_engine::maps::{FeatureMaps, MapOptions, Window, feature_maps};
 use radx_engine::{Extractor, Settings};
 
 /// Map file format.
@@ -39,6 +39,9 @@ pub struct MapArgs {
     /// Window radius in voxels: a (2R+1)³ cube around every ROI voxel.
     #[arg(long)]
     radius: Option<usize>,
+    /// Window: the voxels within this many mm of every ROI voxel (a sphere), instead of a cube.
+    #[arg(long, conflicts_with = "radius")]
+    sphere_mm: Option<f64>,
     /// Count every image voxel of the window, not only the ROI's (PyRadiomics' `maskedKernel: false`).
     #[arg(long)]
     unmasked: bool,
@@ -61,7 +64,10 @@ pub fn run(args: &MapArgs) -> Result<ExitCode, Error> {
     let pyradiomics = settings.pyradiomics.is_some();
     let mut options = MapOptions::from_voxel_setting(&settings).unwrap_or_default();
     if let Some(r) = args.radius {
-        options.radius = r;
+        options.window = Window::Cube(r);
+    }
+    if let Some(mm) = args.sphere_mm {
+        options.window = Window::Sphere(mm);
     }
     if args.unmasked {
         options.masked = false;

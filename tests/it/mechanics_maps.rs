@@ -87,6 +87,11 @@ fn bad_radius_and_whole_roi_family_are_errors() {
     let o = base(&["--radius", "0"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("radius"), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = base(&["--sphere-mm", "0.1"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("only its centre voxel"));
+    let o = base(&["--radius", "1", "--sphere-mm", "2"]);
+    assert_eq!(o.status.code(), Some(2), "a cube and a sphere at once");
     let o = base(&["--radius", "1", "--family", "morphology"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("whole ROI"));

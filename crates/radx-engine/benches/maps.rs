@@ -8,7 +8,7 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use radx_engine::maps::{MapOptions, feature_maps};
+use radx_engine::maps::{MapOptions, Window, feature_maps};
 use radx_engine::{Case, Extractor, Settings};
 
 const IBSI: &str = "[discretisation.texture]\nmethod = \"fixed_bin_size\"\nwidth = 25.0\n\
@@ -27,7 +27,7 @@ fn maps(c: &mut Criterion) {
     let mut group = c.benchmark_group("maps");
     group.sample_size(10);
     for radius in [1, 2] {
-        let options = MapOptions { radius, ..MapOptions::default() };
+        let options = MapOptions { window: Window::Cube(radius), ..MapOptions::default() };
         for (name, extractor) in [("ibsi", &ibsi), ("pyradiomics", &pyradiomics)] {
             group.bench_function(format!("{name}_r{radius}_1k"), |b| {
                 b.iter(|| black_box(feature_maps(extractor, &case, &options).expect("maps")))

@@ -1,5 +1,5 @@
 //! Voxel-wise feature maps: for every ROI voxel, the chosen families' features computed on
-//! the window (a cube of `radius` voxels) around it.
+//! the window around it: a cube of `r` voxels a side each way, or a sphere in mm ([`Window`]).
 //!
 //! Each window is extracted like a case: a small [`ProcessedCase`] is cut from the processed
 //! case (its image, masks and grey levels), and [`crate::extract::extract_with_plugins`]
@@ -35,11 +35,77 @@ use crate::model::{FeatureKey, ProcessedCase};
 /// meaningless in a window, so their families cannot be mapped.
 const WHOLE_ROI_SOURCES: &[&str] = &["morph", "li", "pyr_shape", "pyr_shape2D"];
 
+/// The neighbourhood of a voxel that its window covers (clipped at the image's edges).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Window {
+    /// A (2r + 1)³ cube of voxels (PyRadiomics' `kernelRadius`).
+    Cube(usize),
+    /// The voxels whose centres lie within this many mm of the centre voxel's: a sphere in
+    /// the patient's space, so anisotropic voxels give fewer voxels along the coarse axis.
+    Sphere(f64),
+}
+
+impl Window {
+    /// How many voxels the window reaches from its centre along each axis.
+    fn reach(self, spacing: [f64; 3]) -> [usize; 3] {
+        match self {
+            Window::Cube(r) => [r; 3],
+            // The tolerance keeps a voxel exactly R mm away (R = 2 × 1 mm) inside.
+            Window::Sphere(mm) => spacing.map(|s| (mm / s * (1.0 + 1e-12)).floor() as usize),
+        }
+    }
+
+    /// Whether the voxel `offset` voxels from the centre is in the window (within `reach`).
+    fn contains(self, offset: [isize; 3], spacing: [f64; 3]) -> bool {
+        match self {
+            Window::Cube(_) => true,
+            Window::Sphere(mm) => {
+                let d2: f64 = (0..3).map(|a| (offset[a] as f64 * spacing[a]).powi(2)).sum();
+                d2 <= mm * mm * (1.0 + 1e-12)
+            }
+        }
+    }
+
+    /// A request that cannot give a window: a cube of radius 0, a sphere that holds no voxel
+    /// but its centre, or a window covering the whole image along every axis.
+    fn check(self, spacing: [f64; 3], dims: [usize; 3]) -> Result<(), crate::Error> {
+        let smallest = spacing.iter().copied().fold(f64::INFINITY, f64::min);
+        match self {
+            Window::Cube(0) => return Err(crate::Error::Usage("the map's radius must be at least 1 voxel".into())),
+            Window::Sphere(mm) if mm.is_nan() || mm < smallest => {
+                return Err(crate::Error::Usage(format!(
+                    "the map's sphere of {mm} mm holds only its centre voxel: give at least the smallest voxel \
+                     spacing, {smallest} mm"
+                )));
+            }
+            _ => {}
+        }
+        let reach = self.reach(spacing);
+        if (0..3).all(|a| reach[a] >= dims[a]) {
+            return Err(crate::Error::Usage(format!(
+                "the map's window ({}) is larger than the image ({}×{}×{} voxels)",
+                self.describe(),
+                dims[0],
+                dims[1],
+                dims[2]
+            )));
+        }
+        Ok(())
+    }
+
+    fn describe(self) -> String {
+        match self {
+            Window::Cube(r) => format!("radius {r} voxels"),
+            Window::Sphere(mm) => format!("sphere of {mm} mm"),
+        }
+    }
+}
+
 /// How a feature map is computed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MapOptions {
-    /// Half the window's size in voxels: a (2r + 1)³ cube (clipped at the image's edges).
-    pub radius: usize,
+    /// The window around each voxel.
+    pub window: Window,
     /// Only ROI voxels inside the window count (PyRadiomics' `maskedKernel: true`).
     pub masked: bool,
     /// The maps' value outside the ROI.
@@ -51,7 +117,7 @@ pub struct MapOptions {
 
 impl Default for MapOptions {
     fn default() -> Self {
-        MapOptions { radius: 1, masked: true, init_value: f64::NAN, families: Vec::new() }
+        MapOptions { window: Window::Cube(1), masked: true, init_value: f64::NAN, families: Vec::new() }
     }
 }
 
@@ -61,7 +127,7 @@ impl MapOptions {
     pub fn from_voxel_setting(settings: &crate::Settings) -> Option<MapOptions> {
         let v = settings.pyradiomics.as_ref()?.voxel_setting.as_ref()?;
         Some(MapOptions {
-            radius: v.kernel_radius,
+            window: Window::Cube(v.kernel_radius),
             masked: v.masked_kernel,
             init_value: v.init_value,
             families: Vec::new(),
@@ -124,13 +190,10 @@ impl FeatureMaps {
 /// Map the families of `extractor` chosen by `options` over `case` (see the module's text).
 ///
 /// # Errors
-/// The case's own errors (reading, processing); [`crate::Error::Usage`] for a radius of 0,
-/// a family that is unknown or needs the whole ROI, or an unmasked map with interpolation or
+/// The case's own errors (reading, processing); [`crate::Error::Usage`] for a window that
+/// is empty or covers the whole image ([`Window`]), a family that is unknown or needs the whole ROI, or an unmasked map with interpolation or
 /// normalisation (the image outside the ROI's crop is not processed).
 pub fn feature_maps(extractor: &Extractor, case: &Case, options: &MapOptions) -> Result<FeatureMaps, crate::Error> {
-    if options.radius == 0 {
-        return Err(crate::Error::Usage("the map's radius must be at least 1 voxel".into()));
-    }
     let library = choose_families(&extractor.library, &options.families)?;
     if !options.masked && (extractor.settings.resample.is_some() || extractor.settings.normalise.is_some()) {
         return Err(crate::Error::Usage(
@@ -143,12 +206,7 @@ pub fn feature_maps(extractor: &Extractor, case: &Case, options: &MapOptions) ->
     let full = processed.interpolated_grid;
     let offset = crop_offset(&full, &processed.roi.image.grid);
     let dims = processed.roi.image.grid.dims;
-    if options.radius >= full.dims.iter().copied().max().unwrap_or(0) {
-        return Err(crate::Error::Usage(format!(
-            "the map's radius {} is larger than the image ({}×{}×{} voxels)",
-            options.radius, full.dims[0], full.dims[1], full.dims[2]
-        )));
-    }
+    options.window.check(full.spacing, full.dims)?;
     // The ROI voxels, x-fastest, in the crop's indices.
     let mut centres = Vec::new();
     for z in 0..dims[2] {
@@ -172,7 +230,7 @@ pub fn feature_maps(extractor: &Extractor, case: &Case, options: &MapOptions) ->
     let rows_of = |centre: [usize; 3]| {
         // The crop's voxel in the base case (a voxel of the ROI, so inside it).
         let c = [0, 1, 2].map(|a| (centre[a] as isize + base_offset[a]) as usize);
-        let window = window_case(base, c, options.radius);
+        let window = window_case(base, c, options.window);
         let rows = crate::extract::extract_window(&window, settings, &library, &extractor.plugins, grey_levels);
         profile.output_rows(rows, settings, extractor.pyradiomics_names)
     };
@@ -283,7 +341,7 @@ fn unmasked_case(
         min: [0, 1, 2].map(|a| roi_box.min[a] + crop_offset[a]),
         max: [0, 1, 2].map(|a| roi_box.max[a] + crop_offset[a]),
     };
-    let grown = in_full.grown([options.radius; 3], image.grid.dims);
+    let grown = in_full.grown(options.window.reach(image.grid.spacing), image.grid.dims);
     let cut = image.crop(&grown);
     let all = ndarray::Array3::from_elem(cut.data.raw_dim(), true);
     let roi = Roi { image: cut, morphological: all.clone(), intensity: all };
@@ -301,20 +359,34 @@ fn unmasked_case(
     Ok((unmasked, base))
 }
 
-/// The window of `radius` around `centre` (indices in `case`'s crop) as a case of its own:
-/// the crop's image in the window, its masks there, its grey levels (discretised over the
-/// whole ROI, with the ROI's number of levels).
-fn window_case(case: &ProcessedCase, centre: [usize; 3], radius: usize) -> ProcessedCase {
+/// The `window` around `centre` (indices in `case`'s crop) as a case of its own: the crop's
+/// image in the window's box, its masks there (less the box's voxels outside a sphere), its
+/// grey levels (discretised over the whole ROI, with the ROI's number of levels).
+fn window_case(case: &ProcessedCase, centre: [usize; 3], window: Window) -> ProcessedCase {
     let dims = case.roi.image.grid.dims;
+    let spacing = case.roi.image.grid.spacing;
+    let reach = window.reach(spacing);
     let bbox = BoundingBox {
-        min: centre.map(|c| c.saturating_sub(radius)),
-        max: [0, 1, 2].map(|a| (centre[a] + radius).min(dims[a] - 1)),
+        min: [0, 1, 2].map(|a| centre[a].saturating_sub(reach[a])),
+        max: [0, 1, 2].map(|a| (centre[a] + reach[a]).min(dims[a] - 1)),
     };
     let image = case.roi.image.crop(&bbox);
-    let morphological = crop(&case.roi.morphological, &bbox);
-    let intensity = crop(&case.roi.intensity, &bbox);
-    let levels = crop(&case.levels.levels, &bbox);
-    let level_morph = crop(&case.levels.morphological, &bbox);
+    let mut morphological = crop(&case.roi.morphological, &bbox);
+    let mut intensity = crop(&case.roi.intensity, &bbox);
+    let mut levels = crop(&case.levels.levels, &bbox);
+    let mut level_morph = crop(&case.levels.morphological, &bbox);
+    if let Window::Sphere(_) = window {
+        for ((x, y, z), inside) in intensity.indexed_iter_mut() {
+            let index = [x, y, z];
+            let offset = [0, 1, 2].map(|a| (bbox.min[a] + index[a]) as isize - centre[a] as isize);
+            if !window.contains(offset, spacing) {
+                *inside = false;
+                morphological[[x, y, z]] = false;
+                levels[[x, y, z]] = 0;
+                level_morph[[x, y, z]] = false;
+            }
+        }
+    }
     let count = radx_core::volume::count_true(&morphological);
     ProcessedCase {
         roi: Roi { image, morphological, intensity },
@@ -384,7 +456,7 @@ mod tests {
                 if !processed.roi.intensity[centre] {
                     continue;
                 }
-                let window = window_case(&processed, centre, radius);
+                let window = window_case(&processed, centre, Window::Cube(radius));
                 let run = |levels| {
                     crate::extract::extract_window(&window, &extractor.settings, &library, &extractor.plugins, levels)
                 };

@@ -3,13 +3,17 @@
 //! errors.
 
 use radx_engine::core::{Grid, Volume};
-use radx_engine::maps::{MapOptions, feature_maps};
+use radx_engine::maps::{MapOptions, Window, feature_maps};
 use radx_engine::{Case, Extractor, Settings};
 
 /// A 10×9×8 image of pseudo-random intensities and a ROI inside the box x 3..=6, y 2..=5,
 /// z 2..=5 (a few corners left out), from `seed`.
 fn case(seed: u64) -> Case {
-    let grid = Grid::new([10, 9, 8], [1.0, 1.0, 1.5]);
+    case_with_spacing(seed, [1.0, 1.0, 1.5])
+}
+
+fn case_with_spacing(seed: u64, spacing: [f64; 3]) -> Case {
+    let grid = Grid::new([10, 9, 8], spacing);
     let mut state = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
     let mut next = || {
         state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
@@ -42,7 +46,7 @@ fn a_window_covering_the_whole_roi_gives_the_segment_based_values() {
         let extractor = Extractor::new(settings, &[], Default::default()).unwrap();
         let case = case(seed);
         let whole = extractor.extract(&case).unwrap();
-        let options = MapOptions { radius: 4, ..MapOptions::default() };
+        let options = MapOptions { window: Window::Cube(4), ..MapOptions::default() };
         let maps = feature_maps(&extractor, &case, &options).unwrap();
         assert!(!maps.keys.is_empty());
         assert!(maps.keys.iter().all(|k| k.family != "morphology" && k.family != "local_intensity"));
@@ -71,7 +75,8 @@ fn pyradiomics_window_covering_the_roi_gives_the_segment_based_values() {
     let extractor = Extractor::new(settings, &[], Default::default()).unwrap().with_pyradiomics_names().unwrap();
     let case = case(3);
     let whole = extractor.extract(&case).unwrap();
-    let maps = feature_maps(&extractor, &case, &MapOptions { radius: 4, ..MapOptions::default() }).unwrap();
+    let maps =
+        feature_maps(&extractor, &case, &MapOptions { window: Window::Cube(4), ..MapOptions::default() }).unwrap();
     let n = maps.keys.len();
     assert!(maps.keys.iter().any(|k| k.feature == "original_glcm_JointEntropy"));
     for (f, key) in maps.keys.iter().enumerate() {
@@ -88,7 +93,7 @@ fn pyradiomics_window_covering_the_roi_gives_the_segment_based_values() {
 fn maps_are_the_same_bits_at_any_thread_count() {
     let extractor = Extractor::new(Settings::default(), &[], Default::default()).unwrap();
     let case = case(7);
-    let options = MapOptions { radius: 1, ..MapOptions::default() };
+    let options = MapOptions { window: Window::Cube(1), ..MapOptions::default() };
     let run = |threads| {
         let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
         pool.install(|| feature_maps(&extractor, &case, &options).unwrap())
@@ -104,7 +109,7 @@ fn maps_are_the_same_bits_at_any_thread_count() {
 fn maps_lie_on_the_image_grid_with_the_init_value_outside_the_roi() {
     let extractor = Extractor::new(Settings::default(), &[], Default::default()).unwrap();
     let case = case(11);
-    let options = MapOptions { radius: 1, init_value: -7.0, families: vec!["glcm".into()], masked: true };
+    let options = MapOptions { window: Window::Cube(1), init_value: -7.0, families: vec!["glcm".into()], masked: true };
     let maps = feature_maps(&extractor, &case, &options).unwrap();
     assert!(maps.keys.iter().all(|k| k.family == "glcm"));
     let volume = maps.volume(0);
@@ -120,7 +125,7 @@ fn unmasked_windows_count_the_voxels_around_the_roi() {
     let extractor = Extractor::new(Settings::default(), &[], Default::default()).unwrap();
     let case = case(5);
     let families = vec!["intensity_statistics".to_string()];
-    let masked = MapOptions { radius: 1, families: families.clone(), ..MapOptions::default() };
+    let masked = MapOptions { window: Window::Cube(1), families: families.clone(), ..MapOptions::default() };
     let unmasked = MapOptions { masked: false, ..masked.clone() };
     let a = feature_maps(&extractor, &case, &masked).unwrap();
     let b = feature_maps(&extractor, &case, &unmasked).unwrap();
@@ -151,9 +156,66 @@ fn bad_requests_are_errors() {
     let extractor = Extractor::new(Settings::default(), &[], Default::default()).unwrap();
     let case = case(1);
     let err = |options: MapOptions| feature_maps(&extractor, &case, &options).unwrap_err().to_string();
-    assert!(err(MapOptions { radius: 0, ..MapOptions::default() }).contains("radius"));
-    assert!(err(MapOptions { radius: 12, ..MapOptions::default() }).contains("larger than the image"));
+    assert!(err(MapOptions { window: Window::Cube(0), ..MapOptions::default() }).contains("radius"));
+    assert!(err(MapOptions { window: Window::Cube(12), ..MapOptions::default() }).contains("larger than the image"));
+    let sphere = |mm| err(MapOptions { window: Window::Sphere(mm), ..MapOptions::default() });
+    assert!(sphere(0.9).contains("only its centre voxel"), "{}", sphere(0.9));
+    assert!(sphere(f64::NAN).contains("only its centre voxel"));
+    assert!(sphere(20.0).contains("larger than the image"));
     let whole = err(MapOptions { families: vec!["morphology".into()], ..MapOptions::default() });
     assert!(whole.contains("whole ROI"), "{whole}");
     assert!(err(MapOptions { families: vec!["nope".into()], ..MapOptions::default() }).contains("no family `nope`"));
+}
+
+/// On 1 mm voxels a sphere of 1.9 mm reaches the cube's corners (√3 mm) and not the next
+/// voxels along the axes (2 mm): it holds exactly the 3×3×3 cube, so its maps are the cube's,
+/// bit for bit, masked and unmasked.
+#[test]
+fn a_sphere_through_the_cube_corners_maps_as_the_cube() {
+    let extractor = Extractor::new(ibsi_settings(), &[], Default::default()).unwrap();
+    let case = case_with_spacing(13, [1.0; 3]);
+    for masked in [true, false] {
+        let cube = MapOptions { window: Window::Cube(1), masked, ..MapOptions::default() };
+        let sphere = MapOptions { window: Window::Sphere(1.9), ..cube.clone() };
+        let (a, b) =
+            (feature_maps(&extractor, &case, &cube).unwrap(), feature_maps(&extractor, &case, &sphere).unwrap());
+        assert_eq!(a.keys, b.keys);
+        let bits = |m: &radx_engine::maps::FeatureMaps| m.values.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+        assert!(bits(&a) == bits(&b), "masked {masked}: sphere and cube maps differ");
+    }
+}
+
+/// A sphere of 1.5 mm on 1×1×1.5 mm voxels: the 3×3 square of the centre's slice (corners
+/// √2 mm away) and the voxels straight above and below (1.5 mm), 11 voxels, worked out by
+/// hand; the unmasked mean is their mean.
+#[test]
+fn an_unmasked_sphere_mean_is_the_mean_of_the_voxels_within_its_radius() {
+    let extractor = Extractor::new(Settings::default(), &[], Default::default()).unwrap();
+    let case = case(17);
+    let options = MapOptions {
+        window: Window::Sphere(1.5),
+        masked: false,
+        families: vec!["intensity_statistics".into()],
+        ..MapOptions::default()
+    };
+    let maps = feature_maps(&extractor, &case, &options).unwrap();
+    let image = match &case.image {
+        radx_engine::VolumeSource::Volume(v) => v.clone(),
+        _ => unreachable!(),
+    };
+    let f = maps.keys.iter().position(|k| k.feature == "mean_intensity").expect("mean");
+    let mut offsets: Vec<[isize; 3]> = Vec::new();
+    for dy in -1..=1 {
+        for dx in -1..=1 {
+            offsets.push([dx, dy, 0]);
+        }
+    }
+    offsets.extend([[0, 0, -1], [0, 0, 1]]);
+    assert_eq!(offsets.len(), 11);
+    for &c in maps.voxels.iter().take(20) {
+        let at = |o: [isize; 3]| image.data[[0, 1, 2].map(|a| (c[a] as isize + o[a]) as usize)];
+        let expected = offsets.iter().map(|&o| at(o)).sum::<f64>() / 11.0;
+        let got = maps.value_at(f, c).unwrap();
+        assert!((got - expected).abs() < 1e-9, "at {c:?}: sphere mean {got}, expected {expected}");
+    }
 }

@@ -32,7 +32,7 @@ fn brain2_every_class_radius_1_matches_pyradiomics() {
         .expect("parameter file")
         .settings;
     let options = MapOptions::from_voxel_setting(&settings).expect("voxelSetting");
-    assert_eq!((options.radius, options.masked), (1, true));
+    assert_eq!((options.window, options.masked), (radx_engine::maps::Window::Cube(1), true));
     let extractor = Extractor::new(settings, &[], Default::default()).unwrap().with_pyradiomics_names().unwrap();
     let data = test_data().join("pyradiomics/data");
     let case = Case::new(data.join("brain2_image.nrrd"), data.join("brain2_label.nrrd")).with_roi(1);
