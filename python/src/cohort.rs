@@ -47,6 +47,8 @@ pub fn batch(
         resume: false,
         shard: None,
         labels: if all_labels { LabelChoice::All } else { LabelChoice::One(label) },
+        // No resume from Python: the fingerprint only marks the journal as this run's.
+        files: radx_cohort::batch::RunFiles::default(),
     };
     let reporter = Reporter {
         callback: progress,

@@ -28,6 +28,8 @@ pub struct BatchArgs {
     #[arg(long, value_enum)]
     format: Option<super::TableFormatArg>,
     /// Keep the ok rows of OUT and of its journal OUT.partial.jsonl; run only the other cases.
+    /// The journal must come from a run with the same settings, feature files, plugins,
+    /// --names and radx version (its header records their fingerprint).
     #[arg(long)]
     resume: bool,
     /// Process only the K-th of N contiguous slices of the case list, e.g. 3/10.
@@ -64,11 +66,12 @@ pub fn run(args: &BatchArgs) -> Result<ExitCode, Error> {
         resume: args.resume,
         shard,
         labels: if args.all_labels { LabelChoice::All } else { LabelChoice::One(args.label) },
+        files: args.extractor.run_files(),
     };
     let progress = crate::progress::BatchProgress::new(!args.quiet);
     let summary = run_batch(&extractor, &cases, &options, &progress)?;
     let reused = if summary.reused > 0 {
-        format!(" ({} cases kept from the previous run)", summary.reused)
+        format!(" ({} cases kept from the previous run, {} computed)", summary.reused, summary.computed)
     } else {
         String::new()
     };

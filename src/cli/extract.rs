@@ -132,6 +132,11 @@ impl ExtractorArgs {
         self.settings.iter().chain(&self.features).chain(&self.plugins).cloned().collect()
     }
 
+    /// The settings and feature files, which a batch's journal fingerprints.
+    pub fn run_files(&self) -> radx_cohort::batch::RunFiles {
+        radx_cohort::batch::RunFiles { settings: self.settings.clone(), features: self.features.clone() }
+    }
+
     /// Library choice, feature files and plugins with `settings` (see [`Self::settings`])
     /// → an extractor.
     pub fn build_with(&self, settings: Settings) -> Result<Extractor, radx_engine::Error> {

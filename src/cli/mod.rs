@@ -42,6 +42,11 @@ mod threads;
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Load plugin libraries that other users could have replaced (the library, or a folder
+    /// above it, writable by its group or by everyone); also RADX_ALLOW_UNTRUSTED_PLUGINS=1.
+    /// Refused by default: opening a library runs its code.
+    #[arg(long, global = true)]
+    allow_untrusted_plugins: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -269,6 +274,7 @@ pub enum TableFormat {
 /// Run one parsed command line; `Ok` carries the process exit code.
 pub fn run(cli: Cli) -> Result<ExitCode, Error> {
     plugins::print_plugin_logs();
+    plugins::set_trust(cli.allow_untrusted_plugins);
     threads::init_global_pool()?;
     match cli.command {
         Command::Info { image, max_memory, allow_external_data } => info::run(&image, max_memory, allow_external_data),

@@ -4,17 +4,40 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::Error;
 use radx_dsl::ParamValue;
 use radx_engine::Extractor;
-use radx_engine::plugins::{PLUGIN_PATH_VAR, PluginError, PluginRegistry, PluginWarning, plugin_dirs};
+use radx_engine::plugins::{PLUGIN_PATH_VAR, PluginError, PluginRegistry, PluginTrust, PluginWarning, plugin_dirs};
+
+/// The environment variable that, set to `1`, loads plugins other users could have replaced.
+pub const ALLOW_UNTRUSTED_VAR: &str = "RADX_ALLOW_UNTRUSTED_PLUGINS";
+
+/// `--allow-untrusted-plugins`, a global option: every command that loads plugins obeys it.
+static ALLOW_UNTRUSTED: AtomicBool = AtomicBool::new(false);
+
+/// Record `--allow-untrusted-plugins` for every later [`load_registry`].
+pub fn set_trust(allow_untrusted: bool) {
+    ALLOW_UNTRUSTED.store(allow_untrusted, Ordering::Relaxed);
+}
+
+/// Which plugin libraries to open: `--allow-untrusted-plugins` or
+/// `RADX_ALLOW_UNTRUSTED_PLUGINS=1` load those others could have replaced.
+fn trust() -> PluginTrust {
+    let by_env = std::env::var(ALLOW_UNTRUSTED_VAR).is_ok_and(|v| v == "1");
+    if ALLOW_UNTRUSTED.load(Ordering::Relaxed) || by_env {
+        PluginTrust::AllowWritable
+    } else {
+        PluginTrust::OwnerWritableOnly
+    }
+}
 
 /// Load the explicit `--plugin` files (any failure is an error), then every library in
 /// the `RADX_PLUGIN_PATH` directories (failures are warnings on stderr; a file already
 /// loaded explicitly is skipped).
 pub fn load_registry(explicit: &[PathBuf]) -> Result<PluginRegistry, PluginError> {
-    let mut registry = PluginRegistry::new();
+    let mut registry = PluginRegistry::with_trust(trust());
     for path in explicit {
         registry.load(path)?;
     }

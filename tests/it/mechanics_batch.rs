@@ -11,18 +11,11 @@ use radx_cohort::batch::Shard;
 use radx_cohort::table::{Row, Status, Table, TableFormat, read_table, write_table};
 use radx_engine::core::{Grid, Volume};
 use radx_engine::io::{NiftiType, write_nifti};
-
-fn radx(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_radx")).args(args).output().expect("radx runs")
-}
+use crate::common::{radx, s};
 
 fn ok(out: &Output) -> String {
     assert!(out.status.success(), "exit {:?}\n{}", out.status, String::from_utf8_lossy(&out.stderr));
     String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn s(p: &Path) -> String {
-    p.to_string_lossy().into_owned()
 }
 
 /// Deterministic pseudo-random numbers (a 64-bit LCG, Knuth's constants).
@@ -238,6 +231,39 @@ fn resume_after_kill_equals_uninterrupted_run() {
     assert!(stderr.contains("kept from the previous run"), "{stderr}");
     assert_eq!(std::fs::read(&out).unwrap(), std::fs::read(&reference).unwrap());
     assert!(!journal.exists());
+}
+
+/// While another process holds OUT's journal (as a running batch does), `radx batch` on the
+/// same OUT stops at once (exit 2) naming OUT, and leaves the journal and OUT alone;
+/// `--resume` over a journal of other settings and another radx version names both.
+#[test]
+fn a_second_batch_on_the_same_output_fails_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let list = write_list(dir.path(), "cases.csv", &good_cases(dir.path(), 2));
+    let out = dir.path().join("table.csv");
+    let journal = dir.path().join("table.csv.partial.jsonl");
+    std::fs::write(&journal, "a running batch's journal\n").unwrap();
+    let holder = std::fs::OpenOptions::new().read(true).open(&journal).unwrap();
+    holder.lock().unwrap();
+    let run = radx(&["batch", &s(&list), "-q", "-o", &s(&out)]);
+    assert_eq!(run.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(stderr.contains(&s(&out)) && stderr.contains("another radx batch"), "{stderr}");
+    assert_eq!(std::fs::read_to_string(&journal).unwrap(), "a running batch's journal\n", "left alone");
+    assert!(!out.exists());
+    drop(holder);
+
+    // A journal a killed run of other settings and another radx left: --resume says so.
+    let header = "{\"radx_journal\":1,\"fingerprint\":{\"settings\":\"0\",\"features\":\"cbf29ce484222325\",\
+                  \"plugins\":\"cbf29ce484222325\",\"names\":\"radx\",\"version\":\"0\"}}\n";
+    std::fs::write(&journal, header).unwrap();
+    let run = radx(&["batch", &s(&list), "-q", "--resume", "-o", &s(&out)]);
+    assert_eq!(run.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        stderr.contains(&s(&journal)) && stderr.contains("other settings") && stderr.contains("radx version"),
+        "{stderr}"
+    );
 }
 
 /// Two shards (one Parquet, one JSON lines, one of them with a failing case) merged back,

@@ -10,6 +10,7 @@ use ndarray::{Array3, ShapeBuilder};
 use radx_engine::core::roi::Roi;
 use radx_engine::core::{Grid, Volume};
 use radx_engine::plugins::{DenseMatrix, HOST_ABI, PluginError, PluginInput, PluginRegistry, load_plugin};
+use crate::common::{text};
 
 /// Workspace root (the root package's manifest dir).
 fn root() -> &'static Path {
@@ -306,10 +307,6 @@ fn radx_cli(args: &[&str], plugin_path: Option<&Path>) -> std::process::Output {
         None => command.env_remove(radx_engine::plugins::PLUGIN_PATH_VAR),
     };
     command.output().expect("radx runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 /// An 8×8×8 image (intensity x + y + z, so discretisation has a range) and a mask that
@@ -892,4 +889,85 @@ RADX_EXPORT const RadxPluginDesc *radx_plugin_entry(void) { return &descriptor; 
     // A lone case (radx extract) has no id: −1, label 1.
     let out = radx_cli(&["extract", "--image", &image, "--mask", &mask, "--plugin", plugin.to_str().unwrap()], None);
     assert_eq!(csv_row(&text(&out.stdout), "case", "id_and_label").unwrap()[4], "999");
+}
+
+// ---------------------------------------------------------------------------------------
+// Trust: libraries other users could have replaced are refused before they are opened.
+// ---------------------------------------------------------------------------------------
+
+/// A copy of the fractal plugin in `scratch(name)/lib` with folder mode `dir_mode` and file
+/// mode `file_mode`. The modes themselves are what is checked: these tests may run as root,
+/// which could write anywhere.
+#[cfg(unix)]
+fn plugin_with_modes(name: &str, dir_mode: u32, file_mode: u32) -> (PathBuf, PathBuf) {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = scratch(name).join("lib");
+    std::fs::create_dir_all(&dir).unwrap();
+    let library = dir.join(dylib_name("radx_plugin_fractal"));
+    if !library.exists() {
+        std::fs::copy(rust_plugin("radx_plugin_fractal"), &library).unwrap();
+    }
+    std::fs::set_permissions(&library, std::fs::Permissions::from_mode(file_mode)).unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(dir_mode)).unwrap();
+    (dir.canonicalize().unwrap(), library.canonicalize().unwrap())
+}
+
+#[cfg(unix)]
+#[test]
+fn libraries_other_users_could_replace_are_refused_before_loading() {
+    use radx_engine::plugins::{PluginTrust, WritableBy};
+    let refusal = |dir_mode, file_mode| {
+        let (dir, library) = plugin_with_modes("untrusted", dir_mode, file_mode);
+        let error = PluginRegistry::new().load(&library).map(|_| ()).expect_err("refused");
+        let message = error.to_string();
+        let PluginError::Untrusted { path, writable, mode, who } = error else { panic!("{error:?}") };
+        assert_eq!(path, library);
+        assert!(message.contains(&library.display().to_string()) && message.contains("chmod go-w"), "{message}");
+        (writable == dir, writable == library, mode, who)
+    };
+    assert_eq!(refusal(0o777, 0o755), (true, false, 0o777, WritableBy::GroupAndEveryone));
+    assert_eq!(refusal(0o757, 0o755), (true, false, 0o757, WritableBy::Everyone));
+    assert_eq!(refusal(0o775, 0o755), (true, false, 0o775, WritableBy::Group));
+    assert_eq!(refusal(0o755, 0o666), (false, true, 0o666, WritableBy::GroupAndEveryone));
+
+    // Allowed explicitly, it loads.
+    let (_, library) = plugin_with_modes("untrusted", 0o777, 0o755);
+    PluginRegistry::with_trust(PluginTrust::AllowWritable).load(&library).expect("loads when allowed");
+    // A sticky folder (like /tmp) is fine: others cannot replace what they do not own in it.
+    let (_, library) = plugin_with_modes("untrusted", 0o1777, 0o755);
+    PluginRegistry::new().load(&library).expect("loads from a sticky folder");
+    let (_, library) = plugin_with_modes("untrusted", 0o755, 0o755);
+    PluginRegistry::new().load(&library).expect("loads when only its owner can write");
+}
+
+/// The command line refuses such a library (`--plugin`: an error; `RADX_PLUGIN_PATH`: skipped
+/// with a warning), and loads it with `--allow-untrusted-plugins` or
+/// `RADX_ALLOW_UNTRUSTED_PLUGINS=1`.
+#[cfg(unix)]
+#[test]
+fn cli_refuses_untrusted_plugins_unless_allowed() {
+    let (dir, library) = plugin_with_modes("cli-untrusted", 0o777, 0o755);
+    let lib = library.to_str().unwrap();
+    let out = radx_cli(&["plugins", "list", "--plugin", lib], None);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains(lib) && stderr.contains("mode 777") && stderr.contains("--allow-untrusted-plugins"),
+        "{stderr}"
+    );
+
+    let out = radx_cli(&["plugins", "list", "--plugin", lib, "--allow-untrusted-plugins"], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("fractal"));
+
+    let out = radx_cli(&["plugins", "list"], Some(&dir));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("warning") && text(&out.stderr).contains(lib), "{}", text(&out.stderr));
+    assert!(!text(&out.stdout).contains("fractal"), "not loaded");
+
+    let mut command = Command::new(env!("CARGO_BIN_EXE_radx"));
+    command.args(["plugins", "list"]).env(radx_engine::plugins::PLUGIN_PATH_VAR, &dir);
+    let out = command.env("RADX_ALLOW_UNTRUSTED_PLUGINS", "1").output().expect("radx runs");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("fractal"));
 }

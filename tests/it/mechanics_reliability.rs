@@ -8,14 +8,7 @@ use std::process::{Command, Output};
 
 use radx_engine::core::{Grid, Volume};
 use radx_engine::io::{NiftiType, write_nifti};
-
-fn radx(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_radx")).args(args).output().expect("radx runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+use crate::common::{radx, text};
 
 /// Exit status 2, no panic, every word in the message.
 #[track_caller]

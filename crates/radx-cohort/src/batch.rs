@@ -6,15 +6,14 @@
 //! cluster job arrays. The features themselves are the IBSI features (IBSI reference
 //! manual, chapter 3) computed by [`crate::extract::Extractor`].
 
-use std::collections::HashMap;
-use std::io::Write;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-pub use crate::cases::{CaseEntry, CaseListError, read_cases};
-use crate::table::{
-    OrderedObject, Row, RowError, Status, Table, TableError, TableFormat, read_table, row_from_json, row_json,
-};
+pub use crate::cases::{CaseEntry, CaseListError, LabelChoice, read_cases};
+use crate::journal::{Entries, Journal, journal_line};
+pub use crate::journal::{Fingerprint, JournalError, RunFiles, journal_path};
+use crate::table::{Row, Status, Table, TableError, TableFormat, read_table};
 use radx_engine::Extractor;
 use radx_input::MaskKind;
 
@@ -38,6 +37,9 @@ pub enum BatchError {
         /// Cause.
         source: std::io::Error,
     },
+    /// The journal is another run's, or not this run's to resume.
+    #[error(transparent)]
+    Checkpoint(#[from] JournalError),
     /// The output's folder does not exist.
     #[error("{0}: the output folder does not exist")]
     OutputFolder(PathBuf),
@@ -82,16 +84,6 @@ impl Shard {
     }
 }
 
-/// Which ROI label(s) each case is extracted for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LabelChoice {
-    /// The settings' label, or `--label N`; a case's `label` cell overrides it.
-    One(Option<i64>),
-    /// Every non-zero label present in the mask, one row each (a case's `label` cell
-    /// still selects just that label).
-    All,
-}
-
 /// What one `radx batch` run does.
 #[derive(Debug, Clone)]
 pub struct BatchOptions {
@@ -107,6 +99,9 @@ pub struct BatchOptions {
     pub shard: Option<Shard>,
     /// Label selection.
     pub labels: LabelChoice,
+    /// The files the extractor was made from, fingerprinted in the journal so that
+    /// `--resume` never mixes rows of other inputs.
+    pub files: RunFiles,
 }
 
 /// Hears how a batch advances (the command line draws a bar from it). Called from the
@@ -130,8 +125,10 @@ impl Progress for NoProgress {}
 pub struct BatchSummary {
     /// Cases in this run's slice of the case list.
     pub cases: usize,
-    /// Cases taken over from a previous run (`--resume`).
+    /// Cases taken over from a previous run (`--resume`): from OUT or the journal.
     pub reused: usize,
+    /// Cases extracted by this run (`cases - reused`).
+    pub computed: usize,
     /// Rows with status ok.
     pub ok_rows: usize,
     /// Rows with status error.
@@ -141,13 +138,6 @@ pub struct BatchSummary {
     /// Notes (why a value is NaN or infinite) written to the notes table
     /// ([`crate::table::notes_path`]); 0 when there were none (no notes table is left).
     pub notes: usize,
-}
-
-/// The checkpoint journal beside `output`: `OUT.partial.jsonl`.
-pub fn journal_path(output: &Path) -> PathBuf {
-    let mut name = output.file_name().map(|n| n.to_os_string()).unwrap_or_default();
-    name.push(".partial.jsonl");
-    output.with_file_name(name)
 }
 
 /// Labels present in a mask: distinct non-zero finite values within 1e-3 of an integer
@@ -216,10 +206,14 @@ pub fn run_case(extractor: &Extractor, case: &CaseEntry, labels: LabelChoice, ea
     })
 }
 
-/// Previous rows per case id, from OUT and then the journal (the journal is newer). A
-/// table in PyRadiomics' layout is not read back: its cases are run again unless the
-/// journal has them.
-fn previous_rows(options: &BatchOptions, pyradiomics_layout: bool) -> Result<HashMap<String, Vec<Row>>, BatchError> {
+/// Previous rows per case id, from OUT and then the journal's `entries` (the journal is
+/// newer). A table in PyRadiomics' layout is not read back: its cases are run again unless
+/// the journal has them.
+fn previous_rows(
+    options: &BatchOptions,
+    pyradiomics_layout: bool,
+    entries: Entries,
+) -> Result<HashMap<String, Vec<Row>>, BatchError> {
     let mut previous: HashMap<String, Vec<Row>> = HashMap::new();
     if options.output.exists() && !pyradiomics_layout {
         let table = read_table(&options.output, options.format)?;
@@ -231,71 +225,26 @@ fn previous_rows(options: &BatchOptions, pyradiomics_layout: bool) -> Result<Has
             previous.entry(row.id.clone()).or_default().push(row);
         }
     }
-    for (id, rows) in read_journal(&journal_path(&options.output)) {
-        previous.insert(id, rows);
-    }
+    previous.extend(entries);
     Ok(previous)
 }
 
-/// One journal line: every row of one finished case.
-#[derive(serde::Deserialize)]
-struct JournalEntry {
-    #[allow(dead_code)]
-    id: String,
-    rows: Vec<OrderedObject>,
-    /// Each row's text cells (PyRadiomics' layout), absent in radx's.
-    #[serde(default)]
-    text: Vec<Vec<(String, String)>>,
-    /// Each row's notes (column, note), absent when no row has any.
-    #[serde(default)]
-    notes: Vec<Vec<(String, String)>>,
-}
-
-/// Journal entries in file order, grouped by case id. A line cut short by a kill (always
-/// the last) does not parse and is skipped, so its case simply runs again.
-fn read_journal(path: &Path) -> Vec<(String, Vec<Row>)> {
-    let Ok(text) = std::fs::read_to_string(path) else { return Vec::new() };
-    let mut intern = HashMap::new();
-    let mut entries = Vec::new();
-    for line in text.lines() {
-        let Ok(entry) = serde_json::from_str::<JournalEntry>(line) else { continue };
-        let rows: Result<Vec<Row>, RowError> =
-            entry.rows.into_iter().map(|object| row_from_json(object, &mut intern)).collect();
-        let rows = rows.map(|mut rows| {
-            for (row, text) in rows.iter_mut().zip(entry.text) {
-                row.text = text;
-            }
-            for (row, notes) in rows.iter_mut().zip(entry.notes) {
-                row.notes = notes;
-            }
-            rows
-        });
-        if let Ok(rows) = rows
-            && let Some(first) = rows.first()
-        {
-            entries.push((first.id.clone(), rows));
-        }
+/// Lock OUT's journal and, resuming, take its entries (checked against this run's
+/// fingerprint and case list); a fresh run empties it. Returns the journal and the entries.
+fn open_journal(
+    extractor: &Extractor,
+    all_cases: &[CaseEntry],
+    options: &BatchOptions,
+) -> Result<(Journal, Entries), BatchError> {
+    let fingerprint = Fingerprint::new(extractor, &options.files, options.labels)?;
+    let mut journal = Journal::lock(&options.output)?;
+    if !options.resume {
+        journal.start(&fingerprint)?;
+        return Ok((journal, Vec::new()));
     }
-    entries
-}
-
-fn journal_line(id: &str, rows: &[Row]) -> String {
-    let objects: Vec<String> =
-        rows.iter().map(|r| row_json(r, &r.columns, (r.status == Status::Ok).then_some(&r.values[..]))).collect();
-    let (id, objects) = (serde_json::Value::String(id.to_string()), objects.join(","));
-    let mut line = format!("{{\"id\":{id},\"rows\":[{objects}]");
-    if rows.iter().any(|r| !r.text.is_empty()) {
-        let text: Vec<&Vec<(String, String)>> = rows.iter().map(|r| &r.text).collect();
-        line.push_str(",\"text\":");
-        line.push_str(&serde_json::to_string(&text).unwrap_or_else(|_| "[]".into()));
-    }
-    if rows.iter().any(|r| !r.notes.is_empty()) {
-        let notes: Vec<&Vec<(String, String)>> = rows.iter().map(|r| &r.notes).collect();
-        line.push_str(",\"notes\":");
-        line.push_str(&serde_json::to_string(&notes).unwrap_or_else(|_| "[]".into()));
-    }
-    line.push_str("}\n");
-    line
+    let ids: HashSet<&str> = all_cases.iter().map(|c| c.id.as_str()).collect();
+    let entries = journal.resume(&fingerprint, &ids)?;
+    Ok((journal, entries))
 }
 
 /// Run a batch and write its table. Rows come out in case-list order whatever the
@@ -306,6 +255,7 @@ pub fn run_batch(
     options: &BatchOptions,
     progress: &dyn Progress,
 ) -> Result<BatchSummary, BatchError> {
+    let all_cases = cases;
     let cases = match options.shard {
         Some(shard) => &cases[shard.range(cases.len())],
         None => cases,
@@ -316,7 +266,10 @@ pub fn run_batch(
         return Err(BatchError::OutputFolder(dir.to_path_buf()));
     }
     let pyradiomics_layout = extractor.pyradiomics_names && options.format == TableFormat::Csv;
-    let mut previous = if options.resume { previous_rows(options, pyradiomics_layout)? } else { HashMap::new() };
+    // Locked before OUT is read, so that no other run changes OUT or the journal meanwhile.
+    let (journal, entries) = open_journal(extractor, all_cases, options)?;
+    let mut previous =
+        if options.resume { previous_rows(options, pyradiomics_layout, entries)? } else { HashMap::new() };
     // A case is done when a previous run left rows for it and all of them are ok.
     let done = |id: &str, previous: &HashMap<String, Vec<Row>>| {
         previous.get(id).is_some_and(|rows| !rows.is_empty() && rows.iter().all(|r| r.status == Status::Ok))
@@ -324,14 +277,8 @@ pub fn run_batch(
     let todo: Vec<&CaseEntry> = cases.iter().filter(|c| !done(&c.id, &previous)).collect();
     let reused = cases.len() - todo.len();
 
-    let journal_file = journal_path(&options.output);
+    let journal_file = journal.path().to_path_buf();
     let journal_err = |source| BatchError::Journal { path: journal_file.clone(), source };
-    // Resuming keeps the journal's finished cases (they are in `previous` already and are
-    // appended to); a fresh run starts an empty journal.
-    let journal = std::fs::OpenOptions::new().create(true).append(true).open(&journal_file).map_err(journal_err)?;
-    if !options.resume {
-        journal.set_len(0).map_err(journal_err)?;
-    }
     let journal = Mutex::new(journal);
     let journal_failure: Mutex<Option<std::io::Error>> = Mutex::new(None);
 
@@ -352,13 +299,11 @@ pub fn run_batch(
                 }
                 interner.intern(&mut rows);
                 let line = journal_line(&case.id, &rows);
-                if let Ok(mut file) = journal.lock() {
-                    // One write per case, then a flush, so a kill loses at most the case being written.
-                    if let Err(e) = file.write_all(line.as_bytes()).and_then(|_| file.flush())
-                        && let Ok(mut slot) = journal_failure.lock()
-                    {
-                        slot.get_or_insert(e);
-                    }
+                if let Ok(mut journal) = journal.lock()
+                    && let Err(e) = journal.append(&line)
+                    && let Ok(mut slot) = journal_failure.lock()
+                {
+                    slot.get_or_insert(e);
                 }
                 progress.case_done(&case.id);
                 rows
@@ -404,8 +349,17 @@ pub fn run_batch(
         crate::table::write_table(&options.output, &Table::new(rows), options.format)?;
     }
     // OUT now holds every finished row: the checkpoint has served its purpose.
-    let _ = std::fs::remove_file(&journal_file);
-    Ok(BatchSummary { cases: cases.len(), reused, ok_rows: row_count - error_rows, error_rows, failures, notes })
+    journal.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner).remove();
+    let computed = cases.len() - reused;
+    Ok(BatchSummary {
+        cases: cases.len(),
+        reused,
+        computed,
+        ok_rows: row_count - error_rows,
+        error_rows,
+        failures,
+        notes,
+    })
 }
 
 /// How `radx merge` resolves rows.
@@ -470,28 +424,5 @@ impl ColumnInterner {
                 None => shared.push(row.columns.clone()),
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// PyRadiomics' layout keeps its text cells through the journal, so `--resume` writes them.
-    #[test]
-    fn the_journal_keeps_text_cells() {
-        let dir = tempfile::tempdir().expect("a folder");
-        let mut row = Row::failed("a", Some(2), "bad".into());
-        row.text =
-            vec![("Image".into(), "/i, \"x\".nrrd".into()), ("diagnostics_Versions_Python".into(), String::new())];
-        let plain = Row::failed("b", None, "worse".into());
-        let path = dir.path().join("out.csv.partial.jsonl");
-        std::fs::write(
-            &path,
-            journal_line("a", std::slice::from_ref(&row)) + &journal_line("b", std::slice::from_ref(&plain)),
-        )
-        .expect("written");
-        let entries = read_journal(&path);
-        assert_eq!(entries, vec![("a".to_string(), vec![row]), ("b".to_string(), vec![plain])]);
     }
 }

@@ -178,6 +178,16 @@ fn absolute(path: &Path) -> String {
     out.display().to_string()
 }
 
+/// Which ROI label(s) each case is extracted for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LabelChoice {
+    /// The settings' label, or `--label N`; a case's `label` cell overrides it.
+    One(Option<i64>),
+    /// Every non-zero label present in the mask, one row each (a case's `label` cell
+    /// still selects just that label).
+    All,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,6 +5,7 @@
 
 pub mod batch;
 pub mod cases;
+pub mod journal;
 pub mod pyradiomics;
 pub mod rows;
 pub mod table;

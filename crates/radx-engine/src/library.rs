@@ -40,6 +40,23 @@ pub struct LibraryFamily {
     pub origin: String,
 }
 
+/// The files a feature path stands for: the file itself, or every `.radx` file of a
+/// folder, sorted by name (also what `radx batch` fingerprints, so the two never disagree).
+pub fn feature_files(path: &Path) -> Result<Vec<PathBuf>, LibraryError> {
+    let read_err = |source| LibraryError::Read { path: path.display().to_string(), source };
+    let mut paths: Vec<PathBuf> = if path.is_dir() {
+        std::fs::read_dir(path)
+            .map_err(read_err)?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|e| e == "radx"))
+            .collect()
+    } else {
+        vec![path.to_path_buf()]
+    };
+    paths.sort();
+    Ok(paths)
+}
+
 impl Library {
     /// The library the settings call for: their profile's ([`crate::profile::of`]).
     pub fn for_settings(settings: &Settings) -> Self {
@@ -54,18 +71,7 @@ impl Library {
 
     /// Add a `.radx` file, or every `.radx` file of a folder (sorted by name).
     pub fn add_path(&mut self, path: &Path) -> Result<(), LibraryError> {
-        let read_err = |source| LibraryError::Read { path: path.display().to_string(), source };
-        let mut paths: Vec<PathBuf> = if path.is_dir() {
-            std::fs::read_dir(path)
-                .map_err(read_err)?
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.extension().is_some_and(|e| e == "radx"))
-                .collect()
-        } else {
-            vec![path.to_path_buf()]
-        };
-        paths.sort();
-        for p in paths {
+        for p in feature_files(path)? {
             // Bounded while reading: a feature path may be a pipe or a device.
             let text = radx_io::read_text_limited(&p, radx_io::TEXT_INPUT_LIMIT)
                 .map_err(|source| LibraryError::Read { path: p.display().to_string(), source })?;

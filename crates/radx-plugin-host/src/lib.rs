@@ -42,6 +42,9 @@ use radx_plugin::{
 
 pub use radx_plugin::LogLevel;
 
+mod trust;
+pub use trust::{PluginTrust, WritableBy};
+
 /// The environment variable listing plugin directories, `:`-separated.
 pub const PLUGIN_PATH_VAR: &str = "RADX_PLUGIN_PATH";
 
@@ -61,6 +64,26 @@ pub enum PluginError {
     /// The file does not exist.
     #[error("plugin {}: no such file", path.display())]
     NotFound { path: PathBuf },
+    /// Other users can change the library or a folder above it, and opening it runs its
+    /// code: refused before it is opened (Unix permissions; see [`PluginTrust`]).
+    #[error(
+        "plugin {}: refused: {} is writable by {who} (mode {mode:o}), so another user could replace the code \
+         radx would run on opening it; make it writable by its owner only (chmod go-w {}), or allow such \
+         plugins explicitly (radx: --allow-untrusted-plugins or RADX_ALLOW_UNTRUSTED_PLUGINS=1)",
+        path.display(),
+        writable.display(),
+        writable.display()
+    )]
+    Untrusted {
+        /// The library (canonical path).
+        path: PathBuf,
+        /// The library itself or the folder that others can write to.
+        writable: PathBuf,
+        /// Its permission bits.
+        mode: u32,
+        /// Who besides its owner can write to it.
+        who: WritableBy,
+    },
     /// The file exists but the dynamic loader refused it.
     #[error("plugin {}: not a loadable shared library ({reason})", path.display())]
     NotALibrary { path: PathBuf, reason: String },
@@ -729,10 +752,19 @@ unsafe fn descriptor_text(p: *const c_char, what: &str, path: &Path) -> Result<S
 
 /// Load one plugin library; it stays loaded for the life of the process. A plugin of ABI
 /// 2 with an `init` is initialised here (its `shutdown` runs when the last handle on the
-/// returned plugin is dropped).
+/// returned plugin is dropped). A library other users could have replaced is refused
+/// ([`PluginTrust::OwnerWritableOnly`]; see [`load_plugin_with`]).
 pub fn load_plugin(path: &Path) -> Result<LoadedPlugin, PluginError> {
-    // A path with a directory part makes dlopen open exactly this file, never search.
+    load_plugin_with(path, PluginTrust::default())
+}
+
+/// [`load_plugin`] with a choice of which libraries to trust.
+pub fn load_plugin_with(path: &Path, trust: PluginTrust) -> Result<LoadedPlugin, PluginError> {
+    // A path with a directory part makes dlopen open exactly this file, never search; the
+    // file checked is the file opened (symbolic links resolved once, here).
     let path = std::fs::canonicalize(path).map_err(|_| PluginError::NotFound { path: path.to_path_buf() })?;
+    // Before dlopen: opening runs the library's constructors.
+    trust::check(&path, trust)?;
     // SAFETY: loading a library runs its initialisers; plugins are trusted code by design.
     let library = unsafe { libloading::Library::new(&path) }
         .map_err(|e| PluginError::NotALibrary { path: path.clone(), reason: e.to_string() })?;
@@ -1156,12 +1188,18 @@ pub fn plugin_dirs(path_list: &str) -> Vec<PathBuf> {
 #[derive(Debug, Default, Clone)]
 pub struct PluginRegistry {
     plugins: Vec<LoadedPlugin>,
+    trust: PluginTrust,
 }
 
 impl PluginRegistry {
-    /// No plugins.
+    /// No plugins; libraries other users could have replaced will be refused.
     pub fn new() -> Self {
         PluginRegistry::default()
+    }
+
+    /// No plugins; `trust` decides whether libraries other users could have replaced load.
+    pub fn with_trust(trust: PluginTrust) -> Self {
+        PluginRegistry { plugins: Vec::new(), trust }
     }
 
     /// Load the library at `path` and add it. Loading the same file again is harmless (the
@@ -1175,7 +1213,7 @@ impl PluginRegistry {
         if let Some(at) = self.file_index(path) {
             return Ok(&self.plugins[at]);
         }
-        let mut plugin = load_plugin(path)?;
+        let mut plugin = load_plugin_with(path, self.trust)?;
         plugin.origin = origin;
         if let Some(first) = self.plugins.iter().find(|p| p.name == plugin.name) {
             return Err(PluginError::DuplicatePlugin {
