@@ -6,12 +6,12 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use crate::common::{radx, s};
 use proptest::prelude::*;
 use radx_cohort::batch::Shard;
 use radx_cohort::table::{Row, Status, Table, TableFormat, read_table, write_table};
 use radx_engine::core::{Grid, Volume};
 use radx_engine::io::{NiftiType, write_nifti};
-use crate::common::{radx, s};
 
 fn ok(out: &Output) -> String {
     assert!(out.status.success(), "exit {:?}\n{}", out.status, String::from_utf8_lossy(&out.stderr));

@@ -6,22 +6,67 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
+use crate::common::text;
 use ndarray::{Array3, ShapeBuilder};
 use radx_engine::core::roi::Roi;
 use radx_engine::core::{Grid, Volume};
 use radx_engine::plugins::{DenseMatrix, HOST_ABI, PluginError, PluginInput, PluginRegistry, load_plugin};
-use crate::common::{text};
 
 /// Workspace root (the root package's manifest dir).
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// A scratch directory for this test binary.
+/// The folder the loaded libraries live in: under the system's temporary folder, one per
+/// checkout, not under `target/`. radx refuses a library in a folder that another user could
+/// write to, up to `/`, so libraries under the clone would make these tests pass or fail with
+/// the permissions of the folders above it (a group-writable project share, a umask of 002).
+fn test_root() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        root().hash(&mut hasher);
+        let dir = std::env::temp_dir().join(format!("radx-plugin-tests-{:016x}", hasher.finish()));
+        owner_only_dir(&dir);
+        dir
+    })
+}
+
+/// Create `dir` if needed and make it writable by its owner only, whatever the umask.
+fn owner_only_dir(dir: &Path) {
+    std::fs::create_dir_all(dir).expect("create a test folder");
+    owner_writable(dir);
+}
+
+/// Mode 755 on Unix: files and folders made under a umask of 002 (cc, create_dir_all) would
+/// be group-writable, and radx refuses such libraries.
+fn owner_writable(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).expect("set the mode");
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+}
+
+/// A scratch directory for this test binary (see [`test_root`]).
 fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("mechanics_plugins").join(name);
-    std::fs::create_dir_all(&dir).expect("create scratch dir");
+    let dir = test_root().join(name);
+    owner_only_dir(&dir);
     dir
+}
+
+/// Copy the library `from` into `dir`, through a temporary name and a rename, so that a
+/// library another test process has mapped is replaced, never rewritten in place.
+fn install_library(from: &Path, dir: &Path) -> PathBuf {
+    let to = dir.join(from.file_name().expect("a library file name"));
+    let part = dir.join(format!(".{}.{}", std::process::id(), to.file_name().unwrap().to_string_lossy()));
+    std::fs::copy(from, &part).expect("copy a plugin library");
+    owner_writable(&part);
+    std::fs::rename(&part, &to).expect("install a plugin library");
+    to
 }
 
 /// The shared-library file name of a library called `stem` on this platform.
@@ -29,7 +74,8 @@ fn dylib_name(stem: &str) -> String {
     format!("{}{stem}{}", std::env::consts::DLL_PREFIX, std::env::consts::DLL_SUFFIX)
 }
 
-/// Build the Rust example/fixture plugins once per test run and return their directory.
+/// Build the Rust example/fixture plugins once per test run and return the directory they
+/// are loaded from (copies in [`scratch`]).
 ///
 /// A private target dir keeps the nested cargo from waiting on the lock of the cargo
 /// that runs these tests; the plugins only depend on radx-plugin (and serde_json), so
@@ -58,7 +104,11 @@ fn rust_plugins() -> &'static Path {
             .status()
             .expect("run cargo build for the example plugins");
         assert!(status.success(), "building the example plugins failed");
-        target.join("debug")
+        let installed = scratch("rust");
+        for stem in ["radx_plugin_fractal", "radx_plugin_lbp", "radx_plugin_abi_mismatch", "radx_plugin_panicky"] {
+            install_library(&target.join("debug").join(dylib_name(stem)), &installed);
+        }
+        installed
     })
 }
 
@@ -78,6 +128,7 @@ fn compile_c(source: &Path, name: &str) -> PathBuf {
         .output()
         .expect("the system C compiler `cc` runs");
     assert!(output.status.success(), "cc failed:\n{}", String::from_utf8_lossy(&output.stderr));
+    owner_writable(&out);
     out
 }
 
@@ -243,6 +294,7 @@ fn not_found_not_a_library_and_missing_entry() {
 
     let text = dir.join("libnot_a_library.so");
     std::fs::write(&text, "this is a text file\n").unwrap();
+    owner_writable(&text);
     let err = load_plugin(&text).unwrap_err();
     assert!(matches!(err, PluginError::NotALibrary { .. }), "{err:?}");
     assert!(err.to_string().contains("libnot_a_library.so"), "{err}");
@@ -279,6 +331,7 @@ fn plugin_directories_load_every_library_and_report_the_bad_ones() {
     }
     std::fs::copy(c_example(), dir.join(dylib_name("radx_c_example"))).unwrap();
     std::fs::write(dir.join(dylib_name("broken")), "not a library").unwrap();
+    owner_writable(&dir.join(dylib_name("broken")));
     std::fs::write(dir.join("README.txt"), "ignored: not a library extension").unwrap();
 
     let mut registry = PluginRegistry::new();
@@ -587,10 +640,11 @@ fn cli_explicit_plugin_with_a_foreign_abi_is_fatal() {
 fn cli_plugin_path_warns_about_a_broken_library_and_uses_the_good_one() {
     let dir = scratch("cli-env");
     let plugins = dir.join("plugins");
-    std::fs::create_dir_all(&plugins).unwrap();
+    owner_only_dir(&plugins);
     std::fs::copy(rust_plugin("radx_plugin_fractal"), plugins.join(dylib_name("radx_plugin_fractal"))).unwrap();
     let broken = plugins.join(dylib_name("broken"));
     std::fs::write(&broken, "not a shared library").unwrap();
+    owner_writable(&broken);
     let (image, mask) = full_cube_files(&dir);
     let out = radx_cli(&["extract", "--image", &image, "--mask", &mask], Some(&plugins));
     assert!(out.status.success(), "{}", text(&out.stderr));
@@ -732,7 +786,7 @@ fn two_features_that_would_be_one_column_are_an_error_naming_both() {
 fn a_clash_from_the_plugin_path_is_a_warning_and_explicit_is_an_error() {
     let dir = scratch("cli-path-clash");
     let plugins = dir.join("plugins");
-    std::fs::create_dir_all(&plugins).unwrap();
+    owner_only_dir(&plugins);
     std::fs::copy(rust_plugin("radx_plugin_fractal"), plugins.join(dylib_name("radx_plugin_fractal"))).unwrap();
     let clashing = c_plugin("builtin_cm", "shadows-cm", "x", "SITE-1", Some("cm"));
     std::fs::copy(&clashing, plugins.join(dylib_name("builtin_cm"))).unwrap();
@@ -785,6 +839,7 @@ fn a_v1_plugin_built_with_the_previous_header_still_loads_and_computes() {
         .output()
         .expect("cc runs");
     assert!(output.status.success(), "{}", text(&output.stderr));
+    owner_writable(&out);
     let plugin = load_plugin(&out).unwrap();
     assert_eq!((plugin.abi, plugin.abi_minor, plugin.version.as_str()), (1, 0, "0.1.0"));
     let by_name = |n: &str| plugin.features.iter().find(|f| f.name == n).unwrap();

@@ -6,9 +6,9 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
+use crate::common::{radx, text};
 use radx_engine::core::{Grid, Volume};
 use radx_engine::io::{NiftiType, write_nifti};
-use crate::common::{radx, text};
 
 /// Exit status 2, no panic, every word in the message.
 #[track_caller]
