@@ -458,6 +458,11 @@ impl Settings {
         if self.texture.ngldm_distance == 0 {
             return Err(invalid("texture.ngldm_distance", "must be at least 1".into()));
         }
+        if let Some(p) = &self.pyradiomics
+            && (p.distances.is_empty() || p.distances.contains(&0))
+        {
+            return Err(invalid("pyradiomics.distances", format!("must be distances ≥ 1, got {:?}", p.distances)));
+        }
         self.validate_filters()
     }
 
@@ -545,6 +550,11 @@ texture: {aggregations: [3d_avg, 3d_mrg]}
         );
         assert_eq!(bad("[resample]\nspacing = [2.0, 0.0, 2.0]\n"), "resample.spacing");
         assert_eq!(bad("[resegment]\nrange = [400.0, -1000.0]\n"), "resegment.range");
+        assert_eq!(bad("[pyradiomics]\ndistances = [1, 0]\n"), "pyradiomics.distances");
+        assert_eq!(bad("[pyradiomics]\ndistances = []\n"), "pyradiomics.distances");
+        let several = Settings::from_toml_str("[pyradiomics]\ndistances = [1, 2, 3]\n").unwrap();
+        assert_eq!(several.pyradiomics.as_ref().map(|p| p.distances.clone()), Some(vec![1, 2, 3]));
+        assert!(several.validate().is_ok());
         assert!(Settings::default().validate().is_ok());
     }
 

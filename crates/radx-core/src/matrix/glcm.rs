@@ -95,7 +95,8 @@ pub fn glcm_single(
 }
 
 /// [`glcm_single`] for each of `directions`, in that order, preparing the levels once and
-/// counting the directions in parallel (PyRadiomics' one matrix per angle).
+/// counting the directions in parallel (PyRadiomics' one matrix per angle). A direction may
+/// be any offset, e.g. `(2, 1, 0)` with distance 1 (PyRadiomics' angles of distance 2).
 ///
 /// # Panics
 /// As [`glcm`].

@@ -43,13 +43,41 @@ pub fn ngldm(
     settings: NgldmSettings,
     aggregation: Aggregation,
 ) -> Result<Vec<TextureMatrix>, CoreError> {
-    let connectivity = zone_family_connectivity("NGLDM", aggregation)?;
     if settings.distance == 0 {
         return Err(CoreError::InvalidSetting {
             name: "distance",
             reason: "the NGLDM neighbourhood distance must be at least 1".to_string(),
         });
     }
+    ngldm_with(roi, settings.alpha, aggregation, |dims, connectivity| {
+        Neighbourhood::chebyshev(settings.distance, dims, connectivity)
+    })
+}
+
+/// [`ngldm`] with coarseness `alpha` and the neighbourhood made of `offsets` (`[dx, dy, dz]`,
+/// both signs listed when both are wanted), each counted as often as it is listed: PyRadiomics' GLDM with several
+/// or larger `distances` (its neighbourhood of `[2]` is the shell of norm 2, not the IBSI's
+/// box of radius 2). For [`Aggregation::Avg2d`] and [`Aggregation::Merged2_5d`] only the
+/// in-plane offsets (`dz = 0`) count.
+///
+/// # Errors
+/// As [`ngldm`].
+pub fn ngldm_over_offsets(
+    roi: &DiscretisedRoi,
+    alpha: u16,
+    aggregation: Aggregation,
+    offsets: &[[i32; 3]],
+) -> Result<Vec<TextureMatrix>, CoreError> {
+    ngldm_with(roi, alpha, aggregation, |dims, connectivity| Neighbourhood::listed(offsets, dims, connectivity))
+}
+
+fn ngldm_with(
+    roi: &DiscretisedRoi,
+    alpha: u16,
+    aggregation: Aggregation,
+    neighbourhood: impl Fn([usize; 3], Connectivity) -> Neighbourhood,
+) -> Result<Vec<TextureMatrix>, CoreError> {
+    let connectivity = zone_family_connectivity("NGLDM", aggregation)?;
     let flat = flat_levels(roi)?;
     if flat.is_empty() {
         return Ok(Vec::new());
@@ -59,19 +87,19 @@ pub fn ngldm(
     let planes: Vec<DependenceCounts> = match connectivity {
         Connectivity::InPlane => {
             let plane_dims = [nx, ny, 1];
-            let hood = Neighbourhood::chebyshev(settings.distance, plane_dims, Connectivity::InPlane);
+            let hood = neighbourhood(plane_dims, Connectivity::InPlane);
             flat.levels
                 .par_chunks(flat.plane_len())
-                .map(|levels| dependence_plane(levels, plane_dims, 0, &hood, settings.alpha, ng))
+                .map(|levels| dependence_plane(levels, plane_dims, 0, &hood, alpha, ng))
                 .collect()
         }
         Connectivity::Volumetric => {
-            let hood = Neighbourhood::chebyshev(settings.distance, flat.dims, Connectivity::Volumetric);
+            let hood = neighbourhood(flat.dims, Connectivity::Volumetric);
             // Integer counts: reducing in any order is exact, and it keeps one table per
             // thread instead of one per plane alive.
             (0..nz)
                 .into_par_iter()
-                .map(|z| dependence_plane(&flat.levels, flat.dims, z, &hood, settings.alpha, ng))
+                .map(|z| dependence_plane(&flat.levels, flat.dims, z, &hood, alpha, ng))
                 .reduce_with(|mut total, part| {
                     total.add(&part);
                     total

@@ -9,7 +9,8 @@
 //! Floating-point sums run in a fixed order (voxels x-fastest within a slice, slices in
 //! z order), so results are bit-identical for any number of threads.
 //!
-//! This module also defines `Neighbourhood`, the Chebyshev box shared with the NGLDM.
+//! This module also defines `Neighbourhood`, the Chebyshev box (or a list of offsets, for
+//! PyRadiomics' `distances`) shared with the NGLDM.
 
 use rayon::prelude::*;
 
@@ -27,6 +28,29 @@ use crate::error::CoreError;
 /// [`CoreError::InvalidSetting`] for any other aggregation, or when a grey level in the
 /// ROI exceeds `roi.ng`.
 pub fn ngtdm(roi: &DiscretisedRoi, aggregation: Aggregation) -> Result<Vec<Ngtdm>, CoreError> {
+    ngtdm_with(roi, aggregation, |dims, connectivity| Neighbourhood::chebyshev(1, dims, connectivity))
+}
+
+/// [`ngtdm`] with the neighbourhood made of `offsets` (`[dx, dy, dz]`, both signs listed
+/// when both are wanted), each counted as often as it is listed: PyRadiomics' NGTDM with several or larger
+/// `distances`. For [`Aggregation::Avg2d`] and [`Aggregation::Merged2_5d`] only the in-plane
+/// offsets (`dz = 0`) count.
+///
+/// # Errors
+/// As [`ngtdm`].
+pub fn ngtdm_over_offsets(
+    roi: &DiscretisedRoi,
+    aggregation: Aggregation,
+    offsets: &[[i32; 3]],
+) -> Result<Vec<Ngtdm>, CoreError> {
+    ngtdm_with(roi, aggregation, |dims, connectivity| Neighbourhood::listed(offsets, dims, connectivity))
+}
+
+fn ngtdm_with(
+    roi: &DiscretisedRoi,
+    aggregation: Aggregation,
+    neighbourhood: impl Fn([usize; 3], Connectivity) -> Neighbourhood,
+) -> Result<Vec<Ngtdm>, CoreError> {
     let connectivity = zone_family_connectivity("NGTDM", aggregation)?;
     let flat = flat_levels(roi)?;
     if flat.is_empty() {
@@ -37,14 +61,14 @@ pub fn ngtdm(roi: &DiscretisedRoi, aggregation: Aggregation) -> Result<Vec<Ngtdm
     let planes: Vec<Ngtdm> = match connectivity {
         Connectivity::InPlane => {
             let plane_dims = [nx, ny, 1];
-            let hood = Neighbourhood::chebyshev(1, plane_dims, Connectivity::InPlane);
+            let hood = neighbourhood(plane_dims, Connectivity::InPlane);
             flat.levels
                 .par_chunks(flat.plane_len())
                 .map(|levels| ngtdm_plane(levels, plane_dims, 0, &hood, ng))
                 .collect()
         }
         Connectivity::Volumetric => {
-            let hood = Neighbourhood::chebyshev(1, flat.dims, Connectivity::Volumetric);
+            let hood = neighbourhood(flat.dims, Connectivity::Volumetric);
             (0..nz).into_par_iter().map(|z| ngtdm_plane(&flat.levels, flat.dims, z, &hood, ng)).collect()
         }
     };
@@ -125,6 +149,20 @@ impl Neighbourhood {
                 }
             }
         }
+        Neighbourhood { offsets, reach }
+    }
+
+    /// The positions `offsets`, each as often as listed, for arrays of shape `dims` (PyRadiomics' neighbourhoods: its angles of several distances). In-plane
+    /// connectivity keeps the offsets with `dz = 0`; offsets that cannot land inside such an
+    /// array are left out.
+    pub(super) fn listed(offsets: &[[i32; 3]], dims: [usize; 3], connectivity: Connectivity) -> Self {
+        let [nx, ny, _] = dims.map(|n| n as isize);
+        let fits = |d: &[isize; 3]| (0..3).all(|k| d[k].unsigned_abs() < dims[k]);
+        let in_plane = |d: &[isize; 3]| connectivity == Connectivity::Volumetric || d[2] == 0;
+        let signed = offsets.iter().map(|d| d.map(|c| c as isize));
+        let kept: Vec<[isize; 3]> = signed.filter(|d| fits(d) && in_plane(d) && *d != [0, 0, 0]).collect();
+        let reach = std::array::from_fn(|k| kept.iter().map(|d| d[k].unsigned_abs()).max().unwrap_or(0));
+        let offsets = kept.into_iter().map(|d @ [dx, dy, dz]| (d, dx + nx * (dy + ny * dz))).collect();
         Neighbourhood { offsets, reach }
     }
 

@@ -11,8 +11,8 @@ use proptest::prelude::*;
 use radx_core::Aggregation;
 use radx_core::matrix::gldzm::gldzm;
 use radx_core::matrix::glszm::{glszm, glszm_and_gldzm};
-use radx_core::matrix::ngldm::{NgldmSettings, ngldm};
-use radx_core::matrix::ngtdm::ngtdm;
+use radx_core::matrix::ngldm::{NgldmSettings, ngldm, ngldm_over_offsets};
+use radx_core::matrix::ngtdm::{ngtdm, ngtdm_over_offsets};
 use radx_core::matrix::{DiscretisedRoi, Ngtdm, TextureMatrix};
 
 /// A random ROI: levels `0..=ng` (0 = outside the intensity mask) and a morphological
@@ -363,6 +363,45 @@ proptest! {
             let glcm_settings = GlcmSettings::default();
             prop_assert_eq!(glcm(&cropped, &glcm_settings, aggregation), glcm(&padded, &glcm_settings, aggregation));
             prop_assert_eq!(glrlm(&cropped, aggregation), glrlm(&padded, aggregation));
+        }
+    }
+}
+
+/// Every offset of Chebyshev norm 1..=δ (both signs), as PyRadiomics lists its neighbourhoods.
+fn box_offsets(distance: i32) -> Vec<[i32; 3]> {
+    let mut out = Vec::new();
+    for z in -distance..=distance {
+        for y in -distance..=distance {
+            for x in -distance..=distance {
+                if [x, y, z] != [0, 0, 0] {
+                    out.push([x, y, z]);
+                }
+            }
+        }
+    }
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// The neighbourhood listed as offsets (PyRadiomics' `distances` 1..=δ) is the IBSI's box of
+    /// radius δ; listing every offset twice doubles each dependence count and leaves the NGTDM.
+    #[test]
+    fn listed_offsets_reproduce_the_chebyshev_box(roi in roi_strategy(), settings in settings_strategy()) {
+        let offsets = box_offsets(settings.distance as i32);
+        let twice: Vec<[i32; 3]> = offsets.iter().chain(&offsets).copied().collect();
+        for aggregation in [Aggregation::Avg2d, Aggregation::Merged2_5d, Aggregation::Merged3d] {
+            let listed = ngldm_over_offsets(&roi, settings.alpha, aggregation, &offsets).unwrap();
+            prop_assert_eq!(sum_sparse(&listed), sum_sparse(&ngldm(&roi, settings, aggregation).unwrap()));
+            let doubled = ngldm_over_offsets(&roi, settings.alpha, aggregation, &twice).unwrap();
+            let halved: Vec<Vec<f64>> = doubled.iter().map(|m| m.col_values.iter().map(|k| (k - 1.0) / 2.0 + 1.0).collect()).collect();
+            let single: Vec<Vec<f64>> = listed.iter().map(|m| m.col_values.clone()).collect();
+            prop_assert_eq!(halved, single);
+            if settings.distance == 1 {
+                let ngtdm_listed = ngtdm_over_offsets(&roi, aggregation, &twice).unwrap();
+                ngtdm_close(&ngtdm_listed, &ngtdm(&roi, aggregation).unwrap())?;
+            }
         }
     }
 }

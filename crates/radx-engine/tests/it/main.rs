@@ -24,6 +24,7 @@ mod oracle_ibsi_digital;
 mod oracle_pyradiomics;
 mod oracle_pyradiomics_diagnostics;
 mod oracle_pyradiomics_differential;
+mod oracle_pyradiomics_distances;
 mod oracle_pyradiomics_examples;
 mod oracle_pyradiomics_pixel_types;
 mod oracle_pyradiomics_resampling;

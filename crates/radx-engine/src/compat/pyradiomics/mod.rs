@@ -16,6 +16,7 @@
 //! names), [`names`] (output rows and names), [`diagnostics`] (its `diagnostics_*` values), and
 //! [`profile`], which gathers them as the engine's PyRadiomics profile.
 
+pub mod angles;
 pub mod catalogue;
 pub mod diagnostics;
 pub mod names;

@@ -16,6 +16,12 @@ pub struct PyradiomicsOptions {
     /// Texture in-plane only (`force2D`): GLCM/GLRLM per in-plane angle over all slices,
     /// GLSZM/GLDM/NGTDM one matrix of 2D neighbourhoods.
     pub force_2d: bool,
+    /// PyRadiomics' `distances` (default `[1]`): its GLCM takes one matrix per offset whose
+    /// Chebyshev norm is listed (one of each ± pair), its GLDM and NGTDM take those offsets,
+    /// both signs, as a voxel's neighbourhood (`compat::pyradiomics::angles`). A repeated
+    /// distance counts its offsets twice, as in PyRadiomics. Not the IBSI's
+    /// `texture.glcm_distance`: `[2]` is the 49 offsets of norm 2, not 13 directions × 2.
+    pub distances: Vec<usize>,
     /// GLCM/GLRLM angle weighting (`weightingNorm`): the weighted matrices are summed and
     /// the features computed once; absent = features averaged over the angles.
     pub weighting_norm: Option<WeightingNorm>,
@@ -76,6 +82,7 @@ impl Default for PyradiomicsOptions {
         PyradiomicsOptions {
             voxel_array_shift: 0.0,
             force_2d: false,
+            distances: vec![1],
             weighting_norm: None,
             // PyRadiomics' default (`featureextractor._getDefaultSettings`).
             minimum_roi_dimensions: 2,

@@ -272,11 +272,11 @@ imageType:
     #[test]
     fn unsupported_keys_are_reported_by_name() {
         let p = parse(
-            "setting:\n  binWidth: 25\n  correctMask: true\n  geometryTolerance: 0.1\n  distances: [1, 2]\n\
+            "setting:\n  binWidth: 25\n  correctMask: true\n  geometryTolerance: 0.1\n\
              imageType:\n  Original: {}\n  LoG: {sigma: [1.0], voxelArrayShift: 5}\nvoxelSetting:\n  kernelRadius: 2\n  kernelShape: ball\n",
         );
         let all = p.unsupported.join("\n");
-        for name in ["correctMask", "geometryTolerance", "distances", "voxelArrayShift", "kernelShape"] {
+        for name in ["correctMask", "geometryTolerance", "voxelArrayShift", "kernelShape"] {
             assert!(all.contains(name), "`{name}` not reported in:\n{all}");
         }
         let err = parse_params("setting:\n  binWidth: wide\n").unwrap_err();
@@ -368,6 +368,22 @@ imageType:
         assert_eq!(d, VoxelSetting::default());
         let err = parse_params("voxelSetting:\n  kernelRadius: 0\n").unwrap_err();
         assert!(matches!(err, ParamsError::VoxelSetting { key: "kernelRadius", .. }), "{err:?}");
+    }
+
+    #[test]
+    fn several_distances_are_kept_in_order_with_repeats_and_others_refused() {
+        let p = parse("setting:\n  distances: [1, 2, 3, 1]\n");
+        assert!(p.unsupported.is_empty(), "{:?}", p.unsupported);
+        assert_eq!(p.settings.pyradiomics.as_ref().unwrap().distances, vec![1, 2, 3, 1]);
+        // The IBSI library's single distance stays at its default.
+        assert_eq!((p.settings.texture.glcm_distance, p.settings.texture.ngldm_distance), (1, 1));
+        let (_, unused) = ibsi::for_ibsi_library(p.settings).unwrap();
+        assert!(unused.join("\n").contains("`distances` with several values"), "{unused:?}");
+        // PyRadiomics' schema: integers > 0, a non-empty list.
+        for bad in ["[0]", "[1, -2]", "[1.5]", "[]", "2", "[one]"] {
+            let text = format!("setting:\n  distances: {bad}\n");
+            assert!(matches!(parse_params(&text), Err(ParamsError::Distances { .. })), "{bad}");
+        }
     }
 
     #[test]

@@ -1,13 +1,13 @@
 //! The `pyr_*` sources PyRadiomics' feature library is written over, and the library itself.
 
-use radx_core::iter::{DIRECTIONS_2D, DIRECTIONS_3D};
 use radx_core::matrix::glcm::{GlcmSettings, glcm_directions};
 use radx_core::matrix::glrlm::glrlm_directions;
-use radx_core::matrix::ngldm::{NgldmSettings, ngldm};
-use radx_core::matrix::{Aggregation, DiscretisedRoi, TextureMatrix, glszm::glszm, ngtdm::ngtdm};
+use radx_core::matrix::ngldm::ngldm_over_offsets;
+use radx_core::matrix::{Aggregation, DiscretisedRoi, TextureMatrix, glszm::glszm, ngtdm::ngtdm_over_offsets};
 use radx_core::sources::histogram;
 use radx_dsl::{BuiltinImpl, BuiltinSpec, ParamValue, Registry, SourceData, SourceSchema};
 
+use super::angles::{angle_count, angles};
 use super::options::WeightingNorm;
 use super::shape::shape_source;
 use crate::model::ProcessedCase;
@@ -34,14 +34,18 @@ impl SourceProvider for PyradiomicsSources {
         register_sources(registry);
     }
 
-    /// One matrix per angle (13, or 4 with `force2D`) for the GLCM and GLRLM, one over the
-    /// ROI for the others; N_g rows at most (absent levels are deleted).
+    /// One matrix per angle for the GLCM (those of every distance) and the GLRLM (13, or 4
+    /// with `force2D`), one over the ROI for the others; N_g rows at most (absent levels are
+    /// deleted).
     fn matrix_bytes(&self, source: &str, extent: &RoiExtent, settings: &Settings) -> u64 {
-        let force_2d = settings.pyradiomics.as_ref().is_some_and(|p| p.force_2d);
-        let angles = if force_2d { DIRECTIONS_2D.len() } else { DIRECTIONS_3D.len() } as u64;
+        let options = settings.pyradiomics.clone().unwrap_or_default();
+        // The angles that fit a box as long as the ROI's longest side on every axis: at least
+        // as many as fit the ROI's own box.
+        let side = usize::try_from(extent.longest).unwrap_or(usize::MAX);
+        let count = |distances: &[usize]| angle_count([side; 3], distances, options.force_2d, false) as u64;
         let (matrices, columns) = match source {
-            "pyr_glcm" => (angles, extent.ng),
-            "pyr_glrlm" => (angles, extent.longest),
+            "pyr_glcm" => (count(&options.distances), extent.ng),
+            "pyr_glrlm" => (count(&[1]), extent.longest),
             "pyr_glszm" => (1, extent.max_zone_sizes()),
             "pyr_gldm" => (1, 27),
             "pyr_ngtdm" => (1, 2),
@@ -249,21 +253,15 @@ pub fn build_source(
     let level_counts = histogram(roi);
     let present = present_levels(&level_counts);
     let zone_aggregation = if options.force_2d { Aggregation::Merged2_5d } else { Aggregation::Merged3d };
-    let all_directions: &[[i32; 3]] = if options.force_2d { &DIRECTIONS_2D } else { &DIRECTIONS_3D };
     // PyRadiomics' angles: its texture classes see the image cropped to the ROI's box, and its
     // C code generates only the angles whose offset fits in that image (|offset| < size).
     let extent = roi_extent(&roi.levels);
-    let angles = |distance: usize| -> Vec<[i32; 3]> {
-        all_directions.iter().copied().filter(|d| (0..3).all(|k| d[k] == 0 || extent[k] > distance)).collect()
-    };
+    let angles = |distances: &[usize], bidirectional: bool| angles(extent, distances, options.force_2d, bidirectional);
     let result = match source {
         "pyr_glcm" => {
-            let glcm_settings =
-                GlcmSettings { distance: settings.texture.glcm_distance, symmetric: settings.texture.glcm_symmetric };
-            if let Err(e) = glcm_settings.validate() {
-                return Some(Err(e.to_string()));
-            }
-            let directions = angles(settings.texture.glcm_distance);
+            // Each angle is a whole offset (e.g. (2, 1, 0) for distance 2), counted at distance 1.
+            let glcm_settings = GlcmSettings { distance: 1, symmetric: settings.texture.glcm_symmetric };
+            let directions = angles(&options.distances, false);
             let per_angle: Vec<([i32; 3], Vec<f64>)> = directions
                 .iter()
                 .zip(glcm_directions(roi, &glcm_settings, None, &directions))
@@ -271,16 +269,13 @@ pub fn build_source(
                     (d, m.map(|m| square_present(&m, &present)).unwrap_or_else(|| vec![0.0; present.len().pow(2)]))
                 })
                 .collect();
-            let distance = settings.texture.glcm_distance as i32;
             // A single empty GLCM, which PyRadiomics keeps, gives NaN for every feature, as no
             // matrix does here (radx's MCC, Imc2 and MaximumProbability of a zero matrix are not).
-            let matrices: Vec<Vec<f64>> = weighted(
-                per_angle,
-                options.weighting_norm.map(|norm| move |d: [i32; 3]| norm.weight(d.map(|c| c * distance), roi.spacing)),
-            )
-            .into_iter()
-            .filter(|m| m.iter().any(|&v| v > 0.0))
-            .collect();
+            let matrices: Vec<Vec<f64>> =
+                weighted(per_angle, options.weighting_norm.map(|norm| move |d: [i32; 3]| norm.weight(d, roi.spacing)))
+                    .into_iter()
+                    .filter(|m| m.iter().any(|&v| v > 0.0))
+                    .collect();
             Ok(matrices
                 .into_iter()
                 .map(|counts| {
@@ -294,7 +289,7 @@ pub fn build_source(
         }
         "pyr_glrlm" => {
             let max_run = roi.levels.dim().0.max(roi.levels.dim().1).max(roi.levels.dim().2);
-            let directions = angles(1);
+            let directions = angles(&[1], false);
             let per_angle: Vec<([i32; 3], Vec<f64>)> = directions
                 .iter()
                 .zip(glrlm_directions(roi, None, &directions))
@@ -341,31 +336,34 @@ pub fn build_source(
         "pyr_glszm" => glszm(roi, zone_aggregation)
             .map_err(|e| e.to_string())
             .map(|ms| ms.iter().map(|m| zone_data(m, &present, "s", "size")).collect()),
+        // PyRadiomics' GLDM and NGTDM neighbourhood: the angles of `distances`, both signs
+        // (for [2] the shell of norm 2, not the box of radius 2).
         "pyr_gldm" => {
-            let ngldm_settings =
-                NgldmSettings { alpha: settings.texture.ngldm_alpha, distance: settings.texture.ngldm_distance };
-            ngldm(roi, ngldm_settings, zone_aggregation)
+            ngldm_over_offsets(roi, settings.texture.ngldm_alpha, zone_aggregation, &angles(&options.distances, true))
                 .map_err(|e| e.to_string())
                 .map(|ms| ms.iter().map(|m| zone_data(m, &present, "d", "dependence")).collect())
         }
         // PyRadiomics' NGTDM counts every ROI voxel in n_i, a voxel without ROI neighbours with
         // s = 0 (its C code, `calculate_ngtdm`), where the IBSI's counts only voxels with a valid
         // neighbourhood: n_i is the ROI's histogram and N_vp its voxel count.
-        "pyr_ngtdm" => ngtdm(roi, zone_aggregation).map_err(|e| e.to_string()).map(|ms| {
-            let n: Vec<f64> = present.iter().map(|&l| level_counts[usize::from(l) - 1]).collect();
-            let s: Vec<f64> = present.iter().map(|&l| ms.first().map_or(0.0, |m| m.s[usize::from(l) - 1])).collect();
-            let nvp: f64 = n.iter().sum();
-            let p: Vec<f64> = n.iter().map(|v| v / nvp).collect();
-            vec![
-                SourceData::new()
-                    .with_axis("level", axis(&present))
-                    .with_array("n", vec![present.len()], n)
-                    .with_array("s", vec![present.len()], s)
-                    .with_array("p", vec![present.len()], p)
-                    .with_scalar("Nvp", nvp)
-                    .with_scalar("Ngp", present.len() as f64),
-            ]
-        }),
+        "pyr_ngtdm" => ngtdm_over_offsets(roi, zone_aggregation, &angles(&options.distances, true))
+            .map_err(|e| e.to_string())
+            .map(|ms| {
+                let n: Vec<f64> = present.iter().map(|&l| level_counts[usize::from(l) - 1]).collect();
+                let s: Vec<f64> =
+                    present.iter().map(|&l| ms.first().map_or(0.0, |m| m.s[usize::from(l) - 1])).collect();
+                let nvp: f64 = n.iter().sum();
+                let p: Vec<f64> = n.iter().map(|v| v / nvp).collect();
+                vec![
+                    SourceData::new()
+                        .with_axis("level", axis(&present))
+                        .with_array("n", vec![present.len()], n)
+                        .with_array("s", vec![present.len()], s)
+                        .with_array("p", vec![present.len()], p)
+                        .with_scalar("Nvp", nvp)
+                        .with_scalar("Ngp", present.len() as f64),
+                ]
+            }),
         "pyr_firstorder" => {
             let x = case.roi.intensities();
             let h: Vec<f64> = present.iter().map(|&l| level_counts[usize::from(l) - 1]).collect();

@@ -53,7 +53,7 @@ fn setting_entries(settings: &Settings, case: &Case) -> Vec<(&'static str, Strin
         ("interpolator", string(interpolator(resample.map_or(Interpolator::CubicSpline, |r| r.image_interpolator)))),
         ("preCrop", boolean(options.pre_crop)),
         ("padDistance", number(options.pad_distance)),
-        ("distances", list(&[settings.texture.glcm_distance as f64])),
+        ("distances", list(&options.distances.iter().map(|&d| d as f64).collect::<Vec<_>>())),
         ("force2D", boolean(options.force_2d)),
         ("force2Ddimension", "0".into()),
         ("resegmentRange", optional(settings.resegment.range.map(|r| list(resegment_range(&r))))),

@@ -27,6 +27,14 @@ pub enum ParamsError {
         value: Value,
     },
     /// `resegmentRange` is not one or two numbers.
+    /// `distances` is not a list of integers ≥ 1 (PyRadiomics' schema refuses the file).
+    #[error(
+        "setting `distances`: expected a list of integers ≥ 1 (PyRadiomics' schema refuses anything else), got {value}"
+    )]
+    Distances {
+        /// Its value.
+        value: Value,
+    },
     #[error("setting `resegmentRange`: expected 1 or 2 numbers, got {value}")]
     ResegmentRange {
         /// Its value.

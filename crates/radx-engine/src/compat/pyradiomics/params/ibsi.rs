@@ -52,6 +52,10 @@ fn unused_options(options: &PyradiomicsOptions) -> Vec<String> {
         }
     };
     unless_default(options.voxel_array_shift != default.voxel_array_shift, "`voxelArrayShift` has no effect");
+    unless_default(
+        options.distances.len() > 1,
+        "`distances` with several values has no effect: the IBSI's GLCM and NGLDM take one distance (1 is used)",
+    );
     unless_default(options.weighting_norm.is_some(), "`weightingNorm` has no effect (the IBSI aggregations apply)");
     unless_default(
         options.minimum_roi_dimensions != default.minimum_roi_dimensions || options.minimum_roi_size.is_some(),

@@ -136,12 +136,15 @@ impl Target<'_> {
             "force2Ddimension" if num(key, value)? != 0.0 => self
                 .unsupported
                 .push(format!("setting `force2Ddimension`: {value} is not supported (only 0: slices of constant z)")),
-            "distances" => match numbers(value).as_slice() {
-                [one] if *one >= 1.0 => (t.glcm_distance, t.ngldm_distance) = (*one as usize, *one as usize),
-                _ => self
-                    .unsupported
-                    .push(format!("setting `distances`: only a single distance is supported, got {value}")),
-            },
+            "distances" => {
+                let distances = distances(value)?;
+                // The IBSI library's GLCM and NGLDM take one distance (`params::ibsi` names a
+                // list of several as unused there); the `pyr_*` sources read the list.
+                if let [one] = distances.as_slice() {
+                    (t.glcm_distance, t.ngldm_distance) = (*one, *one);
+                }
+                self.options.distances = distances;
+            }
             "symmetricalGLCM" => t.glcm_symmetric = value.as_bool().unwrap_or(true),
             "weightingNorm" => self.options.weighting_norm = Some(weighting_norm(value)),
             "gldm_a" => t.ngldm_alpha = num(key, value)?.floor().max(0.0) as u16,
@@ -182,6 +185,15 @@ fn spacing(value: &Value) -> Result<[f64; 3], ParamsError> {
         [x, y, z] if all.len() == 3 && spacing.iter().all(|s| s.is_finite() && *s >= 0.0) => Ok([*x, *y, *z]),
         _ => Err(bad()),
     }
+}
+
+/// `distances`: a non-empty list of integers ≥ 1, as PyRadiomics' schema requires (it refuses
+/// 0, negative and fractional values). Repeated values are kept: PyRadiomics counts their
+/// angles twice.
+fn distances(value: &Value) -> Result<Vec<usize>, ParamsError> {
+    let bad = || ParamsError::Distances { value: value.clone() };
+    let all = value.as_array().filter(|a| !a.is_empty()).ok_or_else(bad)?;
+    all.iter().map(|v| v.as_u64().filter(|&d| d >= 1).map(|d| d as usize).ok_or_else(bad)).collect()
 }
 
 /// PyRadiomics: any value other than its three norms warns and weighs by 1.
