@@ -1,7 +1,7 @@
 //! `radx convert`: a DICOM series, and optionally an RTSTRUCT ROI rasterised on its grid,
 //! written as NIfTI for other tools, geometry kept (conventions: `docs/dicom.md`).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use radx_dicom::{SeriesOptions, Volume, read_rtstruct_mask, read_series_with};
@@ -44,6 +44,30 @@ fn exact_type(volume: &Volume<f64>) -> VoxelType {
     }
 }
 
+/// Refuse outputs that would replace an input (a slice of the series, the RTSTRUCT) or
+/// each other, before anything is written: the series is read into memory first, so
+/// `--output-image` naming one of its files would otherwise replace it silently.
+fn check_outputs(args: &ConvertArgs, series_files: &[PathBuf]) -> Result<(), Error> {
+    let mut inputs: Vec<&Path> = series_files.iter().map(PathBuf::as_path).collect();
+    inputs.push(&args.image);
+    inputs.extend(args.mask.as_deref());
+    super::output::check_output(&args.output_image, &inputs)?;
+    if let Some(output_mask) = &args.output_mask {
+        super::output::check_output(output_mask, &inputs)?;
+        let same_file = std::fs::canonicalize(output_mask)
+            .ok()
+            .is_some_and(|m| std::fs::canonicalize(&args.output_image).is_ok_and(|i| i == m));
+        if output_mask == &args.output_image || same_file {
+            return Err(radx_engine::Error::Usage(format!(
+                "--output-mask and --output-image are the same file ({}): the mask would replace the image",
+                output_mask.display()
+            ))
+            .into());
+        }
+    }
+    Ok(())
+}
+
 pub fn run(args: &ConvertArgs) -> Result<ExitCode, Error> {
     let opts = SeriesOptions { series_uid: args.series.clone(), ..SeriesOptions::default() };
     let series = read_series_with(&args.image, &opts)?;
@@ -52,6 +76,7 @@ pub fn run(args: &ConvertArgs) -> Result<ExitCode, Error> {
         (Some(rs), Some(roi), Some(output)) => Some((rs, roi, output, read_rtstruct_mask(rs, roi, &series)?)),
         _ => None,
     };
+    check_outputs(args, &series.files)?;
     let datatype = exact_type(&series.volume);
     radx_io::write_nifti(&args.output_image, &series.volume, datatype)?;
     let mut out = String::new();

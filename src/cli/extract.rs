@@ -175,6 +175,11 @@ pub struct CaseArgs {
 }
 
 impl CaseArgs {
+    /// The image and mask paths as given (files or DICOM folders): what outputs must not replace.
+    pub fn paths(&self) -> [&std::path::Path; 2] {
+        [&self.image, &self.mask]
+    }
+
     /// The engine's case: DICOM read and the mask placed on the image's grid
     /// (`radx_input::resolve`), NIfTI/NRRD kept as paths.
     pub fn resolve(&self, settings: &Settings) -> Result<Case, Error> {

@@ -84,6 +84,11 @@ pub fn run(args: &MapArgs) -> Result<ExitCode, Error> {
     }
     let case = args.case.resolve(&extractor.settings)?;
     let maps = feature_maps(&extractor, &case, &options)?;
+    // A map named like an input in the output folder would replace it: refuse first.
+    let inputs = args.case.paths();
+    for index in 0..maps.keys.len() {
+        super::output::check_output(&args.output.join(file_name(&maps, index, args.format)), &inputs)?;
+    }
     std::fs::create_dir_all(&args.output)
         .map_err(|source| radx_engine::Error::Write { path: args.output.display().to_string(), source })?;
     write_maps(&maps, &args.output, args.format)?;

@@ -102,3 +102,69 @@ fn absurd_thread_counts_are_capped_with_a_warning() {
     assert!(stderr.contains("--jobs asks for 100000 threads; using"), "{stderr}");
     assert!(started.elapsed().as_secs() < 20, "spawning took {:?}", started.elapsed());
 }
+
+/// `radx convert` reads the series into memory before writing: an output naming one of its
+/// slices, or the mask's output naming the image's, is refused before anything is written.
+#[test]
+fn convert_outputs_that_would_replace_an_input_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let series = dir.path().join("series");
+    std::fs::create_dir(&series).unwrap();
+    for entry in std::fs::read_dir(crate::common::data("dicom/seg/series")).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), series.join(entry.file_name())).unwrap();
+    }
+    let slice = series.join("CT_003.dcm");
+    let before = std::fs::read(&slice).unwrap();
+    let (series_s, slice_s) = (crate::common::s(&series), crate::common::s(&slice));
+    refused(&radx(&["convert", "--image", &series_s, "--output-image", &slice_s]), &["CT_003.dcm"]);
+    assert_eq!(std::fs::read(&slice).unwrap(), before, "the slice is intact");
+
+    let rtstruct = crate::common::data_arg("dicom/ibsi_1_ct_radiomics_phantom/dicom/mask/DCM_RS_00060.dcm");
+    let image = crate::common::data_arg("dicom/ibsi_1_ct_radiomics_phantom/dicom/image");
+    let out = crate::common::s(&dir.path().join("both.nii.gz"));
+    let o = radx(&[
+        "convert",
+        "--image",
+        &image,
+        "--mask",
+        &rtstruct,
+        "--roi",
+        "GTV-1",
+        "--output-image",
+        &out,
+        "--output-mask",
+        &out,
+    ]);
+    refused(&o, &["--output-mask", "same file"]);
+    assert!(!dir.path().join("both.nii.gz").exists(), "nothing written");
+}
+
+/// `radx map` refuses to write a map over its own image (a map file named like the image in
+/// the output folder), before writing any map.
+#[test]
+fn a_map_named_like_its_image_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let (image, mask) = case(dir.path());
+    let renamed = dir.path().join("original_intensity_statistics_mean_intensity.nii.gz");
+    let volume = radx_engine::io::read_volume(Path::new(&image)).unwrap();
+    radx_engine::io::write_nifti(&renamed, &volume, NiftiType::F32).unwrap();
+    let before = std::fs::read(&renamed).unwrap();
+    let renamed_s = crate::common::s(&renamed);
+    let out = crate::common::s(dir.path());
+    let o = radx(&[
+        "map",
+        "--image",
+        &renamed_s,
+        "--mask",
+        &mask,
+        "--family",
+        "intensity_statistics",
+        "--radius",
+        "1",
+        "-o",
+        &out,
+    ]);
+    refused(&o, &["original_intensity_statistics_mean_intensity.nii.gz"]);
+    assert_eq!(std::fs::read(&renamed).unwrap(), before, "the image is intact");
+}
