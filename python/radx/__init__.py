@@ -26,6 +26,7 @@ from ._api import (
     extract,
     features,
     ibsi,
+    map,
 )
 from ._inputs import Volume
 from ._radx import __version__
@@ -51,5 +52,6 @@ __all__ = [
     "extract",
     "features",
     "ibsi",
+    "map",
     "pyradiomics",
 ]

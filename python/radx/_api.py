@@ -238,6 +238,77 @@ class Extractor:
         row.update(zip(columns, values.tolist()))
         return row
 
+    def map(
+        self,
+        image: Any,
+        mask: Any,
+        *,
+        radius: Optional[int] = None,
+        sphere_mm: Optional[float] = None,
+        masked: Optional[bool] = None,
+        init_value: Optional[float] = None,
+        families: Optional[Sequence[str]] = None,
+        output: str = "numpy",
+        label: Optional[int] = None,
+        spacing: Any = None,
+        origin: Any = None,
+        direction: Any = None,
+        axes: str = "xyz",
+        roi: Optional[str] = None,
+        segment: Optional[str] = None,
+        series: Optional[str] = None,
+    ) -> Dict[str, Any]:
+        """Voxel-wise feature maps of one case, as ``radx map`` computes them.
+
+        Every feature of the chosen families, computed in the window around each voxel of
+        the ROI (docs/maps.md).
+
+        Args:
+            image, mask, label, roi, segment, series, spacing, origin, direction: the case,
+                as for ``extract``.
+            radius: the window, a cube of ``2 * radius + 1`` voxels a side.
+            sphere_mm: the window, the voxels within this many mm (instead of ``radius``).
+                Neither: the parameter file's ``voxelSetting``, else a cube of radius 1.
+            masked: only ROI voxels in the window count (default True; PyRadiomics'
+                ``maskedKernel``).
+            init_value: the maps' value outside the ROI (default NaN).
+            families: the families to map (default: every one that can be mapped).
+            output: ``"numpy"`` (float64 arrays indexed as ``axes`` says) or ``"sitk"``
+                (SimpleITK images on the maps' grid).
+            axes: ``"xyz"`` (``array[x, y, z]``) or ``"zyx"`` (SimpleITK's array order), for
+                numpy inputs and numpy outputs.
+
+        Returns:
+            dict: map name (``original_glcm_joint_entropy_3d_avg``, or PyRadiomics' names
+            with a PyRadiomics parameter file) to its array or image, in the extraction's
+            order.
+
+        Raises:
+            ValueError: a radius of 0, a sphere holding only its centre voxel, a window
+                larger than the image, an unknown family or one computed over the whole ROI.
+        """
+        if output not in ("numpy", "sitk"):
+            raise ValueError(f'output must be "numpy" or "sitk", got {output!r}')
+        if axes not in ("xyz", "zyx"):
+            raise ValueError(f'axes must be "xyz" or "zyx", got {axes!r}')
+        image, mask = _inputs.case(image, mask, spacing, origin, direction, axes)
+        names, arrays, (grid_spacing, grid_origin, grid_direction) = self._native.map(
+            image, mask, label, roi, segment, series, radius, sphere_mm, masked, init_value, list(families or [])
+        )
+        if output == "numpy":
+            return {n: (a if axes == "xyz" else a.transpose(2, 1, 0)) for n, a in zip(names, arrays)}
+        import SimpleITK as sitk
+
+        maps = {}
+        for name, array in zip(names, arrays):
+            # SimpleITK's arrays are indexed [z, y, x].
+            itk = sitk.GetImageFromArray(array.transpose(2, 1, 0).copy())
+            itk.SetSpacing(tuple(grid_spacing))
+            itk.SetOrigin(tuple(grid_origin))
+            itk.SetDirection(tuple(grid_direction))
+            maps[name] = itk
+        return maps
+
     def feature_names(
         self, image: Any = None, mask: Any = None, *, label: Optional[int] = None, **geometry: Any
     ) -> List[str]:
@@ -311,6 +382,29 @@ def extract(
     )
 
 
+def map(
+    image: Any,
+    mask: Any,
+    *,
+    settings: Settings = None,
+    features: Paths = None,
+    plugins: Paths = None,
+    library: Optional[str] = None,
+    names: str = "radx",
+    **options: Any,
+) -> Dict[str, Any]:
+    """Voxel-wise feature maps of one case, as ``radx map`` computes them.
+
+    ``radx.map(image, mask, settings="params.yaml", radius=1)`` is
+    ``radx.Extractor("params.yaml").map(image, mask, radius=1)``; see ``Extractor.map`` for
+    the options. A PyRadiomics parameter file's ``voxelSetting`` gives the radius, masked
+    kernel and init value unless the options say otherwise; ``names="pyradiomics"`` names
+    the maps as PyRadiomics does (``original_glcm_JointEntropy``).
+    """
+    extractor = Extractor(settings, features=features, plugins=plugins, library=library, names=names)
+    return extractor.map(image, mask, **options)
+
+
 class _Progress:
     """``radx batch: 3/10 cases`` on standard error, rewritten in place."""
 
@@ -340,7 +434,7 @@ def _case_list(cases: Any, folder: str) -> str:
         if column not in lower:
             raise ValueError(
                 f"cases: the table must have the columns image and mask (optionally id and label); "
-                f"found {', '.join(map(str, table.columns))}"
+                f"found {', '.join(str(column) for column in table.columns)}"
             )
         name = lower[column]
         for value in table[name]:

@@ -81,6 +81,24 @@ class Extractor:
     def pyradiomics_diagnostics(
         self, image: _Source, mask: _Source, label: Optional[int] = None
     ) -> List[Tuple[str, str]]: ...
+    def map(
+        self,
+        image: _Source,
+        mask: _Source,
+        label: Optional[int] = None,
+        roi: Optional[str] = None,
+        segment: Optional[str] = None,
+        series: Optional[str] = None,
+        radius: Optional[int] = None,
+        sphere_mm: Optional[float] = None,
+        masked: Optional[bool] = None,
+        init_value: Optional[float] = None,
+        families: List[str] = ...,
+    ) -> Tuple[
+        List[str],
+        List[npt.NDArray[np.float64]],
+        Tuple[Tuple[float, float, float], Tuple[float, float, float], List[float]],
+    ]: ...
     def feature_names(
         self, image: Optional[_Source] = None, mask: Optional[_Source] = None, label: Optional[int] = None
     ) -> List[str]: ...

@@ -180,6 +180,57 @@ impl Extractor {
         Ok((label, row.columns.to_vec(), PyArray1::from_vec(py, row.values)))
     }
 
+    /// Voxel-wise feature maps of one case (`radx map`): the window is a cube of `radius`
+    /// voxels or, with `sphere_mm`, a sphere in mm (default: the settings' `voxelSetting`, else
+    /// a cube of radius 1); `masked`, `init_value` and `families` as `radx map`. Returns the
+    /// maps' names, one float64 array per map indexed `[x, y, z]` (the init value outside the
+    /// ROI), and the maps' grid: spacing, origin and the direction matrix row-major (column c
+    /// along axis c), as SimpleITK takes them.
+    #[pyo3(signature = (
+        image, mask, label = None, roi = None, segment = None, series = None, radius = None, sphere_mm = None,
+        masked = None, init_value = None, families = Vec::new()
+    ))]
+    #[allow(clippy::too_many_arguments, clippy::type_complexity)]
+    fn map<'py>(
+        &self,
+        py: Python<'py>,
+        image: &Bound<'py, PyAny>,
+        mask: &Bound<'py, PyAny>,
+        label: Option<i64>,
+        roi: Option<String>,
+        segment: Option<String>,
+        series: Option<String>,
+        radius: Option<usize>,
+        sphere_mm: Option<f64>,
+        masked: Option<bool>,
+        init_value: Option<f64>,
+        families: Vec<String>,
+    ) -> PyResult<(Vec<String>, Vec<Bound<'py, numpy::PyArray3<f64>>>, MapGrid)> {
+        use radx_engine::maps::{MapOptions, Window, feature_maps};
+        if radius.is_some() && sphere_mm.is_some() {
+            return Err(PyValueError::new_err("give radius (a cube) or sphere_mm (a sphere), not both"));
+        }
+        let case = self.dicom_case(image, mask, label, &DicomChoice { roi, segment, series })?;
+        let mut options = MapOptions::from_voxel_setting(&self.inner.settings).unwrap_or_default();
+        if let Some(r) = radius {
+            options.window = Window::Cube(r);
+        }
+        if let Some(mm) = sphere_mm {
+            options.window = Window::Sphere(mm);
+        }
+        options.masked = masked.unwrap_or(options.masked);
+        options.init_value = init_value.unwrap_or(options.init_value);
+        options.families = families;
+        let extractor = &self.inner;
+        let maps =
+            py.detach(|| guard("computing feature maps", || feature_maps(extractor, &case, &options).map_err(engine)))?;
+        let names = (0..maps.keys.len()).map(|i| maps.name(i)).collect();
+        let arrays = (0..maps.keys.len()).map(|i| numpy::PyArray3::from_owned_array(py, maps.volume(i).data)).collect();
+        let g = maps.grid;
+        let direction = g.direction.concat();
+        Ok((names, arrays, (g.spacing, g.origin, direction)))
+    }
+
     /// PyRadiomics' `diagnostics_*` entries of one case (name, value as PyRadiomics'
     /// batch CSV writes it), as `radx batch --names pyradiomics` writes them.
     #[pyo3(signature = (image, mask, label = None))]
@@ -266,6 +317,9 @@ impl Extractor {
         format!("radx.Extractor(library={library:?}, families={families}, filters={})", self.inner.filters.len())
     }
 }
+
+/// A map's grid for Python: spacing, origin, direction row-major.
+type MapGrid = ([f64; 3], [f64; 3], Vec<f64>);
 
 /// Which ROI of a DICOM mask, and which series of a DICOM folder (radx-input's choice).
 #[derive(Debug, Clone, Default)]

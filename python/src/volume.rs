@@ -253,7 +253,7 @@ fn typed_raw_view<T: Element>(
     name: &str,
     dtype: VoxelType,
 ) -> PyResult<RawView> {
-    let misaligned = (array.data() as usize) % std::mem::align_of::<T>() != 0
+    let misaligned = !(array.data() as usize).is_multiple_of(std::mem::align_of::<T>())
         || array.strides().iter().any(|s| s.unsigned_abs() % std::mem::size_of::<T>() != 0);
     if misaligned {
         return Err(PyValueError::new_err(format!(

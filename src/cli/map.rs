@@ -95,17 +95,9 @@ pub fn run(args: &MapArgs) -> Result<ExitCode, Error> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The file name of map `index`: `<image_type>_<family>_<feature>[_<aggregation>]` + extension.
+/// The file name of map `index`: its name ([`FeatureMaps::name`]) and the format's extension.
 pub fn file_name(maps: &FeatureMaps, index: usize, format: MapFormat) -> String {
-    let key = &maps.keys[index];
-    // PyRadiomics' names (`original_glcm_JointEntropy`) are whole already.
-    let prefix = format!("{}_{}_", key.image_type, key.family);
-    let mut name = if key.feature.starts_with(&prefix) { key.feature.clone() } else { prefix + &key.feature };
-    if let Some(a) = key.aggregation {
-        name.push('_');
-        name.push_str(a.name());
-    }
-    let name: String = name.chars().map(|c| if c == '/' || c == '\\' { '_' } else { c }).collect();
+    let name = maps.name(index);
     match format {
         MapFormat::Nifti => name + ".nii.gz",
         MapFormat::Nrrd => name + ".nrrd",

@@ -181,6 +181,20 @@ impl FeatureMaps {
         Some(self.values[v * self.keys.len() + feature])
     }
 
+    /// Map `index`'s name: `<image_type>_<family>_<feature>[_<aggregation>]`, e.g.
+    /// `original_glcm_joint_entropy_3d_avg` (PyRadiomics' names, `original_glcm_JointEntropy`,
+    /// are whole already); `/` and `\\` become `_` so the name is a file name.
+    pub fn name(&self, index: usize) -> String {
+        let key = &self.keys[index];
+        let prefix = format!("{}_{}_", key.image_type, key.family);
+        let mut name = if key.feature.starts_with(&prefix) { key.feature.clone() } else { prefix + &key.feature };
+        if let Some(a) = key.aggregation {
+            name.push('_');
+            name.push_str(a.name());
+        }
+        name.chars().map(|c| if c == '/' || c == '\\' { '_' } else { c }).collect()
+    }
+
     /// The index of the map of `key`.
     pub fn position(&self, key: &FeatureKey) -> Option<usize> {
         self.keys.iter().position(|k| k == key)
