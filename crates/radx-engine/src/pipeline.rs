@@ -228,6 +228,26 @@ fn f64_bytes(grid: &radx_core::Grid) -> u64 {
     grid.dims.iter().fold(8u64, |n, &d| n.saturating_mul(d as u64))
 }
 
+/// Charge the image and then the label map, each as a whole `f64` volume, to `budget`, as
+/// [`process`] needs them: files and caller arrays accept or refuse a case alike. Returns
+/// what is left for the label map's reader.
+fn charge_image_and_mask(
+    (image, image_grid): (&Path, &radx_core::Grid),
+    (mask, mask_grid): (&Path, &radx_core::Grid),
+    budget: u64,
+) -> Result<u64, Error> {
+    let image_bytes = f64_bytes(image_grid);
+    if image_bytes > budget {
+        return Err(radx_io::IoError::TooLarge { path: image.to_path_buf(), needed: image_bytes, budget }.into());
+    }
+    let left = budget - image_bytes;
+    let mask_bytes = f64_bytes(mask_grid);
+    if mask_bytes > left {
+        return Err(radx_io::IoError::TooLarge { path: mask.to_path_buf(), needed: mask_bytes, budget: left }.into());
+    }
+    Ok(left)
+}
+
 /// The cropped ROI of an (image, mask) pair and the image's whole grid, reading only the
 /// voxels the chain needs. Applies what [`process`] does before cropping: the label-map
 /// check and, with `exclude_nonfinite`, dropping NaN and infinite voxels from the ROI.
@@ -240,22 +260,9 @@ fn read_roi<T: Send>(
 ) -> Result<(radx_core::Grid, Roi, Option<Shape>), Error> {
     let core = core_err(image, mask);
     let image_grid = radx_io::read_info(image)?.grid;
-    let image_bytes = f64_bytes(&image_grid);
-    if image_bytes > settings.max_memory {
-        return Err(radx_io::IoError::TooLarge {
-            path: image.to_path_buf(),
-            needed: image_bytes,
-            budget: settings.max_memory,
-        }
-        .into());
-    }
-    let image_opts = settings.read_options(settings.max_memory);
     let mask_grid = radx_io::read_info(mask)?.grid;
-    let left = settings.max_memory.saturating_sub(image_bytes);
-    let mask_bytes = f64_bytes(&mask_grid);
-    if mask_bytes > left {
-        return Err(radx_io::IoError::TooLarge { path: mask.to_path_buf(), needed: mask_bytes, budget: left }.into());
-    }
+    let left = charge_image_and_mask((image, &image_grid), (mask, &mask_grid), settings.max_memory)?;
+    let image_opts = settings.read_options(settings.max_memory);
     let mask_opts = settings.read_options(left);
     image_grid.check_matches(&mask_grid, settings.geometry_tolerance).map_err(|e| core(e.into()))?;
     let reach = Reach::of(settings, feature_spacing(&image_grid, settings));
@@ -361,17 +368,11 @@ pub(crate) fn process_arrays(
     let context = format!("{image_name} with mask {mask_name}");
     let core = |source| Error::Core { context: context.clone(), source };
     let image_grid = image.grid();
-    let image_bytes = f64_bytes(&image_grid);
-    let mask_bytes = f64_bytes(&mask.grid());
-    // Charged as `process` would need them, so either path accepts or refuses a case alike.
-    let budget = settings.max_memory;
-    for (name, needed, budget) in
-        [(image_name, image_bytes, budget), (mask_name, mask_bytes, budget - image_bytes.min(budget))]
-    {
-        if needed > budget {
-            return Err(radx_io::IoError::TooLarge { path: name.into(), needed, budget }.into());
-        }
-    }
+    charge_image_and_mask(
+        (Path::new(image_name), &image_grid),
+        (Path::new(mask_name), &mask.grid()),
+        settings.max_memory,
+    )?;
     image_grid.check_matches(&mask.grid(), settings.geometry_tolerance).map_err(|e| core(e.into()))?;
     let scan = arrays::scan_labels(mask, selection);
     if let Some((value, [x, y, z])) = scan.fractional {
