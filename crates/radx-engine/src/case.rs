@@ -72,13 +72,7 @@ impl VolumeSource {
             VolumeSource::Array { array, .. } => return Some(array.voxels().voxel_type()),
             VolumeSource::Volume(_) | VolumeSource::Named { .. } | VolumeSource::Bytes { .. } => return None,
         };
-        let info = radx_io::read_info(path).ok()?;
-        let on_disk = VoxelType::ALL.into_iter().find(|t| t.name() == info.datatype)?;
-        Some(match (info.scale, on_disk) {
-            (Some(_), VoxelType::F64) => VoxelType::F64,
-            (Some(_), _) => VoxelType::F32,
-            (None, t) => t,
-        })
+        pixel_type_of(&radx_io::read_info(path).ok()?)
     }
 
     /// The whole volume, read within `max_bytes` of voxel data.
@@ -179,4 +173,15 @@ impl Case {
             _ => None,
         }
     }
+}
+
+/// The pixel type SimpleITK gives a file with header `info`: the on-disk type, or float32
+/// (float64 for float64 data) when a NIfTI scaling applies.
+pub(crate) fn pixel_type_of(info: &radx_io::ImageInfo) -> Option<VoxelType> {
+    let on_disk = VoxelType::ALL.into_iter().find(|t| t.name() == info.datatype)?;
+    Some(match (info.scale, on_disk) {
+        (Some(_), VoxelType::F64) => VoxelType::F64,
+        (Some(_), _) => VoxelType::F32,
+        (None, t) => t,
+    })
 }

@@ -84,6 +84,7 @@ impl Extractor {
         crate::sources::plugin::register_sources(&mut registry, &plugins)?;
         let library = library.compile(&registry)?;
         crate::sources::plugin::screen_features(&library, &mut plugins, &mut warnings)?;
+        let library = crate::profile::of(&settings).prune_library(library, &registry, &settings);
         let filters = crate::filtering::stages(&settings, &library)?;
         let plugin_warnings = warnings.into_iter().map(Arc::new).collect();
         Ok(Extractor { settings, library, plugins, pyradiomics_names: false, filters, plugin_warnings })

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use radx_dsl::{CompiledFamily, Registry};
+use radx_dsl::Registry;
 
 use crate::settings::Settings;
 
@@ -31,14 +31,7 @@ pub struct Library {
     files: Vec<(String, String)>,
 }
 
-/// A family ready to evaluate, and the file it came from.
-#[derive(Debug, Clone)]
-pub struct LibraryFamily {
-    /// The compiled family.
-    pub family: CompiledFamily,
-    /// File name (for `radx features list`).
-    pub origin: String,
-}
+pub use crate::model::LibraryFamily;
 
 /// The files a feature path stands for: the file itself, or every `.radx` file of a
 /// folder, sorted by name (also what `radx batch` fingerprints, so the two never disagree).

@@ -128,3 +128,12 @@ impl Features {
         self.get(&FeatureKey::original(family, feature, aggregation)).map(|r| r.value)
     }
 }
+
+/// A family ready to evaluate, and the file it came from.
+#[derive(Debug, Clone)]
+pub struct LibraryFamily {
+    /// The compiled family.
+    pub family: radx_dsl::CompiledFamily,
+    /// File name (for `radx features list`).
+    pub origin: String,
+}

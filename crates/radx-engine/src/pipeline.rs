@@ -11,6 +11,7 @@ use radx_core::{BoundingBox, CoreError, Volume};
 use crate::Error;
 use crate::arrays::{self, VoxelArray};
 pub use crate::model::ProcessedCase;
+use crate::profile::contract::{BoxedMask, ImagePart, Resampled};
 use crate::settings::{Binning, Settings};
 use crate::shape::{Shape, ShapeNeeds};
 use radx_io::VoxelType;
@@ -167,6 +168,14 @@ fn process_files_running<T: Send>(
         *done = beside.take().map(|f| f());
     }
     if needs_whole_image(settings) {
+        // The profile's own grid reads only the part of the image it resamples, the label
+        // map as the ROI's box (dropping non-finite voxels may move the box: read whole then).
+        if settings.normalise.is_none()
+            && !settings.exclude_nonfinite
+            && let Some(processed) = process_files_on_own_grid(image, mask, selection, settings)?
+        {
+            return Ok((processed, None));
+        }
         let img = radx_io::read_volume_with(image, &settings.read_options(settings.max_memory))?;
         let left = settings.max_memory.saturating_sub((img.data.len() as u64).saturating_mul(8));
         let labels = radx_io::read_volume_with(mask, &settings.read_options(left))?;
@@ -307,12 +316,7 @@ fn read_roi<T: Send>(
             }
             match region {
                 Some((_, region)) => (l, region),
-                None => {
-                    // The label is absent: read the whole label map once, to list the labels present.
-                    let all = radx_io::read_volume_with(mask, &mask_opts)?;
-                    let present = roi::present_labels(&all);
-                    return Err(core(CoreError::LabelAbsent { label: selection, present }));
-                }
+                None => return Err(label_absent(mask, selection, &mask_opts, &core)),
             }
         }
     };
@@ -323,11 +327,92 @@ fn read_roi<T: Send>(
     Ok((image_grid, roi, shape))
 }
 
+/// [`process`] for a profile's own resampling grid, reading what it needs only: the label
+/// map as the selected ROI's box and, inflated meanwhile, the part of the image that the
+/// profile's [`Profile::resampling_region`] names for that box. Checks and errors as
+/// [`process_typed`]'s: grids that differ, a label map with fractional values, an absent
+/// label. The budget is charged as for [`process`]. `None` when the profile has no grid of
+/// its own.
+///
+/// [`Profile::resampling_region`]: crate::profile::Profile::resampling_region
+fn process_files_on_own_grid(
+    image: &Path,
+    mask: &Path,
+    selection: LabelSelection,
+    settings: &Settings,
+) -> Result<Option<ProcessedCase>, Error> {
+    let core = core_err(image, mask);
+    let profile = crate::profile::of(settings);
+    let image_info = radx_io::read_info(image)?;
+    let image_grid = image_info.grid;
+    let mask_grid = radx_io::read_info(mask)?.grid;
+    let left = charge_image_and_mask((image, &image_grid), (mask, &mask_grid), settings.max_memory)?;
+    image_grid.check_matches(&mask_grid, settings.geometry_tolerance).map_err(|e| core(e.into()))?;
+    let mask_opts = settings.read_options(left);
+    let (sender, receiver) = std::sync::mpsc::channel();
+    let (part, labels) = std::thread::scope(|scope| {
+        let side = scope.spawn(|| {
+            let labels = radx_io::read_label_mask(mask, selection, &mask_opts);
+            crate::timings::mark("mask read");
+            let mut sent = None;
+            if let Ok(radx_io::LabelMask { bbox: Some(b), fractional: None, .. }) = &labels
+                && let Some(Ok(region)) = profile.resampling_region(&image_grid, b, settings)
+            {
+                // The receiver only goes away when the image reader failed; its error is reported below.
+                let _ = sender.send(region);
+                sent = Some(region);
+            }
+            drop(sender);
+            (labels, sent)
+        });
+        let part = radx_io::read_region_when_known(image, receiver, &settings.read_options(settings.max_memory));
+        (part, side.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+    });
+    let (labels, region) = labels;
+    let labels = labels?;
+    if let Some((value, [x, y, z])) = labels.fractional {
+        return Err(core(CoreError::NotLabelMap { value, x, y, z }));
+    }
+    let Some(bbox) = labels.bbox else { return Err(label_absent(mask, selection, &mask_opts, &core)) };
+    let (Some((_, part)), Some(region)) = (part?, region) else {
+        // No region was sent: the profile has no grid of its own, or it refuses the box.
+        return match profile.resampling_region(&image_grid, &bbox, settings) {
+            Some(Err(e)) => Err(core(e)),
+            _ => Ok(None),
+        };
+    };
+    crate::timings::mark("image region read");
+    let boxed = BoxedMask { bbox, inside: labels.crop(&bbox) };
+    drop(labels);
+    let image_part = ImagePart { whole: &image_grid, offset: region.min, voxels: &part };
+    let pixel = crate::case::pixel_type_of(&image_info);
+    let Some(resampled) = profile.resample(image_part, pixel, &boxed, settings) else { return Ok(None) };
+    resampled.and_then(|r| process_resampled(r, settings)).map(Some).map_err(core)
+}
+
+/// The error for a label map without the selected label, listing the labels it has (read
+/// whole, once).
+fn label_absent(
+    mask: &Path,
+    selection: LabelSelection,
+    opts: &radx_io::ReadOptions,
+    core: &impl Fn(CoreError) -> Error,
+) -> Error {
+    match radx_io::read_volume_with(mask, opts) {
+        Ok(all) => core(CoreError::LabelAbsent { label: selection, present: roi::present_labels(&all) }),
+        Err(e) => e.into(),
+    }
+}
+
 /// Whether the chain needs the whole image before cropping: whole-image normalisation, a
 /// profile's own resampling grid.
 pub(crate) fn needs_whole_image(settings: &Settings) -> bool {
-    let own_grid = settings.resample.is_some() && crate::profile::of(settings).resamples_on_own_grid();
-    settings.normalise.is_some() || own_grid
+    settings.normalise.is_some() || resamples_on_own_grid(settings)
+}
+
+/// Whether the settings resample onto their profile's own grid (built from the whole image).
+fn resamples_on_own_grid(settings: &Settings) -> bool {
+    settings.resample.is_some() && crate::profile::of(settings).resamples_on_own_grid()
 }
 
 /// The ROI from the image's `region` (the ROI's box grown by `margin`, `bbox` in whole-image
@@ -462,18 +547,27 @@ pub fn process_typed(
         }
         None => (image, pixel),
     };
-    if let Some(resampled) = crate::profile::of(settings).resample(image, pixel, &mask, settings) {
-        let (img, m) = resampled?;
-        crate::timings::mark("resampled onto the profile's grid");
-        let margin = Reach::of(settings, img.grid.spacing).margin(img.grid.spacing, false);
-        let roi = roi::crop_to_roi(&img, &m, margin, settings.geometry_tolerance)
-            .map_err(|_| CoreError::EmptyRoi(" after interpolation".into()))?;
-        return process_roi(roi, img.grid, settings, false);
+    if resamples_on_own_grid(settings) {
+        let boxed = BoxedMask::of(&mask).ok_or_else(|| CoreError::EmptyRoi(String::new()))?;
+        if let Some(resampled) = crate::profile::of(settings).resample(ImagePart::whole(image), pixel, &boxed, settings)
+        {
+            return process_resampled(resampled?, settings);
+        }
     }
     let margin = Reach::of(settings, feature_spacing(&image.grid, settings))
         .margin(image.grid.spacing, settings.resample.is_some());
     let roi = roi::crop_to_roi(image, &mask, margin, settings.geometry_tolerance)?;
     process_roi(roi, image.grid, settings, true)
+}
+
+/// The chain after a profile's own resampling ([`resamples_on_own_grid`]): the resampled
+/// image and ROI mask cropped, re-segmented and discretised.
+fn process_resampled((img, m): Resampled, settings: &Settings) -> Result<ProcessedCase, CoreError> {
+    crate::timings::mark("resampled onto the profile's grid");
+    let margin = Reach::of(settings, img.grid.spacing).margin(img.grid.spacing, false);
+    let roi = roi::crop_to_roi(&img, &m, margin, settings.geometry_tolerance)
+        .map_err(|_| CoreError::EmptyRoi(" after interpolation".into()))?;
+    process_roi(roi, img.grid, settings, false)
 }
 
 /// The chain after cropping: interpolation, re-segmentation, discretisation.

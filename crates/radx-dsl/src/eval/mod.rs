@@ -221,6 +221,22 @@ impl CompiledFamily {
         Planner::new(checked, registry).run()
     }
 
+    /// The family restricted to the features `keep` accepts, planned again so that work
+    /// only the dropped features needed (their passes, builtins, vectors) is not done:
+    /// `None` when no feature is kept. Every kept feature's value is the same as in the whole
+    /// family: each is computed from its own nodes, in the same order. `registry` must be the
+    /// one the family was compiled against.
+    pub fn retaining(&self, registry: &Registry, keep: impl Fn(&FeatureInfo) -> bool) -> Option<Self> {
+        let kept: Vec<_> = self.checked.features.iter().filter(|(f, _)| keep(f)).cloned().collect();
+        if kept.is_empty() {
+            return None;
+        }
+        if kept.len() == self.checked.features.len() {
+            return Some(self.clone());
+        }
+        Some(Self::plan(CheckedFamily { features: kept, ..self.checked.clone() }, registry))
+    }
+
     /// Evaluates every feature of the family on one source instance.
     pub fn evaluate(&self, data: &SourceData, builtins: &dyn Builtins) -> Result<Vec<FeatureValue>, EvalError> {
         let values = self.evaluate_values(data, builtins)?;

@@ -250,3 +250,34 @@ fn kept_rows_equal_fresh_evaluations() {
     }
     assert!(st.kept.iter().any(|k| !k.key.is_empty()), "the GLCM's one-block passes keep their rows");
 }
+
+/// A family restricted to some of its features gives each kept feature the bits the whole
+/// family gives it, and runs no more passes than the whole family.
+#[test]
+fn retained_features_keep_their_values() {
+    let glcm = shipped_family("glcm.radx", "glcm");
+    let registry = texture_registry();
+    let names: Vec<String> = glcm.features().map(|f| f.name.clone()).collect();
+    assert!(glcm.retaining(&registry, |_| false).is_none());
+    for ng in [1usize, 5, 33] {
+        let counts: Vec<f64> = (0..ng * ng).map(|k| ((k * 7919) % 11) as f64).collect();
+        let data = SourceData::glcm_from_counts(ng, &counts);
+        let whole = glcm.evaluate_values(&data, &crate::NoBuiltins).expect("evaluates");
+        // Every third feature, and each feature alone.
+        let subsets: Vec<Vec<usize>> =
+            std::iter::once((0..names.len()).step_by(3).collect()).chain((0..names.len()).map(|k| vec![k])).collect();
+        for subset in subsets {
+            let kept = glcm.retaining(&registry, |f| subset.iter().any(|&k| names[k] == f.name)).expect("some kept");
+            assert!(kept.pass_count() <= glcm.pass_count());
+            let values = kept.evaluate_values(&data, &crate::NoBuiltins).expect("evaluates");
+            assert_eq!(values.len(), subset.len());
+            for (v, &k) in values.iter().zip(&subset) {
+                let w = whole[k];
+                assert!(v.to_bits() == w.to_bits() || (v.is_nan() && w.is_nan()), "{} ng {ng}: {v} vs {w}", names[k]);
+            }
+        }
+    }
+    // A feature needing a single sum plans fewer passes than the whole family.
+    let alone = glcm.retaining(&registry, |f| f.name == names[0]).expect("kept");
+    assert!(alone.pass_count() < glcm.pass_count(), "{} vs {}", alone.pass_count(), glcm.pass_count());
+}

@@ -1,15 +1,80 @@
 //! What a profile decides. Apart from the profiles' list, so a profile elsewhere
 //! (`compat/pyradiomics`) can implement it without a circle of imports.
 
+use ndarray::ShapeBuilder;
 use radx_core::roi::Roi;
 use radx_core::{CoreError, Volume};
 use radx_io::VoxelType;
 
-use crate::model::FeatureRow;
+use crate::model::{FeatureRow, LibraryFamily};
 use crate::settings::Settings;
 
 /// An image and its ROI mask on a profile's own resampling grid.
 pub type Resampled = (Volume<f64>, Volume<bool>);
+
+/// An image, or the part of it at hand: `voxels` are those of the whole image (grid
+/// `whole`) from voxel index `offset` on. A profile's resampling reads only the part its
+/// [`Profile::resampling_region`] names.
+#[derive(Debug, Clone, Copy)]
+pub struct ImagePart<'a> {
+    /// The whole image's grid.
+    pub whole: &'a radx_core::Grid,
+    /// Index of the part's first voxel in the whole image.
+    pub offset: [usize; 3],
+    /// The part's voxels, on its sub-grid.
+    pub voxels: &'a Volume<f64>,
+}
+
+impl<'a> ImagePart<'a> {
+    /// A whole image as its own part.
+    pub fn whole(image: &'a Volume<f64>) -> ImagePart<'a> {
+        ImagePart { whole: &image.grid, offset: [0; 3], voxels: image }
+    }
+
+    /// The voxels inside `region` (a box of the whole image, inside the part) on `region`'s
+    /// sub-grid: what cropping the whole image to `region` gives.
+    pub fn crop(&self, region: &radx_core::BoundingBox) -> Volume<f64> {
+        let local = radx_core::BoundingBox {
+            min: std::array::from_fn(|a| region.min[a] - self.offset[a]),
+            max: std::array::from_fn(|a| region.max[a] - self.offset[a]),
+        };
+        let data = self.voxels.crop(&local).data;
+        Volume { grid: radx_core::processing::resample::sub_grid(self.whole, region), data }
+    }
+}
+
+/// A ROI mask held as its bounding box: the box (voxel indices of the image's grid) and
+/// the mask inside it, on the box's sub-grid; every voxel outside the box is outside the
+/// ROI. What a file's label map is read into without a whole `f64` copy of it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BoxedMask {
+    /// The smallest box holding the ROI.
+    pub bbox: radx_core::BoundingBox,
+    /// The mask inside `bbox`.
+    pub inside: Volume<bool>,
+}
+
+impl BoxedMask {
+    /// The box of a mask on the image's grid; `None` when the mask is empty.
+    pub fn of(mask: &Volume<bool>) -> Option<BoxedMask> {
+        let bbox = radx_core::BoundingBox::of_mask(&mask.data)?;
+        Some(BoxedMask { bbox, inside: mask.crop(&bbox) })
+    }
+
+    /// The mask inside `region` (a box of `image_grid`, the grid the mask lies on, holding
+    /// [`BoxedMask::bbox`]) on `region`'s sub-grid: what cropping the whole mask to `region`
+    /// gives.
+    pub fn within(&self, image_grid: &radx_core::Grid, region: &radx_core::BoundingBox) -> Volume<bool> {
+        let grid = radx_core::processing::resample::sub_grid(image_grid, region);
+        let dims = region.dims();
+        let mut data = ndarray::Array3::from_elem((dims[0], dims[1], dims[2]).f(), false);
+        let offset: [usize; 3] = std::array::from_fn(|a| self.bbox.min[a] - region.min[a]);
+        for ((x, y, z), &set) in self.inside.data.indexed_iter() {
+            data[[x + offset[0], y + offset[1], z + offset[2]]] = set;
+        }
+        Volume { grid, data }
+    }
+}
 
 /// The conventions a run follows where tools differ. Every method's default is the IBSI's.
 pub trait Profile: Sync {
@@ -24,14 +89,28 @@ pub trait Profile: Sync {
         false
     }
 
-    /// `image` and the ROI `mask` resampled onto this profile's own grid, or `None` when the
-    /// profile has none or the settings ask for no resampling. `pixel` is the image's pixel
-    /// type when known ([`crate::VolumeSource::pixel_type`]).
+    /// The part of an image (grid `image`) that [`Profile::resample`] reads for a ROI whose
+    /// bounding box is `bbox`, or `None` when the profile has no grid of its own or the
+    /// settings ask for no resampling.
+    fn resampling_region(
+        &self,
+        image: &radx_core::Grid,
+        bbox: &radx_core::BoundingBox,
+        settings: &Settings,
+    ) -> Option<Result<radx_core::BoundingBox, CoreError>> {
+        let _ = (image, bbox, settings);
+        None
+    }
+
+    /// `image` (whole, or a part holding [`Profile::resampling_region`]'s) and the ROI
+    /// `mask` resampled onto this profile's own grid, or `None` when the profile has none or
+    /// the settings ask for no resampling. `pixel` is the image's pixel type when known
+    /// ([`crate::VolumeSource::pixel_type`]).
     fn resample(
         &self,
-        image: &Volume<f64>,
+        image: ImagePart<'_>,
         pixel: Option<VoxelType>,
-        mask: &Volume<bool>,
+        mask: &BoxedMask,
         settings: &Settings,
     ) -> Option<Result<Resampled, CoreError>> {
         let _ = (image, pixel, mask, settings);
@@ -42,6 +121,18 @@ pub trait Profile: Sync {
     fn check_roi(&self, roi: &Roi, settings: &Settings) -> Result<(), CoreError> {
         let _ = (roi, settings);
         Ok(())
+    }
+
+    /// The compiled library without what the settings' selection would drop from every
+    /// case's rows ([`Profile::output_rows`]), so that it is never computed.
+    fn prune_library(
+        &self,
+        library: Vec<LibraryFamily>,
+        registry: &radx_dsl::Registry,
+        settings: &Settings,
+    ) -> Vec<LibraryFamily> {
+        let _ = (registry, settings);
+        library
     }
 
     /// Whether the profile has names of its own for its rows ([`Profile::output_rows`]).

@@ -78,7 +78,15 @@ fn resampling_matches_simpleitk() {
         // The file's own pixel type, as SimpleITK reads it.
         let pixel = radx_engine::VolumeSource::Path(fixtures().join(&run.image)).pixel_type();
         assert!(pixel.is_some(), "{label}: a known pixel type");
-        let (got, got_mask) = resample(&image, pixel, &mask, &settings, run.pad_distance).expect("resamples");
+        let boxed = radx_engine::profile::contract::BoxedMask::of(&mask).expect("a ROI");
+        let (got, got_mask) = resample(
+            radx_engine::profile::contract::ImagePart::whole(&image),
+            pixel,
+            &boxed,
+            &settings,
+            run.pad_distance,
+        )
+        .expect("resamples");
         let want = read(&run.resampled_image);
         let want_mask = read(&run.resampled_mask).map(|&v| v != 0.0);
 

@@ -88,23 +88,115 @@ pub fn resample_image(
     interpolator: ItkInterpolator,
     default_value: f64,
 ) -> Result<Volume<f64>, CoreError> {
-    let map = ContinuousIndexMap::new(target, &image.grid)?;
+    let values = x_fastest(&image.data);
     let dims = image.grid.dims;
-    if dims.contains(&0) {
+    let input = Input { values: &values, dims, offset: [0; 3], whole: dims };
+    resample_input(&input, &image.grid, target, interpolator, default_value)
+}
+
+/// Voxels a region read of the input can stop at, beyond what the target's positions and
+/// the interpolation support reach, for the B-spline: its coefficients come from recursive
+/// filters running along whole lines of the image, in which a sample `d` voxels away
+/// weighs about `√3·|z|^d` (`z = √3 − 2`); at 48 voxels that is below 1e-27 of the
+/// sample, under the last bit of any coefficient within 10 orders of magnitude of the
+/// image's values. Past that point the recursions of the whole line and of the region's
+/// agree to the last bit, so the result is ITK's.
+pub const BSPLINE_REGION_MARGIN: usize = 48;
+
+/// The box of input voxels (indices of `input`, the whole image's grid) that resampling
+/// onto `target` with `interpolator` reads: the target positions' range widened by the
+/// interpolator's support and a voxel of slack, and for the B-spline by
+/// [`BSPLINE_REGION_MARGIN`], within the image. [`resample_image_region`] given this part
+/// of the image gives [`resample_image`]'s result on the whole image.
+///
+/// # Errors
+/// As [`resample_image`].
+pub fn input_region(
+    input: &Grid,
+    target: &Grid,
+    interpolator: ItkInterpolator,
+) -> Result<crate::BoundingBox, CoreError> {
+    let map = ContinuousIndexMap::new(target, input)?;
+    if input.dims.contains(&0) {
+        return Err(no_voxels());
+    }
+    let margin = if interpolator == ItkInterpolator::BSpline { BSPLINE_REGION_MARGIN } else { 0 };
+    let bounds = map.input_box(target.dims, input.dims);
+    Ok(crate::BoundingBox {
+        min: std::array::from_fn(|a| bounds[a][0].saturating_sub(margin)),
+        max: std::array::from_fn(|a| (bounds[a][1] + margin).min(input.dims[a] - 1)),
+    })
+}
+
+/// [`resample_image`] of an image of which only `region` is at hand: the voxels of the
+/// whole image (grid `whole`) from index `offset` on, holding [`input_region`]'s box.
+/// Positions are mapped through the whole grid and its edges bound the image, exactly as
+/// for the whole image.
+///
+/// # Errors
+/// As [`resample_image`]; [`CoreError::InvalidSetting`] when the region does not fit in
+/// the whole image.
+pub fn resample_image_region(
+    region: &Volume<f64>,
+    offset: [usize; 3],
+    whole: &Grid,
+    target: &Grid,
+    interpolator: ItkInterpolator,
+    default_value: f64,
+) -> Result<Volume<f64>, CoreError> {
+    let dims = region.grid.dims;
+    if (0..3).any(|a| offset[a] + dims[a] > whole.dims[a]) {
         return Err(CoreError::InvalidSetting {
-            name: "source image",
-            reason: "cannot interpolate an image without voxels".to_string(),
+            name: "image region",
+            reason: format!("a {dims:?} region at {offset:?} does not fit in a {:?} image", whole.dims),
         });
     }
-    let values = x_fastest(&image.data);
+    let values = x_fastest(&region.data);
+    let input = Input { values: &values, dims, offset, whole: whole.dims };
+    resample_input(&input, whole, target, interpolator, default_value)
+}
+
+fn no_voxels() -> CoreError {
+    CoreError::InvalidSetting { name: "source image", reason: "cannot interpolate an image without voxels".to_string() }
+}
+
+/// The input's voxels at hand: `values` (x fastest) of a `dims` box of the whole image of
+/// `whole` voxels, starting at voxel `offset`.
+struct Input<'a> {
+    values: &'a [f64],
+    dims: [usize; 3],
+    offset: [usize; 3],
+    whole: [usize; 3],
+}
+
+impl Input<'_> {
+    /// The value of whole-image voxel `v` (clamped into the box held: the box holds every
+    /// voxel the target reads, so this only guards).
+    fn at(&self, v: [usize; 3]) -> f64 {
+        let k: [usize; 3] = std::array::from_fn(|a| v[a].saturating_sub(self.offset[a]).min(self.dims[a] - 1));
+        self.values[k[0] + self.dims[0] * (k[1] + self.dims[1] * k[2])]
+    }
+}
+
+fn resample_input(
+    input: &Input,
+    grid: &Grid,
+    target: &Grid,
+    interpolator: ItkInterpolator,
+    default_value: f64,
+) -> Result<Volume<f64>, CoreError> {
+    let map = ContinuousIndexMap::new(target, grid)?;
+    if input.dims.contains(&0) || input.whole.contains(&0) {
+        return Err(no_voxels());
+    }
     let evaluator = match interpolator {
-        ItkInterpolator::NearestNeighbor => Evaluator::Nearest { values: &values, dims },
-        ItkInterpolator::Linear => Evaluator::Linear { values: &values, dims },
+        ItkInterpolator::NearestNeighbor => Evaluator::Nearest(input),
+        ItkInterpolator::Linear => Evaluator::Linear(input),
         ItkInterpolator::BSpline => {
-            Evaluator::BSpline(BSplineCoefficients::new(&values, dims, map.input_box(target.dims, dims)))
+            Evaluator::BSpline(BSplineCoefficients::new(input, map.input_box(target.dims, input.whole)))
         }
     };
-    let data = sample(target, &map, dims, |index| evaluator.evaluate(index), default_value);
+    let data = sample(target, &map, input.whole, |index| evaluator.evaluate(index), default_value);
     Ok(Volume { grid: *target, data })
 }
 
@@ -118,6 +210,40 @@ pub fn resample_mask(mask: &Volume<bool>, target: &Grid) -> Result<Volume<bool>,
     let as_float = mask.map(|&inside| if inside { 1.0 } else { 0.0 });
     let resampled = resample_image(&as_float, target, ItkInterpolator::NearestNeighbor, 0.0)?;
     Ok(resampled.map(|&v| v != 0.0))
+}
+
+/// [`resample_mask`] of a mask given as its part inside `bbox` (voxel indices of `grid`, the
+/// mask's whole grid; `inside` on the box's sub-grid, every voxel outside the box being
+/// outside the mask): target positions are mapped through the whole grid, as ITK maps them
+/// on the whole mask, so the result is the whole mask's bit for bit while only the box is
+/// held in memory.
+///
+/// # Errors
+/// As [`resample_image`]; [`CoreError::InvalidSetting`] when `inside` is not `bbox`'s size.
+pub fn resample_mask_in_box(
+    grid: &Grid,
+    bbox: &crate::BoundingBox,
+    inside: &Array3<bool>,
+    target: &Grid,
+) -> Result<Volume<bool>, CoreError> {
+    let map = ContinuousIndexMap::new(target, grid)?;
+    let dims = grid.dims;
+    let [bx, by, bz] = bbox.dims();
+    if dims.contains(&0) || inside.dim() != (bx, by, bz) || (0..3).any(|a| bbox.max[a] >= dims[a]) {
+        return Err(CoreError::InvalidSetting {
+            name: "mask box",
+            reason: format!("a {:?} box of a {dims:?} mask cannot hold {:?} voxels", bbox.dims(), inside.dim()),
+        });
+    }
+    let nearest = |index: [f64; 3]| {
+        let voxel: [usize; 3] =
+            std::array::from_fn(|a| round_half_integer_up(index[a]).clamp(0, dims[a] as i64 - 1) as usize);
+        let within = (0..3).all(|a| (bbox.min[a]..=bbox.max[a]).contains(&voxel[a]));
+        let set = within && inside[[voxel[0] - bbox.min[0], voxel[1] - bbox.min[1], voxel[2] - bbox.min[2]]];
+        if set { 1.0 } else { 0.0 }
+    };
+    let data = sample(target, &map, dims, nearest, 0.0);
+    Ok(Volume { grid: *target, data: data.mapv(|v| v != 0.0) })
 }
 
 /// ITK's cast of an interpolated value to an integer pixel type whose range is
@@ -377,22 +503,22 @@ fn sample(
 
 /// ITK's interpolators on one input image.
 enum Evaluator<'a> {
-    Nearest { values: &'a [f64], dims: [usize; 3] },
-    Linear { values: &'a [f64], dims: [usize; 3] },
+    Nearest(&'a Input<'a>),
+    Linear(&'a Input<'a>),
     BSpline(BSplineCoefficients),
 }
 
 impl Evaluator<'_> {
     fn evaluate(&self, index: [f64; 3]) -> f64 {
         match self {
-            Evaluator::Nearest { values, dims } => {
+            Evaluator::Nearest(input) => {
                 let voxel: [usize; 3] = std::array::from_fn(|a| {
                     let rounded = round_half_integer_up(index[a]);
-                    rounded.clamp(0, dims[a] as i64 - 1) as usize
+                    rounded.clamp(0, input.whole[a] as i64 - 1) as usize
                 });
-                values[voxel[0] + dims[0] * (voxel[1] + dims[1] * voxel[2])]
+                input.at(voxel)
             }
-            Evaluator::Linear { values, dims } => linear(values, *dims, index),
+            Evaluator::Linear(input) => linear(input, index),
             Evaluator::BSpline(coefficients) => coefficients.evaluate(index),
         }
     }
@@ -410,7 +536,8 @@ fn itk_floor(x: f64) -> i64 {
 
 /// `LinearInterpolateImageFunction::EvaluateOptimized` (3D): blend along the axes whose
 /// distance is positive and whose next voxel exists, x first, then y, then z.
-fn linear(values: &[f64], dims: [usize; 3], index: [f64; 3]) -> f64 {
+fn linear(input: &Input, index: [f64; 3]) -> f64 {
+    let dims = input.whole;
     let mut base = [0usize; 3];
     let mut distance = [0.0; 3];
     let mut active = [false; 3];
@@ -421,8 +548,7 @@ fn linear(values: &[f64], dims: [usize; 3], index: [f64; 3]) -> f64 {
         base[a] = b;
         active[a] = distance[a] > 0.0 && b + 1 < dims[a];
     }
-    let at =
-        |dx: usize, dy: usize, dz: usize| values[base[0] + dx + dims[0] * (base[1] + dy + dims[1] * (base[2] + dz))];
+    let at = |dx: usize, dy: usize, dz: usize| input.at([base[0] + dx, base[1] + dy, base[2] + dz]);
     let blend = |a: f64, b: f64, d: f64| a + (b - a) * d;
     let along_x = |dy: usize, dz: usize| {
         let a = at(0, dy, dz);
@@ -447,19 +573,26 @@ struct BSplineCoefficients {
 }
 
 impl BSplineCoefficients {
-    /// `BSplineDecompositionImageFilter` on the image (x-fastest `values` of size `dims`),
-    /// keeping the coefficients inside `bounds`.
-    fn new(values: &[f64], dims: [usize; 3], bounds: IndexBox) -> BSplineCoefficients {
-        let [nx, ny, nz] = dims;
-        let kept: [usize; 3] = std::array::from_fn(|a| bounds[a][1] - bounds[a][0] + 1);
+    /// `BSplineDecompositionImageFilter` on the input's lines (the whole image's, or a
+    /// region's: see [`BSPLINE_REGION_MARGIN`]), keeping the coefficients inside `bounds`
+    /// (whole-image indices, within the region).
+    fn new(input: &Input, bounds: IndexBox) -> BSplineCoefficients {
+        let values = input.values;
+        let [nx, ny, nz] = input.dims;
+        let local: IndexBox = std::array::from_fn(|a| {
+            let first = bounds[a][0].saturating_sub(input.offset[a]).min(input.dims[a] - 1);
+            [first, (bounds[a][1].saturating_sub(input.offset[a])).clamp(first, input.dims[a] - 1)]
+        });
+        let bounds: IndexBox = std::array::from_fn(|a| [local[a][0] + input.offset[a], local[a][1] + input.offset[a]]);
+        let kept: [usize; 3] = std::array::from_fn(|a| local[a][1] - local[a][0] + 1);
         let [bx, by, bz] = kept;
-        // x lines of the whole image; keep the box's x range: (bx, ny, nz).
+        // x lines; keep the box's x range: (bx, ny, nz).
         let mut after_x = vec![0.0; bx * ny * nz];
         after_x.par_chunks_mut(bx).enumerate().for_each(|(line, out)| {
             let start = line * nx;
             let mut scratch = values[start..start + nx].to_vec();
             bspline_decomposition_1d(&mut scratch);
-            out.copy_from_slice(&scratch[bounds[0][0]..=bounds[0][1]]);
+            out.copy_from_slice(&scratch[local[0][0]..=local[0][1]]);
         });
         // y lines (for the kept x, every z); keep the box's y range: (bx, by, nz).
         let mut after_y = vec![0.0; bx * by * nz];
@@ -471,7 +604,7 @@ impl BSplineCoefficients {
                 }
                 bspline_decomposition_1d(&mut scratch);
                 for y in 0..by {
-                    plane[x + bx * y] = scratch[bounds[1][0] + y];
+                    plane[x + bx * y] = scratch[local[1][0] + y];
                 }
             }
         });
@@ -482,7 +615,7 @@ impl BSplineCoefficients {
             .map(|column| {
                 let mut scratch: Vec<f64> = (0..nz).map(|z| after_y[column + bx * by * z]).collect();
                 bspline_decomposition_1d(&mut scratch);
-                scratch[bounds[2][0]..=bounds[2][1]].to_vec()
+                scratch[local[2][0]..=local[2][1]].to_vec()
             })
             .collect();
         let mut coefficients = vec![0.0; bx * by * bz];
@@ -491,7 +624,7 @@ impl BSplineCoefficients {
                 coefficients[column + bx * by * z] = *value;
             }
         }
-        BSplineCoefficients { values: coefficients, bounds, data_length: dims }
+        BSplineCoefficients { values: coefficients, bounds, data_length: input.whole }
     }
 
     /// `BSplineInterpolateImageFunction::EvaluateAtContinuousIndexInternal` (order 3).
@@ -753,12 +886,77 @@ mod tests {
     }
 
     #[test]
+    fn a_region_resamples_as_the_whole_image() {
+        // A 150×130×120 image of values from −1000 to 3000 (CT-like, with a run of zeros)
+        // resampled onto a small grid inside it: given input_region's part only, every
+        // interpolator gives the whole image's values bit for bit (the B-spline's lines are
+        // cut BSPLINE_REGION_MARGIN voxels beyond what the target reads on every side).
+        let mut grid = Grid::new([150, 130, 120], [0.8, 0.7, 1.5]);
+        grid.origin = [-60.0, 12.5, 3.0];
+        let values: Vec<f64> = (0..grid.len())
+            .map(|i| if i % 997 < 40 { 0.0 } else { ((i * 7919) % 4001) as f64 - 1000.0 + 0.25 * (i % 3) as f64 })
+            .collect();
+        let image = Volume::from_x_fastest(grid, values);
+        let mut target = Grid::new([20, 18, 15], [1.0, 1.0, 1.0]);
+        target.origin = [-60.0 + 0.8 * 70.3, 12.5 + 0.7 * 55.1, 3.0 + 1.5 * 50.2];
+        for interpolator in [ItkInterpolator::BSpline, ItkInterpolator::Linear, ItkInterpolator::NearestNeighbor] {
+            let region = input_region(&grid, &target, interpolator).unwrap();
+            assert!((0..3).all(|a| region.dims()[a] < grid.dims[a]), "{interpolator:?}: {region:?} is a part");
+            let want = resample_image(&image, &target, interpolator, 0.0).unwrap();
+            let part = image.crop(&region);
+            let got = resample_image_region(&part, region.min, &grid, &target, interpolator, 0.0).unwrap();
+            assert_eq!(got.grid, want.grid);
+            let differing = got.data.iter().zip(&want.data).filter(|(g, w)| g.to_bits() != w.to_bits()).count();
+            assert_eq!(differing, 0, "{interpolator:?}");
+        }
+        // A target reaching past the image's edge: the region stops at the edge, whose
+        // mirror conditions are the image's.
+        target.origin = [-61.0, 11.0, 2.0];
+        let region = input_region(&grid, &target, ItkInterpolator::BSpline).unwrap();
+        assert_eq!(region.min, [0, 0, 0]);
+        let want = resample_image(&image, &target, ItkInterpolator::BSpline, 0.0).unwrap();
+        let got =
+            resample_image_region(&image.crop(&region), region.min, &grid, &target, ItkInterpolator::BSpline, 0.0);
+        assert_eq!(got.unwrap(), want);
+        let too_big = image.crop(&crate::BoundingBox { min: [10, 0, 0], max: [149, 129, 119] });
+        assert!(resample_image_region(&too_big, [20, 0, 0], &grid, &target, ItkInterpolator::Linear, 0.0).is_err());
+    }
+
+    #[test]
+    fn a_mask_box_resamples_as_the_whole_mask() {
+        // A mask set inside a box, resampled onto grids that downsample by 2 (positions on
+        // exact half-integers, where ITK rounds up) and upsample, with an origin shift.
+        let mut grid = Grid::new([12, 10, 6], [0.5, 0.7, 2.0]);
+        grid.origin = [-3.0, 4.25, 10.0];
+        let bbox = crate::BoundingBox { min: [3, 2, 1], max: [8, 6, 4] };
+        let mut whole = Volume::from_x_fastest(grid, vec![false; grid.len()]);
+        for z in 1..=4 {
+            for y in 2..=6 {
+                for x in 3..=8 {
+                    whole.data[[x, y, z]] = (x * 3 + y * 5 + z) % 4 != 0;
+                }
+            }
+        }
+        let inside = whole.crop(&bbox).data;
+        for (spacing, origin) in [([1.0, 1.4, 4.0], [-2.75, 4.6, 11.0]), ([0.25, 0.35, 1.0], [-3.2, 4.0, 9.5])] {
+            let mut target = Grid::new([14, 11, 7], spacing);
+            target.origin = origin;
+            let want = resample_mask(&whole, &target).unwrap();
+            let got = resample_mask_in_box(&grid, &bbox, &inside, &target).unwrap();
+            assert_eq!(got, want, "spacing {spacing:?}");
+            assert!(got.data.iter().any(|&v| v), "the target meets the mask");
+        }
+        assert!(resample_mask_in_box(&grid, &bbox, &Array3::from_elem((2, 2, 2), true), &grid).is_err());
+    }
+
+    #[test]
     fn a_coefficient_box_gives_the_whole_image_result() {
         // The coefficients kept for a box equal those of the whole image (same lines).
         let dims = [9, 8, 7];
         let values: Vec<f64> = (0..9 * 8 * 7).map(|i| ((i * 53) % 97) as f64 - 40.0).collect();
-        let whole = BSplineCoefficients::new(&values, dims, [[0, 8], [0, 7], [0, 6]]);
-        let part = BSplineCoefficients::new(&values, dims, [[2, 6], [1, 4], [3, 6]]);
+        let input = Input { values: &values, dims, offset: [0; 3], whole: dims };
+        let whole = BSplineCoefficients::new(&input, [[0, 8], [0, 7], [0, 6]]);
+        let part = BSplineCoefficients::new(&input, [[2, 6], [1, 4], [3, 6]]);
         for z in 3..=6 {
             for y in 1..=4 {
                 for x in 2..=6 {

@@ -27,10 +27,10 @@ pub mod profile;
 pub mod shape;
 pub mod sources;
 
-pub use names::{CLASSES, is_pyradiomics_row, output_name, rename_rows, select_rows};
+pub use names::{CLASSES, is_pyradiomics_row, output_name, prune_library, rename_rows, select_rows};
 pub use options::{PyradiomicsOptions, WeightingNorm};
 pub use params::{
     LibraryChoice, LoadedSettings, ParamsFile, is_params_schema, load_settings, load_settings_for, parse_params,
 };
-pub use processing::{normalise_image, resample, resampling_grid, resegment_bounds};
+pub use processing::{normalise_image, resample, resampling_grid, resampling_region, resegment_bounds};
 pub use sources::{LIBRARY, build_source, register_sources};

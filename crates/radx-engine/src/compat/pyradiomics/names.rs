@@ -1,8 +1,10 @@
 //! PyRadiomics' output: which rows a parameter file's `featureClass` keeps, and the
 //! `original_<class>_<Feature>` names.
 
+use radx_dsl::Registry;
+
 use super::catalogue;
-use crate::model::FeatureRow;
+use crate::model::{FeatureRow, LibraryFamily};
 use crate::settings::Settings;
 
 /// PyRadiomics feature classes radx's library has.
@@ -31,10 +33,7 @@ pub fn is_pyradiomics_row(row: &FeatureRow) -> bool {
 /// only on a 2D or force2D extraction); the original image's rows other than shape only when
 /// `imageType` names `Original`. Rows of user feature files and plugins are always kept.
 pub fn select_rows(rows: Vec<FeatureRow>, settings: &Settings) -> Vec<FeatureRow> {
-    let options = settings.pyradiomics.as_ref();
-    let classes = options.and_then(|p| p.feature_classes.as_ref());
-    let force_2d = options.is_some_and(|p| p.force_2d);
-    let original_image = options.is_none_or(|p| p.original_image);
+    let original_image = settings.pyradiomics.as_ref().is_none_or(|p| p.original_image);
     rows.into_iter()
         .filter(|r| {
             if !is_pyradiomics_row(r) {
@@ -46,12 +45,44 @@ pub fn select_rows(rows: Vec<FeatureRow>, settings: &Settings) -> Vec<FeatureRow
             if r.key.image_type.is_original() && !shape && !original_image {
                 return false;
             }
-            // PyRadiomics computes 2D shape only with force2D, even when `featureClass` names it.
-            (force_2d || class != "shape2D")
-                && match classes {
-                    None => catalogue::selected(class, tag, None),
-                    Some(classes) => classes.get(class).is_some_and(|list| catalogue::selected(class, tag, Some(list))),
-                }
+            feature_selected(class, tag, settings)
+        })
+        .collect()
+}
+
+/// Whether the settings select PyRadiomics feature `tag` of `class` on some image type
+/// (what [`select_rows`] keeps, apart from the original image's rows without `Original`).
+fn feature_selected(class: &str, tag: &str, settings: &Settings) -> bool {
+    let options = settings.pyradiomics.as_ref();
+    let classes = options.and_then(|p| p.feature_classes.as_ref());
+    let force_2d = options.is_some_and(|p| p.force_2d);
+    // PyRadiomics computes 2D shape only with force2D, even when `featureClass` names it.
+    (force_2d || class != "shape2D")
+        && match classes {
+            None => catalogue::selected(class, tag, None),
+            Some(classes) => classes.get(class).is_some_and(|list| catalogue::selected(class, tag, Some(list))),
+        }
+}
+
+/// The library without the PyRadiomics features the settings do not select: their rows
+/// would be dropped by [`select_rows`], so they are not computed (a class left out of
+/// `featureClass` builds no matrix; `exampleCT.yaml`'s GLCM list skips the MCC's
+/// eigenvalues). Families of user files and plugins are kept whole.
+pub fn prune_library(library: Vec<LibraryFamily>, registry: &Registry, settings: &Settings) -> Vec<LibraryFamily> {
+    let shipped = |origin: &str| super::sources::LIBRARY.iter().any(|(name, _)| *name == origin);
+    library
+        .into_iter()
+        .filter_map(|f| {
+            let class = f.family.name();
+            if !shipped(&f.origin) || !CLASSES.contains(&class) {
+                return Some(f);
+            }
+            let keep = |feature: &radx_dsl::FeatureInfo| {
+                let tag = feature.tag.as_str();
+                catalogue::status(class, tag).is_none() || feature_selected(class, tag, settings)
+            };
+            let family = f.family.retaining(registry, keep)?;
+            Some(LibraryFamily { family, origin: f.origin })
         })
         .collect()
 }

@@ -5,6 +5,7 @@ use radx_core::roi::Roi;
 use radx_core::{CoreError, Volume};
 use radx_io::VoxelType;
 
+use crate::profile::contract::{BoxedMask, ImagePart};
 use crate::settings::{Interpolator, Normalise, Resample, ResegmentMode};
 
 /// Whole-image normalisation as SimpleITK's `Normalize` (ITK's `NormalizeImageFilter`),
@@ -60,7 +61,8 @@ impl CompensatedSum {
     }
 }
 
-/// The grid PyRadiomics resamples onto (`imageoperations.resampleImage`): spacing
+/// The grid PyRadiomics resamples onto (`imageoperations.resampleImage`) for a ROI whose
+/// bounding box is `bbox`: spacing
 /// [`resampled_spacing`], aligned to the *ROI's bounding box*, not to the image: in
 /// new-grid units the box runs from `⌊(min − ½)·r − pad⌋` to `⌈(max + ½)·r + pad⌉`
 /// (r = old / new spacing, `pad` = `padDistance` voxels), clipped to `[0, ⌈n·r⌉ − 1]`; new
@@ -68,17 +70,15 @@ impl CompensatedSum {
 /// the new grid's corner coincides with the image's.
 ///
 /// # Errors
-/// [`CoreError::EmptyRoi`] when `mask` selects nothing; [`CoreError::InvalidSetting`] for a
-/// negative or non-finite spacing.
+/// [`CoreError::InvalidSetting`] for a negative or non-finite spacing.
 pub fn resampling_grid(
     image: &radx_core::Grid,
-    mask: &Volume<bool>,
+    bbox: &radx_core::BoundingBox,
     spacing: [f64; 3],
     pad_distance: f64,
 ) -> Result<radx_core::Grid, CoreError> {
-    let bbox = roi_box(mask)?;
     let old = image.spacing;
-    let new = resampled_spacing(image, &bbox, spacing)?;
+    let new = resampled_spacing(image, bbox, spacing)?;
     let mut dims = [0usize; 3];
     let mut origin_index = [0.0; 3];
     for k in 0..3 {
@@ -113,10 +113,6 @@ pub fn resampled_spacing(
     Ok(std::array::from_fn(|k| if spacing[k] == 0.0 || roi_dims[k] == 1 { image.spacing[k] } else { spacing[k] }))
 }
 
-fn roi_box(mask: &Volume<bool>) -> Result<radx_core::BoundingBox, CoreError> {
-    radx_core::BoundingBox::of_mask(&mask.data).ok_or_else(|| CoreError::EmptyRoi(String::new()))
-}
-
 /// PyRadiomics' resampling (`imageoperations.resampleImage`), as SimpleITK's
 /// `ResampleImageFilter` computes it ([`radx_core::processing::resample::itk`]): the image
 /// with the settings' interpolator (`sitkBSpline`: ITK's cubic B-spline with mirror
@@ -137,37 +133,79 @@ fn roi_box(mask: &Volume<bool>) -> Result<radx_core::BoundingBox, CoreError> {
 /// # Errors
 /// As [`resampling_grid`] and `resample::itk::resample_image`.
 pub fn resample(
-    image: &Volume<f64>,
+    image: ImagePart<'_>,
     pixel: Option<VoxelType>,
-    mask: &Volume<bool>,
+    mask: &BoxedMask,
     r: &Resample,
     pad_distance: f64,
 ) -> Result<(Volume<f64>, Volume<bool>), CoreError> {
-    use radx_core::processing::resample::itk::{self, ItkInterpolator};
-    let bbox = roi_box(mask)?;
-    let spacing = resampled_spacing(&image.grid, &bbox, r.spacing)?;
-    // numpy.allclose(imageSpacing, resampledPixelSpacing): |a − b| ≤ 1e-8 + 1e-5·|b|.
-    if image.grid.spacing.iter().zip(&spacing).all(|(a, b)| (a - b).abs() <= 1e-8 + 1e-5 * b.abs()) {
-        // cropToTumorMask: the box grown by padDistance voxels (an integer), within the image.
-        let pad = pad_distance.max(0.0) as usize;
-        let region = bbox.grown([pad; 3], image.grid.dims);
-        return Ok((image.crop(&region), mask.crop(&region)));
-    }
-    let target = resampling_grid(&image.grid, mask, r.spacing, pad_distance)?;
-    let interpolator = match r.image_interpolator {
-        Interpolator::Nearest => ItkInterpolator::NearestNeighbor,
-        Interpolator::Linear => ItkInterpolator::Linear,
-        Interpolator::CubicSpline => ItkInterpolator::BSpline,
+    use radx_core::processing::resample::itk;
+    let whole = image.whole;
+    let bbox = mask.bbox;
+    let target = match resampling_target(whole, &bbox, r, pad_distance)? {
+        Target::Crop(region) => return Ok((image.crop(&region), mask.within(whole, &region))),
+        Target::Grid(target) => target,
     };
-    let mut resampled = itk::resample_image(image, &target, interpolator, 0.0)?;
-    let pixel = pixel.unwrap_or_else(|| inferred_pixel_type(image));
+    let interpolator = itk_interpolator(r.image_interpolator);
+    let mut resampled = itk::resample_image_region(image.voxels, image.offset, whole, &target, interpolator, 0.0)?;
+    let pixel = pixel.unwrap_or_else(|| inferred_pixel_type(image.voxels));
     if let Some((min, max)) = pixel.integer_range() {
         resampled.data.mapv_inplace(|v| itk::cast_to_integer_pixel(v, min, max));
     } else if pixel == VoxelType::F32 {
         resampled.data.mapv_inplace(|v| f64::from(v as f32));
     }
-    let resampled_mask = itk::resample_mask(mask, &target)?;
+    let resampled_mask = itk::resample_mask_in_box(whole, &bbox, &mask.inside.data, &target)?;
     Ok((resampled, resampled_mask))
+}
+
+/// The box of image voxels [`resample`] reads for a ROI whose bounding box is `bbox`.
+///
+/// # Errors
+/// As [`resampling_grid`].
+pub fn resampling_region(
+    image: &radx_core::Grid,
+    bbox: &radx_core::BoundingBox,
+    r: &Resample,
+    pad_distance: f64,
+) -> Result<radx_core::BoundingBox, CoreError> {
+    match resampling_target(image, bbox, r, pad_distance)? {
+        Target::Crop(region) => Ok(region),
+        Target::Grid(target) => {
+            radx_core::processing::resample::itk::input_region(image, &target, itk_interpolator(r.image_interpolator))
+        }
+    }
+}
+
+/// What PyRadiomics makes of the image: a crop, or a new grid.
+enum Target {
+    /// The spacing does not change: the ROI's box grown by `padDistance` voxels.
+    Crop(radx_core::BoundingBox),
+    Grid(radx_core::Grid),
+}
+
+fn resampling_target(
+    image: &radx_core::Grid,
+    bbox: &radx_core::BoundingBox,
+    r: &Resample,
+    pad_distance: f64,
+) -> Result<Target, CoreError> {
+    let spacing = resampled_spacing(image, bbox, r.spacing)?;
+    // numpy.allclose(imageSpacing, resampledPixelSpacing): |a − b| ≤ 1e-8 + 1e-5·|b|.
+    if image.spacing.iter().zip(&spacing).all(|(a, b)| (a - b).abs() <= 1e-8 + 1e-5 * b.abs()) {
+        // cropToTumorMask: the box grown by padDistance voxels (an integer), within the image.
+        let pad = pad_distance.max(0.0) as usize;
+        return Ok(Target::Crop(bbox.grown([pad; 3], image.dims)));
+    }
+    Ok(Target::Grid(resampling_grid(image, bbox, r.spacing, pad_distance)?))
+}
+
+fn itk_interpolator(interpolator: Interpolator) -> radx_core::processing::resample::itk::ItkInterpolator {
+    use radx_core::processing::resample::itk::ItkInterpolator;
+    match interpolator {
+        Interpolator::Nearest => ItkInterpolator::NearestNeighbor,
+        Interpolator::Linear => ItkInterpolator::Linear,
+        Interpolator::CubicSpline => ItkInterpolator::BSpline,
+    }
 }
 
 /// The pixel type an image of these values is taken to have: int16, else int32 (the same
@@ -218,13 +256,14 @@ mod tests {
         let mut mask = Volume::from_x_fastest(image, vec![false; 500]);
         mask.data[[8, 4, 2]] = true;
         mask.data[[7, 3, 2]] = true;
-        let grid = resampling_grid(&image, &mask, [2.0, 2.0, 0.0], 1.0).unwrap();
+        let bbox = BoxedMask::of(&mask).unwrap().bbox;
+        let grid = resampling_grid(&image, &bbox, [2.0, 2.0, 0.0], 1.0).unwrap();
         assert_eq!(grid.dims, [3, 5, 5]);
         assert_eq!(grid.spacing, [2.0, 2.0, 2.0]);
         assert_eq!(grid.origin, [14.5, 20.5, 30.0]);
-        assert!(resampling_grid(&image, &mask, [-1.0, 2.0, 2.0], 1.0).is_err());
+        assert!(resampling_grid(&image, &bbox, [-1.0, 2.0, 2.0], 1.0).is_err());
         // The ROI spans one slice in z: z keeps its 2 mm whatever is asked.
-        let grid = resampling_grid(&image, &mask, [2.0, 2.0, 0.5], 1.0).unwrap();
+        let grid = resampling_grid(&image, &bbox, [2.0, 2.0, 0.5], 1.0).unwrap();
         assert_eq!(grid.spacing, [2.0, 2.0, 2.0]);
     }
 
@@ -248,7 +287,8 @@ mod tests {
             mask_threshold: 0.5,
             round_intensities: false,
         };
-        let (cropped, cropped_mask) = resample(&image, None, &mask, &settings, 2.0).unwrap();
+        let (cropped, cropped_mask) =
+            resample(ImagePart::whole(&image), None, &BoxedMask::of(&mask).unwrap(), &settings, 2.0).unwrap();
         let region = radx_core::BoundingBox { min: [0, 2, 0], max: [5, 8, 3] };
         assert_eq!(cropped, image.crop(&region));
         assert_eq!(cropped_mask, mask.crop(&region));

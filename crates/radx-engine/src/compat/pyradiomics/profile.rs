@@ -1,12 +1,12 @@
 //! PyRadiomics' conventions as a [`Profile`]: its feature library, its resampling grid
 //! aligned to the ROI, its ROI size checks, its `featureClass` selection and names.
 
+use radx_core::CoreError;
 use radx_core::roi::Roi;
-use radx_core::{CoreError, Volume};
 use radx_io::VoxelType;
 
-use crate::model::FeatureRow;
-use crate::profile::contract::{Profile, Resampled};
+use crate::model::{FeatureRow, LibraryFamily};
+use crate::profile::contract::{BoxedMask, ImagePart, Profile, Resampled};
 use crate::settings::Settings;
 
 /// PyRadiomics' conventions (the settings carry its options, [`Settings::pyradiomics`]).
@@ -22,11 +22,22 @@ impl Profile for Pyradiomics {
     }
 
     /// PyRadiomics aligns the new grid to the ROI's bounding box, not the image.
+    fn resampling_region(
+        &self,
+        image: &radx_core::Grid,
+        bbox: &radx_core::BoundingBox,
+        settings: &Settings,
+    ) -> Option<Result<radx_core::BoundingBox, CoreError>> {
+        let r = settings.resample.as_ref()?;
+        let pad = settings.pyradiomics.clone().unwrap_or_default().pad_distance;
+        Some(super::processing::resampling_region(image, bbox, r, pad))
+    }
+
     fn resample(
         &self,
-        image: &Volume<f64>,
+        image: ImagePart<'_>,
         pixel: Option<VoxelType>,
-        mask: &Volume<bool>,
+        mask: &BoxedMask,
         settings: &Settings,
     ) -> Option<Result<Resampled, CoreError>> {
         let r = settings.resample.as_ref()?;
@@ -36,6 +47,15 @@ impl Profile for Pyradiomics {
 
     fn check_roi(&self, roi: &Roi, settings: &Settings) -> Result<(), CoreError> {
         settings.pyradiomics.as_ref().map_or(Ok(()), |p| p.check_roi_size(roi))
+    }
+
+    fn prune_library(
+        &self,
+        library: Vec<LibraryFamily>,
+        registry: &radx_dsl::Registry,
+        settings: &Settings,
+    ) -> Vec<LibraryFamily> {
+        super::names::prune_library(library, registry, settings)
     }
 
     fn has_own_names(&self) -> bool {

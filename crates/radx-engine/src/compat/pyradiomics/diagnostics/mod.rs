@@ -58,7 +58,12 @@ fn processed(
         None => (image.clone(), pixel),
     };
     let mut mask = mask;
-    if let Some(resampled) = crate::profile::of(settings).resample(&image, pixel, &mask, settings) {
+    // An empty mask has failed the extraction before its diagnostics are asked for.
+    let boxed = crate::profile::contract::BoxedMask::of(&mask);
+    let profile = crate::profile::of(settings);
+    if let Some(resampled) =
+        boxed.and_then(|b| profile.resample(crate::profile::contract::ImagePart::whole(&image), pixel, &b, settings))
+    {
         (image, mask) = resampled?;
         out.extend(roi::image_elements("Image-interpolated", &image));
         out.extend(roi::mask_elements("Mask-interpolated", &mask, Some(&image)));
