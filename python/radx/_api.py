@@ -102,7 +102,8 @@ class Extractor:
             library only).
         strict: refuse PyRadiomics settings radx does not support instead of warning.
         exclude_nonfinite: drop NaN and infinite voxels from the ROI instead of refusing.
-        max_memory: memory budget in bytes or as text (``"4G"``); default half the memory.
+        max_memory: memory budget in bytes or as text (``"4G"``); default the least of half
+            the physical memory, the cgroup limit and ``ulimit -v``.
 
     Raises:
         FileNotFoundError: a settings, feature or plugin file does not exist.

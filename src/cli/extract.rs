@@ -74,7 +74,7 @@ pub struct ExtractorArgs {
     /// Drop NaN and infinite voxels from the ROI instead of refusing the case.
     #[arg(long)]
     exclude_nonfinite: bool,
-    /// Memory budget, e.g. `2G` or `512M` (default: half the physical memory); a case that
+    /// Memory budget, e.g. `2G` or `512M` (default: the least of half the physical memory, the cgroup memory limit and `ulimit -v`); a case that
     /// would need more is refused with a message naming what does not fit.
     #[arg(long, value_parser = radx_engine::limits::parse_size)]
     max_memory: Option<u64>,

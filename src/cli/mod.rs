@@ -56,7 +56,7 @@ enum Command {
     Info {
         /// Image file (.nii, .nii.gz, .nrrd, .nhdr), DICOM folder or file, RTSTRUCT or SEG.
         image: PathBuf,
-        /// Memory budget for the image, e.g. `2G` or `512M` (default: half the physical memory).
+        /// Memory budget for the image, e.g. `2G` or `512M` (default: the least of half the physical memory, the cgroup memory limit and `ulimit -v`).
         #[arg(long, value_parser = radx_engine::limits::parse_size)]
         max_memory: Option<u64>,
         /// Let an NRRD header name a detached data file outside its own folder (an absolute
@@ -219,7 +219,7 @@ pub struct MatrixArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "table")]
     format: TableFormat,
-    /// Memory budget, e.g. `2G` or `512M` (default: half the physical memory).
+    /// Memory budget, e.g. `2G` or `512M` (default: the least of half the physical memory, the cgroup memory limit and `ulimit -v`).
     #[arg(long, value_parser = radx_engine::limits::parse_size)]
     max_memory: Option<u64>,
 }

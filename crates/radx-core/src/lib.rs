@@ -34,6 +34,7 @@ pub mod morphology;
 pub mod processing;
 pub mod roi;
 pub mod sources;
+mod spectral;
 pub mod volume;
 
 pub use aggregation::Aggregation;

@@ -213,10 +213,11 @@ impl Extractor {
         (checked, done)
     }
 
-    /// Refuse a case whose texture matrices would not fit the memory budget.
+    /// Refuse a case whose texture matrices or intensity peaks would not fit the memory budget.
     fn check_texture(&self, case: &Case, processed: &ProcessedCase) -> Result<(), crate::Error> {
-        let mut sources = self.library.iter().map(|f| f.family.source().name.as_str());
-        crate::limits::check_texture(&processed.levels, &self.settings, &mut sources)
+        let sources = || self.library.iter().map(|f| f.family.source().name.as_str());
+        crate::limits::check_texture(&processed.levels, &self.settings, &mut sources())
+            .and_then(|()| crate::limits::check_peaks(&processed.roi, &self.settings, &mut sources()))
             .map_err(|source| crate::Error::Core { context: case.describe(), source })
     }
 
@@ -244,10 +245,13 @@ impl Extractor {
         for stage in &self.filters {
             let Some(filtered) = crate::filtering::filtered_case(case, stage, describe)? else { continue };
             crate::timings::mark("filtered");
-            let mut sources = stage.library.iter().map(|f| f.family.source().name.as_str());
-            crate::limits::check_texture(&filtered.levels, &self.settings, &mut sources).map_err(|source| {
-                crate::Error::Core { context: format!("{describe}, filter {}", stage.image_type), source }
-            })?;
+            let sources = || stage.library.iter().map(|f| f.family.source().name.as_str());
+            crate::limits::check_texture(&filtered.levels, &self.settings, &mut sources())
+                .and_then(|()| crate::limits::check_peaks(&filtered.roi, &self.settings, &mut sources()))
+                .map_err(|source| crate::Error::Core {
+                    context: format!("{describe}, filter {}", stage.image_type),
+                    source,
+                })?;
             let mut stage_rows = crate::extract::extract(&filtered, &self.settings, &stage.library);
             for row in &mut stage_rows {
                 row.key.image_type = stage.image_type.clone();

@@ -11,7 +11,9 @@
 //! The estimates here are lower bounds of what the code would allocate, so a refused
 //! case would certainly not have fitted.
 
+use radx_core::local_intensity::PeakPlan;
 use radx_core::matrix::DiscretisedRoi;
+use radx_core::roi::Roi;
 use radx_core::{CoreError, Grid};
 
 use crate::settings::{Binning, Settings};
@@ -165,6 +167,32 @@ pub fn check_texture(
     )
 }
 
+/// Refuse a case whose intensity peaks (the `li` source, IBSI 3.2) would take the FFT path
+/// ([`radx_core::local_intensity::PeakPlan`]: fine spacings) with more memory than the
+/// budget. The run method needs nothing beyond the image's size, so it is never refused; a
+/// ROI the peaks cannot use (empty, bad spacing) is left to the features to report.
+pub fn check_peaks(
+    roi: &Roi,
+    settings: &Settings,
+    mut sources: &mut dyn Iterator<Item = &str>,
+) -> Result<(), CoreError> {
+    if !Iterator::any(&mut sources, |s| s == "li") {
+        return Ok(());
+    }
+    let Ok(plan) = PeakPlan::of(&roi.image, &roi.intensity) else { return Ok(()) };
+    check(
+        || {
+            format!(
+                "the local intensity peaks' FFT at {:?} mm spacing (a {} × {} × {} voxel image; use a coarser \
+                 `resample.spacing` or a larger `--max-memory`)",
+                roi.image.grid.spacing, roi.image.grid.dims[0], roi.image.grid.dims[1], roi.image.grid.dims[2]
+            )
+        },
+        plan.fft_bytes,
+        settings.max_memory,
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -218,5 +246,28 @@ mod tests {
         // One merged IBSI GLCM of 400² doubles (1.3 MB) fits.
         assert!(!refused("cm"));
         assert!(!refused("my_plugin_source"));
+    }
+
+    /// A ball of radius 22 voxels at 0.25 mm in an 80³ image: 44 600 centres × 1 930 runs,
+    /// so the global peak takes the FFT, whose signal alone is at least 16 · 80³ bytes
+    /// (7.8 MiB). A 2 MiB budget refuses it naming the peaks and the spacing; 64 MiB lets it
+    /// run; without the `li` source nothing is charged.
+    #[test]
+    fn the_peaks_fft_is_charged() {
+        let n = 80;
+        let image = radx_core::Volume::filled(Grid::new([n; 3], [0.25; 3]), 1.0);
+        let c = n as f64 / 2.0;
+        let intensity = ndarray::Array3::from_shape_fn((n, n, n), |(x, y, z)| {
+            (x as f64 - c).powi(2) + (y as f64 - c).powi(2) + (z as f64 - c).powi(2) <= 22f64.powi(2)
+        });
+        let roi = Roi { image, morphological: intensity.clone(), intensity };
+        let plan = PeakPlan::of(&roi.image, &roi.intensity).expect("a ROI");
+        assert_eq!(plan.global, radx_core::local_intensity::PeakMethod::Fft, "{plan:?}");
+        assert!(plan.fft_bytes >= 16 * 80u64.pow(3), "{plan:?}");
+        let budget = |mib: u64| Settings { max_memory: mib << 20, ..Settings::default() };
+        let message = check_peaks(&roi, &budget(2), &mut ["ih", "li"].into_iter()).unwrap_err().to_string();
+        assert!(message.contains("local intensity peaks") && message.contains("[0.25, 0.25, 0.25]"), "{message}");
+        assert!(check_peaks(&roi, &budget(64), &mut std::iter::once("li")).is_ok());
+        assert!(check_peaks(&roi, &budget(2), &mut std::iter::once("ih")).is_ok());
     }
 }

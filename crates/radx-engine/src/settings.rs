@@ -44,7 +44,8 @@ pub struct Settings {
     #[serde(rename = "filter", skip_serializing_if = "Vec::is_empty")]
     pub filters: Vec<FilterSettings>,
     /// Memory budget in bytes for reading images, interpolation and texture matrices
-    /// (`--max-memory`; default half the physical memory). A run-time limit, not a file setting.
+    /// (`--max-memory`; default [`radx_io::memory::MemoryLimits::budget`]: the least of half the physical
+    /// memory, the cgroup limit and `RLIMIT_AS`). A run-time limit, not a file setting.
     #[serde(skip)]
     pub max_memory: u64,
     /// Let NRRD headers name detached data files outside their folder

@@ -23,6 +23,7 @@ mod error;
 mod format;
 mod geometry;
 mod gzip;
+pub mod memory;
 mod nifti;
 mod nrrd;
 mod region;
@@ -63,20 +64,13 @@ impl ReadOptions {
 }
 
 impl Default for ReadOptions {
-    /// Half the machine's physical memory (from `/proc/meminfo`), or 8 GiB when unknown;
-    /// detached data only beside the header.
+    /// The default memory budget ([`memory::MemoryLimits::budget`]: the least of half the
+    /// physical memory, the cgroup limit and `RLIMIT_AS`); detached data only beside the
+    /// header.
     fn default() -> Self {
         static BUDGET: OnceLock<u64> = OnceLock::new();
-        ReadOptions::with_budget(*BUDGET.get_or_init(|| physical_memory().map_or(8 << 30, |m| m / 2)))
+        ReadOptions::with_budget(*BUDGET.get_or_init(|| memory::MemoryLimits::of_this_process().budget()))
     }
-}
-
-/// `MemTotal` from `/proc/meminfo`, in bytes.
-fn physical_memory() -> Option<u64> {
-    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
-    let line = text.lines().find(|l| l.starts_with("MemTotal:"))?;
-    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    kib.checked_mul(1024)
 }
 
 /// What a file's header says, without its voxels.

@@ -686,4 +686,60 @@ mod tests {
             }
         }
     }
+
+    /// Diagonal neighbours (through a face diagonal or the body diagonal) are not joined: on
+    /// an ambiguous face each ROI corner is cut off alone, so the mesh is two separate
+    /// octahedra. One octahedron has half-diagonals sx/2, sy/2, sz/2: volume
+    /// (4/3)·(sx/2)(sy/2)(sz/2) = sx·sy·sz/6; each of its 8 faces has corners (sx/2,0,0),
+    /// (0,sy/2,0), (0,0,sz/2), area ½·|(−sx/2,sy/2,0)×(−sx/2,0,sz/2)| = ⅛·|(sy·sz, sx·sz, sx·sy)|.
+    /// At 0.5 × 1 × 2 mm: volume 2 · 1/6 = 1/3 mm³, area 16 · ⅛ · √(4 + 1 + 0.25) = 2√5.25 mm².
+    #[test]
+    fn diagonal_voxels_are_two_octahedra() {
+        let spacing = [0.5, 1.0, 2.0];
+        for other in [[1, 1, 0], [1, 0, 1], [0, 1, 1], [1, 1, 1]] {
+            let mut m = Array3::from_elem((2, 2, 2).f(), false);
+            m[[0, 0, 0]] = true;
+            m[other] = true;
+            let mesh = surface_mesh(&m, spacing);
+            assert_eq!((mesh.vertices.len(), mesh.triangles.len()), (12, 16), "{other:?}");
+            assert!((mesh.volume() - 1.0 / 3.0).abs() < 1e-12, "{other:?}: {}", mesh.volume());
+            assert!((mesh.area() - 2.0 * 5.25f64.sqrt()).abs() < 1e-12, "{other:?}: {}", mesh.area());
+        }
+    }
+
+    /// Case 163 (ROI corners (0,0,0), (1,0,0), (1,0,1), (1,1,1): a chain of face neighbours
+    /// around the cube) at 1 mm, worked by hand. The loop is the skew hexagon P2 = (½,0,1),
+    /// P3 = (½,1,1), P11 = (1,1,½), P5 = (1,½,0), P4 = (0,½,0), P8 = (0,0,½); no two
+    /// non-adjacent vertices share a cube face, so all 14 triangulations are candidates. Doubled
+    /// triangle areas are |ab × ac|: a triangle of three consecutive vertices has √½ (e.g.
+    /// (P11,P5,P4): (0,−½,−½)×(−1,−½,−½) = (0,½,−½)) and the largest total, √2 + √3 ≈ 3.1463,
+    /// is reached by six triangulations, with two such triangles and two of √¾. Their volumes
+    /// Σ a·(b × c) (six times the cone from corner 0) are ½, 0, 0, 0, 0 and −½. The largest,
+    /// ½, is the fan-free one with diagonals P11–P4, P11–P8, P3–P8:
+    ///   (P11,P5,P4): P5×P4 = (0,0,½), P11·it = ¼;   (P11,P4,P8): P4×P8 = (¼,0,0), ¼;
+    ///   (P3,P11,P8): P11×P8 = (½,−½,0), −¼;         (P2,P3,P8): P3×P8 = (½,−¼,0), ¼.
+    /// A table taking another of the equal-area candidates encloses 1/12 or 1/6 mm³ less.
+    #[test]
+    fn chair_hexagon_takes_the_hand_worked_triangulation() {
+        let (p2, p3, p4, p5, p8, p11) = (2u8, 3u8, 4u8, 5u8, 8u8, 11u8);
+        assert_eq!([p2, p3, p4, p5, p8, p11].map(edge_midpoint)[0], [0.5, 0.0, 1.0]);
+        let sorted = |tris: &[[u8; 3]]| {
+            let mut out: Vec<[u8; 3]> = tris
+                .iter()
+                .map(|t| {
+                    let mut t = *t;
+                    t.sort();
+                    t
+                })
+                .collect();
+            out.sort();
+            out
+        };
+        let table = case_table([1.0; 3]);
+        let want = sorted(&[[p11, p5, p4], [p11, p4, p8], [p3, p11, p8], [p2, p3, p8]]);
+        assert_eq!(sorted(&table[163]), want);
+        let [area, volume, _, _] = rank(&table[163], [1.0; 3]);
+        assert!((area - (2f64.sqrt() + 3f64.sqrt())).abs() < 1e-12, "{area}");
+        assert!((volume - 0.5).abs() < 1e-12, "{volume}");
+    }
 }

@@ -7,7 +7,9 @@ use std::collections::HashMap;
 use ndarray::{Array3, ShapeBuilder};
 use proptest::prelude::*;
 use radx_core::grid::Grid;
-use radx_core::local_intensity::{global_intensity_peak, local_intensity_peak, peak_sphere_radius_mm};
+use radx_core::local_intensity::{
+    IntensityPeaks, PeakMethod, global_intensity_peak, local_intensity_peak, peak_sphere_radius_mm,
+};
 use radx_core::morphology::autocorrelation::spatial_autocorrelation_with;
 use radx_core::morphology::{AutocorrelationMethod, ConvexHull, surface_mesh};
 use radx_core::volume::Volume;
@@ -51,6 +53,25 @@ fn peak_case_strategy() -> impl Strategy<Value = (Array3<bool>, [f64; 3], Vec<f6
     )
 }
 
+/// Random images with values around −1000 (CT air) or 1000, spacings from 0.4 to 3 mm per
+/// axis (sphere reaches from 2 to 15 voxels) and masks in a random sub-box.
+fn fft_peak_case_strategy() -> impl Strategy<Value = (Array3<bool>, [f64; 3], Vec<f64>)> {
+    let spacing = prop::sample::select(vec![0.4, 0.7, 1.0, 1.3, 2.0, 3.0]);
+    (4usize..=20, 4usize..=20, 1usize..=12, [spacing.clone(), spacing.clone(), spacing], -1000.0..1000.0f64)
+        .prop_flat_map(|(nx, ny, nz, spacing, offset)| {
+            let n = nx * ny * nz;
+            let corner = (0..nx, 0..ny, 0..nz);
+            (prop::collection::vec(0u8..3, n), prop::collection::vec(-300.0..300.0f64, n), corner).prop_map(
+                move |(bits, values, (cx, cy, cz))| {
+                    let mask = Array3::from_shape_fn((nx, ny, nz).f(), |(x, y, z)| {
+                        x >= cx && y >= cy && z >= cz && bits[x + nx * (y + ny * z)] == 0
+                    });
+                    (mask, spacing, values.into_iter().map(|v| v + offset).collect())
+                },
+            )
+        })
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
 
@@ -82,6 +103,24 @@ proptest! {
         prop_assert!(close(got_global, global, 1e-12), "global {got_global} vs {global}");
         let got_local = local_intensity_peak(&image, &mask).expect("non-empty");
         prop_assert!(close(got_local, local, 1e-12), "local {got_local} vs {local}");
+    }
+
+    /// The FFT path gives the run path's means: the same peaks within 1e-9 of the values' scale
+    /// (both round off; the FFT's error grows with the spread of the image's values, not with
+    /// the peak, so the scale is the largest |value| or the peak, whichever is larger), on
+    /// random images, masks (some cut by the image's border) and anisotropic spacings, with
+    /// CT-like values far from zero.
+    #[test]
+    fn fft_peaks_equal_run_peaks((mask, spacing, values) in fft_peak_case_strategy()) {
+        let (nx, ny, nz) = mask.dim();
+        prop_assume!(mask.iter().any(|&m| m));
+        let image = Volume::from_x_fastest(Grid::new([nx, ny, nz], spacing), values);
+        let runs = IntensityPeaks::with_method(&image, &mask, PeakMethod::Runs).expect("non-empty");
+        let fft = IntensityPeaks::with_method(&image, &mask, PeakMethod::Fft).expect("non-empty");
+        let scale = image.data.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        for (what, a, b) in [("global", runs.global(), fft.global()), ("local", runs.local(), fft.local())] {
+            prop_assert!((a - b).abs() <= 1e-9 * scale.max(a.abs()), "{what}: runs {a} vs fft {b}");
+        }
     }
 
     /// Every directed edge is used once and its reverse once: the mesh is closed, 2-manifold

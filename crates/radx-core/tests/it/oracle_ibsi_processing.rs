@@ -67,6 +67,7 @@ fn matches_reference(value: f64, reference: f64, tolerance: f64) -> bool {
     (value - reference).abs() <= allowed + 1e-12
 }
 
+/// Compares the six IVH features with `references` (every one must be there).
 fn check_ivh(intensities: &[f64], discretisation: IvhDiscretisation, references: &HashMap<String, (f64, f64)>) {
     let ivh = intensity_volume_histogram(intensities, discretisation).expect("ivh");
     let computed = [
@@ -180,6 +181,7 @@ fn ct_phantom_processing_matches_diagnostics_and_ivh_references() {
         },
     ];
     let mut failures = Vec::new();
+    let mut compared = 0;
     for config in &configs {
         let data_set = format!("config_{}", config.name);
         let diagnostics = reference_values("diagnostics_ct_phantom.csv", &data_set, "compliance_tag", "modal_value");
@@ -187,7 +189,11 @@ fn ct_phantom_processing_matches_diagnostics_and_ivh_references() {
         let mut checks = stage_statistics(&interpolated, "interp_roi");
         checks.extend(stage_statistics(&roi, "reseg_roi"));
         for (tag, value, exact) in checks {
-            let Some(&(modal, _)) = diagnostics.get(&tag) else { continue };
+            let Some(&(modal, _)) = diagnostics.get(&tag) else {
+                failures.push(format!("config {}: no modal value for {tag}", config.name));
+                continue;
+            };
+            compared += 1;
             // Counts must be equal; statistics are reported with 3 significant digits.
             let ok = if exact { value == modal } else { matches_reference(value, modal, 0.0) };
             if !ok {
@@ -202,6 +208,7 @@ fn ct_phantom_processing_matches_diagnostics_and_ivh_references() {
             "D" => IvhDiscretisation::roi_range(&intensities).expect("non-empty"),
             _ => IvhDiscretisation::FixedBinNumber { bins: 1000 },
         };
+        compared += 6;
         let result = std::panic::catch_unwind(|| check_ivh(&intensities, discretisation, &references));
         if let Err(panic) = result {
             let message = panic.downcast_ref::<String>().cloned().unwrap_or_default();
@@ -209,4 +216,7 @@ fn ct_phantom_processing_matches_diagnostics_and_ivh_references() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+    // diagnostics_ct_phantom.csv has a modal value for each of the 10 tags (5 statistics at
+    // 2 stages) in each of the 5 configurations; plus 6 IVH references per configuration.
+    assert_eq!(compared, 5 * (10 + 6), "values compared");
 }
