@@ -82,6 +82,10 @@ pub struct ExtractorArgs {
     /// path, `../`, a symbolic link leading out). Off by default: only for headers you trust.
     #[arg(long)]
     allow_external_data: bool,
+    /// Operations each feature family may spend per case and aggregation (default 2^40): a
+    /// feature whose loops need more gets a note naming it and its line instead of running on.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    eval_budget: Option<u64>,
     #[command(flatten)]
     compat: CompatArgs,
 }
@@ -124,6 +128,9 @@ impl ExtractorArgs {
             settings.max_memory = bytes;
         }
         settings.allow_external_data |= self.allow_external_data;
+        if let Some(ops) = self.eval_budget {
+            settings.eval_budget = ops;
+        }
         Ok(settings)
     }
 

@@ -91,17 +91,61 @@ pub fn explain(family: &str, features: &[PathBuf], plugins: &[PathBuf]) -> Resul
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn check(files: &[PathBuf], plugins: &[PathBuf]) -> Result<ExitCode, Error> {
+/// How `radx check` reports diagnostics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CheckFormat {
+    Text,
+    Json,
+}
+
+pub fn check(
+    files: &[PathBuf],
+    plugins: &[PathBuf],
+    eval_budget: Option<u64>,
+    format: CheckFormat,
+) -> Result<ExitCode, Error> {
     let mut library = Library::default();
     for f in files {
         library.add_path(f)?;
     }
     let mut registry = registry(&radx_engine::Settings::default());
     radx_engine::sources::plugin::register_sources(&mut registry, &super::plugins::load_registry(plugins)?)?;
-    let compiled = library.compile(&registry)?;
+    let limits = radx_dsl::Limits { eval_budget: eval_budget.unwrap_or(radx_dsl::DEFAULT_EVAL_BUDGET) };
+    if format == CheckFormat::Json {
+        return check_json(&library, &registry, limits);
+    }
+    let compiled = library.compile_with(&registry, limits)?;
     let n: usize = compiled.iter().map(|f| f.family.features().count()).sum();
     let mut out = String::new();
     outln!(out, "ok: {} famil{}, {n} feature(s)", compiled.len(), if compiled.len() == 1 { "y" } else { "ies" });
     super::output::write_stdout(&out)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// `radx check --format json`: every diagnostic of every file, one JSON object a line;
+/// exit status 2 when there is any (as the text format's error), 0 and no output otherwise.
+fn check_json(library: &Library, registry: &radx_dsl::Registry, limits: radx_dsl::Limits) -> Result<ExitCode, Error> {
+    let mut out = String::new();
+    let mut count = 0;
+    for file in library.diagnostics(registry, limits) {
+        for d in &file.items {
+            let (line, column) = file.line_col(d.span.start);
+            let (end_line, end_column) = file.line_col(d.span.end);
+            let record = serde_json::json!({
+                "file": file.file_name,
+                "line": line,
+                "column": column,
+                "end_line": end_line,
+                "end_column": end_column,
+                "severity": "error",
+                "message": d.kind.to_string(),
+                "label": d.label,
+                "hint": d.help,
+            });
+            outln!(out, "{record}");
+            count += 1;
+        }
+    }
+    super::output::write_stdout(&out)?;
+    Ok(if count == 0 { ExitCode::SUCCESS } else { ExitCode::from(2) })
 }

@@ -90,6 +90,13 @@ enum Command {
         /// Plugin library whose sources the files may use (repeatable), in addition to $RADX_PLUGIN_PATH.
         #[arg(long = "plugin")]
         plugins: Vec<PathBuf>,
+        /// Evaluation budget that loops over constant ranges are checked against (default 2^40).
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+        eval_budget: Option<u64>,
+        /// `text`: rustc-like reports on stderr; `json`: one JSON object per diagnostic on
+        /// stdout (file, line, column, end_line, end_column, severity, message, label, hint), for editors.
+        #[arg(long, value_enum, default_value_t = features::CheckFormat::Text)]
+        format: features::CheckFormat,
     },
     /// Write a filter's response map (float32 NIfTI) for inspection.
     Filter(filter::FilterArgs),
@@ -291,7 +298,9 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
             features::explain(&family, &features, &plugins)
         }
         Command::Plugins { action: PluginsAction::List { plugins } } => plugins::list(&plugins),
-        Command::Check { files, plugins } => features::check(&files, &plugins),
+        Command::Check { files, plugins, eval_budget, format } => {
+            features::check(&files, &plugins, eval_budget, format)
+        }
         Command::Batch(args) => batch::run(&args),
         Command::Merge(args) => merge::run(&args),
         Command::Convert(args) => convert::run(&args),

@@ -570,7 +570,8 @@ fn bad_feature_files() {
     refused(&extract(&image, &empty, &["--features", &syntax]), &["syntax.radx:3"]);
 }
 
-/// Division by zero is evaluated, not refused: IEEE gives ±inf or NaN, and a NaN carries a note.
+/// Division by zero is evaluated, not refused: IEEE gives ±inf or NaN, and a NaN or an
+/// infinity carries a note saying what made it (an overflow was called a division by zero).
 #[test]
 fn division_by_zero_at_evaluation_is_nan_with_a_note() {
     let dir = tempfile::tempdir().unwrap();
@@ -578,41 +579,100 @@ fn division_by_zero_at_evaluation_is_nan_with_a_note() {
     let features = file(
         dir.path(),
         "zero.radx",
-        b"family mine over roi {\n  feature zero_by_zero \"MY01\" = (N - N) / (N - N)\n  feature ok \"MY02\" = N\n}\n",
+        b"family mine over roi {\n  feature zero_by_zero \"MY01\" = (N - N) / (N - N)\n  feature ok \"MY02\" = N\n\
+          feature too_big \"MY03\" = exp(N * 1000)\n  feature neg_log \"MY04\" = log(-N)\n\
+          feature one_by_zero \"MY05\" = -1 / (N - N)\n}\n",
     );
     let out = rows(&extract(&image, &mask, &["--features", &features, "--format", "json"]));
     let mine: Vec<&Row> = out.iter().filter(|r| r.family == "mine").collect();
-    assert_eq!(mine.len(), 2);
-    assert!(mine[0].value.is_none() && mine[0].note.as_deref().is_some_and(|n| !n.is_empty()), "{:?}", mine[0]);
+    assert_eq!(mine.len(), 5);
+    let note = |k: usize| mine[k].note.as_deref().unwrap_or_default();
+    assert!(mine[0].value.is_none());
+    assert_eq!(note(0), "undefined for this ROI: a division by zero");
     assert_eq!(mine[1].value, Some(64.0));
+    assert_eq!(note(2), "infinite for this ROI: an overflow (a result beyond ±1.8e308)");
+    assert_eq!(note(3), "undefined for this ROI: the logarithm of a negative number");
+    assert_eq!(note(4), "infinite for this ROI: a division by zero");
     nan_rows_have_notes(&out);
 }
 
 /// Runs and zones are 8-connected in 2D and 26-connected in 3D: another `connectivity` is
-/// refused for those families (NaN with the reason), not silently replaced by 26; the
-/// standard GLSZM and GLDZM beside them are unaffected.
+/// refused when the file is compiled (by `radx check` too), naming the parameter and the
+/// values it accepts, not silently replaced by 26. So are a negative distance or NGLDM α.
 #[test]
-fn unsupported_connectivity_is_named_not_ignored() {
+fn source_parameters_outside_their_values_are_refused_when_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let (image, mask) = healthy(dir.path());
+    let cases: [(&str, &str, &[&str]); 4] = [
+        ("six.radx", "szm(connectivity = 6)", &["six.radx:1", "`connectivity` of source `szm` is 6", "only 26"]),
+        ("conn.radx", "rlm(connectivity = 99)", &["conn.radx:1", "`connectivity`", "is 99", "only 26"]),
+        ("dist.radx", "cm(distance = -1)", &["dist.radx:1", "`distance` of source `cm` is -1", "1 or more"]),
+        ("alpha.radx", "ngl(alpha = -5)", &["alpha.radx:1", "`alpha` of source `ngl` is -5", "0 or more"]),
+    ];
+    for (name, source, words) in cases {
+        let text = format!("family mine over {source} {{\n  feature n \"MY01\" = Ng\n}}\n");
+        let features = file(dir.path(), name, text.as_bytes());
+        refused(&radx(&["check", &features]), words);
+        refused(&extract(&image, &mask, &["--features", &features]), words);
+    }
+}
+
+/// `radx check --format json`: one JSON object per diagnostic, with its place and hint.
+#[test]
+fn check_writes_one_json_object_per_diagnostic() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = file(
+        dir.path(),
+        "bad.radx",
+        b"family runs over rlm {\n  feature f \"MY01\" = sum(i, j, k, r[i,j,k])\n}\n\
+          family co over cm(distance = -1) {\n  feature g \"MY02\" = sum(i, j, p[i,j])\n}\n",
+    );
+    let good = file(dir.path(), "good.radx", b"family ok over cm {\n  feature h \"MY03\" = sum(i, j, p[i,j])\n}\n");
+    let out = radx(&["check", "--format", "json", &bad, &good]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    let records: Vec<serde_json::Value> =
+        text(&out.stdout).lines().map(|l| serde_json::from_str(l).expect("one JSON object a line")).collect();
+    assert_eq!(records.len(), 2, "{records:?}");
+    let arity = &records[0];
+    assert_eq!(arity["file"], bad.as_str());
+    assert_eq!((arity["line"].as_u64(), arity["column"].as_u64()), (Some(2), Some(35)));
+    assert_eq!((arity["end_line"].as_u64(), arity["end_column"].as_u64()), (Some(2), Some(43)));
+    assert_eq!(arity["severity"], "error");
+    assert_eq!(arity["message"], "`r` has 2 axes but is indexed with 3");
+    assert!(arity["hint"].as_str().is_some_and(|h| h.contains("(level, run)")), "{arity}");
+    assert_eq!((records[1]["line"].as_u64(), records[1]["column"].as_u64()), (Some(4), Some(19)));
+    let clean = radx(&["check", "--format", "json", &good]);
+    assert_eq!(clean.status.code(), Some(0));
+    assert!(clean.stdout.is_empty());
+}
+
+/// A feature whose loops exceed the evaluation budget gets NaN and a note naming it and its
+/// line (the family's other features too: the family stops), never a hang; a constant range
+/// beyond the budget is refused when compiled.
+#[test]
+fn the_evaluation_budget_names_the_feature_and_its_line() {
     let dir = tempfile::tempdir().unwrap();
     let (image, mask) = healthy(dir.path());
     let features = file(
         dir.path(),
-        "six.radx",
-        b"family six_zones over szm(connectivity = 6) {\n  feature zones \"MY01\" = sum(i, sum(j, s[i, j]))\n}\n\
-          family six_runs over rlm(connectivity = 6) {\n  feature runs \"MY02\" = sum(i, sum(j, r[i, j]))\n}\n",
+        "loops.radx",
+        b"family mine over roi {\n  feature n \"MY01\" = N\n  feature long \"MY02\" = sum(k in 1..N * 1000, k)\n}\n",
     );
-    let out = rows(&extract(&image, &mask, &["--features", &features, "--format", "json"]));
-    for family in ["six_zones", "six_runs"] {
-        let mine: Vec<&Row> = out.iter().filter(|r| r.family == family).collect();
-        assert!(!mine.is_empty(), "no rows for {family}");
-        for r in mine {
-            assert!(r.value.is_none(), "{r:?}");
-            assert!(r.note.as_deref().is_some_and(|n| n.contains("connectivity = 6")), "{r:?}");
-        }
+    let out = rows(&extract(&image, &mask, &["--features", &features, "--format", "json", "--eval-budget", "1000"]));
+    let mine: Vec<&Row> = out.iter().filter(|r| r.family == "mine").collect();
+    assert_eq!(mine.len(), 2);
+    for r in &mine {
+        assert!(r.value.is_none(), "{r:?}");
+        let note = r.note.as_deref().unwrap_or_default();
+        assert!(note.contains("`long` (line 3)") && note.contains("evaluation budget of 1000"), "{note}");
     }
-    let glszm: Vec<&Row> = out.iter().filter(|r| r.family == "glszm").collect();
-    assert!(glszm.iter().any(|r| r.value.is_some_and(f64::is_finite)), "the standard GLSZM is still computed");
-    nan_rows_have_notes(&out);
+    // The healthy 4×4×4 ROI has N = 64: 64 000 values and iterations fit in the default budget.
+    let out = rows(&extract(&image, &mask, &["--features", &features, "--format", "json"]));
+    assert_eq!(value(&out, "MY02"), Some(64_000.0 * 64_001.0 / 2.0));
+    let constant =
+        file(dir.path(), "constant.radx", b"family c over roi {\n  feature f \"MY03\" = sum(k in 1..100, k)\n}\n");
+    refused(&radx(&["check", "--eval-budget", "99", &constant]), &["constant.radx:2", "100 values", "budget of 99"]);
+    assert_eq!(radx(&["check", &constant]).status.code(), Some(0));
 }
 
 // ---------------------------------------------------------------- outputs

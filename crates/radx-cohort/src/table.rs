@@ -560,12 +560,8 @@ fn json_value(v: f64) -> String {
     if v.is_finite() {
         // `{v:?}` keeps a `.0` on integral values and round-trips every f64.
         format!("{v:?}")
-    } else if v.is_nan() {
-        "null".into()
-    } else if v > 0.0 {
-        "\"inf\"".into()
     } else {
-        "\"-inf\"".into()
+        crate::rows::json_value(v).to_string()
     }
 }
 
@@ -858,6 +854,18 @@ fn read_parquet(path: &Path, file: std::fs::File) -> Result<Table, TableError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Batch JSON lines write NaN and the infinities as `radx extract --format json` does.
+    #[test]
+    fn json_lines_write_non_finite_values_as_extract_json_does() {
+        assert_eq!(json_value(f64::NAN), "null");
+        assert_eq!(json_value(f64::INFINITY), "\"inf\"");
+        assert_eq!(json_value(f64::NEG_INFINITY), "\"-inf\"");
+        for v in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 0.5, -2.0] {
+            let parsed: serde_json::Value = serde_json::from_str(&json_value(v)).expect("valid JSON");
+            assert_eq!(parsed, crate::rows::json_value(v), "{v}");
+        }
+    }
 
     /// The message names the file, then the line or row, then what is wrong.
     #[test]

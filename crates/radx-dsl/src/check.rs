@@ -18,6 +18,8 @@ pub struct FeatureInfo {
     pub doc: Option<String>,
     /// Byte range of the whole `feature …` definition in the file.
     pub span: Span,
+    /// 1-based line of the definition's start (for run-time errors, which have no text).
+    pub line: usize,
     /// The definition's source text.
     pub text: String,
 }
@@ -78,6 +80,8 @@ impl Def<'_> {
 
 struct Checker<'a> {
     registry: &'a Registry,
+    /// Constant ranges and loops over them must fit in this many operations.
+    eval_budget: u64,
     schema: &'a SourceSchema,
     source_name: &'a str,
     defs: HashMap<&'a str, Def<'a>>,
@@ -92,11 +96,21 @@ struct Checker<'a> {
 
 type Lowered<T> = Result<T, ()>;
 
+/// What an axis scan found besides the axes of an index variable's uses.
+#[derive(Default)]
+struct Misuses {
+    /// Arrays that are not defined.
+    unknown: Vec<Ident>,
+    /// Arrays indexed at a position past their last axis: (array, indices given, span).
+    beyond_axes: Vec<(Ident, usize, Span)>,
+}
+
 /// Checks one family.
 pub fn check_family(
     family: &ast::Family,
     text: &str,
     registry: &Registry,
+    limits: crate::Limits,
     errors: &mut Vec<Diagnostic>,
 ) -> Option<CheckedFamily> {
     let Some(schema) = registry.source(&family.source.name) else {
@@ -118,6 +132,7 @@ pub fn check_family(
 
     let mut c = Checker {
         registry,
+        eval_budget: limits.eval_budget,
         schema,
         source_name: &schema.name,
         defs: HashMap::new(),
@@ -159,7 +174,9 @@ pub fn check_family(
             continue;
         }
         if let Member::Feature(f) = m {
-            if let Some(prev) = tags.get(f.tag.as_str()) {
+            if let Some(d) = tag_error(&f.tag, f.tag_span) {
+                c.errors.push(d);
+            } else if let Some(prev) = tags.get(f.tag.as_str()) {
                 let (line, _) = line_col(text, prev.start);
                 c.errors.push(
                     Diagnostic::new(ErrorKind::DuplicateTag { tag: f.tag.clone() }, f.tag_span, "tag used again here")
@@ -183,6 +200,7 @@ pub fn check_family(
                         tag: f.tag.clone(),
                         doc: f.doc.clone(),
                         span: f.span,
+                        line: line_col(text, f.span.start).0,
                         text: text[f.span.range()].to_string(),
                     };
                     features.push((info, n));
@@ -206,6 +224,37 @@ pub fn check_family(
         ir: c.ir,
         features,
     })
+}
+
+/// Longest tag, in characters.
+pub const MAX_TAG_LEN: usize = 64;
+
+/// Whether `c` may appear in a tag: tags become table cells and column names, so no comma,
+/// quote, space or control character (see `docs/language.md`).
+pub fn is_tag_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')
+}
+
+/// A tag outside the documented character set or length.
+fn tag_error(tag: &str, span: Span) -> Option<Diagnostic> {
+    let bad = tag.chars().find(|c| !is_tag_char(*c));
+    let problem = match bad {
+        _ if tag.is_empty() => "is empty".to_string(),
+        Some(c) => format!("contains {c:?}"),
+        None if tag.chars().count() > MAX_TAG_LEN => format!("is longer than {MAX_TAG_LEN} characters"),
+        None => return None,
+    };
+    Some(Diagnostic::new(ErrorKind::BadTag { tag: tag.to_string(), problem }, span, "not a valid tag").with_help(
+        format!("tags are 1 to {MAX_TAG_LEN} ASCII letters, digits, `_`, `-` or `.` (they become table cells)"),
+    ))
+}
+
+/// `a, b and c` (with `last` = " and ").
+fn join_last(items: &[String], last: &str) -> String {
+    match items.split_last() {
+        Some((end, rest)) if !rest.is_empty() => format!("{}{last}{end}", rest.join(", ")),
+        _ => items.join(""),
+    }
 }
 
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
@@ -260,6 +309,19 @@ fn check_params(
             _ => None,
         };
         match value {
+            Some(v) if !spec.allowed.admits(&v) => errors.push(
+                Diagnostic::new(
+                    ErrorKind::ParamValue {
+                        source_name: schema.name.clone(),
+                        name: spec.name.clone(),
+                        value: v.to_string(),
+                        allowed: spec.allowed.to_string(),
+                    },
+                    arg.span,
+                    "not an accepted value",
+                )
+                .with_help(format!("`{}`: {}", spec.name, spec.doc)),
+            ),
             Some(v) => {
                 if let Some(slot) = values.iter_mut().find(|(n, _)| *n == spec.name) {
                     slot.1 = v;
@@ -377,19 +439,29 @@ impl<'a> Checker<'a> {
                     return self.err(d).map(|_| AxisKey::Source(0));
                 }
             }
+            if let Some(d) = self.constant_range_error(b, lo_n, hi_n) {
+                return self.err(d).map(|_| AxisKey::Source(0));
+            }
             return Ok(AxisKey::Range(lo_n, hi_n));
         }
         let mut uses = Vec::new();
-        let mut unknown = Vec::new();
+        let mut misuses = Misuses::default();
         for e in scope_exprs {
-            self.collect_uses(e, &b.name.name, &mut uses, &mut unknown)?;
+            self.collect_uses(e, &b.name.name, &mut uses, &mut misuses)?;
         }
         if uses.is_empty()
-            && let Some(id) = unknown.first()
+            && let Some(id) = misuses.unknown.first()
         {
             // `pz[i]` with `pz` undefined: report the name, not the range.
             let id = id.clone();
             return self.unknown_name(&id).map(|_| AxisKey::Source(0));
+        }
+        if uses.is_empty()
+            && let Some((array, found, span)) = misuses.beyond_axes.first()
+        {
+            // `r[i, j, k]` on a 2-axis array: `k` indexes nothing, but the arity is the error.
+            let d = self.index_arity(array, *found, *span);
+            return self.err(d).map(|_| AxisKey::Source(0));
         }
         let Some(&(first_axis, _)) = uses.first() else {
             let d = Diagnostic::new(
@@ -421,6 +493,51 @@ impl<'a> Checker<'a> {
         Ok(first_axis)
     }
 
+    /// Number of values of a range with constant bounds (`None` when a bound is computed).
+    fn constant_range_len(&self, lo: NodeId, hi: NodeId) -> Option<f64> {
+        let (lo, hi) = (self.ir.const_value(lo)?, self.ir.const_value(hi)?);
+        Some(if hi >= lo { (hi - lo).floor() + 1.0 } else { 0.0 })
+    }
+
+    /// A range with constant bounds that no evaluation could run: a bound not finite, or
+    /// more values than the evaluation budget.
+    fn constant_range_error(&self, b: &Binder, lo_n: NodeId, hi_n: NodeId) -> Option<Diagnostic> {
+        let (lo, hi) = (self.ir.const_value(lo_n)?, self.ir.const_value(hi_n)?);
+        let name = b.name.name.clone();
+        let span = b.range.as_ref().map_or(b.name.span, |(l, h)| Span { start: l.span.start, end: h.span.end });
+        if !(lo.is_finite() && hi.is_finite()) {
+            return Some(
+                Diagnostic::new(ErrorKind::RangeNotFinite { name, lo, hi }, span, "not a finite range")
+                    .with_help("range bounds must be finite numbers"),
+            );
+        }
+        let length = self.constant_range_len(lo_n, hi_n)?;
+        (length > self.eval_budget as f64).then(|| {
+            Diagnostic::new(ErrorKind::RangeTooLong { name, length, budget: self.eval_budget }, span, "too long")
+                .with_help("shorten the range, or raise the budget with `--eval-budget` if it is meant")
+        })
+    }
+
+    /// A loop over constant ranges (and at least one value of every other axis) whose
+    /// iterations alone exceed the evaluation budget.
+    fn constant_loop_error(&self, op: ReduceOp, vars: &[VarId], span: Span) -> Option<Diagnostic> {
+        let iterations: f64 = vars
+            .iter()
+            .map(|v| match self.ir.vars[*v as usize].axis {
+                AxisKey::Range(lo, hi) => self.constant_range_len(lo, hi).unwrap_or(1.0),
+                AxisKey::Source(_) => 1.0,
+            })
+            .product();
+        (iterations > self.eval_budget as f64).then(|| {
+            Diagnostic::new(
+                ErrorKind::LoopTooLong { op: op.name().into(), iterations, budget: self.eval_budget },
+                span,
+                "too many iterations",
+            )
+            .with_help("loop over shorter ranges, or raise the budget with `--eval-budget` if it is meant")
+        })
+    }
+
     fn axis_name(&self, a: AxisKey) -> String {
         match a {
             AxisKey::Source(n) => format!("axis `{}`", self.schema.axes[n as usize].name),
@@ -442,7 +559,7 @@ impl<'a> Checker<'a> {
         e: &Expr,
         name: &str,
         out: &mut Vec<(AxisKey, Span)>,
-        unknown: &mut Vec<Ident>,
+        unknown: &mut Misuses,
     ) -> Lowered<()> {
         match &e.kind {
             ExprKind::Number(_) | ExprKind::Bool(_) | ExprKind::Name(_) => {}
@@ -454,7 +571,11 @@ impl<'a> Checker<'a> {
                     if let Some(axis) = self.array_axis(array, pos) {
                         out.push((axis, ix.span));
                     } else if !self.is_known(&array.name) {
-                        unknown.push(array.clone());
+                        unknown.unknown.push(array.clone());
+                    } else if self.array_rank(array).is_some_and(|rank| pos >= rank) {
+                        let span =
+                            Span::new(array.span.start, indices.last().map_or(array.span.end, |i| i.span.end + 1));
+                        unknown.beyond_axes.push((array.clone(), indices.len(), span));
                     }
                 }
             }
@@ -492,6 +613,39 @@ impl<'a> Checker<'a> {
             }
         }
         Ok(())
+    }
+
+    /// Number of axes of a source array or a vector `let` (`None` for other names).
+    fn array_rank(&self, array: &Ident) -> Option<usize> {
+        if self.scope.iter().any(|(n, _)| *n == array.name) {
+            return None;
+        }
+        if let Some(a) = self.schema.arrays.iter().find(|a| a.name == array.name) {
+            return Some(a.axes.len());
+        }
+        match self.state.get(array.name.as_str()) {
+            Some(LetState::Done(Value::Vector(_))) => Some(1),
+            _ => None,
+        }
+    }
+
+    /// `array` indexed with `found` indices where it has another number of axes.
+    fn index_arity(&self, array: &Ident, found: usize, span: Span) -> Diagnostic {
+        let axes: Vec<String> = match self.schema.arrays.iter().find(|a| a.name == array.name) {
+            Some(a) => a.axes.iter().map(|&ax| self.schema.axes[ax].name.clone()).collect(),
+            None => vec!["its index".to_string()],
+        };
+        let expected = self.array_rank(array).unwrap_or(axes.len());
+        Diagnostic::new(
+            ErrorKind::IndexArity { name: array.name.clone(), expected, found },
+            span,
+            format!("expects {expected} index variable(s)"),
+        )
+        .with_help(format!(
+            "`{}` has {expected} axes ({}); give one index variable per axis",
+            array.name,
+            axes.join(", ")
+        ))
     }
 
     /// The axis of position `pos` of an array name, if it names one (errors are reported later).
@@ -534,6 +688,9 @@ impl<'a> Checker<'a> {
     }
 
     fn unknown_name(&mut self, id: &Ident) -> Lowered<NodeId> {
+        if let Some(d) = self.other_source_name(id) {
+            return self.err(d).map(|_| 0);
+        }
         let names = self.visible_names();
         let mut d = Diagnostic::new(ErrorKind::UnknownName { name: id.name.clone() }, id.span, "not defined here");
         if let Some(h) = did_you_mean(&id.name, names.iter().map(String::as_str)) {
@@ -542,6 +699,40 @@ impl<'a> Checker<'a> {
             d = d.with_help(format!("`{}` is a function; call it as `{}(…)`", id.name, id.name));
         }
         self.err(d).map(|_| 0)
+    }
+
+    /// A name this family's source lacks but other sources provide (`x` of `roi` used in a
+    /// family over `cm`): say whose it is rather than suggest a look-alike.
+    fn other_source_name(&self, id: &Ident) -> Option<Diagnostic> {
+        let mut owners: Vec<(&str, &'static str)> = Vec::new();
+        for schema in self.registry.sources() {
+            if schema.arrays.iter().any(|a| a.name == id.name) {
+                owners.push((&schema.name, "an array"));
+            } else if schema.scalars.iter().any(|a| a.name == id.name) {
+                owners.push((&schema.name, "a scalar"));
+            }
+        }
+        let (_, what) = *owners.first()?;
+        let names: Vec<String> = owners.iter().map(|(n, _)| format!("`{n}`")).collect();
+        let mut own: Vec<&str> = self.schema.arrays.iter().map(|a| a.name.as_str()).collect();
+        own.extend(self.schema.scalars.iter().map(|a| a.name.as_str()));
+        let d = Diagnostic::new(
+            ErrorKind::OtherSourceName {
+                name: id.name.clone(),
+                what: what.to_string(),
+                owners: join_last(&names, " and "),
+                source_name: self.schema.name.clone(),
+            },
+            id.span,
+            format!("not provided by `{}`", self.schema.name),
+        )
+        .with_help(format!(
+            "a family reads only its own source (`{}` provides {}); compute this in a family over {}",
+            self.schema.name,
+            if own.is_empty() { "no arrays or scalars, only builtins".to_string() } else { own.join(", ") },
+            join_last(&names, " or ")
+        ));
+        Some(d)
     }
 
     fn lower(&mut self, e: &Expr) -> Lowered<NodeId> {
@@ -664,11 +855,7 @@ impl<'a> Checker<'a> {
         };
         if axes.len() != indices.len() {
             let span = Span::new(array.span.start, indices.last().map_or(array.span.end, |i| i.span.end + 1));
-            let d = Diagnostic::new(
-                ErrorKind::IndexArity { name: array.name.clone(), expected: axes.len(), found: indices.len() },
-                span,
-                format!("expects {} index variable(s)", axes.len()),
-            );
+            let d = self.index_arity(array, indices.len(), span);
             return self.err(d).map(|_| 0);
         }
         let mut vars = Vec::with_capacity(indices.len());
@@ -884,6 +1071,9 @@ impl<'a> Checker<'a> {
         });
         self.scope.truncate(scope_len);
         let (filter, body) = lowered?;
+        if let Some(d) = self.constant_loop_error(op, &vars, span) {
+            return self.err(d).map(|_| 0);
+        }
         let red = Reduction { op, binders: vars, filter, body };
         let outer = self.ir.reduction_free(&red);
         let r = self.ir.reduction(red);

@@ -24,10 +24,14 @@ pub enum ErrorKind {
     UnknownParam { source_name: String, name: String },
     #[error("parameter `{name}` of source `{source_name}` expects {expected}")]
     ParamType { source_name: String, name: String, expected: String },
+    #[error("parameter `{name}` of source `{source_name}` is {value}; it accepts {allowed}")]
+    ParamValue { source_name: String, name: String, value: String, allowed: String },
     #[error("parameter `{name}` is given twice")]
     DuplicateParam { name: String },
     #[error("unknown name `{name}`")]
     UnknownName { name: String },
+    #[error("`{name}` is {what} of {owners}, not of `{source_name}`")]
+    OtherSourceName { name: String, what: String, owners: String, source_name: String },
     #[error("unknown function `{name}`")]
     UnknownFunction { name: String },
     #[error("`{name}` takes {expected} but was given {found}")]
@@ -54,6 +58,8 @@ pub enum ErrorKind {
     ReductionShape { op: String, what: String },
     #[error("duplicate feature `{name}`")]
     DuplicateFeature { name: String },
+    #[error("tag {tag:?} {problem}")]
+    BadTag { tag: String, problem: String },
     #[error("duplicate tag \"{tag}\"")]
     DuplicateTag { tag: String },
     #[error("`{name}` is defined twice")]
@@ -66,8 +72,20 @@ pub enum ErrorKind {
     WrongSource { name: String, source_name: String },
     #[error("argument {position} of `{name}` must be {expected}")]
     ArgumentKind { name: String, position: usize, expected: String },
+    #[error("the range of `{name}` has a bound that is not finite ({lo}..{hi})")]
+    RangeNotFinite { name: String, lo: f64, hi: f64 },
+    #[error("the range of `{name}` has {} values, more than the evaluation budget of {budget} operations", count(*.length))]
+    RangeTooLong { name: String, length: f64, budget: u64 },
+    #[error("this `{op}` runs {} iterations, more than the evaluation budget of {budget} operations", count(*.iterations))]
+    LoopTooLong { op: String, iterations: f64, budget: u64 },
     #[error("family `{name}` uses more than {limit} distinct index variables")]
     TooManyIndices { name: String, limit: usize },
+}
+
+/// A count of values or operations (a float: loop products can exceed `u64`): in full up to
+/// 10^15, in scientific notation beyond (`1e300`, not 301 digits).
+pub fn count(n: f64) -> String {
+    if n.fract() == 0.0 && n.abs() < 1e15 { format!("{n}") } else { format!("{n:e}") }
 }
 
 /// One error with where it happened and how to fix it.

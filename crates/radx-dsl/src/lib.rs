@@ -38,8 +38,10 @@ pub mod source;
 
 pub use check::FeatureInfo;
 pub use diag::{Diagnostic, Diagnostics, ErrorKind};
-pub use eval::CompiledFamily;
-pub use registry::{ArgKind, BuiltinImpl, BuiltinSpec, ParamKind, ParamSpec, ParamValue, Registry, SourceSchema};
+pub use eval::{CompiledFamily, DEFAULT_EVAL_BUDGET, EvalBudget, NonFinite};
+pub use registry::{
+    Allowed, ArgKind, BuiltinImpl, BuiltinSpec, ParamKind, ParamSpec, ParamValue, Registry, SourceSchema,
+};
 pub use source::{BuiltinError, BuiltinValue, Builtins, EvalError, FeatureValue, NoBuiltins, SourceData};
 
 /// A compiled `.radx` file.
@@ -58,13 +60,39 @@ impl CompiledFile {
     }
 }
 
+/// What a compilation checks loops against. Constant ranges and loops over them are checked
+/// against the evaluation budget when compiled (a loop over `0..1e12` is refused by
+/// `radx check`, not found out at run time); ranges computed from the data are charged to
+/// it as they are evaluated ([`EvalBudget`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Operations a family may spend per case (see [`EvalBudget`]).
+    pub eval_budget: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { eval_budget: DEFAULT_EVAL_BUDGET }
+    }
+}
+
 /// Stack for parsing and checking: the pre-scan bounds recursion depth, and this bounds
 /// what that depth can cost, independently of the caller's thread.
 const COMPILER_STACK: usize = 64 * 1024 * 1024;
 
 /// Parses, checks and plans a file. `file_name` is only used in diagnostics.
 pub fn compile(file_name: &str, text: &str, registry: &Registry) -> Result<CompiledFile, Diagnostics> {
-    let run = || compile_here(file_name, text, registry);
+    compile_with(file_name, text, registry, Limits::default())
+}
+
+/// [`compile`] checking loops against `limits`.
+pub fn compile_with(
+    file_name: &str,
+    text: &str,
+    registry: &Registry,
+    limits: Limits,
+) -> Result<CompiledFile, Diagnostics> {
+    let run = || compile_here(file_name, text, registry, limits);
     let spawned = std::thread::scope(|s| {
         std::thread::Builder::new().stack_size(COMPILER_STACK).spawn_scoped(s, run).map(|h| h.join())
     });
@@ -72,14 +100,23 @@ pub fn compile(file_name: &str, text: &str, registry: &Registry) -> Result<Compi
         Ok(Ok(result)) => result,
         // Could not spawn (or the compiler panicked): compile on this thread instead.
         Ok(Err(panic)) => std::panic::resume_unwind(panic),
-        Err(_) => compile_here(file_name, text, registry),
+        Err(_) => compile_here(file_name, text, registry, limits),
     }
 }
 
 /// [`compile`] for several `(file name, text)` pairs, in order, on one compiler thread
 /// (starting a thread per file costs more than a small file's compilation).
 pub fn compile_files(files: &[(&str, &str)], registry: &Registry) -> Vec<Result<CompiledFile, Diagnostics>> {
-    let run = || files.iter().map(|(name, text)| compile_here(name, text, registry)).collect::<Vec<_>>();
+    compile_files_with(files, registry, Limits::default())
+}
+
+/// [`compile_files`] checking loops against `limits`.
+pub fn compile_files_with(
+    files: &[(&str, &str)],
+    registry: &Registry,
+    limits: Limits,
+) -> Vec<Result<CompiledFile, Diagnostics>> {
+    let run = || files.iter().map(|(name, text)| compile_here(name, text, registry, limits)).collect::<Vec<_>>();
     let spawned = std::thread::scope(|s| {
         std::thread::Builder::new().stack_size(COMPILER_STACK).spawn_scoped(s, run).map(|h| h.join())
     });
@@ -90,7 +127,7 @@ pub fn compile_files(files: &[(&str, &str)], registry: &Registry) -> Vec<Result<
     }
 }
 
-fn compile_here(file_name: &str, text: &str, registry: &Registry) -> Result<CompiledFile, Diagnostics> {
+fn compile_here(file_name: &str, text: &str, registry: &Registry, limits: Limits) -> Result<CompiledFile, Diagnostics> {
     let ast = parser::parse(text).map_err(|items| Diagnostics::new(file_name, text, items))?;
     let mut errors = Vec::new();
     let mut checked = Vec::new();
@@ -109,7 +146,7 @@ fn compile_here(file_name: &str, text: &str, registry: &Registry) -> Result<Comp
             continue;
         }
         seen.push((&fam.name.name, fam.name.span));
-        if let Some(c) = check::check_family(fam, text, registry, &mut errors) {
+        if let Some(c) = check::check_family(fam, text, registry, limits, &mut errors) {
             checked.push(c);
         }
     }
@@ -119,6 +156,7 @@ fn compile_here(file_name: &str, text: &str, registry: &Registry) -> Result<Comp
         errors.sort_by_key(|d| d.span.start);
         return Err(Diagnostics::new(file_name, text, errors));
     }
-    let families = checked.into_iter().map(|c| CompiledFamily::plan(c, registry)).collect();
+    let families =
+        checked.into_iter().map(|c| CompiledFamily::plan(c, registry).with_budget(limits.eval_budget)).collect();
     Ok(CompiledFile { file_name: file_name.to_string(), families })
 }

@@ -36,6 +36,71 @@ pub enum ParamValue {
     Str(String),
 }
 
+impl std::fmt::Display for ParamValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ParamValue::Int(v) => write!(f, "{v}"),
+            ParamValue::Float(v) => write!(f, "{v}"),
+            ParamValue::Bool(v) => write!(f, "{v}"),
+            ParamValue::Str(v) => write!(f, "{v:?}"),
+        }
+    }
+}
+
+/// The values a parameter accepts beyond its type, checked when a file is compiled (so
+/// `radx check` refuses `cm(distance = -1)` rather than the extraction failing later).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Allowed {
+    /// Every value of the parameter's type.
+    Any,
+    /// Numbers from `min` to `max`, both included (`None`: unbounded on that side).
+    Range { min: Option<f64>, max: Option<f64> },
+    /// Exactly these values.
+    OneOf(Vec<ParamValue>),
+}
+
+impl Allowed {
+    /// Numbers `min` or more.
+    pub fn at_least(min: f64) -> Self {
+        Allowed::Range { min: Some(min), max: None }
+    }
+
+    /// Whether `value` is allowed.
+    pub fn admits(&self, value: &ParamValue) -> bool {
+        let number = match value {
+            ParamValue::Int(v) => Some(*v as f64),
+            ParamValue::Float(v) => Some(*v),
+            _ => None,
+        };
+        match self {
+            Allowed::Any => true,
+            Allowed::Range { min, max } => {
+                number.is_some_and(|x| !x.is_nan() && min.is_none_or(|m| x >= m) && max.is_none_or(|m| x <= m))
+            }
+            Allowed::OneOf(values) => values.contains(value),
+        }
+    }
+}
+
+impl std::fmt::Display for Allowed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Allowed::Any => f.write_str("any value"),
+            Allowed::Range { min: Some(lo), max: Some(hi) } => write!(f, "from {lo} to {hi}"),
+            Allowed::Range { min: Some(lo), max: None } => write!(f, "{lo} or more"),
+            Allowed::Range { min: None, max: Some(hi) } => write!(f, "{hi} or less"),
+            Allowed::Range { min: None, max: None } => f.write_str("any number"),
+            Allowed::OneOf(values) => {
+                let list: Vec<String> = values.iter().map(ToString::to_string).collect();
+                match list.as_slice() {
+                    [one] => write!(f, "only {one}"),
+                    _ => write!(f, "one of {}", list.join(", ")),
+                }
+            }
+        }
+    }
+}
+
 /// A parameter a source accepts, e.g. `distance` of `cm`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ParamSpec {
@@ -43,6 +108,8 @@ pub struct ParamSpec {
     pub kind: ParamKind,
     pub default: ParamValue,
     pub doc: String,
+    /// The values it accepts ([`SourceSchema::allow`]).
+    pub allowed: Allowed,
 }
 
 /// A named axis. Its *values* (e.g. the grey levels, or the run lengths that occur) come
@@ -92,7 +159,13 @@ impl SourceSchema {
         }
     }
     pub fn param(mut self, name: &str, kind: ParamKind, default: ParamValue, doc: &str) -> Self {
-        self.params.push(ParamSpec { name: name.into(), kind, default, doc: doc.into() });
+        self.params.push(ParamSpec { name: name.into(), kind, default, doc: doc.into(), allowed: Allowed::Any });
+        self
+    }
+    /// Restricts the values of the parameter declared last (by [`Self::param`]).
+    pub fn allow(mut self, allowed: Allowed) -> Self {
+        let last = self.params.last_mut().expect("`allow` follows the `param` it restricts");
+        last.allowed = allowed;
         self
     }
     pub fn axis(mut self, name: &str, doc: &str) -> Self {

@@ -104,6 +104,18 @@ pub enum EvalError {
     Shape { name: String, expected: Vec<usize>, found: Vec<usize> },
     #[error("builtin `{name}` failed: {source}")]
     Builtin { name: String, source: BuiltinError },
+    /// A loop or range would exceed the family's evaluation budget ([`crate::EvalBudget`]).
+    #[error(
+        "feature `{feature}` (line {line}) needs {} more operations but only {left} of the evaluation budget of \
+         {budget} are left for this family; raise the budget (`--eval-budget`, `Settings::eval_budget`) or bound its loops",
+        crate::diag::count(*.needed)
+    )]
+    Budget { feature: String, line: usize, needed: f64, left: u64, budget: u64 },
+    /// A range whose bounds this evaluation computed is not finite (`0..Ng / 0` with `Ng = 0`).
+    #[error(
+        "feature `{feature}` (line {line}): the range {lo}..{hi} has a bound that is not finite; guard it with `if`"
+    )]
+    Range { feature: String, line: usize, lo: f64, hi: f64 },
 }
 
 /// One computed feature.

@@ -79,6 +79,55 @@ pub fn extract_window(
     extract_on(case, settings, library, plugins, None, Prefetch::No, grey_levels, &CaseMeta::default())
 }
 
+/// A family's values over one aggregation's matrices, and what made each non-finite one so.
+struct Evaluated {
+    values: Vec<f64>,
+    causes: Vec<Option<radx_dsl::NonFinite>>,
+}
+
+/// Evaluates `family` on every matrix of an aggregation and averages each feature (IBSI).
+/// One budget for all the matrices: the family's work on this case, whatever the thread
+/// count. The first matrix that makes a feature NaN or infinite is evaluated again to find
+/// out why (only then: most features are finite on most matrices).
+fn evaluate_family(
+    family: &radx_dsl::CompiledFamily,
+    data: &[radx_dsl::SourceData],
+    host: &CaseHost<'_>,
+    eval_budget: u64,
+) -> Result<Evaluated, radx_dsl::EvalError> {
+    let n = family.features().count();
+    let mut sums = vec![0.0; n];
+    let mut causes: Vec<Option<radx_dsl::NonFinite>> = vec![None; n];
+    // Per feature: a cause was looked for (once, even when none was found).
+    let mut explained = vec![false; n];
+    let mut budget = radx_dsl::EvalBudget::new(eval_budget);
+    for d in data {
+        let values = family.evaluate_values_within(d, host, &mut budget)?;
+        if values.iter().zip(&explained).any(|(v, done)| !v.is_finite() && !done) {
+            // A copy of the budget: explaining is the host's work, not the feature's.
+            let found = family.explain_nonfinite(d, host, &mut budget.clone())?;
+            for (k, cause) in found.into_iter().enumerate() {
+                if !values[k].is_finite() && !explained[k] {
+                    (causes[k], explained[k]) = (cause, true);
+                }
+            }
+        }
+        for (s, v) in sums.iter_mut().zip(&values) {
+            *s += v;
+        }
+    }
+    let values = sums.iter().map(|s| s / data.len() as f64).collect();
+    Ok(Evaluated { values, causes })
+}
+
+/// The note of a NaN (`"undefined"`) or infinite value: what made it so, when known.
+fn nonfinite_note(what: &str, cause: Option<radx_dsl::NonFinite>) -> String {
+    match cause {
+        Some(cause) => format!("{what} for this ROI: {cause}"),
+        None => format!("{what} for this ROI"),
+    }
+}
+
 /// Whether the host's costly builtins are started alongside the matrices.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Prefetch {
@@ -132,7 +181,7 @@ fn extract_on(
         .filter_map(|family| sources.get(&source_key(family)).map(|instances| (family, instances)))
         .flat_map(|(family, instances)| instances.iter().map(move |instance| (family, instance)))
         .collect();
-    let outcomes: Vec<Result<Vec<f64>, String>> = jobs
+    let outcomes: Vec<Result<Evaluated, String>> = jobs
         .par_iter()
         .map(|(family, (_, data))| {
             let data = match data {
@@ -140,33 +189,25 @@ fn extract_on(
                 Ok(_) => return Err("no matrix: nothing to count in this ROI".into()),
                 Err(e) => return Err(e.clone()),
             };
-            // Average each feature over the matrices of the aggregation (IBSI).
-            let mut sums = vec![0.0; family.family.features().count()];
-            for d in data {
-                let values = family.family.evaluate_values(d, &host).map_err(|e| e.to_string())?;
-                for (s, v) in sums.iter_mut().zip(&values) {
-                    *s += v;
-                }
-            }
-            Ok(sums.iter().map(|s| s / data.len() as f64).collect())
+            evaluate_family(&family.family, data, &host, settings.eval_budget).map_err(|e| e.to_string())
         })
         .collect();
     crate::timings::mark("families evaluated");
     let mut rows = Vec::new();
     for ((family, (aggregation, _)), outcome) in jobs.iter().zip(outcomes) {
         let features: Vec<_> = family.family.features().collect();
-        let (values, note) = match outcome {
-            Ok(values) => (values, None),
-            Err(e) => (vec![f64::NAN; features.len()], Some(e)),
+        let (values, causes, note) = match outcome {
+            Ok(Evaluated { values, causes }) => (values, causes, None),
+            Err(e) => (vec![f64::NAN; features.len()], vec![None; features.len()], Some(e)),
         };
-        for (feature, value) in features.iter().zip(values) {
+        for ((feature, value), cause) in features.iter().zip(values).zip(causes) {
             let note = if value.is_nan() {
                 note.clone()
                     .or_else(|| host.failure_for(&feature.text))
-                    .or_else(|| Some("undefined for this ROI (e.g. a division by zero)".into()))
+                    .or_else(|| Some(nonfinite_note("undefined", cause)))
             } else if value.is_infinite() {
                 // JSON has no infinity (it is written as null): say why.
-                Some("infinite for this ROI (a division by zero)".into())
+                Some(nonfinite_note("infinite", cause))
             } else {
                 None
             };

@@ -82,7 +82,7 @@ impl Extractor {
         crate::sources::plugin::screen_sources(&mut plugins, &mut warnings)?;
         let mut registry = crate::sources::registry(&settings);
         crate::sources::plugin::register_sources(&mut registry, &plugins)?;
-        let library = library.compile(&registry)?;
+        let library = library.compile_with(&registry, radx_dsl::Limits { eval_budget: settings.eval_budget })?;
         crate::sources::plugin::screen_features(&library, &mut plugins, &mut warnings)?;
         let library = crate::profile::of(&settings).prune_library(library, &registry, &settings);
         let filters = crate::filtering::stages(&settings, &library)?;

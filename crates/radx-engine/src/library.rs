@@ -80,9 +80,25 @@ impl Library {
 
     /// Compile every file; later definitions of a family name replace earlier ones.
     pub fn compile(&self, registry: &Registry) -> Result<Vec<LibraryFamily>, LibraryError> {
+        self.compile_with(registry, radx_dsl::Limits::default())
+    }
+
+    /// Every file's diagnostics (empty when all compile): `radx check` reports them all,
+    /// where [`Self::compile`] stops at the first file that fails.
+    pub fn diagnostics(&self, registry: &Registry, limits: radx_dsl::Limits) -> Vec<radx_dsl::Diagnostics> {
+        let files: Vec<(&str, &str)> = self.files.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
+        radx_dsl::compile_files_with(&files, registry, limits).into_iter().filter_map(Result::err).collect()
+    }
+
+    /// [`Self::compile`] with loops checked against `limits` (the settings' evaluation budget).
+    pub fn compile_with(
+        &self,
+        registry: &Registry,
+        limits: radx_dsl::Limits,
+    ) -> Result<Vec<LibraryFamily>, LibraryError> {
         // Merged in order, so that a later file's family replaces an earlier one's.
         let files: Vec<(&str, &str)> = self.files.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
-        let compiled = radx_dsl::compile_files(&files, registry);
+        let compiled = radx_dsl::compile_files_with(&files, registry, limits);
         let mut out: Vec<LibraryFamily> = Vec::new();
         for (result, (name, _)) in compiled.into_iter().zip(&self.files) {
             let compiled = result.map_err(|d| LibraryError::Compile(d.to_string()))?;

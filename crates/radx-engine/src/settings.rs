@@ -53,6 +53,17 @@ pub struct Settings {
     /// choice about trusting the inputs, not a file setting.
     #[serde(skip)]
     pub allow_external_data: bool,
+    /// Operations each feature family may spend on one case, per aggregation
+    /// (`--eval-budget`; default [`radx_dsl::DEFAULT_EVAL_BUDGET`]): a feature whose loops
+    /// would exceed it gets a note naming it instead of running for hours. Loops over
+    /// constant ranges are checked against it when the feature files are compiled.
+    /// A run-time limit, not a file setting.
+    #[serde(skip, default = "default_eval_budget")]
+    pub eval_budget: u64,
+}
+
+fn default_eval_budget() -> u64 {
+    radx_dsl::DEFAULT_EVAL_BUDGET
 }
 
 impl Default for Settings {
@@ -70,6 +81,7 @@ impl Default for Settings {
             filters: Vec::new(),
             max_memory: radx_io::ReadOptions::default().max_bytes,
             allow_external_data: false,
+            eval_budget: radx_dsl::DEFAULT_EVAL_BUDGET,
         }
     }
 }

@@ -135,8 +135,9 @@ pub(crate) fn axis_values_into(
             if !(lo.is_finite() && hi.is_finite()) || hi < lo {
                 return;
             }
-            // Ranges are integer steps from `lo`; cap the length so garbage cannot exhaust memory.
-            let n = ((hi - lo).floor() as usize + 1).min(1 << 24);
+            // Ranges are integer steps from `lo`. Not capped here: the evaluator charges a
+            // range's length to its budget before asking for its values (`charge_pass`).
+            let n = ((hi - lo).floor() as usize).saturating_add(1);
             out.extend((0..n).map(|t| lo + t as f64));
         }
     }

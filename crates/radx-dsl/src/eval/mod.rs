@@ -24,6 +24,8 @@ use crate::source::{BuiltinValue, Builtins, EvalError, FeatureValue, SourceData}
 
 mod accumulate;
 mod bind;
+mod budget;
+mod cause;
 mod kernels;
 mod pass;
 mod plan;
@@ -33,6 +35,8 @@ mod tests;
 use bind::axis_values_into;
 use bind::call_builtin;
 pub(crate) use bind::{Bound, SortedCache, SourceUse, axis_values_of, find_p, run_builtin};
+pub use budget::{DEFAULT_EVAL_BUDGET, EvalBudget};
+pub use cause::NonFinite;
 use plan::Planner;
 
 /// Where an accumulator writes.
@@ -141,6 +145,8 @@ pub struct CompiledFamily {
     stages: Vec<Stage>,
     source_use: SourceUse,
     scratch: ScratchPool,
+    /// The budget [`Self::evaluate_values`] gives each evaluation (the compilation's).
+    eval_budget: u64,
 }
 
 fn u(op: ReduceOp) -> AccOp {
@@ -251,14 +257,44 @@ impl CompiledFamily {
 
     /// The values of [`Self::evaluate`] alone, in the order of [`Self::features`]: for hosts
     /// that evaluate many matrices and take the names once (no per-call name copies).
+    /// Each call has a fresh budget, the one the family was compiled with
+    /// ([`crate::Limits`]).
     pub fn evaluate_values(&self, data: &SourceData, builtins: &dyn Builtins) -> Result<Vec<f64>, EvalError> {
+        self.evaluate_values_within(data, builtins, &mut EvalBudget::new(self.eval_budget))
+    }
+
+    /// The budget of [`Self::evaluate_values`]'s evaluations.
+    pub fn eval_budget(&self) -> u64 {
+        self.eval_budget
+    }
+
+    pub(crate) fn with_budget(mut self, eval_budget: u64) -> Self {
+        self.eval_budget = eval_budget;
+        self
+    }
+
+    /// [`Self::evaluate_values`] spending from `budget`: a host passes one budget to every
+    /// evaluation of a family on one case, and an evaluation that would overrun it stops
+    /// before the loop that would, with [`EvalError::Budget`] naming the feature.
+    pub fn evaluate_values_within(
+        &self,
+        data: &SourceData,
+        builtins: &dyn Builtins,
+        budget: &mut EvalBudget,
+    ) -> Result<Vec<f64>, EvalError> {
         let mut st = self.scratch.take();
-        let result = self.evaluate_with(&mut st, data, builtins);
+        let result = self.evaluate_with(&mut st, data, builtins, budget);
         self.scratch.give(st);
         result
     }
 
-    fn evaluate_with(&self, st: &mut State, data: &SourceData, builtins: &dyn Builtins) -> Result<Vec<f64>, EvalError> {
+    fn evaluate_with(
+        &self,
+        st: &mut State,
+        data: &SourceData,
+        builtins: &dyn Builtins,
+        budget: &mut EvalBudget,
+    ) -> Result<Vec<f64>, EvalError> {
         let ir = &self.checked.ir;
         let bound = Bound::with_use(&self.checked.schema, data, &self.source_use)?;
         st.reset(ir);
@@ -271,6 +307,7 @@ impl CompiledFamily {
                 st.scalars[s as usize] = call_builtin(ir, &bound, st, s, imp, builtins)?;
             }
             for pass in &stage.passes {
+                st.charge_pass(ir, &bound, pass, budget).map_err(|o| self.overrun_error(o, budget))?;
                 st.run_pass(ir, &bound, pass);
             }
         }

@@ -566,7 +566,14 @@ impl<'r> Planner<'r> {
             }
         }
         let source_use = SourceUse::of(&self.checked.schema, &self.checked.ir);
-        CompiledFamily { checked: self.checked, builtin_impls, stages, source_use, scratch: ScratchPool::default() }
+        CompiledFamily {
+            checked: self.checked,
+            builtin_impls,
+            stages,
+            source_use,
+            scratch: ScratchPool::default(),
+            eval_budget: DEFAULT_EVAL_BUDGET,
+        }
     }
 
     fn build_pass(

@@ -14,6 +14,7 @@ mod common;
 mod invariant_properties;
 mod invariant_scratch_reuse;
 mod mechanics_builtin_cache;
+mod mechanics_eval_budget;
 mod mechanics_plan;
 mod mechanics_plan_schedule;
 mod mechanics_robustness;

@@ -7,7 +7,7 @@
 //! The builders of these sources are in [`super::ibsi`]; the settings' texture parameters
 //! are the schemas' defaults, so a family header that names a parameter overrides them.
 
-use radx_dsl::{ArgKind, BuiltinImpl, BuiltinSpec, ParamKind as K, ParamValue as V, Registry, SourceSchema};
+use radx_dsl::{Allowed, ArgKind, BuiltinImpl, BuiltinSpec, ParamKind as K, ParamValue as V, Registry, SourceSchema};
 
 use crate::settings::Settings;
 
@@ -19,6 +19,7 @@ pub(super) fn register(registry: &mut Registry, settings: &Settings) {
     registry.register_source(
         SourceSchema::new("cm", "grey level co-occurrence matrix (IBSI 3.6), normalised to probabilities")
             .param("distance", K::Int, V::Int(t.glcm_distance as i64), "Chebyshev distance δ between voxel pairs")
+            .allow(Allowed::at_least(1.0))
             .param("symmetric", K::Bool, V::Bool(t.glcm_symmetric), "count both m and −m (IBSI default)")
             .axis("level", LEVEL)
             .array("p", &["level", "level"], "joint probability p_ij")
@@ -28,6 +29,7 @@ pub(super) fn register(registry: &mut Registry, settings: &Settings) {
     registry.register_source(
         SourceSchema::new("ngt", "neighbourhood grey tone difference matrix (IBSI 3.10)")
             .param("distance", K::Int, V::Int(1), "Chebyshev neighbourhood radius δ")
+            .allow(Allowed::at_least(1.0))
             .axis("level", LEVEL)
             .array("n", &["level"], "voxels of level i with a valid neighbourhood")
             .array("s", &["level"], "sum of absolute grey-tone differences s_i")
@@ -51,12 +53,11 @@ pub(super) fn register(registry: &mut Registry, settings: &Settings) {
             .scalar("N", "number of ROI voxels")
             .scalar("Ng", "number of grey levels"),
     );
-    registry.register_source(SourceSchema::new("ivh", "intensity-volume histogram (IBSI 3.5); builtins only").param(
-        "bin_width",
-        K::Float,
-        V::Float(0.0),
-        "discretisation width (0: none)",
-    ));
+    registry.register_source(
+        SourceSchema::new("ivh", "intensity-volume histogram (IBSI 3.5); builtins only")
+            .param("bin_width", K::Float, V::Float(0.0), "discretisation width (0: none)")
+            .allow(Allowed::at_least(0.0)),
+    );
     registry.register_source(SourceSchema::new("morph", "ROI morphology (IBSI 3.1); builtins only"));
     registry.register_source(SourceSchema::new("li", "local intensity (IBSI 3.2); builtins only"));
     register_builtins(registry);
@@ -67,12 +68,14 @@ pub(super) fn register(registry: &mut Registry, settings: &Settings) {
 fn register_zone_matrices(registry: &mut Registry, settings: &Settings) {
     let t = &settings.texture;
     let connectivity = |schema: SourceSchema| {
-        schema.param(
-            "connectivity",
-            K::Int,
-            V::Int(26),
-            "voxel connectivity: 26 in 3D (2D aggregations use 8); no other value is accepted",
-        )
+        schema
+            .param(
+                "connectivity",
+                K::Int,
+                V::Int(26),
+                "voxel connectivity: 26 in 3D (2D aggregations use 8); no other value is accepted",
+            )
+            .allow(Allowed::OneOf(vec![V::Int(26)]))
     };
     let matrices = [
         (
@@ -96,12 +99,14 @@ fn register_zone_matrices(registry: &mut Registry, settings: &Settings) {
         (
             SourceSchema::new("ngl", "neighbouring grey level dependence matrix (IBSI 3.11)")
                 .param("distance", K::Int, V::Int(t.ngldm_distance as i64), "Chebyshev neighbourhood radius δ")
+                .allow(Allowed::at_least(1.0))
                 .param(
                     "alpha",
                     K::Float,
                     V::Float(f64::from(t.ngldm_alpha)),
                     "coarseness α: |Δ grey level| ≤ α counts as dependent",
-                ),
+                )
+                .allow(Allowed::at_least(0.0)),
             "s",
             "dependence",
             "dependence count (centre voxel included); values are the counts that occur",
