@@ -59,7 +59,8 @@ impl FftWindow {
         for axis in 0..3 {
             let [a, b] = roi[axis];
             let lo = a.saturating_sub(reach[axis]);
-            let hi = (b + reach[axis]).min(dims[axis] - 1);
+            // Saturating: an absurd spacing (1e-40 mm) makes the reach overflow `usize`.
+            let hi = b.saturating_add(reach[axis]).min(dims[axis] - 1);
             let (w, a, b) = (hi - lo + 1, a - lo, b - lo);
             let r = reach[axis].min(b.max(w - 1 - a));
             let needed = (w + r - a).max(b + r + 1).max(2 * r + 1);
