@@ -115,7 +115,7 @@ impl PeakPlan {
     ) -> PeakPlan {
         let reach = required_margin(spacing);
         let window = FftWindow::new(dims, roi_box, reach);
-        let runs = sphere_runs(spacing).len() as f64;
+        let runs = sphere_runs(spacing, dims).len() as f64;
         let fft_cost = window.cost();
         let method = |centres: u64| if centres as f64 * runs > fft_cost { PeakMethod::Fft } else { PeakMethod::Runs };
         let (local, global) = (method(brightest_voxels), method(roi_voxels));
@@ -249,9 +249,13 @@ fn sphere_test(spacing: [f64; 3]) -> impl Fn(i64, i64, i64) -> bool {
 }
 
 /// The sphere's x-runs at `spacing`: (dy, dz, half-width along x).
-fn sphere_runs(spacing: [f64; 3]) -> Vec<(i64, i64, i64)> {
+fn sphere_runs(spacing: [f64; 3], dims: [usize; 3]) -> Vec<(i64, i64, i64)> {
     let inside = sphere_test(spacing);
-    let [rx, ry, rz] = required_margin(spacing).map(|m| m as i64);
+    // Offsets reach no further than the image: a run beyond it never adds a voxel, and a
+    // sphere of millions of voxels across (a spacing of 1e-3 mm) would otherwise take
+    // billions of steps to list.
+    let reach = required_margin(spacing);
+    let [rx, ry, rz] = std::array::from_fn(|a| reach[a].min(dims[a].saturating_sub(1)) as i64);
     let mut runs = Vec::new();
     for dz in -rz..=rz {
         for dy in -ry..=ry {
@@ -287,7 +291,7 @@ impl SphereMeans {
         crate::morphology::check_spacing(spacing)?;
         let dims = crate::morphology::dims3(&image.data);
         let reach = required_margin(spacing);
-        let runs = sphere_runs(spacing);
+        let runs = sphere_runs(spacing, dims);
         let [nx, ny, nz] = dims;
         let stride = (nx + 1) as isize;
         let run_offsets = runs
@@ -384,6 +388,19 @@ mod tests {
         assert!((peak_sphere_radius_mm() - 6.2035).abs() < 1e-4);
         // 6.2035 / 2 = 3.1 → 3 voxels; / 0.977 = 6.35 → 6; / 3 = 2.07 → 2.
         assert_eq!(required_margin([2.0, 0.977, 3.0]), [3, 6, 2]);
+    }
+
+    #[test]
+    fn a_sphere_wider_than_the_image_takes_every_voxel() {
+        // At 1e-3 mm the sphere reaches 6 203 voxels each way: its runs are listed only
+        // within the 4×3×2 image (at most 5 × 3 of them), and every centre's sphere holds
+        // all 24 voxels, so both peaks are the mean of 0..24, 11.5.
+        let spacing = [1e-3; 3];
+        assert!(sphere_runs(spacing, [4, 3, 2]).len() <= 5 * 3);
+        let image = Volume::from_x_fastest(Grid::new([4, 3, 2], spacing), (0..24).map(f64::from).collect());
+        let mask = Array3::from_elem((4, 3, 2).f(), true);
+        assert_eq!(local_intensity_peak(&image, &mask).unwrap(), 11.5);
+        assert_eq!(global_intensity_peak(&image, &mask).unwrap(), 11.5);
     }
 
     #[test]
