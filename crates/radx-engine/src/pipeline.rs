@@ -404,13 +404,16 @@ fn label_absent(
     }
 }
 
-/// Whether the chain needs the whole image before cropping: whole-image normalisation, a
-/// profile's own resampling grid.
+/// Whether the chain cannot start from the ROI's box grown by a margin: whole-image
+/// normalisation (both volumes are read whole), a profile's own resampling grid (from files
+/// the part of the image it resamples is read: `process_files_on_own_grid`).
 pub(crate) fn needs_whole_image(settings: &Settings) -> bool {
     settings.normalise.is_some() || resamples_on_own_grid(settings)
 }
 
-/// Whether the settings resample onto their profile's own grid (built from the whole image).
+/// Whether the settings resample onto their profile's own grid ([`Profile::resample`]).
+///
+/// [`Profile::resample`]: crate::profile::Profile::resample
 fn resamples_on_own_grid(settings: &Settings) -> bool {
     settings.resample.is_some() && crate::profile::of(settings).resamples_on_own_grid()
 }

@@ -82,9 +82,10 @@ pub trait Profile: Sync {
     fn library(&self) -> &'static [(&'static str, &'static str)];
 
     /// Whether resampling (when the settings ask for it) uses this profile's own grid, which
-    /// [`Profile::resample`] builds from the whole image, instead of the IBSI's grid aligned
-    /// to the image (which the pipeline builds around the ROI's box only). The pipeline reads
-    /// the whole image when this holds.
+    /// [`Profile::resample`] builds from the image's grid and the ROI's box, instead of the
+    /// IBSI's grid aligned to the image (which the pipeline builds around the ROI's box
+    /// only). From files the pipeline then reads the label map as the ROI's box and the part
+    /// of the image [`Profile::resampling_region`] names; in-memory volumes go whole.
     fn resamples_on_own_grid(&self) -> bool {
         false
     }
