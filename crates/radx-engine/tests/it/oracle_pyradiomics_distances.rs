@@ -103,3 +103,47 @@ fn several_distances_match_pyradiomics_on_small_generated_cases() {
     assert_eq!(compared, 18 * 5 * 75, "every value compared");
     assert!(failures.is_empty(), "{} of {compared} differ:\n{}", failures.len(), failures.join("\n"));
 }
+
+/// ROIs too small for some listed distance (too_small/, generate_too_small.py there): where
+/// some angle fits, every value equals PyRadiomics'; where none of any listed distance fits,
+/// PyRadiomics refuses the whole case ("Error getting angle count.", too_small/refused.csv)
+/// and radx keeps it: the GLCM features are NaN with a note saying there was nothing to
+/// count, the classes that do not need a pair (GLRLM, GLSZM) keep their values, and GLDM and
+/// NGTDM count voxels with no neighbour in the ROI (docs/from-pyradiomics.md).
+#[test]
+fn rois_too_small_for_the_listed_distances() {
+    let root = folder().join("too_small");
+    let expected = expected("too_small/expected.csv");
+    let mut failures = Vec::new();
+    let mut compared = 0;
+    for ((case, params), want) in &expected {
+        let files = Case::new(root.join("image.nrrd"), root.join(format!("{case}_mask.nrrd")));
+        let what = format!("{case} {params}");
+        compared +=
+            compare(&what, want, &values(&extractor(&format!("too_small/{params}")), &files, &what), &mut failures);
+    }
+    assert_eq!(compared, 3 * 75, "cube2 d13, square3 d23_2d and bar d3_2d, every value compared");
+    assert!(failures.is_empty(), "{} of {compared} differ:\n{}", failures.len(), failures.join("\n"));
+
+    let refused = csv::Reader::from_path(root.join("refused.csv")).expect("refused.csv").into_records();
+    let mut kept = 0;
+    for record in refused.map(|r| r.expect("row")) {
+        let (case, params) = (&record[0], &record[1]);
+        assert_eq!(&record[2], "Error getting angle count.", "{case} {params}");
+        let files = Case::new(root.join("image.nrrd"), root.join(format!("{case}_mask.nrrd")));
+        let rows = extractor(&format!("too_small/{params}")).extract(&files).expect("radx keeps the case").rows;
+        for row in &rows {
+            let glcm = row.key.feature.contains("_glcm_");
+            assert_eq!(row.value.is_nan(), glcm, "{case} {params}: {} = {}", row.key.feature, row.value);
+            if glcm {
+                assert!(
+                    row.note.as_deref().is_some_and(|n| n.contains("nothing to count")),
+                    "{case} {params}: {row:?}"
+                );
+            }
+        }
+        assert_eq!(rows.len(), 75, "{case} {params}: every class' rows");
+        kept += 1;
+    }
+    assert_eq!(kept, 3, "cube2 d2, cube2 d3 and square3 d3_2d");
+}
