@@ -61,13 +61,12 @@ pub fn extract_with_meta(
     shape: Option<Shape>,
     meta: &CaseMeta,
 ) -> Vec<FeatureRow> {
-    extract_on(case, settings, library, plugins, shape, Prefetch::Yes, Levels::All, meta)
+    extract_on(case, settings, library, plugins, shape, Run::Case, Levels::All, meta)
 }
 
 /// [`extract_with_plugins`] for the many small cases of a feature map's windows: the
 /// builtins' data (morphology, intensity peaks) are computed only when a feature asks for
-/// them, not prefetched. Same values: prefetching only starts that work early, and finding
-/// what to prefetch (a scan of every feature's text) would cost more than a window's matrices.
+/// them, not prefetched, and a non-finite value's cause is not looked for (see [`Run`]).
 /// `grey_levels` says which levels the IBSI texture matrices' data span.
 pub fn extract_window(
     case: &ProcessedCase,
@@ -76,7 +75,7 @@ pub fn extract_window(
     plugins: &PluginRegistry,
     grey_levels: Levels,
 ) -> Vec<FeatureRow> {
-    extract_on(case, settings, library, plugins, None, Prefetch::No, grey_levels, &CaseMeta::default())
+    extract_on(case, settings, library, plugins, None, Run::Window, grey_levels, &CaseMeta::default())
 }
 
 /// A family's values over one aggregation's matrices, and what made each non-finite one so.
@@ -87,13 +86,14 @@ struct Evaluated {
 
 /// Evaluates `family` on every matrix of an aggregation and averages each feature (IBSI).
 /// One budget for all the matrices: the family's work on this case, whatever the thread
-/// count. The first matrix that makes a feature NaN or infinite is evaluated again to find
-/// out why (only then: most features are finite on most matrices).
+/// count. For a case ([`Run::Case`]), the first matrix that makes a feature NaN or infinite
+/// is evaluated again to find out why (only then: most features are finite on most matrices).
 fn evaluate_family(
     family: &radx_dsl::CompiledFamily,
     data: &[radx_dsl::SourceData],
     host: &CaseHost<'_>,
     eval_budget: u64,
+    run: Run,
 ) -> Result<Evaluated, radx_dsl::EvalError> {
     let n = family.features().count();
     let mut sums = vec![0.0; n];
@@ -103,7 +103,7 @@ fn evaluate_family(
     let mut budget = radx_dsl::EvalBudget::new(eval_budget);
     for d in data {
         let values = family.evaluate_values_within(d, host, &mut budget)?;
-        if values.iter().zip(&explained).any(|(v, done)| !v.is_finite() && !done) {
+        if run == Run::Case && values.iter().zip(&explained).any(|(v, done)| !v.is_finite() && !done) {
             // A copy of the budget: explaining is the host's work, not the feature's.
             let found = family.explain_nonfinite(d, host, &mut budget.clone())?;
             for (k, cause) in found.into_iter().enumerate() {
@@ -128,11 +128,16 @@ fn nonfinite_note(what: &str, cause: Option<radx_dsl::NonFinite>) -> String {
     }
 }
 
-/// Whether the host's costly builtins are started alongside the matrices.
+/// What an extraction is for. Both give the same values.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Prefetch {
-    Yes,
-    No,
+enum Run {
+    /// A case's rows: the host's costly builtins are started alongside the matrices, and
+    /// each non-finite value's note says what made it so.
+    Case,
+    /// A feature map's window: neither. Finding what to prefetch (a scan of every feature's
+    /// text) would cost more than a window's matrices, and finding a cause evaluates the
+    /// family again, which small windows, often NaN, would pay for notes maps never write.
+    Window,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -142,7 +147,7 @@ fn extract_on(
     library: &[LibraryFamily],
     plugins: &PluginRegistry,
     shape: Option<Shape>,
-    prefetch: Prefetch,
+    run: Run,
     grey_levels: Levels,
     meta: &CaseMeta,
 ) -> Vec<FeatureRow> {
@@ -167,7 +172,7 @@ fn extract_on(
             built
         },
         || {
-            if prefetch == Prefetch::Yes {
+            if run == Run::Case {
                 host.prefetch(library.iter().flat_map(|f| f.family.features().map(|feature| feature.text.as_str())));
                 crate::timings::mark("morphology and intensity peaks computed");
             }
@@ -189,7 +194,7 @@ fn extract_on(
                 Ok(_) => return Err("no matrix: nothing to count in this ROI".into()),
                 Err(e) => return Err(e.clone()),
             };
-            evaluate_family(&family.family, data, &host, settings.eval_budget).map_err(|e| e.to_string())
+            evaluate_family(&family.family, data, &host, settings.eval_budget, run).map_err(|e| e.to_string())
         })
         .collect();
     crate::timings::mark("families evaluated");
