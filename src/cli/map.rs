@@ -54,6 +54,10 @@ pub struct MapArgs {
     /// Map file format.
     #[arg(long, value_enum, default_value_t = MapFormat::Nifti)]
     format: MapFormat,
+    /// Also draw the ROI's middle slice into this PNG: the image with the ROI's outline, then
+    /// every map with its colour bar (docs/maps.md).
+    #[arg(long, value_name = "FILE.png")]
+    preview: Option<PathBuf>,
 }
 
 pub fn run(args: &MapArgs) -> Result<ExitCode, Error> {
@@ -89,9 +93,15 @@ pub fn run(args: &MapArgs) -> Result<ExitCode, Error> {
     for index in 0..maps.keys.len() {
         super::output::check_output(&args.output.join(file_name(&maps, index, args.format)), &inputs)?;
     }
+    if let Some(path) = &args.preview {
+        super::output::check_output(path, &inputs)?;
+    }
     std::fs::create_dir_all(&args.output)
         .map_err(|source| radx_engine::Error::Write { path: args.output.display().to_string(), source })?;
     write_maps(&maps, &args.output, args.format)?;
+    if let Some(path) = &args.preview {
+        radx_io::write_png(path, &radx_engine::maps::preview(&maps))?;
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -43,6 +43,52 @@ fn pyradiomics_parameter_file_writes_one_nifti_per_feature_with_its_names() {
     assert_eq!(finite, 453, "a value at every ROI voxel, NaN elsewhere");
 }
 
+/// `--preview` draws the middle slice into a PNG: the image's panel and one per map, in
+/// ⌈√panels⌉ columns at least 200 pixels wide (pixels: `maps::preview`'s tests).
+#[test]
+fn preview_writes_a_png_of_the_image_and_every_map() {
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().join("maps");
+    let png = out.path().join("maps.png");
+    let run = |preview: &Path| {
+        radx(&[
+            "map",
+            "--image",
+            &s(&data("pyradiomics/data/brain2_image.nrrd")),
+            "--mask",
+            &s(&data("pyradiomics/data/brain2_label.nrrd")),
+            "--family",
+            "intensity_statistics",
+            "--radius",
+            "1",
+            "-o",
+            &s(&dir),
+            "--preview",
+            &s(preview),
+        ])
+    };
+    let o = run(&png);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let bytes = std::fs::read(&png).unwrap();
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "a PNG signature");
+    assert_eq!(&bytes[12..16], b"IHDR");
+    let width = u32::from_be_bytes(bytes[16..20].try_into().unwrap());
+    let height = u32::from_be_bytes(bytes[20..24].try_into().unwrap());
+    let maps = names(&dir).len();
+    let columns = ((maps + 1) as f64).sqrt().ceil() as u32;
+    // Each panel: a title, the slice (not square: its height varies), a bar and its labels.
+    let rows = (maps as u32 + 1).div_ceil(columns);
+    assert!(width >= columns * 200 && height >= rows * 60, "{width}×{height}, {maps} maps");
+
+    let missing = out.path().join("no-such-folder").join("p.png");
+    let o = run(&missing);
+    assert!(!o.status.success());
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(stderr.contains("no-such-folder"), "the error names the file: {stderr}");
+    let o = run(&data("pyradiomics/data/brain2_image.nrrd"));
+    assert!(!o.status.success(), "the preview would replace the image");
+}
+
 #[test]
 fn ibsi_maps_are_named_by_family_feature_and_aggregation_and_nrrd_works() {
     let out = tempfile::tempdir().unwrap();

@@ -26,6 +26,7 @@ mod gzip;
 pub mod memory;
 mod nifti;
 mod nrrd;
+mod picture;
 mod region;
 mod stream;
 mod text;
@@ -38,6 +39,7 @@ use format::format_of;
 
 pub use atomic::{AtomicWriteError, check_not_input, write_atomic, write_atomic_with};
 pub use error::IoError;
+pub use picture::{RgbPicture, write_png};
 pub use radx_core::{Grid, Volume};
 pub use region::{LabelMask, read_label_mask, read_region, read_region_when_known};
 pub use text::{TEXT_INPUT_LIMIT, read_text_limited};

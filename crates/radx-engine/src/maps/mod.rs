@@ -19,6 +19,8 @@
 //! window's values depend on that window only, so the maps are the same bits for any number
 //! of threads. Only the original image is mapped (not the settings' filters).
 
+mod preview;
+
 use rayon::prelude::*;
 
 use radx_core::matrix::DiscretisedRoi;
@@ -30,6 +32,7 @@ use crate::case::Case;
 use crate::extractor::Extractor;
 use crate::library::LibraryFamily;
 use crate::model::{FeatureKey, ProcessedCase};
+pub use preview::preview;
 
 /// Sources computed over the whole ROI (its surface, the whole image's intensity peak):
 /// meaningless in a window, so their families cannot be mapped.
@@ -154,6 +157,36 @@ pub struct FeatureMaps {
     pub init_value: f64,
     /// Per map, why some of its values are NaN (the first reason met, in voxel order).
     pub notes: Vec<Option<String>>,
+    /// The processed image's slice through the ROI's middle, which [`preview`] draws.
+    pub middle_slice: MiddleSlice,
+}
+
+/// The processed image's slice through the ROI's middle (the median z of its voxels), as
+/// far as the maps' crop reaches: what a picture of the maps shows under them.
+#[derive(Debug, Clone)]
+pub struct MiddleSlice {
+    /// The slice's z index on [`FeatureMaps::grid`].
+    pub z: usize,
+    /// The grid's (x, y) index of the slice's first voxel.
+    pub origin: [usize; 2],
+    /// The processed intensities, `[x, y]`.
+    pub image: ndarray::Array2<f64>,
+    /// The ROI's voxels (after re-segmentation: those the maps have values at), `[x, y]`.
+    pub roi: ndarray::Array2<bool>,
+}
+
+impl MiddleSlice {
+    /// The slice of `processed` at crop index `z`; `offset` is the crop's first voxel on the grid.
+    fn of(processed: &ProcessedCase, z: usize, offset: [usize; 3]) -> MiddleSlice {
+        // `index_axis`, not ndarray's `s!`, whose expansion this crate's `forbid(unsafe_code)` refuses.
+        let z_axis = ndarray::Axis(2);
+        MiddleSlice {
+            z: z + offset[2],
+            origin: [offset[0], offset[1]],
+            image: processed.roi.image.data.index_axis(z_axis, z).to_owned(),
+            roi: processed.roi.intensity.index_axis(z_axis, z).to_owned(),
+        }
+    }
 }
 
 impl FeatureMaps {
@@ -276,8 +309,10 @@ pub fn feature_maps(extractor: &Extractor, case: &Case, options: &MapOptions) ->
         }
         values.extend(vals.into_iter().take(n));
     }
+    // Centres run x-fastest, so their z is sorted: the middle one's is the median.
+    let middle_slice = MiddleSlice::of(&processed, centres[centres.len() / 2][2], offset);
     let voxels = centres.iter().map(|c| [c[0] + offset[0], c[1] + offset[1], c[2] + offset[2]]).collect::<Vec<_>>();
-    Ok(FeatureMaps { keys, tags, grid: full, voxels, values, init_value: options.init_value, notes })
+    Ok(FeatureMaps { keys, tags, grid: full, voxels, values, init_value: options.init_value, notes, middle_slice })
 }
 
 /// The families to map: those named (in the library's order), or every family whose source
