@@ -995,6 +995,42 @@ fn libraries_other_users_could_replace_are_refused_before_loading() {
     PluginRegistry::new().load(&library).expect("loads when only its owner can write");
 }
 
+/// A library, or a folder above it, owned by another user than root and the one running
+/// radx is refused whatever its mode: its owner could replace it. Run as root, the test
+/// gives a copy to another user id; run as anyone else it cannot, and checks only that the
+/// user's own library loads.
+#[cfg(unix)]
+#[test]
+fn libraries_owned_by_other_users_are_refused_before_loading() {
+    use std::os::unix::fs::chown;
+    let (dir, library) = plugin_with_modes("foreign", 0o755, 0o755);
+    // SAFETY: geteuid only returns the caller's effective user id.
+    if unsafe { libc::geteuid() } != 0 {
+        PluginRegistry::new().load(&library).expect("the user's own library loads");
+        eprintln!("not root: a library owned by another user cannot be made here");
+        return;
+    }
+    let other = 54_321;
+    let refusal = |owned: &Path| {
+        chown(owned, Some(other), None).unwrap();
+        let error = PluginRegistry::new().load(&library).map(|_| ()).expect_err("refused");
+        chown(owned, Some(0), None).unwrap();
+        let message = error.to_string();
+        let PluginError::ForeignOwner { path, owned: found, owner, user } = error else { panic!("{error:?}") };
+        assert_eq!((path, owner, user), (library.clone(), other, 0));
+        assert!(message.contains("owned by user 54321") && message.contains("--allow-untrusted-plugins"), "{message}");
+        found
+    };
+    assert_eq!(refusal(&dir), dir, "the folder");
+    assert_eq!(refusal(&library), library, "the file");
+    chown(&library, Some(other), None).unwrap();
+    PluginRegistry::with_trust(radx_engine::plugins::PluginTrust::AllowWritable)
+        .load(&library)
+        .expect("loads when allowed");
+    chown(&library, Some(0), None).unwrap();
+    PluginRegistry::new().load(&library).expect("loads again once root owns it");
+}
+
 /// The command line refuses such a library (`--plugin`: an error; `RADX_PLUGIN_PATH`: skipped
 /// with a warning), and loads it with `--allow-untrusted-plugins` or
 /// `RADX_ALLOW_UNTRUSTED_PLUGINS=1`.

@@ -84,6 +84,26 @@ pub enum PluginError {
         /// Who besides its owner can write to it.
         who: WritableBy,
     },
+    /// The library or a folder above it belongs to another user than root and the one
+    /// running radx, who could replace the code run on opening it: refused before it is
+    /// opened (Unix; see [`PluginTrust`]).
+    #[error(
+        "plugin {}: refused: {} is owned by user {owner}, neither you (user {user}) nor root, so that user could \
+         replace the code radx would run on opening it; install the plugin in a folder you or root own, or allow \
+         such plugins explicitly (radx: --allow-untrusted-plugins or RADX_ALLOW_UNTRUSTED_PLUGINS=1)",
+        path.display(),
+        owned.display()
+    )]
+    ForeignOwner {
+        /// The library (canonical path).
+        path: PathBuf,
+        /// The library itself or the folder owned by another user.
+        owned: PathBuf,
+        /// Its owner's user id.
+        owner: u32,
+        /// The effective user id radx runs as.
+        user: u32,
+    },
     /// The file exists but the dynamic loader refused it.
     #[error("plugin {}: not a loadable shared library ({reason})", path.display())]
     NotALibrary { path: PathBuf, reason: String },

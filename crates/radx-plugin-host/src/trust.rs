@@ -1,9 +1,10 @@
 //! Which plugin libraries radx agrees to open. Opening a library runs its constructors
 //! (ELF `.init_array`, Mach-O initialisers) before radx sees its descriptor, so a library
 //! that another user could have replaced is refused before `dlopen`, not after: the file
-//! itself, and every folder from its own up to `/`, must not be writable by its group or by
-//! all users (a folder with the sticky bit, like `/tmp`, is fine: others cannot rename or
-//! remove what they do not own in it). Unix only; elsewhere nothing is checked.
+//! itself, and every folder from its own up to `/`, must be owned by the user running radx
+//! or by root, and not be writable by its group or by all users (a folder with the sticky
+//! bit, like `/tmp`, is fine: others cannot rename or remove what they do not own in it).
+//! Unix only; elsewhere nothing is checked.
 
 use std::path::Path;
 
@@ -12,7 +13,8 @@ use crate::PluginError;
 /// Whether libraries that other users could have replaced are loaded.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum PluginTrust {
-    /// Refuse a library writable by others, or in a folder they can write to (the default).
+    /// Refuse a library writable by others or owned by another user than root and the one
+    /// running radx, or in a folder that is (the default).
     #[default]
     OwnerWritableOnly,
     /// Load it anyway (radx: `--allow-untrusted-plugins` or `RADX_ALLOW_UNTRUSTED_PLUGINS=1`).
@@ -63,13 +65,21 @@ pub(crate) fn check(library: &Path, trust: PluginTrust) -> Result<(), PluginErro
 
 #[cfg(unix)]
 fn check_modes(library: &Path) -> Result<(), PluginError> {
-    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
     const STICKY: u32 = 0o1000;
+    let user = effective_user();
     for (depth, place) in library.ancestors().enumerate() {
-        let mode = std::fs::metadata(place)
-            .map_err(|_| PluginError::NotFound { path: place.to_path_buf() })?
-            .permissions()
-            .mode();
+        let metadata = std::fs::metadata(place).map_err(|_| PluginError::NotFound { path: place.to_path_buf() })?;
+        // Its owner can change its mode and replace what it holds, whatever the mode says now.
+        if !trusted_owner(metadata.uid(), user) {
+            return Err(PluginError::ForeignOwner {
+                path: library.to_path_buf(),
+                owned: place.to_path_buf(),
+                owner: metadata.uid(),
+                user,
+            });
+        }
+        let mode = metadata.permissions().mode();
         // A sticky folder lets others add files but not replace ours; the library itself has no such excuse.
         let sticky_folder = depth > 0 && mode & STICKY != 0;
         if let Some(who) = WritableBy::of_mode(mode).filter(|_| !sticky_folder) {
@@ -84,8 +94,33 @@ fn check_modes(library: &Path) -> Result<(), PluginError> {
     Ok(())
 }
 
+/// Whether a file or folder owned by `owner` is trusted by `user`: only root and the user
+/// themself can change what the user runs.
+pub(crate) fn trusted_owner(owner: u32, user: u32) -> bool {
+    owner == 0 || owner == user
+}
+
+/// The effective user id, whose permissions the loaded code would run with.
+#[cfg(unix)]
+fn effective_user() -> u32 {
+    // SAFETY: geteuid takes no argument, touches no memory of ours and always succeeds.
+    unsafe { libc::geteuid() }
+}
+
 /// Not checked: Windows' ACLs are not Unix modes (see docs/plugins.md).
 #[cfg(not(unix))]
 fn check_modes(_library: &Path) -> Result<(), PluginError> {
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn only_root_and_the_user_are_trusted_owners() {
+        assert!(super::trusted_owner(0, 1000));
+        assert!(super::trusted_owner(1000, 1000));
+        assert!(!super::trusted_owner(1001, 1000));
+        assert!(super::trusted_owner(0, 0));
+        assert!(!super::trusted_owner(1000, 0), "root does not run a user's library");
+    }
 }
