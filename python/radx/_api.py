@@ -104,6 +104,11 @@ class Extractor:
         exclude_nonfinite: drop NaN and infinite voxels from the ROI instead of refusing.
         max_memory: memory budget in bytes or as text (``"4G"``); default the least of half
             the physical memory, the cgroup limit and ``ulimit -v``.
+        eval_budget: operations each feature family may spend per case and aggregation
+            (default 2**40); a feature needing more is NaN with a note naming it and its line.
+        allow_untrusted_plugins: load plugin libraries that other users could have replaced
+            (writable by others, or owned by another user than you and root, or in such a
+            folder); refused by default (docs/plugins.md, "Trust").
 
     Raises:
         FileNotFoundError: a settings, feature or plugin file does not exist.
@@ -124,6 +129,8 @@ class Extractor:
         strict: bool = False,
         exclude_nonfinite: bool = False,
         max_memory: Union[int, str, None] = None,
+        eval_budget: Optional[int] = None,
+        allow_untrusted_plugins: bool = False,
     ) -> None:
         self._native = _radx.Extractor(
             **_settings_args(settings),
@@ -134,6 +141,8 @@ class Extractor:
             strict=strict,
             exclude_nonfinite=exclude_nonfinite,
             max_memory=max_memory,
+            eval_budget=eval_budget,
+            allow_untrusted_plugins=allow_untrusted_plugins,
         )
         _warn(self._native.warnings, stacklevel=2)
 
@@ -347,6 +356,8 @@ def extract(
     strict: bool = False,
     exclude_nonfinite: bool = False,
     max_memory: Union[int, str, None] = None,
+    eval_budget: Optional[int] = None,
+    allow_untrusted_plugins: bool = False,
 ) -> "pd.DataFrame":
     """The features of one case, as ``radx extract`` computes them, in a long table.
 
@@ -366,6 +377,8 @@ def extract(
         strict=strict,
         exclude_nonfinite=exclude_nonfinite,
         max_memory=max_memory,
+        eval_budget=eval_budget,
+        allow_untrusted_plugins=allow_untrusted_plugins,
     )
     return extractor.extract(
         image,
@@ -392,6 +405,8 @@ def map(
     plugins: Paths = None,
     library: Optional[str] = None,
     names: str = "radx",
+    eval_budget: Optional[int] = None,
+    allow_untrusted_plugins: bool = False,
     **options: Any,
 ) -> Dict[str, Any]:
     """Voxel-wise feature maps of one case, as ``radx map`` computes them.
@@ -402,7 +417,15 @@ def map(
     kernel and init value unless the options say otherwise; ``names="pyradiomics"`` names
     the maps as PyRadiomics does (``original_glcm_JointEntropy``).
     """
-    extractor = Extractor(settings, features=features, plugins=plugins, library=library, names=names)
+    extractor = Extractor(
+        settings,
+        features=features,
+        plugins=plugins,
+        library=library,
+        names=names,
+        eval_budget=eval_budget,
+        allow_untrusted_plugins=allow_untrusted_plugins,
+    )
     return extractor.map(image, mask, **options)
 
 
@@ -490,6 +513,9 @@ def batch(
     strict: bool = False,
     exclude_nonfinite: bool = False,
     max_memory: Union[int, str, None] = None,
+    eval_budget: Optional[int] = None,
+    allow_untrusted_plugins: bool = False,
+    resume: bool = False,
 ) -> "pd.DataFrame":
     """A cohort in one wide table, as ``radx batch`` writes it (the same code).
 
@@ -498,14 +524,19 @@ def batch(
             ``Image,Mask[,Label]``; relative paths relative to its folder), or a pandas
             DataFrame (or list of dicts) with those columns (relative paths relative to the
             working folder).
-        settings, features, plugins, library, names, strict, exclude_nonfinite, max_memory:
-            as for ``Extractor``.
+        settings, features, plugins, library, names, strict, exclude_nonfinite, max_memory,
+        eval_budget, allow_untrusted_plugins: as for ``Extractor``.
         jobs: worker threads (default: every core).
         progress: print ``radx batch: done/total cases`` on standard error; or a callable
             ``progress(done, total)``; ``False`` for nothing.
         label: the ROI label (default: the settings'); a case's label column overrides it.
         all_labels: one row per non-zero label of each mask.
         output: also keep the table in this file (``.csv``, ``.jsonl`` or ``.parquet``).
+        resume: continue a batch into ``output`` that was killed or had failed cases, as
+            ``radx batch --resume``: cases with only ``ok`` rows in ``output`` or its journal
+            (``output.partial.jsonl``) are kept, the others run; a journal written with other
+            settings, feature files, plugins or names is an error saying what changed.
+            Needs ``output``.
 
     Returns:
         pandas.DataFrame: ``id, label, status, error``, then one column per feature
@@ -522,7 +553,11 @@ def batch(
         strict=strict,
         exclude_nonfinite=exclude_nonfinite,
         max_memory=max_memory,
+        eval_budget=eval_budget,
+        allow_untrusted_plugins=allow_untrusted_plugins,
     )
+    if resume and output is None:
+        raise ValueError("resume=True continues a batch into its output file: give output=")
     if progress is True:
         callback: Optional[Callable[[int, int], None]] = _Progress()
     elif progress is False or progress is None:
@@ -536,7 +571,9 @@ def batch(
     with tempfile.TemporaryDirectory(prefix="radx-batch-") as folder:
         case_list = _case_list(cases, folder)
         path = os.fspath(output) if output is not None else os.path.join(folder, "features.csv")
-        total, ok, failed, failures = _radx.batch(extractor._native, case_list, path, jobs, label, all_labels, callback)
+        total, ok, failed, failures = _radx.batch(
+            extractor._native, case_list, path, jobs, label, all_labels, callback, resume
+        )
         pyradiomics_layout = extractor._native.pyradiomics_names and path.endswith(".csv")
         table = _read_table(path, pyradiomics_layout)
     if failures:

@@ -52,6 +52,8 @@ class Extractor:
         strict: bool = False,
         exclude_nonfinite: bool = False,
         max_memory: Union[int, str, None] = None,
+        eval_budget: Optional[int] = None,
+        allow_untrusted_plugins: bool = False,
     ) -> Extractor: ...
     @property
     def warnings(self) -> List[str]: ...
@@ -114,6 +116,7 @@ def batch(
     label: Optional[int] = None,
     all_labels: bool = False,
     progress: Optional[Callable[[int, int], Any]] = None,
+    resume: bool = False,
 ) -> Tuple[int, int, int, List[Tuple[str, Optional[int], str]]]: ...
 def features(
     library: str = "ibsi", features: Sequence[_Path] = ..., plugins: Sequence[_Path] = ...

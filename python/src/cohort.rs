@@ -17,7 +17,9 @@ use crate::extractor::Extractor;
 /// `output` (its format from the extension). `progress(done, total)` is called as cases
 /// finish. Returns (cases, ok rows, error rows, failures as (id, label, reason)).
 #[pyfunction]
-#[pyo3(signature = (extractor, cases, output, jobs = None, label = None, all_labels = false, progress = None))]
+#[pyo3(signature = (
+    extractor, cases, output, jobs = None, label = None, all_labels = false, progress = None, resume = false
+))]
 #[allow(clippy::too_many_arguments, clippy::type_complexity)]
 pub fn batch(
     py: Python<'_>,
@@ -28,6 +30,7 @@ pub fn batch(
     label: Option<i64>,
     all_labels: bool,
     progress: Option<Py<PyAny>>,
+    resume: bool,
 ) -> PyResult<(usize, usize, usize, Vec<(String, Option<i64>, String)>)> {
     if jobs == Some(0) {
         return Err(PyValueError::new_err("jobs must be at least 1"));
@@ -44,11 +47,10 @@ pub fn batch(
         output,
         format,
         jobs,
-        resume: false,
+        resume,
         shard: None,
         labels: if all_labels { LabelChoice::All } else { LabelChoice::One(label) },
-        // No resume from Python: the fingerprint only marks the journal as this run's.
-        files: radx_cohort::batch::RunFiles::default(),
+        files: extractor.run_files.clone(),
     };
     let reporter = Reporter {
         callback: progress,

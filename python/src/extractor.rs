@@ -10,7 +10,7 @@ use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use radx_engine::compat::pyradiomics::{LibraryChoice, load_settings_for};
-use radx_engine::plugins::{PLUGIN_PATH_VAR, PluginRegistry, plugin_dirs};
+use radx_engine::plugins::{PLUGIN_PATH_VAR, PluginRegistry, PluginTrust, plugin_dirs};
 use radx_engine::settings::SettingsError;
 use radx_engine::{Case, Features, Settings, VolumeSource};
 
@@ -23,6 +23,9 @@ pub struct Extractor {
     pub inner: Arc<radx_engine::Extractor>,
     /// What loading the settings and plugins warned about, for `warnings.warn`.
     warnings: Vec<String>,
+    /// The settings file and feature files it was made from, which a resumed batch's
+    /// journal fingerprints (settings given as text are fingerprinted as effective settings).
+    pub run_files: radx_cohort::batch::RunFiles,
 }
 
 #[pymethods]
@@ -34,7 +37,8 @@ impl Extractor {
     #[new]
     #[pyo3(signature = (
         settings = None, settings_text = None, text_name = None, features = Vec::new(), plugins = Vec::new(),
-        library = None, names = "radx", strict = false, exclude_nonfinite = false, max_memory = None
+        library = None, names = "radx", strict = false, exclude_nonfinite = false, max_memory = None,
+        eval_budget = None, allow_untrusted_plugins = false
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -49,7 +53,13 @@ impl Extractor {
         strict: bool,
         exclude_nonfinite: bool,
         max_memory: Option<&Bound<'_, PyAny>>,
+        eval_budget: Option<u64>,
+        allow_untrusted_plugins: bool,
     ) -> PyResult<Self> {
+        if eval_budget == Some(0) {
+            return Err(PyValueError::new_err("eval_budget must be at least 1 operation"));
+        }
+        let trust = if allow_untrusted_plugins { PluginTrust::AllowWritable } else { PluginTrust::OwnerWritableOnly };
         let library = match library {
             None => None,
             Some("ibsi") => Some(LibraryChoice::Ibsi),
@@ -74,6 +84,7 @@ impl Extractor {
             ));
         }
         let max_memory = max_memory.map(memory_budget).transpose()?;
+        let run_files = radx_cohort::batch::RunFiles { settings: settings.clone(), features: features.clone() };
         let source = match (settings, settings_text) {
             (Some(_), Some(_)) => return Err(PyValueError::new_err("give settings as a file or as text, not both")),
             (Some(path), None) => SettingsSource::File(path),
@@ -90,18 +101,21 @@ impl Extractor {
                 if let Some(bytes) = max_memory {
                     settings.max_memory = bytes;
                 }
+                if let Some(ops) = eval_budget {
+                    settings.eval_budget = ops;
+                }
                 if pyradiomics_names && !radx_engine::profile::of(&settings).has_own_names() {
                     return Err(PyValueError::new_err(
                         "names=\"pyradiomics\" needs PyRadiomics' library: PyRadiomics settings (a parameter file or \
                          mapping with setting/featureClass/imageType), or library=\"pyradiomics\"",
                     ));
                 }
-                let registry = load_plugins(&plugins, &mut warnings)?;
+                let registry = load_plugins(&plugins, trust, &mut warnings)?;
                 let mut extractor = radx_engine::Extractor::new(settings, &features, registry).map_err(engine)?;
                 if pyradiomics_names {
                     extractor = extractor.with_pyradiomics_names().map_err(engine)?;
                 }
-                Ok(Extractor { inner: Arc::new(extractor), warnings })
+                Ok(Extractor { inner: Arc::new(extractor), warnings, run_files })
             })
         })
     }
@@ -486,8 +500,8 @@ fn renamed(e: radx_engine::Error, shown: &str, name: &str) -> radx_engine::Error
 
 /// The plugin files given (each must load), then those in `RADX_PLUGIN_PATH`'s folders (a
 /// broken one there is a warning), as the command line loads them.
-fn load_plugins(explicit: &[PathBuf], warnings: &mut Vec<String>) -> PyResult<PluginRegistry> {
-    let mut registry = PluginRegistry::new();
+fn load_plugins(explicit: &[PathBuf], trust: PluginTrust, warnings: &mut Vec<String>) -> PyResult<PluginRegistry> {
+    let mut registry = PluginRegistry::with_trust(trust);
     for path in explicit {
         registry.load(path).map_err(|e| crate::errors::plugin(&e, e.to_string()))?;
     }

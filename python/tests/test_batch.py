@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -104,3 +105,26 @@ def test_dask_recipe_gives_radx_batch_s_table(cases, tmp_path):
     with pytest.warns(radx.RadxWarning):
         expected = radx.batch(cases, settings=tmp_path / "settings.yaml", progress=False)
     assert_same_wide(table, expected)
+
+
+def test_resume_runs_only_what_failed_and_refuses_other_settings(cases, tmp_path):
+    out = tmp_path / "resumed.csv"
+    with pytest.warns(radx.RadxWarning, match=r"1 of 5 rows failed"):
+        first = radx.batch(cases, settings=PARAMS, output=out, progress=False)
+    # The missing image appears: resuming runs that case alone and keeps the four others.
+    shutil.copy(CASES["brain2"][0], tmp_path / "missing.nrrd")
+    calls = []
+    table = radx.batch(cases, settings=PARAMS, output=out, resume=True, progress=lambda d, t: calls.append((d, t)))
+    assert calls[0] == (0, 1) and calls[-1] == (1, 1), calls
+    assert table["status"].tolist() == ["ok"] * 5
+    kept = table[table["id"] != "missing"].reset_index(drop=True)
+    assert_same_wide(kept, first[first["id"] != "missing"].reset_index(drop=True))
+    assert not (tmp_path / "resumed.csv.partial.jsonl").exists(), "the journal is removed once the table is written"
+    # A journal left by a killed run with other inputs is refused, naming what changed.
+    journal = tmp_path / "killed.csv.partial.jsonl"
+    other = {"settings": "0", "features": "0", "plugins": "0", "names": "radx", "version": "0"}
+    journal.write_text(json.dumps({"radx_journal": 1, "fingerprint": other}) + "\n")
+    with pytest.raises(ValueError, match=r"killed.csv.partial.jsonl: written by a batch with other settings"):
+        radx.batch(cases, settings=PARAMS, output=tmp_path / "killed.csv", resume=True, progress=False)
+    with pytest.raises(ValueError, match=r"give output="):
+        radx.batch(cases, settings=PARAMS, resume=True)

@@ -184,3 +184,36 @@ def test_bad_inputs_never_crash_the_interpreter():
     done = subprocess.run([sys.executable, "-c", script, *BAD_CALLS], capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
     assert len(done.stdout.splitlines()) == len(BAD_CALLS), done.stdout
+
+
+def test_eval_budget_stops_costly_features_with_a_note():
+    full = radx.extract(IMAGE, MASK, spacing=1.0, notes=True)
+    limited = radx.extract(IMAGE, MASK, spacing=1.0, notes=True, eval_budget=1)
+    assert full["value"].notna().sum() > limited["value"].notna().sum()
+    stopped = limited[limited["value"].isna() & full["value"].notna()]
+    assert len(stopped) > 0 and stopped["note"].str.contains("budget").all(), stopped["note"].tolist()[:3]
+    with pytest.raises(ValueError, match=r"eval_budget must be at least 1"):
+        radx.Extractor(eval_budget=0)
+
+
+def test_plugins_other_users_could_replace_are_refused_unless_allowed(tmp_path):
+    import os
+    import shutil
+
+    from conftest import REPO
+
+    built = REPO / "target" / "tmp" / "plugin-target" / "debug" / "libradx_plugin_fractal.so"
+    if not built.is_file():
+        pytest.skip("the example plugins are built by .ci/run (cargo build -p radx-plugin-fractal …)")
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    library = shared / built.name
+    shutil.copy(built, library)
+    os.chmod(library, 0o755)
+    os.chmod(shared, 0o777)
+    with pytest.raises(ValueError, match=r"refused: .*shared is writable by"):
+        radx.Extractor(plugins=[library])
+    extractor = radx.Extractor(plugins=[library], allow_untrusted_plugins=True)
+    assert repr(extractor)
+    os.chmod(shared, 0o755)
+    radx.Extractor(plugins=[library])
