@@ -16,6 +16,9 @@ pub enum Error {
     /// A case's image or mask could not be resolved (DICOM, or a ROI choice that does not fit).
     #[error(transparent)]
     Input(#[from] radx_input::InputError),
+    /// A feature file's test blocks could not be run (a missing input, an unknown feature).
+    #[error(transparent)]
+    Test(#[from] radx_engine::feature_tests::TestError),
 }
 
 /// The engine's own error types arrive through [`radx_engine::Error`].

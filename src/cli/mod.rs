@@ -24,8 +24,10 @@ macro_rules! outln {
 
 mod convert;
 mod extract;
+mod feature_test;
 mod features;
 mod filter;
+mod fmt;
 mod ibsi;
 mod ibsi2;
 mod info;
@@ -98,6 +100,11 @@ enum Command {
         #[arg(long, value_enum, default_value_t = features::CheckFormat::Text)]
         format: features::CheckFormat,
     },
+    /// Run the `test` blocks of feature files: each expectation's computed value against
+    /// its expected value and tolerance (exit code 1 if any fails).
+    Test(feature_test::TestArgs),
+    /// Rewrite feature files in the canonical layout (`--check`: only list those that would change).
+    Fmt(fmt::FmtArgs),
     /// Write a filter's response map (float32 NIfTI) for inspection.
     Filter(filter::FilterArgs),
     /// Write voxel-wise feature maps: features in the window around every ROI voxel, one image each.
@@ -302,6 +309,8 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
             features::check(&files, &plugins, eval_budget, format)
         }
         Command::Batch(args) => batch::run(&args),
+        Command::Test(args) => feature_test::run(&args),
+        Command::Fmt(args) => fmt::run(&args),
         Command::Merge(args) => merge::run(&args),
         Command::Convert(args) => convert::run(&args),
         Command::Filter(args) => filter::run(&args),

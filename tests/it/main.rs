@@ -18,6 +18,7 @@ mod mechanics_dicom;
 mod mechanics_errors;
 mod mechanics_extract;
 mod mechanics_filters;
+mod mechanics_lang_tools;
 mod mechanics_maps;
 mod mechanics_no_panic;
 mod mechanics_plugins;

@@ -80,6 +80,16 @@ pub enum ErrorKind {
     LoopTooLong { op: String, iterations: f64, budget: u64 },
     #[error("family `{name}` uses more than {limit} distinct index variables")]
     TooManyIndices { name: String, limit: usize },
+    #[error("unknown test setting `{key}`")]
+    UnknownTestSetting { key: String },
+    #[error("test setting `{key}` is given twice")]
+    DuplicateTestSetting { key: String },
+    #[error("test setting `{key}` expects {expected}")]
+    TestSettingKind { key: String, expected: String },
+    #[error("test \"{test}\" has no `{key}`")]
+    MissingTestSetting { key: String, test: String },
+    #[error("test \"{test}\" has no `expect` line")]
+    EmptyTest { test: String },
 }
 
 /// A count of values or operations (a float: loop products can exceed `u64`): in full up to

@@ -18,6 +18,8 @@
 //! [`check`] (names, arity, index variables, cycles; [`diag`] renders rustc-like reports) →
 //! [`ir`] (hash-consed DAG, canonical index variables) → [`eval`] (a staged plan of fused
 //! loop nests, evaluated a row at a time). [`interp`] is the slow reference interpreter.
+//! Beside the families a file may hold `test` blocks ([`expect`], checked by [`compile`],
+//! listed by [`feature_tests`]); [`fmt`] prints a file in its canonical layout (`radx fmt`).
 //!
 //! Semantics in brief: every value is an `f64`; comparisons and `&&`/`||` give 1 or 0;
 //! index variables take their axis's *values* (grey levels, run lengths, …); arithmetic is
@@ -28,6 +30,8 @@ pub mod ast;
 pub mod check;
 pub mod diag;
 pub mod eval;
+pub mod expect;
+pub mod fmt;
 pub mod interp;
 pub mod ir;
 pub mod linalg;
@@ -58,6 +62,17 @@ impl CompiledFile {
     pub fn family(&self, name: &str) -> Option<&CompiledFamily> {
         self.families.iter().find(|f| f.name() == name)
     }
+}
+
+/// Every `test` block of a file, validated (`radx test` runs them); parse and validation
+/// errors as diagnostics.
+pub fn feature_tests(file_name: &str, text: &str) -> Result<Vec<expect::FeatureTest>, Diagnostics> {
+    let document = parser::parse_document(text).map_err(|items| Diagnostics::new(file_name, text, items))?;
+    let mut errors = Vec::new();
+    let tests: Vec<expect::FeatureTest> =
+        document.tests.iter().filter_map(|b| expect::validate(b, &mut errors)).collect();
+    errors.sort_by_key(|d| d.span.start);
+    if errors.is_empty() { Ok(tests) } else { Err(Diagnostics::new(file_name, text, errors)) }
 }
 
 /// What a compilation checks loops against. Constant ranges and loops over them are checked
@@ -128,8 +143,13 @@ pub fn compile_files_with(
 }
 
 fn compile_here(file_name: &str, text: &str, registry: &Registry, limits: Limits) -> Result<CompiledFile, Diagnostics> {
-    let ast = parser::parse(text).map_err(|items| Diagnostics::new(file_name, text, items))?;
+    let document = parser::parse_document(text).map_err(|items| Diagnostics::new(file_name, text, items))?;
     let mut errors = Vec::new();
+    // Test blocks are not compiled, only checked, so `radx check` reports their mistakes.
+    for block in &document.tests {
+        expect::validate(block, &mut errors);
+    }
+    let ast = document.file;
     let mut checked = Vec::new();
     let mut seen: Vec<(&str, ast::Span)> = Vec::new();
     for fam in &ast.families {

@@ -8,6 +8,7 @@
 
 use crate::ast::*;
 use crate::diag::{Diagnostic, ErrorKind};
+use crate::expect::{ExpectTarget, Expectation, SettingValue, TestBlock, TestItem, TestSetting};
 use pest::Parser as _;
 use pest::iterators::{Pair, Pairs};
 use pest::pratt_parser::{Assoc, Op, PrattParser};
@@ -56,6 +57,11 @@ fn rule_name(rule: &Rule) -> String {
         Rule::call => "`(`",
         Rule::indexed => "`[`",
         Rule::kw_family | Rule::family => "`family`",
+        Rule::kw_test | Rule::test_block => "`test`",
+        Rule::kw_expect | Rule::expect_line => "`expect`",
+        Rule::expect_target => "a feature name",
+        Rule::test_setting => "a test setting",
+        Rule::plus_minus => "`±` (or `+-`)",
         Rule::kw_over => "`over`",
         Rule::kw_let | Rule::let_def => "`let`",
         Rule::kw_feature | Rule::feature_def => "`feature`",
@@ -125,7 +131,8 @@ fn prescan(text: &str) -> Result<(), Diagnostic> {
             b'+' | b'-' | b'*' | b'/' | b'^' | b'<' | b'>' | b'=' | b'!' | b'&' | b'|' | b',' => operators += 1,
             _ => {}
         }
-        if word_at(i, b"let") || word_at(i, b"feature") || word_at(i, b"family") {
+        let statement_start = [&b"let"[..], b"feature", b"family", b"test", b"expect"];
+        if statement_start.iter().any(|w| word_at(i, w)) {
             ifs_in_statement = 0;
             operators = 0;
         } else if word_at(i, b"if") {
@@ -148,19 +155,42 @@ fn prescan(text: &str) -> Result<(), Diagnostic> {
     Ok(())
 }
 
-/// Parses a whole file. Errors are returned as diagnostics (syntax errors stop at the first).
+/// Parses a whole file's families (its `test` blocks are parsed, checked for syntax and
+/// dropped: see [`parse_document`]). Errors are returned as diagnostics (syntax errors stop
+/// at the first).
 pub fn parse(text: &str) -> Result<File, Vec<Diagnostic>> {
+    parse_document(text).map(|d| d.file)
+}
+
+/// A file's families and its `test` blocks, each in the order written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Document {
+    pub file: File,
+    pub tests: Vec<TestBlock>,
+}
+
+/// Parses a whole file, `test` blocks included.
+pub fn parse_document(text: &str) -> Result<Document, Vec<Diagnostic>> {
     prescan(text).map_err(|d| vec![d])?;
     let mut pairs = RadxParser::parse(Rule::file, text).map_err(|e| vec![syntax_error(e)])?;
     let file = pairs.next().expect("the file rule always yields one pair");
-    let mut errors = Vec::new();
+    let errors = std::cell::RefCell::new(Vec::new());
     let mut families = Vec::new();
+    let mut tests = Vec::new();
     for pair in file.into_inner() {
-        if pair.as_rule() == Rule::family {
-            families.push(build_family(pair, &mut errors));
+        match pair.as_rule() {
+            Rule::family => families.push(build_family(pair, &mut errors.borrow_mut())),
+            Rule::test_block => {
+                let mut inner = pair.clone().into_inner().peekable();
+                let doc = take_docs(&mut inner);
+                let read_number = |t: &str, span| number(t, span, &mut errors.borrow_mut());
+                tests.push(build_test(pair, doc, read_number));
+            }
+            _ => {}
         }
     }
-    if errors.is_empty() { Ok(File { families }) } else { Err(errors) }
+    let errors = errors.into_inner();
+    if errors.is_empty() { Ok(Document { file: File { families }, tests }) } else { Err(errors) }
 }
 
 /// Parses one expression (used by tests and the REPL-style tools).
@@ -463,4 +493,88 @@ fn build_primary(pair: Pair<'_, Rule>, errors: &mut Vec<Diagnostic>) -> Expr {
         _ => ExprKind::Number(0.0),
     };
     Expr { kind, span }
+}
+
+// ------------------------------------------------------------------ test blocks
+
+/// The text of a `string` pair without its quotes.
+fn string_text(pair: Pair<'_, Rule>) -> String {
+    pair.into_inner().next().map_or("", |t| t.as_str()).to_string()
+}
+
+/// A `test_block` pair → [`TestBlock`](crate::expect::TestBlock); `doc` are its `##` lines (taken by the parser).
+fn build_test(pair: Pair<'_, Rule>, doc: Option<String>, number: impl Fn(&str, Span) -> f64 + Copy) -> TestBlock {
+    let span = span_of(&pair);
+    let mut block = TestBlock { doc, name: String::new(), name_span: span, items: Vec::new(), span };
+    for p in pair.into_inner() {
+        match p.as_rule() {
+            Rule::string => {
+                block.name_span = span_of(&p);
+                block.name = string_text(p);
+            }
+            Rule::test_setting => block.items.push(TestItem::Setting(build_setting(p, number))),
+            Rule::expect_line => block.items.push(TestItem::Expect(build_expect(p, number))),
+            _ => {}
+        }
+    }
+    block
+}
+
+fn build_setting(pair: Pair<'_, Rule>, number: impl Fn(&str, Span) -> f64) -> TestSetting {
+    let span = span_of(&pair);
+    let mut key = Ident { name: String::new(), span };
+    let mut value = (SettingValue::Number(0.0), span);
+    for p in pair.into_inner() {
+        match p.as_rule() {
+            Rule::ident => key = ident(p),
+            Rule::string => value = (SettingValue::Str(string_text(p.clone())), span_of(&p)),
+            Rule::signed_number => value = (SettingValue::Number(number(p.as_str(), span_of(&p))), span_of(&p)),
+            _ => {}
+        }
+    }
+    TestSetting { key, value: value.0, value_span: value.1, span }
+}
+
+fn build_expect(pair: Pair<'_, Rule>, number: impl Fn(&str, Span) -> f64) -> Expectation {
+    let span = span_of(&pair);
+    let missing = Ident { name: String::new(), span };
+    let mut target = ExpectTarget { family: None, feature: missing, aggregation: None, span };
+    let mut value = (0.0, span);
+    let mut tolerance = (0.0, span);
+    let mut ascii_plus_minus = false;
+    for p in pair.into_inner() {
+        match p.as_rule() {
+            Rule::expect_target => target = build_target(p),
+            Rule::signed_number => value = (number(p.as_str(), span_of(&p)), span_of(&p)),
+            Rule::plus_minus => ascii_plus_minus = p.as_str() == "+-",
+            Rule::number => tolerance = (number(p.as_str(), span_of(&p)), span_of(&p)),
+            _ => {}
+        }
+    }
+    Expectation {
+        target,
+        value: value.0,
+        value_span: value.1,
+        tolerance: tolerance.0,
+        tolerance_span: tolerance.1,
+        ascii_plus_minus,
+        span,
+    }
+}
+
+/// One name is a feature; two names a family and a feature; a last part starting with a
+/// digit is an aggregation (the grammar tells them apart).
+fn build_target(pair: Pair<'_, Rule>) -> ExpectTarget {
+    let span = span_of(&pair);
+    let mut names = Vec::new();
+    let mut aggregation = None;
+    for p in pair.into_inner() {
+        match p.as_rule() {
+            Rule::ident => names.push(ident(p)),
+            Rule::aggregation_name => aggregation = Some(ident(p)),
+            _ => {}
+        }
+    }
+    let feature = names.pop().unwrap_or(Ident { name: String::new(), span });
+    ExpectTarget { family: names.pop(), feature, aggregation, span }
 }

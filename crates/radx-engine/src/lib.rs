@@ -14,6 +14,7 @@ pub mod compat;
 pub mod diagnostics;
 pub mod extract;
 pub mod extractor;
+pub mod feature_tests;
 pub mod filtering;
 pub mod host;
 pub mod ibsi;

@@ -11,6 +11,7 @@
 
 mod common;
 
+mod invariant_fmt;
 mod invariant_properties;
 mod invariant_scratch_reuse;
 mod mechanics_builtin_cache;

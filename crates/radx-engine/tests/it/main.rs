@@ -16,6 +16,7 @@ mod invariant_maps;
 mod invariant_read_paths;
 mod mechanics_case_inputs;
 mod mechanics_docs;
+mod mechanics_feature_tests;
 mod mechanics_filters;
 mod mechanics_pyradiomics_image_types;
 mod oracle_ibsi2;
