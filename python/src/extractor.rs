@@ -112,6 +112,7 @@ impl Extractor {
                 }
                 let registry = load_plugins(&plugins, trust, &mut warnings)?;
                 let mut extractor = radx_engine::Extractor::new(settings, &features, registry).map_err(engine)?;
+                warnings.extend(extractor.library_warnings.iter().map(ToString::to_string));
                 if pyradiomics_names {
                     extractor = extractor.with_pyradiomics_names().map_err(engine)?;
                 }

@@ -71,9 +71,11 @@ pub fn features<'py>(
     Ok(out)
 }
 
-/// Compile a feature file or folder (`path`) or feature-language `text` on its own (as `radx
-/// check`), with the `plugins`' sources: its families and features as columns family,
-/// feature, tag. A file that does not compile raises `ValueError` with the diagnostics.
+/// Compile a feature file or folder (`path`) or feature-language `text` after the standard
+/// library (as `radx check`: it may read the standard families' features and must say
+/// `override` to replace one), with the `plugins`' sources: its families and features as
+/// columns family, feature, tag. A file that does not compile raises `ValueError` with the
+/// diagnostics.
 #[pyfunction]
 #[pyo3(signature = (path = None, text = None, plugins = Vec::new()))]
 pub fn check<'py>(
@@ -84,7 +86,7 @@ pub fn check<'py>(
 ) -> PyResult<Bound<'py, PyDict>> {
     let compiled = py.detach(|| {
         guard("checking a feature file", || {
-            let mut library = Library::default();
+            let mut library = Library::for_settings(&Settings::default());
             match (&path, &text) {
                 (Some(path), None) => library.add_path(path).map_err(|e| engine(e.into()))?,
                 (None, Some(text)) => library.add_text("<text>", text),
@@ -97,7 +99,9 @@ pub fn check<'py>(
             }
             radx_engine::sources::plugin::register_sources(&mut registry, &plugin_registry)
                 .map_err(|e| crate::errors::plugin(&e, e.to_string()))?;
-            library.compile(&registry).map_err(|e| engine(e.into()))
+            let builtin: Vec<String> = (0..).map_while(|k| library.is_builtin(k).then(|| library.name(k))).collect();
+            let compiled = library.compile(&registry).map_err(|e| engine(e.into()))?;
+            Ok(compiled.into_iter().filter(|f| !builtin.contains(&f.origin)).collect::<Vec<_>>())
         })
     })?;
     let (mut family, mut feature, mut tag) = (Vec::new(), Vec::new(), Vec::new());

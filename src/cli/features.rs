@@ -104,7 +104,25 @@ pub fn check(
     eval_budget: Option<u64>,
     format: CheckFormat,
 ) -> Result<ExitCode, Error> {
-    let mut library = Library::default();
+    // The standard library first: user files may read its features (`glcm.contrast`) and
+    // must say `override` to replace its families. A standard file given itself
+    // (`radx check features/`) is checked as given, not twice.
+    let mut given = Vec::new();
+    for f in files {
+        given.extend(radx_engine::library::feature_files(f)?);
+    }
+    let library_of = |settings: &radx_engine::Settings| {
+        let library = Library::for_settings(settings);
+        let is_given = |name: &str| given.iter().any(|p| p.ends_with(name));
+        let mentioned = (0..).map_while(|k| library.is_builtin(k).then(|| library.name(k))).any(|n| is_given(&n));
+        (library.without_builtin(is_given), mentioned)
+    };
+    // PyRadiomics' own files are checked with its library, every other file with the IBSI's.
+    let pyradiomics = radx_engine::Settings { pyradiomics: Some(Default::default()), ..Default::default() };
+    let mut library = match library_of(&pyradiomics) {
+        (library, true) => library,
+        (_, false) => library_of(&radx_engine::Settings::default()).0,
+    };
     for f in files {
         library.add_path(f)?;
     }
@@ -114,16 +132,21 @@ pub fn check(
     if format == CheckFormat::Json {
         return check_json(&library, &registry, limits);
     }
-    let compiled = library.compile_with(&registry, limits)?;
-    let n: usize = compiled.iter().map(|f| f.family.features().count()).sum();
+    let compiled = library.compile_linked(&registry, limits)?;
+    for file in &compiled.warnings {
+        eprintln!("{file}");
+    }
+    let builtin: Vec<String> = (0..).map_while(|k| library.is_builtin(k).then(|| library.name(k))).collect();
+    let checked: Vec<_> = compiled.families.iter().filter(|f| !builtin.contains(&f.origin)).collect();
+    let n: usize = checked.iter().map(|f| f.family.features().count()).sum();
     let mut out = String::new();
-    outln!(out, "ok: {} famil{}, {n} feature(s)", compiled.len(), if compiled.len() == 1 { "y" } else { "ies" });
+    outln!(out, "ok: {} famil{}, {n} feature(s)", checked.len(), if checked.len() == 1 { "y" } else { "ies" });
     super::output::write_stdout(&out)?;
     Ok(ExitCode::SUCCESS)
 }
 
 /// `radx check --format json`: every diagnostic of every file, one JSON object a line;
-/// exit status 2 when there is any (as the text format's error), 0 and no output otherwise.
+/// exit status 2 when there is an error (as the text format's), 0 when there are none (warnings alone, or nothing).
 fn check_json(library: &Library, registry: &radx_dsl::Registry, limits: radx_dsl::Limits) -> Result<ExitCode, Error> {
     let mut out = String::new();
     let mut count = 0;
@@ -137,13 +160,14 @@ fn check_json(library: &Library, registry: &radx_dsl::Registry, limits: radx_dsl
                 "column": column,
                 "end_line": end_line,
                 "end_column": end_column,
-                "severity": "error",
+                "severity": d.severity.name(),
                 "message": d.kind.to_string(),
                 "label": d.label,
                 "hint": d.help,
             });
             outln!(out, "{record}");
-            count += 1;
+            // Warnings alone leave the exit status 0.
+            count += usize::from(d.severity == radx_dsl::Severity::Error);
         }
     }
     super::output::write_stdout(&out)?;

@@ -64,10 +64,13 @@ pub fn print_plugin_logs() {
 }
 
 /// Print what the extractor found to say about its plugins (skipped clashes from
-/// `RADX_PLUGIN_PATH`, reused tags) as warnings on stderr.
+/// `RADX_PLUGIN_PATH`, reused tags) and its feature files (reused tags) as warnings on stderr.
 pub fn report(extractor: &Extractor) {
     for warning in &extractor.plugin_warnings {
         eprintln!("warning: {warning}");
+    }
+    for file in &extractor.library_warnings {
+        eprintln!("{file}");
     }
 }
 

@@ -37,13 +37,18 @@ pub struct File {
     pub families: Vec<Family>,
 }
 
-/// `family NAME over SOURCE(args) { members }`.
+/// `[override] family NAME over SOURCE(args) [for AGGREGATION, …] { members }`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Family {
     pub doc: Option<String>,
+    /// Where `override` is written, if it is: the family replaces an earlier one of its name.
+    pub overrides: Option<Span>,
     pub name: Ident,
     pub source: Ident,
     pub args: Vec<SourceArg>,
+    /// The aggregations named after `for` (`2d_avg`, `3d_mrg`, …), as written; empty when
+    /// there is no `for` (the family runs for every aggregation of its source).
+    pub aggregations: Vec<Ident>,
     pub members: Vec<Member>,
     pub span: Span,
 }
@@ -198,12 +203,32 @@ pub enum ExprKind {
     Number(f64),
     Bool(bool),
     Name(Ident),
-    Index { array: Ident, indices: Vec<Ident> },
-    Call { func: Ident, args: Vec<Expr> },
+    Index {
+        array: Ident,
+        indices: Vec<Ident>,
+    },
+    /// `family.feature`: the value of another family's feature.
+    Ref {
+        family: Ident,
+        feature: Ident,
+    },
+    Call {
+        func: Ident,
+        args: Vec<Expr>,
+    },
     Unary(UnOp, Box<Expr>),
     Binary(BinOp, Box<Expr>, Box<Expr>),
-    If { cond: Box<Expr>, then: Box<Expr>, otherwise: Box<Expr> },
-    Reduce { op: ReduceOp, binders: Vec<Binder>, filter: Option<Box<Expr>>, body: Option<Box<Expr>> },
+    If {
+        cond: Box<Expr>,
+        then: Box<Expr>,
+        otherwise: Box<Expr>,
+    },
+    Reduce {
+        op: ReduceOp,
+        binders: Vec<Binder>,
+        filter: Option<Box<Expr>>,
+        body: Option<Box<Expr>>,
+    },
 }
 
 /// Equality that ignores spans (used by the pretty-print round-trip property).
@@ -223,6 +248,7 @@ impl SameShape for Expr {
             (Number(a), Number(b)) => a.to_bits() == b.to_bits(),
             (Bool(a), Bool(b)) => a == b,
             (Name(a), Name(b)) => a.name == b.name,
+            (Ref { family: f1, feature: a }, Ref { family: f2, feature: b }) => f1.name == f2.name && a.name == b.name,
             (Index { array: a, indices: ai }, Index { array: b, indices: bi }) => {
                 a.name == b.name && ai.len() == bi.len() && ai.iter().zip(bi).all(|(x, y)| x.name == y.name)
             }
@@ -265,8 +291,11 @@ impl SameShape for File {
         self.families.len() == other.families.len()
             && self.families.iter().zip(&other.families).all(|(a, b)| {
                 a.doc == b.doc
+                    && a.overrides.is_some() == b.overrides.is_some()
                     && a.name.name == b.name.name
                     && a.source.name == b.source.name
+                    && a.aggregations.len() == b.aggregations.len()
+                    && a.aggregations.iter().zip(&b.aggregations).all(|(x, y)| x.name == y.name)
                     && a.args.len() == b.args.len()
                     && a.args.iter().zip(&b.args).all(|(x, y)| x.name.name == y.name.name && x.value == y.value)
                     && a.members.len() == b.members.len()
@@ -326,6 +355,7 @@ impl fmt::Display for Expr {
             ExprKind::Number(v) => write_number(f, *v),
             ExprKind::Bool(b) => write!(f, "{b}"),
             ExprKind::Name(n) => write!(f, "{}", n.name),
+            ExprKind::Ref { family, feature } => write!(f, "{}.{}", family.name, feature.name),
             ExprKind::Index { array, indices } => {
                 write!(f, "{}[", array.name)?;
                 for (k, i) in indices.iter().enumerate() {
@@ -383,6 +413,9 @@ impl fmt::Display for File {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for fam in &self.families {
             write_doc(f, &fam.doc, "")?;
+            if fam.overrides.is_some() {
+                write!(f, "override ")?;
+            }
             write!(f, "family {} over {}", fam.name.name, fam.source.name)?;
             if !fam.args.is_empty() {
                 write!(f, "(")?;
@@ -397,6 +430,9 @@ impl fmt::Display for File {
                     }
                 }
                 write!(f, ")")?;
+            }
+            for (k, a) in fam.aggregations.iter().enumerate() {
+                write!(f, "{}{}", if k == 0 { " for " } else { ", " }, a.name)?;
             }
             writeln!(f, " {{")?;
             for m in &fam.members {

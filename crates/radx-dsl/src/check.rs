@@ -18,10 +18,23 @@ pub struct FeatureInfo {
     pub doc: Option<String>,
     /// Byte range of the whole `feature …` definition in the file.
     pub span: Span,
+    /// Byte range of the quoted tag.
+    pub tag_span: Span,
     /// 1-based line of the definition's start (for run-time errors, which have no text).
     pub line: usize,
     /// The definition's source text.
     pub text: String,
+}
+
+/// Another family's feature a family reads (`glcm.contrast`): [`Node::Reference`] number
+/// `n` is `references[n]`. Which family it is, and whether it exists, is decided when every
+/// file is compiled (the engine's library), not by the checker of one family.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reference {
+    pub family: String,
+    pub feature: String,
+    /// Where it is first written (`glcm.contrast`).
+    pub span: Span,
 }
 
 /// A family after checking: its source, resolved parameters, IR and features.
@@ -33,6 +46,14 @@ pub struct CheckedFamily {
     pub params: Vec<(String, ParamValue)>,
     pub ir: Ir,
     pub features: Vec<(FeatureInfo, NodeId)>,
+    /// Other families' features read, in [`Node::Reference`] order.
+    pub references: Vec<Reference>,
+    /// Where `override` is written, if it is.
+    pub overrides: Option<Span>,
+    /// The aggregations after `for`, as written (empty: every aggregation of the source).
+    pub aggregations: Vec<(String, Span)>,
+    /// Where the family's name is written.
+    pub name_span: Span,
 }
 
 const MATH_1: [(&str, Un); 9] = [
@@ -84,6 +105,8 @@ struct Checker<'a> {
     eval_budget: u64,
     schema: &'a SourceSchema,
     source_name: &'a str,
+    family_name: &'a str,
+    references: Vec<Reference>,
     defs: HashMap<&'a str, Def<'a>>,
     state: HashMap<&'a str, LetState>,
     /// Names being lowered, for the cycle message.
@@ -135,6 +158,8 @@ pub fn check_family(
         eval_budget: limits.eval_budget,
         schema,
         source_name: &schema.name,
+        family_name: &family.name.name,
+        references: Vec::new(),
         defs: HashMap::new(),
         state: HashMap::new(),
         stack: Vec::new(),
@@ -200,6 +225,7 @@ pub fn check_family(
                         tag: f.tag.clone(),
                         doc: f.doc.clone(),
                         span: f.span,
+                        tag_span: f.tag_span,
                         line: line_col(text, f.span.start).0,
                         text: text[f.span.range()].to_string(),
                     };
@@ -223,6 +249,10 @@ pub fn check_family(
         params,
         ir: c.ir,
         features,
+        references: c.references,
+        overrides: family.overrides,
+        aggregations: family.aggregations.iter().map(|a| (a.name.clone(), a.span)).collect(),
+        name_span: family.name.span,
     })
 }
 
@@ -562,7 +592,7 @@ impl<'a> Checker<'a> {
         unknown: &mut Misuses,
     ) -> Lowered<()> {
         match &e.kind {
-            ExprKind::Number(_) | ExprKind::Bool(_) | ExprKind::Name(_) => {}
+            ExprKind::Number(_) | ExprKind::Bool(_) | ExprKind::Name(_) | ExprKind::Ref { .. } => {}
             ExprKind::Index { array, indices } => {
                 for (pos, ix) in indices.iter().enumerate() {
                     if ix.name != name {
@@ -727,7 +757,8 @@ impl<'a> Checker<'a> {
             format!("not provided by `{}`", self.schema.name),
         )
         .with_help(format!(
-            "a family reads only its own source (`{}` provides {}); compute this in a family over {}",
+            "a family reads only its own source (`{}` provides {}); compute this in a feature of a family over {}, \
+             and read its value here as `FAMILY.FEATURE`",
             self.schema.name,
             if own.is_empty() { "no arrays or scalars, only builtins".to_string() } else { own.join(", ") },
             join_last(&names, " or ")
@@ -740,6 +771,7 @@ impl<'a> Checker<'a> {
             ExprKind::Number(v) => Ok(self.ir.constant(*v)),
             ExprKind::Bool(b) => Ok(self.ir.constant(if *b { 1.0 } else { 0.0 })),
             ExprKind::Name(id) => self.lower_name(id),
+            ExprKind::Ref { family, feature } => self.lower_reference(family, feature),
             ExprKind::Index { array, indices } => self.lower_index(array, indices),
             ExprKind::Call { func, args } => self.lower_call(func, args, e.span),
             ExprKind::Unary(op, a) => {
@@ -814,6 +846,21 @@ impl<'a> Checker<'a> {
             return self.err(d).map(|_| 0);
         }
         self.unknown_name(id)
+    }
+
+    /// `family.feature`: the family's own name reads its own definition (as `feature` alone);
+    /// another family's feature becomes a [`Node::Reference`], resolved across files later.
+    fn lower_reference(&mut self, family: &Ident, feature: &Ident) -> Lowered<NodeId> {
+        if family.name == self.family_name {
+            return self.lower_name(feature);
+        }
+        let known = self.references.iter().position(|r| r.family == family.name && r.feature == feature.name);
+        let k = known.unwrap_or_else(|| {
+            let span = Span::new(family.span.start, feature.span.end);
+            self.references.push(Reference { family: family.name.clone(), feature: feature.name.clone(), span });
+            self.references.len() - 1
+        });
+        Ok(self.ir.intern(Node::Reference(k as u32)))
     }
 
     fn lower_index(&mut self, array: &Ident, indices: &[Ident]) -> Lowered<NodeId> {

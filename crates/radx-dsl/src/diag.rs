@@ -90,6 +90,46 @@ pub enum ErrorKind {
     MissingTestSetting { key: String, test: String },
     #[error("test \"{test}\" has no `expect` line")]
     EmptyTest { test: String },
+    #[error("unknown family `{family}` in `{family}.{feature}`")]
+    UnknownFamilyRef { family: String, feature: String },
+    #[error("family `{family}` has no feature `{feature}`")]
+    UnknownFeatureRef { family: String, feature: String },
+    #[error("families read each other's features in a cycle: {path}")]
+    ReferenceCycle { path: String },
+    #[error("`{family}.{feature}` has no {aggregation} value, which family `{user}` needs")]
+    AggregationMismatch { user: String, family: String, feature: String, aggregation: String },
+    #[error("unknown aggregation `{name}`")]
+    UnknownAggregation { name: String },
+    #[error("source `{source_name}` has no aggregation `{name}`")]
+    AggregationNotOfSource { source_name: String, name: String },
+    #[error("aggregation `{name}` is named twice")]
+    DuplicateAggregation { name: String },
+    #[error("family `{name}` replaces the {what} family `{name}` without `override`")]
+    OverrideMissing { name: String, what: String },
+    #[error("`override family {name}` replaces nothing: no earlier family is named `{name}`")]
+    OverrideNothing { name: String },
+    #[error("tag \"{tag}\" of `{feature}` is already the tag of the built-in `{builtin}`, a different definition")]
+    TagReused { tag: String, feature: String, builtin: String },
+}
+
+/// Whether a diagnostic stops the compilation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Severity {
+    /// The file cannot be used.
+    #[default]
+    Error,
+    /// The file is used; something in it is probably not what was meant.
+    Warning,
+}
+
+impl Severity {
+    /// `error` or `warning`, as the reports and `radx check --format json` write it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        }
+    }
 }
 
 /// A count of values or operations (a float: loop products can exceed `u64`): in full up to
@@ -107,11 +147,17 @@ pub struct Diagnostic {
     pub label: String,
     /// Suggestion printed as `= help: …`.
     pub help: Option<String>,
+    pub severity: Severity,
 }
 
 impl Diagnostic {
     pub fn new(kind: ErrorKind, span: Span, label: impl Into<String>) -> Self {
-        Diagnostic { kind, span, label: label.into(), help: None }
+        Diagnostic { kind, span, label: label.into(), help: None, severity: Severity::Error }
+    }
+    /// The same diagnostic as a warning.
+    pub fn warning(mut self) -> Self {
+        self.severity = Severity::Warning;
+        self
     }
     pub fn with_help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
@@ -161,7 +207,7 @@ impl fmt::Display for Diagnostics {
                 writeln!(f)?;
             }
             let (line, col) = self.line_col(d.span.start);
-            writeln!(f, "error: {}", d.kind)?;
+            writeln!(f, "{}: {}", d.severity.name(), d.kind)?;
             writeln!(f, "  --> {}:{}:{}", self.file_name, line, col)?;
             let line_text = self.text.lines().nth(line - 1).unwrap_or("");
             // On very long lines show a window that contains the caret.

@@ -75,7 +75,8 @@ fn statements(text: &str, file: &File, tests: &[TestBlock]) -> Vec<Stmt> {
 }
 
 fn family_statements(text: &str, family: &Family, out: &mut Vec<Stmt>) {
-    let mut head = format!("family {} over {}", family.name.name, family.source.name);
+    let keyword = if family.overrides.is_some() { "override family" } else { "family" };
+    let mut head = format!("{keyword} {} over {}", family.name.name, family.source.name);
     if !family.args.is_empty() {
         let args: Vec<String> = family
             .args
@@ -96,8 +97,16 @@ fn family_statements(text: &str, family: &Family, out: &mut Vec<Stmt>) {
             .collect();
         head.push_str(&format!("({})", args.join(", ")));
     }
+    if !family.aggregations.is_empty() {
+        let names: Vec<&str> = family.aggregations.iter().map(|a| a.name.as_str()).collect();
+        head.push_str(&format!(" for {}", names.join(", ")));
+    }
     head.push_str(" {");
-    let open_end = brace_after(text, family.source.span.end.max(family.args.last().map_or(0, |a| a.span.end)));
+    let header_end = [family.args.last().map(|a| a.span.end), family.aggregations.last().map(|a| a.span.end)]
+        .into_iter()
+        .flatten()
+        .fold(family.source.span.end, usize::max);
+    let open_end = brace_after(text, header_end);
     out.push(Stmt {
         start: family.span.start,
         end: open_end,
@@ -258,6 +267,7 @@ fn bare(text: &str, e: &Expr) -> String {
         ExprKind::Number(v) => number(text, e, *v),
         ExprKind::Bool(b) => b.to_string(),
         ExprKind::Name(n) => n.name.clone(),
+        ExprKind::Ref { family, feature } => format!("{}.{}", family.name, feature.name),
         ExprKind::Index { array, indices } => {
             let ix: Vec<&str> = indices.iter().map(|i| i.name.as_str()).collect();
             format!("{}[{}]", array.name, ix.join(","))

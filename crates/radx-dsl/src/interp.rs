@@ -63,6 +63,7 @@ impl Interp<'_> {
         match &ir.nodes[n as usize] {
             Node::Const(b) => f64::from_bits(*b),
             Node::SrcScalar(k) => self.bound.scalars[*k as usize],
+            Node::Reference(k) => self.bound.refs.get(*k as usize).copied().unwrap_or(f64::NAN),
             Node::Index(v) => {
                 let vals = self.axis(*v);
                 vals.get(self.pos[*v as usize]).copied().unwrap_or(f64::NAN)

@@ -134,6 +134,9 @@ pub enum Node {
     },
     /// Materialised scalar number `n` (a reduction or builtin result).
     ScalarRef(u32),
+    /// The value of another family's feature number `n` of the family's references
+    /// (`glcm.contrast`), given to each evaluation by the host.
+    Reference(u32),
     Unary(Un, NodeId),
     Binary(Bin, NodeId, NodeId),
     /// `if c then a else b`.
@@ -268,7 +271,7 @@ impl Ir {
             return id;
         }
         let free = match &node {
-            Node::Const(_) | Node::SrcScalar(_) | Node::ScalarRef(_) => 0,
+            Node::Const(_) | Node::SrcScalar(_) | Node::ScalarRef(_) | Node::Reference(_) => 0,
             Node::Index(v) => bit(*v),
             Node::Array { vars, .. } => vars.iter().fold(0, |m, v| m | bit(*v)),
             Node::VecRead { at, .. } => bit(*at),

@@ -41,7 +41,7 @@ pub mod registry;
 pub mod source;
 
 pub use check::FeatureInfo;
-pub use diag::{Diagnostic, Diagnostics, ErrorKind};
+pub use diag::{Diagnostic, Diagnostics, ErrorKind, Severity};
 pub use eval::{CompiledFamily, DEFAULT_EVAL_BUDGET, EvalBudget, NonFinite};
 pub use registry::{
     Allowed, ArgKind, BuiltinImpl, BuiltinSpec, ParamKind, ParamSpec, ParamValue, Registry, SourceSchema,

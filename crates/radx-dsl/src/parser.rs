@@ -62,6 +62,10 @@ fn rule_name(rule: &Rule) -> String {
         Rule::expect_target => "a feature name",
         Rule::test_setting => "a test setting",
         Rule::plus_minus => "`±` (or `+-`)",
+        Rule::kw_override => "`override`",
+        Rule::kw_for | Rule::for_clause => "`for`",
+        Rule::aggregation => "an aggregation (`2d_avg`, `3d_mrg`, …)",
+        Rule::field => "`.`",
         Rule::kw_over => "`over`",
         Rule::kw_let | Rule::let_def => "`let`",
         Rule::kw_feature | Rule::feature_def => "`feature`",
@@ -294,8 +298,13 @@ fn build_family(pair: Pair<'_, Rule>, errors: &mut Vec<Diagnostic>) -> Family {
     let mut source = None;
     let mut args = Vec::new();
     let mut members = Vec::new();
+    let (mut overrides, mut aggregations) = (None, Vec::new());
     for p in inner {
         match p.as_rule() {
+            Rule::kw_override => overrides = Some(span_of(&p)),
+            Rule::for_clause => {
+                aggregations = p.into_inner().filter(|a| a.as_rule() == Rule::aggregation).map(ident).collect();
+            }
             Rule::ident if name.is_none() => name = Some(ident(p)),
             Rule::ident => source = Some(ident(p)),
             Rule::source_args => {
@@ -317,7 +326,16 @@ fn build_family(pair: Pair<'_, Rule>, errors: &mut Vec<Diagnostic>) -> Family {
         }
     }
     let missing = || Ident { name: String::new(), span };
-    Family { doc, name: name.unwrap_or_else(missing), source: source.unwrap_or_else(missing), args, members, span }
+    Family {
+        doc,
+        overrides,
+        name: name.unwrap_or_else(missing),
+        source: source.unwrap_or_else(missing),
+        args,
+        aggregations,
+        members,
+        span,
+    }
 }
 
 fn build_let(pair: Pair<'_, Rule>, errors: &mut Vec<Diagnostic>) -> LetDef {
@@ -455,6 +473,10 @@ fn build_primary(pair: Pair<'_, Rule>, errors: &mut Vec<Diagnostic>) -> Expr {
                 Some(args) if args.as_rule() == Rule::indexed => ExprKind::Index {
                     array: name,
                     indices: args.into_inner().filter(|p| p.as_rule() == Rule::ident).map(ident).collect(),
+                },
+                Some(field) if field.as_rule() == Rule::field => match field.into_inner().next() {
+                    Some(feature) => ExprKind::Ref { family: name, feature: ident(feature) },
+                    None => ExprKind::Name(name),
                 },
                 Some(args) => ExprKind::Call {
                     func: name,

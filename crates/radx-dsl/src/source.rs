@@ -94,6 +94,8 @@ impl Builtins for NoBuiltins {
 /// (Arithmetic never errors: division by zero, log of 0, … give ±inf / NaN per IEEE 754.)
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum EvalError {
+    #[error("the family reads {needed} other features' values but was given {given}")]
+    MissingReferences { needed: usize, given: usize },
     #[error("source data has no axis `{name}`")]
     MissingAxis { name: String },
     #[error("source data has no array `{name}`")]

@@ -88,11 +88,13 @@ struct Evaluated {
 /// One budget for all the matrices: the family's work on this case, whatever the thread
 /// count. For a case ([`Run::Case`]), the first matrix that makes a feature NaN or infinite
 /// is evaluated again to find out why (only then: most features are finite on most matrices).
+/// `refs` are the values of the family's references for this aggregation.
 fn evaluate_family(
     family: &radx_dsl::CompiledFamily,
     data: &[radx_dsl::SourceData],
     host: &CaseHost<'_>,
     eval_budget: u64,
+    refs: &[f64],
     run: Run,
 ) -> Result<Evaluated, radx_dsl::EvalError> {
     let n = family.features().count();
@@ -102,10 +104,10 @@ fn evaluate_family(
     let mut explained = vec![false; n];
     let mut budget = radx_dsl::EvalBudget::new(eval_budget);
     for d in data {
-        let values = family.evaluate_values_within(d, host, &mut budget)?;
+        let values = family.evaluate_values_with_refs(d, host, &mut budget, refs)?;
         if run == Run::Case && values.iter().zip(&explained).any(|(v, done)| !v.is_finite() && !done) {
             // A copy of the budget: explaining is the host's work, not the feature's.
-            let found = family.explain_nonfinite(d, host, &mut budget.clone())?;
+            let found = family.explain_nonfinite_with_refs(d, host, &mut budget.clone(), refs)?;
             for (k, cause) in found.into_iter().enumerate() {
                 if !values[k].is_finite() && !explained[k] {
                     (causes[k], explained[k]) = (cause, true);
@@ -120,11 +122,109 @@ fn evaluate_family(
     Ok(Evaluated { values, causes })
 }
 
-/// The note of a NaN (`"undefined"`) or infinite value: what made it so, when known.
-fn nonfinite_note(what: &str, cause: Option<radx_dsl::NonFinite>) -> String {
+/// The note of a NaN (`"undefined"`) or infinite value: what made it so, when known (a
+/// feature of another family that `family` reads is named).
+fn nonfinite_note(what: &str, cause: Option<radx_dsl::NonFinite>, family: &radx_dsl::CompiledFamily) -> String {
     match cause {
+        Some(radx_dsl::NonFinite::Referenced { index }) => match family.references().get(index) {
+            Some(r) => format!("{what} for this ROI: `{}.{}` is not finite", r.family, r.feature),
+            None => format!("{what} for this ROI"),
+        },
         Some(cause) => format!("{what} for this ROI: {cause}"),
         None => format!("{what} for this ROI"),
+    }
+}
+
+/// A job: a family on one aggregation's matrices.
+type Job<'a> = (&'a LibraryFamily, &'a Instance);
+
+/// Evaluates every job, stage by stage ([`LibraryFamily::stage`]): the jobs of a stage
+/// concurrently, each with the values of the features its family reads, from the stages
+/// before (a feature computed once per ROI serves every aggregation). With no references
+/// there is one stage, evaluated as one parallel sweep.
+fn evaluate_jobs(
+    jobs: &[Job<'_>],
+    host: &CaseHost<'_>,
+    settings: &Settings,
+    run: Run,
+) -> Vec<Result<Evaluated, String>> {
+    let last = jobs.iter().map(|(f, _)| f.stage).max().unwrap_or(0);
+    let mut outcomes: Vec<Option<Result<Evaluated, String>>> = (0..jobs.len()).map(|_| None).collect();
+    for stage in 0..=last {
+        let known = if stage == 0 { HashMap::new() } else { values_so_far(jobs, &outcomes) };
+        let done: Vec<(usize, Result<Evaluated, String>)> = (0..jobs.len())
+            .into_par_iter()
+            .filter(|&k| jobs[k].0.stage == stage)
+            .map(|k| (k, evaluate_job(jobs[k], host, settings, &known, run)))
+            .collect();
+        for (k, outcome) in done {
+            outcomes[k] = Some(outcome);
+        }
+    }
+    outcomes.into_iter().map(|o| o.unwrap_or_else(|| Err("not evaluated".into()))).collect()
+}
+
+/// Feature values by (family, feature, aggregation) of the jobs evaluated so far.
+type Known<'a> = HashMap<(&'a str, &'a str, Option<radx_core::Aggregation>), f64>;
+
+fn values_so_far<'a>(jobs: &[Job<'a>], outcomes: &[Option<Result<Evaluated, String>>]) -> Known<'a> {
+    let mut known = HashMap::new();
+    for ((family, (aggregation, _)), outcome) in jobs.iter().zip(outcomes) {
+        let Some(outcome) = outcome else { continue };
+        for (k, feature) in family.family.features().enumerate() {
+            let value = outcome.as_ref().map_or(f64::NAN, |e| e.values[k]);
+            known.insert((family.family.name(), feature.name.as_str(), *aggregation), value);
+        }
+    }
+    known
+}
+
+fn evaluate_job(
+    (family, (aggregation, data)): Job<'_>,
+    host: &CaseHost<'_>,
+    settings: &Settings,
+    known: &Known<'_>,
+    run: Run,
+) -> Result<Evaluated, String> {
+    let data = match data {
+        Ok(d) if !d.is_empty() => d,
+        Ok(_) => return Err("no matrix: nothing to count in this ROI".into()),
+        Err(e) => return Err(e.clone()),
+    };
+    let refs = reference_values(&family.family, *aggregation, known)?;
+    evaluate_family(&family.family, data, host, settings.eval_budget, &refs, run).map_err(|e| e.to_string())
+}
+
+/// The values `family` reads for `aggregation`: the referenced feature's value for the same
+/// aggregation, or its one value when it is computed once per ROI. A feature not computed
+/// on this image (its family is not in the run, e.g. a filter's) is an error naming it.
+fn reference_values(
+    family: &radx_dsl::CompiledFamily,
+    aggregation: Option<radx_core::Aggregation>,
+    known: &Known<'_>,
+) -> Result<Vec<f64>, String> {
+    family
+        .references()
+        .iter()
+        .map(|r| {
+            let key = |a| (r.family.as_str(), r.feature.as_str(), a);
+            known.get(&key(aggregation)).or_else(|| known.get(&key(None))).copied().ok_or_else(|| {
+                format!(
+                    "`{}.{}` is not computed here{}",
+                    r.family,
+                    r.feature,
+                    aggregation.map_or(String::new(), |a| format!(" for {a}"))
+                )
+            })
+        })
+        .collect()
+}
+
+/// Whether `family` runs for an instance of `aggregation` (its `for`, if it has one).
+fn runs_for(family: &LibraryFamily, aggregation: Option<radx_core::Aggregation>) -> bool {
+    match (&family.runs_for, aggregation) {
+        (Some(named), Some(a)) => named.contains(&a),
+        _ => true,
     }
 }
 
@@ -181,22 +281,14 @@ fn extract_on(
     sources.extend(plugin_sources);
     // Evaluate every (family, aggregation) concurrently; rows are assembled afterwards in
     // library order, with notes that see every builtin failure, whatever the thread count.
-    let jobs: Vec<(&LibraryFamily, &Instance)> = library
+    let jobs: Vec<Job<'_>> = library
         .iter()
         .filter_map(|family| sources.get(&source_key(family)).map(|instances| (family, instances)))
-        .flat_map(|(family, instances)| instances.iter().map(move |instance| (family, instance)))
-        .collect();
-    let outcomes: Vec<Result<Evaluated, String>> = jobs
-        .par_iter()
-        .map(|(family, (_, data))| {
-            let data = match data {
-                Ok(d) if !d.is_empty() => d,
-                Ok(_) => return Err("no matrix: nothing to count in this ROI".into()),
-                Err(e) => return Err(e.clone()),
-            };
-            evaluate_family(&family.family, data, &host, settings.eval_budget, run).map_err(|e| e.to_string())
+        .flat_map(|(family, instances)| {
+            instances.iter().filter(|(a, _)| runs_for(family, *a)).map(move |instance| (family, instance))
         })
         .collect();
+    let outcomes = evaluate_jobs(&jobs, &host, settings, run);
     crate::timings::mark("families evaluated");
     let mut rows = Vec::new();
     for ((family, (aggregation, _)), outcome) in jobs.iter().zip(outcomes) {
@@ -209,10 +301,10 @@ fn extract_on(
             let note = if value.is_nan() {
                 note.clone()
                     .or_else(|| host.failure_for(&feature.text))
-                    .or_else(|| Some(nonfinite_note("undefined", cause)))
+                    .or_else(|| Some(nonfinite_note("undefined", cause, &family.family)))
             } else if value.is_infinite() {
                 // JSON has no infinity (it is written as null): say why.
-                Some(nonfinite_note("infinite", cause))
+                Some(nonfinite_note("infinite", cause, &family.family))
             } else {
                 None
             };

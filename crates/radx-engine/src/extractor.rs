@@ -57,6 +57,9 @@ pub struct Extractor {
     /// What the front end should tell the user about the plugins: plugins from a plugin
     /// directory skipped for a clash, features reusing a known tag (see [`Extractor::new`]).
     pub plugin_warnings: Vec<Arc<radx_plugin_host::PluginWarning>>,
+    /// What the feature files warn about (a user feature reusing a built-in feature's tag
+    /// for another definition), per file, rendered as `radx check` shows them.
+    pub library_warnings: Vec<radx_dsl::Diagnostics>,
 }
 
 impl Extractor {
@@ -82,12 +85,21 @@ impl Extractor {
         crate::sources::plugin::screen_sources(&mut plugins, &mut warnings)?;
         let mut registry = crate::sources::registry(&settings);
         crate::sources::plugin::register_sources(&mut registry, &plugins)?;
-        let library = library.compile_with(&registry, radx_dsl::Limits { eval_budget: settings.eval_budget })?;
+        let compiled = library.compile_linked(&registry, radx_dsl::Limits { eval_budget: settings.eval_budget })?;
+        let (library, library_warnings) = (compiled.families, compiled.warnings);
         crate::sources::plugin::screen_features(&library, &mut plugins, &mut warnings)?;
         let library = crate::profile::of(&settings).prune_library(library, &registry, &settings);
         let filters = crate::filtering::stages(&settings, &library)?;
         let plugin_warnings = warnings.into_iter().map(Arc::new).collect();
-        Ok(Extractor { settings, library, plugins, pyradiomics_names: false, filters, plugin_warnings })
+        Ok(Extractor {
+            settings,
+            library,
+            plugins,
+            pyradiomics_names: false,
+            filters,
+            plugin_warnings,
+            library_warnings,
+        })
     }
 
     /// Write PyRadiomics' `original_<class>_<Feature>` names (PyRadiomics library only).

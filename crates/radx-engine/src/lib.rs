@@ -20,6 +20,7 @@ pub mod host;
 pub mod ibsi;
 pub mod library;
 pub mod limits;
+mod link;
 pub mod maps;
 pub mod model;
 pub mod pipeline;

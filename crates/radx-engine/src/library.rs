@@ -24,11 +24,30 @@ pub enum LibraryError {
     Compile(String),
 }
 
-/// Feature files in the order they were added; a family defined again replaces the
-/// earlier one of the same name.
-#[derive(Debug, Clone, Default)]
+/// Feature files in the order they were added; a family defined again with `override`
+/// replaces the earlier one of the same name (see [`Library::compile_linked`]).
+#[derive(Debug, Clone)]
 pub struct Library {
     files: Vec<(String, String)>,
+    /// How many of the first files are the settings' standard library.
+    builtin: usize,
+    /// The settings' texture aggregations, against which `for` and references are checked.
+    aggregations: Vec<radx_core::Aggregation>,
+}
+
+impl Default for Library {
+    /// No files, checked against the default settings' aggregations.
+    fn default() -> Self {
+        Library { files: Vec::new(), builtin: 0, aggregations: Settings::default().texture.aggregations }
+    }
+}
+
+/// A linked library: its families in output order, and what to warn about (a user feature
+/// reusing a built-in tag), per file.
+#[derive(Debug, Clone)]
+pub struct Compiled {
+    pub families: Vec<LibraryFamily>,
+    pub warnings: Vec<radx_dsl::Diagnostics>,
 }
 
 pub use crate::model::LibraryFamily;
@@ -54,7 +73,32 @@ impl Library {
     /// The library the settings call for: their profile's ([`crate::profile::of`]).
     pub fn for_settings(settings: &Settings) -> Self {
         let files = crate::profile::of(settings).library();
-        Library { files: files.iter().map(|(n, t)| (n.to_string(), t.to_string())).collect() }
+        Library {
+            files: files.iter().map(|(n, t)| (n.to_string(), t.to_string())).collect(),
+            builtin: files.len(),
+            aggregations: settings.texture.aggregations.clone(),
+        }
+    }
+
+    /// The library without the standard files for which `drop` holds (given their names,
+    /// `features/glcm.radx`): for checking the standard library's own files, which are then
+    /// added as ordinary files.
+    pub fn without_builtin(mut self, drop: impl Fn(&str) -> bool) -> Self {
+        let (kept, removed): (Vec<_>, Vec<_>) =
+            self.files.drain(..self.builtin).partition(|(name, _)| !drop(name.as_str()));
+        self.builtin -= removed.len();
+        self.files.splice(0..0, kept);
+        self
+    }
+
+    /// The name of file number `k` (in [`Self::texts`]' order), as diagnostics give it.
+    pub fn name(&self, k: usize) -> String {
+        self.files.get(k).map(|(n, _)| n.clone()).unwrap_or_default()
+    }
+
+    /// Whether file number `k` (in [`Self::texts`]' order) is part of the standard library.
+    pub fn is_builtin(&self, k: usize) -> bool {
+        k < self.builtin
     }
 
     /// The text of every file, in order.
@@ -78,16 +122,39 @@ impl Library {
         self.files.push((name.to_string(), text.to_string()));
     }
 
-    /// Compile every file; later definitions of a family name replace earlier ones.
+    /// Compile every file; a later `override family` replaces an earlier family.
     pub fn compile(&self, registry: &Registry) -> Result<Vec<LibraryFamily>, LibraryError> {
         self.compile_with(registry, radx_dsl::Limits::default())
     }
 
     /// Every file's diagnostics (empty when all compile): `radx check` reports them all,
     /// where [`Self::compile`] stops at the first file that fails.
+    /// Once every file compiles, the linker's errors and warnings (see [`Self::compile_linked`]).
     pub fn diagnostics(&self, registry: &Registry, limits: radx_dsl::Limits) -> Vec<radx_dsl::Diagnostics> {
         let files: Vec<(&str, &str)> = self.files.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
-        radx_dsl::compile_files_with(&files, registry, limits).into_iter().filter_map(Result::err).collect()
+        let (compiled, failed): (Vec<_>, Vec<_>) =
+            radx_dsl::compile_files_with(&files, registry, limits).into_iter().partition(Result::is_ok);
+        if !failed.is_empty() {
+            return failed.into_iter().filter_map(Result::err).collect();
+        }
+        let compiled: Vec<radx_dsl::CompiledFile> = compiled.into_iter().filter_map(Result::ok).collect();
+        self.link(&compiled).diagnostics
+    }
+
+    fn link(&self, compiled: &[radx_dsl::CompiledFile]) -> crate::link::Linked {
+        let files: Vec<crate::link::LinkFile<'_>> = self
+            .files
+            .iter()
+            .zip(compiled)
+            .enumerate()
+            .map(|(k, ((name, text), compiled))| crate::link::LinkFile {
+                name,
+                text,
+                builtin: self.is_builtin(k),
+                compiled,
+            })
+            .collect();
+        crate::link::link(&files, &self.aggregations)
     }
 
     /// [`Self::compile`] with loops checked against `limits` (the settings' evaluation budget).
@@ -96,17 +163,33 @@ impl Library {
         registry: &Registry,
         limits: radx_dsl::Limits,
     ) -> Result<Vec<LibraryFamily>, LibraryError> {
-        // Merged in order, so that a later file's family replaces an earlier one's.
-        let files: Vec<(&str, &str)> = self.files.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
-        let compiled = radx_dsl::compile_files_with(&files, registry, limits);
-        let mut out: Vec<LibraryFamily> = Vec::new();
-        for (result, (name, _)) in compiled.into_iter().zip(&self.files) {
-            let compiled = result.map_err(|d| LibraryError::Compile(d.to_string()))?;
-            for family in compiled.families() {
-                out.retain(|f| f.family.name() != family.name());
-                out.push(LibraryFamily { family: family.clone(), origin: name.clone() });
-            }
-        }
-        Ok(out)
+        self.compile_linked(registry, limits).map(|c| c.families)
     }
+
+    /// Compiles every file and links them: families merged in order (a later
+    /// `override family` replaces an earlier one; a family defined again without `override`
+    /// is an error), `for` checked against each family's source, every `family.feature`
+    /// resolved with its aggregations checked and the families staged so that a family is
+    /// evaluated after those it reads (a cycle is an error). The first file that does not
+    /// compile, or every linking error, is the error; warnings come back with the families.
+    pub fn compile_linked(&self, registry: &Registry, limits: radx_dsl::Limits) -> Result<Compiled, LibraryError> {
+        let files: Vec<(&str, &str)> = self.files.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
+        let compiled = radx_dsl::compile_files_with(&files, registry, limits)
+            .into_iter()
+            .map(|r| r.map_err(|d| LibraryError::Compile(d.to_string())))
+            .collect::<Result<Vec<_>, _>>()?;
+        let linked = self.link(&compiled);
+        let (errors, warnings): (Vec<_>, Vec<_>) = linked.diagnostics.into_iter().partition(has_errors);
+        if !errors.is_empty() {
+            let rendered: Vec<String> = errors.iter().map(ToString::to_string).collect();
+            return Err(LibraryError::Compile(rendered.join("\n")));
+        }
+        Ok(Compiled { families: linked.families, warnings })
+    }
+}
+
+/// Whether a file's diagnostics hold an error (not only warnings). A file with both is
+/// reported whole, its warnings with its errors.
+fn has_errors(file: &radx_dsl::Diagnostics) -> bool {
+    file.items.iter().any(|d| d.severity == radx_dsl::Severity::Error)
 }

@@ -136,4 +136,9 @@ pub struct LibraryFamily {
     pub family: radx_dsl::CompiledFamily,
     /// File name (for `radx features list`).
     pub origin: String,
+    /// When it is evaluated: 0 when it reads no other family's features, else one more than
+    /// the latest stage of the families it reads (see `docs/language.md`).
+    pub stage: usize,
+    /// The aggregations its `for` names (`None`: every aggregation of its source).
+    pub runs_for: Option<Vec<Aggregation>>,
 }

@@ -7,6 +7,8 @@ pub(crate) struct Bound<'d> {
     pub axis_values: Vec<&'d [f64]>,
     pub arrays: Vec<(&'d [f64], Vec<usize>)>, // data, strides
     pub scalars: Vec<f64>,
+    /// The values of the family's references (`glcm.contrast`), in [`Node::Reference`] order.
+    pub refs: &'d [f64],
 }
 
 /// Which parts of a source a family reads: fixed by its IR, so worked out once when the
@@ -65,6 +67,11 @@ impl<'d> Bound<'d> {
         Bound::with_use(schema, data, &SourceUse::of(schema, ir))
     }
 
+    /// The same binding reading `refs` for the family's references.
+    pub fn with_refs(self, refs: &'d [f64]) -> Self {
+        Bound { refs, ..self }
+    }
+
     /// Only what the family uses (`used`) must be present.
     pub fn with_use(schema: &SourceSchema, data: &'d SourceData, used: &SourceUse) -> Result<Self, EvalError> {
         let (used_arrays, used_scalars, used_axes) = (&used.arrays, &used.scalars, &used.axes);
@@ -108,7 +115,7 @@ impl<'d> Bound<'d> {
                 None => return Err(EvalError::MissingScalar { name: s.name.clone() }),
             }
         }
-        Ok(Bound { axis_values, arrays, scalars })
+        Ok(Bound { axis_values, arrays, scalars, refs: &[] })
     }
 }
 

@@ -140,7 +140,7 @@ impl Reach {
                 continue;
             }
             match &ir.nodes[n as usize] {
-                Node::Const(_) | Node::SrcScalar(_) => {}
+                Node::Const(_) | Node::SrcScalar(_) | Node::Reference(_) => {}
                 Node::Index(v) => r.var(ir, *v, &mut stack),
                 Node::Array { vars, .. } => vars.iter().for_each(|v| r.var(ir, *v, &mut stack)),
                 Node::VecRead { vec, at } => {

@@ -30,6 +30,9 @@ pub enum NonFinite {
     SourceValue,
     /// A builtin returned it.
     Builtin { name: String },
+    /// Reference number `index` of the family (another family's feature) is not finite;
+    /// the host names it ([`super::CompiledFamily::references`]).
+    Referenced { index: usize },
 }
 
 impl std::fmt::Display for NonFinite {
@@ -44,6 +47,7 @@ impl std::fmt::Display for NonFinite {
             NonFinite::EmptyReduction { op } => write!(f, "a `{op}` over no entries"),
             NonFinite::SourceValue => f.write_str("a value of the source data that is not finite"),
             NonFinite::Builtin { name } => write!(f, "builtin `{name}`"),
+            NonFinite::Referenced { index } => write!(f, "referenced feature number {} of the family", index + 1),
         }
     }
 }
@@ -65,6 +69,7 @@ impl Walk<'_, '_> {
         match &self.ir.nodes[n as usize] {
             Node::Const(b) => f64::from_bits(*b),
             Node::SrcScalar(k) => self.bound.scalars[*k as usize],
+            Node::Reference(k) => self.bound.refs.get(*k as usize).copied().unwrap_or(f64::NAN),
             Node::Index(v) => st.axis_vals[*v as usize].get(st.pos[*v as usize]).copied().unwrap_or(f64::NAN),
             Node::Array { array, vars } => {
                 let (data, strides) = &self.bound.arrays[*array as usize];
@@ -93,6 +98,7 @@ impl Walk<'_, '_> {
         match self.ir.nodes[n as usize].clone() {
             Node::Const(_) | Node::Index(_) => None,
             Node::SrcScalar(_) | Node::Array { .. } => Some(NonFinite::SourceValue),
+            Node::Reference(k) => Some(NonFinite::Referenced { index: k as usize }),
             Node::VecRead { vec, at } => {
                 let at = self.st.pos[at as usize];
                 self.vec_cause(vec, at)
@@ -231,10 +237,22 @@ impl CompiledFamily {
         builtins: &dyn Builtins,
         budget: &mut EvalBudget,
     ) -> Result<Vec<Option<NonFinite>>, EvalError> {
+        self.explain_nonfinite_with_refs(data, builtins, budget, &[])
+    }
+
+    /// [`Self::explain_nonfinite`] with the values of the family's references, as
+    /// [`Self::evaluate_values_with_refs`] takes them.
+    pub fn explain_nonfinite_with_refs(
+        &self,
+        data: &SourceData,
+        builtins: &dyn Builtins,
+        budget: &mut EvalBudget,
+        refs: &[f64],
+    ) -> Result<Vec<Option<NonFinite>>, EvalError> {
         let mut st = self.scratch.take();
-        let result = self.evaluate_with(&mut st, data, builtins, budget).and_then(|values| {
+        let result = self.evaluate_with(&mut st, data, builtins, budget, refs).and_then(|values| {
             let ir = &self.checked.ir;
-            let bound = Bound::with_use(&self.checked.schema, data, &self.source_use)?;
+            let bound = Bound::with_use(&self.checked.schema, data, &self.source_use)?.with_refs(refs);
             let mut walk = Walk { st: &mut st, ir, bound: &bound, visits: 0 };
             Ok(self
                 .checked

@@ -158,6 +158,28 @@ impl CompiledFamily {
     pub fn name(&self) -> &str {
         &self.checked.name
     }
+
+    /// Where the family's name is written in its file.
+    pub fn name_span(&self) -> crate::ast::Span {
+        self.checked.name_span
+    }
+
+    /// The other families' features the family reads (`glcm.contrast`), in the order
+    /// [`Self::evaluate_values_with_refs`] takes their values.
+    pub fn references(&self) -> &[crate::check::Reference] {
+        &self.checked.references
+    }
+
+    /// Where `override` is written before the family, if it is.
+    pub fn overrides(&self) -> Option<crate::ast::Span> {
+        self.checked.overrides
+    }
+
+    /// The aggregations named after `for`, with where; empty when the family names none
+    /// (it runs for every aggregation of its source).
+    pub fn aggregations(&self) -> &[(String, crate::ast::Span)] {
+        &self.checked.aggregations
+    }
     /// Doc comment of the family.
     pub fn doc(&self) -> Option<&str> {
         self.checked.doc.as_deref()
@@ -282,8 +304,21 @@ impl CompiledFamily {
         builtins: &dyn Builtins,
         budget: &mut EvalBudget,
     ) -> Result<Vec<f64>, EvalError> {
+        self.evaluate_values_with_refs(data, builtins, budget, &[])
+    }
+
+    /// [`Self::evaluate_values_within`] for a family that reads other families' features:
+    /// `refs` holds their values, in the order of [`Self::references`]. Fewer values than
+    /// references is [`EvalError::MissingReferences`].
+    pub fn evaluate_values_with_refs(
+        &self,
+        data: &SourceData,
+        builtins: &dyn Builtins,
+        budget: &mut EvalBudget,
+        refs: &[f64],
+    ) -> Result<Vec<f64>, EvalError> {
         let mut st = self.scratch.take();
-        let result = self.evaluate_with(&mut st, data, builtins, budget);
+        let result = self.evaluate_with(&mut st, data, builtins, budget, refs);
         self.scratch.give(st);
         result
     }
@@ -294,9 +329,14 @@ impl CompiledFamily {
         data: &SourceData,
         builtins: &dyn Builtins,
         budget: &mut EvalBudget,
+        refs: &[f64],
     ) -> Result<Vec<f64>, EvalError> {
+        let needed = self.checked.references.len();
+        if refs.len() < needed {
+            return Err(EvalError::MissingReferences { needed, given: refs.len() });
+        }
         let ir = &self.checked.ir;
-        let bound = Bound::with_use(&self.checked.schema, data, &self.source_use)?;
+        let bound = Bound::with_use(&self.checked.schema, data, &self.source_use)?.with_refs(refs);
         st.reset(ir);
         for stage in &self.stages {
             for &n in &stage.scalar_nodes {

@@ -41,6 +41,7 @@ impl State {
         match &ir.nodes[n as usize] {
             Node::Const(b) => f64::from_bits(*b),
             Node::SrcScalar(k) => bound.scalars[*k as usize],
+            Node::Reference(k) => bound.refs.get(*k as usize).copied().unwrap_or(f64::NAN),
             Node::Index(v) => self.axis_vals[*v as usize].get(self.pos[*v as usize]).copied().unwrap_or(f64::NAN),
             Node::Array { array, vars } => {
                 let (data, strides) = &bound.arrays[*array as usize];

@@ -53,7 +53,7 @@ impl<'r> Planner<'r> {
         }
         let node = self.checked.ir.nodes[n as usize].clone();
         let r = match node {
-            Node::Const(_) | Node::SrcScalar(_) => 0,
+            Node::Const(_) | Node::SrcScalar(_) | Node::Reference(_) => 0,
             Node::Index(v) => self.var_ready(v),
             Node::Array { vars, .. } => vars.iter().map(|v| self.var_ready(*v)).max().unwrap_or(0),
             Node::VecRead { vec, at } => (self.vec_stage(vec) + 1).max(self.var_ready(at)),
@@ -130,7 +130,7 @@ impl<'r> Planner<'r> {
                 continue;
             }
             match &ir.nodes[n as usize] {
-                Node::Const(_) | Node::SrcScalar(_) => {}
+                Node::Const(_) | Node::SrcScalar(_) | Node::Reference(_) => {}
                 Node::Index(v) => range_bounds(*v, &mut stack),
                 Node::Array { vars, .. } => vars.iter().for_each(|v| range_bounds(*v, &mut stack)),
                 Node::VecRead { vec, at } => {
@@ -423,7 +423,7 @@ impl<'r> Planner<'r> {
                 }
                 reach_nodes[n as usize] = true;
                 match &ir.nodes[n as usize] {
-                    Node::Const(_) | Node::SrcScalar(_) => {}
+                    Node::Const(_) | Node::SrcScalar(_) | Node::Reference(_) => {}
                     Node::Index(v) => vars.push(*v),
                     Node::Array { vars: vs, .. } => vars.extend(vs),
                     Node::VecRead { vec, at } => {
@@ -835,6 +835,8 @@ fn shape_only_nodes(ir: &Ir) -> Vec<bool> {
         let of = |m: &NodeId| shape_only[*m as usize];
         let v = match node {
             Node::Const(_) | Node::SrcScalar(_) | Node::Index(_) => true,
+            // A reference differs between cases with the same grey levels.
+            Node::Reference(_) => false,
             Node::Array { .. } | Node::VecRead { .. } | Node::ScalarRef(_) => false,
             Node::Unary(_, a) => of(a),
             Node::Binary(_, a, b) => of(a) && of(b),

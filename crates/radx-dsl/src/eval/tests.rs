@@ -143,7 +143,7 @@ fn wide_kernels_equal_portable_kernels() {
         let data = SourceData::glcm_from_counts(ng, &counts);
         let run = |kernels: Kernels| {
             let mut st = State { kernels, ..State::default() };
-            fam.evaluate_with(&mut st, &data, &crate::NoBuiltins, &mut EvalBudget::default()).expect("evaluates")
+            fam.evaluate_with(&mut st, &data, &crate::NoBuiltins, &mut EvalBudget::default(), &[]).expect("evaluates")
         };
         let portable = run(Kernels::Portable);
         for kernels in [Kernels::Widest, Kernels::Avx2] {
@@ -165,7 +165,7 @@ fn collapsed_passes_equal_rows_one_at_a_time() {
     let same = |fam: &CompiledFamily, data: &SourceData, what: &str| {
         let run = |row_at_a_time: bool| {
             let mut st = State { row_at_a_time, ..State::default() };
-            fam.evaluate_with(&mut st, data, &crate::NoBuiltins, &mut EvalBudget::default()).expect("evaluates")
+            fam.evaluate_with(&mut st, data, &crate::NoBuiltins, &mut EvalBudget::default(), &[]).expect("evaluates")
         };
         for (c, r) in run(false).iter().zip(&run(true)) {
             assert!(c.to_bits() == r.to_bits() || (c.is_nan() && r.is_nan()), "{what}: {c} vs {r}");
@@ -242,9 +242,10 @@ fn kept_rows_equal_fresh_evaluations() {
     let run = [matrix(16, 0), matrix(16, 5), other_ng(16), matrix(16, 5), shifted(16), matrix(16, 1), matrix(9, 0)];
     let mut st = State::default();
     for (k, data) in run.iter().chain(&run).enumerate() {
-        let kept = fam.evaluate_with(&mut st, data, &crate::NoBuiltins, &mut EvalBudget::default()).expect("evaluates");
+        let kept =
+            fam.evaluate_with(&mut st, data, &crate::NoBuiltins, &mut EvalBudget::default(), &[]).expect("evaluates");
         let fresh = fam
-            .evaluate_with(&mut State::default(), data, &crate::NoBuiltins, &mut EvalBudget::default())
+            .evaluate_with(&mut State::default(), data, &crate::NoBuiltins, &mut EvalBudget::default(), &[])
             .expect("evaluates");
         for ((f, _), (a, b)) in fam.checked.features.iter().zip(kept.iter().zip(&fresh)) {
             assert!(a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()), "matrix {k}, {}: {a} vs {b}", f.name);

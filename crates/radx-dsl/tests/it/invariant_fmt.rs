@@ -335,3 +335,15 @@ proptest! {
         }
     }
 }
+
+/// `override`, `for` and feature references (`family.feature`) are printed as written, in
+/// the canonical spacing, and keep the syntax tree.
+#[test]
+fn overrides_aggregation_lists_and_feature_references_are_formatted() {
+    let messy = "override   family glcm over cm(distance=1)   for 3d_avg ,3d_mrg{ # why\n  feature ratio \"R1\" = \
+                 glcm.contrast/ intensity_statistics.intensity_variance\n  feature own \"R2\"=( glcm.ratio )*2\n}\n";
+    let expected = "override family glcm over cm(distance = 1) for 3d_avg, 3d_mrg {  # why\n  \
+                    feature ratio \"R1\" = glcm.contrast / intensity_statistics.intensity_variance\n  \
+                    feature own \"R2\" = glcm.ratio * 2\n}\n";
+    assert_eq!(check_format("references", messy), expected);
+}

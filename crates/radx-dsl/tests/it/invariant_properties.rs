@@ -121,6 +121,7 @@ fn file() -> impl Strategy<Value = ast::File> {
     (doc, prop::collection::vec(member, 0..4)).prop_map(|(doc, members)| ast::File {
         families: vec![ast::Family {
             doc,
+            overrides: None,
             name: id("fam"),
             source: id("cm"),
             args: vec![ast::SourceArg {
@@ -128,6 +129,7 @@ fn file() -> impl Strategy<Value = ast::File> {
                 value: ast::Literal::Number(1.0),
                 span: Span::default(),
             }],
+            aggregations: Vec::new(),
             members,
             span: Span::default(),
         }],

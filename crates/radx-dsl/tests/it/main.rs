@@ -18,6 +18,7 @@ mod mechanics_builtin_cache;
 mod mechanics_eval_budget;
 mod mechanics_plan;
 mod mechanics_plan_schedule;
+mod mechanics_references;
 mod mechanics_robustness;
 mod oracle_ibsi_glcm;
 mod oracle_ibsi_glrlm;

@@ -82,7 +82,7 @@ pub fn prune_library(library: Vec<LibraryFamily>, registry: &Registry, settings:
                 catalogue::status(class, tag).is_none() || feature_selected(class, tag, settings)
             };
             let family = f.family.retaining(registry, keep)?;
-            Some(LibraryFamily { family, origin: f.origin })
+            Some(LibraryFamily { family, ..f })
         })
         .collect()
 }
