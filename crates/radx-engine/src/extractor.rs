@@ -252,27 +252,54 @@ impl Extractor {
         describe: &str,
         meta: &crate::sources::plugin::CaseMeta,
     ) -> Result<Features, crate::Error> {
-        let mut rows =
-            crate::extract::extract_with_meta(case, &self.settings, &self.library, &self.plugins, shape, meta);
-        for stage in &self.filters {
-            let Some(filtered) = crate::filtering::filtered_case(case, stage, describe)? else { continue };
-            crate::timings::mark("filtered");
-            let sources = || stage.library.iter().map(|f| f.family.source().name.as_str());
-            crate::limits::check_texture(&filtered.levels, &self.settings, &mut sources())
-                .and_then(|()| crate::limits::check_peaks(&filtered.roi, &self.settings, &mut sources()))
-                .map_err(|source| crate::Error::Core {
-                    context: format!("{describe}, filter {}", stage.image_type),
-                    source,
-                })?;
-            let mut stage_rows = crate::extract::extract(&filtered, &self.settings, &stage.library);
-            for row in &mut stage_rows {
-                row.key.image_type = stage.image_type.clone();
-            }
+        use rayon::prelude::*;
+        // The original image's families and each filter's run side by side: one stage's
+        // filter and matrices leave much of the machine idle (a recursive filter's lines
+        // are short, a family's evaluation is serial). Each stage is computed on its own,
+        // and the rows are joined in stage order, so the output is the same for any thread
+        // count. Each stage's memory is checked against the whole budget, as one at a time:
+        // with N threads up to about N stages' responses and matrices are held at once
+        // (each well under the image read before them on PyRadiomics' example cases).
+        let (original, staged) = rayon::join(
+            || crate::extract::extract_with_meta(case, &self.settings, &self.library, &self.plugins, shape, meta),
+            || {
+                self.filters
+                    .par_iter()
+                    .with_max_len(1)
+                    .map(|stage| self.stage_rows(case, stage, describe))
+                    .collect::<Result<Vec<_>, crate::Error>>()
+            },
+        );
+        let mut rows = original;
+        for stage_rows in staged? {
             rows.extend(stage_rows);
         }
         Ok(Features {
             rows: crate::profile::of(&self.settings).output_rows(rows, &self.settings, self.pyradiomics_names),
         })
+    }
+
+    /// The rows of one filter `stage`'s response (none when PyRadiomics skips it here).
+    fn stage_rows(
+        &self,
+        case: &ProcessedCase,
+        stage: &crate::filtering::FilterStage,
+        describe: &str,
+    ) -> Result<Vec<FeatureRow>, crate::Error> {
+        let Some(filtered) = crate::filtering::filtered_case(case, stage, describe)? else { return Ok(Vec::new()) };
+        crate::timings::mark("filtered");
+        let sources = || stage.library.iter().map(|f| f.family.source().name.as_str());
+        crate::limits::check_texture(&filtered.levels, &self.settings, &mut sources())
+            .and_then(|()| crate::limits::check_peaks(&filtered.roi, &self.settings, &mut sources()))
+            .map_err(|source| crate::Error::Core {
+                context: format!("{describe}, filter {}", stage.image_type),
+                source,
+            })?;
+        let mut rows = crate::extract::extract(&filtered, &self.settings, &stage.library);
+        for row in &mut rows {
+            row.key.image_type = stage.image_type.clone();
+        }
+        Ok(rows)
     }
 }
 
