@@ -12,3 +12,24 @@ pub fn repo_root() -> PathBuf {
 pub fn test_data() -> PathBuf {
     repo_root().join("tests/data")
 }
+
+/// Every row of the IBSI digital phantom (its test settings) with the library of those
+/// settings plus `files` (name, text) added.
+pub fn digital_phantom_rows(files: &[(String, &str)]) -> Vec<radx_engine::FeatureRow> {
+    let settings = radx_engine::Settings::from_file(&test_data().join("ibsi/digital_phantom.toml")).expect("settings");
+    let mut library = radx_engine::library::Library::for_settings(&settings);
+    for (name, text) in files {
+        library.add_text(name, text);
+    }
+    let registry = radx_engine::sources::registry(&settings);
+    let families = library.compile(&registry).unwrap_or_else(|e| panic!("{e}"));
+    let phantom = test_data().join("ibsi/digital_phantom");
+    let processed = radx_engine::pipeline::process_files(
+        &phantom.join("image.nii.gz"),
+        &phantom.join("mask.nii.gz"),
+        radx_engine::core::label::LabelSelection::Label(1),
+        &settings,
+    )
+    .expect("processes");
+    radx_engine::extract::extract(&processed, &settings, &families)
+}

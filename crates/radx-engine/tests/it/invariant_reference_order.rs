@@ -6,8 +6,7 @@
 use std::collections::HashMap;
 
 use proptest::prelude::*;
-use radx_engine::library::Library;
-use radx_engine::{FeatureKey, Settings};
+use radx_engine::FeatureKey;
 
 use crate::common::test_data;
 
@@ -27,25 +26,9 @@ fn families() -> Vec<String> {
 
 /// Every row of the digital phantom with `files` added to the library, by key.
 fn extract(files: &[String]) -> HashMap<FeatureKey, u64> {
-    let settings = Settings::from_file(&test_data().join("ibsi/digital_phantom.toml")).expect("settings");
-    let mut library = Library::for_settings(&settings);
-    for (k, text) in files.iter().enumerate() {
-        library.add_text(&format!("part{k}.radx"), text);
-    }
-    let registry = radx_engine::sources::registry(&settings);
-    let families = library.compile(&registry).unwrap_or_else(|e| panic!("{e}"));
-    let phantom = test_data().join("ibsi/digital_phantom");
-    let processed = radx_engine::pipeline::process_files(
-        &phantom.join("image.nii.gz"),
-        &phantom.join("mask.nii.gz"),
-        radx_engine::core::label::LabelSelection::Label(1),
-        &settings,
-    )
-    .expect("processes");
-    radx_engine::extract::extract(&processed, &settings, &families)
-        .into_iter()
-        .map(|r| (r.key, r.value.to_bits()))
-        .collect()
+    let named: Vec<(String, &str)> =
+        files.iter().enumerate().map(|(k, t)| (format!("part{k}.radx"), t.as_str())).collect();
+    crate::common::digital_phantom_rows(&named).into_iter().map(|r| (r.key, r.value.to_bits())).collect()
 }
 
 proptest! {

@@ -9,20 +9,7 @@ use radx_engine::{FeatureRow, Settings};
 use crate::common::test_data;
 
 fn extract(text: &str) -> Vec<FeatureRow> {
-    let settings = Settings::from_file(&test_data().join("ibsi/digital_phantom.toml")).expect("settings");
-    let mut library = Library::for_settings(&settings);
-    library.add_text("case.radx", text);
-    let registry = radx_engine::sources::registry(&settings);
-    let families = library.compile(&registry).unwrap_or_else(|e| panic!("{e}"));
-    let phantom = test_data().join("ibsi/digital_phantom");
-    let processed = radx_engine::pipeline::process_files(
-        &phantom.join("image.nii.gz"),
-        &phantom.join("mask.nii.gz"),
-        radx_engine::core::label::LabelSelection::Label(1),
-        &settings,
-    )
-    .expect("processes");
-    radx_engine::extract::extract(&processed, &settings, &families)
+    crate::common::digital_phantom_rows(&[("case.radx".to_string(), text)])
 }
 
 fn rows_of<'a>(rows: &'a [FeatureRow], family: &str) -> Vec<&'a FeatureRow> {
