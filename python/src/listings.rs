@@ -86,12 +86,15 @@ pub fn check<'py>(
 ) -> PyResult<Bound<'py, PyDict>> {
     let compiled = py.detach(|| {
         guard("checking a feature file", || {
-            let mut library = Library::for_settings(&Settings::default());
-            match (&path, &text) {
-                (Some(path), None) => library.add_path(path).map_err(|e| engine(e.into()))?,
-                (None, Some(text)) => library.add_text("<text>", text),
+            let library = match (&path, &text) {
+                (Some(path), None) => Library::for_checking(std::slice::from_ref(path)).map_err(|e| engine(e.into()))?,
+                (None, Some(text)) => {
+                    let mut library = Library::for_settings(&Settings::default());
+                    library.add_text("<text>", text);
+                    library
+                }
                 _ => return Err(PyValueError::new_err("give a feature file's path or its text")),
-            }
+            };
             let mut registry = radx_engine::sources::registry(&Settings::default());
             let mut plugin_registry = radx_engine::plugins::PluginRegistry::new();
             for path in &plugins {

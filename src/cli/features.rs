@@ -104,28 +104,7 @@ pub fn check(
     eval_budget: Option<u64>,
     format: CheckFormat,
 ) -> Result<ExitCode, Error> {
-    // The standard library first: user files may read its features (`glcm.contrast`) and
-    // must say `override` to replace its families. A standard file given itself
-    // (`radx check features/`) is checked as given, not twice.
-    let mut given = Vec::new();
-    for f in files {
-        given.extend(radx_engine::library::feature_files(f)?);
-    }
-    let library_of = |settings: &radx_engine::Settings| {
-        let library = Library::for_settings(settings);
-        let is_given = |name: &str| given.iter().any(|p| p.ends_with(name));
-        let mentioned = (0..).map_while(|k| library.is_builtin(k).then(|| library.name(k))).any(|n| is_given(&n));
-        (library.without_builtin(is_given), mentioned)
-    };
-    // PyRadiomics' own files are checked with its library, every other file with the IBSI's.
-    let pyradiomics = radx_engine::Settings { pyradiomics: Some(Default::default()), ..Default::default() };
-    let mut library = match library_of(&pyradiomics) {
-        (library, true) => library,
-        (_, false) => library_of(&radx_engine::Settings::default()).0,
-    };
-    for f in files {
-        library.add_path(f)?;
-    }
+    let library = Library::for_checking(files)?;
     let mut registry = registry(&radx_engine::Settings::default());
     radx_engine::sources::plugin::register_sources(&mut registry, &super::plugins::load_registry(plugins)?)?;
     let limits = radx_dsl::Limits { eval_budget: eval_budget.unwrap_or(radx_dsl::DEFAULT_EVAL_BUDGET) };

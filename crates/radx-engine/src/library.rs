@@ -80,10 +80,39 @@ impl Library {
         }
     }
 
+    /// The library `radx check` (and Python's `radx.check`) compiles feature files or folders
+    /// `given` in: the standard library first, since a user's file may read its features
+    /// (`glcm.contrast`) and must say `override` to replace one of its families; less each
+    /// standard file that is itself given (`radx check features/` checks those as given,
+    /// not twice); PyRadiomics' standard library when one of its files is given, else the
+    /// IBSI's; then the files given.
+    ///
+    /// # Errors
+    /// A path that is not a readable `.radx` file or folder of them.
+    pub fn for_checking(given: &[PathBuf]) -> Result<Self, LibraryError> {
+        let mut files = Vec::new();
+        for path in given {
+            files.extend(feature_files(path)?);
+        }
+        let is_given = |name: &str| files.iter().any(|p| p.ends_with(name));
+        let pyradiomics =
+            Library::for_settings(&Settings { pyradiomics: Some(Default::default()), ..Default::default() });
+        let standard = if pyradiomics.files[..pyradiomics.builtin].iter().any(|(name, _)| is_given(name)) {
+            pyradiomics
+        } else {
+            Library::for_settings(&Settings::default())
+        };
+        let mut library = standard.without_builtin(is_given);
+        for path in given {
+            library.add_path(path)?;
+        }
+        Ok(library)
+    }
+
     /// The library without the standard files for which `drop` holds (given their names,
     /// `features/glcm.radx`): for checking the standard library's own files, which are then
     /// added as ordinary files.
-    pub fn without_builtin(mut self, drop: impl Fn(&str) -> bool) -> Self {
+    fn without_builtin(mut self, drop: impl Fn(&str) -> bool) -> Self {
         let (kept, removed): (Vec<_>, Vec<_>) =
             self.files.drain(..self.builtin).partition(|(name, _)| !drop(name.as_str()));
         self.builtin -= removed.len();
