@@ -1,6 +1,8 @@
 //! `radx test FILE…`: run the `test` blocks of feature files (the runner is
-//! `radx_engine::feature_tests`); exit code 1 when an expectation fails.
+//! `radx_engine::feature_tests`); exit code 1 when an expectation fails, 2 when a file
+//! cannot run (the other files still run).
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -34,10 +36,19 @@ pub fn run(args: &TestArgs) -> Result<ExitCode, Error> {
     for path in &args.files {
         paths.extend(radx_engine::library::feature_files(path)?);
     }
-    let (mut passed, mut failed) = (0, 0);
+    let (mut passed, mut failed, mut unrunnable) = (0, 0, 0);
     let mut out = String::new();
     for path in &paths {
-        let report = run_file(path)?;
+        // A file that cannot run (a missing image, an unknown feature) is reported and the
+        // others still run, as a batch goes on past a bad case.
+        let report = match run_file(path) {
+            Ok(report) => report,
+            Err(e) => {
+                unrunnable += 1;
+                let _ = writeln!(std::io::stderr(), "error: {e}");
+                continue;
+            }
+        };
         for warning in &report.warnings {
             eprintln!("warning: {warning}");
         }
@@ -52,11 +63,16 @@ pub fn run(args: &TestArgs) -> Result<ExitCode, Error> {
         }
     }
     if args.format == TestFormat::Text {
-        let verdict = if failed == 0 { "ok" } else { "FAILED" };
-        outln!(out, "test result: {verdict}. {passed} passed; {failed} failed");
+        let verdict = if failed == 0 && unrunnable == 0 { "ok" } else { "FAILED" };
+        let could_not = if unrunnable > 0 { format!("; {unrunnable} file(s) could not run") } else { String::new() };
+        outln!(out, "test result: {verdict}. {passed} passed; {failed} failed{could_not}");
     }
     write_stdout(&out)?;
-    Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(match (unrunnable, failed) {
+        (0, 0) => ExitCode::SUCCESS,
+        (0, _) => ExitCode::from(1),
+        _ => ExitCode::from(2),
+    })
 }
 
 fn text(report: &FileReport, out: &mut String) {

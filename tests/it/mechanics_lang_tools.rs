@@ -105,6 +105,22 @@ fn a_missing_image_is_an_error_naming_the_file_and_line() {
     );
 }
 
+/// A file that cannot run does not stop the others: their results are reported, the error
+/// is on standard error, and the exit status is 2.
+#[test]
+fn the_other_files_run_past_one_that_cannot() {
+    let dir = repository_like_folder();
+    let missing = readme_example().replace("digital_phantom/image.nii.gz", "digital_phantom/no_such_image.nii.gz");
+    std::fs::write(dir.path().join("a_missing.radx"), missing).expect("write");
+    std::fs::write(dir.path().join("b_good.radx"), readme_example()).expect("write");
+    let out = radx_in(dir.path(), &["test", "a_missing.radx", "b_good.radx"]);
+    assert_eq!(out.status.code(), Some(2));
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert!(stderr.starts_with("error: a_missing.radx:10:"), "{stderr}");
+    assert!(stdout.contains("ok   b_good.radx:13"), "{stdout}");
+    assert!(stdout.ends_with("test result: FAILED. 1 passed; 0 failed; 1 file(s) could not run\n"), "{stdout}");
+}
+
 #[test]
 fn an_expectation_naming_an_unknown_feature_is_an_error() {
     let dir = repository_like_folder();
