@@ -152,7 +152,11 @@ pub enum PluginError {
         "plugin {}: the {what} {name:?} is not a valid name: use ASCII letters, digits, `_`, `-` and `.` \
          (starting with a letter or `_`, no `..`, not ending in `.`){extra}; rename it in the plugin",
         path.display(),
-        extra = if *what == "source name" { ", and no `-` or `.` in a source name (feature files write it)" } else { "" }
+        extra = match *what {
+            "source name" => ", and no `-` or `.` in a source name (feature files write it)".to_string(),
+            "tag" => format!(", and at most {} characters in a tag", radx_dsl::check::MAX_TAG_LEN),
+            _ => String::new(),
+        }
     )]
     BadName { path: PathBuf, what: &'static str, name: String },
     /// Two plugin features would become the same table column `plugin.feature` (boxed:
@@ -222,7 +226,8 @@ pub enum PluginWarning {
 }
 
 /// Check a plugin, feature or source name, or a tag: ASCII letters, digits, `_`, `-`, `.`,
-/// starting with a letter or `_`, with no `..` and not ending in `.` (names become CSV
+/// starting with a letter or `_` (a tag also with a digit; at most as long as a feature
+/// file's tags may be), with no `..` and not ending in `.` (names become CSV
 /// cells and `plugin.feature` column names). Source names are identifiers (letters,
 /// digits, `_`): feature files write them.
 pub fn check_name(name: &str, what: &'static str, path: &Path) -> Result<(), PluginError> {
@@ -233,6 +238,7 @@ pub fn check_name(name: &str, what: &'static str, path: &Path) -> Result<(), Plu
         || !name.chars().all(allowed)
         || name.contains("..")
         || name.ends_with('.')
+        || (what == "tag" && name.chars().count() > radx_dsl::check::MAX_TAG_LEN)
     {
         return Err(bad());
     }
@@ -1336,6 +1342,19 @@ mod tests {
     use super::*;
     use ndarray::{Array2, ShapeBuilder};
     use radx_core::Grid;
+
+    /// A plugin's tags obey the feature files' rule: at most 64 characters (they become
+    /// table cells, and a feature file could not name a longer one).
+    #[test]
+    fn plugin_tags_are_at_most_as_long_as_feature_file_tags() {
+        let path = Path::new("libp.so");
+        assert!(check_name(&"T".repeat(64), "tag", path).is_ok());
+        let error = check_name(&"T".repeat(65), "tag", path).expect_err("too long");
+        assert!(error.to_string().contains("at most 64 characters in a tag"), "{error}");
+        assert!(check_name("0001-SITE", "tag", path).is_ok(), "a tag may start with a digit");
+        assert!(check_name(&"n".repeat(65), "feature name", path).is_ok(), "names have no such limit");
+        assert!(check_name("a,b", "tag", path).is_err());
+    }
 
     #[test]
     fn parameter_defaults_give_names_and_kinds() {
