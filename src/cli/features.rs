@@ -38,11 +38,26 @@ pub fn show(name: &str, features: &[PathBuf], plugins: &[PathBuf]) -> Result<Exi
             let qualified = format!("{}.{}", f.family.name(), feature.name);
             if feature.name == name || feature.tag.eq_ignore_ascii_case(name) || qualified == name {
                 found = true;
-                outln!(out, "{qualified} [{}]  ({} over {})", feature.tag, f.origin, f.family.source().name);
+                // `for …` when the family runs only for some aggregations.
+                let runs_for = f.runs_for.as_ref().map(|aggregations| {
+                    let names: Vec<&str> = aggregations.iter().map(|a| a.name()).collect();
+                    format!(" for {}", names.join(", "))
+                });
+                outln!(
+                    out,
+                    "{qualified} [{}]  ({} over {}{})",
+                    feature.tag,
+                    f.origin,
+                    f.family.source().name,
+                    runs_for.unwrap_or_default()
+                );
                 if let Some(doc) = &feature.doc {
-                    outln!(out, "  {doc}");
+                    outln!(out, "  {}", doc.trim());
                 }
-                outln!(out, "  {}", feature.text.trim());
+                // The definition without its `##` lines: the doc is printed above.
+                let definition: Vec<&str> =
+                    feature.text.lines().map(str::trim).filter(|l| !l.starts_with("##") && !l.is_empty()).collect();
+                outln!(out, "  {}", definition.join("\n  "));
                 outln!(out);
             }
         }

@@ -129,6 +129,20 @@ fn features_list_and_show() {
     let text = String::from_utf8_lossy(&show.stdout);
     assert!(text.contains("glcm.joint_maximum [GYBY]"), "{text}");
     assert!(text.contains("max(i, j, p[i,j])"), "{text}");
+    // The doc once, above the definition (not again as its `##` line).
+    assert_eq!(text.matches("Probability of the most common grey level co-occurrence.").count(), 1, "{text}");
+    assert!(!text.contains("##"), "{text}");
+    // A family that runs for some aggregations says so.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("mine.radx");
+    std::fs::write(
+        &file,
+        "family mine over cm for 3d_avg, 3d_mrg {\n  feature peak \"MINE1\" = max(i, j, p[i,j])\n}\n",
+    )
+    .unwrap();
+    let show = radx(&["features", "show", "mine.peak", "--features", file.to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&show.stdout);
+    assert!(text.contains("over cm for 3d_avg, 3d_mrg)"), "{text}{}", String::from_utf8_lossy(&show.stderr));
     let missing = radx(&["features", "show", "no_such_feature"]);
     assert_eq!(missing.status.code(), Some(2));
 }
