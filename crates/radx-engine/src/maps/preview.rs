@@ -54,7 +54,7 @@ pub fn preview(maps: &FeatureMaps) -> RgbPicture {
     let on_slice = voxels_on_slice(maps);
     for feature in 0..maps.keys.len() {
         let values = on_slice.iter().map(|&(v, x, y)| (x, y, maps.values[v * maps.keys.len() + feature]));
-        let panel = view.map_panel(slice, &image, values);
+        let panel = view.map_panel(&image, values);
         draw_panel(&mut picture, place(feature as u32 + 1), &view, &maps.name(feature), &panel, None);
     }
     picture
@@ -130,12 +130,7 @@ impl View {
 
     /// A map's panel: its values (on the slice's ROI voxels, `(x, y, value)` on the slice)
     /// in viridis over the ROI, the grey `image` at half brightness elsewhere.
-    fn map_panel(
-        &self,
-        slice: &MiddleSlice,
-        image: &Panel,
-        values: impl Iterator<Item = (usize, usize, f64)>,
-    ) -> Panel {
+    fn map_panel(&self, image: &Panel, values: impl Iterator<Item = (usize, usize, f64)>) -> Panel {
         let mut colours: Vec<[u8; 3]> = image.colours.iter().map(|c| c.map(|v| v / 2)).collect();
         let shown: Vec<(usize, f64)> = values.filter_map(|(x, y, v)| Some((self.index(x, y)?, v))).collect();
         let finite = shown.iter().map(|&(_, v)| v).filter(|v| v.is_finite());
@@ -143,10 +138,6 @@ impl View {
         for &(at, v) in &shown {
             colours[at] = if v.is_finite() { viridis(unit(v, low, high)) } else { NAN_COLOUR };
         }
-        debug_assert!(shown.iter().all(|&(at, _)| {
-            let [x, y] = [at % self.dims[0] + self.min[0], at / self.dims[0] + self.min[1]];
-            slice.roi[[x, y]]
-        }));
         let bar = (low <= high).then_some(Bar { low, high, colour: viridis });
         Panel { colours, bar }
     }

@@ -16,13 +16,23 @@ pub fn test_data() -> PathBuf {
 /// Every row of the IBSI digital phantom (its test settings) with the library of those
 /// settings plus `files` (name, text) added.
 pub fn digital_phantom_rows(files: &[(String, &str)]) -> Vec<radx_engine::FeatureRow> {
+    digital_phantom_rows_of(files, |_| true)
+}
+
+/// [`digital_phantom_rows`] extracting only the compiled families for which `keep` holds
+/// (a run without some family, as a filter's stage may be).
+pub fn digital_phantom_rows_of(
+    files: &[(String, &str)],
+    keep: impl Fn(&radx_engine::library::LibraryFamily) -> bool,
+) -> Vec<radx_engine::FeatureRow> {
     let settings = radx_engine::Settings::from_file(&test_data().join("ibsi/digital_phantom.toml")).expect("settings");
     let mut library = radx_engine::library::Library::for_settings(&settings);
     for (name, text) in files {
         library.add_text(name, text);
     }
     let registry = radx_engine::sources::registry(&settings);
-    let families = library.compile(&registry).unwrap_or_else(|e| panic!("{e}"));
+    let families: Vec<_> =
+        library.compile(&registry).unwrap_or_else(|e| panic!("{e}")).into_iter().filter(keep).collect();
     let phantom = test_data().join("ibsi/digital_phantom");
     let processed = radx_engine::pipeline::process_files(
         &phantom.join("image.nii.gz"),

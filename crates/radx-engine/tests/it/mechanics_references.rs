@@ -2,11 +2,8 @@
 //! which rows a restricted family gives, what an override replaces, and the notes of a
 //! reference whose value is not finite or not computed.
 
+use radx_engine::FeatureRow;
 use radx_engine::core::Aggregation;
-use radx_engine::library::Library;
-use radx_engine::{FeatureRow, Settings};
-
-use crate::common::test_data;
 
 fn extract(text: &str) -> Vec<FeatureRow> {
     crate::common::digital_phantom_rows(&[("case.radx".to_string(), text)])
@@ -65,21 +62,9 @@ fn a_reference_to_a_value_that_is_not_finite_says_which() {
 /// readers NaN with a note naming the feature, not a wrong value.
 #[test]
 fn a_reference_to_a_family_not_in_the_run_is_nan_with_a_note() {
-    let settings = Settings::from_file(&test_data().join("ibsi/digital_phantom.toml")).expect("settings");
-    let mut library = Library::for_settings(&settings);
-    library.add_text("case.radx", "family reader over cm for 3d_mrg {\n  feature r \"MR-7\" = glcm.contrast\n}\n");
-    let registry = radx_engine::sources::registry(&settings);
-    let families: Vec<_> =
-        library.compile(&registry).expect("links").into_iter().filter(|f| f.family.name() != "glcm").collect();
-    let phantom = test_data().join("ibsi/digital_phantom");
-    let processed = radx_engine::pipeline::process_files(
-        &phantom.join("image.nii.gz"),
-        &phantom.join("mask.nii.gz"),
-        radx_engine::core::label::LabelSelection::Label(1),
-        &settings,
-    )
-    .expect("processes");
-    let rows = radx_engine::extract::extract(&processed, &settings, &families);
+    let text = "family reader over cm for 3d_mrg {\n  feature r \"MR-7\" = glcm.contrast\n}\n";
+    let rows =
+        crate::common::digital_phantom_rows_of(&[("case.radx".to_string(), text)], |f| f.family.name() != "glcm");
     let reader = rows_of(&rows, "reader");
     assert!(reader[0].value.is_nan());
     assert_eq!(reader[0].note.as_deref(), Some("`glcm.contrast` is not computed here for 3d_mrg"));
