@@ -59,6 +59,30 @@ pub struct CompatArgs {
     strict: bool,
 }
 
+/// How images are read: the memory budget and whether NRRD headers may point outside their
+/// folder. Shared by every command that reads images, so no read escapes either choice.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ReadArgs {
+    /// Memory budget, e.g. `2G` or `512M` (default: the least of half the physical memory, the cgroup memory limit and `ulimit -v`); a case that
+    /// would need more is refused with a message naming what does not fit.
+    #[arg(long, value_parser = radx_engine::limits::parse_size)]
+    pub max_memory: Option<u64>,
+    /// Let NRRD headers name a detached data file outside their own folder (an absolute
+    /// path, `../`, a symbolic link leading out). Off by default: only for headers you trust.
+    #[arg(long)]
+    pub allow_external_data: bool,
+}
+
+impl ReadArgs {
+    /// Put the command line's choices into `settings`.
+    pub fn apply(&self, settings: &mut Settings) {
+        if let Some(bytes) = self.max_memory {
+            settings.max_memory = bytes;
+        }
+        settings.allow_external_data |= self.allow_external_data;
+    }
+}
+
 /// What to compute and how: shared by `radx extract` and `radx batch`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ExtractorArgs {
@@ -74,14 +98,8 @@ pub struct ExtractorArgs {
     /// Drop NaN and infinite voxels from the ROI instead of refusing the case.
     #[arg(long)]
     exclude_nonfinite: bool,
-    /// Memory budget, e.g. `2G` or `512M` (default: the least of half the physical memory, the cgroup memory limit and `ulimit -v`); a case that
-    /// would need more is refused with a message naming what does not fit.
-    #[arg(long, value_parser = radx_engine::limits::parse_size)]
-    max_memory: Option<u64>,
-    /// Let NRRD headers name a detached data file outside their own folder (an absolute
-    /// path, `../`, a symbolic link leading out). Off by default: only for headers you trust.
-    #[arg(long)]
-    allow_external_data: bool,
+    #[command(flatten)]
+    read: ReadArgs,
     /// Operations each feature family may spend per case and aggregation (default 2^40): a
     /// feature whose loops need more gets a note naming it and its line instead of running on.
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
@@ -124,10 +142,7 @@ impl ExtractorArgs {
             settings.pyradiomics = Some(Default::default());
         }
         settings.exclude_nonfinite |= self.exclude_nonfinite;
-        if let Some(bytes) = self.max_memory {
-            settings.max_memory = bytes;
-        }
-        settings.allow_external_data |= self.allow_external_data;
+        self.read.apply(&mut settings);
         if let Some(ops) = self.eval_budget {
             settings.eval_budget = ops;
         }

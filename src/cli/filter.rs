@@ -30,12 +30,15 @@ pub struct FilterArgs {
     /// Output NIfTI file (.nii or .nii.gz), float32.
     #[arg(short, long)]
     output: PathBuf,
+    #[command(flatten)]
+    read: super::extract::ReadArgs,
 }
 
 pub fn run(args: &FilterArgs) -> Result<ExitCode, Error> {
     let inputs: Vec<&PathBuf> = [&args.image, &args.settings].into_iter().chain(&args.mask).collect();
     super::output::check_output(&args.output, &inputs)?;
-    let settings = Settings::from_file(&args.settings)?;
+    let mut settings = Settings::from_file(&args.settings)?;
+    args.read.apply(&mut settings);
     let label = args.label.unwrap_or(settings.label);
     let extractor = Extractor::new(settings, &[], Default::default())?;
     let stage = pick(&extractor, args.filter.as_deref(), &args.settings)?;

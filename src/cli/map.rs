@@ -58,13 +58,16 @@ pub struct MapArgs {
     /// every map with its colour bar (docs/maps.md).
     #[arg(long, value_name = "FILE.png")]
     preview: Option<PathBuf>,
+    #[command(flatten)]
+    read: super::extract::ReadArgs,
 }
 
 pub fn run(args: &MapArgs) -> Result<ExitCode, Error> {
-    let settings = match &args.settings {
+    let mut settings = match &args.settings {
         Some(path) => radx_engine::compat::pyradiomics::load_settings(path, false)?.settings,
         None => Settings::default(),
     };
+    args.read.apply(&mut settings);
     let pyradiomics = settings.pyradiomics.is_some();
     let mut options = MapOptions::from_voxel_setting(&settings).unwrap_or_default();
     if let Some(r) = args.radius {

@@ -58,13 +58,8 @@ enum Command {
     Info {
         /// Image file (.nii, .nii.gz, .nrrd, .nhdr), DICOM folder or file, RTSTRUCT or SEG.
         image: PathBuf,
-        /// Memory budget for the image, e.g. `2G` or `512M` (default: the least of half the physical memory, the cgroup memory limit and `ulimit -v`).
-        #[arg(long, value_parser = radx_engine::limits::parse_size)]
-        max_memory: Option<u64>,
-        /// Let an NRRD header name a detached data file outside its own folder (an absolute
-        /// path, `../`, a symbolic link leading out). Off by default: only for headers you trust.
-        #[arg(long)]
-        allow_external_data: bool,
+        #[command(flatten)]
+        read: extract::ReadArgs,
     },
     /// Print a texture matrix as a sparse table (non-zero entries only).
     Matrix(MatrixArgs),
@@ -291,7 +286,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
     plugins::set_trust(cli.allow_untrusted_plugins);
     threads::init_global_pool()?;
     match cli.command {
-        Command::Info { image, max_memory, allow_external_data } => info::run(&image, max_memory, allow_external_data),
+        Command::Info { image, read } => info::run(&image, read.max_memory, read.allow_external_data),
         Command::Matrix(args) => matrix::run(&args),
         Command::Extract(args) => {
             malloc::one_arena();

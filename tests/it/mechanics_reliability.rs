@@ -80,6 +80,80 @@ fn detached_data_outside_the_folder_needs_the_opt_in() {
     assert!(text(&out.stdout).contains("intensity:   3 .. 4"), "{}", text(&out.stdout));
 }
 
+/// An upload folder whose NRRD image and label map keep their voxels one folder up.
+fn detached_case(root: &Path) -> (String, String) {
+    let inner = root.join("upload");
+    std::fs::create_dir(&inner).unwrap();
+    std::fs::write(root.join("image.raw"), (0..27u8).map(|v| v * 3 % 11).collect::<Vec<_>>()).unwrap();
+    std::fs::write(root.join("mask.raw"), (0..27).map(|i| u8::from(i != 0 && i != 26)).collect::<Vec<_>>()).unwrap();
+    let header = |name: &str, raw: &str| {
+        let path = inner.join(name);
+        let text = format!("NRRD0004\ntype: uchar\ndimension: 3\nsizes: 3 3 3\nencoding: raw\ndata file: ../{raw}\n");
+        std::fs::write(&path, text).unwrap();
+        path.to_string_lossy().into_owned()
+    };
+    (header("image.nhdr", "image.raw"), header("mask.nhdr", "mask.raw"))
+}
+
+/// Every command that reads an image, through each of its read paths (the pipeline's,
+/// whole volumes for maps, diagnostics and a batch's label search, the filter's whole
+/// image), refuses detached data outside the header's folder and reads it with the opt-in.
+#[test]
+fn every_command_needs_the_opt_in_for_outside_data() {
+    let root = tempfile::tempdir().unwrap();
+    let (image, mask) = detached_case(root.path());
+    let out = |name: &str| root.path().join(name).to_string_lossy().into_owned();
+    let params = out("params.yaml");
+    std::fs::write(&params, "setting:\n  binWidth: 2\nfeatureClass:\n  firstorder:\n").unwrap();
+    let filter = out("filter.toml");
+    std::fs::write(&filter, "[[filter]]\nkind = \"mean\"\nsupport = 3\n").unwrap();
+    let cases = out("cases.csv");
+    std::fs::write(&cases, format!("id,image,mask\na,{image},{mask}\n")).unwrap();
+    let (table, maps, response) = (out("t.csv"), out("maps"), out("r.nii"));
+    let runs: Vec<Vec<&str>> = vec![
+        vec!["extract", "--image", &image, "--mask", &mask, "-o", &table],
+        vec!["extract", "--image", &image, "--mask", &mask, "--settings", &params, "--diagnostics", "-o", &table],
+        vec![
+            "map",
+            "--image",
+            &image,
+            "--mask",
+            &mask,
+            "--radius",
+            "1",
+            "--family",
+            "intensity_statistics",
+            "-o",
+            &maps,
+        ],
+        vec![
+            "map",
+            "--image",
+            &image,
+            "--mask",
+            &mask,
+            "--radius",
+            "1",
+            "--unmasked",
+            "--family",
+            "intensity_statistics",
+            "-o",
+            &maps,
+        ],
+        vec!["filter", "--image", &image, "--settings", &filter, "-o", &response],
+    ];
+    for args in runs {
+        refused(&radx(&args), &["image.nhdr", "outside the header's folder", "--allow-external-data"]);
+        let allowed = radx(&[args.as_slice(), &["--allow-external-data"]].concat());
+        assert!(allowed.status.success(), "{args:?}: {}", text(&allowed.stderr));
+    }
+    let batch = ["batch", &cases, "--all-labels", "-o", &table, "--quiet"];
+    let refused_batch = radx(&batch);
+    assert!(text(&refused_batch.stderr).contains("outside the header's folder"), "{}", text(&refused_batch.stderr));
+    let allowed = radx(&[batch.as_slice(), &["--allow-external-data"]].concat());
+    assert!(allowed.status.success(), "{}", text(&allowed.stderr));
+}
+
 #[test]
 fn absurd_thread_counts_are_capped_with_a_warning() {
     let out = Command::new(env!("CARGO_BIN_EXE_radx"))

@@ -141,9 +141,10 @@ pub struct BatchSummary {
 }
 
 /// Labels present in a mask: distinct non-zero finite values within 1e-3 of an integer
-/// (the tolerance [`radx_core::roi::select_label`] matches with), ascending.
-pub fn labels_in_mask(mask: &Path) -> Result<Vec<i64>, radx_io::IoError> {
-    let volume = radx_io::read_volume(mask)?;
+/// (the tolerance [`radx_core::roi::select_label`] matches with), ascending. `opts` are the
+/// run's (budget, external data), as for the case's own reads.
+pub fn labels_in_mask(mask: &Path, opts: &radx_io::ReadOptions) -> Result<Vec<i64>, radx_io::IoError> {
+    let volume = radx_io::read_volume_with(mask, opts)?;
     let mut labels: Vec<i64> = Vec::new();
     for &v in volume.data.iter() {
         if v != 0.0 && v.is_finite() && (v - v.round()).abs() < 1e-3 {
@@ -155,6 +156,12 @@ pub fn labels_in_mask(mask: &Path) -> Result<Vec<i64>, radx_io::IoError> {
     }
     labels.sort_unstable();
     Ok(labels)
+}
+
+/// How the run reads whole volumes: within its memory budget, and with its
+/// `--allow-external-data` choice.
+fn read_options(extractor: &Extractor) -> radx_io::ReadOptions {
+    extractor.settings.read_options(extractor.settings.max_memory)
 }
 
 /// Rows of one case: one per label (one for an RTSTRUCT or SEG mask, whose ROI is label 1).
@@ -170,7 +177,7 @@ pub fn run_case(extractor: &Extractor, case: &CaseEntry, labels: LabelChoice, ea
             _ if resolved.mask != MaskKind::LabelMap => vec![1],
             (Some(l), _) => vec![l],
             (None, LabelChoice::One(l)) => vec![l.unwrap_or(default_label)],
-            (None, LabelChoice::All) => match labels_in_mask(&case.mask) {
+            (None, LabelChoice::All) => match labels_in_mask(&case.mask, &read_options(extractor)) {
                 Ok(found) if found.is_empty() => {
                     return vec![Row::failed(
                         &case.id,

@@ -75,14 +75,16 @@ impl VolumeSource {
         pixel_type_of(&radx_io::read_info(path).ok()?)
     }
 
-    /// The whole volume, read within `max_bytes` of voxel data.
-    pub(crate) fn load(&self, max_bytes: u64) -> Result<Arc<Volume<f64>>, radx_io::IoError> {
-        let opts = radx_io::ReadOptions::with_budget(max_bytes);
+    /// The whole volume, read with `opts` (its budget of voxel data and whether an NRRD
+    /// header may name a data file outside its folder: the settings'
+    /// [`crate::Settings::read_options`], so `--allow-external-data` reaches every read).
+    pub(crate) fn load(&self, opts: &radx_io::ReadOptions) -> Result<Arc<Volume<f64>>, radx_io::IoError> {
+        let max_bytes = opts.max_bytes;
         match self {
-            VolumeSource::Path(path) => radx_io::read_volume_with(path, &opts).map(Arc::new),
+            VolumeSource::Path(path) => radx_io::read_volume_with(path, opts).map(Arc::new),
             VolumeSource::Volume(volume) | VolumeSource::Named { volume, .. } => Ok(Arc::clone(volume)),
             VolumeSource::Bytes { name, bytes } => {
-                radx_io::read_volume_bytes(Path::new(name), bytes, &opts).map(Arc::new)
+                radx_io::read_volume_bytes(Path::new(name), bytes, opts).map(Arc::new)
             }
             VolumeSource::Array { name, array } => {
                 let needed = array.grid().dims.iter().fold(8u64, |n, &d| n.saturating_mul(d as u64));

@@ -162,7 +162,7 @@ impl Extractor {
     /// both volumes whole.
     pub fn extract_with_diagnostics(&self, case: &Case) -> Result<Features, crate::Error> {
         let core = |source| crate::Error::Core { context: case.describe(), source };
-        let [image, labels] = load_volumes(case, self.settings.max_memory)?;
+        let [image, labels] = load_volumes(case, &self.settings)?;
         let pixel = case.image.pixel_type();
         let processed =
             crate::pipeline::process_typed(&image, pixel, &labels, case.roi, &self.settings).map_err(core)?;
@@ -320,7 +320,7 @@ fn process_case<T: Send>(
         return (crate::pipeline::process_arrays(image, mask, case.roi, settings).map(|p| (p, None)), done);
     }
     let processed = (|| {
-        let [image, labels] = load_volumes(case, settings.max_memory)?;
+        let [image, labels] = load_volumes(case, settings)?;
         crate::pipeline::process_typed(&image, case.image.pixel_type(), &labels, case.roi, settings)
             .map(|p| (p, None))
             .map_err(|source| crate::Error::Core { context: case.describe(), source })
@@ -330,10 +330,10 @@ fn process_case<T: Send>(
 
 /// The case's image and label map, whole, within `max_memory` together (as the file
 /// pipeline charges them: each as `f64` voxels).
-fn load_volumes(case: &Case, max_memory: u64) -> Result<[Arc<Volume<f64>>; 2], crate::Error> {
-    let image = case.image.load(max_memory)?;
-    let left = max_memory.saturating_sub((image.data.len() as u64).saturating_mul(8));
-    Ok([image, case.mask.load(left)?])
+fn load_volumes(case: &Case, settings: &Settings) -> Result<[Arc<Volume<f64>>; 2], crate::Error> {
+    let image = case.image.load(&settings.read_options(settings.max_memory))?;
+    let left = settings.max_memory.saturating_sub((image.data.len() as u64).saturating_mul(8));
+    Ok([image, case.mask.load(&settings.read_options(left))?])
 }
 
 #[cfg(test)]

@@ -384,7 +384,8 @@ fn unmasked_case(
     crop_offset: [usize; 3],
     options: &MapOptions,
 ) -> Result<(ProcessedCase, [isize; 3]), crate::Error> {
-    let image = case.image.load(extractor.settings.max_memory)?;
+    let settings = &extractor.settings;
+    let image = case.image.load(&settings.read_options(settings.max_memory))?;
     let roi_box = BoundingBox::of_mask(&processed.roi.intensity).expect("the processed ROI has voxels");
     let in_full = BoundingBox {
         min: [0, 1, 2].map(|a| roi_box.min[a] + crop_offset[a]),

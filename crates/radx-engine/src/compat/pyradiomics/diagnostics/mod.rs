@@ -28,7 +28,9 @@ const PREFIX: &str = "diagnostics_";
 pub fn diagnostics(extractor: &Extractor, case: &Case) -> Result<Vec<Diagnostic>, crate::Error> {
     let settings = &extractor.settings;
     let core = |source| crate::Error::Core { context: case.describe(), source };
-    let read = |source: &crate::case::VolumeSource| source.load(settings.max_memory).map_err(crate::Error::Io);
+    let read = |source: &crate::case::VolumeSource| {
+        source.load(&settings.read_options(settings.max_memory)).map_err(crate::Error::Io)
+    };
     let (image, labels) = (read(&case.image)?, read(&case.mask)?);
     let mask = select_label(&labels, case.roi).map_err(core)?;
     let mut out = configuration::versions();
