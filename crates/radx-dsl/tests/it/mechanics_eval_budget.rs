@@ -133,6 +133,7 @@ fn a_non_finite_value_is_explained_by_the_operation_that_made_it() {
            feature empty \"GGGG\" = mean(i where i > Ng, px[i])\n\
            feature nested \"HHHH\" = sum(i, px[i] / (i - 1))\n\
            feature power \"IIII\" = (-Ng) ^ 0.5\n\
+           feature product \"KKKK\" = Ng * 1e308\n\
            feature fine \"JJJJ\" = Ng\n",
     );
     let file = compile("causes.radx", &text, &crate::common::standard_registry()).expect("compiles");
@@ -148,6 +149,7 @@ fn a_non_finite_value_is_explained_by_the_operation_that_made_it() {
         Some(N::EmptyReduction { op: "mean" }),
         Some(N::DivisionByZero),
         Some(N::NegativeToFractionalPower),
+        Some(N::Overflow),
         None,
     ];
     assert_eq!(causes, expected);

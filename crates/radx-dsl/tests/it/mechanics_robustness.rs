@@ -140,3 +140,24 @@ fn shape_mismatch_is_a_typed_error() {
     let err = file.families()[0].evaluate(&bad, &NoBuiltins).unwrap_err();
     assert!(err.to_string().contains("shape"), "{err}");
 }
+
+/// Tags become table cells and column names: a comma, quote, space or newline would split or
+/// break a CSV row, so each is refused when compiled, as is an empty or over-long tag
+/// (docs/language.md: 1–64 of `[A-Za-z0-9_.-]`).
+#[test]
+fn tags_outside_the_character_set_are_refused() {
+    let feature = |tag: &str| format!("family g over cm {{\n  feature f \"{tag}\" = 1\n}}\n");
+    let long = "T".repeat(65);
+    for tag in ["MY,01", "A B", "a\tb", "a;b", "", long.as_str(), "é1"] {
+        match first_error(&feature(tag)) {
+            ErrorKind::BadTag { .. } => {}
+            other => panic!("tag {tag:?}: {other:?}"),
+        }
+    }
+    // A newline cannot even be written inside a tag's quotes.
+    assert!(compile("nl.radx", &feature("a\nb"), &crate::common::standard_registry()).is_err());
+    let fine = "T".repeat(64);
+    for tag in ["MY-01.a_b", fine.as_str()] {
+        assert!(compile("ok.radx", &feature(tag), &crate::common::standard_registry()).is_ok(), "{tag}");
+    }
+}
