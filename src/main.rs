@@ -10,6 +10,8 @@ mod progress;
 
 fn main() -> ExitCode {
     let args = cli::Cli::parse();
+    // A plugin that crashes radx leaves a line naming itself and the case (docs/plugins.md).
+    radx_engine::plugins::install_crash_report();
     if std::env::var_os("RADX_TIMINGS").is_some() {
         radx_engine::timings::install(print_timing);
     }

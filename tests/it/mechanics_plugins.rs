@@ -1062,3 +1062,61 @@ fn cli_refuses_untrusted_plugins_unless_allowed() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(text(&out.stdout).contains("fractal"));
 }
+
+// ---------------------------------------------------------------------------------------
+// A plugin that crashes radx: the line naming it, and the finished cases kept.
+// ---------------------------------------------------------------------------------------
+
+/// A C plugin whose feature `crash` aborts (`abort()`) or writes through a null pointer
+/// when the case id is `boom`, and returns 1 otherwise.
+fn crashing_plugin(how: &str) -> PathBuf {
+    let crash = match how {
+        "abort" => "abort();",
+        _ => "*(volatile int *)0 = 1;",
+    };
+    let text = format!(
+        "#include <stdlib.h>\n#include <string.h>\n#include \"radx_plugin.h\"\n\
+         static int32_t crash(void *c, const RadxInput *input, double *out) {{ (void)c;\n\
+           if (input->case_id && strcmp(input->case_id, \"boom\") == 0) {{ {crash} }}\n\
+           *out = 1.0; return RADX_OK; }}\n\
+         static const RadxFeatureDesc features[] = {{{{ sizeof(RadxFeatureDesc), \"crash\", \"SITE-CRASH\", \"test\", NULL, crash }}}};\n\
+         static const RadxPluginDesc descriptor = {{ RADX_PLUGIN_ABI, RADX_PLUGIN_ABI_MINOR, sizeof(RadxPluginDesc), \"crashy\", \"0.1\", \
+         features, 1, sizeof(RadxFeatureDesc), NULL, 0, sizeof(RadxSourceDesc), NULL, NULL, NULL }};\n\
+         RADX_EXPORT const RadxPluginDesc *radx_plugin_entry(void) {{ return &descriptor; }}\n"
+    );
+    let dir = scratch("c-crashing");
+    let source_file = dir.join(format!("crash_{how}.c"));
+    std::fs::write(&source_file, text).unwrap();
+    compile_c(&source_file, &format!("crash_{how}"))
+}
+
+/// An aborting or faulting plugin still kills radx (of that signal), but stderr names the
+/// signal, the plugin, the feature and the case in flight, and the batch journal keeps the
+/// cases finished before it, so `--resume` goes on from there.
+#[test]
+fn a_crashing_plugin_leaves_a_line_naming_itself_and_the_case() {
+    use std::os::unix::process::ExitStatusExt;
+    let dir = scratch("cli-crash");
+    let (image, mask) = full_cube_files(&dir);
+    let cases = dir.join("cases.csv");
+    std::fs::write(
+        &cases,
+        format!("id,image,mask\nfirst,{image},{mask}\nsecond,{image},{mask}\nboom,{image},{mask}\n"),
+    )
+    .unwrap();
+    for (how, signal, name) in [("abort", libc::SIGABRT, "SIGABRT"), ("segv", libc::SIGSEGV, "SIGSEGV")] {
+        let plugin = crashing_plugin(how);
+        let output = dir.join(format!("{how}.csv"));
+        let args = ["batch", cases.to_str().unwrap(), "--jobs", "1", "--quiet", "-o", output.to_str().unwrap()];
+        let out = radx_cli(&[&args[..], &["--plugin", plugin.to_str().unwrap()]].concat(), None);
+        assert_eq!(out.status.signal(), Some(signal), "{how}: {:?} {}", out.status, text(&out.stderr));
+        let stderr = text(&out.stderr);
+        let line = format!("radx: {name} in plugin crashy, feature crash, case boom (label 1)");
+        assert!(stderr.contains(&line), "{how}: {stderr}");
+        let journal = std::fs::read_to_string(dir.join(format!("{how}.csv.partial.jsonl"))).unwrap();
+        for id in ["first", "second"] {
+            assert!(journal.contains(&format!("\"{id}\"")), "{how}: {id} missing from the journal: {journal}");
+        }
+        assert!(!output.exists(), "{how}: no table is written by a run that died");
+    }
+}

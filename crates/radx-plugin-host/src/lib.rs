@@ -42,6 +42,24 @@ use radx_plugin::{
 
 pub use radx_plugin::LogLevel;
 
+#[cfg(unix)]
+mod in_flight;
+#[cfg(unix)]
+pub use in_flight::install_crash_report;
+/// Without POSIX signals there is no handler to install: a crash ends the process
+/// without the line naming the plugin.
+#[cfg(not(unix))]
+pub fn install_crash_report() {}
+#[cfg(not(unix))]
+mod in_flight {
+    /// No signal handler reads the record without POSIX signals.
+    pub(crate) struct InFlight;
+    impl InFlight {
+        pub(crate) fn enter(_: &'static str, _: &str, _: &str, _: Option<&std::ffi::CStr>, _: i64) -> InFlight {
+            InFlight
+        }
+    }
+}
 mod trust;
 pub use trust::{PluginTrust, WritableBy};
 
@@ -676,6 +694,8 @@ impl PluginFeature {
     pub fn compute(&self, input: &PluginInput) -> Result<f64, PluginCallError> {
         let prepared = input.prepare()?;
         let mut value = f64::NAN;
+        let _in_flight =
+            in_flight::InFlight::enter("feature", &self.plugin, &self.name, input.case.case_id, input.case.label);
         // SAFETY: the raw input points into `prepared` and `input`, alive for the whole call;
         // the function pointer comes from a library that is never unloaded; the context is
         // the one the plugin's init stored.
@@ -707,6 +727,8 @@ impl PluginSource {
         let prepared = input.prepare()?;
         let mut out = MaybeUninit::<RadxMatrixOut>::zeroed();
         let context = self.instance.context;
+        let _in_flight =
+            in_flight::InFlight::enter("source", &self.plugin, &self.name, input.case.case_id, input.case.label);
         // SAFETY: as in `PluginFeature::compute`; `out` is a valid, zeroed place to write.
         let status = match self.build {
             Build::V2(build) => unsafe { build(context, &prepared.raw(input), params.as_ptr(), out.as_mut_ptr()) },
