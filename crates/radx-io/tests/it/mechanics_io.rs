@@ -668,6 +668,40 @@ fn nrrd_las_space_matches_simpleitk() {
     assert_eq!(read_info(&data("nrrd/las_oblique.nrrd")).unwrap().orientation, "LAS");
 }
 
+/// `tests/data/nrrd/spaces/*.nrrd`: one header per `space` value radx reads (the three
+/// anatomical spaces, their abbreviations, and the three without anatomical meaning), each
+/// with an oblique direction and a non-zero origin, read by SimpleITK 2.5.7 into
+/// `spaces.json` by `make_space_fixtures.py`. radx must read each as SimpleITK does.
+#[test]
+fn every_nrrd_space_reads_as_simpleitk_reads_it() {
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(data("nrrd/spaces.json")).unwrap()).unwrap();
+    let files = json["files"].as_object().unwrap();
+    assert_eq!(files.len(), 9, "every space value radx reads has a fixture");
+    for (name, expected) in files {
+        let floats = |key: &str| -> Vec<f64> {
+            expected[key]
+                .as_array()
+                .unwrap_or_else(|| panic!("{name}: {key}"))
+                .iter()
+                .map(|v| v.as_f64().unwrap())
+                .collect()
+        };
+        let v = read_volume(&data(&format!("nrrd/spaces/{name}"))).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let g = v.grid;
+        assert_eq!(g.dims.map(|d| d as f64).to_vec(), floats("dims"), "{name}");
+        let [spacing, origin, d] = [floats("spacing"), floats("origin_lps"), floats("direction_lps")];
+        assert_close3(g.spacing, [spacing[0], spacing[1], spacing[2]], 1e-12, name);
+        assert_close3(g.origin, [origin[0], origin[1], origin[2]], 1e-12, name);
+        for r in 0..3 {
+            assert_close3(g.direction[r], [d[3 * r], d[3 * r + 1], d[3 * r + 2]], 1e-12, name);
+        }
+        let corner = floats("world_lps_of_index_2_3_1");
+        assert_close3(g.index_to_world([2.0, 3.0, 1.0]), [corner[0], corner[1], corner[2]], 1e-9, name);
+        assert_eq!(v.to_x_fastest(), floats("values_x_fastest"), "{name}");
+    }
+}
+
 #[test]
 fn nibabel_big_endian_qform_fixture() {
     // Written by nibabel (see tests/data/README.md); expectations from nibabel's own reading.
