@@ -228,7 +228,7 @@ impl Extractor {
         let case = self.dicom_case(image, mask, label, &DicomChoice { roi, segment, series })?;
         let mut options = MapOptions::from_voxel_setting(&self.inner.settings).unwrap_or_default();
         if let Some(r) = radius {
-            options.window = Window::Cube(r);
+            options.window = options.window.with_radius(r);
         }
         if let Some(mm) = sphere_mm {
             options.window = Window::Sphere(mm);

@@ -36,7 +36,8 @@ pub struct MapArgs {
     /// Map only this family (repeatable; default: every family that can be computed in a window).
     #[arg(long = "family")]
     families: Vec<String>,
-    /// Window radius in voxels: a (2R+1)³ cube around every ROI voxel.
+    /// Window radius in voxels: a (2R+1)³ cube around every ROI voxel (a (2R+1)² square in its
+    /// slice with a PyRadiomics parameter file that sets `force2D`).
     #[arg(long)]
     radius: Option<usize>,
     /// Window: the voxels within this many mm of every ROI voxel (a sphere), instead of a cube.
@@ -71,7 +72,7 @@ pub fn run(args: &MapArgs) -> Result<ExitCode, Error> {
     let pyradiomics = settings.pyradiomics.is_some();
     let mut options = MapOptions::from_voxel_setting(&settings).unwrap_or_default();
     if let Some(r) = args.radius {
-        options.window = Window::Cube(r);
+        options.window = options.window.with_radius(r);
     }
     if let Some(mm) = args.sphere_mm {
         options.window = Window::Sphere(mm);

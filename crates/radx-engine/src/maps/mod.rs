@@ -43,6 +43,9 @@ const WHOLE_ROI_SOURCES: &[&str] = &["morph", "li", "pyr_shape", "pyr_shape2D"];
 pub enum Window {
     /// A (2r + 1)³ cube of voxels (PyRadiomics' `kernelRadius`).
     Cube(usize),
+    /// A (2r + 1)² square of voxels in the centre voxel's slice (constant z): PyRadiomics'
+    /// kernel with `force2D`, whose offsets leave the slice's axis out.
+    Square(usize),
     /// The voxels whose centres lie within this many mm of the centre voxel's: a sphere in
     /// the patient's space, so anisotropic voxels give fewer voxels along the coarse axis.
     Sphere(f64),
@@ -53,6 +56,7 @@ impl Window {
     fn reach(self, spacing: [f64; 3]) -> [usize; 3] {
         match self {
             Window::Cube(r) => [r; 3],
+            Window::Square(r) => [r, r, 0],
             // The tolerance keeps a voxel exactly R mm away (R = 2 × 1 mm) inside.
             Window::Sphere(mm) => spacing.map(|s| (mm / s * (1.0 + 1e-12)).floor() as usize),
         }
@@ -61,7 +65,7 @@ impl Window {
     /// Whether the voxel `offset` voxels from the centre is in the window (within `reach`).
     fn contains(self, offset: [isize; 3], spacing: [f64; 3]) -> bool {
         match self {
-            Window::Cube(_) => true,
+            Window::Cube(_) | Window::Square(_) => true,
             Window::Sphere(mm) => {
                 let d2: f64 = (0..3).map(|a| (offset[a] as f64 * spacing[a]).powi(2)).sum();
                 d2 <= mm * mm * (1.0 + 1e-12)
@@ -74,7 +78,9 @@ impl Window {
     fn check(self, spacing: [f64; 3], dims: [usize; 3]) -> Result<(), crate::Error> {
         let smallest = spacing.iter().copied().fold(f64::INFINITY, f64::min);
         match self {
-            Window::Cube(0) => return Err(crate::Error::Usage("the map's radius must be at least 1 voxel".into())),
+            Window::Cube(0) | Window::Square(0) => {
+                return Err(crate::Error::Usage("the map's radius must be at least 1 voxel".into()));
+            }
             Window::Sphere(mm) if mm.is_nan() || mm < smallest => {
                 return Err(crate::Error::Usage(format!(
                     "the map's sphere of {mm} mm holds only its centre voxel: give at least the smallest voxel \
@@ -96,9 +102,19 @@ impl Window {
         Ok(())
     }
 
+    /// The same kind of window (in the slice or not) with radius `r` voxels; a sphere
+    /// becomes a cube.
+    pub fn with_radius(self, r: usize) -> Window {
+        match self {
+            Window::Square(_) => Window::Square(r),
+            Window::Cube(_) | Window::Sphere(_) => Window::Cube(r),
+        }
+    }
+
     fn describe(self) -> String {
         match self {
             Window::Cube(r) => format!("radius {r} voxels"),
+            Window::Square(r) => format!("radius {r} voxels in the slice"),
             Window::Sphere(mm) => format!("sphere of {mm} mm"),
         }
     }
@@ -126,11 +142,13 @@ impl Default for MapOptions {
 
 impl MapOptions {
     /// PyRadiomics' `voxelSetting` of the extractor's settings, when it has one (radius,
-    /// masked kernel, init value); `None` otherwise.
+    /// masked kernel, init value; with `force2D` the kernel stays in the slice); `None`
+    /// otherwise.
     pub fn from_voxel_setting(settings: &crate::Settings) -> Option<MapOptions> {
-        let v = settings.pyradiomics.as_ref()?.voxel_setting.as_ref()?;
+        let options = settings.pyradiomics.as_ref()?;
+        let v = options.voxel_setting.as_ref()?;
         Some(MapOptions {
-            window: Window::Cube(v.kernel_radius),
+            window: if options.force_2d { Window::Square(v.kernel_radius) } else { Window::Cube(v.kernel_radius) },
             masked: v.masked_kernel,
             init_value: v.init_value,
             families: Vec::new(),

@@ -25,25 +25,34 @@ fn known_difference(name: &str, expected: f64) -> Option<&'static str> {
     }
 }
 
-#[test]
-fn brain2_every_class_radius_1_matches_pyradiomics() {
+/// One PyRadiomics voxel-based run: the case, its parameter file (relative to
+/// `tests/data/pyradiomics/voxel/`), the maps PyRadiomics wrote and its ROI's voxel count.
+struct Run {
+    case: &'static str,
+    params: &'static str,
+    fixture: &'static str,
+    voxels: usize,
+}
+
+/// Compare radx's maps with PyRadiomics' at every ROI voxel; returns how many values were
+/// compared. Failures list each differing map once, with its first voxel.
+fn compare(run: &Run) -> usize {
     let dir = test_data().join("pyradiomics/voxel");
-    let settings = radx_engine::compat::pyradiomics::load_settings(&dir.join("brain2_r1.yaml"), false)
-        .expect("parameter file")
-        .settings;
+    let settings =
+        radx_engine::compat::pyradiomics::load_settings(&dir.join(run.params), false).expect("parameter file").settings;
     let options = MapOptions::from_voxel_setting(&settings).expect("voxelSetting");
-    assert_eq!((options.window, options.masked), (radx_engine::maps::Window::Cube(1), true));
     let extractor = Extractor::new(settings, &[], Default::default()).unwrap().with_pyradiomics_names().unwrap();
     let data = test_data().join("pyradiomics/data");
-    let case = Case::new(data.join("brain2_image.nrrd"), data.join("brain2_label.nrrd")).with_roi(1);
+    let case = Case::new(data.join(format!("{}_image.nrrd", run.case)), data.join(format!("{}_label.nrrd", run.case)))
+        .with_roi(1);
     let maps = feature_maps(&extractor, &case, &options).expect("maps");
 
-    let text = std::fs::read_to_string(dir.join("brain2_r1.csv")).expect("fixture");
+    let text = std::fs::read_to_string(dir.join(run.fixture)).expect("fixture");
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().unwrap().split(',').collect();
     let names: BTreeMap<String, usize> = maps.keys.iter().enumerate().map(|(i, k)| (k.feature.clone(), i)).collect();
     let mut failures: BTreeMap<&str, (usize, String)> = BTreeMap::new();
-    let mut voxels = 0;
+    let (mut voxels, mut compared) = (0, 0);
     for line in lines {
         let cells: Vec<&str> = line.split(',').collect();
         let index = [0, 1, 2].map(|a| cells[a].parse::<usize>().unwrap());
@@ -58,6 +67,7 @@ fn brain2_every_class_radius_1_matches_pyradiomics() {
                 continue;
             };
             let got = maps.value_at(f, index).expect("a ROI voxel has a value");
+            compared += 1;
             let ok = (expected.is_nan() && got.is_nan())
                 || (got - expected).abs() <= 1e-6 * expected.abs().max(1e-9)
                 || (got - expected).abs() <= 1e-9;
@@ -67,8 +77,51 @@ fn brain2_every_class_radius_1_matches_pyradiomics() {
             }
         }
     }
-    assert_eq!(voxels, 453);
-    assert_eq!(maps.voxels.len(), 453);
+    assert_eq!((voxels, maps.voxels.len()), (run.voxels, run.voxels), "{}", run.fixture);
     let report: Vec<String> = failures.iter().map(|(c, (n, first))| format!("{c}: {n} voxels, e.g. {first}")).collect();
-    assert!(report.is_empty(), "{} maps differ:\n{}", report.len(), report.join("\n"));
+    assert!(report.is_empty(), "{}: {} maps differ:\n{}", run.fixture, report.len(), report.join("\n"));
+    compared
+}
+
+#[test]
+fn brain2_every_class_radius_1_matches_pyradiomics() {
+    let run = Run { case: "brain2", params: "brain2_r1.yaml", fixture: "brain2_r1.csv", voxels: 453 };
+    assert_eq!(compare(&run), 453 * 93);
+}
+
+#[test]
+fn brain2_every_class_radius_2_matches_pyradiomics() {
+    let run = Run { case: "brain2", params: "every_class_r2.yaml", fixture: "brain2_r2.csv", voxels: 453 };
+    assert_eq!(compare(&run), 453 * 93);
+}
+
+#[test]
+fn breast1_every_class_radius_1_and_2_match_pyradiomics() {
+    for (params, fixture) in [("brain2_r1.yaml", "breast1_r1.csv"), ("every_class_r2.yaml", "breast1_r2.csv")] {
+        let run = Run { case: "breast1", params, fixture, voxels: 143 };
+        assert_eq!(compare(&run), 143 * 93, "{fixture}");
+    }
+}
+
+/// `distances: [1, 2]`: every map's matrices take the offsets of both distances.
+#[test]
+fn brain2_two_distances_match_pyradiomics() {
+    let run = Run {
+        case: "brain2",
+        params: "every_class_r1_distances_1_2.yaml",
+        fixture: "brain2_r1_distances_1_2.csv",
+        voxels: 453,
+    };
+    assert_eq!(compare(&run), 453 * 93);
+}
+
+/// PyRadiomics' own `exampleVoxel.yaml` (GLCM JointEntropy, force2D, radius 2).
+#[test]
+fn example_voxel_parameter_file_matches_pyradiomics_on_both_cases() {
+    for (case, voxels) in [("brain2", 453), ("breast1", 143)] {
+        let fixture: &'static str =
+            if case == "brain2" { "brain2_example_voxel.csv" } else { "breast1_example_voxel.csv" };
+        let run = Run { case, params: "../params/examples/exampleVoxel.yaml", fixture, voxels };
+        assert_eq!(compare(&run), voxels, "{fixture}");
+    }
 }

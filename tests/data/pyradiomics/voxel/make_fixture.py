@@ -1,6 +1,8 @@
-"""Voxel-based maps of PyRadiomics 3.0.1 on brain2 (tests/data/pyradiomics/data) as CSV.
+"""Voxel-based maps of PyRadiomics 3.0.1 on a case of tests/data/pyradiomics/data as CSV.
 
-Run with PyRadiomics 3.0.1's Python:  python make_fixture.py brain2_r1.yaml brain2_r1.csv
+Run with PyRadiomics 3.0.1's Python:  python make_fixture.py CASE PARAMS OUT
+(e.g. `python make_fixture.py brain2 brain2_r1.yaml brain2_r1.csv`; PARAMS relative to this
+folder).
 One row per ROI voxel: its index x,y,z (NRRD/radx order, x fastest) then every map's value
 at it (repr of the float64; `nan` where PyRadiomics left the init value).
 """
@@ -15,10 +17,10 @@ from radiomics import featureextractor, setVerbosity
 setVerbosity(60)
 here = os.path.dirname(os.path.abspath(__file__))
 data = os.path.join(here, '..', 'data')
-params, out = sys.argv[1], sys.argv[2]
+case, params, out = sys.argv[1], sys.argv[2], sys.argv[3]
 extractor = featureextractor.RadiomicsFeatureExtractor(os.path.join(here, params))
-image = os.path.join(data, 'brain2_image.nrrd')
-mask = os.path.join(data, 'brain2_label.nrrd')
+image = os.path.join(data, case + '_image.nrrd')
+mask = os.path.join(data, case + '_label.nrrd')
 result = extractor.execute(image, mask, voxelBased=True)
 maps = {k: v for k, v in result.items() if isinstance(v, sitk.Image)}
 label = sitk.GetArrayFromImage(sitk.ReadImage(mask))  # z, y, x
@@ -29,7 +31,7 @@ for name in names:
     m = maps[name]
     full = sitk.Resample(m, sitk.ReadImage(mask), sitk.Transform(), sitk.sitkNearestNeighbor, float('nan'))
     arrays[name] = sitk.GetArrayFromImage(full)
-zs, ys, xs = numpy.where(label == 1)
+zs, ys, xs = numpy.where(label == extractor.settings.get('label', 1))
 order = numpy.lexsort((xs, ys, zs))
 with open(os.path.join(here, out), 'w', newline='') as f:
     w = csv.writer(f)
