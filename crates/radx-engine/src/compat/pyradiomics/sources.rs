@@ -105,7 +105,7 @@ pub fn register_sources(r: &mut Registry) {
         SourceSchema::new("pyr_glcm", "PyRadiomics GLCM: one normalised matrix per angle (features averaged)")
             .axis("level", level)
             .array("p", &["level", "level"], "joint probability p(i,j) of the angle")
-            .scalar("Ng", "highest grey level present (PyRadiomics' N_g)"),
+            .scalar("Ng", "highest grey level of the ROI (PyRadiomics' N_g; a map's window keeps the whole ROI's)"),
     );
     for (name, array, second, what) in [
         ("pyr_glrlm", "r", "run", "PyRadiomics GLRLM: one matrix per angle (features averaged)"),
@@ -283,7 +283,7 @@ pub fn build_source(
                     SourceData::new()
                         .with_axis("level", axis(&present))
                         .with_array("p", vec![present.len(), present.len()], counts.iter().map(|c| c / total).collect())
-                        .with_scalar("Ng", f64::from(present.last().copied().unwrap_or(1)))
+                        .with_scalar("Ng", roi.ng as f64)
                 })
                 .collect())
         }
