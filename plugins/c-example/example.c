@@ -13,6 +13,9 @@
  *   box_offset_z    the index of the ROI box's first slice in the processed image
  *                   (input->geometry): where the box a plugin sees lies in the image.
  *   box_origin_z_mm the world z (mm) of the centre of the box's first voxel.
+ *   outside_2mm     voxels outside the ROI in its box grown by 2 mm (ABI 2.1: the feature
+ *                   declares margin_mm = 2 and reads input->margin, after checking that
+ *                   radx's input has that field at all).
  *
  * Lifecycle: init allocates a context (here: the unit volumes are reported in, mm³ = 1)
  * that every call receives, and says hello through the host's log; shutdown frees it.
@@ -92,15 +95,34 @@ static int32_t box_origin_z_mm(void *context, const RadxInput *input, double *ou
     return RADX_OK;
 }
 
+static int32_t outside_2mm(void *context, const RadxInput *input, double *out) {
+    (void)context;
+    last_error_message[0] = '\0';
+    /* A field past the host's struct_size is absent: a radx older than 2.1 has no margin. */
+    if (input->struct_size < offsetof(RadxInput, margin) + sizeof input->margin || input->margin.image.data == NULL) {
+        snprintf(last_error_message, sizeof last_error_message, "outside_2mm: radx passed no margin region");
+        return RADX_ERROR;
+    }
+    const size_t *d = input->margin.morphological_mask.dims;
+    size_t outside = 0;
+    for (size_t i = 0; i < d[0] * d[1] * d[2]; i++) {
+        outside += input->margin.morphological_mask.data[i] == 0;
+    }
+    *out = (double)outside;
+    return RADX_OK;
+}
+
 static const RadxFeatureDesc features[] = {
     {sizeof(RadxFeatureDesc), "roi_volume_mm3", "YEKZ", "Approximate volume: voxel count times voxel volume (mm^3)",
-     NULL, roi_volume_mm3},
+     NULL, roi_volume_mm3, 0.0},
     {sizeof(RadxFeatureDesc), "always_fails", "SITE-0001", "Always reports an error (demonstrates error returns)",
-     NULL, always_fails},
+     NULL, always_fails, 0.0},
     {sizeof(RadxFeatureDesc), "box_offset_z", "SITE-0002", "Index of the ROI box's first slice in the image", NULL,
-     box_offset_z},
+     box_offset_z, 0.0},
     {sizeof(RadxFeatureDesc), "box_origin_z_mm", "SITE-0003", "World z (mm) of the ROI box's first voxel", NULL,
-     box_origin_z_mm},
+     box_origin_z_mm, 0.0},
+    {sizeof(RadxFeatureDesc), "outside_2mm", "SITE-0004", "Voxels outside the ROI in its box grown by 2 mm", NULL,
+     outside_2mm, 2.0},
 };
 
 static const RadxPluginDesc descriptor = {

@@ -7,7 +7,8 @@
 //! - `invariant_*`: properties that must hold on any input (output independent of the thread
 //!   count; no import cycle across modules in any crate of the repository);
 //! - `mechanics_*`: how the command line behaves end to end (subcommands, errors and hostile
-//!   input, extraction, batches and tables, plugins, PyRadiomics drop-in).
+//!   input, extraction, batches and tables, plugins, PyRadiomics drop-in);
+//! - `oracle_*`: values from outside radx (the example plugins' against numpy).
 
 mod common;
 mod invariant_architecture;
@@ -24,3 +25,4 @@ mod mechanics_no_panic;
 mod mechanics_plugins;
 mod mechanics_pyradiomics;
 mod mechanics_reliability;
+mod oracle_plugin_peritumoral;

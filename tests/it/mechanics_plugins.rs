@@ -89,7 +89,7 @@ fn rust_plugins() -> &'static Path {
             .current_dir(root())
             .args(["build", "--quiet"])
             .args(["-p", "radx-plugin-fractal", "-p", "radx-plugin-lbp"])
-            .args(["-p", "radx-plugin-abi-mismatch", "-p", "radx-plugin-panicky"])
+            .args(["-p", "radx-plugin-abi-mismatch", "-p", "radx-plugin-panicky", "-p", "radx-plugin-peritumoral"])
             .arg("--target-dir")
             .arg(&target)
             // Never hand the nested cargo (and the rustc it probes with `rustc -`) an
@@ -105,14 +105,15 @@ fn rust_plugins() -> &'static Path {
             .expect("run cargo build for the example plugins");
         assert!(status.success(), "building the example plugins failed");
         let installed = scratch("rust");
-        for stem in ["radx_plugin_fractal", "radx_plugin_lbp", "radx_plugin_abi_mismatch", "radx_plugin_panicky"] {
+        let stems = ["radx_plugin_fractal", "radx_plugin_lbp", "radx_plugin_abi_mismatch", "radx_plugin_panicky"];
+        for stem in stems.into_iter().chain(["radx_plugin_peritumoral"]) {
             install_library(&target.join("debug").join(dylib_name(stem)), &installed);
         }
         installed
     })
 }
 
-fn rust_plugin(crate_stem: &str) -> PathBuf {
+pub(crate) fn rust_plugin(crate_stem: &str) -> PathBuf {
     rust_plugins().join(dylib_name(crate_stem))
 }
 
@@ -343,8 +344,8 @@ fn plugin_directories_load_every_library_and_report_the_bad_ones() {
     assert!(errors.iter().any(|e| matches!(e, PluginError::NotALibrary { .. })));
     assert!(errors.iter().any(|e| matches!(e, PluginError::Directory { .. })));
     assert_eq!(registry.source("lbp").map(|s| s.plugin.as_str()), Some("lbp"));
-    // c-example 4, fractal 1, lbp 1.
-    assert_eq!(registry.features().count(), 6);
+    // c-example 5, fractal 1, lbp 1.
+    assert_eq!(registry.features().count(), 7);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -352,7 +353,7 @@ fn plugin_directories_load_every_library_and_report_the_bad_ones() {
 // ---------------------------------------------------------------------------------------
 
 /// Run the `radx` binary with `RADX_PLUGIN_PATH` unset unless `plugin_path` is given.
-fn radx_cli(args: &[&str], plugin_path: Option<&Path>) -> std::process::Output {
+pub(crate) fn radx_cli(args: &[&str], plugin_path: Option<&Path>) -> std::process::Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_radx"));
     command.args(args).env("RUST_BACKTRACE", "0");
     match plugin_path {
@@ -376,7 +377,7 @@ fn full_cube_files(dir: &Path) -> (String, String) {
 }
 
 /// The CSV row `family,feature,…` of an extract output, split into fields.
-fn csv_row<'a>(csv: &'a str, family: &str, feature: &str) -> Option<Vec<&'a str>> {
+pub(crate) fn csv_row<'a>(csv: &'a str, family: &str, feature: &str) -> Option<Vec<&'a str>> {
     // image_type,family,feature,tag,aggregation,value,note: the row without its image type
     // (a note with a comma is quoted: split only the first six fields).
     csv.lines()
@@ -718,7 +719,7 @@ fn c_plugin(file: &str, plugin: &str, feature: &str, tag: &str, source: Option<&
         "#include \"radx_plugin.h\"\n\
          static int32_t one(void *c, const RadxInput *input, double *out) {{ (void)c; (void)input; *out = 1.0; return RADX_OK; }}\n\
          {sources}\
-         static const RadxFeatureDesc features[] = {{{{ sizeof(RadxFeatureDesc), {}, {}, \"test\", NULL, one }}}};\n\
+         static const RadxFeatureDesc features[] = {{{{ sizeof(RadxFeatureDesc), {}, {}, \"test\", NULL, one, 0.0 }}}};\n\
          static const RadxPluginDesc descriptor = {{ RADX_PLUGIN_ABI, RADX_PLUGIN_ABI_MINOR, sizeof(RadxPluginDesc), {}, \"0.1\", \
          features, 1, sizeof(RadxFeatureDesc), {n_sources}, sizeof(RadxSourceDesc), NULL, NULL, NULL }};\n\
          RADX_EXPORT const RadxPluginDesc *radx_plugin_entry(void) {{ return &descriptor; }}\n",
@@ -864,8 +865,8 @@ static int32_t two(void *c, const RadxInput *i, double *o) { (void)c; (void)i; *
 typedef struct { RadxFeatureDesc base; double added_in_2_1[3]; } FeatureV21;
 typedef struct { RadxPluginDesc base; const char *added_in_2_1; } DescV21;
 static const FeatureV21 features[] = {
-    {{ sizeof(FeatureV21), "one", "SITE-1", "one", NULL, one }, { 0, 0, 0 }},
-    {{ sizeof(FeatureV21), "two", "SITE-2", "two", NULL, two }, { 0, 0, 0 }},
+    {{ sizeof(FeatureV21), "one", "SITE-1", "one", NULL, one, 0.0 }, { 0, 0, 0 }},
+    {{ sizeof(FeatureV21), "two", "SITE-2", "two", NULL, two, 0.0 }, { 0, 0, 0 }},
 };
 static const DescV21 descriptor = {{ RADX_PLUGIN_ABI, RADX_PLUGIN_ABI_MINOR + 1, sizeof(DescV21), "newer", "0.1",
     &features[0].base, 2, sizeof(FeatureV21), NULL, 0, sizeof(RadxSourceDesc), NULL, NULL, NULL }, "new"};
@@ -905,6 +906,56 @@ fn the_c_example_gets_its_context_logs_and_sees_the_geometry() {
     assert_eq!(value("box_origin_z_mm"), 0.0);
     // 8 × 8 × 2 voxels of 2 mm³ (the context's unit is 1 mm³).
     assert_eq!(value("roi_volume_mm3"), 256.0);
+    // 2 mm is 2 voxels along x and y (the ROI spans them already) and one 2 mm slice along
+    // z: slices 4 to 7, of which 4 and 7 (2 × 64 voxels) are outside the ROI.
+    assert_eq!(value("outside_2mm"), 128.0);
+}
+
+/// A plugin built against the ABI 2.0 header as shipped (`crates/radx-plugin/tests/data/v2.0`):
+/// its feature entries are smaller than this version's, and it reads none of the fields
+/// appended since; it loads and computes, and declares no margin.
+#[test]
+fn a_plugin_built_for_abi_2_0_still_loads_and_computes() {
+    let v2_0 = root().join("crates/radx-plugin/tests/data/v2.0");
+    let out = scratch("c-v2.0").join(dylib_name("radx_c_example_v2_0"));
+    let output = Command::new("cc")
+        .args(["-std=c11", "-Wall", "-Wextra", "-Werror", "-shared", "-fPIC", "-I"])
+        .arg(&v2_0)
+        .arg(v2_0.join("example.c"))
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .expect("cc runs");
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    owner_writable(&out);
+    let plugin = load_plugin(&out).unwrap();
+    assert_eq!((plugin.abi, plugin.abi_minor), (HOST_ABI, 0));
+    assert!(plugin.features.iter().all(|f| f.margin == radx_engine::plugins::Margin::None));
+    let names: Vec<&str> = plugin.features.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(names, ["roi_volume_mm3", "always_fails", "box_offset_z", "box_origin_z_mm"]);
+    // 5 voxels of 2 × 1 × 0.5 mm³.
+    let column = roi([1, 5, 1], [2.0, 1.0, 0.5], |_, _, _| true, |_, _, _| 0.0);
+    assert_eq!(plugin.features[0].compute(&PluginInput::from_roi(&column, &[])), Ok(5.0));
+}
+
+/// A feature's `margin_mm` of NaN declares nothing: refused at load, naming the feature.
+#[test]
+fn a_nan_margin_is_refused_at_load() {
+    let source = scratch("c-nan-margin").join("nan_margin.c");
+    std::fs::write(
+        &source,
+        r#"#include <math.h>
+#include "radx_plugin.h"
+static int32_t one(void *c, const RadxInput *i, double *o) { (void)c; (void)i; *o = 1.0; return RADX_OK; }
+static const RadxFeatureDesc features[] = {{ sizeof(RadxFeatureDesc), "wide", "SITE-1", "t", NULL, one, NAN }};
+static const RadxPluginDesc descriptor = { RADX_PLUGIN_ABI, RADX_PLUGIN_ABI_MINOR, sizeof(RadxPluginDesc), "nan", "0.1",
+    features, 1, sizeof(RadxFeatureDesc), NULL, 0, sizeof(RadxSourceDesc), NULL, NULL, NULL };
+RADX_EXPORT const RadxPluginDesc *radx_plugin_entry(void) { return &descriptor; }
+"#,
+    )
+    .unwrap();
+    let err = load_plugin(&compile_c(&source, "nan_margin")).unwrap_err().to_string();
+    assert!(err.contains("feature `wide` declares a margin_mm of NaN"), "{err}");
 }
 
 /// A batch tells each case's plugin calls its id and label (label·1000 + the id's length).
@@ -920,7 +971,7 @@ static int32_t id_and_label(void *c, const RadxInput *i, double *o) {
     *o = 1000.0 * (double)i->label + (i->case_id ? (double)strlen(i->case_id) : -1.0);
     return RADX_OK;
 }
-static const RadxFeatureDesc features[] = {{ sizeof(RadxFeatureDesc), "id_and_label", "SITE-1", "t", NULL, id_and_label }};
+static const RadxFeatureDesc features[] = {{ sizeof(RadxFeatureDesc), "id_and_label", "SITE-1", "t", NULL, id_and_label, 0.0 }};
 static const RadxPluginDesc descriptor = { RADX_PLUGIN_ABI, RADX_PLUGIN_ABI_MINOR, sizeof(RadxPluginDesc), "case", "0.1",
     features, 1, sizeof(RadxFeatureDesc), NULL, 0, sizeof(RadxSourceDesc), NULL, NULL, NULL };
 RADX_EXPORT const RadxPluginDesc *radx_plugin_entry(void) { return &descriptor; }
@@ -1079,7 +1130,7 @@ fn crashing_plugin(how: &str) -> PathBuf {
          static int32_t crash(void *c, const RadxInput *input, double *out) {{ (void)c;\n\
            if (input->case_id && strcmp(input->case_id, \"boom\") == 0) {{ {crash} }}\n\
            *out = 1.0; return RADX_OK; }}\n\
-         static const RadxFeatureDesc features[] = {{{{ sizeof(RadxFeatureDesc), \"crash\", \"SITE-CRASH\", \"test\", NULL, crash }}}};\n\
+         static const RadxFeatureDesc features[] = {{{{ sizeof(RadxFeatureDesc), \"crash\", \"SITE-CRASH\", \"test\", NULL, crash, 0.0 }}}};\n\
          static const RadxPluginDesc descriptor = {{ RADX_PLUGIN_ABI, RADX_PLUGIN_ABI_MINOR, sizeof(RadxPluginDesc), \"crashy\", \"0.1\", \
          features, 1, sizeof(RadxFeatureDesc), NULL, 0, sizeof(RadxSourceDesc), NULL, NULL, NULL }};\n\
          RADX_EXPORT const RadxPluginDesc *radx_plugin_entry(void) {{ return &descriptor; }}\n"
@@ -1119,4 +1170,84 @@ fn a_crashing_plugin_leaves_a_line_naming_itself_and_the_case() {
         }
         assert!(!output.exists(), "{how}: no table is written by a run that died");
     }
+}
+
+/// ABI 2.1: the case's effective settings reach a plugin as JSON (the settings file's keys,
+/// defaults filled in): a C plugin returns the text's length and whether it holds
+/// `"exclude_nonfinite":true`.
+#[test]
+fn the_settings_reach_the_plugin_as_json() {
+    let source = scratch("c-settings").join("settings.c");
+    std::fs::write(
+        &source,
+        r#"#include <string.h>
+#include "radx_plugin.h"
+static int ok(const RadxInput *i) {
+    return i->struct_size >= offsetof(RadxInput, settings_json) + sizeof i->settings_json && i->settings_json;
+}
+static int32_t length(void *c, const RadxInput *i, double *o) {
+    (void)c; *o = ok(i) ? (double)strlen(i->settings_json) : -1.0; return RADX_OK;
+}
+static int32_t excludes(void *c, const RadxInput *i, double *o) {
+    (void)c; *o = ok(i) ? strstr(i->settings_json, "\"exclude_nonfinite\":true") != NULL : -1.0; return RADX_OK;
+}
+static const RadxFeatureDesc features[] = {
+    { sizeof(RadxFeatureDesc), "length", "SITE-1", "t", NULL, length, 0.0 },
+    { sizeof(RadxFeatureDesc), "excludes", "SITE-2", "t", NULL, excludes, 0.0 },
+};
+static const RadxPluginDesc descriptor = { RADX_PLUGIN_ABI, RADX_PLUGIN_ABI_MINOR, sizeof(RadxPluginDesc), "settings",
+    "0.1", features, 2, sizeof(RadxFeatureDesc), NULL, 0, sizeof(RadxSourceDesc), NULL, NULL, NULL };
+RADX_EXPORT const RadxPluginDesc *radx_plugin_entry(void) { return &descriptor; }
+"#,
+    )
+    .unwrap();
+    let library = compile_c(&source, "settings_plugin");
+    let grid = Grid::new([4, 4, 4], [1.0; 3]);
+    let image = Volume { grid, data: Array3::from_shape_fn((4, 4, 4).f(), |(x, y, z)| (x + y + z) as f64) };
+    let labels = Volume::filled(grid, 1.0);
+    for exclude in [false, true] {
+        let mut plugins = PluginRegistry::new();
+        plugins.load(&library).unwrap();
+        let settings = radx_engine::Settings { exclude_nonfinite: exclude, ..Default::default() };
+        let extractor = radx_engine::Extractor::new(settings, &[], plugins).unwrap();
+        let json = serde_json::to_string(&extractor.settings).unwrap();
+        let features = extractor.extract(&radx_engine::Case::new(image.clone(), labels.clone())).unwrap();
+        assert_eq!(features.value("settings", "length", None), Some(json.len() as f64));
+        assert_eq!(features.value("settings", "excludes", None), Some(f64::from(u8::from(exclude))));
+    }
+}
+
+/// ABI 2.1: the host's `cancelled` callback is 0 until the embedding program says the run
+/// is being cancelled (`set_plugins_cancelled`), and 0 again after; a C plugin keeps the
+/// host from its init and asks from a feature.
+#[test]
+fn the_host_tells_plugins_when_the_run_is_cancelled() {
+    let source = scratch("c-cancelled").join("cancelled.c");
+    std::fs::write(
+        &source,
+        r#"#include "radx_plugin.h"
+static const RadxHost *the_host;
+static int32_t init(const RadxHost *host, void **context) { (void)context; the_host = host; return RADX_OK; }
+static int32_t asks(void *c, const RadxInput *i, double *o) {
+    (void)c; (void)i;
+    int has = the_host && the_host->struct_size >= offsetof(RadxHost, cancelled) + sizeof the_host->cancelled;
+    *o = has && the_host->cancelled ? (double)the_host->cancelled(the_host->host_data) : -1.0;
+    return RADX_OK;
+}
+static const RadxFeatureDesc features[] = {{ sizeof(RadxFeatureDesc), "asks", "SITE-1", "t", NULL, asks, 0.0 }};
+static const RadxPluginDesc descriptor = { RADX_PLUGIN_ABI, RADX_PLUGIN_ABI_MINOR, sizeof(RadxPluginDesc), "cancels",
+    "0.1", features, 1, sizeof(RadxFeatureDesc), NULL, 0, sizeof(RadxSourceDesc), NULL, init, NULL };
+RADX_EXPORT const RadxPluginDesc *radx_plugin_entry(void) { return &descriptor; }
+"#,
+    )
+    .unwrap();
+    let plugin = load_plugin(&compile_c(&source, "cancels")).unwrap();
+    let cube = roi([2, 2, 2], [1.0; 3], |_, _, _| true, |_, _, _| 1.0);
+    let input = PluginInput::from_roi(&cube, &[]);
+    assert_eq!(plugin.features[0].compute(&input), Ok(0.0));
+    radx_engine::plugins::set_plugins_cancelled(true);
+    let during = plugin.features[0].compute(&input);
+    radx_engine::plugins::set_plugins_cancelled(false);
+    assert_eq!(during, Ok(1.0));
+    assert_eq!(plugin.features[0].compute(&input), Ok(0.0));
 }

@@ -136,14 +136,14 @@ fn nonfinite_note(what: &str, cause: Option<radx_dsl::NonFinite>, family: &radx_
 }
 
 /// A job: a family on one aggregation's matrices.
-type Job<'a> = (&'a LibraryFamily, &'a Instance);
+type Job<'l, 'a> = (&'l LibraryFamily, &'a Instance);
 
 /// Evaluates every job, stage by stage ([`LibraryFamily::stage`]): the jobs of a stage
-/// concurrently, each with the values of the features its family reads, from the stages
+/// concurrently (for a case; see [`Run::Window`]), each with the values of the features its family reads, from the stages
 /// before (a feature computed once per ROI serves every aggregation). With no references
 /// there is one stage, evaluated as one parallel sweep.
 fn evaluate_jobs(
-    jobs: &[Job<'_>],
+    jobs: &[Job<'_, '_>],
     host: &CaseHost<'_>,
     settings: &Settings,
     run: Run,
@@ -152,11 +152,12 @@ fn evaluate_jobs(
     let mut outcomes: Vec<Option<Result<Evaluated, String>>> = (0..jobs.len()).map(|_| None).collect();
     for stage in 0..=last {
         let known = if stage == 0 { HashMap::new() } else { values_so_far(jobs, &outcomes) };
-        let done: Vec<(usize, Result<Evaluated, String>)> = (0..jobs.len())
-            .into_par_iter()
-            .filter(|&k| jobs[k].0.stage == stage)
-            .map(|k| (k, evaluate_job(jobs[k], host, settings, &known, run)))
-            .collect();
+        let in_stage = |k: &usize| jobs[*k].0.stage == stage;
+        let evaluate = |k: usize| (k, evaluate_job(jobs[k], host, settings, &known, run));
+        let done: Vec<(usize, Result<Evaluated, String>)> = match run {
+            Run::Case => (0..jobs.len()).into_par_iter().filter(in_stage).map(evaluate).collect(),
+            Run::Window => (0..jobs.len()).filter(in_stage).map(evaluate).collect(),
+        };
         for (k, outcome) in done {
             outcomes[k] = Some(outcome);
         }
@@ -167,7 +168,7 @@ fn evaluate_jobs(
 /// Feature values by (family, feature, aggregation) of the jobs evaluated so far.
 type Known<'a> = HashMap<(&'a str, &'a str, Option<radx_core::Aggregation>), f64>;
 
-fn values_so_far<'a>(jobs: &[Job<'a>], outcomes: &[Option<Result<Evaluated, String>>]) -> Known<'a> {
+fn values_so_far<'a>(jobs: &[Job<'a, '_>], outcomes: &[Option<Result<Evaluated, String>>]) -> Known<'a> {
     let mut known = HashMap::new();
     for ((family, (aggregation, _)), outcome) in jobs.iter().zip(outcomes) {
         let Some(outcome) = outcome else { continue };
@@ -180,7 +181,7 @@ fn values_so_far<'a>(jobs: &[Job<'a>], outcomes: &[Option<Result<Evaluated, Stri
 }
 
 fn evaluate_job(
-    (family, (aggregation, data)): Job<'_>,
+    (family, (aggregation, data)): Job<'_, '_>,
     host: &CaseHost<'_>,
     settings: &Settings,
     known: &Known<'_>,
@@ -237,7 +238,30 @@ enum Run {
     /// A feature map's window: neither. Finding what to prefetch (a scan of every feature's
     /// text) would cost more than a window's matrices, and finding a cause evaluates the
     /// family again, which small windows, often NaN, would pay for notes maps never write.
+    /// Its sources are built and its families evaluated one after the other: the windows
+    /// are what runs in parallel.
     Window,
+}
+
+/// One row of a family as an extraction gives it, before it is a [`FeatureRow`]: a feature
+/// map keeps only the value and note of every window's rows.
+struct FamilyRow<'a> {
+    family: &'a LibraryFamily,
+    feature: &'a radx_dsl::FeatureInfo,
+    aggregation: Option<radx_core::Aggregation>,
+    value: f64,
+    note: Option<String>,
+}
+
+impl FamilyRow<'_> {
+    fn into_row(self) -> FeatureRow {
+        FeatureRow {
+            key: FeatureKey::original(self.family.family.name(), self.feature.name.as_str(), self.aggregation),
+            tag: Some(self.feature.tag.clone()),
+            value: self.value,
+            note: self.note,
+        }
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -251,10 +275,50 @@ fn extract_on(
     grey_levels: Levels,
     meta: &CaseMeta,
 ) -> Vec<FeatureRow> {
+    let mut rows = Vec::new();
+    let plugin_rows =
+        extract_into(case, settings, library, plugins, shape, run, grey_levels, meta, &mut |r| rows.push(r.into_row()));
+    rows.extend(plugin_rows);
+    rows
+}
+
+/// The values and notes of the rows [`extract_window`] gives, in its order, without their
+/// keys and tags: a feature map's windows all have the rows of its first window, so naming
+/// each window's rows again would only allocate.
+pub(crate) fn window_values(
+    case: &ProcessedCase,
+    settings: &Settings,
+    library: &[LibraryFamily],
+    plugins: &PluginRegistry,
+    grey_levels: Levels,
+) -> Vec<(f64, Option<String>)> {
+    let mut values = Vec::new();
+    let meta = CaseMeta::default();
+    let plugin_rows = extract_into(case, settings, library, plugins, None, Run::Window, grey_levels, &meta, &mut |r| {
+        values.push((r.value, r.note))
+    });
+    values.extend(plugin_rows.into_iter().map(|r| (r.value, r.note)));
+    values
+}
+
+/// Evaluates the library on `case`, giving each family's rows to `sink` in library order;
+/// returns the plugins' own feature rows, which come after them.
+#[allow(clippy::too_many_arguments)]
+fn extract_into<'l>(
+    case: &ProcessedCase,
+    settings: &Settings,
+    library: &'l [LibraryFamily],
+    plugins: &PluginRegistry,
+    shape: Option<Shape>,
+    run: Run,
+    grey_levels: Levels,
+    meta: &CaseMeta,
+    sink: &mut dyn FnMut(FamilyRow<'l>),
+) -> Vec<FeatureRow> {
     let host = CaseHost::with_shape(case, settings, shape);
     // Plugin sources (a plugin's source shadows a built-in one of the same name) are built
     // on this thread, in library order: `PluginCase` caches with cells, not locks.
-    let plugin_case = PluginCase::new(plugins, case, settings.max_memory, meta);
+    let plugin_case = PluginCase::new(plugins, case, settings, meta);
     let mut plugin_sources: HashMap<String, Arc<Instances>> = HashMap::new();
     for family in library {
         let source = &family.family.source().name;
@@ -265,23 +329,30 @@ fn extract_on(
         }
     }
     let builder = SourceContext { case, levels: case.levels.cropped_to_voxels(), host: &host, settings, grey_levels };
-    let (mut sources, ()) = rayon::join(
-        || {
-            let built = builder.build_all(library, |source| plugins.source(source).is_some());
-            crate::timings::mark("texture matrices built");
+    let skip = |source: &str| plugins.source(source).is_some();
+    let mut sources = match run {
+        Run::Case => {
+            let (built, ()) = rayon::join(
+                || {
+                    let built = builder.build_all(library, skip, true);
+                    crate::timings::mark("texture matrices built");
+                    built
+                },
+                || {
+                    host.prefetch(
+                        library.iter().flat_map(|f| f.family.features().map(|feature| feature.text.as_str())),
+                    );
+                    crate::timings::mark("morphology and intensity peaks computed");
+                },
+            );
             built
-        },
-        || {
-            if run == Run::Case {
-                host.prefetch(library.iter().flat_map(|f| f.family.features().map(|feature| feature.text.as_str())));
-                crate::timings::mark("morphology and intensity peaks computed");
-            }
-        },
-    );
+        }
+        Run::Window => builder.build_all(library, skip, false),
+    };
     sources.extend(plugin_sources);
     // Evaluate every (family, aggregation) concurrently; rows are assembled afterwards in
     // library order, with notes that see every builtin failure, whatever the thread count.
-    let jobs: Vec<Job<'_>> = library
+    let jobs: Vec<Job<'l, '_>> = library
         .iter()
         .filter_map(|family| sources.get(&source_key(family)).map(|instances| (family, instances)))
         .flat_map(|(family, instances)| {
@@ -290,14 +361,13 @@ fn extract_on(
         .collect();
     let outcomes = evaluate_jobs(&jobs, &host, settings, run);
     crate::timings::mark("families evaluated");
-    let mut rows = Vec::new();
-    for ((family, (aggregation, _)), outcome) in jobs.iter().zip(outcomes) {
-        let features: Vec<_> = family.family.features().collect();
+    for (&(family, (aggregation, _)), outcome) in jobs.iter().zip(outcomes) {
+        let features: Vec<&'l radx_dsl::FeatureInfo> = family.family.features().collect();
         let (values, causes, note) = match outcome {
             Ok(Evaluated { values, causes }) => (values, causes, None),
             Err(e) => (vec![f64::NAN; features.len()], vec![None; features.len()], Some(e)),
         };
-        for ((feature, value), cause) in features.iter().zip(values).zip(causes) {
+        for ((feature, value), cause) in features.into_iter().zip(values).zip(causes) {
             let note = if value.is_nan() {
                 note.clone()
                     .or_else(|| host.failure_for(&feature.text))
@@ -308,14 +378,8 @@ fn extract_on(
             } else {
                 None
             };
-            rows.push(FeatureRow {
-                key: FeatureKey::original(family.family.name(), feature.name.as_str(), *aggregation),
-                tag: Some(feature.tag.clone()),
-                value,
-                note,
-            });
+            sink(FamilyRow { family, feature, aggregation: *aggregation, value, note });
         }
     }
-    rows.extend(plugin_case.feature_rows());
-    rows
+    plugin_case.feature_rows()
 }

@@ -72,8 +72,11 @@ impl Extractor {
     /// A clash of a plugin found in a plugin directory ([`radx_plugin_host::PluginOrigin::Directory`])
     /// is not an error: that plugin is left out and [`Extractor::plugin_warnings`] says why;
     /// a plugin feature reusing the tag of a library feature is a warning there too.
+    ///
+    /// The settings' `plugin_margin` becomes the widest margin the remaining plugins'
+    /// features declare: the chain keeps that much of the image around each ROI for them.
     pub fn new(
-        settings: Settings,
+        mut settings: Settings,
         feature_paths: &[PathBuf],
         mut plugins: PluginRegistry,
     ) -> Result<Self, crate::Error> {
@@ -88,6 +91,7 @@ impl Extractor {
         let compiled = library.compile_linked(&registry, radx_dsl::Limits { eval_budget: settings.eval_budget })?;
         let (library, library_warnings) = (compiled.families, compiled.warnings);
         crate::sources::plugin::screen_features(&library, &mut plugins, &mut warnings)?;
+        settings.plugin_margin = plugins.margin();
         let library = crate::profile::of(&settings).prune_library(library, &registry, &settings);
         let filters = crate::filtering::stages(&settings, &library)?;
         let plugin_warnings = warnings.into_iter().map(Arc::new).collect();
@@ -152,6 +156,13 @@ impl Extractor {
         };
         let (processed, extractor) = process_case(case, settings, needs, build);
         let extractor = extractor?;
+        if extractor.settings.plugin_margin != settings.plugin_margin {
+            // A loaded plugin wants more of the image around the ROI than was kept while
+            // the plugins were loading: the case again, with the extractor's settings.
+            let (processed, ()) = extractor.process_case(case, ShapeNeeds::default(), || ());
+            let (processed, shape) = processed?;
+            return extractor.features_of_case(case, &processed, shape);
+        }
         let (processed, shape) = processed?;
         extractor.check_texture(case, &processed)?;
         extractor.features_of_case(case, &processed, shape)

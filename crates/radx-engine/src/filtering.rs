@@ -176,6 +176,8 @@ pub fn filtered_case(
         bin_lower_bound,
         interpolated_grid: original.interpolated_grid,
         interpolated_count: original.interpolated_count,
+        // Plugins run on the original image only.
+        plugin_region: None,
     }))
 }
 

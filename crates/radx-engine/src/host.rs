@@ -342,7 +342,14 @@ mod tests {
         let roi = Roi { image, morphological: mask.clone(), intensity: mask.clone() };
         let levels =
             DiscretisedRoi { levels: Array3::from_elem((2, 2, 1), 1), ng: 1, morphological: mask, spacing: [1.0; 3] };
-        ProcessedCase { roi, levels, bin_lower_bound: None, interpolated_grid: grid, interpolated_count: 4 }
+        ProcessedCase {
+            roi,
+            levels,
+            bin_lower_bound: None,
+            interpolated_grid: grid,
+            interpolated_count: 4,
+            plugin_region: None,
+        }
     }
 
     #[test]

@@ -22,6 +22,12 @@ pub struct ProcessedCase {
     pub interpolated_grid: radx_core::Grid,
     /// ROI voxels after interpolation, before re-segmentation.
     pub interpolated_count: usize,
+    /// The processed image and masks around the ROI as far as the loaded plugins asked
+    /// (`Settings::plugin_margin`), clamped to the image (and to what the chain keeps:
+    /// PyRadiomics' `preCrop`, a profile's own resampling grid); `None` when none asked.
+    /// Kept beside `roi` so that the features are computed on the crop they would be
+    /// without plugins.
+    pub plugin_region: Option<Roi>,
 }
 
 /// The image a feature was computed on: `original`, later a filter's response

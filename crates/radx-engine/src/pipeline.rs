@@ -15,6 +15,7 @@ use crate::profile::contract::{BoxedMask, ImagePart, Resampled};
 use crate::settings::{Binning, Settings};
 use crate::shape::{Shape, ShapeNeeds};
 use radx_io::VoxelType;
+use radx_plugin_host::Margin;
 
 /// The radius of the local-intensity sphere (1 cm³), in mm.
 const LOCAL_INTENSITY_REACH_MM: f64 = 6.2035;
@@ -34,9 +35,21 @@ struct Reach {
 }
 
 impl Reach {
-    /// The reach of `settings`' filters on a grid of `spacing` (the interpolation grid's
-    /// when the chain interpolates).
+    /// How far the chain keeps the image: the features' reach ([`Reach::of_features`]),
+    /// or the loaded plugins' margin when larger (`Settings::plugin_margin`).
     fn of(settings: &Settings, spacing: [f64; 3]) -> Reach {
+        let mut reach = Reach::of_features(settings, spacing);
+        match settings.plugin_margin {
+            Margin::None => {}
+            Margin::Mm(mm) => reach.mm = reach.mm.map(|m| m.max(mm)),
+            Margin::WholeImage => reach.whole_image = true,
+        }
+        reach
+    }
+
+    /// The reach of `settings`' filters on a grid of `spacing` (the interpolation grid's
+    /// when the chain interpolates): the crop the features are computed on.
+    fn of_features(settings: &Settings, spacing: [f64; 3]) -> Reach {
         let pre_crop = settings
             .pyradiomics
             .as_ref()
@@ -611,6 +624,8 @@ fn process_roi(
             .map_err(|_| CoreError::EmptyRoi(" after interpolation".into()))?;
     }
     let interpolated_count = radx_core::volume::count_true(&roi.morphological);
+    // Before re-segmentation, which may shrink the morphological mask whose box the crop is.
+    let plugin_boxes = plugin_boxes(&roi, settings);
 
     let range = settings
         .resegment
@@ -621,6 +636,11 @@ fn process_roi(
     if settings.resegment.shape {
         roi.morphological.clone_from(&roi.intensity);
     }
+    let plugin_region = plugin_boxes.map(|[features, plugins]| {
+        let region = crop_roi(&roi, &plugins);
+        roi = crop_roi(&roi, &features);
+        region
+    });
     crate::profile::of(settings).check_roi(&roi, settings)?;
     if roi.intensity_count() == 0 {
         return Err(CoreError::EmptyRoi(" after re-segmentation".into()));
@@ -628,7 +648,40 @@ fn process_roi(
 
     let resegment_min = settings.resegment.range.map(|r| r[0]).filter(|v| v.is_finite());
     let (levels, bin_lower_bound) = discretise_roi(&roi, &settings.discretisation.texture, resegment_min)?;
-    Ok(ProcessedCase { roi, levels, bin_lower_bound, interpolated_grid, interpolated_count })
+    Ok(ProcessedCase { roi, levels, bin_lower_bound, interpolated_grid, interpolated_count, plugin_region })
+}
+
+/// With a plugin margin, `roi` holds more than the features' crop: the box of that crop
+/// (what the chain keeps without plugins) and the plugins' region's, both in `roi`'s
+/// indices; `None` without a plugin margin.
+fn plugin_boxes(roi: &Roi, settings: &Settings) -> Option<[BoundingBox; 2]> {
+    let spacing = roi.image.grid.spacing;
+    let dims = roi.image.grid.dims;
+    let bbox = BoundingBox::of_mask(&roi.morphological)?;
+    let plugins = match settings.plugin_margin {
+        Margin::None => return None,
+        Margin::Mm(mm) => bbox.grown(spacing.map(|s| voxels_within(mm, s)), dims),
+        Margin::WholeImage => BoundingBox { min: [0; 3], max: dims.map(|d| d - 1) },
+    };
+    // The crop the chain makes without plugins: the same box grown by the same margin,
+    // clamped to the image (the larger crop reaches the image's edge wherever this would).
+    let features = bbox.grown(Reach::of_features(settings, spacing).margin(spacing, false), dims);
+    Some([features, plugins])
+}
+
+/// Whole voxels of `spacing` within `mm` (capped: an absurd margin is the image anyway).
+pub(crate) fn voxels_within(mm: f64, spacing: f64) -> usize {
+    (mm / spacing).ceil().min(1e6) as usize
+}
+
+/// `roi` within `bbox`, x-fastest as the chain's arrays.
+pub(crate) fn crop_roi(roi: &Roi, bbox: &BoundingBox) -> Roi {
+    let mask = |m: &ndarray::Array3<bool>| {
+        use ndarray::ShapeBuilder;
+        let ([nx, ny, nz], o) = (bbox.dims(), bbox.min);
+        ndarray::Array3::from_shape_fn((nx, ny, nz).f(), |(x, y, z)| m[[o[0] + x, o[1] + y, o[2] + z]])
+    };
+    Roi { image: roi.image.crop(bbox), morphological: mask(&roi.morphological), intensity: mask(&roi.intensity) }
 }
 
 /// Discretise the ROI's intensities (IBSI 2.7) with `binning`. A fixed bin size starts at
@@ -678,5 +731,46 @@ mod tests {
         });
         assert_eq!(ran.load(Ordering::SeqCst), 16);
         assert_eq!(deepest.load(Ordering::SeqCst), 1, "a job started inside another");
+    }
+
+    /// A 30×30×20 image of 1 × 1 × 2 mm voxels (intensity x + 30y + 900z) with a 2×2×2
+    /// ROI at [14..=15, 14..=15, 9..=10].
+    fn cube_case() -> (radx_core::Volume<f64>, radx_core::Volume<f64>) {
+        use ndarray::ShapeBuilder;
+        let grid = radx_core::Grid::new([30, 30, 20], [1.0, 1.0, 2.0]);
+        let image = ndarray::Array3::from_shape_fn((30, 30, 20).f(), |(x, y, z)| (x + 30 * y + 900 * z) as f64);
+        let inside = |i: usize, lo: usize| (lo..=lo + 1).contains(&i);
+        let labels = ndarray::Array3::from_shape_fn((30, 30, 20).f(), |(x, y, z)| {
+            f64::from(u8::from(inside(x, 14) && inside(y, 14) && inside(z, 9)))
+        });
+        (radx_core::Volume { grid, data: image }, radx_core::Volume { grid, data: labels })
+    }
+
+    /// A plugin margin keeps the ROI's box grown by that many mm beside the features' crop,
+    /// which stays what it is without plugins; the whole-image margin keeps the image.
+    #[test]
+    fn a_plugin_margin_keeps_a_region_beside_an_unchanged_crop() {
+        use radx_plugin_host::Margin;
+        let (image, labels) = cube_case();
+        let selection = radx_core::roi::LabelSelection::Label(1);
+        let plain = super::process(&image, &labels, selection, &crate::Settings::default()).unwrap();
+        assert!(plain.plugin_region.is_none());
+        let settings = crate::Settings { plugin_margin: Margin::Mm(10.0), ..Default::default() };
+        let with = super::process(&image, &labels, selection, &settings).unwrap();
+        assert_eq!(with.roi.image.data, plain.roi.image.data);
+        assert_eq!(with.roi.image.grid.dims, plain.roi.image.grid.dims);
+        assert_eq!((&with.roi.morphological, &with.roi.intensity), (&plain.roi.morphological, &plain.roi.intensity));
+        assert_eq!(with.levels.levels, plain.levels.levels);
+        // 10 mm (more than the 6.2 mm the features keep): 10 voxels along x and y, 5 slices
+        // of 2 mm along z → [4..=25, 4..=25, 4..=15].
+        let region = with.plugin_region.expect("a region");
+        assert_eq!(region.image.grid.dims, [22, 22, 12]);
+        assert_eq!(region.image.data[[0, 0, 0]], (4 + 30 * 4 + 900 * 4) as f64);
+        assert_eq!(radx_core::volume::count_true(&region.morphological), 8);
+        assert!(region.morphological[[10, 10, 5]] && region.morphological[[11, 11, 6]]);
+        let whole = crate::Settings { plugin_margin: Margin::WholeImage, ..Default::default() };
+        let with = super::process(&image, &labels, selection, &whole).unwrap();
+        assert_eq!(with.roi.image.data, plain.roi.image.data);
+        assert_eq!(with.plugin_region.expect("a region").image.grid.dims, [30, 30, 20]);
     }
 }

@@ -60,10 +60,21 @@ pub struct Settings {
     /// A run-time limit, not a file setting.
     #[serde(skip, default = "default_eval_budget")]
     pub eval_budget: u64,
+    /// How much of the processed image around the ROI the loaded plugins' features see:
+    /// the widest `margin_mm` they declare (`docs/plugins.md`), set by
+    /// [`crate::Extractor::new`]. The chain keeps that much around the ROI, beside the
+    /// crop the features are computed on ([`crate::ProcessedCase::plugin_region`]). Not a
+    /// file setting.
+    #[serde(skip, default = "no_plugin_margin")]
+    pub plugin_margin: radx_plugin_host::Margin,
 }
 
 fn default_eval_budget() -> u64 {
     radx_dsl::DEFAULT_EVAL_BUDGET
+}
+
+fn no_plugin_margin() -> radx_plugin_host::Margin {
+    radx_plugin_host::Margin::None
 }
 
 impl Default for Settings {
@@ -82,6 +93,7 @@ impl Default for Settings {
             max_memory: radx_io::ReadOptions::default().max_bytes,
             allow_external_data: false,
             eval_budget: radx_dsl::DEFAULT_EVAL_BUDGET,
+            plugin_margin: radx_plugin_host::Margin::None,
         }
     }
 }

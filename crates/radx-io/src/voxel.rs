@@ -243,11 +243,37 @@ pub(crate) fn write_voxels<W: Write + ?Sized>(
     values: &[f64],
     kind: VoxelType,
 ) -> Result<(), WriteFailure> {
+    // One loop per type, the type chosen outside it: a map writes millions of voxels.
+    match kind {
+        VoxelType::U8 => write_as(writer, values, kind, |v| [v as u8]),
+        VoxelType::I8 => write_as(writer, values, kind, |v| (v as i8).to_le_bytes()),
+        VoxelType::U16 => write_as(writer, values, kind, |v| (v as u16).to_le_bytes()),
+        VoxelType::I16 => write_as(writer, values, kind, |v| (v as i16).to_le_bytes()),
+        VoxelType::U32 => write_as(writer, values, kind, |v| (v as u32).to_le_bytes()),
+        VoxelType::I32 => write_as(writer, values, kind, |v| (v as i32).to_le_bytes()),
+        VoxelType::U64 => write_as(writer, values, kind, |v| (v as u64).to_le_bytes()),
+        VoxelType::I64 => write_as(writer, values, kind, |v| (v as i64).to_le_bytes()),
+        VoxelType::F32 => write_as(writer, values, kind, |v| (v as f32).to_le_bytes()),
+        VoxelType::F64 => write_as(writer, values, kind, f64::to_le_bytes),
+    }
+}
+
+/// [`write_voxels`] for one type: `encode` gives a value's `N` bytes (after rounding and
+/// the range check for integer types).
+fn write_as<W: Write + ?Sized, const N: usize>(
+    writer: &mut W,
+    values: &[f64],
+    kind: VoxelType,
+    encode: impl Fn(f64) -> [u8; N],
+) -> Result<(), WriteFailure> {
     let range = kind.integer_range();
-    let mut buf = Vec::with_capacity(CHUNK_BYTES);
-    for chunk in values.chunks(CHUNK_BYTES / 8) {
-        buf.clear();
-        for &v in chunk {
+    // As many values per write whatever the type: a compressor's output may depend on how
+    // its input is cut, and maps written before must stay the same bytes.
+    let per_write = CHUNK_BYTES / 8;
+    let mut buf = vec![0u8; per_write * N];
+    for chunk in values.chunks(per_write) {
+        let bytes = &mut buf[..chunk.len() * N];
+        for (out, &v) in bytes.chunks_exact_mut(N).zip(chunk) {
             let v = match range {
                 Some((lo, hi)) => {
                     let r = v.round();
@@ -258,20 +284,9 @@ pub(crate) fn write_voxels<W: Write + ?Sized>(
                 }
                 None => v,
             };
-            match kind {
-                VoxelType::U8 => buf.push(v as u8),
-                VoxelType::I8 => buf.push(v as i8 as u8),
-                VoxelType::U16 => buf.extend_from_slice(&(v as u16).to_le_bytes()),
-                VoxelType::I16 => buf.extend_from_slice(&(v as i16).to_le_bytes()),
-                VoxelType::U32 => buf.extend_from_slice(&(v as u32).to_le_bytes()),
-                VoxelType::I32 => buf.extend_from_slice(&(v as i32).to_le_bytes()),
-                VoxelType::U64 => buf.extend_from_slice(&(v as u64).to_le_bytes()),
-                VoxelType::I64 => buf.extend_from_slice(&(v as i64).to_le_bytes()),
-                VoxelType::F32 => buf.extend_from_slice(&(v as f32).to_le_bytes()),
-                VoxelType::F64 => buf.extend_from_slice(&v.to_le_bytes()),
-            }
+            out.copy_from_slice(&encode(v));
         }
-        writer.write_all(&buf).map_err(WriteFailure::Io)?;
+        writer.write_all(bytes).map_err(WriteFailure::Io)?;
     }
     Ok(())
 }

@@ -2,8 +2,8 @@
 //!
 //! A plugin exports `radx_plugin_entry` (see [`radx_plugin`]); this module opens it with
 //! `libloading`, reads its ABI major version before anything else (2, or 1 for plugins
-//! built before ABI 2: both load; a newer minor version of 2 loads too, read up to the
-//! fields this radx knows), validates and copies its descriptor into safe Rust values
+//! built before ABI 2: both load; an older or newer minor version of 2 loads too, read up
+//! to the fields both know), validates and copies its descriptor into safe Rust values
 //! ([`LoadedPlugin`], [`PluginFeature`], [`PluginSource`]), runs its optional `init` and
 //! calls its functions on host-owned, borrowed views of a region of interest
 //! ([`PluginInput`]) in the calling convention of its ABI. Libraries are never unloaded:
@@ -37,7 +37,7 @@ use radx_plugin::{
     RADX_ENTRY_SYMBOL, RADX_LOG_DEBUG, RADX_LOG_ERROR, RADX_LOG_INFO, RADX_LOG_WARN, RADX_MAX_MATRIX_DIMS, RADX_OK,
     RADX_PLUGIN_ABI, RADX_PLUGIN_ABI_MINOR, RadxBuildFn, RadxComputeFn, RadxEntryFn, RadxFeatureDesc, RadxGeometry,
     RadxHost, RadxImageView, RadxInput, RadxLastErrorFn, RadxLevelsView, RadxMaskView, RadxMatrixOut, RadxMatrixView,
-    RadxPluginDesc, RadxShutdownFn, RadxSourceDesc, RadxValuesView, v1,
+    RadxPluginDesc, RadxRegionView, RadxShutdownFn, RadxSourceDesc, RadxValuesView, v1, v2_0,
 };
 
 pub use radx_plugin::LogLevel;
@@ -346,8 +346,48 @@ pub struct PluginFeature {
     pub description: String,
     /// The source whose matrices the feature wants in [`PluginInput::matrices`], if any.
     pub source: Option<String>,
+    /// How much of the processed image around the ROI the feature wants
+    /// ([`PluginInput::region`]).
+    pub margin: Margin,
     compute: Compute,
     instance: Arc<Instance>,
+}
+
+/// How much of the processed image around the ROI's box a plugin feature sees, as its
+/// `margin_mm` declares (ABI 2.1; [`Margin::None`] for older plugins).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Margin {
+    /// Only the ROI's box (`margin_mm` 0): the feature costs nothing more.
+    None,
+    /// The box grown by this many mm (positive, finite) along each axis.
+    Mm(f64),
+    /// The whole processed image (`margin_mm` negative or infinite).
+    WholeImage,
+}
+
+impl Margin {
+    /// The margin a descriptor's `margin_mm` declares; `None` for NaN, which declares nothing.
+    pub fn from_mm(mm: f64) -> Option<Margin> {
+        if mm.is_nan() {
+            None
+        } else if mm == 0.0 {
+            Some(Margin::None)
+        } else if mm < 0.0 || mm.is_infinite() {
+            Some(Margin::WholeImage)
+        } else {
+            Some(Margin::Mm(mm))
+        }
+    }
+
+    /// The wider of two margins.
+    pub fn max(self, other: Margin) -> Margin {
+        match (self, other) {
+            (Margin::WholeImage, _) | (_, Margin::WholeImage) => Margin::WholeImage,
+            (Margin::Mm(a), Margin::Mm(b)) => Margin::Mm(a.max(b)),
+            (Margin::Mm(a), Margin::None) | (Margin::None, Margin::Mm(a)) => Margin::Mm(a),
+            (Margin::None, Margin::None) => Margin::None,
+        }
+    }
 }
 
 /// A feature's function, in the calling convention of its plugin's ABI.
@@ -507,6 +547,22 @@ pub struct PluginInput<'a> {
     /// The case the ROI belongs to (ABI 2 plugins see it; origin, direction and spacing
     /// come from `image.grid`).
     pub case: CaseInfo<'a>,
+    /// The processed image and masks around the ROI's box (ABI 2.1), for a feature that
+    /// declared a [`Margin`]; `None` otherwise.
+    pub region: Option<PluginRegion<'a>>,
+}
+
+/// The processed image and the ROI's masks over a region around the ROI's box.
+#[derive(Debug, Clone, Copy)]
+pub struct PluginRegion<'a> {
+    /// The processed image over the region (its grid gives dims and spacing).
+    pub image: &'a Volume<f64>,
+    /// Morphological mask on the region's grid.
+    pub morphological: &'a Array3<bool>,
+    /// Intensity mask on the region's grid.
+    pub intensity: &'a Array3<bool>,
+    /// Index of the region's voxel `[0, 0, 0]` in the processed image.
+    pub offset: [usize; 3],
 }
 
 /// What an ABI 2 plugin learns of the case beyond the cropped box.
@@ -521,6 +577,8 @@ pub struct CaseInfo<'a> {
     pub case_id: Option<&'a CStr>,
     /// The ROI's label (0: every non-zero label).
     pub label: i64,
+    /// The case's effective settings as a JSON object (ABI 2.1), when known.
+    pub settings_json: Option<&'a CStr>,
 }
 
 impl<'a> PluginInput<'a> {
@@ -535,6 +593,7 @@ impl<'a> PluginInput<'a> {
             ng: 0,
             matrices: &[],
             case: CaseInfo::default(),
+            region: None,
         }
     }
 
@@ -581,9 +640,64 @@ impl<'a> PluginInput<'a> {
             intensity: x_fastest(self.intensity),
             levels: self.levels.map(x_fastest),
             matrices: self.matrices.iter().map(DenseMatrix::view).collect(),
+            region: self.region.as_ref().map(PluginRegion::prepare).transpose()?,
         })
     }
 }
+
+impl<'a> PluginRegion<'a> {
+    /// Check shapes and lay the region out x-fastest.
+    fn prepare(&self) -> Result<PreparedRegion<'a>, PluginCallError> {
+        let dims = self.image.grid.dims;
+        let shape = |a: (usize, usize, usize)| [a.0, a.1, a.2];
+        let parts = [("image", self.image.data.dim()), ("morphological mask", self.morphological.dim())];
+        for (what, d) in parts.into_iter().chain([("intensity mask", self.intensity.dim())]) {
+            if shape(d) != dims {
+                return Err(PluginCallError::Input(format!(
+                    "margin region {what} {:?} does not match {dims:?}",
+                    shape(d)
+                )));
+            }
+        }
+        Ok(PreparedRegion {
+            image: x_fastest(&self.image.data),
+            morphological: x_fastest(self.morphological),
+            intensity: x_fastest(self.intensity),
+            grid: self.image.grid,
+            offset: self.offset,
+        })
+    }
+}
+
+/// Host-side buffers behind one [`RadxRegionView`].
+struct PreparedRegion<'a> {
+    image: Cow<'a, [f64]>,
+    morphological: Cow<'a, [bool]>,
+    intensity: Cow<'a, [bool]>,
+    grid: radx_core::Grid,
+    offset: [usize; 3],
+}
+
+impl PreparedRegion<'_> {
+    fn view(&self) -> RadxRegionView {
+        let dims = self.grid.dims;
+        RadxRegionView {
+            image: RadxImageView { data: self.image.as_ptr(), dims, spacing: self.grid.spacing },
+            // `bool` is one byte holding 0 or 1: exactly the ABI's mask byte.
+            morphological_mask: RadxMaskView { data: self.morphological.as_ptr().cast::<u8>(), dims },
+            intensity_mask: RadxMaskView { data: self.intensity.as_ptr().cast::<u8>(), dims },
+            offset: self.offset,
+        }
+    }
+}
+
+/// No margin region: null data, zero dims.
+const NO_REGION: RadxRegionView = RadxRegionView {
+    image: RadxImageView { data: std::ptr::null(), dims: [0; 3], spacing: [0.0; 3] },
+    morphological_mask: RadxMaskView { data: std::ptr::null(), dims: [0; 3] },
+    intensity_mask: RadxMaskView { data: std::ptr::null(), dims: [0; 3] },
+    offset: [0; 3],
+};
 
 /// Borrow the voxels in x-fastest order, or copy them into that order.
 fn x_fastest<T: Clone>(a: &Array3<T>) -> Cow<'_, [T]> {
@@ -601,6 +715,7 @@ struct Prepared<'a> {
     intensity: Cow<'a, [bool]>,
     levels: Option<Cow<'a, [u16]>>,
     matrices: Vec<RadxMatrixView>,
+    region: Option<PreparedRegion<'a>>,
 }
 
 impl Prepared<'_> {
@@ -627,6 +742,8 @@ impl Prepared<'_> {
             },
             case_id: input.case.case_id.map_or(std::ptr::null(), CStr::as_ptr),
             label: input.case.label,
+            settings_json: input.case.settings_json.map_or(std::ptr::null(), CStr::as_ptr),
+            margin: self.region.as_ref().map_or(NO_REGION, PreparedRegion::view),
         }
     }
 
@@ -860,6 +977,8 @@ struct RawFeature {
     description: *const c_char,
     source: *const c_char,
     compute: Option<Compute>,
+    /// `margin_mm` (ABI 2.1; 0 for older plugins).
+    margin_mm: f64,
 }
 
 struct RawSource {
@@ -911,17 +1030,21 @@ fn raw_v2(d: &'static RadxPluginDesc, path: &Path) -> Result<RawDescriptor, Plug
             std::mem::size_of::<RadxPluginDesc>()
         )));
     }
-    // SAFETY: the descriptor's tables are static, entries `feature_size`/`source_size` apart.
-    let features = unsafe { table(d.features, d.n_features, d.feature_size, "features", path) }?;
+    // SAFETY: the descriptor's tables are static, entries `feature_size`/`source_size` apart;
+    // every entry has at least ABI 2.0's fields (the stride is checked against them).
+    let first = d.features.cast::<v2_0::RadxFeatureDesc>();
+    let features = unsafe { table(first, d.n_features, d.feature_size, "features", path) }?;
     let sources = unsafe { table(d.sources, d.n_sources, d.source_size, "sources", path) }?;
     let features = features
         .into_iter()
-        .map(|f: &RadxFeatureDesc| RawFeature {
+        .map(|f: &v2_0::RadxFeatureDesc| RawFeature {
             name: f.name,
             tag: f.tag,
             description: f.description,
             source: f.source,
             compute: f.compute.map(Compute::V2),
+            // SAFETY: `f` is an entry of the table, `feature_size` bytes long.
+            margin_mm: unsafe { appended_margin(f, d.feature_size) },
         })
         .collect();
     let sources = sources
@@ -947,6 +1070,22 @@ fn raw_v2(d: &'static RadxPluginDesc, path: &Path) -> Result<RawDescriptor, Plug
     })
 }
 
+/// A feature entry's `margin_mm` (ABI 2.1) when the entry has it (its `struct_size` and the
+/// table's stride both cover it), else 0: an ABI 2.0 entry ends before it.
+///
+/// # Safety
+/// `entry` must start a static entry of `stride` bytes.
+unsafe fn appended_margin(entry: &v2_0::RadxFeatureDesc, stride: usize) -> f64 {
+    let end = std::mem::offset_of!(RadxFeatureDesc, margin_mm) + std::mem::size_of::<f64>();
+    if entry.struct_size.min(stride) < end {
+        return 0.0;
+    }
+    // SAFETY: the entry is at least `end` bytes (checked) and laid out as this version's;
+    // the table's entries are aligned for it (`table` checks the stride's alignment for the
+    // 2.0 prefix, whose alignment an f64 field does not exceed).
+    unsafe { (entry as *const v2_0::RadxFeatureDesc).cast::<RadxFeatureDesc>().read().margin_mm }
+}
+
 /// An ABI 1 descriptor: no sizes, no context, no lifecycle.
 fn raw_v1(d: &'static v1::RadxPluginDesc, path: &Path) -> Result<RawDescriptor, PluginError> {
     let (feature_size, source_size) =
@@ -967,6 +1106,7 @@ fn raw_v1(d: &'static v1::RadxPluginDesc, path: &Path) -> Result<RawDescriptor, 
                 description: f.description,
                 source: f.source,
                 compute: f.compute.map(Compute::V1),
+                margin_mm: 0.0,
             })
             .collect(),
         sources: sources
@@ -1014,6 +1154,22 @@ pub fn set_plugin_log_sink(sink: impl Fn(&PluginLog) + Send + Sync + 'static) {
 /// The log messages plugins sent while no sink was set (at most the first 1000).
 pub fn take_plugin_logs() -> Vec<PluginLog> {
     LOG_BUFFER.lock().map(|mut b| std::mem::take(&mut *b)).unwrap_or_default()
+}
+
+/// Whether plugins are told the run is being cancelled ([`RadxHost::cancelled`]).
+static CANCELLED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Tell every loaded plugin, from now on, that the run is (`true`) or is no longer
+/// (`false`) being cancelled: their `cancelled()` callback returns 1 (0). Nothing in radx
+/// cancels a run yet (Ctrl-C ends the process), so without a call it stays 0; a program
+/// embedding the engine may call it to stop long plugin computations early.
+pub fn set_plugins_cancelled(cancelled: bool) {
+    CANCELLED.store(cancelled, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// The host's cancellation callback: 1 while [`set_plugins_cancelled`] says so, else 0.
+unsafe extern "C" fn host_cancelled(_host_data: *mut c_void) -> i32 {
+    i32::from(CANCELLED.load(std::sync::atomic::Ordering::Relaxed))
 }
 
 /// The host's log callback; `host_data` is the plugin's leaked name.
@@ -1065,10 +1221,12 @@ fn read_descriptor(d: RawDescriptor, path: PathBuf) -> Result<LoadedPlugin, Plug
         check_name(&fname, "feature name", &path)?;
         check_name(&tag, "tag", &path)?;
         let compute = f.compute.ok_or_else(|| malformed(format!("feature `{fname}` has no compute function")))?;
-        if features.iter().any(|(g, ..): &(String, _, _, _, _)| *g == fname) {
+        let margin = Margin::from_mm(f.margin_mm)
+            .ok_or_else(|| malformed(format!("feature `{fname}` declares a margin_mm of NaN (0 for none)")))?;
+        if features.iter().any(|(g, ..): &(String, _, _, _, _, _)| *g == fname) {
             return Err(PluginError::DuplicateName { path, kind: "feature", name: fname });
         }
-        features.push((fname, tag, description, source, compute));
+        features.push((fname, tag, description, source, compute, margin));
     }
     let mut sources = Vec::with_capacity(d.sources.len());
     for (i, s) in d.sources.iter().enumerate() {
@@ -1109,6 +1267,7 @@ fn read_descriptor(d: RawDescriptor, path: PathBuf) -> Result<LoadedPlugin, Plug
             abi_minor: RADX_PLUGIN_ABI_MINOR,
             host_data: (Box::leak(Box::new(name.clone())) as *mut String).cast::<c_void>(),
             log: Some(host_log),
+            cancelled: Some(host_cancelled),
         }));
         // SAFETY: the ABI's init call, once, before any other; `context` is a valid place.
         let status = unsafe { init(host, &mut context) };
@@ -1120,12 +1279,13 @@ fn read_descriptor(d: RawDescriptor, path: PathBuf) -> Result<LoadedPlugin, Plug
     let instance = Arc::new(Instance { context, last_error: d.last_error, shutdown: d.shutdown });
     let features = features
         .into_iter()
-        .map(|(fname, tag, description, source, compute)| PluginFeature {
+        .map(|(fname, tag, description, source, compute, margin)| PluginFeature {
             plugin: name.clone(),
             name: fname,
             tag,
             description,
             source,
+            margin,
             compute,
             instance: instance.clone(),
         })
@@ -1357,6 +1517,12 @@ impl PluginRegistry {
     pub fn features(&self) -> impl Iterator<Item = &PluginFeature> {
         self.plugins.iter().flat_map(|p| &p.features)
     }
+
+    /// The widest margin any loaded feature declared: how much of the processed image
+    /// around the ROI radx keeps for them ([`Margin::None`] when none asks).
+    pub fn margin(&self) -> Margin {
+        self.features().fold(Margin::None, |m, f| m.max(f.margin))
+    }
 }
 
 #[cfg(test)]
@@ -1459,6 +1625,7 @@ mod tests {
             ng: 0,
             matrices: &[],
             case: CaseInfo::default(),
+            region: None,
         };
         let err = input.prepare().err().unwrap();
         assert!(matches!(&err, PluginCallError::Input(_)) && err.to_string().contains("intensity mask"), "{err}");

@@ -1,5 +1,5 @@
 /*
- * radx_plugin.h — the radx plugin ABI (major 2) for C (and anything that speaks C).
+ * radx_plugin.h — the radx plugin ABI (2.1: major 2, minor 1) for C (and anything that speaks C).
  *
  * Hand-kept mirror of crates/radx-plugin/src/lib.rs; the test
  * crates/radx-plugin/tests/it/mechanics_header_layout.rs compiles this header and checks every
@@ -33,10 +33,13 @@ extern "C" {
 #endif
 
 #define RADX_PLUGIN_ABI 2u
-#define RADX_PLUGIN_ABI_MINOR 0u
+#define RADX_PLUGIN_ABI_MINOR 1u
 #define RADX_OK 0
 #define RADX_ERROR 1
 #define RADX_MAX_MATRIX_DIMS 4
+/* RadxFeatureDesc.margin_mm asking for the whole processed image (any negative value or
+ * infinity does). */
+#define RADX_MARGIN_WHOLE_IMAGE (-1.0)
 
 /* Log levels of RadxHost.log. */
 #define RADX_LOG_ERROR 1
@@ -95,7 +98,19 @@ typedef struct RadxGeometry {
     size_t image_dims[3];   /* voxels of the processed image along x, y, z */
 } RadxGeometry;
 
-/* Everything a plugin may see of one region of interest. */
+/* ABI 2.1: the processed image and the ROI's masks around the ROI's box, grown by the
+ * feature's margin_mm (clamped to what radx has). image.data is NULL (dims 0) when the
+ * feature declared no margin. The ROI's box starts box_offset - offset voxels into it. */
+typedef struct RadxRegionView {
+    RadxImageView image;
+    RadxMaskView morphological_mask;
+    RadxMaskView intensity_mask;
+    size_t offset[3];                /* index of region voxel [0,0,0] in the processed image */
+} RadxRegionView;
+
+/* Everything a plugin may see of one region of interest. Fields past struct_size are
+ * absent (an older radx): check before reading one, e.g.
+ * input->struct_size >= offsetof(RadxInput, margin) + sizeof input->margin. */
 typedef struct RadxInput {
     size_t struct_size;              /* sizeof(RadxInput) as the host built it */
     RadxImageView image;
@@ -108,6 +123,9 @@ typedef struct RadxInput {
     RadxGeometry geometry;
     const char *case_id;             /* the case's id, or NULL (e.g. radx extract) */
     int64_t label;                   /* the ROI's label; 0 = every non-zero label */
+    /* ABI 2.1 */
+    const char *settings_json;       /* the case's effective settings, a JSON object, or NULL */
+    RadxRegionView margin;           /* around the ROI, if the feature declared margin_mm */
 } RadxInput;
 
 /* A matrix built by a plugin source, owned by the plugin until release(). */
@@ -124,6 +142,7 @@ typedef int32_t (*RadxBuildFn)(void *context, const RadxInput *input, const char
 typedef void (*RadxReleaseFn)(RadxMatrixOut *matrix);
 typedef const char *(*RadxLastErrorFn)(void);
 typedef void (*RadxLogFn)(void *host_data, int32_t level, const char *message);
+typedef int32_t (*RadxCancelledFn)(void *host_data);
 
 /* What the host offers at init; valid for the life of the process. */
 typedef struct RadxHost {
@@ -132,6 +151,9 @@ typedef struct RadxHost {
     uint32_t abi_minor;
     void *host_data;         /* pass back to log */
     RadxLogFn log;           /* any thread, any time; NULL when the host takes no logs */
+    /* ABI 2.1 */
+    RadxCancelledFn cancelled; /* nonzero while the run is being cancelled (stop early with
+                              * RADX_ERROR); any thread, any time; NULL when not offered */
 } RadxHost;
 
 /* Optional: once after loading, before any other call; may set *context. RADX_ERROR (with
@@ -147,6 +169,9 @@ typedef struct RadxFeatureDesc {
     const char *description; /* one line */
     const char *source;      /* NULL, or the source whose matrices the host passes */
     RadxComputeFn compute;
+    /* ABI 2.1 */
+    double margin_mm;        /* mm around the ROI's box in input->margin: 0 none, > 0 that
+                              * far, negative or infinite (RADX_MARGIN_WHOLE_IMAGE) all */
 } RadxFeatureDesc;
 
 typedef struct RadxSourceDesc {

@@ -17,8 +17,9 @@
 //!   context pointer passed to every call, and `shutdown`.
 //! - **Host-owned, borrowed, read-only views.** The host passes [`RadxInput`]: the cropped
 //!   image, both masks, the ROI intensity vector, the discretised grey levels, any
-//!   matrices, and the case (box geometry, case id, label), all valid only for the
-//!   duration of the call; calls run concurrently on many threads. Volumes are x-fastest
+//!   matrices, the case (box geometry, case id, label, settings as JSON) and, for a
+//!   feature declaring `margin_mm`, the processed image around the ROI, all valid only
+//!   for the duration of the call; calls run concurrently on many threads. Volumes are x-fastest
 //!   (`index = x + nx·(y + ny·z)`, the radx axis convention and the NIfTI file order);
 //!   matrices are row-major (last index fastest).
 //! - **Nothing freed by the other side.** A source's matrix is allocated by the plugin
@@ -52,8 +53,9 @@ pub const RADX_PLUGIN_ABI: u32 = 2;
 /// The ABI's minor version: bumped when fields are appended to a struct. A struct's
 /// `struct_size` says how much of it the other side filled; fields past it are absent
 /// (a newer plugin on an older host, or the reverse), and each side reads only what both
-/// have. Minor 0 is the first of major 2.
-pub const RADX_PLUGIN_ABI_MINOR: u32 = 0;
+/// have. Minor 0 is the first of major 2; minor 1 appended the settings and the margin
+/// region to [`RadxInput`] and [`RadxFeatureDesc::margin_mm`].
+pub const RADX_PLUGIN_ABI_MINOR: u32 = 1;
 
 /// The one symbol a plugin exports: `const RadxPluginDesc *radx_plugin_entry(void)`.
 pub const RADX_ENTRY_SYMBOL: &str = "radx_plugin_entry";
@@ -155,6 +157,25 @@ pub struct RadxGeometry {
     pub image_dims: [usize; 3],
 }
 
+/// The processed image and the ROI's masks around the ROI's box, grown by the margin a
+/// feature declared ([`RadxFeatureDesc::margin_mm`]); x-fastest like every volume.
+///
+/// `image.data` is null (and the dims 0) when the feature declared no margin, or the
+/// host is older than ABI 2.1.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct RadxRegionView {
+    /// The processed image over the region: `image.dims` voxels of `image.spacing` mm.
+    pub image: RadxImageView,
+    /// The morphological mask over the region (0 outside the ROI).
+    pub morphological_mask: RadxMaskView,
+    /// The intensity mask over the region (0 outside the ROI).
+    pub intensity_mask: RadxMaskView,
+    /// Index of the region's voxel `[0, 0, 0]` in the processed image (the ROI's box starts
+    /// at [`RadxGeometry::box_offset`]: `box_offset - offset` voxels into the region).
+    pub offset: [usize; 3],
+}
+
 /// Everything a plugin may see of one region of interest; borrowed for one call.
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
@@ -183,6 +204,12 @@ pub struct RadxInput {
     pub case_id: *const c_char,
     /// The ROI's label in the mask; 0 when the ROI is every non-zero label.
     pub label: i64,
+    /// ABI 2.1: the case's effective settings as a NUL-terminated JSON object (the settings
+    /// file's keys, defaults filled in), or null when the host has none to give.
+    pub settings_json: *const c_char,
+    /// ABI 2.1: the image and masks around the ROI, when the feature declared a margin
+    /// ([`RadxFeatureDesc::margin_mm`]); absent (null data) otherwise.
+    pub margin: RadxRegionView,
 }
 
 /// A matrix built by a plugin source, owned by the plugin until `release` is called.
@@ -213,6 +240,10 @@ pub struct RadxHost {
     /// Log a NUL-terminated message at a level (`RADX_LOG_*`); callable from any thread,
     /// any time. radx shows it to the user, naming the plugin. Null when the host takes no logs.
     pub log: Option<RadxLogFn>,
+    /// ABI 2.1: nonzero when the run is being cancelled, so that a long computation can
+    /// stop early (returning [`RADX_ERROR`]); callable from any thread, any time, with
+    /// `host_data`. Null when the host offers none.
+    pub cancelled: Option<RadxCancelledFn>,
 }
 
 /// Computes one feature: writes the value to `*out` and returns [`RADX_OK`], or returns
@@ -235,6 +266,9 @@ pub type RadxReleaseFn = unsafe extern "C" fn(matrix: *mut RadxMatrixOut);
 /// The message of the last call on this thread if it failed (NUL-terminated, owned by the
 /// plugin, valid until the next call on the same thread), or null.
 pub type RadxLastErrorFn = unsafe extern "C" fn() -> *const c_char;
+
+/// Whether the run is being cancelled (see [`RadxHost::cancelled`]).
+pub type RadxCancelledFn = unsafe extern "C" fn(host_data: *mut c_void) -> i32;
 
 /// Logs a message for the host (see [`RadxHost::log`]).
 pub type RadxLogFn = unsafe extern "C" fn(host_data: *mut c_void, level: i32, message: *const c_char);
@@ -268,7 +302,15 @@ pub struct RadxFeatureDesc {
     pub source: *const c_char,
     /// The computation.
     pub compute: Option<RadxComputeFn>,
+    /// ABI 2.1: how far (mm) around the ROI's box the feature wants to see the processed
+    /// image ([`RadxInput::margin`]): 0 for none (what a plugin of ABI 2.0 gets), a
+    /// positive distance, or [`RADX_MARGIN_WHOLE_IMAGE`] (any negative value or infinity)
+    /// for the whole processed image. NaN is refused at load.
+    pub margin_mm: f64,
 }
+
+/// [`RadxFeatureDesc::margin_mm`] asking for the whole processed image.
+pub const RADX_MARGIN_WHOLE_IMAGE: f64 = -1.0;
 
 /// One new source (a matrix family) a plugin offers to feature files.
 ///
@@ -443,6 +485,66 @@ pub mod v1 {
     unsafe impl Sync for RadxSourceDesc {}
 }
 
+/// ABI 2.0, the first minor version of major 2: the structs later minor versions appended
+/// fields to, as plugins and hosts of 2.0 build them. A host reads a 2.0 plugin's feature
+/// table through these (a 2.0 entry is smaller than this version's); a plugin given a 2.0
+/// host's input sees the appended fields as absent.
+pub mod v2_0 {
+    use super::{RadxComputeFn, RadxGeometry, RadxImageView, RadxLevelsView, RadxMaskView, RadxMatrixView};
+    use super::{RadxValuesView, c_char};
+
+    /// ABI 2.0's feature description: this version's without `margin_mm`.
+    #[repr(C)]
+    #[derive(Debug, Clone, Copy)]
+    pub struct RadxFeatureDesc {
+        /// `size_of` the feature description as the plugin built it.
+        pub struct_size: usize,
+        /// Feature name.
+        pub name: *const c_char,
+        /// Tag.
+        pub tag: *const c_char,
+        /// One-line description.
+        pub description: *const c_char,
+        /// The source whose matrices the feature wants, or null.
+        pub source: *const c_char,
+        /// The computation.
+        pub compute: Option<RadxComputeFn>,
+    }
+
+    /// ABI 2.0's input: this version's without `settings_json` and `margin`.
+    #[repr(C)]
+    #[derive(Debug, Clone, Copy)]
+    pub struct RadxInput {
+        /// `size_of` the input as the host built it.
+        pub struct_size: usize,
+        /// The image cropped to the ROI bounding box.
+        pub image: RadxImageView,
+        /// The morphological mask.
+        pub morphological_mask: RadxMaskView,
+        /// The intensity mask.
+        pub intensity_mask: RadxMaskView,
+        /// Intensities of the intensity-mask voxels.
+        pub intensities: RadxValuesView,
+        /// Discretised grey levels.
+        pub levels: RadxLevelsView,
+        /// The matrices of the feature's source.
+        pub matrices: *const RadxMatrixView,
+        /// Number of entries behind `matrices`.
+        pub n_matrices: usize,
+        /// Where the box lies.
+        pub geometry: RadxGeometry,
+        /// The case's id, or null.
+        pub case_id: *const c_char,
+        /// The ROI's label.
+        pub label: i64,
+    }
+
+    // SAFETY: immutable static data, as for this version's descriptors.
+    unsafe impl Sync for RadxFeatureDesc {}
+    // SAFETY: as above.
+    unsafe impl Send for RadxFeatureDesc {}
+}
+
 /// A slice from a (pointer, length) pair that may be null when empty.
 ///
 /// # Safety
@@ -543,6 +645,24 @@ impl Geometry {
     }
 }
 
+/// The processed image and masks around the ROI, as far as the feature's `margin_mm`
+/// asked ([`Input::margin`]); x-fastest like every volume.
+#[derive(Debug, Clone, Copy)]
+pub struct Region<'a> {
+    /// The processed image over the region.
+    pub image: &'a [f64],
+    /// The morphological mask over the region (the ROI; 0 elsewhere).
+    pub morphological_mask: Mask<'a>,
+    /// The intensity mask over the region.
+    pub intensity_mask: Mask<'a>,
+    /// Number of voxels along x, y, z.
+    pub dims: [usize; 3],
+    /// Voxel size in mm along x, y, z (the cropped box's).
+    pub spacing: [f64; 3],
+    /// Index of the region's voxel `[0, 0, 0]` in the processed image.
+    pub offset: [usize; 3],
+}
+
 /// How serious a message to the host is ([`log`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogLevel {
@@ -560,6 +680,13 @@ pub enum LogLevel {
 /// initialised the plugin or when radx takes no logs. Callable from any thread.
 pub fn log(level: LogLevel, message: &str) {
     __private::log(level, message);
+}
+
+/// Whether radx is cancelling the run ([`RadxHost::cancelled`], ABI 2.1): a long feature
+/// may check it now and then and return an error early. False before radx initialised
+/// the plugin, or on a radx that cannot say (older than 2.1). Callable from any thread.
+pub fn cancelled() -> bool {
+    __private::cancelled()
 }
 
 /// The safe view of a [`RadxInput`] a Rust plugin's functions receive.
@@ -603,6 +730,36 @@ impl<'a> Input<'a> {
     /// The ROI's label in the mask; 0 when the ROI is every non-zero label.
     pub fn label(&self) -> i64 {
         self.raw.label
+    }
+
+    /// The case's effective settings as a JSON object (ABI 2.1), when the host gave them.
+    pub fn settings_json(&self) -> Option<&'a str> {
+        if self.raw.settings_json.is_null() {
+            return None;
+        }
+        // SAFETY: the host passes a NUL-terminated string valid for the call (from_raw).
+        unsafe { std::ffi::CStr::from_ptr(self.raw.settings_json) }.to_str().ok()
+    }
+
+    /// The processed image and masks around the ROI's box, grown by the feature's
+    /// `margin_mm` (clamped to what the host has), or `None` when the feature declared no
+    /// margin or the host is older than ABI 2.1.
+    pub fn margin(&self) -> Option<Region<'a>> {
+        let r = &self.raw.margin;
+        if r.image.data.is_null() {
+            return None;
+        }
+        let len = r.image.dims.iter().product();
+        // SAFETY: the host gives `dims` voxels behind each non-null pointer (from_raw).
+        let image = unsafe { slice_or_empty(r.image.data, len) };
+        Some(Region {
+            image,
+            morphological_mask: self.mask(&r.morphological_mask),
+            intensity_mask: self.mask(&r.intensity_mask),
+            dims: r.image.dims,
+            spacing: r.image.spacing,
+            offset: r.offset,
+        })
     }
 
     /// Number of voxels along x, y, z of the cropped image.
@@ -780,13 +937,22 @@ pub mod __private {
     struct HostCallbacks {
         data: usize,
         log: Option<RadxLogFn>,
+        cancelled: Option<RadxCancelledFn>,
+    }
+
+    /// Whether the host says the run is being cancelled (false when it cannot say).
+    pub fn cancelled() -> bool {
+        let Some(HostCallbacks { data, cancelled: Some(cancelled), .. }) = HOST.get() else { return false };
+        // SAFETY: the host promised a callback valid for the life of the process, callable
+        // from any thread, with its own `host_data`.
+        unsafe { cancelled(*data as *mut c_void) != 0 }
     }
 
     static HOST: std::sync::OnceLock<HostCallbacks> = std::sync::OnceLock::new();
 
     /// Forward a message to the host's log callback, if it gave one.
     pub fn log(level: LogLevel, message: &str) {
-        let Some(HostCallbacks { data, log: Some(log) }) = HOST.get() else { return };
+        let Some(HostCallbacks { data, log: Some(log), .. }) = HOST.get() else { return };
         let level = match level {
             LogLevel::Error => RADX_LOG_ERROR,
             LogLevel::Warn => RADX_LOG_WARN,
@@ -806,15 +972,23 @@ pub mod __private {
     /// `host` must be null or a valid [`RadxHost`] living for the process.
     pub unsafe fn run_init<E: Display>(host: *const RadxHost, init: impl FnOnce() -> Result<(), E>) -> i32 {
         clear_last_error();
-        // SAFETY: per the caller's contract.
-        if let Some(host) = unsafe { host.as_ref() } {
-            let log =
-                if host.struct_size >= std::mem::offset_of!(RadxHost, log) + std::mem::size_of::<Option<RadxLogFn>>() {
-                    host.log
-                } else {
-                    None
-                };
-            let _ = HOST.set(HostCallbacks { data: host.host_data as usize, log });
+        if !host.is_null() {
+            // SAFETY: per the caller's contract; a field is read only when the host's
+            // struct_size covers it (an older host's struct is smaller), through the raw
+            // pointer, never as a reference to a whole struct the host may not have built.
+            let callbacks = unsafe {
+                let size = (*host).struct_size;
+                let has = |end: usize| size >= end;
+                let log_end = std::mem::offset_of!(RadxHost, log) + std::mem::size_of::<Option<RadxLogFn>>();
+                let cancelled_end =
+                    std::mem::offset_of!(RadxHost, cancelled) + std::mem::size_of::<Option<RadxCancelledFn>>();
+                HostCallbacks {
+                    data: (*host).host_data as usize,
+                    log: if has(log_end) { (*host).log } else { None },
+                    cancelled: if has(cancelled_end) { (*host).cancelled } else { None },
+                }
+            };
+            let _ = HOST.set(callbacks);
         }
         match catch_quietly(init) {
             Ok(Ok(())) => RADX_OK,
@@ -903,6 +1077,52 @@ pub mod __private {
         }
     }
 
+    /// The host's input as far as the host filled it. A host of an older minor version
+    /// builds a smaller [`RadxInput`] (its `struct_size` says how much): the fields it
+    /// lacks are absent here, zero (null pointers), in a copy; a current host's input is
+    /// borrowed as it is.
+    enum HostInput<'a> {
+        Whole(&'a RadxInput),
+        Completed(Box<RadxInput>),
+    }
+
+    impl<'a> HostInput<'a> {
+        /// # Safety
+        /// `input` must be non-null and point to `struct_size` bytes of a [`RadxInput`]
+        /// as its host built it, valid for `'a`.
+        unsafe fn read(input: *const RadxInput) -> Result<Self, String> {
+            // SAFETY: every ABI 2 input starts with its size (the caller's contract).
+            let size = unsafe { input.cast::<usize>().read() };
+            let whole = std::mem::size_of::<RadxInput>();
+            if size >= whole {
+                // SAFETY: at least this version's struct (the caller's contract).
+                return Ok(HostInput::Whole(unsafe { &*input }));
+            }
+            let first = std::mem::size_of::<v2_0::RadxInput>();
+            if size < first {
+                return Err(format!("radx passed an input of {size} bytes, less than ABI 2.0's {first}"));
+            }
+            // SAFETY: all-zero bytes are a valid RadxInput (null pointers, zero sizes).
+            let mut completed: Box<RadxInput> = Box::new(unsafe { std::mem::zeroed() });
+            // SAFETY: the host filled `size` bytes (< the struct's), copied into a distinct box.
+            unsafe {
+                std::ptr::copy_nonoverlapping(
+                    input.cast::<u8>(),
+                    (&mut *completed as *mut RadxInput).cast::<u8>(),
+                    size,
+                )
+            };
+            Ok(HostInput::Completed(completed))
+        }
+
+        fn get(&self) -> &RadxInput {
+            match self {
+                HostInput::Whole(raw) => raw,
+                HostInput::Completed(raw) => raw,
+            }
+        }
+    }
+
     /// Run a feature function behind the C boundary: null checks, catch_unwind, errors.
     ///
     /// # Safety
@@ -919,7 +1139,15 @@ pub mod __private {
             return RADX_ERROR;
         }
         // SAFETY: non-null and valid per the caller's contract.
-        let input = unsafe { Input::from_raw(&*input) };
+        let raw = match unsafe { HostInput::read(input) } {
+            Ok(raw) => raw,
+            Err(message) => {
+                set_last_error(&message);
+                return RADX_ERROR;
+            }
+        };
+        // SAFETY: the host's views are valid for the call (the caller's contract).
+        let input = unsafe { Input::from_raw(raw.get()) };
         match catch_quietly(|| compute(&input)) {
             Ok(Ok(value)) => {
                 // SAFETY: non-null and valid per the caller's contract.
@@ -970,7 +1198,15 @@ pub mod __private {
             }
         };
         // SAFETY: non-null and valid per the caller's contract.
-        let input = unsafe { Input::from_raw(&*input) };
+        let raw = match unsafe { HostInput::read(input) } {
+            Ok(raw) => raw,
+            Err(message) => {
+                set_last_error(&message);
+                return RADX_ERROR;
+            }
+        };
+        // SAFETY: the host's views are valid for the call (the caller's contract).
+        let input = unsafe { Input::from_raw(raw.get()) };
         let matrix = match catch_quietly(|| build(&input, params)) {
             Ok(Ok(m)) => Box::new(m),
             Ok(Err(e)) => {
@@ -1050,7 +1286,9 @@ macro_rules! __radx_cstr {
 ///     sources: [],
 /// }
 /// ```
-/// A feature may add `source: "name",` before `compute:` to receive that source's matrices.
+/// A feature may add `source: "name",` before `compute:` to receive that source's matrices,
+/// and `margin_mm: 5.0,` (after `source:`, before `compute:`) to see the processed image
+/// that far around the ROI's box ([`Input::margin`]; [`RADX_MARGIN_WHOLE_IMAGE`] for all of it).
 /// A source states the number of axes of its matrices (`axes: 1` to `4`) and, when it
 /// takes parameters, their defaults as a JSON object (`params: r#"{"radius": 1}"#,`,
 /// before `build:`); feature files can then write `over name(radius = 2)`.
@@ -1067,6 +1305,7 @@ macro_rules! export_plugin {
             tag: $ftag:literal,
             description: $fdesc:literal,
             $( source: $fsource:literal, )?
+            $( margin_mm: $fmargin:expr, )?
             compute: $fcompute:path $(,)?
         } ),* $(,)? ],
         sources: [ $( {
@@ -1105,6 +1344,7 @@ macro_rules! export_plugin {
                     description: $crate::__radx_cstr!($fdesc),
                     source: $crate::export_plugin!(@source $( $fsource )?),
                     compute: Some(compute),
+                    margin_mm: $crate::export_plugin!(@margin $( $fmargin )?),
                 }
             } ),* ];
             static RADX_SOURCES: &[$crate::RadxSourceDesc] = &[ $( {
@@ -1161,6 +1401,8 @@ macro_rules! export_plugin {
     };
     (@source $s:literal) => { $crate::__radx_cstr!($s) };
     (@source) => { ::std::ptr::null() };
+    (@margin $m:expr) => { $m };
+    (@margin) => { 0.0 };
     (@params $p:literal) => { $crate::__radx_cstr!($p) };
     (@params) => { $crate::__radx_cstr!("{}") };
     (@init $f:path) => { $f };

@@ -252,6 +252,48 @@ impl FeatureMaps {
     }
 }
 
+/// Which of a window's rows a map outputs, in which order and under which names: the
+/// profile's [`output_rows`](crate::profile::contract::Profile::output_rows) worked out once,
+/// on the first window. Every window has the same rows (the library's, for the same sources
+/// and aggregations), so the others keep only their values and notes.
+struct OutputPlan {
+    keys: Vec<FeatureKey>,
+    tags: Vec<Option<String>>,
+    /// `order[k]`: the window row that output row `k` is.
+    order: Vec<usize>,
+}
+
+impl OutputPlan {
+    fn of(
+        rows: Vec<crate::model::FeatureRow>,
+        profile: &dyn crate::profile::contract::Profile,
+        settings: &crate::Settings,
+        own_names: bool,
+    ) -> OutputPlan {
+        // Output rows select, order and rename rows and never change a value: a row's value
+        // set to its index says where each output row comes from.
+        let indexed = rows.into_iter().enumerate().map(|(i, row)| crate::model::FeatureRow { value: i as f64, ..row });
+        let output = profile.output_rows(indexed.collect(), settings, own_names);
+        let order = output.iter().map(|r| r.value as usize).collect();
+        let (keys, tags) = output.into_iter().map(|r| (r.key, r.tag)).unzip();
+        OutputPlan { keys, tags, order }
+    }
+
+    /// Put a window's output values in `out` from its rows (in [`crate::extract::window_values`]'
+    /// order); returns the output rows' notes.
+    fn fill(&self, mut rows: Vec<(f64, Option<String>)>, out: &mut [f64]) -> Vec<(usize, String)> {
+        debug_assert!(self.order.iter().all(|&i| i < rows.len()), "every window gives the library's rows");
+        let mut notes = Vec::new();
+        for (k, (&i, value)) in self.order.iter().zip(out).enumerate() {
+            *value = rows[i].0;
+            if let Some(note) = rows[i].1.take() {
+                notes.push((k, note));
+            }
+        }
+        notes
+    }
+}
+
 /// Map the families of `extractor` chosen by `options` over `case` (see the module's text).
 ///
 /// # Errors
@@ -292,12 +334,10 @@ pub fn feature_maps(extractor: &Extractor, case: &Case, options: &MapOptions) ->
     let settings = &extractor.settings;
     let profile = crate::profile::of(settings);
     let grey_levels = grey_levels_for(&library, settings);
-    let rows_of = |centre: [usize; 3]| {
-        // The crop's voxel in the base case (a voxel of the ROI, so inside it).
+    // The crop's voxel in the base case (a voxel of the ROI, so inside it).
+    let window_of = |centre: [usize; 3]| {
         let c = [0, 1, 2].map(|a| (centre[a] as isize + base_offset[a]) as usize);
-        let window = window_case(base, c, options.window);
-        let rows = crate::extract::extract_window(&window, settings, &library, &extractor.plugins, grey_levels);
-        profile.output_rows(rows, settings, extractor.pyradiomics_names)
+        window_case(base, c, options.window)
     };
     let Some(&first) = centres.first() else {
         return Err(crate::Error::Core {
@@ -305,28 +345,27 @@ pub fn feature_maps(extractor: &Extractor, case: &Case, options: &MapOptions) ->
             source: radx_core::CoreError::EmptyRoi(String::new()),
         });
     };
-    let first_rows = rows_of(first);
-    let keys: Vec<FeatureKey> = first_rows.iter().map(|r| r.key.clone()).collect();
-    let tags = first_rows.iter().map(|r| r.tag.clone()).collect();
-    let n = keys.len();
-    let per_voxel: Vec<(Vec<f64>, Vec<Option<String>>)> = centres
-        .par_iter()
-        .map(|&centre| {
-            let rows = rows_of(centre);
-            debug_assert_eq!(rows.len(), n, "every window gives the library's rows");
-            rows.into_iter().map(|r| (r.value, r.note)).unzip()
+    let first_rows =
+        crate::extract::extract_window(&window_of(first), settings, &library, &extractor.plugins, grey_levels);
+    let plan = OutputPlan::of(first_rows, profile, settings, extractor.pyradiomics_names);
+    let n = plan.keys.len();
+    let mut values = vec![0.0; n * centres.len()];
+    // (With no map, `values` is empty and no window is computed: chunks cannot be empty.)
+    let window_notes: Vec<Vec<(usize, String)>> = values
+        .par_chunks_mut(n.max(1))
+        .zip(centres.par_iter())
+        .map(|(out, &centre)| {
+            let window = window_of(centre);
+            let rows = crate::extract::window_values(&window, settings, &library, &extractor.plugins, grey_levels);
+            plan.fill(rows, out)
         })
         .collect();
-    let mut values = Vec::with_capacity(n * centres.len());
+    // Each map's first note in voxel order, whatever the thread count.
     let mut notes: Vec<Option<String>> = vec![None; n];
-    for (vals, row_notes) in per_voxel {
-        for (f, note) in row_notes.into_iter().enumerate().take(n) {
-            if notes[f].is_none() {
-                notes[f] = note;
-            }
-        }
-        values.extend(vals.into_iter().take(n));
+    for (f, note) in window_notes.into_iter().flatten() {
+        notes[f].get_or_insert(note);
     }
+    let OutputPlan { keys, tags, .. } = plan;
     // Centres run x-fastest, so their z is sorted: the middle one's is the median.
     let middle_slice = MiddleSlice::of(&processed, centres[centres.len() / 2][2], offset);
     let voxels = centres.iter().map(|c| [c[0] + offset[0], c[1] + offset[1], c[2] + offset[2]]).collect::<Vec<_>>();
@@ -423,6 +462,7 @@ fn unmasked_case(
         bin_lower_bound,
         interpolated_grid: processed.interpolated_grid,
         interpolated_count: processed.interpolated_count,
+        plugin_region: None,
     };
     Ok((unmasked, base))
 }
@@ -462,6 +502,7 @@ fn window_case(case: &ProcessedCase, centre: [usize; 3], window: Window) -> Proc
         bin_lower_bound: case.bin_lower_bound,
         interpolated_grid: case.interpolated_grid,
         interpolated_count: count,
+        plugin_region: None,
     }
 }
 

@@ -52,7 +52,20 @@ impl SourceProvider for IbsiSources {
     }
 
     fn build(&self, ctx: &SourceContext<'_, '_>, source: &str, params: &[(String, ParamValue)]) -> Instances {
-        let levels = &*ctx.levels;
+        let alpha = params.iter().find(|(n, _)| n == "alpha").map(|(_, v)| match v {
+            ParamValue::Float(f) => *f,
+            ParamValue::Int(i) => *i as f64,
+            _ => 0.0,
+        });
+        let alpha = alpha.unwrap_or(0.0).max(0.0) as u16;
+        // The NGLDM with α > 0 compares levels' differences, which renumbering would change;
+        // the NGTDM's data keep every level.
+        let renumbered = match source {
+            "cm" | "rlm" | "szm" | "dzm" => LevelRows::of(ctx),
+            "ngl" if alpha == 0 => LevelRows::of(ctx),
+            _ => LevelRows::roi(ctx),
+        };
+        let (levels, rows) = (&renumbered.levels, &renumbered.rows);
         if matches!(source, "rlm" | "szm" | "dzm")
             && let Some(reason) = unsupported_connectivity(params)
         {
@@ -75,7 +88,7 @@ impl SourceProvider for IbsiSources {
                 aggregations
                     .into_iter()
                     .zip(matrices)
-                    .map(|(a, ms)| (Some(a), Ok(ms.iter().map(|m| cm_data(m, ctx.grey_levels)).collect())))
+                    .map(|(a, ms)| (Some(a), Ok(ms.iter().map(|m| cm_data(m, ctx.grey_levels, rows)).collect())))
                     .collect()
             }
             "rlm" => {
@@ -85,33 +98,26 @@ impl SourceProvider for IbsiSources {
                     .into_iter()
                     .zip(matrices)
                     .map(|(a, ms)| {
-                        (Some(a), Ok(ms.iter().map(|m| counts_data(m, "r", "run", ctx.grey_levels)).collect()))
+                        (Some(a), Ok(ms.iter().map(|m| counts_data(m, "r", "run", ctx.grey_levels, rows)).collect()))
                     })
                     .collect()
             }
             "szm" => per_aggregation(&|a| {
                 glszm(levels, a)
-                    .map(|ms| ms.iter().map(|m| counts_data(m, "s", "size", ctx.grey_levels)).collect())
+                    .map(|ms| ms.iter().map(|m| counts_data(m, "s", "size", ctx.grey_levels, rows)).collect())
                     .map_err(|e| e.to_string())
             }),
             "dzm" => per_aggregation(&|a| {
                 gldzm(levels, a)
-                    .map(|ms| ms.iter().map(|m| counts_data(m, "d", "distance", ctx.grey_levels)).collect())
+                    .map(|ms| ms.iter().map(|m| counts_data(m, "d", "distance", ctx.grey_levels, rows)).collect())
                     .map_err(|e| e.to_string())
             }),
             "ngl" => {
-                let alpha = params.iter().find(|(n, _)| n == "alpha").map(|(_, v)| match v {
-                    ParamValue::Float(f) => *f,
-                    ParamValue::Int(i) => *i as f64,
-                    _ => 0.0,
-                });
-                let settings = NgldmSettings {
-                    alpha: alpha.unwrap_or(0.0).max(0.0) as u16,
-                    distance: param_int(params, "distance").unwrap_or(1).max(0) as usize,
-                };
+                let settings =
+                    NgldmSettings { alpha, distance: param_int(params, "distance").unwrap_or(1).max(0) as usize };
                 per_aggregation(&|a| {
                     ngldm(levels, settings, a)
-                        .map(|ms| ms.iter().map(|m| counts_data(m, "s", "dependence", ctx.grey_levels)).collect())
+                        .map(|ms| ms.iter().map(|m| counts_data(m, "s", "dependence", ctx.grey_levels, rows)).collect())
                         .map_err(|e| e.to_string())
                 })
             }
@@ -133,8 +139,8 @@ impl SourceProvider for IbsiSources {
                 vec![(None, Ok(vec![data]))]
             }
             "ih" => {
-                let x = roi_levels(levels);
-                let h = histogram(levels);
+                let x = roi_levels(&ctx.levels);
+                let h = histogram(&ctx.levels);
                 let (n, ng) = (x.len(), h.len());
                 let data = SourceData::new()
                     .with_axis("voxel", (1..=n).map(|v| v as f64).collect())
@@ -155,14 +161,19 @@ impl IbsiSources {
     /// The GLSZM and GLDZM sources together (see [`super::build_all`]).
     pub(crate) fn build_zones(&self, ctx: &SourceContext<'_, '_>) -> (Instances, Instances) {
         let aggregations = aggregations_for("szm", ctx.settings);
-        match glszm_and_gldzm(&ctx.levels, &aggregations) {
+        let renumbered = LevelRows::of(ctx);
+        let rows = &renumbered.rows;
+        match glszm_and_gldzm(&renumbered.levels, &aggregations) {
             Ok((sizes, distances)) => {
                 let instances = |matrices: Vec<Vec<TextureMatrix>>, array: &str, axis: &str| -> Instances {
                     aggregations
                         .iter()
                         .zip(matrices)
                         .map(|(&a, ms)| {
-                            (Some(a), Ok(ms.iter().map(|m| counts_data(m, array, axis, ctx.grey_levels)).collect()))
+                            (
+                                Some(a),
+                                Ok(ms.iter().map(|m| counts_data(m, array, axis, ctx.grey_levels, rows)).collect()),
+                            )
                         })
                         .collect()
                 };
@@ -233,29 +244,30 @@ fn levels_axis(ng: usize) -> Vec<f64> {
 /// their values, and `Ng` stays the ROI's: the features sum over the matrix's entries, and
 /// an absent level's entries are all 0, so they add nothing (a window of a feature map has a
 /// few of the ROI's levels: dropping the others makes its matrices several times smaller).
-fn cm_data(m: &TextureMatrix, levels: Levels) -> SourceData {
-    let ng = m.counts.nrows();
+fn cm_data(m: &TextureMatrix, levels: Levels, rows: &Rows) -> SourceData {
+    let ng = rows.ng;
     let kept = kept_levels(m, levels, true);
     if kept.len() == ng {
+        // Every level of the ROI: the matrix is not renumbered ([`LevelRows::of`]).
         return SourceData::glcm_from_counts(ng, &m.counts.iter().copied().collect::<Vec<_>>());
     }
     let counts: Vec<f64> = kept.iter().flat_map(|&i| kept.iter().map(move |&j| m.counts[[i, j]])).collect();
     // Counts are integers: their sum is exact in any order, so p is the full matrix's.
     let total: f64 = counts.iter().sum();
     SourceData::new()
-        .with_axis("level", kept.iter().map(|&i| (i + 1) as f64).collect())
+        .with_axis("level", kept.iter().map(|&i| rows.level(i)).collect())
         .with_array("p", vec![kept.len(), kept.len()], counts.iter().map(|c| c / total).collect())
         .with_scalar("Ng", ng as f64)
 }
 
 /// Source data of a GLRLM / GLSZM / GLDZM / NGLDM: raw counts and N_v, N_s; with
 /// [`Levels::Present`], the rows of absent grey levels (all 0) are left out, as in [`cm_data`].
-fn counts_data(m: &TextureMatrix, array: &str, second_axis: &str, levels: Levels) -> SourceData {
-    let ng = m.counts.nrows();
+fn counts_data(m: &TextureMatrix, array: &str, second_axis: &str, levels: Levels, rows: &Rows) -> SourceData {
+    let ng = rows.ng;
     let kept = kept_levels(m, levels, false);
     let data: Vec<f64> = kept.iter().flat_map(|&i| m.counts.row(i).to_vec()).collect();
     let ns = data.iter().sum();
-    let axis = if kept.len() == ng { levels_axis(ng) } else { kept.iter().map(|&i| (i + 1) as f64).collect() };
+    let axis = if kept.len() == ng { levels_axis(ng) } else { kept.iter().map(|&i| rows.level(i)).collect() };
     SourceData::new()
         .with_axis("level", axis)
         .with_axis(second_axis, m.col_values.clone())
@@ -265,8 +277,8 @@ fn counts_data(m: &TextureMatrix, array: &str, second_axis: &str, levels: Levels
         .with_scalar("Ns", ns)
 }
 
-/// The rows (0-based grey levels) of `m` its source data keep: all, or those with a count
-/// (in the row, or with `columns_too` in the column of a square matrix).
+/// The rows (0-based) of `m` its source data keep: all, or those with a count (in the row,
+/// or with `columns_too` in the column of a square matrix).
 fn kept_levels(m: &TextureMatrix, levels: Levels, columns_too: bool) -> Vec<usize> {
     let ng = m.counts.nrows();
     match levels {
@@ -277,6 +289,56 @@ fn kept_levels(m: &TextureMatrix, levels: Levels, columns_too: bool) -> Vec<usiz
                     || (columns_too && m.counts.column(i).iter().any(|&c| c != 0.0))
             })
             .collect(),
+    }
+}
+
+/// The levels a source's matrices are built on, and the ROI's grey level of each matrix row.
+/// With [`Levels::Present`] (a feature map's window), the levels the window holds are
+/// renumbered 1..=k in order before the matrices are built: the builders size their
+/// matrices by the number of levels, and a window holds a few of the ROI's. Counting
+/// compares levels only for equality (α = 0), so the counts are the same, on the rows of
+/// the levels present; [`kept_levels`] keeps those rows either way, and the source data are
+/// the same bits.
+struct LevelRows<'a> {
+    levels: std::borrow::Cow<'a, radx_core::matrix::DiscretisedRoi>,
+    rows: Rows,
+}
+
+/// The grey level (1-based) of each matrix row: row `i` is level `i + 1`, or `present[i]`.
+struct Rows {
+    /// The ROI's number of grey levels (`Ng` in the source data).
+    ng: usize,
+    present: Option<Vec<u16>>,
+}
+
+impl Rows {
+    fn level(&self, row: usize) -> f64 {
+        self.present.as_ref().map_or(row + 1, |p| usize::from(p[row])) as f64
+    }
+}
+
+impl<'a> LevelRows<'a> {
+    /// The case's levels as they are.
+    fn roi(ctx: &'a SourceContext<'_, '_>) -> Self {
+        LevelRows { levels: std::borrow::Cow::Borrowed(&*ctx.levels), rows: Rows { ng: ctx.levels.ng, present: None } }
+    }
+
+    /// The levels renumbered when the data keep only the present levels (see the type's text).
+    fn of(ctx: &'a SourceContext<'_, '_>) -> Self {
+        let roi = &*ctx.levels;
+        if ctx.grey_levels == Levels::All {
+            return LevelRows::roi(ctx);
+        }
+        let mut seen = vec![false; roi.ng + 1];
+        for &l in &roi.levels {
+            seen[usize::from(l)] = true;
+        }
+        let present: Vec<u16> = (1..=roi.ng).filter(|&l| seen[l]).map(|l| l as u16).collect();
+        if present.len() == roi.ng {
+            return LevelRows::roi(ctx);
+        }
+        let renumbered = super::renumbered(roi, &present);
+        LevelRows { levels: std::borrow::Cow::Owned(renumbered), rows: Rows { ng: roi.ng, present: Some(present) } }
     }
 }
 

@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
+use radx_core::matrix::DiscretisedRoi;
 use radx_dsl::{ParamValue, Registry, SourceData};
 
 use crate::library::LibraryFamily;
@@ -42,6 +43,23 @@ pub fn provider(source: &str) -> Option<&'static dyn SourceProvider> {
     providers().into_iter().find(|p| p.provides(source))
 }
 
+/// `roi` with its grey levels `present` (ascending, every level it holds) renumbered
+/// `1..=present.len()`, which becomes its N_g (0, outside the ROI, stays 0). Matrices that
+/// compare levels only for equality count the same on it, on `present.len()` rows instead
+/// of N_g: what the sources that keep only the present levels build on.
+pub(crate) fn renumbered(roi: &DiscretisedRoi, present: &[u16]) -> DiscretisedRoi {
+    let mut renumber = vec![0u16; roi.ng + 1];
+    for (i, &l) in present.iter().enumerate() {
+        renumber[usize::from(l)] = i as u16 + 1;
+    }
+    DiscretisedRoi {
+        levels: roi.levels.mapv(|l| renumber[usize::from(l)]),
+        ng: present.len(),
+        morphological: roi.morphological.clone(),
+        spacing: roi.spacing,
+    }
+}
+
 /// The cache key of a family's source: its name and parameters.
 pub(crate) fn source_key(family: &LibraryFamily) -> String {
     format!("{}{:?}", family.family.source().name, family.family.params())
@@ -49,13 +67,14 @@ pub(crate) fn source_key(family: &LibraryFamily) -> String {
 
 impl SourceContext<'_, '_> {
     /// Every distinct source the library uses that a provider of `settings` builds, built
-    /// concurrently (each source's aggregations too), keyed by [`source_key`]. Builders are
-    /// deterministic, so the result does not depend on the thread count. Sources for which
-    /// `skip` holds (those a plugin provides) are left out.
+    /// concurrently (each source's aggregations too) when `parallel`, keyed by [`source_key`].
+    /// Builders are deterministic, so the result does not depend on the thread count. Sources
+    /// for which `skip` holds (those a plugin provides) are left out.
     pub(crate) fn build_all(
         &self,
         library: &[LibraryFamily],
         skip: impl Fn(&str) -> bool,
+        parallel: bool,
     ) -> HashMap<String, Arc<Instances>> {
         let mut distinct: Vec<(String, &LibraryFamily)> = Vec::new();
         for family in library {
@@ -79,17 +98,19 @@ impl SourceContext<'_, '_> {
             }
             _ => None,
         };
-        distinct
-            .into_par_iter()
-            .flat_map_iter(|(key, family)| match &zone_pair {
-                Some((szm, dzm)) if key == *dzm => Vec::new(),
-                Some((szm, dzm)) if key == *szm => {
-                    let (sizes, distances) = ibsi::IbsiSources.build_zones(self);
-                    vec![(szm.clone(), Arc::new(sizes)), (dzm.clone(), Arc::new(distances))]
-                }
-                _ => vec![(key, Arc::new(self.build(&family.family.source().name, family.family.params())))],
-            })
-            .collect()
+        let build = |(key, family): (String, &LibraryFamily)| match &zone_pair {
+            Some((szm, dzm)) if key == *dzm => Vec::new(),
+            Some((szm, dzm)) if key == *szm => {
+                let (sizes, distances) = ibsi::IbsiSources.build_zones(self);
+                vec![(szm.clone(), Arc::new(sizes)), (dzm.clone(), Arc::new(distances))]
+            }
+            _ => vec![(key, Arc::new(self.build(&family.family.source().name, family.family.params())))],
+        };
+        if parallel {
+            distinct.into_par_iter().flat_map_iter(build).collect()
+        } else {
+            distinct.into_iter().flat_map(build).collect()
+        }
     }
 
     /// The data of one source: its provider's, or an empty instance for a source no

@@ -12,25 +12,32 @@
 //! Plugins see the ROI cropped to the morphological mask's bounding box (the ABI's
 //! "image cropped to the ROI bounding box"), not the processing margin the pipeline keeps
 //! for local-intensity features (IBSI 3.2): a plugin's result must not depend on that margin.
+//! A feature declaring a margin (ABI 2.1 `margin_mm`) also sees the processed image around
+//! that box, cut from the region the chain kept for the plugins
+//! ([`ProcessedCase::plugin_region`]), and every call gets the settings as JSON.
 //!
 //! Failure policy: a plugin feature or source that fails (error return or caught panic)
 //! gives NaN rows with the plugin's message as the note; the case goes on.
 
+use std::borrow::Cow;
 use std::cell::{OnceCell, RefCell};
 use std::collections::HashMap;
-use std::ffi::CString;
+use std::ffi::{CStr, CString};
+use std::rc::Rc;
 
 use ndarray::Array3;
+use radx_core::roi::Roi;
 use radx_core::{BoundingBox, Volume};
 use radx_dsl::{ParamKind, ParamValue, Registry, SourceData, SourceSchema};
 
 use crate::library::LibraryFamily;
 use crate::model::ProcessedCase;
 use crate::model::{FeatureKey, FeatureRow};
+use crate::settings::Settings;
 use crate::sources::Instances;
 use radx_plugin_host::{
-    CaseInfo, DenseMatrix, LoadedPlugin, PluginCallError, PluginError, PluginInput, PluginOrigin, PluginRegistry,
-    PluginSource, PluginWarning, params_to_json,
+    CaseInfo, DenseMatrix, LoadedPlugin, Margin, PluginCallError, PluginError, PluginFeature, PluginInput,
+    PluginOrigin, PluginRegion, PluginRegistry, PluginSource, PluginWarning, params_to_json,
 };
 
 /// Names of a plugin source's axes in feature files, in matrix-axis order.
@@ -276,7 +283,12 @@ impl CroppedCase {
         })
     }
 
-    fn input<'a>(&'a self, matrices: &'a [DenseMatrix], meta: &'a CaseMeta) -> PluginInput<'a> {
+    fn input<'a>(
+        &'a self,
+        matrices: &'a [DenseMatrix],
+        meta: &'a CaseMeta,
+        settings_json: Option<&'a CStr>,
+    ) -> PluginInput<'a> {
         PluginInput {
             image: &self.image,
             morphological: &self.morphological,
@@ -290,7 +302,48 @@ impl CroppedCase {
                 image_dims: self.image_dims,
                 case_id: meta.id.as_deref(),
                 label: meta.label,
+                settings_json,
             },
+            region: None,
+        }
+    }
+}
+
+/// The processed image and masks around the ROI's box as one feature's margin asks.
+struct MarginRegion<'a> {
+    /// Borrowed when it is all the chain kept.
+    roi: Cow<'a, Roi>,
+    /// Index of the region's first voxel in the processed image.
+    offset: [usize; 3],
+}
+
+impl<'a> MarginRegion<'a> {
+    /// The part of `around` (the region the chain kept for every plugin, on the grid of
+    /// `whole`) within `margin` of the ROI's box; `None` when it has no ROI voxel.
+    fn new(around: &'a Roi, margin: Margin, whole: &radx_core::Grid) -> Option<Self> {
+        let dims = around.image.grid.dims;
+        let spacing = around.image.grid.spacing;
+        let roi = match margin {
+            Margin::Mm(mm) => {
+                let bbox = BoundingBox::of_mask(&around.morphological)?;
+                let grown = bbox.grown(spacing.map(|s| crate::pipeline::voxels_within(mm, s)), dims);
+                if grown.min == [0; 3] && grown.dims() == dims {
+                    Cow::Borrowed(around)
+                } else {
+                    Cow::Owned(crate::pipeline::crop_roi(around, &grown))
+                }
+            }
+            Margin::WholeImage | Margin::None => Cow::Borrowed(around),
+        };
+        Some(MarginRegion { offset: index_in(whole, roi.image.grid.origin), roi })
+    }
+
+    fn view(&self) -> PluginRegion<'_> {
+        PluginRegion {
+            image: &self.roi.image,
+            morphological: &self.roi.morphological,
+            intensity: &self.roi.intensity,
+            offset: self.offset,
         }
     }
 }
@@ -363,27 +416,54 @@ pub(crate) struct PluginCase<'a> {
     plugins: &'a PluginRegistry,
     case: &'a ProcessedCase,
     meta: &'a CaseMeta,
-    /// Bytes a plugin source's data may take (the settings' `max_memory`).
-    memory_budget: u64,
+    settings: &'a Settings,
+    /// The settings as JSON for the ABI, made on the first call (`None`: not expressible).
+    settings_json: OnceCell<Option<CString>>,
     cropped: OnceCell<Result<CroppedCase, PluginValueError>>,
     matrices: RefCell<HashMap<(String, String), Result<DenseMatrix, PluginValueError>>>,
+    /// Margin regions by the margin's bits (`None`: the whole image), made when a feature
+    /// declaring that margin is computed.
+    regions: RefCell<HashMap<Option<u64>, Rc<Option<MarginRegion<'a>>>>>,
 }
 
 impl<'a> PluginCase<'a> {
     pub(crate) fn new(
         plugins: &'a PluginRegistry,
         case: &'a ProcessedCase,
-        memory_budget: u64,
+        settings: &'a Settings,
         meta: &'a CaseMeta,
     ) -> Self {
         PluginCase {
             plugins,
             case,
             meta,
-            memory_budget,
+            settings,
+            settings_json: OnceCell::new(),
             cropped: OnceCell::new(),
             matrices: RefCell::new(HashMap::new()),
+            regions: RefCell::new(HashMap::new()),
         }
+    }
+
+    /// The case's settings as a JSON object, NUL-terminated for the ABI.
+    fn settings_json(&self) -> Option<&CStr> {
+        let json = || serde_json::to_string(self.settings).ok().and_then(|text| CString::new(text).ok());
+        self.settings_json.get_or_init(json).as_deref()
+    }
+
+    /// The region `margin` asks for (`None` without a margin, or when the chain kept no
+    /// region for plugins: a processed case from elsewhere, a map's window).
+    fn region(&self, margin: Margin) -> Rc<Option<MarginRegion<'a>>> {
+        let key = match margin {
+            Margin::None => return Rc::new(None),
+            Margin::Mm(mm) => Some(mm.to_bits()),
+            Margin::WholeImage => None,
+        };
+        let make = || {
+            let around = self.case.plugin_region.as_ref()?;
+            MarginRegion::new(around, margin, &self.case.interpolated_grid)
+        };
+        self.regions.borrow_mut().entry(key).or_insert_with(|| Rc::new(make())).clone()
     }
 
     /// Whether a loaded plugin provides `source`.
@@ -403,7 +483,7 @@ impl<'a> PluginCase<'a> {
         }
         let built = match self.cropped() {
             Ok(c) => source
-                .build(&c.input(&[], self.meta), params_json)
+                .build(&c.input(&[], self.meta, self.settings_json()), params_json)
                 .map_err(PluginValueError::from)
                 .and_then(|m| self.checked(source, m)),
             Err(e) => Err(e.clone()),
@@ -419,8 +499,9 @@ impl<'a> PluginCase<'a> {
         let entries = m.shape().iter().fold(1u64, |n, &d| n.saturating_mul(d as u64));
         let bytes = entries.saturating_mul(3 * 8);
         let (plugin, source_name, shape) = (source.plugin.clone(), source.name.clone(), m.shape().to_vec());
-        if bytes > self.memory_budget {
-            let (needed_mib, budget_mib) = (bytes.div_ceil(1 << 20), self.memory_budget.div_ceil(1 << 20));
+        let budget = self.settings.max_memory;
+        if bytes > budget {
+            let (needed_mib, budget_mib) = (bytes.div_ceil(1 << 20), budget.div_ceil(1 << 20));
             Err(PluginValueError::OverBudget { plugin, source_name, shape, needed_mib, budget_mib })
         } else if m.shape().len() != source.ndim {
             Err(PluginValueError::Axes { plugin, source_name, ndim: source.ndim, shape })
@@ -460,7 +541,7 @@ impl<'a> PluginCase<'a> {
         rows
     }
 
-    fn compute(&self, feature: &radx_plugin_host::PluginFeature) -> Result<f64, PluginValueError> {
+    fn compute(&self, feature: &PluginFeature) -> Result<f64, PluginValueError> {
         let matrices = match &feature.source {
             None => Vec::new(),
             Some(name) => {
@@ -472,7 +553,10 @@ impl<'a> PluginCase<'a> {
             }
         };
         let cropped = self.cropped().as_ref().map_err(Clone::clone)?;
-        Ok(feature.compute(&cropped.input(&matrices, self.meta))?)
+        let region = self.region(feature.margin);
+        let mut input = cropped.input(&matrices, self.meta, self.settings_json());
+        input.region = region.as_ref().as_ref().map(MarginRegion::view);
+        Ok(feature.compute(&input)?)
     }
 }
 

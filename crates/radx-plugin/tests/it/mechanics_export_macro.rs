@@ -6,7 +6,7 @@ use std::ffi::{CStr, c_char};
 use radx_plugin::{
     Input, Matrix, RADX_ERROR, RADX_OK, RADX_PLUGIN_ABI, RADX_PLUGIN_ABI_MINOR, RadxFeatureDesc, RadxGeometry,
     RadxImageView, RadxInput, RadxLevelsView, RadxMaskView, RadxMatrixOut, RadxMatrixView, RadxPluginDesc,
-    RadxSourceDesc, RadxValuesView, export_plugin,
+    RadxRegionView, RadxSourceDesc, RadxValuesView, export_plugin,
 };
 
 fn count_inside(input: &Input) -> Result<f64, String> {
@@ -40,6 +40,22 @@ fn world_x_of_next_voxel(input: &Input) -> Result<f64, String> {
     Ok(input.geometry().world(1, 0, 0)[0])
 }
 
+/// The ABI 2.1 fields in one number: 1000 × the settings' length (−1 when absent), plus
+/// the margin region's intensity sum + 100 × its x offset + 10 × its ROI voxels (−1 when
+/// absent).
+fn settings_and_margin(input: &Input) -> Result<f64, String> {
+    let settings = input.settings_json().map_or(-1.0, |s| s.len() as f64);
+    let margin = input.margin().map_or(-1.0, |r| {
+        r.image.iter().sum::<f64>() + 100.0 * r.offset[0] as f64 + 10.0 * r.morphological_mask.count() as f64
+    });
+    Ok(1000.0 * settings + margin)
+}
+
+/// 1 when the host says the run is being cancelled.
+fn is_cancelled(_: &Input) -> Result<f64, String> {
+    Ok(f64::from(u8::from(radx_plugin::cancelled())))
+}
+
 fn histogram(input: &Input, params: &str) -> Result<Matrix, String> {
     if params != "{}" {
         return Err(format!("unexpected parameters {params}"));
@@ -61,6 +77,14 @@ export_plugin! {
         { name: "matrix_sum", tag: "TEST-0004", description: "Sum of matrix 0", source: "hist", compute: first_matrix_sum },
         { name: "case_fields", tag: "TEST-0005", description: "Offset, label and id", compute: case_fields },
         { name: "world_x", tag: "TEST-0006", description: "World x of voxel [1,0,0]", compute: world_x_of_next_voxel },
+        {
+            name: "settings_and_margin",
+            tag: "TEST-0007",
+            description: "The ABI 2.1 fields",
+            margin_mm: 2.5,
+            compute: settings_and_margin,
+        },
+        { name: "cancelled", tag: "TEST-0008", description: "Whether the run is cancelled", compute: is_cancelled },
     ],
     sources: [
         { name: "hist", description: "Voxels outside/inside", axes: 1, build: histogram },
@@ -93,11 +117,20 @@ struct Fixture {
     image: Vec<f64>,
     mask: Vec<u8>,
     matrix: Vec<f64>,
+    /// A 3×1×1 margin region with its ROI voxel in the middle.
+    region: Vec<f64>,
+    region_mask: Vec<u8>,
 }
 
 impl Fixture {
     fn new() -> Self {
-        Fixture { image: vec![1.0, 2.0, 3.0, 4.0], mask: vec![1, 1, 0, 1], matrix: vec![1.5, 2.5, 3.0] }
+        Fixture {
+            image: vec![1.0, 2.0, 3.0, 4.0],
+            mask: vec![1, 1, 0, 1],
+            matrix: vec![1.5, 2.5, 3.0],
+            region: vec![1.0, 2.0, 4.0],
+            region_mask: vec![0, 1, 0],
+        }
     }
 
     fn raw(&self, matrix: &RadxMatrixView) -> RadxInput {
@@ -119,6 +152,13 @@ impl Fixture {
             },
             case_id: c"case-7".as_ptr(),
             label: 2,
+            settings_json: c"{\"a\":1}".as_ptr(),
+            margin: RadxRegionView {
+                image: RadxImageView { data: self.region.as_ptr(), dims: [3, 1, 1], spacing: [1.0; 3] },
+                morphological_mask: RadxMaskView { data: self.region_mask.as_ptr(), dims: [3, 1, 1] },
+                intensity_mask: RadxMaskView { data: self.region_mask.as_ptr(), dims: [3, 1, 1] },
+                offset: [2, 0, 0],
+            },
         }
     }
 
@@ -153,7 +193,9 @@ fn descriptor_lists_everything() {
     assert!(d.init.is_some() && d.shutdown.is_some());
     assert_eq!(text(d.name), "in-process");
     assert_eq!(text(d.version), "1.2.3");
-    assert_eq!(d.n_features, 6);
+    assert_eq!(d.n_features, 8);
+    let margins: Vec<f64> = (0..8).map(|i| unsafe { &*d.features.add(i) }.margin_mm).collect();
+    assert_eq!(margins, [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 2.5, 0.0]);
     assert_eq!(d.n_sources, 2);
     let f3 = unsafe { &*d.features.add(3) };
     assert_eq!((text(f3.name), text(f3.tag), text(f3.source)), ("matrix_sum", "TEST-0004", "hist"));
@@ -183,6 +225,24 @@ fn values_errors_and_panics_cross_the_boundary() {
     assert_eq!(call(4, &input), Ok(6_002_345.0));
     // Origin x 10 mm, spacing 1 mm, identity direction.
     assert_eq!(call(5, &input), Ok(11.0));
+    // Settings `{"a":1}`: 7 characters; region 1 + 2 + 4 = 7, offset x 2, one ROI voxel.
+    assert_eq!(call(6, &input), Ok(7000.0 + 7.0 + 200.0 + 10.0));
+}
+
+/// A host of ABI 2.0 builds the smaller input of that version: the fields appended since
+/// are absent for the plugin, whatever lies past the struct the host filled.
+#[test]
+fn an_input_from_an_abi_2_0_host_has_no_settings_or_margin() {
+    let fx = Fixture::new();
+    let m = fx.matrix();
+    // A whole input whose size says 2.0: its settings and margin must not be read.
+    let mut input = fx.raw(&m);
+    input.struct_size = std::mem::size_of::<radx_plugin::v2_0::RadxInput>();
+    assert_eq!(call(6, &input), Ok(-1000.0 - 1.0));
+    // The fields 2.0 had are all there.
+    assert_eq!(call(4, &input), Ok(6_002_345.0));
+    input.struct_size = 8;
+    assert!(call(0, &input).unwrap_err().contains("less than ABI 2.0's"));
 }
 
 /// `last_error` describes the thread's last call only: after a success it is null, never
@@ -233,4 +293,37 @@ fn source_matrix_is_built_by_the_plugin_and_released_by_it() {
     let status = unsafe { (s.build.unwrap())(std::ptr::null_mut(), &input, c"{\"x\":1}".as_ptr(), out.as_mut_ptr()) };
     assert_eq!(status, RADX_ERROR);
     assert!(text(unsafe { (d.last_error.unwrap())() }).contains("unexpected parameters"));
+}
+
+static HOST_CANCELS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+unsafe extern "C" fn test_cancelled(_: *mut std::ffi::c_void) -> i32 {
+    i32::from(HOST_CANCELS.load(std::sync::atomic::Ordering::Relaxed))
+}
+
+/// `radx_plugin::cancelled()` asks the host's callback given at init (ABI 2.1). The only
+/// test of this binary that runs the plugin's init (the SDK keeps the first host it sees).
+#[test]
+fn cancelled_asks_the_host_given_at_init() {
+    let fx = Fixture::new();
+    let m = fx.matrix();
+    let input = fx.raw(&m);
+    // Before init there is no host to ask.
+    assert_eq!(call(7, &input), Ok(0.0));
+    let host = Box::leak(Box::new(radx_plugin::RadxHost {
+        struct_size: std::mem::size_of::<radx_plugin::RadxHost>(),
+        abi_major: RADX_PLUGIN_ABI,
+        abi_minor: RADX_PLUGIN_ABI_MINOR,
+        host_data: std::ptr::null_mut(),
+        log: None,
+        cancelled: Some(test_cancelled),
+    }));
+    let d = descriptor();
+    let mut context = std::ptr::null_mut();
+    assert_eq!(unsafe { (d.init.unwrap())(host, &mut context) }, RADX_OK);
+    assert_eq!(call(7, &input), Ok(0.0));
+    HOST_CANCELS.store(true, std::sync::atomic::Ordering::Relaxed);
+    assert_eq!(call(7, &input), Ok(1.0));
+    HOST_CANCELS.store(false, std::sync::atomic::Ordering::Relaxed);
+    assert_eq!(call(7, &input), Ok(0.0));
 }

@@ -55,6 +55,9 @@ fn c_assertions() -> String {
     layout_asserts!(&mut c, RadxValuesView { data, len });
     layout_asserts!(&mut c, RadxMatrixView { data, ndim, shape, axis_values });
     layout_asserts!(&mut c, RadxGeometry { origin, direction, box_offset, image_dims });
+    layout_asserts!(&mut c, RadxRegionView { image, morphological_mask, intensity_mask, offset });
+    writeln!(c, "_Static_assert(RADX_MARGIN_WHOLE_IMAGE == {RADX_MARGIN_WHOLE_IMAGE:?}, \"RADX_MARGIN_WHOLE_IMAGE\");")
+        .unwrap();
     layout_asserts!(
         &mut c,
         RadxInput {
@@ -68,12 +71,14 @@ fn c_assertions() -> String {
             n_matrices,
             geometry,
             case_id,
-            label
+            label,
+            settings_json,
+            margin
         }
     );
     layout_asserts!(&mut c, RadxMatrixOut { matrix, owner, release });
-    layout_asserts!(&mut c, RadxHost { struct_size, abi_major, abi_minor, host_data, log });
-    layout_asserts!(&mut c, RadxFeatureDesc { struct_size, name, tag, description, source, compute });
+    layout_asserts!(&mut c, RadxHost { struct_size, abi_major, abi_minor, host_data, log, cancelled });
+    layout_asserts!(&mut c, RadxFeatureDesc { struct_size, name, tag, description, source, compute, margin_mm });
     layout_asserts!(&mut c, RadxSourceDesc { struct_size, name, description, ndim, params, build });
     layout_asserts!(
         &mut c,
@@ -118,6 +123,52 @@ fn c_assertions_v1() -> String {
         RadxPluginDesc { abi_version, name, version, features, n_features, sources, n_sources, last_error }
     );
     c
+}
+
+/// The ABI 2.0 types the host still reads (a 2.0 plugin's smaller feature entries) and
+/// the SDK completes (a 2.0 host's smaller input), against the 2.0 header as it was shipped
+/// (`tests/data/v2.0/radx_plugin.h`); each is a prefix of this version's type.
+fn c_assertions_v2_0() -> String {
+    use radx_plugin::v2_0::{RadxFeatureDesc, RadxInput};
+    let mut c = String::from("#include <stddef.h>\n#include \"radx_plugin.h\"\n");
+    writeln!(c, "_Static_assert(RADX_PLUGIN_ABI_MINOR == 0u, \"RADX_PLUGIN_ABI_MINOR\");").unwrap();
+    // 2.0's host ends where 2.1 appended `cancelled`.
+    let host_end = offset_of!(radx_plugin::RadxHost, cancelled);
+    writeln!(c, "_Static_assert(sizeof(RadxHost) == {host_end}, \"sizeof RadxHost 2.0\");").unwrap();
+    layout_asserts!(&mut c, RadxFeatureDesc { struct_size, name, tag, description, source, compute });
+    layout_asserts!(
+        &mut c,
+        RadxInput {
+            struct_size,
+            image,
+            morphological_mask,
+            intensity_mask,
+            intensities,
+            levels,
+            matrices,
+            n_matrices,
+            geometry,
+            case_id,
+            label
+        }
+    );
+    c
+}
+
+#[test]
+fn the_v2_0_types_match_the_v2_0_header_and_are_prefixes_of_this_version() {
+    let include = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/v2.0");
+    let output = compiles("layout_check_v2_0.c", &c_assertions_v2_0(), &include);
+    assert!(
+        output.status.success(),
+        "radx_plugin::v2_0 does not match ABI 2.0:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // Appended fields only: 2.0's structs end where this version's new fields begin.
+    assert_eq!(size_of::<v2_0::RadxFeatureDesc>(), offset_of!(RadxFeatureDesc, margin_mm));
+    assert_eq!(offset_of!(v2_0::RadxFeatureDesc, compute), offset_of!(RadxFeatureDesc, compute));
+    assert_eq!(size_of::<v2_0::RadxInput>(), offset_of!(RadxInput, settings_json));
+    assert_eq!(offset_of!(v2_0::RadxInput, label), offset_of!(RadxInput, label));
 }
 
 /// `cc -fsyntax-only` of `source` against the header in `include`.
@@ -167,9 +218,11 @@ fn header_declares_every_abi_type() {
         "RadxValuesView",
         "RadxMatrixView",
         "RadxGeometry",
+        "RadxRegionView",
         "RadxInput",
         "RadxHost",
         "RadxLogFn",
+        "RadxCancelledFn",
         "RadxInitFn",
         "RadxShutdownFn",
         "RadxMatrixOut",

@@ -248,10 +248,25 @@ pub fn build_source(
     if !source.starts_with("pyr_") {
         return None;
     }
-    let options = settings.pyradiomics.clone().unwrap_or_default();
+    // Borrowed: a feature map builds every source once per window.
+    let default_options;
+    let options = match &settings.pyradiomics {
+        Some(options) => options,
+        None => {
+            default_options = super::options::PyradiomicsOptions::default();
+            &default_options
+        }
+    };
     let roi = levels;
     let level_counts = histogram(roi);
     let present = present_levels(&level_counts);
+    // The texture matrices keep only the present levels: built on them renumbered
+    // (`matrix_levels[i]` is `present[i]`'s level there), they count the same on fewer rows.
+    let renumbered = (present.len() < roi.ng).then(|| crate::sources::renumbered(roi, &present));
+    let (matrix_roi, matrix_levels) = match &renumbered {
+        Some(r) => (r, (1..=present.len() as u16).collect::<Vec<u16>>()),
+        None => (roi, present.clone()),
+    };
     let zone_aggregation = if options.force_2d { Aggregation::Merged2_5d } else { Aggregation::Merged3d };
     // PyRadiomics' angles: its texture classes see the image cropped to the ROI's box, and its
     // C code generates only the angles whose offset fits in that image (|offset| < size).
@@ -264,9 +279,10 @@ pub fn build_source(
             let directions = angles(&options.distances, false);
             let per_angle: Vec<([i32; 3], Vec<f64>)> = directions
                 .iter()
-                .zip(glcm_directions(roi, &glcm_settings, None, &directions))
+                .zip(glcm_directions(matrix_roi, &glcm_settings, None, &directions))
                 .map(|(&d, m)| {
-                    (d, m.map(|m| square_present(&m, &present)).unwrap_or_else(|| vec![0.0; present.len().pow(2)]))
+                    let present_square = |m: TextureMatrix| square_present(&m, &matrix_levels);
+                    (d, m.map(present_square).unwrap_or_else(|| vec![0.0; present.len().pow(2)]))
                 })
                 .collect();
             // A single empty GLCM, which PyRadiomics keeps, gives NaN for every feature, as no
@@ -292,13 +308,13 @@ pub fn build_source(
             let directions = angles(&[1], false);
             let per_angle: Vec<([i32; 3], Vec<f64>)> = directions
                 .iter()
-                .zip(glrlm_directions(roi, None, &directions))
+                .zip(glrlm_directions(matrix_roi, None, &directions))
                 .map(|(&d, m)| {
                     let mut dense = vec![0.0; present.len() * max_run];
                     // PyRadiomics drops a direction in which no line holds two ROI voxels.
                     if let Some(m) = m.filter(|_| pyradiomics_multi_element(&roi.levels, d)) {
                         for (g, run, count) in m.nonzero() {
-                            if let Some(row) = present.iter().position(|&l| usize::from(l) == g) {
+                            if let Some(row) = matrix_levels.iter().position(|&l| usize::from(l) == g) {
                                 dense[row * max_run + run as usize - 1] += count;
                             }
                         }
@@ -333,15 +349,18 @@ pub fn build_source(
                 })
                 .collect())
         }
-        "pyr_glszm" => glszm(roi, zone_aggregation)
+        "pyr_glszm" => glszm(matrix_roi, zone_aggregation)
             .map_err(|e| e.to_string())
-            .map(|ms| ms.iter().map(|m| zone_data(m, &present, "s", "size")).collect()),
+            .map(|ms| ms.iter().map(|m| zone_data(m, &matrix_levels, &present, "s", "size")).collect()),
         // PyRadiomics' GLDM and NGTDM neighbourhood: the angles of `distances`, both signs
         // (for [2] the shell of norm 2, not the box of radius 2).
         "pyr_gldm" => {
-            ngldm_over_offsets(roi, settings.texture.ngldm_alpha, zone_aggregation, &angles(&options.distances, true))
+            // α > 0 compares levels' differences, which renumbering would change.
+            let alpha = settings.texture.ngldm_alpha;
+            let (gldm_roi, rows) = if alpha == 0 { (matrix_roi, &matrix_levels) } else { (roi, &present) };
+            ngldm_over_offsets(gldm_roi, alpha, zone_aggregation, &angles(&options.distances, true))
                 .map_err(|e| e.to_string())
-                .map(|ms| ms.iter().map(|m| zone_data(m, &present, "d", "dependence")).collect())
+                .map(|ms| ms.iter().map(|m| zone_data(m, rows, &present, "d", "dependence")).collect())
         }
         // PyRadiomics' NGTDM counts every ROI voxel in n_i, a voxel without ROI neighbours with
         // s = 0 (its C code, `calculate_ngtdm`), where the IBSI's counts only voxels with a valid
@@ -468,10 +487,11 @@ fn glrlm_weight(norm: WeightingNorm, d: [i32; 3], spacing: [f64; 3]) -> f64 {
     }
 }
 
-/// GLSZM / GLDM source data on the present grey levels.
-fn zone_data(m: &TextureMatrix, present: &[u16], array: &str, second: &str) -> SourceData {
+/// GLSZM / GLDM source data on the present grey levels (`rows[i]` is `present[i]`'s row
+/// level in `m`).
+fn zone_data(m: &TextureMatrix, rows: &[u16], present: &[u16], array: &str, second: &str) -> SourceData {
     let cols = m.col_values.len();
-    let data: Vec<f64> = present
+    let data: Vec<f64> = rows
         .iter()
         .flat_map(|&l| (0..cols).map(move |c| (usize::from(l) - 1, c)))
         .map(|(r, c)| m.counts[[r, c]])
