@@ -228,7 +228,10 @@ fn absurd_claimed_sizes_are_refused_before_allocating() {
         patch(&huge, at, &32767i16.to_le_bytes());
     }
     let start = std::time::Instant::now();
-    refused(&extract(&huge, &mask, &[]), &["huge.nii", "memory budget"]);
+    // The streamed reader holds two 32767² int16 slices (4.3 GB) at most: over 1 GiB it is
+    // refused; under a larger budget the grids' mismatch is.
+    refused(&extract(&huge, &mask, &["--max-memory", "1G"]), &["huge.nii", "memory budget"]);
+    refused(&extract(&huge, &mask, &[]), &["huge.nii"]);
     assert!(start.elapsed().as_secs() < 10);
 }
 
@@ -294,6 +297,17 @@ fn resampling_to_an_absurd_grid_is_refused() {
     // 1e-300 mm used to overflow the voxel count (a panic in a debug build).
     let settings = file(dir.path(), "tiny.toml", b"[resample]\nspacing = [1e-300, 1.0, 5e-324]\n");
     refused(&extract(&image, &mask, &["--settings", &settings]), &["resample.spacing", "memory budget"]);
+    // PyRadiomics' own grid is checked too (it used to grow until the allocator aborted): 4 mm
+    // at 0.01 mm is a 400³ grid plus padding, over 500 MiB, refused before anything is read.
+    let params = file(
+        dir.path(),
+        "fine.yaml",
+        b"setting:\n  resampledPixelSpacing: [0.01, 0.01, 0.01]\n  interpolator: sitkBSpline\n",
+    );
+    refused(
+        &extract(&image, &mask, &["--settings", &params, "--max-memory", "100M"]),
+        &["interpolation:", "resampledPixelSpacing", "memory budget of 100 MiB", "--max-memory"],
+    );
 }
 
 /// Voxel sizes at the ends of what a header can state (1e-40 mm used to overflow the crop

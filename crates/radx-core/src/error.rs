@@ -27,7 +27,18 @@ pub enum CoreError {
          threshold a probability mask first)"
     )]
     NotLabelMap { value: f64, x: usize, y: usize, z: usize },
-    /// A requested allocation exceeds the memory budget.
-    #[error("{what} needs {needed_mib} MiB, more than the memory budget of {budget_mib} MiB")]
-    MemoryBudget { what: String, needed_mib: u64, budget_mib: u64 },
+    /// A phase of the extraction would need more than the memory budget.
+    #[error("{phase}: {what} needs {needed_mib} MiB, more than the memory budget of {budget_mib} MiB; {fix}")]
+    MemoryBudget {
+        /// The phase, e.g. "interpolation", "texture matrices".
+        phase: &'static str,
+        /// What it holds at its peak, with the setting that made it large.
+        what: String,
+        /// The estimate, MiB (rounded up).
+        needed_mib: u64,
+        /// The budget, MiB (rounded up).
+        budget_mib: u64,
+        /// How to make it fit.
+        fix: String,
+    },
 }

@@ -239,8 +239,13 @@ impl Extractor {
     /// Refuse a case whose texture matrices or intensity peaks would not fit the memory budget.
     fn check_texture(&self, case: &Case, processed: &ProcessedCase) -> Result<(), crate::Error> {
         let sources = || self.library.iter().map(|f| f.family.source().name.as_str());
+        let autocorrelation = || match self.shape_needs().autocorrelation() {
+            true => crate::limits::check_autocorrelation(&processed.roi, &self.settings),
+            false => Ok(()),
+        };
         crate::limits::check_texture(&processed.levels, &self.settings, &mut sources())
             .and_then(|()| crate::limits::check_peaks(&processed.roi, &self.settings, &mut sources()))
+            .and_then(|()| autocorrelation())
             .map_err(|source| crate::Error::Core { context: case.describe(), source })
     }
 
@@ -268,9 +273,9 @@ impl Extractor {
         // filter and matrices leave much of the machine idle (a recursive filter's lines
         // are short, a family's evaluation is serial). Each stage is computed on its own,
         // and the rows are joined in stage order, so the output is the same for any thread
-        // count. Each stage's memory is checked against the whole budget, as one at a time:
-        // with N threads up to about N stages' responses and matrices are held at once
-        // (each well under the image read before them on PyRadiomics' example cases).
+        // count. With N threads up to N stages' crops, working arrays and responses are held
+        // at once: the N largest are charged before any starts (`check_filters`).
+        self.check_filters(case, describe)?;
         let (original, staged) = rayon::join(
             || crate::extract::extract_with_meta(case, &self.settings, &self.library, &self.plugins, shape, meta),
             || {
@@ -288,6 +293,28 @@ impl Extractor {
         Ok(Features {
             rows: crate::profile::of(&self.settings).output_rows(rows, &self.settings, self.pyradiomics_names),
         })
+    }
+
+    /// Refuse a case whose filter stages, run side by side on the pool's threads, would
+    /// not fit the budget beside the processed ROI ([`crate::memory::filters`]).
+    fn check_filters(&self, case: &ProcessedCase, describe: &str) -> Result<(), crate::Error> {
+        if self.filters.is_empty() {
+            return Ok(());
+        }
+        let stages: Vec<(u64, [usize; 3])> =
+            self.filters.iter().map(|stage| crate::filtering::stage_bytes(case, stage)).collect();
+        let concurrent = rayon::current_num_threads().min(stages.len());
+        let processed = crate::memory::processed_bytes(case.roi.image.grid.dims);
+        let [x, y, z] = stages.iter().map(|s| s.1).max_by_key(|d| d.iter().product::<usize>()).unwrap_or_default();
+        let what =
+            format!("{concurrent} of {} filters at once (the largest on a {x} × {y} × {z} voxel crop)", stages.len());
+        crate::memory::Need::new(
+            crate::memory::Phase::Filters,
+            crate::memory::filters(processed, &stages, concurrent),
+            what,
+        )
+        .check(self.settings.max_memory)
+        .map_err(|source| crate::Error::Core { context: describe.to_string(), source })
     }
 
     /// The rows of one filter `stage`'s response (none when PyRadiomics skips it here).

@@ -181,16 +181,37 @@ pub fn filtered_case(
     }))
 }
 
-/// `roi` cut to its ROI's box grown by `margin` and the local-intensity margin, or `None`
-/// when that is all of it.
-fn crop_roi(roi: &Roi, margin: [usize; 3]) -> Option<Roi> {
+/// What [`filtered_case`] holds for `stage` beyond `original`: the crop it filters (a copy
+/// of the image and masks, `None` for a whole-image filter), the filter's working arrays
+/// ([`radx_filters::Filter::working_bytes`], the response included), with the dims
+/// filtered (the response's processed ROI is [`crate::memory::filters`]' to add).
+pub fn stage_bytes(original: &ProcessedCase, stage: &FilterStage) -> (u64, [usize; 3]) {
+    let roi = &original.roi;
+    let spacing = roi.image.grid.spacing;
+    let (dims, copied) = match stage.filter.margin(spacing) {
+        Margin::Voxels(margin) => match crop_box(roi, margin) {
+            Some(bbox) => (bbox.dims(), true),
+            None => (roi.image.grid.dims, false),
+        },
+        Margin::WholeImage => (roi.image.grid.dims, false),
+    };
+    let copy = if copied { crate::memory::f64_bytes(dims) / 8 * 10 } else { 0 };
+    (stage.filter.working_bytes(dims, spacing).saturating_add(copy), dims)
+}
+
+/// The box [`crop_roi`] cuts, or `None` when that is all of `roi`.
+fn crop_box(roi: &Roi, margin: [usize; 3]) -> Option<BoundingBox> {
     let local = crate::pipeline::local_intensity_margin(roi.image.grid.spacing);
     let grow: [usize; 3] = std::array::from_fn(|a| margin[a].max(local[a]));
     let dims = roi.image.grid.dims;
     let bbox = BoundingBox::of_mask(&roi.morphological)?.grown(grow, dims);
-    if bbox.dims() == dims {
-        return None;
-    }
+    (bbox.dims() != dims).then_some(bbox)
+}
+
+/// `roi` cut to its ROI's box grown by `margin` and the local-intensity margin, or `None`
+/// when that is all of it.
+fn crop_roi(roi: &Roi, margin: [usize; 3]) -> Option<Roi> {
+    let bbox = crop_box(roi, margin)?;
     let cut = |mask: &ndarray::Array3<bool>| Volume { grid: roi.image.grid, data: mask.clone() }.crop(&bbox).data;
     Some(Roi { image: roi.image.crop(&bbox), morphological: cut(&roi.morphological), intensity: cut(&roi.intensity) })
 }
@@ -201,7 +222,7 @@ pub fn processed_whole_image(image: &Volume<f64>, settings: &Settings) -> Result
     use radx_core::processing::resample;
     let Some(r) = &settings.resample else { return Ok(image.clone()) };
     let full = resample::aligned_grid(&image.grid, r.spacing, r.in_plane_only)?;
-    crate::limits::check_resampling(&full, settings)?;
+    crate::limits::check_resampling(image.grid.dims, &full, settings)?;
     let mut interpolated = resample::resample_image(image, &full, r.image_interpolator.kernel())?;
     if r.round_intensities {
         resample::round_intensities(&mut interpolated);

@@ -22,6 +22,7 @@ pub mod library;
 pub mod limits;
 mod link;
 pub mod maps;
+pub mod memory;
 pub mod model;
 pub mod pipeline;
 pub mod profile;

@@ -8,14 +8,15 @@
 //! spacing), and texture matrices (IBSI 3.6–3.11), whose size follows the number of grey
 //! levels N_g that discretisation (IBSI 2.7) produces: a GLCM is N_g × N_g per slice and
 //! direction, so a fixed bin size of 0.001 on CT intensities asks for terabytes.
-//! The estimates here are lower bounds of what the code would allocate, so a refused
-//! case would certainly not have fitted.
+//! The estimates are those of the memory model ([`crate::memory`]): what the code
+//! allocates, phase by phase, with what earlier phases still hold.
 
 use radx_core::local_intensity::PeakPlan;
 use radx_core::matrix::DiscretisedRoi;
 use radx_core::roi::Roi;
 use radx_core::{CoreError, Grid};
 
+use crate::memory::{self, Need, Phase};
 use crate::settings::{Binning, Settings};
 
 /// A memory size that does not parse (`--max-memory`).
@@ -59,80 +60,64 @@ pub fn parse_size(text: &str) -> Result<u64, SizeError> {
     Ok(bytes as u64)
 }
 
-fn mib(bytes: u64) -> u64 {
-    bytes.div_ceil(1 << 20)
-}
-
-/// Refuse `needed` bytes for `what` when they exceed `budget`.
-pub fn check(what: impl FnOnce() -> String, needed: u64, budget: u64) -> Result<(), CoreError> {
-    if needed > budget {
-        return Err(CoreError::MemoryBudget { what: what(), needed_mib: mib(needed), budget_mib: mib(budget) });
-    }
-    Ok(())
-}
-
-/// Before the target grid is even computed: the part of the interpolation grid `full`
-/// covering `region` holds about Π (extent / new spacing) voxels. Computed in floating point,
-/// so a spacing of 1e-300 mm is refused here instead of overflowing index arithmetic.
-pub fn check_resampling_extent(region: &Grid, full: &Grid, settings: &Settings) -> Result<(), CoreError> {
-    let voxels: f64 =
-        (0..3).map(|a| region.dims[a] as f64 * region.spacing[a] / full.spacing[a] + 1.0).product::<f64>();
-    let needed = voxels * 17.0;
-    if needed < settings.max_memory as f64 {
-        return Ok(());
-    }
-    let dims = (0..3).map(|a| format!("{:.3e}", region.dims[a] as f64 * region.spacing[a] / full.spacing[a] + 1.0));
-    let dims: Vec<String> = dims.collect();
-    check(
-        || {
-            format!(
-                "interpolation to `resample.spacing` {:?} mm (about {} voxels around the ROI)",
-                full.spacing,
-                dims.join(" × ")
-            )
-        },
-        if needed >= u64::MAX as f64 { u64::MAX } else { needed as u64 },
-        settings.max_memory,
+/// Before the target grid is even computed: interpolating a crop of `source` voxels whose
+/// part `region` covers at least [`memory::covered_voxels`] of the grid `full`. Computed in
+/// floating point, so a spacing of 1e-300 mm is refused here instead of overflowing index
+/// arithmetic.
+pub fn check_resampling_extent(
+    source: [usize; 3],
+    region: &Grid,
+    full: &Grid,
+    settings: &Settings,
+) -> Result<(), CoreError> {
+    let target = memory::covered_voxels(region, full);
+    let bytes = memory::ibsi_interpolation(source, [0; 3]) as f64 + target * 17.0;
+    let dims: Vec<String> =
+        (0..3).map(|a| format!("{:.3e}", region.dims[a] as f64 * region.spacing[a] / full.spacing[a])).collect();
+    Need::new(
+        Phase::Interpolation,
+        memory::saturating_bytes(bytes),
+        format!("`resample.spacing` {:?} mm (about {} voxels around the ROI)", full.spacing, dims.join(" × ")),
     )
+    .check(settings.max_memory)
 }
 
-/// Interpolating the ROI onto `target` holds the resampled image (f64), the mask
-/// interpolated as f64 and thresholded to bool, and the source values as f64.
-pub fn check_resampling(target: &Grid, settings: &Settings) -> Result<(), CoreError> {
-    let voxels = target.dims.iter().fold(1u64, |acc, &d| acc.saturating_mul(d as u64));
-    let needed = voxels.saturating_mul(8 + 8 + 1);
+/// Interpolating a crop of `source` voxels onto `target` ([`memory::ibsi_interpolation`]).
+pub fn check_resampling(source: [usize; 3], target: &Grid, settings: &Settings) -> Result<(), CoreError> {
     let spacing = settings.resample.as_ref().map(|r| r.spacing).unwrap_or_default();
-    check(
-        || {
-            format!(
-                "interpolation to `resample.spacing` {spacing:?} mm (a {} × {} × {} voxel grid around the ROI)",
-                target.dims[0], target.dims[1], target.dims[2]
-            )
-        },
-        needed,
-        settings.max_memory,
+    let [x, y, z] = target.dims;
+    Need::new(
+        Phase::Interpolation,
+        memory::ibsi_interpolation(source, target.dims),
+        format!("`resample.spacing` {spacing:?} mm (a {x} × {y} × {z} voxel grid from {source:?} voxels)"),
     )
+    .check(settings.max_memory)
 }
 
-/// Bytes the matrices of the families over `sources` need at least on `levels`, by their
-/// providers' estimates: the largest single source's need and that source's name. Plugin
-/// sources have no estimate before they are built; the plugin host checks each matrix a
-/// plugin returns against the budget instead.
+/// Bytes the matrices of the families over `sources` need on `levels`, by their providers'
+/// estimates: the sum over the sources (built side by side and held while the families are
+/// evaluated) and the largest source's name. Plugin sources have no estimate before they
+/// are built; the plugin host checks each matrix a plugin returns against the budget instead.
 fn texture_need<'a>(
     levels: &DiscretisedRoi,
     settings: &Settings,
     sources: impl IntoIterator<Item = &'a str>,
 ) -> Option<(u64, &'a str)> {
     let extent = crate::sources::RoiExtent::of(levels);
-    let mut worst: Option<(u64, &str)> = None;
+    let mut seen = std::collections::BTreeSet::new();
+    let (mut sum, mut worst): (u64, Option<(u64, &str)>) = (0, None);
     for source in sources {
         let Some(provider) = crate::sources::provider(source) else { continue };
+        if !seen.insert(source) {
+            continue;
+        }
         let bytes = provider.matrix_bytes(source, &extent, settings);
+        sum = sum.saturating_add(bytes);
         if bytes > 0 && worst.is_none_or(|(b, _)| bytes > b) {
             worst = Some((bytes, source));
         }
     }
-    worst
+    worst.map(|(_, source)| (sum, source))
 }
 
 /// The setting that decides N_g, for the message.
@@ -145,32 +130,33 @@ fn binning_setting(settings: &Settings) -> String {
     }
 }
 
-/// Refuse a case whose texture matrices (for the families over `sources`) would not fit
-/// the memory budget, naming the discretisation setting and N_g.
+/// Refuse a case whose texture matrices (for the families over `sources`), with its
+/// processed ROI, would not fit the memory budget, naming the discretisation setting and N_g.
 pub fn check_texture(
     levels: &DiscretisedRoi,
     settings: &Settings,
     sources: &mut dyn Iterator<Item = &str>,
 ) -> Result<(), CoreError> {
     let Some((needed, source)) = texture_need(levels, settings, sources) else { return Ok(()) };
-    check(
-        || {
-            format!(
-                "the `{source}` texture matrices ({} grey levels from {}; use a coarser discretisation or fewer \
-                 `texture.aggregations`)",
-                levels.ng,
-                binning_setting(settings)
-            )
-        },
-        needed,
-        settings.max_memory,
+    let processed = memory::processed_bytes(dims_of(&levels.levels));
+    Need::new(
+        Phase::Texture,
+        processed.saturating_add(needed),
+        format!("the `{source}` and other matrices ({} grey levels from {})", levels.ng, binning_setting(settings)),
     )
+    .check(settings.max_memory)
+}
+
+fn dims_of<T>(array: &ndarray::Array3<T>) -> [usize; 3] {
+    let (x, y, z) = array.dim();
+    [x, y, z]
 }
 
 /// Refuse a case whose intensity peaks (the `li` source, IBSI 3.2) would take the FFT path
 /// ([`radx_core::local_intensity::PeakPlan`]: fine spacings) with more memory than the
-/// budget. The run method needs nothing beyond the image's size, so it is never refused; a
-/// ROI the peaks cannot use (empty, bad spacing) is left to the features to report.
+/// budget (with the processed ROI). The run method needs nothing beyond the image's size,
+/// so it is never refused; a ROI the peaks cannot use (empty, bad spacing) is left to the
+/// features to report.
 pub fn check_peaks(
     roi: &Roi,
     settings: &Settings,
@@ -180,17 +166,30 @@ pub fn check_peaks(
         return Ok(());
     }
     let Ok(plan) = PeakPlan::of(&roi.image, &roi.intensity) else { return Ok(()) };
-    check(
-        || {
-            format!(
-                "the local intensity peaks' FFT at {:?} mm spacing (a {} × {} × {} voxel image; use a coarser \
-                 `resample.spacing` or a larger `--max-memory`)",
-                roi.image.grid.spacing, roi.image.grid.dims[0], roi.image.grid.dims[1], roi.image.grid.dims[2]
-            )
-        },
-        plan.fft_bytes,
-        settings.max_memory,
+    if plan.fft_bytes == 0 {
+        return Ok(());
+    }
+    let [x, y, z] = roi.image.grid.dims;
+    Need::new(
+        Phase::Peaks,
+        memory::processed_bytes(roi.image.grid.dims).saturating_add(plan.fft_bytes),
+        format!("the FFT at {:?} mm spacing (a {x} × {y} × {z} voxel image)", roi.image.grid.spacing),
     )
+    .check(settings.max_memory)
+}
+
+/// Refuse a case whose Moran's I and Geary's C (IBSI 3.1), computed by FFT for large ROIs
+/// ([`radx_core::morphology::autocorrelation_bytes`]), would not fit the budget beside the
+/// processed ROI. Only called when the library uses them.
+pub fn check_autocorrelation(roi: &Roi, settings: &Settings) -> Result<(), CoreError> {
+    let bytes = radx_core::morphology::autocorrelation_bytes(&roi.morphological);
+    let [x, y, z] = roi.image.grid.dims;
+    Need::new(
+        Phase::Autocorrelation,
+        memory::processed_bytes(roi.image.grid.dims).saturating_add(bytes),
+        format!("the weights of a ROI in a {x} × {y} × {z} voxel crop at {:?} mm", roi.image.grid.spacing),
+    )
+    .check(settings.max_memory)
 }
 
 #[cfg(test)]
@@ -266,7 +265,7 @@ mod tests {
         assert!(plan.fft_bytes >= 16 * 80u64.pow(3), "{plan:?}");
         let budget = |mib: u64| Settings { max_memory: mib << 20, ..Settings::default() };
         let message = check_peaks(&roi, &budget(2), &mut ["ih", "li"].into_iter()).unwrap_err().to_string();
-        assert!(message.contains("local intensity peaks") && message.contains("[0.25, 0.25, 0.25]"), "{message}");
+        assert!(message.contains("intensity peaks:") && message.contains("[0.25, 0.25, 0.25]"), "{message}");
         assert!(check_peaks(&roi, &budget(64), &mut std::iter::once("li")).is_ok());
         assert!(check_peaks(&roi, &budget(2), &mut std::iter::once("ih")).is_ok());
     }

@@ -119,9 +119,9 @@ fn core_err(image: &Path, mask: &Path) -> impl Fn(CoreError) -> Error {
 /// needs statistics of the whole image, so with `settings.normalise` both volumes are read
 /// whole and handed to [`process`].
 ///
-/// The memory budget is charged as [`process`] needs it (image and label map as whole
-/// `f64` volumes), so a case is accepted or refused the same way on either path; the
-/// readers get that budget too.
+/// The memory budget is charged what the streamed readers hold (the image's slices, the
+/// label map's rows, the box's voxels: [`crate::memory::streamed_read`]), checked before
+/// the box is decoded; whole volumes (normalisation) are charged whole.
 pub fn process_files(
     image: &Path,
     mask: &Path,
@@ -245,29 +245,43 @@ fn on_one_thread<T: Send>(work: impl FnOnce() -> T + Send) -> T {
     })
 }
 
-/// Bytes of a grid's voxels as `f64`.
-fn f64_bytes(grid: &radx_core::Grid) -> u64 {
-    grid.dims.iter().fold(8u64, |n, &d| n.saturating_mul(d as u64))
+/// Bytes of one voxel of `info`'s file (8 when the type is unknown).
+fn disk_voxel_bytes(info: &radx_io::ImageInfo) -> u64 {
+    VoxelType::ALL.into_iter().find(|t| t.name() == info.datatype).map_or(8, |t| t.size() as u64)
 }
 
-/// Charge the image and then the label map, each as a whole `f64` volume, to `budget`, as
-/// [`process`] needs them: files and caller arrays accept or refuse a case alike. Returns
-/// what is left for the label map's reader.
-fn charge_image_and_mask(
-    (image, image_grid): (&Path, &radx_core::Grid),
-    (mask, mask_grid): (&Path, &radx_core::Grid),
-    budget: u64,
-) -> Result<u64, Error> {
-    let image_bytes = f64_bytes(image_grid);
-    if image_bytes > budget {
-        return Err(radx_io::IoError::TooLarge { path: image.to_path_buf(), needed: image_bytes, budget }.into());
+/// The budgets of the streamed readers: the image's reader charges its slices
+/// ([`radx_io::region_reader_bytes`]), refused here already when they exceed the budget (a
+/// header's absurd size is reported as such, before the grids are compared); the label
+/// map's reader gets what they leave.
+fn streamed_read_options(
+    path: &Path,
+    image: &radx_io::ImageInfo,
+    settings: &Settings,
+) -> Result<(radx_io::ReadOptions, radx_io::ReadOptions), radx_io::IoError> {
+    let reader = radx_io::region_reader_bytes(image.grid.dims, disk_voxel_bytes(image));
+    if reader > settings.max_memory {
+        return Err(radx_io::IoError::TooLarge {
+            path: path.to_path_buf(),
+            needed: reader,
+            budget: settings.max_memory,
+        });
     }
-    let left = budget - image_bytes;
-    let mask_bytes = f64_bytes(mask_grid);
-    if mask_bytes > left {
-        return Err(radx_io::IoError::TooLarge { path: mask.to_path_buf(), needed: mask_bytes, budget: left }.into());
-    }
-    Ok(left)
+    Ok((settings.read_options(settings.max_memory), settings.read_options(settings.max_memory - reader)))
+}
+
+/// Once the label map is read: the image's reader, the label map's rows and the box about
+/// to be decoded ([`crate::memory::streamed_read`]) against the budget.
+fn check_streamed_read(
+    image: &radx_io::ImageInfo,
+    labels: &radx_io::LabelMask,
+    bbox: &BoundingBox,
+    settings: &Settings,
+) -> Result<(), CoreError> {
+    let [x, y, z] = bbox.dims();
+    let bytes = crate::memory::streamed_read(image.grid.dims, disk_voxel_bytes(image), labels.bytes(), bbox.dims());
+    let what = format!("the ROI's {x} × {y} × {z} voxel box of a {:?} voxel image", image.grid.dims);
+    crate::memory::Need::new(crate::memory::Phase::Read, bytes, what).check(settings.max_memory)
 }
 
 /// The cropped ROI of an (image, mask) pair and the image's whole grid, reading only the
@@ -281,16 +295,16 @@ fn read_roi<T: Send>(
     early: Option<(ShapeNeeds, &mut Option<impl FnOnce() -> T + Send>, &mut Option<T>)>,
 ) -> Result<(radx_core::Grid, Roi, Option<Shape>), Error> {
     let core = core_err(image, mask);
-    let image_grid = radx_io::read_info(image)?.grid;
+    let image_info = radx_io::read_info(image)?;
+    let image_grid = image_info.grid;
     let mask_grid = radx_io::read_info(mask)?.grid;
-    let left = charge_image_and_mask((image, &image_grid), (mask, &mask_grid), settings.max_memory)?;
-    let image_opts = settings.read_options(settings.max_memory);
-    let mask_opts = settings.read_options(left);
+    let (image_opts, mask_opts) = streamed_read_options(image, &image_info, settings)?;
     image_grid.check_matches(&mask_grid, settings.geometry_tolerance).map_err(|e| core(e.into()))?;
     let reach = Reach::of(settings, feature_spacing(&image_grid, settings));
     let margin = reach.margin(image_grid.spacing, settings.resample.is_some());
     let (sender, receiver) = std::sync::mpsc::channel();
     let reading = AtomicBool::new(true);
+    let mut refused = None;
     // The image, whose inflation is the case's longest serial step, is read on this thread,
     // which is running already; the mask and the work beside it go to a new thread. The
     // other way round, the image waited for the new thread to be scheduled: on a 2-core VM,
@@ -300,14 +314,25 @@ fn read_roi<T: Send>(
             let labels = radx_io::read_label_mask(mask, selection, &mask_opts);
             crate::timings::mark("mask read");
             let mut shape = None;
-            if let Ok(radx_io::LabelMask { bbox: Some(b), fractional: None, .. }) = &labels {
+            if let Ok(l @ radx_io::LabelMask { bbox: Some(b), fractional: None, .. }) = &labels {
                 let bbox = b.grown(margin, image_grid.dims);
+                if let Err(e) = check_streamed_read(&image_info, l, &bbox, settings) {
+                    // Dropping the sender stops the image reader before it holds the box.
+                    refused = Some(e);
+                    return (labels, None);
+                }
                 // The receiver only goes away when the image reader failed; its error is reported below.
                 let _ = sender.send(bbox);
                 drop(sender);
-                if let (Some((needs, beside, done)), Ok(l)) = (early, &labels) {
+                if let (Some((mut needs, beside, done)), Ok(l)) = (early, &labels) {
                     // The cropped mask as the ROI will hold it (see the crop below).
-                    let s = Shape::new(l.crop(&bbox));
+                    let cropped = l.crop(&bbox);
+                    // Weights over the budget are left to the check after processing to refuse.
+                    let weights = || radx_core::morphology::autocorrelation_bytes(&cropped.data);
+                    if needs.autocorrelation() && weights() > settings.max_memory {
+                        needs = needs.without_autocorrelation();
+                    }
+                    let s = Shape::new(cropped);
                     *done = beside.take().map(|f| prefetch_beside_reading(&s, needs, f, &reading));
                     shape = Some(s);
                 }
@@ -321,6 +346,9 @@ fn read_roi<T: Send>(
         (region, side.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
     });
     crate::timings::mark("image region read");
+    if let Some(e) = refused {
+        return Err(core(e));
+    }
     let (labels, region) = match (labels, region) {
         (_, Err(e)) | (Err(e), _) => return Err(e.into()),
         (Ok(l), Ok(region)) => {
@@ -359,18 +387,25 @@ fn process_files_on_own_grid(
     let image_info = radx_io::read_info(image)?;
     let image_grid = image_info.grid;
     let mask_grid = radx_io::read_info(mask)?.grid;
-    let left = charge_image_and_mask((image, &image_grid), (mask, &mask_grid), settings.max_memory)?;
+    let (image_opts, mask_opts) = streamed_read_options(image, &image_info, settings)?;
     image_grid.check_matches(&mask_grid, settings.geometry_tolerance).map_err(|e| core(e.into()))?;
-    let mask_opts = settings.read_options(left);
     let (sender, receiver) = std::sync::mpsc::channel();
+    let mut refused = None;
     let (part, labels) = std::thread::scope(|scope| {
         let side = scope.spawn(|| {
             let labels = radx_io::read_label_mask(mask, selection, &mask_opts);
             crate::timings::mark("mask read");
             let mut sent = None;
-            if let Ok(radx_io::LabelMask { bbox: Some(b), fractional: None, .. }) = &labels
+            // The interpolation's need (the profile checks it) includes the part read; the
+            // reader's slices and the label map's rows come on top.
+            if let Ok(l @ radx_io::LabelMask { bbox: Some(b), fractional: None, .. }) = &labels
                 && let Some(Ok(region)) = profile.resampling_region(&image_grid, b, settings)
             {
+                if let Err(e) = check_streamed_read(&image_info, l, &region, settings) {
+                    refused = Some(e);
+                    drop(sender);
+                    return (labels, None);
+                }
                 // The receiver only goes away when the image reader failed; its error is reported below.
                 let _ = sender.send(region);
                 sent = Some(region);
@@ -378,9 +413,12 @@ fn process_files_on_own_grid(
             drop(sender);
             (labels, sent)
         });
-        let part = radx_io::read_region_when_known(image, receiver, &settings.read_options(settings.max_memory));
+        let part = radx_io::read_region_when_known(image, receiver, &image_opts);
         (part, side.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
     });
+    if let Some(e) = refused {
+        return Err(core(e));
+    }
     let (labels, region) = labels;
     let labels = labels?;
     if let Some((value, [x, y, z])) = labels.fractional {
@@ -469,11 +507,6 @@ pub(crate) fn process_arrays(
     let context = format!("{image_name} with mask {mask_name}");
     let core = |source| Error::Core { context: context.clone(), source };
     let image_grid = image.grid();
-    charge_image_and_mask(
-        (Path::new(image_name), &image_grid),
-        (Path::new(mask_name), &mask.grid()),
-        settings.max_memory,
-    )?;
     image_grid.check_matches(&mask.grid(), settings.geometry_tolerance).map_err(|e| core(e.into()))?;
     let scan = arrays::scan_labels(mask, selection);
     if let Some((value, [x, y, z])) = scan.fractional {
@@ -485,6 +518,11 @@ pub(crate) fn process_arrays(
     let margin = Reach::of(settings, feature_spacing(&image_grid, settings))
         .margin(image_grid.spacing, settings.resample.is_some());
     let bbox = bbox.grown(margin, image_grid.dims);
+    // The caller's arrays are read in place: the box, as `f64` and its mask, is what is allocated.
+    let [x, y, z] = bbox.dims();
+    let what = format!("the ROI's {x} × {y} × {z} voxel box of a {:?} voxel array", image_grid.dims);
+    let bytes = crate::memory::f64_bytes(bbox.dims()).saturating_add(crate::memory::f64_bytes(bbox.dims()) / 8);
+    crate::memory::Need::new(crate::memory::Phase::Read, bytes, what).check(settings.max_memory).map_err(core)?;
     let region = arrays::region(image, &bbox);
     let cropped_mask = arrays::selected_in(mask, selection, &bbox);
     crate::timings::mark("image region converted");
@@ -607,11 +645,11 @@ fn process_roi(
             .ok_or_else(|| CoreError::EmptyRoi(String::new()))?
             .grown(reach.margin(roi.image.grid.spacing, false), roi.image.grid.dims);
         let roi_region = resample::sub_grid(&roi.image.grid, &roi_box);
-        crate::limits::check_resampling_extent(&roi_region, &full, settings)?;
+        crate::limits::check_resampling_extent(roi.image.grid.dims, &roi_region, &full, settings)?;
         let bbox = resample::covering_box(&full, &roi_region)
             .ok_or_else(|| CoreError::EmptyRoi(" after interpolation".into()))?;
         let target = resample::sub_grid(&full, &bbox);
-        crate::limits::check_resampling(&target, settings)?;
+        crate::limits::check_resampling(roi.image.grid.dims, &target, settings)?;
         let mut img = resample::resample_image(&roi.image, &target, r.image_interpolator.kernel())?;
         let cropped_mask = Volume { grid: roi.image.grid, data: roi.morphological.clone() };
         let mut m = resample::resample_mask(&cropped_mask, &target, r.mask_interpolator.kernel(), r.mask_threshold)?;

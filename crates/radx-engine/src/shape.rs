@@ -81,6 +81,12 @@ impl ShapeNeeds {
     pub fn autocorrelation(&self) -> bool {
         self.autocorrelation
     }
+
+    /// These needs without Moran's I and Geary's C (computed later, after the memory check,
+    /// when their weights may not fit the budget).
+    pub fn without_autocorrelation(self) -> ShapeNeeds {
+        ShapeNeeds { autocorrelation: false, ..self }
+    }
 }
 
 /// Lazily computed geometry of one morphological mask.

@@ -35,6 +35,13 @@ pub fn mark(what: &str) {
     }
 }
 
+/// [`mark`] with a text made only when a sink listens (for marks that format numbers).
+pub fn mark_with(what: impl FnOnce() -> String) {
+    if SINK.get().is_some() {
+        mark(&what());
+    }
+}
+
 /// The process's peak resident set so far, in MiB (`VmHWM` of `/proc/self/status`).
 fn peak_resident_mib() -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;

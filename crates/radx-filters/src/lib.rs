@@ -109,6 +109,17 @@ pub trait Filter: Send + Sync {
         self.apply(image, spacing)
     }
 
+    /// Bytes the filter holds at its peak while filtering an image of `dims` voxels (the
+    /// image itself, borrowed, not counted): the response and the working arrays. The
+    /// default is the separable filters' (mean, LoG, Laws, wavelets, user kernels): the
+    /// response, the line pass's output and the pass's padded input, three `f64` volumes; a
+    /// rotation-invariant filter pools a fourth. Fourier-domain filters hold their padded
+    /// complex grid (16 bytes a voxel) and override this.
+    fn working_bytes(&self, dims: [usize; 3], spacing: [f64; 3]) -> u64 {
+        let _ = spacing;
+        volume_bytes(dims).saturating_mul(3)
+    }
+
     /// Refuse an image the filter's support does not fit in: along an axis the filter
     /// reads, its support (2·margin + 1) must not exceed the image. Call it with the whole
     /// image's dimensions, before cropping (a crop at the image's edge may be smaller).
@@ -128,4 +139,9 @@ pub trait Filter: Send + Sync {
         }
         Ok(())
     }
+}
+
+/// Bytes of an `f64` volume of `dims` voxels (saturating: a size from a header may be absurd).
+pub fn volume_bytes(dims: [usize; 3]) -> u64 {
+    dims.iter().fold(8u64, |n, &d| n.saturating_mul(d as u64))
 }

@@ -288,6 +288,18 @@ fn monomial_multiplier(order: [u32; 3], axes: &[usize], weight: f64, omega: [f64
 }
 
 impl Filter for RieszTransform {
+    /// The inner filter's working arrays and its response's padded complex spectrum: the
+    /// Simoncelli wavelet's own grid, or (around another filter) a grid of twice the
+    /// image's voxels, an approximation of the inner filter's padding.
+    fn working_bytes(&self, dims: [usize; 3], spacing: [f64; 3]) -> u64 {
+        match &self.inner {
+            RieszInput::Simoncelli(wavelet) => wavelet.working_bytes(dims, spacing),
+            RieszInput::Filter(filter) => {
+                filter.working_bytes(dims, spacing).saturating_add(crate::volume_bytes(dims).saturating_mul(4))
+            }
+        }
+    }
+
     fn image_type(&self) -> String {
         let inner = match &self.inner {
             RieszInput::Filter(filter) => filter.image_type(),

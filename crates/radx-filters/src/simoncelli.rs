@@ -124,7 +124,23 @@ impl SimoncelliWavelet {
     }
 }
 
+impl SimoncelliWavelet {
+    /// Voxels of the padded grid the wavelet is computed on for an image of `dims`.
+    fn padded_voxels(&self, dims: [usize; 3]) -> u64 {
+        let axes = self.dimensionality.axes();
+        (0..3).fold(1u64, |n, a| {
+            let pad = if axes.contains(&a) { self.pad_width(dims[a]) } else { 0 };
+            n.saturating_mul(dims[a].saturating_add(2 * pad) as u64)
+        })
+    }
+}
+
 impl Filter for SimoncelliWavelet {
+    /// The padded complex grid (16 bytes a voxel) and the response cropped from it.
+    fn working_bytes(&self, dims: [usize; 3], _spacing: [f64; 3]) -> u64 {
+        self.padded_voxels(dims).saturating_mul(16).saturating_add(crate::volume_bytes(dims))
+    }
+
     fn image_type(&self) -> String {
         let suffix = if self.dimensionality == Dimensionality::TwoD { "_2d" } else { "" };
         format!("simoncelli_l{}{suffix}", self.level)

@@ -71,8 +71,9 @@ pub enum IoError {
     },
     /// Reading the image would exceed the memory budget of [`crate::ReadOptions`].
     #[error(
-        "{}: the image needs {} MiB ({needed} bytes), more than the memory budget of {} MiB",
-        path.display(), needed / (1 << 20), budget / (1 << 20)
+        "{}: reading: the image needs {} MiB ({needed} bytes), more than the memory budget of {} MiB; \
+         raise the budget (`--max-memory`) or read a smaller image",
+        path.display(), needed.div_ceil(1 << 20), budget.div_ceil(1 << 20)
     )]
     TooLarge {
         /// The file being read.

@@ -41,7 +41,9 @@ pub use atomic::{AtomicWriteError, check_not_input, write_atomic, write_atomic_w
 pub use error::IoError;
 pub use picture::{RgbPicture, write_png};
 pub use radx_core::{Grid, Volume};
-pub use region::{LabelMask, read_label_mask, read_region, read_region_when_known};
+pub use region::{
+    EARLY_SLICES_BYTES, LabelMask, read_label_mask, read_region, read_region_when_known, region_reader_bytes,
+};
 pub use text::{TEXT_INPUT_LIMIT, read_text_limited};
 pub use voxel::{NiftiType, VoxelType};
 

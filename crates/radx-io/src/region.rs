@@ -68,6 +68,11 @@ impl LabelMask {
         Volume::from_x_fastest(grid, data)
     }
 
+    /// Bytes the mask holds (its stored rows' flags and positions).
+    pub fn bytes(&self) -> u64 {
+        (self.flags.capacity() + self.rows.capacity() * std::mem::size_of::<[usize; 2]>()) as u64
+    }
+
     /// The mask on the whole grid.
     pub fn to_volume(&self) -> Volume<bool> {
         let [nx, ny, nz] = self.grid.dims;
@@ -82,7 +87,9 @@ fn all_zero(bytes: &[u8]) -> bool {
 }
 
 /// Read a label map as the mask of the voxels `selection` picks (by their scaled values,
-/// the rule of `radx_core::roi::select_label`), keeping only the rows that hold it.
+/// the rule of `radx_core::roi::select_label`), keeping only the rows that hold it. The
+/// budget (`opts.max_bytes`) is charged one slice of raw bytes and the rows kept, slice by
+/// slice as they are found ([`LabelMask::bytes`]).
 /// The bounding box and the first fractional value are found while reading; the gzip
 /// trailer is checked.
 pub fn read_label_mask(
@@ -91,8 +98,10 @@ pub fn read_label_mask(
     opts: &ReadOptions,
 ) -> Result<LabelMask, IoError> {
     let selection = selection.into();
-    let mut stream = format_of(path)?.open_voxels(path, opts, &|count, _| count)?;
+    // One slice of raw bytes to begin with; the rows kept are charged as they are found.
+    let mut stream = format_of(path)?.open_voxels(path, opts, &|_, _| 0)?;
     let grid = stream.info.grid;
+    let budget_error = |needed: u64| IoError::TooLarge { path: path.to_path_buf(), needed, budget: opts.max_bytes };
     let [nx, ny, nz] = grid.dims;
     let selected = |v: f64| selection.matches(v);
     // NaN fails the comparison too.
@@ -102,6 +111,9 @@ pub fn read_label_mask(
     // Unscaled integers are whole numbers: no need to look for fractions.
     let integral = stream.kind.is_integer() && stream.info.scale.is_none();
     let row_bytes = nx * stream.kind.size();
+    if stream.slice_bytes() as u64 > opts.max_bytes {
+        return Err(budget_error(stream.slice_bytes() as u64));
+    }
     let mut raw = vec![0u8; stream.slice_bytes()];
     let mut values = Vec::with_capacity(nx);
     let (mut rows, mut flags) = (Vec::new(), Vec::new());
@@ -113,6 +125,11 @@ pub fn read_label_mask(
         }
     };
     for z in 0..nz {
+        // This slice's rows may all hold the label: refuse before they could exceed the budget.
+        let needed = (raw.len() + flags.len() + nx * ny) as u64;
+        if needed > opts.max_bytes {
+            return Err(budget_error(needed));
+        }
         stream.read_slice(z, &mut raw)?;
         for (y, row) in raw.chunks_exact(row_bytes).enumerate().take(ny) {
             let start = flags.len();
@@ -172,16 +189,38 @@ pub fn read_region(path: &Path, bbox: &BoundingBox, opts: &ReadOptions) -> Resul
     }
 }
 
+/// Bytes of on-disk slices [`read_region_when_known`] keeps while it waits for the box: past
+/// them it stops inflating until the box arrives. Large enough that a mask read beside the
+/// image (a few ms to tens of ms) seldom makes it wait; small against any image worth
+/// streaming (a 512×512×200 int16 CT holds 105 MB).
+pub const EARLY_SLICES_BYTES: u64 = 16 << 20;
+
+/// The bytes [`read_region_when_known`] holds besides the box's `f64` voxels, for an image of
+/// `dims` voxels of `voxel_bytes` bytes each: one slice being inflated and the slices kept
+/// before the box is known (at most [`EARLY_SLICES_BYTES`], and whole slices).
+pub fn region_reader_bytes(dims: [usize; 3], voxel_bytes: u64) -> u64 {
+    let slice = (dims[0] as u64).saturating_mul(dims[1] as u64).saturating_mul(voxel_bytes);
+    let whole = slice.saturating_mul(dims[2] as u64);
+    slice.saturating_add(whole.min(EARLY_SLICES_BYTES.div_ceil(slice.max(1)).saturating_mul(slice)))
+}
+
 /// Like [`read_region`], with the box sent later on `bbox` (typically by a thread reading
 /// the mask): slices inflated before it arrives are kept in their on-disk form, so reading
-/// proceeds meanwhile. Returns `Ok(None)` when the sender is dropped without sending.
+/// proceeds meanwhile, up to [`EARLY_SLICES_BYTES`] (then it waits for the box). Returns
+/// `Ok(None)` when the sender is dropped without sending. The budget is charged
+/// [`region_reader_bytes`] when the file is opened; the box's voxels are the caller's to
+/// charge before sending it.
 pub fn read_region_when_known(
     path: &Path,
     bbox: Receiver<BoundingBox>,
     opts: &ReadOptions,
 ) -> Result<Option<(Grid, Volume<f64>)>, IoError> {
-    // Slices may be buffered in their on-disk form before the box is known.
-    let stream = format_of(path)?.open_voxels(path, opts, &|count, size| count.saturating_mul(size.max(1)))?;
+    // Charged below, from the header's dims (the reader's slices, not the voxel count).
+    let stream = format_of(path)?.open_voxels(path, opts, &|_, _| 0)?;
+    let needed = region_reader_bytes(stream.info.grid.dims, stream.kind.size() as u64);
+    if needed > opts.max_bytes {
+        return Err(IoError::TooLarge { path: path.to_path_buf(), needed, budget: opts.max_bytes });
+    }
     read_slices(stream, Plan::Pending(&bbox))
 }
 
@@ -254,6 +293,15 @@ fn read_slices(mut stream: VoxelStream<'_>, plan: Plan<'_>) -> Result<Option<(Gr
                 if c.wants(z) {
                     c.take(&stream, &buf);
                 }
+            }
+            None if (early.len() as u64 + 1).saturating_mul(buf.len() as u64) > EARLY_SLICES_BYTES => {
+                // Enough kept: wait for the box rather than hold the image in on-disk form.
+                let Plan::Pending(rx) = &plan else { unreachable!("a known box starts the crop") };
+                match rx.recv() {
+                    Ok(b) => crop = Some(start_crop(&stream, b, &mut early)?),
+                    Err(_) => return Ok(None),
+                }
+                continue;
             }
             None => {
                 let mut slice = vec![0u8; buf.len()];

@@ -37,6 +37,24 @@ pub struct DiscretisedRoi {
 }
 
 impl DiscretisedRoi {
+    /// The same ROI with its grey levels `present` (ascending, every level it holds)
+    /// renumbered `1..=present.len()`, which becomes its N_g (0, outside the ROI, stays 0).
+    /// Matrices that compare levels only for equality count the same on it, on
+    /// `present.len()` rows instead of N_g: what sources that keep only the present levels
+    /// build on (a map's window holds a few of the ROI's levels).
+    pub fn renumbered(&self, present: &[u16]) -> DiscretisedRoi {
+        let mut renumber = vec![0u16; self.ng + 1];
+        for (i, &l) in present.iter().enumerate() {
+            renumber[usize::from(l)] = i as u16 + 1;
+        }
+        DiscretisedRoi {
+            levels: self.levels.mapv(|l| renumber[usize::from(l)]),
+            ng: present.len(),
+            morphological: self.morphological.clone(),
+            spacing: self.spacing,
+        }
+    }
+
     /// The same ROI cut to the box of its voxels (morphological mask and levels). Every
     /// texture matrix is the same on it: voxels outside both take part in none, and the box's
     /// faces are ROI edges as the array's are. The builders then scan fewer voxels than the

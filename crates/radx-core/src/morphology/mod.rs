@@ -28,8 +28,8 @@ pub mod mesh;
 pub mod pca;
 
 pub use autocorrelation::{
-    AutocorrelationMethod, AutocorrelationWeights, SpatialAutocorrelation, autocorrelation_weights,
-    spatial_autocorrelation, spatial_autocorrelation_weighted,
+    AutocorrelationMethod, AutocorrelationWeights, SpatialAutocorrelation, autocorrelation_bytes,
+    autocorrelation_weights, spatial_autocorrelation, spatial_autocorrelation_weighted,
 };
 pub use hull::{ConvexHull, max_diameter};
 pub use mesh::{Mesh, surface_mesh};

@@ -349,6 +349,8 @@ pub fn feature_maps(extractor: &Extractor, case: &Case, options: &MapOptions) ->
         crate::extract::extract_window(&window_of(first), settings, &library, &extractor.plugins, grey_levels);
     let plan = OutputPlan::of(first_rows, profile, settings, extractor.pyradiomics_names);
     let n = plan.keys.len();
+    check_maps(extractor, &processed, unmasked.as_ref().map(|(p, _)| p), (centres.len(), n), full.dims)
+        .map_err(|source| crate::Error::Core { context: case.describe(), source })?;
     let mut values = vec![0.0; n * centres.len()];
     // (With no map, `values` is empty and no window is computed: chunks cannot be empty.)
     let window_notes: Vec<Vec<(usize, String)>> = values
@@ -370,6 +372,25 @@ pub fn feature_maps(extractor: &Extractor, case: &Case, options: &MapOptions) ->
     let middle_slice = MiddleSlice::of(&processed, centres[centres.len() / 2][2], offset);
     let voxels = centres.iter().map(|c| [c[0] + offset[0], c[1] + offset[1], c[2] + offset[2]]).collect::<Vec<_>>();
     Ok(FeatureMaps { keys, tags, grid: full, voxels, values, init_value: options.init_value, notes, middle_slice })
+}
+
+/// Refuse maps whose values (`centres` × `features`) and output volume on a grid of `grid`
+/// voxels, beside the processed ROI (and the unmasked case), would not fit the budget
+/// ([`crate::memory::maps`]).
+fn check_maps(
+    extractor: &Extractor,
+    processed: &ProcessedCase,
+    unmasked: Option<&ProcessedCase>,
+    (centres, features): (usize, usize),
+    grid: [usize; 3],
+) -> Result<(), radx_core::CoreError> {
+    let held = [Some(processed), unmasked]
+        .into_iter()
+        .flatten()
+        .fold(0u64, |sum, p| sum.saturating_add(crate::memory::processed_bytes(p.roi.image.grid.dims)));
+    let bytes = crate::memory::maps(held, centres as u64, features as u64, grid);
+    let what = format!("{features} maps of {centres} ROI voxels on a {:?} voxel grid", grid);
+    crate::memory::Need::new(crate::memory::Phase::Maps, bytes, what).check(extractor.settings.max_memory)
 }
 
 /// The families to map: those named (in the library's order), or every family whose source

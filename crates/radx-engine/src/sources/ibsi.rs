@@ -337,7 +337,7 @@ impl<'a> LevelRows<'a> {
         if present.len() == roi.ng {
             return LevelRows::roi(ctx);
         }
-        let renumbered = super::renumbered(roi, &present);
+        let renumbered = roi.renumbered(&present);
         LevelRows { levels: std::borrow::Cow::Owned(renumbered), rows: Rows { ng: roi.ng, present: Some(present) } }
     }
 }

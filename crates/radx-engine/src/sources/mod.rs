@@ -10,7 +10,6 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
-use radx_core::matrix::DiscretisedRoi;
 use radx_dsl::{ParamValue, Registry, SourceData};
 
 use crate::library::LibraryFamily;
@@ -41,23 +40,6 @@ pub fn registry(settings: &Settings) -> Registry {
 /// The provider of `source`, if it is built in.
 pub fn provider(source: &str) -> Option<&'static dyn SourceProvider> {
     providers().into_iter().find(|p| p.provides(source))
-}
-
-/// `roi` with its grey levels `present` (ascending, every level it holds) renumbered
-/// `1..=present.len()`, which becomes its N_g (0, outside the ROI, stays 0). Matrices that
-/// compare levels only for equality count the same on it, on `present.len()` rows instead
-/// of N_g: what the sources that keep only the present levels build on.
-pub(crate) fn renumbered(roi: &DiscretisedRoi, present: &[u16]) -> DiscretisedRoi {
-    let mut renumber = vec![0u16; roi.ng + 1];
-    for (i, &l) in present.iter().enumerate() {
-        renumber[usize::from(l)] = i as u16 + 1;
-    }
-    DiscretisedRoi {
-        levels: roi.levels.mapv(|l| renumber[usize::from(l)]),
-        ng: present.len(),
-        morphological: roi.morphological.clone(),
-        spacing: roi.spacing,
-    }
 }
 
 /// The cache key of a family's source: its name and parameters.

@@ -121,25 +121,37 @@ fn nonfinite_voxels_and_fractional_labels_as_process() {
     assert!(message.contains("0.25"), "{message}");
 }
 
+/// The streamed read holds the image reader's slices (one 20×16 float32 slice, 1280 bytes,
+/// and at most every slice, 15 360 bytes, before the mask's box is known), the label map's
+/// rows and the box's voxels as `f64` and `bool`: the ROI (x 10–13, y 8–11, z 6–8) grown by
+/// the local-intensity margin (⌈6.2035/2⌉ + 1 = 5 voxels in-plane, ⌈6.2035/4⌉ + 1 = 3 along
+/// z, clipped to y ≤ 15) is 14 × 13 × 9 voxels. A budget of exactly that runs, a byte less is
+/// refused naming the phase, and less than the reader's slices refuses the image file.
 #[test]
-fn memory_budget_is_charged_as_process_needs_it() {
+fn memory_budget_is_charged_what_the_streamed_read_holds() {
     let dir = tempfile::tempdir().unwrap();
     let (image, labels) = case();
     let (img, mask) = (write(dir.path(), "image.nii.gz", &image), write(dir.path(), "mask.nii.gz", &labels));
-    let voxels = (DIMS[0] * DIMS[1] * DIMS[2]) as u64;
-    let refused = |max_memory: u64| match process_files(
-        &img,
-        &mask,
-        settings().label.into(),
-        &Settings { max_memory, ..settings() },
-    ) {
-        Err(radx_engine::Error::Io(radx_io::IoError::TooLarge { path, .. })) => Some(path),
-        Err(e) => panic!("{e}"),
-        Ok(_) => None,
-    };
-    assert_eq!(refused(voxels * 8 - 1), Some(img.clone()));
-    assert_eq!(refused(voxels * 16 - 1), Some(mask.clone()));
-    assert_eq!(refused(voxels * 16), None);
+    let reader = 1280 + 15_360;
+    assert_eq!(radx_io::region_reader_bytes(DIMS, 4), reader);
+    let rows = radx_io::read_label_mask(&mask, 2i64, &Default::default()).unwrap().bytes();
+    let need = reader + rows + 14 * 13 * 9 * 9;
+    let run =
+        |max_memory: u64| process_files(&img, &mask, settings().label.into(), &Settings { max_memory, ..settings() });
+    assert!(run(need).is_ok());
+    match run(need - 1) {
+        Err(radx_engine::Error::Core { source: radx_core::CoreError::MemoryBudget { phase, what, .. }, .. }) => {
+            assert_eq!(phase, "reading");
+            assert!(what.contains("14 × 13 × 9 voxel box"), "{what}");
+        }
+        other => panic!("{:?}", other.map(|_| ())),
+    }
+    match run(reader - 1) {
+        Err(radx_engine::Error::Io(radx_io::IoError::TooLarge { path, needed, .. })) => {
+            assert_eq!((path, needed), (img.clone(), reader));
+        }
+        other => panic!("{:?}", other.map(|_| ())),
+    }
 }
 
 /// `Extractor::extract` computes the ROI's shape while the image is read; the features must be

@@ -19,6 +19,7 @@ mod mechanics_case_inputs;
 mod mechanics_docs;
 mod mechanics_feature_tests;
 mod mechanics_filters;
+mod mechanics_memory;
 mod mechanics_pyradiomics_image_types;
 mod mechanics_references;
 mod oracle_cross_family;

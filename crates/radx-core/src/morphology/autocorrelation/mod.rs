@@ -109,6 +109,25 @@ struct FftWeights {
     sums: Vec<f64>,
 }
 
+/// Bytes [`autocorrelation_weights`] (method `Auto`) and one correlation of intensities
+/// with them hold at their peak for `intensity_mask`: the voxels' positions and weight sums,
+/// and on the FFT path the kernel's spectrum octant and the half-spectrum being transformed
+/// (16 bytes a padded voxel). 0 for fewer than two voxels.
+pub fn autocorrelation_bytes(intensity_mask: &Array3<bool>) -> u64 {
+    let n = intensity_mask.iter().filter(|&&m| m).count();
+    let Some(bbox) = BoundingBox::of_mask(intensity_mask).filter(|_| n >= 2) else { return 0 };
+    let dims = bbox.dims();
+    let listed = (n as u64).saturating_mul(3 * 8 + 8);
+    let padded = KernelCorrelation::padded_voxels(dims);
+    if (n as f64).powi(2) / 2.0 <= padded * padded.log2() {
+        return listed;
+    }
+    let len = dims.map(|b| crate::spectral::fft_len(2 * b - 1) as u64);
+    let octant = len.iter().fold(8u64, |b, &l| b.saturating_mul(l / 2 + 1));
+    let half = (len[0] / 2 + 1).saturating_mul(len[1]).saturating_mul(len[2]).saturating_mul(16);
+    listed.saturating_add(octant).saturating_add(half)
+}
+
 /// The mask's half of [`spatial_autocorrelation_with`] for `intensity_mask` on a grid of
 /// `spacing` mm (errors: bad spacing, an empty mask, fewer than 2 voxels).
 pub fn autocorrelation_weights(
@@ -235,6 +254,21 @@ fn pair_sums_fft(fft: &FftWeights, positions: &[[usize; 3]], centred: &[f64]) ->
 
 #[cfg(test)]
 mod tests {
+    /// Two voxels take the direct path: positions (24 bytes) and weight sums (8) each. A
+    /// 30³ cube takes the FFT (27 000²/2 = 3.6·10⁸ pairs against 60³·log₂ 60³ = 3.8·10⁶):
+    /// padded lengths fft_len(59) = 60, the kernel's octant 31³ doubles and the half spectrum
+    /// 31 × 60 × 60 complex values.
+    #[test]
+    fn autocorrelation_bytes_by_hand() {
+        let mut two = ndarray::Array3::from_elem((3, 3, 3), false);
+        two[[0, 0, 0]] = true;
+        two[[2, 1, 0]] = true;
+        assert_eq!(super::autocorrelation_bytes(&two), 2 * 32);
+        let cube = ndarray::Array3::from_elem((30, 30, 30), true);
+        assert_eq!(super::autocorrelation_bytes(&cube), 27_000 * 32 + 31 * 31 * 31 * 8 + 31 * 60 * 60 * 16);
+        assert_eq!(super::autocorrelation_bytes(&ndarray::Array3::from_elem((2, 2, 2), false)), 0);
+    }
+
     use super::*;
     use crate::grid::Grid;
     use ndarray::ShapeBuilder;

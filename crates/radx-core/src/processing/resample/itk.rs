@@ -128,6 +128,32 @@ pub fn input_region(
     })
 }
 
+/// Bytes [`resample_image_region`] and [`resample_mask_in_box`] hold at their peak besides
+/// the region given (the [`input_region`] of `input` for `target`): for the B-spline, its
+/// decomposition's passes over the region's lines (x lines kept to the footprint's x range,
+/// then y, then z) and the footprint's coefficients beside the target's samples; then the
+/// resampled image with the mask's samples (`f64`) and the mask (`bool`) on the target.
+///
+/// # Errors
+/// As [`input_region`].
+pub fn working_bytes(input: &Grid, target: &Grid, interpolator: ItkInterpolator) -> Result<u64, CoreError> {
+    let region = input_region(input, target, interpolator)?.dims();
+    let n = |dims: [usize; 3]| dims.iter().fold(8u64, |b, &d| b.saturating_mul(d as u64));
+    let samples = n(target.dims);
+    let mask = samples.saturating_mul(2).saturating_add(samples / 8);
+    if interpolator != ItkInterpolator::BSpline {
+        return Ok(mask);
+    }
+    let map = ContinuousIndexMap::new(target, input)?;
+    let bounds = map.input_box(target.dims, input.dims);
+    let [kx, ky, kz]: [usize; 3] = std::array::from_fn(|a| bounds[a][1] - bounds[a][0] + 1);
+    let [_, ry, rz] = region;
+    let x_and_y = n([kx, ry, rz]).saturating_add(n([kx, ky, rz]));
+    let y_and_z = n([kx, ky, rz]).saturating_add(n([kx, ky, kz]).saturating_mul(2));
+    let coefficients = n([kx, ky, kz]).saturating_add(samples);
+    Ok(x_and_y.max(y_and_z).max(coefficients).max(mask))
+}
+
 /// [`resample_image`] of an image of which only `region` is at hand: the voxels of the
 /// whole image (grid `whole`) from index `offset` on, holding [`input_region`]'s box.
 /// Positions are mapped through the whole grid and its edges bound the image, exactly as

@@ -176,6 +176,31 @@ pub fn resampling_region(
     }
 }
 
+/// What [`resample`] holds for a ROI whose bounding box is `bbox`, before anything is read:
+/// the part of the image it reads ([`resampling_region`]) as `f64` and, on a new grid, the
+/// interpolation's arrays ([`crate::memory::pyradiomics_interpolation`]); with the dims of
+/// the grid the result is on, for the message.
+///
+/// # Errors
+/// As [`resampling_grid`].
+pub fn resampling_bytes(
+    image: &radx_core::Grid,
+    bbox: &radx_core::BoundingBox,
+    r: &Resample,
+    pad_distance: f64,
+) -> Result<(u64, [usize; 3]), CoreError> {
+    let region = resampling_region(image, bbox, r, pad_distance)?.dims();
+    Ok(match resampling_target(image, bbox, r, pad_distance)? {
+        // The part read and its crop.
+        Target::Crop(_) => (crate::memory::f64_bytes(region).saturating_mul(2), region),
+        Target::Grid(target) => {
+            let interpolator = itk_interpolator(r.image_interpolator);
+            let working = radx_core::processing::resample::itk::working_bytes(image, &target, interpolator)?;
+            (crate::memory::pyradiomics_interpolation(region, working), target.dims)
+        }
+    })
+}
+
 /// What PyRadiomics makes of the image: a crop, or a new grid.
 enum Target {
     /// The spacing does not change: the ROI's box grown by `padDistance` voxels.

@@ -30,7 +30,10 @@ impl Profile for Pyradiomics {
     ) -> Option<Result<radx_core::BoundingBox, CoreError>> {
         let r = settings.resample.as_ref()?;
         let pad = settings.pyradiomics.clone().unwrap_or_default().pad_distance;
-        Some(super::processing::resampling_region(image, bbox, r, pad))
+        Some(
+            check_resampling(image, bbox, settings)
+                .and_then(|()| super::processing::resampling_region(image, bbox, r, pad)),
+        )
     }
 
     fn resample(
@@ -42,6 +45,9 @@ impl Profile for Pyradiomics {
     ) -> Option<Result<Resampled, CoreError>> {
         let r = settings.resample.as_ref()?;
         let pad = settings.pyradiomics.clone().unwrap_or_default().pad_distance;
+        if let Err(e) = check_resampling(image.whole, &mask.bbox, settings) {
+            return Some(Err(e));
+        }
         Some(super::processing::resample(image, pixel, mask, r, pad))
     }
 
@@ -70,4 +76,18 @@ impl Profile for Pyradiomics {
         }
         rows
     }
+}
+
+/// Refuse a resampling ([`super::processing::resampling_bytes`]) over the memory budget
+/// before the image is read for it.
+fn check_resampling(
+    image: &radx_core::Grid,
+    bbox: &radx_core::BoundingBox,
+    settings: &Settings,
+) -> Result<(), CoreError> {
+    let Some(r) = settings.resample.as_ref() else { return Ok(()) };
+    let pad = settings.pyradiomics.clone().unwrap_or_default().pad_distance;
+    let (bytes, [x, y, z]) = super::processing::resampling_bytes(image, bbox, r, pad)?;
+    let what = format!("`resampledPixelSpacing` {:?} mm (a {x} × {y} × {z} voxel grid around the ROI)", r.spacing);
+    crate::memory::Need::new(crate::memory::Phase::Interpolation, bytes, what).check(settings.max_memory)
 }

@@ -262,7 +262,7 @@ pub fn build_source(
     let present = present_levels(&level_counts);
     // The texture matrices keep only the present levels: built on them renumbered
     // (`matrix_levels[i]` is `present[i]`'s level there), they count the same on fewer rows.
-    let renumbered = (present.len() < roi.ng).then(|| crate::sources::renumbered(roi, &present));
+    let renumbered = (present.len() < roi.ng).then(|| roi.renumbered(&present));
     let (matrix_roi, matrix_levels) = match &renumbered {
         Some(r) => (r, (1..=present.len() as u16).collect::<Vec<u16>>()),
         None => (roi, present.clone()),
