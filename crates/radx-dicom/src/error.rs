@@ -41,6 +41,24 @@ pub enum DicomError {
         /// Extra context (may be empty; starts with ": " otherwise).
         detail: String,
     },
+    /// An element (or item) declares a value longer than the bytes left in the file: a
+    /// damaged or crafted file, refused before anything is reserved for it.
+    #[error(
+        "{}: element {tag} at byte {offset} declares {declared} bytes but only {left} are left in the file — the file is truncated or damaged; export it again",
+        path.display()
+    )]
+    DeclaredLengthBeyondFile {
+        /// The file.
+        path: PathBuf,
+        /// The element's tag, as `(gggg,eeee)`.
+        tag: String,
+        /// Where the value starts (bytes from the file's start).
+        offset: u64,
+        /// The length the element declares.
+        declared: u64,
+        /// The bytes from `offset` to the end of the file.
+        left: u64,
+    },
     /// The pixel data could not be decoded (unsupported transfer syntax, corrupt fragment…).
     #[error("{}: cannot decode the pixel data: {reason}", path.display())]
     Pixels {

@@ -25,6 +25,7 @@
 mod attrs;
 mod error;
 mod geometry;
+mod lengths;
 mod probe;
 mod raster;
 mod rtstruct;

@@ -16,6 +16,7 @@ use dicom_object::{DefaultDicomObject, OpenFileOptions, Tag};
 
 use crate::attrs::{Object, floats, items, opt_float, opt_str, req_str, req_uint};
 use crate::error::DicomError;
+use crate::lengths::{WalkUntil, check_declared_lengths};
 
 /// The header of one slice: a single-frame file, or one frame of a multi-frame file.
 #[derive(Debug, Clone)]
@@ -58,6 +59,7 @@ pub(crate) fn frame_name(path: &Path, frame: Option<u32>) -> PathBuf {
 
 /// Open a DICOM file whole (with its file meta group, which names the transfer syntax).
 pub(crate) fn open(path: &Path) -> Result<DefaultDicomObject, DicomError> {
+    check_file_lengths(path, WalkUntil::End)?;
     OpenFileOptions::new()
         .open_file(path)
         .map_err(|e| DicomError::NotDicom { path: path.to_path_buf(), reason: e.to_string() })
@@ -65,6 +67,7 @@ pub(crate) fn open(path: &Path) -> Result<DefaultDicomObject, DicomError> {
 
 /// Parse a DICOM file held in memory (preamble optional); `path` names it in errors.
 pub(crate) fn parse(path: &Path, bytes: &[u8]) -> Result<DefaultDicomObject, DicomError> {
+    check_declared_lengths(path, std::io::Cursor::new(bytes), WalkUntil::End)?;
     let bytes = match bytes.get(128..132) {
         Some(b"DICM") => &bytes[128..],
         _ => bytes,
@@ -77,9 +80,17 @@ pub(crate) fn parse(path: &Path, bytes: &[u8]) -> Result<DefaultDicomObject, Dic
 
 /// Parse a DICOM file up to its pixel data.
 pub(crate) fn read_header(path: &Path) -> Result<Object, DicomError> {
+    check_file_lengths(path, WalkUntil::Tag(tags::PIXEL_DATA))?;
     let file = OpenFileOptions::new().read_until(tags::PIXEL_DATA).open_file(path);
     let file = file.map_err(|e| DicomError::NotDicom { path: path.to_path_buf(), reason: e.to_string() })?;
     Ok(file.into_inner())
+}
+
+/// [`check_declared_lengths`] on a file on disk.
+fn check_file_lengths(path: &Path, until: WalkUntil) -> Result<(), DicomError> {
+    let file =
+        std::fs::File::open(path).map_err(|source| DicomError::Unreadable { path: path.to_path_buf(), source })?;
+    check_declared_lengths(path, std::io::BufReader::new(file), until)
 }
 
 /// True when the object is an image of a series (has rows and columns and is not a

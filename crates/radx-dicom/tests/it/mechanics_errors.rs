@@ -185,3 +185,38 @@ fn truncated_files_are_errors_not_panics() {
         }
     }
 }
+
+/// The fuzzer's input (an element inside a nested sequence of an RTSTRUCT declaring
+/// ~4 GiB) is refused by the declared-length walk, naming the element, before dicom-rs
+/// reserves 4 GiB for it; it used to come out as a parse error only after that
+/// reservation, which a memory-limited process does not survive.
+#[test]
+fn an_element_declaring_more_bytes_than_the_file_holds_is_refused_before_parsing() {
+    let input = std::fs::read(dicom().join("fuzz/rtstruct-4gib-element.bin")).unwrap();
+    let bytes = &input[1..]; // the fuzz target's first byte picks the reader
+    let err = radx_dicom::read_rtstruct_bytes(Path::new("crafted.dcm"), bytes).unwrap_err();
+    let DicomError::DeclaredLengthBeyondFile { declared, left, .. } = &err else { panic!("{err}") };
+    assert!(*declared > 1 << 31 && *left < bytes.len() as u64, "{err}");
+    let text = err.to_string();
+    assert!(text.starts_with("crafted.dcm: element (") && text.contains("export it again"), "{text}");
+}
+
+/// The same walk guards files read from disk: a slice whose pixel data declares 4 GiB
+/// stops a series read with that slice's name, not a 4 GiB reservation.
+#[test]
+fn a_slice_on_disk_declaring_4_gib_of_pixels_is_refused_by_name() {
+    let dir = copy_phantom(|_| false);
+    let victim = dir.path().join("DCM_IMG_00010.dcm");
+    let mut bytes = std::fs::read(&victim).unwrap();
+    // Pixel Data (7FE0,0010) is the last element: its tag, then (explicit VR OW) "OW" and
+    // two reserved bytes, then a 4-byte length, which equals the bytes after it.
+    let at = bytes.windows(4).rposition(|w| w == [0xE0, 0x7F, 0x10, 0x00]).unwrap();
+    let length_at = if &bytes[at + 4..at + 6] == b"OW" { at + 8 } else { at + 4 };
+    let length = u32::from_le_bytes(bytes[length_at..length_at + 4].try_into().unwrap());
+    assert_eq!(length as usize, bytes.len() - length_at - 4, "pixel data not found where expected");
+    bytes[length_at..length_at + 4].copy_from_slice(&0xFFFF_FFF0u32.to_le_bytes());
+    std::fs::write(&victim, &bytes).unwrap();
+    let err = read_series(dir.path()).unwrap_err();
+    let DicomError::DeclaredLengthBeyondFile { path, tag, declared, .. } = &err else { panic!("{err}") };
+    assert_eq!((path.as_path(), tag.as_str(), *declared), (victim.as_path(), "(7FE0,0010)", 0xFFFF_FFF0), "{err}");
+}

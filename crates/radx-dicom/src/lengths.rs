@@ -1,0 +1,193 @@
+//! Declared lengths checked against the bytes a file holds, before the file is parsed.
+//!
+//! A DICOM element declares its value's length up front (up to 4 GiB), and dicom-rs
+//! reserves that much before it reads the value — the meta group's UIDs are even filled
+//! with zeros first. A crafted file of a few kilobytes could so make radx allocate
+//! gigabytes (the fuzzer's `dicom-rtstruct-4gib-element.bin`: an element deep inside a
+//! nested sequence declaring ~4 GiB). This walk reads only element headers, skips values
+//! without keeping them, and refuses the first value that claims more bytes than are left.
+//!
+//! The walk only guards the parse: where it cannot follow a file (a damaged header, no
+//! meta group, an unknown transfer syntax) it stops quietly and the parser itself
+//! decides, so no file the parser reads is refused by the walk for another reason. A
+//! deflated data set is not walked: its lengths count inflated bytes.
+
+use std::io::{Read, Seek, SeekFrom};
+use std::path::Path;
+
+use dicom_core::{Length, Tag};
+use dicom_dictionary_std::tags;
+use dicom_encoding::{Codec, TransferSyntaxIndex};
+use dicom_parser::StatefulDecode;
+use dicom_parser::dataset::LazyDataToken;
+use dicom_parser::dataset::lazy_read::LazyDataSetReader;
+use dicom_transfer_syntax_registry::{TransferSyntaxRegistry, entries::EXPLICIT_VR_LITTLE_ENDIAN};
+
+use crate::error::DicomError;
+
+/// Where a walk stops: the end of the file, or the first top-level element at or after
+/// a tag (pixel data for a header-only read, which never reads that far).
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum WalkUntil {
+    End,
+    Tag(Tag),
+}
+
+/// The tag of a sequence item (and of an encapsulated pixel data fragment).
+const ITEM: Tag = Tag(0xFFFE, 0xE000);
+
+/// The longest transfer syntax UID the walk reads (a UID has at most 64 characters).
+const MAX_UID_BYTES: u32 = 64;
+
+/// Refuse `source` (named `path` in errors) if any element or item before `until` declares
+/// a value longer than the bytes left after its header. `source` starts at the file's
+/// preamble or at `DICM`.
+pub(crate) fn check_declared_lengths<R: Read + Seek>(
+    path: &Path,
+    mut source: R,
+    until: WalkUntil,
+) -> Result<(), DicomError> {
+    let unreadable = |source| DicomError::Unreadable { path: path.to_path_buf(), source };
+    let total = source.seek(SeekFrom::End(0)).map_err(unreadable)?;
+    let Some(meta_start) = meta_start(&mut source).map_err(unreadable)? else { return Ok(()) };
+    source.seek(SeekFrom::Start(meta_start)).map_err(unreadable)?;
+    let Some(meta) = walk_meta(path, &mut source, total)? else { return Ok(()) };
+    let Some(ts) = TransferSyntaxRegistry.get(meta.transfer_syntax.trim_end_matches(['\0', ' '])) else {
+        return Ok(());
+    };
+    if matches!(ts.codec(), Codec::Dataset(_)) {
+        // A deflated data set: its lengths count inflated bytes, which this walk over the
+        // file's own bytes cannot follow.
+        return Ok(());
+    }
+    source.seek(SeekFrom::Start(meta.end)).map_err(unreadable)?;
+    let Ok(reader) = LazyDataSetReader::new_with_ts(source, ts) else { return Ok(()) };
+    walk_dataset(path, reader, total, until)
+}
+
+/// The offset just after `DICM` (at 128 after a preamble, or at 0), `None` without it.
+fn meta_start<R: Read + Seek>(source: &mut R) -> std::io::Result<Option<u64>> {
+    for at in [128u64, 0] {
+        let mut magic = [0u8; 4];
+        source.seek(SeekFrom::Start(at))?;
+        if source.read_exact(&mut magic).is_ok() && &magic == b"DICM" {
+            return Ok(Some(at + 4));
+        }
+    }
+    Ok(None)
+}
+
+/// What the walk needs from the file meta group.
+struct Meta {
+    transfer_syntax: String,
+    /// Where the data set starts.
+    end: u64,
+}
+
+/// Walk the file meta group (always explicit VR little endian), whose first element gives
+/// its length; `None` where the group is too damaged to follow.
+fn walk_meta<R: Read + Seek>(path: &Path, source: &mut R, total: u64) -> Result<Option<Meta>, DicomError> {
+    let Ok(mut reader) = LazyDataSetReader::new_with_ts(&mut *source, &EXPLICIT_VR_LITTLE_ENDIAN.erased()) else {
+        return Ok(None);
+    };
+    let mut end = None;
+    let mut transfer_syntax = None;
+    while let Some(Ok(token)) = reader.advance() {
+        let LazyDataToken::LazyValue { header, decoder } = token else { continue };
+        let at = decoder.position();
+        if end.is_some_and(|end| at >= end) {
+            break;
+        }
+        if end.is_none() && (header.tag, header.len) != (tags::FILE_META_INFORMATION_GROUP_LENGTH, Length(4)) {
+            // Not a meta group as DICOM (and the parser) require: the parser says so.
+            return Ok(None);
+        }
+        check(path, header.tag, header.len, at, total)?;
+        match header.tag {
+            tags::FILE_META_INFORMATION_GROUP_LENGTH if end.is_none() => {
+                let mut group_length = [0u8; 4];
+                if decoder.read_to(4, &mut group_length[..]).is_err() {
+                    return Ok(None);
+                }
+                end = Some(at + 4 + u64::from(u32::from_le_bytes(group_length)));
+                continue;
+            }
+            tags::TRANSFER_SYNTAX_UID if header.len.0 <= MAX_UID_BYTES => {
+                let mut uid = Vec::new();
+                if decoder.read_to(header.len.0, &mut uid).is_err() {
+                    return Ok(None);
+                }
+                transfer_syntax = Some(String::from_utf8_lossy(&uid).into_owned());
+                continue;
+            }
+            _ => {}
+        }
+        if token_skip(decoder, header.len).is_err() {
+            return Ok(None);
+        }
+    }
+    Ok(end.zip(transfer_syntax).map(|(end, transfer_syntax)| Meta { transfer_syntax, end }))
+}
+
+fn token_skip<D: StatefulDecode>(decoder: &mut D, len: Length) -> Result<(), ()> {
+    decoder.skip_bytes(len.get().ok_or(())?).map_err(|_| ())
+}
+
+/// Walk the data set's elements, items and fragments, checking each value's length.
+fn walk_dataset<S: StatefulDecode>(
+    path: &Path,
+    mut reader: LazyDataSetReader<S>,
+    total: u64,
+    until: WalkUntil,
+) -> Result<(), DicomError> {
+    let mut depth = 0usize;
+    while let Some(Ok(token)) = reader.advance() {
+        match token {
+            LazyDataToken::SequenceStart { tag, .. } if depth == 0 && stops(tag, until) => return Ok(()),
+            LazyDataToken::SequenceStart { .. } | LazyDataToken::ItemStart { .. } => depth += 1,
+            LazyDataToken::PixelSequenceStart if depth == 0 && matches!(until, WalkUntil::Tag(_)) => return Ok(()),
+            LazyDataToken::PixelSequenceStart => depth += 1,
+            LazyDataToken::SequenceEnd | LazyDataToken::ItemEnd => depth = depth.saturating_sub(1),
+            LazyDataToken::ElementHeader(header) if depth == 0 && stops(header.tag, until) => return Ok(()),
+            LazyDataToken::ElementHeader(_) => {}
+            LazyDataToken::LazyValue { header, decoder } => {
+                if depth == 0 && stops(header.tag, until) {
+                    return Ok(());
+                }
+                check(path, header.tag, header.len, decoder.position(), total)?;
+                if token_skip(decoder, header.len).is_err() {
+                    return Ok(());
+                }
+            }
+            LazyDataToken::LazyItemValue { len, decoder } => {
+                check(path, ITEM, Length(len), decoder.position(), total)?;
+                if decoder.skip_bytes(len).is_err() {
+                    return Ok(());
+                }
+            }
+            // Tokens a later dicom-parser may add carry no value to check.
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+fn stops(tag: Tag, until: WalkUntil) -> bool {
+    matches!(until, WalkUntil::Tag(t) if tag >= t)
+}
+
+/// A value of `len` bytes starting at `at` must end within the file's `total` bytes.
+fn check(path: &Path, tag: Tag, len: Length, at: u64, total: u64) -> Result<(), DicomError> {
+    let Some(declared) = len.get() else { return Ok(()) };
+    let left = total.saturating_sub(at);
+    if u64::from(declared) > left {
+        return Err(DicomError::DeclaredLengthBeyondFile {
+            path: path.to_path_buf(),
+            tag: format!("({:04X},{:04X})", tag.group(), tag.element()),
+            offset: at,
+            declared: u64::from(declared),
+            left,
+        });
+    }
+    Ok(())
+}
