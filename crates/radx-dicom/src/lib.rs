@@ -28,6 +28,7 @@ mod geometry;
 mod lengths;
 mod probe;
 mod raster;
+mod rle;
 mod rtstruct;
 mod seg;
 mod series;

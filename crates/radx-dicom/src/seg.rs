@@ -351,6 +351,9 @@ fn pixels(
                 let what = "an encapsulated (compressed) binary segmentation".to_string();
                 return Err(DicomError::Unsupported { path: path.to_path_buf(), what });
             }
+            if file.meta().transfer_syntax().trim_end_matches('\0') == crate::rle::RLE_LOSSLESS {
+                crate::rle::check_fragments(file, None, path)?;
+            }
             let decoded = file.decode_pixel_data().map_err(|e| bad(e.to_string()))?;
             decoded.data().to_vec()
         }

@@ -19,6 +19,7 @@ use rayon::prelude::*;
 use crate::attrs::opt_str;
 use crate::error::DicomError;
 use crate::geometry::{Tolerances, order_and_grid};
+use crate::rle;
 use crate::slice::{Slice, is_image, open, parse, read_header, slices_of};
 
 /// How a series is chosen and checked.
@@ -244,6 +245,9 @@ fn decode_into(file: &DefaultDicomObject, slices: &[Slice], out: &mut [f64]) -> 
 /// Decode one slice's pixels into `out`, x fastest, rescaled.
 fn decode_slice(file: &DefaultDicomObject, slice: &Slice, out: &mut [f64]) -> Result<(), DicomError> {
     let pixels = |e: &dyn std::fmt::Display| DicomError::Pixels { path: slice.name(), reason: e.to_string() };
+    if file.meta().transfer_syntax().trim_end_matches('\0') == rle::RLE_LOSSLESS {
+        rle::check_fragments(file, slice.frame, &slice.name())?;
+    }
     let decoded = match slice.frame {
         None => file.decode_pixel_data(),
         Some(frame) => file.decode_pixel_data_frame(frame),

@@ -220,3 +220,16 @@ fn a_slice_on_disk_declaring_4_gib_of_pixels_is_refused_by_name() {
     let DicomError::DeclaredLengthBeyondFile { path, tag, declared, .. } = &err else { panic!("{err}") };
     assert_eq!((path.as_path(), tag.as_str(), *declared), (victim.as_path(), "(7FE0,0010)", 0xFFFF_FFF0), "{err}");
 }
+
+/// The fuzzer's RLE image whose segment unpacks to fewer bytes than the frame has pixels:
+/// dicom-rs's RLE decoder indexed past the segment and panicked; the fragment is now
+/// checked first and refused as damaged pixel data, naming the file.
+#[test]
+fn an_rle_segment_shorter_than_its_frame_is_refused_not_a_panic() {
+    let input = std::fs::read(dicom().join("fuzz/series-rle-short-segment.bin")).unwrap();
+    let bytes = &input[1..]; // the fuzz target's first byte picks the reader
+    let err = radx_dicom::read_series_bytes(Path::new("crafted.dcm"), bytes, &SeriesOptions::default()).unwrap_err();
+    let DicomError::Pixels { reason, .. } = &err else { panic!("{err}") };
+    assert!(reason.contains("is damaged: segment 1 unpacks to 27 bytes where the frame has 192 pixels"), "{err}");
+    assert!(err.to_string().starts_with("crafted.dcm"), "{err}");
+}
