@@ -59,6 +59,27 @@ pub enum DicomError {
         /// The bytes from `offset` to the end of the file.
         left: u64,
     },
+    /// A value of a fixed-size type (US, FL, OV…) whose length is not a whole number of
+    /// its elements: the standard forbids it, and dicom-rs would read past it out of step
+    /// with the file, taking later bytes for headers.
+    #[error(
+        "{}: element {tag} at byte {offset} has VR {vr} and length {declared}, not a multiple of its {size}-byte values — the file is damaged; export it again",
+        path.display()
+    )]
+    ValueLengthNotMultiple {
+        /// The file.
+        path: PathBuf,
+        /// The element's tag, as `(gggg,eeee)`.
+        tag: String,
+        /// Where the value starts (bytes from the file's start).
+        offset: u64,
+        /// The element's value representation.
+        vr: String,
+        /// The length the element declares.
+        declared: u64,
+        /// The size of one value of that VR.
+        size: u32,
+    },
     /// The pixel data could not be decoded (unsupported transfer syntax, corrupt fragment…).
     #[error("{}: cannot decode the pixel data: {reason}", path.display())]
     Pixels {

@@ -15,7 +15,8 @@
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
-use dicom_core::{Length, Tag};
+use dicom_core::header::DataElementHeader;
+use dicom_core::{Length, Tag, VR};
 use dicom_dictionary_std::tags;
 use dicom_encoding::{Codec, TransferSyntaxIndex};
 use dicom_parser::StatefulDecode;
@@ -155,6 +156,7 @@ fn walk_dataset<S: StatefulDecode>(
                     return Ok(());
                 }
                 check(path, header.tag, header.len, decoder.position(), total)?;
+                check_whole_values(path, &header, decoder.position())?;
                 if token_skip(decoder, header.len).is_err() {
                     return Ok(());
                 }
@@ -176,6 +178,38 @@ fn stops(tag: Tag, until: WalkUntil) -> bool {
     matches!(until, WalkUntil::Tag(t) if tag >= t)
 }
 
+/// The size of one value of a fixed-size VR (`None` for text, bytes and sequences).
+fn value_size(vr: VR) -> Option<u32> {
+    match vr {
+        VR::US | VR::SS | VR::OW => Some(2),
+        VR::UL | VR::SL | VR::OL | VR::FL | VR::OF | VR::AT => Some(4),
+        VR::FD | VR::OD | VR::SV | VR::UV | VR::OV => Some(8),
+        _ => None,
+    }
+}
+
+/// A fixed-size value must hold whole values: dicom-rs reads `len / size` of them, so a
+/// remainder leaves its reader out of step with the file (and with this walk), reading
+/// later bytes as headers — the fuzzer found a 4 GiB length hidden that way.
+fn check_whole_values(path: &Path, header: &DataElementHeader, at: u64) -> Result<(), DicomError> {
+    let (Some(size), Some(declared)) = (value_size(header.vr), header.len.get()) else { return Ok(()) };
+    if declared % size == 0 {
+        return Ok(());
+    }
+    Err(DicomError::ValueLengthNotMultiple {
+        path: path.to_path_buf(),
+        tag: tag_text(header.tag),
+        offset: at,
+        vr: header.vr.to_string().to_owned(),
+        declared: u64::from(declared),
+        size,
+    })
+}
+
+fn tag_text(tag: Tag) -> String {
+    format!("({:04X},{:04X})", tag.group(), tag.element())
+}
+
 /// A value of `len` bytes starting at `at` must end within the file's `total` bytes.
 fn check(path: &Path, tag: Tag, len: Length, at: u64, total: u64) -> Result<(), DicomError> {
     let Some(declared) = len.get() else { return Ok(()) };
@@ -183,7 +217,7 @@ fn check(path: &Path, tag: Tag, len: Length, at: u64, total: u64) -> Result<(), 
     if u64::from(declared) > left {
         return Err(DicomError::DeclaredLengthBeyondFile {
             path: path.to_path_buf(),
-            tag: format!("({:04X},{:04X})", tag.group(), tag.element()),
+            tag: tag_text(tag),
             offset: at,
             declared: u64::from(declared),
             left,

@@ -233,3 +233,15 @@ fn an_rle_segment_shorter_than_its_frame_is_refused_not_a_panic() {
     assert!(reason.contains("is damaged: segment 1 unpacks to 27 bytes where the frame has 192 pixels"), "{err}");
     assert!(err.to_string().starts_with("crafted.dcm"), "{err}");
 }
+
+/// The fuzzer's image with a sequence's VR turned into OV (8-byte values) of length 890:
+/// dicom-rs reads 111 values and goes on 2 bytes out of step, taking later bytes for an
+/// element declaring 1.3 GB, which it reserved. Such a length is refused by name first.
+#[test]
+fn a_fixed_size_value_of_partial_length_is_refused_before_parsing() {
+    let input = std::fs::read(dicom().join("fuzz/series-odd-length-ov.bin")).unwrap();
+    let bytes = &input[1..]; // the fuzz target's first byte picks the reader
+    let err = radx_dicom::read_series_bytes(Path::new("crafted.dcm"), bytes, &SeriesOptions::default()).unwrap_err();
+    let DicomError::ValueLengthNotMultiple { tag, vr, declared, size, .. } = &err else { panic!("{err}") };
+    assert_eq!((tag.as_str(), vr.as_str(), *declared, *size), ("(0008,1115)", "OV", 890, 8), "{err}");
+}
