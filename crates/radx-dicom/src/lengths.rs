@@ -94,7 +94,12 @@ fn walk_meta<R: Read + Seek>(path: &Path, source: &mut R, total: u64) -> Result<
     let mut end = None;
     let mut transfer_syntax = None;
     while let Some(Ok(token)) = reader.advance() {
-        let LazyDataToken::LazyValue { header, decoder } = token else { continue };
+        let (header, decoder) = match token {
+            LazyDataToken::LazyValue { header, decoder } => (header, decoder),
+            LazyDataToken::ElementHeader(_) => continue,
+            // The meta group holds no sequence: past it, or damaged (the parser says which).
+            _ => break,
+        };
         let at = decoder.position();
         if end.is_some_and(|end| at >= end) {
             break;
@@ -142,7 +147,15 @@ fn walk_dataset<S: StatefulDecode>(
     until: WalkUntil,
 ) -> Result<(), DicomError> {
     let mut depth = 0usize;
+    // Every token but an end consumes at least 4 bytes, and each end closes a start: more
+    // tokens than half the file's bytes means the reader no longer advances (it can loop
+    // on a damaged delimiter), so the walk stops and leaves the file to the parser.
+    let mut tokens_left = total / 2 + 64;
     while let Some(Ok(token)) = reader.advance() {
+        if tokens_left == 0 {
+            return Ok(());
+        }
+        tokens_left -= 1;
         match token {
             LazyDataToken::SequenceStart { tag, .. } if depth == 0 && stops(tag, until) => return Ok(()),
             LazyDataToken::SequenceStart { .. } | LazyDataToken::ItemStart { .. } => depth += 1,

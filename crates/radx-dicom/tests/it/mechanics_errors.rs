@@ -245,3 +245,15 @@ fn a_fixed_size_value_of_partial_length_is_refused_before_parsing() {
     let DicomError::ValueLengthNotMultiple { tag, vr, declared, size, .. } = &err else { panic!("{err}") };
     assert_eq!((tag.as_str(), vr.as_str(), *declared, *size), ("(0008,1115)", "OV", 890, 8), "{err}");
 }
+
+/// The fuzzer's SEG whose meta group holds a damaged delimiter: dicom-parser's lazy reader
+/// returned the same end token forever and the declared-length walk hung. The walk now
+/// leaves the meta group at its first sequence token and bounds its tokens by the file's
+/// size, so the file comes back as an error (before the fix this test never returned).
+#[test]
+fn a_damaged_delimiter_does_not_hang_the_length_walk() {
+    let input = std::fs::read(dicom().join("fuzz/seg-meta-delimiter-loop.bin")).unwrap();
+    let bytes = &input[1..]; // the fuzz target's first byte picks the reader
+    let err = radx_dicom::read_seg_bytes(Path::new("crafted.dcm"), bytes, 1 << 26).unwrap_err();
+    assert!(matches!(err, DicomError::NotDicom { .. }), "{err}");
+}
