@@ -17,6 +17,11 @@
  *                   declares margin_mm = 2 and reads input->margin, after checking that
  *                   radx's input has that field at all).
  *
+ * Filter (ABI 2.2, the second symbol radx_plugin_filters):
+ *   binomial_mean3  a 3x3x3 weighted mean: weights 1, 2, 1 along each axis (64 in all);
+ *                   past the image's edges the edge voxel is repeated ("nearest"). Settings
+ *                   select it with [[filter]] kind = "plugin", name = "binomial_mean3".
+ *
  * Lifecycle: init allocates a context (here: the unit volumes are reported in, mm³ = 1)
  * that every call receives, and says hello through the host's log; shutdown frees it.
  */
@@ -143,3 +148,56 @@ static const RadxPluginDesc descriptor = {
 };
 
 RADX_EXPORT const RadxPluginDesc *radx_plugin_entry(void) { return &descriptor; }
+
+/* The in-image index of n on an axis of len voxels under "nearest": the edge repeated. */
+static size_t nearest(ptrdiff_t n, size_t len) {
+    if (n < 0) {
+        return 0;
+    }
+    return (size_t)n >= len ? len - 1 : (size_t)n;
+}
+
+/* Writes every voxel of out; reads only the host's image (no shared state: radx calls it
+ * from several threads at once). */
+static int32_t binomial_mean3(void *context, const RadxFilterInput *input, double *out, size_t out_len) {
+    (void)context;
+    last_error_message[0] = '\0';
+    const size_t *d = input->image.dims;
+    if (input->image.data == NULL || d[0] * d[1] * d[2] != out_len) {
+        snprintf(last_error_message, sizeof last_error_message, "binomial_mean3: no image, or not out_len voxels");
+        return RADX_ERROR;
+    }
+    static const double w[3] = {1.0, 2.0, 1.0};
+    const double *v = input->image.data;
+    for (size_t z = 0; z < d[2]; z++) {
+        for (size_t y = 0; y < d[1]; y++) {
+            for (size_t x = 0; x < d[0]; x++) {
+                double sum = 0.0;
+                for (int c = 0; c < 3; c++) {
+                    size_t k = nearest((ptrdiff_t)z + c - 1, d[2]);
+                    for (int b = 0; b < 3; b++) {
+                        size_t j = nearest((ptrdiff_t)y + b - 1, d[1]);
+                        for (int a = 0; a < 3; a++) {
+                            size_t i = nearest((ptrdiff_t)x + a - 1, d[0]);
+                            sum += w[a] * w[b] * w[c] * v[i + d[0] * (j + d[1] * k)];
+                        }
+                    }
+                }
+                out[x + d[0] * (y + d[1] * z)] = sum / 64.0;
+            }
+        }
+    }
+    return RADX_OK;
+}
+
+static const RadxFilterDesc filters[] = {
+    {sizeof(RadxFilterDesc), "binomial_mean3", "3x3x3 weighted mean, weights 1-2-1 per axis, nearest boundary",
+     {1, 1, 1}, 0.0, "nearest", NULL, 0, binomial_mean3},
+};
+
+static const RadxFilterTable filter_table = {
+    RADX_PLUGIN_ABI, RADX_PLUGIN_ABI_MINOR, sizeof(RadxFilterTable), filters, sizeof filters / sizeof filters[0],
+    sizeof(RadxFilterDesc),
+};
+
+RADX_EXPORT const RadxFilterTable *radx_plugin_filters(void) { return &filter_table; }

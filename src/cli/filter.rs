@@ -30,6 +30,10 @@ pub struct FilterArgs {
     /// Output NIfTI file (.nii or .nii.gz), float32.
     #[arg(short, long)]
     output: PathBuf,
+    /// Plugin library whose filters the settings may select (`kind = "plugin"`;
+    /// repeatable), in addition to $RADX_PLUGIN_PATH.
+    #[arg(long = "plugin")]
+    plugins: Vec<PathBuf>,
     #[command(flatten)]
     read: super::extract::ReadArgs,
 }
@@ -40,7 +44,9 @@ pub fn run(args: &FilterArgs) -> Result<ExitCode, Error> {
     let mut settings = Settings::from_file(&args.settings)?;
     args.read.apply(&mut settings);
     let label = args.label.unwrap_or(settings.label);
-    let extractor = Extractor::new(settings, &[], Default::default())?;
+    let plugins = super::plugins::load_registry(&args.plugins)?;
+    let extractor = Extractor::new(settings, &[], plugins)?;
+    super::plugins::report(&extractor);
     let stage = pick(&extractor, args.filter.as_deref(), &args.settings)?;
     let response = match &args.mask {
         Some(mask) => {

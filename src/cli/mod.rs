@@ -74,7 +74,7 @@ enum Command {
         #[command(subcommand)]
         action: FeaturesAction,
     },
-    /// List loaded plugins (from --plugin and $RADX_PLUGIN_PATH) with their features and sources.
+    /// List loaded plugins (from --plugin and $RADX_PLUGIN_PATH) with their features, sources and filters.
     Plugins {
         #[command(subcommand)]
         action: PluginsAction,

@@ -108,6 +108,23 @@ pub fn list(explicit: &[PathBuf]) -> Result<ExitCode, Error> {
                 s.description
             );
         }
+        for f in &plugin.filters {
+            let params: Vec<String> = f.params.iter().map(|(n, v)| show_param(n, v)).collect();
+            let params = if params.is_empty() { "no parameters".to_string() } else { params.join(", ") };
+            let [x, y, z] = f.margin_voxels;
+            outln!(
+                out,
+                "  filter  {:<24} {} boundary, margin {x}x{y}x{z} voxels{}; {params}; {}",
+                f.name,
+                f.boundary,
+                match f.margin_mm {
+                    radx_engine::plugins::Margin::None => String::new(),
+                    radx_engine::plugins::Margin::Mm(mm) => format!(" or {mm} mm"),
+                    radx_engine::plugins::Margin::WholeImage => " (the whole image)".to_string(),
+                },
+                f.description
+            );
+        }
     }
     super::output::write_stdout(&out)?;
     Ok(ExitCode::SUCCESS)

@@ -13,7 +13,7 @@ use radx_engine::core::{Grid, Volume};
 use radx_engine::plugins::{DenseMatrix, HOST_ABI, PluginError, PluginInput, PluginRegistry, load_plugin};
 
 /// Workspace root (the root package's manifest dir).
-fn root() -> &'static Path {
+pub(crate) fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
@@ -41,7 +41,7 @@ fn owner_only_dir(dir: &Path) {
 
 /// Mode 755 on Unix: files and folders made under a umask of 002 (cc, create_dir_all) would
 /// be group-writable, and radx refuses such libraries.
-fn owner_writable(path: &Path) {
+pub(crate) fn owner_writable(path: &Path) {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -52,7 +52,7 @@ fn owner_writable(path: &Path) {
 }
 
 /// A scratch directory for this test binary (see [`test_root`]).
-fn scratch(name: &str) -> PathBuf {
+pub(crate) fn scratch(name: &str) -> PathBuf {
     let dir = test_root().join(name);
     owner_only_dir(&dir);
     dir
@@ -90,6 +90,7 @@ fn rust_plugins() -> &'static Path {
             .args(["build", "--quiet"])
             .args(["-p", "radx-plugin-fractal", "-p", "radx-plugin-lbp"])
             .args(["-p", "radx-plugin-abi-mismatch", "-p", "radx-plugin-panicky", "-p", "radx-plugin-peritumoral"])
+            .args(["-p", "radx-plugin-sobel"])
             .arg("--target-dir")
             .arg(&target)
             // Never hand the nested cargo (and the rustc it probes with `rustc -`) an
@@ -106,7 +107,7 @@ fn rust_plugins() -> &'static Path {
         assert!(status.success(), "building the example plugins failed");
         let installed = scratch("rust");
         let stems = ["radx_plugin_fractal", "radx_plugin_lbp", "radx_plugin_abi_mismatch", "radx_plugin_panicky"];
-        for stem in stems.into_iter().chain(["radx_plugin_peritumoral"]) {
+        for stem in stems.into_iter().chain(["radx_plugin_peritumoral", "radx_plugin_sobel"]) {
             install_library(&target.join("debug").join(dylib_name(stem)), &installed);
         }
         installed
@@ -118,7 +119,7 @@ pub(crate) fn rust_plugin(crate_stem: &str) -> PathBuf {
 }
 
 /// Compile a C file into a shared library with the system compiler.
-fn compile_c(source: &Path, name: &str) -> PathBuf {
+pub(crate) fn compile_c(source: &Path, name: &str) -> PathBuf {
     let out = scratch("c").join(dylib_name(name));
     let output = Command::new("cc")
         .args(["-std=c11", "-Wall", "-Wextra", "-Werror", "-shared", "-fPIC", "-I"])
@@ -133,7 +134,7 @@ fn compile_c(source: &Path, name: &str) -> PathBuf {
     out
 }
 
-fn c_example() -> &'static Path {
+pub(crate) fn c_example() -> &'static Path {
     static PATH: OnceLock<PathBuf> = OnceLock::new();
     PATH.get_or_init(|| compile_c(&root().join("plugins/c-example/example.c"), "radx_c_example"))
 }

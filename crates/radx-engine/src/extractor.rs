@@ -86,12 +86,14 @@ impl Extractor {
         }
         let mut warnings = Vec::new();
         crate::sources::plugin::screen_sources(&mut plugins, &mut warnings)?;
+        crate::plugin_filters::screen(&mut plugins, &mut warnings)?;
         let mut registry = crate::sources::registry(&settings);
         crate::sources::plugin::register_sources(&mut registry, &plugins)?;
         let compiled = library.compile_linked(&registry, radx_dsl::Limits { eval_budget: settings.eval_budget })?;
         let (library, library_warnings) = (compiled.families, compiled.warnings);
         crate::sources::plugin::screen_features(&library, &mut plugins, &mut warnings)?;
         settings.plugin_margin = plugins.margin();
+        crate::plugin_filters::resolve(&mut settings, &plugins).map_err(crate::filtering::FilterStageError::from)?;
         let library = crate::profile::of(&settings).prune_library(library, &registry, &settings);
         let filters = crate::filtering::stages(&settings, &library)?;
         let plugin_warnings = warnings.into_iter().map(Arc::new).collect();
@@ -156,9 +158,11 @@ impl Extractor {
         };
         let (processed, extractor) = process_case(case, settings, needs, build);
         let extractor = extractor?;
-        if extractor.settings.plugin_margin != settings.plugin_margin {
+        let plugin_filters = settings.filters.iter().any(|f| f.spec.plugin().is_some());
+        if extractor.settings.plugin_margin != settings.plugin_margin || plugin_filters {
             // A loaded plugin wants more of the image around the ROI than was kept while
-            // the plugins were loading: the case again, with the extractor's settings.
+            // the plugins were loading (a feature's margin, or a plugin filter's, which only
+            // the loaded plugin declares): the case again, with the extractor's settings.
             let (processed, ()) = extractor.process_case(case, ShapeNeeds::default(), || ());
             let (processed, shape) = processed?;
             return extractor.features_of_case(case, &processed, shape);

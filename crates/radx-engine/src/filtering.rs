@@ -60,6 +60,10 @@ pub enum FilterStageError {
         /// Why.
         source: radx_filters::FilterError,
     },
+    /// A `kind = "plugin"` filter that no loaded plugin provides, or with parameters it
+    /// does not declare.
+    #[error(transparent)]
+    Plugin(#[from] crate::plugin_filters::PluginFilterError),
     /// `families` names a family the library does not have.
     #[error("filter `{image_type}`: no family `{family}` in the feature library; known: {known}")]
     UnknownFamily {

@@ -25,6 +25,7 @@ pub mod maps;
 pub mod memory;
 pub mod model;
 pub mod pipeline;
+pub mod plugin_filters;
 pub mod profile;
 pub mod settings;
 pub mod shape;

@@ -495,11 +495,15 @@ impl Settings {
     fn validate_filters(&self) -> Result<(), InvalidSetting> {
         let mut seen: Vec<String> = Vec::new();
         for (i, f) in self.filters.iter().enumerate() {
-            let filter = f
-                .spec
-                .build()
-                .map_err(|e| invalid("filter", format!("filter {} of {}: {e}", i + 1, self.filters.len())))?;
-            let image_type = filter.image_type();
+            // A plugin's filter is built once the plugins are loaded (`Extractor::new`).
+            let image_type = match f.spec.plugin_image_type() {
+                Some(image_type) => image_type,
+                None => f
+                    .spec
+                    .build()
+                    .map_err(|e| invalid("filter", format!("filter {} of {}: {e}", i + 1, self.filters.len())))?
+                    .image_type(),
+            };
             if seen.contains(&image_type) {
                 return Err(invalid("filter", format!("two filters give the image type `{image_type}`; remove one")));
             }

@@ -24,6 +24,25 @@ pub enum FilterError {
         /// The accepted names, comma separated.
         known: String,
     },
+    /// A plugin filter (`kind = "plugin"`) that no loaded plugin provides.
+    #[error(
+        "filter `{name}` (kind \"plugin\"): no loaded plugin provides it; load the plugin with --plugin PATH or \
+         from a folder in RADX_PLUGIN_PATH (`radx plugins list` shows the filters the plugins found offer)"
+    )]
+    PluginNotLoaded {
+        /// The name the settings give.
+        name: String,
+    },
+    /// A plugin filter failed on an image: the plugin's message.
+    #[error("plugin filter `{filter}` of plugin `{plugin}` failed: {message}")]
+    PluginFailed {
+        /// The plugin's name.
+        plugin: String,
+        /// The filter's name.
+        filter: String,
+        /// Why, in the plugin's words (a caught panic: "the plugin panicked: …").
+        message: String,
+    },
     /// The kernel reaches further than the image along an axis under a boundary condition
     /// that cannot extend it meaningfully (it would wrap or mirror onto itself many times).
     #[error(

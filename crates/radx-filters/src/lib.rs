@@ -44,7 +44,7 @@ use ndarray::{Array3, ArrayView3};
 
 pub use boundary::Boundary;
 pub use error::FilterError;
-pub use spec::FilterSpec;
+pub use spec::{FilterSpec, PluginParam, SharedFilter};
 
 /// Whether a filter works on each axial slice (k = const) on its own or on the volume.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]

@@ -14,6 +14,10 @@
 //! energy_delta = 7
 //! ```
 
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use ndarray::{Array3, ArrayView3};
 use serde::{Deserialize, Serialize};
 
 use crate::boundary::Boundary;
@@ -219,6 +223,75 @@ pub enum FilterSpec {
         /// `m1` … `m<levels>`, or `k` (the kurtosis).
         output: String,
     },
+    /// A plugin's filter (`docs/plugins.md`, "Filter plugins"), by the name the plugin
+    /// declares. The engine resolves it against the loaded plugins ([`FilterSpec::resolve_plugin`]);
+    /// its rows' image type is the name, then each parameter set here as `_name_value`.
+    Plugin {
+        /// The filter's name.
+        name: String,
+        /// Values for the filter's declared parameters (the others keep their defaults).
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        params: BTreeMap<String, PluginParam>,
+        /// The loaded plugin's filter, once resolved.
+        #[serde(skip)]
+        resolved: Option<SharedFilter>,
+    },
+}
+
+/// A plugin filter's parameter value as settings write it: its kind is its written form's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum PluginParam {
+    /// `true` / `false`.
+    Flag(bool),
+    /// An integer (`2`).
+    Int(i64),
+    /// A number with a fraction or exponent (`2.0`, `0.5`).
+    Real(f64),
+    /// A string.
+    Text(String),
+}
+
+impl std::fmt::Display for PluginParam {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PluginParam::Flag(b) => write!(f, "{b}"),
+            PluginParam::Int(i) => write!(f, "{i}"),
+            PluginParam::Real(x) => write!(f, "{x}"),
+            PluginParam::Text(t) => f.write_str(t),
+        }
+    }
+}
+
+/// A filter built elsewhere (a plugin's), shared by every stage that uses it.
+#[derive(Clone)]
+pub struct SharedFilter(pub Arc<dyn Filter>);
+
+impl std::fmt::Debug for SharedFilter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("SharedFilter").field(&self.0.image_type()).finish()
+    }
+}
+
+impl PartialEq for SharedFilter {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Filter for SharedFilter {
+    fn image_type(&self) -> String {
+        self.0.image_type()
+    }
+    fn margin(&self, spacing: [f64; 3]) -> crate::Margin {
+        self.0.margin(spacing)
+    }
+    fn apply(&self, image: ArrayView3<'_, f64>, spacing: [f64; 3]) -> Result<Array3<f64>, FilterError> {
+        self.0.apply(image, spacing)
+    }
+    fn working_bytes(&self, dims: [usize; 3], spacing: [f64; 3]) -> u64 {
+        self.0.working_bytes(dims, spacing)
+    }
 }
 
 fn coif1() -> String {
@@ -255,7 +328,7 @@ fn one() -> usize {
 
 impl FilterSpec {
     /// Every `kind`, as settings write it.
-    pub const KINDS: [&'static str; 18] = [
+    pub const KINDS: [&'static str; 19] = [
         "mean",
         "log",
         "laws",
@@ -274,6 +347,7 @@ impl FilterSpec {
         "pyradiomics_gradient",
         "pyradiomics_lbp2d",
         "pyradiomics_lbp3d",
+        "plugin",
     ];
 
     /// The `kind` as settings write it (`mean`, `log`, …).
@@ -297,6 +371,7 @@ impl FilterSpec {
             FilterSpec::PyradiomicsGradient { .. } => "pyradiomics_gradient",
             FilterSpec::PyradiomicsLbp2d { .. } => "pyradiomics_lbp2d",
             FilterSpec::PyradiomicsLbp3d { .. } => "pyradiomics_lbp3d",
+            FilterSpec::Plugin { .. } => "plugin",
         }
     }
 
@@ -351,8 +426,39 @@ impl FilterSpec {
             FilterSpec::Separable { name, kernels, rotation, energy_delta, boundary } => Box::new(
                 custom::SeparableKernelFilter::new(name, kernels.clone(), *rotation, *energy_delta, *boundary)?,
             ),
+            FilterSpec::Plugin { resolved: Some(filter), .. } => Box::new(filter.clone()),
+            FilterSpec::Plugin { name, resolved: None, .. } => {
+                return Err(FilterError::PluginNotLoaded { name: name.clone() });
+            }
             pyradiomics => build_pyradiomics(pyradiomics)?,
         })
+    }
+
+    /// A plugin filter's name and parameters (`kind = "plugin"`), else `None`.
+    pub fn plugin(&self) -> Option<(&str, &BTreeMap<String, PluginParam>)> {
+        match self {
+            FilterSpec::Plugin { name, params, .. } => Some((name, params)),
+            _ => None,
+        }
+    }
+
+    /// The image type a plugin filter's rows are reported under: its name, then each
+    /// parameter the settings set, `_name_value`, in name order (`None` for other kinds,
+    /// whose filters name their image type).
+    pub fn plugin_image_type(&self) -> Option<String> {
+        let (name, params) = self.plugin()?;
+        Some(params.iter().fold(name.to_string(), |t, (k, v)| format!("{t}_{k}_{v}")))
+    }
+
+    /// A plugin filter with the loaded plugin's `filter` (built by the engine, which knows
+    /// the plugins); other kinds are returned unchanged.
+    pub fn resolve_plugin(self, filter: Arc<dyn Filter>) -> FilterSpec {
+        match self {
+            FilterSpec::Plugin { name, params, .. } => {
+                FilterSpec::Plugin { name, params, resolved: Some(SharedFilter(filter)) }
+            }
+            other => other,
+        }
     }
 
     /// PyRadiomics' image types (the `pyradiomics_*` kinds): computed as PyRadiomics

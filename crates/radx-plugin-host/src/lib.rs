@@ -4,7 +4,7 @@
 //! `libloading`, reads its ABI major version before anything else (2, or 1 for plugins
 //! built before ABI 2: both load; an older or newer minor version of 2 loads too, read up
 //! to the fields both know), validates and copies its descriptor into safe Rust values
-//! ([`LoadedPlugin`], [`PluginFeature`], [`PluginSource`]), runs its optional `init` and
+//! ([`LoadedPlugin`], [`PluginFeature`], [`PluginSource`], [`PluginFilter`]), runs its optional `init` and
 //! calls its functions on host-owned, borrowed views of a region of interest
 //! ([`PluginInput`]) in the calling convention of its ABI. Libraries are never unloaded:
 //! their code and static descriptors stay valid for the life of the process, so the
@@ -60,6 +60,8 @@ mod in_flight {
         }
     }
 }
+mod filter;
+pub use filter::{FILTER_BOUNDARIES, PluginFilter};
 mod trust;
 pub use trust::{PluginTrust, WritableBy};
 
@@ -146,10 +148,10 @@ pub enum PluginError {
     /// The descriptor breaks the ABI's rules (null where a value is required, bad UTF-8…).
     #[error("plugin {}: invalid descriptor: {reason}", path.display())]
     Malformed { path: PathBuf, reason: String },
-    /// A source's parameter declaration is not a JSON object of defaults (boxed: it is the
+    /// A source's or filter's parameter declaration is not a JSON object of defaults (boxed: it is the
     /// largest cause, and every `Result` carrying a `PluginError` would be as large).
-    #[error("plugin {}: invalid descriptor: source `{name}`'s parameters {text}: {source}", path.display())]
-    ParamDefaults { path: PathBuf, name: String, text: String, source: Box<ParamDefaultsError> },
+    #[error("plugin {}: invalid descriptor: {kind} `{name}`'s parameters {text}: {source}", path.display())]
+    ParamDefaults { path: PathBuf, kind: &'static str, name: String, text: String, source: Box<ParamDefaultsError> },
     /// Another loaded plugin already has this name.
     #[error("plugin {}: a plugin named `{name}` is already loaded from {}", path.display(), first.display())]
     DuplicatePlugin { path: PathBuf, name: String, first: PathBuf },
@@ -159,7 +161,10 @@ pub enum PluginError {
     /// A source name is already provided by another plugin.
     #[error("plugin {}: source `{name}` is already provided by plugin `{other}`", path.display())]
     DuplicateSource { path: PathBuf, name: String, other: String },
-    /// A plugin feature or source clashes with a built-in or feature-file name.
+    /// A filter name is already provided by another plugin.
+    #[error("plugin {}: filter `{name}` is already provided by plugin `{other}`; rename one of them", path.display())]
+    DuplicateFilter { path: PathBuf, name: String, other: String },
+    /// A plugin feature, source or filter clashes with a built-in or feature-file name.
     #[error("plugin {}: {message}", path.display())]
     Clash { path: PathBuf, message: String },
     /// A plugin directory could not be read.
@@ -172,6 +177,7 @@ pub enum PluginError {
         path.display(),
         extra = match *what {
             "source name" => ", and no `-` or `.` in a source name (feature files write it)".to_string(),
+            "filter name" => ", and no `-` or `.` in a filter name (it names the filter's rows)".to_string(),
             "tag" => format!(", and at most {} characters in a tag", radx_dsl::check::MAX_TAG_LEN),
             _ => String::new(),
         }
@@ -250,7 +256,8 @@ pub enum PluginWarning {
 /// digits, `_`): feature files write them.
 pub fn check_name(name: &str, what: &'static str, path: &Path) -> Result<(), PluginError> {
     let bad = || PluginError::BadName { path: path.to_path_buf(), what, name: name.to_string() };
-    let allowed = |c: char| c.is_ascii_alphanumeric() || c == '_' || (what != "source name" && (c == '-' || c == '.'));
+    let identifier = what == "source name" || what == "filter name";
+    let allowed = |c: char| c.is_ascii_alphanumeric() || c == '_' || (!identifier && (c == '-' || c == '.'));
     let first_ok = |c: char| c.is_ascii_alphabetic() || c == '_' || (what == "tag" && c.is_ascii_digit());
     if !name.chars().next().is_some_and(first_ok)
         || !name.chars().all(allowed)
@@ -326,6 +333,8 @@ pub struct LoadedPlugin {
     pub features: Vec<PluginFeature>,
     /// Its sources.
     pub sources: Vec<PluginSource>,
+    /// Its image filters (ABI 2.2; none for older plugins).
+    pub filters: Vec<PluginFilter>,
     /// Named explicitly or found in a plugin directory.
     pub origin: PluginOrigin,
     /// Its context and lifecycle, held only so that a plugin with no feature or source is
@@ -955,7 +964,12 @@ pub fn load_plugin_with(path: &Path, trust: PluginTrust) -> Result<LoadedPlugin,
         v1::RADX_PLUGIN_ABI => raw_v1(unsafe { &*descriptor.cast::<v1::RadxPluginDesc>() }, &path)?,
         _ => return Err(PluginError::AbiMismatch { path, plugin_abi, host_abi: RADX_PLUGIN_ABI }),
     };
-    read_descriptor(raw, path)
+    let mut plugin = read_descriptor(raw, path)?;
+    if plugin_abi == RADX_PLUGIN_ABI {
+        let instance = plugin._lifecycle.clone();
+        plugin.filters = filter::read_filters(library, &plugin, &instance)?;
+    }
+    Ok(plugin)
 }
 
 /// A descriptor of any ABI version, before validation.
@@ -1246,6 +1260,7 @@ fn read_descriptor(d: RawDescriptor, path: PathBuf) -> Result<LoadedPlugin, Plug
             let text = unsafe { descriptor_text(s.params, &format!("source `{sname}`'s parameters"), &path) }?;
             parse_param_defaults(&text).map_err(|source| PluginError::ParamDefaults {
                 path: path.clone(),
+                kind: "source",
                 name: sname.clone(),
                 text: text.clone(),
                 source: Box::new(source),
@@ -1310,6 +1325,7 @@ fn read_descriptor(d: RawDescriptor, path: PathBuf) -> Result<LoadedPlugin, Plug
         abi_minor: d.abi_minor,
         features,
         sources,
+        filters: Vec::new(),
         origin: PluginOrigin::Explicit,
         _lifecycle: instance,
     })
@@ -1439,6 +1455,15 @@ impl PluginRegistry {
                 });
             }
         }
+        for filter in &plugin.filters {
+            if let Some(other) = self.filter(&filter.name) {
+                return Err(PluginError::DuplicateFilter {
+                    path: plugin.path.clone(),
+                    name: filter.name.clone(),
+                    other: other.plugin.clone(),
+                });
+            }
+        }
         for feature in &plugin.features {
             let column = feature.qualified_name();
             if let Some(other) = self.features().find(|f| f.qualified_name() == column) {
@@ -1511,6 +1536,16 @@ impl PluginRegistry {
     /// A source by name, across plugins.
     pub fn source(&self, name: &str) -> Option<&PluginSource> {
         self.plugins.iter().flat_map(|p| &p.sources).find(|s| s.name == name)
+    }
+
+    /// A filter by name, across plugins.
+    pub fn filter(&self, name: &str) -> Option<&PluginFilter> {
+        self.filters().find(|f| f.name == name)
+    }
+
+    /// Every filter of every plugin, in load order.
+    pub fn filters(&self) -> impl Iterator<Item = &PluginFilter> {
+        self.plugins.iter().flat_map(|p| &p.filters)
     }
 
     /// Every feature of every plugin, in load order.

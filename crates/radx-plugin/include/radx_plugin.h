@@ -1,5 +1,5 @@
 /*
- * radx_plugin.h — the radx plugin ABI (2.1: major 2, minor 1) for C (and anything that speaks C).
+ * radx_plugin.h — the radx plugin ABI (2.2: major 2, minor 2) for C (and anything that speaks C).
  *
  * Hand-kept mirror of crates/radx-plugin/src/lib.rs; the test
  * crates/radx-plugin/tests/it/mechanics_header_layout.rs compiles this header and checks every
@@ -14,6 +14,9 @@
  * A plugin is a shared library exporting one symbol:
  *     const RadxPluginDesc *radx_plugin_entry(void);
  * returning a pointer to static data. All strings are static NUL-terminated UTF-8.
+ * A plugin with image filters (ABI 2.2) also exports
+ *     const RadxFilterTable *radx_plugin_filters(void);
+ * (see the end of this header).
  *
  * Everything the host passes is borrowed and read-only for the duration of the call.
  * Volumes are x-fastest: index = x + nx * (y + ny * z). Matrices are row-major.
@@ -33,7 +36,7 @@ extern "C" {
 #endif
 
 #define RADX_PLUGIN_ABI 2u
-#define RADX_PLUGIN_ABI_MINOR 1u
+#define RADX_PLUGIN_ABI_MINOR 2u
 #define RADX_OK 0
 #define RADX_ERROR 1
 #define RADX_MAX_MATRIX_DIMS 4
@@ -206,6 +209,57 @@ typedef const RadxPluginDesc *(*RadxEntryFn)(void);
 
 /* The one symbol a plugin exports. */
 RADX_EXPORT const RadxPluginDesc *radx_plugin_entry(void);
+
+/* ---- ABI 2.2: filter plugins, behind their own optional symbol ----
+ * A filter turns an image into a response on the same grid; settings files select it by
+ * name ([[filter]] kind = "plugin", name = "...") and its response feeds every feature
+ * family, its rows under the filter's name. The host owns the image and the output
+ * buffer, both valid for the call only; the filter writes every voxel of out. Filters
+ * run concurrently on many threads (one call per case and filter), with the context init
+ * stored; errors go through the descriptor's last_error, as for features. */
+
+/* The image a filter filters: the processed image cropped to the ROI's neighbourhood grown
+ * by the filter's margin (or whole), x-fastest, and its spacing (mm). */
+typedef struct RadxFilterInput {
+    size_t struct_size;      /* sizeof(RadxFilterInput) as the host built it */
+    RadxImageView image;
+    const char *params_json; /* JSON object: every declared parameter, set or default */
+} RadxFilterInput;
+
+/* Writes out_len (= the image's voxel count) values to out, x-fastest; RADX_OK or RADX_ERROR. */
+typedef int32_t (*RadxFilterFn)(void *context, const RadxFilterInput *input, double *out, size_t out_len);
+
+typedef struct RadxFilterDesc {
+    size_t struct_size;      /* sizeof(RadxFilterDesc) */
+    const char *name;        /* unique among plugins; an identifier (letters, digits, _) that is
+                              * not a built-in filter kind; the image type of its rows */
+    const char *description; /* one line */
+    size_t margin_voxels[3]; /* voxels along x, y, z the response at a voxel reads around it
+                              * (1 for a 3x3x3 kernel) */
+    double margin_mm;        /* also this far in mm (the wider wins): 0 none, negative or
+                              * infinite (RADX_MARGIN_WHOLE_IMAGE) the whole image; not NaN */
+    const char *boundary;    /* past the edges: "zero", "nearest", "periodic" (the host then
+                              * passes the whole image) or "mirror" (IBSI-2 names) */
+    const char *params;      /* JSON object of parameters and defaults (as RadxSourceDesc's), or
+                              * NULL / "{}" for none */
+    size_t working_volumes;  /* image-sized double buffers the filter allocates at its peak,
+                              * beyond input and out (radx's memory budget); 0 for none */
+    RadxFilterFn apply;
+} RadxFilterDesc;
+
+typedef struct RadxFilterTable {
+    uint32_t abi_version;    /* RADX_PLUGIN_ABI */
+    uint32_t abi_minor;      /* RADX_PLUGIN_ABI_MINOR (2 or later) */
+    size_t struct_size;      /* sizeof(RadxFilterTable) */
+    const RadxFilterDesc *filters;
+    size_t n_filters;
+    size_t filter_size;      /* sizeof(RadxFilterDesc): the table's stride */
+} RadxFilterTable;
+
+typedef const RadxFilterTable *(*RadxFiltersFn)(void);
+
+/* Optional second symbol: a plugin's filters. */
+RADX_EXPORT const RadxFilterTable *radx_plugin_filters(void);
 
 #ifdef __cplusplus
 }

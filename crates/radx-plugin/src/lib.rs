@@ -4,7 +4,9 @@
 //! (`radx_plugin_entry`), a function returning a pointer to a static [`RadxPluginDesc`]:
 //! the plugin's name and version, its features (name, tag, description, compute
 //! function) and optionally new *sources* (matrices the plugin builds, that `.radx`
-//! feature files can use by name like a built-in source such as `cm`).
+//! feature files can use by name like a built-in source such as `cm`). Since ABI 2.2 a
+//! plugin may also export image *filters* (a second, optional symbol: see [`filter`]),
+//! which settings files select like the built-in IBSI-2 filters.
 //!
 //! The ABI follows the Polars expression-plugin model (thin, versioned FFI boundary):
 //! - **Versioned, designed to grow.** [`RadxPluginDesc::abi_version`] (the major version,
@@ -44,6 +46,12 @@ use std::ffi::{CString, c_char, c_void};
 use std::fmt::Display;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
+pub mod filter;
+pub use filter::{
+    Boundary, FilterImage, RADX_FILTERS_SYMBOL, RadxFilterDesc, RadxFilterFn, RadxFilterInput, RadxFilterTable,
+    RadxFiltersFn,
+};
+
 /// The ABI's major version: bumped only on a change that old plugins or old hosts cannot
 /// read (a field removed, moved or retyped, a calling convention changed). Every
 /// descriptor's first field, in every major version; the host refuses a major it does not
@@ -54,8 +62,9 @@ pub const RADX_PLUGIN_ABI: u32 = 2;
 /// `struct_size` says how much of it the other side filled; fields past it are absent
 /// (a newer plugin on an older host, or the reverse), and each side reads only what both
 /// have. Minor 0 is the first of major 2; minor 1 appended the settings and the margin
-/// region to [`RadxInput`] and [`RadxFeatureDesc::margin_mm`].
-pub const RADX_PLUGIN_ABI_MINOR: u32 = 1;
+/// region to [`RadxInput`] and [`RadxFeatureDesc::margin_mm`]; minor 2 added filter
+/// plugins, behind their own optional symbol ([`filter`], [`RADX_FILTERS_SYMBOL`]).
+pub const RADX_PLUGIN_ABI_MINOR: u32 = 2;
 
 /// The one symbol a plugin exports: `const RadxPluginDesc *radx_plugin_entry(void)`.
 pub const RADX_ENTRY_SYMBOL: &str = "radx_plugin_entry";
@@ -1029,7 +1038,7 @@ pub mod __private {
     /// a cohort of thousands of cases would otherwise print it thousands of times (with
     /// `RUST_BACKTRACE` set, a symbolised backtrace each time). Panics outside these calls
     /// still go to the hook that was there before.
-    fn catch_quietly<T>(f: impl FnOnce() -> T) -> Result<T, CaughtPanic> {
+    pub(crate) fn catch_quietly<T>(f: impl FnOnce() -> T) -> Result<T, CaughtPanic> {
         static HOOK: std::sync::Once = std::sync::Once::new();
         HOOK.call_once(|| {
             let previous = std::panic::take_hook();
@@ -1049,7 +1058,7 @@ pub mod __private {
     }
 
     /// A panic caught in a feature or source call; radx reads it, as text, through `last_error`.
-    struct CaughtPanic {
+    pub(crate) struct CaughtPanic {
         /// The panic's message, when it is text.
         message: Option<String>,
         /// Where it happened (`file:line`), when the hook saw it.

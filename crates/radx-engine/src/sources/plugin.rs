@@ -146,7 +146,7 @@ fn source_clash(plugin: &LoadedPlugin) -> Option<PluginError> {
 /// Take out of `plugins` each plugin that `clash` finds at fault: one named explicitly is
 /// an error; one found in a plugin directory is skipped with a warning (the run goes on
 /// without it).
-fn drop_clashing(
+pub(crate) fn drop_clashing(
     plugins: &mut PluginRegistry,
     warnings: &mut Vec<PluginWarning>,
     clash: impl Fn(&LoadedPlugin) -> Option<PluginError>,

@@ -141,6 +141,9 @@ fn a_filters_kind_is_its_settings_tag() {
     let separable =
         Settings::from_toml_str("[[filter]]\nkind = \"separable\"\nname = \"k\"\nkernels = [[1.0], [1.0]]\n").unwrap();
     seen.push(separable.filters[0].spec.kind());
+    let plugin = Settings::from_toml_str("[[filter]]\nkind = \"plugin\"\nname = \"site_filter\"\n").unwrap();
+    assert_eq!(plugin.filters[0].spec.plugin_image_type().as_deref(), Some("site_filter"));
+    seen.push(plugin.filters[0].spec.kind());
     let every_image_type = "imageType:\n  LoG: {sigma: [1.0]}\n  Wavelet: {}\n  Square: {}\n  SquareRoot: {}\n  \
                             Logarithm: {}\n  Exponential: {}\n  Gradient: {}\n  LBP2D: {}\n  LBP3D: {}\n";
     let pyradiomics = radx_engine::compat::pyradiomics::parse_params(every_image_type).unwrap().settings;

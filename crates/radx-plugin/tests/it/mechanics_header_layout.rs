@@ -99,8 +99,25 @@ fn c_assertions() -> String {
             shutdown
         }
     );
+    layout_asserts!(&mut c, RadxFilterInput { struct_size, image, params_json });
+    layout_asserts!(
+        &mut c,
+        RadxFilterDesc {
+            struct_size,
+            name,
+            description,
+            margin_voxels,
+            margin_mm,
+            boundary,
+            params,
+            working_volumes,
+            apply
+        }
+    );
+    layout_asserts!(&mut c, RadxFilterTable { abi_version, abi_minor, struct_size, filters, n_filters, filter_size });
     // The entry symbol name the host looks up is the one the header declares.
     writeln!(c, "static const RadxEntryFn entry_has_the_declared_type = &{RADX_ENTRY_SYMBOL};").unwrap();
+    writeln!(c, "static const RadxFiltersFn filters_have_the_declared_type = &{RADX_FILTERS_SYMBOL};").unwrap();
     c
 }
 
@@ -171,6 +188,26 @@ fn the_v2_0_types_match_the_v2_0_header_and_are_prefixes_of_this_version() {
     assert_eq!(offset_of!(v2_0::RadxInput, label), offset_of!(RadxInput, label));
 }
 
+/// ABI 2.1 as shipped (`tests/data/v2.1/radx_plugin.h`): minor 2 added filters in their
+/// own structs and symbol, so every 2.1 struct is this version's, unchanged.
+fn c_assertions_v2_1() -> String {
+    let mut c = String::from("#include <stddef.h>\n#include \"radx_plugin.h\"\n");
+    writeln!(c, "_Static_assert(RADX_PLUGIN_ABI_MINOR == 1u, \"RADX_PLUGIN_ABI_MINOR\");").unwrap();
+    layout_asserts!(&mut c, RadxFeatureDesc { struct_size, name, tag, description, source, compute, margin_mm });
+    layout_asserts!(&mut c, RadxSourceDesc { struct_size, name, description, ndim, params, build });
+    layout_asserts!(&mut c, RadxHost { struct_size, abi_major, abi_minor, host_data, log, cancelled });
+    layout_asserts!(&mut c, RadxInput { struct_size, image, geometry, case_id, label, settings_json, margin });
+    layout_asserts!(&mut c, RadxPluginDesc { abi_version, abi_minor, struct_size, features, sources, shutdown });
+    c
+}
+
+#[test]
+fn the_v2_1_header_matches_this_versions_structs() {
+    let include = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/v2.1");
+    let output = compiles("layout_check_v2_1.c", &c_assertions_v2_1(), &include);
+    assert!(output.status.success(), "ABI 2.1's structs changed:\n{}", String::from_utf8_lossy(&output.stderr));
+}
+
 /// `cc -fsyntax-only` of `source` against the header in `include`.
 fn compiles(name: &str, source: &str, include: &Path) -> std::process::Output {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("radx-plugin-header");
@@ -234,6 +271,11 @@ fn header_declares_every_abi_type() {
         "RadxSourceDesc",
         "RadxPluginDesc",
         "RadxEntryFn",
+        "RadxFilterInput",
+        "RadxFilterFn",
+        "RadxFilterDesc",
+        "RadxFilterTable",
+        "RadxFiltersFn",
     ] {
         assert!(header.contains(&format!("}} {name};")) || header.contains(&format!("(*{name})")), "{name} missing");
     }
