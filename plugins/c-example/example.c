@@ -1,5 +1,5 @@
 /*
- * plugins/c-example/example.c — a radx plugin in plain C, using only radx_plugin.h (ABI 2).
+ * plugins/c-example/example.c — a radx plugin in plain C, using only radx_plugin.h (ABI 2.2).
  *
  * Build:  cc -shared -fPIC -I crates/radx-plugin/include plugins/c-example/example.c \
  *            -o libradx_c_example.so
@@ -16,6 +16,12 @@
  *   outside_2mm     voxels outside the ROI in its box grown by 2 mm (ABI 2.1: the feature
  *                   declares margin_mm = 2 and reads input->margin, after checking that
  *                   radx's input has that field at all).
+ *   mean_above      (ABI 2.2, parameters) the mean of the ROI's intensities above t
+ *                   (float, default 0, any value); strict (bool, default false) leaves out
+ *                   the intensities equal to t. Rows: mean_above(t=100;strict=false).
+ *   slice_voxels    (ABI 2.2, a profile) the number of ROI voxels in each z slice of the
+ *                   ROI's box: rows slice_voxels[0], slice_voxels[1], ... (malloc'd values
+ *                   handed to radx with a release callback that frees them).
  *
  * Filter (ABI 2.2, the second symbol radx_plugin_filters):
  *   binomial_mean3  a 3x3x3 weighted mean: weights 1, 2, 1 along each axis (64 in all);
@@ -25,6 +31,7 @@
  * Lifecycle: init allocates a context (here: the unit volumes are reported in, mm³ = 1)
  * that every call receives, and says hello through the host's log; shutdown frees it.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,17 +124,118 @@ static int32_t outside_2mm(void *context, const RadxInput *input, double *out) {
     return RADX_OK;
 }
 
+/* The mean of the intensities above args[0] (t); args[1] (strict) != 0 leaves out t itself. */
+static int32_t mean_above_values(void *context, const RadxInput *input, const double *args, size_t n_args,
+                                 RadxValuesOut *out) {
+    (void)context;
+    last_error_message[0] = '\0';
+    if (n_args != 2) {
+        snprintf(last_error_message, sizeof last_error_message, "mean_above: expected 2 parameters, got %zu", n_args);
+        return RADX_ERROR;
+    }
+    static _Thread_local double result;
+    double sum = 0.0;
+    size_t n = 0;
+    for (size_t i = 0; i < input->intensities.len; i++) {
+        double v = input->intensities.data[i];
+        if (v > args[0] || (args[1] == 0.0 && v == args[0])) {
+            sum += v;
+            n++;
+        }
+    }
+    if (n == 0) {
+        snprintf(last_error_message, sizeof last_error_message, "mean_above: no intensity above %g", args[0]);
+        return RADX_ERROR;
+    }
+    result = sum / (double)n;
+    /* One value, valid until this thread's next call: no release needed. */
+    out->data = &result;
+    out->len = 1;
+    out->owner = NULL;
+    out->release = NULL;
+    return RADX_OK;
+}
+
+/* What a radx older than 2.2 calls: the parameters' defaults. */
+static int32_t mean_above(void *context, const RadxInput *input, double *out) {
+    const double defaults[2] = {0.0, 0.0};
+    RadxValuesOut values;
+    int32_t status = mean_above_values(context, input, defaults, 2, &values);
+    if (status == RADX_OK) {
+        *out = values.data[0];
+    }
+    return status;
+}
+
+static void free_values(RadxValuesOut *out) {
+    free(out->owner);
+    out->owner = NULL;
+    out->data = NULL;
+}
+
+static int32_t slice_voxels_values(void *context, const RadxInput *input, const double *args, size_t n_args,
+                                   RadxValuesOut *out) {
+    (void)context;
+    (void)args;
+    (void)n_args;
+    last_error_message[0] = '\0';
+    const size_t *d = input->morphological_mask.dims;
+    double *counts = calloc(d[2] > 0 ? d[2] : 1, sizeof *counts);
+    if (counts == NULL) {
+        snprintf(last_error_message, sizeof last_error_message, "slice_voxels: out of memory");
+        return RADX_ERROR;
+    }
+    for (size_t z = 0; z < d[2]; z++) {
+        for (size_t i = 0; i < d[0] * d[1]; i++) {
+            counts[z] += input->morphological_mask.data[z * d[0] * d[1] + i] != 0;
+        }
+    }
+    out->data = counts;
+    out->len = d[2];
+    out->owner = counts;
+    out->release = free_values;
+    return RADX_OK;
+}
+
+/* A radx older than 2.2 cannot take a profile. */
+static int32_t slice_voxels(void *context, const RadxInput *input, double *out) {
+    (void)context;
+    (void)input;
+    (void)out;
+    snprintf(last_error_message, sizeof last_error_message, "slice_voxels: a profile needs radx with ABI 2.2");
+    return RADX_ERROR;
+}
+
+static const RadxParamDesc mean_above_params[] = {
+    {.struct_size = sizeof(RadxParamDesc), .name = "t", .kind = RADX_PARAM_FLOAT, .default_value = 0.0,
+     .min = -HUGE_VAL, .max = HUGE_VAL},
+    {.struct_size = sizeof(RadxParamDesc), .name = "strict", .kind = RADX_PARAM_BOOL, .default_value = 0.0,
+     .min = 0.0, .max = 1.0},
+};
+
+/* Entries without parameters leave the ABI 2.2 fields NULL/0: radx calls their compute. */
+#define NO_PARAMS NULL, 0, sizeof(RadxParamDesc), 0, NULL
+
 static const RadxFeatureDesc features[] = {
     {sizeof(RadxFeatureDesc), "roi_volume_mm3", "YEKZ", "Approximate volume: voxel count times voxel volume (mm^3)",
-     NULL, roi_volume_mm3, 0.0},
+     NULL, roi_volume_mm3, 0.0, NO_PARAMS},
     {sizeof(RadxFeatureDesc), "always_fails", "SITE-0001", "Always reports an error (demonstrates error returns)",
-     NULL, always_fails, 0.0},
+     NULL, always_fails, 0.0, NO_PARAMS},
     {sizeof(RadxFeatureDesc), "box_offset_z", "SITE-0002", "Index of the ROI box's first slice in the image", NULL,
-     box_offset_z, 0.0},
+     box_offset_z, 0.0, NO_PARAMS},
     {sizeof(RadxFeatureDesc), "box_origin_z_mm", "SITE-0003", "World z (mm) of the ROI box's first voxel", NULL,
-     box_origin_z_mm, 0.0},
+     box_origin_z_mm, 0.0, NO_PARAMS},
     {sizeof(RadxFeatureDesc), "outside_2mm", "SITE-0004", "Voxels outside the ROI in its box grown by 2 mm", NULL,
-     outside_2mm, 2.0},
+     outside_2mm, 2.0, NO_PARAMS},
+    {.struct_size = sizeof(RadxFeatureDesc), .name = "mean_above", .tag = "SITE-0005",
+     .description = "Mean of the ROI's intensities above t (strict: leaving out t itself)", .source = NULL,
+     .compute = mean_above, .margin_mm = 0.0, .params = mean_above_params,
+     .n_params = sizeof mean_above_params / sizeof mean_above_params[0], .param_size = sizeof(RadxParamDesc),
+     .profile = 0, .compute_values = mean_above_values},
+    {.struct_size = sizeof(RadxFeatureDesc), .name = "slice_voxels", .tag = "SITE-0006",
+     .description = "ROI voxels in each z slice of the ROI's box (a profile)", .source = NULL,
+     .compute = slice_voxels, .margin_mm = 0.0, .params = NULL, .n_params = 0, .param_size = sizeof(RadxParamDesc),
+     .profile = 1, .compute_values = slice_voxels_values},
 };
 
 static const RadxPluginDesc descriptor = {
@@ -135,7 +243,7 @@ static const RadxPluginDesc descriptor = {
     RADX_PLUGIN_ABI_MINOR,
     sizeof(RadxPluginDesc),
     "c-example",
-    "0.2.0",
+    "0.3.0",
     features,
     sizeof features / sizeof features[0],
     sizeof(RadxFeatureDesc),

@@ -17,14 +17,25 @@ pub fn load_with_plugins(
     features: &[PathBuf],
     plugins: &[PathBuf],
 ) -> Result<Extractor, Error> {
+    let path = settings;
     let settings = match settings {
         Some(path) => Settings::from_file(path)?,
         None => Settings::default(),
     };
     let plugins = super::plugins::load_registry(plugins)?;
-    let extractor = Extractor::new(settings, features, plugins)?;
+    let extractor = Extractor::new(settings, features, plugins).map_err(|e| in_settings(e, path))?;
     super::plugins::report(&extractor);
     Ok(extractor)
+}
+
+/// A `[[plugin_feature]]` table's error, naming the settings file it is in.
+pub fn in_settings(e: radx_engine::Error, path: Option<&PathBuf>) -> radx_engine::Error {
+    match (e, path) {
+        (radx_engine::Error::PluginFeature(e), Some(path)) => {
+            radx_engine::Error::Usage(format!("{}: {e}", path.display()))
+        }
+        (e, _) => e,
+    }
 }
 
 /// Feature library.
@@ -163,7 +174,8 @@ impl ExtractorArgs {
     /// → an extractor.
     pub fn build_with(&self, settings: Settings) -> Result<Extractor, radx_engine::Error> {
         let plugins = super::plugins::load_registry(&self.plugins)?;
-        let extractor = Extractor::new(settings, &self.features, plugins)?;
+        let extractor =
+            Extractor::new(settings, &self.features, plugins).map_err(|e| in_settings(e, self.settings.as_ref()))?;
         super::plugins::report(&extractor);
         match self.compat.names {
             Names::Pyradiomics => extractor.with_pyradiomics_names(),

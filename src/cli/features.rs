@@ -1,6 +1,6 @@
 //! `radx features list|show|explain` and `radx check`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use super::Error;
@@ -116,12 +116,21 @@ pub enum CheckFormat {
 pub fn check(
     files: &[PathBuf],
     plugins: &[PathBuf],
+    settings: Option<&Path>,
     eval_budget: Option<u64>,
     format: CheckFormat,
 ) -> Result<ExitCode, Error> {
+    let loaded = super::plugins::load_registry(plugins)?;
+    if let Some(path) = settings {
+        let n = check_plugin_features(path, &loaded)?;
+        if files.is_empty() {
+            super::output::write_stdout(&format!("ok: {} plugin feature call(s)\n", n))?;
+            return Ok(ExitCode::SUCCESS);
+        }
+    }
     let library = Library::for_checking(files)?;
     let mut registry = registry(&radx_engine::Settings::default());
-    radx_engine::sources::plugin::register_sources(&mut registry, &super::plugins::load_registry(plugins)?)?;
+    radx_engine::sources::plugin::register_sources(&mut registry, &loaded)?;
     let limits = radx_dsl::Limits { eval_budget: eval_budget.unwrap_or(radx_dsl::DEFAULT_EVAL_BUDGET) };
     if format == CheckFormat::Json {
         return check_json(&library, &registry, limits);
@@ -137,6 +146,16 @@ pub fn check(
     outln!(out, "ok: {} famil{}, {n} feature(s)", checked.len(), if checked.len() == 1 { "y" } else { "ies" });
     super::output::write_stdout(&out)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The settings file's `[[plugin_feature]]` tables bound to the loaded plugins' features
+/// (unknown features or parameters, values of another kind or out of range are errors
+/// naming the file); the number of calls a run would make.
+pub fn check_plugin_features(path: &Path, plugins: &radx_engine::plugins::PluginRegistry) -> Result<usize, Error> {
+    let settings = radx_engine::Settings::from_file(path)?;
+    let calls = radx_engine::sources::plugin_params::calls(&settings.plugin_features, plugins)
+        .map_err(|e| Error::usage(format!("{}: {e}", path.display())))?;
+    Ok(calls.len())
 }
 
 /// `radx check --format json`: every diagnostic of every file, one JSON object a line;

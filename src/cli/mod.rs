@@ -82,11 +82,15 @@ enum Command {
     /// Parse and check feature files; exit non-zero with diagnostics on error.
     Check {
         /// .radx files or folders.
-        #[arg(required = true)]
+        #[arg(required_unless_present = "settings")]
         files: Vec<PathBuf>,
         /// Plugin library whose sources the files may use (repeatable), in addition to $RADX_PLUGIN_PATH.
         #[arg(long = "plugin")]
         plugins: Vec<PathBuf>,
+        /// Settings file whose `[[plugin_feature]]` tables are checked against the loaded
+        /// plugins' parameters (names, kinds, ranges).
+        #[arg(long)]
+        settings: Option<PathBuf>,
         /// Evaluation budget that loops over constant ranges are checked against (default 2^40).
         #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
         eval_budget: Option<u64>,
@@ -300,8 +304,8 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
             features::explain(&family, &features, &plugins)
         }
         Command::Plugins { action: PluginsAction::List { plugins } } => plugins::list(&plugins),
-        Command::Check { files, plugins, eval_budget, format } => {
-            features::check(&files, &plugins, eval_budget, format)
+        Command::Check { files, plugins, settings, eval_budget, format } => {
+            features::check(&files, &plugins, settings.as_deref(), eval_budget, format)
         }
         Command::Batch(args) => batch::run(&args),
         Command::Test(args) => feature_test::run(&args),

@@ -94,7 +94,11 @@ pub fn list(explicit: &[PathBuf]) -> Result<ExitCode, Error> {
         outln!(out, "{} {}  (ABI {})  {}", plugin.name, plugin.version, plugin.abi, plugin.path.display());
         for f in &plugin.features {
             let over = f.source.as_deref().map(|s| format!(" (over {s})")).unwrap_or_default();
-            outln!(out, "  feature {:<24} {:<12} {}{over}", f.name, f.tag, f.description);
+            let profile = if f.profile { " (profile: rows name[0], name[1], …)" } else { "" };
+            outln!(out, "  feature {:<24} {:<12} {}{over}{profile}", f.name, f.tag, f.description);
+            for p in &f.params {
+                outln!(out, "    param {:<22} {} = {} ({})", p.name, p.kind.name(), p.show(p.default), p.range());
+            }
         }
         for s in &plugin.sources {
             let params: Vec<String> = s.params.iter().map(|(n, v)| show_param(n, v)).collect();

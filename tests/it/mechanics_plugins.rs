@@ -91,6 +91,7 @@ fn rust_plugins() -> &'static Path {
             .args(["-p", "radx-plugin-fractal", "-p", "radx-plugin-lbp"])
             .args(["-p", "radx-plugin-abi-mismatch", "-p", "radx-plugin-panicky", "-p", "radx-plugin-peritumoral"])
             .args(["-p", "radx-plugin-sobel"])
+            .args(["-p", "radx-plugin-profiles"])
             .arg("--target-dir")
             .arg(&target)
             // Never hand the nested cargo (and the rustc it probes with `rustc -`) an
@@ -107,7 +108,7 @@ fn rust_plugins() -> &'static Path {
         assert!(status.success(), "building the example plugins failed");
         let installed = scratch("rust");
         let stems = ["radx_plugin_fractal", "radx_plugin_lbp", "radx_plugin_abi_mismatch", "radx_plugin_panicky"];
-        for stem in stems.into_iter().chain(["radx_plugin_peritumoral", "radx_plugin_sobel"]) {
+        for stem in stems.into_iter().chain(["radx_plugin_peritumoral", "radx_plugin_sobel", "radx_plugin_profiles"]) {
             install_library(&target.join("debug").join(dylib_name(stem)), &installed);
         }
         installed
@@ -246,7 +247,7 @@ fn lbp_source_builds_hand_checked_histograms() {
 #[test]
 fn c_plugin_value_and_error_return() {
     let plugin = load_plugin(c_example()).unwrap();
-    assert_eq!((plugin.name.as_str(), plugin.version.as_str()), ("c-example", "0.2.0"));
+    assert_eq!((plugin.name.as_str(), plugin.version.as_str()), ("c-example", "0.3.0"));
     let volume = plugin.features.iter().find(|f| f.name == "roi_volume_mm3").unwrap();
     let fails = plugin.features.iter().find(|f| f.name == "always_fails").unwrap();
     assert_eq!(volume.tag, "YEKZ");
@@ -345,8 +346,8 @@ fn plugin_directories_load_every_library_and_report_the_bad_ones() {
     assert!(errors.iter().any(|e| matches!(e, PluginError::NotALibrary { .. })));
     assert!(errors.iter().any(|e| matches!(e, PluginError::Directory { .. })));
     assert_eq!(registry.source("lbp").map(|s| s.plugin.as_str()), Some("lbp"));
-    // c-example 5, fractal 1, lbp 1.
-    assert_eq!(registry.features().count(), 7);
+    // c-example 7, fractal 1, lbp 1.
+    assert_eq!(registry.features().count(), 9);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -366,7 +367,7 @@ pub(crate) fn radx_cli(args: &[&str], plugin_path: Option<&Path>) -> std::proces
 
 /// An 8×8×8 image (intensity x + y + z, so discretisation has a range) and a mask that
 /// covers all of it, as NIfTI files in `dir`.
-fn full_cube_files(dir: &Path) -> (String, String) {
+pub(crate) fn full_cube_files(dir: &Path) -> (String, String) {
     use radx_engine::io::{NiftiType, write_nifti};
     let grid = Grid::new([8, 8, 8], [1.0; 3]);
     let image = Volume { grid, data: Array3::from_shape_fn((8, 8, 8).f(), |(x, y, z)| (x + y + z) as f64) };
@@ -722,7 +723,7 @@ fn c_plugin(file: &str, plugin: &str, feature: &str, tag: &str, source: Option<&
         "#include \"radx_plugin.h\"\n\
          static int32_t one(void *c, const RadxInput *input, double *out) {{ (void)c; (void)input; *out = 1.0; return RADX_OK; }}\n\
          {sources}\
-         static const RadxFeatureDesc features[] = {{{{ sizeof(RadxFeatureDesc), {}, {}, \"test\", NULL, one, 0.0 }}}};\n\
+         static const RadxFeatureDesc features[] = {{{{ sizeof(RadxFeatureDesc), {}, {}, \"test\", NULL, one, 0.0, NULL, 0, 0, 0, NULL }}}};\n\
          static const RadxPluginDesc descriptor = {{ RADX_PLUGIN_ABI, RADX_PLUGIN_ABI_MINOR, sizeof(RadxPluginDesc), {}, \"0.1\", \
          features, 1, sizeof(RadxFeatureDesc), {n_sources}, sizeof(RadxSourceDesc), NULL, NULL, NULL }};\n\
          RADX_EXPORT const RadxPluginDesc *radx_plugin_entry(void) {{ return &descriptor; }}\n",
@@ -868,8 +869,8 @@ static int32_t two(void *c, const RadxInput *i, double *o) { (void)c; (void)i; *
 typedef struct { RadxFeatureDesc base; double added_in_2_1[3]; } FeatureV21;
 typedef struct { RadxPluginDesc base; const char *added_in_2_1; } DescV21;
 static const FeatureV21 features[] = {
-    {{ sizeof(FeatureV21), "one", "SITE-1", "one", NULL, one, 0.0 }, { 0, 0, 0 }},
-    {{ sizeof(FeatureV21), "two", "SITE-2", "two", NULL, two, 0.0 }, { 0, 0, 0 }},
+    {{ sizeof(FeatureV21), "one", "SITE-1", "one", NULL, one, 0.0, NULL, 0, 0, 0, NULL }, { 0, 0, 0 }},
+    {{ sizeof(FeatureV21), "two", "SITE-2", "two", NULL, two, 0.0, NULL, 0, 0, 0, NULL }, { 0, 0, 0 }},
 };
 static const DescV21 descriptor = {{ RADX_PLUGIN_ABI, RADX_PLUGIN_ABI_MINOR + 1, sizeof(DescV21), "newer", "0.1",
     &features[0].base, 2, sizeof(FeatureV21), NULL, 0, sizeof(RadxSourceDesc), NULL, NULL, NULL }, "new"};
@@ -934,11 +935,27 @@ fn a_plugin_built_for_abi_2_0_still_loads_and_computes() {
     let plugin = load_plugin(&out).unwrap();
     assert_eq!((plugin.abi, plugin.abi_minor), (HOST_ABI, 0));
     assert!(plugin.features.iter().all(|f| f.margin == radx_engine::plugins::Margin::None));
+    // Nor parameters or profiles (ABI 2.2): called through `compute`, rows named as before.
+    assert!(plugin.features.iter().all(|f| f.params.is_empty() && !f.profile));
+    assert!(plugin.features.iter().all(|f| f.default_call().row_name == f.name && f.default_call().args.is_empty()));
     let names: Vec<&str> = plugin.features.iter().map(|f| f.name.as_str()).collect();
     assert_eq!(names, ["roi_volume_mm3", "always_fails", "box_offset_z", "box_origin_z_mm"]);
     // 5 voxels of 2 × 1 × 0.5 mm³.
     let column = roi([1, 5, 1], [2.0, 1.0, 0.5], |_, _, _| true, |_, _, _| 0.0);
     assert_eq!(plugin.features[0].compute(&PluginInput::from_roi(&column, &[])), Ok(5.0));
+    assert_eq!(plugin.features[0].compute_values(&PluginInput::from_roi(&column, &[]), &[]), Ok(vec![5.0]));
+    // Through radx extract: one row per feature, named as in radx 2.0 and 2.1.
+    let dir = scratch("cli-v2.0");
+    let (image, mask) = full_cube_files(&dir);
+    let cli = radx_cli(&["extract", "--image", &image, "--mask", &mask, "--plugin", out.to_str().unwrap()], None);
+    assert!(cli.status.success(), "{}", text(&cli.stderr));
+    let rows: Vec<String> = text(&cli.stdout)
+        .lines()
+        .filter_map(|l| l.strip_prefix("original,c-example,").map(|r| r.split(',').next().unwrap().to_string()))
+        .collect();
+    assert_eq!(rows, ["roi_volume_mm3", "always_fails", "box_offset_z", "box_origin_z_mm"]);
+    // 8³ voxels of 1 mm³.
+    assert_eq!(csv_row(&text(&cli.stdout), "c-example", "roi_volume_mm3").unwrap()[4], "512");
 }
 
 /// A feature's `margin_mm` of NaN declares nothing: refused at load, naming the feature.
@@ -950,7 +967,7 @@ fn a_nan_margin_is_refused_at_load() {
         r#"#include <math.h>
 #include "radx_plugin.h"
 static int32_t one(void *c, const RadxInput *i, double *o) { (void)c; (void)i; *o = 1.0; return RADX_OK; }
-static const RadxFeatureDesc features[] = {{ sizeof(RadxFeatureDesc), "wide", "SITE-1", "t", NULL, one, NAN }};
+static const RadxFeatureDesc features[] = {{ sizeof(RadxFeatureDesc), "wide", "SITE-1", "t", NULL, one, NAN, NULL, 0, 0, 0, NULL }};
 static const RadxPluginDesc descriptor = { RADX_PLUGIN_ABI, RADX_PLUGIN_ABI_MINOR, sizeof(RadxPluginDesc), "nan", "0.1",
     features, 1, sizeof(RadxFeatureDesc), NULL, 0, sizeof(RadxSourceDesc), NULL, NULL, NULL };
 RADX_EXPORT const RadxPluginDesc *radx_plugin_entry(void) { return &descriptor; }
@@ -974,7 +991,7 @@ static int32_t id_and_label(void *c, const RadxInput *i, double *o) {
     *o = 1000.0 * (double)i->label + (i->case_id ? (double)strlen(i->case_id) : -1.0);
     return RADX_OK;
 }
-static const RadxFeatureDesc features[] = {{ sizeof(RadxFeatureDesc), "id_and_label", "SITE-1", "t", NULL, id_and_label, 0.0 }};
+static const RadxFeatureDesc features[] = {{ sizeof(RadxFeatureDesc), "id_and_label", "SITE-1", "t", NULL, id_and_label, 0.0, NULL, 0, 0, 0, NULL }};
 static const RadxPluginDesc descriptor = { RADX_PLUGIN_ABI, RADX_PLUGIN_ABI_MINOR, sizeof(RadxPluginDesc), "case", "0.1",
     features, 1, sizeof(RadxFeatureDesc), NULL, 0, sizeof(RadxSourceDesc), NULL, NULL, NULL };
 RADX_EXPORT const RadxPluginDesc *radx_plugin_entry(void) { return &descriptor; }
@@ -1133,7 +1150,7 @@ fn crashing_plugin(how: &str) -> PathBuf {
          static int32_t crash(void *c, const RadxInput *input, double *out) {{ (void)c;\n\
            if (input->case_id && strcmp(input->case_id, \"boom\") == 0) {{ {crash} }}\n\
            *out = 1.0; return RADX_OK; }}\n\
-         static const RadxFeatureDesc features[] = {{{{ sizeof(RadxFeatureDesc), \"crash\", \"SITE-CRASH\", \"test\", NULL, crash, 0.0 }}}};\n\
+         static const RadxFeatureDesc features[] = {{{{ sizeof(RadxFeatureDesc), \"crash\", \"SITE-CRASH\", \"test\", NULL, crash, 0.0, NULL, 0, 0, 0, NULL }}}};\n\
          static const RadxPluginDesc descriptor = {{ RADX_PLUGIN_ABI, RADX_PLUGIN_ABI_MINOR, sizeof(RadxPluginDesc), \"crashy\", \"0.1\", \
          features, 1, sizeof(RadxFeatureDesc), NULL, 0, sizeof(RadxSourceDesc), NULL, NULL, NULL }};\n\
          RADX_EXPORT const RadxPluginDesc *radx_plugin_entry(void) {{ return &descriptor; }}\n"
@@ -1195,8 +1212,8 @@ static int32_t excludes(void *c, const RadxInput *i, double *o) {
     (void)c; *o = ok(i) ? strstr(i->settings_json, "\"exclude_nonfinite\":true") != NULL : -1.0; return RADX_OK;
 }
 static const RadxFeatureDesc features[] = {
-    { sizeof(RadxFeatureDesc), "length", "SITE-1", "t", NULL, length, 0.0 },
-    { sizeof(RadxFeatureDesc), "excludes", "SITE-2", "t", NULL, excludes, 0.0 },
+    { sizeof(RadxFeatureDesc), "length", "SITE-1", "t", NULL, length, 0.0, NULL, 0, 0, 0, NULL },
+    { sizeof(RadxFeatureDesc), "excludes", "SITE-2", "t", NULL, excludes, 0.0, NULL, 0, 0, 0, NULL },
 };
 static const RadxPluginDesc descriptor = { RADX_PLUGIN_ABI, RADX_PLUGIN_ABI_MINOR, sizeof(RadxPluginDesc), "settings",
     "0.1", features, 2, sizeof(RadxFeatureDesc), NULL, 0, sizeof(RadxSourceDesc), NULL, NULL, NULL };
@@ -1237,7 +1254,7 @@ static int32_t asks(void *c, const RadxInput *i, double *o) {
     *o = has && the_host->cancelled ? (double)the_host->cancelled(the_host->host_data) : -1.0;
     return RADX_OK;
 }
-static const RadxFeatureDesc features[] = {{ sizeof(RadxFeatureDesc), "asks", "SITE-1", "t", NULL, asks, 0.0 }};
+static const RadxFeatureDesc features[] = {{ sizeof(RadxFeatureDesc), "asks", "SITE-1", "t", NULL, asks, 0.0, NULL, 0, 0, 0, NULL }};
 static const RadxPluginDesc descriptor = { RADX_PLUGIN_ABI, RADX_PLUGIN_ABI_MINOR, sizeof(RadxPluginDesc), "cancels",
     "0.1", features, 1, sizeof(RadxFeatureDesc), NULL, 0, sizeof(RadxSourceDesc), NULL, init, NULL };
 RADX_EXPORT const RadxPluginDesc *radx_plugin_entry(void) { return &descriptor; }

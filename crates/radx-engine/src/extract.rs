@@ -381,5 +381,5 @@ fn extract_into<'l>(
             sink(FamilyRow { family, feature, aggregation: *aggregation, value, note });
         }
     }
-    plugin_case.feature_rows()
+    plugin_case.feature_rows(run == Run::Window)
 }

@@ -94,6 +94,8 @@ impl Extractor {
         crate::sources::plugin::screen_features(&library, &mut plugins, &mut warnings)?;
         settings.plugin_margin = plugins.margin();
         crate::plugin_filters::resolve(&mut settings, &plugins).map_err(crate::filtering::FilterStageError::from)?;
+        settings.plugin_calls =
+            crate::sources::plugin_params::calls(&settings.plugin_features, &plugins).map_err(Box::new)?;
         let library = crate::profile::of(&settings).prune_library(library, &registry, &settings);
         let filters = crate::filtering::stages(&settings, &library)?;
         let plugin_warnings = warnings.into_iter().map(Arc::new).collect();

@@ -64,6 +64,10 @@ pub enum Error {
     /// A plugin could not be loaded.
     #[error(transparent)]
     Plugin(#[from] plugins::PluginError),
+    /// A `[[plugin_feature]]` table of the settings is refused (boxed: the largest cause,
+    /// and every `Result` carrying an `Error` would be as large).
+    #[error(transparent)]
+    PluginFeature(#[from] Box<sources::plugin_params::PluginFeatureError>),
     /// An embedded IBSI reference table does not parse (a build defect).
     #[error("embedded IBSI reference table {table}: {message}")]
     Reference {

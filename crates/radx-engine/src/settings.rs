@@ -67,6 +67,27 @@ pub struct Settings {
     /// file setting.
     #[serde(skip, default = "no_plugin_margin")]
     pub plugin_margin: radx_plugin_host::Margin,
+    /// Parameter values for plugin features, `[[plugin_feature]]` tables: each is one
+    /// call of the feature (rows named with the values; `docs/plugins.md`). A feature with
+    /// parameters and no table is computed once, with its defaults.
+    #[serde(rename = "plugin_feature", skip_serializing_if = "Vec::is_empty")]
+    pub plugin_features: Vec<PluginFeatureSettings>,
+    /// The plugin feature calls of a run, every loaded feature's (bound and checked by
+    /// [`crate::Extractor::new`]); empty: each loaded feature with its defaults. Not a
+    /// file setting.
+    #[serde(skip)]
+    pub plugin_calls: Vec<radx_plugin_host::FeatureCall>,
+}
+
+/// One `[[plugin_feature]]` table: a plugin feature and values for its parameters.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PluginFeatureSettings {
+    /// `plugin.feature`, as `radx plugins list` names it.
+    pub feature: String,
+    /// Parameter values by name; the others keep their defaults.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub params: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 fn default_eval_budget() -> u64 {
@@ -94,6 +115,8 @@ impl Default for Settings {
             allow_external_data: false,
             eval_budget: radx_dsl::DEFAULT_EVAL_BUDGET,
             plugin_margin: radx_plugin_host::Margin::None,
+            plugin_features: Vec::new(),
+            plugin_calls: Vec::new(),
         }
     }
 }

@@ -64,6 +64,8 @@ mod filter;
 pub use filter::{FILTER_BOUNDARIES, PluginFilter};
 mod trust;
 pub use trust::{PluginTrust, WritableBy};
+mod feature_params;
+pub use feature_params::{FeatureArgError, FeatureCall, ParamKind, ParamSpec};
 
 /// The environment variable listing plugin directories, `:`-separated.
 pub const PLUGIN_PATH_VAR: &str = "RADX_PLUGIN_PATH";
@@ -358,7 +360,12 @@ pub struct PluginFeature {
     /// How much of the processed image around the ROI the feature wants
     /// ([`PluginInput::region`]).
     pub margin: Margin,
+    /// Its typed parameters, in declaration order (ABI 2.2; none for older plugins).
+    pub params: Vec<ParamSpec>,
+    /// Whether its result is a profile: any number of values, each a row `name[i]` (ABI 2.2).
+    pub profile: bool,
     compute: Compute,
+    compute_values: Option<radx_plugin::RadxComputeValuesFn>,
     instance: Arc<Instance>,
 }
 
@@ -820,8 +827,7 @@ impl PluginFeature {
     pub fn compute(&self, input: &PluginInput) -> Result<f64, PluginCallError> {
         let prepared = input.prepare()?;
         let mut value = f64::NAN;
-        let _in_flight =
-            in_flight::InFlight::enter("feature", &self.plugin, &self.name, input.case.case_id, input.case.label);
+        let _in_flight = self.enter(input);
         // SAFETY: the raw input points into `prepared` and `input`, alive for the whole call;
         // the function pointer comes from a library that is never unloaded; the context is
         // the one the plugin's init stored.
@@ -829,14 +835,25 @@ impl PluginFeature {
             Compute::V2(compute) => unsafe { compute(self.instance.context, &prepared.raw(input), &mut value) },
             Compute::V1(compute) => unsafe { compute(&prepared.raw_v1(input), &mut value) },
         };
-        if status == RADX_OK {
-            Ok(value)
-        } else {
-            Err(PluginCallError::Plugin(plugin_message(
-                self.instance.last_error,
-                &format!("feature {}.{}", self.plugin, self.name),
-            )))
-        }
+        if status == RADX_OK { Ok(value) } else { Err(self.failure()) }
+    }
+
+    /// Marks this feature in flight on `input`'s case (for the crash report).
+    fn enter(&self, input: &PluginInput) -> in_flight::InFlight {
+        in_flight::InFlight::enter("feature", &self.plugin, &self.name, input.case.case_id, input.case.label)
+    }
+
+    /// The context the plugin's init stored.
+    fn context(&self) -> *mut c_void {
+        self.instance.context
+    }
+
+    /// The plugin's message after a failed call on this thread.
+    fn failure(&self) -> PluginCallError {
+        PluginCallError::Plugin(plugin_message(
+            self.instance.last_error,
+            &format!("feature {}.{}", self.plugin, self.name),
+        ))
     }
 
     /// `plugin.feature`, unique among loaded plugins.
@@ -993,6 +1010,8 @@ struct RawFeature {
     compute: Option<Compute>,
     /// `margin_mm` (ABI 2.1; 0 for older plugins).
     margin_mm: f64,
+    /// Parameters and vector results (ABI 2.2; `None` for older plugins).
+    ext: Option<feature_params::RawFeatureExt>,
 }
 
 struct RawSource {
@@ -1059,6 +1078,8 @@ fn raw_v2(d: &'static RadxPluginDesc, path: &Path) -> Result<RawDescriptor, Plug
             compute: f.compute.map(Compute::V2),
             // SAFETY: `f` is an entry of the table, `feature_size` bytes long.
             margin_mm: unsafe { appended_margin(f, d.feature_size) },
+            // SAFETY: as above.
+            ext: unsafe { feature_params::appended_ext(f, d.feature_size) },
         })
         .collect();
     let sources = sources
@@ -1121,6 +1142,7 @@ fn raw_v1(d: &'static v1::RadxPluginDesc, path: &Path) -> Result<RawDescriptor, 
                 source: f.source,
                 compute: f.compute.map(Compute::V1),
                 margin_mm: 0.0,
+                ext: None,
             })
             .collect(),
         sources: sources
@@ -1237,10 +1259,11 @@ fn read_descriptor(d: RawDescriptor, path: PathBuf) -> Result<LoadedPlugin, Plug
         let compute = f.compute.ok_or_else(|| malformed(format!("feature `{fname}` has no compute function")))?;
         let margin = Margin::from_mm(f.margin_mm)
             .ok_or_else(|| malformed(format!("feature `{fname}` declares a margin_mm of NaN (0 for none)")))?;
-        if features.iter().any(|(g, ..): &(String, _, _, _, _, _)| *g == fname) {
+        if features.iter().any(|(g, ..): &(String, _, _, _, _, _, _)| *g == fname) {
             return Err(PluginError::DuplicateName { path, kind: "feature", name: fname });
         }
-        features.push((fname, tag, description, source, compute, margin));
+        let ext = feature_params::read_ext(f.ext, &fname, &path)?;
+        features.push((fname, tag, description, source, compute, margin, ext));
     }
     let mut sources = Vec::with_capacity(d.sources.len());
     for (i, s) in d.sources.iter().enumerate() {
@@ -1294,14 +1317,17 @@ fn read_descriptor(d: RawDescriptor, path: PathBuf) -> Result<LoadedPlugin, Plug
     let instance = Arc::new(Instance { context, last_error: d.last_error, shutdown: d.shutdown });
     let features = features
         .into_iter()
-        .map(|(fname, tag, description, source, compute, margin)| PluginFeature {
+        .map(|(fname, tag, description, source, compute, margin, ext)| PluginFeature {
             plugin: name.clone(),
             name: fname,
             tag,
             description,
             source,
             margin,
+            params: ext.params,
+            profile: ext.profile,
             compute,
+            compute_values: ext.compute_values,
             instance: instance.clone(),
         })
         .collect();

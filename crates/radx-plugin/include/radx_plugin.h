@@ -44,6 +44,12 @@ extern "C" {
  * infinity does). */
 #define RADX_MARGIN_WHOLE_IMAGE (-1.0)
 
+/* Kinds of RadxParamDesc.kind (ABI 2.2). Every value crosses as a double: an integer's
+ * value, or 0.0 / 1.0 for a flag. */
+#define RADX_PARAM_INT 1
+#define RADX_PARAM_FLOAT 2
+#define RADX_PARAM_BOOL 3
+
 /* Log levels of RadxHost.log. */
 #define RADX_LOG_ERROR 1
 #define RADX_LOG_WARN 2
@@ -165,6 +171,30 @@ typedef int32_t (*RadxInitFn)(const RadxHost *host, void **context);
 /* Optional: once when radx is done with the plugin (no call in flight or to come). */
 typedef void (*RadxShutdownFn)(void *context);
 
+/* ABI 2.2: one typed parameter of a feature; users set it in the settings, radx checks
+ * the kind and the range before any image is read. */
+typedef struct RadxParamDesc {
+    size_t struct_size;      /* sizeof(RadxParamDesc) */
+    const char *name;        /* letters, digits, _; not starting with a digit */
+    int32_t kind;            /* RADX_PARAM_INT, RADX_PARAM_FLOAT or RADX_PARAM_BOOL */
+    double default_value;    /* the value when the user gives none */
+    double min;              /* smallest allowed value (inclusive), -INFINITY for none */
+    double max;              /* largest allowed value (inclusive), INFINITY for none */
+} RadxParamDesc;
+
+/* ABI 2.2: the values compute_values returns, owned by the plugin until release (NULL:
+ * valid until the next call on the same thread, e.g. a _Thread_local buffer). */
+typedef struct RadxValuesOut {
+    const double *data;
+    size_t len;              /* 1 unless the feature is a profile */
+    void *owner;
+    void (*release)(struct RadxValuesOut *out);
+} RadxValuesOut;
+
+/* args: the n_args parameter values, in the order the feature declares them. */
+typedef int32_t (*RadxComputeValuesFn)(void *context, const RadxInput *input, const double *args, size_t n_args,
+                                       RadxValuesOut *out);
+
 typedef struct RadxFeatureDesc {
     size_t struct_size;      /* sizeof(RadxFeatureDesc) */
     const char *name;        /* unique within the plugin */
@@ -175,6 +205,13 @@ typedef struct RadxFeatureDesc {
     /* ABI 2.1 */
     double margin_mm;        /* mm around the ROI's box in input->margin: 0 none, > 0 that
                               * far, negative or infinite (RADX_MARGIN_WHOLE_IMAGE) all */
+    /* ABI 2.2 */
+    const RadxParamDesc *params; /* the feature's parameters, or NULL */
+    size_t n_params;
+    size_t param_size;       /* sizeof(RadxParamDesc): the table's stride */
+    uint32_t profile;        /* nonzero: compute_values returns a vector, one row feature[i] each */
+    RadxComputeValuesFn compute_values; /* NULL: radx calls compute (which then uses the
+                              * parameters' defaults, as a radx older than 2.2 does) */
 } RadxFeatureDesc;
 
 typedef struct RadxSourceDesc {

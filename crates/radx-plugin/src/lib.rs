@@ -51,6 +51,11 @@ pub use filter::{
     Boundary, FilterImage, RADX_FILTERS_SYMBOL, RadxFilterDesc, RadxFilterFn, RadxFilterInput, RadxFilterTable,
     RadxFiltersFn,
 };
+mod feature_params;
+pub use feature_params::{
+    Args, FeatureValues, RADX_PARAM_BOOL, RADX_PARAM_FLOAT, RADX_PARAM_INT, RadxComputeValuesFn, RadxParamDesc,
+    RadxValuesOut, RadxValuesReleaseFn,
+};
 
 /// The ABI's major version: bumped only on a change that old plugins or old hosts cannot
 /// read (a field removed, moved or retyped, a calling convention changed). Every
@@ -63,7 +68,9 @@ pub const RADX_PLUGIN_ABI: u32 = 2;
 /// (a newer plugin on an older host, or the reverse), and each side reads only what both
 /// have. Minor 0 is the first of major 2; minor 1 appended the settings and the margin
 /// region to [`RadxInput`] and [`RadxFeatureDesc::margin_mm`]; minor 2 added filter
-/// plugins, behind their own optional symbol ([`filter`], [`RADX_FILTERS_SYMBOL`]).
+/// plugins, behind their own optional symbol ([`filter`], [`RADX_FILTERS_SYMBOL`]), and
+/// appended typed parameters and vector results to [`RadxFeatureDesc`]
+/// ([`RadxParamDesc`], [`RadxFeatureDesc::compute_values`]).
 pub const RADX_PLUGIN_ABI_MINOR: u32 = 2;
 
 /// The one symbol a plugin exports: `const RadxPluginDesc *radx_plugin_entry(void)`.
@@ -316,6 +323,20 @@ pub struct RadxFeatureDesc {
     /// positive distance, or [`RADX_MARGIN_WHOLE_IMAGE`] (any negative value or infinity)
     /// for the whole processed image. NaN is refused at load.
     pub margin_mm: f64,
+    /// ABI 2.2: the feature's typed parameters (`n_params` entries `param_size` bytes
+    /// apart), or null; users set them in the settings (`docs/plugins.md`).
+    pub params: *const RadxParamDesc,
+    /// ABI 2.2: number of entries of `params`.
+    pub n_params: usize,
+    /// ABI 2.2: `size_of::<RadxParamDesc>()` as the plugin built it: `params`' stride.
+    pub param_size: usize,
+    /// ABI 2.2: nonzero when the feature is a profile: `compute_values` returns a vector
+    /// of any length, each element a row `feature[i]`; zero when it returns one value.
+    pub profile: u32,
+    /// ABI 2.2: the computation with the parameters' values, or null (then radx calls
+    /// `compute`, which must then compute with the parameters' defaults). A host older than
+    /// 2.2 always calls `compute`.
+    pub compute_values: Option<RadxComputeValuesFn>,
 }
 
 /// [`RadxFeatureDesc::margin_mm`] asking for the whole processed image.
@@ -909,6 +930,7 @@ impl Matrix {
 #[doc(hidden)]
 pub mod __private {
     use super::*;
+    pub use crate::feature_params::{release_values, run_feature_defaults, run_feature_values};
 
     thread_local! {
         /// The message of this thread's last call, when it failed; `None` after a success.
@@ -1090,7 +1112,7 @@ pub mod __private {
     /// builds a smaller [`RadxInput`] (its `struct_size` says how much): the fields it
     /// lacks are absent here, zero (null pointers), in a copy; a current host's input is
     /// borrowed as it is.
-    enum HostInput<'a> {
+    pub(crate) enum HostInput<'a> {
         Whole(&'a RadxInput),
         Completed(Box<RadxInput>),
     }
@@ -1099,7 +1121,7 @@ pub mod __private {
         /// # Safety
         /// `input` must be non-null and point to `struct_size` bytes of a [`RadxInput`]
         /// as its host built it, valid for `'a`.
-        unsafe fn read(input: *const RadxInput) -> Result<Self, String> {
+        pub(crate) unsafe fn read(input: *const RadxInput) -> Result<Self, String> {
             // SAFETY: every ABI 2 input starts with its size (the caller's contract).
             let size = unsafe { input.cast::<usize>().read() };
             let whole = std::mem::size_of::<RadxInput>();
@@ -1124,7 +1146,7 @@ pub mod __private {
             Ok(HostInput::Completed(completed))
         }
 
-        fn get(&self) -> &RadxInput {
+        pub(crate) fn get(&self) -> &RadxInput {
             match self {
                 HostInput::Whole(raw) => raw,
                 HostInput::Completed(raw) => raw,
@@ -1304,19 +1326,19 @@ macro_rules! __radx_cstr {
 /// After `sources: [...]`, optionally `init: f` (`fn() -> Result<(), E>`, called once
 /// after loading; an `Err` refuses the load with its message) and `shutdown: g` (`fn()`,
 /// called when radx is done with the plugin). [`log`] works from `init` on.
+///
+/// ABI 2.2: a feature with typed parameters writes, after `source:`/`margin_mm:`,
+/// `params: [ p: float = 50.0 in 0.0..=100.0, n: int = 3, strict: bool = false ],` (kinds
+/// `int`, `float`, `bool`; the range is optional) and then either `compute_with: f`
+/// (`fn(&Input, &Args) -> Result<f64, E>`) or, for a profile (one row per value),
+/// `profile: f` (`fn(&Input, &Args) -> Result<Vec<f64>, E>`; `params: []` when it has
+/// none). [`Args`] reads the values radx checked against the declaration.
 #[macro_export]
 macro_rules! export_plugin {
     (
         name: $name:literal,
         version: $version:literal,
-        features: [ $( {
-            name: $fname:literal,
-            tag: $ftag:literal,
-            description: $fdesc:literal,
-            $( source: $fsource:literal, )?
-            $( margin_mm: $fmargin:expr, )?
-            compute: $fcompute:path $(,)?
-        } ),* $(,)? ],
+        features: [ $( { $( $fbody:tt )* } ),* $(,)? ],
         sources: [ $( {
             name: $sname:literal,
             description: $sdesc:literal,
@@ -1337,25 +1359,8 @@ macro_rules! export_plugin {
              (and `-C panic=abort` from RUSTFLAGS)"
         );
         const _: () = {
-            static RADX_FEATURES: &[$crate::RadxFeatureDesc] = &[ $( {
-                unsafe extern "C" fn compute(
-                    _context: *mut ::std::ffi::c_void,
-                    input: *const $crate::RadxInput,
-                    out: *mut f64,
-                ) -> i32 {
-                    // SAFETY: radx calls with a valid input and output (the ABI contract).
-                    unsafe { $crate::__private::run_feature(input, out, $fcompute) }
-                }
-                $crate::RadxFeatureDesc {
-                    struct_size: ::std::mem::size_of::<$crate::RadxFeatureDesc>(),
-                    name: $crate::__radx_cstr!($fname),
-                    tag: $crate::__radx_cstr!($ftag),
-                    description: $crate::__radx_cstr!($fdesc),
-                    source: $crate::export_plugin!(@source $( $fsource )?),
-                    compute: Some(compute),
-                    margin_mm: $crate::export_plugin!(@margin $( $fmargin )?),
-                }
-            } ),* ];
+            static RADX_FEATURES: &[$crate::RadxFeatureDesc] =
+                &[ $( $crate::export_plugin!(@feature $( $fbody )*) ),* ];
             static RADX_SOURCES: &[$crate::RadxSourceDesc] = &[ $( {
                 unsafe extern "C" fn build(
                     _context: *mut ::std::ffi::c_void,
@@ -1408,6 +1413,109 @@ macro_rules! export_plugin {
             }
         };
     };
+    (@feature
+        name: $fname:literal,
+        tag: $ftag:literal,
+        description: $fdesc:literal,
+        $( source: $fsource:literal, )?
+        $( margin_mm: $fmargin:expr, )?
+        compute: $fcompute:path $(,)?
+    ) => { {
+        unsafe extern "C" fn compute(
+            _context: *mut ::std::ffi::c_void,
+            input: *const $crate::RadxInput,
+            out: *mut f64,
+        ) -> i32 {
+            // SAFETY: radx calls with a valid input and output (the ABI contract).
+            unsafe { $crate::__private::run_feature(input, out, $fcompute) }
+        }
+        $crate::RadxFeatureDesc {
+            struct_size: ::std::mem::size_of::<$crate::RadxFeatureDesc>(),
+            name: $crate::__radx_cstr!($fname),
+            tag: $crate::__radx_cstr!($ftag),
+            description: $crate::__radx_cstr!($fdesc),
+            source: $crate::export_plugin!(@source $( $fsource )?),
+            compute: Some(compute),
+            margin_mm: $crate::export_plugin!(@margin $( $fmargin )?),
+            params: ::std::ptr::null(),
+            n_params: 0,
+            param_size: ::std::mem::size_of::<$crate::RadxParamDesc>(),
+            profile: 0,
+            compute_values: None,
+        }
+    } };
+    (@feature
+        name: $fname:literal,
+        tag: $ftag:literal,
+        description: $fdesc:literal,
+        $( source: $fsource:literal, )?
+        $( margin_mm: $fmargin:expr, )?
+        params: [ $( $pname:ident : $pkind:ident = $pdefault:literal $( in $pmin:literal ..= $pmax:literal )? ),* $(,)? ],
+        $how:ident : $fcompute:path $(,)?
+    ) => { {
+        static PARAMS: &[$crate::RadxParamDesc] = &[ $( $crate::RadxParamDesc {
+            struct_size: ::std::mem::size_of::<$crate::RadxParamDesc>(),
+            name: concat!(stringify!($pname), "\0").as_ptr().cast::<::std::ffi::c_char>(),
+            kind: $crate::export_plugin!(@kind $pkind),
+            default_value: $crate::export_plugin!(@value $pkind $pdefault),
+            min: $crate::export_plugin!(@min $( $pmin )?),
+            max: $crate::export_plugin!(@max $( $pmax )?),
+        } ),* ];
+        static NAMES: &[&str] = &[ $( stringify!($pname) ),* ];
+        // What a host older than ABI 2.2 calls: the parameters' defaults.
+        static DEFAULTS: &[f64] = &[ $( $crate::export_plugin!(@value $pkind $pdefault) ),* ];
+        unsafe extern "C" fn compute(
+            _context: *mut ::std::ffi::c_void,
+            input: *const $crate::RadxInput,
+            out: *mut f64,
+        ) -> i32 {
+            // SAFETY: radx calls with a valid input and output (the ABI contract).
+            unsafe {
+                $crate::__private::run_feature_defaults(input, out, NAMES, DEFAULTS, $crate::export_plugin!(@profile $how), $fcompute)
+            }
+        }
+        unsafe extern "C" fn compute_values(
+            _context: *mut ::std::ffi::c_void,
+            input: *const $crate::RadxInput,
+            args: *const f64,
+            n_args: usize,
+            out: *mut $crate::RadxValuesOut,
+        ) -> i32 {
+            // SAFETY: radx calls with a valid input, `n_args` values and an output (the ABI contract).
+            unsafe { $crate::__private::run_feature_values(input, args, n_args, out, NAMES, $fcompute) }
+        }
+        $crate::RadxFeatureDesc {
+            struct_size: ::std::mem::size_of::<$crate::RadxFeatureDesc>(),
+            name: $crate::__radx_cstr!($fname),
+            tag: $crate::__radx_cstr!($ftag),
+            description: $crate::__radx_cstr!($fdesc),
+            source: $crate::export_plugin!(@source $( $fsource )?),
+            compute: Some(compute),
+            margin_mm: $crate::export_plugin!(@margin $( $fmargin )?),
+            params: PARAMS.as_ptr(),
+            n_params: PARAMS.len(),
+            param_size: ::std::mem::size_of::<$crate::RadxParamDesc>(),
+            profile: $crate::export_plugin!(@profile $how) as u32,
+            compute_values: Some(compute_values),
+        }
+    } };
+    (@profile compute_with) => { false };
+    (@profile profile) => { true };
+    (@profile $other:ident) => {
+        compile_error!(
+            "a feature with `params` computes with `compute_with: f` (fn(&Input, &Args) -> Result<f64, E>) \
+             or `profile: f` (fn(&Input, &Args) -> Result<Vec<f64>, E>)"
+        )
+    };
+    (@kind int) => { $crate::RADX_PARAM_INT };
+    (@kind float) => { $crate::RADX_PARAM_FLOAT };
+    (@kind bool) => { $crate::RADX_PARAM_BOOL };
+    (@value bool $v:literal) => { ($v as u8) as f64 };
+    (@value $kind:ident $v:literal) => { ($v) as f64 };
+    (@min $v:literal) => { ($v) as f64 };
+    (@min) => { f64::NEG_INFINITY };
+    (@max $v:literal) => { ($v) as f64 };
+    (@max) => { f64::INFINITY };
     (@source $s:literal) => { $crate::__radx_cstr!($s) };
     (@source) => { ::std::ptr::null() };
     (@margin $m:expr) => { $m };

@@ -18,6 +18,7 @@ use crate::settings::Settings;
 pub mod ibsi;
 mod ibsi_schemas;
 pub mod plugin;
+pub mod plugin_params;
 pub mod provider;
 
 pub use provider::{Instance, Instances, Levels, RoiExtent, SourceContext, SourceProvider};

@@ -36,7 +36,7 @@ use crate::model::{FeatureKey, FeatureRow};
 use crate::settings::Settings;
 use crate::sources::Instances;
 use radx_plugin_host::{
-    CaseInfo, DenseMatrix, LoadedPlugin, Margin, PluginCallError, PluginError, PluginFeature, PluginInput,
+    CaseInfo, DenseMatrix, FeatureCall, LoadedPlugin, Margin, PluginCallError, PluginError, PluginFeature, PluginInput,
     PluginOrigin, PluginRegion, PluginRegistry, PluginSource, PluginWarning, params_to_json,
 };
 
@@ -379,6 +379,9 @@ pub enum PluginValueError {
     /// The call into the plugin failed.
     #[error(transparent)]
     Call(#[from] PluginCallError),
+    /// A profile's length may differ from window to window; a map's windows share one list of rows.
+    #[error("a profile feature (one row per value) has no feature map")]
+    ProfileInMap,
     /// The matrix has another number of axes than the source declares.
     #[error("source {plugin}.{source_name} declares {ndim} axes but built a matrix of shape {shape:?}")]
     Axes {
@@ -521,27 +524,36 @@ impl<'a> PluginCase<'a> {
         vec![(None, built.map(|m| vec![source_data(&m)]).map_err(|e| e.to_string()))]
     }
 
-    /// One row per plugin feature, in load order. Failures are NaN rows with a note.
-    pub(crate) fn feature_rows(&self) -> Vec<FeatureRow> {
+    /// The plugin features' rows, call by call ([`Settings::plugin_calls`]; each loaded
+    /// feature with its defaults when there are none): one row per call, named with its
+    /// parameter values, or one per value of a profile, `name[i]`. Failures are NaN rows
+    /// with a note (a profile's: one row, `name[0]`). A feature map's windows (`window`)
+    /// give a profile no rows of its own: every window must have the first one's rows.
+    pub(crate) fn feature_rows(&self, window: bool) -> Vec<FeatureRow> {
+        let defaults;
+        let calls = if self.settings.plugin_calls.is_empty() {
+            defaults = self.plugins.features().map(PluginFeature::default_call).collect::<Vec<_>>();
+            &defaults
+        } else {
+            &self.settings.plugin_calls
+        };
         let mut rows = Vec::new();
-        for feature in self.plugins.features() {
-            let result = self.compute(feature);
-            let (value, note) = match result {
-                Ok(v) if v.is_nan() => (v, Some("the plugin returned NaN".to_string())),
-                Ok(v) => (v, None),
-                Err(e) => (f64::NAN, Some(e.to_string())),
+        for call in calls {
+            let Some(feature) = self.plugins.features().find(|f| f.plugin == call.plugin && f.name == call.feature)
+            else {
+                continue;
             };
-            rows.push(FeatureRow {
-                key: FeatureKey::original(feature.plugin.as_str(), feature.name.as_str(), None),
-                tag: Some(feature.tag.clone()),
-                value,
-                note,
-            });
+            let result = if window && call.profile {
+                Err(PluginValueError::ProfileInMap)
+            } else {
+                self.compute(feature, &call.args)
+            };
+            push_rows(&mut rows, feature, call, result);
         }
         rows
     }
 
-    fn compute(&self, feature: &PluginFeature) -> Result<f64, PluginValueError> {
+    fn compute(&self, feature: &PluginFeature, args: &[f64]) -> Result<Vec<f64>, PluginValueError> {
         let matrices = match &feature.source {
             None => Vec::new(),
             Some(name) => {
@@ -556,9 +568,32 @@ impl<'a> PluginCase<'a> {
         let region = self.region(feature.margin);
         let mut input = cropped.input(&matrices, self.meta, self.settings_json());
         input.region = region.as_ref().as_ref().map(MarginRegion::view);
-        Ok(feature.compute(&input)?)
+        Ok(feature.compute_values(&input, args)?)
     }
 }
+
+/// The rows of one call: one per value (`name[i]` for a profile), or one NaN row with the
+/// reason as its note.
+fn push_rows(rows: &mut Vec<FeatureRow>, feature: &PluginFeature, call: &FeatureCall, result: ValuesResult) {
+    let row = |name: String, value: f64, note: Option<String>| FeatureRow {
+        key: FeatureKey::original(feature.plugin.as_str(), name.as_str(), None),
+        tag: Some(feature.tag.clone()),
+        value,
+        note,
+    };
+    let indexed = |i: usize| if call.profile { format!("{}[{i}]", call.row_name) } else { call.row_name.clone() };
+    match result {
+        Ok(values) => {
+            for (i, v) in values.into_iter().enumerate() {
+                let note = v.is_nan().then(|| "the plugin returned NaN".to_string());
+                rows.push(row(indexed(i), v, note));
+            }
+        }
+        Err(e) => rows.push(row(indexed(0), f64::NAN, Some(e.to_string()))),
+    }
+}
+
+type ValuesResult = Result<Vec<f64>, PluginValueError>;
 
 #[cfg(test)]
 mod tests {

@@ -4,9 +4,10 @@
 use std::ffi::{CStr, c_char};
 
 use radx_plugin::{
-    Input, Matrix, RADX_ERROR, RADX_OK, RADX_PLUGIN_ABI, RADX_PLUGIN_ABI_MINOR, RadxFeatureDesc, RadxGeometry,
-    RadxImageView, RadxInput, RadxLevelsView, RadxMaskView, RadxMatrixOut, RadxMatrixView, RadxPluginDesc,
-    RadxRegionView, RadxSourceDesc, RadxValuesView, export_plugin,
+    Args, Input, Matrix, RADX_ERROR, RADX_OK, RADX_PARAM_BOOL, RADX_PARAM_FLOAT, RADX_PARAM_INT, RADX_PLUGIN_ABI,
+    RADX_PLUGIN_ABI_MINOR, RadxFeatureDesc, RadxGeometry, RadxImageView, RadxInput, RadxLevelsView, RadxMaskView,
+    RadxMatrixOut, RadxMatrixView, RadxPluginDesc, RadxRegionView, RadxSourceDesc, RadxValuesOut, RadxValuesView,
+    export_plugin,
 };
 
 fn count_inside(input: &Input) -> Result<f64, String> {
@@ -56,6 +57,17 @@ fn is_cancelled(_: &Input) -> Result<f64, String> {
     Ok(f64::from(u8::from(radx_plugin::cancelled())))
 }
 
+/// k·(voxels inside) + n, negated when `negate`: every kind of parameter in one number.
+fn scaled(input: &Input, args: &Args) -> Result<f64, String> {
+    let v = args.float("k") * input.morphological_mask().count() as f64 + args.int("n") as f64;
+    Ok(if args.flag("negate") { -v } else { v })
+}
+
+/// `n` values 0, step, 2·step, …
+fn ramp(_: &Input, args: &Args) -> Result<Vec<f64>, String> {
+    Ok((0..args.int("n")).map(|i| i as f64 * args.float("step")).collect())
+}
+
 fn histogram(input: &Input, params: &str) -> Result<Matrix, String> {
     if params != "{}" {
         return Err(format!("unexpected parameters {params}"));
@@ -85,6 +97,20 @@ export_plugin! {
             compute: settings_and_margin,
         },
         { name: "cancelled", tag: "TEST-0008", description: "Whether the run is cancelled", compute: is_cancelled },
+        {
+            name: "scaled",
+            tag: "TEST-0009",
+            description: "k times the voxels inside, plus n, negated",
+            params: [ k: float = 2.0 in 0.0..=10.0, n: int = 3 in -5..=5, negate: bool = false ],
+            compute_with: scaled,
+        },
+        {
+            name: "ramp",
+            tag: "TEST-0010",
+            description: "n values 0, step, 2 step, ...",
+            params: [ n: int = 4 in 0..=100, step: float = 0.5 ],
+            profile: ramp,
+        },
     ],
     sources: [
         { name: "hist", description: "Voxels outside/inside", axes: 1, build: histogram },
@@ -193,9 +219,9 @@ fn descriptor_lists_everything() {
     assert!(d.init.is_some() && d.shutdown.is_some());
     assert_eq!(text(d.name), "in-process");
     assert_eq!(text(d.version), "1.2.3");
-    assert_eq!(d.n_features, 8);
-    let margins: Vec<f64> = (0..8).map(|i| unsafe { &*d.features.add(i) }.margin_mm).collect();
-    assert_eq!(margins, [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 2.5, 0.0]);
+    assert_eq!(d.n_features, 10);
+    let margins: Vec<f64> = (0..10).map(|i| unsafe { &*d.features.add(i) }.margin_mm).collect();
+    assert_eq!(margins, [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 2.5, 0.0, 0.0, 0.0]);
     assert_eq!(d.n_sources, 2);
     let f3 = unsafe { &*d.features.add(3) };
     assert_eq!((text(f3.name), text(f3.tag), text(f3.source)), ("matrix_sum", "TEST-0004", "hist"));
@@ -326,4 +352,63 @@ fn cancelled_asks_the_host_given_at_init() {
     assert_eq!(call(7, &input), Ok(1.0));
     HOST_CANCELS.store(false, std::sync::atomic::Ordering::Relaxed);
     assert_eq!(call(7, &input), Ok(0.0));
+}
+
+/// `compute_values` of feature `index` with `args`: the values (released through the
+/// plugin's callback), or the plugin's message.
+fn call_values(index: usize, input: &RadxInput, args: &[f64]) -> Result<Vec<f64>, String> {
+    let d = descriptor();
+    // SAFETY: index < n_features (asserted by callers), descriptor arrays are static.
+    let f = unsafe { &*d.features.add(index) };
+    let mut out = RadxValuesOut { data: std::ptr::null(), len: 0, owner: std::ptr::null_mut(), release: None };
+    let compute = f.compute_values.expect("a feature with parameters has compute_values");
+    let status = unsafe { compute(std::ptr::null_mut(), input, args.as_ptr(), args.len(), &mut out) };
+    if status != RADX_OK {
+        return Err(text(unsafe { (d.last_error.unwrap())() }).to_string());
+    }
+    let values = unsafe { std::slice::from_raw_parts(out.data, out.len) }.to_vec();
+    unsafe { (out.release.expect("the SDK releases its values"))(&mut out) };
+    assert!(out.owner.is_null() && out.data.is_null(), "released once, pointers cleared");
+    Ok(values)
+}
+
+/// ABI 2.2: the declared parameters (kinds, defaults, ranges) reach the descriptor; the
+/// values radx passes reach the function by name; a profile returns any number of values;
+/// a host older than 2.2 (calling `compute`) gets the defaults, or an error for a profile.
+#[test]
+fn parameters_and_profiles_cross_the_boundary() {
+    let d = descriptor();
+    let scaled = unsafe { &*d.features.add(8) };
+    assert_eq!(
+        (scaled.n_params, scaled.param_size, scaled.profile),
+        (3, std::mem::size_of::<radx_plugin::RadxParamDesc>(), 0)
+    );
+    let params = unsafe { std::slice::from_raw_parts(scaled.params, 3) };
+    let declared: Vec<_> = params.iter().map(|p| (text(p.name), p.kind, p.default_value, p.min, p.max)).collect();
+    assert_eq!(
+        declared,
+        [
+            ("k", RADX_PARAM_FLOAT, 2.0, 0.0, 10.0),
+            ("n", RADX_PARAM_INT, 3.0, -5.0, 5.0),
+            ("negate", RADX_PARAM_BOOL, 0.0, f64::NEG_INFINITY, f64::INFINITY)
+        ]
+    );
+    let fixture = Fixture::new();
+    let matrix = fixture.matrix();
+    let input = fixture.raw(&matrix);
+    // 3 voxels inside: 4·3 + 2 = 14, negated.
+    assert_eq!(call_values(8, &input, &[4.0, 2.0, 1.0]), Ok(vec![-14.0]));
+    // The defaults, as a 2.1 host calling `compute` gets them: 2·3 + 3.
+    assert_eq!(call(8, &input), Ok(9.0));
+    let err = call_values(8, &input, &[1.0]).unwrap_err();
+    assert!(err.contains("1 parameter values") && err.contains("declares 3"), "{err}");
+    let ramp = unsafe { &*d.features.add(9) };
+    assert_eq!(ramp.profile, 1);
+    assert_eq!(call_values(9, &input, &[3.0, 0.25]), Ok(vec![0.0, 0.25, 0.5]));
+    assert_eq!(call_values(9, &input, &[0.0, 1.0]), Ok(vec![]));
+    let err = call(9, &input).unwrap_err();
+    assert!(err.contains("profile") && err.contains("2.2"), "{err}");
+    // The features without parameters have none, and no compute_values.
+    let count = unsafe { &*d.features };
+    assert!(count.params.is_null() && count.n_params == 0 && count.compute_values.is_none());
 }

@@ -78,7 +78,29 @@ fn c_assertions() -> String {
     );
     layout_asserts!(&mut c, RadxMatrixOut { matrix, owner, release });
     layout_asserts!(&mut c, RadxHost { struct_size, abi_major, abi_minor, host_data, log, cancelled });
-    layout_asserts!(&mut c, RadxFeatureDesc { struct_size, name, tag, description, source, compute, margin_mm });
+    for (name, value) in [("INT", RADX_PARAM_INT), ("FLOAT", RADX_PARAM_FLOAT), ("BOOL", RADX_PARAM_BOOL)] {
+        writeln!(c, "_Static_assert(RADX_PARAM_{name} == {value}, \"RADX_PARAM_{name}\");").unwrap();
+    }
+    layout_asserts!(&mut c, RadxParamDesc { struct_size, name, kind, default_value, min, max });
+    layout_asserts!(&mut c, RadxValuesOut { data, len, owner, release });
+    writeln!(c, "static const RadxComputeValuesFn compute_values_type = (RadxComputeValuesFn)0;").unwrap();
+    layout_asserts!(
+        &mut c,
+        RadxFeatureDesc {
+            struct_size,
+            name,
+            tag,
+            description,
+            source,
+            compute,
+            margin_mm,
+            params,
+            n_params,
+            param_size,
+            profile,
+            compute_values
+        }
+    );
     layout_asserts!(&mut c, RadxSourceDesc { struct_size, name, description, ndim, params, build });
     layout_asserts!(
         &mut c,
