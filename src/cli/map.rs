@@ -119,8 +119,9 @@ pub fn file_name(maps: &FeatureMaps, index: usize, format: MapFormat) -> String 
 }
 
 /// Write every map, each file atomically by radx-io. Compressing is most of the time, so a
-/// few workers write in turn (maps `w`, `w + workers`, …), each reusing one volume: memory is
-/// one volume per worker whatever the number of maps.
+/// few workers write in turn (maps `w`, `w + workers`, …), each reusing one volume held as
+/// the file's `f32` bytes: memory is one volume per worker whatever the number of maps, and
+/// each map converts only its ROI voxels (every map has the init value elsewhere).
 fn write_maps(maps: &FeatureMaps, dir: &Path, format: MapFormat) -> Result<(), Error> {
     let n = maps.keys.len();
     let workers = std::thread::available_parallelism().map_or(1, |p| p.get()).clamp(1, 4).min(n.max(1));
@@ -128,13 +129,15 @@ fn write_maps(maps: &FeatureMaps, dir: &Path, format: MapFormat) -> Result<(), E
         if first >= n {
             return Ok(());
         }
-        let mut volume = maps.volume(first);
+        let mut volume = radx_io::F32Volume::filled(maps.grid, maps.init_value);
         for index in (first..n).step_by(workers) {
-            maps.place(index, &mut volume);
+            for (voxel, value) in maps.values_of(index) {
+                volume.set(voxel, value);
+            }
             let path = dir.join(file_name(maps, index, format));
             match format {
-                MapFormat::Nifti => radx_io::write_nifti(&path, &volume, radx_io::NiftiType::F32)?,
-                MapFormat::Nrrd => radx_io::write_nrrd(&path, &volume, radx_io::VoxelType::F32)?,
+                MapFormat::Nifti => radx_io::write_nifti_f32(&path, &volume)?,
+                MapFormat::Nrrd => radx_io::write_nrrd_f32(&path, &volume)?,
             }
         }
         Ok(())

@@ -19,6 +19,7 @@
 #![forbid(unsafe_code)]
 
 mod atomic;
+mod encoded;
 mod error;
 mod format;
 mod geometry;
@@ -38,6 +39,7 @@ use std::sync::OnceLock;
 use format::format_of;
 
 pub use atomic::{AtomicWriteError, check_not_input, write_atomic, write_atomic_with};
+pub use encoded::F32Volume;
 pub use error::IoError;
 pub use picture::{RgbPicture, write_png};
 pub use radx_core::{Grid, Volume};
@@ -157,4 +159,16 @@ pub fn write_nifti(path: &Path, volume: &Volume<f64>, datatype: NiftiType) -> Re
 /// Value conversion as for [`write_nifti`]; geometry is written with full `f64` precision.
 pub fn write_nrrd(path: &Path, volume: &Volume<f64>, datatype: VoxelType) -> Result<(), IoError> {
     nrrd::write(path, volume, datatype)
+}
+
+/// [`write_nifti`] of a volume held as `f32` voxels: the same file as `write_nifti` of its
+/// values as [`NiftiType::F32`].
+pub fn write_nifti_f32(path: &Path, volume: &F32Volume) -> Result<(), IoError> {
+    nifti::write_f32(path, volume)
+}
+
+/// [`write_nrrd`] of a volume held as `f32` voxels: the same file as `write_nrrd` of its
+/// values as [`VoxelType::F32`].
+pub fn write_nrrd_f32(path: &Path, volume: &F32Volume) -> Result<(), IoError> {
+    nrrd::write_f32(path, volume)
 }

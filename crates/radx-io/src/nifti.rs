@@ -545,6 +545,22 @@ fn nifti1_header(path: &Path, grid: &Grid, kind: VoxelType) -> Result<Vec<u8>, I
 
 /// Write a NIfTI-1 `.nii` or `.nii.gz` (chosen by the name), little-endian, atomically.
 pub(crate) fn write(path: &Path, volume: &Volume<f64>, kind: VoxelType) -> Result<(), IoError> {
+    let values = voxel::x_fastest(volume);
+    write_with(path, &volume.grid, kind, |w| voxel::write_voxels(w, &values, kind))
+}
+
+/// [`write`] of voxels already encoded as `f32`.
+pub(crate) fn write_f32(path: &Path, volume: &crate::F32Volume) -> Result<(), IoError> {
+    write_with(path, &volume.grid, VoxelType::F32, |w| volume.write_to(w))
+}
+
+/// Write the header of a `kind` volume on `grid`, then its voxels with `voxels`.
+fn write_with(
+    path: &Path,
+    grid: &radx_core::Grid,
+    kind: VoxelType,
+    voxels: impl Fn(&mut dyn Write) -> Result<(), WriteFailure>,
+) -> Result<(), IoError> {
     let gzip = if crate::has_suffix(path, ".nii.gz") {
         true
     } else if crate::has_suffix(path, ".nii") {
@@ -552,13 +568,12 @@ pub(crate) fn write(path: &Path, volume: &Volume<f64>, kind: VoxelType) -> Resul
     } else {
         return Err(IoError::UnknownFormat { path: path.to_path_buf() });
     };
-    let header = nifti1_header(path, &volume.grid, kind)?;
-    let values = voxel::x_fastest(volume);
+    let header = nifti1_header(path, grid, kind)?;
     crate::atomic::write_atomically(path, |out| {
         let werr = |source| IoError::Write { path: path.to_path_buf(), source };
         let body = |w: &mut dyn Write| -> Result<(), IoError> {
             w.write_all(&header).map_err(werr)?;
-            voxel::write_voxels(w, &values, kind).map_err(|f| match f {
+            voxels(w).map_err(|f| match f {
                 WriteFailure::OutOfRange(value) => {
                     IoError::ValueOutOfRange { path: path.to_path_buf(), value, datatype: kind.name() }
                 }

@@ -617,10 +617,25 @@ fn type_name(kind: VoxelType) -> &'static str {
 
 /// Write an attached-header, gzip-encoded `.nrrd` in LPS space, atomically.
 pub(crate) fn write(path: &Path, volume: &Volume<f64>, kind: VoxelType) -> Result<(), IoError> {
+    let values = voxel::x_fastest(volume);
+    write_with(path, &volume.grid, kind, |w| voxel::write_voxels(w, &values, kind))
+}
+
+/// [`write`] of voxels already encoded as `f32`.
+pub(crate) fn write_f32(path: &Path, volume: &crate::F32Volume) -> Result<(), IoError> {
+    write_with(path, &volume.grid, VoxelType::F32, |w| volume.write_to(w))
+}
+
+/// Write the header of a `kind` volume on grid `g`, then its voxels (gzip) with `voxels`.
+fn write_with(
+    path: &Path,
+    g: &radx_core::Grid,
+    kind: VoxelType,
+    voxels: impl Fn(&mut dyn std::io::Write) -> Result<(), WriteFailure>,
+) -> Result<(), IoError> {
     if !crate::has_suffix(path, ".nrrd") {
         return Err(IoError::UnknownFormat { path: path.to_path_buf() });
     }
-    let g = &volume.grid;
     let affine = geometry::affine_from_grid(g);
     // `{}` prints the shortest decimal that parses back to the same f64.
     let vector = |v: [f64; 3]| format!("({},{},{})", v[0], v[1], v[2]);
@@ -638,12 +653,11 @@ pub(crate) fn write(path: &Path, volume: &Volume<f64>, kind: VoxelType) -> Resul
         column(2),
         vector(g.origin),
     );
-    let values = voxel::x_fastest(volume);
     crate::atomic::write_atomically(path, |out| {
         let werr = |source| IoError::Write { path: path.to_path_buf(), source };
         out.write_all(header.as_bytes()).map_err(werr)?;
         let mut gz = GzEncoder::new(out, Compression::default());
-        voxel::write_voxels(&mut gz, &values, kind).map_err(|f| match f {
+        voxels(&mut gz).map_err(|f| match f {
             WriteFailure::OutOfRange(value) => {
                 IoError::ValueOutOfRange { path: path.to_path_buf(), value, datatype: kind.name() }
             }

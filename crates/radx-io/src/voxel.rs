@@ -117,6 +117,9 @@ pub(crate) enum ReadFailure {
 /// Bytes decoded per chunk: a multiple of every voxel size.
 const CHUNK_BYTES: usize = 1 << 16;
 
+/// Voxels converted per write, whatever their type ([`write_voxels`], [`crate::F32Volume`]).
+pub(crate) const VALUES_PER_WRITE: usize = CHUNK_BYTES / 8;
+
 /// Read exactly `count` voxels of `kind` from `reader` and return them as `f64`, x-fastest.
 /// The caller has already checked `count` against the memory budget. `reserve` is how many
 /// voxels to allocate up front: `count` when the stream is known to hold them (a raw file
@@ -269,7 +272,7 @@ fn write_as<W: Write + ?Sized, const N: usize>(
     let range = kind.integer_range();
     // As many values per write whatever the type: a compressor's output may depend on how
     // its input is cut, and maps written before must stay the same bytes.
-    let per_write = CHUNK_BYTES / 8;
+    let per_write = VALUES_PER_WRITE;
     let mut buf = vec![0u8; per_write * N];
     for chunk in values.chunks(per_write) {
         let bytes = &mut buf[..chunk.len() * N];

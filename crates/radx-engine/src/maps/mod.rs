@@ -220,10 +220,16 @@ impl FeatureMaps {
     /// elsewhere, so one volume serves each map in turn without being allocated again.
     pub fn place(&self, feature: usize, volume: &mut Volume<f64>) {
         debug_assert_eq!(volume.grid.dims, self.grid.dims);
-        let n = self.keys.len();
-        for (v, index) in self.voxels.iter().enumerate() {
-            volume.data[*index] = self.values[v * n + feature];
+        for (index, value) in self.values_of(feature) {
+            volume.data[index] = value;
         }
+    }
+
+    /// Feature `feature`'s values with their grid indices, in [`FeatureMaps::voxels`]' order:
+    /// what a writer sets on a volume of the init value.
+    pub fn values_of(&self, feature: usize) -> impl Iterator<Item = ([usize; 3], f64)> + '_ {
+        let n = self.keys.len();
+        self.voxels.iter().enumerate().map(move |(v, index)| (*index, self.values[v * n + feature]))
     }
 
     /// The value of feature `feature` at the grid index `index`, if it is a ROI voxel.
@@ -253,9 +259,9 @@ impl FeatureMaps {
 }
 
 /// Which of a window's rows a map outputs, in which order and under which names: the
-/// profile's [`output_rows`](crate::profile::contract::Profile::output_rows) worked out once,
-/// on the first window. Every window has the same rows (the library's, for the same sources
-/// and aggregations), so the others keep only their values and notes.
+/// profile's [`output_selection`](crate::profile::contract::Profile::output_selection)
+/// worked out once, on the first window. Every window has the same rows (the library's, for
+/// the same sources and aggregations), so the others keep only their values and notes.
 struct OutputPlan {
     keys: Vec<FeatureKey>,
     tags: Vec<Option<String>>,
@@ -265,17 +271,14 @@ struct OutputPlan {
 
 impl OutputPlan {
     fn of(
-        rows: Vec<crate::model::FeatureRow>,
+        rows: &[crate::model::FeatureRow],
         profile: &dyn crate::profile::contract::Profile,
         settings: &crate::Settings,
         own_names: bool,
     ) -> OutputPlan {
-        // Output rows select, order and rename rows and never change a value: a row's value
-        // set to its index says where each output row comes from.
-        let indexed = rows.into_iter().enumerate().map(|(i, row)| crate::model::FeatureRow { value: i as f64, ..row });
-        let output = profile.output_rows(indexed.collect(), settings, own_names);
-        let order = output.iter().map(|r| r.value as usize).collect();
-        let (keys, tags) = output.into_iter().map(|r| (r.key, r.tag)).unzip();
+        let output = profile.output_selection(rows, settings, own_names);
+        let order = output.iter().map(|out| out.row).collect();
+        let (keys, tags) = output.into_iter().map(|out| (out.key, rows[out.row].tag.clone())).unzip();
         OutputPlan { keys, tags, order }
     }
 
@@ -347,7 +350,7 @@ pub fn feature_maps(extractor: &Extractor, case: &Case, options: &MapOptions) ->
     };
     let first_rows =
         crate::extract::extract_window(&window_of(first), settings, &library, &extractor.plugins, grey_levels);
-    let plan = OutputPlan::of(first_rows, profile, settings, extractor.pyradiomics_names);
+    let plan = OutputPlan::of(&first_rows, profile, settings, extractor.pyradiomics_names);
     let n = plan.keys.len();
     check_maps(extractor, &processed, unmasked.as_ref().map(|(p, _)| p), (centres.len(), n), full.dims)
         .map_err(|source| crate::Error::Core { context: case.describe(), source })?;

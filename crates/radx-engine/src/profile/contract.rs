@@ -6,7 +6,7 @@ use radx_core::roi::Roi;
 use radx_core::{CoreError, Volume};
 use radx_io::VoxelType;
 
-use crate::model::{FeatureRow, LibraryFamily};
+use crate::model::{FeatureKey, FeatureRow, LibraryFamily};
 use crate::settings::Settings;
 
 /// An image and its ROI mask on a profile's own resampling grid.
@@ -125,7 +125,7 @@ pub trait Profile: Sync {
     }
 
     /// The compiled library without what the settings' selection would drop from every
-    /// case's rows ([`Profile::output_rows`]), so that it is never computed.
+    /// case's rows ([`Profile::output_selection`]), so that it is never computed.
     fn prune_library(
         &self,
         library: Vec<LibraryFamily>,
@@ -136,15 +136,37 @@ pub trait Profile: Sync {
         library
     }
 
-    /// Whether the profile has names of its own for its rows ([`Profile::output_rows`]).
+    /// Whether the profile has names of its own for its rows ([`Profile::output_selection`]).
     fn has_own_names(&self) -> bool {
         false
     }
 
-    /// The rows a run outputs: those the settings select, named by the profile when
-    /// `own_names` is asked for (and [`Profile::has_own_names`]).
-    fn output_rows(&self, rows: Vec<FeatureRow>, settings: &Settings, own_names: bool) -> Vec<FeatureRow> {
+    /// Which of an extraction's `rows` a run outputs, in output order, and under which keys:
+    /// those the settings select, named by the profile when `own_names` is asked for (and
+    /// [`Profile::has_own_names`]). Each row is output at most once, its value, tag and note
+    /// unchanged. Maps work this out once and apply it to every window's values.
+    fn output_selection(&self, rows: &[FeatureRow], settings: &Settings, own_names: bool) -> Vec<OutputRow> {
         let _ = (settings, own_names);
-        rows
+        rows.iter().enumerate().map(|(row, r)| OutputRow { row, key: r.key.clone() }).collect()
     }
+
+    /// The rows a run outputs: [`Profile::output_selection`] applied to `rows`.
+    fn output_rows(&self, rows: Vec<FeatureRow>, settings: &Settings, own_names: bool) -> Vec<FeatureRow> {
+        let selection = self.output_selection(&rows, settings, own_names);
+        let mut rows: Vec<Option<FeatureRow>> = rows.into_iter().map(Some).collect();
+        selection
+            .into_iter()
+            .filter_map(|out| rows[out.row].take().map(|row| FeatureRow { key: out.key, ..row }))
+            .collect()
+    }
+}
+
+/// One row a run outputs ([`Profile::output_selection`]): which of the extraction's rows it
+/// is, and its key in the output (the profile's name for it, when asked for).
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutputRow {
+    /// The index of the extraction's row.
+    pub row: usize,
+    /// The row's key in the output.
+    pub key: FeatureKey,
 }

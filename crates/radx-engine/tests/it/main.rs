@@ -13,6 +13,7 @@
 mod common;
 
 mod invariant_maps;
+mod invariant_maps_window_mask;
 mod invariant_read_paths;
 mod invariant_reference_order;
 mod mechanics_case_inputs;

@@ -4,7 +4,8 @@
 use radx_dsl::Registry;
 
 use super::catalogue;
-use crate::model::{FeatureRow, LibraryFamily};
+use crate::model::{FeatureKey, FeatureRow, LibraryFamily};
+use crate::profile::contract::OutputRow;
 use crate::settings::Settings;
 
 /// PyRadiomics feature classes radx's library has.
@@ -33,21 +34,34 @@ pub fn is_pyradiomics_row(row: &FeatureRow) -> bool {
 /// only on a 2D or force2D extraction); the original image's rows other than shape only when
 /// `imageType` names `Original`. Rows of user feature files and plugins are always kept.
 pub fn select_rows(rows: Vec<FeatureRow>, settings: &Settings) -> Vec<FeatureRow> {
+    rows.into_iter().filter(|r| row_selected(r, settings)).collect()
+}
+
+/// Whether [`select_rows`] keeps `row`.
+fn row_selected(row: &FeatureRow, settings: &Settings) -> bool {
+    if !is_pyradiomics_row(row) {
+        return true;
+    }
+    let (class, tag) = (row.key.family.as_str(), row.tag_or_dash());
+    // Without `Original` in `imageType`, only the original image's shape is computed.
+    let shape = class == "shape" || class == "shape2D";
     let original_image = settings.pyradiomics.as_ref().is_none_or(|p| p.original_image);
-    rows.into_iter()
-        .filter(|r| {
-            if !is_pyradiomics_row(r) {
-                return true;
-            }
-            let (class, tag) = (r.key.family.as_str(), r.tag_or_dash());
-            // Without `Original` in `imageType`, only the original image's shape is computed.
-            let shape = class == "shape" || class == "shape2D";
-            if r.key.image_type.is_original() && !shape && !original_image {
-                return false;
-            }
-            feature_selected(class, tag, settings)
-        })
-        .collect()
+    if row.key.image_type.is_original() && !shape && !original_image {
+        return false;
+    }
+    feature_selected(class, tag, settings)
+}
+
+/// PyRadiomics' output of `rows` ([`crate::profile::Profile::output_selection`]): the rows
+/// [`select_rows`] keeps, and with `own_names` in PyRadiomics' order ([`order_rows`]) under
+/// its names ([`rename_rows`]).
+pub fn output_selection(rows: &[FeatureRow], settings: &Settings, own_names: bool) -> Vec<OutputRow> {
+    let mut selected: Vec<usize> = (0..rows.len()).filter(|&i| row_selected(&rows[i], settings)).collect();
+    if own_names {
+        order_rows(rows, &mut selected, settings);
+    }
+    let key = |row: &FeatureRow| if own_names { output_key(row) } else { row.key.clone() };
+    selected.into_iter().map(|i| OutputRow { row: i, key: key(&rows[i]) }).collect()
 }
 
 /// Whether the settings select PyRadiomics feature `tag` of `class` on some image type
@@ -94,8 +108,9 @@ const DEFAULT_CLASS_ORDER: &[&str] = &["shape", "shape2D", "firstorder", "glcm",
 /// shape classes first, then the classes in `featureClass`'s order (else
 /// [`DEFAULT_CLASS_ORDER`]), each class's features in its list's order (else PyRadiomics'
 /// own, [`catalogue::FEATURES`]). Rows of user feature files and plugins follow PyRadiomics'
-/// rows of their image type, in their order.
-pub fn order_rows(rows: &mut [FeatureRow], settings: &Settings) {
+/// rows of their image type, in their order. `selected` are indices into `rows`, in their
+/// order; they are sorted into the output's.
+fn order_rows(rows: &[FeatureRow], selected: &mut [usize], settings: &Settings) {
     let options = settings.pyradiomics.clone().unwrap_or_default();
     let listed = |class: &str| options.feature_classes.as_ref().and_then(|c| c.get(class)).filter(|l| !l.is_empty());
     let class_rank = |class: &str| {
@@ -108,9 +123,10 @@ pub fn order_rows(rows: &mut [FeatureRow], settings: &Settings) {
         None => catalogue::class(class).and_then(|features| features.iter().position(|(f, _)| *f == tag)),
     };
     let mut images: Vec<String> = Vec::new();
-    let mut keyed: Vec<((usize, usize, usize, usize), FeatureRow)> = rows
+    let mut keyed: Vec<((usize, usize, usize, usize), usize)> = selected
         .iter()
-        .map(|r| {
+        .map(|&i| {
+            let r = &rows[i];
             let image = r.key.image_type.as_str();
             let image = images.iter().position(|i| i == image).unwrap_or_else(|| {
                 images.push(image.to_string());
@@ -121,28 +137,36 @@ pub fn order_rows(rows: &mut [FeatureRow], settings: &Settings) {
                 .then(|| Some((class_rank(class)?, feature_rank(class, tag)?)))
                 .flatten()
                 .map_or((1, 0, 0), |(c, f)| (0, c, f));
-            ((image, rank.0, rank.1, rank.2), r.clone())
+            ((image, rank.0, rank.1, rank.2), i)
         })
         .collect();
+    // Stable: rows of equal rank keep their order.
     keyed.sort_by_key(|(k, _)| *k);
-    for (row, (_, sorted)) in rows.iter_mut().zip(keyed) {
-        *row = sorted;
+    for (slot, (_, i)) in selected.iter_mut().zip(keyed) {
+        *slot = i;
     }
 }
 
 /// Rename PyRadiomics' rows ([`is_pyradiomics_row`]) to its output names
 /// (`original_<class>_<Feature>`, aggregation `-`); other rows keep their names.
 pub fn rename_rows(rows: &mut [FeatureRow]) {
-    for row in rows.iter_mut().filter(|r| is_pyradiomics_row(r)) {
-        row.key.feature = output_name(row);
-        row.key.aggregation = None;
+    for row in rows.iter_mut() {
+        row.key = output_key(row);
+    }
+}
+
+/// `row`'s key under PyRadiomics' name when it is one of PyRadiomics' rows, else its own.
+fn output_key(row: &FeatureRow) -> FeatureKey {
+    if is_pyradiomics_row(row) {
+        FeatureKey { feature: output_name(row), aggregation: None, ..row.key.clone() }
+    } else {
+        row.key.clone()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::FeatureKey;
 
     fn row(family: &str, tag: &str, aggregation: Option<radx_core::Aggregation>) -> FeatureRow {
         FeatureRow {
@@ -184,5 +208,28 @@ mod tests {
                 "Thing"
             ]
         );
+    }
+
+    /// PyRadiomics' order, worked out from [`DEFAULT_CLASS_ORDER`] and the catalogue's order
+    /// of first-order features: shape, then first order (Energy before Mean), then GLCM, then
+    /// rows of user files; each output row names the extraction's row it is.
+    #[test]
+    fn output_selection_orders_and_names_rows_by_index() {
+        let rows = [
+            row("glcm", "Contrast", None),
+            row("mine", "Thing", None),
+            row("firstorder", "Mean", None),
+            row("shape", "Sphericity", None),
+            row("firstorder", "Energy", None),
+        ];
+        let settings = Settings { pyradiomics: Some(Default::default()), ..Settings::default() };
+        let named = output_selection(&rows, &settings, true);
+        let order: Vec<usize> = named.iter().map(|o| o.row).collect();
+        assert_eq!(order, [3, 4, 2, 0, 1]);
+        assert_eq!(named[0].key.feature, "original_shape_Sphericity");
+        assert_eq!(named[4].key, rows[1].key);
+        let plain = output_selection(&rows, &settings, false);
+        assert_eq!(plain.iter().map(|o| o.row).collect::<Vec<_>>(), [0, 1, 2, 3, 4]);
+        assert!(plain.iter().zip(&rows).all(|(o, r)| o.key == r.key));
     }
 }

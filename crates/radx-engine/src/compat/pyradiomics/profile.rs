@@ -6,7 +6,7 @@ use radx_core::roi::Roi;
 use radx_io::VoxelType;
 
 use crate::model::{FeatureRow, LibraryFamily};
-use crate::profile::contract::{BoxedMask, ImagePart, Profile, Resampled};
+use crate::profile::contract::{BoxedMask, ImagePart, OutputRow, Profile, Resampled};
 use crate::settings::Settings;
 
 /// PyRadiomics' conventions (the settings carry its options, [`Settings::pyradiomics`]).
@@ -68,13 +68,8 @@ impl Profile for Pyradiomics {
         true
     }
 
-    fn output_rows(&self, rows: Vec<FeatureRow>, settings: &Settings, own_names: bool) -> Vec<FeatureRow> {
-        let mut rows = super::names::select_rows(rows, settings);
-        if own_names {
-            super::names::order_rows(&mut rows, settings);
-            super::names::rename_rows(&mut rows);
-        }
-        rows
+    fn output_selection(&self, rows: &[FeatureRow], settings: &Settings, own_names: bool) -> Vec<OutputRow> {
+        super::names::output_selection(rows, settings, own_names)
     }
 }
 
