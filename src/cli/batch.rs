@@ -82,6 +82,12 @@ pub fn run(args: &BatchArgs) -> Result<ExitCode, Error> {
         summary.error_rows,
         args.output.display()
     );
+    if summary.run_alone > 0 {
+        eprintln!(
+            "  {} cases did not fit their share of the memory budget beside the other jobs and ran alone afterwards",
+            summary.run_alone
+        );
+    }
     if summary.notes > 0 {
         eprintln!(
             "  {} notes (why a value is NaN or infinite, per case and feature) -> {}",

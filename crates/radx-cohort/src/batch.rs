@@ -138,6 +138,10 @@ pub struct BatchSummary {
     /// Notes (why a value is NaN or infinite) written to the notes table
     /// ([`crate::table::notes_path`]); 0 when there were none (no notes table is left).
     pub notes: usize,
+    /// Cases run with `--jobs` N > 1 share the memory budget (each is checked against its
+    /// N-th); these were refused for their share and ran afterwards, alone, with the
+    /// whole budget.
+    pub run_alone: usize,
 }
 
 /// Labels present in a mask: distinct non-zero finite values within 1e-3 of an integer
@@ -167,11 +171,22 @@ fn read_options(extractor: &Extractor) -> radx_io::ReadOptions {
 /// Rows of one case: one per label (one for an RTSTRUCT or SEG mask, whose ROI is label 1).
 /// Never fails: errors (and panics) become error rows.
 pub fn run_case(extractor: &Extractor, case: &CaseEntry, labels: LabelChoice, early_shape: bool) -> Vec<Row> {
+    run_case_checked(extractor, case, labels, early_shape).0
+}
+
+/// [`run_case`], and whether the case or a label was refused for the memory budget
+/// ([`radx_input::InputError::is_over_budget`], [`radx_engine::Error::is_over_budget`]).
+fn run_case_checked(
+    extractor: &Extractor,
+    case: &CaseEntry,
+    labels: LabelChoice,
+    early_shape: bool,
+) -> (Vec<Row>, bool) {
     let default_label = extractor.settings.label;
     let attempt = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         let resolved = match case.resolve(extractor) {
             Ok(resolved) => resolved,
-            Err(e) => return vec![Row::failed(&case.id, case.label, e.to_string())],
+            Err(e) => return (vec![Row::failed(&case.id, case.label, e.to_string())], e.is_over_budget()),
         };
         let labels: Vec<i64> = match (case.label, labels) {
             _ if resolved.mask != MaskKind::LabelMap => vec![1],
@@ -179,17 +194,15 @@ pub fn run_case(extractor: &Extractor, case: &CaseEntry, labels: LabelChoice, ea
             (None, LabelChoice::One(l)) => vec![l.unwrap_or(default_label)],
             (None, LabelChoice::All) => match labels_in_mask(&case.mask, &read_options(extractor)) {
                 Ok(found) if found.is_empty() => {
-                    return vec![Row::failed(
-                        &case.id,
-                        None,
-                        format!("{}: the mask has no ROI (no non-zero label)", case.mask.display()),
-                    )];
+                    let reason = format!("{}: the mask has no ROI (no non-zero label)", case.mask.display());
+                    return (vec![Row::failed(&case.id, None, reason)], false);
                 }
                 Ok(found) => found,
-                Err(e) => return vec![Row::failed(&case.id, None, e.to_string())],
+                Err(e) => return (vec![Row::failed(&case.id, None, e.to_string())], false),
             },
         };
-        labels
+        let mut over_budget = false;
+        let rows = labels
             .into_iter()
             .map(|label| {
                 let case = resolved.case.clone().with_roi(label).with_id(&case.id);
@@ -199,9 +212,13 @@ pub fn run_case(extractor: &Extractor, case: &CaseEntry, labels: LabelChoice, ea
             })
             .map(|(label, outcome)| match outcome {
                 Ok(features) => Row::extracted(&case.id, label, &features.rows),
-                Err(e) => Row::failed(&case.id, Some(label), e.to_string()),
+                Err(e) => {
+                    over_budget |= e.is_over_budget();
+                    Row::failed(&case.id, Some(label), e.to_string())
+                }
             })
-            .collect()
+            .collect();
+        (rows, over_budget)
     }));
     attempt.unwrap_or_else(|panic| {
         let what = panic
@@ -209,7 +226,7 @@ pub fn run_case(extractor: &Extractor, case: &CaseEntry, labels: LabelChoice, ea
             .cloned()
             .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
             .unwrap_or_else(|| "unknown cause".into());
-        vec![Row::failed(&case.id, case.label, format!("internal error (panic) while extracting: {what}"))]
+        (vec![Row::failed(&case.id, case.label, format!("internal error (panic) while extracting: {what}"))], false)
     })
 }
 
@@ -291,33 +308,53 @@ pub fn run_batch(
 
     let interner = ColumnInterner::default();
     progress.started(todo.len());
-    let work = || -> Vec<Vec<Row>> {
+    let finish = |case: &CaseEntry, mut rows: Vec<Row>| {
+        if pyradiomics_layout {
+            crate::pyradiomics::add_text(extractor, case, options.labels == LabelChoice::All, &mut rows);
+        }
+        interner.intern(&mut rows);
+        let line = journal_line(&case.id, &rows);
+        if let Ok(mut journal) = journal.lock()
+            && let Err(e) = journal.append(&line)
+            && let Ok(mut slot) = journal_failure.lock()
+        {
+            slot.get_or_insert(e);
+        }
+        progress.case_done(&case.id);
+        rows
+    };
+    let work = || -> (Vec<Vec<Row>>, usize) {
         use rayon::prelude::*;
         // The early shape uses a core that reading the image leaves idle; when the cases
         // themselves keep every core busy there is none, and its threads only get in the way
         // (100 small cases on 2 cores, 2 jobs: 0.77 s with it, 0.68 s without).
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let early_shape = todo.len() < 2 || rayon::current_num_threads() < cores;
-        todo.par_iter()
+        // Cases run side by side share the budget: each is checked against its share; one
+        // refused for it runs again afterwards, alone, with the whole budget.
+        let side_by_side = rayon::current_num_threads().min(todo.len()).max(1);
+        let shared = shared_budget(extractor, side_by_side);
+        let first: Vec<Option<Vec<Row>>> = todo
+            .par_iter()
             .map(|case| {
-                let mut rows = run_case(extractor, case, options.labels, early_shape);
-                if pyradiomics_layout {
-                    crate::pyradiomics::add_text(extractor, case, options.labels == LabelChoice::All, &mut rows);
-                }
-                interner.intern(&mut rows);
-                let line = journal_line(&case.id, &rows);
-                if let Ok(mut journal) = journal.lock()
-                    && let Err(e) = journal.append(&line)
-                    && let Ok(mut slot) = journal_failure.lock()
-                {
-                    slot.get_or_insert(e);
-                }
-                progress.case_done(&case.id);
-                rows
+                let (rows, over_budget) = run_case_checked(&shared, case, options.labels, early_shape);
+                (!(over_budget && side_by_side > 1)).then(|| finish(case, rows))
             })
-            .collect()
+            .collect();
+        let mut alone = 0;
+        let rows = first
+            .into_iter()
+            .zip(&todo)
+            .map(|(rows, case)| {
+                rows.unwrap_or_else(|| {
+                    alone += 1;
+                    finish(case, run_case(extractor, case, options.labels, true))
+                })
+            })
+            .collect();
+        (rows, alone)
     };
-    let fresh = match options.jobs {
+    let (fresh, run_alone) = match options.jobs {
         Some(jobs) => rayon::ThreadPoolBuilder::new()
             .num_threads(jobs)
             .build()
@@ -366,7 +403,19 @@ pub fn run_batch(
         error_rows,
         failures,
         notes,
+        run_alone,
     })
+}
+
+/// The extractor for `side_by_side` cases run at once: its budget is their share of the
+/// whole (`Cow::Borrowed` for one case at a time).
+fn shared_budget(extractor: &Extractor, side_by_side: usize) -> std::borrow::Cow<'_, Extractor> {
+    if side_by_side <= 1 {
+        return std::borrow::Cow::Borrowed(extractor);
+    }
+    let mut shared = extractor.clone();
+    shared.settings.max_memory = (extractor.settings.max_memory / side_by_side as u64).max(1);
+    std::borrow::Cow::Owned(shared)
 }
 
 /// How `radx merge` resolves rows.

@@ -242,7 +242,8 @@ impl Extractor {
         (checked, done)
     }
 
-    /// Refuse a case whose texture matrices or intensity peaks would not fit the memory budget.
+    /// Refuse a case whose texture matrices, intensity peaks, Moran's I or the ROI's shape
+    /// would not fit the memory budget.
     fn check_texture(&self, case: &Case, processed: &ProcessedCase) -> Result<(), crate::Error> {
         let sources = || self.library.iter().map(|f| f.family.source().name.as_str());
         let autocorrelation = || match self.shape_needs().autocorrelation() {
@@ -252,6 +253,7 @@ impl Extractor {
         crate::limits::check_texture(&processed.levels, &self.settings, &mut sources())
             .and_then(|()| crate::limits::check_peaks(&processed.roi, &self.settings, &mut sources()))
             .and_then(|()| autocorrelation())
+            .and_then(|()| crate::limits::check_shape(&processed.roi, self.shape_needs(), &self.settings))
             .map_err(|source| crate::Error::Core { context: case.describe(), source })
     }
 

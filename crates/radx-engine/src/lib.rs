@@ -88,3 +88,15 @@ pub enum Error {
         source: std::io::Error,
     },
 }
+
+impl Error {
+    /// Whether the case was refused for the memory budget (`--max-memory`): a phase's
+    /// estimate, or an image file, over it. A larger budget would let it run.
+    pub fn is_over_budget(&self) -> bool {
+        matches!(
+            self,
+            Error::Core { source: radx_core::CoreError::MemoryBudget { .. }, .. }
+                | Error::Io(radx_io::IoError::TooLarge { .. })
+        )
+    }
+}

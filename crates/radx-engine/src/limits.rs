@@ -13,11 +13,13 @@
 
 use radx_core::local_intensity::PeakPlan;
 use radx_core::matrix::DiscretisedRoi;
+use radx_core::morphology::MeshSize;
 use radx_core::roi::Roi;
 use radx_core::{CoreError, Grid};
 
 use crate::memory::{self, Need, Phase};
 use crate::settings::{Binning, Settings};
+use crate::shape::ShapeNeeds;
 
 /// A memory size that does not parse (`--max-memory`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -192,6 +194,29 @@ pub fn check_autocorrelation(roi: &Roi, settings: &Settings) -> Result<(), CoreE
     .check(settings.max_memory)
 }
 
+/// The shape's need ([`memory::shape`]) for a morphological `mask` (the whole crop) at
+/// `spacing`, its mesh counted first ([`MeshSize::of`]): `None` when `needs` builds no mesh.
+pub fn shape_need(mask: &ndarray::Array3<bool>, spacing: [f64; 3], needs: ShapeNeeds) -> Option<Need> {
+    if !needs.mesh() {
+        return None;
+    }
+    let (x, y, z) = mask.dim();
+    let voxels = (x * y * z) as u64;
+    let mesh = MeshSize::of(mask, spacing);
+    let bytes = memory::shape(memory::processed_bytes([x, y, z]), voxels, mesh, needs.hull(), needs.mvee());
+    let what = format!(
+        "the ROI's surface ({} mesh vertices, {} triangles in a {x} × {y} × {z} voxel crop)",
+        mesh.vertices, mesh.triangles
+    );
+    Some(Need::new(Phase::Shape, bytes, what))
+}
+
+/// Refuse a case whose surface mesh, convex hull and enclosing ellipsoid (those `needs`
+/// asks for) would not fit the budget beside the processed ROI.
+pub fn check_shape(roi: &Roi, needs: ShapeNeeds, settings: &Settings) -> Result<(), CoreError> {
+    shape_need(&roi.morphological, roi.image.grid.spacing, needs).map_or(Ok(()), |need| need.check(settings.max_memory))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -268,5 +293,29 @@ mod tests {
         assert!(message.contains("intensity peaks:") && message.contains("[0.25, 0.25, 0.25]"), "{message}");
         assert!(check_peaks(&roi, &budget(64), &mut std::iter::once("li")).is_ok());
         assert!(check_peaks(&roi, &budget(2), &mut std::iter::once("ih")).is_ok());
+    }
+
+    /// A checkerboard of 20³ voxels: 4000 isolated voxels, each an octahedron (24 000 mesh
+    /// vertices, 32 000 triangles). With the MVEE: the mesh (960 000 bytes), a hull of at most
+    /// as many corners (1 152 000) and the MVEE's arrays (3 072 000), beside the processed
+    /// ROI (104 000) and the mask (8000): 5 296 000 bytes, 6 MiB. A 5 MiB budget refuses it
+    /// naming the phase and the mesh; 6 MiB lets it run; a library without mesh-based
+    /// features is not charged.
+    #[test]
+    fn a_ragged_surface_is_charged() {
+        let mask = ndarray::Array3::from_shape_fn((20, 20, 20), |(x, y, z)| (x + y + z) % 2 == 0);
+        let image = radx_core::Volume::filled(Grid::new([20; 3], [1.0; 3]), 1.0);
+        let roi = Roi { image, morphological: mask.clone(), intensity: mask };
+        let mvee = ShapeNeeds::of_texts(&["mvee_volume() / mesh_volume()"]);
+        let need = shape_need(&roi.morphological, [1.0; 3], mvee).expect("a mesh");
+        assert_eq!(need.bytes, 5_296_000);
+        let budget = |mib: u64| Settings { max_memory: mib << 20, ..Settings::default() };
+        let message = check_shape(&roi, mvee, &budget(5)).unwrap_err().to_string();
+        assert!(message.contains("morphology (mesh, convex hull, MVEE):") && message.contains("24000 mesh vertices"));
+        assert!(
+            message.contains("needs 6 MiB") && message.contains("budget of 5 MiB") && message.contains("--max-memory")
+        );
+        assert!(check_shape(&roi, mvee, &budget(6)).is_ok());
+        assert!(check_shape(&roi, ShapeNeeds::of_texts(&["n_voxels()"]), &budget(1)).is_ok());
     }
 }

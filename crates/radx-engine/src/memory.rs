@@ -2,7 +2,8 @@
 //! sizes the code allocates (not lower bounds), checked against the budget (`--max-memory`)
 //! before the phase allocates. One model for every path: streamed and whole reads,
 //! interpolation (IBSI and PyRadiomics), the processed ROI, texture matrices, the intensity
-//! peaks' FFT, Moran's I, filters run side by side, and maps.
+//! peaks' FFT, Moran's I, the ROI's mesh, convex hull and MVEE, filters run side by side,
+//! and maps.
 //!
 //! A phase's need includes what stays held from earlier phases (the processed ROI while the
 //! matrices are built), so the case's peak is the largest need. The process's own memory
@@ -11,6 +12,7 @@
 //! resident set is the largest need plus that base (docs/settings.md tabulates it against
 //! measured peaks).
 
+use radx_core::morphology::MeshSize;
 use radx_core::{CoreError, Grid};
 
 /// The resident memory of a `radx` process before any case (code pages, the compiled feature
@@ -34,6 +36,8 @@ pub enum Phase {
     Peaks,
     /// Moran's I and Geary's C weights by FFT (IBSI 3.1).
     Autocorrelation,
+    /// The ROI's surface mesh, convex hull and minimum-volume enclosing ellipsoid (IBSI 3.1).
+    Shape,
     /// Filter responses, computed side by side.
     Filters,
     /// Voxel-wise feature maps.
@@ -49,6 +53,7 @@ impl Phase {
             Phase::Texture => "texture matrices",
             Phase::Peaks => "intensity peaks",
             Phase::Autocorrelation => "Moran's I / Geary's C",
+            Phase::Shape => "morphology (mesh, convex hull, MVEE)",
             Phase::Filters => "filters",
             Phase::Maps => "feature maps",
         }
@@ -62,6 +67,9 @@ impl Phase {
             Phase::Texture => "use a coarser discretisation or fewer `texture.aggregations`",
             Phase::Peaks => "use a coarser `resample.spacing` or leave out the local intensity family",
             Phase::Autocorrelation => "use a coarser `resample.spacing` or leave out Moran's I and Geary's C",
+            Phase::Shape => {
+                "smooth the mask (a ragged ROI has a large surface), use a coarser `resample.spacing` or leave out the mesh-based morphological features"
+            }
             Phase::Filters => "run fewer filters at once (`--jobs`, RAYON_NUM_THREADS) or fewer filters",
             Phase::Maps => "map fewer families or a smaller ROI",
         }
@@ -173,6 +181,24 @@ pub fn filters(processed: u64, stages: &[(u64, [usize; 3])], concurrent: usize) 
     each.iter().take(concurrent.max(1)).fold(processed, |sum, &b| sum.saturating_add(b))
 }
 
+/// The ROI's shape ([`crate::shape::Shape`]): the processed ROI held (`processed`), the
+/// shape's copy of the morphological mask (a byte a voxel of `mask_voxels`), then the
+/// largest of: building the mesh; the mesh and its convex hull being built (`hull`); the
+/// mesh, the hull and the minimum-volume enclosing ellipsoid's arrays (`mvee`). The hull's
+/// corners are counted as the mesh's vertices, among which they are (an upper bound).
+pub fn shape(processed: u64, mask_voxels: u64, mesh: MeshSize, hull: bool, mvee: bool) -> u64 {
+    use radx_core::morphology::{enclosing::mvee_bytes, hull_building_bytes, hull_bytes};
+    let mut peak = mesh.building_bytes();
+    if hull {
+        peak = peak.max(mesh.bytes().saturating_add(hull_building_bytes(mesh.vertices)));
+    }
+    if mvee {
+        let corners = mesh.vertices;
+        peak = peak.max(mesh.bytes().saturating_add(hull_bytes(corners)).saturating_add(mvee_bytes(corners)));
+    }
+    processed.saturating_add(mask_voxels).saturating_add(peak)
+}
+
 /// The maps' phase: the processed ROI held (`processed`), each centre's `features` values
 /// (`f64`, written by the windows straight into one table) and its list of notes (an empty
 /// `Vec`, 24 bytes; notes themselves are rare), and the output volume on `grid` the maps are
@@ -208,6 +234,21 @@ mod tests {
     #[test]
     fn maps_by_hand() {
         assert_eq!(maps(0, 1000, 50, [64, 64, 64]), 1000 * (50 * 8 + 24) + 64 * 64 * 64 * 8);
+    }
+
+    /// One voxel (a 1-voxel crop: 13 bytes processed, 1 for the shape's mask), whose mesh is
+    /// an octahedron of 6 vertices and 8 triangles (240 bytes). Building it: 24 corner keys
+    /// pushed (capacity 32 × 8), 24 × 20 for the sorted keys and vertex numbers, 6 distinct
+    /// keys pushed (capacity 8 × 8), the mesh: 1040. The hull being built beside the mesh:
+    /// 6 × 57 + 8 × 24 = 534. The MVEE beside mesh and hull (6 corners: 6 × 24 + 12 × 12):
+    /// 240 + 288 + 6 × 128 = 1296.
+    #[test]
+    fn shape_by_hand() {
+        let mesh = MeshSize { vertices: 6, triangles: 8 };
+        assert_eq!(shape(13, 1, mesh, false, false), 14 + 1040);
+        assert_eq!(shape(13, 1, mesh, true, false), 14 + 1040);
+        assert_eq!(shape(13, 1, mesh, true, true), 14 + 1296);
+        assert_eq!(shape(0, 0, MeshSize { vertices: 1000, triangles: 0 }, true, false), 24_000 + 57_000 + 1024 * 24);
     }
 
     #[test]

@@ -327,10 +327,14 @@ fn read_roi<T: Send>(
                 if let (Some((mut needs, beside, done)), Ok(l)) = (early, &labels) {
                     // The cropped mask as the ROI will hold it (see the crop below).
                     let cropped = l.crop(&bbox);
-                    // Weights over the budget are left to the check after processing to refuse.
+                    // Weights or a surface over the budget are left to the check after processing to refuse.
                     let weights = || radx_core::morphology::autocorrelation_bytes(&cropped.data);
                     if needs.autocorrelation() && weights() > settings.max_memory {
                         needs = needs.without_autocorrelation();
+                    }
+                    let surface = crate::limits::shape_need(&cropped.data, cropped.grid.spacing, needs);
+                    if surface.is_some_and(|need| need.bytes > settings.max_memory) {
+                        needs = needs.without_surface();
                     }
                     let s = Shape::new(cropped);
                     *done = beside.take().map(|f| prefetch_beside_reading(&s, needs, f, &reading));

@@ -82,6 +82,36 @@ impl ShapeNeeds {
         self.autocorrelation
     }
 
+    /// Whether the surface mesh is needed (PyRadiomics' shape source builds on it).
+    pub fn mesh(&self) -> bool {
+        self.mesh || self.pyradiomics
+    }
+
+    /// Whether the convex hull is needed (PyRadiomics' shape source takes its diameter).
+    pub fn hull(&self) -> bool {
+        self.hull || self.pyradiomics
+    }
+
+    /// Whether the minimum-volume enclosing ellipsoid is needed.
+    pub fn mvee(&self) -> bool {
+        self.mvee
+    }
+
+    /// These needs without the mesh and what is built on it (computed later, after the
+    /// memory check, when they may not fit the budget).
+    pub fn without_surface(self) -> ShapeNeeds {
+        ShapeNeeds {
+            mesh: false,
+            hull: false,
+            ombb: false,
+            mvee: false,
+            aabb: false,
+            diameter: false,
+            pyradiomics: false,
+            ..self
+        }
+    }
+
     /// These needs without Moran's I and Geary's C (computed later, after the memory check,
     /// when their weights may not fit the budget).
     pub fn without_autocorrelation(self) -> ShapeNeeds {

@@ -64,6 +64,11 @@ impl Filter for SeparableKernelFilter {
         format!("custom_{}{}", self.name, self.product.suffix())
     }
 
+    /// [`SeparableProduct::working_volumes`] image-sized volumes.
+    fn working_bytes(&self, dims: [usize; 3], _spacing: [f64; 3]) -> u64 {
+        crate::volume_bytes(dims).saturating_mul(self.product.working_volumes())
+    }
+
     fn margin(&self, _spacing: [f64; 3]) -> Margin {
         self.product.margin()
     }

@@ -201,6 +201,22 @@ impl GaborFilter {
 }
 
 impl Filter for GaborFilter {
+    /// The response, and for the plane that needs most: every orientation's transfer
+    /// function on the padded plane (16 bytes a point) and, per thread of the pool, the
+    /// padded slice's spectrum, the product being inverted and the 2-D FFT's transposed
+    /// copy (three padded planes).
+    fn working_bytes(&self, dims: [usize; 3], spacing: [f64; 3]) -> u64 {
+        let angles = self.weighted_angles().len() as u64;
+        let threads = rayon::current_num_threads() as u64;
+        let plane = |[a, b, _]: [usize; 3]| {
+            let padded = |axis: usize| fast_length(dims[axis] + 2 * self.radius(spacing[axis])) as u64;
+            padded(a).saturating_mul(padded(b)).saturating_mul(16)
+        };
+        let largest = self.planes().iter().map(|&p| plane(p)).max().unwrap_or(0);
+        let per_plane = largest.saturating_mul(angles.saturating_add(threads.saturating_mul(3)));
+        crate::volume_bytes(dims).saturating_add(per_plane)
+    }
+
     fn image_type(&self) -> String {
         let orientation = match self.orientations {
             GaborOrientations::Single { theta_deg } => format!("theta_{theta_deg}deg"),

@@ -110,11 +110,10 @@ pub trait Filter: Send + Sync {
     }
 
     /// Bytes the filter holds at its peak while filtering an image of `dims` voxels (the
-    /// image itself, borrowed, not counted): the response and the working arrays. The
-    /// default is the separable filters' (mean, LoG, Laws, wavelets, user kernels): the
-    /// response, the line pass's output and the pass's padded input, three `f64` volumes; a
-    /// rotation-invariant filter pools a fourth. Fourier-domain filters hold their padded
-    /// complex grid (16 bytes a voxel) and override this.
+    /// image itself, borrowed, not counted): the response and the working arrays. Every
+    /// IBSI-2 filter counts its own from what its `apply` allocates (tested by hand in
+    /// `tests/it/mechanics_working_bytes.rs`), a plugin's filter from what it declares; the
+    /// default, for PyRadiomics' image types, is three `f64` volumes.
     fn working_bytes(&self, dims: [usize; 3], spacing: [f64; 3]) -> u64 {
         let _ = spacing;
         volume_bytes(dims).saturating_mul(3)

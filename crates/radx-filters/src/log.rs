@@ -83,6 +83,12 @@ impl Filter for LaplacianOfGaussian {
         format!("log_sigma_{}mm{truncate}{slice_wise}", self.sigma_mm)
     }
 
+    /// Four volumes: the smoothed image and the sum of terms, with (while an axis runs) the
+    /// derived term and the next pass's output.
+    fn working_bytes(&self, dims: [usize; 3], _spacing: [f64; 3]) -> u64 {
+        crate::volume_bytes(dims).saturating_mul(4)
+    }
+
     fn margin(&self, spacing: [f64; 3]) -> Margin {
         if self.boundary.reads_far_side() { Margin::WholeImage } else { Margin::Voxels(self.radius(spacing)) }
     }

@@ -38,6 +38,13 @@ impl Filter for MeanFilter {
         format!("mean_support{}{slice_wise}", self.support)
     }
 
+    /// [`convolve_separable`]'s: the previous pass's output and the next (one for a
+    /// single axis).
+    fn working_bytes(&self, dims: [usize; 3], _spacing: [f64; 3]) -> u64 {
+        let passes = self.dimensionality.axes().len().min(2) as u64;
+        crate::volume_bytes(dims).saturating_mul(passes)
+    }
+
     fn margin(&self, _spacing: [f64; 3]) -> Margin {
         if self.boundary.reads_far_side() {
             return Margin::WholeImage;

@@ -248,6 +248,36 @@ impl RieszTransform {
         out
     }
 
+    /// The padding around the image the inner `filter`'s response is transformed with: the
+    /// filter's margin (or [`WHOLE_IMAGE_PAD`]) along the filtered axes, none when periodic.
+    fn pad_widths(&self, filter: &dyn Filter, spacing: [f64; 3]) -> [usize; 3] {
+        let axes = self.dimensionality.axes();
+        let margin = match filter.margin(spacing) {
+            Margin::Voxels(m) => m,
+            Margin::WholeImage => [WHOLE_IMAGE_PAD; 3],
+        };
+        std::array::from_fn(|a| if axes.contains(&a) && self.boundary != Boundary::Periodic { margin[a] } else { 0 })
+    }
+
+    /// Voxels of the padded grid of an image of `dims`, and the bytes computing its spectrum
+    /// holds at its peak: the Simoncelli wavelet's complex grid; or the complex grid, its
+    /// real part handed to the inner filter and that filter's working arrays on it.
+    fn spectrum_bytes(&self, dims: [usize; 3], spacing: [f64; 3]) -> (u64, u64) {
+        match &self.inner {
+            RieszInput::Simoncelli(wavelet) => {
+                let padded = wavelet.padded_voxels(dims);
+                (padded, padded.saturating_mul(16))
+            }
+            RieszInput::Filter(filter) => {
+                let widths = self.pad_widths(filter.as_ref(), spacing);
+                let padded_dims: [usize; 3] = std::array::from_fn(|a| dims[a].saturating_add(2 * widths[a]));
+                let padded = crate::volume_bytes(padded_dims) / 8;
+                let inner = filter.working_bytes(padded_dims, spacing);
+                (padded, padded.saturating_mul(16 + 8).saturating_add(inner))
+            }
+        }
+    }
+
     /// Pad, apply the inner filter, transform: the generic path's spectrum.
     fn padded_spectrum(
         &self,
@@ -256,15 +286,7 @@ impl RieszTransform {
         spacing: [f64; 3],
     ) -> Result<Spectrum, FilterError> {
         let axes = self.dimensionality.axes();
-        let margin = match filter.margin(spacing) {
-            Margin::Voxels(m) => m,
-            Margin::WholeImage => [WHOLE_IMAGE_PAD; 3],
-        };
-        let widths =
-            std::array::from_fn(
-                |a| if axes.contains(&a) && self.boundary != Boundary::Periodic { margin[a] } else { 0 },
-            );
-        let mut padded = Padded::exact(image, widths, self.boundary);
+        let mut padded = Padded::exact(image, self.pad_widths(filter, spacing), self.boundary);
         let response = filter.apply(padded.data.mapv(|v| v.re).view(), spacing)?;
         padded.data.zip_mut_with(&response, |c, &r| *c = Complex64::new(r, 0.0));
         let grid: Vec<Vec<f64>> = (0..3).map(|a| dft_frequencies(padded.data.len_of(Axis(a)))).collect();
@@ -288,16 +310,25 @@ fn monomial_multiplier(order: [u32; 3], axes: &[usize], weight: f64, omega: [f64
 }
 
 impl Filter for RieszTransform {
-    /// The inner filter's working arrays and its response's padded complex spectrum: the
-    /// Simoncelli wavelet's own grid, or (around another filter) a grid of twice the
-    /// image's voxels, an approximation of the inner filter's padding.
+    /// The spectrum's computation ([`RieszTransform::spectrum_bytes`]), then the spectrum
+    /// (16 bytes a padded voxel) multiplied, inverted and cropped to the response. Aligned
+    /// (k filtered axes), the largest of: the spectrum, a copy of it and the k components of
+    /// the field; the spectrum, the field, the structure tensor's k(k+1)/2 entries and the
+    /// frames (nine `f64` a voxel); the spectrum, the frames, the output and one component
+    /// (a copy of the spectrum and its crop).
     fn working_bytes(&self, dims: [usize; 3], spacing: [f64; 3]) -> u64 {
-        match &self.inner {
-            RieszInput::Simoncelli(wavelet) => wavelet.working_bytes(dims, spacing),
-            RieszInput::Filter(filter) => {
-                filter.working_bytes(dims, spacing).saturating_add(crate::volume_bytes(dims).saturating_mul(4))
-            }
+        let (padded, building) = self.spectrum_bytes(dims, spacing);
+        let spectrum = padded.saturating_mul(16);
+        let volume = crate::volume_bytes(dims);
+        let volumes = |n: u64| volume.saturating_mul(n);
+        if self.align_sigma_mm.is_none() {
+            return building.max(spectrum.saturating_add(volume));
         }
+        let k = self.dimensionality.axes().len() as u64;
+        let field = spectrum.saturating_mul(2).saturating_add(volumes(k));
+        let frames = spectrum.saturating_add(volumes(k + k * (k + 1) / 2 + 9));
+        let apply = spectrum.saturating_mul(2).saturating_add(volumes(9 + 1 + 1));
+        building.max(field).max(frames).max(apply)
     }
 
     fn image_type(&self) -> String {

@@ -126,7 +126,7 @@ impl SimoncelliWavelet {
 
 impl SimoncelliWavelet {
     /// Voxels of the padded grid the wavelet is computed on for an image of `dims`.
-    fn padded_voxels(&self, dims: [usize; 3]) -> u64 {
+    pub(crate) fn padded_voxels(&self, dims: [usize; 3]) -> u64 {
         let axes = self.dimensionality.axes();
         (0..3).fold(1u64, |n, a| {
             let pad = if axes.contains(&a) { self.pad_width(dims[a]) } else { 0 };

@@ -55,6 +55,16 @@ pub enum InputError {
     },
 }
 
+impl InputError {
+    /// Whether an input was refused for the memory budget: a larger budget would let it be read.
+    pub fn is_over_budget(&self) -> bool {
+        matches!(
+            self,
+            InputError::Io(radx_io::IoError::TooLarge { .. }) | InputError::Dicom(DicomError::TooLarge { .. })
+        )
+    }
+}
+
 fn choice_error(path: &Path, message: impl Into<String>) -> InputError {
     InputError::Choice { path: path.to_path_buf(), message: message.into() }
 }

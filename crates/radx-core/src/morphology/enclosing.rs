@@ -480,6 +480,12 @@ pub fn ibsi_ellipsoid_surface_area(semi_axes: [f64; 3]) -> f64 {
 /// Default stopping tolerance of Khachiyan's algorithm, the IBSI's τ = 0.001.
 pub const MVEE_TOLERANCE: f64 = 1e-3;
 
+/// Bytes [`minimum_volume_enclosing_ellipsoid`] holds for `points` points: each centred and
+/// lifted (four `f64`), its ten distinct products, its weight, and the weights scaled.
+pub fn mvee_bytes(points: u64) -> u64 {
+    points.saturating_mul((4 + 10 + 1 + 1) * 8)
+}
+
 /// Minimum-volume enclosing ellipsoid of `points` (IBSI 3.1 (`SWZ1`, `BRI8`); no reference value)
 /// by Khachiyan's barycentric coordinate ascent, as the IBSI suggests. Pass the convex hull's
 /// vertices (same ellipsoid as all mesh vertices, far fewer points).

@@ -42,6 +42,23 @@ pub fn max_diameter(mesh: &Mesh) -> f64 {
     ConvexHull::of_mesh(mesh).max_diameter()
 }
 
+/// Bytes [`ConvexHull::of_mesh`] holds at its peak beside a mesh of `vertices`: the doubled
+/// lattice coordinates (three `i64` a vertex) and, while the candidate corners are picked,
+/// a sorted copy of them, a flag byte and an index (`usize`) each, and the candidates (at
+/// most as many, pushed). The quickhull then holds the candidates' outside lists (a `u32`
+/// each, at most doubled by growth) and faces and edges that grow with the hull's corners
+/// (far fewer than the mesh's vertices), within what picking the candidates freed.
+pub fn hull_building_bytes(vertices: u64) -> u64 {
+    let pushed = if vertices == 0 { 0 } else { vertices.next_power_of_two().max(4) };
+    vertices.saturating_mul(24 + 24 + 1 + 8).saturating_add(pushed.saturating_mul(24))
+}
+
+/// Bytes a finished hull of `corners` holds: three `f64` a corner and, a closed triangulated
+/// surface having 2·corners − 4 faces, three `u32` for each.
+pub fn hull_bytes(corners: u64) -> u64 {
+    corners.saturating_mul(24).saturating_add(corners.saturating_mul(2).saturating_mul(12))
+}
+
 impl ConvexHull {
     /// Hull of a marching-cubes mesh's vertices (exact, via the half-voxel lattice).
     pub fn of_mesh(mesh: &Mesh) -> ConvexHull {

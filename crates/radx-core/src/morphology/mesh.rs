@@ -190,6 +190,62 @@ pub fn surface_mesh(mask: &Array3<bool>, spacing: [f64; 3]) -> Mesh {
     Mesh { vertices, triangles, spacing }
 }
 
+/// The size of the mesh [`surface_mesh`] builds on a mask, counted without building it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct MeshSize {
+    /// Vertices: the grid edges the surface crosses, i.e. the face-adjacent pairs of a mask
+    /// voxel and a background voxel (outside the array is background).
+    pub vertices: u64,
+    /// Triangles, from the case table cube by cube.
+    pub triangles: u64,
+}
+
+/// Capacity of a `Vec` grown by pushes to `n` elements (doubling from 4).
+fn grown(n: u64) -> u64 {
+    if n == 0 { 0 } else { n.next_power_of_two().max(4) }
+}
+
+impl MeshSize {
+    /// The mesh of `mask` at `spacing` (the triangulation of ambiguous cubes depends on it).
+    pub fn of(mask: &Array3<bool>, spacing: [f64; 3]) -> MeshSize {
+        let Some(bbox) = BoundingBox::of_mask(mask) else { return MeshSize::default() };
+        let table = case_table(spacing);
+        let mut triangles = 0u64;
+        for_each_cube(mask, bbox.min.map(|m| m as i64 - 1), bbox.max.map(|m| m as i64), |_, _, _, case| {
+            triangles += table[case].len() as u64;
+        });
+        let (dims, mut vertices) = (mask.dim(), 0u64);
+        for ((x, y, z), &inside) in mask.indexed_iter() {
+            if inside {
+                let neighbours = [[-1, 0, 0], [1, 0, 0], [0, -1, 0], [0, 1, 0], [0, 0, -1], [0, 0, 1]];
+                for [dx, dy, dz] in neighbours {
+                    let at = [x as i64 + dx, y as i64 + dy, z as i64 + dz];
+                    let outside = at.iter().zip([dims.0, dims.1, dims.2]).any(|(&a, d)| a < 0 || a >= d as i64);
+                    vertices += u64::from(outside || !mask[[at[0] as usize, at[1] as usize, at[2] as usize]]);
+                }
+            }
+        }
+        MeshSize { vertices, triangles }
+    }
+
+    /// Bytes the finished mesh holds: three `f64` a vertex, three `u32` a triangle.
+    pub fn bytes(&self) -> u64 {
+        self.vertices.saturating_mul(24).saturating_add(self.triangles.saturating_mul(12))
+    }
+
+    /// Bytes [`surface_mesh`] holds at its end, the mesh included: each triangle corner's
+    /// edge key (`u64`, pushed), the keys with their positions (16 bytes each), each
+    /// corner's vertex number (`u32`), the distinct keys (`u64`, pushed), and the mesh.
+    pub fn building_bytes(&self) -> u64 {
+        let corners = self.triangles.saturating_mul(3);
+        grown(corners)
+            .saturating_mul(8)
+            .saturating_add(corners.saturating_mul(16 + 4))
+            .saturating_add(grown(self.vertices).saturating_mul(8))
+            .saturating_add(self.bytes())
+    }
+}
+
 /// Calls `visit(x, y, z, case)` for every marching cube `lo..=hi`: cube (x, y, z) has corners
 /// at voxels (x + dx, y + dy, z + dz), dx, dy, dz ∈ {0, 1}; voxels outside `mask` are
 /// background (the padding ring). `case` has bit `c` set when corner [`CORNERS`]`[c]` is in
@@ -549,6 +605,35 @@ mod tests {
                 assert_eq!(crossed, used, "case {case} edge {e}");
             }
         }
+    }
+
+    /// One voxel: 6 vertices (its faces), 8 triangles. A 2 × 2 × 2 block: 24 faces, and a
+    /// closed surface of one piece without holes has 2V − 4 triangles (Euler): 44. A ring
+    /// of 8 voxels around an empty centre (one hole): 32 faces and 2V = 64 triangles. Random
+    /// masks: the counts of the mesh built.
+    #[test]
+    fn the_mesh_size_is_counted_without_building_the_mesh() {
+        let mut voxel = Array3::from_elem((1, 1, 1).f(), false);
+        voxel[[0, 0, 0]] = true;
+        assert_eq!(MeshSize::of(&voxel, [1.0; 3]), MeshSize { vertices: 6, triangles: 8 });
+        let block = Array3::from_elem((2, 2, 2).f(), true);
+        assert_eq!(MeshSize::of(&block, [1.0; 3]), MeshSize { vertices: 24, triangles: 44 });
+        let ring = Array3::from_shape_fn((3, 3, 1).f(), |(x, y, _)| (x, y) != (1, 1));
+        assert_eq!(MeshSize::of(&ring, [1.0; 3]), MeshSize { vertices: 32, triangles: 64 });
+        let mut seed = 7u64;
+        for _ in 0..20 {
+            let mask = Array3::from_shape_fn((6, 5, 4).f(), |_| {
+                seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                seed >> 62 == 0
+            });
+            let mesh = surface_mesh(&mask, [0.8, 1.0, 2.5]);
+            let counted = MeshSize { vertices: mesh.vertices.len() as u64, triangles: mesh.triangles.len() as u64 };
+            assert_eq!(MeshSize::of(&mask, [0.8, 1.0, 2.5]), counted);
+        }
+        // Building the one-voxel mesh: 24 corner keys pushed (capacity 32, 8 bytes each), 24
+        // keys with positions (16) and vertex numbers (4), 6 distinct keys pushed (capacity
+        // 8), and the mesh (6 × 24 + 8 × 12).
+        assert_eq!(MeshSize::of(&voxel, [1.0; 3]).building_bytes(), 32 * 8 + 24 * 20 + 8 * 8 + 6 * 24 + 8 * 12);
     }
 
     #[test]

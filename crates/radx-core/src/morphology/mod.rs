@@ -31,8 +31,8 @@ pub use autocorrelation::{
     AutocorrelationMethod, AutocorrelationWeights, SpatialAutocorrelation, autocorrelation_bytes,
     autocorrelation_weights, spatial_autocorrelation, spatial_autocorrelation_weighted,
 };
-pub use hull::{ConvexHull, max_diameter};
-pub use mesh::{Mesh, surface_mesh};
+pub use hull::{ConvexHull, hull_building_bytes, hull_bytes, max_diameter};
+pub use mesh::{Mesh, MeshSize, surface_mesh};
 pub use pca::pca_eigenvalues;
 
 /// What can go wrong when computing ROI geometry or local intensity peaks.

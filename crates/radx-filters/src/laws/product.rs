@@ -86,6 +86,25 @@ impl SeparableProduct {
         Margin::Voxels(margin)
     }
 
+    /// The image-sized `f64` volumes [`SeparableProduct::apply`] holds at its peak, the
+    /// response included (decimated passes hold smaller ones; each is counted whole). An
+    /// axis's cascade holds its last output and the next (one volume for a single kernel);
+    /// without rotation the previous axis's output is held beside it. Rotated, the pooled
+    /// map, the pass cache (one map per axis) and the cache's copy of the last are held at
+    /// once, or, while a pass runs, the pooled map, the earlier passes and the running
+    /// axis's. The energy map's mean filter holds the response and two passes.
+    pub fn working_volumes(&self) -> u64 {
+        let axes = self.cascades.len() as u64;
+        let in_axis = if self.cascades.iter().any(|c| c.len() > 1) { 2 } else { 1 };
+        let response = match self.rotation {
+            None if axes > 1 => 1 + in_axis,
+            None => in_axis,
+            Some(_) => (1 + axes + 1).max(1 + (axes - 1) + in_axis),
+        };
+        let energy = if self.energy_delta.is_some() { 3 } else { 0 };
+        response.max(energy)
+    }
+
     /// The response map: every orientation filtered and pooled, then the energy map.
     pub fn apply(&self, image: ArrayView3<'_, f64>) -> Result<Array3<f64>, FilterError> {
         let response = match self.rotation {
