@@ -19,6 +19,7 @@ use dicom_core::header::DataElementHeader;
 use dicom_core::{Length, Tag, VR};
 use dicom_dictionary_std::tags;
 use dicom_encoding::{Codec, TransferSyntaxIndex};
+use dicom_object::FileMetaTable;
 use dicom_parser::StatefulDecode;
 use dicom_parser::dataset::LazyDataToken;
 use dicom_parser::dataset::lazy_read::LazyDataSetReader;
@@ -37,9 +38,6 @@ pub(crate) enum WalkUntil {
 /// The tag of a sequence item (and of an encapsulated pixel data fragment).
 const ITEM: Tag = Tag(0xFFFE, 0xE000);
 
-/// The longest transfer syntax UID the walk reads (a UID has at most 64 characters).
-const MAX_UID_BYTES: u32 = 64;
-
 /// Refuse `source` (named `path` in errors) if any element or item before `until` declares
 /// a value longer than the bytes left after its header. `source` starts at the file's
 /// preamble or at `DICM`.
@@ -50,49 +48,45 @@ pub(crate) fn check_declared_lengths<R: Read + Seek>(
 ) -> Result<(), DicomError> {
     let unreadable = |source| DicomError::Unreadable { path: path.to_path_buf(), source };
     let total = source.seek(SeekFrom::End(0)).map_err(unreadable)?;
-    let Some(meta_start) = meta_start(&mut source).map_err(unreadable)? else { return Ok(()) };
-    source.seek(SeekFrom::Start(meta_start)).map_err(unreadable)?;
-    let Some(meta) = walk_meta(path, &mut source, total)? else { return Ok(()) };
-    let Some(ts) = TransferSyntaxRegistry.get(meta.transfer_syntax.trim_end_matches(['\0', ' '])) else {
+    let Some(magic_at) = magic_at(&mut source).map_err(unreadable)? else { return Ok(()) };
+    source.seek(SeekFrom::Start(magic_at + 4)).map_err(unreadable)?;
+    if !walk_meta(path, &mut source, total)? {
         return Ok(());
-    };
+    }
+    // The meta group's lengths fit, so dicom-object's own reader can read it safely; the
+    // data set starts where that reader stops (not where the group's length says: a wrong
+    // group length is read past by whole elements, and the parser goes on from there).
+    source.seek(SeekFrom::Start(magic_at)).map_err(unreadable)?;
+    let Ok(meta) = FileMetaTable::from_reader(&mut source) else { return Ok(()) };
+    let Some(ts) = TransferSyntaxRegistry.get(meta.transfer_syntax()) else { return Ok(()) };
     if matches!(ts.codec(), Codec::Dataset(_)) {
         // A deflated data set: its lengths count inflated bytes, which this walk over the
         // file's own bytes cannot follow.
         return Ok(());
     }
-    source.seek(SeekFrom::Start(meta.end)).map_err(unreadable)?;
     let Ok(reader) = LazyDataSetReader::new_with_ts(source, ts) else { return Ok(()) };
     walk_dataset(path, reader, total, until)
 }
 
-/// The offset just after `DICM` (at 128 after a preamble, or at 0), `None` without it.
-fn meta_start<R: Read + Seek>(source: &mut R) -> std::io::Result<Option<u64>> {
+/// Where `DICM` is (at 128 after a preamble, or at 0), `None` without it.
+fn magic_at<R: Read + Seek>(source: &mut R) -> std::io::Result<Option<u64>> {
     for at in [128u64, 0] {
         let mut magic = [0u8; 4];
         source.seek(SeekFrom::Start(at))?;
         if source.read_exact(&mut magic).is_ok() && &magic == b"DICM" {
-            return Ok(Some(at + 4));
+            return Ok(Some(at));
         }
     }
     Ok(None)
 }
 
-/// What the walk needs from the file meta group.
-struct Meta {
-    transfer_syntax: String,
-    /// Where the data set starts.
-    end: u64,
-}
-
-/// Walk the file meta group (always explicit VR little endian), whose first element gives
-/// its length; `None` where the group is too damaged to follow.
-fn walk_meta<R: Read + Seek>(path: &Path, source: &mut R, total: u64) -> Result<Option<Meta>, DicomError> {
+/// Check the lengths in the file meta group (always explicit VR little endian), whose
+/// first element gives its length; `false` where the group is too damaged to follow.
+fn walk_meta<R: Read + Seek>(path: &Path, source: &mut R, total: u64) -> Result<bool, DicomError> {
     let Ok(mut reader) = LazyDataSetReader::new_with_ts(&mut *source, &EXPLICIT_VR_LITTLE_ENDIAN.erased()) else {
-        return Ok(None);
+        return Ok(false);
     };
     let mut end = None;
-    let mut transfer_syntax = None;
     while let Some(Ok(token)) = reader.advance() {
         let (header, decoder) = match token {
             LazyDataToken::LazyValue { header, decoder } => (header, decoder),
@@ -106,33 +100,20 @@ fn walk_meta<R: Read + Seek>(path: &Path, source: &mut R, total: u64) -> Result<
         }
         if end.is_none() && (header.tag, header.len) != (tags::FILE_META_INFORMATION_GROUP_LENGTH, Length(4)) {
             // Not a meta group as DICOM (and the parser) require: the parser says so.
-            return Ok(None);
+            return Ok(false);
         }
         check(path, header.tag, header.len, at, total)?;
-        match header.tag {
-            tags::FILE_META_INFORMATION_GROUP_LENGTH if end.is_none() => {
-                let mut group_length = [0u8; 4];
-                if decoder.read_to(4, &mut group_length[..]).is_err() {
-                    return Ok(None);
-                }
-                end = Some(at + 4 + u64::from(u32::from_le_bytes(group_length)));
-                continue;
+        if end.is_none() {
+            let mut group_length = [0u8; 4];
+            if decoder.read_to(4, &mut group_length[..]).is_err() {
+                return Ok(false);
             }
-            tags::TRANSFER_SYNTAX_UID if header.len.0 <= MAX_UID_BYTES => {
-                let mut uid = Vec::new();
-                if decoder.read_to(header.len.0, &mut uid).is_err() {
-                    return Ok(None);
-                }
-                transfer_syntax = Some(String::from_utf8_lossy(&uid).into_owned());
-                continue;
-            }
-            _ => {}
-        }
-        if token_skip(decoder, header.len).is_err() {
-            return Ok(None);
+            end = Some(at + 4 + u64::from(u32::from_le_bytes(group_length)));
+        } else if token_skip(decoder, header.len).is_err() {
+            break;
         }
     }
-    Ok(end.zip(transfer_syntax).map(|(end, transfer_syntax)| Meta { transfer_syntax, end }))
+    Ok(end.is_some())
 }
 
 fn token_skip<D: StatefulDecode>(decoder: &mut D, len: Length) -> Result<(), ()> {

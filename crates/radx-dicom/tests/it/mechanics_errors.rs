@@ -257,3 +257,16 @@ fn a_damaged_delimiter_does_not_hang_the_length_walk() {
     let err = radx_dicom::read_seg_bytes(Path::new("crafted.dcm"), bytes, 1 << 26).unwrap_err();
     assert!(matches!(err, DicomError::NotDicom { .. }), "{err}");
 }
+
+/// The fuzzer's image whose meta group length ends inside an element: dicom-object reads
+/// that element whole and starts the data set after it, where a 1.1 GB length waited; the
+/// walk started where the group length pointed and saw other headers. It now starts where
+/// dicom-object's meta reader stops, and refuses the length.
+#[test]
+fn the_length_walk_starts_the_data_set_where_the_parser_does() {
+    let input = std::fs::read(dicom().join("fuzz/series-short-group-length.bin")).unwrap();
+    let bytes = &input[1..]; // the fuzz target's first byte picks the reader
+    let err = radx_dicom::read_series_bytes(Path::new("crafted.dcm"), bytes, &SeriesOptions::default()).unwrap_err();
+    let DicomError::DeclaredLengthBeyondFile { tag, declared, .. } = &err else { panic!("{err}") };
+    assert_eq!((tag.as_str(), *declared), ("(0004,00D4)", 1_112_473_601), "{err}");
+}
