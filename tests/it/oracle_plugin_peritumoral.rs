@@ -1,4 +1,5 @@
-//! The peritumoral-ring example plugin (`plugins/peritumoral`) against numpy: the mean,
+//! The peritumoral-ring example plugins (`plugins/peritumoral` in Rust and
+//! `plugins/c-peritumoral` in C, two independent searches) against numpy: the mean,
 //! standard deviation and count of the intensities within 5 mm outside the ROI of
 //! PyRadiomics' brain2 and breast1 cases, computed once by brute force
 //! (`tests/data/pyradiomics/peritumoral/generate.py`, stored in `expected.csv`). It reads
@@ -7,7 +8,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::common::text;
-use crate::mechanics_plugins::{csv_row, radx_cli, rust_plugin};
+use crate::mechanics_plugins::{compile_c, csv_row, radx_cli, root, rust_plugin};
 
 fn data(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/pyradiomics").join(name)
@@ -40,20 +41,27 @@ fn extract(case: &str, plugin: Option<&Path>) -> String {
 
 #[test]
 fn the_peritumoral_ring_matches_numpy_on_brain2_and_breast1() {
-    let plugin = rust_plugin("radx_plugin_peritumoral");
+    let c_plugin = compile_c(&root().join("plugins/c-peritumoral/peritumoral.c"), "radx_c_peritumoral");
+    for (plugin, family) in [(rust_plugin("radx_plugin_peritumoral"), "peritumoral"), (c_plugin, "c-peritumoral")] {
+        ring_matches_numpy(&plugin, family);
+    }
+}
+
+fn ring_matches_numpy(plugin: &Path, family: &str) {
     let rows = expected();
     assert_eq!(rows.len(), 6, "3 features × 2 cases");
     for case in ["brain2", "breast1"] {
-        let with = extract(case, Some(&plugin));
+        let with = extract(case, Some(plugin));
         for (_, feature, want) in rows.iter().filter(|(c, ..)| c == case) {
-            let row = csv_row(&with, "peritumoral", feature).unwrap_or_else(|| panic!("{case}: no {feature} row"));
-            let got: f64 = row[4].parse().unwrap_or_else(|_| panic!("{case} {feature}: {row:?}"));
-            assert!((got - want).abs() <= 1e-12 * want.abs(), "{case} {feature}: radx {got}, numpy {want}");
+            let row = csv_row(&with, family, feature).unwrap_or_else(|| panic!("{family} {case}: no {feature} row"));
+            let got: f64 = row[4].parse().unwrap_or_else(|_| panic!("{family} {case} {feature}: {row:?}"));
+            assert!((got - want).abs() <= 1e-12 * want.abs(), "{family} {case} {feature}: radx {got}, numpy {want}");
         }
         // The plugin's margin is kept beside the features' crop: every other row is the
         // same, to the last bit, as without the plugin.
         let without = extract(case, None);
-        let others: Vec<&str> = with.lines().filter(|l| !l.starts_with("original,peritumoral,")).collect();
-        assert_eq!(others, without.lines().collect::<Vec<_>>(), "{case}: loading the plugin changed other rows");
+        let prefix = format!("original,{family},");
+        let others: Vec<&str> = with.lines().filter(|l| !l.starts_with(&prefix)).collect();
+        assert_eq!(others, without.lines().collect::<Vec<_>>(), "{family} {case}: loading the plugin changed other rows");
     }
 }
