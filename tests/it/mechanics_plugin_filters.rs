@@ -12,7 +12,7 @@ use crate::mechanics_plugins::{compile_c, owner_writable, radx_cli, root, rust_p
 use radx_engine::plugins::{HOST_ABI, PluginInput, load_plugin};
 
 /// A C plugin called `plugin` with one filter `name` of `boundary`, whose apply is `ok`
-/// (every voxel 1) or `fails` ("no response here").
+/// (every voxel 1), `fails` ("no response here") or `crashes` (writes through NULL).
 fn c_filter_plugin(plugin: &str, name: &str, boundary: &str, apply: &str) -> PathBuf {
     let source = scratch("c-filters").join(format!("{plugin}_{name}.c"));
     let code = r#"#include <stdio.h>
@@ -28,6 +28,12 @@ __attribute__((unused)) static int32_t fails(void *c, const RadxFilterInput *i, 
     (void)c; (void)i; (void)o; (void)n;
     snprintf(message, sizeof message, "no response here");
     return RADX_ERROR;
+}
+__attribute__((unused)) static int32_t crashes(void *c, const RadxFilterInput *i, double *o, size_t n) {
+    (void)c; (void)i; (void)o; (void)n;
+    volatile double *nowhere = NULL;
+    *nowhere = 1.0;
+    return RADX_OK;
 }
 static const RadxFilterDesc filters[] = {{ sizeof(RadxFilterDesc), "@NAME@", "a test filter", {1, 1, 1}, 0.0,
     "@BOUNDARY@", NULL, 0, @APPLY@ }};
@@ -120,6 +126,24 @@ fn a_failing_filter_is_an_error_naming_plugin_and_filter_not_a_crash() {
     assert!(out.status.code().is_some(), "radx was killed: {:?}", out.status);
     let err = text(&out.stderr);
     assert_eq!(err.matches("plugin filter `broken` of plugin `failing` failed").count(), 2, "{err}");
+}
+
+/// A filter is not told its case, yet a crashing one's line names the case in flight (the
+/// engine names it on the thread around the call): it used to say `case (no id)`.
+#[test]
+fn a_crashing_filter_leaves_a_line_naming_the_case() {
+    use std::os::unix::process::ExitStatusExt;
+    let dir = scratch("filter-crashes");
+    let plugin = c_filter_plugin("crashy", "segv", "mirror", "crashes");
+    let case = case_with_filter(&dir, "name = \"segv\"");
+    let cases = dir.join("cases.csv");
+    std::fs::write(&cases, format!("id,image,mask\npatient-7,{},{}\n", case[0], case[1])).unwrap();
+    let output = dir.join("out.csv");
+    let args = ["batch", cases.to_str().unwrap(), "--quiet", "--settings", &case[2], "-o", output.to_str().unwrap()];
+    let out = radx_cli(&[&args[..], &["--plugin", plugin.to_str().unwrap()]].concat(), None);
+    assert_eq!(out.status.signal(), Some(libc::SIGSEGV), "{:?} {}", out.status, text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(err.contains("radx: SIGSEGV in plugin crashy, filter segv, case patient-7 (label 1)"), "{err}");
 }
 
 #[test]

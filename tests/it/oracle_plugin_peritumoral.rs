@@ -62,6 +62,10 @@ fn ring_matches_numpy(plugin: &Path, family: &str) {
         let without = extract(case, None);
         let prefix = format!("original,{family},");
         let others: Vec<&str> = with.lines().filter(|l| !l.starts_with(&prefix)).collect();
-        assert_eq!(others, without.lines().collect::<Vec<_>>(), "{family} {case}: loading the plugin changed other rows");
+        assert_eq!(
+            others,
+            without.lines().collect::<Vec<_>>(),
+            "{family} {case}: loading the plugin changed other rows"
+        );
     }
 }

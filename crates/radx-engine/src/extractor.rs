@@ -290,7 +290,7 @@ impl Extractor {
                 self.filters
                     .par_iter()
                     .with_max_len(1)
-                    .map(|stage| self.stage_rows(case, stage, describe))
+                    .map(|stage| self.stage_rows(case, stage, describe, meta))
                     .collect::<Result<Vec<_>, crate::Error>>()
             },
         );
@@ -331,8 +331,11 @@ impl Extractor {
         case: &ProcessedCase,
         stage: &crate::filtering::FilterStage,
         describe: &str,
+        meta: &crate::sources::plugin::CaseMeta,
     ) -> Result<Vec<FeatureRow>, crate::Error> {
+        let in_flight = meta.in_flight(); // a plugin filter's crash line names the case
         let Some(filtered) = crate::filtering::filtered_case(case, stage, describe)? else { return Ok(Vec::new()) };
+        drop(in_flight);
         crate::timings::mark("filtered");
         let sources = || stage.library.iter().map(|f| f.family.source().name.as_str());
         crate::limits::check_texture(&filtered.levels, &self.settings, &mut sources())

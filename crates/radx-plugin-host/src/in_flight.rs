@@ -12,6 +12,7 @@
 
 use std::cell::Cell;
 use std::ffi::{CStr, c_int, c_void};
+use std::marker::PhantomData;
 use std::sync::OnceLock;
 
 /// The signals a crashing plugin raises.
@@ -53,6 +54,34 @@ thread_local! {
     // Const-initialised and without a destructor: reading it is a plain TLS access, which a
     // signal handler may do.
     static IN_FLIGHT: Cell<Option<Call>> = const { Cell::new(None) };
+}
+
+thread_local! {
+    // The case this thread works on, for a call that is not told its case (a filter's).
+    static CASE: Cell<Option<(Text, i64)>> = const { Cell::new(None) };
+}
+
+/// Names the case (id and label) this thread works on until dropped, for the crash line of
+/// a plugin call that is not told its case: a filter sees an image only, so without this a
+/// crashing filter's line said `case (no id)` and a cohort run could not tell which case
+/// to leave out.
+pub struct CaseInFlight<'a> {
+    previous: Option<(Text, i64)>,
+    _case: PhantomData<&'a CStr>,
+}
+
+impl<'a> CaseInFlight<'a> {
+    /// `case_id` `None` for a lone case; `label` 0 for every non-zero label.
+    pub fn enter(case_id: Option<&'a CStr>, label: i64) -> CaseInFlight<'a> {
+        let case = (case_id.map_or(Text::EMPTY, |c| Text::of(c.to_bytes())), label);
+        CaseInFlight { previous: CASE.with(|c| c.replace(Some(case))), _case: PhantomData }
+    }
+}
+
+impl Drop for CaseInFlight<'_> {
+    fn drop(&mut self) {
+        CASE.with(|c| c.set(self.previous));
+    }
 }
 
 /// Marks a plugin call as in flight on this thread until dropped. The names must outlive
@@ -107,7 +136,7 @@ pub fn install_crash_report() {
 extern "C" fn report(signal: c_int, info: *mut libc::siginfo_t, _context: *mut c_void) {
     let slot = FATAL.iter().position(|(s, _)| *s == signal);
     if let (Some(slot), Ok(Some(call))) = (slot, IN_FLIGHT.try_with(Cell::get)) {
-        write_line(FATAL[slot].1, &call);
+        write_line(FATAL[slot].1, &call, CASE.try_with(Cell::get).ok().flatten());
     }
     let Some((slot, previous)) = slot.zip(PREVIOUS.get()) else { return };
     // SAFETY: restoring an action sigaction gave us; `info` is the kernel's.
@@ -122,11 +151,16 @@ extern "C" fn report(signal: c_int, info: *mut libc::siginfo_t, _context: *mut c
     }
 }
 
-/// `radx: SIGSEGV in plugin P, feature F, case C (label L): radx stops` on stderr.
-fn write_line(signal: &str, call: &Call) {
+/// `radx: SIGSEGV in plugin P, feature F, case C (label L): radx stops` on stderr; the
+/// thread's case (`thread_case`, see [`CaseInFlight`]) for a call not told its own.
+fn write_line(signal: &str, call: &Call, thread_case: Option<(Text, i64)>) {
+    let (case_id, label) = match thread_case {
+        Some(case) if call.case_id.len == 0 => case,
+        _ => (call.case_id, call.label),
+    };
     let mut digits = [0u8; 24];
-    let label = format_i64(call.label, &mut digits);
-    let case = if call.case_id.len == 0 { Text::of(b"(no id)") } else { call.case_id };
+    let label = format_i64(label, &mut digits);
+    let case = if case_id.len == 0 { Text::of(b"(no id)") } else { case_id };
     let pieces = [
         Text::of(b"radx: "),
         Text::of(signal.as_bytes()),

@@ -45,7 +45,7 @@ pub use radx_plugin::LogLevel;
 #[cfg(unix)]
 mod in_flight;
 #[cfg(unix)]
-pub use in_flight::install_crash_report;
+pub use in_flight::{CaseInFlight, install_crash_report};
 /// Without POSIX signals there is no handler to install: a crash ends the process
 /// without the line naming the plugin.
 #[cfg(not(unix))]
@@ -59,7 +59,17 @@ mod in_flight {
             InFlight
         }
     }
+    /// No crash line to name the case in without POSIX signals.
+    pub struct CaseInFlight<'a>(std::marker::PhantomData<&'a std::ffi::CStr>);
+    impl<'a> CaseInFlight<'a> {
+        /// Does nothing here.
+        pub fn enter(_: Option<&'a std::ffi::CStr>, _: i64) -> CaseInFlight<'a> {
+            CaseInFlight(std::marker::PhantomData)
+        }
+    }
 }
+#[cfg(not(unix))]
+pub use in_flight::CaseInFlight;
 mod filter;
 pub use filter::{FILTER_BOUNDARIES, PluginFilter};
 mod trust;

@@ -233,6 +233,12 @@ pub struct CaseMeta {
 }
 
 impl CaseMeta {
+    /// Names this case on the current thread until dropped, for the crash line of a plugin
+    /// call that is not told its case (a plugin filter's).
+    pub fn in_flight(&self) -> radx_plugin_host::CaseInFlight<'_> {
+        radx_plugin_host::CaseInFlight::enter(self.id.as_deref(), self.label)
+    }
+
     /// The id and label of `case`.
     pub fn of(case: &crate::case::Case) -> Self {
         let label = match case.roi {
