@@ -158,13 +158,17 @@ impl Extractor {
             // Unreadable: `build` reports it.
             Err(_) => ShapeNeeds::default(),
         };
+        if settings.filters.iter().any(|f| f.spec.plugin().is_some()) {
+            // A plugin filter's margin is known only once its plugin is loaded: load first,
+            // then read the case once with it (rather than read, load, and read again).
+            return build()?.extract(case);
+        }
         let (processed, extractor) = process_case(case, settings, needs, build);
         let extractor = extractor?;
-        let plugin_filters = settings.filters.iter().any(|f| f.spec.plugin().is_some());
-        if extractor.settings.plugin_margin != settings.plugin_margin || plugin_filters {
-            // A loaded plugin wants more of the image around the ROI than was kept while
-            // the plugins were loading (a feature's margin, or a plugin filter's, which only
-            // the loaded plugin declares): the case again, with the extractor's settings.
+        if extractor.settings.plugin_margin != settings.plugin_margin {
+            // A loaded plugin feature wants more of the image around the ROI than was kept
+            // while the plugins were loading (its margin is known only once it is loaded):
+            // the case again, with the extractor's settings.
             let (processed, ()) = extractor.process_case(case, ShapeNeeds::default(), || ());
             let (processed, shape) = processed?;
             return extractor.features_of_case(case, &processed, shape);
