@@ -18,12 +18,13 @@ use std::path::Path;
 use dicom_core::header::DataElementHeader;
 use dicom_core::{Length, Tag, VR};
 use dicom_dictionary_std::tags;
+use dicom_encoding::decode::{Decode, file_header_decoder};
 use dicom_encoding::{Codec, TransferSyntaxIndex};
 use dicom_object::FileMetaTable;
 use dicom_parser::StatefulDecode;
 use dicom_parser::dataset::LazyDataToken;
 use dicom_parser::dataset::lazy_read::LazyDataSetReader;
-use dicom_transfer_syntax_registry::{TransferSyntaxRegistry, entries::EXPLICIT_VR_LITTLE_ENDIAN};
+use dicom_transfer_syntax_registry::TransferSyntaxRegistry;
 
 use crate::error::DicomError;
 
@@ -80,40 +81,33 @@ fn magic_at<R: Read + Seek>(source: &mut R) -> std::io::Result<Option<u64>> {
     Ok(None)
 }
 
-/// Check the lengths in the file meta group (always explicit VR little endian), whose
-/// first element gives its length; `false` where the group is too damaged to follow.
+/// Check the lengths in the file meta group the way dicom-object's meta reader reads it
+/// (its own header decoder, element after element until the group length is consumed, any
+/// tag), since that reader zero-fills a UID's declared length before reading it; `false`
+/// where the group is too damaged for that reader too.
 fn walk_meta<R: Read + Seek>(path: &Path, source: &mut R, total: u64) -> Result<bool, DicomError> {
-    let Ok(mut reader) = LazyDataSetReader::new_with_ts(&mut *source, &EXPLICIT_VR_LITTLE_ENDIAN.erased()) else {
+    let decoder = file_header_decoder();
+    let Ok((first, _)) = decoder.decode_header(source) else { return Ok(false) };
+    if (first.tag, first.len) != (tags::FILE_META_INFORMATION_GROUP_LENGTH, Length(4)) {
         return Ok(false);
-    };
-    let mut end = None;
-    while let Some(Ok(token)) = reader.advance() {
-        let (header, decoder) = match token {
-            LazyDataToken::LazyValue { header, decoder } => (header, decoder),
-            LazyDataToken::ElementHeader(_) => continue,
-            // The meta group holds no sequence: past it, or damaged (the parser says which).
-            _ => break,
-        };
-        let at = decoder.position();
-        if end.is_some_and(|end| at >= end) {
-            break;
-        }
-        if end.is_none() && (header.tag, header.len) != (tags::FILE_META_INFORMATION_GROUP_LENGTH, Length(4)) {
-            // Not a meta group as DICOM (and the parser) require: the parser says so.
+    }
+    let mut group_length = [0u8; 4];
+    if source.read_exact(&mut group_length).is_err() {
+        return Ok(false);
+    }
+    let group_length = u64::from(u32::from_le_bytes(group_length));
+    let mut read = 0u64;
+    while read < group_length {
+        let Ok((header, header_bytes)) = decoder.decode_header(source) else { return Ok(false) };
+        let Some(len) = header.len.get() else { return Ok(false) };
+        let Ok(at) = source.stream_position() else { return Ok(false) };
+        check(path, header.tag, header.len, at, total)?;
+        if source.seek(SeekFrom::Current(i64::from(len))).is_err() {
             return Ok(false);
         }
-        check(path, header.tag, header.len, at, total)?;
-        if end.is_none() {
-            let mut group_length = [0u8; 4];
-            if decoder.read_to(4, &mut group_length[..]).is_err() {
-                return Ok(false);
-            }
-            end = Some(at + 4 + u64::from(u32::from_le_bytes(group_length)));
-        } else if token_skip(decoder, header.len).is_err() {
-            break;
-        }
+        read += header_bytes as u64 + u64::from(len);
     }
-    Ok(end.is_some())
+    Ok(true)
 }
 
 fn token_skip<D: StatefulDecode>(decoder: &mut D, len: Length) -> Result<(), ()> {

@@ -270,3 +270,15 @@ fn the_length_walk_starts_the_data_set_where_the_parser_does() {
     let DicomError::DeclaredLengthBeyondFile { tag, declared, .. } = &err else { panic!("{err}") };
     assert_eq!((tag.as_str(), *declared), ("(0004,00D4)", 1_112_473_601), "{err}");
 }
+
+/// The fuzzer's RTSTRUCT whose meta group holds an element of an unknown VR: dicom-object's
+/// meta reader and dicom-parser's data-set reader decoded its header differently, so the
+/// walk (then on dicom-parser) missed the length the meta reader zero-filled (a timeout).
+/// The meta group is now walked with the meta reader's own decoder and loop.
+#[test]
+fn the_meta_group_is_walked_as_dicom_object_reads_it() {
+    let input = std::fs::read(dicom().join("fuzz/rtstruct-meta-unknown-vr.bin")).unwrap();
+    let bytes = &input[1..]; // the fuzz target's first byte picks the reader
+    let err = radx_dicom::read_rtstruct_bytes(Path::new("crafted.dcm"), bytes).unwrap_err();
+    assert!(matches!(err, DicomError::DeclaredLengthBeyondFile { .. }), "{err}");
+}
