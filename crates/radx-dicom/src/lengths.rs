@@ -110,8 +110,9 @@ fn walk_meta<R: Read + Seek>(path: &Path, source: &mut R, total: u64) -> Result<
     Ok(true)
 }
 
-fn token_skip<D: StatefulDecode>(decoder: &mut D, len: Length) -> Result<(), ()> {
-    decoder.skip_bytes(len.get().ok_or(())?).map_err(|_| ())
+/// Skip a value of `len` bytes; `false` when its length is undefined or the file ends first.
+fn skipped<D: StatefulDecode>(decoder: &mut D, len: Length) -> bool {
+    len.get().is_some_and(|len| decoder.skip_bytes(len).is_ok())
 }
 
 /// Walk the data set's elements, items and fragments, checking each value's length.
@@ -145,7 +146,7 @@ fn walk_dataset<S: StatefulDecode>(
                 }
                 check(path, header.tag, header.len, decoder.position(), total)?;
                 check_whole_values(path, &header, decoder.position())?;
-                if token_skip(decoder, header.len).is_err() {
+                if !skipped(decoder, header.len) {
                     return Ok(());
                 }
             }

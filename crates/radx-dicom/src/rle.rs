@@ -46,29 +46,44 @@ pub(crate) fn check_fragments(obj: &Object, frame: Option<u32>, path: &Path) -> 
     Ok(())
 }
 
-/// The problem with one fragment holding `segments` segments of `pixels` bytes each.
-fn check_fragment(fragment: &[u8], segments: u64, pixels: u64) -> Result<(), String> {
+/// What is wrong with an RLE fragment.
+#[derive(Debug, PartialEq, thiserror::Error)]
+enum Damage {
+    #[error("{0} bytes, shorter than the {HEADER_BYTES}-byte RLE header")]
+    ShortHeader(usize),
+    #[error("its header declares {0} segments (1 to {MAX_SEGMENTS} allowed)")]
+    SegmentCount(u32),
+    #[error("{found} segments where the image's samples need {needed}")]
+    TooFewSegments { found: u32, needed: u64 },
+    #[error("segment {segment} spans bytes {start}..{end} of {len}")]
+    SegmentOutside { segment: usize, start: u64, end: u64, len: usize },
+    #[error("segment {segment} unpacks to {unpacked} bytes where the frame has {pixels} pixels")]
+    ShortSegment { segment: usize, unpacked: u64, pixels: u64 },
+}
+
+/// The damage of one fragment holding `segments` segments of `pixels` bytes each.
+fn check_fragment(fragment: &[u8], segments: u64, pixels: u64) -> Result<(), Damage> {
     if fragment.len() < HEADER_BYTES {
-        return Err(format!("{} bytes, shorter than the {HEADER_BYTES}-byte RLE header", fragment.len()));
+        return Err(Damage::ShortHeader(fragment.len()));
     }
     let word = |i: usize| u32::from_le_bytes(fragment[4 * i..4 * i + 4].try_into().expect("4 bytes"));
     let count = word(0);
     if count == 0 || count > MAX_SEGMENTS {
-        return Err(format!("its header declares {count} segments (1 to {MAX_SEGMENTS} allowed)"));
+        return Err(Damage::SegmentCount(count));
     }
     if u64::from(count) < segments {
-        return Err(format!("{count} segments where the image's samples need {segments}"));
+        return Err(Damage::TooFewSegments { found: count, needed: segments });
     }
     let mut offsets: Vec<u64> = (1..=count as usize).map(|i| u64::from(word(i))).collect();
     offsets.push(fragment.len() as u64);
     for s in 0..segments as usize {
         let (start, end) = (offsets[s], offsets[s + 1]);
         if start < HEADER_BYTES as u64 || start > end || end > fragment.len() as u64 {
-            return Err(format!("segment {} spans bytes {start}..{end} of {}", s + 1, fragment.len()));
+            return Err(Damage::SegmentOutside { segment: s + 1, start, end, len: fragment.len() });
         }
         let unpacked = unpacked_len(&fragment[start as usize..end as usize], pixels);
         if unpacked < pixels {
-            return Err(format!("segment {} unpacks to {unpacked} bytes where the frame has {pixels} pixels", s + 1));
+            return Err(Damage::ShortSegment { segment: s + 1, unpacked, pixels });
         }
     }
     Ok(())
@@ -131,14 +146,14 @@ mod tests {
     fn fragments_that_would_panic_the_decoder_are_refused() {
         let good = fragment(&[&[253, 5, 253, 6]]); // 8 bytes: a 2×4 frame of 8-bit samples
         assert_eq!(check_fragment(&good, 1, 8), Ok(()));
-        assert!(check_fragment(&good, 1, 9).unwrap_err().contains("unpacks to 8 bytes"));
-        assert!(check_fragment(&good[..40], 1, 8).unwrap_err().contains("shorter than"));
-        assert!(check_fragment(&good, 2, 8).unwrap_err().contains("1 segments where"));
+        assert!(check_fragment(&good, 1, 9).unwrap_err().to_string().contains("unpacks to 8 bytes"));
+        assert!(check_fragment(&good[..40], 1, 8).unwrap_err().to_string().contains("shorter than"));
+        assert!(check_fragment(&good, 2, 8).unwrap_err().to_string().contains("1 segments where"));
         let mut huge = good.clone();
         huge[..4].copy_from_slice(&u32::MAX.to_le_bytes());
-        assert!(check_fragment(&huge, 1, 8).unwrap_err().contains("4294967295 segments"));
+        assert!(check_fragment(&huge, 1, 8).unwrap_err().to_string().contains("4294967295 segments"));
         let mut outside = good.clone();
         outside[4..8].copy_from_slice(&1000u32.to_le_bytes());
-        assert!(check_fragment(&outside, 1, 8).unwrap_err().contains("spans bytes 1000.."));
+        assert!(check_fragment(&outside, 1, 8).unwrap_err().to_string().contains("spans bytes 1000.."));
     }
 }
