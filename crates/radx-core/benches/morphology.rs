@@ -11,7 +11,7 @@ use radx_core::morphology::autocorrelation::spatial_autocorrelation_with;
 use radx_core::morphology::enclosing::{
     MVEE_TOLERANCE, minimum_volume_enclosing_ellipsoid, oriented_minimum_bounding_box,
 };
-use radx_core::morphology::{AutocorrelationMethod, ConvexHull, surface_mesh};
+use radx_core::morphology::{AutocorrelationMethod, ConvexHull, MeshSize, surface_mesh};
 use radx_core::volume::Volume;
 
 const SPACING: [f64; 3] = [0.9, 0.9, 1.2];
@@ -79,6 +79,8 @@ fn benches(c: &mut Criterion) {
     let mut g = c.benchmark_group("morphology_200k");
     g.sample_size(10);
     g.bench_function("surface_mesh", |b| b.iter(|| surface_mesh(&mask, SPACING)));
+    // Counted at every memory check that builds a mesh.
+    g.bench_function("mesh_size", |b| b.iter(|| MeshSize::of(&mask, SPACING)));
     g.bench_function("hull_max_diameter", |b| b.iter(|| ConvexHull::of_mesh(&mesh).max_diameter()));
     g.bench_function("moran_geary_auto", |b| {
         b.iter(|| spatial_autocorrelation_with(&image, &mask, AutocorrelationMethod::Auto))
