@@ -173,7 +173,15 @@ impl ExtractorArgs {
     /// Library choice, feature files and plugins with `settings` (see [`Self::settings`])
     /// → an extractor.
     pub fn build_with(&self, settings: Settings) -> Result<Extractor, radx_engine::Error> {
-        let plugins = super::plugins::load_registry(&self.plugins)?;
+        self.build_with_plugins(settings, super::plugins::load_registry(&self.plugins)?)
+    }
+
+    /// [`Self::build_with`] with the plugins already loaded.
+    pub fn build_with_plugins(
+        &self,
+        settings: Settings,
+        plugins: radx_engine::plugins::PluginRegistry,
+    ) -> Result<Extractor, radx_engine::Error> {
         let extractor =
             Extractor::new(settings, &self.features, plugins).map_err(|e| in_settings(e, self.settings.as_ref()))?;
         super::plugins::report(&extractor);
@@ -267,13 +275,18 @@ pub fn run(args: &ExtractArgs) -> Result<ExitCode, Error> {
     let features = if args.diagnostics {
         args.extractor.build_with(settings)?.extract_with_diagnostics(&case)?
     } else {
-        // The library compiles while the image is read.
+        // Plugins load before the image is read: the margin a plugin feature or source
+        // asks for around the ROI is known only once it is loaded, and the case is then
+        // read once, with it. The library compiles while the image is read.
+        let plugins = super::plugins::load_registry(&args.extractor.plugins)?;
+        let mut read_with = settings.clone();
+        read_with.plugin_margin = plugins.margin();
         let build = || {
-            let extractor = args.extractor.build_with(settings.clone());
+            let extractor = args.extractor.build_with_plugins(settings.clone(), plugins);
             radx_engine::timings::mark("library compiled");
             extractor
         };
-        Extractor::extract_compiling(build, &settings, &args.extractor.features, &case)?
+        Extractor::extract_compiling(build, &read_with, &args.extractor.features, &case)?
     };
     let format = match args.format {
         ExtractFormat::Csv => RowFormat::Csv,

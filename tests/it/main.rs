@@ -24,6 +24,7 @@ mod mechanics_maps;
 mod mechanics_no_panic;
 mod mechanics_plugin_filters;
 mod mechanics_plugin_params;
+mod mechanics_plugin_sources;
 mod mechanics_plugins;
 mod mechanics_pyradiomics;
 mod mechanics_reliability;

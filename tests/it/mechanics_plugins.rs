@@ -712,7 +712,7 @@ fn c_plugin(file: &str, plugin: &str, feature: &str, tag: &str, source: Option<&
         Some(name) => (
             format!(
                 "static int32_t build(void *c, const RadxInput *i, const char *p, RadxMatrixOut *o) {{ (void)c; (void)i; (void)p; (void)o; return RADX_ERROR; }}\n\
-                 static const RadxSourceDesc sources[] = {{{{ sizeof(RadxSourceDesc), {}, \"test\", 1, NULL, build }}}};\n",
+                 static const RadxSourceDesc sources[] = {{{{ sizeof(RadxSourceDesc), {}, \"test\", 1, NULL, build, 0.0 }}}};\n",
                 c_string(name)
             ),
             "sources, 1",

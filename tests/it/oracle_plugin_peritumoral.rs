@@ -69,3 +69,41 @@ fn ring_matches_numpy(plugin: &Path, family: &str) {
         );
     }
 }
+
+/// The `ring_profile` source (ABI 2.3: a source declaring `margin_mm`, given the margin
+/// region like a feature) through `plugins/peritumoral/ring.radx`: the ring's voxels per z
+/// slice and per x column, against numpy's brute-force ring
+/// (`tests/data/pyradiomics/peritumoral/generate_sources.py`, stored in
+/// `expected_sources.csv`; its voxel counts agree with `expected.csv`'s).
+#[test]
+fn the_ring_profile_source_matches_numpy_on_brain2_and_breast1() {
+    let plugin = rust_plugin("radx_plugin_peritumoral");
+    let features = root().join("plugins/peritumoral/ring.radx");
+    let csv = std::fs::read_to_string(data("peritumoral/expected_sources.csv")).expect("the oracle's values");
+    let rows: Vec<Vec<&str>> = csv.lines().skip(1).map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows.len(), 8, "4 features × 2 cases");
+    for case in ["brain2", "breast1"] {
+        let image = data(&format!("data/{case}_image.nrrd"));
+        let mask = data(&format!("data/{case}_label.nrrd"));
+        let args = [
+            "extract",
+            "--image",
+            image.to_str().unwrap(),
+            "--mask",
+            mask.to_str().unwrap(),
+            "--plugin",
+            plugin.to_str().unwrap(),
+            "--features",
+            features.to_str().unwrap(),
+        ];
+        let out = radx_cli(&args, None);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let got_csv = text(&out.stdout);
+        for row in rows.iter().filter(|r| r[0] == case) {
+            let (family, feature, want): (&str, &str, f64) = (row[1], row[2], row[3].parse().expect("a number"));
+            let got = csv_row(&got_csv, family, feature).unwrap_or_else(|| panic!("{case}: no {family} {feature} row"));
+            let got: f64 = got[4].parse().unwrap_or_else(|_| panic!("{case} {feature}: {got:?}"));
+            assert!((got - want).abs() <= 1e-12 * want.abs(), "{case} {feature}: radx {got}, numpy {want}");
+        }
+    }
+}

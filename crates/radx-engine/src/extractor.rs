@@ -143,7 +143,9 @@ impl Extractor {
     /// give an extractor with `settings`, the library of `settings` and `feature_paths`) runs
     /// on the core that reading the image leaves idle (after the ROI's shape), so for one
     /// case the compilation costs no time. A failure to compile is reported before any
-    /// failure to read.
+    /// failure to read. The case is read with `settings`: a caller that loaded the plugins
+    /// first passes their margin as `settings.plugin_margin` (`PluginRegistry::margin`), so
+    /// that the case is read once (`radx extract` does).
     pub fn extract_compiling(
         build: impl FnOnce() -> Result<Extractor, crate::Error> + Send,
         settings: &Settings,
@@ -166,9 +168,9 @@ impl Extractor {
         let (processed, extractor) = process_case(case, settings, needs, build);
         let extractor = extractor?;
         if extractor.settings.plugin_margin != settings.plugin_margin {
-            // A loaded plugin feature wants more of the image around the ROI than was kept
-            // while the plugins were loading (its margin is known only once it is loaded):
-            // the case again, with the extractor's settings.
+            // The loaded plugins' features and sources want another margin around the ROI
+            // than the case was read with (the caller did not pass theirs, or a plugin was
+            // left out for a clash): the case again, with the extractor's settings.
             let (processed, ()) = extractor.process_case(case, ShapeNeeds::default(), || ());
             let (processed, shape) = processed?;
             return extractor.features_of_case(case, &processed, shape);

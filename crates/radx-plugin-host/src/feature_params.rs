@@ -12,7 +12,8 @@ use radx_plugin::{
     RadxValuesOut, v2_0,
 };
 
-use crate::{PluginCallError, PluginError, PluginFeature, PluginInput, descriptor_text};
+use crate::load::descriptor_text;
+use crate::{PluginCallError, PluginError, PluginFeature, PluginInput};
 
 /// The kind of a feature parameter, as the plugin declares it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -125,7 +126,7 @@ pub(crate) fn read_ext(raw: Option<RawFeatureExt>, feature: &str, path: &Path) -
         return Err(malformed(format!("feature `{feature}` declares parameters but has no compute_values function")));
     }
     // SAFETY: the table is static, `param_size` bytes apart (checked by `table`).
-    let entries = unsafe { crate::table(raw.params, raw.n_params, raw.param_size, "parameters", path) }?;
+    let entries = unsafe { crate::raw::table(raw.params, raw.n_params, raw.param_size, "parameters", path) }?;
     let mut params: Vec<ParamSpec> = Vec::with_capacity(entries.len());
     for (i, p) in entries.into_iter().enumerate() {
         // SAFETY: descriptor strings are static (ABI contract).
@@ -365,7 +366,8 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use crate::{Compute, Instance, Margin};
+    use crate::Margin;
+    use crate::plugin::{Compute, Instance};
 
     unsafe extern "C" fn never(_: *mut std::ffi::c_void, _: *const radx_plugin::RadxInput, _: *mut f64) -> i32 {
         radx_plugin::RADX_ERROR

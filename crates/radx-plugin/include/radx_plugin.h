@@ -1,5 +1,5 @@
 /*
- * radx_plugin.h — the radx plugin ABI (2.2: major 2, minor 2) for C (and anything that speaks C).
+ * radx_plugin.h — the radx plugin ABI (2.3: major 2, minor 3) for C (and anything that speaks C).
  *
  * Hand-kept mirror of crates/radx-plugin/src/lib.rs; the test
  * crates/radx-plugin/tests/it/mechanics_header_layout.rs compiles this header and checks every
@@ -36,7 +36,7 @@ extern "C" {
 #endif
 
 #define RADX_PLUGIN_ABI 2u
-#define RADX_PLUGIN_ABI_MINOR 2u
+#define RADX_PLUGIN_ABI_MINOR 3u
 #define RADX_OK 0
 #define RADX_ERROR 1
 #define RADX_MAX_MATRIX_DIMS 4
@@ -223,6 +223,10 @@ typedef struct RadxSourceDesc {
                               * "{\"rotation_invariant\": false}"; NULL or "{}" for none.
                               * JSON type = kind: true/false, 1 (integer), 0.5 (real), "s". */
     RadxBuildFn build;
+    /* ABI 2.3 */
+    double margin_mm;        /* as RadxFeatureDesc.margin_mm, for build()'s input->margin:
+                              * 0 none, > 0 mm around the ROI's box, < 0 or INFINITY
+                              * (RADX_MARGIN_WHOLE_IMAGE) the whole processed image */
 } RadxSourceDesc;
 
 typedef struct RadxPluginDesc {

@@ -12,8 +12,13 @@
 //! neighbour outside the ROI (else the neighbour towards the voxel would be nearer), so a
 //! ball of radius 5 mm around each such boundary voxel reaches every ring voxel. Not IBSI
 //! features (IBSI 1 has no peritumoral region): site tags `RADX-PT01` to `RADX-PT03`.
+//!
+//! It also shows a *source* with a margin (ABI 2.3): `ring_profile` declares
+//! `margin_mm: RING_MM` too, and its matrix counts the ring's voxels per slice along an
+//! axis (parameter `axis`, 0–2; default 2, z), indexed by the slices' positions in the
+//! processed image. `ring.radx` beside this crate measures it.
 
-use radx_plugin::{Input, Region, export_plugin};
+use radx_plugin::{Input, Matrix, Region, export_plugin};
 
 /// The ring's outer radius in mm.
 pub const RING_MM: f64 = 5.0;
@@ -146,6 +151,73 @@ pub fn ring_intensities(input: &Input) -> Result<Vec<f64>, RingError> {
     Ok(values)
 }
 
+/// The ring's voxels as positions `[x, y, z]` in the processed image, and the region
+/// they were found in.
+pub fn ring_positions<'a>(input: &Input<'a>) -> Result<(Region<'a>, Vec<[usize; 3]>), RingError> {
+    let region = input.margin().ok_or(RingError::NoMargin)?;
+    let g = input.geometry();
+    check_covers(&region, g.box_offset, input.dims(), g.image_dims)?;
+    let d2 = ring_distances(region.morphological_mask.data, region.dims, region.spacing);
+    let [nx, ny, _] = region.dims;
+    let o = region.offset;
+    let at = |i: usize| [o[0] + i % nx, o[1] + (i / nx) % ny, o[2] + i / (nx * ny)];
+    let positions: Vec<[usize; 3]> = (0..d2.len()).filter(|&i| d2[i].is_some()).map(at).collect();
+    if positions.is_empty() {
+        return Err(RingError::EmptyRing);
+    }
+    Ok((region, positions))
+}
+
+/// Why the `ring_profile` source cannot build its matrix.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ProfileError {
+    /// The ring itself (see [`RingError`]).
+    Ring(RingError),
+    /// The parameters are not `{"axis": 0|1|2}` (radx fills in the default).
+    Params(String),
+    /// The SDK refused the matrix (a defect here).
+    Matrix(String),
+}
+
+impl std::fmt::Display for ProfileError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ProfileError::Ring(e) => e.fmt(f),
+            ProfileError::Params(json) => {
+                write!(f, "ring_profile: parameters {json}: expected {{\"axis\": 0, 1 or 2}}")
+            }
+            ProfileError::Matrix(e) => write!(f, "ring_profile: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for ProfileError {}
+
+/// The `axis` of `{"axis": N}` (the one parameter radx passes, defaults filled in).
+fn axis_param(params_json: &str) -> Result<usize, ProfileError> {
+    let refused = || ProfileError::Params(params_json.to_string());
+    let body = params_json.trim().strip_prefix('{').and_then(|b| b.strip_suffix('}')).ok_or_else(refused)?;
+    let (key, value) = body.split_once(':').ok_or_else(refused)?;
+    if key.trim() != "\"axis\"" {
+        return Err(refused());
+    }
+    value.trim().parse::<usize>().ok().filter(|&a| a < 3).ok_or_else(refused)
+}
+
+/// Source `ring_profile`: the number of ring voxels in each slice of the margin region
+/// across `axis`; axis values are the slices' indices in the processed image.
+fn ring_profile(input: &Input, params_json: &str) -> Result<Matrix, ProfileError> {
+    let axis = axis_param(params_json)?;
+    let (region, positions) = ring_positions(input).map_err(ProfileError::Ring)?;
+    let (first, n) = (region.offset[axis], region.dims[axis]);
+    let mut counts = vec![0.0; n];
+    for p in positions {
+        counts[p[axis] - first] += 1.0;
+    }
+    let slices = (first..first + n).map(|i| i as f64).collect();
+    Matrix::new(vec![n], counts).and_then(|m| m.with_axis_values(0, slices)).map_err(ProfileError::Matrix)
+}
+
 fn ring_mean(input: &Input) -> Result<f64, RingError> {
     let v = ring_intensities(input)?;
     Ok(v.iter().sum::<f64>() / v.len() as f64)
@@ -188,7 +260,17 @@ export_plugin! {
             compute: ring_voxels,
         },
     ],
-    sources: [],
+    sources: [
+        {
+            name: "ring_profile",
+            description: "Voxels within 5 mm outside the ROI per slice across `axis` (0 x, 1 y, 2 z); \
+                          axis 0: the slice's index in the processed image",
+            axes: 1,
+            params: r#"{"axis": 2}"#,
+            margin_mm: RING_MM,
+            build: ring_profile,
+        },
+    ],
 }
 
 #[cfg(test)]
@@ -207,6 +289,15 @@ mod tests {
         assert_eq!(d2.iter().filter(|d| d.is_some()).count(), 514);
         assert_eq!(d2[11 + n * (6 + n * 6)], Some(25.0));
         assert_eq!(d2[6 + n * (6 + n * 6)], None);
+    }
+
+    #[test]
+    fn the_profile_takes_one_axis_parameter() {
+        assert_eq!(axis_param(r#"{"axis":0}"#), Ok(0));
+        assert_eq!(axis_param(r#"{ "axis" : 2 }"#), Ok(2));
+        for bad in [r#"{"axis":3}"#, r#"{"axis":-1}"#, r#"{"radius":1}"#, "{}", r#"{"axis":1.5}"#] {
+            assert!(axis_param(bad).is_err(), "{bad}");
+        }
     }
 
     /// Anisotropic voxels: along z (6 mm) nothing is within 5 mm, along x (2 mm) two voxels.

@@ -12,8 +12,8 @@
 //! Plugins see the ROI cropped to the morphological mask's bounding box (the ABI's
 //! "image cropped to the ROI bounding box"), not the processing margin the pipeline keeps
 //! for local-intensity features (IBSI 3.2): a plugin's result must not depend on that margin.
-//! A feature declaring a margin (ABI 2.1 `margin_mm`) also sees the processed image around
-//! that box, cut from the region the chain kept for the plugins
+//! A feature (ABI 2.1) or source (ABI 2.3) declaring a margin (`margin_mm`) also sees the
+//! processed image around that box, cut from the region the chain kept for the plugins
 //! ([`ProcessedCase::plugin_region`]), and every call gets the settings as JSON.
 //!
 //! Failure policy: a plugin feature or source that fails (error return or caught panic)
@@ -431,7 +431,7 @@ pub(crate) struct PluginCase<'a> {
     cropped: OnceCell<Result<CroppedCase, PluginValueError>>,
     matrices: RefCell<HashMap<(String, String), Result<DenseMatrix, PluginValueError>>>,
     /// Margin regions by the margin's bits (`None`: the whole image), made when a feature
-    /// declaring that margin is computed.
+    /// or source declaring that margin is computed or built.
     regions: RefCell<HashMap<Option<u64>, Rc<Option<MarginRegion<'a>>>>>,
 }
 
@@ -491,10 +491,12 @@ impl<'a> PluginCase<'a> {
             return hit.clone();
         }
         let built = match self.cropped() {
-            Ok(c) => source
-                .build(&c.input(&[], self.meta, self.settings_json()), params_json)
-                .map_err(PluginValueError::from)
-                .and_then(|m| self.checked(source, m)),
+            Ok(c) => {
+                let region = self.region(source.margin);
+                let mut input = c.input(&[], self.meta, self.settings_json());
+                input.region = region.as_ref().as_ref().map(MarginRegion::view);
+                source.build(&input, params_json).map_err(PluginValueError::from).and_then(|m| self.checked(source, m))
+            }
             Err(e) => Err(e.clone()),
         };
         self.matrices.borrow_mut().insert(key, built.clone());

@@ -101,7 +101,7 @@ fn c_assertions() -> String {
             compute_values
         }
     );
-    layout_asserts!(&mut c, RadxSourceDesc { struct_size, name, description, ndim, params, build });
+    layout_asserts!(&mut c, RadxSourceDesc { struct_size, name, description, ndim, params, build, margin_mm });
     layout_asserts!(
         &mut c,
         RadxPluginDesc {
@@ -168,9 +168,10 @@ fn c_assertions_v1() -> String {
 /// the SDK completes (a 2.0 host's smaller input), against the 2.0 header as it was shipped
 /// (`tests/data/v2.0/radx_plugin.h`); each is a prefix of this version's type.
 fn c_assertions_v2_0() -> String {
-    use radx_plugin::v2_0::{RadxFeatureDesc, RadxInput};
+    use radx_plugin::v2_0::{RadxFeatureDesc, RadxInput, RadxSourceDesc};
     let mut c = String::from("#include <stddef.h>\n#include \"radx_plugin.h\"\n");
     writeln!(c, "_Static_assert(RADX_PLUGIN_ABI_MINOR == 0u, \"RADX_PLUGIN_ABI_MINOR\");").unwrap();
+    layout_asserts!(&mut c, RadxSourceDesc { struct_size, name, description, ndim, params, build });
     // 2.0's host ends where 2.1 appended `cancelled`.
     let host_end = offset_of!(radx_plugin::RadxHost, cancelled);
     writeln!(c, "_Static_assert(sizeof(RadxHost) == {host_end}, \"sizeof RadxHost 2.0\");").unwrap();
@@ -208,6 +209,8 @@ fn the_v2_0_types_match_the_v2_0_header_and_are_prefixes_of_this_version() {
     assert_eq!(offset_of!(v2_0::RadxFeatureDesc, compute), offset_of!(RadxFeatureDesc, compute));
     assert_eq!(size_of::<v2_0::RadxInput>(), offset_of!(RadxInput, settings_json));
     assert_eq!(offset_of!(v2_0::RadxInput, label), offset_of!(RadxInput, label));
+    assert_eq!(size_of::<v2_0::RadxSourceDesc>(), offset_of!(RadxSourceDesc, margin_mm));
+    assert_eq!(offset_of!(v2_0::RadxSourceDesc, build), offset_of!(RadxSourceDesc, build));
 }
 
 /// ABI 2.1 as shipped (`tests/data/v2.1/radx_plugin.h`): minor 2 added filters in their
@@ -230,7 +233,11 @@ fn c_assertions_v2_1() -> String {
     ] {
         writeln!(c, "_Static_assert(offsetof(RadxFeatureDesc, {field}) == {offset}, \"offsetof {field}\");").unwrap();
     }
-    layout_asserts!(&mut c, RadxSourceDesc { struct_size, name, description, ndim, params, build });
+    {
+        // Sources gained `margin_mm` in 2.3: 2.1's entry is 2.0's.
+        use radx_plugin::v2_0::RadxSourceDesc;
+        layout_asserts!(&mut c, RadxSourceDesc { struct_size, name, description, ndim, params, build });
+    }
     layout_asserts!(&mut c, RadxHost { struct_size, abi_major, abi_minor, host_data, log, cancelled });
     layout_asserts!(&mut c, RadxInput { struct_size, image, geometry, case_id, label, settings_json, margin });
     layout_asserts!(&mut c, RadxPluginDesc { abi_version, abi_minor, struct_size, features, sources, shutdown });
@@ -242,6 +249,34 @@ fn the_v2_1_header_matches_this_versions_structs_up_to_the_appended_fields() {
     let include = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/v2.1");
     let output = compiles("layout_check_v2_1.c", &c_assertions_v2_1(), &include);
     assert!(output.status.success(), "ABI 2.1's structs changed:\n{}", String::from_utf8_lossy(&output.stderr));
+}
+
+/// ABI 2.2 as shipped (`tests/data/v2.2/radx_plugin.h`): minor 3 appended `margin_mm` to
+/// `RadxSourceDesc` only, so 2.2's source entry is 2.0's ([`v2_0::RadxSourceDesc`], a prefix
+/// of this version's) and every other 2.2 struct is this version's, unchanged.
+fn c_assertions_v2_2() -> String {
+    let mut c = String::from("#include <stddef.h>\n#include \"radx_plugin.h\"\n");
+    writeln!(c, "_Static_assert(RADX_PLUGIN_ABI_MINOR == 2u, \"RADX_PLUGIN_ABI_MINOR\");").unwrap();
+    {
+        use radx_plugin::v2_0::RadxSourceDesc;
+        layout_asserts!(&mut c, RadxSourceDesc { struct_size, name, description, ndim, params, build });
+    }
+    layout_asserts!(
+        &mut c,
+        RadxFeatureDesc { struct_size, name, source, compute, margin_mm, params, n_params, profile, compute_values }
+    );
+    layout_asserts!(&mut c, RadxHost { struct_size, abi_major, abi_minor, host_data, log, cancelled });
+    layout_asserts!(&mut c, RadxInput { struct_size, image, geometry, case_id, label, settings_json, margin });
+    layout_asserts!(&mut c, RadxPluginDesc { abi_version, abi_minor, struct_size, features, sources, shutdown });
+    layout_asserts!(&mut c, RadxFilterDesc { struct_size, name, margin_mm, boundary, params, working_volumes, apply });
+    c
+}
+
+#[test]
+fn the_v2_2_header_matches_this_versions_structs_up_to_the_sources_margin() {
+    let include = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/v2.2");
+    let output = compiles("layout_check_v2_2.c", &c_assertions_v2_2(), &include);
+    assert!(output.status.success(), "ABI 2.2's structs changed:\n{}", String::from_utf8_lossy(&output.stderr));
 }
 
 /// `cc -fsyntax-only` of `source` against the header in `include`.
