@@ -134,8 +134,13 @@ fn count_runs(
     // crosses slices then always goes up in z.
     let crosses_slices = direction[2] != 0;
     let step = step.unsigned_abs();
-    // Run lengths so far, per padded index; only those of the slab are read.
-    let mut length_so_far = vec![0u32; levels.len()];
+    // Run lengths so far, in a ring indexed by the padded index: a voxel's is read only by
+    // its successor, `step` indices on, and only when both are ROI voxels, so a ring longer
+    // than `step` still holds it then (no index in between shares its slot). A power of two
+    // (the slot is a mask away) that stays in cache, where one slot per voxel did not.
+    let ring = (step + 1).next_power_of_two();
+    let slot = ring - 1;
+    let mut length_so_far = vec![0u32; ring];
     for z in slices.clone() {
         // The border stops runs within a slice; across slices the slab's ends do.
         let has_predecessor = !crosses_slices || z > slices.start;
@@ -148,8 +153,8 @@ fn count_runs(
                     continue; // outside the ROI: whole stretches at a time, a predictable branch
                 }
                 let continues = has_predecessor && levels[index - step] == level;
-                let length = if continues { length_so_far[index - step] + 1 } else { 1 };
-                length_so_far[index] = length;
+                let length = if continues { length_so_far[(index - step) & slot] + 1 } else { 1 };
+                length_so_far[index & slot] = length;
                 let ends = !has_successor || levels[index + step] != level;
                 cells[(usize::from(level) - 1) * max_length + length as usize - 1] += u64::from(ends);
             }

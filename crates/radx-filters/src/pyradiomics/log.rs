@@ -26,7 +26,7 @@
 
 use ndarray::{Array3, ArrayView3, Zip};
 
-use super::{map_lines, python_float_str, to_f32};
+use super::{map_lines_in_place, python_float_str, to_f32, x_fastest_copy};
 use crate::error::{FilterError, require_positive};
 use crate::{Filter, Margin};
 
@@ -252,9 +252,9 @@ impl Recursive {
         self.filter_lines(data, outs, 1);
     }
 
-    /// One pass along `axis`, stored as ITK's float image.
-    fn pass(&self, image: ArrayView3<'_, f64>, axis: usize) -> Array3<f64> {
-        map_lines(image, axis, |data, out, w| {
+    /// One pass along `axis`, in place, stored as ITK's float image.
+    fn pass(&self, image: &mut Array3<f64>, axis: usize) {
+        map_lines_in_place(image, axis, |data, out, w| {
             self.filter_lines(data, out, w);
             out.iter_mut().for_each(|v| *v = to_f32(*v));
         })
@@ -300,17 +300,28 @@ impl Filter for LoG {
                 axis: [dims.0, dims.1, dims.2].iter().position(|&n| n < 4).unwrap_or(0),
             });
         }
+        // Two arrays: the sum, and the term filtered in place (each pass reads its lines
+        // before writing them), refilled with the image for the next axis.
         let mut acc: Option<Array3<f64>> = None;
+        let mut spare: Option<Array3<f64>> = None;
         for axis in 0..3 {
-            let mut term = Recursive::new(self.sigma_mm, spacing[axis], Order::Second).pass(image, axis);
+            let mut term = match spare.take() {
+                Some(mut t) => {
+                    t.assign(&image);
+                    t
+                }
+                None => x_fastest_copy(image),
+            };
+            Recursive::new(self.sigma_mm, spacing[axis], Order::Second).pass(&mut term, axis);
             for other in (0..3).filter(|&a| a != axis) {
-                term = Recursive::new(self.sigma_mm, spacing[other], Order::Zero).pass(term.view(), other);
+                Recursive::new(self.sigma_mm, spacing[other], Order::Zero).pass(&mut term, other);
             }
             let scale = 1.0 / (spacing[axis] * spacing[axis]);
             acc = Some(match acc {
                 None => term.mapv_into(|b| to_f32(0.0 + b * scale)),
                 Some(mut a) => {
                     Zip::from(&mut a).and(&term).par_for_each(|a, &b| *a = to_f32(*a + b * scale));
+                    spare = Some(term);
                     a
                 }
             });

@@ -95,53 +95,79 @@ pub fn python_float_str(x: f64) -> String {
     }
 }
 
-/// Apply `lines` to every 1-D line of `image` along `axis`; output in x-fastest layout.
+/// Apply `lines` to every 1-D line of `image` along `axis`; output in x-fastest layout
+/// (a copy of `image` that [`map_lines_in_place`] then filters).
+pub(crate) fn map_lines<F>(image: ArrayView3<'_, f64>, axis: usize, lines: F) -> Array3<f64>
+where
+    F: Fn(&[f64], &mut [f64], usize) + Sync,
+{
+    let mut out = x_fastest_copy(image);
+    map_lines_in_place(&mut out, axis, lines);
+    out
+}
+
+/// `image` copied into an x-fastest array (a plain copy when it already is x-fastest).
+pub(crate) fn x_fastest_copy(image: ArrayView3<'_, f64>) -> Array3<f64> {
+    if image.t().is_standard_layout() {
+        return image.to_owned();
+    }
+    let mut out = Array3::<f64>::zeros(image.raw_dim().f());
+    out.assign(&image);
+    out
+}
+
+/// Replace every 1-D line of `image` along `axis` by `lines`' output on it.
 ///
 /// `lines(data, out, w)` receives a bundle of `w` lines of the same length n, interleaved
 /// (value m of line l at `data[m * w + l]`), and writes the output lines the same way. A
 /// bundle is up to [`BUNDLE`] neighbouring lines of one plane (along x: lines of
 /// consecutive y; along y and z: lines of consecutive x), so a recursion runs over short rows
-/// that stay in cache, not one line at a time. Each output value is computed on its own line
-/// with the same operations whatever the bundle, so the result does not depend on the
-/// bundling or the thread count.
-pub(crate) fn map_lines<F>(image: ArrayView3<'_, f64>, axis: usize, lines: F) -> Array3<f64>
+/// that stay in cache, not one line at a time. A bundle is copied out before its output is
+/// written back, and no other bundle reads its lines, so filtering in place gives what a
+/// separate output would. Each output value is computed on its own line with the same
+/// operations whatever the bundle, so the result does not depend on the bundling or the
+/// thread count.
+pub(crate) fn map_lines_in_place<F>(image: &mut Array3<f64>, axis: usize, lines: F)
 where
     F: Fn(&[f64], &mut [f64], usize) + Sync,
 {
-    let mut out = Array3::<f64>::zeros(image.raw_dim().f());
-    if out.is_empty() {
-        return out;
+    if image.is_empty() {
+        return;
     }
     // Lines are interleaved across axis `lane`; planes of axis `outer` run in parallel.
     let lane = if axis == 0 { 1 } else { 0 };
     let outer = 3 - axis - lane;
     let (len, width) = (image.len_of(Axis(axis)), image.len_of(Axis(lane)));
-    // A plane with axes ordered (axis, lane).
-    fn oriented<V>(plane: V, axis: usize, lane: usize, reverse: impl FnOnce(V) -> V) -> V {
-        if axis < lane { plane } else { reverse(plane) }
-    }
-    out.axis_iter_mut(Axis(outer)).into_par_iter().zip(image.axis_iter(Axis(outer))).for_each(|(o, i)| {
-        let i = oriented(i, axis, lane, |p| p.reversed_axes());
-        let mut o = oriented(o, axis, lane, |p| p.reversed_axes());
+    image.axis_iter_mut(Axis(outer)).into_par_iter().for_each(|plane| {
+        // The plane with axes ordered (axis, lane).
+        let mut plane = if axis < lane { plane } else { plane.reversed_axes() };
         let mut data = vec![0.0; len * BUNDLE.min(width)];
         let mut result = data.clone();
         for start in (0..width).step_by(BUNDLE) {
             let w = BUNDLE.min(width - start);
             let (data, result) = (&mut data[..len * w], &mut result[..len * w]);
+            // Rows along x (the lines of y and z passes) are contiguous: plain copies.
             for m in 0..len {
-                let row = i.row(m);
+                let row = plane.row(m);
                 let row = row.slice_axis(Axis(0), Slice::from(start..start + w));
-                data[m * w..(m + 1) * w].iter_mut().zip(row).for_each(|(d, &v)| *d = v);
+                let data = &mut data[m * w..(m + 1) * w];
+                match row.as_slice() {
+                    Some(row) => data.copy_from_slice(row),
+                    None => data.iter_mut().zip(row).for_each(|(d, &v)| *d = v),
+                }
             }
             lines(data, result, w);
             for m in 0..len {
-                let mut row = o.row_mut(m);
-                let row = row.slice_axis_mut(Axis(0), Slice::from(start..start + w));
-                row.into_iter().zip(&result[m * w..(m + 1) * w]).for_each(|(o, &r)| *o = r);
+                let mut row = plane.row_mut(m);
+                let mut row = row.slice_axis_mut(Axis(0), Slice::from(start..start + w));
+                let result = &result[m * w..(m + 1) * w];
+                match row.as_slice_mut() {
+                    Some(row) => row.copy_from_slice(result),
+                    None => row.iter_mut().zip(result).for_each(|(o, &r)| *o = r),
+                }
             }
         }
     });
-    out
 }
 
 /// The most lines [`map_lines`] hands over at once.

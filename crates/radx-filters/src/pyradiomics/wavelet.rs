@@ -29,7 +29,7 @@
 
 use ndarray::{Array3, ArrayView3};
 
-use super::map_lines;
+use super::{map_lines, map_lines_in_place};
 use crate::error::FilterError;
 use crate::wavelet::{decomposition_high_pass, decomposition_low_pass};
 use crate::{Filter, Margin};
@@ -194,9 +194,13 @@ impl Filter for Wavelet {
                     }
                 }
             };
+            // Later passes in place: each bundle of lines is read before it is written.
             response = Some(match response {
                 None => map_lines(image, axis, pass),
-                Some(r) => map_lines(r.view(), axis, pass),
+                Some(mut r) => {
+                    map_lines_in_place(&mut r, axis, pass);
+                    r
+                }
             });
         }
         Ok(response.expect("at least two axes are transformed"))

@@ -270,8 +270,11 @@ pub fn build_source(
     let zone_aggregation = if options.force_2d { Aggregation::Merged2_5d } else { Aggregation::Merged3d };
     // PyRadiomics' angles: its texture classes see the image cropped to the ROI's box, and its
     // C code generates only the angles whose offset fits in that image (|offset| < size).
-    let extent = roi_extent(&roi.levels);
-    let angles = |distances: &[usize], bidirectional: bool| angles(extent, distances, options.force_2d, bidirectional);
+    // Computed for the sources that need angles only.
+    let extent = std::cell::OnceCell::new();
+    let angles = |distances: &[usize], bidirectional: bool| {
+        angles(*extent.get_or_init(|| roi_extent(&roi.levels)), distances, options.force_2d, bidirectional)
+    };
     let result = match source {
         "pyr_glcm" => {
             // Each angle is a whole offset (e.g. (2, 1, 0) for distance 2), counted at distance 1.
@@ -464,14 +467,21 @@ fn weighted(per_angle: Vec<([i32; 3], Vec<f64>)>, weight: Option<impl Fn([i32; 3
     }
 }
 
-/// Number of voxels the box of the ROI's voxels (`levels > 0`) spans along x, y, z.
+/// Number of voxels the box of the ROI's voxels (`levels > 0`) spans along x, y, z (a lane
+/// along x at a time: its first and last ROI voxel, without an index per voxel).
 fn roi_extent(levels: &ndarray::Array3<u16>) -> [usize; 3] {
-    let (lo, hi) = levels.indexed_iter().filter(|(_, l)| **l > 0).fold(
-        ([usize::MAX; 3], [0usize; 3]),
-        |(lo, hi), ((x, y, z), _)| {
-            ([lo[0].min(x), lo[1].min(y), lo[2].min(z)], [hi[0].max(x), hi[1].max(y), hi[2].max(z)])
-        },
-    );
+    let (_, ny, nz) = levels.dim();
+    let (mut lo, mut hi) = ([usize::MAX; 3], [0usize; 3]);
+    for z in 0..nz {
+        let plane = levels.index_axis(ndarray::Axis(2), z);
+        for y in 0..ny {
+            let lane = plane.index_axis(ndarray::Axis(1), y);
+            let Some(first) = lane.iter().position(|&l| l > 0) else { continue };
+            let last = lane.len() - 1 - lane.iter().rev().position(|&l| l > 0).unwrap_or(0);
+            lo = [lo[0].min(first), lo[1].min(y), lo[2].min(z)];
+            hi = [hi[0].max(last), hi[1].max(y), hi[2].max(z)];
+        }
+    }
     std::array::from_fn(|k| (hi[k] + 1).saturating_sub(lo[k]))
 }
 
@@ -502,4 +512,22 @@ fn zone_data(m: &TextureMatrix, rows: &[u16], present: &[u16], array: &str, seco
         .with_array(array, vec![present.len(), cols], data)
         .with_scalar("Nz", m.counts.sum())
         .with_scalar("Np", m.n_voxels)
+}
+
+#[cfg(test)]
+mod tests {
+    use ndarray::{Array3, ShapeBuilder};
+
+    #[test]
+    fn roi_extent_spans_the_voxels_with_a_level() {
+        // Levels at (1, 2, 0), (3, 1, 2) and (2, 2, 2) in a 5 × 4 × 3 array: x 1..=3, y 1..=2, z 0..=2.
+        let mut levels = Array3::<u16>::zeros((5, 4, 3).f());
+        levels[[1, 2, 0]] = 2;
+        levels[[3, 1, 2]] = 1;
+        levels[[2, 2, 2]] = 4;
+        assert_eq!(super::roi_extent(&levels), [3, 2, 3]);
+        levels[[4, 3, 1]] = 1;
+        assert_eq!(super::roi_extent(&levels), [4, 3, 3]);
+        assert_eq!(super::roi_extent(&Array3::<u16>::zeros((5, 4, 3).f())), [0, 0, 0]);
+    }
 }
