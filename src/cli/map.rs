@@ -103,6 +103,7 @@ pub fn run(args: &MapArgs) -> Result<ExitCode, Error> {
     std::fs::create_dir_all(&args.output)
         .map_err(|source| radx_engine::Error::Write { path: args.output.display().to_string(), source })?;
     write_maps(&maps, &args.output, args.format)?;
+    radx_engine::timings::mark_with(|| format!("{} maps written", maps.keys.len()));
     if let Some(path) = &args.preview {
         radx_io::write_png(path, &radx_engine::maps::preview(&maps))?;
     }
@@ -118,8 +119,9 @@ pub fn file_name(maps: &FeatureMaps, index: usize, format: MapFormat) -> String 
     }
 }
 
-/// Write every map, each file atomically by radx-io. Compressing is most of the time, so a
-/// few workers write in turn (maps `w`, `w + workers`, …), each reusing one volume held as
+/// Write every map, each file atomically by radx-io. Compressing is most of the time (less
+/// since radx-io compresses the init value's long runs once per volume), so a few workers
+/// write in turn (maps `w`, `w + workers`, …), each reusing one volume held as
 /// the file's `f32` bytes: memory is one volume per worker whatever the number of maps, and
 /// each map converts only its ROI voxels (every map has the init value elsewhere).
 fn write_maps(maps: &FeatureMaps, dir: &Path, format: MapFormat) -> Result<(), Error> {

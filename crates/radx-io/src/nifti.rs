@@ -551,7 +551,13 @@ pub(crate) fn write(path: &Path, volume: &Volume<f64>, kind: VoxelType) -> Resul
 
 /// [`write`] of voxels already encoded as `f32`.
 pub(crate) fn write_f32(path: &Path, volume: &crate::F32Volume) -> Result<(), IoError> {
-    write_with(path, &volume.grid, VoxelType::F32, |w| volume.write_to(w))
+    if !crate::has_suffix(path, ".nii.gz") {
+        return write_with(path, &volume.grid, VoxelType::F32, |w| volume.write_to(w));
+    }
+    let header = nifti1_header(path, &volume.grid, VoxelType::F32)?;
+    crate::atomic::write_atomically(path, |out| {
+        volume.write_gzip(&header, out).map_err(|source| IoError::Write { path: path.to_path_buf(), source })
+    })
 }
 
 /// Write the header of a `kind` volume on `grid`, then its voxels with `voxels`.

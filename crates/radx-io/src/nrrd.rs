@@ -623,7 +623,36 @@ pub(crate) fn write(path: &Path, volume: &Volume<f64>, kind: VoxelType) -> Resul
 
 /// [`write`] of voxels already encoded as `f32`.
 pub(crate) fn write_f32(path: &Path, volume: &crate::F32Volume) -> Result<(), IoError> {
-    write_with(path, &volume.grid, VoxelType::F32, |w| volume.write_to(w))
+    if !crate::has_suffix(path, ".nrrd") {
+        return Err(IoError::UnknownFormat { path: path.to_path_buf() });
+    }
+    let header = header(&volume.grid, VoxelType::F32);
+    crate::atomic::write_atomically(path, |out| {
+        let werr = |source| IoError::Write { path: path.to_path_buf(), source };
+        out.write_all(header.as_bytes()).map_err(werr)?;
+        volume.write_gzip(&[], out).map_err(werr)
+    })
+}
+
+/// The attached header of a gzip-encoded `kind` volume on grid `g`, in LPS space.
+fn header(g: &radx_core::Grid, kind: VoxelType) -> String {
+    let affine = geometry::affine_from_grid(g);
+    // `{}` prints the shortest decimal that parses back to the same f64.
+    let vector = |v: [f64; 3]| format!("({},{},{})", v[0], v[1], v[2]);
+    let column = |c: usize| vector([affine[0][c], affine[1][c], affine[2][c]]);
+    format!(
+        "NRRD0004\n# written by radx\ntype: {}\ndimension: 3\nspace: left-posterior-superior\nsizes: {} {} {}\n\
+         space directions: {} {} {}\nkinds: domain domain domain\nendian: little\nencoding: gzip\n\
+         space origin: {}\n\n",
+        type_name(kind),
+        g.dims[0],
+        g.dims[1],
+        g.dims[2],
+        column(0),
+        column(1),
+        column(2),
+        vector(g.origin),
+    )
 }
 
 /// Write the header of a `kind` volume on grid `g`, then its voxels (gzip) with `voxels`.
@@ -636,23 +665,7 @@ fn write_with(
     if !crate::has_suffix(path, ".nrrd") {
         return Err(IoError::UnknownFormat { path: path.to_path_buf() });
     }
-    let affine = geometry::affine_from_grid(g);
-    // `{}` prints the shortest decimal that parses back to the same f64.
-    let vector = |v: [f64; 3]| format!("({},{},{})", v[0], v[1], v[2]);
-    let column = |c: usize| vector([affine[0][c], affine[1][c], affine[2][c]]);
-    let header = format!(
-        "NRRD0004\n# written by radx\ntype: {}\ndimension: 3\nspace: left-posterior-superior\nsizes: {} {} {}\n\
-         space directions: {} {} {}\nkinds: domain domain domain\nendian: little\nencoding: gzip\n\
-         space origin: {}\n\n",
-        type_name(kind),
-        g.dims[0],
-        g.dims[1],
-        g.dims[2],
-        column(0),
-        column(1),
-        column(2),
-        vector(g.origin),
-    );
+    let header = header(g, kind);
     crate::atomic::write_atomically(path, |out| {
         let werr = |source| IoError::Write { path: path.to_path_buf(), source };
         out.write_all(header.as_bytes()).map_err(werr)?;

@@ -365,6 +365,7 @@ pub fn feature_maps(extractor: &Extractor, case: &Case, options: &MapOptions) ->
             plan.fill(rows, out)
         })
         .collect();
+    crate::timings::mark_with(|| format!("{} map windows computed", centres.len()));
     // Each map's first note in voxel order, whatever the thread count.
     let mut notes: Vec<Option<String>> = vec![None; n];
     for (f, note) in window_notes.into_iter().flatten() {
