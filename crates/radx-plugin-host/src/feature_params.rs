@@ -12,7 +12,7 @@ use radx_plugin::{
     RadxValuesOut, v2_0,
 };
 
-use crate::load::descriptor_text;
+use crate::c_read::descriptor_text;
 use crate::{PluginCallError, PluginError, PluginFeature, PluginInput};
 
 /// The kind of a feature parameter, as the plugin declares it.
@@ -126,7 +126,7 @@ pub(crate) fn read_ext(raw: Option<RawFeatureExt>, feature: &str, path: &Path) -
         return Err(malformed(format!("feature `{feature}` declares parameters but has no compute_values function")));
     }
     // SAFETY: the table is static, `param_size` bytes apart (checked by `table`).
-    let entries = unsafe { crate::raw::table(raw.params, raw.n_params, raw.param_size, "parameters", path) }?;
+    let entries = unsafe { crate::c_read::table(raw.params, raw.n_params, raw.param_size, "parameters", path) }?;
     let mut params: Vec<ParamSpec> = Vec::with_capacity(entries.len());
     for (i, p) in entries.into_iter().enumerate() {
         // SAFETY: descriptor strings are static (ABI contract).

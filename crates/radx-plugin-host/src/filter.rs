@@ -113,7 +113,7 @@ pub(crate) fn read_filters(
         )));
     }
     // SAFETY: a static table of `n_filters` entries `filter_size` bytes apart.
-    let entries = unsafe { crate::raw::table(table.filters, table.n_filters, table.filter_size, "filters", path) }?;
+    let entries = unsafe { crate::c_read::table(table.filters, table.n_filters, table.filter_size, "filters", path) }?;
     let mut filters: Vec<PluginFilter> = Vec::with_capacity(entries.len());
     for (i, desc) in entries.into_iter().enumerate() {
         let filter = read_filter(desc, i, plugin, instance)?;
@@ -136,7 +136,7 @@ fn read_filter(
     let malformed = |reason: String| PluginError::Malformed { path: path.to_path_buf(), reason };
     let text = |p: *const c_char, field: &str| {
         // SAFETY: descriptor strings are static (the ABI contract).
-        unsafe { crate::load::descriptor_text(p, &format!("filter #{i}'s {field}"), path) }
+        unsafe { crate::c_read::descriptor_text(p, &format!("filter #{i}'s {field}"), path) }
     };
     let name = text(d.name, "name")?;
     crate::check_name(&name, "filter name", path)?;
@@ -172,7 +172,7 @@ fn read_params(p: *const c_char, name: &str, path: &Path) -> Result<Vec<(String,
         return Ok(Vec::new());
     }
     // SAFETY: descriptor strings are static (the ABI contract).
-    let text = unsafe { crate::load::descriptor_text(p, &format!("filter `{name}`'s parameters"), path) }?;
+    let text = unsafe { crate::c_read::descriptor_text(p, &format!("filter `{name}`'s parameters"), path) }?;
     crate::parse_param_defaults(&text).map_err(|source| PluginError::ParamDefaults {
         path: path.to_path_buf(),
         kind: "filter",

@@ -84,7 +84,9 @@ pub use input::{CaseInfo, PluginInput, PluginRegion};
 // Calls into features and sources, in each ABI's calling convention.
 mod call;
 pub use call::PluginCallError;
-// Opening a library and validating its descriptor; `raw` reads each ABI version's.
+// Opening a library and validating its descriptor; `raw` reads each ABI version's, `c_read`
+// its strings and tables.
+mod c_read;
 mod load;
 mod raw;
 pub use load::{load_plugin, load_plugin_with};

@@ -1,7 +1,7 @@
 //! Opening a plugin library and validating its descriptor (of any ABI version, read by
 //! [`crate::raw`]) into a [`LoadedPlugin`](crate::LoadedPlugin).
 
-use std::ffi::{CStr, c_char, c_void};
+use std::ffi::c_void;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -9,30 +9,13 @@ use radx_plugin::{
     RADX_ENTRY_SYMBOL, RADX_MAX_MATRIX_DIMS, RADX_OK, RADX_PLUGIN_ABI, RADX_PLUGIN_ABI_MINOR, RadxEntryFn, RadxHost, v1,
 };
 
+use crate::c_read::descriptor_text;
 use crate::call::plugin_message;
 use crate::host_api::{host_cancelled, host_log};
 use crate::plugin::Instance;
 use crate::raw::{RawDescriptor, raw_v1, raw_v2};
 use crate::{LoadedPlugin, Margin, PluginError, PluginFeature, PluginOrigin, PluginSource, PluginTrust};
 use crate::{check_name, feature_params, filter, parse_param_defaults, trust};
-
-/// A static, NUL-terminated, UTF-8 string from a descriptor.
-///
-/// # Safety
-/// `p` must be null or point to a NUL-terminated string that outlives the process
-/// (descriptor strings are static in a library that is never unloaded).
-pub(crate) unsafe fn descriptor_text(p: *const c_char, what: &str, path: &Path) -> Result<String, PluginError> {
-    let malformed = |reason: String| PluginError::Malformed { path: path.to_path_buf(), reason };
-    if p.is_null() {
-        return Err(malformed(format!("{what} is null")));
-    }
-    // SAFETY: per the function's contract.
-    let text = unsafe { CStr::from_ptr(p) }.to_str().map_err(|_| malformed(format!("{what} is not UTF-8")))?;
-    if text.is_empty() {
-        return Err(malformed(format!("{what} is empty")));
-    }
-    Ok(text.to_string())
-}
 
 /// Load one plugin library; it stays loaded for the life of the process. A plugin of ABI
 /// 2 with an `init` is initialised here (its `shutdown` runs when the last handle on the

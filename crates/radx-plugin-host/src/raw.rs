@@ -7,6 +7,7 @@ use std::path::Path;
 use radx_plugin::{RadxFeatureDesc, RadxLastErrorFn, RadxPluginDesc, RadxShutdownFn, RadxSourceDesc, v1, v2_0};
 
 use crate::PluginError;
+use crate::c_read::table;
 use crate::feature_params;
 use crate::plugin::{Build, Compute};
 
@@ -43,36 +44,6 @@ pub(crate) struct RawSource {
     pub(crate) build: Option<Build>,
     /// `margin_mm` (ABI 2.3; 0 for older plugins).
     pub(crate) margin_mm: f64,
-}
-
-/// The entries of a static table of `n` structs `stride` bytes apart (a newer minor
-/// version's structs are larger: only the prefix this radx knows is read).
-///
-/// # Safety
-/// `ptr` must be null (then `n` is 0, checked) or point to `n` entries `stride` bytes
-/// apart, each starting with a `T`, living for the process.
-pub(crate) unsafe fn table<T>(
-    ptr: *const T,
-    n: usize,
-    stride: usize,
-    what: &str,
-    path: &Path,
-) -> Result<Vec<&'static T>, PluginError> {
-    let malformed = |reason: String| PluginError::Malformed { path: path.to_path_buf(), reason };
-    if n == 0 {
-        return Ok(Vec::new());
-    }
-    if ptr.is_null() {
-        return Err(malformed(format!("{n} {what} declared but the table is null")));
-    }
-    if stride < std::mem::size_of::<T>() || !stride.is_multiple_of(std::mem::align_of::<T>()) {
-        return Err(malformed(format!(
-            "the {what} are {stride} bytes apart, but an entry of this ABI takes {} bytes",
-            std::mem::size_of::<T>()
-        )));
-    }
-    // SAFETY: per the function's contract: entry i starts i·stride bytes in, aligned (checked).
-    Ok((0..n).map(|i| unsafe { &*ptr.cast::<u8>().add(i * stride).cast::<T>() }).collect())
 }
 
 /// An ABI 2 descriptor, of this radx's minor version or any other.
