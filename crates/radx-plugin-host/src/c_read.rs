@@ -53,3 +53,25 @@ pub(crate) unsafe fn table<T>(
     // SAFETY: per the function's contract: entry i starts i·stride bytes in, aligned (checked).
     Ok((0..n).map(|i| unsafe { &*ptr.cast::<u8>().add(i * stride).cast::<T>() }).collect())
 }
+
+/// The `T` at byte `offset` of a table entry that a later minor version appended, when the
+/// entry has it (its `struct_size` and the table's stride both cover it), else `None`.
+/// Only the field is read: reading this version's whole struct would read past an older
+/// entry that ends before the fields appended after this one.
+///
+/// # Safety
+/// `entry` must start a static entry of `stride` bytes whose first `struct_size` bytes are
+/// laid out as this version's struct, which has a `T` at `offset`.
+pub(crate) unsafe fn appended_field<T: Copy>(
+    entry: *const u8,
+    struct_size: usize,
+    stride: usize,
+    offset: usize,
+) -> Option<T> {
+    if struct_size.min(stride) < offset + std::mem::size_of::<T>() {
+        return None;
+    }
+    // SAFETY: the field lies inside the entry (checked) and has type `T` (the contract); it
+    // is read unaligned, so the table's alignment does not matter.
+    Some(unsafe { entry.add(offset).cast::<T>().read_unaligned() })
+}

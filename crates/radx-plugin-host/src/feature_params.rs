@@ -12,7 +12,7 @@ use radx_plugin::{
     RadxValuesOut, v2_0,
 };
 
-use crate::c_read::descriptor_text;
+use crate::c_read::{appended_field, descriptor_text};
 use crate::{PluginCallError, PluginError, PluginFeature, PluginInput};
 
 /// The kind of a feature parameter, as the plugin declares it.
@@ -91,19 +91,18 @@ pub(crate) struct RawFeatureExt {
 /// # Safety
 /// `entry` must start a static entry of `stride` bytes, aligned for [`RadxFeatureDesc`].
 pub(crate) unsafe fn appended_ext(entry: &v2_0::RadxFeatureDesc, stride: usize) -> Option<RawFeatureExt> {
-    let end =
-        std::mem::offset_of!(RadxFeatureDesc, compute_values) + std::mem::size_of::<Option<RadxComputeValuesFn>>();
-    if entry.struct_size.min(stride) < end {
-        return None;
-    }
-    // SAFETY: the entry is at least `end` bytes (checked) and laid out as this version's.
-    let full = unsafe { &*(entry as *const v2_0::RadxFeatureDesc).cast::<RadxFeatureDesc>() };
+    use std::mem::offset_of;
+    let (at, size) = (std::ptr::from_ref(entry).cast::<u8>(), entry.struct_size);
+    // `compute_values` ends the 2.2 fields: an entry that has it has them all.
+    // SAFETY (each read): per the contract; an entry's first `struct_size` bytes are laid out
+    // as this version's, and `appended_field` reads a field only inside them.
+    let compute_values = unsafe { appended_field(at, size, stride, offset_of!(RadxFeatureDesc, compute_values)) }?;
     Some(RawFeatureExt {
-        params: full.params,
-        n_params: full.n_params,
-        param_size: full.param_size,
-        profile: full.profile,
-        compute_values: full.compute_values,
+        params: unsafe { appended_field(at, size, stride, offset_of!(RadxFeatureDesc, params)) }?,
+        n_params: unsafe { appended_field(at, size, stride, offset_of!(RadxFeatureDesc, n_params)) }?,
+        param_size: unsafe { appended_field(at, size, stride, offset_of!(RadxFeatureDesc, param_size)) }?,
+        profile: unsafe { appended_field(at, size, stride, offset_of!(RadxFeatureDesc, profile)) }?,
+        compute_values,
     })
 }
 

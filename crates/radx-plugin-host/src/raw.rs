@@ -7,7 +7,7 @@ use std::path::Path;
 use radx_plugin::{RadxFeatureDesc, RadxLastErrorFn, RadxPluginDesc, RadxShutdownFn, RadxSourceDesc, v1, v2_0};
 
 use crate::PluginError;
-use crate::c_read::table;
+use crate::c_read::{appended_field, table};
 use crate::feature_params;
 use crate::plugin::{Build, Compute};
 
@@ -102,36 +102,25 @@ pub(crate) fn raw_v2(d: &'static RadxPluginDesc, path: &Path) -> Result<RawDescr
     })
 }
 
-/// A feature entry's `margin_mm` (ABI 2.1) when the entry has it (its `struct_size` and the
-/// table's stride both cover it), else 0: an ABI 2.0 entry ends before it.
+/// A feature entry's `margin_mm` (ABI 2.1) when the entry has it, else 0: an ABI 2.0 entry
+/// ends before it.
 ///
 /// # Safety
 /// `entry` must start a static entry of `stride` bytes.
 pub(crate) unsafe fn appended_margin(entry: &v2_0::RadxFeatureDesc, stride: usize) -> f64 {
-    let end = std::mem::offset_of!(RadxFeatureDesc, margin_mm) + std::mem::size_of::<f64>();
-    if entry.struct_size.min(stride) < end {
-        return 0.0;
-    }
-    // SAFETY: the entry is at least `end` bytes (checked) and laid out as this version's;
-    // the table's entries are aligned for it (`table` checks the stride's alignment for the
-    // 2.0 prefix, whose alignment an f64 field does not exceed).
-    unsafe { (entry as *const v2_0::RadxFeatureDesc).cast::<RadxFeatureDesc>().read().margin_mm }
+    let at = std::mem::offset_of!(RadxFeatureDesc, margin_mm);
+    // SAFETY: per the contract; an entry's first `struct_size` bytes are laid out as this version's.
+    unsafe { appended_field(std::ptr::from_ref(entry).cast(), entry.struct_size, stride, at) }.unwrap_or(0.0)
 }
 
-/// A source entry's `margin_mm` (ABI 2.3) when the entry has it (its `struct_size` and the
-/// table's stride both cover it), else 0: an entry of 2.0 to 2.2 ends before it.
+/// A source entry's `margin_mm` (ABI 2.3) when the entry has it, else 0.
 ///
 /// # Safety
 /// `entry` must start a static entry of `stride` bytes.
 pub(crate) unsafe fn appended_source_margin(entry: &v2_0::RadxSourceDesc, stride: usize) -> f64 {
-    let end = std::mem::offset_of!(RadxSourceDesc, margin_mm) + std::mem::size_of::<f64>();
-    if entry.struct_size.min(stride) < end {
-        return 0.0;
-    }
-    // SAFETY: as in `appended_margin`: the entry is at least `end` bytes (checked), laid out
-    // as this version's, and aligned for it (the stride's alignment is checked for the 2.0
-    // prefix, whose pointer fields an f64 does not exceed).
-    unsafe { (entry as *const v2_0::RadxSourceDesc).cast::<RadxSourceDesc>().read().margin_mm }
+    let at = std::mem::offset_of!(RadxSourceDesc, margin_mm);
+    // SAFETY: as in `appended_margin`.
+    unsafe { appended_field(std::ptr::from_ref(entry).cast(), entry.struct_size, stride, at) }.unwrap_or(0.0)
 }
 
 /// An ABI 1 descriptor: no sizes, no context, no lifecycle.
