@@ -73,6 +73,12 @@ pub fn count_true(mask: &Array3<bool>) -> usize {
 impl BoundingBox {
     /// The smallest box holding every `true` voxel, or `None` when there is none.
     pub fn of_mask(mask: &Array3<bool>) -> Option<BoundingBox> {
+        BoundingBox::of_where(mask, |&m| m)
+    }
+
+    /// The smallest box holding every voxel for which `inside` holds (e.g. the voxels with a
+    /// grey level, `|&l| l > 0`), or `None` when there is none.
+    pub fn of_where<T>(mask: &Array3<T>, inside: impl Fn(&T) -> bool) -> Option<BoundingBox> {
         let mut ends = LaneEnds::default();
         // Lane by lane along x: only a lane's first and last `true` matter, and finding them
         // is a scan from each end, not six comparisons per voxel (this runs several times per
@@ -83,7 +89,7 @@ impl BoundingBox {
         let memory = if mask.t().is_standard_layout() { mask.as_slice_memory_order() } else { None };
         if let Some(memory) = memory.filter(|_| nx > 0) {
             for (lane, xs) in memory.chunks_exact(nx).enumerate() {
-                ends.add_lane(xs, lane % ny, lane / ny);
+                ends.add_lane(xs, &inside, lane % ny, lane / ny);
             }
             return ends.bounding_box();
         }
@@ -91,9 +97,10 @@ impl BoundingBox {
             for y in 0..ny {
                 let lane = mask.slice(ndarray::s![.., y, z]);
                 match lane.as_slice() {
-                    Some(xs) => ends.add_lane(xs, y, z),
+                    Some(xs) => ends.add_lane(xs, &inside, y, z),
                     None => {
-                        if let (Some(first), Some(last)) = (lane.iter().position(|&m| m), lane.iter().rposition(|&m| m))
+                        if let (Some(first), Some(last)) =
+                            (lane.iter().position(&inside), lane.iter().rposition(&inside))
                         {
                             ends.add_ends(first, last, y, z);
                         }
@@ -134,14 +141,14 @@ impl Default for LaneEnds {
 
 impl LaneEnds {
     /// An x-lane at `(y, z)`.
-    fn add_lane(&mut self, xs: &[bool], y: usize, z: usize) {
+    fn add_lane<T>(&mut self, xs: &[T], inside: &impl Fn(&T) -> bool, y: usize, z: usize) {
         // Most lanes of a cropped box hold no voxel: an OR over the lane vectorises (a scan
         // that stops at the first `true` does not), and only lanes that hold one are scanned.
-        if !xs.iter().fold(false, |any, &m| any | m) {
+        if !xs.iter().fold(false, |any, m| any | inside(m)) {
             return;
         }
-        let first = xs.iter().position(|&m| m).unwrap_or(0);
-        let last = xs.iter().rposition(|&m| m).unwrap_or(0);
+        let first = xs.iter().position(inside).unwrap_or(0);
+        let last = xs.iter().rposition(inside).unwrap_or(0);
         self.add_ends(first, last, y, z);
     }
 

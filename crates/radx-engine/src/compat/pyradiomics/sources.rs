@@ -467,22 +467,9 @@ fn weighted(per_angle: Vec<([i32; 3], Vec<f64>)>, weight: Option<impl Fn([i32; 3
     }
 }
 
-/// Number of voxels the box of the ROI's voxels (`levels > 0`) spans along x, y, z (a lane
-/// along x at a time: its first and last ROI voxel, without an index per voxel).
+/// Number of voxels the box of the ROI's voxels (`levels > 0`) spans along x, y, z.
 fn roi_extent(levels: &ndarray::Array3<u16>) -> [usize; 3] {
-    let (_, ny, nz) = levels.dim();
-    let (mut lo, mut hi) = ([usize::MAX; 3], [0usize; 3]);
-    for z in 0..nz {
-        let plane = levels.index_axis(ndarray::Axis(2), z);
-        for y in 0..ny {
-            let lane = plane.index_axis(ndarray::Axis(1), y);
-            let Some(first) = lane.iter().position(|&l| l > 0) else { continue };
-            let last = lane.len() - 1 - lane.iter().rev().position(|&l| l > 0).unwrap_or(0);
-            lo = [lo[0].min(first), lo[1].min(y), lo[2].min(z)];
-            hi = [hi[0].max(last), hi[1].max(y), hi[2].max(z)];
-        }
-    }
-    std::array::from_fn(|k| (hi[k] + 1).saturating_sub(lo[k]))
+    radx_core::BoundingBox::of_where(levels, |&l| l > 0).map_or([0; 3], |b| b.dims())
 }
 
 /// PyRadiomics' GLRLM weight of direction `d` (`glrlm.py`): the direction's length in mm under
