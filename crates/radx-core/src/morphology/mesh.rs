@@ -208,15 +208,11 @@ struct PaddedMask {
 
 impl PaddedMask {
     fn of(mask: &Array3<bool>, bbox: &BoundingBox) -> PaddedMask {
-        let dims = [0, 1, 2].map(|a| bbox.max[a] - bbox.min[a] + 3);
-        let mut padded = PaddedMask { dims, inside: vec![false; dims.iter().product()] };
         let view =
             mask.slice(ndarray::s![bbox.min[0]..=bbox.max[0], bbox.min[1]..=bbox.max[1], bbox.min[2]..=bbox.max[2]]);
-        ndarray::Zip::indexed(&view).for_each(|(x, y, z), &v| {
-            let at = padded.index(x + 1, y + 1, z + 1);
-            padded.inside[at] = v;
-        });
-        padded
+        let mut inside = Vec::new();
+        crate::iter::pad_with_zeros(&crate::components::x_fastest(view), bbox.dims(), &mut inside);
+        PaddedMask { dims: bbox.dims().map(|n| n + 2), inside }
     }
 
     fn index(&self, x: usize, y: usize, z: usize) -> usize {
