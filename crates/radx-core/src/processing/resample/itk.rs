@@ -215,14 +215,21 @@ fn resample_input(
     if input.dims.contains(&0) || input.whole.contains(&0) {
         return Err(no_voxels());
     }
-    let evaluator = match interpolator {
-        ItkInterpolator::NearestNeighbor => Evaluator::Nearest(input),
-        ItkInterpolator::Linear => Evaluator::Linear(input),
+    let data = match interpolator {
+        ItkInterpolator::NearestNeighbor => {
+            let nearest = |index: [f64; 3]| {
+                input.at(std::array::from_fn(|a| {
+                    round_half_integer_up(index[a]).clamp(0, input.whole[a] as i64 - 1) as usize
+                }))
+            };
+            sample(target, &map, input.whole, nearest, default_value)
+        }
+        ItkInterpolator::Linear => sample(target, &map, input.whole, |index| linear(input, index), default_value),
         ItkInterpolator::BSpline => {
-            Evaluator::BSpline(BSplineCoefficients::new(input, map.input_box(target.dims, input.whole)))
+            let coefficients = BSplineCoefficients::new(input, map.input_box(target.dims, input.whole));
+            sample_bspline(target, &map, &coefficients, default_value)
         }
     };
-    let data = sample(target, &map, input.whole, |index| evaluator.evaluate(index), default_value);
     Ok(Volume { grid: *target, data })
 }
 
@@ -291,23 +298,41 @@ pub fn cast_to_integer_pixel(value: f64, min: f64, max: f64) -> f64 {
 /// mirror boundaries, tolerance 1e-10; see the module documentation). A line of one sample
 /// is left unchanged.
 pub fn bspline_decomposition_1d(scratch: &mut [f64]) {
-    let n = scratch.len();
-    if n == 1 {
+    decompose_lanes(scratch, 1);
+}
+
+/// [`bspline_decomposition_1d`] of `lanes` lines at once, sample `k` of line `l` at
+/// `data[k·lanes + l]`: every line goes through the same operations in the same order as
+/// on its own (so to the same bits), while the recursion steps run across the lanes (in
+/// cache, vectorised) instead of waiting on each other down one line.
+fn decompose_lanes(data: &mut [f64], lanes: usize) {
+    let n = data.len() / lanes;
+    if n <= 1 {
         return;
     }
     let pole = spline_pole();
     // The overall gain, accumulated from 1 as ITK does.
     let gain = 1.0 * (1.0 - pole) * (1.0 - 1.0 / pole);
-    for value in scratch.iter_mut() {
+    for value in data.iter_mut() {
         *value *= gain;
     }
-    set_initial_causal_coefficient(scratch, pole);
+    set_initial_causal_coefficient(data, lanes, pole);
     for k in 1..n {
-        scratch[k] += pole * scratch[k - 1];
+        let (before, rest) = data.split_at_mut(k * lanes);
+        for (value, previous) in rest[..lanes].iter_mut().zip(&before[(k - 1) * lanes..]) {
+            *value += pole * previous;
+        }
     }
-    set_initial_anti_causal_coefficient(scratch, pole);
+    // SetInitialAntiCausalCoefficient for mirror boundaries.
+    let (before, last) = data.split_at_mut((n - 1) * lanes);
+    for (value, previous) in last.iter_mut().zip(&before[(n - 2) * lanes..]) {
+        *value = (pole / (pole * pole - 1.0)) * (pole * previous + *value);
+    }
     for k in (0..n - 1).rev() {
-        scratch[k] = pole * (scratch[k + 1] - scratch[k]);
+        let (head, tail) = data.split_at_mut((k + 1) * lanes);
+        for (value, next) in head[k * lanes..].iter_mut().zip(&tail[..lanes]) {
+            *value = pole * (next - *value);
+        }
     }
 }
 
@@ -319,38 +344,42 @@ fn spline_pole() -> f64 {
 /// ITK's `BSplineDecompositionImageFilter::m_Tolerance` default.
 const DECOMPOSITION_TOLERANCE: f64 = 1e-10;
 
-/// `SetInitialCausalCoefficient` for mirror boundaries: the truncated sum over the horizon
-/// when the line is longer than it, else the exact sum over the mirrored line.
-fn set_initial_causal_coefficient(scratch: &mut [f64], z: f64) {
-    let n = scratch.len();
+/// `SetInitialCausalCoefficient` for mirror boundaries, on each of `lanes` lines (laid out
+/// as in [`decompose_lanes`]): the truncated sum over the horizon when the line is longer
+/// than it, else the exact sum over the mirrored line.
+fn set_initial_causal_coefficient(data: &mut [f64], lanes: usize, z: f64) {
+    let n = data.len() / lanes;
     let horizon = (DECOMPOSITION_TOLERANCE.ln() / z.abs().ln()).ceil() as usize;
+    let (sum, rest) = data.split_at_mut(lanes);
+    // Sample k (≥ 1) of every line.
+    let row = |k: usize| &rest[(k - 1) * lanes..k * lanes];
     let mut zn = z;
     if horizon < n {
-        let mut sum = scratch[0];
-        for value in &scratch[1..horizon] {
-            sum += zn * value;
+        for k in 1..horizon {
+            for (s, value) in sum.iter_mut().zip(row(k)) {
+                *s += zn * value;
+            }
             zn *= z;
         }
-        scratch[0] = sum;
     } else {
         let iz = 1.0 / z;
         let mut z2n = z.powf((n - 1) as f64);
-        let mut sum = scratch[0] + z2n * scratch[n - 1];
+        for (s, value) in sum.iter_mut().zip(row(n - 1)) {
+            *s += z2n * value;
+        }
         // ITK: `z2n *= z2n * iz`.
         z2n = z2n * (z2n * iz);
-        for value in &scratch[1..n - 1] {
-            sum += (zn + z2n) * value;
+        for k in 1..n - 1 {
+            for (s, value) in sum.iter_mut().zip(row(k)) {
+                *s += (zn + z2n) * value;
+            }
             zn *= z;
             z2n *= iz;
         }
-        scratch[0] = sum / (1.0 - zn * zn);
+        for s in sum.iter_mut() {
+            *s /= 1.0 - zn * zn;
+        }
     }
-}
-
-/// `SetInitialAntiCausalCoefficient` for mirror boundaries.
-fn set_initial_anti_causal_coefficient(scratch: &mut [f64], z: f64) {
-    let n = scratch.len();
-    scratch[n - 1] = (z / (z * z - 1.0)) * (z * scratch[n - 2] + scratch[n - 1]);
 }
 
 /// An inclusive box of input voxel indices per axis.
@@ -505,49 +534,101 @@ fn sample(
     evaluate: impl Fn([f64; 3]) -> f64 + Sync,
     default_value: f64,
 ) -> Array3<f64> {
+    let end = buffer_end(input);
+    sample_lines(target, default_value, |y, z, row| {
+        let (start, vector) = map.scanline(row.len(), y, z);
+        sample_line(start, vector, end, row, &evaluate);
+    })
+}
+
+/// `IsInsideBuffer`: start index − ½ ≤ c < end index + ½; the upper bounds.
+fn buffer_end(input: [usize; 3]) -> [f64; 3] {
+    std::array::from_fn(|a| (input[a] as i64 - 1) as f64 + 0.5)
+}
+
+/// Whether scan line `line` (start, vector) has, voxel for voxel, the x indices of scan line
+/// `first` and the same y and z indices all along.
+fn shares_x_indices(first: ([f64; 3], [f64; 3]), line: ([f64; 3], [f64; 3])) -> bool {
+    let ((first_start, first_vector), (start, vector)) = (first, line);
+    start[0].to_bits() == first_start[0].to_bits()
+        && vector[0].to_bits() == first_vector[0].to_bits()
+        && vector[1] == 0.0
+        && vector[2] == 0.0
+}
+
+/// The target's voxels, `default_value` but where `line(y, z, row)` writes scan line (y, z)
+/// (one rayon task per z slice).
+fn sample_lines(target: &Grid, default_value: f64, line: impl Fn(usize, usize, &mut [f64]) + Sync) -> Array3<f64> {
     let [nx, ny, nz] = target.dims;
     let plane_len = nx * ny;
     let mut values = vec![default_value; plane_len * nz];
-    // `IsInsideBuffer`: start index − ½ ≤ c < end index + ½.
-    let end: [f64; 3] = std::array::from_fn(|a| (input[a] as i64 - 1) as f64 + 0.5);
     if plane_len > 0 {
         values.par_chunks_mut(plane_len).enumerate().for_each(|(z, plane)| {
-            for y in 0..ny {
-                let (start, vector) = map.scanline(nx, y, z);
-                for x in 0..nx {
-                    let alpha = x as f64 / nx as f64;
-                    let index: [f64; 3] = std::array::from_fn(|a| start[a] + alpha * vector[a]);
-                    if (0..3).all(|a| index[a] >= -0.5 && index[a] < end[a]) {
-                        plane[x + nx * y] = evaluate(index);
-                    }
-                }
+            for (y, row) in plane.chunks_mut(nx).enumerate() {
+                line(y, z, row);
             }
         });
     }
     Array3::from_shape_vec((nx, ny, nz).f(), values).unwrap_or_else(|_| Array3::zeros((0, 0, 0).f()))
 }
 
-/// ITK's interpolators on one input image.
-enum Evaluator<'a> {
-    Nearest(&'a Input<'a>),
-    Linear(&'a Input<'a>),
-    BSpline(BSplineCoefficients),
-}
-
-impl Evaluator<'_> {
-    fn evaluate(&self, index: [f64; 3]) -> f64 {
-        match self {
-            Evaluator::Nearest(input) => {
-                let voxel: [usize; 3] = std::array::from_fn(|a| {
-                    let rounded = round_half_integer_up(index[a]);
-                    rounded.clamp(0, input.whole[a] as i64 - 1) as usize
-                });
-                input.at(voxel)
-            }
-            Evaluator::Linear(input) => linear(input, index),
-            Evaluator::BSpline(coefficients) => coefficients.evaluate(index),
+/// One scan line as ITK's `LinearThreadedGenerateData` computes it: voxel x at
+/// `start + (x / n_x)·vector`, evaluated where inside the buffer.
+fn sample_line(start: [f64; 3], vector: [f64; 3], end: [f64; 3], row: &mut [f64], evaluate: impl Fn([f64; 3]) -> f64) {
+    let nx = row.len();
+    for (x, value) in row.iter_mut().enumerate() {
+        let alpha = x as f64 / nx as f64;
+        let index: [f64; 3] = std::array::from_fn(|a| start[a] + alpha * vector[a]);
+        if (0..3).all(|a| index[a] >= -0.5 && index[a] < end[a]) {
+            *value = evaluate(index);
         }
     }
+}
+
+/// [`sample`] for the B-spline, sharing the x supports between scan lines where that is
+/// exact: a line whose y and z indices do not move along it (its vector's y and z are 0,
+/// so `start + α·vector` is the same number for every α) and whose x start and vector are
+/// bit for bit those of the first line has, voxel for voxel, that line's x indices. Such a
+/// line reads its x supports from a table made once and evaluates four voxels side by
+/// side; any other line (oblique grids) is evaluated voxel by voxel.
+fn sample_bspline(
+    target: &Grid,
+    map: &ContinuousIndexMap,
+    coefficients: &BSplineCoefficients,
+    default_value: f64,
+) -> Array3<f64> {
+    let end = buffer_end(coefficients.data_length);
+    let nx = target.dims[0];
+    let (first_start, first_vector) = map.scanline(nx, 0, 0);
+    // The x supports of the voxels inside the buffer along x, with their x.
+    let table: Vec<(usize, Support)> = (0..nx)
+        .filter_map(|x| {
+            let c = first_start[0] + (x as f64 / nx as f64) * first_vector[0];
+            (c >= -0.5 && c < end[0]).then(|| (x, coefficients.support(0, c)))
+        })
+        .collect();
+    sample_lines(target, default_value, |y, z, row| {
+        let (start, vector) = map.scanline(nx, y, z);
+        if !shares_x_indices((first_start, first_vector), (start, vector)) {
+            return sample_line(start, vector, end, row, |index| coefficients.evaluate(index));
+        }
+        // α·0 is the same zero for every α ≥ 0.
+        let [cy, cz] = [1, 2].map(|a| start[a] + 0.0 * vector[a]);
+        if !(cy >= -0.5 && cy < end[1] && cz >= -0.5 && cz < end[2]) {
+            return;
+        }
+        let (sy, sz) = (coefficients.support(1, cy), coefficients.support(2, cz));
+        let mut quads = table.chunks_exact(4);
+        for quad in quads.by_ref() {
+            let sums: [f64; 4] = coefficients.sum(std::array::from_fn(|v| &quad[v].1), &sy, &sz);
+            for ((x, _), sum) in quad.iter().zip(sums) {
+                row[*x] = sum;
+            }
+        }
+        for (x, sx) in quads.remainder() {
+            row[*x] = coefficients.sum([sx], &sy, &sz)[0];
+        }
+    })
 }
 
 /// `Math::RoundHalfIntegerUp` on x86-64: `RoundHalfIntegerToEven(2x + ½) >> 1`.
@@ -591,99 +672,144 @@ fn linear(input: &Input, index: [f64; 3]) -> f64 {
 /// B-spline coefficients of the input image over a box of it (each computed from the
 /// whole image's lines, as ITK computes them), and the image's size for the boundary rules.
 struct BSplineCoefficients {
-    /// Coefficients of the box, x fastest.
+    /// Coefficients of the box, x fastest, then z, then y (the z pass's order): box voxel
+    /// `(x, y, z)` at `x + bx·(z + bz·y)`.
     values: Vec<f64>,
     bounds: IndexBox,
     /// The whole image's size (ITK's `m_DataLength`).
     data_length: [usize; 3],
 }
 
+/// Lines the x pass decomposes together ([`decompose_lanes`]).
+const X_LANES: usize = 8;
+
+/// The four voxels of a support along one axis (indices into the coefficient box) and
+/// their weights.
+type Support = ([f64; 4], [usize; 4]);
+
 impl BSplineCoefficients {
     /// `BSplineDecompositionImageFilter` on the input's lines (the whole image's, or a
     /// region's: see [`BSPLINE_REGION_MARGIN`]), keeping the coefficients inside `bounds`
     /// (whole-image indices, within the region).
     fn new(input: &Input, bounds: IndexBox) -> BSplineCoefficients {
-        let values = input.values;
-        let [nx, ny, nz] = input.dims;
         let local: IndexBox = std::array::from_fn(|a| {
             let first = bounds[a][0].saturating_sub(input.offset[a]).min(input.dims[a] - 1);
             [first, (bounds[a][1].saturating_sub(input.offset[a])).clamp(first, input.dims[a] - 1)]
         });
         let bounds: IndexBox = std::array::from_fn(|a| [local[a][0] + input.offset[a], local[a][1] + input.offset[a]]);
-        let kept: [usize; 3] = std::array::from_fn(|a| local[a][1] - local[a][0] + 1);
-        let [bx, by, bz] = kept;
-        // x lines; keep the box's x range: (bx, ny, nz).
-        let mut after_x = vec![0.0; bx * ny * nz];
-        after_x.par_chunks_mut(bx).enumerate().for_each(|(line, out)| {
-            let start = line * nx;
-            let mut scratch = values[start..start + nx].to_vec();
-            bspline_decomposition_1d(&mut scratch);
-            out.copy_from_slice(&scratch[local[0][0]..=local[0][1]]);
+        let after_x = x_pass(input.values, input.dims, local[0]);
+        let after_y = y_pass(after_x, input.dims, local);
+        let values = z_pass(&after_y, input.dims, local);
+        BSplineCoefficients { values, bounds, data_length: input.whole }
+    }
+
+    /// The coefficients' box size.
+    fn kept(&self) -> [usize; 3] {
+        std::array::from_fn(|a| self.bounds[a][1] - self.bounds[a][0] + 1)
+    }
+
+    /// `DetermineRegionOfSupport` and `SetInterpolationWeights` along axis `a` at continuous
+    /// index `c`, with `ApplyMirrorBoundaryConditions` on the support.
+    fn support(&self, a: usize, c: f64) -> Support {
+        // The index is floored as a float.
+        let first = (c as f32).floor() as i64 - 1;
+        let weights = interpolation_weights(c - (first + 1) as f64);
+        let n = self.data_length[a] as i64;
+        let offsets = std::array::from_fn(|k| {
+            let mirrored = mirror(first + k as i64, n);
+            // The box holds every index the target reads; clamping only guards images
+            // of two voxels, where ITK's mirror can leave the image.
+            let kept = (mirrored.clamp(0, n - 1) as usize).clamp(self.bounds[a][0], self.bounds[a][1]);
+            kept - self.bounds[a][0]
         });
-        // y lines (for the kept x, every z); keep the box's y range: (bx, by, nz).
-        let mut after_y = vec![0.0; bx * by * nz];
-        after_y.par_chunks_mut(bx * by).enumerate().for_each(|(z, plane)| {
-            let mut scratch = vec![0.0; ny];
-            for x in 0..bx {
-                for (y, value) in scratch.iter_mut().enumerate() {
-                    *value = after_x[x + bx * (y + ny * z)];
-                }
-                bspline_decomposition_1d(&mut scratch);
-                for y in 0..by {
-                    plane[x + bx * y] = scratch[local[1][0] + y];
-                }
-            }
-        });
-        drop(after_x);
-        // z lines (for the kept x and y); keep the box's z range: (bx, by, bz).
-        let columns: Vec<Vec<f64>> = (0..bx * by)
-            .into_par_iter()
-            .map(|column| {
-                let mut scratch: Vec<f64> = (0..nz).map(|z| after_y[column + bx * by * z]).collect();
-                bspline_decomposition_1d(&mut scratch);
-                scratch[local[2][0]..=local[2][1]].to_vec()
-            })
-            .collect();
-        let mut coefficients = vec![0.0; bx * by * bz];
-        for (column, line) in columns.iter().enumerate() {
-            for (z, value) in line.iter().enumerate() {
-                coefficients[column + bx * by * z] = *value;
-            }
-        }
-        BSplineCoefficients { values: coefficients, bounds, data_length: input.whole }
+        (weights, offsets)
     }
 
     /// `BSplineInterpolateImageFunction::EvaluateAtContinuousIndexInternal` (order 3).
     fn evaluate(&self, index: [f64; 3]) -> f64 {
-        let mut weights = [[0.0; 4]; 3];
-        let mut offsets = [[0usize; 4]; 3];
-        for a in 0..3 {
-            // DetermineRegionOfSupport: the index is floored as a float.
-            let first = (index[a] as f32).floor() as i64 - 1;
-            weights[a] = interpolation_weights(index[a] - (first + 1) as f64);
-            let n = self.data_length[a] as i64;
-            for (k, offset) in offsets[a].iter_mut().enumerate() {
-                let mirrored = mirror(first + k as i64, n);
-                // The box holds every index the target reads; clamping only guards images
-                // of two voxels, where ITK's mirror can leave the image.
-                let kept = (mirrored.clamp(0, n - 1) as usize).clamp(self.bounds[a][0], self.bounds[a][1]);
-                *offset = kept - self.bounds[a][0];
-            }
-        }
-        let bx = self.bounds[0][1] - self.bounds[0][0] + 1;
-        let by = self.bounds[1][1] - self.bounds[1][0] + 1;
-        let mut interpolated = 0.0;
+        let [x, y, z] = [0, 1, 2].map(|a| self.support(a, index[a]));
+        self.sum([&x], &y, &z)[0]
+    }
+
+    /// The interpolated values at `L` positions of one scan line, which share their y and z
+    /// supports: for each, ITK's 64 products `((w_x·w_y)·w_z)·coefficient` summed in order,
+    /// x fastest. The `L` sums run side by side, each in that order.
+    fn sum<const L: usize>(&self, x: [&Support; L], y: &Support, z: &Support) -> [f64; L] {
+        let [bx, _, bz] = self.kept();
+        let mut interpolated = [0.0; L];
         for kz in 0..4 {
             for ky in 0..4 {
-                let row = bx * (offsets[1][ky] + by * offsets[2][kz]);
+                let row = bx * (z.1[kz] + bz * y.1[ky]);
                 for kx in 0..4 {
-                    let w = weights[0][kx] * weights[1][ky] * weights[2][kz];
-                    interpolated += w * self.values[row + offsets[0][kx]];
+                    for (sum, (wx, ox)) in interpolated.iter_mut().zip(x) {
+                        let w = wx[kx] * y.0[ky] * z.0[kz];
+                        *sum += w * self.values[row + ox[kx]];
+                    }
                 }
             }
         }
         interpolated
     }
+}
+
+/// The x pass: each line of the region decomposed ([`X_LANES`] lines at a time), keeping
+/// the `keep` range of x: `(bx, ny, nz)`, x fastest.
+fn x_pass(values: &[f64], dims: [usize; 3], keep: [usize; 2]) -> Vec<f64> {
+    let nx = dims[0];
+    let bx = keep[1] - keep[0] + 1;
+    let mut after_x = vec![0.0; bx * dims[1] * dims[2]];
+    after_x.par_chunks_mut(bx * X_LANES).zip(values.par_chunks(nx * X_LANES)).for_each_init(
+        || vec![0.0; nx * X_LANES],
+        |scratch, (out, lines)| {
+            let lanes = out.len() / bx;
+            let scratch = &mut scratch[..nx * lanes];
+            for (l, line) in lines.chunks(nx).enumerate() {
+                for (k, &value) in line.iter().enumerate() {
+                    scratch[k * lanes + l] = value;
+                }
+            }
+            decompose_lanes(scratch, lanes);
+            for (l, kept) in out.chunks_mut(bx).enumerate() {
+                for (k, value) in kept.iter_mut().enumerate() {
+                    *value = scratch[(keep[0] + k) * lanes + l];
+                }
+            }
+        },
+    );
+    after_x
+}
+
+/// The y pass on the x pass's result (decomposed in place, a z plane at a time with x as
+/// the lanes), keeping the box's y range: `(bx, by, nz)`, x fastest.
+fn y_pass(mut after_x: Vec<f64>, dims: [usize; 3], keep: IndexBox) -> Vec<f64> {
+    let bx = keep[0][1] - keep[0][0] + 1;
+    let by = keep[1][1] - keep[1][0] + 1;
+    let mut after_y = vec![0.0; bx * by * dims[2]];
+    after_y.par_chunks_mut(bx * by).zip(after_x.par_chunks_mut(bx * dims[1])).for_each(|(out, plane)| {
+        decompose_lanes(plane, bx);
+        out.copy_from_slice(&plane[bx * keep[1][0]..bx * (keep[1][1] + 1)]);
+    });
+    after_y
+}
+
+/// The z pass on the y pass's result, a box row (fixed y) at a time with x as the lanes,
+/// keeping the box's z range: `(bx, bz, by)`, x fastest ([`BSplineCoefficients::values`]).
+fn z_pass(after_y: &[f64], dims: [usize; 3], keep: IndexBox) -> Vec<f64> {
+    let [bx, by, bz]: [usize; 3] = std::array::from_fn(|a| keep[a][1] - keep[a][0] + 1);
+    let nz = dims[2];
+    let mut coefficients = vec![0.0; bx * by * bz];
+    coefficients.par_chunks_mut(bx * bz).enumerate().for_each_init(
+        || vec![0.0; bx * nz],
+        |slab, (y, out)| {
+            for (z, row) in slab.chunks_mut(bx).enumerate() {
+                let start = bx * (y + by * z);
+                row.copy_from_slice(&after_y[start..start + bx]);
+            }
+            decompose_lanes(slab, bx);
+            out.copy_from_slice(&slab[bx * keep[2][0]..bx * (keep[2][1] + 1)]);
+        },
+    );
+    coefficients
 }
 
 /// `SetInterpolationWeights` for spline order 3, `w` = index − the support's second index.
@@ -975,6 +1101,127 @@ mod tests {
         assert!(resample_mask_in_box(&grid, &bbox, &Array3::from_elem((2, 2, 2), true), &grid).is_err());
     }
 
+    /// Coefficient (x, y, z) of the box (box indices).
+    fn coefficient(c: &BSplineCoefficients, [x, y, z]: [usize; 3]) -> f64 {
+        let [bx, _, bz] = c.kept();
+        c.values[x + bx * (z + bz * y)]
+    }
+
+    #[test]
+    fn lanes_decompose_as_lines_one_by_one() {
+        // Lines of 1, 2, 5, 18 (ITK's closed form) and 19, 40 (the horizon) samples, 1 to 9
+        // of them side by side: each lane's bits are its line's decomposed alone.
+        for n in [1, 2, 5, 18, 19, 40] {
+            for lanes in [1, 3, 8, 9] {
+                let lines: Vec<Vec<f64>> = (0..lanes)
+                    .map(|l| (0..n).map(|k| ((k * 31 + l * 17) % 29) as f64 * 1.5 - 20.0 + (k as f64).cos()).collect())
+                    .collect();
+                let mut data: Vec<f64> = (0..n * lanes).map(|i| lines[i % lanes][i / lanes]).collect();
+                decompose_lanes(&mut data, lanes);
+                for (l, line) in lines.iter().enumerate() {
+                    let mut alone = line.clone();
+                    bspline_decomposition_1d(&mut alone);
+                    let lane: Vec<u64> = (0..n).map(|k| data[k * lanes + l].to_bits()).collect();
+                    assert_eq!(lane, alone.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), "n {n}, lanes {lanes}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn coefficients_are_the_lines_decomposed_x_then_y_then_z() {
+        // Decompose every x line, then every y line, then every z line of a 21×9×19 image
+        // (lines above and below ITK's 18-sample horizon, more x lines than a block of
+        // X_LANES), one line at a time: the passes' kept box holds those bits.
+        let dims = [21, 9, 19];
+        let mut image: Vec<f64> = (0..21 * 9 * 19).map(|i| ((i * 7919) % 1013) as f64 * 0.37 - 150.0).collect();
+        let at = |[x, y, z]: [usize; 3]| x + 21 * (y + 9 * z);
+        let input = Input { values: &image.clone(), dims, offset: [0; 3], whole: dims };
+        let part = BSplineCoefficients::new(&input, [[3, 17], [2, 8], [0, 11]]);
+        for a in 0..3 {
+            let (u, v) = ([1, 0, 0][a], [2, 2, 1][a]);
+            for i in 0..dims[u] {
+                for j in 0..dims[v] {
+                    let voxel = |k: usize| {
+                        let mut p = [0; 3];
+                        (p[a], p[u], p[v]) = (k, i, j);
+                        at(p)
+                    };
+                    let mut line: Vec<f64> = (0..dims[a]).map(|k| image[voxel(k)]).collect();
+                    bspline_decomposition_1d(&mut line);
+                    for (k, value) in line.into_iter().enumerate() {
+                        image[voxel(k)] = value;
+                    }
+                }
+            }
+        }
+        for z in 0..=11 {
+            for y in 2..=8 {
+                for x in 3..=17 {
+                    let got = coefficient(&part, [x - 3, y - 2, z]);
+                    assert_eq!(got.to_bits(), image[at([x, y, z])].to_bits(), "({x}, {y}, {z})");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn axis_aligned_lines_share_their_x_indices() {
+        // A target on a grid with a flipped axis and an origin off the input's: every scan
+        // line's x start and vector are the first line's, and y and z do not move along it.
+        let mut input = Grid::new([30, 20, 10], [0.7, 0.9, 2.5]);
+        input.origin = [-11.3, 4.2, 7.9];
+        let mut target = Grid::new([17, 12, 9], [1.0, 1.3, 1.7]);
+        target.origin = [-3.1, 6.6, 30.0];
+        target.direction = [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, -1.0]];
+        let map = ContinuousIndexMap::new(&target, &input).unwrap();
+        let first = map.scanline(17, 0, 0);
+        assert!((0..12).all(|y| (0..9).all(|z| shares_x_indices(first, map.scanline(17, y, z)))));
+        // An oblique target moves y along x.
+        let turn = 0.3f64;
+        target.direction = [[turn.cos(), -turn.sin(), 0.0], [turn.sin(), turn.cos(), 0.0], [0.0, 0.0, 1.0]];
+        let map = ContinuousIndexMap::new(&target, &input).unwrap();
+        assert!(!shares_x_indices(map.scanline(17, 0, 0), map.scanline(17, 0, 0)));
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        /// The shared x supports give the bits of ITK's voxel-by-voxel evaluation, on random
+        /// grids (partly outside the image, flipped axes, any spacing) and oblique ones.
+        #[test]
+        fn shared_x_supports_evaluate_as_each_voxel(
+            dims in proptest::array::uniform3(1usize..14),
+            spacing in proptest::array::uniform3(0.3f64..3.0),
+            target_dims in proptest::array::uniform3(1usize..12),
+            target_spacing in proptest::array::uniform3(0.2f64..2.5),
+            origin in proptest::array::uniform3(-6.0f64..6.0),
+            flips in proptest::array::uniform3(proptest::bool::ANY),
+            turn in proptest::option::of(-0.5f64..0.5),
+            seed in 0usize..1000,
+        ) {
+            let grid = Grid::new(dims, spacing);
+            let values: Vec<f64> = (0..grid.len()).map(|i| ((i * 7919 + seed) % 2003) as f64 - 1000.5).collect();
+            let image = Volume::from_x_fastest(grid, values);
+            let mut target = Grid::new(target_dims, target_spacing);
+            target.origin = origin;
+            for (a, &flip) in flips.iter().enumerate() {
+                target.direction[a][a] = if flip { -1.0 } else { 1.0 };
+            }
+            if let Some(t) = turn {
+                target.direction[0] = [t.cos(), -t.sin(), 0.0];
+                target.direction[1] = [t.sin(), t.cos(), 0.0];
+            }
+            let got = resample_image(&image, &target, ItkInterpolator::BSpline, -7.0).unwrap();
+            let values = x_fastest(&image.data);
+            let input = Input { values: &values, dims, offset: [0; 3], whole: dims };
+            let map = ContinuousIndexMap::new(&target, &grid).unwrap();
+            let coefficients = BSplineCoefficients::new(&input, map.input_box(target.dims, dims));
+            let want = sample(&target, &map, dims, |index| coefficients.evaluate(index), -7.0);
+            let differing = got.data.iter().zip(&want).filter(|(g, w)| g.to_bits() != w.to_bits()).count();
+            proptest::prop_assert_eq!(differing, 0);
+        }
+    }
+
     #[test]
     fn a_coefficient_box_gives_the_whole_image_result() {
         // The coefficients kept for a box equal those of the whole image (same lines).
@@ -986,8 +1233,8 @@ mod tests {
         for z in 3..=6 {
             for y in 1..=4 {
                 for x in 2..=6 {
-                    let a = whole.values[x + 9 * (y + 8 * z)];
-                    let b = part.values[(x - 2) + 5 * ((y - 1) + 4 * (z - 3))];
+                    let a = coefficient(&whole, [x, y, z]);
+                    let b = coefficient(&part, [x - 2, y - 1, z - 3]);
                     assert_eq!(a.to_bits(), b.to_bits());
                 }
             }
