@@ -26,7 +26,7 @@
 
 use ndarray::{Array3, ArrayView3, Zip};
 
-use super::{map_lines_in_place, python_float_str, to_f32, x_fastest_copy};
+use super::{map_lanes_in_place, map_x_lines_in_place, python_float_str, to_f32, x_fastest_copy};
 use crate::error::{FilterError, require_positive};
 use crate::{Filter, Margin};
 
@@ -170,26 +170,29 @@ impl Recursive {
     /// values extended to infinity; per line the same operations in the same order as ITK.
     fn filter_lines(&self, data: &[f64], outs: &mut [f64], w: usize) {
         let ln = data.len() / w;
+        let x = |m: usize| &data[m * w..(m + 1) * w];
+        let mut s = vec![0.0; ln * w];
+        self.causal(x, ln, outs);
+        self.anti_causal(x, ln, &mut s);
+        outs.iter_mut().zip(&s).for_each(|(o, a)| *o += a);
+    }
+
+    /// ITK's causal recursion on the lines whose value m `x(m)` holds (one per line), into
+    /// `outs` (value m of line l at `m * w + l`).
+    fn causal<'a>(&self, x: impl Fn(usize) -> &'a [f64], ln: usize, outs: &mut [f64]) {
+        let w = outs.len() / ln;
         let [n0, n1, n2, n3] = self.n;
         let [d1, d2, d3, d4] = self.d;
-        let [m1, m2, m3, m4] = self.m;
         let [bn1, bn2, bn3, bn4] = self.bn;
-        let [bm1, bm2, bm3, bm4] = self.bm;
-        #[allow(clippy::too_many_arguments)]
-        #[inline(always)]
-        fn ema(a1: f64, b1: f64, a2: f64, b2: f64, a3: f64, b3: f64, a4: f64, b4: f64) -> f64 {
-            a1 * b1 + a2 * b2 + a3 * b3 + a4 * b4
-        }
-        let x = |m: usize, l: usize| data[m * w + l];
-
-        // Causal pass, into `outs`: the first four values of each line.
+        // The first four values of each line.
+        let (x0, x1, x2, x3) = (x(0), x(1), x(2), x(3));
         for l in 0..w {
-            let v1 = x(0, l);
+            let v1 = x0[l];
             let mut o = [0.0; 4];
             o[0] = ema(v1, n0, v1, n1, v1, n2, v1, n3);
-            o[1] = ema(x(1, l), n0, v1, n1, v1, n2, v1, n3);
-            o[2] = ema(x(2, l), n0, x(1, l), n1, v1, n2, v1, n3);
-            o[3] = ema(x(3, l), n0, x(2, l), n1, x(1, l), n2, v1, n3);
+            o[1] = ema(x1[l], n0, v1, n1, v1, n2, v1, n3);
+            o[2] = ema(x2[l], n0, x1[l], n1, v1, n2, v1, n3);
+            o[3] = ema(x3[l], n0, x2[l], n1, x1[l], n2, v1, n3);
             o[0] -= ema(v1, bn1, v1, bn2, v1, bn3, v1, bn4);
             o[1] -= ema(o[0], d1, v1, bn2, v1, bn3, v1, bn4);
             o[2] -= ema(o[1], d1, o[0], d2, v1, bn3, v1, bn4);
@@ -204,24 +207,31 @@ impl Recursive {
             let cur = &mut tail[..w];
             let row = |m: usize| &head[m * w..(m + 1) * w];
             let (o1, o2, o3, o4) = (row(i - 1), row(i - 2), row(i - 3), row(i - 4));
-            let input = |m: usize| &data[m * w..(m + 1) * w];
-            let (x0, x1, x2, x3) = (input(i), input(i - 1), input(i - 2), input(i - 3));
+            let (x0, x1, x2, x3) = (x(i), x(i - 1), x(i - 2), x(i - 3));
             for l in 0..w {
                 let mut v = ema(x0[l], n0, x1[l], n1, x2[l], n2, x3[l], n3);
                 v -= ema(o1[l], d1, o2[l], d2, o3[l], d3, o4[l], d4);
                 cur[l] = v;
             }
         }
+    }
 
-        // Anti-causal pass, into `s`: the last four values of each line.
-        let mut s = vec![0.0; ln * w];
+    /// ITK's anti-causal recursion on the lines whose value m `x(m)` holds, into `s` (laid out
+    /// as [`Self::causal`]'s output).
+    fn anti_causal<'a>(&self, x: impl Fn(usize) -> &'a [f64], ln: usize, s: &mut [f64]) {
+        let w = s.len() / ln;
+        let [d1, d2, d3, d4] = self.d;
+        let [m1, m2, m3, m4] = self.m;
+        let [bm1, bm2, bm3, bm4] = self.bm;
+        // The last four values of each line.
+        let (x1, x2, x3) = (x(ln - 1), x(ln - 2), x(ln - 3));
         for l in 0..w {
-            let v2 = x(ln - 1, l);
+            let v2 = x1[l];
             let mut a = [0.0; 4]; // a[q] is s[ln − 1 − q]
             a[0] = ema(v2, m1, v2, m2, v2, m3, v2, m4);
-            a[1] = ema(x(ln - 1, l), m1, v2, m2, v2, m3, v2, m4);
-            a[2] = ema(x(ln - 2, l), m1, x(ln - 1, l), m2, v2, m3, v2, m4);
-            a[3] = ema(x(ln - 3, l), m1, x(ln - 2, l), m2, x(ln - 1, l), m3, v2, m4);
+            a[1] = ema(x1[l], m1, v2, m2, v2, m3, v2, m4);
+            a[2] = ema(x2[l], m1, x1[l], m2, v2, m3, v2, m4);
+            a[3] = ema(x3[l], m1, x2[l], m2, x1[l], m3, v2, m4);
             a[0] -= ema(v2, bm1, v2, bm2, v2, bm3, v2, bm4);
             a[1] -= ema(a[0], d1, v2, bm2, v2, bm3, v2, bm4);
             a[2] -= ema(a[1], d1, a[0], d2, v2, bm3, v2, bm4);
@@ -235,15 +245,13 @@ impl Recursive {
             let cur = &mut head[(i - 1) * w..];
             let row = |m: usize| &tail[(m - i) * w..(m - i + 1) * w];
             let (s1, s2, s3, s4) = (row(i), row(i + 1), row(i + 2), row(i + 3));
-            let input = |m: usize| &data[m * w..(m + 1) * w];
-            let (x0, x1, x2, x3) = (input(i), input(i + 1), input(i + 2), input(i + 3));
+            let (x0, x1, x2, x3) = (x(i), x(i + 1), x(i + 2), x(i + 3));
             for l in 0..w {
                 let mut v = ema(x0[l], m1, x1[l], m2, x2[l], m3, x3[l], m4);
                 v -= ema(s1[l], d1, s2[l], d2, s3[l], d3, s4[l], d4);
                 cur[l] = v;
             }
         }
-        outs.iter_mut().zip(&s).for_each(|(o, a)| *o += a);
     }
 
     /// ITK's `FilterDataArray` on one line.
@@ -252,13 +260,39 @@ impl Recursive {
         self.filter_lines(data, outs, 1);
     }
 
-    /// One pass along `axis`, in place, stored as ITK's float image.
+    /// One pass along `axis`, in place, stored as ITK's float image. Along y and z the lines
+    /// are filtered where the image holds them, a bundle of neighbouring lines at a time;
+    /// along x, bundles of lines are copied out and back ([`map_x_lines_in_place`]) so that the
+    /// recursion runs across lines, not along one.
     fn pass(&self, image: &mut Array3<f64>, axis: usize) {
-        map_lines_in_place(image, axis, |data, out, w| {
-            self.filter_lines(data, out, w);
-            out.iter_mut().for_each(|v| *v = to_f32(*v));
+        if axis == 0 {
+            return map_x_lines_in_place(image, |data, out, w| {
+                self.filter_lines(data, out, w);
+                out.iter_mut().for_each(|v| *v = to_f32(*v));
+            });
+        }
+        map_lanes_in_place(image, axis, |mut lanes| {
+            let (ln, w) = lanes.dim();
+            let (mut c, mut s) = (vec![0.0; ln * w], vec![0.0; ln * w]);
+            {
+                let view = lanes.view();
+                let x = |m: usize| view.row(m).to_slice().expect("lanes lie along x, contiguous");
+                self.causal(x, ln, &mut c);
+                self.anti_causal(x, ln, &mut s);
+            }
+            for (m, mut row) in lanes.rows_mut().into_iter().enumerate() {
+                let (c, s) = (&c[m * w..(m + 1) * w], &s[m * w..(m + 1) * w]);
+                row.iter_mut().zip(c).zip(s).for_each(|((o, &c), &s)| *o = to_f32(c + s));
+            }
         })
     }
+}
+
+/// a1·b1 + a2·b2 + a3·b3 + a4·b4, summed left to right as ITK does.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn ema(a1: f64, b1: f64, a2: f64, b2: f64, a3: f64, b3: f64, a4: f64, b4: f64) -> f64 {
+    a1 * b1 + a2 * b2 + a3 * b3 + a4 * b4
 }
 
 impl Filter for LoG {
@@ -352,6 +386,37 @@ mod tests {
         assert!(out.iter().all(|v| (v - 7.0).abs() < 1e-9), "{out:?}");
         second.filter_line(&data, &mut out);
         assert!(out.iter().all(|v| v.abs() < 1e-9), "{out:?}");
+    }
+
+    /// A pseudo-random x-fastest image.
+    fn noise(dims: (usize, usize, usize)) -> Array3<f64> {
+        use ndarray::ShapeBuilder;
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        Array3::from_shape_simple_fn(dims.f(), || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 11) as f64 / (1u64 << 53) as f64 * 200.0 - 100.0
+        })
+    }
+
+    #[test]
+    fn each_pass_gives_every_line_the_bits_it_gets_alone() {
+        // Along x: two bundles of y, full and partial tiles; along y and z: several bundles of lanes.
+        let image = noise((150, 70, 5));
+        for (axis, order) in [(0, Order::Second), (1, Order::Zero), (2, Order::Second)] {
+            let filter = Recursive::new(2.5, 0.9, order);
+            let mut passed = image.clone();
+            filter.pass(&mut passed, axis);
+            for line in image.lanes(ndarray::Axis(axis)).into_iter().zip(passed.lanes(ndarray::Axis(axis))) {
+                let data: Vec<f64> = line.0.to_vec();
+                let mut alone = vec![0.0; data.len()];
+                filter.filter_line(&data, &mut alone);
+                let alone: Vec<u64> = alone.iter().map(|&v| to_f32(v).to_bits()).collect();
+                let got: Vec<u64> = line.1.iter().map(|v| v.to_bits()).collect();
+                assert_eq!(got, alone, "axis {axis}");
+            }
+        }
     }
 
     #[test]

@@ -51,7 +51,7 @@ pub use square::Square;
 pub use square_root::SquareRoot;
 pub use wavelet::Wavelet;
 
-use ndarray::{Array3, ArrayView3, Axis, ShapeBuilder, Slice};
+use ndarray::{Array3, ArrayView3, ArrayViewMut2, ArrayViewMut3, Axis, ShapeBuilder, Slice};
 use rayon::prelude::*;
 
 /// The value as a 32-bit float holds it (ITK's float images), back in f64.
@@ -172,6 +172,85 @@ where
 
 /// The most lines [`map_lines`] hands over at once.
 const BUNDLE: usize = 64;
+
+/// [`map_lines_in_place`] along x of an x-fastest `image`: the same bundles (up to
+/// [`BUNDLE`] lines of consecutive y in one z plane), copied out and back a tile of
+/// [`TILE`] lines at a time, so that each copy reads a few lines straight along and writes
+/// whole cache lines of the bundle, rather than gathering each value across the bundle's
+/// lines one at a time.
+pub(crate) fn map_x_lines_in_place<F>(image: &mut Array3<f64>, lines: F)
+where
+    F: Fn(&[f64], &mut [f64], usize) + Sync,
+{
+    assert!(image.t().is_standard_layout(), "map_x_lines_in_place takes x-fastest images");
+    if image.is_empty() {
+        return;
+    }
+    let (len, ny, _) = image.dim();
+    let voxels = image.as_slice_memory_order_mut().expect("an x-fastest array is contiguous");
+    voxels.par_chunks_mut(len * ny).for_each(|plane| {
+        let mut data = vec![0.0; len * BUNDLE.min(ny)];
+        let mut result = data.clone();
+        for bundle in plane.chunks_mut(len * BUNDLE) {
+            let w = bundle.len() / len;
+            let (data, result) = (&mut data[..len * w], &mut result[..len * w]);
+            for (t, tile) in bundle.chunks(len * TILE).enumerate() {
+                let mut from: [&[f64]; TILE] = Default::default();
+                from.iter_mut().zip(tile.chunks_exact(len)).for_each(|(f, line)| *f = line);
+                let from = &from[..tile.len() / len];
+                for (m, row) in data.chunks_exact_mut(w).enumerate() {
+                    row[t * TILE..].iter_mut().zip(from).for_each(|(d, line)| *d = line[m]);
+                }
+            }
+            lines(data, result, w);
+            for (t, tile) in bundle.chunks_mut(len * TILE).enumerate() {
+                let mut to: [&mut [f64]; TILE] = Default::default();
+                let k = tile.len() / len;
+                to.iter_mut().zip(tile.chunks_exact_mut(len)).for_each(|(o, line)| *o = line);
+                for (m, row) in result.chunks_exact(w).enumerate() {
+                    to[..k].iter_mut().zip(&row[t * TILE..]).for_each(|(line, &r)| line[m] = r);
+                }
+            }
+        }
+    });
+}
+
+/// How many lines [`map_x_lines_in_place`] copies across at once: 8 values, one cache line
+/// of the bundle.
+const TILE: usize = 8;
+
+/// Hand every bundle of lines of the x-fastest `image` along `axis` 1 (y) or 2 (z) to
+/// `bundle` where the lines lie, without copying them out: a bundle is a (line length × w)
+/// view whose row m holds value m of w neighbouring lines, contiguous, as the image stores
+/// them (along y: up to [`LANES`] lines of consecutive x in one z plane; along z: up to
+/// [`LANES`] consecutive voxels of the (x, y) plane). Bundles are disjoint and run in
+/// parallel; each output value is computed on its own line with the same operations
+/// whatever the bundle, so the result does not depend on the bundling or the thread count.
+pub(crate) fn map_lanes_in_place<F>(image: &mut Array3<f64>, axis: usize, bundle: F)
+where
+    F: Fn(ArrayViewMut2<'_, f64>) + Sync,
+{
+    assert!(axis == 1 || axis == 2, "lanes run along y or z, not axis {axis}");
+    assert!(image.t().is_standard_layout(), "map_lanes_in_place takes x-fastest images");
+    if image.is_empty() {
+        return;
+    }
+    let (nx, ny, nz) = image.dim();
+    let data = image.as_slice_memory_order_mut().expect("an x-fastest array is contiguous");
+    if axis == 1 {
+        let mut planes = ArrayViewMut3::from_shape((nz, ny, nx), data).expect("the image's own shape");
+        planes.axis_iter_mut(Axis(0)).into_par_iter().for_each(|mut plane| {
+            plane.axis_chunks_iter_mut(Axis(1), LANES).for_each(&bundle);
+        });
+    } else {
+        let mut rows = ArrayViewMut2::from_shape((nz, ny * nx), data).expect("the image's own shape");
+        rows.axis_chunks_iter_mut(Axis(1), LANES).into_par_iter().for_each(&bundle);
+    }
+}
+
+/// The most lines [`map_lanes_in_place`] hands over at once: a bundle's rows of 1 KiB, and
+/// its working copies (a few bundles' size) within L2 for lines of a few hundred voxels.
+const LANES: usize = 128;
 
 /// Run a one-line function on every line of a bundle (see [`map_lines`]).
 pub(crate) fn each_line(data: &[f64], out: &mut [f64], w: usize, line: impl Fn(&[f64], &mut [f64])) {
