@@ -14,7 +14,7 @@ use crate::model::{FeatureKey, ProcessedCase};
 use crate::settings::Settings;
 use crate::shape::Shape;
 use crate::sources::plugin::{CaseMeta, PluginCase};
-use crate::sources::{Instance, Instances, Levels, SourceContext, source_key};
+use crate::sources::{Instance, Instances, Levels, SourceContext, SourcePlan, source_key};
 use radx_plugin_host::PluginRegistry;
 
 /// Evaluate every family of `library` on a processed case. Families and features keep
@@ -61,7 +61,7 @@ pub fn extract_with_meta(
     shape: Option<Shape>,
     meta: &CaseMeta,
 ) -> Vec<FeatureRow> {
-    extract_on(case, settings, library, plugins, shape, Run::Case, Levels::All, meta)
+    extract_on(case, settings, library, plugins, shape, meta)
 }
 
 /// [`extract_with_plugins`] for the many small cases of a feature map's windows: the
@@ -75,7 +75,11 @@ pub fn extract_window(
     plugins: &PluginRegistry,
     grey_levels: Levels,
 ) -> Vec<FeatureRow> {
-    extract_on(case, settings, library, plugins, None, Run::Window, grey_levels, &CaseMeta::default())
+    let plan = WindowPlan::new(library, plugins);
+    let mut rows = Vec::new();
+    let plugin_rows = window_into(&plan, case, settings, plugins, grey_levels, &mut |r| rows.push(r.into_row()));
+    rows.extend(plugin_rows);
+    rows
 }
 
 /// A family's values over one aggregation's matrices, and what made each non-finite one so.
@@ -264,54 +268,111 @@ impl FamilyRow<'_> {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 fn extract_on(
     case: &ProcessedCase,
     settings: &Settings,
     library: &[LibraryFamily],
     plugins: &PluginRegistry,
     shape: Option<Shape>,
-    run: Run,
-    grey_levels: Levels,
     meta: &CaseMeta,
 ) -> Vec<FeatureRow> {
     let mut rows = Vec::new();
-    let plugin_rows =
-        extract_into(case, settings, library, plugins, shape, run, grey_levels, meta, &mut |r| rows.push(r.into_row()));
+    let plugin_rows = extract_into(case, settings, library, plugins, shape, meta, &mut |r| rows.push(r.into_row()));
     rows.extend(plugin_rows);
     rows
 }
 
-/// The values and notes of the rows [`extract_window`] gives, in its order, without their
-/// keys and tags: a feature map's windows all have the rows of its first window, so naming
-/// each window's rows again would only allocate.
+/// What every window of a feature map shares, worked out once per map run rather than per
+/// window: the distinct sources to build (the providers' and the plugins') and where each
+/// family's data are among them, so a window keys nothing by strings.
+pub(crate) struct WindowPlan<'l> {
+    library: &'l [LibraryFamily],
+    /// The sources the built-in providers build.
+    builtin: SourcePlan<'l>,
+    /// The sources a plugin provides (a plugin's source shadows a built-in one of its name).
+    plugin: SourcePlan<'l>,
+    /// Per family of `library`: its source's data.
+    source_of: Vec<PlannedSource>,
+}
+
+/// Where a family's source data are: a position in [`WindowPlan`]'s built-in or plugin sources.
+#[derive(Clone, Copy)]
+enum PlannedSource {
+    Builtin(usize),
+    Plugin(usize),
+}
+
+impl<'l> WindowPlan<'l> {
+    /// The plan of `library`'s windows, with `plugins`.
+    pub(crate) fn new(library: &'l [LibraryFamily], plugins: &PluginRegistry) -> Self {
+        let by_plugin = |source: &str| plugins.source(source).is_some();
+        let builtin = SourcePlan::of(library, by_plugin);
+        let plugin = SourcePlan::of(library, |source| !by_plugin(source));
+        let source_of = library
+            .iter()
+            .map(|family| match builtin.position(family) {
+                Some(k) => PlannedSource::Builtin(k),
+                None => PlannedSource::Plugin(plugin.position(family).expect("a family's source is planned")),
+            })
+            .collect();
+        WindowPlan { library, builtin, plugin, source_of }
+    }
+}
+
+/// The values and notes of the rows [`extract_window`] gives, in its order, to `sink`,
+/// without their keys and tags: a feature map's windows all have the rows of its first
+/// window, so naming each window's rows again would only allocate.
 pub(crate) fn window_values(
+    plan: &WindowPlan<'_>,
     case: &ProcessedCase,
     settings: &Settings,
-    library: &[LibraryFamily],
     plugins: &PluginRegistry,
     grey_levels: Levels,
-) -> Vec<(f64, Option<String>)> {
-    let mut values = Vec::new();
+    sink: &mut dyn FnMut(f64, Option<String>),
+) {
+    let plugin_rows = window_into(plan, case, settings, plugins, grey_levels, &mut |r| sink(r.value, r.note));
+    for row in plugin_rows {
+        sink(row.value, row.note);
+    }
+}
+
+/// [`extract_into`] for a feature map's window ([`Run::Window`]), its sources found by `plan`.
+fn window_into<'l>(
+    plan: &WindowPlan<'l>,
+    case: &ProcessedCase,
+    settings: &Settings,
+    plugins: &PluginRegistry,
+    grey_levels: Levels,
+    sink: &mut dyn FnMut(FamilyRow<'l>),
+) -> Vec<FeatureRow> {
+    let host = CaseHost::new(case, settings);
     let meta = CaseMeta::default();
-    let plugin_rows = extract_into(case, settings, library, plugins, None, Run::Window, grey_levels, &meta, &mut |r| {
-        values.push((r.value, r.note))
+    let plugin_case = PluginCase::new(plugins, case, settings, &meta);
+    let builder = SourceContext { case, levels: case.levels.cropped_to_voxels(), host: &host, settings, grey_levels };
+    let builtin = builder.build_planned(&plan.builtin, false);
+    let plugin: Vec<Instances> = plan
+        .plugin
+        .sources()
+        .iter()
+        .map(|(_, f)| plugin_case.instances(&f.family.source().name, f.family.params()))
+        .collect();
+    let of_family = plan.source_of.iter().map(|s| match *s {
+        PlannedSource::Builtin(k) => &*builtin[k],
+        PlannedSource::Plugin(k) => &plugin[k],
     });
-    values.extend(plugin_rows.into_iter().map(|r| (r.value, r.note)));
-    values
+    let families = plan.library.iter().zip(of_family).map(|(family, instances)| (family, Some(instances)));
+    evaluate_rows(families, &host, settings, Run::Window, sink);
+    plugin_case.feature_rows(true)
 }
 
 /// Evaluates the library on `case`, giving each family's rows to `sink` in library order;
 /// returns the plugins' own feature rows, which come after them.
-#[allow(clippy::too_many_arguments)]
 fn extract_into<'l>(
     case: &ProcessedCase,
     settings: &Settings,
     library: &'l [LibraryFamily],
     plugins: &PluginRegistry,
     shape: Option<Shape>,
-    run: Run,
-    grey_levels: Levels,
     meta: &CaseMeta,
     sink: &mut dyn FnMut(FamilyRow<'l>),
 ) -> Vec<FeatureRow> {
@@ -328,49 +389,62 @@ fn extract_into<'l>(
                 .or_insert_with(|| Arc::new(plugin_case.instances(source, family.family.params())));
         }
     }
-    let builder = SourceContext { case, levels: case.levels.cropped_to_voxels(), host: &host, settings, grey_levels };
-    let skip = |source: &str| plugins.source(source).is_some();
-    let mut sources = match run {
-        Run::Case => {
-            let (built, ()) = rayon::join(
-                || {
-                    let built = builder.build_all(library, skip, true);
-                    crate::timings::mark("texture matrices built");
-                    built
-                },
-                || {
-                    host.prefetch(
-                        library.iter().flat_map(|f| f.family.features().map(|feature| feature.text.as_str())),
-                    );
-                    crate::timings::mark("morphology and intensity peaks computed");
-                },
-            );
-            built
-        }
-        Run::Window => builder.build_all(library, skip, false),
+    let builder = SourceContext {
+        case,
+        levels: case.levels.cropped_to_voxels(),
+        host: &host,
+        settings,
+        grey_levels: Levels::All,
     };
+    let skip = |source: &str| plugins.source(source).is_some();
+    let (mut sources, ()) = rayon::join(
+        || {
+            let built = builder.build_all(library, skip, true);
+            crate::timings::mark("texture matrices built");
+            built
+        },
+        || {
+            host.prefetch(library.iter().flat_map(|f| f.family.features().map(|feature| feature.text.as_str())));
+            crate::timings::mark("morphology and intensity peaks computed");
+        },
+    );
     sources.extend(plugin_sources);
+    let families = library.iter().map(|family| (family, sources.get(&source_key(family)).map(|i| &**i)));
+    evaluate_rows(families, &host, settings, Run::Case, sink);
+    plugin_case.feature_rows(false)
+}
+
+/// Evaluates every family on its source's data (`None`: none, the family is left out),
+/// giving each family's rows to `sink` in the families' order.
+fn evaluate_rows<'l, 'a>(
+    families: impl Iterator<Item = (&'l LibraryFamily, Option<&'a Instances>)>,
+    host: &CaseHost<'_>,
+    settings: &Settings,
+    run: Run,
+    sink: &mut dyn FnMut(FamilyRow<'l>),
+) {
     // Evaluate every (family, aggregation) concurrently; rows are assembled afterwards in
     // library order, with notes that see every builtin failure, whatever the thread count.
-    let jobs: Vec<Job<'l, '_>> = library
-        .iter()
-        .filter_map(|family| sources.get(&source_key(family)).map(|instances| (family, instances)))
+    let jobs: Vec<Job<'l, 'a>> = families
+        .filter_map(|(family, instances)| instances.map(|instances| (family, instances)))
         .flat_map(|(family, instances)| {
             instances.iter().filter(|(a, _)| runs_for(family, *a)).map(move |instance| (family, instance))
         })
         .collect();
-    let outcomes = evaluate_jobs(&jobs, &host, settings, run);
+    let outcomes = evaluate_jobs(&jobs, host, settings, run);
     // A map marks once when all its windows are done, not once per window.
     if run == Run::Case {
         crate::timings::mark("families evaluated");
     }
     for (&(family, (aggregation, _)), outcome) in jobs.iter().zip(outcomes) {
-        let features: Vec<&'l radx_dsl::FeatureInfo> = family.family.features().collect();
         let (values, causes, note) = match outcome {
             Ok(Evaluated { values, causes }) => (values, causes, None),
-            Err(e) => (vec![f64::NAN; features.len()], vec![None; features.len()], Some(e)),
+            Err(e) => {
+                let n = family.family.features().count();
+                (vec![f64::NAN; n], vec![None; n], Some(e))
+            }
         };
-        for ((feature, value), cause) in features.into_iter().zip(values).zip(causes) {
+        for ((feature, value), cause) in family.family.features().zip(values).zip(causes) {
             let note = if value.is_nan() {
                 note.clone()
                     .or_else(|| host.failure_for(&feature.text))
@@ -384,5 +458,4 @@ fn extract_into<'l>(
             sink(FamilyRow { family, feature, aggregation: *aggregation, value, note });
         }
     }
-    plugin_case.feature_rows(run == Run::Window)
 }

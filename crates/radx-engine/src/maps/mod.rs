@@ -265,8 +265,8 @@ impl FeatureMaps {
 struct OutputPlan {
     keys: Vec<FeatureKey>,
     tags: Vec<Option<String>>,
-    /// `order[k]`: the window row that output row `k` is.
-    order: Vec<usize>,
+    /// `slot[i]`: the output row that window row `i` is, if it is output.
+    slot: Vec<Option<usize>>,
 }
 
 impl OutputPlan {
@@ -277,22 +277,34 @@ impl OutputPlan {
         own_names: bool,
     ) -> OutputPlan {
         let output = profile.output_selection(rows, settings, own_names);
-        let order = output.iter().map(|out| out.row).collect();
+        let mut slot = vec![None; rows.len()];
+        for (k, out) in output.iter().enumerate() {
+            debug_assert!(slot[out.row].is_none(), "a profile outputs each row once");
+            slot[out.row] = Some(k);
+        }
         let (keys, tags) = output.into_iter().map(|out| (out.key, rows[out.row].tag.clone())).unzip();
-        OutputPlan { keys, tags, order }
+        OutputPlan { keys, tags, slot }
     }
 
-    /// Put a window's output values in `out` from its rows (in [`crate::extract::window_values`]'
-    /// order); returns the output rows' notes.
-    fn fill(&self, mut rows: Vec<(f64, Option<String>)>, out: &mut [f64]) -> Vec<(usize, String)> {
-        debug_assert!(self.order.iter().all(|&i| i < rows.len()), "every window gives the library's rows");
+    /// Put one window's output values in `out`, from its rows as
+    /// [`crate::extract::window_values`] gives them; returns the output rows' notes.
+    fn fill(
+        &self,
+        window_values: impl FnOnce(&mut dyn FnMut(f64, Option<String>)),
+        out: &mut [f64],
+    ) -> Vec<(usize, String)> {
         let mut notes = Vec::new();
-        for (k, (&i, value)) in self.order.iter().zip(out).enumerate() {
-            *value = rows[i].0;
-            if let Some(note) = rows[i].1.take() {
-                notes.push((k, note));
+        let mut row = 0;
+        window_values(&mut |value, note| {
+            if let Some(&Some(k)) = self.slot.get(row) {
+                out[k] = value;
+                if let Some(note) = note {
+                    notes.push((k, note));
+                }
             }
-        }
+            row += 1;
+        });
+        debug_assert_eq!(row, self.slot.len(), "every window gives the first window's rows");
         notes
     }
 }
@@ -350,6 +362,7 @@ pub fn feature_maps(extractor: &Extractor, case: &Case, options: &MapOptions) ->
     };
     let first_rows =
         crate::extract::extract_window(&window_of(first), settings, &library, &extractor.plugins, grey_levels);
+    let window_plan = crate::extract::WindowPlan::new(&library, &extractor.plugins);
     let plan = OutputPlan::of(&first_rows, profile, settings, extractor.pyradiomics_names);
     let n = plan.keys.len();
     check_maps(extractor, &processed, unmasked.as_ref().map(|(p, _)| p), (centres.len(), n), full.dims)
@@ -361,8 +374,11 @@ pub fn feature_maps(extractor: &Extractor, case: &Case, options: &MapOptions) ->
         .zip(centres.par_iter())
         .map(|(out, &centre)| {
             let window = window_of(centre);
-            let rows = crate::extract::window_values(&window, settings, &library, &extractor.plugins, grey_levels);
-            plan.fill(rows, out)
+            let plugins = &extractor.plugins;
+            plan.fill(
+                |sink| crate::extract::window_values(&window_plan, &window, settings, plugins, grey_levels, sink),
+                out,
+            )
         })
         .collect();
     crate::timings::mark_with(|| format!("{} map windows computed", centres.len()));

@@ -421,15 +421,27 @@ pub fn build_source(
 /// PyRadiomics' `multiElement` check (its C GLRLM, `calculate_glrlm`): a direction counts only
 /// if some line along it holds two or more ROI voxels (adjacent or not); otherwise PyRadiomics
 /// zeroes the direction's matrix, and then deletes it as empty. Two voxels share a line along
-/// `d` (components −1, 0, 1) when they have the same key `p − (p_m·d_m)·d`, `m` the first axis
-/// `d` moves along.
+/// `d` (components −1, 0, 1) when one is the other moved by a multiple of `d`, so each ROI
+/// voxel looks ahead along `d` only: no set of lines to hash (a feature map asks this for
+/// every direction of every window).
 fn pyradiomics_multi_element(levels: &ndarray::Array3<u16>, d: [i32; 3]) -> bool {
-    let Some(m) = (0..3).find(|&k| d[k] != 0) else { return false };
-    let mut lines = std::collections::HashSet::new();
+    if d == [0; 3] {
+        return false;
+    }
+    let (nx, ny, nz) = levels.dim();
+    let dims = [nx as i64, ny as i64, nz as i64];
+    let step = d.map(i64::from);
     levels.indexed_iter().filter(|(_, l)| **l > 0).any(|((x, y, z), _)| {
-        let p = [x as i64, y as i64, z as i64];
-        let t = p[m] * i64::from(d[m]);
-        !lines.insert([0, 1, 2].map(|k| p[k] - t * i64::from(d[k])))
+        let mut q = [x as i64, y as i64, z as i64];
+        loop {
+            q = [0, 1, 2].map(|k| q[k] + step[k]);
+            if (0..3).any(|k| q[k] < 0 || q[k] >= dims[k]) {
+                return false;
+            }
+            if levels[[q[0] as usize, q[1] as usize, q[2] as usize]] > 0 {
+                return true;
+            }
+        }
     })
 }
 
@@ -516,5 +528,36 @@ mod tests {
         levels[[4, 3, 1]] = 1;
         assert_eq!(super::roi_extent(&levels), [4, 3, 3]);
         assert_eq!(super::roi_extent(&Array3::<u16>::zeros((5, 4, 3).f())), [0, 0, 0]);
+    }
+
+    /// PyRadiomics' C check as it is written (`calculate_glrlm`): voxels on one line along
+    /// `d` share the key `p − (p_m·d_m)·d`, `m` the first axis `d` moves along.
+    fn multi_element_by_line_keys(levels: &Array3<u16>, d: [i32; 3]) -> bool {
+        let Some(m) = (0..3).find(|&k| d[k] != 0) else { return false };
+        let mut lines = std::collections::HashSet::new();
+        levels.indexed_iter().filter(|(_, l)| **l > 0).any(|((x, y, z), _)| {
+            let p = [x as i64, y as i64, z as i64];
+            let t = p[m] * i64::from(d[m]);
+            !lines.insert([0, 1, 2].map(|k| p[k] - t * i64::from(d[k])))
+        })
+    }
+
+    proptest::proptest! {
+        /// Looking ahead along each direction finds a line with two ROI voxels exactly when
+        /// grouping the voxels by line does, for every one of the 26 directions.
+        #[test]
+        fn multi_element_looks_ahead_as_lines_group(
+            dims in (1usize..5, 1usize..5, 1usize..4),
+            bits in proptest::collection::vec(proptest::bool::weighted(0.15), 80),
+        ) {
+            let levels = Array3::from_shape_fn(dims.f(), |(x, y, z)| u16::from(bits[x + 4 * y + 16 * z]));
+            for d in (0..27).map(|k| [k % 3 - 1, k / 3 % 3 - 1, k / 9 - 1]) {
+                proptest::prop_assert_eq!(
+                    super::pyradiomics_multi_element(&levels, d),
+                    multi_element_by_line_keys(&levels, d),
+                    "direction {:?}", d
+                );
+            }
+        }
     }
 }
