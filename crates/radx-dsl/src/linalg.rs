@@ -16,10 +16,26 @@ pub fn percentile(values: &[f64], q: f64) -> f64 {
 /// so that several percentiles of one array sort it once.
 pub fn sorted_without_nan(values: &[f64]) -> Vec<f64> {
     sorted_by_counting(values).unwrap_or_else(|| {
+        if values.len() >= RADIX_FROM {
+            return sorted_by_radix(values);
+        }
         let mut v: Vec<f64> = values.iter().copied().filter(|x| !x.is_nan()).collect();
         v.sort_unstable_by(f64::total_cmp);
         v
     })
+}
+
+/// From this many values on, [`sorted_by_radix`] beats pdqsort.
+const RADIX_FROM: usize = 2048;
+
+/// The non-NaN `values` in `f64::total_cmp` order by radsort's LSD radix sort, whose float
+/// keys order as `total_cmp` does (−0 just below +0): O(n) passes where pdqsort takes
+/// O(n log n) comparisons (filtered images' intensities are fractions, which counting
+/// cannot sort). Equal keys are equal bits, so the result is any `total_cmp` sort's.
+fn sorted_by_radix(values: &[f64]) -> Vec<f64> {
+    let mut v: Vec<f64> = values.iter().copied().filter(|x| !x.is_nan()).collect();
+    radsort::sort(&mut v);
+    v
 }
 
 /// `values` sorted by counting how often each whole number occurs, when every entry is a

@@ -117,7 +117,9 @@ impl PaddedLevels {
 /// cost more than the counting): each ROI voxel's run length so far is its predecessor's
 /// plus one, or one, and a voxel whose successor is not of its level ends a run of that
 /// length. A run and its reverse are the same run, so the direction is taken with its
-/// predecessor earlier in memory.
+/// predecessor earlier in memory. Every voxel writes its cell to a list whose end moves on
+/// only when the voxel ends a run; the list is counted per slice. Adding to the cells voxel
+/// by voxel made each wait for the last where neighbours share a cell (smooth images).
 fn count_runs(
     padded: &PaddedLevels,
     direction: [i32; 3],
@@ -141,23 +143,36 @@ fn count_runs(
     let ring = (step + 1).next_power_of_two();
     let slot = ring - 1;
     let mut length_so_far = vec![0u32; ring];
+    // One slot per voxel of a slice, plus one that a last voxel ending no run writes.
+    let mut ended = vec![0usize; nx * ny + 1];
     for z in slices.clone() {
         // The border stops runs within a slice; across slices the slab's ends do.
         let has_predecessor = !crosses_slices || z > slices.start;
         let has_successor = !crosses_slices || z + 1 < slices.end;
+        let mut n_ended = 0;
         for y in 0..ny {
             let row = 1 + px * (y + 1 + py * (z + 1));
-            for index in row..row + nx {
-                let level = levels[index];
+            // The padding keeps the neighbours' rows inside the array, even where the slab's
+            // ends make them no neighbours.
+            let here = &levels[row..row + nx];
+            let before = &levels[row - step..row - step + nx];
+            let after = &levels[row + step..row + step + nx];
+            for (x, ((&level, &previous), &next)) in here.iter().zip(before).zip(after).enumerate() {
                 if level == 0 {
                     continue; // outside the ROI: whole stretches at a time, a predictable branch
                 }
-                let continues = has_predecessor && levels[index - step] == level;
-                let length = if continues { length_so_far[(index - step) & slot] + 1 } else { 1 };
+                let index = row + x;
+                // Masks, not branches: the predecessor's length is read whether or not it counts.
+                let continues = u32::from(has_predecessor && previous == level);
+                let length = (length_so_far[(index - step) & slot] & continues.wrapping_neg()) + 1;
                 length_so_far[index & slot] = length;
-                let ends = !has_successor || levels[index + step] != level;
-                cells[(usize::from(level) - 1) * max_length + length as usize - 1] += u64::from(ends);
+                let ends = !has_successor || next != level;
+                ended[n_ended] = (usize::from(level) - 1) * max_length + length as usize - 1;
+                n_ended += usize::from(ends);
             }
+        }
+        for &cell in &ended[..n_ended] {
+            cells[cell] += 1;
         }
     }
 }

@@ -166,9 +166,14 @@ impl Neighbourhood {
         Neighbourhood { offsets, reach }
     }
 
-    /// Number of neighbour positions in the (clipped) box.
-    pub(super) fn len(&self) -> usize {
-        self.offsets.len()
+    /// How far the neighbourhood reaches along x, y and z.
+    pub(super) fn reach(&self) -> [usize; 3] {
+        self.reach
+    }
+
+    /// The neighbour positions `[dx, dy, dz]`, each as often as listed.
+    pub(super) fn displacements(&self) -> impl Iterator<Item = [isize; 3]> + '_ {
+        self.offsets.iter().map(|&(d, _)| d)
     }
 
     /// Calls `f` with the grey level of every neighbour of `centre` that lies in the

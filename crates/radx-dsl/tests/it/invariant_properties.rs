@@ -410,3 +410,26 @@ proptest! {
         prop_assert_eq!(got.iter().map(|x| x.to_bits()).collect::<Vec<_>>(), want.iter().map(|x| x.to_bits()).collect::<Vec<_>>());
     }
 }
+
+/// Any `f64` (NaN, ±0, subnormals, infinities) or a filtered image's kind of value: a fraction
+/// near a few hundred, with repeats.
+fn radix_entry() -> impl Strategy<Value = f64> {
+    prop_oneof![
+        2 => prop::num::f64::ANY,
+        2 => -300.0f64..300.0,
+        1 => prop::sample::select(vec![0.5, -0.0, 0.0, f64::NAN, -f64::NAN, f64::MIN_POSITIVE, -5e-324, 2.5]),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+    /// Arrays long enough to be radix-sorted come out bit for bit as a comparison sort by
+    /// `total_cmp` gives them.
+    #[test]
+    fn long_arrays_sort_as_total_cmp_does(values in prop::collection::vec(radix_entry(), 2048..6000)) {
+        let mut want: Vec<f64> = values.iter().copied().filter(|x| !x.is_nan()).collect();
+        want.sort_unstable_by(f64::total_cmp);
+        let got = radx_dsl::linalg::sorted_without_nan(&values);
+        prop_assert_eq!(got.iter().map(|x| x.to_bits()).collect::<Vec<_>>(), want.iter().map(|x| x.to_bits()).collect::<Vec<_>>());
+    }
+}
