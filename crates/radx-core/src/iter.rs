@@ -52,12 +52,24 @@ pub fn offsets(direction: [i32; 3], distance: usize) -> [isize; 3] {
 /// `values` (x-fastest, dimensions `dims`) inside a one-voxel border of zeros, into `out`
 /// (x-fastest, `dims + 2` per axis; its buffer is reused): every neighbour of a voxel then
 /// exists, and a voxel outside the original array reads as 0 (outside the ROI).
-pub fn pad_with_zeros<T: Copy + Default>(values: &[T], [nx, ny, nz]: [usize; 3], out: &mut Vec<T>) {
-    let [px, py, pz] = [nx + 2, ny + 2, nz + 2];
+pub fn pad_with_zeros<T: Copy + Default>(values: &[T], dims: [usize; 3], out: &mut Vec<T>) {
+    pad_with_zeros_by(values, dims, [1; 3], out);
+}
+
+/// [`pad_with_zeros`] with a border `border[a]` voxels wide on each side of axis `a` (`out`
+/// has `dims + 2·border` per axis): for neighbourhoods that reach further than one voxel.
+pub fn pad_with_zeros_by<T: Copy + Default>(
+    values: &[T],
+    [nx, ny, nz]: [usize; 3],
+    border: [usize; 3],
+    out: &mut Vec<T>,
+) {
+    let [bx, by, bz] = border;
+    let [px, py, pz] = [nx + 2 * bx, ny + 2 * by, nz + 2 * bz];
     out.clear();
     out.resize(px * py * pz, T::default());
     for (row, (y, z)) in values.chunks(nx.max(1)).zip((0..nz).flat_map(|z| (0..ny).map(move |y| (y, z)))) {
-        let start = 1 + px * (y + 1 + py * (z + 1));
+        let start = bx + px * (y + by + py * (z + bz));
         out[start..start + nx].copy_from_slice(row);
     }
 }

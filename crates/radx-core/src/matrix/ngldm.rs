@@ -167,16 +167,11 @@ struct PaddedHood {
 
 impl PaddedHood {
     fn new(levels: &[u16], dims: [usize; 3], hood: &Neighbourhood) -> PaddedHood {
-        let [nx, ny, nz] = dims;
+        let [nx, ny, _] = dims;
         let reach = hood.reach();
-        let [px, py, pz] = [nx + 2 * reach[0], ny + 2 * reach[1], nz + 2 * reach[2]];
-        let mut padded = vec![0u16; px * py * pz];
-        for z in 0..nz {
-            for y in 0..ny {
-                let start = reach[0] + px * (y + reach[1] + py * (z + reach[2]));
-                padded[start..start + nx].copy_from_slice(&levels[nx * (y + ny * z)..][..nx]);
-            }
-        }
+        let [px, py] = [nx + 2 * reach[0], ny + 2 * reach[1]];
+        let mut padded = Vec::new();
+        crate::iter::pad_with_zeros_by(levels, dims, reach, &mut padded);
         let offsets = hood.displacements().map(|[dx, dy, dz]| dx + px as isize * (dy + py as isize * dz)).collect();
         PaddedHood { levels: padded, dims, padded: [px, py], reach, offsets }
     }

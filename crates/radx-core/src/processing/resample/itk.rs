@@ -217,11 +217,7 @@ fn resample_input(
     }
     let data = match interpolator {
         ItkInterpolator::NearestNeighbor => {
-            let nearest = |index: [f64; 3]| {
-                input.at(std::array::from_fn(|a| {
-                    round_half_integer_up(index[a]).clamp(0, input.whole[a] as i64 - 1) as usize
-                }))
-            };
+            let nearest = |index: [f64; 3]| input.at(nearest_voxel(index, input.whole));
             sample(target, &map, input.whole, nearest, default_value)
         }
         ItkInterpolator::Linear => sample(target, &map, input.whole, |index| linear(input, index), default_value),
@@ -269,8 +265,7 @@ pub fn resample_mask_in_box(
         });
     }
     let nearest = |index: [f64; 3]| {
-        let voxel: [usize; 3] =
-            std::array::from_fn(|a| round_half_integer_up(index[a]).clamp(0, dims[a] as i64 - 1) as usize);
+        let voxel = nearest_voxel(index, dims);
         let within = (0..3).all(|a| (bbox.min[a]..=bbox.max[a]).contains(&voxel[a]));
         let set = within && inside[[voxel[0] - bbox.min[0], voxel[1] - bbox.min[1], voxel[2] - bbox.min[2]]];
         if set { 1.0 } else { 0.0 }
@@ -629,6 +624,12 @@ fn sample_bspline(
             row[*x] = coefficients.sum([sx], &sy, &sz)[0];
         }
     })
+}
+
+/// `NearestNeighborInterpolateImageFunction`'s voxel for continuous index `index` of an
+/// image of `dims` voxels (clamped to the image, as ITK's buffer check leaves it).
+fn nearest_voxel(index: [f64; 3], dims: [usize; 3]) -> [usize; 3] {
+    std::array::from_fn(|a| round_half_integer_up(index[a]).clamp(0, dims[a] as i64 - 1) as usize)
 }
 
 /// `Math::RoundHalfIntegerUp` on x86-64: `RoundHalfIntegerToEven(2x + ½) >> 1`.
