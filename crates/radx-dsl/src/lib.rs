@@ -119,8 +119,11 @@ pub fn compile_with(
     }
 }
 
-/// [`compile`] for several `(file name, text)` pairs, in order, on one compiler thread
-/// (starting a thread per file costs more than a small file's compilation).
+/// [`compile`] for several `(file name, text)` pairs, results in the files' order. The files
+/// compile independently, so they are spread over a few compiler threads (one per core, at
+/// most one per file; starting a thread costs more than a small file's compilation): the
+/// shipped library is compiled at the start of every run, on its critical path for small
+/// cases.
 pub fn compile_files(files: &[(&str, &str)], registry: &Registry) -> Vec<Result<CompiledFile, Diagnostics>> {
     compile_files_with(files, registry, Limits::default())
 }
@@ -131,15 +134,48 @@ pub fn compile_files_with(
     registry: &Registry,
     limits: Limits,
 ) -> Vec<Result<CompiledFile, Diagnostics>> {
-    let run = || files.iter().map(|(name, text)| compile_here(name, text, registry, limits)).collect::<Vec<_>>();
-    let spawned = std::thread::scope(|s| {
-        std::thread::Builder::new().stack_size(COMPILER_STACK).spawn_scoped(s, run).map(|h| h.join())
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    let shares = balanced_shares(files, cores.min(files.len()).max(1));
+    let compile = |share: &[usize]| {
+        share.iter().map(|&k| (k, compile_here(files[k].0, files[k].1, registry, limits))).collect::<Vec<_>>()
+    };
+    let compiled: Vec<(usize, Result<CompiledFile, Diagnostics>)> = std::thread::scope(|s| {
+        let spawned: Vec<_> = shares
+            .iter()
+            .map(|share| {
+                let run = || compile(share);
+                (share, std::thread::Builder::new().stack_size(COMPILER_STACK).spawn_scoped(s, run))
+            })
+            .collect();
+        let mut compiled = Vec::with_capacity(files.len());
+        for (share, thread) in spawned {
+            match thread {
+                Ok(handle) => compiled.extend(handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))),
+                // Could not spawn: compile this share on this thread instead.
+                Err(_) => compiled.extend(compile(share)),
+            }
+        }
+        compiled
     });
-    match spawned {
-        Ok(Ok(results)) => results,
-        Ok(Err(panic)) => std::panic::resume_unwind(panic),
-        Err(_) => run(),
+    let mut in_order: Vec<Option<Result<CompiledFile, Diagnostics>>> = (0..files.len()).map(|_| None).collect();
+    for (k, result) in compiled {
+        in_order[k] = Some(result);
     }
+    in_order.into_iter().flatten().collect()
+}
+
+/// The files' indices split into `threads` shares of about equal text length (longest file
+/// first, each to the share with the least text so far).
+fn balanced_shares(files: &[(&str, &str)], threads: usize) -> Vec<Vec<usize>> {
+    let mut by_length: Vec<usize> = (0..files.len()).collect();
+    by_length.sort_by_key(|&k| std::cmp::Reverse(files[k].1.len()));
+    let mut shares = vec![(0usize, Vec::new()); threads];
+    for k in by_length {
+        let lightest = shares.iter_mut().min_by_key(|(length, _)| *length).expect("at least one share");
+        lightest.0 += files[k].1.len();
+        lightest.1.push(k);
+    }
+    shares.into_iter().map(|(_, share)| share).filter(|share| !share.is_empty()).collect()
 }
 
 fn compile_here(file_name: &str, text: &str, registry: &Registry, limits: Limits) -> Result<CompiledFile, Diagnostics> {

@@ -142,7 +142,8 @@ impl<'a> CaseHost<'a> {
     /// is computed by a deterministic function, so the results do not depend on threads.
     pub fn prefetch<'t>(&self, texts: impl Iterator<Item = &'t str>) {
         let texts: Vec<&str> = texts.collect();
-        let calls = |names: &[&str]| crate::shape::calls_any(&texts, names);
+        let called = crate::shape::Calls::in_texts(&texts);
+        let calls = |names: &[&str]| called.any(names);
         let shape = ShapeNeeds::of_texts(&texts);
         rayon::scope(|s| {
             if shape.any() {

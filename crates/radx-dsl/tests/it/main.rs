@@ -15,6 +15,7 @@ mod invariant_fmt;
 mod invariant_properties;
 mod invariant_scratch_reuse;
 mod mechanics_builtin_cache;
+mod mechanics_compile_files;
 mod mechanics_eval_budget;
 mod mechanics_plan;
 mod mechanics_plan_schedule;
