@@ -181,3 +181,106 @@ fn label_mask_reports_the_first_fractional_value() {
     let found = read_label_mask(&path, 423, &Default::default()).unwrap().fractional;
     assert_eq!(found, Some((7.25, [2, 4, 3])));
 }
+
+/// A 64×48×20 int16 image of smooth values (x + 3y + 50z − 700).
+fn smooth_volume() -> Volume<f64> {
+    let grid = Grid::new([64, 48, 20], [0.8, 0.8, 2.0]);
+    let values =
+        (0..20).flat_map(|z| (0..48).flat_map(move |y| (0..64).map(move |x| (x + 3 * y + 50 * z) as f64 - 700.0)));
+    Volume::from_x_fastest(grid, values.collect())
+}
+
+fn gzip_members(parts: &[&[u8]]) -> Vec<u8> {
+    use std::io::Write;
+    let mut out = Vec::new();
+    for part in parts {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(part).unwrap();
+        out.extend(e.finish().unwrap());
+    }
+    out
+}
+
+/// [`smooth_volume`] as gzip files: written by radx (`.nii.gz`, `.nrrd`: one gzip member), a
+/// `.nii.gz` of two members (as bgzip or `cat a.gz b.gz` make; the first ends in slice 6)
+/// and a gzip NRRD with a `byte skip` (made here).
+fn gzip_files(dir: &Path) -> Vec<PathBuf> {
+    let v = smooth_volume();
+    let [single, nrrd, two, skip] = ["one.nii.gz", "one.nrrd", "two.nii.gz", "skip.nrrd"].map(|n| dir.join(n));
+    radx_io::write_nifti(&single, &v, VoxelType::I16).unwrap();
+    radx_io::write_nrrd(&nrrd, &v, VoxelType::I16).unwrap();
+    let raw = dir.join("raw.nii");
+    radx_io::write_nifti(&raw, &v, VoxelType::I16).unwrap();
+    let raw = std::fs::read(raw).unwrap();
+    std::fs::write(&two, gzip_members(&[&raw[..40_000], &raw[40_000..]])).unwrap();
+    let voxels: Vec<u8> = v.to_x_fastest().iter().flat_map(|&x| (x as i16).to_le_bytes()).collect();
+    let header = "NRRD0004\ntype: short\ndimension: 3\nsizes: 64 48 20\nspacings: 0.8 0.8 2\n\
+                  encoding: gzip\nendian: little\nbyte skip: 16\n\n";
+    std::fs::write(&skip, [header.as_bytes(), &gzip_members(&[&[9u8; 16], &voxels])].concat()).unwrap();
+    vec![single, nrrd, two, skip]
+}
+
+/// The region reader's box sent before it reads.
+fn region_when_known(path: &Path, bbox: BoundingBox) -> Result<Volume<f64>, IoError> {
+    let (tx, rx) = mpsc::channel();
+    tx.send(bbox).unwrap();
+    Ok(read_region_when_known(path, rx, &Default::default())?.expect("the box was sent").1)
+}
+
+const SMOOTH_BOXES: [BoundingBox; 4] = [
+    BoundingBox { min: [0, 0, 0], max: [63, 47, 19] },
+    BoundingBox { min: [10, 5, 3], max: [40, 30, 12] },
+    BoundingBox { min: [0, 0, 0], max: [63, 47, 0] },
+    BoundingBox { min: [5, 5, 19], max: [6, 6, 19] },
+];
+
+/// Every gzip layout and box, also boxes that end before the last slice (reading stops
+/// there, the CRC-32 uncomputed, across the end of a member too): both region readers give
+/// the crop of the whole volume, whose values are known.
+#[test]
+fn gzip_members_and_byte_skip_read_as_the_crop() {
+    let dir = tempfile::tempdir().unwrap();
+    for path in gzip_files(dir.path()) {
+        let whole = read_volume(&path).unwrap();
+        assert_eq!(whole.data, smooth_volume().data, "{}", path.display());
+        for bbox in SMOOTH_BOXES {
+            let crop = whole.crop(&bbox);
+            assert_eq!(region_when_known(&path, bbox).unwrap(), crop, "{} {bbox:?}", path.display());
+            assert_eq!(read_region(&path, &bbox, &Default::default()).unwrap().1, crop);
+        }
+    }
+}
+
+/// A damaged gzip file gives both region readers the same error, naming the file; damage
+/// past the box's last slice goes unnoticed (reading stops there).
+#[test]
+fn damaged_gzip_files_give_both_region_readers_the_same_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = gzip_files(dir.path());
+    for source in [&files[0], &files[1]] {
+        let bytes = std::fs::read(source).unwrap();
+        let n = bytes.len();
+        let mut damaged = vec![("cut", bytes[..n / 2].to_vec()), ("no trailer", bytes[..n - 5].to_vec())];
+        for (what, at) in [("data byte", n / 2), ("CRC-32", n - 8), ("length", n - 2)] {
+            let mut bad = bytes.clone();
+            bad[at] ^= 0x21;
+            damaged.push((what, bad));
+        }
+        damaged.push(("junk after", [bytes.as_slice(), b"junk"].concat()));
+        let name = source.file_name().unwrap().to_str().unwrap();
+        let path = dir.path().join(format!("damaged.{}", if name.ends_with(".nrrd") { "nrrd" } else { "nii.gz" }));
+        for (what, bad) in damaged {
+            std::fs::write(&path, &bad).unwrap();
+            let streamed = read_region(&path, &SMOOTH_BOXES[0], &Default::default()).map(|r| r.1);
+            let region = region_when_known(&path, SMOOTH_BOXES[0]);
+            let (Err(a), Err(b)) = (&streamed, &region) else { panic!("{name} {what}: {streamed:?} {region:?}") };
+            assert_eq!(a.to_string(), b.to_string(), "{name} {what}");
+            assert!(b.to_string().contains(&path.display().to_string()), "{b}");
+            if what == "CRC-32" {
+                // Reading stops after the first slice, before the trailer.
+                let early = SMOOTH_BOXES[2];
+                assert_eq!(region_when_known(&path, early).unwrap().data, smooth_volume().crop(&early).data);
+            }
+        }
+    }
+}
