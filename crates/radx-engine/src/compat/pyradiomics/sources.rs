@@ -297,11 +297,13 @@ pub fn build_source(
                     .collect();
             Ok(matrices
                 .into_iter()
-                .map(|counts| {
-                    let total: f64 = counts.iter().sum();
+                .map(|mut p| {
+                    // Counts to probabilities in place: a map's every window and angle has one.
+                    let total: f64 = p.iter().sum();
+                    p.iter_mut().for_each(|c| *c /= total);
                     SourceData::new()
                         .with_axis("level", axis(&present))
-                        .with_array("p", vec![present.len(), present.len()], counts.iter().map(|c| c / total).collect())
+                        .with_array("p", vec![present.len(), present.len()], p)
                         .with_scalar("Ng", roi.ng as f64)
                 })
                 .collect())
