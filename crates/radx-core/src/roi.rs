@@ -30,7 +30,12 @@ impl Roi {
 
     /// Intensities of the intensity-mask voxels, in x-fastest order (deterministic).
     pub fn intensities(&self) -> Vec<f64> {
-        self.image.data.t().iter().zip(self.intensity.t().iter()).filter(|(_, m)| **m).map(|(v, _)| *v).collect()
+        let image = crate::iter::x_fastest(&self.image.data);
+        let mask = crate::iter::x_fastest(&self.intensity);
+        // Over plain slices: the ROI's voxels come in stretches, so the branch is predictable.
+        let mut out = Vec::with_capacity(self.intensity_count());
+        out.extend(image.iter().zip(mask.iter()).filter(|(_, m)| **m).map(|(v, _)| *v));
+        out
     }
 }
 
@@ -141,6 +146,33 @@ mod tests {
         img.data[[1, 1, 0]] = f64::NAN; // index 5 = (1,1,0): inside
         let err = crop_to_roi(&img, &mask, [0; 3], 1e-6).unwrap_err();
         assert!(matches!(err, CoreError::NonFinite { count: 1, x: 1, y: 1, z: 0 }), "{err}");
+    }
+
+    proptest::proptest! {
+        /// The intensities, over plain slices, are those of the mask's voxels in x-fastest
+        /// order, as walking the volume's indices z, y, x gives them.
+        #[test]
+        fn intensities_follow_the_mask_x_fastest(
+            dims in (1usize..6, 1usize..5, 1usize..4),
+            inside in proptest::collection::vec(proptest::bool::ANY, 120),
+        ) {
+            let grid = Grid::new([dims.0, dims.1, dims.2], [1.0; 3]);
+            let n = grid.len();
+            let image = Volume::from_x_fastest(grid, (0..n).map(|k| k as f64 * 0.5 - 3.0).collect());
+            let mask = Volume::from_x_fastest(grid, inside[..n].to_vec()).data;
+            let roi = Roi { image, morphological: mask.clone(), intensity: mask };
+            let mut want = Vec::new();
+            for z in 0..dims.2 {
+                for y in 0..dims.1 {
+                    for x in 0..dims.0 {
+                        if roi.intensity[[x, y, z]] {
+                            want.push(roi.image.data[[x, y, z]]);
+                        }
+                    }
+                }
+            }
+            proptest::prop_assert_eq!(roi.intensities(), want);
+        }
     }
 
     #[test]
