@@ -280,8 +280,9 @@ impl Recursive {
                 self.causal(x, ln, &mut c);
                 self.anti_causal(x, ln, &mut s);
             }
-            for (m, mut row) in lanes.rows_mut().into_iter().enumerate() {
-                let (c, s) = (&c[m * w..(m + 1) * w], &s[m * w..(m + 1) * w]);
+            // Row by row as slices: the sum vectorises (ndarray's row iterator does not).
+            for (row, (c, s)) in lanes.rows_mut().into_iter().zip(c.chunks_exact(w).zip(s.chunks_exact(w))) {
+                let row = row.into_slice().expect("lanes lie along x, contiguous");
                 row.iter_mut().zip(c).zip(s).for_each(|((o, &c), &s)| *o = to_f32(c + s));
             }
         })
