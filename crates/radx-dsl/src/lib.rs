@@ -46,7 +46,7 @@ pub use eval::{CompiledFamily, DEFAULT_EVAL_BUDGET, EvalBudget, NonFinite};
 pub use registry::{
     Allowed, ArgKind, BuiltinImpl, BuiltinSpec, ParamKind, ParamSpec, ParamValue, Registry, SourceSchema,
 };
-pub use source::{BuiltinError, BuiltinValue, Builtins, EvalError, FeatureValue, NoBuiltins, SourceData};
+pub use source::{BuiltinError, BuiltinValue, Builtins, EvalError, FeatureValue, NoBuiltins, SourceData, SourceName};
 
 /// A compiled `.radx` file.
 #[derive(Debug, Clone)]

@@ -7,30 +7,38 @@ use std::fmt;
 /// Values of one source instance (one matrix, one ROI, …).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SourceData {
-    pub axes: Vec<(String, Vec<f64>)>,
+    pub axes: Vec<(SourceName, Vec<f64>)>,
     /// Name, shape (one length per axis), row-major data.
-    pub arrays: Vec<(String, Vec<usize>, Vec<f64>)>,
-    pub scalars: Vec<(String, f64)>,
+    pub arrays: Vec<(SourceName, Vec<usize>, Vec<f64>)>,
+    pub scalars: Vec<(SourceName, f64)>,
 }
+
+/// The name of a source's axis, array or scalar: borrowed when it is written in the program
+/// (`"level"`, as almost all are), so that building a source allocates no names: a feature
+/// map builds tens of sources per window, and their names were one in seven of its allocations.
+pub type SourceName = std::borrow::Cow<'static, str>;
 
 impl SourceData {
     pub fn new() -> Self {
         SourceData::default()
     }
     /// Sets the values an axis's positions take (e.g. grey levels 1..Ng, or run lengths).
-    pub fn with_axis(mut self, name: &str, values: Vec<f64>) -> Self {
-        self.axes.retain(|(n, _)| n != name);
-        self.axes.push((name.to_string(), values));
+    pub fn with_axis(mut self, name: impl Into<SourceName>, values: Vec<f64>) -> Self {
+        let name = name.into();
+        self.axes.retain(|(n, _)| *n != name);
+        self.axes.push((name, values));
         self
     }
-    pub fn with_array(mut self, name: &str, shape: Vec<usize>, data: Vec<f64>) -> Self {
-        self.arrays.retain(|(n, _, _)| n != name);
-        self.arrays.push((name.to_string(), shape, data));
+    pub fn with_array(mut self, name: impl Into<SourceName>, shape: Vec<usize>, data: Vec<f64>) -> Self {
+        let name = name.into();
+        self.arrays.retain(|(n, _, _)| *n != name);
+        self.arrays.push((name, shape, data));
         self
     }
-    pub fn with_scalar(mut self, name: &str, value: f64) -> Self {
-        self.scalars.retain(|(n, _)| n != name);
-        self.scalars.push((name.to_string(), value));
+    pub fn with_scalar(mut self, name: impl Into<SourceName>, value: f64) -> Self {
+        let name = name.into();
+        self.scalars.retain(|(n, _)| *n != name);
+        self.scalars.push((name, value));
         self
     }
     pub fn axis(&self, name: &str) -> Option<&[f64]> {

@@ -101,8 +101,8 @@ pub fn matches_reference(value: f64, row: &ReferenceRow) -> bool {
 pub fn phantom_count_source(
     matrix: &str,
     kind: &str,
-    array: &str,
-    second_axis: &str,
+    array: &'static str,
+    second_axis: &'static str,
     ng: usize,
     nv: f64,
 ) -> radx_dsl::SourceData {

@@ -159,7 +159,14 @@ const COUNT_FAMILIES: [(&str, &str, &str, &str, &str); 4] = [
 ];
 
 /// A count source over levels 1..ng and the given second-axis values, counts row-major.
-fn count_source(array: &str, second_axis: &str, ng: usize, second: &[f64], counts: &[f64], nv: f64) -> SourceData {
+fn count_source(
+    array: &'static str,
+    second_axis: &'static str,
+    ng: usize,
+    second: &[f64],
+    counts: &[f64],
+    nv: f64,
+) -> SourceData {
     SourceData::new()
         .with_axis("level", (1..=ng).map(|l| l as f64).collect())
         .with_axis(second_axis, second.to_vec())

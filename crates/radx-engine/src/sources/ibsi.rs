@@ -165,18 +165,19 @@ impl IbsiSources {
         let rows = &renumbered.rows;
         match glszm_and_gldzm(&renumbered.levels, &aggregations) {
             Ok((sizes, distances)) => {
-                let instances = |matrices: Vec<Vec<TextureMatrix>>, array: &str, axis: &str| -> Instances {
-                    aggregations
-                        .iter()
-                        .zip(matrices)
-                        .map(|(&a, ms)| {
-                            (
-                                Some(a),
-                                Ok(ms.iter().map(|m| counts_data(m, array, axis, ctx.grey_levels, rows)).collect()),
-                            )
-                        })
-                        .collect()
-                };
+                let instances =
+                    |matrices: Vec<Vec<TextureMatrix>>, array: &'static str, axis: &'static str| -> Instances {
+                        aggregations
+                            .iter()
+                            .zip(matrices)
+                            .map(|(&a, ms)| {
+                                (
+                                    Some(a),
+                                    Ok(ms.iter().map(|m| counts_data(m, array, axis, ctx.grey_levels, rows)).collect()),
+                                )
+                            })
+                            .collect()
+                    };
                 (instances(sizes, "s", "size"), instances(distances, "d", "distance"))
             }
             // Built apart, each family reports its own error (the GLSZM has fewer to meet).
@@ -262,7 +263,13 @@ fn cm_data(m: &TextureMatrix, levels: Levels, rows: &Rows) -> SourceData {
 
 /// Source data of a GLRLM / GLSZM / GLDZM / NGLDM: raw counts and N_v, N_s; with
 /// [`Levels::Present`], the rows of absent grey levels (all 0) are left out, as in [`cm_data`].
-fn counts_data(m: &TextureMatrix, array: &str, second_axis: &str, levels: Levels, rows: &Rows) -> SourceData {
+fn counts_data(
+    m: &TextureMatrix,
+    array: &'static str,
+    second_axis: &'static str,
+    levels: Levels,
+    rows: &Rows,
+) -> SourceData {
     let ng = rows.ng;
     let kept = kept_levels(m, levels, false);
     let data: Vec<f64> = kept.iter().flat_map(|&i| m.counts.row(i).to_vec()).collect();

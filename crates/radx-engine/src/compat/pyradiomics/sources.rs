@@ -500,7 +500,13 @@ fn glrlm_weight(norm: WeightingNorm, d: [i32; 3], spacing: [f64; 3]) -> f64 {
 
 /// GLSZM / GLDM source data on the present grey levels (`rows[i]` is `present[i]`'s row
 /// level in `m`).
-fn zone_data(m: &TextureMatrix, rows: &[u16], present: &[u16], array: &str, second: &str) -> SourceData {
+fn zone_data(
+    m: &TextureMatrix,
+    rows: &[u16],
+    present: &[u16],
+    array: &'static str,
+    second: &'static str,
+) -> SourceData {
     let cols = m.col_values.len();
     let data: Vec<f64> = rows
         .iter()
