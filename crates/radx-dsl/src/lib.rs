@@ -139,7 +139,7 @@ pub fn compile_files_with(
     let compile = |share: &[usize]| {
         share.iter().map(|&k| (k, compile_here(files[k].0, files[k].1, registry, limits))).collect::<Vec<_>>()
     };
-    let compiled: Vec<(usize, Result<CompiledFile, Diagnostics>)> = std::thread::scope(|s| {
+    let mut compiled: Vec<(usize, Result<CompiledFile, Diagnostics>)> = std::thread::scope(|s| {
         let spawned: Vec<_> = shares
             .iter()
             .map(|share| {
@@ -157,11 +157,9 @@ pub fn compile_files_with(
         }
         compiled
     });
-    let mut in_order: Vec<Option<Result<CompiledFile, Diagnostics>>> = (0..files.len()).map(|_| None).collect();
-    for (k, result) in compiled {
-        in_order[k] = Some(result);
-    }
-    in_order.into_iter().flatten().collect()
+    // Every file is in exactly one share: its index orders the results.
+    compiled.sort_unstable_by_key(|(k, _)| *k);
+    compiled.into_iter().map(|(_, result)| result).collect()
 }
 
 /// The files' indices split into `threads` shares of about equal text length (longest file
