@@ -13,7 +13,9 @@
 //!
 //! Nothing here prints, reads files or knows about ROIs: the engine crops the image to the
 //! ROI's neighbourhood (see [`Filter::margin`]) and computes features on the response.
-#![forbid(unsafe_code)]
+// `deny`, not `forbid`: the CPU dispatch of the PyRadiomics filters' inner loops
+// (`pyradiomics/wide.rs`) allows it where it calls them.
+#![deny(unsafe_code)]
 
 pub mod boundary;
 pub mod error;

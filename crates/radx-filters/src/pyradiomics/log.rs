@@ -24,8 +24,9 @@
 //! axis or than ⌈σ/spacing⌉ + 1 voxels along one: [`LoG::check_fits`](crate::Filter::check_fits)
 //! refuses those images, and the engine should skip the image type as PyRadiomics does.
 
-use ndarray::{Array3, ArrayView3, Zip};
+use ndarray::{Array3, ArrayView3, ArrayViewMut2, Zip};
 
+use super::wide::{Isa, compiled_for};
 use super::{map_lanes_in_place, map_x_lines_in_place, python_float_str, to_f32, x_fastest_copy};
 use crate::error::{FilterError, require_positive};
 use crate::{Filter, Margin};
@@ -168,6 +169,7 @@ impl Recursive {
     /// ITK's `FilterDataArray` on a bundle of `w` interleaved lines (value m of line l at
     /// `m * w + l`, at least 4 values a line): the causal and anti-causal recursions, the edge
     /// values extended to infinity; per line the same operations in the same order as ITK.
+    #[inline(always)]
     fn filter_lines(&self, data: &[f64], outs: &mut [f64], w: usize) {
         let ln = data.len() / w;
         let x = |m: usize| &data[m * w..(m + 1) * w];
@@ -179,10 +181,11 @@ impl Recursive {
 
     /// ITK's causal recursion on the lines whose value m `x(m)` holds (one per line), into
     /// `outs` (value m of line l at `m * w + l`).
+    #[inline(always)]
     fn causal<'a>(&self, x: impl Fn(usize) -> &'a [f64], ln: usize, outs: &mut [f64]) {
         let w = outs.len() / ln;
         let [n0, n1, n2, n3] = self.n;
-        let [d1, d2, d3, d4] = self.d;
+        let [d1, d2, d3, _] = self.d;
         let [bn1, bn2, bn3, bn4] = self.bn;
         // The first four values of each line.
         let (x0, x1, x2, x3) = (x(0), x(1), x(2), x(3));
@@ -204,23 +207,18 @@ impl Recursive {
         // The rest, a row of the bundle at a time.
         for i in 4..ln {
             let (head, tail) = outs.split_at_mut(i * w);
-            let cur = &mut tail[..w];
             let row = |m: usize| &head[m * w..(m + 1) * w];
-            let (o1, o2, o3, o4) = (row(i - 1), row(i - 2), row(i - 3), row(i - 4));
-            let (x0, x1, x2, x3) = (x(i), x(i - 1), x(i - 2), x(i - 3));
-            for l in 0..w {
-                let mut v = ema(x0[l], n0, x1[l], n1, x2[l], n2, x3[l], n3);
-                v -= ema(o1[l], d1, o2[l], d2, o3[l], d3, o4[l], d4);
-                cur[l] = v;
-            }
+            let o = [row(i - 1), row(i - 2), row(i - 3), row(i - 4)];
+            recursion_row(&mut tail[..w], [x(i), x(i - 1), x(i - 2), x(i - 3)], self.n, o, self.d);
         }
     }
 
     /// ITK's anti-causal recursion on the lines whose value m `x(m)` holds, into `s` (laid out
     /// as [`Self::causal`]'s output).
+    #[inline(always)]
     fn anti_causal<'a>(&self, x: impl Fn(usize) -> &'a [f64], ln: usize, s: &mut [f64]) {
         let w = s.len() / ln;
-        let [d1, d2, d3, d4] = self.d;
+        let [d1, d2, d3, _] = self.d;
         let [m1, m2, m3, m4] = self.m;
         let [bm1, bm2, bm3, bm4] = self.bm;
         // The last four values of each line.
@@ -242,15 +240,9 @@ impl Recursive {
         }
         for i in (1..=ln - 4).rev() {
             let (head, tail) = s.split_at_mut(i * w);
-            let cur = &mut head[(i - 1) * w..];
             let row = |m: usize| &tail[(m - i) * w..(m - i + 1) * w];
-            let (s1, s2, s3, s4) = (row(i), row(i + 1), row(i + 2), row(i + 3));
-            let (x0, x1, x2, x3) = (x(i), x(i + 1), x(i + 2), x(i + 3));
-            for l in 0..w {
-                let mut v = ema(x0[l], m1, x1[l], m2, x2[l], m3, x3[l], m4);
-                v -= ema(s1[l], d1, s2[l], d2, s3[l], d3, s4[l], d4);
-                cur[l] = v;
-            }
+            let later = [row(i), row(i + 1), row(i + 2), row(i + 3)];
+            recursion_row(&mut head[(i - 1) * w..], [x(i), x(i + 1), x(i + 2), x(i + 3)], self.m, later, self.d);
         }
     }
 
@@ -263,29 +255,62 @@ impl Recursive {
     /// One pass along `axis`, in place, stored as ITK's float image. Along y and z the lines
     /// are filtered where the image holds them, a bundle of neighbouring lines at a time;
     /// along x, bundles of lines are copied out and back ([`map_x_lines_in_place`]) so that the
-    /// recursion runs across lines, not along one.
+    /// recursion runs across lines, not along one. Either way compiled for the widest vector
+    /// instructions the CPU has ([`Isa`]).
     fn pass(&self, image: &mut Array3<f64>, axis: usize) {
+        self.pass_with(Isa::widest(), image, axis);
+    }
+
+    /// [`Self::pass`] compiled for `isa`.
+    fn pass_with(&self, isa: Isa, image: &mut Array3<f64>, axis: usize) {
         if axis == 0 {
-            return map_x_lines_in_place(image, |data, out, w| {
-                self.filter_lines(data, out, w);
-                out.iter_mut().for_each(|v| *v = to_f32(*v));
-            });
+            return map_x_lines_in_place(image, |data, out, w| filter_x_bundle(isa, self, data, out, w));
         }
-        map_lanes_in_place(image, axis, |mut lanes| {
-            let (ln, w) = lanes.dim();
-            let (mut c, mut s) = (vec![0.0; ln * w], vec![0.0; ln * w]);
-            {
-                let view = lanes.view();
-                let x = |m: usize| view.row(m).to_slice().expect("lanes lie along x, contiguous");
-                self.causal(x, ln, &mut c);
-                self.anti_causal(x, ln, &mut s);
-            }
-            // Row by row as slices: the sum vectorises (ndarray's row iterator does not).
-            for (row, (c, s)) in lanes.rows_mut().into_iter().zip(c.chunks_exact(w).zip(s.chunks_exact(w))) {
-                let row = row.into_slice().expect("lanes lie along x, contiguous");
-                row.iter_mut().zip(c).zip(s).for_each(|((o, &c), &s)| *o = to_f32(c + s));
-            }
-        })
+        map_lanes_in_place(image, axis, |lanes| filter_lanes(isa, self, lanes))
+    }
+}
+
+compiled_for!(fn filter_x_bundle(r: &Recursive, data: &[f64], out: &mut [f64], w: usize) => x_bundle);
+compiled_for!(fn filter_lanes(r: &Recursive, lanes: ArrayViewMut2<'_, f64>) => lanes_bundle);
+
+/// A bundle of interleaved lines along x (see [`Recursive::filter_lines`]), rounded to f32.
+#[inline(always)]
+fn x_bundle(r: &Recursive, data: &[f64], out: &mut [f64], w: usize) {
+    r.filter_lines(data, out, w);
+    out.iter_mut().for_each(|v| *v = to_f32(*v));
+}
+
+/// A bundle of lanes along y or z where the image holds them ([`map_lanes_in_place`]),
+/// filtered in place and rounded to f32.
+#[inline(always)]
+fn lanes_bundle(r: &Recursive, mut lanes: ArrayViewMut2<'_, f64>) {
+    let (ln, w) = lanes.dim();
+    let (mut c, mut s) = (vec![0.0; ln * w], vec![0.0; ln * w]);
+    {
+        let view = lanes.view();
+        let x = |m: usize| view.row(m).to_slice().expect("lanes lie along x, contiguous");
+        r.causal(x, ln, &mut c);
+        r.anti_causal(x, ln, &mut s);
+    }
+    // Row by row as slices: the sum vectorises (ndarray's row iterator does not).
+    for (row, (c, s)) in lanes.rows_mut().into_iter().zip(c.chunks_exact(w).zip(s.chunks_exact(w))) {
+        let row = row.into_slice().expect("lanes lie along x, contiguous");
+        row.iter_mut().zip(c).zip(s).for_each(|((o, &c), &s)| *o = to_f32(c + s));
+    }
+}
+
+/// One row of a recursion over a bundle of lines, `cur[l] = Σ x[k][l]·c[k] − Σ o[k][l]·d[k]`
+/// summed as ITK does. A function of its own so that `cur`, a `&mut` argument, is known to
+/// overlap no input and the loop vectorises (inline, it ran one value at a time).
+#[inline(always)]
+fn recursion_row(cur: &mut [f64], x: [&[f64]; 4], c: [f64; 4], o: [&[f64]; 4], d: [f64; 4]) {
+    let w = cur.len();
+    // Every row cut to w values: no bounds check in the loop.
+    let (x0, x1, x2, x3) = (&x[0][..w], &x[1][..w], &x[2][..w], &x[3][..w]);
+    let (o1, o2, o3, o4) = (&o[0][..w], &o[1][..w], &o[2][..w], &o[3][..w]);
+    for l in 0..w {
+        let v = ema(x0[l], c[0], x1[l], c[1], x2[l], c[2], x3[l], c[3]);
+        cur[l] = v - ema(o1[l], d[0], o2[l], d[1], o3[l], d[2], o4[l], d[3]);
     }
 }
 
@@ -417,6 +442,19 @@ mod tests {
                 let got: Vec<u64> = line.1.iter().map(|v| v.to_bits()).collect();
                 assert_eq!(got, alone, "axis {axis}");
             }
+        }
+    }
+
+    #[test]
+    fn wide_passes_give_the_portable_passes_bits() {
+        let image = noise((37, 150, 6));
+        for axis in 0..3 {
+            let filter = Recursive::new(1.5, 0.7, Order::Second);
+            let (mut wide, mut portable) = (image.clone(), image.clone());
+            filter.pass_with(Isa::widest(), &mut wide, axis);
+            filter.pass_with(Isa::portable(), &mut portable, axis);
+            let bits = |a: &Array3<f64>| a.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&wide), bits(&portable), "axis {axis}");
         }
     }
 

@@ -40,6 +40,7 @@ mod logarithm;
 mod square;
 mod square_root;
 mod wavelet;
+mod wide;
 
 pub use exponential::Exponential;
 pub use gradient::Gradient;
@@ -55,7 +56,7 @@ use ndarray::{Array3, ArrayView3, ArrayViewMut2, ArrayViewMut3, Axis, ShapeBuild
 use rayon::prelude::*;
 
 /// The value as a 32-bit float holds it (ITK's float images), back in f64.
-#[inline]
+#[inline(always)]
 pub(crate) fn to_f32(x: f64) -> f64 {
     x as f32 as f64
 }

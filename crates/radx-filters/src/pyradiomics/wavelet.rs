@@ -31,6 +31,7 @@ use ndarray::{Array3, ArrayView3, ArrayViewMut2};
 
 use rayon::prelude::*;
 
+use super::wide::{Isa, compiled_for};
 use super::{map_lanes_in_place, x_fastest_copy};
 use crate::error::FilterError;
 use crate::wavelet::{decomposition_high_pass, decomposition_low_pass};
@@ -178,73 +179,91 @@ impl Filter for Wavelet {
     }
 
     fn apply(&self, image: ArrayView3<'_, f64>, _spacing: [f64; 3]) -> Result<Array3<f64>, FilterError> {
+        Ok(self.apply_with(Isa::widest(), image))
+    }
+}
+
+impl Wavelet {
+    /// The sub-band of `image`, each pass compiled for `isa`.
+    fn apply_with(&self, isa: Isa, image: ArrayView3<'_, f64>) -> Array3<f64> {
         let steps = self.start_level + self.index - 1;
         let mut response: Option<Array3<f64>> = None;
         for (&axis, letter) in self.axes.iter().zip(self.subband.chars()) {
             let len = image.len_of(ndarray::Axis(axis));
             if len == 0 {
-                return Ok(Array3::zeros(image.raw_dim()));
+                return Array3::zeros(image.raw_dim());
             }
             let padded = len + len % 2;
             let last = if letter == 'H' { &self.high } else { &self.low };
             let kernel = self.cascade(steps, last, padded);
-            // Output row m of a bundle of `w` interleaved lines (`data`, see `map_lanes_in_place`).
-            let row = |data: &[f64], w: usize, m: usize, o: &mut [f64]| {
-                o.fill(0.0);
-                for &(t, weight) in &kernel {
-                    // The padded line: index `len` (odd lengths only) wraps to the first voxel.
-                    let k = (m + padded - t) % padded;
-                    let k = if k == len { 0 } else { k };
-                    o.iter_mut().zip(&data[k * w..(k + 1) * w]).for_each(|(o, &x)| *o += weight * x);
-                }
-            };
             let mut r = response.unwrap_or_else(|| x_fastest_copy(image));
             if axis == 0 {
-                along_x(&mut r, &kernel);
+                along_x(isa, &mut r, &kernel);
             } else {
                 // The lines where the image holds them: one copy in, the output written in place.
-                map_lanes_in_place(&mut r, axis, |mut lanes: ArrayViewMut2<'_, f64>| {
-                    let w = lanes.ncols();
-                    let mut data = Vec::with_capacity(lanes.len());
-                    lanes.rows().into_iter().for_each(|r| data.extend_from_slice(r.as_slice().expect(CONTIGUOUS)));
-                    for (m, mut o) in lanes.rows_mut().into_iter().enumerate() {
-                        row(&data, w, m, o.as_slice_mut().expect(CONTIGUOUS));
-                    }
-                });
+                map_lanes_in_place(&mut r, axis, |lanes| filter_lanes(isa, &kernel, len, lanes));
             }
             response = Some(r);
         }
-        Ok(response.expect("at least two axes are transformed"))
+        response.expect("at least two axes are transformed")
+    }
+}
+
+compiled_for!(fn filter_lanes(kernel: &[(usize, f64)], len: usize, lanes: ArrayViewMut2<'_, f64>) => lanes_bundle);
+compiled_for!(fn filter_x_lines(kernel: &[(usize, f64)], lines: &mut [f64], len: usize) => x_lines);
+
+/// `kernel` ((shift t, weight) pairs, see [`Wavelet::cascade`]) on a bundle of `len`-voxel
+/// lanes along y or z where the image holds them ([`map_lanes_in_place`]): a copy of the
+/// bundle in, each output row summed from 0 in the kernel's order over rows of the copy.
+#[inline(always)]
+fn lanes_bundle(kernel: &[(usize, f64)], len: usize, mut lanes: ArrayViewMut2<'_, f64>) {
+    let padded = len + len % 2;
+    let w = lanes.ncols();
+    let mut data = Vec::with_capacity(lanes.len());
+    lanes.rows().into_iter().for_each(|r| data.extend_from_slice(r.as_slice().expect(CONTIGUOUS)));
+    for (m, mut o) in lanes.rows_mut().into_iter().enumerate() {
+        let o = o.as_slice_mut().expect(CONTIGUOUS);
+        o.fill(0.0);
+        for &(t, weight) in kernel {
+            // The padded line: index `len` (odd lengths only) wraps to the first voxel.
+            let k = (m + padded - t) % padded;
+            let k = if k == len { 0 } else { k };
+            o.iter_mut().zip(&data[k * w..(k + 1) * w]).for_each(|(o, &x)| *o += weight * x);
+        }
     }
 }
 
 /// `kernel` ((shift t, weight) pairs, see [`Wavelet::cascade`]) on every line along x of the
 /// x-fastest `image`, in place: y[m] = Σ w·p[(m − t) mod N] over the line p wrap-padded to an
-/// even length N, summed from 0 in the kernel's order as on the other axes. The lines are
-/// contiguous, so each tap is one sweep over a copy of the line twice over (p p), and no
-/// line is copied across to interleave it with others.
-fn along_x(image: &mut Array3<f64>, kernel: &[(usize, f64)]) {
+/// even length N, summed from 0 in the kernel's order as on the other axes.
+fn along_x(isa: Isa, image: &mut Array3<f64>, kernel: &[(usize, f64)]) {
     let len = image.len_of(ndarray::Axis(0));
-    let padded = len + len % 2;
     let data = image.as_slice_memory_order_mut().expect("an x-fastest array is contiguous");
     // Many lines per task: one is a few hundred voxels at most.
     let plane = len * lines_per_task(len);
-    data.par_chunks_mut(plane).for_each(|lines| {
-        let mut twice = Vec::with_capacity(2 * padded);
-        for line in lines.chunks_exact_mut(len) {
-            twice.clear();
-            twice.extend_from_slice(line);
-            if padded > len {
-                twice.push(line[0]);
-            }
-            twice.extend_from_within(..padded);
-            line.fill(0.0);
-            for &(t, weight) in kernel {
-                let shifted = &twice[padded - t..padded - t + len];
-                line.iter_mut().zip(shifted).for_each(|(o, &x)| *o += weight * x);
-            }
+    data.par_chunks_mut(plane).for_each(|lines| filter_x_lines(isa, kernel, lines, len));
+}
+
+/// [`along_x`] on consecutive `lines` of `len` voxels. The lines are contiguous, so each
+/// tap is one sweep over a copy of the line twice over (p p), and no line is copied across
+/// to interleave it with others.
+#[inline(always)]
+fn x_lines(kernel: &[(usize, f64)], lines: &mut [f64], len: usize) {
+    let padded = len + len % 2;
+    let mut twice = Vec::with_capacity(2 * padded);
+    for line in lines.chunks_exact_mut(len) {
+        twice.clear();
+        twice.extend_from_slice(line);
+        if padded > len {
+            twice.push(line[0]);
         }
-    });
+        twice.extend_from_within(..padded);
+        line.fill(0.0);
+        for &(t, weight) in kernel {
+            let shifted = &twice[padded - t..padded - t + len];
+            line.iter_mut().zip(shifted).for_each(|(o, &x)| *o += weight * x);
+        }
+    }
 }
 
 /// How many lines of `len` voxels [`along_x`] filters per parallel task (~64 KiB of them).
@@ -309,6 +328,25 @@ mod tests {
         let expected = swt_along(&expected, 2, &filter.high);
         for (g, e) in got.iter().zip(&expected) {
             assert!((g - e).abs() <= 1e-12 * e.abs().max(1.0), "{g} vs {e}");
+        }
+    }
+
+    #[test]
+    fn wide_passes_give_the_portable_passes_bits() {
+        use ndarray::ShapeBuilder;
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let image = Array3::from_shape_simple_fn((37, 150, 5).f(), || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 11) as f64 / (1u64 << 53) as f64 * 200.0 - 100.0
+        });
+        for subband in ["HLH", "LHL"] {
+            let filter = Wavelet::new("coif1", subband, 0, 2, None).unwrap();
+            let wide = filter.apply_with(Isa::widest(), image.view());
+            let portable = filter.apply_with(Isa::portable(), image.view());
+            let bits = |a: &Array3<f64>| a.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&wide), bits(&portable), "{subband}");
         }
     }
 
