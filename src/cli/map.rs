@@ -121,9 +121,9 @@ pub fn file_name(maps: &FeatureMaps, index: usize, format: MapFormat) -> String 
 
 /// Write every map, each file atomically by radx-io. Compressing is most of the time (less
 /// since radx-io compresses the init value's long runs once per volume), so a few workers
-/// write in turn (maps `w`, `w + workers`, …), each reusing one volume held as
-/// the file's `f32` bytes: memory is one volume per worker whatever the number of maps, and
-/// each map converts only its ROI voxels (every map has the init value elsewhere).
+/// write in turn (maps `w`, `w + workers`, …), each reusing one volume that holds the init
+/// value and the ROI voxels' `f32` values (12 bytes a voxel, nothing the size of the
+/// grid): each map converts only its ROI voxels (every map has the init value elsewhere).
 fn write_maps(maps: &FeatureMaps, dir: &Path, format: MapFormat) -> Result<(), Error> {
     let n = maps.keys.len();
     let workers = std::thread::available_parallelism().map_or(1, |p| p.get()).clamp(1, 4).min(n.max(1));

@@ -30,6 +30,7 @@ mod nrrd;
 mod picture;
 mod region;
 mod stream;
+mod synced;
 mod text;
 mod voxel;
 
