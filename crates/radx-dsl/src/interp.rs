@@ -70,7 +70,7 @@ impl Interp<'_> {
             }
             Node::Array { array, vars } => {
                 let (data, strides) = &self.bound.arrays[*array as usize];
-                let off: usize = vars.iter().zip(strides).map(|(v, s)| self.pos[*v as usize] * s).sum();
+                let off: usize = vars.iter().zip(strides.iter()).map(|(v, s)| self.pos[*v as usize] * s).sum();
                 data[off]
             }
             Node::VecRead { vec, at } => {

@@ -42,7 +42,7 @@ pub mod source;
 
 pub use check::FeatureInfo;
 pub use diag::{Diagnostic, Diagnostics, ErrorKind, Severity};
-pub use eval::{CompiledFamily, DEFAULT_EVAL_BUDGET, EvalBudget, NonFinite};
+pub use eval::{CompiledFamily, DEFAULT_EVAL_BUDGET, EvalBudget, Evaluator, NonFinite};
 pub use registry::{
     Allowed, ArgKind, BuiltinImpl, BuiltinSpec, ParamKind, ParamSpec, ParamValue, Registry, SourceSchema,
 };

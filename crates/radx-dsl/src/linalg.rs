@@ -242,11 +242,15 @@ pub fn glcm_mcc(p: &[f64], n: usize) -> f64 {
     if n * n != p.len() {
         return f64::NAN;
     }
-    let need = mcc_scratch_len(n);
-    if need <= MCC_STACK_F64S {
-        glcm_mcc_in(p, n, &mut [0.0; MCC_STACK_F64S][..need])
-    } else {
-        glcm_mcc_in(p, n, &mut vec![0.0; need])
+    // The smallest of a few stack buffers that holds them: a map evaluates tens of
+    // thousands of matrices of ~8 levels (176 values), and zeroing all 4 KiB for each was
+    // wasted work.
+    match mcc_scratch_len(n) {
+        need @ 0..=64 => glcm_mcc_in(p, n, &mut [0.0; 64][..need]),
+        need @ 65..=128 => glcm_mcc_in(p, n, &mut [0.0; 128][..need]),
+        need @ 129..=256 => glcm_mcc_in(p, n, &mut [0.0; 256][..need]),
+        need @ 257..=MCC_STACK_F64S => glcm_mcc_in(p, n, &mut [0.0; MCC_STACK_F64S][..need]),
+        need => glcm_mcc_in(p, n, &mut vec![0.0; need]),
     }
 }
 

@@ -107,8 +107,10 @@ fn evaluate_family(
     // Per feature: a cause was looked for (once, even when none was found).
     let mut explained = vec![false; n];
     let mut budget = radx_dsl::EvalBudget::new(eval_budget);
+    // One evaluator for every matrix: its buffers are taken from the family's pool once.
+    let mut evaluator = family.evaluator();
     for d in data {
-        let values = family.evaluate_values_with_refs(d, host, &mut budget, refs)?;
+        let values = evaluator.values_with_refs(d, host, &mut budget, refs)?;
         if run == Run::Case && values.iter().zip(&explained).any(|(v, done)| !v.is_finite() && !done) {
             // A copy of the budget: explaining is the host's work, not the feature's.
             let found = family.explain_nonfinite_with_refs(d, host, &mut budget.clone(), refs)?;
@@ -118,7 +120,7 @@ fn evaluate_family(
                 }
             }
         }
-        for (s, v) in sums.iter_mut().zip(&values) {
+        for (s, v) in sums.iter_mut().zip(values) {
             *s += v;
         }
     }

@@ -5,10 +5,80 @@ use super::*;
 /// Source data bound to the schema's numbering.
 pub(crate) struct Bound<'d> {
     pub axis_values: Vec<&'d [f64]>,
-    pub arrays: Vec<(&'d [f64], Vec<usize>)>, // data, strides
+    pub arrays: Vec<(&'d [f64], Strides)>, // data, strides
     pub scalars: Vec<f64>,
     /// The values of the family's references (`glcm.contrast`), in [`Node::Reference`] order.
     pub refs: &'d [f64],
+}
+
+/// An array's strides: inline up to rank 3 (every source's arrays so far), so binding a
+/// source allocates none.
+#[derive(Debug, Clone)]
+pub(crate) enum Strides {
+    Inline([usize; 3], u8),
+    Heap(Vec<usize>),
+}
+
+impl Strides {
+    /// Row-major strides of an array whose axes have lengths `lens`.
+    pub(super) fn row_major(lens: impl ExactSizeIterator<Item = usize> + DoubleEndedIterator) -> Strides {
+        let rank = lens.len();
+        let mut strides = match u8::try_from(rank) {
+            Ok(r) if rank <= 3 => Strides::Inline([1; 3], r),
+            _ => Strides::Heap(vec![1; rank]),
+        };
+        let s = strides.as_mut_slice();
+        // Innermost first: each stride is the product of the lengths after its axis.
+        let mut product = 1;
+        for (d, len) in lens.enumerate().rev() {
+            s[d] = product;
+            product *= len;
+        }
+        strides
+    }
+
+    fn zeros(rank: usize) -> Strides {
+        match u8::try_from(rank) {
+            Ok(r) if rank <= 3 => Strides::Inline([0; 3], r),
+            _ => Strides::Heap(vec![0; rank]),
+        }
+    }
+
+    fn as_mut_slice(&mut self) -> &mut [usize] {
+        match self {
+            Strides::Inline(s, r) => &mut s[..usize::from(*r)],
+            Strides::Heap(v) => v,
+        }
+    }
+}
+
+impl std::ops::Deref for Strides {
+    type Target = [usize];
+    fn deref(&self) -> &[usize] {
+        match self {
+            Strides::Inline(s, r) => &s[..usize::from(*r)],
+            Strides::Heap(v) => v,
+        }
+    }
+}
+
+/// The vectors of a [`Bound`], kept empty between evaluations (in the evaluator's state)
+/// so that binding a source allocates nothing: a feature map binds one per matrix, tens of
+/// thousands of times.
+#[derive(Default)]
+pub(crate) struct BoundBuffers {
+    axis_values: Vec<&'static [f64]>,
+    arrays: Vec<(&'static [f64], Strides)>,
+    scalars: Vec<f64>,
+}
+
+/// `v` emptied and retyped to a type of the same layout (here: the same type under another
+/// lifetime). Collecting a `vec::IntoIter` mapped to a type of the same size and alignment
+/// reuses its buffer (std's in-place collection), so this moves no allocation; were that
+/// ever not so, it would only allocate.
+fn recycled<A, B>(mut v: Vec<A>) -> Vec<B> {
+    v.clear();
+    v.into_iter().map(|_| unreachable!("the vector is empty")).collect()
 }
 
 /// Which parts of a source a family reads: fixed by its IR, so worked out once when the
@@ -74,8 +144,18 @@ impl<'d> Bound<'d> {
 
     /// Only what the family uses (`used`) must be present.
     pub fn with_use(schema: &SourceSchema, data: &'d SourceData, used: &SourceUse) -> Result<Self, EvalError> {
+        Bound::with_use_in(schema, data, used, BoundBuffers::default())
+    }
+
+    /// [`Self::with_use`] in `buffers` (see [`Self::into_buffers`]).
+    pub fn with_use_in(
+        schema: &SourceSchema,
+        data: &'d SourceData,
+        used: &SourceUse,
+        buffers: BoundBuffers,
+    ) -> Result<Self, EvalError> {
         let (used_arrays, used_scalars, used_axes) = (&used.arrays, &used.scalars, &used.axes);
-        let mut axis_values = Vec::new();
+        let mut axis_values: Vec<&'d [f64]> = recycled(buffers.axis_values);
         for (k, a) in schema.axes.iter().enumerate() {
             match data.axis(&a.name) {
                 Some(v) => axis_values.push(v),
@@ -83,7 +163,7 @@ impl<'d> Bound<'d> {
                 None => return Err(EvalError::MissingAxis { name: a.name.clone() }),
             }
         }
-        let mut arrays = Vec::new();
+        let mut arrays: Vec<(&'d [f64], Strides)> = recycled(buffers.arrays);
         for (k, a) in schema.arrays.iter().enumerate() {
             let expected = || a.axes.iter().map(|&ax| axis_values[ax].len());
             match data.array(&a.name) {
@@ -94,20 +174,17 @@ impl<'d> Bound<'d> {
                             let expected = expected().collect();
                             return Err(EvalError::Shape { name: a.name.clone(), expected, found: shape.to_vec() });
                         }
-                        arrays.push((&[][..], vec![0; a.axes.len()]));
+                        arrays.push((&[][..], Strides::zeros(a.axes.len())));
                         continue;
                     }
-                    let mut strides = vec![1; a.axes.len()];
-                    for d in (0..a.axes.len().saturating_sub(1)).rev() {
-                        strides[d] = strides[d + 1] * axis_values[a.axes[d + 1]].len();
-                    }
-                    arrays.push((values, strides));
+                    arrays.push((values, Strides::row_major(expected())));
                 }
-                None if !used_arrays[k] => arrays.push((&[][..], vec![0; a.axes.len()])),
+                None if !used_arrays[k] => arrays.push((&[][..], Strides::zeros(a.axes.len()))),
                 None => return Err(EvalError::MissingArray { name: a.name.clone() }),
             }
         }
-        let mut scalars = Vec::new();
+        let mut scalars = buffers.scalars;
+        scalars.clear();
         for (k, s) in schema.scalars.iter().enumerate() {
             match data.scalar(&s.name) {
                 Some(v) => scalars.push(v),
@@ -116,6 +193,11 @@ impl<'d> Bound<'d> {
             }
         }
         Ok(Bound { axis_values, arrays, scalars, refs: &[] })
+    }
+
+    /// The binding's vectors, emptied, for the next [`Self::with_use_in`].
+    pub fn into_buffers(self) -> BoundBuffers {
+        BoundBuffers { axis_values: recycled(self.axis_values), arrays: recycled(self.arrays), scalars: self.scalars }
     }
 }
 

@@ -73,7 +73,7 @@ impl Walk<'_, '_> {
             Node::Index(v) => st.axis_vals[*v as usize].get(st.pos[*v as usize]).copied().unwrap_or(f64::NAN),
             Node::Array { array, vars } => {
                 let (data, strides) = &self.bound.arrays[*array as usize];
-                let off: usize = vars.iter().zip(strides).map(|(v, s)| st.pos[*v as usize] * s).sum();
+                let off: usize = vars.iter().zip(strides.iter()).map(|(v, s)| st.pos[*v as usize] * s).sum();
                 data.get(off).copied().unwrap_or(f64::NAN)
             }
             Node::VecRead { vec, at } => st.vecs[*vec as usize].get(st.pos[*at as usize]).copied().unwrap_or(f64::NAN),
@@ -250,7 +250,8 @@ impl CompiledFamily {
         refs: &[f64],
     ) -> Result<Vec<Option<NonFinite>>, EvalError> {
         let mut st = self.scratch.take();
-        let result = self.evaluate_with(&mut st, data, builtins, budget, refs).and_then(|values| {
+        let result = self.evaluate_with(&mut st, data, builtins, budget, refs).and_then(|()| {
+            let values = std::mem::take(&mut st.values);
             let ir = &self.checked.ir;
             let bound = Bound::with_use(&self.checked.schema, data, &self.source_use)?.with_refs(refs);
             let mut walk = Walk { st: &mut st, ir, bound: &bound, visits: 0 };

@@ -34,7 +34,7 @@ mod tests;
 
 use bind::axis_values_into;
 use bind::call_builtin;
-pub(crate) use bind::{Bound, SortedCache, SourceUse, axis_values_of, find_p, run_builtin};
+pub(crate) use bind::{Bound, BoundBuffers, SortedCache, SourceUse, axis_values_of, find_p, run_builtin};
 pub use budget::{DEFAULT_EVAL_BUDGET, EvalBudget};
 pub use cause::NonFinite;
 use plan::Planner;
@@ -317,12 +317,15 @@ impl CompiledFamily {
         budget: &mut EvalBudget,
         refs: &[f64],
     ) -> Result<Vec<f64>, EvalError> {
-        let mut st = self.scratch.take();
-        let result = self.evaluate_with(&mut st, data, builtins, budget, refs);
-        self.scratch.give(st);
-        result
+        self.evaluator().values_with_refs(data, builtins, budget, refs).map(<[f64]>::to_vec)
     }
 
+    /// An [`Evaluator`] of the family, for evaluating it on several matrices in a row.
+    pub fn evaluator(&self) -> Evaluator<'_> {
+        Evaluator { family: self, state: self.scratch.take() }
+    }
+
+    /// Evaluates the family into `st.values`, in the order of [`Self::features`].
     fn evaluate_with(
         &self,
         st: &mut State,
@@ -330,28 +333,81 @@ impl CompiledFamily {
         builtins: &dyn Builtins,
         budget: &mut EvalBudget,
         refs: &[f64],
-    ) -> Result<Vec<f64>, EvalError> {
+    ) -> Result<(), EvalError> {
         let needed = self.checked.references.len();
         if refs.len() < needed {
             return Err(EvalError::MissingReferences { needed, given: refs.len() });
         }
+        let buffers = std::mem::take(&mut st.bound_buffers);
+        let bound = Bound::with_use_in(&self.checked.schema, data, &self.source_use, buffers)?.with_refs(refs);
+        let result = self.run_stages(st, &bound, builtins, budget);
+        st.bound_buffers = bound.into_buffers();
+        result?;
+        st.values.clear();
+        st.values.extend(self.checked.features.iter().map(|(_, n)| st.scal[*n as usize]));
+        Ok(())
+    }
+
+    /// The stages of one evaluation on `bound`.
+    fn run_stages(
+        &self,
+        st: &mut State,
+        bound: &Bound<'_>,
+        builtins: &dyn Builtins,
+        budget: &mut EvalBudget,
+    ) -> Result<(), EvalError> {
         let ir = &self.checked.ir;
-        let bound = Bound::with_use(&self.checked.schema, data, &self.source_use)?.with_refs(refs);
         st.reset(ir);
         for stage in &self.stages {
             for &n in &stage.scalar_nodes {
-                st.scal[n as usize] = st.scalar_node(ir, &bound, n);
+                st.scal[n as usize] = st.scalar_node(ir, bound, n);
             }
             for &s in &stage.builtins {
                 let imp = self.builtin_impls.iter().find(|(id, _)| *id == s).map_or(BuiltinImpl::Host, |(_, i)| *i);
-                st.scalars[s as usize] = call_builtin(ir, &bound, st, s, imp, builtins)?;
+                st.scalars[s as usize] = call_builtin(ir, bound, st, s, imp, builtins)?;
             }
             for pass in &stage.passes {
-                st.charge_pass(ir, &bound, pass, budget).map_err(|o| self.overrun_error(o, budget))?;
-                st.run_pass(ir, &bound, pass);
+                st.charge_pass(ir, bound, pass, budget).map_err(|o| self.overrun_error(o, budget))?;
+                st.run_pass(ir, bound, pass);
             }
         }
-        Ok(self.checked.features.iter().map(|(_, n)| st.scal[*n as usize]).collect())
+        Ok(())
+    }
+}
+
+/// Evaluations of one family one after another in the same buffers, taken from the
+/// family's pool once and given back when the evaluator is dropped, each giving its values
+/// as a slice: a host evaluating a family on many small matrices (every direction of a
+/// feature map's window) then allocates nothing and takes no lock per matrix.
+pub struct Evaluator<'f> {
+    family: &'f CompiledFamily,
+    state: State,
+}
+
+impl Evaluator<'_> {
+    /// [`CompiledFamily::evaluate_values_with_refs`], the values in the evaluator's buffer
+    /// (valid until its next evaluation).
+    pub fn values_with_refs(
+        &mut self,
+        data: &SourceData,
+        builtins: &dyn Builtins,
+        budget: &mut EvalBudget,
+        refs: &[f64],
+    ) -> Result<&[f64], EvalError> {
+        self.family.evaluate_with(&mut self.state, data, builtins, budget, refs)?;
+        Ok(&self.state.values)
+    }
+}
+
+impl Drop for Evaluator<'_> {
+    fn drop(&mut self) {
+        self.family.scratch.give(std::mem::take(&mut self.state));
+    }
+}
+
+impl std::fmt::Debug for Evaluator<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Evaluator").field("family", &self.family.name()).finish_non_exhaustive()
     }
 }
 
@@ -438,6 +494,10 @@ struct State {
     kept: Vec<KeptRows>,
     /// Never reuse kept rows (tests compare both ways).
     no_kept_rows: bool,
+    /// The source binding's vectors between evaluations.
+    bound_buffers: BoundBuffers,
+    /// The features' values of the last evaluation.
+    values: Vec<f64>,
 }
 
 /// The rows of a pass run collapsed in one block, kept between evaluations: a host

@@ -45,7 +45,7 @@ impl State {
             Node::Index(v) => self.axis_vals[*v as usize].get(self.pos[*v as usize]).copied().unwrap_or(f64::NAN),
             Node::Array { array, vars } => {
                 let (data, strides) = &bound.arrays[*array as usize];
-                let off: usize = vars.iter().zip(strides).map(|(v, st)| self.pos[*v as usize] * st).sum();
+                let off: usize = vars.iter().zip(strides.iter()).map(|(v, st)| self.pos[*v as usize] * st).sum();
                 data[off]
             }
             Node::VecRead { vec, at } => self.vecs[*vec as usize][self.pos[*at as usize]],
@@ -338,19 +338,34 @@ impl State {
             self.kept.resize_with(pass.id + 1, KeptRows::default);
         }
         let kept = &mut self.kept[pass.id];
-        let axes = pass.loops.iter().map(|v| &self.axis_vals[*v as usize]);
-        let key = axes
-            .flat_map(|values| std::iter::once(values.len() as u64).chain(values.iter().map(|x| x.to_bits())))
-            .chain(bound.scalars.iter().map(|x| x.to_bits()));
-        let same = kept.rows.len() >= len && kept.key.iter().copied().eq(key.clone());
+        let axes = || pass.loops.iter().map(|v| self.axis_vals[*v as usize].as_slice());
+        // The key: each loop's length and values, then the source's scalars, as bits.
+        let mut rest = Some(kept.key.as_slice()).filter(|_| kept.rows.len() >= len);
+        for values in axes() {
+            let len_then = rest.and_then(<[u64]>::split_first).filter(|(n, _)| **n == values.len() as u64);
+            rest = len_then.and_then(|(_, key)| strip_bits(key, values));
+        }
+        let same = rest.and_then(|key| strip_bits(key, &bound.scalars)).is_some_and(<[u64]>::is_empty);
         if !same {
             kept.key.clear();
-            kept.key.extend(key);
+            for values in axes() {
+                kept.key.push(values.len() as u64);
+                kept.key.extend(values.iter().map(|x| x.to_bits()));
+            }
+            kept.key.extend(bound.scalars.iter().map(|x| x.to_bits()));
         }
         std::mem::swap(&mut self.rows, &mut kept.rows);
         same
     }
+}
 
+/// What follows `values`' bits at the front of `key`, if they are there.
+fn strip_bits<'k>(key: &'k [u64], values: &[f64]) -> Option<&'k [u64]> {
+    let (head, rest) = key.split_at_checked(values.len())?;
+    values.iter().zip(head).all(|(x, k)| x.to_bits() == *k).then_some(rest)
+}
+
+impl State {
     /// The row operations of `pass` over `n` inner indices from `offset`; in a collapsed pass
     /// (`segments` = (first outer iteration, count)), over that many segments of `n` from
     /// the inner loop's start, one per outer iteration. With `kept`, the keepable rows
@@ -412,7 +427,7 @@ impl State {
                     let mut base = 0;
                     let mut step = 0;
                     let mut outer_step = 0;
-                    for (v, st) in vars.iter().zip(strides) {
+                    for (v, st) in vars.iter().zip(strides.iter()) {
                         if *v == inner {
                             step += st;
                         } else if Some(*v) == outer {

@@ -143,7 +143,8 @@ fn wide_kernels_equal_portable_kernels() {
         let data = SourceData::glcm_from_counts(ng, &counts);
         let run = |kernels: Kernels| {
             let mut st = State { kernels, ..State::default() };
-            fam.evaluate_with(&mut st, &data, &crate::NoBuiltins, &mut EvalBudget::default(), &[]).expect("evaluates")
+            fam.evaluate_with(&mut st, &data, &crate::NoBuiltins, &mut EvalBudget::default(), &[]).expect("evaluates");
+            st.values
         };
         let portable = run(Kernels::Portable);
         for kernels in [Kernels::Widest, Kernels::Avx2] {
@@ -165,7 +166,8 @@ fn collapsed_passes_equal_rows_one_at_a_time() {
     let same = |fam: &CompiledFamily, data: &SourceData, what: &str| {
         let run = |row_at_a_time: bool| {
             let mut st = State { row_at_a_time, ..State::default() };
-            fam.evaluate_with(&mut st, data, &crate::NoBuiltins, &mut EvalBudget::default(), &[]).expect("evaluates")
+            fam.evaluate_with(&mut st, data, &crate::NoBuiltins, &mut EvalBudget::default(), &[]).expect("evaluates");
+            st.values
         };
         for (c, r) in run(false).iter().zip(&run(true)) {
             assert!(c.to_bits() == r.to_bits() || (c.is_nan() && r.is_nan()), "{what}: {c} vs {r}");
@@ -242,11 +244,11 @@ fn kept_rows_equal_fresh_evaluations() {
     let run = [matrix(16, 0), matrix(16, 5), other_ng(16), matrix(16, 5), shifted(16), matrix(16, 1), matrix(9, 0)];
     let mut st = State::default();
     for (k, data) in run.iter().chain(&run).enumerate() {
-        let kept =
-            fam.evaluate_with(&mut st, data, &crate::NoBuiltins, &mut EvalBudget::default(), &[]).expect("evaluates");
-        let fresh = fam
-            .evaluate_with(&mut State::default(), data, &crate::NoBuiltins, &mut EvalBudget::default(), &[])
-            .expect("evaluates");
+        fam.evaluate_with(&mut st, data, &crate::NoBuiltins, &mut EvalBudget::default(), &[]).expect("evaluates");
+        let kept = st.values.clone();
+        let mut fresh = State::default();
+        fam.evaluate_with(&mut fresh, data, &crate::NoBuiltins, &mut EvalBudget::default(), &[]).expect("evaluates");
+        let fresh = fresh.values;
         for ((f, _), (a, b)) in fam.checked.features.iter().zip(kept.iter().zip(&fresh)) {
             assert!(a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()), "matrix {k}, {}: {a} vs {b}", f.name);
         }
@@ -283,4 +285,50 @@ fn retained_features_keep_their_values() {
     // A feature needing a single sum plans fewer passes than the whole family.
     let alone = glcm.retaining(&registry, |f| f.name == names[0]).expect("kept");
     assert!(alone.pass_count() < glcm.pass_count(), "{} vs {}", alone.pass_count(), glcm.pass_count());
+}
+
+/// One [`Evaluator`] run over many matrices (buffers, binding and values reused from one to
+/// the next) gives each the bits a fresh state gives it, and the reference interpreter's
+/// values; a failing evaluation (a matrix without `p`) leaves it able to evaluate the next.
+#[test]
+fn an_evaluator_reused_over_matrices_equals_fresh_evaluations() {
+    let registry = texture_registry();
+    let fam = &shipped_family("glcm.radx", "glcm");
+    let matrix = |ng: usize, seed: usize| {
+        let counts: Vec<f64> = (0..ng * ng).map(|k| (((k + seed) * 31) % 11) as f64).collect();
+        SourceData::glcm_from_counts(ng, &counts)
+    };
+    let run = [matrix(5, 0), matrix(5, 3), matrix(11, 1), matrix(2, 0), matrix(5, 3)];
+    let mut evaluator = fam.evaluator();
+    for (k, data) in run.iter().enumerate() {
+        let reused = evaluator.values_with_refs(data, &crate::NoBuiltins, &mut EvalBudget::default(), &[]);
+        let reused = reused.expect("evaluates").to_vec();
+        let mut fresh = State::default();
+        fam.evaluate_with(&mut fresh, data, &crate::NoBuiltins, &mut EvalBudget::default(), &[]).expect("evaluates");
+        let reference = crate::interp::interpret(fam, &registry, data, &crate::NoBuiltins).expect("interprets");
+        for ((a, b), r) in reused.iter().zip(&fresh.values).zip(&reference) {
+            assert!(a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()), "matrix {k}, {}: {a} vs {b}", r.name);
+            // Loose: sums in another order differ by rounding, which a square root (the
+            // IMC2 of a matrix whose HXY2 and HXY nearly cancel) magnifies to ~1e-8.
+            let close = *a == r.value
+                || (a - r.value).abs() <= 1e-6 * (1.0 + r.value.abs())
+                || (a.is_nan() && r.value.is_nan());
+            assert!(close, "matrix {k}, {}: {a} vs the interpreter's {}", r.name, r.value);
+        }
+        let missing = SourceData::new().with_axis("level", vec![1.0]).with_scalar("Ng", 1.0);
+        let failed = evaluator.values_with_refs(&missing, &crate::NoBuiltins, &mut EvalBudget::default(), &[]);
+        assert!(matches!(failed, Err(EvalError::MissingArray { .. })), "{failed:?}");
+    }
+}
+
+/// Strides are row-major whatever the rank (inline up to 3, on the heap beyond): each is
+/// the product of the lengths of the axes after it.
+#[test]
+fn strides_are_row_major_at_every_rank() {
+    let lens = [3usize, 1, 4, 2, 5];
+    for rank in 0..=lens.len() {
+        let strides = super::bind::Strides::row_major(lens[..rank].iter().copied());
+        let want: Vec<usize> = (0..rank).map(|d| lens[d + 1..rank].iter().product()).collect();
+        assert_eq!(&*strides, want.as_slice(), "rank {rank}");
+    }
 }

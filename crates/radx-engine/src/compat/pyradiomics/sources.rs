@@ -318,9 +318,10 @@ pub fn build_source(
                     let mut dense = vec![0.0; present.len() * max_run];
                     // PyRadiomics drops a direction in which no line holds two ROI voxels.
                     if let Some(m) = m.filter(|_| pyradiomics_multi_element(&roi.levels, d)) {
-                        for (g, run, count) in m.nonzero() {
-                            if let Some(row) = matrix_levels.iter().position(|&l| usize::from(l) == g) {
-                                dense[row * max_run + run as usize - 1] += count;
+                        // The non-zero entries, row-major (as `TextureMatrix::nonzero`, without its list).
+                        for ((r, c), &count) in m.counts.indexed_iter().filter(|(_, v)| **v != 0.0) {
+                            if let Some(row) = matrix_levels.iter().position(|&l| usize::from(l) == r + 1) {
+                                dense[row * max_run + m.col_values[c] as usize - 1] += count;
                             }
                         }
                     }
@@ -333,21 +334,24 @@ pub fn build_source(
             let runs: Vec<usize> = (0..max_run)
                 .filter(|&c| matrices.iter().any(|m| (0..present.len()).any(|r| m[r * max_run + c] > 0.0)))
                 .collect();
+            let level_axis = axis(&present);
+            let run_axis: Vec<f64> = runs.iter().map(|&c| (c + 1) as f64).collect();
             Ok(matrices
                 .into_iter()
                 .map(|m| {
-                    let data: Vec<f64> = (0..present.len())
-                        .flat_map(|r| runs.iter().map(move |&c| (r, c)))
-                        .map(|(r, c)| m[r * max_run + c])
-                        .collect();
+                    // Sized up front (a flattening iterator's length is not known to `collect`).
+                    let mut data = Vec::with_capacity(present.len() * runs.len());
+                    for r in 0..present.len() {
+                        data.extend(runs.iter().map(|&c| m[r * max_run + c]));
+                    }
                     let nr: f64 = data.iter().sum();
                     let np: f64 = (0..present.len())
                         .flat_map(|r| runs.iter().map(move |&c| (r, c)))
                         .map(|(r, c)| m[r * max_run + c] * (c + 1) as f64)
                         .sum();
                     SourceData::new()
-                        .with_axis("level", axis(&present))
-                        .with_axis("run", runs.iter().map(|&c| (c + 1) as f64).collect())
+                        .with_axis("level", level_axis.clone())
+                        .with_axis("run", run_axis.clone())
                         .with_array("r", vec![present.len(), runs.len()], data)
                         .with_scalar("Nz", nr)
                         .with_scalar("Np", np)
