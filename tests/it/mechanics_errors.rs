@@ -174,6 +174,41 @@ fn truncated_and_corrupt_files() {
     refused(&extract(&g, &mask, &[]), &["badstream.nii.gz"]);
 }
 
+/// A damaged image read for PyRadiomics' B-spline resampling, whose slices are resampled as
+/// they are read: the same error, naming the file, as when the image's box is kept (no
+/// resampling), and no output.
+#[test]
+fn damaged_image_resampled_by_slice() {
+    let dir = tempfile::tempdir().unwrap();
+    // 40×36×24 float32 voxels of scattered values (gzip cannot shrink them much), the ROI a
+    // box through every slice so that both reads inflate the whole stream.
+    let values = (0..40 * 36 * 24u32).map(|i| f64::from(i.wrapping_mul(2_654_435_761) >> 20)).collect();
+    let image = nii(dir.path(), "image.nii.gz", [40, 36, 24], values);
+    let labels = (0..40 * 36 * 24)
+        .map(|i| if (10..30).contains(&(i % 40)) && (8..28).contains(&(i / 40 % 36)) { 1.0 } else { 0.0 });
+    let mask = nii(dir.path(), "mask.nii.gz", [40, 36, 24], labels.collect());
+    let firstorder = "featureClass:\n  firstorder:\nsetting:\n  interpolator: 'sitkBSpline'\n";
+    let sliced = format!("{firstorder}  resampledPixelSpacing: [0.7, 0.7, 0.7]\n");
+    let sliced = file(dir.path(), "sliced.yaml", sliced.as_bytes());
+    let kept = file(dir.path(), "kept.yaml", firstorder.as_bytes());
+    let names = ["--names", "pyradiomics"];
+    for settings in [&sliced, &kept] {
+        let out = extract(&image, &mask, &[&["--settings", settings.as_str()][..], &names[..]].concat());
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    }
+    let full = std::fs::read(&image).unwrap();
+    let mut flipped = full.clone();
+    flipped[full.len() / 2] ^= 0x21;
+    for (name, bytes) in [("cut.nii.gz", &full[..full.len() / 2]), ("flipped.nii.gz", &flipped[..])] {
+        let damaged = file(dir.path(), name, bytes);
+        let [by_slice, whole] =
+            [&sliced, &kept].map(|s| extract(&damaged, &mask, &[&["--settings", s.as_str()][..], &names[..]].concat()));
+        refused(&by_slice, &[name]);
+        refused(&whole, &[name]);
+        assert_eq!(text(&by_slice.stderr), text(&whole.stderr));
+    }
+}
+
 /// Patch `bytes` at `at` of a file.
 fn patch(path: &str, at: usize, bytes: &[u8]) {
     let mut all = std::fs::read(path).unwrap();

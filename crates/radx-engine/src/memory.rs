@@ -141,6 +141,25 @@ pub fn streamed_read(image: [usize; 3], image_voxel_bytes: u64, mask_bytes: u64,
         .saturating_add(voxels(crop).saturating_mul(8 + 1))
 }
 
+/// Reading the part of an image a profile resamples slice by slice as it is read
+/// (`Profile::slice_resampling`): the reader's slices ([`radx_io::region_reader_bytes`]),
+/// the label map's kept rows (`mask_bytes`), the resampling's own arrays (`resampling`) and
+/// `slices` of the part's z slices (`part` voxels) as `f64` in flight between them.
+pub fn sliced_read(
+    image: [usize; 3],
+    image_voxel_bytes: u64,
+    mask_bytes: u64,
+    resampling: u64,
+    part: [usize; 3],
+    slices: usize,
+) -> u64 {
+    let slice = f64_bytes([part[0], part[1], 1]);
+    radx_io::region_reader_bytes(image, image_voxel_bytes)
+        .saturating_add(mask_bytes)
+        .saturating_add(resampling)
+        .saturating_add(slice.saturating_mul(slices as u64))
+}
+
 /// Interpolating a crop of `source` voxels onto `target` (IBSI 2.4,
 /// `radx_core::processing::resample`): the crop held (image, two masks), the mask copied,
 /// the mask as `f64`, the spline coefficients of the image or the mask (`f64`, one per
@@ -218,6 +237,14 @@ mod tests {
     #[test]
     fn interpolation_by_hand() {
         assert_eq!(ibsi_interpolation([100, 100, 10], [199, 199, 19]), 100_000 * 27 + 199 * 199 * 19 * 17);
+    }
+
+    /// A 100×80×30 int16 image: its reader holds one 16 000-byte slice and, before the box is
+    /// known, at most all 30 slices (480 000 bytes, under 16 MiB); then the mask's 5 000
+    /// bytes, the resampling's 70 000, and 4 slices of a 40×30 part (9 600 bytes each).
+    #[test]
+    fn sliced_read_by_hand() {
+        assert_eq!(sliced_read([100, 80, 30], 2, 5_000, 70_000, [40, 30, 12], 4), 16_000 + 480_000 + 75_000 + 38_400);
     }
 
     /// Two of three stages at once: the two largest are charged beside the processed ROI.

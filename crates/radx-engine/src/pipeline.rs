@@ -3,6 +3,7 @@
 
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::Receiver;
 
 use radx_core::processing::{discretise, resample, resegment};
 use radx_core::roi::{self, LabelSelection, Roi};
@@ -11,10 +12,10 @@ use radx_core::{BoundingBox, CoreError, Volume};
 use crate::Error;
 use crate::arrays::{self, VoxelArray};
 pub use crate::model::ProcessedCase;
-use crate::profile::contract::{BoxedMask, ImagePart, Resampled};
+use crate::profile::contract::{BoxedMask, ImagePart, Resampled, SliceResampling};
 use crate::settings::{Binning, Settings};
 use crate::shape::{Shape, ShapeNeeds};
-use radx_io::VoxelType;
+use radx_io::{RegionRead, RegionRequest, VoxelType};
 use radx_plugin_host::Margin;
 
 /// The radius of the local-intensity sphere (1 cm³), in mm.
@@ -374,12 +375,16 @@ fn read_roi<T: Send>(
 
 /// [`process`] for a profile's own resampling grid, reading what it needs only: the label
 /// map as the selected ROI's box and, inflated meanwhile, the part of the image that the
-/// profile's [`Profile::resampling_region`] names for that box. Checks and errors as
-/// [`process_typed`]'s: grids that differ, a label map with fractional values, an absent
-/// label. The budget is charged as for [`process`]. `None` when the profile has no grid of
-/// its own.
+/// profile's [`Profile::resampling_region`] names for that box. When the profile resamples
+/// that part slice by slice ([`Profile::slice_resampling`]: PyRadiomics' B-spline), the
+/// thread that read the label map takes the slices as they are inflated, so that the image
+/// is resampled mostly by the time it is read. Checks and errors as [`process_typed`]'s:
+/// grids that differ, a label map with fractional values, an absent label; a damaged image
+/// gives its reader's error. The budget is charged as for [`process`]. `None` when the
+/// profile has no grid of its own.
 ///
 /// [`Profile::resampling_region`]: crate::profile::Profile::resampling_region
+/// [`Profile::slice_resampling`]: crate::profile::Profile::slice_resampling
 fn process_files_on_own_grid(
     image: &Path,
     mask: &Path,
@@ -387,62 +392,148 @@ fn process_files_on_own_grid(
     settings: &Settings,
 ) -> Result<Option<ProcessedCase>, Error> {
     let core = core_err(image, mask);
-    let profile = crate::profile::of(settings);
     let image_info = radx_io::read_info(image)?;
     let image_grid = image_info.grid;
     let mask_grid = radx_io::read_info(mask)?.grid;
     let (image_opts, mask_opts) = streamed_read_options(image, &image_info, settings)?;
     image_grid.check_matches(&mask_grid, settings.geometry_tolerance).map_err(|e| core(e.into()))?;
     let (sender, receiver) = std::sync::mpsc::channel();
-    let mut refused = None;
     let (part, labels) = std::thread::scope(|scope| {
         let side = scope.spawn(|| {
             let labels = radx_io::read_label_mask(mask, selection, &mask_opts);
             crate::timings::mark("mask read");
-            let mut sent = None;
-            // The interpolation's need (the profile checks it) includes the part read; the
-            // reader's slices and the label map's rows come on top.
-            if let Ok(l @ radx_io::LabelMask { bbox: Some(b), fractional: None, .. }) = &labels
-                && let Some(Ok(region)) = profile.resampling_region(&image_grid, b, settings)
-            {
-                if let Err(e) = check_streamed_read(&image_info, l, &region, settings) {
-                    refused = Some(e);
-                    drop(sender);
-                    return (labels, None);
-                }
-                // The receiver only goes away when the image reader failed; its error is reported below.
-                let _ = sender.send(region);
-                sent = Some(region);
-            }
+            let request = labels.as_ref().ok().and_then(|l| request_region(&image_info, l, settings));
+            let (request, resampling) = match request {
+                Some(Ok(request)) => request,
+                // Dropping the sender stops the image reader before it holds the box.
+                Some(Err(refused)) => return (labels, Some(Err(refused))),
+                None => return (labels, None),
+            };
+            let region = *request.bbox();
+            // The receiver only goes away when the image reader failed; its error is reported below.
+            let _ = sender.send(request);
             drop(sender);
-            (labels, sent)
+            let resampled = resampling.map(|(r, slices)| resample_slices(r, &slices));
+            (labels, Some(Ok::<Sent, CoreError>((region, resampled))))
         });
-        let part = radx_io::read_region_when_known(image, receiver, &image_opts);
+        let part = radx_io::read_region_as_requested(image, receiver, &image_opts);
         (part, side.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
     });
-    if let Some(e) = refused {
-        return Err(core(e));
-    }
-    let (labels, region) = labels;
+    let (labels, sent) = labels;
+    let sent = sent.transpose().map_err(&core)?;
     let labels = labels?;
     if let Some((value, [x, y, z])) = labels.fractional {
         return Err(core(CoreError::NotLabelMap { value, x, y, z }));
     }
     let Some(bbox) = labels.bbox else { return Err(label_absent(mask, selection, &mask_opts, &core)) };
-    let (Some((_, part)), Some(region)) = (part?, region) else {
-        // No region was sent: the profile has no grid of its own, or it refuses the box.
-        return match profile.resampling_region(&image_grid, &bbox, settings) {
-            Some(Err(e)) => Err(core(e)),
-            _ => Ok(None),
-        };
-    };
-    crate::timings::mark("image region read");
     let boxed = BoxedMask { bbox, inside: labels.crop(&bbox) };
     drop(labels);
-    let image_part = ImagePart { whole: &image_grid, offset: region.min, voxels: &part };
-    let pixel = crate::case::pixel_type_of(&image_info);
-    let Some(resampled) = profile.resample(image_part, pixel, &boxed, settings) else { return Ok(None) };
-    resampled.and_then(|r| process_resampled(r, settings)).map(Some).map_err(core)
+    let Some(resampled) = resample_read_part(part?, sent, &image_info, &boxed, settings).map_err(&core)? else {
+        return Ok(None);
+    };
+    process_resampled(resampled, settings).map(Some).map_err(core)
+}
+
+/// What the side thread of [`process_files_on_own_grid`] sent the image's reader: the
+/// region, with the slice resampling it fed when the region was streamed.
+type Sent = (BoundingBox, Option<Result<Box<dyn SliceResampling>, CoreError>>);
+
+/// The image part read for the profile's own grid resampled there: finished by slice when
+/// streamed, else given whole to [`crate::profile::Profile::resample`]. `None` when no region
+/// was sent and the profile has no grid of its own (an error when it refuses the ROI's box).
+fn resample_read_part(
+    part: Option<RegionRead>,
+    sent: Option<Sent>,
+    image_info: &radx_io::ImageInfo,
+    boxed: &BoxedMask,
+    settings: &Settings,
+) -> Result<Option<Resampled>, CoreError> {
+    let profile = crate::profile::of(settings);
+    match (part, sent) {
+        (Some(RegionRead::Streamed(_)), Some((_, Some(resampling)))) => {
+            crate::timings::mark("image region read and resampled by slice");
+            resampling?.finish(boxed).map(Some)
+        }
+        // The resampling refused a slice (and so stopped the reader).
+        (_, Some((_, Some(Err(e))))) => Err(e),
+        (Some(RegionRead::Kept(_, part)), Some((region, None))) => {
+            crate::timings::mark("image region read");
+            let image_part = ImagePart { whole: &image_info.grid, offset: region.min, voxels: &part };
+            let pixel = crate::case::pixel_type_of(image_info);
+            profile.resample(image_part, pixel, boxed, settings).transpose()
+        }
+        // No region was sent: the profile has no grid of its own, or it refuses the box.
+        _ => match profile.resampling_region(&image_info.grid, &boxed.bbox, settings) {
+            Some(Err(e)) => Err(e),
+            _ => Ok(None),
+        },
+    }
+}
+
+/// Slices of the image's region in flight between its reader and the resampling: in the
+/// channel, besides the one being decoded and the one being resampled.
+const SLICES_IN_FLIGHT: usize = 2;
+
+/// How the image's region is read for the profile's own grid, once the label map is read:
+/// the region to keep, or to stream to the profile's [`crate::profile::contract::SliceResampling`]
+/// with the receiving end of its slices. `None` when the label map has no box or fractional
+/// values, or the profile has no grid of its own; an error when the profile or the budget
+/// refuses the box.
+fn request_region(
+    image_info: &radx_io::ImageInfo,
+    labels: &radx_io::LabelMask,
+    settings: &Settings,
+) -> Option<Result<(RegionRequest, Option<Feed>), CoreError>> {
+    let radx_io::LabelMask { bbox: Some(b), fractional: None, .. } = labels else { return None };
+    let profile = crate::profile::of(settings);
+    let image_grid = &image_info.grid;
+    let region = match profile.resampling_region(image_grid, b, settings)? {
+        Ok(region) => region,
+        // Reported after reading, as the profile's own refusal.
+        Err(_) => return None,
+    };
+    let pixel = crate::case::pixel_type_of(image_info);
+    let Some(resampling) = profile.slice_resampling(image_grid, b, pixel, settings) else {
+        // The interpolation's need (the profile checks it) includes the part read; the
+        // reader's slices and the label map's rows come on top.
+        return Some(
+            check_streamed_read(image_info, labels, &region, settings).map(|()| (RegionRequest::Keep(region), None)),
+        );
+    };
+    let checked = resampling.and_then(|r| {
+        let bytes = crate::memory::sliced_read(
+            image_info.grid.dims,
+            disk_voxel_bytes(image_info),
+            labels.bytes(),
+            r.bytes(),
+            region.dims(),
+            SLICES_IN_FLIGHT + 2,
+        );
+        let [x, y, z] = region.dims();
+        let what = format!("the {x} × {y} × {z} voxel part of a {:?} voxel image resampled by slice", image_grid.dims);
+        crate::memory::Need::new(crate::memory::Phase::Read, bytes, what).check(settings.max_memory).map(|()| r)
+    });
+    Some(checked.map(|r| {
+        let (slices, received) = std::sync::mpsc::sync_channel(SLICES_IN_FLIGHT);
+        (RegionRequest::Stream(region, slices), Some((r, received)))
+    }))
+}
+
+/// A slice resampling and the receiving end of the slices the image's reader sends it.
+type Feed = (Box<dyn SliceResampling>, Receiver<Vec<f64>>);
+
+/// Give `resampling` the region's slices as the reader sends them, until it stops (the
+/// last slice, or a read error, which the reader reports). A slice refused drops the
+/// receiver, which stops the reader.
+fn resample_slices(
+    mut resampling: Box<dyn SliceResampling>,
+    slices: &Receiver<Vec<f64>>,
+) -> Result<Box<dyn SliceResampling>, CoreError> {
+    for slice in slices.iter() {
+        resampling.push_slice(&slice)?;
+    }
+    crate::timings::mark("image slices resampled in x and y (while the image is read)");
+    Ok(resampling)
 }
 
 /// The error for a label map without the selected label, listing the labels it has (read

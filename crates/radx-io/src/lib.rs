@@ -45,7 +45,8 @@ pub use error::IoError;
 pub use picture::{RgbPicture, write_png};
 pub use radx_core::{Grid, Volume};
 pub use region::{
-    EARLY_SLICES_BYTES, LabelMask, read_label_mask, read_region, read_region_when_known, region_reader_bytes,
+    EARLY_SLICES_BYTES, LabelMask, RegionRead, RegionRequest, read_label_mask, read_region, read_region_as_requested,
+    read_region_when_known, region_reader_bytes,
 };
 pub use text::{TEXT_INPUT_LIMIT, read_text_limited};
 pub use voxel::{NiftiType, VoxelType};

@@ -12,10 +12,12 @@
 //!
 //! The box may also arrive while the image is being read ([`read_region_when_known`]):
 //! another thread reads the mask, and slices inflated before its box is known are kept in
-//! their compact on-disk form, so mask and image inflate concurrently.
+//! their compact on-disk form, so mask and image inflate concurrently. The box's slices may
+//! also be handed on as they are decoded instead of kept ([`RegionRequest::Stream`]), for a
+//! consumer on another thread that works on each slice while the next is inflated.
 
 use std::path::Path;
-use std::sync::mpsc::{Receiver, TryRecvError};
+use std::sync::mpsc::{Receiver, SyncSender, TryRecvError};
 
 use radx_core::roi::LabelSelection;
 use radx_core::{BoundingBox, Grid, Volume};
@@ -183,9 +185,9 @@ pub fn read_region(path: &Path, bbox: &BoundingBox, opts: &ReadOptions) -> Resul
     let [bx, by, bz] = bbox.dims();
     let box_bytes = (bx as u64 * by as u64 * bz as u64).saturating_mul(8);
     let stream = format_of(path)?.open_voxels(path, opts, &|_, _| box_bytes)?;
-    match read_slices(stream, Plan::Known(*bbox))? {
-        Some(found) => Ok(found),
-        None => unreachable!("a known box is never cancelled"),
+    match read_slices(stream, Plan::<BoundingBox>::Known(*bbox))? {
+        Some(RegionRead::Kept(grid, region)) => Ok((grid, *region)),
+        _ => unreachable!("a known box is kept, never cancelled"),
     }
 }
 
@@ -215,60 +217,131 @@ pub fn read_region_when_known(
     bbox: Receiver<BoundingBox>,
     opts: &ReadOptions,
 ) -> Result<Option<(Grid, Volume<f64>)>, IoError> {
+    Ok(read_region_as_requested(path, bbox, opts)?.map(|read| match read {
+        RegionRead::Kept(grid, region) => (grid, *region),
+        RegionRead::Streamed(_) => unreachable!("a box alone asks for its voxels kept"),
+    }))
+}
+
+/// What [`read_region_as_requested`] does with the box's voxels.
+#[derive(Debug)]
+pub enum RegionRequest {
+    /// Keep them: the box comes back as a volume ([`RegionRead::Kept`]).
+    Keep(BoundingBox),
+    /// Send each of the box's z slices on the channel as soon as it is decoded (its voxels,
+    /// x fastest, scaled), keeping none: the reader holds one slice besides its own, and
+    /// waits while the channel is full. When the receiver is dropped the reader stops
+    /// (`Ok(None)`).
+    Stream(BoundingBox, SyncSender<Vec<f64>>),
+}
+
+impl RegionRequest {
+    /// The box asked for.
+    pub fn bbox(&self) -> &BoundingBox {
+        match self {
+            RegionRequest::Keep(bbox) | RegionRequest::Stream(bbox, _) => bbox,
+        }
+    }
+}
+
+impl From<BoundingBox> for RegionRequest {
+    fn from(bbox: BoundingBox) -> RegionRequest {
+        RegionRequest::Keep(bbox)
+    }
+}
+
+/// The image's whole grid and, when asked to keep it, the box's voxels.
+#[derive(Debug)]
+pub enum RegionRead {
+    /// The whole grid and the box on its sub-grid (boxed: the variants' sizes differ).
+    Kept(Grid, Box<Volume<f64>>),
+    /// The whole grid; every slice of the box was sent.
+    Streamed(Grid),
+}
+
+/// [`read_region_when_known`] with the box sent as a [`RegionRequest`] (a box alone keeps its
+/// voxels). The budget is charged as there: the slices streamed are the caller's to charge
+/// (one being decoded, those in the channel and those the receiver holds).
+pub fn read_region_as_requested<R: Into<RegionRequest>>(
+    path: &Path,
+    request: Receiver<R>,
+    opts: &ReadOptions,
+) -> Result<Option<RegionRead>, IoError> {
     // Charged below, from the header's dims (the reader's slices, not the voxel count).
     let stream = format_of(path)?.open_voxels(path, opts, &|_, _| 0)?;
     let needed = region_reader_bytes(stream.info.grid.dims, stream.kind.size() as u64);
     if needed > opts.max_bytes {
         return Err(IoError::TooLarge { path: path.to_path_buf(), needed, budget: opts.max_bytes });
     }
-    read_slices(stream, Plan::Pending(&bbox))
+    read_slices(stream, Plan::Pending(&request))
 }
 
 /// Where the box comes from.
-enum Plan<'a> {
+enum Plan<'a, R> {
     Known(BoundingBox),
-    Pending(&'a Receiver<BoundingBox>),
+    Pending(&'a Receiver<R>),
 }
 
-/// Decoded voxels of the box, filled slice by slice.
+/// Decoded voxels of the box, filled slice by slice, or handed on slice by slice.
 struct Crop {
     bbox: BoundingBox,
     values: Vec<f64>,
+    /// Where the slices go when they are not kept.
+    slices: Option<SyncSender<Vec<f64>>>,
+    /// The slices' receiver went away.
+    abandoned: bool,
 }
 
 impl Crop {
-    fn new(stream: &VoxelStream, bbox: BoundingBox) -> Result<Crop, IoError> {
+    fn new(stream: &VoxelStream, request: RegionRequest) -> Result<Crop, IoError> {
+        let (bbox, slices) = match request {
+            RegionRequest::Keep(bbox) => (bbox, None),
+            RegionRequest::Stream(bbox, sender) => (bbox, Some(sender)),
+        };
         let dims = stream.info.grid.dims;
         if (0..3).any(|a| bbox.min[a] > bbox.max[a] || bbox.max[a] >= dims[a]) {
             return Err(IoError::RegionOutside { path: stream.data_path.clone(), min: bbox.min, max: bbox.max, dims });
         }
         let [bx, by, bz] = bbox.dims();
-        Ok(Crop { bbox, values: Vec::with_capacity((bx * by * bz).min(stream.reserve)) })
+        let kept = if slices.is_some() { 0 } else { (bx * by * bz).min(stream.reserve) };
+        Ok(Crop { bbox, values: Vec::with_capacity(kept), slices, abandoned: false })
     }
 
     fn wants(&self, z: usize) -> bool {
         (self.bbox.min[2]..=self.bbox.max[2]).contains(&z)
     }
 
-    /// Decode the box's rows of one slice's bytes.
+    /// Decode the box's rows of one slice's bytes; kept, or scaled and sent on.
     fn take(&mut self, stream: &VoxelStream, slice: &[u8]) {
         let nx = stream.info.grid.dims[0];
         let size = stream.kind.size();
         let (x0, x1) = (self.bbox.min[0], self.bbox.max[0]);
+        if self.slices.is_some() {
+            let [bx, by, _] = self.bbox.dims();
+            self.values = Vec::with_capacity(bx * by);
+        }
         for y in self.bbox.min[1]..=self.bbox.max[1] {
             let row = &slice[(y * nx + x0) * size..(y * nx + x1 + 1) * size];
             voxel::decode_chunk(row, stream.kind, stream.order, &mut self.values);
         }
+        if let Some(sender) = &self.slices {
+            let mut values = std::mem::take(&mut self.values);
+            stream.scale(&mut values);
+            self.abandoned |= sender.send(values).is_err();
+        }
     }
 }
 
-fn read_slices(mut stream: VoxelStream<'_>, plan: Plan<'_>) -> Result<Option<(Grid, Volume<f64>)>, IoError> {
+fn read_slices<R: Into<RegionRequest>>(
+    mut stream: VoxelStream<'_>,
+    plan: Plan<'_, R>,
+) -> Result<Option<RegionRead>, IoError> {
     let grid = stream.info.grid;
     let nz = grid.dims[2];
     let mut crop = match plan {
         Plan::Known(b) => {
             skip_check_if_stopping(&stream, &b, 0);
-            Some(Crop::new(&stream, b)?)
+            Some(Crop::new(&stream, RegionRequest::Keep(b))?)
         }
         Plan::Pending(_) => None,
     };
@@ -281,12 +354,13 @@ fn read_slices(mut stream: VoxelStream<'_>, plan: Plan<'_>) -> Result<Option<(Gr
             && let Plan::Pending(rx) = &plan
         {
             match rx.try_recv() {
-                Ok(b) => crop = Some(start_crop(&stream, b, &mut early)?),
+                Ok(b) => crop = Some(start_crop(&stream, b.into(), &mut early)?),
                 Err(TryRecvError::Empty) => {}
                 Err(TryRecvError::Disconnected) => return Ok(None),
             }
         }
         match &mut crop {
+            Some(c) if c.abandoned => return Ok(None),
             Some(c) if z > c.bbox.max[2] => break,
             Some(c) => {
                 stream.read_slice(z, &mut buf)?;
@@ -298,7 +372,7 @@ fn read_slices(mut stream: VoxelStream<'_>, plan: Plan<'_>) -> Result<Option<(Gr
                 // Enough kept: wait for the box rather than hold the image in on-disk form.
                 let Plan::Pending(rx) = &plan else { unreachable!("a known box starts the crop") };
                 match rx.recv() {
-                    Ok(b) => crop = Some(start_crop(&stream, b, &mut early)?),
+                    Ok(b) => crop = Some(start_crop(&stream, b.into(), &mut early)?),
                     Err(_) => return Ok(None),
                 }
                 continue;
@@ -314,13 +388,19 @@ fn read_slices(mut stream: VoxelStream<'_>, plan: Plan<'_>) -> Result<Option<(Gr
     let crop = match (crop, &plan) {
         (Some(c), _) => c,
         (None, Plan::Pending(rx)) => match rx.recv() {
-            Ok(b) => start_crop(&stream, b, &mut early)?,
+            Ok(b) => start_crop(&stream, b.into(), &mut early)?,
             Err(_) => return Ok(None),
         },
         (None, Plan::Known(_)) => unreachable!("a known box starts the crop"),
     };
+    if crop.abandoned {
+        return Ok(None);
+    }
     if z == nz {
         stream.finish()?;
+    }
+    if crop.slices.is_some() {
+        return Ok(Some(RegionRead::Streamed(grid)));
     }
     let mut values = crop.values;
     stream.scale(&mut values);
@@ -328,15 +408,15 @@ fn read_slices(mut stream: VoxelStream<'_>, plan: Plan<'_>) -> Result<Option<(Gr
     let mut cropped = grid;
     cropped.dims = b.dims();
     cropped.origin = grid.index_to_world([b.min[0] as f64, b.min[1] as f64, b.min[2] as f64]);
-    Ok(Some((grid, Volume::from_x_fastest(cropped, values))))
+    Ok(Some(RegionRead::Kept(grid, Box::new(Volume::from_x_fastest(cropped, values)))))
 }
 
 /// Start cropping once the box is known, decoding the slices read so far.
-fn start_crop(stream: &VoxelStream, bbox: BoundingBox, early: &mut Vec<Vec<u8>>) -> Result<Crop, IoError> {
-    let mut crop = Crop::new(stream, bbox)?;
-    skip_check_if_stopping(stream, &bbox, early.len());
+fn start_crop(stream: &VoxelStream, request: RegionRequest, early: &mut Vec<Vec<u8>>) -> Result<Crop, IoError> {
+    let mut crop = Crop::new(stream, request)?;
+    skip_check_if_stopping(stream, &crop.bbox, early.len());
     for (z, slice) in early.drain(..).enumerate() {
-        if crop.wants(z) {
+        if crop.wants(z) && !crop.abandoned {
             crop.take(stream, &slice);
         }
     }

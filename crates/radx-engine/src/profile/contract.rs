@@ -76,6 +76,26 @@ impl BoxedMask {
     }
 }
 
+/// A profile's resampling fed its part of the image a z slice at a time
+/// ([`Profile::slice_resampling`]), typically on a thread beside the one reading the image.
+pub trait SliceResampling: Send {
+    /// Bytes held from the first slice to [`SliceResampling::finish`], besides the slice given.
+    fn bytes(&self) -> u64;
+
+    /// Work on the part's next z slice (its voxels, x fastest).
+    ///
+    /// # Errors
+    /// [`CoreError::InvalidSetting`] when `values` is not a slice of the part, or every
+    /// slice has been given.
+    fn push_slice(&mut self, values: &[f64]) -> Result<(), CoreError>;
+
+    /// The image and the ROI `mask` on the profile's grid, once every slice is given.
+    ///
+    /// # Errors
+    /// [`CoreError::InvalidSetting`] when slices are missing.
+    fn finish(self: Box<Self>, mask: &BoxedMask) -> Result<Resampled, CoreError>;
+}
+
 /// The conventions a run follows where tools differ. Every method's default is the IBSI's.
 pub trait Profile: Sync {
     /// The embedded feature library: (file name, text) of each `.radx` file.
@@ -115,6 +135,21 @@ pub trait Profile: Sync {
         settings: &Settings,
     ) -> Option<Result<Resampled, CoreError>> {
         let _ = (image, pixel, mask, settings);
+        None
+    }
+
+    /// [`Profile::resample`] taking the part of the image that [`Profile::resampling_region`]
+    /// names a z slice at a time, while the image is read, when the profile's resampling of
+    /// this ROI works slice by slice (`pixel` as for [`Profile::resample`]); `None` when it
+    /// needs the part whole. The result is [`Profile::resample`]'s, bit for bit.
+    fn slice_resampling(
+        &self,
+        image: &radx_core::Grid,
+        bbox: &radx_core::BoundingBox,
+        pixel: Option<VoxelType>,
+        settings: &Settings,
+    ) -> Option<Result<Box<dyn SliceResampling>, CoreError>> {
+        let _ = (image, bbox, pixel, settings);
         None
     }
 

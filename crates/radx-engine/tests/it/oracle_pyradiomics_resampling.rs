@@ -2,12 +2,13 @@
 //! `ResampleImageFilter`) on small images (tests/data/pyradiomics/resampling/, made by the
 //! `make_fixtures.py` beside them): radx's `compat::pyradiomics::processing::resample` gives
 //! the same grid, the same mask and the same intensities — integers exactly, floats within
-//! 1e-12 of the image's largest magnitude.
+//! 1e-12 of the image's largest magnitude. Given the part of the image it reads a slice at a
+//! time (`slice_resampling`, the B-spline's path from files), it gives the same bits.
 
 use std::path::{Path, PathBuf};
 
 use radx_core::Volume;
-use radx_engine::compat::pyradiomics::processing::resample;
+use radx_engine::compat::pyradiomics::processing::{resample, resampling_region, slice_resampling};
 use radx_engine::settings::{Interpolator, Resample};
 
 fn fixtures() -> PathBuf {
@@ -64,6 +65,7 @@ fn resampling_matches_simpleitk() {
     // manifest.csv lists 18 runs; every one is compared (a run whose grid differs fails).
     assert_eq!(runs.len(), 18, "runs in the manifest");
     let mut failures = Vec::new();
+    let mut sliced_runs = 0;
     for run in &runs {
         let label = format!("{} → {:?} {:?} pad {}", run.case, run.spacing, run.interpolator, run.pad_distance);
         let image = read(&run.image);
@@ -88,6 +90,13 @@ fn resampling_matches_simpleitk() {
             run.pad_distance,
         )
         .expect("resamples");
+        if let Some(by_slice) = sliced(&image, pixel, &boxed, &settings, run.pad_distance) {
+            let bits = |v: &Volume<f64>| v.data.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            if bits(&by_slice.0) != bits(&got) || by_slice.1 != got_mask || by_slice.0.grid != got.grid {
+                failures.push(format!("{label}: resampled by slice differs from the whole image's"));
+            }
+            sliced_runs += 1;
+        }
         let want = read(&run.resampled_image);
         let want_mask = read(&run.resampled_mask).map(|&v| v != 0.0);
 
@@ -110,4 +119,24 @@ fn resampling_matches_simpleitk() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert!(sliced_runs > 0, "some runs resample by slice");
+}
+
+/// The image resampled by [`slice_resampling`], given the part [`resampling_region`] names a
+/// slice at a time; `None` when the resampling does not go by slice.
+fn sliced(
+    image: &Volume<f64>,
+    pixel: Option<radx_io::VoxelType>,
+    boxed: &radx_engine::profile::contract::BoxedMask,
+    settings: &Resample,
+    pad_distance: f64,
+) -> Option<(Volume<f64>, Volume<bool>)> {
+    let mut resampling = slice_resampling(&image.grid, &boxed.bbox, pixel, settings, pad_distance)?.expect("a plan");
+    let region = resampling_region(&image.grid, &boxed.bbox, settings, pad_distance).expect("a region");
+    let part = image.crop(&region).to_x_fastest();
+    let [x, y, _] = region.dims();
+    for slice in part.chunks(x * y) {
+        resampling.push_slice(slice).expect("a slice of the part");
+    }
+    Some(resampling.finish(boxed).expect("every slice given"))
 }

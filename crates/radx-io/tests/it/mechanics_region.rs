@@ -8,7 +8,10 @@ use std::sync::mpsc;
 use proptest::prelude::*;
 use radx_core::roi::select_label;
 use radx_core::{BoundingBox, Grid, Volume};
-use radx_io::{IoError, VoxelType, read_label_mask, read_region, read_region_when_known, read_volume};
+use radx_io::{
+    IoError, RegionRead, RegionRequest, VoxelType, read_label_mask, read_region, read_region_as_requested,
+    read_region_when_known, read_volume,
+};
 
 /// A 7×5×6 image whose voxel value encodes its index (x + 10y + 100z), on an oblique grid.
 fn indexed_volume() -> Volume<f64> {
@@ -74,6 +77,27 @@ fn box_sent_later_or_never() {
         reader.join().unwrap()
     });
     assert_eq!(got.unwrap().unwrap().1, want);
+    // Slices streamed while the box arrives after the reader has begun: the crop's slices.
+    let (tx, rx) = mpsc::channel();
+    let (slices, received) = mpsc::sync_channel(0);
+    let got = std::thread::scope(|s| {
+        let reader = s.spawn(move || read_region_as_requested(path, rx, &Default::default()));
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        tx.send(RegionRequest::Stream(bbox, slices)).unwrap();
+        let got: Vec<Vec<f64>> = received.iter().collect();
+        assert!(matches!(reader.join().unwrap(), Ok(Some(RegionRead::Streamed(_)))));
+        got
+    });
+    assert_eq!(got.concat(), want.to_x_fastest());
+    // The slices' receiver goes away after one slice: the reader stops quietly.
+    let (tx, rx) = mpsc::channel();
+    let (slices, received) = mpsc::sync_channel(0);
+    tx.send(RegionRequest::Stream(bbox, slices)).unwrap();
+    let stopped = std::thread::scope(|s| {
+        s.spawn(move || drop(received.recv()));
+        read_region_as_requested(path, rx, &Default::default())
+    });
+    assert!(stopped.unwrap().is_none());
     // The mask reader failed: the sender is dropped and the image reader gives up quietly.
     let (tx, rx) = mpsc::channel::<BoundingBox>();
     drop(tx);
@@ -227,6 +251,27 @@ fn region_when_known(path: &Path, bbox: BoundingBox) -> Result<Volume<f64>, IoEr
     Ok(read_region_when_known(path, rx, &Default::default())?.expect("the box was sent").1)
 }
 
+/// The region reader's box sent before it reads, its slices streamed to another thread
+/// through a channel of one slice: the slices received, in order.
+fn region_streamed(path: &Path, bbox: BoundingBox) -> Result<Vec<Vec<f64>>, IoError> {
+    let (tx, rx) = mpsc::channel();
+    let (slices, received) = mpsc::sync_channel(1);
+    tx.send(RegionRequest::Stream(bbox, slices)).unwrap();
+    let (read, got) = std::thread::scope(|s| {
+        let consumer = s.spawn(move || received.iter().collect::<Vec<Vec<f64>>>());
+        (read_region_as_requested(path, rx, &Default::default()), consumer.join().unwrap())
+    });
+    match read? {
+        Some(RegionRead::Streamed(grid)) => assert_eq!(grid.dims, read_info_dims(path)),
+        other => panic!("{other:?}"),
+    }
+    Ok(got)
+}
+
+fn read_info_dims(path: &Path) -> [usize; 3] {
+    radx_io::read_info(path).unwrap().grid.dims
+}
+
 const SMOOTH_BOXES: [BoundingBox; 4] = [
     BoundingBox { min: [0, 0, 0], max: [63, 47, 19] },
     BoundingBox { min: [10, 5, 3], max: [40, 30, 12] },
@@ -247,6 +292,11 @@ fn gzip_members_and_byte_skip_read_as_the_crop() {
             let crop = whole.crop(&bbox);
             assert_eq!(region_when_known(&path, bbox).unwrap(), crop, "{} {bbox:?}", path.display());
             assert_eq!(read_region(&path, &bbox, &Default::default()).unwrap().1, crop);
+            let [bx, by, bz] = bbox.dims();
+            let slices = region_streamed(&path, bbox).unwrap();
+            assert_eq!(slices.len(), bz);
+            assert!(slices.iter().all(|s| s.len() == bx * by));
+            assert_eq!(slices.concat(), crop.to_x_fastest(), "{} {bbox:?} streamed", path.display());
         }
     }
 }
@@ -276,6 +326,8 @@ fn damaged_gzip_files_give_both_region_readers_the_same_error() {
             let (Err(a), Err(b)) = (&streamed, &region) else { panic!("{name} {what}: {streamed:?} {region:?}") };
             assert_eq!(a.to_string(), b.to_string(), "{name} {what}");
             assert!(b.to_string().contains(&path.display().to_string()), "{b}");
+            let sent = region_streamed(&path, SMOOTH_BOXES[0]);
+            assert_eq!(sent.map(|_| ()).unwrap_err().to_string(), b.to_string(), "{name} {what} streamed");
             if what == "CRC-32" {
                 // Reading stops after the first slice, before the trailer.
                 let early = SMOOTH_BOXES[2];

@@ -182,6 +182,135 @@ pub fn resample_image_region(
     resample_input(&input, whole, target, interpolator, default_value)
 }
 
+/// [`resample_image_region`] with the B-spline, given the region's z slices one at a time
+/// (typically as a reader inflates them): the decomposition's x and y passes of a slice need
+/// that slice only, so they run when it arrives, and once the last slice is in only the z
+/// pass and the sampling remain ([`BSplineSlices::resample`]). The region itself is never
+/// held; the result has [`resample_image_region`]'s bits (the same passes, line by line).
+pub struct BSplineSlices {
+    whole: Grid,
+    target: Grid,
+    /// The region (whole-image indices) and its dims.
+    offset: [usize; 3],
+    dims: [usize; 3],
+    /// The coefficients' box, in region indices.
+    local: IndexBox,
+    /// The slices received after the x and y passes, `(bx, by)` each, x fastest.
+    after_y: Vec<f64>,
+    /// One slice after the x pass, `(bx, ny)`.
+    plane: Vec<f64>,
+    /// [`X_LANES`] x lines side by side.
+    lanes: Vec<f64>,
+    received: usize,
+}
+
+impl BSplineSlices {
+    /// Ready for the slices of `region` (whole-image indices of the image on grid `whole`,
+    /// holding [`input_region`]'s box for `target` and the B-spline), resampled onto `target`.
+    ///
+    /// # Errors
+    /// As [`resample_image_region`].
+    pub fn new(whole: &Grid, target: &Grid, region: &crate::BoundingBox) -> Result<BSplineSlices, CoreError> {
+        let map = ContinuousIndexMap::new(target, whole)?;
+        let (offset, dims) = (region.min, region.dims());
+        if whole.dims.contains(&0) {
+            return Err(no_voxels());
+        }
+        if (0..3).any(|a| region.min[a] > region.max[a] || offset[a] + dims[a] > whole.dims[a]) {
+            return Err(CoreError::InvalidSetting {
+                name: "image region",
+                reason: format!("a {dims:?} region at {offset:?} does not fit in a {:?} image", whole.dims),
+            });
+        }
+        let (local, _) = kept_box(map.input_box(target.dims, whole.dims), offset, dims);
+        let [bx, by, _] = box_dims(&local);
+        Ok(BSplineSlices {
+            whole: *whole,
+            target: *target,
+            offset,
+            dims,
+            local,
+            after_y: Vec::with_capacity(bx * by * dims[2]),
+            plane: vec![0.0; bx * dims[1]],
+            lanes: vec![0.0; dims[0] * X_LANES],
+            received: 0,
+        })
+    }
+
+    /// Bytes held until [`BSplineSlices::resample`] (besides the slice being given): every
+    /// slice after the x and y passes, one slice after the x pass, the x pass's lanes.
+    pub fn bytes(&self) -> u64 {
+        let f64s = self.after_y.capacity() + self.plane.len() + self.lanes.len();
+        (f64s as u64).saturating_mul(8)
+    }
+
+    /// The x and y passes of the region's next z slice (`values`: its voxels, x fastest).
+    ///
+    /// # Errors
+    /// [`CoreError::InvalidSetting`] when `values` is not a slice of the region, or every
+    /// slice has been given already.
+    pub fn push_slice(&mut self, values: &[f64]) -> Result<(), CoreError> {
+        let [nx, ny, nz] = self.dims;
+        if values.len() != nx * ny || self.received == nz {
+            return Err(CoreError::InvalidSetting {
+                name: "image region",
+                reason: format!(
+                    "slice {} of {nz} has {} voxels, a slice of the {:?} region {}",
+                    self.received + 1,
+                    values.len(),
+                    self.dims,
+                    nx * ny
+                ),
+            });
+        }
+        let [bx, by, _] = box_dims(&self.local);
+        for (out, lines) in self.plane.chunks_mut(bx * X_LANES).zip(values.chunks(nx * X_LANES)) {
+            x_lines(lines, nx, self.local[0][0], &mut self.lanes, out);
+        }
+        let start = self.after_y.len();
+        self.after_y.resize(start + bx * by, 0.0);
+        y_plane(&mut self.plane, bx, self.local[1], &mut self.after_y[start..]);
+        self.received += 1;
+        Ok(())
+    }
+
+    /// The z pass and the sampling: the image resampled onto the target, positions outside
+    /// the image getting `default_value`.
+    ///
+    /// # Errors
+    /// [`CoreError::InvalidSetting`] when some of the region's slices are missing.
+    pub fn resample(self, default_value: f64) -> Result<Volume<f64>, CoreError> {
+        if self.received != self.dims[2] {
+            return Err(CoreError::InvalidSetting {
+                name: "image region",
+                reason: format!("{} of the {:?} region's {} slices were given", self.received, self.dims, self.dims[2]),
+            });
+        }
+        let map = ContinuousIndexMap::new(&self.target, &self.whole)?;
+        let values = z_pass(&self.after_y, self.dims, self.local);
+        drop(self.after_y);
+        let bounds = std::array::from_fn(|a| [self.local[a][0] + self.offset[a], self.local[a][1] + self.offset[a]]);
+        let coefficients = BSplineCoefficients { values, bounds, data_length: self.whole.dims };
+        let data = sample_bspline(&self.target, &map, &coefficients, default_value);
+        Ok(Volume { grid: self.target, data })
+    }
+}
+
+/// The part of `bounds` (whole-image indices) within a region of `dims` voxels at `offset`:
+/// in region indices, and in whole-image indices.
+fn kept_box(bounds: IndexBox, offset: [usize; 3], dims: [usize; 3]) -> (IndexBox, IndexBox) {
+    let local: IndexBox = std::array::from_fn(|a| {
+        let first = bounds[a][0].saturating_sub(offset[a]).min(dims[a] - 1);
+        [first, (bounds[a][1].saturating_sub(offset[a])).clamp(first, dims[a] - 1)]
+    });
+    (local, std::array::from_fn(|a| [local[a][0] + offset[a], local[a][1] + offset[a]]))
+}
+
+/// Voxels along each axis of an inclusive index box.
+fn box_dims(b: &IndexBox) -> [usize; 3] {
+    std::array::from_fn(|a| b[a][1] - b[a][0] + 1)
+}
+
 fn no_voxels() -> CoreError {
     CoreError::InvalidSetting { name: "source image", reason: "cannot interpolate an image without voxels".to_string() }
 }
@@ -693,11 +822,7 @@ impl BSplineCoefficients {
     /// region's: see [`BSPLINE_REGION_MARGIN`]), keeping the coefficients inside `bounds`
     /// (whole-image indices, within the region).
     fn new(input: &Input, bounds: IndexBox) -> BSplineCoefficients {
-        let local: IndexBox = std::array::from_fn(|a| {
-            let first = bounds[a][0].saturating_sub(input.offset[a]).min(input.dims[a] - 1);
-            [first, (bounds[a][1].saturating_sub(input.offset[a])).clamp(first, input.dims[a] - 1)]
-        });
-        let bounds: IndexBox = std::array::from_fn(|a| [local[a][0] + input.offset[a], local[a][1] + input.offset[a]]);
+        let (local, bounds) = kept_box(bounds, input.offset, input.dims);
         let after_x = x_pass(input.values, input.dims, local[0]);
         let after_y = y_pass(after_x, input.dims, local);
         let values = z_pass(&after_y, input.dims, local);
@@ -759,25 +884,31 @@ fn x_pass(values: &[f64], dims: [usize; 3], keep: [usize; 2]) -> Vec<f64> {
     let nx = dims[0];
     let bx = keep[1] - keep[0] + 1;
     let mut after_x = vec![0.0; bx * dims[1] * dims[2]];
-    after_x.par_chunks_mut(bx * X_LANES).zip(values.par_chunks(nx * X_LANES)).for_each_init(
-        || vec![0.0; nx * X_LANES],
-        |scratch, (out, lines)| {
-            let lanes = out.len() / bx;
-            let scratch = &mut scratch[..nx * lanes];
-            for (l, line) in lines.chunks(nx).enumerate() {
-                for (k, &value) in line.iter().enumerate() {
-                    scratch[k * lanes + l] = value;
-                }
-            }
-            decompose_lanes(scratch, lanes);
-            for (l, kept) in out.chunks_mut(bx).enumerate() {
-                for (k, value) in kept.iter_mut().enumerate() {
-                    *value = scratch[(keep[0] + k) * lanes + l];
-                }
-            }
-        },
-    );
     after_x
+        .par_chunks_mut(bx * X_LANES)
+        .zip(values.par_chunks(nx * X_LANES))
+        .for_each_init(|| vec![0.0; nx * X_LANES], |scratch, (out, lines)| x_lines(lines, nx, keep[0], scratch, out));
+    after_x
+}
+
+/// The x pass of the lines of `lines` (whole lines of `nx` samples, back to back, at most
+/// [`X_LANES`]) decomposed side by side in `scratch`, each line's kept samples (from `first`
+/// on, `out.len()` / lines of them) written to `out`, line after line.
+fn x_lines(lines: &[f64], nx: usize, first: usize, scratch: &mut [f64], out: &mut [f64]) {
+    let lanes = lines.len() / nx;
+    let bx = out.len() / lanes;
+    let scratch = &mut scratch[..nx * lanes];
+    for (l, line) in lines.chunks(nx).enumerate() {
+        for (k, &value) in line.iter().enumerate() {
+            scratch[k * lanes + l] = value;
+        }
+    }
+    decompose_lanes(scratch, lanes);
+    for (l, kept) in out.chunks_mut(bx).enumerate() {
+        for (k, value) in kept.iter_mut().enumerate() {
+            *value = scratch[(first + k) * lanes + l];
+        }
+    }
 }
 
 /// The y pass on the x pass's result (decomposed in place, a z plane at a time with x as
@@ -787,10 +918,16 @@ fn y_pass(mut after_x: Vec<f64>, dims: [usize; 3], keep: IndexBox) -> Vec<f64> {
     let by = keep[1][1] - keep[1][0] + 1;
     let mut after_y = vec![0.0; bx * by * dims[2]];
     after_y.par_chunks_mut(bx * by).zip(after_x.par_chunks_mut(bx * dims[1])).for_each(|(out, plane)| {
-        decompose_lanes(plane, bx);
-        out.copy_from_slice(&plane[bx * keep[1][0]..bx * (keep[1][1] + 1)]);
+        y_plane(plane, bx, keep[1], out);
     });
     after_y
+}
+
+/// The y pass of one z plane after the x pass (`bx` samples a row), in place, its rows
+/// `keep` (inclusive) copied to `out`.
+fn y_plane(plane: &mut [f64], bx: usize, keep: [usize; 2], out: &mut [f64]) {
+    decompose_lanes(plane, bx);
+    out.copy_from_slice(&plane[bx * keep[0]..bx * (keep[1] + 1)]);
 }
 
 /// The z pass on the y pass's result, a box row (fixed y) at a time with x as the lanes,
@@ -1102,6 +1239,67 @@ mod tests {
         assert!(resample_mask_in_box(&grid, &bbox, &Array3::from_elem((2, 2, 2), true), &grid).is_err());
     }
 
+    /// [`BSplineSlices`] given `image`'s `region` slice by slice.
+    fn resampled_by_slices(
+        image: &Volume<f64>,
+        region: &crate::BoundingBox,
+        target: &Grid,
+        default_value: f64,
+    ) -> Result<Volume<f64>, CoreError> {
+        let mut slices = BSplineSlices::new(&image.grid, target, region)?;
+        let part = x_fastest(&image.crop(region).data).into_owned();
+        let [rx, ry, _] = region.dims();
+        for slice in part.chunks(rx * ry) {
+            slices.push_slice(slice)?;
+        }
+        slices.resample(default_value)
+    }
+
+    #[test]
+    fn slices_resample_as_the_region() {
+        // The 150×130×120 CT-like image of a_region_resamples_as_the_whole_image: its
+        // B-spline region given a slice at a time gives resample_image_region's bits, for a
+        // target inside the image and one reaching past its corner.
+        let mut grid = Grid::new([150, 130, 120], [0.8, 0.7, 1.5]);
+        grid.origin = [-60.0, 12.5, 3.0];
+        let values: Vec<f64> = (0..grid.len())
+            .map(|i| if i % 997 < 40 { 0.0 } else { ((i * 7919) % 4001) as f64 - 1000.0 + 0.25 * (i % 3) as f64 })
+            .collect();
+        let image = Volume::from_x_fastest(grid, values);
+        let mut target = Grid::new([20, 18, 15], [1.0, 1.0, 1.0]);
+        for origin in [[-60.0 + 0.8 * 70.3, 12.5 + 0.7 * 55.1, 3.0 + 1.5 * 50.2], [-61.0, 11.0, 2.0]] {
+            target.origin = origin;
+            let region = input_region(&grid, &target, ItkInterpolator::BSpline).unwrap();
+            let want =
+                resample_image_region(&image.crop(&region), region.min, &grid, &target, ItkInterpolator::BSpline, 0.0)
+                    .unwrap();
+            let got = resampled_by_slices(&image, &region, &target, 0.0).unwrap();
+            assert_eq!(got.grid, want.grid);
+            let differing = got.data.iter().zip(&want.data).filter(|(g, w)| g.to_bits() != w.to_bits()).count();
+            assert_eq!(differing, 0, "origin {origin:?}");
+        }
+    }
+
+    #[test]
+    fn slices_refuse_a_wrong_slice_a_missing_one_and_a_region_outside() {
+        let grid = Grid::new([6, 5, 4], [1.0; 3]);
+        let target = Grid::new([3, 3, 3], [1.5; 3]);
+        let region = crate::BoundingBox { min: [0, 1, 0], max: [5, 4, 3] };
+        let mut slices = BSplineSlices::new(&grid, &target, &region).unwrap();
+        assert!(slices.push_slice(&[1.0; 30]).is_err(), "a slice of 24 voxels, not 30");
+        for _ in 0..3 {
+            slices.push_slice(&[1.0; 24]).unwrap();
+        }
+        assert!(slices.resample(0.0).is_err(), "3 of 4 slices");
+        let mut full = BSplineSlices::new(&grid, &target, &region).unwrap();
+        for _ in 0..4 {
+            full.push_slice(&[1.0; 24]).unwrap();
+        }
+        assert!(full.push_slice(&[1.0; 24]).is_err(), "a fifth slice");
+        let outside = crate::BoundingBox { min: [0, 1, 0], max: [6, 4, 3] };
+        assert!(BSplineSlices::new(&grid, &target, &outside).is_err());
+    }
+
     /// Coefficient (x, y, z) of the box (box indices).
     fn coefficient(c: &BSplineCoefficients, [x, y, z]: [usize; 3]) -> f64 {
         let [bx, _, bz] = c.kept();
@@ -1220,6 +1418,38 @@ mod tests {
             let want = sample(&target, &map, dims, |index| coefficients.evaluate(index), -7.0);
             let differing = got.data.iter().zip(&want).filter(|(g, w)| g.to_bits() != w.to_bits()).count();
             proptest::prop_assert_eq!(differing, 0);
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        /// Any region of a random image (lines shorter and longer than ITK's 18-sample
+        /// horizon, slices of fewer and more lines than X_LANES) given slice by slice
+        /// resamples to resample_image_region's bits, on grids partly outside the image.
+        #[test]
+        fn slices_resample_as_the_region_on_random_grids(
+            dims in proptest::array::uniform3(1usize..26),
+            corners in proptest::array::uniform3((0.0f64..1.0, 0.0f64..1.0)),
+            target_dims in proptest::array::uniform3(1usize..10),
+            target_spacing in proptest::array::uniform3(0.3f64..2.5),
+            origin in proptest::array::uniform3(-4.0f64..20.0),
+            seed in 0usize..1000,
+        ) {
+            let grid = Grid::new(dims, [0.9, 1.1, 2.0]);
+            let values: Vec<f64> = (0..grid.len()).map(|i| ((i * 7919 + seed) % 2003) as f64 - 1000.5).collect();
+            let image = Volume::from_x_fastest(grid, values);
+            let ends: [[usize; 2]; 3] = std::array::from_fn(|a| {
+                let [p, q] = [corners[a].0, corners[a].1].map(|t| (t * dims[a] as f64) as usize % dims[a]);
+                [p.min(q), p.max(q)]
+            });
+            let region = crate::BoundingBox { min: ends.map(|e| e[0]), max: ends.map(|e| e[1]) };
+            let mut target = Grid::new(target_dims, target_spacing);
+            target.origin = origin;
+            let part = image.crop(&region);
+            let want = resample_image_region(&part, region.min, &grid, &target, ItkInterpolator::BSpline, -7.0).unwrap();
+            let got = resampled_by_slices(&image, &region, &target, -7.0).unwrap();
+            let bits = |v: &Volume<f64>| v.data.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            proptest::prop_assert_eq!(bits(&got), bits(&want));
         }
     }
 

@@ -32,5 +32,7 @@ pub use options::{PyradiomicsOptions, WeightingNorm};
 pub use params::{
     LibraryChoice, LoadedSettings, ParamsFile, is_params_schema, load_settings, load_settings_for, parse_params,
 };
-pub use processing::{normalise_image, resample, resampling_grid, resampling_region, resegment_bounds};
+pub use processing::{
+    normalise_image, resample, resampling_grid, resampling_region, resegment_bounds, slice_resampling,
+};
 pub use sources::{LIBRARY, build_source, register_sources};

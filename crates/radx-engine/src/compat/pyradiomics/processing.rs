@@ -5,7 +5,7 @@ use radx_core::roi::Roi;
 use radx_core::{CoreError, Volume};
 use radx_io::VoxelType;
 
-use crate::profile::contract::{BoxedMask, ImagePart};
+use crate::profile::contract::{BoxedMask, ImagePart, SliceResampling};
 use crate::settings::{Interpolator, Normalise, Resample, ResegmentMode};
 
 /// Whole-image normalisation as SimpleITK's `Normalize` (ITK's `NormalizeImageFilter`),
@@ -147,15 +147,78 @@ pub fn resample(
         Target::Grid(target) => target,
     };
     let interpolator = itk_interpolator(r.image_interpolator);
-    let mut resampled = itk::resample_image_region(image.voxels, image.offset, whole, &target, interpolator, 0.0)?;
+    let resampled = itk::resample_image_region(image.voxels, image.offset, whole, &target, interpolator, 0.0)?;
     let pixel = pixel.unwrap_or_else(|| inferred_pixel_type(image.voxels));
+    with_mask(resampled, pixel, whole, mask)
+}
+
+/// The resampled image cast to SimpleITK's `pixel` type, with the mask resampled onto its
+/// grid (see [`resample`]).
+fn with_mask(
+    mut resampled: Volume<f64>,
+    pixel: VoxelType,
+    whole: &radx_core::Grid,
+    mask: &BoxedMask,
+) -> Result<(Volume<f64>, Volume<bool>), CoreError> {
+    use radx_core::processing::resample::itk;
     if let Some((min, max)) = pixel.integer_range() {
         resampled.data.mapv_inplace(|v| itk::cast_to_integer_pixel(v, min, max));
     } else if pixel == VoxelType::F32 {
         resampled.data.mapv_inplace(|v| f64::from(v as f32));
     }
-    let resampled_mask = itk::resample_mask_in_box(whole, &bbox, &mask.inside.data, &target)?;
+    let resampled_mask = itk::resample_mask_in_box(whole, &mask.bbox, &mask.inside.data, &resampled.grid)?;
     Ok((resampled, resampled_mask))
+}
+
+/// [`resample`] given the part of the image [`resampling_region`] names a z slice at a time
+/// ([`SliceResampling`]): the B-spline's decomposition runs its x and y passes on each slice
+/// as it comes ([`radx_core::processing::resample::itk::BSplineSlices`]). `None` unless the
+/// image goes onto a new grid with `sitkBSpline` and its pixel type is known (otherwise
+/// [`resample`] infers it from the values).
+///
+/// # Errors
+/// As [`resampling_grid`].
+pub fn slice_resampling(
+    image: &radx_core::Grid,
+    bbox: &radx_core::BoundingBox,
+    pixel: Option<VoxelType>,
+    r: &Resample,
+    pad_distance: f64,
+) -> Option<Result<Box<dyn SliceResampling>, CoreError>> {
+    use radx_core::processing::resample::itk;
+    let pixel = pixel?;
+    if r.image_interpolator != Interpolator::CubicSpline {
+        return None;
+    }
+    let slices = match resampling_target(image, bbox, r, pad_distance) {
+        Err(e) => return Some(Err(e)),
+        Ok(Target::Crop(_)) => return None,
+        Ok(Target::Grid(target)) => itk::input_region(image, &target, itk::ItkInterpolator::BSpline)
+            .and_then(|region| itk::BSplineSlices::new(image, &target, &region)),
+    };
+    Some(slices.map(|slices| Box::new(BSplineBySlice { slices, pixel, whole: *image }) as Box<dyn SliceResampling>))
+}
+
+/// [`slice_resampling`]'s B-spline.
+struct BSplineBySlice {
+    slices: radx_core::processing::resample::itk::BSplineSlices,
+    pixel: VoxelType,
+    whole: radx_core::Grid,
+}
+
+impl SliceResampling for BSplineBySlice {
+    fn bytes(&self) -> u64 {
+        self.slices.bytes()
+    }
+
+    fn push_slice(&mut self, values: &[f64]) -> Result<(), CoreError> {
+        self.slices.push_slice(values)
+    }
+
+    fn finish(self: Box<Self>, mask: &BoxedMask) -> Result<(Volume<f64>, Volume<bool>), CoreError> {
+        let resampled = self.slices.resample(0.0)?;
+        with_mask(resampled, self.pixel, &self.whole, mask)
+    }
 }
 
 /// The box of image voxels [`resample`] reads for a ROI whose bounding box is `bbox`.

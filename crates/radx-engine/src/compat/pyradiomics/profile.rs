@@ -6,7 +6,7 @@ use radx_core::roi::Roi;
 use radx_io::VoxelType;
 
 use crate::model::{FeatureRow, LibraryFamily};
-use crate::profile::contract::{BoxedMask, ImagePart, OutputRow, Profile, Resampled};
+use crate::profile::contract::{BoxedMask, ImagePart, OutputRow, Profile, Resampled, SliceResampling};
 use crate::settings::Settings;
 
 /// PyRadiomics' conventions (the settings carry its options, [`Settings::pyradiomics`]).
@@ -49,6 +49,21 @@ impl Profile for Pyradiomics {
             return Some(Err(e));
         }
         Some(super::processing::resample(image, pixel, mask, r, pad))
+    }
+
+    fn slice_resampling(
+        &self,
+        image: &radx_core::Grid,
+        bbox: &radx_core::BoundingBox,
+        pixel: Option<VoxelType>,
+        settings: &Settings,
+    ) -> Option<Result<Box<dyn SliceResampling>, CoreError>> {
+        let r = settings.resample.as_ref()?;
+        let pad = settings.pyradiomics.clone().unwrap_or_default().pad_distance;
+        if let Err(e) = check_resampling(image, bbox, settings) {
+            return Some(Err(e));
+        }
+        super::processing::slice_resampling(image, bbox, pixel, r, pad)
     }
 
     fn check_roi(&self, roi: &Roi, settings: &Settings) -> Result<(), CoreError> {
