@@ -1175,18 +1175,24 @@ mod tests {
         assert_eq!(cast_to_integer_pixel(-3.0, 0.0, 255.0), 0.0);
     }
 
+    /// A 150×130×120 image of values from −1000 to 3000 (CT-like, with runs of zeros).
+    fn ct_like_image() -> Volume<f64> {
+        let mut grid = Grid::new([150, 130, 120], [0.8, 0.7, 1.5]);
+        grid.origin = [-60.0, 12.5, 3.0];
+        let values: Vec<f64> = (0..grid.len())
+            .map(|i| if i % 997 < 40 { 0.0 } else { ((i * 7919) % 4001) as f64 - 1000.0 + 0.25 * (i % 3) as f64 })
+            .collect();
+        Volume::from_x_fastest(grid, values)
+    }
+
     #[test]
     fn a_region_resamples_as_the_whole_image() {
         // A 150×130×120 image of values from −1000 to 3000 (CT-like, with a run of zeros)
         // resampled onto a small grid inside it: given input_region's part only, every
         // interpolator gives the whole image's values bit for bit (the B-spline's lines are
         // cut BSPLINE_REGION_MARGIN voxels beyond what the target reads on every side).
-        let mut grid = Grid::new([150, 130, 120], [0.8, 0.7, 1.5]);
-        grid.origin = [-60.0, 12.5, 3.0];
-        let values: Vec<f64> = (0..grid.len())
-            .map(|i| if i % 997 < 40 { 0.0 } else { ((i * 7919) % 4001) as f64 - 1000.0 + 0.25 * (i % 3) as f64 })
-            .collect();
-        let image = Volume::from_x_fastest(grid, values);
+        let image = ct_like_image();
+        let grid = image.grid;
         let mut target = Grid::new([20, 18, 15], [1.0, 1.0, 1.0]);
         target.origin = [-60.0 + 0.8 * 70.3, 12.5 + 0.7 * 55.1, 3.0 + 1.5 * 50.2];
         for interpolator in [ItkInterpolator::BSpline, ItkInterpolator::Linear, ItkInterpolator::NearestNeighbor] {
@@ -1260,12 +1266,8 @@ mod tests {
         // The 150×130×120 CT-like image of a_region_resamples_as_the_whole_image: its
         // B-spline region given a slice at a time gives resample_image_region's bits, for a
         // target inside the image and one reaching past its corner.
-        let mut grid = Grid::new([150, 130, 120], [0.8, 0.7, 1.5]);
-        grid.origin = [-60.0, 12.5, 3.0];
-        let values: Vec<f64> = (0..grid.len())
-            .map(|i| if i % 997 < 40 { 0.0 } else { ((i * 7919) % 4001) as f64 - 1000.0 + 0.25 * (i % 3) as f64 })
-            .collect();
-        let image = Volume::from_x_fastest(grid, values);
+        let image = ct_like_image();
+        let grid = image.grid;
         let mut target = Grid::new([20, 18, 15], [1.0, 1.0, 1.0]);
         for origin in [[-60.0 + 0.8 * 70.3, 12.5 + 0.7 * 55.1, 3.0 + 1.5 * 50.2], [-61.0, 11.0, 2.0]] {
             target.origin = origin;
