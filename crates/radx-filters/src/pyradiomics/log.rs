@@ -416,14 +416,7 @@ mod tests {
 
     /// A pseudo-random x-fastest image.
     fn noise(dims: (usize, usize, usize)) -> Array3<f64> {
-        use ndarray::ShapeBuilder;
-        let mut state = 0x2545_f491_4f6c_dd1d_u64;
-        Array3::from_shape_simple_fn(dims.f(), || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state >> 11) as f64 / (1u64 << 53) as f64 * 200.0 - 100.0
-        })
+        super::super::test_noise(dims, 0x2545_f491_4f6c_dd1d)
     }
 
     #[test]

@@ -307,6 +307,19 @@ pub(crate) fn max_abs(image: ArrayView3<'_, f64>) -> f64 {
     m
 }
 
+/// Reproducible noise in [−100, 100) on an F-order (x-fastest) array (xorshift from `seed`),
+/// the input of the filters' bit-for-bit tests.
+#[cfg(test)]
+pub(crate) fn test_noise(dims: (usize, usize, usize), seed: u64) -> Array3<f64> {
+    let mut state = seed;
+    Array3::from_shape_simple_fn(dims.f(), || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state >> 11) as f64 / (1u64 << 53) as f64 * 200.0 - 100.0
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

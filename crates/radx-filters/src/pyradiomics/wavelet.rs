@@ -311,16 +311,9 @@ mod tests {
 
     #[test]
     fn every_axis_filters_as_pywavelets_formula_says() {
-        use ndarray::ShapeBuilder;
-        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
         // Odd lengths along x and z (wrap padding); 150 lanes along y and 1050 along z
         // split into several bundles.
-        let image = Array3::from_shape_simple_fn((7, 150, 5).f(), || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state >> 11) as f64 / (1u64 << 53) as f64 * 200.0 - 100.0
-        });
+        let image = super::super::test_noise((7, 150, 5), 0x9e37_79b9_7f4a_7c15);
         let filter = Wavelet::new("coif1", "HLH", 0, 1, None).unwrap();
         let got = filter.apply(image.view(), [1.0; 3]).unwrap();
         let expected = swt_along(&image, 0, &filter.high);
@@ -333,14 +326,7 @@ mod tests {
 
     #[test]
     fn wide_passes_give_the_portable_passes_bits() {
-        use ndarray::ShapeBuilder;
-        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
-        let image = Array3::from_shape_simple_fn((37, 150, 5).f(), || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state >> 11) as f64 / (1u64 << 53) as f64 * 200.0 - 100.0
-        });
+        let image = super::super::test_noise((37, 150, 5), 0x9e37_79b9_7f4a_7c15);
         for subband in ["HLH", "LHL"] {
             let filter = Wavelet::new("coif1", subband, 0, 2, None).unwrap();
             let wide = filter.apply_with(Isa::widest(), image.view());
