@@ -27,7 +27,7 @@
 use ndarray::{Array3, ArrayView3, ArrayViewMut2, Zip};
 
 use super::wide::{Isa, compiled_for};
-use super::{map_lanes_in_place, map_x_lines_in_place, python_float_str, to_f32, x_fastest_copy};
+use super::{map_lanes_in_place, map_x_lines_in_place, python_float_str, sized, to_f32, x_fastest_copy};
 use crate::error::{FilterError, require_positive};
 use crate::{Filter, Margin};
 
@@ -169,14 +169,15 @@ impl Recursive {
     /// ITK's `FilterDataArray` on a bundle of `w` interleaved lines (value m of line l at
     /// `m * w + l`, at least 4 values a line): the causal and anti-causal recursions, the edge
     /// values extended to infinity; per line the same operations in the same order as ITK.
+    /// `scratch` holds the anti-causal half (every value is written before it is read).
     #[inline(always)]
-    fn filter_lines(&self, data: &[f64], outs: &mut [f64], w: usize) {
+    fn filter_lines(&self, data: &[f64], outs: &mut [f64], w: usize, scratch: &mut Vec<f64>) {
         let ln = data.len() / w;
         let x = |m: usize| &data[m * w..(m + 1) * w];
-        let mut s = vec![0.0; ln * w];
+        let s = sized(scratch, ln * w);
         self.causal(x, ln, outs);
-        self.anti_causal(x, ln, &mut s);
-        outs.iter_mut().zip(&s).for_each(|(o, a)| *o += a);
+        self.anti_causal(x, ln, s);
+        outs.iter_mut().zip(&*s).for_each(|(o, a)| *o += a);
     }
 
     /// ITK's causal recursion on the lines whose value m `x(m)` holds (one per line), into
@@ -249,7 +250,7 @@ impl Recursive {
     /// ITK's `FilterDataArray` on one line.
     #[cfg(test)]
     fn filter_line(&self, data: &[f64], outs: &mut [f64]) {
-        self.filter_lines(data, outs, 1);
+        self.filter_lines(data, outs, 1, &mut Vec::new());
     }
 
     /// One pass along `axis`, in place, stored as ITK's float image. Along y and z the lines
@@ -264,33 +265,36 @@ impl Recursive {
     /// [`Self::pass`] compiled for `isa`.
     fn pass_with(&self, isa: Isa, image: &mut Array3<f64>, axis: usize) {
         if axis == 0 {
-            return map_x_lines_in_place(image, |data, out, w| filter_x_bundle(isa, self, data, out, w));
+            return map_x_lines_in_place(image, |data, out, w, scratch| {
+                filter_x_bundle(isa, self, data, out, w, scratch)
+            });
         }
-        map_lanes_in_place(image, axis, |lanes| filter_lanes(isa, self, lanes))
+        map_lanes_in_place(image, axis, |lanes, scratch| filter_lanes(isa, self, lanes, scratch))
     }
 }
 
-compiled_for!(fn filter_x_bundle(r: &Recursive, data: &[f64], out: &mut [f64], w: usize) => x_bundle);
-compiled_for!(fn filter_lanes(r: &Recursive, lanes: ArrayViewMut2<'_, f64>) => lanes_bundle);
+compiled_for!(fn filter_x_bundle(r: &Recursive, data: &[f64], out: &mut [f64], w: usize, scratch: &mut Vec<f64>) => x_bundle);
+compiled_for!(fn filter_lanes(r: &Recursive, lanes: ArrayViewMut2<'_, f64>, scratch: &mut Vec<f64>) => lanes_bundle);
 
 /// A bundle of interleaved lines along x (see [`Recursive::filter_lines`]), rounded to f32.
 #[inline(always)]
-fn x_bundle(r: &Recursive, data: &[f64], out: &mut [f64], w: usize) {
-    r.filter_lines(data, out, w);
+fn x_bundle(r: &Recursive, data: &[f64], out: &mut [f64], w: usize, scratch: &mut Vec<f64>) {
+    r.filter_lines(data, out, w, scratch);
     out.iter_mut().for_each(|v| *v = to_f32(*v));
 }
 
 /// A bundle of lanes along y or z where the image holds them ([`map_lanes_in_place`]),
-/// filtered in place and rounded to f32.
+/// filtered in place and rounded to f32; the two recursions' outputs in `scratch` (each of
+/// their values is written before it is read).
 #[inline(always)]
-fn lanes_bundle(r: &Recursive, mut lanes: ArrayViewMut2<'_, f64>) {
+fn lanes_bundle(r: &Recursive, mut lanes: ArrayViewMut2<'_, f64>, scratch: &mut Vec<f64>) {
     let (ln, w) = lanes.dim();
-    let (mut c, mut s) = (vec![0.0; ln * w], vec![0.0; ln * w]);
+    let (c, s) = sized(scratch, 2 * ln * w).split_at_mut(ln * w);
     {
         let view = lanes.view();
         let x = |m: usize| view.row(m).to_slice().expect("lanes lie along x, contiguous");
-        r.causal(x, ln, &mut c);
-        r.anti_causal(x, ln, &mut s);
+        r.causal(x, ln, c);
+        r.anti_causal(x, ln, s);
     }
     // Row by row as slices: the sum vectorises (ndarray's row iterator does not).
     for (row, (c, s)) in lanes.rows_mut().into_iter().zip(c.chunks_exact(w).zip(s.chunks_exact(w))) {

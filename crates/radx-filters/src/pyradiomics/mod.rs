@@ -61,6 +61,17 @@ pub(crate) fn to_f32(x: f64) -> f64 {
     x as f32 as f64
 }
 
+/// The first `n` values of a scratch vector kept between calls, grown (with zeros) only when
+/// shorter: for working arrays whose every value is written before it is read, so what a
+/// former call left in them does not matter.
+#[inline(always)]
+pub(crate) fn sized(scratch: &mut Vec<f64>, n: usize) -> &mut [f64] {
+    if scratch.len() < n {
+        scratch.resize(n, 0.0);
+    }
+    &mut scratch[..n]
+}
+
 /// Python's `str(x)` of a float (its shortest round-trip `repr`): `1.0`, `0.5`, `1e-05`,
 /// `1e+16`; what PyRadiomics writes into image-type names.
 pub fn python_float_str(x: f64) -> String {
@@ -179,9 +190,10 @@ const BUNDLE: usize = 64;
 /// [`TILE`] lines at a time, so that each copy reads a few lines straight along and writes
 /// whole cache lines of the bundle, rather than gathering each value across the bundle's
 /// lines one at a time.
+/// `lines` also gets a scratch vector of its worker thread, kept from bundle to bundle.
 pub(crate) fn map_x_lines_in_place<F>(image: &mut Array3<f64>, lines: F)
 where
-    F: Fn(&[f64], &mut [f64], usize) + Sync,
+    F: Fn(&[f64], &mut [f64], usize, &mut Vec<f64>) + Sync,
 {
     assert!(image.t().is_standard_layout(), "map_x_lines_in_place takes x-fastest images");
     if image.is_empty() {
@@ -189,7 +201,7 @@ where
     }
     let (len, ny, _) = image.dim();
     let voxels = image.as_slice_memory_order_mut().expect("an x-fastest array is contiguous");
-    voxels.par_chunks_mut(len * ny).for_each(|plane| {
+    voxels.par_chunks_mut(len * ny).for_each_init(Vec::new, |scratch, plane| {
         let mut data = vec![0.0; len * BUNDLE.min(ny)];
         let mut result = data.clone();
         for bundle in plane.chunks_mut(len * BUNDLE) {
@@ -203,7 +215,7 @@ where
                     row[t * TILE..].iter_mut().zip(from).for_each(|(d, line)| *d = line[m]);
                 }
             }
-            lines(data, result, w);
+            lines(data, result, w, scratch);
             for (t, tile) in bundle.chunks_mut(len * TILE).enumerate() {
                 let mut to: [&mut [f64]; TILE] = Default::default();
                 let k = tile.len() / len;
@@ -227,9 +239,11 @@ const TILE: usize = 8;
 /// [`LANES`] consecutive voxels of the (x, y) plane). Bundles are disjoint and run in
 /// parallel; each output value is computed on its own line with the same operations
 /// whatever the bundle, so the result does not depend on the bundling or the thread count.
+/// `bundle` also gets a scratch vector of its worker thread, kept from bundle to bundle:
+/// allocated (and zeroed) afresh for each, the working copies cost as much as a light filter.
 pub(crate) fn map_lanes_in_place<F>(image: &mut Array3<f64>, axis: usize, bundle: F)
 where
-    F: Fn(ArrayViewMut2<'_, f64>) + Sync,
+    F: Fn(ArrayViewMut2<'_, f64>, &mut Vec<f64>) + Sync,
 {
     assert!(axis == 1 || axis == 2, "lanes run along y or z, not axis {axis}");
     assert!(image.t().is_standard_layout(), "map_lanes_in_place takes x-fastest images");
@@ -240,12 +254,13 @@ where
     let data = image.as_slice_memory_order_mut().expect("an x-fastest array is contiguous");
     if axis == 1 {
         let mut planes = ArrayViewMut3::from_shape((nz, ny, nx), data).expect("the image's own shape");
-        planes.axis_iter_mut(Axis(0)).into_par_iter().for_each(|mut plane| {
-            plane.axis_chunks_iter_mut(Axis(1), LANES).for_each(&bundle);
+        planes.axis_iter_mut(Axis(0)).into_par_iter().for_each_init(Vec::new, |scratch, mut plane| {
+            plane.axis_chunks_iter_mut(Axis(1), LANES).for_each(|lanes| bundle(lanes, scratch));
         });
     } else {
         let mut rows = ArrayViewMut2::from_shape((nz, ny * nx), data).expect("the image's own shape");
-        rows.axis_chunks_iter_mut(Axis(1), LANES).into_par_iter().for_each(&bundle);
+        let bundles = rows.axis_chunks_iter_mut(Axis(1), LANES).into_par_iter();
+        bundles.for_each_init(Vec::new, |scratch, lanes| bundle(lanes, scratch));
     }
 }
 

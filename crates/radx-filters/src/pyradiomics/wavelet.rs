@@ -201,7 +201,7 @@ impl Wavelet {
                 along_x(isa, &mut r, &kernel);
             } else {
                 // The lines where the image holds them: one copy in, the output written in place.
-                map_lanes_in_place(&mut r, axis, |lanes| filter_lanes(isa, &kernel, len, lanes));
+                map_lanes_in_place(&mut r, axis, |lanes, data| filter_lanes(isa, &kernel, len, lanes, data));
             }
             response = Some(r);
         }
@@ -209,17 +209,17 @@ impl Wavelet {
     }
 }
 
-compiled_for!(fn filter_lanes(kernel: &[(usize, f64)], len: usize, lanes: ArrayViewMut2<'_, f64>) => lanes_bundle);
+compiled_for!(fn filter_lanes(kernel: &[(usize, f64)], len: usize, lanes: ArrayViewMut2<'_, f64>, data: &mut Vec<f64>) => lanes_bundle);
 compiled_for!(fn filter_x_lines(kernel: &[(usize, f64)], lines: &mut [f64], len: usize) => x_lines);
 
 /// `kernel` ((shift t, weight) pairs, see [`Wavelet::cascade`]) on a bundle of `len`-voxel
 /// lanes along y or z where the image holds them ([`map_lanes_in_place`]): a copy of the
 /// bundle in, each output row summed from 0 in the kernel's order over rows of the copy.
 #[inline(always)]
-fn lanes_bundle(kernel: &[(usize, f64)], len: usize, mut lanes: ArrayViewMut2<'_, f64>) {
+fn lanes_bundle(kernel: &[(usize, f64)], len: usize, mut lanes: ArrayViewMut2<'_, f64>, data: &mut Vec<f64>) {
     let padded = len + len % 2;
     let w = lanes.ncols();
-    let mut data = Vec::with_capacity(lanes.len());
+    data.clear();
     lanes.rows().into_iter().for_each(|r| data.extend_from_slice(r.as_slice().expect(CONTIGUOUS)));
     for (m, mut o) in lanes.rows_mut().into_iter().enumerate() {
         let o = o.as_slice_mut().expect(CONTIGUOUS);
