@@ -87,6 +87,12 @@ pub fn into_roi(image: Volume<f64>, mask: Volume<bool>, margin: [usize; 3], tole
     roi_of(Cow::Owned(image), Cow::Owned(mask), margin, tolerance)
 }
 
+/// The box [`crop_to_roi`] crops to: the mask's bounding box grown by `margin` voxels,
+/// within its grid; `None` for an empty mask.
+pub fn crop_box(mask: &Volume<bool>, margin: [usize; 3]) -> Option<BoundingBox> {
+    Some(BoundingBox::of_mask(&mask.data)?.grown(margin, mask.grid.dims))
+}
+
 fn roi_of(
     image: Cow<'_, Volume<f64>>,
     mask: Cow<'_, Volume<bool>>,
@@ -94,8 +100,7 @@ fn roi_of(
     tolerance: f64,
 ) -> Result<Roi, CoreError> {
     image.grid.check_matches(&mask.grid, tolerance)?;
-    let bbox = BoundingBox::of_mask(&mask.data).ok_or_else(|| CoreError::EmptyRoi(String::new()))?;
-    let bbox = bbox.grown(margin, image.grid.dims);
+    let bbox = crop_box(&mask, margin).ok_or_else(|| CoreError::EmptyRoi(String::new()))?;
     let whole = bbox.min == [0; 3] && bbox.dims() == image.grid.dims;
     let (image, morphological) =
         if whole { (image.into_owned(), mask.into_owned().data) } else { (image.crop(&bbox), mask.crop(&bbox).data) };

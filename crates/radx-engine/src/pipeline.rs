@@ -148,7 +148,8 @@ pub fn process_files_with_shape(
 
 /// [`process_files_with_shape`], also running `beside` exactly once: on the core that
 /// reading the image leaves idle, before the shape, when the early shape applies; otherwise
-/// before reading. For one case that hides work such as compiling the feature library.
+/// on a thread of its own while the case is read and processed. For one case that hides
+/// work such as compiling the feature library.
 pub fn process_files_beside<T: Send>(
     image: &Path,
     mask: &Path,
@@ -157,6 +158,16 @@ pub fn process_files_beside<T: Send>(
     needs: ShapeNeeds,
     beside: impl FnOnce() -> T + Send,
 ) -> (Result<(ProcessedCase, Option<Shape>), Error>, T) {
+    if !early_shape(settings, needs) {
+        // Run before the read, `beside` (~10 ms compiling the library) delayed the whole
+        // read; beside it, it takes the core the image's reader leaves (the resampling
+        // by slice, or the box's decoding, keep the other core only partly busy).
+        return std::thread::scope(|scope| {
+            let beside = scope.spawn(beside);
+            let processed = process_files_running(image, mask, roi, settings, needs, &mut None::<fn() -> T>, &mut None);
+            (processed, beside.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+        });
+    }
     let mut beside = Some(beside);
     let mut done = None;
     let processed = process_files_running(image, mask, roi, settings, needs, &mut beside, &mut done);
@@ -177,18 +188,15 @@ fn process_files_running<T: Send>(
     beside: &mut Option<impl FnOnce() -> T + Send>,
     done: &mut Option<T>,
 ) -> Result<(ProcessedCase, Option<Shape>), Error> {
-    let early = needs.any() && settings.resample.is_none() && !settings.resegment.shape;
-    if !early {
-        *done = beside.take().map(|f| f());
-    }
+    let early = early_shape(settings, needs);
     if needs_whole_image(settings) {
         // The profile's own grid reads only the part of the image it resamples, the label
         // map as the ROI's box (dropping non-finite voxels may move the box: read whole then).
         if settings.normalise.is_none()
             && !settings.exclude_nonfinite
-            && let Some(processed) = process_files_on_own_grid(image, mask, selection, settings)?
+            && let Some(processed) = process_files_on_own_grid(image, mask, selection, settings, needs)?
         {
-            return Ok((processed, None));
+            return Ok(processed);
         }
         let img = radx_io::read_volume_with(image, &settings.read_options(settings.max_memory))?;
         let left = settings.max_memory.saturating_sub((img.data.len() as u64).saturating_mul(8));
@@ -202,6 +210,12 @@ fn process_files_running<T: Send>(
     let case = process_roi(roi, image_grid, settings, true).map_err(core_err(image, mask))?;
     crate::timings::mark("processed (re-segmented, discretised)");
     Ok((case, shape))
+}
+
+/// Whether the ROI's shape is computed while the image is read: the mask alone determines
+/// it (no interpolation, no re-segmentation of the morphological mask) and some is needed.
+fn early_shape(settings: &Settings, needs: ShapeNeeds) -> bool {
+    needs.any() && settings.resample.is_none() && !settings.resegment.shape
 }
 
 /// Run `beside`, then compute `needs` of `shape` and the mask's half of Moran's I / Geary's
@@ -385,12 +399,15 @@ fn read_roi<T: Send>(
 ///
 /// [`Profile::resampling_region`]: crate::profile::Profile::resampling_region
 /// [`Profile::slice_resampling`]: crate::profile::Profile::slice_resampling
+/// With a streamed region, the ROI's mask is put on the profile's grid and the `needs` of
+/// its shape computed on a thread of their own while the image is read.
 fn process_files_on_own_grid(
     image: &Path,
     mask: &Path,
     selection: LabelSelection,
     settings: &Settings,
-) -> Result<Option<ProcessedCase>, Error> {
+    needs: ShapeNeeds,
+) -> Result<Option<(ProcessedCase, Option<Shape>)>, Error> {
     let core = core_err(image, mask);
     let image_info = radx_io::read_info(image)?;
     let image_grid = image_info.grid;
@@ -398,6 +415,7 @@ fn process_files_on_own_grid(
     let (image_opts, mask_opts) = streamed_read_options(image, &image_info, settings)?;
     image_grid.check_matches(&mask_grid, settings.geometry_tolerance).map_err(|e| core(e.into()))?;
     let (sender, receiver) = std::sync::mpsc::channel();
+    let reading = AtomicBool::new(true);
     let (part, labels) = std::thread::scope(|scope| {
         let side = scope.spawn(|| {
             let labels = radx_io::read_label_mask(mask, selection, &mask_opts);
@@ -413,10 +431,22 @@ fn process_files_on_own_grid(
             // The receiver only goes away when the image reader failed; its error is reported below.
             let _ = sender.send(request);
             drop(sender);
-            let resampled = resampling.map(|(r, slices)| resample_slices(r, &slices));
-            (labels, Some(Ok::<Sent, CoreError>((region, resampled))))
+            let roi_box = labels.as_ref().ok().and_then(|l| Some((l, l.bbox?)));
+            let streamed = match (resampling, roi_box) {
+                (Some((r, slices)), Some((l, bbox))) => {
+                    let boxed = BoxedMask { bbox, inside: l.crop(&bbox) };
+                    let onto = r.mask_onto_grid();
+                    let shaped = scope.spawn(|| mask_and_shape_beside_reading(onto, boxed, needs, settings, &reading));
+                    let resampling = resample_slices(r, &slices);
+                    let mask = shaped.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                    Some(Streamed { resampling, mask })
+                }
+                _ => None,
+            };
+            (labels, Some(Ok::<Sent, CoreError>((region, streamed))))
         });
         let part = radx_io::read_region_as_requested(image, receiver, &image_opts);
+        reading.store(false, Ordering::Relaxed);
         (part, side.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
     });
     let (labels, sent) = labels;
@@ -428,15 +458,50 @@ fn process_files_on_own_grid(
     let Some(bbox) = labels.bbox else { return Err(label_absent(mask, selection, &mask_opts, &core)) };
     let boxed = BoxedMask { bbox, inside: labels.crop(&bbox) };
     drop(labels);
-    let Some(resampled) = resample_read_part(part?, sent, &image_info, &boxed, settings).map_err(&core)? else {
+    let Some((resampled, shape)) = resample_read_part(part?, sent, &image_info, &boxed, settings).map_err(&core)?
+    else {
         return Ok(None);
     };
-    process_resampled(resampled, settings).map(Some).map_err(core)
+    process_resampled(resampled, settings).map(|p| Some((p, shape))).map_err(core)
 }
 
 /// What the side thread of [`process_files_on_own_grid`] sent the image's reader: the
-/// region, with the slice resampling it fed when the region was streamed.
-type Sent = (BoundingBox, Option<Result<Box<dyn SliceResampling>, CoreError>>);
+/// region, with what it made of the slices when the region was streamed.
+type Sent = (BoundingBox, Option<Streamed>);
+
+/// A streamed region's side: the slice resampling fed every slice, and the ROI's mask on
+/// its grid with the shape computed from it while the image was read.
+struct Streamed {
+    resampling: Result<Box<dyn SliceResampling>, CoreError>,
+    mask: Result<(Volume<bool>, Option<Shape>), CoreError>,
+}
+
+/// Put the ROI's mask on the profile's grid, then compute `needs` of the shape the features
+/// will see (the mask cropped as [`process_resampled`] crops it) while the image is read:
+/// on the core the image's reader leaves (its parallel parts on one thread), what is left
+/// computed with the features by the same functions. The features use the shape only if
+/// their case's mask is this one ([`crate::host::CaseHost::with_shape`]): re-segmentation
+/// may change it.
+fn mask_and_shape_beside_reading(
+    onto: crate::profile::contract::MaskOntoGrid,
+    boxed: BoxedMask,
+    needs: ShapeNeeds,
+    settings: &Settings,
+    reading: &AtomicBool,
+) -> Result<(Volume<bool>, Option<Shape>), CoreError> {
+    let mask = onto(&boxed)?;
+    drop(boxed);
+    let spacing = mask.grid.spacing;
+    let margin = Reach::of(settings, spacing).margin(spacing, false);
+    let shape = needs.any().then(|| roi::crop_box(&mask, margin)).flatten().map(|bbox| Shape::new(mask.crop(&bbox)));
+    if let Some(shape) = &shape {
+        let computed = on_one_thread(|| shape.prefetch_while(needs, || reading.load(Ordering::Relaxed)));
+        if computed {
+            crate::timings::mark("shape computed on the resampled mask (while the image is read)");
+        }
+    }
+    Ok((mask, shape))
+}
 
 /// The image part read for the profile's own grid resampled there: finished by slice when
 /// streamed, else given whole to [`crate::profile::Profile::resample`]. `None` when no region
@@ -447,20 +512,21 @@ fn resample_read_part(
     image_info: &radx_io::ImageInfo,
     boxed: &BoxedMask,
     settings: &Settings,
-) -> Result<Option<Resampled>, CoreError> {
+) -> Result<Option<(Resampled, Option<Shape>)>, CoreError> {
     let profile = crate::profile::of(settings);
     match (part, sent) {
-        (Some(RegionRead::Streamed(_)), Some((_, Some(resampling)))) => {
+        (Some(RegionRead::Streamed(_)), Some((_, Some(Streamed { resampling: Ok(resampling), mask })))) => {
             crate::timings::mark("image region read and resampled by slice");
-            resampling?.finish(boxed).map(Some)
+            let (mask, shape) = mask?;
+            resampling.finish(mask).map(|r| Some((r, shape)))
         }
         // The resampling refused a slice (and so stopped the reader).
-        (_, Some((_, Some(Err(e))))) => Err(e),
+        (_, Some((_, Some(Streamed { resampling: Err(e), .. })))) => Err(e),
         (Some(RegionRead::Kept(_, part)), Some((region, None))) => {
             crate::timings::mark("image region read");
             let image_part = ImagePart { whole: &image_info.grid, offset: region.min, voxels: &part };
             let pixel = crate::case::pixel_type_of(image_info);
-            profile.resample(image_part, pixel, boxed, settings).transpose()
+            Ok(profile.resample(image_part, pixel, boxed, settings).transpose()?.map(|r| (r, None)))
         }
         // No region was sent: the profile has no grid of its own, or it refuses the box.
         _ => match profile.resampling_region(&image_info.grid, &boxed.bbox, settings) {

@@ -89,12 +89,21 @@ pub trait SliceResampling: Send {
     /// slice has been given.
     fn push_slice(&mut self, values: &[f64]) -> Result<(), CoreError>;
 
-    /// The image and the ROI `mask` on the profile's grid, once every slice is given.
+    /// What puts the ROI's mask on the profile's grid: it needs no image voxel, so it can
+    /// run on another thread while the slices are pushed (and the ROI's shape be computed
+    /// from its result before the image is read).
+    fn mask_onto_grid(&self) -> MaskOntoGrid;
+
+    /// The image on the profile's grid, once every slice is given, with the ROI's `mask`
+    /// that [`SliceResampling::mask_onto_grid`] put there.
     ///
     /// # Errors
     /// [`CoreError::InvalidSetting`] when slices are missing.
-    fn finish(self: Box<Self>, mask: &BoxedMask) -> Result<Resampled, CoreError>;
+    fn finish(self: Box<Self>, mask: Volume<bool>) -> Result<Resampled, CoreError>;
 }
+
+/// A ROI's mask (its box) put on a [`SliceResampling`]'s grid.
+pub type MaskOntoGrid = Box<dyn FnOnce(&BoxedMask) -> Result<Volume<bool>, CoreError> + Send>;
 
 /// The conventions a run follows where tools differ. Every method's default is the IBSI's.
 pub trait Profile: Sync {

@@ -256,3 +256,35 @@ fn pyradiomics_shape_computed_while_reading_gives_the_same_source() {
     assert!(early.iter().any(|(f, _, _)| f == "Maximum2DDiameterSlice"), "no PyRadiomics shape feature");
     assert_eq!(early, late);
 }
+
+/// With PyRadiomics' B-spline resampling onto a new spacing the image is resampled slice by
+/// slice as it is read, and the ROI's mask is put on the new grid and its shape computed on a
+/// thread of their own meanwhile: that shape is of the processed case's mask (so the features
+/// use it), and extracting gives the bits of processing first and extracting after.
+#[test]
+fn pyradiomics_shape_of_the_resampled_mask_computed_while_reading() {
+    use radx_engine::pipeline::process_files_with_shape;
+    use radx_engine::shape::ShapeNeeds;
+    let dir = tempfile::tempdir().unwrap();
+    let (image, labels) = case();
+    let (img, msk) = (write(dir.path(), "image.nii.gz", &image), write(dir.path(), "mask.nii.gz", &labels));
+    let params = dir.path().join("params.yaml");
+    let yaml = "setting:\n  label: 2\n  interpolator: sitkBSpline\n  resampledPixelSpacing: [1.5, 1.5, 3]\n";
+    std::fs::write(&params, yaml).unwrap();
+    let pyradiomics = radx_engine::compat::pyradiomics::load_settings(&params, true).unwrap().settings;
+    let needs = ShapeNeeds::of_texts(&["family shape over pyr_shape {"]);
+    let (case, shape) = process_files_with_shape(&img, &msk, 2.into(), &pyradiomics, needs).expect("a valid case");
+    let shape = shape.expect("the shape computed while the image was read");
+    assert_ne!(case.roi.image.grid.spacing, image.grid.spacing, "resampled onto a new grid");
+    assert!(shape.is_of(&Volume { grid: case.roi.image.grid, data: case.roi.morphological.clone() }));
+
+    let case = Case::new(img, msk).with_roi(pyradiomics.label);
+    let extractor = Extractor::new(pyradiomics, &[], Default::default()).unwrap();
+    let bits = |features: Features| {
+        features.rows.into_iter().map(|r| (r.key.feature, r.key.aggregation, r.value.to_bits())).collect::<Vec<_>>()
+    };
+    let early = bits(extractor.extract(&case).unwrap());
+    let late = bits(extractor.features(&extractor.process(&case).unwrap()).unwrap());
+    assert!(early.iter().any(|(f, _, _)| f == "Maximum2DDiameterSlice"), "no PyRadiomics shape feature");
+    assert_eq!(early, late);
+}

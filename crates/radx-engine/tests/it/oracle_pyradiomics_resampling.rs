@@ -135,8 +135,10 @@ fn sliced(
     let region = resampling_region(&image.grid, &boxed.bbox, settings, pad_distance).expect("a region");
     let part = image.crop(&region).to_x_fastest();
     let [x, y, _] = region.dims();
+    // The mask goes onto the grid before the slices, as on the pipeline's side thread.
+    let mask = resampling.mask_onto_grid()(boxed).expect("the mask onto the grid");
     for slice in part.chunks(x * y) {
         resampling.push_slice(slice).expect("a slice of the part");
     }
-    Some(resampling.finish(boxed).expect("every slice given"))
+    Some(resampling.finish(mask).expect("every slice given"))
 }

@@ -237,6 +237,11 @@ impl BSplineSlices {
         })
     }
 
+    /// The grid the region is resampled onto.
+    pub fn target(&self) -> &Grid {
+        &self.target
+    }
+
     /// Bytes held until [`BSplineSlices::resample`] (besides the slice being given): every
     /// slice after the x and y passes, one slice after the x pass, the x pass's lanes.
     pub fn bytes(&self) -> u64 {

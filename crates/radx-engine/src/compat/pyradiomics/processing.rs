@@ -5,7 +5,7 @@ use radx_core::roi::Roi;
 use radx_core::{CoreError, Volume};
 use radx_io::VoxelType;
 
-use crate::profile::contract::{BoxedMask, ImagePart, SliceResampling};
+use crate::profile::contract::{BoxedMask, ImagePart, MaskOntoGrid, SliceResampling};
 use crate::settings::{Interpolator, Normalise, Resample, ResegmentMode};
 
 /// Whole-image normalisation as SimpleITK's `Normalize` (ITK's `NormalizeImageFilter`),
@@ -155,19 +155,30 @@ pub fn resample(
 /// The resampled image cast to SimpleITK's `pixel` type, with the mask resampled onto its
 /// grid (see [`resample`]).
 fn with_mask(
-    mut resampled: Volume<f64>,
+    resampled: Volume<f64>,
     pixel: VoxelType,
     whole: &radx_core::Grid,
     mask: &BoxedMask,
 ) -> Result<(Volume<f64>, Volume<bool>), CoreError> {
+    let resampled_mask = mask_onto(whole, &resampled.grid, mask)?;
+    Ok((cast_to_pixel(resampled, pixel), resampled_mask))
+}
+
+/// The resampled image's values as SimpleITK stores them in `pixel` (see [`resample`]).
+fn cast_to_pixel(mut resampled: Volume<f64>, pixel: VoxelType) -> Volume<f64> {
     use radx_core::processing::resample::itk;
     if let Some((min, max)) = pixel.integer_range() {
         resampled.data.mapv_inplace(|v| itk::cast_to_integer_pixel(v, min, max));
     } else if pixel == VoxelType::F32 {
         resampled.data.mapv_inplace(|v| f64::from(v as f32));
     }
-    let resampled_mask = itk::resample_mask_in_box(whole, &mask.bbox, &mask.inside.data, &resampled.grid)?;
-    Ok((resampled, resampled_mask))
+    resampled
+}
+
+/// The ROI's mask (its box on the image's grid `whole`) on the resampled grid `target`, by
+/// SimpleITK's nearest-neighbour resampling.
+fn mask_onto(whole: &radx_core::Grid, target: &radx_core::Grid, mask: &BoxedMask) -> Result<Volume<bool>, CoreError> {
+    radx_core::processing::resample::itk::resample_mask_in_box(whole, &mask.bbox, &mask.inside.data, target)
 }
 
 /// [`resample`] given the part of the image [`resampling_region`] names a z slice at a time
@@ -215,9 +226,18 @@ impl SliceResampling for BSplineBySlice {
         self.slices.push_slice(values)
     }
 
-    fn finish(self: Box<Self>, mask: &BoxedMask) -> Result<(Volume<f64>, Volume<bool>), CoreError> {
+    fn mask_onto_grid(&self) -> MaskOntoGrid {
+        let (whole, target) = (self.whole, *self.slices.target());
+        Box::new(move |mask| mask_onto(&whole, &target, mask))
+    }
+
+    fn finish(self: Box<Self>, mask: Volume<bool>) -> Result<(Volume<f64>, Volume<bool>), CoreError> {
         let resampled = self.slices.resample(0.0)?;
-        with_mask(resampled, self.pixel, &self.whole, mask)
+        if mask.grid != resampled.grid {
+            let reason = "the ROI's mask given is not on the resampled image's grid".to_string();
+            return Err(CoreError::InvalidSetting { name: "mask", reason });
+        }
+        Ok((cast_to_pixel(resampled, self.pixel), mask))
     }
 }
 
