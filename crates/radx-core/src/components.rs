@@ -119,9 +119,12 @@ pub(crate) struct ZoneScanner {
     /// The levels inside a one-voxel border of zeros (so that no neighbour needs a bounds
     /// check); a voxel is set to 0 once its zone has claimed it.
     padded: Vec<u16>,
-    /// The current zone's voxels in visiting order, as (padded index, index): a neighbour
-    /// that holds the zone's level is inside the array, so both move by fixed offsets.
-    queue: Vec<(u32, u32)>,
+    /// The distance map in the layout of `padded`, when one is given: a zone's voxels are
+    /// then known by their padded index alone.
+    padded_distances: Vec<u32>,
+    /// The current zone's voxels in visiting order, as padded indices: a neighbour that holds
+    /// the zone's level is inside the array, so it lies a fixed offset away.
+    queue: Vec<u32>,
 }
 
 impl ZoneScanner {
@@ -138,45 +141,53 @@ impl ZoneScanner {
         let [nx, ny, nz] = dims;
         debug_assert_eq!(levels.len(), nx * ny * nz);
         let [px, py] = [nx + 2, ny + 2];
-        let at = |x: usize, y: usize, z: usize| x + px * (y + py * z);
         crate::iter::pad_with_zeros(levels, dims, &mut self.padded);
-        // The 26 neighbours as index offsets in the padded array and in `levels`.
-        let offset =
-            |(dx, dy, dz): (isize, isize, isize), [sx, sy]: [usize; 2]| dx + sx as isize * (dy + sy as isize * dz);
-        let offsets: Vec<(isize, isize)> = (-1isize..=1)
+        if let Some(map) = distances {
+            crate::iter::pad_with_zeros(map, dims, &mut self.padded_distances);
+        }
+        let distances = distances.map(|_| self.padded_distances.as_slice());
+        // The 26 neighbours as index offsets in the padded array: one bit each in the mask of
+        // the neighbours that join a zone (below).
+        let mut offsets = [0isize; 26];
+        let deltas = (-1isize..=1)
             .flat_map(|dz| (-1isize..=1).flat_map(move |dy| (-1isize..=1).map(move |dx| (dx, dy, dz))))
-            .filter(|&d| d != (0, 0, 0))
-            .map(|d| (offset(d, [px, py]), offset(d, [nx, ny])))
-            .collect();
+            .filter(|&d| d != (0, 0, 0));
+        for (offset, (dx, dy, dz)) in offsets.iter_mut().zip(deltas) {
+            *offset = dx + px as isize * (dy + py as isize * dz);
+        }
+        let padded = self.padded.as_mut_slice();
+        let queue = &mut self.queue;
         for z in 0..nz {
             for y in 0..ny {
-                for x in 0..nx {
-                    let start = at(x + 1, y + 1, z + 1);
-                    let level = self.padded[start];
+                let row = 1 + px * (y + 1 + py * (z + 1));
+                for start in row..row + nx {
+                    let level = padded[start];
                     if level == 0 {
                         continue;
                     }
-                    self.padded[start] = 0;
-                    self.queue.clear();
-                    self.queue.push((start as u32, (x + nx * (y + ny * z)) as u32));
-                    let mut min_distance = u32::MAX;
+                    padded[start] = 0;
+                    queue.clear();
+                    queue.push(start as u32);
                     let mut head = 0;
-                    while let Some(&(voxel, index)) = self.queue.get(head) {
+                    while let Some(&voxel) = queue.get(head) {
                         head += 1;
-                        let (voxel, index) = (voxel as usize, index as usize);
-                        if let Some(d) = distances {
-                            min_distance = min_distance.min(d[index]);
+                        // In range: every voxel here is inside the border of zeros. Which
+                        // neighbours join is a coin toss on textured images: gathered into a
+                        // mask without branches, then visited in offset order.
+                        let voxel = voxel as usize;
+                        let mut joining = 0u32;
+                        for (bit, &offset) in offsets.iter().enumerate() {
+                            joining |= u32::from(padded[voxel.wrapping_add_signed(offset)] == level) << bit;
                         }
-                        for &(padded_offset, offset) in &offsets {
-                            // In range: every voxel here is inside the border of zeros.
-                            let neighbour = voxel.wrapping_add_signed(padded_offset);
-                            if self.padded[neighbour] == level {
-                                self.padded[neighbour] = 0;
-                                self.queue.push((neighbour as u32, index.wrapping_add_signed(offset) as u32));
-                            }
+                        while joining != 0 {
+                            let neighbour = voxel.wrapping_add_signed(offsets[joining.trailing_zeros() as usize]);
+                            joining &= joining - 1;
+                            padded[neighbour] = 0;
+                            queue.push(neighbour as u32);
                         }
                     }
-                    emit(Zone { level, size: self.queue.len(), distance: distances.map(|_| min_distance) });
+                    let distance = distances.map(|d| queue.iter().map(|&v| d[v as usize]).min().unwrap_or(u32::MAX));
+                    emit(Zone { level, size: queue.len(), distance });
                 }
             }
         }
@@ -272,6 +283,71 @@ mod tests {
                 for ((x, y, z), &d) in map.indexed_iter() {
                     prop_assert_eq!(d, brute_force_distance(&mask, [x, y, z], connectivity));
                 }
+            }
+        }
+    }
+
+    /// Zones by definition, with a union-find over every pair of same-level voxels within
+    /// Chebyshev distance 1 (in the same slice for `InPlane`), listed in the x-fastest order
+    /// of their first voxels, each with its smallest distance.
+    fn naive_zones(levels: &Array3<u16>, distances: &Array3<u32>, connectivity: Connectivity) -> Vec<Zone> {
+        let (nx, ny, nz) = levels.dim();
+        let index = |x: usize, y: usize, z: usize| x + nx * (y + ny * z);
+        let mut parent: Vec<usize> = (0..nx * ny * nz).collect();
+        fn root(parent: &mut [usize], mut i: usize) -> usize {
+            while parent[i] != i {
+                i = parent[i];
+            }
+            i
+        }
+        let voxels: Vec<(usize, usize, usize)> = levels.indexed_iter().map(|(p, _)| p).collect();
+        for &(x, y, z) in &voxels {
+            for &(u, v, w) in &voxels {
+                let near = x.abs_diff(u) <= 1 && y.abs_diff(v) <= 1 && z.abs_diff(w) <= 1;
+                let linked = near && (connectivity == Connectivity::Volumetric || z == w);
+                if linked && levels[[x, y, z]] > 0 && levels[[x, y, z]] == levels[[u, v, w]] {
+                    let (a, b) = (root(&mut parent, index(x, y, z)), root(&mut parent, index(u, v, w)));
+                    parent[a.max(b)] = a.min(b);
+                }
+            }
+        }
+        let mut zones: Vec<(usize, Zone)> = Vec::new();
+        for z in 0..nz {
+            for y in 0..ny {
+                for x in 0..nx {
+                    let level = levels[[x, y, z]];
+                    if level == 0 {
+                        continue;
+                    }
+                    let r = root(&mut parent, index(x, y, z));
+                    let d = distances[[x, y, z]];
+                    match zones.iter_mut().find(|(id, _)| *id == r) {
+                        Some((_, zone)) => {
+                            zone.size += 1;
+                            zone.distance = zone.distance.map(|m| m.min(d));
+                        }
+                        None => zones.push((r, Zone { level, size: 1, distance: Some(d) })),
+                    }
+                }
+            }
+        }
+        zones.into_iter().map(|(_, zone)| zone).collect()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(128))]
+        #[test]
+        fn flood_fill_finds_the_zones_of_the_definition(
+            dims in (1usize..7, 1usize..6, 1usize..5),
+            draws in proptest::collection::vec((0u16..4, 0u32..9), 150),
+        ) {
+            let levels = Array3::from_shape_fn(dims.f(), |(x, y, z)| draws[x + 6 * y + 36 * z].0);
+            let distances = Array3::from_shape_fn(dims.f(), |(x, y, z)| draws[x + 6 * y + 36 * z].1);
+            for connectivity in [Connectivity::InPlane, Connectivity::Volumetric] {
+                let found = find_zones(levels.view(), connectivity, Some(distances.view())).unwrap();
+                prop_assert_eq!(&found, &naive_zones(&levels, &distances, connectivity));
+                let without: Vec<Zone> = found.iter().map(|z| Zone { distance: None, ..*z }).collect();
+                prop_assert_eq!(find_zones(levels.view(), connectivity, None).unwrap(), without);
             }
         }
     }

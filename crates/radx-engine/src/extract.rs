@@ -350,8 +350,9 @@ fn window_into<'l>(
     let host = CaseHost::new(case, settings);
     let meta = CaseMeta::default();
     let plugin_case = PluginCase::new(plugins, case, settings, &meta);
-    let builder = SourceContext { case, levels: case.levels.cropped_to_voxels(), host: &host, settings, grey_levels };
-    let builtin = builder.build_planned(&plan.builtin, false);
+    let levels = case.levels.cropped_to_voxels();
+    let builder = SourceContext { case, levels, host: &host, settings, grey_levels, parallel: false };
+    let builtin = builder.build_planned(&plan.builtin);
     let plugin: Vec<Instances> = plan
         .plugin
         .sources()
@@ -397,11 +398,12 @@ fn extract_into<'l>(
         host: &host,
         settings,
         grey_levels: Levels::All,
+        parallel: true,
     };
     let skip = |source: &str| plugins.source(source).is_some();
     let (mut sources, ()) = rayon::join(
         || {
-            let built = builder.build_all(library, skip, true);
+            let built = builder.build_all(library, skip);
             crate::timings::mark("texture matrices built");
             built
         },

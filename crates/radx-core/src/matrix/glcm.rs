@@ -95,8 +95,10 @@ pub fn glcm_single(
 }
 
 /// [`glcm_single`] for each of `directions`, in that order, preparing the levels once and
-/// counting the directions in parallel (PyRadiomics' one matrix per angle). A direction may
-/// be any offset, e.g. `(2, 1, 0)` with distance 1 (PyRadiomics' angles of distance 2).
+/// counting the directions in parallel when `parallel` (PyRadiomics' one matrix per angle;
+/// a feature map's window counts them one after the other, its windows running in parallel).
+/// A direction may be any offset, e.g. `(2, 1, 0)` with distance 1 (PyRadiomics' angles of
+/// distance 2).
 ///
 /// # Panics
 /// As [`glcm`].
@@ -105,8 +107,9 @@ pub fn glcm_directions(
     settings: &GlcmSettings,
     slice: Option<usize>,
     directions: &[[i32; 3]],
+    parallel: bool,
 ) -> Vec<Option<TextureMatrix>> {
-    let lists = glcm_selected(roi, settings, Selection::Directions(slice, directions));
+    let lists = glcm_selected(roi, settings, Selection::Directions(slice, directions, parallel));
     lists.into_iter().map(|mut list| list.pop()).collect()
 }
 
@@ -140,11 +143,13 @@ fn glcm_selected(roi: &DiscretisedRoi, settings: &GlcmSettings, selection: Selec
                 }
             }
         }
-        let mut cells = vec![0u64; ng * ng];
+        // Rows 1..=ng without their column 0, moved to the front in place (each row's target
+        // starts before its source): the cells, without a second buffer.
         for i in 1..=ng {
-            cells[(i - 1) * ng..i * ng].copy_from_slice(&raw[i * stride + 1..(i + 1) * stride]);
+            raw.copy_within(i * stride + 1..(i + 1) * stride, (i - 1) * ng);
         }
-        Counts { cells, n_voxels }
+        raw.truncate(ng * ng);
+        Counts { cells: raw, n_voxels }
     };
     let finish = |counts: &Counts| -> TextureMatrix {
         let matrix = Array2::from_shape_fn((ng, ng), |(i, j)| {
@@ -167,8 +172,9 @@ fn glcm_selected(roi: &DiscretisedRoi, settings: &GlcmSettings, selection: Selec
 pub(crate) enum Selection<'a> {
     Aggregated(&'a [Aggregation]),
     Single(Option<usize>, [i32; 3]),
-    /// One list per direction (empty when its matrix is), directions counted in parallel.
-    Directions(Option<usize>, &'a [[i32; 3]]),
+    /// One list per direction (empty when its matrix is), directions counted in parallel
+    /// when the flag is set (the counts are the same either way).
+    Directions(Option<usize>, &'a [[i32; 3]], bool),
 }
 
 impl Selection<'_> {
@@ -183,9 +189,13 @@ impl Selection<'_> {
                 let counts = unit(slice.filter(|&z| z < dims[2]), direction);
                 vec![if counts.is_empty() { Vec::new() } else { vec![finish(&counts)] }]
             }
-            Selection::Directions(slice, directions) => {
+            Selection::Directions(slice, directions, parallel) => {
                 let slice = slice.filter(|&z| z < dims[2]);
-                let counts: Vec<Counts> = directions.par_iter().map(|&d| unit(slice, d)).collect();
+                let counts: Vec<Counts> = if parallel {
+                    directions.par_iter().map(|&d| unit(slice, d)).collect()
+                } else {
+                    directions.iter().map(|&d| unit(slice, d)).collect()
+                };
                 counts.iter().map(|c| if c.is_empty() { Vec::new() } else { vec![finish(c)] }).collect()
             }
         }

@@ -49,7 +49,8 @@ pub fn glrlm_single(roi: &DiscretisedRoi, slice: Option<usize>, direction: [i32;
 }
 
 /// [`glrlm_single`] for each of `directions`, in that order, preparing the levels once and
-/// counting the directions in parallel (PyRadiomics' one matrix per angle).
+/// counting the directions in parallel when `parallel` (PyRadiomics' one matrix per angle;
+/// see [`super::glcm::glcm_directions`]).
 ///
 /// # Panics
 /// As [`glrlm`].
@@ -57,8 +58,9 @@ pub fn glrlm_directions(
     roi: &DiscretisedRoi,
     slice: Option<usize>,
     directions: &[[i32; 3]],
+    parallel: bool,
 ) -> Vec<Option<TextureMatrix>> {
-    let lists = glrlm_selected(roi, Selection::Directions(slice, directions));
+    let lists = glrlm_selected(roi, Selection::Directions(slice, directions, parallel));
     lists.into_iter().map(|mut list| list.pop()).collect()
 }
 
@@ -181,6 +183,69 @@ fn count_runs(
 mod tests {
     use super::*;
     use ndarray::{Array3, ShapeBuilder};
+
+    /// Runs by definition: each ROI voxel whose predecessor along `direction` is outside the
+    /// slab or of another level starts a run, as long as the voxels after it keep its level.
+    fn naive_runs(
+        levels: &Array3<u16>,
+        direction: [i32; 3],
+        slices: std::ops::Range<usize>,
+        max_length: usize,
+        ng: usize,
+    ) -> Vec<u64> {
+        let (nx, ny, _) = levels.dim();
+        let level_at = |p: [i64; 3]| -> u16 {
+            let inside = p[0] >= 0
+                && p[1] >= 0
+                && p[2] >= slices.start as i64
+                && (p[0] as usize) < nx
+                && (p[1] as usize) < ny
+                && (p[2] as usize) < slices.end;
+            if inside { levels[[p[0] as usize, p[1] as usize, p[2] as usize]] } else { 0 }
+        };
+        let d = direction.map(i64::from);
+        let mut cells = vec![0u64; ng * max_length];
+        for ((x, y, z), &level) in levels.indexed_iter() {
+            let p = [x as i64, y as i64, z as i64];
+            if level == 0 || !slices.contains(&z) || level_at([p[0] - d[0], p[1] - d[1], p[2] - d[2]]) == level {
+                continue;
+            }
+            let mut length = 1;
+            while level_at([p[0] + length * d[0], p[1] + length * d[1], p[2] + length * d[2]]) == level {
+                length += 1;
+            }
+            cells[(usize::from(level) - 1) * max_length + length as usize - 1] += 1;
+        }
+        cells
+    }
+
+    proptest::proptest! {
+        /// The one-pass counting finds the runs of the definition, for the 13 directions and their
+        /// opposites, over the whole volume and over each slice alone.
+        #[test]
+        fn counted_runs_are_the_runs_of_the_definition(
+            dims in (1usize..7, 1usize..6, 1usize..5),
+            ng in 1usize..4,
+            draws in proptest::collection::vec(0u16..5, 150),
+        ) {
+            let levels = Array3::from_shape_fn(dims.f(), |(x, y, z)| draws[x + 6 * y + 36 * z] % (ng as u16 + 1));
+            let flat: Vec<u16> = levels.t().iter().copied().collect();
+            let dims = [dims.0, dims.1, dims.2];
+            let max_length = dims.iter().copied().max().unwrap_or(0);
+            let slabs = std::iter::once(0..dims[2]).chain((0..dims[2]).map(|z| z..z + 1));
+            for slices in slabs {
+                for direction in crate::iter::DIRECTIONS_3D.iter().flat_map(|d| [*d, d.map(|c| -c)]) {
+                    let mut cells = vec![0u64; ng * max_length];
+                    count_runs(&PaddedLevels::new(&flat, dims), direction, slices.clone(), max_length, &mut cells);
+                    proptest::prop_assert_eq!(
+                        cells,
+                        naive_runs(&levels, direction, slices.clone(), max_length, ng),
+                        "direction {:?}, slices {:?}", direction, slices
+                    );
+                }
+            }
+        }
+    }
 
     #[test]
     fn hand_worked_runs_in_a_row() {

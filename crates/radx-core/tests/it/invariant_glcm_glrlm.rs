@@ -204,12 +204,14 @@ proptest! {
             Some(z) => (&DIRECTIONS_2D[..], Some(z)),
             None => (&DIRECTIONS_3D[..], None),
         };
-        let together = glcm_directions(&roi, &settings, slice, directions);
         let alone: Vec<_> = directions.iter().map(|&d| glcm_single(&roi, &settings, slice, d)).collect();
-        prop_assert_eq!(together, alone);
-        let together = glrlm_directions(&roi, slice, directions);
+        for parallel in [true, false] {
+            prop_assert_eq!(&glcm_directions(&roi, &settings, slice, directions, parallel), &alone);
+        }
         let alone: Vec<_> = directions.iter().map(|&d| glrlm_single(&roi, slice, d)).collect();
-        prop_assert_eq!(together, alone);
+        for parallel in [true, false] {
+            prop_assert_eq!(&glrlm_directions(&roi, slice, directions, parallel), &alone);
+        }
     }
 
     #[test]

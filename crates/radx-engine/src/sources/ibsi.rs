@@ -72,7 +72,12 @@ impl SourceProvider for IbsiSources {
             return vec![(None, Err(reason))];
         }
         let per_aggregation = |f: &(dyn Fn(Aggregation) -> Result<Vec<SourceData>, String> + Sync)| -> Instances {
-            aggregations_for(source, ctx.settings).into_par_iter().map(|a| (Some(a), f(a))).collect()
+            let aggregations = aggregations_for(source, ctx.settings);
+            if ctx.parallel {
+                aggregations.into_par_iter().map(|a| (Some(a), f(a))).collect()
+            } else {
+                aggregations.into_iter().map(|a| (Some(a), f(a))).collect()
+            }
         };
         match source {
             "cm" => {

@@ -101,22 +101,22 @@ impl<'l> SourcePlan<'l> {
 
 impl SourceContext<'_, '_> {
     /// Every distinct source the library uses that a provider of `settings` builds, built
-    /// concurrently (each source's aggregations too) when `parallel`, keyed by [`source_key`].
-    /// Builders are deterministic, so the result does not depend on the thread count. Sources
-    /// for which `skip` holds (those a plugin provides) are left out.
+    /// concurrently (each source's aggregations too) when [`SourceContext::parallel`], keyed
+    /// by [`source_key`]. Builders are deterministic, so the result does not depend on the
+    /// thread count. Sources for which `skip` holds (those a plugin provides) are left out.
     pub(crate) fn build_all(
         &self,
         library: &[LibraryFamily],
         skip: impl Fn(&str) -> bool,
-        parallel: bool,
     ) -> HashMap<String, Arc<Instances>> {
         let plan = SourcePlan::of(library, skip);
-        let built = self.build_planned(&plan, parallel);
+        let built = self.build_planned(&plan);
         plan.distinct.into_iter().map(|(key, _)| key).zip(built).collect()
     }
 
-    /// The data of every source of `plan`, in its order (concurrently when `parallel`).
-    pub(crate) fn build_planned(&self, plan: &SourcePlan<'_>, parallel: bool) -> Vec<Arc<Instances>> {
+    /// The data of every source of `plan`, in its order (concurrently when
+    /// [`SourceContext::parallel`]).
+    pub(crate) fn build_planned(&self, plan: &SourcePlan<'_>) -> Vec<Arc<Instances>> {
         let build = |k: usize| match plan.zone_pair {
             Some((_, dzm)) if k == dzm => Vec::new(),
             Some((szm, dzm)) if k == szm => {
@@ -129,7 +129,7 @@ impl SourceContext<'_, '_> {
             }
         };
         let n = plan.distinct.len();
-        let built: Vec<(usize, Arc<Instances>)> = if parallel {
+        let built: Vec<(usize, Arc<Instances>)> = if self.parallel {
             (0..n).into_par_iter().flat_map_iter(build).collect()
         } else {
             (0..n).flat_map(build).collect()

@@ -90,6 +90,10 @@ pub struct SourceContext<'a, 'h> {
     pub settings: &'a Settings,
     /// Which grey levels the IBSI texture sources' data keep (see [`Levels`]).
     pub grey_levels: Levels,
+    /// Whether sources are built concurrently, and each one's parts (aggregations,
+    /// directions): a case's are; a feature map's window builds them one after the other,
+    /// as its windows already run in parallel. The data are the same either way.
+    pub parallel: bool,
 }
 
 /// Which grey levels a texture matrix's source data span. The features' values are the same

@@ -234,7 +234,7 @@ fn pyradiomics_shape_computed_while_reading_gives_the_same_source() {
     assert!(ahead.prefetch_while(needs, || true));
     let source = |shape: &Shape| {
         let data =
-            radx_engine::compat::pyradiomics::build_source("pyr_shape", &case, &case.levels, shape, &pyradiomics)
+            radx_engine::compat::pyradiomics::build_source("pyr_shape", &case, &case.levels, shape, &pyradiomics, true)
                 .expect("a pyr_ source")
                 .expect("shape data");
         let names = ["Np", "mesh_volume", "mesh_area", "lambda_major", "lambda_minor", "lambda_least", "max_3d"];

@@ -18,7 +18,12 @@ pub fn angles(size: [usize; 3], distances: &[usize], force_2d: bool, bidirection
         return Vec::new();
     }
     let count = angle_count(size, distances, force_2d, bidirectional);
-    let one_pass = enumeration(size, distances, force_2d);
+    let mut one_pass = enumeration(size, distances, force_2d);
+    if count <= one_pass.len() {
+        // The first `count` of the cycle: no second list (a feature map lists them per window).
+        one_pass.truncate(count);
+        return one_pass;
+    }
     one_pass.iter().copied().cycle().take(if one_pass.is_empty() { 0 } else { count }).collect()
 }
 
@@ -56,7 +61,9 @@ fn enumeration(size: [usize; 3], distances: &[usize], force_2d: bool) -> Vec<[i3
     let reach = distances.iter().copied().max().unwrap_or(0).min(longest) as i32;
     let fits = |c: i32, n: usize| (c.unsigned_abs() as usize) < n;
     let z_reach = if force_2d { 0 } else { reach };
-    let mut out = Vec::new();
+    // Room for every offset of the range: a feature map lists the angles in every window.
+    let side = (2 * reach + 1) as usize;
+    let mut out = Vec::with_capacity(side * side * (2 * z_reach + 1) as usize);
     for dz in (-z_reach..=z_reach).rev() {
         for dy in (-reach..=reach).rev() {
             for dx in (-reach..=reach).rev() {

@@ -55,7 +55,7 @@ impl SourceProvider for PyradiomicsSources {
     }
 
     fn build(&self, ctx: &SourceContext<'_, '_>, source: &str, _params: &[(String, ParamValue)]) -> Instances {
-        match build_source(source, ctx.case, &ctx.levels, ctx.host.shape(), ctx.settings) {
+        match build_source(source, ctx.case, &ctx.levels, ctx.host.shape(), ctx.settings, ctx.parallel) {
             Some(data) => vec![(None, data)],
             None => vec![(None, Ok(vec![SourceData::new()]))],
         }
@@ -236,13 +236,15 @@ fn axis(values: &[u16]) -> Vec<f64> {
 /// Source data of a `pyr_*` source, `None` for another source. `Err` when a matrix cannot
 /// be built. Texture matrices are built on `levels`: the case's, or the same cut to the
 /// ROI's box ([`DiscretisedRoi::cropped_to_voxels`]). `pyr_shape` is taken from `shape` (the
-/// case's) when it was computed while the image was read.
+/// case's) when it was computed while the image was read. The GLCM's and GLRLM's angles are
+/// counted concurrently when `parallel` (a case's, not a feature map's window).
 pub fn build_source(
     source: &str,
     case: &ProcessedCase,
     levels: &DiscretisedRoi,
     shape: &crate::shape::Shape,
     settings: &Settings,
+    parallel: bool,
 ) -> Option<Result<Vec<SourceData>, String>> {
     // Every source here is named pyr_…; the others (builtin-only sources) skip the scans below.
     if !source.starts_with("pyr_") {
@@ -262,11 +264,11 @@ pub fn build_source(
     let present = present_levels(&level_counts);
     // The texture matrices keep only the present levels: built on them renumbered
     // (`matrix_levels[i]` is `present[i]`'s level there), they count the same on fewer rows.
-    let renumbered = (present.len() < roi.ng).then(|| roi.renumbered(&present));
-    let (matrix_roi, matrix_levels) = match &renumbered {
-        Some(r) => (r, (1..=present.len() as u16).collect::<Vec<u16>>()),
-        None => (roi, present.clone()),
-    };
+    // Renumbered only for the sources that count matrices (a window builds each source).
+    let some_absent = present.len() < roi.ng;
+    let renumbered = std::cell::OnceCell::new();
+    let matrix_roi = || if some_absent { renumbered.get_or_init(|| roi.renumbered(&present)) } else { roi };
+    let matrix_levels: Vec<u16> = if some_absent { (1..=present.len() as u16).collect() } else { present.clone() };
     let zone_aggregation = if options.force_2d { Aggregation::Merged2_5d } else { Aggregation::Merged3d };
     // PyRadiomics' angles: its texture classes see the image cropped to the ROI's box, and its
     // C code generates only the angles whose offset fits in that image (|offset| < size).
@@ -282,9 +284,9 @@ pub fn build_source(
             let directions = angles(&options.distances, false);
             let per_angle: Vec<([i32; 3], Vec<f64>)> = directions
                 .iter()
-                .zip(glcm_directions(matrix_roi, &glcm_settings, None, &directions))
+                .zip(glcm_directions(matrix_roi(), &glcm_settings, None, &directions, parallel))
                 .map(|(&d, m)| {
-                    let present_square = |m: TextureMatrix| square_present(&m, &matrix_levels);
+                    let present_square = |m: TextureMatrix| square_present(m, &matrix_levels);
                     (d, m.map(present_square).unwrap_or_else(|| vec![0.0; present.len().pow(2)]))
                 })
                 .collect();
@@ -313,7 +315,7 @@ pub fn build_source(
             let directions = angles(&[1], false);
             let per_angle: Vec<([i32; 3], Vec<f64>)> = directions
                 .iter()
-                .zip(glrlm_directions(matrix_roi, None, &directions))
+                .zip(glrlm_directions(matrix_roi(), None, &directions, parallel))
                 .map(|(&d, m)| {
                     let mut dense = vec![0.0; present.len() * max_run];
                     // PyRadiomics drops a direction in which no line holds two ROI voxels.
@@ -338,17 +340,23 @@ pub fn build_source(
             let run_axis: Vec<f64> = runs.iter().map(|&c| (c + 1) as f64).collect();
             Ok(matrices
                 .into_iter()
-                .map(|m| {
-                    // Sized up front (a flattening iterator's length is not known to `collect`).
-                    let mut data = Vec::with_capacity(present.len() * runs.len());
-                    for r in 0..present.len() {
-                        data.extend(runs.iter().map(|&c| m[r * max_run + c]));
-                    }
-                    let nr: f64 = data.iter().sum();
+                .map(|mut data| {
                     let np: f64 = (0..present.len())
                         .flat_map(|r| runs.iter().map(move |&c| (r, c)))
-                        .map(|(r, c)| m[r * max_run + c] * (c + 1) as f64)
+                        .map(|(r, c)| data[r * max_run + c] * (c + 1) as f64)
                         .sum();
+                    // The kept runs' columns, moved to the front of the angle's own matrix (a
+                    // map's every window and angle has one): each cell's place is at or before
+                    // where it is read from (`runs[k] >= k`), and places are written in order.
+                    let mut kept = 0;
+                    for r in 0..present.len() {
+                        for &c in &runs {
+                            data[kept] = data[r * max_run + c];
+                            kept += 1;
+                        }
+                    }
+                    data.truncate(kept);
+                    let nr: f64 = data.iter().sum();
                     SourceData::new()
                         .with_axis("level", level_axis.clone())
                         .with_axis("run", run_axis.clone())
@@ -358,7 +366,7 @@ pub fn build_source(
                 })
                 .collect())
         }
-        "pyr_glszm" => glszm(matrix_roi, zone_aggregation)
+        "pyr_glszm" => glszm(matrix_roi(), zone_aggregation)
             .map_err(|e| e.to_string())
             .map(|ms| ms.iter().map(|m| zone_data(m, &matrix_levels, &present, "s", "size")).collect()),
         // PyRadiomics' GLDM and NGTDM neighbourhood: the angles of `distances`, both signs
@@ -366,7 +374,7 @@ pub fn build_source(
         "pyr_gldm" => {
             // α > 0 compares levels' differences, which renumbering would change.
             let alpha = settings.texture.ngldm_alpha;
-            let (gldm_roi, rows) = if alpha == 0 { (matrix_roi, &matrix_levels) } else { (roi, &present) };
+            let (gldm_roi, rows) = if alpha == 0 { (matrix_roi(), &matrix_levels) } else { (roi, &present) };
             ngldm_over_offsets(gldm_roi, alpha, zone_aggregation, &angles(&options.distances, true))
                 .map_err(|e| e.to_string())
                 .map(|ms| ms.iter().map(|m| zone_data(m, rows, &present, "d", "dependence")).collect())
@@ -452,7 +460,15 @@ fn pyradiomics_multi_element(levels: &ndarray::Array3<u16>, d: [i32; 3]) -> bool
 }
 
 /// The GLCM rows and columns of the present grey levels, row-major.
-fn square_present(m: &TextureMatrix, present: &[u16]) -> Vec<f64> {
+fn square_present(m: TextureMatrix, present: &[u16]) -> Vec<f64> {
+    // Levels 1..=n of an n × n row-major matrix (the levels renumbered, or all present): the
+    // matrix's own cells, without a copy (a feature map takes one per angle of every window).
+    let whole = m.counts.nrows() == present.len() && present.iter().zip(1..).all(|(&l, k)| l == k);
+    if whole && m.counts.is_square() && m.counts.is_standard_layout() {
+        let (cells, offset) = m.counts.into_raw_vec_and_offset();
+        debug_assert_eq!((offset, cells.len()), (Some(0), present.len().pow(2)), "a fresh row-major matrix");
+        return cells;
+    }
     let mut out = Vec::with_capacity(present.len().pow(2));
     for &i in present {
         for &j in present {
@@ -528,6 +544,27 @@ fn zone_data(
 #[cfg(test)]
 mod tests {
     use ndarray::{Array3, ShapeBuilder};
+
+    /// A 3 × 3 GLCM with cells 1..=9 (row-major), as counts, or as a column-major array.
+    fn glcm_of(column_major: bool) -> radx_core::matrix::TextureMatrix {
+        let cells = [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0], [7.0, 8.0, 9.0]];
+        radx_core::matrix::TextureMatrix {
+            counts: ndarray::Array2::from_shape_fn((3, 3).set_f(column_major), |(i, j)| cells[i][j]),
+            col_values: vec![1.0, 2.0, 3.0],
+            n_voxels: 0.0,
+        }
+    }
+
+    #[test]
+    fn square_present_takes_the_present_rows_and_columns() {
+        let all = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0];
+        // Every level: the matrix's own cells (the row-major one moved, the other copied).
+        assert_eq!(super::square_present(glcm_of(false), &[1, 2, 3]), all);
+        assert_eq!(super::square_present(glcm_of(true), &[1, 2, 3]), all);
+        // Levels 1 and 3: rows and columns 0 and 2.
+        assert_eq!(super::square_present(glcm_of(false), &[1, 3]), [1.0, 3.0, 7.0, 9.0]);
+        assert_eq!(super::square_present(glcm_of(false), &[2]), [5.0]);
+    }
 
     #[test]
     fn roi_extent_spans_the_voxels_with_a_level() {
