@@ -73,6 +73,22 @@ fn same(image: &Path, mask: &Path, settings: &Settings) -> Result<(), String> {
     }
 }
 
+/// `Extractor::extract` (the shape computed while the image is read) gives the bits of
+/// processing first and extracting after, and a row of `feature`.
+fn same_features_early_and_late(image: PathBuf, mask: PathBuf, settings: Settings, feature: &str) {
+    let case = Case::new(image, mask).with_roi(settings.label);
+    let extractor = Extractor::new(settings, &[], Default::default()).unwrap();
+    let early = feature_bits(extractor.extract(&case).unwrap());
+    let late = feature_bits(extractor.features(&extractor.process(&case).unwrap()).unwrap());
+    assert!(early.iter().any(|(f, _, _)| f == feature), "no {feature} row");
+    assert_eq!(early, late);
+}
+
+/// Each row's feature, aggregation and value's bits.
+fn feature_bits(features: Features) -> Vec<(String, Option<radx_core::Aggregation>, u64)> {
+    features.rows.into_iter().map(|r| (r.key.feature, r.key.aggregation, r.value.to_bits())).collect()
+}
+
 fn settings() -> Settings {
     Settings { label: 2, ..Settings::default() }
 }
@@ -166,15 +182,7 @@ fn shape_computed_while_reading_gives_the_same_features() {
     image.data[[11, 9, 7]] = f64::NAN;
     let nan = write(dir.path(), "nan.nii.gz", &image);
     for (img, settings) in [(&clean, settings()), (&nan, Settings { exclude_nonfinite: true, ..settings() })] {
-        let case = Case::new(img.clone(), mask.clone()).with_roi(settings.label);
-        let extractor = Extractor::new(settings, &[], Default::default()).unwrap();
-        let bits = |features: Features| {
-            features.rows.into_iter().map(|r| (r.key.feature, r.key.aggregation, r.value.to_bits())).collect::<Vec<_>>()
-        };
-        let early = bits(extractor.extract(&case).unwrap());
-        let late = bits(extractor.features(&extractor.process(&case).unwrap()).unwrap());
-        assert!(early.iter().any(|(f, _, _)| f == "volume"), "no mesh feature");
-        assert_eq!(early, late);
+        same_features_early_and_late(img.clone(), mask.clone(), settings, "volume");
     }
 }
 
@@ -246,15 +254,7 @@ fn pyradiomics_shape_computed_while_reading_gives_the_same_source() {
 
     let dir = tempfile::tempdir().unwrap();
     let (img, msk) = (write(dir.path(), "image.nii.gz", &image), write(dir.path(), "mask.nii.gz", &labels));
-    let case = Case::new(img, msk).with_roi(pyradiomics.label);
-    let extractor = Extractor::new(pyradiomics, &[], Default::default()).unwrap();
-    let bits = |features: Features| {
-        features.rows.into_iter().map(|r| (r.key.feature, r.key.aggregation, r.value.to_bits())).collect::<Vec<_>>()
-    };
-    let early = bits(extractor.extract(&case).unwrap());
-    let late = bits(extractor.features(&extractor.process(&case).unwrap()).unwrap());
-    assert!(early.iter().any(|(f, _, _)| f == "Maximum2DDiameterSlice"), "no PyRadiomics shape feature");
-    assert_eq!(early, late);
+    same_features_early_and_late(img, msk, pyradiomics, "Maximum2DDiameterSlice");
 }
 
 /// With PyRadiomics' B-spline resampling onto a new spacing the image is resampled slice by
@@ -278,13 +278,5 @@ fn pyradiomics_shape_of_the_resampled_mask_computed_while_reading() {
     assert_ne!(case.roi.image.grid.spacing, image.grid.spacing, "resampled onto a new grid");
     assert!(shape.is_of(&Volume { grid: case.roi.image.grid, data: case.roi.morphological.clone() }));
 
-    let case = Case::new(img, msk).with_roi(pyradiomics.label);
-    let extractor = Extractor::new(pyradiomics, &[], Default::default()).unwrap();
-    let bits = |features: Features| {
-        features.rows.into_iter().map(|r| (r.key.feature, r.key.aggregation, r.value.to_bits())).collect::<Vec<_>>()
-    };
-    let early = bits(extractor.extract(&case).unwrap());
-    let late = bits(extractor.features(&extractor.process(&case).unwrap()).unwrap());
-    assert!(early.iter().any(|(f, _, _)| f == "Maximum2DDiameterSlice"), "no PyRadiomics shape feature");
-    assert_eq!(early, late);
+    same_features_early_and_late(img, msk, pyradiomics, "Maximum2DDiameterSlice");
 }
